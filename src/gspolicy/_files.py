@@ -1,0 +1,36 @@
+"""Reading text files into `Source`s with a size limit and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gspolicy._location import Source
+from gspolicy.errors import Diagnostic
+
+__all__ = ["MAX_FILE_BYTES", "read_source"]
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""The largest file gspolicy reads (record files of a million households fit)."""
+
+
+def read_source(
+    path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None
+) -> tuple[Source | None, list[Diagnostic]]:
+    """Read `path` as UTF-8 text (a byte-order mark is dropped)."""
+    shown = name or str(path)
+    try:
+        if path.is_dir():
+            return None, [Diagnostic("io/unreadable", None, {"path": shown, "reason": "it is a folder"})]
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, [Diagnostic("io/too-large", None, {"path": shown, "size": size, "limit": max_bytes})]
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Diagnostic("io/not-found", None, {"path": shown})]
+    except OSError as err:
+        return None, [Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, [Diagnostic("io/not-utf8", None, {"path": shown})]
+    return Source(shown, text.replace("\r\n", "\n")), []

@@ -1,0 +1,173 @@
+"""Source texts, spans inside them, and data paths inside records.
+
+A `Span` locates a piece of a source text (a pack, a schema, a record file) by character offsets
+and renders as ``file:line:col`` with the source line underlined.  A `DataPath` locates a value
+inside a record (``members[2].age``); a `RecordLocation` joins a file, the line of the record in
+it and the data path.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = ["DataPath", "Location", "RecordLocation", "Source", "Span", "display_width"]
+
+
+@attrs.frozen(eq=False, repr=False)
+class Source:
+    """A named text with an index of its line starts (computed once)."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def __repr__(self) -> str:
+        return f"Source({self.name!r}, {len(self.text)} chars)"
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """Return the 1-based line and column (in characters) of `offset`."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def line_text(self, line: int) -> str:
+        """Return the text of 1-based `line`, without its line break."""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        if end == -1:
+            end = len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def offset(self, line: int, col: int) -> int:
+        """Return the offset of 1-based `line` and `col`."""
+        line = max(1, min(line, len(self._line_starts)))
+        return min(self._line_starts[line - 1] + col - 1, len(self.text))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+def display_width(text: str) -> int:
+    """Return the width of `text` on a terminal: CJK characters take two columns."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+@attrs.frozen(eq=False)
+class Span:
+    """A range of characters ``[start, end)`` in a `Source`."""
+
+    source: Source
+    start: int
+    end: int
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Span)
+            and self.source is other.source
+            and (self.start, self.end) == (other.start, other.end)
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.source), self.start, self.end))
+
+    @property
+    def file(self) -> str:
+        return self.source.name
+
+    @property
+    def line(self) -> int:
+        return self.source.line_col(self.start)[0]
+
+    @property
+    def col(self) -> int:
+        return self.source.line_col(self.start)[1]
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    def cover(self, other: Span) -> Span:
+        """Return the smallest span covering both spans (same source)."""
+        return Span(self.source, min(self.start, other.start), max(self.end, other.end))
+
+    def header(self) -> str:
+        line, col = self.source.line_col(self.start)
+        return f"{self.source.name}:{line}:{col}"
+
+    def excerpt(self) -> str:
+        """Render the first line of the span with a ``^`` underline (CJK-width aware)."""
+        line, col = self.source.line_col(self.start)
+        text = self.source.line_text(line)
+        end_line, end_col = self.source.line_col(max(self.start, self.end))
+        stop = end_col - 1 if end_line == line else len(text)
+        stop = max(stop, col)  # an empty span still gets one mark
+        prefix = text[: col - 1]
+        marked = text[col - 1 : stop] or " "
+        gutter = f"{line:>4} | "
+        pad = " " * (len(gutter) - 2) + "| "
+        return f"{gutter}{text}\n{pad}{' ' * display_width(prefix)}{'^' * max(1, display_width(marked))}"
+
+
+class DataPath(tuple[str | int, ...]):
+    """A path inside a record: field names and list indexes (0-based)."""
+
+    __slots__ = ()
+
+    def __new__(cls, parts: Iterable[str | int] = ()) -> DataPath:
+        return super().__new__(cls, tuple(parts))
+
+    def child(self, part: str | int) -> DataPath:
+        return DataPath((*self, part))
+
+    def __str__(self) -> str:
+        out: list[str] = []
+        for part in self:
+            if isinstance(part, int):
+                out.append(f"[{part}]")
+            else:
+                out.append(f".{part}" if out else part)
+        return "".join(out) or "(record)"
+
+    def __repr__(self) -> str:
+        return f"DataPath({str(self)!r})"
+
+
+@attrs.frozen
+class RecordLocation:
+    """Where a value of a record stands: file, line (when known) and data path.
+
+    `span`, when the file's text is at hand, points at the value itself so that the
+    rendering can underline it.
+    """
+
+    file: str
+    line: int | None
+    path: DataPath = attrs.field(factory=DataPath)
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def header(self) -> str:
+        if self.span is not None:
+            return self.span.header()
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+Location = Span | RecordLocation

@@ -1,0 +1,352 @@
+"""The diagnostics catalogue: every stable code with its message and help, in zh and en.
+
+Messages follow one grammar: a lowercase sentence without a final period, user names in
+backticks, the fix in the help line.  Templates name their arguments (``{field}``).  The codes
+are stable: tools and tests may match on them.  ``docs/reference/diagnostics.md`` is generated
+from this table (``python -m gspolicy.cli docs-diagnostics``) and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from gspolicy._i18n import Text
+
+__all__ = ["CATALOGUE", "CONTEXT_KINDS", "SEVERITY_WORDS", "Entry"]
+
+
+@attrs.frozen
+class Entry:
+    severity: str
+    message: Text
+    help: Text | None = None
+
+
+def _e(severity: str, en: str, zh: str, help_en: str | None = None, help_zh: str | None = None) -> Entry:
+    helptext = None if help_en is None else Text(zh=help_zh or help_en, en=help_en)
+    return Entry(severity, Text(zh=zh, en=en), helptext)
+
+
+SEVERITY_WORDS = {
+    "error": Text(zh="错误", en="error"),
+    "warning": Text(zh="警告", en="warning"),
+    "info": Text(zh="提示", en="note"),
+}
+
+CONTEXT_KINDS = {
+    "pack": Text(zh="政策包", en="pack"),
+    "rule": Text(zh="规则", en="rule"),
+    "criterion": Text(zh="指标", en="criterion"),
+    "parameter": Text(zh="参数", en="parameter"),
+    "fact": Text(zh="派生事实", en="fact"),
+    "measure": Text(zh="措施", en="measure"),
+    "schema": Text(zh="数据结构", en="schema"),
+    "record": Text(zh="记录类型", en="record type"),
+    "field": Text(zh="字段", en="field"),
+    "enum": Text(zh="枚举", en="enum"),
+    "household": Text(zh="农户", en="household"),
+    "case": Text(zh="测试用例", en="test case"),
+    "option": Text(zh="选项", en="option"),
+}
+
+CATALOGUE: dict[str, Entry] = {
+    # --- input and output -------------------------------------------------------------------
+    "io/not-found": _e("error", "no such file or folder `{path}`", "找不到文件或文件夹 `{path}`"),
+    "io/unreadable": _e("error", "cannot read `{path}`: {reason}", "无法读取 `{path}`：{reason}"),
+    "io/not-utf8": _e(
+        "error",
+        "`{path}` is not UTF-8 text",
+        "`{path}` 不是 UTF-8 文本",
+        "save the file as UTF-8 (without a byte-order mark is best)",
+        "请将文件另存为 UTF-8 编码（最好不带 BOM）",
+    ),
+    "io/unknown-format": _e(
+        "error",
+        "cannot tell the format of `{path}`",
+        "无法判断 `{path}` 的格式",
+        "name record files `*.json`, `*.jsonl` or `*.yaml`",
+        "记录文件的扩展名应为 `*.json`、`*.jsonl` 或 `*.yaml`",
+    ),
+    "io/too-large": _e(
+        "error",
+        "`{path}` is {size} bytes, more than the limit of {limit}",
+        "`{path}` 大小为 {size} 字节，超过上限 {limit}",
+        "split the file into smaller files",
+        "请把文件拆分成较小的文件",
+    ),
+    # --- YAML ---------------------------------------------------------------------------------
+    "yaml/syntax": _e(
+        "error",
+        "invalid YAML: {problem}",
+        "YAML 语法错误：{problem}",
+        "check the indentation and the quoting near this place",
+        "请检查此处附近的缩进和引号",
+    ),
+    "yaml/duplicate-key": _e(
+        "error",
+        "duplicate key `{key}` (first at line {first_line})",
+        "重复的键 `{key}`（首次出现在第 {first_line} 行）",
+        "keep one of the two entries",
+        "请只保留其中一项",
+    ),
+    "yaml/too-deep": _e(
+        "error",
+        "nesting deeper than {limit} levels",
+        "嵌套超过 {limit} 层",
+        "flatten the structure; policy files never need this depth",
+        "请减少嵌套层数，政策文件不需要这么深的结构",
+    ),
+    "yaml/too-many-nodes": _e(
+        "error",
+        "the document expands to more than {limit} values (aliases are counted each time they are used)",
+        "文档展开后超过 {limit} 个值（别名每使用一次都计数）",
+        "write the values out instead of repeating them through aliases",
+        "请直接写出各个值，不要通过别名反复引用",
+    ),
+    "yaml/too-many-aliases": _e(
+        "error",
+        "more than {limit} aliases",
+        "别名超过 {limit} 个",
+        "write the values out instead of using aliases",
+        "请直接写出各个值，不要使用别名",
+    ),
+    "yaml/tag": _e(
+        "error",
+        "tag `{tag}` is not allowed",
+        "不允许使用标签 `{tag}`",
+        "remove the tag; only plain YAML values are read",
+        "请删除该标签；只读取普通 YAML 值",
+    ),
+    "yaml/complex-key": _e(
+        "error",
+        "a key must be a plain value, not a list or a mapping",
+        "键必须是简单值，不能是列表或映射",
+    ),
+    "yaml/multiple-documents": _e(
+        "error",
+        "more than one YAML document in the file",
+        "文件中含有多个 YAML 文档",
+        "keep one document per file (remove the `---` separator)",
+        "每个文件只放一个文档（删除 `---` 分隔符）",
+    ),
+    "yaml/empty": _e("error", "the file is empty", "文件为空"),
+    # --- shapes of YAML documents (schema files, packs, cases) ----------------------------------
+    "shape/unknown-key": _e(
+        "error",
+        "unknown key `{key}` in {where}",
+        "{where} 中有未知的键 `{key}`",
+        "the keys allowed here are: {allowed}",
+        "此处允许的键为：{allowed}",
+    ),
+    "shape/missing-key": _e(
+        "error",
+        "missing key `{key}` in {where}",
+        "{where} 缺少键 `{key}`",
+    ),
+    "shape/wrong-type": _e(
+        "error",
+        "expected {expected} for `{key}`, found {found}",
+        "`{key}` 应为{expected}，实际为{found}",
+    ),
+    "shape/bad-value": _e(
+        "error",
+        "`{value}` is not a valid {expected} for `{key}`",
+        "`{value}` 不是 `{key}` 的有效{expected}",
+        "{hint}",
+        "{hint}",
+    ),
+    # --- the household schema ---------------------------------------------------------------
+    "schema/unknown-type": _e(
+        "error",
+        "unknown type `{type}`",
+        "未知类型 `{type}`",
+        "the types are: {types}",
+        "可用的类型为：{types}",
+    ),
+    "schema/unknown-enum": _e(
+        "error",
+        "unknown enum `{name}`",
+        "未知枚举 `{name}`",
+    ),
+    "schema/unknown-record": _e(
+        "error",
+        "unknown record type `{name}`",
+        "未知记录类型 `{name}`",
+    ),
+    "schema/duplicate-label": _e(
+        "error",
+        "label `{label}` is used by both `{first}` and `{second}`",
+        "标签 `{label}` 同时用于 `{first}` 和 `{second}`",
+        "every enum label must name one code",
+        "每个枚举标签只能对应一个代码",
+    ),
+    "schema/bad-bounds": _e(
+        "error",
+        "the lower bound {min} is above the upper bound {max}",
+        "下限 {min} 大于上限 {max}",
+    ),
+    "schema/bad-name": _e(
+        "error",
+        "`{name}` is not a valid name",
+        "`{name}` 不是有效的名称",
+        "names start with a letter and hold letters, digits and `_`",
+        "名称以字母开头，只含字母、数字和 `_`",
+    ),
+    "schema/missing-root": _e(
+        "error",
+        "the schema has no record type `{name}`",
+        "数据结构中没有记录类型 `{name}`",
+    ),
+    "schema/recursive": _e(
+        "error",
+        "record type `{name}` contains itself",
+        "记录类型 `{name}` 包含自身",
+    ),
+    # --- household records --------------------------------------------------------------------
+    "record/json-syntax": _e(
+        "error",
+        "invalid JSON: {problem}",
+        "JSON 语法错误：{problem}",
+    ),
+    "record/not-a-record": _e(
+        "error",
+        "expected a {record} record (a mapping), found {found}",
+        "应为{record}记录（映射），实际为{found}",
+    ),
+    "record/not-a-list": _e(
+        "error",
+        "expected a list of records, found {found}",
+        "应为记录列表，实际为{found}",
+        "a JSON or YAML record file holds one record or a list of records; "
+        "a JSONL file holds one record per line",
+        "JSON 或 YAML 记录文件包含一条记录或一个记录列表；JSONL 文件每行一条记录",
+    ),
+    "record/unknown-field": _e(
+        "error",
+        "unknown field `{field}` in a {record} record",
+        "{record}记录中有未知字段 `{field}`",
+    ),
+    "record/missing-field": _e(
+        "error",
+        "missing required field `{field}` in a {record} record",
+        "{record}记录缺少必填字段 `{field}`",
+    ),
+    "record/wrong-type": _e(
+        "error",
+        "expected {expected}, found {found}",
+        "应为{expected}，实际为{found}",
+    ),
+    "record/out-of-range": _e(
+        "error",
+        "{value} is out of range: {bounds}",
+        "{value} 超出范围：{bounds}",
+    ),
+    "record/unknown-enum-value": _e(
+        "error",
+        "`{value}` is not a value of {enum}",
+        "`{value}` 不是{enum}的取值",
+        "the values are: {values}",
+        "可用的取值为：{values}",
+    ),
+    "record/bad-date": _e(
+        "error",
+        "`{value}` is not a date",
+        "`{value}` 不是有效日期",
+        "write dates as YYYY-MM-DD, e.g. `2018-09-30`",
+        "日期格式为 YYYY-MM-DD，例如 `2018-09-30`",
+    ),
+    "record/inexact-number": _e(
+        "error",
+        "`{value}` has more than {places} decimal places",
+        "`{value}` 的小数位数超过 {places} 位",
+        "money is exact to the fen (0.01 yuan)",
+        "金额精确到分（0.01 元）",
+    ),
+    "record/missing-companion": _e(
+        "error",
+        "`{field}` is given without `{companion}`",
+        "填写了 `{field}` 却没有填写 `{companion}`",
+        "give `{companion}` too, or remove `{field}`",
+        "请同时填写 `{companion}`，或删除 `{field}`",
+    ),
+    "record/duplicate-key": _e(
+        "error",
+        "duplicate key `{key}`",
+        "重复的键 `{key}`",
+        "keep one of the two entries",
+        "请只保留其中一项",
+    ),
+    "record/duplicate-id": _e(
+        "error",
+        "duplicate {what} id `{id}` (first at {first})",
+        "重复的{what}编号 `{id}`（首次出现在 {first}）",
+    ),
+    "record/date-order": _e(
+        "error",
+        "`{later}` ({later_value}) is before `{earlier}` ({earlier_value})",
+        "`{later}`（{later_value}）早于 `{earlier}`（{earlier_value}）",
+    ),
+    "record/too-many": _e(
+        "error",
+        "more than {limit} records in one file",
+        "单个文件中的记录超过 {limit} 条",
+        "split the file",
+        "请拆分文件",
+    ),
+    # --- command line -------------------------------------------------------------------------
+    "cli/usage": _e("error", "{problem}", "{problem}"),
+}
+
+_NOUNS = {
+    "a mapping": "映射",
+    "a list": "列表",
+    "a name": "名称",
+    "a text": "文本",
+    "a version": "版本号",
+    "a whole number": "整数",
+    "a number": "数字",
+    "a date": "日期",
+    "a date (YYYY-MM-DD)": "日期（YYYY-MM-DD）",
+    "an amount of money": "金额",
+    "a ratio": "比率",
+    "`true` or `false`": "`true` 或 `false`",
+    "`true` or `false` (是 / 否)": "`true` 或 `false`（是 / 否）",
+    "date": "日期",
+    "choice": "选项",
+    "pattern": "正则表达式",
+    "format version": "格式版本",
+    "an expression": "表达式",
+    "the schema file": "数据结构文件",
+    "the pack file": "政策包文件",
+    "the pack manifest": "政策包清单",
+    "the test file": "测试文件",
+    "a test case": "测试用例",
+}
+_PREFIXES = {
+    "field": "字段",
+    "enum": "枚举",
+    "value": "取值",
+    "record type": "记录类型",
+    "parameter": "参数",
+    "rule": "规则",
+    "criterion": "指标",
+    "fact": "派生事实",
+    "measure": "措施",
+    "source": "来源",
+    "case": "测试用例",
+    "value at": "取值",
+    "`": "",
+}
+
+
+def noun(en: str) -> Text:
+    """The zh and en forms of a noun phrase used in messages (``a whole number``, ``field `x```)."""
+    if en in _NOUNS:
+        return Text(zh=_NOUNS[en], en=en)
+    for prefix, zh in _PREFIXES.items():
+        if en.startswith(prefix + " `") or (prefix == "`" and en.startswith("`")):
+            rest = en[len(prefix) :].lstrip() if prefix != "`" else en
+            return Text(zh=f"{zh} {rest}".strip(), en=en)
+    if en.startswith("a text matching "):
+        return Text(zh="符合 " + en[len("a text matching ") :] + " 的文本", en=en)
+    return Text(zh=en, en=en)

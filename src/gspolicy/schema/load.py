@@ -1,0 +1,280 @@
+"""Read a household schema file (YAML) into a `Schema`, reporting every problem at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+from gspolicy._files import read_source
+from gspolicy._i18n import Text
+from gspolicy._location import Source
+from gspolicy._messages import noun
+from gspolicy._shape import Reader
+from gspolicy._yaml import YNode, YScalar, load_yaml
+from gspolicy.errors import Diagnostic, suggest
+from gspolicy.schema.model import KINDS, EnumSpec, EnumValue, FieldSpec, Kind, RecordSpec, Schema
+
+__all__ = ["SCHEMA_FORMAT", "read_schema", "schema_from_source"]
+
+SCHEMA_FORMAT = 1
+"""The schema file format this library reads (``format:`` in the file)."""
+
+_FIELD_KEYS = (
+    "type",
+    "title",
+    "required",
+    "min",
+    "max",
+    "unit",
+    "enum",
+    "record",
+    "of",
+    "pattern",
+    "requires",
+    "not_before",
+    "description",
+)
+
+
+def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]:
+    """Read a schema from YAML text; return it (None if anything is wrong) and the diagnostics."""
+    tree, diagnostics = load_yaml(source)
+    if tree is None:
+        return None, diagnostics
+    reader = Reader()
+    reader.diagnostics.extend(diagnostics)
+    top = reader.mapping(
+        tree,
+        "the schema file",
+        required=("schema", "format", "version", "title", "root", "records"),
+        optional=("enums", "description"),
+    )
+    if top is None:
+        return None, reader.diagnostics
+    schema_id = reader.string(top.get("schema"), "schema", name=True) or "?"
+    reader = reader.within("schema", schema_id)
+    fmt = reader.integer(top.get("format"), "format")
+    if fmt is not None and fmt > SCHEMA_FORMAT:
+        reader.report(
+            "shape/bad-value",
+            top.get("format"),
+            {
+                "value": fmt,
+                "key": "format",
+                "expected": "format version",
+                "hint": f"this library reads schema format {SCHEMA_FORMAT}; upgrade gspolicy",
+            },
+        )
+    version = reader.version(top.get("version"), "version") or "?"
+    title = reader.text(top.get("title"), "title") or Text("?", "?")
+    enums = _read_enums(reader, top.get("enums"))
+    records = _read_records(reader, top.get("records"), enums)
+    root = reader.string(top.get("root"), "root", name=True)
+    if root is not None and root not in records:
+        reader.report("schema/missing-root", top.get("root"), {"name": root}, suggest(root, records))
+    _check_cycles(reader, records, top.get("records"))
+    if any(d.is_error for d in reader.diagnostics) or root is None:
+        return None, reader.diagnostics
+    schema = Schema(schema_id, version, title, root, records, enums, source=source.name)
+    return schema, reader.diagnostics
+
+
+def read_schema(path: Path) -> tuple[Schema | None, list[Diagnostic]]:
+    """Read a schema file."""
+    source, problems = read_source(path)
+    if source is None:
+        return None, problems
+    return schema_from_source(source)
+
+
+def _read_enums(reader: Reader, node: YNode | None) -> dict[str, EnumSpec]:
+    enums: dict[str, EnumSpec] = {}
+    for key, value in reader.entries(node, "enums"):
+        name = str(key.value)
+        r = reader.within("enum", name)
+        fields = r.mapping(value, f"enum `{name}`", required=("title", "values"), optional=("description",))
+        if fields is None:
+            continue
+        title = r.text(fields.get("title"), "title") or Text(name, name)
+        values: list[EnumValue] = []
+        owners: dict[str, tuple[str, YNode]] = {}
+        for vkey, vnode in r.entries(fields.get("values"), "values"):
+            code = str(vkey.value)
+            vf = r.mapping(vnode, f"value `{code}`", required=("zh", "en"), optional=("aliases",))
+            if vf is None:
+                continue
+            zh = r.string(vf.get("zh"), f"{code}.zh")
+            en = r.string(vf.get("en"), f"{code}.en")
+            aliases: list[str] = []
+            for alias in r.items(vf.get("aliases"), "aliases"):
+                text = r.string(alias, "aliases")
+                if text:
+                    aliases.append(text)
+            if zh is None or en is None:
+                continue
+            for label in {code, zh, en, *aliases}:
+                owner = owners.get(label)
+                if owner is not None and owner[0] != code:
+                    r.report(
+                        "schema/duplicate-label",
+                        vnode,
+                        {"label": label, "first": owner[0], "second": code},
+                    )
+                owners.setdefault(label, (code, vnode))
+            values.append(EnumValue(code, Text(zh=zh, en=en), tuple(aliases)))
+        enums[name] = EnumSpec(name, title, tuple(values), span=key.span)
+    return enums
+
+
+def _bound(reader: Reader, node: YNode | None, key: str, kind: Kind) -> Decimal | dt.date | None:
+    if node is None:
+        return None
+    value: Decimal | dt.date | None = reader.date(node, key) if kind == "date" else reader.number(node, key)
+    return value
+
+
+def _read_records(reader: Reader, node: YNode | None, enums: dict[str, EnumSpec]) -> dict[str, RecordSpec]:
+    raw = reader.entries(node, "records")
+    names = [str(k.value) for k, _ in raw]
+    records: dict[str, RecordSpec] = {}
+    for key, value in raw:
+        name = str(key.value)
+        r = reader.within("record", name)
+        fields_node = r.mapping(
+            value, f"record type `{name}`", required=("title", "fields"), optional=("key", "description")
+        )
+        if fields_node is None:
+            continue
+        title = r.text(fields_node.get("title"), "title") or Text(name, name)
+        fields: dict[str, FieldSpec] = {}
+        entries = r.entries(fields_node.get("fields"), "fields")
+        sibling_names = [str(k.value) for k, _ in entries]
+        for fkey, fnode in entries:
+            spec = _read_field(r.within("field", str(fkey.value)), fkey, fnode, enums, names, sibling_names)
+            if spec is not None:
+                fields[spec.name] = spec
+        record_key = r.string(fields_node.get("key"), "key", name=True)
+        if record_key is not None and record_key not in sibling_names:
+            r.report(
+                "schema/missing-root",
+                fields_node.get("key"),
+                {"name": record_key},
+                suggest(record_key, sibling_names),
+            )
+        records[name] = RecordSpec(name, title, fields, key=record_key, span=key.span)
+    return records
+
+
+def _read_field(
+    r: Reader,
+    key: YScalar,
+    node: YNode,
+    enums: dict[str, EnumSpec],
+    record_names: list[str],
+    siblings: list[str],
+) -> FieldSpec | None:
+    name = str(key.value)
+    f = r.mapping(node, f"field `{name}`", required=("type", "title"), optional=_FIELD_KEYS)
+    if f is None:
+        return None
+    type_node = f.get("type")
+    kind_text = r.string(type_node, "type")
+    if kind_text is None:
+        return None
+    if kind_text not in KINDS:
+        r.report(
+            "schema/unknown-type",
+            type_node,
+            {"type": kind_text, "types": ", ".join(f"`{k}`" for k in KINDS)},
+            suggest(kind_text, KINDS),
+        )
+        return None
+    kind = cast(Kind, kind_text)  # checked against KINDS just above
+    title = r.text(f.get("title"), "title") or Text(name, name)
+    enum = record = None
+    if kind == "enum":
+        enum = r.string(f.get("enum"), "enum", name=True)
+        if enum is None and f.get("enum") is None:
+            r.report("shape/missing-key", node, {"key": "enum", "where": f"field `{name}`"})
+        elif enum is not None and enum not in enums:
+            r.report("schema/unknown-enum", f.get("enum"), {"name": enum}, suggest(enum, enums))
+    if kind in ("record", "list"):
+        ref_key = "record" if kind == "record" else "of"
+        record = r.string(f.get(ref_key), ref_key, name=True)
+        if record is None and f.get(ref_key) is None:
+            r.report("shape/missing-key", node, {"key": ref_key, "where": f"field `{name}`"})
+        elif record is not None and record not in record_names:
+            r.report("schema/unknown-record", f.get(ref_key), {"name": record}, suggest(record, record_names))
+    low = _bound(r, f.get("min"), "min", kind)
+    high = _bound(r, f.get("max"), "max", kind)
+    if _above(low, high):
+        r.report("schema/bad-bounds", f.get("min"), {"min": low, "max": high})
+    pattern = r.string(f.get("pattern"), "pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            r.report(
+                "shape/bad-value",
+                f.get("pattern"),
+                {"value": pattern, "key": "pattern", "expected": noun("pattern"), "hint": str(err)},
+            )
+            pattern = None
+    requires = r.names(f.get("requires"), "requires")
+    not_before = r.names(f.get("not_before"), "not_before")
+    for ref, refs_key in [(x, "requires") for x in requires] + [(x, "not_before") for x in not_before]:
+        if ref not in siblings:
+            r.report("schema/missing-root", f.get(refs_key), {"name": ref}, suggest(ref, siblings))
+    description = r.text(f.get("description"), "description")
+    required = r.boolean(f.get("required"), "required") or False
+    unit = r.string(f.get("unit"), "unit")
+    return FieldSpec(
+        name=name,
+        kind=kind,
+        title=title,
+        required=required,
+        min=low,
+        max=high,
+        unit=unit,
+        enum=enum,
+        record=record,
+        pattern=pattern,
+        requires=requires,
+        not_before=not_before,
+        description=description,
+        span=key.span,
+    )
+
+
+def _above(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:
+    if isinstance(low, Decimal) and isinstance(high, Decimal):
+        return low > high
+    if isinstance(low, dt.date) and isinstance(high, dt.date):
+        return low > high
+    return False
+
+
+def _check_cycles(reader: Reader, records: dict[str, RecordSpec], node: YNode | None) -> None:
+    def contains(start: str, current: str, seen: set[str]) -> bool:
+        for field in records[current].fields.values():
+            ref = field.record
+            if ref is None or ref not in records:
+                continue
+            if ref == start:
+                return True
+            if ref not in seen:
+                seen.add(ref)
+                if contains(start, ref, seen):
+                    return True
+        return False
+
+    for name, spec in records.items():
+        if contains(name, name, set()):
+            reader.report("schema/recursive", None if spec.span is None else _span_node(spec), {"name": name})
+
+
+def _span_node(spec: RecordSpec) -> YNode | None:
+    return YNode(spec.span) if spec.span is not None else None

@@ -1,0 +1,217 @@
+"""The household schema as typed values: record types, fields, enums.
+
+The schema itself is declared in YAML (``policies/schema/household.yaml``); `gspolicy.schema.load`
+reads it into these classes.  Python holds no field of the schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Literal
+
+import attrs
+
+from gspolicy._i18n import Text
+from gspolicy._location import RecordLocation, Span
+
+__all__ = [
+    "KINDS",
+    "EnumSpec",
+    "EnumValue",
+    "FieldSpec",
+    "Kind",
+    "Record",
+    "RecordSpec",
+    "Schema",
+]
+
+Kind = Literal["bool", "int", "money", "ratio", "decimal", "date", "string", "enum", "record", "list"]
+KINDS: tuple[Kind, ...] = (
+    "bool",
+    "int",
+    "money",
+    "ratio",
+    "decimal",
+    "date",
+    "string",
+    "enum",
+    "record",
+    "list",
+)
+NUMERIC_KINDS = frozenset({"int", "money", "ratio", "decimal"})
+
+
+@attrs.frozen
+class EnumValue:
+    code: str
+    title: Text
+    aliases: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class EnumSpec:
+    """An enumeration: stable English codes, each with zh and en labels and other spellings."""
+
+    name: str
+    title: Text
+    values: tuple[EnumValue, ...]
+    span: Span | None = attrs.field(default=None, eq=False)
+    lookup: Mapping[str, str] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        table: dict[str, str] = {}
+        for value in self.values:
+            for label in (value.code, value.title.zh, value.title.en, *value.aliases):
+                table.setdefault(label, value.code)
+                table.setdefault(label.casefold(), value.code)
+        object.__setattr__(self, "lookup", table)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.values)
+
+    def canonical(self, label: str) -> str | None:
+        """The code for a code, a zh or en label or an alias; None if it names no value."""
+        label = label.strip()
+        return self.lookup.get(label) or self.lookup.get(label.casefold())
+
+    def value(self, code: str) -> EnumValue:
+        for v in self.values:
+            if v.code == code:
+                return v
+        raise KeyError(code)
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field of a record type."""
+
+    name: str
+    kind: Kind
+    title: Text
+    required: bool = False
+    min: Decimal | dt.date | None = None
+    max: Decimal | dt.date | None = None
+    unit: str | None = None
+    enum: str | None = None  # for kind "enum"
+    record: str | None = None  # for kinds "record" and "list"
+    pattern: str | None = None  # for kind "string"
+    requires: tuple[str, ...] = ()  # sibling fields that must be given with this one
+    not_before: tuple[str, ...] = ()  # sibling date fields this date may not precede
+    description: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def matches(self, text: str) -> bool:
+        return self.pattern is None or re.fullmatch(self.pattern, text) is not None
+
+
+@attrs.frozen
+class RecordSpec:
+    """A record type: a named, ordered set of fields."""
+
+    name: str
+    title: Text
+    fields: Mapping[str, FieldSpec]
+    key: str | None = None  # the field that identifies items of a list of these records
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Schema:
+    """The household schema: record types (one of them the root) and enums."""
+
+    id: str
+    version: str
+    title: Text
+    root: str
+    records: Mapping[str, RecordSpec]
+    enums: Mapping[str, EnumSpec]
+    source: str = attrs.field(default="", eq=False)
+
+    @property
+    def root_record(self) -> RecordSpec:
+        return self.records[self.root]
+
+    def field_paths(self, record: str | None = None, prefix: str = "") -> Iterator[tuple[str, FieldSpec]]:
+        """Every field path below `record` (default: the root), lists included as ``members``."""
+        spec = self.records[record or self.root]
+        for name, field in spec.fields.items():
+            path = f"{prefix}{name}"
+            yield path, field
+            if field.kind == "record" and field.record is not None:
+                yield from self.field_paths(field.record, path + ".")
+
+
+class Record(Mapping[str, object]):
+    """An immutable, validated record: field name to typed value; absent fields are missing.
+
+    Values are `bool`, `int`, `Decimal` (money, ratio, decimal), `datetime.date`, `str` (strings
+    and enum codes), nested `Record`s and tuples of `Record`s.  `origin` tells where the record
+    came from (file and line) and takes no part in equality.
+    """
+
+    __slots__ = ("_hash", "_type", "_values", "origin")
+
+    def __init__(
+        self, type_name: str, values: Mapping[str, object], origin: RecordLocation | None = None
+    ) -> None:
+        self._type = type_name
+        self._values = dict(values)
+        self._hash: int | None = None
+        self.origin = origin
+
+    @property
+    def type_name(self) -> str:
+        return self._type
+
+    def __getitem__(self, key: str) -> object:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return self._type == other._type and self._values == other._values
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self._type, frozenset(self._values.items())))
+        return self._hash
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"{self._type}({inner})"
+
+    def replace(self, **changes: object) -> Record:
+        """A copy with fields changed (a value of None removes the field)."""
+        values = dict(self._values)
+        for key, value in changes.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        return Record(self._type, values, self.origin)
+
+    def to_data(self) -> dict[str, object]:
+        """Plain JSON-ready data: dates as ISO text, decimals as text, lists as lists."""
+        return {k: _plain(v) for k, v in self._values.items()}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Record):
+        return value.to_data()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
