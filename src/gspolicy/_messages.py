@@ -12,7 +12,7 @@ import attrs
 
 from gspolicy._i18n import Text
 
-__all__ = ["CATALOGUE", "CONTEXT_KINDS", "SEVERITY_WORDS", "Entry"]
+__all__ = ["CATALOGUE", "CONTEXT_KINDS", "SEVERITY_WORDS", "Entry", "entry", "noun", "register"]
 
 
 @attrs.frozen
@@ -350,3 +350,17 @@ def noun(en: str) -> Text:
     if en.startswith("a text matching "):
         return Text(zh="符合 " + en[len("a text matching ") :] + " 的文本", en=en)
     return Text(zh=en, en=en)
+
+
+def entry(severity: str, en: str, zh: str, help_en: str | None = None, help_zh: str | None = None) -> Entry:
+    """Make a catalogue entry (for the `register` calls of later stages)."""
+    return _e(severity, en, zh, help_en, help_zh)
+
+
+def register(entries: dict[str, Entry]) -> None:
+    """Add a stage's codes to the catalogue (each stage registers its own when imported)."""
+    for code, new in entries.items():
+        old = CATALOGUE.get(code)
+        if old is not None and old != new:
+            raise ValueError(f"diagnostic code {code!r} registered twice")
+        CATALOGUE[code] = new

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
 from gspolicy._files import read_source
 from gspolicy._i18n import Text
@@ -192,7 +191,7 @@ def _read_field(
             suggest(kind_text, KINDS),
         )
         return None
-    kind = cast(Kind, kind_text)  # checked against KINDS just above
+    kind: Kind = kind_text
     title = r.text(f.get("title"), "title") or Text(name, name)
     enum = record = None
     if kind == "enum":

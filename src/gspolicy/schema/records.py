@@ -300,17 +300,17 @@ class _Checker:
     def in_range(self, value: Any, field: FieldSpec, path: DataPath, shown: str) -> object | None:
         low, high = field.min, field.max
         if (low is not None and value < low) or (high is not None and value > high):
+            unit = f" {field.unit}" if field.unit else ""
             if low is not None and high is not None:
-                bounds = f"from {low} to {high}"
+                bounds = Text(zh=f"应在 {low} 到 {high}{unit} 之间", en=f"from {low} to {high}{unit}")
             elif low is not None:
-                bounds = f"at least {low}"
+                bounds = Text(zh=f"应不小于 {low}{unit}", en=f"at least {low}{unit}")
             else:
-                bounds = f"at most {high}"
-            if field.unit:
-                bounds += f" {field.unit}"
+                bounds = Text(zh=f"应不大于 {high}{unit}", en=f"at most {high}{unit}")
             self.report("record/out-of-range", path, {"value": shown, "bounds": bounds})
             return None
-        return value
+        result: object = value
+        return result
 
 
 def validate_record(

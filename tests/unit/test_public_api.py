@@ -1,0 +1,28 @@
+"""The public surface is small, sorted and pinned: any change is a visible diff here."""
+
+import gspolicy
+
+PINNED = [
+    "Diagnostic",
+    "GspolicyError",
+    "HouseholdError",
+    "PolicyError",
+    "Severity",
+    "__version__",
+]
+
+
+def test_all_is_sorted_and_pinned() -> None:
+    assert gspolicy.__all__ == sorted(gspolicy.__all__)
+    assert gspolicy.__all__ == PINNED
+
+
+def test_every_name_exists() -> None:
+    for name in gspolicy.__all__:
+        assert hasattr(gspolicy, name), name
+
+
+def test_errors_subclass_builtins() -> None:
+    assert issubclass(gspolicy.PolicyError, ValueError)
+    assert issubclass(gspolicy.HouseholdError, gspolicy.PolicyError)
+    assert issubclass(gspolicy.PolicyError, gspolicy.GspolicyError)
