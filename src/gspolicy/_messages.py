@@ -47,6 +47,7 @@ CONTEXT_KINDS = {
     "household": Text(zh="农户", en="household"),
     "case": Text(zh="测试用例", en="test case"),
     "option": Text(zh="选项", en="option"),
+    "source": Text(zh="来源", en="source"),
 }
 
 CATALOGUE: dict[str, Entry] = {
@@ -196,6 +197,18 @@ CATALOGUE: dict[str, Entry] = {
         "error",
         "the schema has no record type `{name}`",
         "数据结构中没有记录类型 `{name}`",
+    ),
+    "schema/unknown-field-ref": _e(
+        "error",
+        "no field `{name}` in this record type",
+        "本记录类型中没有字段 `{name}`",
+    ),
+    "schema/not-before-type": _e(
+        "error",
+        "`not_before` is given on `{name}`, which is not a date field",
+        "`{name}` 不是日期字段，不能使用 `not_before`",
+        "`not_before` compares two date fields; use it on date fields only",
+        "`not_before` 用于比较两个日期字段，只能用于日期字段",
     ),
     "schema/recursive": _e(
         "error",

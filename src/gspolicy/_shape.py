@@ -101,6 +101,15 @@ class Reader:
             out.append((k, v))
         return out
 
+    def entries_any(self, node: YNode | None, key: str) -> list[tuple[YScalar, YNode]]:
+        """Read a mapping whose keys are not names (e.g. dates); the caller checks the keys."""
+        if node is None:
+            return []
+        if not isinstance(node, YMap):
+            self.wrong(node, key, "a mapping")
+            return []
+        return list(node.items)
+
     def items(self, node: YNode | None, key: str) -> list[YNode]:
         if node is None:
             return []

@@ -114,7 +114,7 @@ def _read_enums(reader: Reader, node: YNode | None) -> dict[str, EnumSpec]:
                     aliases.append(text)
             if zh is None or en is None:
                 continue
-            for label in {code, zh, en, *aliases}:
+            for label in {code.casefold(), zh.casefold(), en.casefold(), *(a.casefold() for a in aliases)}:
                 owner = owners.get(label)
                 if owner is not None and owner[0] != code:
                     r.report(
@@ -226,7 +226,9 @@ def _read_field(
     not_before = r.names(f.get("not_before"), "not_before")
     for ref, refs_key in [(x, "requires") for x in requires] + [(x, "not_before") for x in not_before]:
         if ref not in siblings:
-            r.report("schema/missing-root", f.get(refs_key), {"name": ref}, suggest(ref, siblings))
+            r.report("schema/unknown-field-ref", f.get(refs_key), {"name": ref}, suggest(ref, siblings))
+    if not_before and kind != "date":
+        r.report("schema/not-before-type", f.get("not_before"), {"name": name})
     description = r.text(f.get("description"), "description")
     required = r.boolean(f.get("required"), "required") or False
     unit = r.string(f.get("unit"), "unit")

@@ -62,12 +62,14 @@ class EnumSpec:
     lookup: Mapping[str, str] = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        table: dict[str, str] = {}
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
         for value in self.values:
             for label in (value.code, value.title.zh, value.title.en, *value.aliases):
-                table.setdefault(label, value.code)
-                table.setdefault(label.casefold(), value.code)
-        object.__setattr__(self, "lookup", table)
+                exact.setdefault(label, value.code)
+                folded.setdefault(label.casefold(), value.code)
+        # exact spellings win over case-folded ones; the loader reports case-folded clashes
+        object.__setattr__(self, "lookup", {**{"\0" + k: v for k, v in folded.items()}, **exact})
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -76,7 +78,7 @@ class EnumSpec:
     def canonical(self, label: str) -> str | None:
         """The code for a code, a zh or en label or an alias; None if it names no value."""
         label = label.strip()
-        return self.lookup.get(label) or self.lookup.get(label.casefold())
+        return self.lookup.get(label) or self.lookup.get("\0" + label.casefold())
 
     def value(self, code: str) -> EnumValue:
         for v in self.values:

@@ -26,8 +26,15 @@ from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 __all__ = ["RECORD_SUFFIXES", "load_record_file", "load_records", "validate_record"]
 
 RECORD_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
-_TRUE = {"是", "true", "True", "yes"}
-_FALSE = {"否", "false", "False", "no"}
+_TRUE = {"是", "true", "yes", "y"}
+_FALSE = {"否", "false", "no", "n"}
+
+
+class _YamlInt(int):
+    """An integer read from YAML that remembers how it was written (``0123`` stays ``0123``)."""
+
+    text: str
+
 
 Locate = Callable[[DataPath], RecordLocation]
 
@@ -68,6 +75,10 @@ def _yaml_plain(node: YNode) -> Any:
     if isinstance(node, YSeq):
         return [_yaml_plain(v) for v in node.items]
     assert isinstance(node, YScalar)
+    if isinstance(node.value, int) and not isinstance(node.value, bool):
+        number = _YamlInt(node.value)
+        number.text = node.text
+        return number
     return node.value
 
 
@@ -181,8 +192,8 @@ class _Checker:
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
-            if isinstance(raw, str) and raw.strip() in _TRUE | _FALSE:
-                return raw.strip() in _TRUE
+            if isinstance(raw, str) and raw.strip().casefold() in _TRUE | _FALSE:
+                return raw.strip().casefold() in _TRUE
             self.wrong(path, "`true` or `false` (是 / 否)", raw)
             return None
         if kind in ("int", "money", "ratio", "decimal"):
@@ -204,7 +215,9 @@ class _Checker:
                 return None
             return self.in_range(value, field, path, value.isoformat())
         if kind == "string":
-            if isinstance(raw, int) and not isinstance(raw, bool):
+            if isinstance(raw, _YamlInt):
+                raw = raw.text  # a code written as a YAML number keeps its digits (no octal, no `_`)
+            elif isinstance(raw, int) and not isinstance(raw, bool):
                 raw = str(raw)
             if not isinstance(raw, str):
                 self.wrong(path, "a text", raw)
