@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-
 from typing import Any
 
 import attrs

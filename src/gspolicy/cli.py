@@ -9,6 +9,7 @@ bad input.  Exit codes: 0 success, 1 problems found in the input, 2 bad command-
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -18,11 +19,15 @@ from pathlib import Path
 from typing import TextIO
 
 from gspolicy._i18n import Lang, default_lang, parse_lang
-from gspolicy._resources import bundled_schema_path
-from gspolicy.errors import Diagnostic, render_diagnostics
+from gspolicy._resources import bundled_policies, bundled_schema_path
+from gspolicy.errors import Diagnostic, render_diagnostics, suggest
+from gspolicy.explain.build import decide
+from gspolicy.explain.decision import Decision
+from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from
+from gspolicy.testing.cases import find_case_files, run_files
 
 __all__ = ["main"]
 
@@ -49,14 +54,22 @@ def _lang(value: str) -> Lang:
 
 
 def _build_parser() -> _Parser:
-    parser = _Parser(prog="gspolicy", description="Gansu poverty-alleviation policy as explainable code.")
-    parser.add_argument(
-        "--lang", type=_lang, default=None, help="language of messages: zh or en (default: from the locale)"
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--lang",
+        type=_lang,
+        default=argparse.SUPPRESS,
+        help="language of messages: zh or en (default: from the locale)",
     )
+    parser = _Parser(
+        prog="gspolicy", description="Gansu poverty-alleviation policy as explainable code.", parents=[common]
+    )
+    parser.set_defaults(lang=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     households = sub.add_parser(
         "households",
+        parents=[common],
         help="validate household record files (JSON, JSONL, YAML) and print a summary",
         description="Validate household record files against the household schema and print a summary.",
     )
@@ -66,7 +79,233 @@ def _build_parser() -> _Parser:
     )
     households.add_argument("--format", choices=("text", "json"), default="text")
     households.set_defaults(run=_cmd_households)
+
+    validate = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="load and check policy packs; report every problem, located",
+        description="Load and check policy packs (default: the bundled ones) and report every problem "
+        "as file:line:col: code: message, underlined, with help. Ranges, values not established and "
+        "low-confidence values in force are listed as acknowledged gaps (notes, not errors).",
+    )
+    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack files or folders")
+    validate.add_argument(
+        "--as-of", type=_date, default=None, help="date for the gaps in force (default: today)"
+    )
+    validate.set_defaults(run=_cmd_validate)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="decide exit acceptance for every household in record files",
+        description="Evaluate household record files against the packs in force on the as-of date.",
+    )
+    evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    evaluate.add_argument("--as-of", type=_date, default=None, help="the assessment date (default: today)")
+    evaluate.add_argument(
+        "--policies",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="policy root or pack paths (default: the bundled policies)",
+    )
+    evaluate.add_argument("--format", choices=("table", "json", "jsonl"), default="table")
+    evaluate.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the explanations of N households (table format)",
+    )
+    evaluate.set_defaults(run=_cmd_evaluate)
+
+    explain = sub.add_parser("explain", parents=[common], help="explain the decision on one household")
+    explain.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    explain.add_argument("--household", required=True, metavar="ID", help="the household id")
+    explain.add_argument("--as-of", type=_date, default=None, help="the assessment date (default: today)")
+    explain.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.set_defaults(run=_cmd_explain)
+
+    test = sub.add_parser(
+        "test",
+        parents=[common],
+        help="run the YAML test cases next to the packs",
+        description="Run pack test cases (<pack>/tests/*.yaml). Exit 0 when all pass, 1 otherwise.",
+    )
+    test.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="test files or folders (default: bundled)"
+    )
+    test.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    test.set_defaults(run=_cmd_test)
     return parser
+
+
+def _policies(paths: list[Path] | None, lang: Lang) -> PolicySet | None:
+    policy_set, problems = load_policies(paths or None)
+    errors = [d for d in problems if d.is_error]
+    if policy_set is None:
+        _print_problems(errors, lang, sys.stderr)
+    return policy_set
+
+
+def _records(files: list[Path], policy_set: PolicySet, lang: Lang) -> tuple[Record, ...] | None:
+    records, problems = load_records_from(files, policy_set.schema)
+    _print_problems(problems, lang, sys.stderr)
+    if any(d.is_error for d in problems):
+        return None
+    return records
+
+
+def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set = _policies(args.policies, lang)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    records = _records(args.files, policy_set, lang)
+    if records is None:
+        return EXIT_PROBLEMS
+    as_of = args.as_of or dt.date.today()
+    decisions = [decide(policy_set, r, as_of) for r in records]
+    if args.format == "json":
+        sys.stdout.write(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    if args.format == "jsonl":
+        for d in decisions:
+            sys.stdout.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    sys.stdout.write(_table(decisions, lang))
+    for d in _examples(decisions, args.explain):
+        sys.stdout.write("\n" + d.render(lang))
+    return EXIT_OK
+
+
+def _examples(decisions: list[Decision], n: int) -> list[Decision]:
+    """Up to `n` decisions, one of each verdict first."""
+    if n <= 0:
+        return []
+    picked: list[Decision] = []
+    for verdict in ("pass", "fail", "undetermined", "not_applicable"):
+        found = next((d for d in decisions if d.verdict == verdict), None)
+        if found is not None:
+            picked.append(found)
+    rest = [d for d in decisions if d not in picked]
+    return (picked + rest)[:n]
+
+
+def _table(decisions: list[Decision], lang: Lang) -> str:
+    zh = lang == "zh"
+    words: dict[str | None, tuple[str, str]] = {
+        "pass": ("通过", "pass"),
+        "fail": ("不通过", "fail"),
+        "undetermined": ("待定", "undetermined"),
+        "not_applicable": ("不适用", "not applicable"),
+        None: ("无", "none"),
+    }
+    counts: Counter[str | None] = Counter(d.verdict for d in decisions)
+    as_of = decisions[0].as_of if decisions else dt.date.today()
+    versions = sorted({f"{p.id}@{p.version}" for d in decisions for p in d.packs})
+    lines = [
+        (
+            f"截至 {as_of} 判定 {len(decisions)} 户；政策包：{', '.join(versions) or '无'}"
+            if zh
+            else f"{len(decisions)} households decided as of {as_of}; packs: {', '.join(versions) or 'none'}"
+        )
+    ]
+    for verdict, (w_zh, w_en) in words.items():
+        if counts.get(verdict):
+            lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
+    failing: Counter[str] = Counter(c.id for d in decisions for c in d.criteria if c.verdict == "fail")
+    if failing:
+        lines.append("未通过的指标：" if zh else "failing criteria:")
+        lines.extend(f"  {cid}: {n}" for cid, n in sorted(failing.items()))
+    missing: Counter[str] = Counter(m for d in decisions if d.verdict == "undetermined" for m in d.missing)
+    if missing:
+        lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
+        lines.extend(f"  {m}: {n}" for m, n in missing.most_common(10))
+    lines.append("")
+    lines.append("户编号 / 结论 / 未通过 / 待定" if zh else "household / verdict / failing / undetermined")
+    for d in decisions:
+        fails = ",".join(c.id for c in d.criteria if c.verdict == "fail") or "-"
+        unsure = ",".join(c.id for c in d.criteria if c.verdict == "undetermined") or "-"
+        word = words[d.verdict][0 if zh else 1]
+        lines.append(f"  {d.household}  {word}  {fails}  {unsure}")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set = _policies(args.policies, lang)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    records = _records(args.files, policy_set, lang)
+    if records is None:
+        return EXIT_PROBLEMS
+    found = [r for r in records if r.get("id") == args.household]
+    if not found:
+        ids = [str(r.get("id")) for r in records]
+        hint = suggest(args.household, ids)
+        message = (
+            f"没有编号为 `{args.household}` 的农户"
+            if lang == "zh"
+            else f"no household with id `{args.household}`"
+        )
+        if hint:
+            message += ("；您是否想写 " if lang == "zh" else "; did you mean ") + ", ".join(
+                f"`{h}`" for h in hint
+            )
+        sys.stderr.write(f"gspolicy: {message}\n")
+        return EXIT_PROBLEMS
+    decision = decide(policy_set, found[0], args.as_of or dt.date.today())
+    if args.format == "json":
+        sys.stdout.write(json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(decision.render(lang))
+    return EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set = _policies(args.policies, lang)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    roots = args.paths or args.policies or [bundled_policies()]
+    files = find_case_files(roots)
+    results, problems = run_files(files, policy_set)
+    _print_problems(problems, lang, sys.stdout)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        sys.stdout.write(r.report(lang) + "\n")
+    passed = len(results) - len(failed)
+    sys.stdout.write(f"{passed} passed, {len(failed)} failed\n")
+    return EXIT_PROBLEMS if failed or any(d.is_error for d in problems) or not results else EXIT_OK
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2018-12-31"
+        ) from None
+
+
+def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set, problems = load_policies(args.paths or None)
+    as_of = args.as_of or dt.date.today()
+    notes = gaps(policy_set, as_of) if policy_set is not None else []
+    _print_problems([*problems, *notes], lang, sys.stdout)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    versions = len(policy_set.packs)
+    packs = len(policy_set.ids)
+    if lang == "zh":
+        sys.stdout.write(
+            f"已检查 {packs} 个政策包（{versions} 个版本），截至 {as_of} 有 {len(notes)} 个已知缺口\n"
+        )
+    else:
+        sys.stdout.write(
+            f"checked {packs} packs ({versions} versions); {len(notes)} acknowledged gaps in force on {as_of}\n"
+        )
+    return EXIT_OK
 
 
 def _print_problems(diagnostics: Sequence[Diagnostic], lang: Lang, out: TextIO) -> None:

@@ -1,0 +1,86 @@
+"""Evaluating one checked pack on one record as of a date, keeping the trace of every condition.
+
+The values in force on the as-of date are taken from each parameter's history: an exact value as
+itself, a range as an `Interval` (an open end is infinite), a value not established — or a
+parameter with no value in force yet — as `Unknown` naming the parameter.  Nothing later than the
+as-of date leaks in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+import attrs
+
+from gspolicy.lang import Context, Interval, TraceEvent, TypedExpr, Unknown, Value, evaluate
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.model import DatedValue, Parameter
+from gspolicy.schema.model import Record
+
+__all__ = ["ExprResult", "PackOutcome", "parameter_value", "parameter_values", "run_pack"]
+
+_INF = Decimal("Infinity")
+
+
+@attrs.frozen
+class ExprResult:
+    """The value of one condition and the trace events of its evaluation."""
+
+    value: Value
+    events: tuple[TraceEvent, ...]
+
+
+@attrs.frozen
+class PackOutcome:
+    """Every condition of one pack evaluated on one record as of a date."""
+
+    pack: CheckedPack
+    record: Record
+    as_of: dt.date
+    parameters: Mapping[str, Value]
+    applies: ExprResult | None
+    givens: Mapping[str, ExprResult]
+    criteria: Mapping[str, ExprResult]
+    rules: Mapping[str, ExprResult]
+
+
+def parameter_value(param: Parameter, as_of: dt.date) -> tuple[Value, DatedValue | None]:
+    """The value of `param` in force on `as_of` and the dated value it comes from."""
+    dated = param.at(as_of)
+    name = f"param:{param.name}"
+    if dated is None or dated.kind == "not_established":
+        return Unknown(frozenset({name})), dated
+    if dated.kind == "range":
+        low = dated.low.value if dated.low is not None else -_INF
+        high = dated.high.value if dated.high is not None else _INF
+        return Interval(low, high, frozenset({name})), dated
+    value = dated.value
+    if isinstance(value, tuple):
+        return frozenset(value), dated
+    assert isinstance(value, bool | int | Decimal | dt.date | str)
+    return value, dated
+
+
+def parameter_values(pack: CheckedPack, as_of: dt.date) -> dict[str, Value]:
+    return {name: parameter_value(p, as_of)[0] for name, p in pack.pack.parameters.items()}
+
+
+def _run(
+    texpr: TypedExpr, record: Record, as_of: dt.date, params: Mapping[str, Value], pack: CheckedPack
+) -> ExprResult:
+    events: list[TraceEvent] = []
+    ctx = Context(subject=record, as_of=as_of, parameters=params, facts=pack.facts, trace=events.append)
+    value = evaluate(texpr, ctx)
+    return ExprResult(value, tuple(events))
+
+
+def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:
+    """Evaluate the applicability, every criterion (and its data precondition) and every rule."""
+    params = parameter_values(pack, as_of)
+    applies = _run(pack.applies, record, as_of, params, pack) if pack.applies is not None else None
+    givens = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.givens.items()}
+    criteria = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.criteria.items()}
+    rules = {rid: _run(t, record, as_of, params, pack) for rid, t in pack.rules.items()}
+    return PackOutcome(pack, record, as_of, params, applies, givens, criteria, rules)

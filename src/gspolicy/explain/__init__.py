@@ -1,0 +1,1 @@
+"""Decisions and their explanations: built from trace events, rendered in zh and en and as JSON."""

@@ -1,0 +1,414 @@
+"""Building decisions from pack outcomes: verdicts from values, explanations from trace events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+from gspolicy._i18n import Text
+from gspolicy._location import Span
+from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pack
+from gspolicy.explain.decision import (
+    Applicability,
+    CriterionVerdict,
+    Decision,
+    MeasureGrant,
+    Membership,
+    PackRef,
+    ParameterUse,
+    Reading,
+)
+from gspolicy.lang import Interval, TraceEvent, Unknown, Value
+from gspolicy.lang.typed import TCompare
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet
+from gspolicy.pack.model import Amount, Citation, Criterion, PackSource
+from gspolicy.schema.model import Record
+
+__all__ = ["EXIT_PACK", "decide", "show_value"]
+
+EXIT_PACK = "exit_criteria.household"
+"""The pack whose criteria give a decision's exit verdict (by default)."""
+
+
+def show_value(value: object) -> str | None:
+    """A value as plain, language-neutral text (None for a missing value)."""
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, Interval):
+        return f"[{show_value(value.low)}, {show_value(value.high)}]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        if value.is_infinite():
+            return "∞" if value > 0 else "-∞"
+        text = format(value.normalize(), "f")
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
+    if isinstance(value, tuple):
+        return f"({len(value)})"
+    if isinstance(value, Record):
+        return f"({value.type_name})"
+    return str(value)
+
+
+def _where(span: Span | None) -> str:
+    return f"{span.file}:{span.line}" if span is not None else "?"
+
+
+def _missing(value: Value) -> tuple[str, ...]:
+    if isinstance(value, Unknown):
+        return tuple(sorted(value.missing))
+    if isinstance(value, Interval):
+        return tuple(sorted(value.because))
+    return ()
+
+
+def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
+    seen: dict[str, Reading] = {}
+    for e in events:
+        if e.kind in ("field", "age") and e.name not in seen:
+            seen[e.name] = Reading(e.name, show_value(e.value))
+    return tuple(seen.values())
+
+
+def _cite_text(c: Citation, pack: PackSource) -> Text:
+    source = pack.sources.get(c.source)
+    title = source.title if source is not None else Text(c.source, c.source)
+    conf = c.confidence or (source.confidence if source is not None else None)
+    zh = [f"推断自《{title.zh}》" if c.inferred else f"《{title.zh}》"]
+    en = [f"inferred from {title.en}" if c.inferred else title.en]
+    if c.clause:
+        zh.append(f"“{c.clause}”")
+        en.append(f"“{c.clause}”")
+    if conf:
+        zh.append(f"可信度 {conf}")
+        en.append(f"confidence {conf}")
+    return Text(zh="，".join(zh), en=", ".join(en))
+
+
+def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple[ParameterUse, ...]:
+    pack = outcome.pack.pack
+    uses: dict[str, ParameterUse] = {}
+    for e in events:
+        if e.kind != "parameter" or e.name in uses or e.name not in pack.parameters:
+            continue
+        param = pack.parameters[e.name]
+        value, dated = parameter_value(param, outcome.as_of)
+        if dated is None:
+            uses[e.name] = ParameterUse(
+                e.name, param.title, "not in force", param.unit, None, None, None, None, None, None, "missing"
+            )
+            continue
+        source_id = (
+            dated.source
+            or (dated.low.source if dated.low else None)
+            or (dated.high.source if dated.high else None)
+        )
+        source = pack.sources.get(source_id) if source_id else None
+        confidences = [dated.confidence, *(b.confidence for b in (dated.low, dated.high) if b is not None)]
+        conf = next((c for c in confidences if c in ("L", "L-M")), None) or dated.confidence
+        conf = conf or (source.confidence if source is not None else None)
+        shown = show_value(value) if dated.kind != "not_established" else "not established"
+        uses[e.name] = ParameterUse(
+            name=e.name,
+            title=param.title,
+            value=shown or "?",
+            unit=param.unit,
+            effective=dated.effective,
+            source=source_id,
+            source_title=source.title if source is not None else None,
+            confidence=conf,
+            clause=dated.clause or (dated.low.clause if dated.low else None),
+            location=_where(dated.span),
+            kind=dated.kind,
+        )
+    return tuple(uses.values())
+
+
+def _facts(events: Iterable[TraceEvent]) -> tuple[tuple[str, str], ...]:
+    seen: dict[str, str] = {}
+    for e in events:
+        if e.kind == "fact" and e.name not in seen:
+            seen[e.name] = show_value(e.value) or "unknown"
+    return tuple(seen.items())
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _fill(template: Text, slots: Mapping[str, str]) -> Text:
+    def sub(match: re.Match[str]) -> str:
+        return _group(slots.get(match.group(1).strip(), "?"))
+
+    return Text(zh=_SLOT.sub(sub, template.zh), en=_SLOT.sub(sub, template.en))
+
+
+def _group(text: str) -> str:
+    """Thousands separators for plain decimal numbers (`3150` → `3,150`)."""
+    try:
+        number = Decimal(text)
+    except Exception:  # not a number: leave it as it is
+        return text
+    if not number.is_finite():
+        return text
+    return f"{number:,}"
+
+
+def _root_compare(texpr_span: Span, events: Sequence[TraceEvent]) -> TraceEvent | None:
+    for e in events:
+        if e.kind == "compare" and e.span == texpr_span and len(e.operands) == 2:
+            return e
+    return None
+
+
+def _number(value: Value) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return Decimal(value)
+
+
+def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
+    checked = outcome.pack
+    pack = checked.pack
+    given = outcome.givens.get(c.id)
+    result = outcome.criteria.get(c.id)
+    events: list[TraceEvent] = [*(given.events if given else ()), *(result.events if result else ())]
+    readings = _readings(events)
+    params = _parameter_uses(events, outcome)
+    facts = _facts(events)
+    cites = tuple(_cite_text(x, pack) for x in c.cites)
+    dept = pack.departments.get(c.department or pack.department)
+    slots: dict[str, str] = {r.path: r.value or "?" for r in readings}
+    slots.update({p.name: p.value for p in params})
+    slots.update(dict(facts))
+    shortfall = threshold = value_shown = None
+    if result is not None:
+        root = checked.criteria[c.id]
+        compare = _root_compare(root.span, result.events) if isinstance(root, TCompare) else None
+        if compare is not None:
+            left, right = compare.operands
+            value_shown, threshold = show_value(left), show_value(right)
+            a, b = _number(left), _number(right)
+            if (
+                compare.value is False
+                and a is not None
+                and b is not None
+                and compare.name in (">", ">=", "<", "<=")
+            ):
+                gap = (b - a) if compare.name in (">", ">=") else (a - b)
+                shortfall = show_value(gap)
+                slots["shortfall"] = shortfall or "?"
+    missing: tuple[str, ...] = ()
+    if c.not_established:
+        verdict = "undetermined"
+        missing = (f"criterion:{c.id}",)
+        reason = Text(
+            zh="来源未给出该指标的内容，无法判定为通过",
+            en="the sources do not give this criterion's content, so it can never be judged a pass",
+        )
+    elif given is not None and given.value is not True:
+        verdict = "undetermined"
+        missing = _missing(given.value)
+        reason = c.given_explain or Text(
+            zh="判定所需的数据条件不满足", en="the data the criterion needs is not there"
+        )
+        if missing:
+            reason = reason + Text(
+                zh=f"（缺少：{'、'.join(missing)}）", en=f" (missing: {', '.join(missing)})"
+            )
+    else:
+        assert result is not None
+        if result.value is True:
+            verdict = "pass"
+            reason = (
+                _fill(c.explain_passed, slots)
+                if c.explain_passed
+                else Text(zh="条件成立", en="the condition holds")
+            )
+        elif result.value is False:
+            verdict = "fail"
+            reason = (
+                _fill(c.explain_failed, slots)
+                if c.explain_failed
+                else _why_false(result.events, checked.criteria[c.id].span)
+            )
+        else:
+            verdict = "undetermined"
+            missing = _missing(result.value)
+            reason = _why_unknown(missing, params)
+    return CriterionVerdict(
+        id=c.id,
+        title=c.title,
+        verdict=verdict,  # type: ignore[arg-type]  # one of the three, set above
+        department=c.department or pack.department,
+        department_title=dept,
+        reason=reason,
+        missing=missing,
+        readings=readings,
+        parameters=params,
+        facts=facts,
+        cites=cites,
+        location=_where(c.span),
+        expression=c.text,
+        shortfall=shortfall,
+        threshold=threshold,
+        value=value_shown,
+    )
+
+
+def _why_false(events: Sequence[TraceEvent], root: Span) -> Text:
+    """Name the first comparison that came out false (the deepest reason the condition fails)."""
+    for e in events:
+        if e.kind == "compare" and e.value is False and len(e.operands) == 2:
+            left, right = (show_value(v) or "?" for v in e.operands)
+            text = e.span.text.replace("\n", " ")
+            return Text(
+                zh=f"条件不成立：`{text}`（{_group(left)} {e.name} {_group(right)} 不成立）",
+                en=f"the condition does not hold: `{text}` ({_group(left)} {e.name} {_group(right)} is false)",
+            )
+    for e in events:
+        if e.kind == "field" and e.value is False:
+            return Text(
+                zh=f"条件不成立：`{e.name}` 为否", en=f"the condition does not hold: `{e.name}` is false"
+            )
+    text = root.text.replace("\n", " ")
+    return Text(zh=f"条件不成立：`{text}`", en=f"the condition does not hold: `{text}`")
+
+
+def _why_unknown(missing: Sequence[str], params: Sequence[ParameterUse]) -> Text:
+    fields = [m for m in missing if not m.startswith("param:")]
+    ranges = [p for p in params if f"param:{p.name}" in missing]
+    zh: list[str] = []
+    en: list[str] = []
+    if fields:
+        zh.append("缺少数据：" + "、".join(f"`{f}`" for f in fields))
+        en.append("missing data: " + ", ".join(f"`{f}`" for f in fields))
+    for p in ranges:
+        if p.kind == "range":
+            zh.append(f"参数 `{p.name}` 只知道区间 {p.value}，区间内无法判定")
+            en.append(
+                f"the parameter `{p.name}` is only known as the range {p.value}, which does not settle it"
+            )
+        else:
+            zh.append(f"参数 `{p.name}` 没有来源确定的取值")
+            en.append(f"the parameter `{p.name}` has no established value")
+    if not zh:
+        zh.append("无法判定")
+        en.append("cannot be decided")
+    return Text(zh="；".join(zh), en="; ".join(en))
+
+
+def _applicability(outcome: PackOutcome) -> Applicability:
+    applies = outcome.pack.pack.applies
+    if applies is None or outcome.applies is None:
+        return Applicability(
+            "assessed",
+            Text(zh="该政策包适用于所有对象", en="the pack applies to every household"),
+            (),
+            (),
+            None,
+        )
+    result: ExprResult = outcome.applies
+    readings = _readings(result.events)
+    where = _where(applies.span)
+    if result.value is True:
+        reason = applies.explain_assessed or applies.title
+        return Applicability("assessed", reason, readings, (), where)
+    if result.value is False:
+        reason = applies.explain_not_applicable or Text(
+            zh="不满足：" + applies.title.zh, en="not met: " + applies.title.en
+        )
+        return Applicability("not_applicable", reason, readings, (), where)
+    missing = _missing(result.value)
+    reason = Text(
+        zh="无法判定是否参加验收：", en="cannot tell whether the household is assessed: "
+    ) + _why_unknown(missing, ())
+    return Applicability("undetermined", reason, readings, missing, where)
+
+
+def _amount(amount: Amount) -> str:
+    if amount.kind == "not_established":
+        return "not established"
+    if amount.kind == "range":
+        low = show_value(amount.low.value) if amount.low else "?"
+        high = show_value(amount.high.value) if amount.high else "?"
+        return f"[{low}, {high}]"
+    return show_value(amount.value) or "?"
+
+
+def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
+    pack = outcome.pack.pack
+    out: list[Membership] = []
+    for rule in pack.rules:
+        result = outcome.rules.get(rule.id)
+        if result is None:
+            continue
+        applies = "yes" if result.value is True else "no" if result.value is False else "undetermined"
+        grants = tuple(
+            MeasureGrant(m.id, m.title, m.department, _amount(m.amount), m.amount.unit)
+            for m in (pack.measures[g] for g in rule.grant)
+        )
+        out.append(
+            Membership(
+                rule.id,
+                pack.key,
+                rule.title,
+                applies,  # type: ignore[arg-type]  # one of the three
+                grants,
+                _missing(result.value),
+                _readings(result.events),
+                _where(rule.span),
+            )
+        )
+    return tuple(out)
+
+
+def _ref(checked: CheckedPack) -> PackRef:
+    return PackRef(
+        checked.id, checked.version, checked.content_hash, checked.pack.source.name, checked.pack.title
+    )
+
+
+def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: str = EXIT_PACK) -> Decision:
+    """Decide on one household record as of `as_of` with the packs in force on that date."""
+    in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == record.type_name]
+    outcomes = {p.id: run_pack(p, record, as_of) for p in in_force}
+    household = str(record.get("id", "?"))
+    problems: list[str] = []
+    applicability = None
+    verdict = None
+    criteria: tuple[CriterionVerdict, ...] = ()
+    exit_outcome = outcomes.get(exit_pack)
+    if exit_outcome is None:
+        problems.append(f"no version of pack `{exit_pack}` is in force on {as_of.isoformat()}")
+    else:
+        applicability = _applicability(exit_outcome)
+        criteria = tuple(_criterion(c, exit_outcome) for c in exit_outcome.pack.pack.criteria)
+        verdicts = {c.verdict for c in criteria}
+        if applicability.status == "not_applicable":
+            verdict = "not_applicable"
+        elif applicability.status == "undetermined":
+            verdict = "undetermined"
+        elif "fail" in verdicts:
+            verdict = "fail"
+        elif verdicts <= {"pass"}:
+            verdict = "pass"
+        else:
+            verdict = "undetermined"
+    memberships = tuple(m for o in outcomes.values() for m in _memberships(o))
+    return Decision(
+        household=household,
+        as_of=as_of,
+        packs=tuple(_ref(p) for p in in_force),
+        applicability=applicability,
+        verdict=verdict,  # type: ignore[arg-type]  # one of the verdicts or None
+        criteria=criteria,
+        memberships=memberships,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,177 @@
+"""Decisions: an outcome plus its reasons, frozen, with a stable JSON form.
+
+A `Decision` says, for one household as of one date, against the packs in force then (each with
+its version and content hash): whether the household is assessed for exit and why, one verdict
+per criterion — always computed, whatever the household's status — grouped by the department that
+issues the acceptance opinion, the exit verdict, the rules that apply (three-valued) with their
+measures, and for everything that is undetermined, what would settle it.  Every verdict carries
+the values it read, the parameters it used (value, effective date, source, confidence) and the
+YAML file:line of the rule, so an officer can see why and an auditor can check it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import attrs
+
+from gspolicy._i18n import Lang, Text
+
+__all__ = [
+    "DECISION_FORMAT",
+    "Applicability",
+    "CriterionVerdict",
+    "Decision",
+    "MeasureGrant",
+    "Membership",
+    "PackRef",
+    "ParameterUse",
+    "Reading",
+    "Verdict",
+]
+
+DECISION_FORMAT = 1
+"""The version of the decision JSON form (`docs/reference/decision.schema.json`)."""
+
+Verdict = Literal["pass", "fail", "undetermined", "not_applicable"]
+Truth3 = Literal["yes", "no", "undetermined"]
+
+
+@attrs.frozen
+class PackRef:
+    """A pack version a decision used."""
+
+    id: str
+    version: str
+    content_hash: str
+    file: str
+    title: Text
+
+
+@attrs.frozen
+class Reading:
+    """A household value a verdict read: the data path and the value (None when missing)."""
+
+    path: str
+    value: str | None
+
+
+@attrs.frozen
+class ParameterUse:
+    """A parameter a verdict used, as in force on the as-of date."""
+
+    name: str
+    title: Text
+    value: str  # rendered: `3500`, `[3500, 3815.38]`, `not established`
+    unit: str | None
+    effective: dt.date | None
+    source: str | None
+    source_title: Text | None
+    confidence: str | None
+    clause: str | None
+    location: str | None  # file:line of the dated value
+    kind: Literal["exact", "range", "not_established", "missing"]
+
+
+@attrs.frozen
+class CriterionVerdict:
+    """The verdict on one criterion, with everything that led to it."""
+
+    id: str
+    title: Text
+    verdict: Literal["pass", "fail", "undetermined"]
+    department: str | None
+    department_title: Text | None
+    reason: Text
+    missing: tuple[str, ...]  # data paths and `param:<name>` that would settle an undetermined verdict
+    readings: tuple[Reading, ...]
+    parameters: tuple[ParameterUse, ...]
+    facts: tuple[tuple[str, str], ...]  # fact name → rendered value
+    cites: tuple[Text, ...]  # rendered citations
+    location: str  # file:line of the criterion
+    expression: str | None
+    shortfall: str | None = None
+    threshold: str | None = None
+    value: str | None = None
+
+
+@attrs.frozen
+class Applicability:
+    """Whether the household is assessed for exit, and why."""
+
+    status: Literal["assessed", "not_applicable", "undetermined"]
+    reason: Text
+    readings: tuple[Reading, ...]
+    missing: tuple[str, ...]
+    location: str | None
+
+
+@attrs.frozen
+class MeasureGrant:
+    id: str
+    title: Text
+    department: str
+    amount: str
+    unit: str | None
+
+
+@attrs.frozen
+class Membership:
+    """Whether a rule applies to the household (three-valued) and the measures it grants."""
+
+    rule: str
+    pack: str
+    title: Text
+    applies: Truth3
+    measures: tuple[MeasureGrant, ...]
+    missing: tuple[str, ...]
+    readings: tuple[Reading, ...]
+    location: str
+
+
+@attrs.frozen
+class Decision:
+    """One household's decision as of a date (frozen; `to_json` gives the stable JSON form)."""
+
+    household: str
+    as_of: dt.date
+    packs: tuple[PackRef, ...]
+    applicability: Applicability | None
+    verdict: Verdict | None  # None when no exit criteria are in force
+    criteria: tuple[CriterionVerdict, ...]
+    memberships: tuple[Membership, ...] = ()
+    problems: tuple[str, ...] = ()  # rendered evaluation problems (e.g. no pack in force)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Everything that would settle what is undetermined, sorted."""
+        found: set[str] = set()
+        if self.applicability is not None:
+            found.update(self.applicability.missing)
+        for c in self.criteria:
+            if c.verdict == "undetermined":
+                found.update(c.missing)
+        for m in self.memberships:
+            if m.applies == "undetermined":
+                found.update(m.missing)
+        return tuple(sorted(found))
+
+    def render(self, lang: Lang = "en") -> str:
+        """The decision as text an officer can read, in Chinese (``zh``) or English (``en``)."""
+        from gspolicy.explain.render import render_text  # noqa: PLC0415  # render imports this module
+
+        return render_text(self, lang)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form (`docs/reference/decision.schema.json`)."""
+        from gspolicy.explain.render import decision_to_json  # noqa: PLC0415  # render imports this module
+
+        return decision_to_json(self)
+
+    def by_department(self) -> dict[str, tuple[CriterionVerdict, ...]]:
+        """Criterion verdicts grouped by the department that issues the acceptance opinion."""
+        out: dict[str, list[CriterionVerdict]] = {}
+        for c in self.criteria:
+            out.setdefault(c.department or "", []).append(c)
+        return {k: tuple(v) for k, v in out.items()}

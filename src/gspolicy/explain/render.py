@@ -1,0 +1,168 @@
+"""Renderings of decisions: text in Chinese or English, and the stable JSON form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+import attrs
+
+from gspolicy._i18n import Lang, Text
+from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse
+
+__all__ = ["decision_to_json", "render_text"]
+
+_VERDICT = {
+    "pass": Text(zh="通过", en="pass"),
+    "fail": Text(zh="不通过", en="fail"),
+    "undetermined": Text(zh="待定", en="undetermined"),
+    "not_applicable": Text(zh="不适用", en="not applicable"),
+    None: Text(zh="无（没有有效的退出标准）", en="none (no exit criteria in force)"),
+}
+_MARK = {"pass": "✓", "fail": "✗", "undetermined": "?"}
+_APPLIES = {
+    "assessed": Text(zh="参加验收", en="assessed"),
+    "not_applicable": Text(zh="不参加验收", en="not applicable"),
+    "undetermined": Text(zh="待定", en="undetermined"),
+}
+_MEMBERSHIP = {
+    "yes": Text(zh="适用", en="yes"),
+    "no": Text(zh="不适用", en="no"),
+    "undetermined": Text(zh="待定", en="undetermined"),
+}
+
+
+def _num(text: str | None) -> str:
+    if text is None:
+        return "—"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    return f"{number:,}" if number.is_finite() else text
+
+
+def _param_line(p: ParameterUse, lang: Lang) -> str:
+    zh = lang == "zh"
+    unit = f" {p.unit}" if p.unit else ""
+    value = p.value if p.kind != "exact" else _num(p.value)
+    if p.kind == "missing":
+        return (
+            f"参数 `{p.name}`（{p.title.zh}）：当日没有有效取值"
+            if zh
+            else f"parameter `{p.name}` ({p.title.en}): no value in force"
+        )
+    src = p.source_title.get(lang) if p.source_title else (p.source or "?")
+    conf = (
+        f"，可信度 {p.confidence}"
+        if zh and p.confidence
+        else (f", confidence {p.confidence}" if p.confidence else "")
+    )
+    clause = (f"：“{p.clause}”" if zh else f': "{p.clause}"') if p.clause else ""
+    if zh:
+        return f"参数 `{p.name}`（{p.title.zh}）= {value}{unit}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}）"
+    return f"parameter `{p.name}` ({p.title.en}) = {value}{unit}, in force from {p.effective}; source {src}{clause}{conf} ({p.location})"
+
+
+def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
+    zh = lang == "zh"
+    lines = [f"    {_MARK[c.verdict]} {c.id}  {c.title.get(lang)} — {_VERDICT[c.verdict].get(lang)}"]
+    lines.append(f"        {c.reason.get(lang)}")
+    if c.readings:
+        shown = "; ".join(
+            f"{r.path} = {_num(r.value) if r.value is not None else ('缺失' if zh else 'missing')}"
+            for r in c.readings
+        )
+        lines.append(("        读取：" if zh else "        read: ") + shown)
+    for name, value in c.facts:
+        lines.append(
+            f"        派生事实 `{name}` = {_num(value)}" if zh else f"        fact `{name}` = {_num(value)}"
+        )
+    for p in c.parameters:
+        lines.append("        " + _param_line(p, lang))
+    if c.missing and c.verdict == "undetermined":
+        lines.append(("        需补充：" if zh else "        would settle it: ") + ", ".join(c.missing))
+    for cite in c.cites:
+        lines.append(("        依据：" if zh else "        source: ") + cite.get(lang))
+    lines.append(("        规则位置：" if zh else "        rule: ") + c.location)
+    return lines
+
+
+def render_text(decision: Decision, lang: Lang = "en") -> str:
+    """The decision as text an officer can read, with every reason, in `lang`."""
+    zh = lang == "zh"
+    out: list[str] = []
+    title = (
+        f"农户 {decision.household} 退出验收判定（截至 {decision.as_of}）"
+        if zh
+        else f"Household {decision.household}: exit acceptance as of {decision.as_of}"
+    )
+    out.append(title)
+    for ref in decision.packs:
+        out.append(
+            ("  政策包 " if zh else "  pack ")
+            + f"{ref.id}@{ref.version} ({ref.content_hash[:19]}…) {ref.file} — {ref.title.get(lang)}"
+        )
+    for problem in decision.problems:
+        out.append(("  问题：" if zh else "  problem: ") + problem)
+    if decision.applicability is not None:
+        a = decision.applicability
+        line = (
+            "  适用性：" if zh else "  applicability: "
+        ) + f"{_APPLIES[a.status].get(lang)} — {a.reason.get(lang)}"
+        out.append(line)
+        if a.readings:
+            out.append(
+                ("    读取：" if zh else "    read: ")
+                + "; ".join(f"{r.path} = {r.value or ('缺失' if zh else 'missing')}" for r in a.readings)
+            )
+    out.append(("  结论：" if zh else "  verdict: ") + _VERDICT[decision.verdict].get(lang).upper())
+    if decision.criteria:
+        out.append("  按部门：" if zh else "  by department:")
+        for _dept, items in decision.by_department().items():
+            head = (
+                items[0].department_title.get(lang)
+                if items[0].department_title
+                else (items[0].department or "?")
+            )
+            out.append(f"  [{head}]")
+            for c in items:
+                out.extend(_criterion_lines(c, lang))
+    if decision.memberships:
+        out.append("  帮扶政策适用情况：" if zh else "  support rules:")
+        for m in decision.memberships:
+            measures = ", ".join(
+                f"{g.title.get(lang)} ({_num(g.amount)}{' ' + g.unit if g.unit else ''})" for g in m.measures
+            )
+            out.append(
+                f"    {m.rule} — {_MEMBERSHIP[m.applies].get(lang)}: {m.title.get(lang)}"
+                + (f" → {measures}" if measures else "")
+            )
+    missing = decision.missing
+    if missing:
+        out.append(
+            ("  需补充的数据或参数：" if zh else "  what would settle the undetermined parts: ")
+            + ", ".join(missing)
+        )
+    return "\n".join(out) + "\n"
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, Text):
+        return {"zh": value.zh, "en": value.en}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if attrs.has(type(value)):
+        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(cast(Any, type(value)))}
+    return value
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    """The stable JSON form (validates against `docs/reference/decision.schema.json`)."""
+    data: dict[str, Any] = {"format": DECISION_FORMAT}
+    data.update(_plain(decision))
+    data["missing"] = list(decision.missing)
+    return data

@@ -1,0 +1,438 @@
+"""The reference interpreter: evaluate a checked expression against one record, with a trace.
+
+`evaluate(texpr, ctx)` never raises for a checked expression and a schema-valid record: missing
+data gives `Unknown`, ranges give `Interval`, and a division by zero gives an `Unknown` holding an
+``eval/division-by-zero`` diagnostic.  Facts are evaluated lazily, once per evaluation.  When
+`Context.trace` is set, it receives a `TraceEvent` for every field, parameter and fact read,
+every comparison, boolean operator, aggregate and function call; without it nothing is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Literal as Lit
+
+import attrs
+
+from gspolicy._location import DataPath, Span
+from gspolicy.errors import Diagnostic
+from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
+from gspolicy.lang.typed import (
+    TAge,
+    TAggregate,
+    TArith,
+    TAsOf,
+    TBool,
+    TCall,
+    TCompare,
+    TConst,
+    TFact,
+    TField,
+    TIf,
+    TNeg,
+    TNot,
+    TParam,
+    TPresent,
+    TSet,
+    TypedExpr,
+)
+from gspolicy.lang.values import (
+    Interval,
+    Truth,
+    Unknown,
+    Value,
+    add,
+    compare,
+    count_of,
+    divide,
+    is_number,
+    kleene_and,
+    kleene_not,
+    kleene_or,
+    make_interval,
+    maximum,
+    minimum,
+    multiply,
+    negate,
+    subtract,
+    total,
+    unknown_of,
+)
+from gspolicy.schema.model import Record
+
+__all__ = ["Context", "TraceEvent", "TraceKind", "evaluate", "years_between"]
+
+TraceKind = Lit["field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "call"]
+
+
+@attrs.frozen
+class TraceEvent:
+    """One step of an evaluation: what was evaluated (`kind`, `name`), to what (`value`), where.
+
+    `name` is the concrete data path for ``field``/``age``/``present`` (``members[2].health``),
+    the name for ``parameter``/``fact``, the operator for ``compare``/``bool`` and the function
+    for ``aggregate``/``call``; `operands` holds a comparison's left and right values.
+    """
+
+    kind: TraceKind
+    name: str
+    value: Value
+    span: Span
+    operands: tuple[Value, ...] = ()
+
+
+Trace = Callable[[TraceEvent], None]
+
+
+@attrs.frozen
+class Context:
+    """What an evaluation reads: the subject record, the as-of date, parameters and facts.
+
+    A parameter's value is a plain value, an `Interval` (a value known as a range) or absent
+    (then it is ``Unknown({"param:<name>"})``).  `facts` maps names to checked expressions.
+    """
+
+    subject: Record
+    as_of: dt.date
+    parameters: Mapping[str, Value] = attrs.field(factory=dict)
+    facts: Mapping[str, TypedExpr] = attrs.field(factory=dict)
+    trace: Trace | None = attrs.field(default=None, eq=False)
+
+
+def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
+    """Evaluate a checked expression; never raises for a checked expression on a valid record."""
+    run = _Run(ctx)
+    try:
+        return run.eval(texpr)
+    except RecursionError:
+        problem = Diagnostic("eval/fact-cycle", texpr.span, {"name": "…"})
+        return Unknown(frozenset(), frozenset({problem}))
+
+
+def years_between(start: dt.date, end: dt.date) -> int:
+    """Whole years from `start` to `end` (negative when `end` is earlier).
+
+    A year is complete on the same month and day; someone born on 29 February completes a year
+    on 1 March in a common year.
+    """
+    if end < start:
+        return -years_between(end, start)
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def _shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+class _Run:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.trace = ctx.trace
+        self.memo: dict[str, Value] = {}
+        self.active: set[str] = set()
+        # (record, its data path) of each scope: 0 is the subject, k the k-th aggregate's item
+        self.scopes: list[tuple[Record, DataPath]] = [(ctx.subject, DataPath())]
+
+    def emit(
+        self, kind: TraceKind, name: str, value: Value, span: Span, operands: tuple[Value, ...] = ()
+    ) -> None:
+        if self.trace is not None:
+            self.trace(TraceEvent(kind, name, value, span, operands))
+
+    def eval(self, node: TypedExpr) -> Value:
+        if isinstance(node, TConst):
+            return node.value
+        if isinstance(node, TField):
+            return self.field(node)
+        if isinstance(node, TCompare):
+            return self.compare(node)
+        if isinstance(node, TBool):
+            return self.boolean(node)
+        if isinstance(node, TNot):
+            return kleene_not(self.truth(node.operand))
+        if isinstance(node, TParam):
+            return self.parameter(node)
+        if isinstance(node, TFact):
+            return self.fact(node)
+        if isinstance(node, TArith):
+            return self.arith(node)
+        if isinstance(node, TNeg):
+            return negate(self.eval(node.operand))
+        if isinstance(node, TAggregate):
+            return self.aggregate(node)
+        if isinstance(node, TAge):
+            return self.age(node)
+        if isinstance(node, TAsOf):
+            return self.ctx.as_of
+        if isinstance(node, TCall):
+            return self.call(node)
+        if isinstance(node, TPresent):
+            return self.present(node)
+        if isinstance(node, TIf):
+            return self.conditional(node)
+        assert isinstance(node, TSet)
+        items = [self.eval(i) for i in node.items]
+        if any(isinstance(i, Unknown | Interval) for i in items):
+            return unknown_of(*items)
+        return frozenset(items)  # type: ignore[arg-type]
+
+    def truth(self, node: TypedExpr) -> Truth:
+        value = self.eval(node)
+        assert isinstance(value, bool | Unknown)
+        return value
+
+    # --- reads ----------------------------------------------------------------------------------
+    def walk(self, node: TField) -> tuple[object, DataPath]:
+        """The value at the field's path (None when missing) and its concrete data path."""
+        record, base = self.scopes[node.scope]
+        path = base
+        current: object = record
+        for part in node.path:
+            path = path.child(part)
+            if not isinstance(current, Record) or part not in current:
+                return None, DataPath((*base, *node.path))
+            current = current[part]
+        return current, path
+
+    def field(self, node: TField) -> Value:
+        raw, path = self.walk(node)
+        value: Value = Unknown(frozenset({str(path)})) if raw is None else raw  # type: ignore[assignment]
+        self.emit("field", str(path), value, node.span)
+        return value
+
+    def present(self, node: TPresent) -> Value:
+        raw, path = self.walk(node.field)
+        result = raw is not None
+        self.emit("present", str(path), result, node.span)
+        return result
+
+    def parameter(self, node: TParam) -> Value:
+        key = f"param:{node.name}"
+        if node.name not in self.ctx.parameters:
+            value: Value = Unknown(frozenset({key}))
+        else:
+            value = self.ctx.parameters[node.name]
+            if isinstance(value, Interval) and not value.because:
+                value = Interval(value.low, value.high, frozenset({key}))
+        self.emit("parameter", node.name, value, node.span)
+        return value
+
+    def fact(self, node: TFact) -> Value:
+        name = node.name
+        if name in self.memo:
+            return self.memo[name]
+        expr = self.ctx.facts.get(name)
+        if expr is None:
+            problem = Diagnostic("eval/unknown-fact", node.span, {"name": name})
+            return Unknown(frozenset(), frozenset({problem}))
+        if name in self.active:
+            problem = Diagnostic("eval/fact-cycle", node.span, {"name": name})
+            return Unknown(frozenset(), frozenset({problem}))
+        self.active.add(name)
+        saved = self.scopes
+        self.scopes = saved[:1]  # a fact is about the subject, wherever it is used
+        try:
+            value = self.eval(expr)
+        finally:
+            self.scopes = saved
+            self.active.discard(name)
+        self.memo[name] = value
+        self.emit("fact", name, value, node.span)
+        return value
+
+    def age(self, node: TAge) -> Value:
+        record, base = self.scopes[node.scope]
+        birth_path = str(base.child("birth_date"))
+        as_of = self.ctx.as_of
+        birth = record.get("birth_date")
+        value: Value
+        if isinstance(birth, dt.date):
+            value = years_between(birth, as_of)
+        else:
+            recorded_age = record.get("age")
+            recorded_on = record.get("age_recorded_on")
+            if is_number(recorded_age) and isinstance(recorded_on, dt.date):
+                # born at the latest `age` years before the recording, at the earliest a year less a day before that
+                years = int(recorded_age)  # type: ignore[call-overload]
+                latest = _shift_years(recorded_on, -years)
+                earliest = _shift_years(recorded_on, -(years + 1)) + dt.timedelta(days=1)
+                low, high = years_between(latest, as_of), years_between(earliest, as_of)
+                value = make_interval(min(low, high), max(low, high), frozenset({birth_path}))
+            else:
+                value = Unknown(frozenset({birth_path}))
+        self.emit("age", str(base.child("age")), value, node.span)
+        return value
+
+    # --- operators ------------------------------------------------------------------------------
+    def arith(self, node: TArith) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        try:
+            if node.op == "+":
+                return add(left, right)
+            if node.op == "-":
+                return subtract(left, right)
+            if node.op == "*":
+                return multiply(left, right)
+            result = divide(left, right)
+        except (decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero):
+            problem = Diagnostic("eval/overflow", node.span, {"op": node.op})
+            return Unknown(unknown_of(left, right).missing, frozenset({problem}))
+        if result is None:
+            problem = Diagnostic("eval/division-by-zero", node.right.span)
+            return Unknown(unknown_of(left).missing, frozenset({problem}))
+        return result
+
+    def boolean(self, node: TBool) -> Value:
+        # Kleene: a definite false (and) or true (or) decides; unknowns never stop the scan
+        decisive = node.op == "or"
+        seen: list[Truth] = []
+        for operand in node.operands:
+            value = self.truth(operand)
+            seen.append(value)
+            if value is decisive:
+                break
+        result = kleene_and(seen) if node.op == "and" else kleene_or(seen)
+        self.emit("bool", node.op, result, node.span)
+        return result
+
+    def compare(self, node: TCompare) -> Value:
+        results: list[Truth] = []
+        left = self.eval(node.operands[0])
+        for op, right_node in zip(node.ops, node.operands[1:], strict=True):
+            if op in ("in", "not in"):
+                found = self.member(left, right_node)
+                result = kleene_not(found) if op == "not in" else found
+                right: Value = frozenset() if isinstance(right_node, TSet) else Unknown()
+                if self.trace is not None:
+                    right = self.eval(right_node)
+            else:
+                right = self.eval(right_node)
+                result = compare(op, left, right)
+            results.append(result)
+            if self.trace is not None:
+                start = node.operands[len(results) - 1].span
+                self.emit("compare", op, result, start.cover(right_node.span), (left, right))
+            if result is False:
+                return False  # a chain is a conjunction
+            left = right if op not in ("in", "not in") else left
+        return kleene_and(results)
+
+    def member(self, left: Value, right_node: TypedExpr) -> Truth:
+        if isinstance(right_node, TSet):
+            items = [self.eval(i) for i in right_node.items]
+        else:
+            pool = self.eval(right_node)
+            if isinstance(pool, Unknown):
+                return pool
+            assert isinstance(pool, frozenset)
+            if not isinstance(left, Unknown | Interval):
+                return left in pool and not _bool_mix(left, pool)
+            items = list(pool)
+        return kleene_or(compare("==", left, item) for item in items)
+
+    def conditional(self, node: TIf) -> Value:
+        cond = self.truth(node.cond)
+        if cond is True:
+            return self.eval(node.then)
+        if cond is False:
+            return self.eval(node.orelse)
+        then, orelse = self.eval(node.then), self.eval(node.orelse)
+        if not isinstance(then, Unknown | Interval) and compare("==", then, orelse) is True:
+            return then
+        numbers = [
+            v for v in (then, orelse) if isinstance(v, int | Decimal | Interval) and not isinstance(v, bool)
+        ]
+        if len(numbers) == 2:
+            # an unknown condition between two numbers: the number lies between the branches
+            low = min(_low(v) for v in numbers)
+            high = max(_high(v) for v in numbers)
+            return make_interval(low, high, unknown_of(cond, then, orelse).missing)
+        return unknown_of(cond, then, orelse)
+
+    # --- aggregates and calls -------------------------------------------------------------------
+    def items(self, node: TAggregate) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
+        if isinstance(node.source, TField):
+            raw, path = self.walk(node.source)
+            value: Value = Unknown(frozenset({str(path)})) if raw is None else raw  # type: ignore[assignment]
+            self.emit("field", str(path), value, node.source.span)
+            if isinstance(value, Unknown):
+                return value, path
+            assert isinstance(raw, tuple)
+            return raw, path
+        other = self.eval(node.source)
+        path = DataPath(("(list)",))
+        if isinstance(other, Unknown):
+            return other, path
+        assert isinstance(other, tuple)
+        return other, path
+
+    def each(self, node: TAggregate, records: tuple[Record, ...], path: DataPath) -> Iterator[Value]:
+        assert node.body is not None
+        for index, record in enumerate(records):
+            self.scopes.append((record, path.child(index)))
+            try:
+                yield self.eval(node.body)
+            finally:
+                self.scopes.pop()
+
+    def aggregate(self, node: TAggregate) -> Value:
+        records, path = self.items(node)
+        result: Value
+        if isinstance(records, Unknown):
+            result = records  # a missing list is unknown, never empty
+        elif node.body is None:
+            result = len(records)
+        elif node.func == "any":
+            result = kleene_or(self.each(node, records, path))  # type: ignore[arg-type]
+        elif node.func == "all":
+            result = kleene_and(self.each(node, records, path))  # type: ignore[arg-type]
+        elif node.func == "count":
+            result = count_of(list(self.each(node, records, path)))  # type: ignore[arg-type]
+        elif node.func == "sum":
+            result = total(list(self.each(node, records, path)))
+        elif node.func == "min":
+            result = minimum(list(self.each(node, records, path)), Unknown(frozenset({str(path)})))
+        else:
+            result = maximum(list(self.each(node, records, path)), Unknown(frozenset({str(path)})))
+        self.emit("aggregate", node.func, result, node.span)
+        return result
+
+    def call(self, node: TCall) -> Value:
+        args = [self.eval(a) for a in node.args]
+        result: Value
+        if node.func == "years_between":
+            start, end = args
+            if isinstance(start, dt.date) and isinstance(end, dt.date):
+                result = years_between(start, end)
+            else:
+                result = unknown_of(start, end)
+        elif node.func == "year":
+            (day,) = args
+            result = day.year if isinstance(day, dt.date) else unknown_of(day)
+        else:
+            day, first, last = args
+            result = kleene_and([compare("<=", first, day), compare("<=", day, last)])
+        self.emit("call", node.func, result, node.span)
+        return result
+
+
+def _bool_mix(left: Value, pool: frozenset[object]) -> bool:
+    # `True in {1}` is true in Python; a boolean never equals a number here
+    return isinstance(left, bool) != all(isinstance(p, bool) for p in pool) and bool(pool)
+
+
+def _low(v: Value) -> Decimal | int:
+    return v.low if isinstance(v, Interval) else v  # type: ignore[return-value]
+
+
+def _high(v: Value) -> Decimal | int:
+    return v.high if isinstance(v, Interval) else v  # type: ignore[return-value]

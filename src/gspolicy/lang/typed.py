@@ -1,0 +1,228 @@
+"""The checked form of an expression: names resolved, every node carrying its type and span.
+
+Only `gspolicy.lang.check` builds these nodes; the interpreter evaluates them.  Field reads are
+resolved to a *scope* and a path: scope 0 is the subject record (the household), scope ``k`` the
+item of the ``k``-th enclosing aggregate (``any(members, …)`` opens scope 1 inside its predicate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Literal as Lit
+
+import attrs
+
+from gspolicy._location import Span
+from gspolicy.lang.ast import ArithOp, CompareOp
+from gspolicy.lang.types import Type
+
+__all__ = [
+    "TAge",
+    "TAggregate",
+    "TArith",
+    "TAsOf",
+    "TBool",
+    "TCall",
+    "TCompare",
+    "TConst",
+    "TFact",
+    "TField",
+    "TIf",
+    "TNeg",
+    "TNot",
+    "TParam",
+    "TPresent",
+    "TSet",
+    "TypedExpr",
+    "typed_children",
+]
+
+
+@attrs.frozen
+class TConst:
+    """A constant: a boolean, number, text, enum code or date."""
+
+    type: Type
+    span: Span
+    value: bool | int | Decimal | str | dt.date
+
+
+@attrs.frozen
+class TSet:
+    """A list literal after `in`: its items (typed like the left operand)."""
+
+    type: Type
+    span: Span
+    items: tuple[TypedExpr, ...]
+
+
+@attrs.frozen
+class TField:
+    """A field read: `path` from the record of `scope` (0: the subject; k: the k-th item)."""
+
+    type: Type
+    span: Span
+    scope: int
+    path: tuple[str, ...]
+
+
+@attrs.frozen
+class TParam:
+    """A dated parameter, read from the evaluation context."""
+
+    type: Type
+    span: Span
+    name: str
+
+
+@attrs.frozen
+class TFact:
+    """A named derived fact, evaluated lazily once per evaluation."""
+
+    type: Type
+    span: Span
+    name: str
+
+
+@attrs.frozen
+class TAsOf:
+    """The as-of date of the evaluation."""
+
+    type: Type
+    span: Span
+
+
+@attrs.frozen
+class TAge:
+    """The age in whole years at the as-of date of the item of `scope` (from its birth date, or
+    from its recorded age and the date it was recorded)."""
+
+    type: Type
+    span: Span
+    scope: int
+
+
+@attrs.frozen
+class TNot:
+    type: Type
+    span: Span
+    operand: TypedExpr
+
+
+@attrs.frozen
+class TNeg:
+    type: Type
+    span: Span
+    operand: TypedExpr
+
+
+@attrs.frozen
+class TArith:
+    type: Type
+    span: Span
+    op: ArithOp
+    left: TypedExpr
+    right: TypedExpr
+
+
+@attrs.frozen
+class TBool:
+    type: Type
+    span: Span
+    op: Lit["and", "or"]
+    operands: tuple[TypedExpr, ...]
+
+
+@attrs.frozen
+class TCompare:
+    type: Type
+    span: Span
+    operands: tuple[TypedExpr, ...]
+    ops: tuple[CompareOp, ...]
+
+
+@attrs.frozen
+class TAggregate:
+    """``func(source, body)``: `body` (None for ``count(list)``) is evaluated in scope `scope`."""
+
+    type: Type
+    span: Span
+    func: Lit["any", "all", "count", "sum", "min", "max"]
+    source: TypedExpr
+    body: TypedExpr | None
+    scope: int
+
+
+@attrs.frozen
+class TCall:
+    """``years_between(a, b)``, ``year(d)`` or ``within(d, start, end)``."""
+
+    type: Type
+    span: Span
+    func: Lit["years_between", "year", "within"]
+    args: tuple[TypedExpr, ...]
+
+
+@attrs.frozen
+class TPresent:
+    """``present(path)``: true when the field is given (never unknown)."""
+
+    type: Type
+    span: Span
+    field: TField
+
+
+@attrs.frozen
+class TIf:
+    type: Type
+    span: Span
+    cond: TypedExpr
+    then: TypedExpr
+    orelse: TypedExpr
+
+
+TypedExpr = (
+    TConst
+    | TSet
+    | TField
+    | TParam
+    | TFact
+    | TAsOf
+    | TAge
+    | TNot
+    | TNeg
+    | TArith
+    | TBool
+    | TCompare
+    | TAggregate
+    | TCall
+    | TPresent
+    | TIf
+)
+
+
+def typed_children(node: TypedExpr) -> Iterator[TypedExpr]:
+    """The direct sub-expressions of a checked node."""
+    if isinstance(node, TSet):
+        yield from node.items
+    elif isinstance(node, TNot | TNeg):
+        yield node.operand
+    elif isinstance(node, TArith):
+        yield node.left
+        yield node.right
+    elif isinstance(node, (TBool, TCompare)):
+        yield from node.operands
+    elif isinstance(node, TAggregate):
+        yield node.source
+        if node.body is not None:
+            yield node.body
+    elif isinstance(node, TCall):
+        yield from node.args
+    elif isinstance(node, TPresent):
+        yield node.field
+    elif isinstance(node, TIf):
+        yield node.cond
+        yield node.then
+        yield node.orelse

@@ -1,0 +1,1 @@
+"""Policy packs: the on-disk format, reading, checking against the schema, versions in force."""

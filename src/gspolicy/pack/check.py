@@ -1,0 +1,195 @@
+"""Check a read pack against the household schema: the only constructor of `CheckedPack`.
+
+Facts are ordered by their references (a cycle among facts is reported with every fact on it),
+then every expression — facts, criteria, rules — is type-checked: conditions must be true or
+false, names must resolve, enum literals must be codes or labels of their enum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from gspolicy._location import Span
+from gspolicy._messages import entry, register
+from gspolicy.errors import Diagnostic
+from gspolicy.lang import BOOL, DATE, NUMBER, STRING, EnumT, Env, SetT, Type, TypedExpr, check, references
+from gspolicy.pack.hash import content_hash
+from gspolicy.pack.model import PackSource, Parameter
+from gspolicy.schema.model import Schema
+
+__all__ = ["CheckedPack", "check_pack", "parameter_type"]
+
+register(
+    {
+        "pack/fact-cycle": entry(
+            "error",
+            "facts refer to each other in a cycle: {cycle}",
+            "派生事实之间循环引用：{cycle}",
+            "a fact may use only facts that do not use it back",
+            "派生事实只能引用不反过来引用它的事实",
+        ),
+        "pack/unknown-subject": entry(
+            "error",
+            "the schema has no record type `{name}` to decide on",
+            "数据结构中没有可供判定的记录类型 `{name}`",
+        ),
+        "pack/unknown-enum": entry(
+            "error",
+            "the schema has no enum `{name}`",
+            "数据结构中没有枚举 `{name}`",
+        ),
+    }
+)
+
+
+@attrs.frozen
+class CheckedPack:
+    """A pack whose names are resolved and whose expressions are typed against the schema.
+
+    `facts` holds the typed fact definitions in dependency order; `criteria` and `rules` the
+    typed conditions by id (a criterion that is not established has none); `givens` the typed
+    data preconditions of criteria; `applies` the typed applicability condition.
+    """
+
+    pack: PackSource
+    schema: Schema
+    subject: str
+    env: Env
+    facts: Mapping[str, TypedExpr]
+    criteria: Mapping[str, TypedExpr]
+    givens: Mapping[str, TypedExpr]
+    applies: TypedExpr | None
+    rules: Mapping[str, TypedExpr]
+    content_hash: str
+
+    @property
+    def id(self) -> str:
+        return self.pack.id
+
+    @property
+    def version(self) -> str:
+        return self.pack.version
+
+    @property
+    def key(self) -> str:
+        return self.pack.key
+
+
+def parameter_type(param: Parameter) -> Type:
+    """The expression type of a parameter."""
+    if param.type == "number":
+        return NUMBER
+    if param.type == "date":
+        return DATE
+    if param.type == "bool":
+        return BOOL
+    if param.type == "text":
+        return STRING
+    return SetT(EnumT(param.enum) if param.enum else STRING)
+
+
+def _order_facts(pack: PackSource, diagnostics: list[Diagnostic]) -> list[str]:
+    """Facts in dependency order; a cycle is reported once, at each fact on it."""
+    deps = {name: references(fact.expr)[0] & set(pack.facts) for name, fact in pack.facts.items()}
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    reported: set[frozenset[str]] = set()
+    context = (("pack", pack.key),)
+
+    def visit(name: str, stack: list[str]) -> None:
+        mark = state.get(name)
+        if mark == 2:
+            return
+        if mark == 1:
+            cycle = [*stack[stack.index(name) :], name]
+            members = frozenset(cycle)
+            if members not in reported:
+                reported.add(members)
+                text = " → ".join(f"`{n}`" for n in cycle)
+                for member in sorted(members):
+                    span = pack.facts[member].span
+                    diagnostics.append(
+                        Diagnostic(
+                            "pack/fact-cycle", span, {"cycle": text}, context=(("fact", member), *context)
+                        )
+                    )
+            return
+        state[name] = 1
+        for dep in sorted(deps[name]):
+            visit(dep, [*stack, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in pack.facts:
+        visit(name, [])
+    return order
+
+
+def _with_context(problems: list[Diagnostic], context: tuple[tuple[str, str], ...]) -> list[Diagnostic]:
+    return [attrs.evolve(d, context=(*d.context, *context)) for d in problems]
+
+
+def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, list[Diagnostic]]:
+    """Check `pack` against `schema`; return the checked pack (None on any error) and diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    ctx = (("pack", pack.key),)
+    subject = pack.subject or schema.root
+    if subject not in schema.records:
+        span: Span | None = pack.span
+        diagnostics.append(Diagnostic("pack/unknown-subject", span, {"name": subject}, context=ctx))
+        return None, diagnostics
+    for param in pack.parameters.values():
+        if param.type == "list" and param.enum is not None and param.enum not in schema.enums:
+            diagnostics.append(
+                Diagnostic(
+                    "pack/unknown-enum",
+                    param.span,
+                    {"name": param.enum},
+                    context=(("parameter", param.name), *ctx),
+                )
+            )
+    params = {name: parameter_type(p) for name, p in pack.parameters.items()}
+    order = _order_facts(pack, diagnostics)
+    fact_types: dict[str, Type] = {}
+    facts: dict[str, TypedExpr] = {}
+    for name in order:
+        env = Env(schema=schema, root=subject, parameters=params, facts=dict(fact_types))
+        typed, problems = check(pack.facts[name].expr, env)
+        diagnostics.extend(_with_context(problems, (("fact", name), *ctx)))
+        if typed is not None:
+            facts[name] = typed
+            fact_types[name] = typed.type
+    env = Env(schema=schema, root=subject, parameters=params, facts=fact_types)
+    criteria: dict[str, TypedExpr] = {}
+    givens: dict[str, TypedExpr] = {}
+    for criterion in pack.criteria:
+        cctx = (("criterion", criterion.id), *ctx)
+        if criterion.given is not None:
+            typed, problems = check(criterion.given, env, expect=BOOL)
+            diagnostics.extend(_with_context(problems, cctx))
+            if typed is not None:
+                givens[criterion.id] = typed
+        if criterion.require is None:
+            continue
+        typed, problems = check(criterion.require, env, expect=BOOL)
+        diagnostics.extend(_with_context(problems, cctx))
+        if typed is not None:
+            criteria[criterion.id] = typed
+    applies: TypedExpr | None = None
+    if pack.applies is not None:
+        applies, problems = check(pack.applies.when, env, expect=BOOL)
+        diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
+    rules: dict[str, TypedExpr] = {}
+    for rule in pack.rules:
+        typed, problems = check(rule.when, env, expect=BOOL)
+        diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
+        if typed is not None:
+            rules[rule.id] = typed
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    checked = CheckedPack(
+        pack, schema, subject, env, facts, criteria, givens, applies, rules, content_hash(pack)
+    )
+    return checked, diagnostics

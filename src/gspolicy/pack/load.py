@@ -1,0 +1,354 @@
+"""Finding, reading and checking the packs of a policy set, and choosing what is in force.
+
+On disk (docs/reference/packs.md):
+
+* a **policy root** (the bundled one is ``policies/``) holds the household schema under
+  ``schema/`` and packs anywhere below it;
+* a pack's **id** is its path below the root with ``/`` read as ``.``: the pack
+  ``exit_criteria.household`` is the folder ``exit_criteria/household/`` holding one file per
+  version (``2016.1.yaml``, ``2018.1.yaml``, …), or, for a pack with one version, the single file
+  ``exit_criteria/household.yaml``; the ``pack:`` key must agree with the path;
+* the loader tells files apart by their top-level key — ``schema:`` for a schema, ``pack:`` for a
+  pack — and skips every file inside a ``tests/`` folder (those are the pack's test cases);
+* versions of one pack coexist with validity periods that must not overlap; evaluating as of a
+  date takes the version in force on that date, and within it each parameter value in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import attrs
+
+from gspolicy._files import read_source
+from gspolicy._i18n import Text
+from gspolicy._messages import entry, register
+from gspolicy._resources import bundled_policies, bundled_schema_path
+from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.pack.check import CheckedPack, check_pack
+from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, PackSource
+from gspolicy.pack.read import read_pack
+from gspolicy.schema.load import read_schema
+from gspolicy.schema.model import Schema
+
+__all__ = ["PolicySet", "discover", "gaps", "load_policies", "load_policy_set"]
+
+register(
+    {
+        "pack/id-mismatch": entry(
+            "error",
+            "the pack id `{id}` does not match its path `{path}`",
+            "政策包编号 `{id}` 与其路径 `{path}` 不一致",
+            "a pack `{id}` lives in the folder `{folder}/` (one file per version) or in the file `{folder}.yaml`",
+            "编号为 `{id}` 的政策包应位于文件夹 `{folder}/`（每个版本一个文件）或文件 `{folder}.yaml`",
+        ),
+        "pack/not-a-pack": entry(
+            "error",
+            "`{path}` is neither a pack (`pack:`) nor a schema (`schema:`)",
+            "`{path}` 既不是政策包（`pack:`），也不是数据结构（`schema:`）",
+            "start a pack file with `pack: <id>`; test cases belong in the pack's `tests/` folder",
+            "政策包文件以 `pack: <编号>` 开头；测试用例应放在政策包的 `tests/` 文件夹中",
+        ),
+        "pack/duplicate-version": entry(
+            "error",
+            "version `{version}` of pack `{id}` is defined twice (also in `{other}`)",
+            "政策包 `{id}` 的版本 `{version}` 重复定义（另见 `{other}`）",
+        ),
+        "pack/overlapping-versions": entry(
+            "error",
+            "versions `{first}` and `{second}` of pack `{id}` are both in force on {day}",
+            "政策包 `{id}` 的版本 `{first}` 与 `{second}` 在 {day} 同时有效",
+            "end the earlier version with `valid_to` the day before the later one's `valid_from`",
+            "请为较早的版本设置 `valid_to`，设为较晚版本 `valid_from` 的前一天",
+        ),
+        "pack/several-schemas": entry(
+            "error",
+            "more than one household schema: `{first}` and `{second}`",
+            "存在多个农户数据结构：`{first}` 和 `{second}`",
+        ),
+        "gap/range": entry(
+            "info",
+            "acknowledged gap: `{name}` is only known as a range {range} as of {as_of}",
+            "已知缺口：截至 {as_of}，`{name}` 只知道区间 {range}",
+            "decisions that the range does not settle are undetermined and name this parameter",
+            "区间无法确定的判定结果为“待定”，并会指出该参数",
+        ),
+        "gap/not-established": entry(
+            "info",
+            "acknowledged gap: {what} `{name}` is not established by any source as of {as_of}",
+            "已知缺口：截至 {as_of}，{what} `{name}` 没有来源确定",
+        ),
+        "gap/low-confidence": entry(
+            "info",
+            "acknowledged gap: `{name}` rests on a low-confidence source ({confidence}) as of {as_of}",
+            "已知缺口：截至 {as_of}，`{name}` 的依据可信度低（{confidence}）",
+        ),
+    }
+)
+
+_PACK_RE = re.compile(r"^pack\s*:", re.MULTILINE)
+_SCHEMA_RE = re.compile(r"^schema\s*:", re.MULTILINE)
+
+
+@attrs.frozen
+class PolicySet:
+    """A loaded, checked set of packs (every version of each) and the household schema.
+
+    Immutable and safe to share between threads.
+    """
+
+    schema: Schema
+    packs: tuple[CheckedPack, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(sorted({p.id for p in self.packs}))
+
+    def versions(self, pack_id: str) -> tuple[CheckedPack, ...]:
+        """Every version of `pack_id`, oldest first."""
+        return tuple(sorted((p for p in self.packs if p.id == pack_id), key=lambda p: p.pack.valid_from))
+
+    def in_force(self, pack_id: str, as_of: dt.date) -> CheckedPack | None:
+        """The version of `pack_id` in force on `as_of` (None when no version is)."""
+        for pack in self.versions(pack_id):
+            if pack.pack.in_force(as_of):
+                return pack
+        return None
+
+    def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
+        found = (self.in_force(pack_id, as_of) for pack_id in self.ids)
+        return tuple(p for p in found if p is not None)
+
+
+def _in_tests(path: Path) -> bool:
+    return "tests" in path.parts[:-1]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path], list[Diagnostic]]:
+    """Sort the YAML files under `paths` into schema files, pack files and other files."""
+    schemas: list[Path] = []
+    packs: list[Path] = []
+    others: list[Path] = []
+    problems: list[Diagnostic] = []
+    for root in paths:
+        if not root.exists():
+            problems.append(Diagnostic("io/not-found", None, {"path": str(root)}))
+            continue
+        files = (
+            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+        )
+        for path in files:
+            rel = path.relative_to(root) if root.is_dir() else Path(path.name)
+            if _in_tests(rel) or any(part.startswith(".") for part in rel.parts):
+                continue
+            try:
+                head = path.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                others.append(path)
+                continue
+            if _PACK_RE.search(head):
+                packs.append(path)
+            elif _SCHEMA_RE.search(head):
+                schemas.append(path)
+            else:
+                others.append(path)
+    return schemas, packs, others, problems
+
+
+def _display(path: Path, roots: Sequence[Path]) -> str:
+    """How a file is named in messages and decisions: relative to the working folder when it is
+    below it, else relative to the folder holding its policy root (``policies/…``)."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        pass
+    for root in roots:
+        base = root.resolve() if root.is_dir() else root.resolve().parent
+        try:
+            return str(resolved.relative_to(base.parent))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def _id_matches(pack: PackSource, path: Path) -> bool:
+    parts = pack.id.split(".")
+    stem = [*path.parent.parts, path.stem]
+    return list(path.parent.parts[-len(parts) :]) == parts or stem[-len(parts) :] == parts
+
+
+def load_policies(
+    paths: Sequence[Path] | None = None, *, schema: Schema | None = None
+) -> tuple[PolicySet | None, list[Diagnostic]]:
+    """Load and check every pack under `paths` (default: the bundled policies).
+
+    The household schema is the one found among `paths`, else `schema`, else the bundled one.
+    Returns the policy set (None when anything is wrong) and every diagnostic.
+    """
+    roots = list(paths) if paths else [bundled_policies()]
+    schema_files, pack_files, others, diagnostics = discover(roots)
+    for path in others:
+        diagnostics.append(Diagnostic("pack/not-a-pack", None, {"path": str(path)}))
+    if len(schema_files) > 1:
+        diagnostics.append(
+            Diagnostic(
+                "pack/several-schemas", None, {"first": str(schema_files[0]), "second": str(schema_files[1])}
+            )
+        )
+    if schema is None:
+        schema_path = schema_files[0] if schema_files else bundled_schema_path()
+        schema, problems = read_schema(schema_path)
+        diagnostics.extend(problems)
+    if schema is None:
+        return None, diagnostics
+    checked: list[CheckedPack] = []
+    seen: dict[tuple[str, str], str] = {}
+    for path in pack_files:
+        source, problems = read_source(path, name=_display(path, roots))
+        diagnostics.extend(problems)
+        if source is None:
+            continue
+        pack, problems = read_pack(source)
+        diagnostics.extend(problems)
+        if pack is None:
+            continue
+        if not _id_matches(pack, path):
+            folder = pack.id.replace(".", "/")
+            diagnostics.append(
+                Diagnostic(
+                    "pack/id-mismatch", pack.id_span, {"id": pack.id, "path": str(path), "folder": folder}
+                )
+            )
+        other = seen.get((pack.id, pack.version))
+        if other is not None:
+            diagnostics.append(
+                Diagnostic(
+                    "pack/duplicate-version",
+                    pack.id_span,
+                    {"id": pack.id, "version": pack.version, "other": other},
+                )
+            )
+            continue
+        seen[(pack.id, pack.version)] = str(path)
+        result, problems = check_pack(pack, schema)
+        diagnostics.extend(problems)
+        if result is not None:
+            checked.append(result)
+    diagnostics.extend(_overlaps(checked))
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    return PolicySet(schema, tuple(checked)), diagnostics
+
+
+def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    by_id: dict[str, list[PackSource]] = {}
+    for p in packs:
+        by_id.setdefault(p.id, []).append(p.pack)
+    for pack_id, versions in by_id.items():
+        versions.sort(key=lambda v: v.valid_from)
+        for earlier, later in zip(versions, versions[1:], strict=False):
+            if earlier.valid_to is None or earlier.valid_to >= later.valid_from:
+                out.append(
+                    Diagnostic(
+                        "pack/overlapping-versions",
+                        later.id_span,
+                        {
+                            "id": pack_id,
+                            "first": earlier.version,
+                            "second": later.version,
+                            "day": later.valid_from.isoformat(),
+                        },
+                    )
+                )
+    return out
+
+
+def load_policy_set(paths: Sequence[Path] | None = None) -> PolicySet:
+    """Load a policy set or raise `PolicyError` holding every problem (warnings do not raise)."""
+    policy_set, diagnostics = load_policies(paths)
+    if policy_set is None:
+        raise PolicyError(d for d in diagnostics if d.is_error)
+    return policy_set
+
+
+def _range_text(value: DatedValue, unit: str | None) -> Text:
+    low = value.low.value if value.low else None
+    high = value.high.value if value.high else None
+    u = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return Text(zh=f"[{low}, {high}]{u}", en=f"[{low}, {high}]{u}")
+    if low is not None:
+        return Text(zh=f"≥ {low}{u}", en=f"at least {low}{u}")
+    return Text(zh=f"≤ {high}{u}", en=f"at most {high}{u}")
+
+
+def gaps(policy_set: PolicySet, as_of: dt.date) -> list[Diagnostic]:
+    """The acknowledged gaps in force on `as_of`: ranges, values and criteria not established,
+    low-confidence values and measure amounts (informational diagnostics)."""
+    out: list[Diagnostic] = []
+    day = as_of.isoformat()
+    for checked in policy_set.all_in_force(as_of):
+        pack = checked.pack
+        ctx = (("pack", pack.key),)
+        for param in pack.parameters.values():
+            value = param.at(as_of)
+            if value is None:
+                continue
+            pctx = (("parameter", param.name), *ctx)
+            conf = value.confidence or (pack.sources[value.source].confidence if value.source else None)
+            if value.kind == "range":
+                out.append(
+                    Diagnostic(
+                        "gap/range",
+                        value.span,
+                        {"name": param.name, "range": _range_text(value, param.unit), "as_of": day},
+                        context=ctx,
+                    )
+                )
+            elif value.kind == "not_established":
+                what = Text(zh="参数", en="parameter")
+                out.append(
+                    Diagnostic(
+                        "gap/not-established",
+                        value.span,
+                        {"what": what, "name": param.name, "as_of": day},
+                        context=ctx,
+                    )
+                )
+            elif conf in LOW_CONFIDENCE:
+                out.append(
+                    Diagnostic(
+                        "gap/low-confidence",
+                        value.span,
+                        {"name": param.name, "confidence": conf, "as_of": day},
+                        context=pctx[1:],
+                    )
+                )
+        for criterion in pack.criteria:
+            if criterion.not_established:
+                what = Text(zh="指标", en="criterion")
+                out.append(
+                    Diagnostic(
+                        "gap/not-established",
+                        criterion.span,
+                        {"what": what, "name": criterion.id, "as_of": day},
+                        context=ctx,
+                    )
+                )
+        for measure in pack.measures.values():
+            if measure.amount.kind == "not_established":
+                what = Text(zh="措施金额", en="the amount of measure")
+                out.append(
+                    Diagnostic(
+                        "gap/not-established",
+                        measure.span,
+                        {"what": what, "name": measure.id, "as_of": day},
+                        context=ctx,
+                    )
+                )
+    return out

@@ -1,0 +1,232 @@
+"""Packs as typed values: sources, citations, dated parameters, facts, criteria, measures, rules.
+
+A `PackSource` is what the reader made of one pack file: every part located, expressions parsed
+but not yet checked.  Only `gspolicy.pack.check` builds a `CheckedPack` (names resolved,
+expressions typed against the household schema, content hash computed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Literal
+
+import attrs
+
+from gspolicy._i18n import Text
+from gspolicy._location import Source, Span
+from gspolicy.lang import Expr
+
+__all__ = [
+    "Amount",
+    "Applicability",
+    "Bound",
+    "Citation",
+    "Criterion",
+    "DatedValue",
+    "Fact",
+    "Measure",
+    "PackSource",
+    "Parameter",
+    "Rule",
+    "SourceDoc",
+]
+
+ValueKind = Literal["exact", "range", "not_established"]
+ParamType = Literal["number", "date", "bool", "text", "list"]
+LOW_CONFIDENCE = frozenset({"L", "L-M"})
+
+
+@attrs.frozen
+class SourceDoc:
+    """A document a pack relies on."""
+
+    id: str
+    title: Text
+    confidence: str
+    issuer: str | None = None
+    date: dt.date | None = None
+    address: str | None = None
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Citation:
+    """Where a rule comes from; `inferred` when no text spells it out (the honest form)."""
+
+    source: str
+    inferred: bool = False
+    clause: str | None = None
+    confidence: str | None = None
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Bound:
+    """One bound of a range, with its own source."""
+
+    value: Decimal
+    source: str | None = None
+    clause: str | None = None
+    confidence: str | None = None
+    derivation: str | None = None
+
+
+@attrs.frozen
+class DatedValue:
+    """A parameter's value in force from `effective`: exact, a range, or not established."""
+
+    effective: dt.date
+    kind: ValueKind
+    value: object = None  # exact: Decimal, date, bool, str or tuple of str
+    low: Bound | None = None
+    high: Bound | None = None
+    source: str | None = None
+    clause: str | None = None
+    confidence: str | None = None
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    @property
+    def is_gap(self) -> bool:
+        """A range or a value not established: honest uncertainty, reported as a gap."""
+        return self.kind != "exact"
+
+
+@attrs.frozen
+class Parameter:
+    """A parameter with its value history, sorted by effective date."""
+
+    name: str
+    title: Text
+    type: ParamType
+    values: tuple[DatedValue, ...]
+    unit: str | None = None
+    enum: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def at(self, as_of: dt.date) -> DatedValue | None:
+        """The value in force on `as_of` (the latest effective date not after it), or None."""
+        found = None
+        for value in self.values:
+            if value.effective <= as_of:
+                found = value
+            else:
+                break
+        return found
+
+
+@attrs.frozen
+class Fact:
+    name: str
+    title: Text
+    text: str
+    expr: Expr
+    cites: tuple[Citation, ...] = ()
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Criterion:
+    """A condition that must hold; `require` is None only when the criterion is not established."""
+
+    id: str
+    title: Text
+    require: Expr | None
+    cites: tuple[Citation, ...]
+    department: str | None = None
+    not_established: bool = False
+    text: str | None = None
+    explain_passed: Text | None = None
+    explain_failed: Text | None = None
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+    given: Expr | None = None
+    given_text: str | None = None
+    given_explain: Text | None = None
+
+
+@attrs.frozen
+class Applicability:
+    """Which subjects a pack's criteria are assessed for."""
+
+    when: Expr
+    text: str
+    title: Text
+    cites: tuple[Citation, ...]
+    explain_assessed: Text | None = None
+    explain_not_applicable: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Amount:
+    kind: ValueKind
+    value: Decimal | None = None
+    low: Bound | None = None
+    high: Bound | None = None
+    unit: str | None = None
+    source: str | None = None
+    clause: str | None = None
+    confidence: str | None = None
+    note: Text | None = None
+
+
+@attrs.frozen
+class Measure:
+    id: str
+    title: Text
+    department: str
+    amount: Amount
+    period: Text | None = None
+    cites: tuple[Citation, ...] = ()
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Rule:
+    id: str
+    title: Text
+    when: Expr
+    text: str
+    grant: tuple[str, ...]
+    cites: tuple[Citation, ...]
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class PackSource:
+    """One version of a pack as read from its file: located, parsed, not yet checked."""
+
+    id: str
+    version: str
+    format: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    title: Text
+    department: str
+    departments: Mapping[str, Text]
+    subject: str | None
+    sources: Mapping[str, SourceDoc]
+    parameters: Mapping[str, Parameter]
+    facts: Mapping[str, Fact]
+    applies: Applicability | None
+    criteria: tuple[Criterion, ...]
+    measures: Mapping[str, Measure]
+    rules: tuple[Rule, ...]
+    note: Text | None
+    source: Source = attrs.field(eq=False)
+    span: Span | None = attrs.field(default=None, eq=False)
+    id_span: Span | None = attrs.field(default=None, eq=False)
+
+    @property
+    def key(self) -> str:
+        """``id@version``, the name used in messages and decisions."""
+        return f"{self.id}@{self.version}"
+
+    def in_force(self, as_of: dt.date) -> bool:
+        return self.valid_from <= as_of and (self.valid_to is None or as_of <= self.valid_to)

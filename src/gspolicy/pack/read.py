@@ -1,0 +1,600 @@
+"""Read one pack file into a `PackSource`, reporting every problem in it at once.
+
+Keys are checked against the declared shape (`gspolicy.pack.shape`), references inside the pack
+(sources, departments, measures) are resolved, dated values and ranges are read exactly
+(`Decimal`), and expressions are parsed — located inside the file, not inside the scalar.
+Types are checked later, against the household schema (`gspolicy.pack.check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from gspolicy._i18n import Text
+from gspolicy._location import Source
+from gspolicy._messages import entry, noun, register
+from gspolicy._shape import Reader
+from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
+from gspolicy.errors import Diagnostic, suggest
+from gspolicy.lang import Expr, parse_expression
+from gspolicy.pack import shape as S
+from gspolicy.pack.model import (
+    Amount,
+    Applicability,
+    Bound,
+    Citation,
+    Criterion,
+    DatedValue,
+    Fact,
+    Measure,
+    PackSource,
+    Parameter,
+    ParamType,
+    Rule,
+    SourceDoc,
+)
+
+__all__ = ["read_pack"]
+
+register(
+    {
+        "pack/format-too-new": entry(
+            "error",
+            "this pack uses pack format {found}, but this gspolicy reads format {supported}",
+            "此政策包使用格式版本 {found}，而当前 gspolicy 只能读取格式版本 {supported}",
+            "upgrade gspolicy to a version that reads pack format {found} (see docs/changelog.md)",
+            "请升级 gspolicy 到能读取格式版本 {found} 的版本（见 docs/changelog.md）",
+        ),
+        "pack/unknown-source": entry(
+            "error",
+            "unknown source `{name}`",
+            "未知来源 `{name}`",
+            "declare it under `sources`",
+            "请在 `sources` 下声明该来源",
+        ),
+        "pack/unknown-department": entry(
+            "error",
+            "unknown department `{name}`",
+            "未知部门 `{name}`",
+            "declare it under `departments`",
+            "请在 `departments` 下声明该部门",
+        ),
+        "pack/unknown-measure": entry(
+            "error",
+            "unknown measure `{name}`",
+            "未知措施 `{name}`",
+            "declare it under `measures`",
+            "请在 `measures` 下声明该措施",
+        ),
+        "pack/duplicate-id": entry(
+            "error",
+            "duplicate {what} id `{name}`",
+            "重复的{what}编号 `{name}`",
+            "ids must be unique within a pack",
+            "同一政策包内编号必须唯一",
+        ),
+        "pack/bad-validity": entry(
+            "error",
+            "`valid_to` ({valid_to}) is before `valid_from` ({valid_from})",
+            "`valid_to`（{valid_to}）早于 `valid_from`（{valid_from}）",
+        ),
+        "pack/bad-value": entry(
+            "error",
+            "a dated value must be exactly one of `value`, a range (`at_least` / `at_most`) or `not_established: true`",
+            "每个带日期的取值必须是以下之一：`value`、区间（`at_least` / `at_most`）或 `not_established: true`",
+        ),
+        "pack/empty-range": entry(
+            "error",
+            "the range is empty: `at_least` {low} is above `at_most` {high}",
+            "区间为空：`at_least` {low} 大于 `at_most` {high}",
+        ),
+        "pack/no-source": entry(
+            "error",
+            "the value has no source",
+            "该取值没有来源",
+            "name a `source` (or give each bound of a range its own source)",
+            "请填写 `source`（区间的每个边界也可各自填写来源）",
+        ),
+        "pack/no-citation": entry(
+            "error",
+            "a citation names neither `source` nor `inferred_from`",
+            "引用既没有 `source` 也没有 `inferred_from`",
+            "write `source: <id>` for a text that says it, or `inferred_from: <id>` with `confidence: L` for an inference",
+            "有明文依据时写 `source: <编号>`；属于推断时写 `inferred_from: <编号>` 并注明 `confidence: L`",
+        ),
+        "pack/require-missing": entry(
+            "error",
+            "the criterion has no `require` condition",
+            "该指标没有 `require` 条件",
+            "give the condition, or mark the criterion `not_established: true` when the sources do not give it",
+            "请填写条件；若来源未给出该指标内容，请标注 `not_established: true`",
+        ),
+        "pack/wrong-value-type": entry(
+            "error",
+            "expected {expected} for a `{type}` parameter, found {found}",
+            "`{type}` 类型参数应为{expected}，实际为{found}",
+        ),
+    }
+)
+
+_CONF_ALIASES = {"H": "H", "M": "M", "L": "L", "M-H": "M-H", "H-M": "M-H", "L-M": "L-M", "M-L": "L-M"}
+
+
+class _PackReader:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.r = Reader()
+        self.sources: dict[str, SourceDoc] = {}
+        self.departments: dict[str, Text] = {}
+
+    # -- helpers -------------------------------------------------------------------------------
+    def obj(self, r: Reader, node: YNode | None, shape: S.Shape, where: str) -> dict[str, YNode] | None:
+        return r.mapping(node, where, required=shape.required, optional=shape.optional)
+
+    def confidence(self, r: Reader, node: YNode | None) -> str | None:
+        if node is None:
+            return None
+        text = node.text.replace("–", "-").replace("—", "-").strip() if isinstance(node, YScalar) else ""
+        conf = _CONF_ALIASES.get(text.upper())
+        if conf is None:
+            r.choice(node, "confidence", S.CONFIDENCE)
+        return conf
+
+    def source_ref(self, r: Reader, node: YNode | None, key: str = "source") -> str | None:
+        name = r.string(node, key, name=True)
+        if name is not None and name not in self.sources:
+            r.report("pack/unknown-source", node, {"name": name}, suggest(name, self.sources))
+            return None
+        return name
+
+    def department_ref(self, r: Reader, node: YNode | None) -> str | None:
+        name = r.string(node, "department", name=True)
+        if name is not None and name not in self.departments:
+            r.report("pack/unknown-department", node, {"name": name}, suggest(name, self.departments))
+            return None
+        return name
+
+    def expr(self, r: Reader, node: YNode | None, key: str) -> tuple[Expr | None, str | None]:
+        if node is None:
+            return None, None
+        if not isinstance(node, YScalar) or not isinstance(node.value, str | bool):
+            r.wrong(node, key, "an expression")
+            return None, None
+        scalar = node
+        text = scalar.text
+        expr, problems = parse_expression(text, scalar.value_span)
+        for d in problems:
+            r.diagnostics.append(attrs_evolve_context(d, r.context))
+        return expr, text
+
+    def cites(self, r: Reader, node: YNode | None) -> tuple[Citation, ...]:
+        if node is None:
+            return ()
+        items = node.items if isinstance(node, YSeq) else (node,)
+        out = []
+        for item in items:
+            f = self.obj(r, item, S.CITATION, "a citation")
+            if f is None:
+                continue
+            inferred = "inferred_from" in f
+            if ("source" in f) == inferred:
+                r.report("pack/no-citation", item)
+                continue
+            ref = self.source_ref(
+                r, f.get("inferred_from" if inferred else "source"), "inferred_from" if inferred else "source"
+            )
+            if ref is None:
+                continue
+            out.append(
+                Citation(
+                    ref,
+                    inferred,
+                    r.string(f.get("clause"), "clause"),
+                    self.confidence(r, f.get("confidence")),
+                    r.text(f.get("note"), "note"),
+                    item.span,
+                )
+            )
+        return tuple(out)
+
+    def bound(self, r: Reader, node: YNode | None, key: str) -> Bound | None:
+        if node is None:
+            return None
+        if isinstance(node, YMap):
+            f = self.obj(r, node, S.BOUND_OBJ, f"`{key}`")
+            if f is None:
+                return None
+            value = r.number(f.get("value"), "value")
+            if value is None:
+                return None
+            return Bound(
+                value,
+                self.source_ref(r, f.get("source")),
+                r.string(f.get("clause"), "clause"),
+                self.confidence(r, f.get("confidence")),
+                r.string(f.get("derivation"), "derivation"),
+            )
+        value = r.number(node, key)
+        return None if value is None else Bound(value)
+
+    def value_parts(
+        self, r: Reader, node: YNode, f: Mapping[str, YNode]
+    ) -> tuple[str, Bound | None, Bound | None, str | None] | None:
+        """Which form a dated value or an amount takes; checks ranges and sources."""
+        forms = [k for k in ("value", "at_least", "at_most", "not_established") if k in f]
+        ranged = "at_least" in f or "at_most" in f
+        if not forms or ("value" in f and len(forms) > 1) or ("not_established" in f and len(forms) > 1):
+            r.report("pack/bad-value", node)
+            return None
+        source = self.source_ref(r, f.get("source"))
+        if "not_established" in f:
+            flag = r.boolean(f.get("not_established"), "not_established")
+            if flag is not True:
+                r.report("pack/bad-value", f.get("not_established"))
+                return None
+            return "not_established", None, None, source
+        if ranged:
+            low = self.bound(r, f.get("at_least"), "at_least")
+            high = self.bound(r, f.get("at_most"), "at_most")
+            if (f.get("at_least") is not None and low is None) or (
+                f.get("at_most") is not None and high is None
+            ):
+                return None
+            if low is not None and high is not None and low.value > high.value:
+                r.report("pack/empty-range", node, {"low": low.value, "high": high.value})
+                return None
+            if source is None and f.get("source") is None:
+                for bound, key in ((low, "at_least"), (high, "at_most")):
+                    if bound is not None and bound.source is None:
+                        r.report("pack/no-source", f.get(key))
+            return "range", low, high, source
+        if source is None and f.get("source") is None:
+            r.report("pack/no-source", node)
+        return "exact", None, None, source
+
+    # -- parts ---------------------------------------------------------------------------------
+    def read_sources(self, r: Reader, node: YNode | None) -> None:
+        for key, value in r.entries(node, "sources"):
+            name = str(key.value)
+            rr = r.within("source", name)
+            f = self.obj(rr, value, S.SOURCE, f"source `{name}`")
+            if f is None:
+                continue
+            title = rr.text(f.get("title"), "title")
+            conf = self.confidence(rr, f.get("confidence"))
+            if title is None or conf is None:
+                continue
+            self.sources[name] = SourceDoc(
+                name,
+                title,
+                conf,
+                rr.string(f.get("issuer"), "issuer"),
+                rr.date(f.get("date"), "date"),
+                rr.string(f.get("address"), "address"),
+                rr.text(f.get("note"), "note"),
+                key.span,
+            )
+
+    def read_parameter(self, r: Reader, key: YScalar, node: YNode) -> Parameter | None:
+        name = str(key.value)
+        r = r.within("parameter", name)
+        f = self.obj(r, node, S.PARAMETER, f"parameter `{name}`")
+        if f is None:
+            return None
+        title = r.text(f.get("title"), "title")
+        ptype_text = (
+            r.choice(f.get("type"), "type", ("number", "date", "bool", "text", "list"))
+            if "type" in f
+            else "number"
+        )
+        values: list[DatedValue] = []
+        for vkey, vnode in r.entries_any(f.get("values"), "values"):
+            effective = r.date(vkey, "values")
+            vf = self.obj(r, vnode, S.DATED_VALUE, f"value at `{vkey.text}`")
+            if effective is None or vf is None:
+                continue
+            parts = self.value_parts(r, vnode, vf)
+            if parts is None:
+                continue
+            kind, low, high, source = parts
+            value: object = None
+            if kind == "exact":
+                value = self.typed_value(r, vf["value"], ptype_text or "number")
+                if value is None:
+                    continue
+            elif kind == "range" and ptype_text not in (None, "number"):
+                r.report(
+                    "pack/wrong-value-type",
+                    vnode,
+                    {
+                        "expected": noun("a number"),
+                        "type": ptype_text,
+                        "found": Text(zh="区间", en="a range"),
+                    },
+                )
+                continue
+            values.append(
+                DatedValue(
+                    effective,
+                    kind,  # type: ignore[arg-type]  # one of the three forms, checked above
+                    value,
+                    low,
+                    high,
+                    source,
+                    r.string(vf.get("clause"), "clause"),
+                    self.confidence(r, vf.get("confidence")),
+                    r.text(vf.get("note"), "note"),
+                    vkey.span,
+                )
+            )
+        if title is None or ptype_text is None:
+            return None
+        values.sort(key=lambda v: v.effective)
+        ptype: ParamType = ptype_text  # type: ignore[assignment]  # checked by choice()
+        return Parameter(
+            name,
+            title,
+            ptype,
+            tuple(values),
+            r.string(f.get("unit"), "unit"),
+            r.string(f.get("enum"), "enum", name=True),
+            key.span,
+        )
+
+    def typed_value(self, r: Reader, node: YNode, ptype: str) -> object:
+        found = node.value if isinstance(node, YScalar) else None
+        if ptype == "number":
+            return r.number(node, "value")
+        if ptype == "date":
+            return r.date(node, "value")
+        if ptype == "bool":
+            return r.boolean(node, "value")
+        if ptype == "text":
+            return r.string(node, "value")
+        if isinstance(node, YSeq):
+            items = [r.string(item, "value") for item in node.items]
+            if any(i is None for i in items):
+                return None
+            return tuple(i for i in items if i is not None)
+        r.report(
+            "pack/wrong-value-type", node, {"expected": noun("a list"), "type": ptype, "found": repr(found)}
+        )
+        return None
+
+    def amount(self, r: Reader, node: YNode | None) -> Amount | None:
+        f = self.obj(r, node, S.AMOUNT, "`amount`")
+        if f is None or node is None:
+            return None
+        parts = self.value_parts(r, node, f)
+        if parts is None:
+            return None
+        kind, low, high, source = parts
+        value = r.number(f.get("value"), "value") if kind == "exact" else None
+        if kind == "exact" and value is None:
+            return None
+        return Amount(
+            kind,  # type: ignore[arg-type]  # one of the three forms, checked above
+            value,
+            low,
+            high,
+            r.string(f.get("unit"), "unit"),
+            source,
+            r.string(f.get("clause"), "clause"),
+            self.confidence(r, f.get("confidence")),
+            r.text(f.get("note"), "note"),
+        )
+
+    def read(self) -> PackSource | None:
+        tree, problems = load_yaml(self.source)
+        self.r.diagnostics.extend(problems)
+        if tree is None:
+            return None
+        top = self.obj(self.r, tree, S.PACK, "the pack file")
+        if top is None:
+            return None
+        fmt = self.r.integer(top.get("format"), "format")
+        if fmt is not None and fmt > S.PACK_FORMAT:
+            self.r.report(
+                "pack/format-too-new", top.get("format"), {"found": fmt, "supported": S.PACK_FORMAT}
+            )
+            return None
+        pack_id = self.r.string(top.get("pack"), "pack", name=True)
+        version = self.r.version(top.get("version"), "version")
+        r = self.r.within("pack", f"{pack_id}@{version}") if pack_id and version else self.r
+        valid_from = r.date(top.get("valid_from"), "valid_from")
+        valid_to = r.date(top.get("valid_to"), "valid_to")
+        if valid_from and valid_to and valid_to < valid_from:
+            r.report(
+                "pack/bad-validity",
+                top.get("valid_to"),
+                {"valid_to": valid_to.isoformat(), "valid_from": valid_from.isoformat()},
+            )
+        title = r.text(top.get("title"), "title")
+        for key, value in r.entries(top.get("departments"), "departments"):
+            dept_text = r.text(value, str(key.value))
+            if dept_text is not None:
+                self.departments[str(key.value)] = dept_text
+        department = self.department_ref(r, top.get("department"))
+        self.read_sources(r, top.get("sources"))
+        subject = r.string(top.get("subject"), "subject", name=True)
+
+        parameters: dict[str, Parameter] = {}
+        for key, value in r.entries(top.get("parameters"), "parameters"):
+            param = self.read_parameter(r, key, value)
+            if param is not None:
+                parameters[param.name] = param
+
+        facts: dict[str, Fact] = {}
+        for key, value in r.entries(top.get("facts"), "facts"):
+            name = str(key.value)
+            fr = r.within("fact", name)
+            f = self.obj(fr, value, S.FACT, f"fact `{name}`")
+            if f is None:
+                continue
+            expr, text = self.expr(fr, f.get("expr"), "expr")
+            ftitle = fr.text(f.get("title"), "title")
+            cites = self.cites(fr, f.get("cite"))
+            if expr is not None and text is not None and ftitle is not None:
+                facts[name] = Fact(name, ftitle, text, expr, cites, key.span)
+
+        measures: dict[str, Measure] = {}
+        for key, value in r.entries(top.get("measures"), "measures"):
+            name = str(key.value)
+            mr = r.within("measure", name)
+            f = self.obj(mr, value, S.MEASURE, f"measure `{name}`")
+            if f is None:
+                continue
+            mtitle = mr.text(f.get("title"), "title")
+            mdept = self.department_ref(mr, f.get("department"))
+            amount = self.amount(mr, f.get("amount"))
+            cites = self.cites(mr, f.get("cite"))
+            if mtitle and mdept and amount:
+                measures[name] = Measure(
+                    name, mtitle, mdept, amount, mr.text(f.get("period"), "period"), cites, key.span
+                )
+
+        applies = self.read_applies(r, top.get("applies"))
+        criteria = self.read_criteria(r, top.get("criteria"))
+        rules = self.read_rules(r, top.get("rules"), measures)
+        note = r.text(top.get("note"), "note")
+        if any(d.is_error for d in self.r.diagnostics):
+            return None
+        assert pack_id and version and fmt is not None and valid_from and title and department
+        return PackSource(
+            id=pack_id,
+            version=version,
+            format=fmt,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            title=title,
+            department=department,
+            departments=self.departments,
+            subject=subject,
+            sources=self.sources,
+            parameters=parameters,
+            facts=facts,
+            applies=applies,
+            criteria=criteria,
+            measures=measures,
+            rules=rules,
+            note=note,
+            source=self.source,
+            span=tree.span,
+            id_span=top["pack"].span,
+        )
+
+    def read_criteria(self, r: Reader, node: YNode | None) -> tuple[Criterion, ...]:
+        out: list[Criterion] = []
+        seen: set[str] = set()
+        for item in r.items(node, "criteria"):
+            f = self.obj(r, item, S.CRITERION, "a criterion")
+            if f is None:
+                continue
+            cid = r.string(f.get("id"), "id", name=True)
+            if cid is None:
+                continue
+            cr = r.within("criterion", cid)
+            if cid in seen:
+                cr.report(
+                    "pack/duplicate-id", f.get("id"), {"what": Text(zh="指标", en="criterion"), "name": cid}
+                )
+            seen.add(cid)
+            title = cr.text(f.get("title"), "title")
+            not_established = cr.boolean(f.get("not_established"), "not_established") or False
+            expr, text = self.expr(cr, f.get("require"), "require")
+            given, given_text = self.expr(cr, f.get("given"), "given")
+            if expr is None and not not_established and f.get("require") is None:
+                cr.report("pack/require-missing", item)
+            department = self.department_ref(cr, f.get("department")) if "department" in f else None
+            cites = self.cites(cr, f.get("cite"))
+            explain = self.obj(cr, f.get("explain"), S.EXPLAIN, "`explain`") if "explain" in f else {}
+            explain = explain or {}
+            if title is None:
+                continue
+            out.append(
+                Criterion(
+                    cid,
+                    title,
+                    expr,
+                    cites,
+                    department,
+                    not_established,
+                    text,
+                    cr.text(explain.get("passed"), "passed"),
+                    cr.text(explain.get("failed"), "failed"),
+                    cr.text(f.get("note"), "note"),
+                    item.span,
+                    given,
+                    given_text,
+                    cr.text(f.get("given_explain"), "given_explain"),
+                )
+            )
+        return tuple(out)
+
+    def read_applies(self, r: Reader, node: YNode | None) -> Applicability | None:
+        if node is None:
+            return None
+        ar = r.within("option", "applies")
+        f = self.obj(ar, node, S.APPLIES, "`applies`")
+        if f is None:
+            return None
+        expr, text = self.expr(ar, f.get("when"), "when")
+        title = ar.text(f.get("title"), "title")
+        cites = self.cites(ar, f.get("cite"))
+        explain = (self.obj(ar, f.get("explain"), S.EXPLAIN, "`explain`") if "explain" in f else {}) or {}
+        if expr is None or text is None or title is None:
+            return None
+        return Applicability(
+            expr,
+            text,
+            title,
+            cites,
+            ar.text(explain.get("passed"), "passed"),
+            ar.text(explain.get("failed"), "failed"),
+            node.span,
+        )
+
+    def read_rules(self, r: Reader, node: YNode | None, measures: Mapping[str, Measure]) -> tuple[Rule, ...]:
+        out: list[Rule] = []
+        seen: set[str] = set()
+        for item in r.items(node, "rules"):
+            f = self.obj(r, item, S.RULE, "a rule")
+            if f is None:
+                continue
+            rid = r.string(f.get("id"), "id", name=True)
+            if rid is None:
+                continue
+            rr = r.within("rule", rid)
+            if rid in seen:
+                rr.report("pack/duplicate-id", f.get("id"), {"what": Text(zh="规则", en="rule"), "name": rid})
+            seen.add(rid)
+            title = rr.text(f.get("title"), "title")
+            expr, text = self.expr(rr, f.get("when"), "when")
+            grants: list[str] = []
+            for g in rr.items(f.get("grant"), "grant"):
+                name = rr.string(g, "grant", name=True)
+                if name is not None and name not in measures:
+                    rr.report("pack/unknown-measure", g, {"name": name}, suggest(name, measures))
+                elif name is not None:
+                    grants.append(name)
+            cites = self.cites(rr, f.get("cite"))
+            if title is None or expr is None or text is None:
+                continue
+            out.append(
+                Rule(rid, title, expr, text, tuple(grants), cites, rr.text(f.get("note"), "note"), item.span)
+            )
+        return tuple(out)
+
+
+def attrs_evolve_context(d: Diagnostic, context: tuple[tuple[str, str], ...]) -> Diagnostic:
+    """The diagnostic with the reader's context added (the expression parser has none)."""
+    return attrs.evolve(d, context=(*d.context, *context))
+
+
+def read_pack(source: Source) -> tuple[PackSource | None, list[Diagnostic]]:
+    """Read one pack file; return it (None when anything is wrong) and all diagnostics."""
+    reader = _PackReader(source)
+    pack = reader.read()
+    return pack, reader.r.diagnostics

@@ -1,0 +1,290 @@
+"""The shape of pack files, declared once.
+
+The reader takes its allowed and required keys from these declarations, and the published JSON
+Schema (`docs/reference/pack.schema.json`, used by editors such as VS Code's YAML extension to
+complete and underline pack files) is generated from the same declarations, so the two cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["PACK", "PACK_FORMAT", "Shape", "json_schema"]
+
+PACK_FORMAT = 1
+"""The pack format version this library reads and writes (``format:`` in every pack file)."""
+
+CONFIDENCE = ("H", "M-H", "M", "L-M", "L")
+
+
+@attrs.frozen
+class Shape:
+    """One kind of value in a pack file, with its JSON Schema and (for objects) its keys."""
+
+    schema: Mapping[str, Any]
+    fields: Mapping[str, tuple[Shape, bool, str]] = attrs.field(factory=dict)  # key → (shape, required, doc)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(k for k, (_, req, _) in self.fields.items() if req)
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        return tuple(k for k, (_, req, _) in self.fields.items() if not req)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def field(self, key: str) -> Shape:
+        return self.fields[key][0]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.schema)
+
+
+def _leaf(schema: Mapping[str, Any]) -> Shape:
+    return Shape(schema)
+
+
+def _obj(description: str, **fields: tuple[Shape, bool, str]) -> Shape:
+    props = {k: {**shape.to_json(), "description": doc} for k, (shape, _, doc) in fields.items()}
+    required = [k for k, (_, req, _) in fields.items() if req]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": description,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return Shape(schema, fields)
+
+
+def _map_of(value: Shape, description: str) -> Shape:
+    return Shape(
+        {
+            "type": "object",
+            "description": description,
+            "propertyNames": {"pattern": NAME_PATTERN},
+            "additionalProperties": value.to_json(),
+        }
+    )
+
+
+def _list_of(item: Shape, description: str) -> Shape:
+    return Shape({"type": "array", "description": description, "items": item.to_json()})
+
+
+def _one_of(*options: Shape) -> Shape:
+    return Shape({"anyOf": [o.to_json() for o in options]})
+
+
+NAME_PATTERN = r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+STRING = _leaf({"type": "string", "minLength": 1})
+NAME = _leaf({"type": "string", "pattern": NAME_PATTERN})
+DATE = _leaf({"type": "string", "pattern": DATE_PATTERN, "format": "date"})
+VERSION = _leaf({"type": ["string", "number"]})
+NUMBER = _leaf({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$"})
+INTEGER = _leaf({"type": "integer"})
+BOOL = _leaf({"type": "boolean"})
+EXPR = _leaf(
+    {"type": "string", "minLength": 1, "description": "an expression (docs/reference/expressions.md)"}
+)
+CONF = _leaf({"type": "string", "enum": list(CONFIDENCE)})
+ANY_SCALAR = _leaf({"type": ["string", "number", "boolean"]})
+
+TEXT = _obj(
+    "a text in Chinese and English",
+    zh=(STRING, True, "Chinese"),
+    en=(STRING, True, "English"),
+)
+
+CITATION = _obj(
+    "where a rule comes from: a source and a clause, or an inference from a source",
+    source=(NAME, False, "the id of a source declared under `sources`"),
+    inferred_from=(NAME, False, "the id of a source the rule is inferred from (no text spells it out)"),
+    clause=(STRING, False, "the clause, article or passage"),
+    confidence=(CONF, False, "how sure we are: H, M-H, M, L-M or L (default: the source's)"),
+    note=(TEXT, False, "why, in both languages"),
+)
+CITATIONS = _one_of(CITATION, _list_of(CITATION, "several citations"))
+
+SOURCE = _obj(
+    "a document the pack relies on",
+    title=(TEXT, True, "the document's title"),
+    issuer=(STRING, False, "who issued it"),
+    date=(DATE, False, "the date it was issued or published"),
+    address=(STRING, False, "where a copy was read"),
+    confidence=(CONF, True, "H official or agreeing sources, M one secondary source, L weak or indirect"),
+    note=(TEXT, False, "anything a reader should know"),
+)
+
+BOUND_OBJ = _obj(
+    "one bound of a range, with its own source",
+    value=(NUMBER, True, "the bound"),
+    source=(NAME, False, "the source of this bound"),
+    clause=(STRING, False, "the clause"),
+    confidence=(CONF, False, "confidence in this bound"),
+    derivation=(STRING, False, "how the bound was derived, e.g. `3500 × 3218 ÷ 2952`"),
+)
+BOUND = _one_of(NUMBER, BOUND_OBJ)
+
+DATED_VALUE = _obj(
+    "the value in force from a date: exact (`value`), a range (`at_least` / `at_most`) or `not_established`",
+    value=(_one_of(ANY_SCALAR, _list_of(ANY_SCALAR, "a list value")), False, "the exact value"),
+    at_least=(BOUND, False, "the lower bound of a range (inclusive)"),
+    at_most=(BOUND, False, "the upper bound of a range (inclusive)"),
+    not_established=(BOOL, False, "`true`: no source fixes the value"),
+    source=(NAME, False, "the source of the value"),
+    clause=(STRING, False, "the clause"),
+    confidence=(CONF, False, "confidence in the value (default: the source's)"),
+    note=(TEXT, False, "how the value was found, in both languages"),
+)
+
+PARAMETER = _obj(
+    "a parameter with its value history keyed by effective date",
+    title=(TEXT, True, "what it is"),
+    type=(
+        _leaf({"type": "string", "enum": ["number", "date", "bool", "text", "list"]}),
+        False,
+        "default `number`",
+    ),
+    enum=(NAME, False, "for a list of enum codes: the schema enum"),
+    unit=(STRING, False, "the unit, e.g. `yuan/person/year`"),
+    values=(
+        Shape(
+            {
+                "type": "object",
+                "propertyNames": {"pattern": DATE_PATTERN},
+                "additionalProperties": DATED_VALUE.to_json(),
+                "minProperties": 1,
+            }
+        ),
+        True,
+        "effective date → value",
+    ),
+)
+
+FACT = _obj(
+    "a named derived fact, reusable in rules and explanations",
+    title=(TEXT, True, "what it means"),
+    expr=(EXPR, True, "its definition"),
+    cite=(CITATIONS, False, "where it comes from"),
+)
+
+EXPLAIN = _obj(
+    "texts shown in explanations; `{name}` inserts a value the criterion read",
+    passed=(TEXT, False, "when it passes"),
+    failed=(TEXT, False, "when it fails"),
+)
+
+CRITERION = _obj(
+    "a criterion: a condition that must hold",
+    id=(NAME, True, "stable id, e.g. `exit.income`"),
+    title=(TEXT, True, "the criterion in both languages"),
+    require=(EXPR, False, "the condition (omit only with `not_established: true`)"),
+    given=(
+        EXPR,
+        False,
+        "a condition on the data the criterion needs: when it does not hold, the verdict is undetermined (not fail)",
+    ),
+    given_explain=(TEXT, False, "why the verdict is undetermined when `given` does not hold"),
+    not_established=(BOOL, False, "`true`: the sources do not give this criterion's content"),
+    department=(NAME, False, "the department that issues the acceptance opinion"),
+    cite=(CITATIONS, True, "where it comes from"),
+    explain=(EXPLAIN, False, "explanation texts"),
+    note=(TEXT, False, "remarks"),
+)
+
+AMOUNT = _obj(
+    "an amount: exact, a range, or not established",
+    value=(NUMBER, False, "the exact amount"),
+    at_least=(BOUND, False, "lower bound"),
+    at_most=(BOUND, False, "upper bound"),
+    not_established=(BOOL, False, "`true`: no source gives the amount"),
+    unit=(STRING, False, "e.g. `yuan/person/year`"),
+    source=(NAME, False, "the source"),
+    clause=(STRING, False, "the clause"),
+    confidence=(CONF, False, "confidence"),
+    note=(TEXT, False, "remarks"),
+)
+
+MEASURE = _obj(
+    "a support measure a rule can grant",
+    title=(TEXT, True, "the measure"),
+    department=(NAME, True, "the responsible department"),
+    amount=(AMOUNT, True, "the amount"),
+    period=(TEXT, False, "how long or how often, e.g. per year, 3 years"),
+    cite=(CITATIONS, False, "where it comes from"),
+)
+
+RULE = _obj(
+    "a rule: when the condition holds, the household is in the rule's batch and gets its measures",
+    id=(NAME, True, "stable id"),
+    title=(TEXT, True, "the rule in both languages"),
+    when=(EXPR, True, "the condition"),
+    grant=(_list_of(NAME, "measure ids"), False, "measures granted"),
+    cite=(CITATIONS, True, "where it comes from"),
+    note=(TEXT, False, "remarks"),
+)
+
+APPLIES = _obj(
+    "which subjects the criteria are assessed for; the others are not applicable (criteria still shown)",
+    when=(EXPR, True, "the condition for being assessed"),
+    title=(TEXT, True, "the condition in both languages"),
+    cite=(CITATIONS, True, "where it comes from"),
+    explain=(EXPLAIN, False, "texts for assessed (`passed`) and not applicable (`failed`)"),
+)
+
+PACK = _obj(
+    "a gspolicy policy pack (one version of it)",
+    format=(INTEGER, True, f"the pack format version (this library reads {PACK_FORMAT})"),
+    pack=(NAME, True, "the pack id; it matches the pack's path under the policy root"),
+    version=(VERSION, True, "the version of this pack, e.g. `2018.1`"),
+    valid_from=(DATE, True, "first day this version is in force"),
+    valid_to=(DATE, False, "last day this version is in force (open when absent)"),
+    title=(TEXT, True, "the pack's title"),
+    department=(NAME, True, "the responsible department (an id under `departments`)"),
+    departments=(_map_of(TEXT, "department id → name"), True, "the departments the pack names"),
+    subject=(NAME, False, "the record type decided on (default: the schema's root)"),
+    sources=(_map_of(SOURCE, "source id → source"), True, "the documents the pack relies on"),
+    parameters=(_map_of(PARAMETER, "parameter name → parameter"), False, "dated parameters"),
+    facts=(_map_of(FACT, "fact name → fact"), False, "named derived facts"),
+    applies=(APPLIES, False, "which subjects the criteria are assessed for"),
+    criteria=(_list_of(CRITERION, "criteria"), False, "criteria that must all hold (veto indicators)"),
+    measures=(_map_of(MEASURE, "measure id → measure"), False, "measures rules can grant"),
+    rules=(_list_of(RULE, "rules"), False, "rules granting measures"),
+    note=(TEXT, False, "remarks"),
+)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a pack file (draft 2020-12)."""
+    schema = PACK.to_json()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"gspolicy-pack-format-{PACK_FORMAT}.schema.json",
+        "title": "gspolicy policy pack",
+        **schema,
+    }
+
+
+def render_json_schema() -> str:
+    """The published JSON Schema text (``docs/reference/pack.schema.json``)."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/reference/pack.schema.json")
+    target.write_text(render_json_schema(), encoding="utf-8")
+    print(f"wrote {target}")

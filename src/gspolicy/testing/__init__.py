@@ -1,0 +1,1 @@
+"""Testing policy packs: YAML test cases next to the packs and their runner."""

@@ -1,0 +1,380 @@
+"""Pack test cases: YAML files in ``<pack>/tests/*.yaml``, run by ``gspolicy test``.
+
+A test file::
+
+    pack: exit_criteria.household        # the pack whose verdict the cases check
+    defaults:                            # the default household every case starts from
+      id: T-0001
+      ...
+    cases:
+      - name: income below the standard fails income
+        as_of: 2018-12-31
+        household:                        # only what the case needs, merged onto `defaults`
+          income: {per_capita: 3150}
+        expect:
+          verdict: fail                   # pass | fail | undetermined | not_applicable
+          applicability: assessed         # assessed | not_applicable | undetermined
+          version: "2018.1"               # the pack version in force
+          criteria: {exit.income: fail}   # only the criteria named are checked
+          failing: [exit.income]          # exactly the criteria that fail
+          missing: [income.per_capita]    # exactly what would settle the undetermined parts
+          rules: {some.rule: "yes"}       # rule memberships: "yes" | "no" | undetermined
+          measures: [measure_id]          # exactly the measures granted for sure
+
+How a case's household merges onto the defaults: mappings merge key by key; a value of ``null``
+(``~``) removes the field (to test missing data); a list of records that have a key (members, by
+``id``) merges item by item — an item whose id is in the defaults updates that member, an item with
+a new id is added, and ``{id: m2, remove: true}`` removes member ``m2``; any other list (the support
+history) replaces the default list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from gspolicy._files import read_source
+from gspolicy._i18n import Lang
+from gspolicy._location import RecordLocation, Source, Span
+from gspolicy._messages import entry, register
+from gspolicy._shape import Reader
+from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
+from gspolicy.errors import Diagnostic, suggest
+from gspolicy.explain.build import decide
+from gspolicy.explain.decision import Decision
+from gspolicy.pack.load import PolicySet
+from gspolicy.schema.model import Schema
+from gspolicy.schema.records import validate_record
+
+__all__ = ["Case", "CaseResult", "find_case_files", "load_cases", "merge_household", "run_case"]
+
+register(
+    {
+        "case/unknown-pack": entry(
+            "error",
+            "no pack `{name}` in the policy set",
+            "政策集中没有政策包 `{name}`",
+        ),
+        "case/bad-household": entry(
+            "error",
+            "the case's household is not valid: {problem}",
+            "用例中的农户数据无效：{problem}",
+        ),
+        "case/bad-expectation": entry(
+            "error",
+            "`{value}` is not a valid expectation for `{key}`",
+            "`{value}` 不是 `{key}` 的有效预期",
+            "{hint}",
+            "{hint}",
+        ),
+        "case/unknown-criterion": entry(
+            "error",
+            "pack `{pack}` has no criterion `{name}`",
+            "政策包 `{pack}` 中没有指标 `{name}`",
+        ),
+    }
+)
+
+_EXPECT_KEYS = ("verdict", "applicability", "version", "criteria", "failing", "missing", "rules", "measures")
+_VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
+
+
+@attrs.frozen
+class Case:
+    """One test case, with the merged household as plain data."""
+
+    file: str
+    name: str
+    pack: str
+    as_of: dt.date
+    household: Mapping[str, Any]
+    expect: Mapping[str, Any]
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.span.file}:{self.span.line}" if self.span is not None else self.file
+
+
+@attrs.frozen
+class CaseResult:
+    case: Case
+    decision: Decision | None
+    mismatches: tuple[tuple[str, str, str], ...]  # (what, expected, actual)
+    problems: tuple[Diagnostic, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and not self.problems
+
+    def report(self, lang: Lang = "en") -> str:
+        zh = lang == "zh"
+        lines = [f"{self.case.where}: {'用例' if zh else 'case'} `{self.case.name}`"]
+        for d in self.problems:
+            lines.append(d.render(lang))
+        for what, expected, actual in self.mismatches:
+            lines.append(
+                f"  {what}: {'预期' if zh else 'expected'} {expected}, {'实际' if zh else 'actual'} {actual}"
+            )
+        if self.decision is not None and self.mismatches:
+            lines.append("  " + ("实际判定的说明：" if zh else "explanation of the actual decision:"))
+            lines.extend("    " + line for line in self.decision.render(lang).splitlines())
+        return "\n".join(lines)
+
+
+def _plain(node: YNode) -> Any:
+    if isinstance(node, YMap):
+        return {(k.value if isinstance(k.value, str) else k.text): _plain(v) for k, v in node.items}
+    if isinstance(node, YSeq):
+        return [_plain(v) for v in node.items]
+    assert isinstance(node, YScalar)
+    return node.value
+
+
+def merge_household(
+    default: Any, case: Any, key_of: Mapping[str, str | None] | None = None, field: str = ""
+) -> Any:
+    """Merge a case's household onto the default household (see the module doc)."""
+    if isinstance(default, dict) and isinstance(case, dict):
+        out = dict(default)
+        for k, v in case.items():
+            if v is None:
+                out.pop(k, None)
+            elif k in out:
+                out[k] = merge_household(out[k], v, key_of, k)
+            else:
+                out[k] = v
+        return out
+    key = (key_of or {}).get(field)
+    if key and isinstance(default, list) and isinstance(case, list):
+        merged = [dict(item) if isinstance(item, dict) else item for item in default]
+        index = {item.get(key): i for i, item in enumerate(merged) if isinstance(item, dict)}
+        removed: set[object] = set()
+        for item in case:
+            ident = item.get(key) if isinstance(item, dict) else None
+            if isinstance(item, dict) and item.get("remove") is True:
+                removed.add(ident)
+            elif ident in index:
+                merged[index[ident]] = merge_household(merged[index[ident]], item, key_of, field)
+            else:
+                merged.append(item)
+        return [m for m in merged if not (isinstance(m, dict) and m.get(key) in removed)]
+    return case
+
+
+def _list_keys(schema: Schema) -> dict[str, str | None]:
+    """Field name → the key of the records of a list field (members → id)."""
+    out: dict[str, str | None] = {}
+    for spec in schema.records.values():
+        for name, field in spec.fields.items():
+            if field.kind == "list" and field.record is not None and field.record in schema.records:
+                out[name] = schema.records[field.record].key
+    return out
+
+
+def find_case_files(paths: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml`` inside a ``tests/`` folder under `paths` (or the files given)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(
+                p
+                for p in sorted(path.rglob("*.y*ml"))
+                if "tests" in p.relative_to(path).parts[:-1] or path.name == "tests"
+            )
+    return found
+
+
+def load_cases(path: Path, policy_set: PolicySet) -> tuple[list[Case], list[Diagnostic]]:
+    """Read one test file; every problem in it is a located diagnostic."""
+    source, problems = read_source(path)
+    if source is None:
+        return [], problems
+    return cases_from_source(source, policy_set)
+
+
+def cases_from_source(source: Source, policy_set: PolicySet) -> tuple[list[Case], list[Diagnostic]]:
+    tree, problems = load_yaml(source)
+    r = Reader()
+    r.diagnostics.extend(problems)
+    if tree is None:
+        return [], r.diagnostics
+    top = r.mapping(tree, "the test file", required=("pack", "cases"), optional=("defaults", "note"))
+    if top is None:
+        return [], r.diagnostics
+    pack_id = r.string(top.get("pack"), "pack", name=True)
+    if pack_id is not None and pack_id not in policy_set.ids:
+        r.report("case/unknown-pack", top.get("pack"), {"name": pack_id}, suggest(pack_id, policy_set.ids))
+        return [], r.diagnostics
+    defaults_node = top.get("defaults")
+    defaults = _plain(defaults_node) if defaults_node is not None else {}
+    keys = _list_keys(policy_set.schema)
+    criteria_ids = {c.id for p in policy_set.versions(pack_id or "") for c in p.pack.criteria}
+    cases: list[Case] = []
+    for item in r.items(top.get("cases"), "cases"):
+        f = r.mapping(
+            item, "a test case", required=("name", "as_of", "expect"), optional=("household", "note")
+        )
+        if f is None:
+            continue
+        name = r.string(f.get("name"), "name") or "?"
+        cr = r.within("case", name)
+        as_of = cr.date(f.get("as_of"), "as_of")
+        household_node = f.get("household")
+        household = merge_household(
+            defaults, _plain(household_node) if household_node is not None else {}, keys
+        )
+        expect = _read_expect(cr, f.get("expect"), criteria_ids, pack_id or "?")
+        record, problems = validate_record(household, policy_set.schema, file=source.name)
+        for d in problems:
+            where = _locate(household_node or item, d.location)
+            cr.report("case/bad-household", where, {"problem": d.message("en")})
+        if as_of is None or expect is None or record is None or pack_id is None:
+            continue
+        cases.append(Case(source.name, name, pack_id, as_of, household, expect, item.span))
+    return cases, r.diagnostics
+
+
+def _locate(node: YNode, location: object) -> YNode:
+    """The node of the case file at a record data path, or the household node itself."""
+    if not isinstance(location, RecordLocation):
+        return node
+    current = node
+    for part in location.path:
+        if isinstance(current, YMap) and isinstance(part, str) and current.get(part) is not None:
+            current = current.get(part)  # type: ignore[assignment]  # checked not None
+        elif isinstance(current, YSeq) and isinstance(part, int) and part < len(current.items):
+            current = current.items[part]
+        else:
+            break
+    return current
+
+
+def _read_expect(
+    r: Reader, node: YNode | None, criteria_ids: set[str], pack_id: str
+) -> dict[str, Any] | None:
+    f = r.mapping(node, "`expect`", optional=_EXPECT_KEYS)
+    if f is None:
+        return None
+    out: dict[str, Any] = {}
+    ok = True
+
+    def bad(key: str, value_node: YNode | None, hint: str) -> None:
+        nonlocal ok
+        ok = False
+        shown = value_node.text if isinstance(value_node, YScalar) else "…"
+        r.report("case/bad-expectation", value_node, {"value": shown, "key": key, "hint": hint})
+
+    if "verdict" in f:
+        v = f["verdict"]
+        if isinstance(v, YScalar) and v.value in _VERDICTS:
+            out["verdict"] = v.value
+        else:
+            bad("verdict", v, "one of " + ", ".join(f"`{x}`" for x in _VERDICTS))
+    if "applicability" in f:
+        v = f["applicability"]
+        if isinstance(v, YScalar) and v.value in ("assessed", "not_applicable", "undetermined"):
+            out["applicability"] = v.value
+        else:
+            bad("applicability", v, "one of `assessed`, `not_applicable`, `undetermined`")
+    if "version" in f:
+        out["version"] = r.version(f["version"], "version")
+    if "criteria" in f:
+        crit: dict[str, str] = {}
+        for k, v in r.entries(f["criteria"], "criteria"):
+            if str(k.value) not in criteria_ids:
+                ok = False
+                r.report(
+                    "case/unknown-criterion",
+                    k,
+                    {"pack": pack_id, "name": k.value},
+                    suggest(str(k.value), criteria_ids),
+                )
+            elif isinstance(v, YScalar) and v.value in ("pass", "fail", "undetermined"):
+                crit[str(k.value)] = str(v.value)
+            else:
+                bad(f"criteria.{k.value}", v, "one of `pass`, `fail`, `undetermined`")
+        out["criteria"] = crit
+    for key in ("failing", "missing", "measures"):
+        if key in f:
+            items = [r.string(i, key) for i in r.items(f[key], key)]
+            out[key] = sorted(i for i in items if i is not None)
+    if "rules" in f:
+        rules: dict[str, str] = {}
+        for k, v in r.entries(f["rules"], "rules"):
+            value = (
+                "yes"
+                if (isinstance(v, YScalar) and v.value is True)
+                else "no"
+                if (isinstance(v, YScalar) and v.value is False)
+                else (v.value if isinstance(v, YScalar) else None)
+            )
+            if value in ("yes", "no", "undetermined"):
+                rules[str(k.value)] = str(value)
+            else:
+                bad(f"rules.{k.value}", v, "one of `yes`, `no`, `undetermined`")
+        out["rules"] = rules
+    return out if ok else None
+
+
+def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
+    """Run one case; a mismatch lists expected vs actual."""
+    record, problems = validate_record(case.household, policy_set.schema, file=case.file)
+    if record is None:
+        return CaseResult(case, None, (), tuple(problems))
+    decision = decide(policy_set, record, case.as_of, exit_pack=case.pack)
+    e = case.expect
+    mismatches: list[tuple[str, str, str]] = []
+
+    def check(what: str, expected: object, actual: object) -> None:
+        if expected != actual:
+            mismatches.append((what, _show(expected), _show(actual)))
+
+    if "verdict" in e:
+        check("verdict", e["verdict"], decision.verdict)
+    if "applicability" in e:
+        check(
+            "applicability",
+            e["applicability"],
+            decision.applicability.status if decision.applicability else None,
+        )
+    if "version" in e:
+        used = next((p.version for p in decision.packs if p.id == case.pack), None)
+        check("version", e["version"], used)
+    by_id = {c.id: c.verdict for c in decision.criteria}
+    for cid, expected in e.get("criteria", {}).items():
+        check(f"criteria.{cid}", expected, by_id.get(cid))
+    if "failing" in e:
+        check("failing", e["failing"], sorted(c.id for c in decision.criteria if c.verdict == "fail"))
+    if "missing" in e:
+        check("missing", e["missing"], sorted(decision.missing))
+    rules = {m.rule: m.applies for m in decision.memberships}
+    for rid, expected in e.get("rules", {}).items():
+        check(f"rules.{rid}", expected, rules.get(rid))
+    if "measures" in e:
+        granted = sorted({g.id for m in decision.memberships if m.applies == "yes" for g in m.measures})
+        check("measures", e["measures"], granted)
+    return CaseResult(case, decision, tuple(mismatches))
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return "none" if value is None else str(value)
+
+
+def run_files(paths: Sequence[Path], policy_set: PolicySet) -> tuple[list[CaseResult], list[Diagnostic]]:
+    """Load and run every case in `paths`."""
+    results: list[CaseResult] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        cases, problems = load_cases(path, policy_set)
+        diagnostics.extend(problems)
+        results.extend(run_case(c, policy_set) for c in cases)
+    return results, diagnostics

@@ -1,0 +1,1 @@
+"""Shared test helpers (strategies and tiny fixtures), importable as ``support``."""
