@@ -2,17 +2,31 @@
 
 This module is the stable facade: it re-exports a small, sorted set of names and holds no
 implementation.  Everything else is internal and may change between releases.
+
+    >>> import gspolicy
+    >>> policies = gspolicy.load_policies()
+    >>> households = gspolicy.load_households("examples/households.jsonl", policies=policies)
+    >>> decision = policies.evaluate(households[0], as_of="2018-12-31")
+    >>> print(decision.render("zh"))
 """
 
+from gspolicy.api import Policies, load_households, load_policies
 from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
+from gspolicy.explain.decision import Decision
+from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Decision",
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",
+    "Policies",
     "PolicyError",
+    "Record",
     "Severity",
     "__version__",
+    "load_households",
+    "load_policies",
 ]

@@ -111,6 +111,7 @@ def _build_parser() -> _Parser:
         help="policy root or pack paths (default: the bundled policies)",
     )
     evaluate.add_argument("--format", choices=("table", "json", "jsonl"), default="table")
+    evaluate.add_argument("--list", action="store_true", help="list every household's verdict (table format)")
     evaluate.add_argument(
         "--explain",
         type=int,
@@ -174,7 +175,7 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         for d in decisions:
             sys.stdout.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
-    sys.stdout.write(_table(decisions, lang))
+    sys.stdout.write(_table(decisions, lang, listing=args.list))
     for d in _examples(decisions, args.explain):
         sys.stdout.write("\n" + d.render(lang))
     return EXIT_OK
@@ -193,7 +194,7 @@ def _examples(decisions: list[Decision], n: int) -> list[Decision]:
     return (picked + rest)[:n]
 
 
-def _table(decisions: list[Decision], lang: Lang) -> str:
+def _table(decisions: list[Decision], lang: Lang, *, listing: bool) -> str:
     zh = lang == "zh"
     words: dict[str | None, tuple[str, str]] = {
         "pass": ("通过", "pass"),
@@ -223,6 +224,8 @@ def _table(decisions: list[Decision], lang: Lang) -> str:
     if missing:
         lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
         lines.extend(f"  {m}: {n}" for m, n in missing.most_common(10))
+    if not listing:
+        return "\n".join(lines) + "\n"
     lines.append("")
     lines.append("户编号 / 结论 / 未通过 / 待定" if zh else "household / verdict / failing / undetermined")
     for d in decisions:

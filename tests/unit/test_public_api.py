@@ -3,12 +3,17 @@
 import gspolicy
 
 PINNED = [
+    "Decision",
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",
+    "Policies",
     "PolicyError",
+    "Record",
     "Severity",
     "__version__",
+    "load_households",
+    "load_policies",
 ]
 
 

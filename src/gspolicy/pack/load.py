@@ -17,6 +17,7 @@ On disk (docs/reference/packs.md):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -251,7 +252,7 @@ def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
         by_id.setdefault(p.id, []).append(p.pack)
     for pack_id, versions in by_id.items():
         versions.sort(key=lambda v: v.valid_from)
-        for earlier, later in zip(versions, versions[1:], strict=False):
+        for earlier, later in itertools.pairwise(versions):
             if earlier.valid_to is None or earlier.valid_to >= later.valid_from:
                 out.append(
                     Diagnostic(

@@ -461,7 +461,8 @@ class _PackReader:
         note = r.text(top.get("note"), "note")
         if any(d.is_error for d in self.r.diagnostics):
             return None
-        assert pack_id and version and fmt is not None and valid_from and title and department
+        if not (pack_id and version and fmt is not None and valid_from and title and department):
+            return None  # each missing part was reported above
         return PackSource(
             id=pack_id,
             version=version,
