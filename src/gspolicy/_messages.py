@@ -48,6 +48,7 @@ CONTEXT_KINDS = {
     "case": Text(zh="测试用例", en="test case"),
     "option": Text(zh="选项", en="option"),
     "source": Text(zh="来源", en="source"),
+    "basis": Text(zh="缓冲依据", en="basis"),
 }
 
 CATALOGUE: dict[str, Entry] = {

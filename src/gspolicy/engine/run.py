@@ -19,7 +19,7 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import DatedValue, Parameter
 from gspolicy.schema.model import Record
 
-__all__ = ["ExprResult", "PackOutcome", "parameter_value", "parameter_values", "run_pack"]
+__all__ = ["BufferOutcome", "ExprResult", "PackOutcome", "parameter_value", "parameter_values", "run_pack"]
 
 _INF = Decimal("Infinity")
 
@@ -44,6 +44,16 @@ class PackOutcome:
     givens: Mapping[str, ExprResult]
     criteria: Mapping[str, ExprResult]
     rules: Mapping[str, ExprResult]
+    buffer: BufferOutcome | None = None
+
+
+@attrs.frozen
+class BufferOutcome:
+    """The buffer evaluated: the retained history items and each basis's condition and end."""
+
+    retained: ExprResult
+    active: Mapping[str, ExprResult]
+    until: Mapping[str, ExprResult]
 
 
 def parameter_value(param: Parameter, as_of: dt.date) -> tuple[Value, DatedValue | None]:
@@ -83,4 +93,11 @@ def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:
     givens = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.givens.items()}
     criteria = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.criteria.items()}
     rules = {rid: _run(t, record, as_of, params, pack) for rid, t in pack.rules.items()}
-    return PackOutcome(pack, record, as_of, params, applies, givens, criteria, rules)
+    buffer = None
+    if pack.buffer is not None:
+        buffer = BufferOutcome(
+            _run(pack.buffer.retained, record, as_of, params, pack),
+            {bid: _run(t, record, as_of, params, pack) for bid, t in pack.buffer.active.items()},
+            {bid: _run(t, record, as_of, params, pack) for bid, t in pack.buffer.until.items()},
+        )
+    return PackOutcome(pack, record, as_of, params, applies, givens, criteria, rules, buffer)

@@ -12,6 +12,7 @@ from gspolicy._location import Span
 from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pack
 from gspolicy.explain.decision import (
     Applicability,
+    BufferState,
     CriterionVerdict,
     Decision,
     MeasureGrant,
@@ -19,12 +20,13 @@ from gspolicy.explain.decision import (
     PackRef,
     ParameterUse,
     Reading,
+    RetainedMeasure,
 )
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.typed import TCompare
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.pack.model import Amount, Citation, Criterion, PackSource
+from gspolicy.pack.model import Amount, Basis, Citation, Criterion, Measure, PackSource
 from gspolicy.schema.model import Record
 
 __all__ = ["EXIT_PACK", "decide", "show_value"]
@@ -369,6 +371,188 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
     return tuple(out)
 
 
+def _measure_in_force(
+    policy_set: PolicySet, measure: str, as_of: dt.date
+) -> tuple[CheckedPack, Measure] | None:
+    """The definition of a measure in the packs in force on `as_of` (first pack by id)."""
+    for pack in policy_set.all_in_force(as_of):
+        found = pack.pack.measures.get(measure)
+        if found is not None:
+            return pack, found
+    return None
+
+
+def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
+    pack = outcome.pack.pack
+    buffer = pack.buffer
+    result = outcome.buffer
+    if buffer is None or result is None:
+        return None
+    events: list[TraceEvent] = list(result.retained.events)
+    chosen = None
+    status = "inactive"
+    missing: set[str] = set()
+    for basis in buffer.bases:
+        active = result.active.get(basis.id)
+        if active is None:
+            continue
+        events.extend(active.events)
+        if active.value is True:
+            chosen = basis
+            status = "active"
+            break
+        if active.value is not False:
+            status = "undetermined"
+            missing.update(_missing(active.value))
+            break
+    readings = _readings(events)
+    cites: tuple[Text, ...] = ()
+    if status == "undetermined":
+        what = ", ".join(sorted(missing)) or "?"
+        reason = Text(
+            zh=f"无法判定是否处于缓冲期：缺少 {what}",
+            en=f"cannot tell whether the household is in the buffer: missing {what}",
+        )
+        return BufferState(
+            "undetermined",
+            None,
+            None,
+            None,
+            None,
+            reason,
+            (),
+            tuple(sorted(missing)),
+            readings,
+            cites,
+            pack.key,
+            _where(buffer.span),
+        )
+    if chosen is None:
+        reason = Text(zh="不处于缓冲期：没有适用的缓冲依据", en="not in the buffer: no basis applies")
+        return BufferState(
+            "inactive", None, None, None, None, reason, (), (), readings, cites, pack.key, _where(buffer.span)
+        )
+    until_value = result.until[chosen.id].value
+    until = until_value if isinstance(until_value, dt.date) else None
+    cites = tuple(_cite_text(c, pack) for c in chosen.cites)
+    retained_value = result.retained.value
+    if not isinstance(retained_value, tuple):
+        missing_items = _missing(retained_value)
+        reason = Text(
+            zh=f"处于缓冲期（{chosen.title.zh}），但无法确定退出时享受的措施：缺少 {', '.join(missing_items)}",
+            en=f"in the buffer ({chosen.title.en}), but the measures held at exit cannot be told: missing {', '.join(missing_items)}",
+        )
+        return BufferState(
+            "undetermined",
+            chosen.id,
+            chosen.title,
+            until,
+            chosen.amounts,
+            reason,
+            (),
+            missing_items,
+            readings,
+            cites,
+            pack.key,
+            _where(chosen.span),
+        )
+    paths = _item_paths(outcome.record)
+    retained = tuple(
+        _retained(item, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
+        for i, item in enumerate(retained_value)
+        if isinstance(item, Record)
+    )
+    until_text = until.isoformat() if until else "?"
+    if chosen.amounts == "at_exit":
+        reason = Text(
+            zh=f"处于缓冲期：{chosen.title.zh}，至 {until_text}；退出时享受的措施保持不变，金额不低于退出时",
+            en=f"in the buffer: {chosen.title.en}, until {until_text}; the measures held at exit stay unchanged, "
+            "at no less than the amount held at exit",
+        )
+    else:
+        reason = Text(
+            zh=f"处于缓冲期：{chosen.title.zh}，至 {until_text}；退出时享受的措施继续，但按当日有效政策包中的金额"
+            "（弱于“保持不变”）",
+            en=f"in the buffer: {chosen.title.en}, until {until_text}; the measures held at exit continue, but at the "
+            "amounts in force in the packs of the day (weaker than unchanged)",
+        )
+    return BufferState(
+        "active",
+        chosen.id,
+        chosen.title,
+        until,
+        chosen.amounts,
+        reason,
+        retained,
+        (),
+        readings,
+        cites,
+        pack.key,
+        _where(chosen.span),
+    )
+
+
+def _item_paths(record: Record) -> dict[int, str]:
+    """The data path of every record in a list field of `record` (by identity): `support[1]`."""
+    out: dict[int, str] = {}
+    for name, value in record.items():
+        if isinstance(value, tuple):
+            for index, item in enumerate(value):
+                out[id(item)] = f"{name}[{index}]"
+    return out
+
+
+def _retained(
+    item: Record, path: str, basis: Basis, until: dt.date | None, outcome: PackOutcome, policy_set: PolicySet
+) -> RetainedMeasure:
+    measure = str(item.get("measure", "?"))
+    at_exit = show_value(item.get("amount")) if item.get("amount") is not None else None
+    start = item.get("start")
+    end = item.get("end")
+    found = _measure_in_force(policy_set, measure, outcome.as_of)
+    title = found[1].title if found else Text(measure, measure)
+    unit = found[1].amount.unit if found else None
+    if basis.amounts == "at_exit":
+        amount = at_exit
+        source = Text(
+            zh="退出时享受的金额（来自帮扶记录）", en="the amount held at exit (from the support history)"
+        )
+    elif found is None:
+        amount = None
+        source = Text(
+            zh=f"当日有效的政策包中没有措施 `{measure}` 的定义，金额无法确定",
+            en=f"no pack in force on {outcome.as_of} defines measure `{measure}`, so its amount is not known",
+        )
+    else:
+        pack, defined = found
+        amount = _amount(defined.amount) if defined.amount.kind == "exact" else None
+        shown = _amount(defined.amount)
+        source = Text(
+            zh=f"当日有效的政策包 {pack.key} 中的金额 {shown}",
+            en=f"the amount {shown} in force in pack {pack.key}",
+        )
+    until_text = until.isoformat() if until else "?"
+    why = Text(
+        zh=f"退出之日享受该措施（{path}，自 {start} 起），依据“{basis.title.zh}”保留至 {until_text}",
+        en=f"held on the exit date ({path}, from {start}), retained under “{basis.title.en}” until {until_text}",
+    )
+    return RetainedMeasure(
+        measure=measure,
+        title=title,
+        amount=amount,
+        unit=unit,
+        amount_at_exit=at_exit,
+        amount_rule=basis.amounts,
+        amount_source=source,
+        held_from=start if isinstance(start, dt.date) else None,
+        held_until=end if isinstance(end, dt.date) else None,
+        basis=basis.id,
+        until=until,
+        path=path,
+        why=why,
+    )
+
+
 def _ref(checked: CheckedPack) -> PackRef:
     return PackRef(
         checked.id, checked.version, checked.content_hash, checked.pack.source.name, checked.pack.title
@@ -402,6 +586,7 @@ def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: 
         else:
             verdict = "undetermined"
     memberships = tuple(m for o in outcomes.values() for m in _memberships(o))
+    buffers = [b for o in sorted(outcomes.values(), key=lambda o: o.pack.id) if (b := _buffer(o, policy_set))]
     return Decision(
         household=household,
         as_of=as_of,
@@ -411,4 +596,5 @@ def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: 
         criteria=criteria,
         memberships=memberships,
         problems=tuple(problems),
+        buffer=buffers[0] if buffers else None,
     )

@@ -12,6 +12,7 @@ YAML file:line of the rule, so an officer can see why and an auditor can check i
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import attrs
@@ -21,6 +22,7 @@ from gspolicy._i18n import Lang, Text
 __all__ = [
     "DECISION_FORMAT",
     "Applicability",
+    "BufferState",
     "CriterionVerdict",
     "Decision",
     "MeasureGrant",
@@ -28,8 +30,18 @@ __all__ = [
     "PackRef",
     "ParameterUse",
     "Reading",
+    "RetainedMeasure",
     "Verdict",
 ]
+
+
+def _higher(a: str | None, b: str | None) -> bool:
+    """Whether amount text `a` is a higher exact amount than `b` (unknown amounts never are)."""
+    try:
+        return a is not None and (b is None or Decimal(a) > Decimal(b))
+    except InvalidOperation:
+        return False
+
 
 DECISION_FORMAT = 1
 """The version of the decision JSON form (`docs/reference/decision.schema.json`)."""
@@ -131,6 +143,43 @@ class Membership:
 
 
 @attrs.frozen
+class RetainedMeasure:
+    """A measure held on the exit date and kept during the buffer."""
+
+    measure: str
+    title: Text
+    amount: str | None  # the amount kept (None when it cannot be known)
+    unit: str | None
+    amount_at_exit: str | None
+    amount_rule: Literal["at_exit", "current"]
+    amount_source: Text  # where the amount kept comes from
+    held_from: dt.date | None
+    held_until: dt.date | None  # the history item's own end, if any
+    basis: str
+    until: dt.date | None  # when the basis ends
+    path: str  # the history item, e.g. `support[1]`
+    why: Text
+
+
+@attrs.frozen
+class BufferState:
+    """Whether the household is in the buffer after exit, on which basis, until when, keeping what."""
+
+    status: Literal["active", "inactive", "undetermined"]
+    basis: str | None
+    basis_title: Text | None
+    until: dt.date | None
+    amount_rule: Literal["at_exit", "current"] | None
+    reason: Text
+    retained: tuple[RetainedMeasure, ...]
+    missing: tuple[str, ...]
+    readings: tuple[Reading, ...]
+    cites: tuple[Text, ...]
+    pack: str
+    location: str | None
+
+
+@attrs.frozen
 class Decision:
     """One household's decision as of a date (frozen; `to_json` gives the stable JSON form)."""
 
@@ -142,20 +191,42 @@ class Decision:
     criteria: tuple[CriterionVerdict, ...]
     memberships: tuple[Membership, ...] = ()
     problems: tuple[str, ...] = ()  # rendered evaluation problems (e.g. no pack in force)
+    buffer: BufferState | None = None
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Everything that would settle what is undetermined, sorted."""
+        """Everything that would settle what is undetermined, sorted: the applicability, the
+        criteria when the exit verdict is undetermined, rules, and the buffer."""
         found: set[str] = set()
         if self.applicability is not None:
             found.update(self.applicability.missing)
-        for c in self.criteria:
-            if c.verdict == "undetermined":
-                found.update(c.missing)
+        if self.verdict == "undetermined":  # a settled verdict needs nothing more
+            for c in self.criteria:
+                if c.verdict == "undetermined":
+                    found.update(c.missing)
         for m in self.memberships:
             if m.applies == "undetermined":
                 found.update(m.missing)
+        if self.buffer is not None and self.buffer.status == "undetermined":
+            found.update(self.buffer.missing)
         return tuple(sorted(found))
+
+    @property
+    def support(self) -> tuple[tuple[str, str | None, str], ...]:
+        """The support the household gets now: ``(measure, amount, why)`` for every measure a
+        rule grants for sure, plus every measure the buffer retains (a retained amount is kept
+        when it is higher: support is not reduced)."""
+        out: dict[str, tuple[str, str | None, str]] = {}
+        for m in self.memberships:
+            if m.applies == "yes":
+                for g in m.measures:
+                    out[g.id] = (g.id, g.amount, f"rule {m.rule}")
+        if self.buffer is not None and self.buffer.status == "active":
+            for r in self.buffer.retained:
+                current = out.get(r.measure)
+                if current is None or _higher(r.amount, current[1]):
+                    out[r.measure] = (r.measure, r.amount, f"buffer {r.basis}")
+        return tuple(out[k] for k in sorted(out))
 
     def render(self, lang: Lang = "en") -> str:
         """The decision as text an officer can read, in Chinese (``zh``) or English (``en``)."""

@@ -89,6 +89,50 @@ def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
     return lines
 
 
+_BUFFER = {
+    "active": Text(zh="处于缓冲期", en="active"),
+    "inactive": Text(zh="不在缓冲期", en="not active"),
+    "undetermined": Text(zh="待定", en="undetermined"),
+}
+
+
+def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
+    zh = lang == "zh"
+    b = decision.buffer
+    assert b is not None
+    lines = [("  缓冲期：" if zh else "  buffer: ") + f"{_BUFFER[b.status].get(lang)} — {b.reason.get(lang)}"]
+    if b.readings:
+        shown = "; ".join(
+            f"{r.path} = {r.value if r.value is not None else ('缺失' if zh else 'missing')}"
+            for r in b.readings
+        )
+        lines.append(("    读取：" if zh else "    read: ") + shown)
+    for r in b.retained:
+        unit = f" {r.unit}" if r.unit else ""
+        amount = _num(r.amount) if r.amount is not None else ("无法确定" if zh else "not known")
+        if zh:
+            lines.append(
+                f"    保留措施 {r.measure}（{r.title.zh}）：金额 {amount}{unit}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），依据 {r.basis}，至 {r.until}"
+            )
+        else:
+            lines.append(
+                f"    retained {r.measure} ({r.title.en}): amount {amount}{unit} (at exit {_num(r.amount_at_exit)}; "
+                f"{r.amount_source.en}), basis {r.basis}, until {r.until}"
+            )
+        lines.append(f"      {r.why.get(lang)}")
+    for cite in b.cites:
+        lines.append(("    依据：" if zh else "    source: ") + cite.get(lang))
+    if b.location:
+        lines.append(("    规则位置：" if zh else "    rule: ") + b.location)
+    support = decision.support
+    if support:
+        lines.append(
+            ("  当前享受的帮扶：" if zh else "  support now: ")
+            + ", ".join(f"{m} ({_num(a)})" for m, a, _ in support)
+        )
+    return lines
+
+
 def render_text(decision: Decision, lang: Lang = "en") -> str:
     """The decision as text an officer can read, with every reason, in `lang`."""
     zh = lang == "zh"
@@ -139,6 +183,8 @@ def render_text(decision: Decision, lang: Lang = "en") -> str:
                 f"    {m.rule} — {_MEMBERSHIP[m.applies].get(lang)}: {m.title.get(lang)}"
                 + (f" → {measures}" if measures else "")
             )
+    if decision.buffer is not None:
+        out.extend(_buffer_lines(decision, lang))
     missing = decision.missing
     if missing:
         out.append(
@@ -165,4 +211,5 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
     data: dict[str, Any] = {"format": DECISION_FORMAT}
     data.update(_plain(decision))
     data["missing"] = list(decision.missing)
+    data["support"] = [{"measure": m, "amount": a, "why": w} for m, a, w in decision.support]
     return data

@@ -9,16 +9,23 @@ __all__: list[str] = []
 _FUNCTIONS_HELP_EN = (
     'expressions use field names, numbers, texts, `date("YYYY-MM-DD")`, `+ - * /`, comparisons, '
     "`in [...]`, `and` / `or` / `not`, `x if c else y` and the functions `any`, `all`, `count`, "
-    "`sum`, `min`, `max`, `years_between`, `year`, `within` and `present`"
+    "`sum`, `min`, `max`, `years_between`, `year`, `within`, `present` and `held_on`"
 )
 _FUNCTIONS_HELP_ZH = (
     '表达式可以使用字段名、数字、文本、`date("YYYY-MM-DD")`、`+ - * /`、比较、`in [...]`、'
     "`and` / `or` / `not`、`x if c else y`，以及函数 `any`、`all`、`count`、`sum`、`min`、`max`、"
-    "`years_between`、`year`、`within` 和 `present`"
+    "`years_between`、`year`、`within`、`present` 和 `held_on`"
 )
 
 register(
     {
+        "type/not-a-history": entry(
+            "error",
+            "`held_on` needs a list of records with `start` and `end` dates, found {found}",
+            "`held_on` 需要带有 `start` 和 `end` 日期的记录列表，实际为{found}",
+            "use it on a support history such as `held_on(support, registration.exited_on)`",
+            "请用于帮扶记录列表，例如 `held_on(support, registration.exited_on)`",
+        ),
         "parse/syntax": entry(
             "error",
             "invalid expression: {problem}",

@@ -39,7 +39,7 @@ __all__ = [
 AGGREGATES = ("any", "all", "count", "sum", "min", "max")
 """Functions over a list field whose second argument is evaluated once per item."""
 
-FUNCTIONS = (*AGGREGATES, "years_between", "year", "within", "present")
+FUNCTIONS = (*AGGREGATES, "years_between", "year", "within", "present", "held_on")
 """Every function name of the language (``date("…")`` is a literal, not a call)."""
 
 CompareOp = Lit["<", "<=", ">", ">=", "==", "!=", "in", "not in"]

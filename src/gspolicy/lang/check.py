@@ -570,6 +570,8 @@ class _Checker:
             if len(good) != 2:
                 return None
             return TCall(NUMBER, e.span, "years_between", tuple(good))
+        if func == "held_on":
+            return self.held_on(e)
         if func == "year":
             if not self.arity(e, 1, 1):
                 return None
@@ -591,6 +593,25 @@ class _Checker:
         if not all(self.want(a, first, _q(func)) for a in present[1:]):
             return None
         return TCall(BOOL, e.span, "within", tuple(present))
+
+    def held_on(self, e: Call) -> TypedExpr | None:
+        """``held_on(list, d)``: the items of a history list held on date `d`."""
+        if not self.arity(e, 2, 2):
+            return None
+        source = self.expr(e.args[0])
+        day = self.expr(e.args[1])
+        if source is None or day is None:
+            return None
+        spec = self.env.schema.records.get(source.type.name) if isinstance(source.type, ListT) else None
+        dated = spec is not None and all(
+            name in spec.fields and spec.fields[name].kind == "date" for name in ("start", "end")
+        )
+        if not dated:
+            self.report("type/not-a-history", source.span, {"found": describe_type(source.type)})
+            return None
+        if not self.want(day, DATE, _q("held_on")):
+            return None
+        return TCall(source.type, e.span, "held_on", (source, day))
 
     def aggregate(self, e: Call) -> TypedExpr | None:
         func: Lit["any", "all", "count", "sum", "min", "max"] = e.func  # type: ignore[assignment]

@@ -141,6 +141,9 @@ class _Run:
         self.active: set[str] = set()
         # (record, its data path) of each scope: 0 is the subject, k the k-th aggregate's item
         self.scopes: list[tuple[Record, DataPath]] = [(ctx.subject, DataPath())]
+        # the data path of each record a `held_on` filter let through (by identity), so that an
+        # aggregate over the filtered list names `support[3].amount`, not a position in the filter
+        self.item_paths: dict[int, DataPath] = {}
 
     def emit(
         self, kind: TraceKind, name: str, value: Value, span: Span, operands: tuple[Value, ...] = ()
@@ -359,26 +362,33 @@ class _Run:
         return unknown_of(cond, then, orelse)
 
     # --- aggregates and calls -------------------------------------------------------------------
-    def items(self, node: TAggregate) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
-        if isinstance(node.source, TField):
-            raw, path = self.walk(node.source)
+    def list_value(self, source: TypedExpr) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
+        """A list-valued expression and the data path of the list (for item paths)."""
+        if isinstance(source, TField):
+            raw, path = self.walk(source)
             value: Value = Unknown(frozenset({str(path)})) if raw is None else raw  # type: ignore[assignment]
-            self.emit("field", str(path), value, node.source.span)
+            self.emit("field", str(path), value, source.span)
             if isinstance(value, Unknown):
                 return value, path
             assert isinstance(raw, tuple)
             return raw, path
-        other = self.eval(node.source)
+        other = self.eval(source)
         path = DataPath(("(list)",))
         if isinstance(other, Unknown):
             return other, path
         assert isinstance(other, tuple)
         return other, path
 
+    def items(self, node: TAggregate) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
+        return self.list_value(node.source)
+
+    def item_path(self, path: DataPath, index: int, record: Record) -> DataPath:
+        return self.item_paths.get(id(record)) or path.child(index)
+
     def each(self, node: TAggregate, records: tuple[Record, ...], path: DataPath) -> Iterator[Value]:
         assert node.body is not None
         for index, record in enumerate(records):
-            self.scopes.append((record, path.child(index)))
+            self.scopes.append((record, self.item_path(path, index, record)))
             try:
                 yield self.eval(node.body)
             finally:
@@ -406,7 +416,38 @@ class _Run:
         self.emit("aggregate", node.func, result, node.span)
         return result
 
+    def held_on(self, node: TCall) -> Value:
+        """The items of a history list held on a date: ``start <= d`` and (``end`` missing or
+        ``d <= end``); an item whose start is missing makes the result unknown."""
+        records, path = self.list_value(node.args[0])
+        day = self.eval(node.args[1])
+        result: Value
+        if isinstance(records, Unknown) or not isinstance(day, dt.date):
+            result = unknown_of(records, day)
+            self.emit("call", node.func, result, node.span)
+            return result
+        held: list[Record] = []
+        missing: set[str] = set()
+        for index, record in enumerate(records):
+            where = self.item_path(path, index, record)
+            start, end = record.get("start"), record.get("end")
+            for name, raw in (("start", start), ("end", end)):
+                seen: Value = (
+                    raw if isinstance(raw, dt.date) else Unknown(frozenset({str(where.child(name))}))
+                )
+                self.emit("field", str(where.child(name)), seen, node.span)
+            if not isinstance(start, dt.date):
+                missing.add(str(where.child("start")))
+            elif start <= day and (not isinstance(end, dt.date) or day <= end):
+                self.item_paths[id(record)] = where
+                held.append(record)
+        result = Unknown(frozenset(missing)) if missing else tuple(held)
+        self.emit("call", node.func, result, node.span)
+        return result
+
     def call(self, node: TCall) -> Value:
+        if node.func == "held_on":
+            return self.held_on(node)
         args = [self.eval(a) for a in node.args]
         result: Value
         if node.func == "years_between":

@@ -157,11 +157,11 @@ class TAggregate:
 
 @attrs.frozen
 class TCall:
-    """``years_between(a, b)``, ``year(d)`` or ``within(d, start, end)``."""
+    """``years_between(a, b)``, ``year(d)``, ``within(d, start, end)`` or ``held_on(list, d)``."""
 
     type: Type
     span: Span
-    func: Lit["years_between", "year", "within"]
+    func: Lit["years_between", "year", "within", "held_on"]
     args: tuple[TypedExpr, ...]
 
 

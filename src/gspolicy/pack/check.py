@@ -14,7 +14,21 @@ import attrs
 from gspolicy._location import Span
 from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
-from gspolicy.lang import BOOL, DATE, NUMBER, STRING, EnumT, Env, SetT, Type, TypedExpr, check, references
+from gspolicy.lang import (
+    BOOL,
+    DATE,
+    NUMBER,
+    STRING,
+    EnumT,
+    Env,
+    ListT,
+    SetT,
+    Type,
+    TypedExpr,
+    check,
+    describe_type,
+    references,
+)
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.model import Schema
@@ -45,6 +59,15 @@ register(
 
 
 @attrs.frozen
+class CheckedBuffer:
+    """The typed buffer: the retained list and each basis's condition and end date."""
+
+    retained: TypedExpr
+    active: Mapping[str, TypedExpr]
+    until: Mapping[str, TypedExpr]
+
+
+@attrs.frozen
 class CheckedPack:
     """A pack whose names are resolved and whose expressions are typed against the schema.
 
@@ -63,6 +86,7 @@ class CheckedPack:
     applies: TypedExpr | None
     rules: Mapping[str, TypedExpr]
     content_hash: str
+    buffer: CheckedBuffer | None = None
 
     @property
     def id(self) -> str:
@@ -187,9 +211,37 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:
             rules[rule.id] = typed
+    buffer: CheckedBuffer | None = None
+    if pack.buffer is not None:
+        bctx = (("option", "buffer"), *ctx)
+        retained, problems = check(pack.buffer.retained, env)
+        diagnostics.extend(_with_context(problems, bctx))
+        if retained is not None and not isinstance(retained.type, ListT):
+            diagnostics.append(
+                Diagnostic(
+                    "type/not-a-list",
+                    retained.span,
+                    {"func": "retained", "found": describe_type(retained.type)},
+                    context=bctx,
+                )
+            )
+            retained = None
+        actives: dict[str, TypedExpr] = {}
+        untils: dict[str, TypedExpr] = {}
+        for basis in pack.buffer.bases:
+            xctx = (("basis", basis.id), *bctx)
+            active, problems = check(basis.active, env, expect=BOOL)
+            diagnostics.extend(_with_context(problems, xctx))
+            until, problems = check(basis.until, env, expect=DATE)
+            diagnostics.extend(_with_context(problems, xctx))
+            if active is not None and until is not None:
+                actives[basis.id] = active
+                untils[basis.id] = until
+        if retained is not None:
+            buffer = CheckedBuffer(retained, actives, untils)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     checked = CheckedPack(
-        pack, schema, subject, env, facts, criteria, givens, applies, rules, content_hash(pack)
+        pack, schema, subject, env, facts, criteria, givens, applies, rules, content_hash(pack), buffer
     )
     return checked, diagnostics

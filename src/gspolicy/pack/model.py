@@ -21,7 +21,9 @@ from gspolicy.lang import Expr
 __all__ = [
     "Amount",
     "Applicability",
+    "Basis",
     "Bound",
+    "Buffer",
     "Citation",
     "Criterion",
     "DatedValue",
@@ -199,6 +201,33 @@ class Rule:
 
 
 @attrs.frozen
+class Basis:
+    """A basis that keeps support during the buffer after exit."""
+
+    id: str
+    title: Text
+    active: Expr
+    active_text: str
+    until: Expr
+    until_text: str
+    amounts: Literal["at_exit", "current"]
+    cites: tuple[Citation, ...]
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Buffer:
+    """The buffer after exit: the retained history items and the bases that keep them."""
+
+    title: Text
+    retained: Expr
+    retained_text: str
+    bases: tuple[Basis, ...]
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class PackSource:
     """One version of a pack as read from its file: located, parsed, not yet checked."""
 
@@ -218,6 +247,7 @@ class PackSource:
     criteria: tuple[Criterion, ...]
     measures: Mapping[str, Measure]
     rules: tuple[Rule, ...]
+    buffer: Buffer | None
     note: Text | None
     source: Source = attrs.field(eq=False)
     span: Span | None = attrs.field(default=None, eq=False)

@@ -23,7 +23,9 @@ from gspolicy.pack import shape as S
 from gspolicy.pack.model import (
     Amount,
     Applicability,
+    Basis,
     Bound,
+    Buffer,
     Citation,
     Criterion,
     DatedValue,
@@ -456,6 +458,7 @@ class _PackReader:
                 )
 
         applies = self.read_applies(r, top.get("applies"))
+        buffer = self.read_buffer(r, top.get("buffer"))
         criteria = self.read_criteria(r, top.get("criteria"))
         rules = self.read_rules(r, top.get("rules"), measures)
         note = r.text(top.get("note"), "note")
@@ -480,6 +483,7 @@ class _PackReader:
             criteria=criteria,
             measures=measures,
             rules=rules,
+            buffer=buffer,
             note=note,
             source=self.source,
             span=tree.span,
@@ -533,6 +537,54 @@ class _PackReader:
                 )
             )
         return tuple(out)
+
+    def read_buffer(self, r: Reader, node: YNode | None) -> Buffer | None:
+        if node is None:
+            return None
+        br = r.within("option", "buffer")
+        f = self.obj(br, node, S.BUFFER, "`buffer`")
+        if f is None:
+            return None
+        title = br.text(f.get("title"), "title")
+        retained, retained_text = self.expr(br, f.get("retained"), "retained")
+        bases: list[Basis] = []
+        seen: set[str] = set()
+        for item in br.items(f.get("bases"), "bases"):
+            bf = self.obj(br, item, S.BASIS, "a basis")
+            if bf is None:
+                continue
+            bid = br.string(bf.get("id"), "id", name=True)
+            if bid is None:
+                continue
+            xr = br.within("basis", bid)
+            if bid in seen:
+                xr.report(
+                    "pack/duplicate-id", bf.get("id"), {"what": Text(zh="依据", en="basis"), "name": bid}
+                )
+            seen.add(bid)
+            btitle = xr.text(bf.get("title"), "title")
+            active, active_text = self.expr(xr, bf.get("active"), "active")
+            until, until_text = self.expr(xr, bf.get("until"), "until")
+            amounts = xr.choice(bf.get("amounts"), "amounts", ("at_exit", "current"))
+            cites = self.cites(xr, bf.get("cite"))
+            if btitle and active and active_text and until and until_text and amounts:
+                bases.append(
+                    Basis(
+                        bid,
+                        btitle,
+                        active,
+                        active_text,
+                        until,
+                        until_text,
+                        "at_exit" if amounts == "at_exit" else "current",
+                        cites,
+                        xr.text(bf.get("note"), "note"),
+                        item.span,
+                    )
+                )
+        if title is None or retained is None or retained_text is None:
+            return None
+        return Buffer(title, retained, retained_text, tuple(bases), node.span)
 
     def read_applies(self, r: Reader, node: YNode | None) -> Applicability | None:
         if node is None:

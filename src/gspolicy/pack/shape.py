@@ -246,6 +246,33 @@ APPLIES = _obj(
     explain=(EXPLAIN, False, "texts for assessed (`passed`) and not applicable (`failed`)"),
 )
 
+BASIS = _obj(
+    "a basis that keeps support during the buffer after exit",
+    id=(NAME, True, "stable id, e.g. `buffer.campaign`"),
+    title=(TEXT, True, "the basis in both languages"),
+    active=(EXPR, True, "when the basis keeps support (true or false)"),
+    until=(EXPR, True, "the last day the basis keeps support (a date)"),
+    amounts=(
+        _leaf({"type": "string", "enum": ["at_exit", "current"]}),
+        True,
+        "`at_exit`: retained measures keep the amount held at exit; "
+        "`current`: they continue at the amounts in force in the packs of the day",
+    ),
+    cite=(CITATIONS, True, "where it comes from"),
+    note=(TEXT, False, "remarks"),
+)
+
+BUFFER = _obj(
+    "the buffer after exit: which measures are retained and on which bases",
+    title=(TEXT, True, "the buffer in both languages"),
+    retained=(
+        EXPR,
+        True,
+        "the history items retained (a list), e.g. `held_on(support, registration.exited_on)`",
+    ),
+    bases=(_list_of(BASIS, "bases"), True, "the bases, in order; the first that is active applies"),
+)
+
 PACK = _obj(
     "a gspolicy policy pack (one version of it)",
     format=(INTEGER, True, f"the pack format version (this library reads {PACK_FORMAT})"),
@@ -264,6 +291,7 @@ PACK = _obj(
     criteria=(_list_of(CRITERION, "criteria"), False, "criteria that must all hold (veto indicators)"),
     measures=(_map_of(MEASURE, "measure id → measure"), False, "measures rules can grant"),
     rules=(_list_of(RULE, "rules"), False, "rules granting measures"),
+    buffer=(BUFFER, False, "the buffer after exit"),
     note=(TEXT, False, "remarks"),
 )
 

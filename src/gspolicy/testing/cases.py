@@ -2,7 +2,7 @@
 
 A test file::
 
-    pack: exit_criteria.household        # the pack whose verdict the cases check
+    pack: exit_criteria.household        # the pack the cases are about (its criteria give the verdict)
     defaults:                            # the default household every case starts from
       id: T-0001
       ...
@@ -20,6 +20,11 @@ A test file::
           missing: [income.per_capita]    # exactly what would settle the undetermined parts
           rules: {some.rule: "yes"}       # rule memberships: "yes" | "no" | undetermined
           measures: [measure_id]          # exactly the measures granted for sure
+          buffer: active                  # the buffer after exit: active | inactive | undetermined
+          basis: buffer.campaign          # the basis in force (`~` for none)
+          until: 2020-12-31               # the day the basis ends
+          retained:                       # exactly the retained measures and the amounts kept
+            - {measure: microcredit, amount: 50000}   # omit `amount` when it cannot be known
 
 How a case's household merges onto the defaults: mappings merge key by key; a value of ``null``
 (``~``) removes the field (to test missing data); a list of records that have a key (members, by
@@ -79,7 +84,20 @@ register(
     }
 )
 
-_EXPECT_KEYS = ("verdict", "applicability", "version", "criteria", "failing", "missing", "rules", "measures")
+_EXPECT_KEYS = (
+    "verdict",
+    "applicability",
+    "version",
+    "criteria",
+    "failing",
+    "missing",
+    "rules",
+    "measures",
+    "buffer",
+    "basis",
+    "until",
+    "retained",
+)
 _VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
 
 
@@ -305,6 +323,36 @@ def _read_expect(
         if key in f:
             items = [r.string(i, key) for i in r.items(f[key], key)]
             out[key] = sorted(i for i in items if i is not None)
+    if "buffer" in f:
+        v = f["buffer"]
+        if isinstance(v, YScalar) and v.value in ("active", "inactive", "undetermined"):
+            out["buffer"] = v.value
+        else:
+            bad("buffer", v, "one of `active`, `inactive`, `undetermined`")
+    if "basis" in f:
+        out["basis"] = (
+            None
+            if isinstance(f["basis"], YScalar) and f["basis"].value is None
+            else r.string(f["basis"], "basis", name=True)
+        )
+    if "until" in f:
+        out["until"] = r.date(f["until"], "until")
+    if "retained" in f:
+        retained: list[tuple[str, str | None]] = []
+        for item in r.items(f["retained"], "retained"):
+            rf = r.mapping(item, "a retained measure", required=("measure",), optional=("amount",))
+            if rf is None:
+                ok = False
+                continue
+            measure = r.string(rf.get("measure"), "measure")
+            amount_node = rf.get("amount")
+            amount = None
+            if isinstance(amount_node, YScalar) and amount_node.value is not None:
+                number = r.number(amount_node, "amount")
+                amount = None if number is None else format(number.normalize(), "f")
+            if measure is not None:
+                retained.append((measure, amount))
+        out["retained"] = sorted(retained, key=lambda x: (x[0], x[1] or ""))
     if "rules" in f:
         rules: dict[str, str] = {}
         for k, v in r.entries(f["rules"], "rules"):
@@ -328,7 +376,8 @@ def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
     record, problems = validate_record(case.household, policy_set.schema, file=case.file)
     if record is None:
         return CaseResult(case, None, (), tuple(problems))
-    decision = decide(policy_set, record, case.as_of, exit_pack=case.pack)
+    judged = any(p.pack.criteria for p in policy_set.versions(case.pack))
+    decision = decide(policy_set, record, case.as_of, **({"exit_pack": case.pack} if judged else {}))
     e = case.expect
     mismatches: list[tuple[str, str, str]] = []
 
@@ -360,7 +409,24 @@ def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
     if "measures" in e:
         granted = sorted({g.id for m in decision.memberships if m.applies == "yes" for g in m.measures})
         check("measures", e["measures"], granted)
+    buffer = decision.buffer
+    if "buffer" in e:
+        check("buffer", e["buffer"], buffer.status if buffer else None)
+    if "basis" in e:
+        check("basis", e["basis"], buffer.basis if buffer else None)
+    if "until" in e:
+        check("until", e["until"], buffer.until if buffer else None)
+    if "retained" in e:
+        actual = sorted(
+            ((r.measure, r.amount) for r in buffer.retained) if buffer else [],
+            key=lambda x: (x[0], x[1] or ""),
+        )
+        check("retained", [_pair(x) for x in e["retained"]], [_pair(x) for x in actual])
     return CaseResult(case, decision, tuple(mismatches))
+
+
+def _pair(item: tuple[str, str | None]) -> str:
+    return item[0] if item[1] is None else f"{item[0]}={item[1]}"
 
 
 def _show(value: object) -> str:
