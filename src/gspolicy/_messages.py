@@ -224,7 +224,7 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "record/not-a-record": _e(
         "error",
-        "expected a {record} record (a mapping), found {found}",
+        "expected a record of type {record} (a mapping), found {found}",
         "应为{record}记录（映射），实际为{found}",
     ),
     "record/not-a-list": _e(
@@ -257,8 +257,8 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "record/unknown-enum-value": _e(
         "error",
-        "`{value}` is not a value of {enum}",
-        "`{value}` 不是{enum}的取值",
+        "{value} is not a value of {enum}",
+        "{value} 不是{enum}的取值",
         "the values are: {values}",
         "可用的取值为：{values}",
     ),

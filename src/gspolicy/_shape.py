@@ -20,6 +20,7 @@ from gspolicy.errors import Diagnostic, suggest
 __all__ = ["NAME_RE", "Reader"]
 
 NAME_RE = re.compile(r"^[^\W\d][\w]*$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DOTTED_RE = re.compile(r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*$")
 
 
@@ -182,7 +183,7 @@ class Reader:
             value = node.value
             if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                 return value
-            if isinstance(value, str):
+            if isinstance(value, str) and DATE_RE.match(value):
                 try:
                     return dt.date.fromisoformat(value)
                 except ValueError:

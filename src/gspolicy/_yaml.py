@@ -86,8 +86,10 @@ class YScalar(YNode):
 
     def _offsets(self) -> tuple[int, ...]:
         raw = self.span.source.text
+        if self.style == "|":
+            return self._literal_offsets(raw)
         pos = self.span.start
-        if self.style in ("|", ">"):
+        if self.style == ">":
             # skip the block header line (the indicator and any comment after it)
             newline = raw.find("\n", pos)
             pos = newline + 1 if newline != -1 else pos
@@ -97,6 +99,16 @@ class YScalar(YNode):
         out: list[int] = []
         window = 16
         for char in self.text:
+            if self.style == '"' and pos < stop and raw[pos] == "\\":
+                follower = raw[pos + 1] if pos + 1 < stop else ""
+                if follower == "\n":  # an escaped line break: it leaves nothing in the value
+                    pos += 2
+                    while pos < stop and raw[pos] in " \t":
+                        pos += 1
+                else:  # an escape sequence: the character comes from its backslash
+                    out.append(pos)
+                    pos += {"x": 4, "u": 6, "U": 10}.get(follower, 2)
+                    continue
             if char == " " and self.style in (">", None, '"', "'"):
                 space = raw.find(" ", pos, min(stop, pos + window))
                 brk = raw.find("\n", pos, min(stop, pos + window))
@@ -110,6 +122,29 @@ class YScalar(YNode):
                 pos = found + 1
         return tuple(out)
 
+    def _literal_offsets(self, raw: str) -> tuple[int, ...]:
+        """Literal blocks map line by line: content line k starts at its file line plus the
+        block's indentation, so every character keeps its own line and column."""
+        source = self.span.source
+        header_line = source.line_col(self.span.start)[0]
+        lines = self.text.split("\n")
+        indent: int | None = None
+        for k, line in enumerate(lines):
+            if line.strip() and header_line + 1 + k <= source.line_count:
+                file_line = source.line_text(header_line + 1 + k)
+                indent = len(file_line) - len(line) if file_line.endswith(line) else None
+                break
+        if indent is None:
+            indent = 0
+        out: list[int] = []
+        for k, line in enumerate(lines):
+            number = min(header_line + 1 + k, source.line_count)
+            base = source.offset(number, 1) + indent
+            out.extend(min(base + c, len(raw) - 1 if raw else 0) for c in range(len(line)))
+            if k < len(lines) - 1:
+                out.append(min(base + len(line), len(raw) - 1 if raw else 0))  # the line break
+        return tuple(out)
+
 
 @attrs.frozen(eq=False)
 class YSeq(YNode):
@@ -121,6 +156,7 @@ class YMap(YNode):
     """A mapping; keys are scalars, kept in document order."""
 
     items: tuple[tuple[YScalar, YNode], ...]
+    duplicates: tuple[YScalar, ...] = attrs.field(default=(), eq=False)  # keys given again (dropped)
 
     def get(self, key: str) -> YNode | None:
         for k, v in self.items:
@@ -131,7 +167,12 @@ class YMap(YNode):
     def keys(self) -> list[object]:
         return [k.value for k, _ in self.items]
 
-    def key_node(self, key: str) -> YScalar | None:
+    def key_node(self, key: str, *, last: bool = False) -> YScalar | None:
+        """The key node named `key`: the first, or with `last` the last repetition of it."""
+        if last:
+            for k in reversed(self.duplicates):
+                if k.value == key:
+                    return k
         for k, _ in self.items:
             if k.value == key:
                 return k
@@ -266,6 +307,7 @@ class _Builder:
         if node.tag != _TAG + "map":
             self.bad_tag(node)
         items: list[tuple[YScalar, YNode]] = []
+        duplicates: list[YScalar] = []
         seen: dict[object, YScalar] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yn.ScalarNode):
@@ -283,13 +325,15 @@ class _Builder:
                         {"key": key.text, "first_line": first.span.line},
                     )
                 )
+                duplicates.append(key)
                 continue
             seen[marker] = key
             items.append((key, value))
-        return YMap(self.span(node), tuple(items))
+        return YMap(self.span(node), tuple(items), tuple(duplicates))
 
     def bad_tag(self, node: yn.Node) -> None:
-        self.diagnostics.append(Diagnostic("yaml/tag", self.span(node), {"tag": node.tag}))
+        tag = "!!" + node.tag[len(_TAG) :] if node.tag.startswith(_TAG) else node.tag
+        self.diagnostics.append(Diagnostic("yaml/tag", self.span(node), {"tag": tag}))
 
     def scalar(self, node: yn.ScalarNode) -> YScalar:
         span = self.span(node)

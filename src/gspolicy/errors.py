@@ -114,7 +114,7 @@ class Diagnostic:
             parts.append(f"您是否想写 {names}？" if lang == "zh" else f"did you mean {names}?")
         if entry.help is not None:
             parts.append(entry.help.get(lang).format(**_args(self.args, lang)))
-        return " ".join(parts) if parts else None
+        return ("" if lang == "zh" else " ").join(parts) if parts else None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

@@ -22,8 +22,6 @@ SCHEMA_FORMAT = 1
 """The schema file format this library reads (``format:`` in the file)."""
 
 _FIELD_KEYS = (
-    "type",
-    "title",
     "required",
     "min",
     "max",

@@ -203,7 +203,12 @@ class Record(Mapping[str, object]):
         return Record(self._type, values, self.origin)
 
     def to_data(self) -> dict[str, object]:
-        """Plain JSON-ready data: dates as ISO text, decimals as text, lists as lists."""
+        """Plain JSON-ready data: dates as ISO text, lists as lists, numbers as JSON numbers.
+
+        A decimal is written as an integer when it is whole, else as a float only when the float
+        prints back as exactly the same decimal (so reading the JSON with exact decimals gives the
+        same value), else as text.
+        """
         return {k: _plain(v) for k, v in self._values.items()}
 
 
@@ -215,5 +220,8 @@ def _plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
     return value

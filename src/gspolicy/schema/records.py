@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,13 @@ from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 __all__ = ["RECORD_SUFFIXES", "load_record_file", "load_records", "validate_record"]
 
 RECORD_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+MAX_RECORDS = 5_000_000
+"""The most records one file may hold."""
+MAX_DIGITS = 30
+"""Numbers with more digits before the point than this are refused (long before any bound)."""
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
 _TRUE = {"是", "true", "yes", "y"}
 _FALSE = {"否", "false", "no", "n"}
 
@@ -55,8 +63,16 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> _Pairs:
     return out
 
 
+class _ConstantError(ValueError):
+    """`NaN` or `Infinity` in JSON: not a number gspolicy accepts."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"`{name}` is not a number gspolicy accepts")
+        self.name = name
+
+
 def _reject_constant(name: str) -> None:
-    raise ValueError(f"`{name}` is not a number gspolicy accepts")
+    raise _ConstantError(name)
 
 
 def _json_loads(text: str) -> Any:
@@ -99,10 +115,11 @@ def _node_at(root: YNode | None, path: DataPath) -> YNode | None:
 
 
 def _key_at(root: YNode | None, path: DataPath) -> YNode | None:
-    """The key node of the last path part (to underline an unknown field's name)."""
+    """The key node of the last path part (to underline an unknown field's name); a key given
+    twice is located at its repetition."""
     parent = _node_at(root, DataPath(path[:-1]))
     if isinstance(parent, YMap) and path and isinstance(path[-1], str):
-        return parent.key_node(path[-1]) or parent
+        return parent.key_node(path[-1], last=True) or parent
     return parent
 
 
@@ -202,7 +219,7 @@ class _Checker:
             value: dt.date | None = None
             if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
                 value = raw
-            elif isinstance(raw, str):
+            elif isinstance(raw, str) and _DATE_RE.match(raw.strip()):
                 try:
                     value = dt.date.fromisoformat(raw.strip())
                 except ValueError:
@@ -236,7 +253,7 @@ class _Checker:
                 code = enum.canonical(raw)
                 if code is not None:
                     return code
-            shown = raw if isinstance(raw, str) else describe_value(raw)
+            shown: str | Text = f"`{raw}`" if isinstance(raw, str) else describe_value(raw)
             values = ", ".join(f"`{v.code}` ({v.title.zh})" for v in enum.values)
             candidates = [*enum.codes, *(v.title.zh for v in enum.values)]
             self.report(
@@ -249,7 +266,7 @@ class _Checker:
                     ),
                     "values": values,
                 },
-                [enum.canonical(s) or s for s in suggest(str(shown), candidates)],
+                [enum.canonical(s) or s for s in suggest(raw if isinstance(raw, str) else "", candidates)],
             )
             return None
         if kind == "record":
@@ -287,6 +304,8 @@ class _Checker:
             "ratio": "a ratio",
             "decimal": "a number",
         }[field.kind]
+        if isinstance(raw, str) and _NUMBER_RE.match(raw.strip()):
+            raw = Decimal(raw.strip())  # registry exports write numbers as text too
         if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
             if isinstance(raw, float):  # only reachable for data built in Python
                 raw = Decimal(repr(raw))
@@ -297,6 +316,10 @@ class _Checker:
         if not number.is_finite():
             self.wrong(path, expected, raw)
             return None
+        if number.adjusted() >= MAX_DIGITS:
+            bounds = Text(zh=f"最多 {MAX_DIGITS} 位整数", en=f"at most {MAX_DIGITS} digits before the point")
+            self.report("record/out-of-range", path, {"value": raw, "bounds": bounds})
+            return None
         value: int | Decimal
         if field.kind == "int":
             if number != number.to_integral_value():
@@ -304,7 +327,8 @@ class _Checker:
                 return None
             value = int(number)
         else:
-            if field.kind == "money" and number.as_tuple().exponent < -2:  # type: ignore[operator]  # finite checked above
+            exponent = number.normalize().as_tuple().exponent
+            if field.kind == "money" and isinstance(exponent, int) and exponent < -2:
                 self.report("record/inexact-number", path, {"value": raw, "places": 2})
                 return None
             value = number
@@ -401,8 +425,8 @@ def load_records(
             start = source.offset(number, 1)
             try:
                 data = _json_loads(text)
-            except ValueError as err:
-                diagnostics.append(_json_error(source, err, start, number))
+            except (ValueError, RecursionError) as err:
+                diagnostics.append(_json_error(source, err, start, number, text))
                 continue
 
             loc, key_loc = _tree_locator(source, _line_tree(source.name, text, start), number, DataPath())
@@ -412,8 +436,8 @@ def load_records(
         if fmt == "json":
             try:
                 data = _json_loads(source.text)
-            except ValueError as err:
-                return (), [_json_error(source, err, 0, None)]
+            except (ValueError, RecursionError) as err:
+                return (), [_json_error(source, err, 0, None, source.text)]
 
             tree_of = _line_tree(source.name, source.text, 0)
         else:
@@ -436,6 +460,8 @@ def load_records(
                     "record/not-a-list", RecordLocation(source.name, 1), {"found": describe_value(data)}
                 )
             )
+    if len(items) > MAX_RECORDS:
+        return (), [Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})]
     key = spec.key
     first_seen: dict[object, str] = {}
     for data, line, loc, key_loc in items:
@@ -482,7 +508,20 @@ def _fixed_tree(tree: YNode) -> Callable[[], tuple[YNode | None, int]]:
     return tree_of
 
 
-def _json_error(source: Source, err: ValueError, start: int, line: int | None) -> Diagnostic:
+def _json_error(source: Source, err: Exception, start: int, line: int | None, text: str) -> Diagnostic:
+    if isinstance(err, RecursionError):
+        problem = Text(zh="嵌套层数过深", en="nesting too deep")
+        return Diagnostic("record/json-syntax", RecordLocation(source.name, line), {"problem": problem})
+    if isinstance(err, _ConstantError):
+        found = re.search(r"(?<![\w\"])-?(?:NaN|Infinity)(?![\w\"])", text)
+        if found is not None:
+            offset = start + found.start()
+            span = Span(source, offset, start + found.end())
+            return Diagnostic(
+                "record/json-syntax",
+                RecordLocation(source.name, span.line, DataPath(), span),
+                {"problem": str(err)},
+            )
     if isinstance(err, json.JSONDecodeError):
         offset = start + err.pos
         span = Span(source, offset, min(offset + 1, len(source.text)))

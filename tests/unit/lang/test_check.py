@@ -121,7 +121,7 @@ def test_unknown_chinese_name_maps_to_the_field_by_its_title() -> None:
     _, diags = check(expr, ENV)
     assert diags[0].message("zh") == "未知名称 `人均纯收入`"
     assert diags[0].help("zh") == (
-        "您是否想写 `income.per_capita`？ 名称可以是`household` 的字段、参数、派生事实或 `as_of`"
+        "您是否想写 `income.per_capita`？名称可以是`household` 的字段、参数、派生事实或 `as_of`"
     )
 
 

@@ -1,0 +1,199 @@
+"""Fuzzing the readers: whatever the input, they return diagnostics and never raise.
+
+Random text and mutated YAML documents go to `load_yaml` and `schema_from_source`; random and
+mutated records (JSON, JSONL, YAML) go to `load_records`.  Every diagnostic has a known code and
+renders in zh and en.  Valid generated records load with no diagnostics and round-trip through
+`Record.to_data`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gspolicy._location import Source
+from gspolicy._messages import CATALOGUE
+from gspolicy._yaml import Limits, load_yaml
+from gspolicy.errors import Diagnostic, render_diagnostics
+from gspolicy.schema.load import schema_from_source
+from gspolicy.schema.records import load_records
+
+from support.records import TINY_SCHEMA, Mutant, dump_records, mutated_records, records, tiny_schema
+
+SCHEMA = tiny_schema()
+FORMATS = st.sampled_from(["json", "jsonl", "yaml"])
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    """Every diagnostic is known, renders in both languages and serialises."""
+    for d in diagnostics:
+        assert isinstance(d, Diagnostic)
+        assert d.code in CATALOGUE
+        for lang in ("zh", "en"):
+            assert d.render(lang).strip()  # type: ignore[arg-type]
+            json.dumps(d.to_json(lang))  # type: ignore[arg-type]
+    render_diagnostics(diagnostics, "zh")
+    render_diagnostics(diagnostics, "en")
+
+
+# -- text and YAML ---------------------------------------------------------------------------
+
+YAML_BITS = st.sampled_from(
+    [
+        ":", "- ", "  ", "\n", "\t", "&a ", "*a", "!!python/object:os.system ", "!!set ", "!x ",
+        "? ", "{", "}", "[", "]", ",", "'", '"', "|", ">", "#", "---\n", "...\n", "%YAML 1.1\n",
+        "\\", "0.1", "2018-02-30", "~", "县", "\ufeff", "<<: *a", "1e3", ".inf",
+    ]
+)  # fmt: skip
+TEXTS = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(YAML_BITS, st.text(max_size=5)), max_size=40).map("".join),
+)
+
+
+@st.composite
+def mutated_text(draw: st.DrawFn, base: str) -> str:
+    """`base` with a few random edits: deletions, insertions, duplicated or swapped lines."""
+    text = base
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "indent"]))
+        lines = text.split("\n")
+        if kind == "delete" and text:
+            start = draw(st.integers(0, len(text) - 1))
+            text = text[:start] + text[start + draw(st.integers(1, 12)) :]
+        elif kind == "insert":
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.one_of(YAML_BITS, st.text(max_size=4))) + text[at:]
+        elif kind == "duplicate":
+            i = draw(st.integers(0, len(lines) - 1))
+            lines.insert(i, lines[i])
+            text = "\n".join(lines)
+        elif kind == "swap" and len(lines) > 1:
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+        elif kind == "indent":
+            i = draw(st.integers(0, len(lines) - 1))
+            lines[i] = draw(st.sampled_from(["", " ", "   ", "\t"])) + lines[i].lstrip(" ")
+            text = "\n".join(lines)
+    return text
+
+
+@FUZZ
+@given(TEXTS)
+def test_load_yaml_never_raises_on_random_text(text: str) -> None:
+    tree, diagnostics = load_yaml(Source("fuzz.yaml", text), Limits(max_values=5_000, max_depth=20))
+    check_diagnostics(diagnostics)
+    assert tree is not None or diagnostics
+
+
+@FUZZ
+@given(mutated_text(TINY_SCHEMA))
+def test_load_yaml_never_raises_on_mutated_documents(text: str) -> None:
+    tree, diagnostics = load_yaml(Source("tiny.yaml", text))
+    check_diagnostics(diagnostics)
+    assert tree is not None or diagnostics
+
+
+@FUZZ
+@given(st.one_of(TEXTS, mutated_text(TINY_SCHEMA)))
+def test_schema_from_source_never_raises(text: str) -> None:
+    schema, diagnostics = schema_from_source(Source("tiny.yaml", text))
+    check_diagnostics(diagnostics)
+    if schema is None:
+        assert any(d.is_error for d in diagnostics)
+    else:
+        assert not any(d.is_error for d in diagnostics)
+
+
+# -- records -------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["是", "否", "2018-09-30", "2018-02-30", "低保", "H0001", "M01", "healthy"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+FIELD_NAMES = st.sampled_from(
+    ["id", "size", "dibao", "category", "registered_on", "exited_on", "income", "members", "sise", "户编号"]
+)
+RANDOM_RECORDS = st.dictionaries(FIELD_NAMES | st.text(max_size=6), JSON_VALUES, max_size=8)
+
+
+def load(items: list[Any], fmt: str) -> tuple[tuple[Any, ...], list[Diagnostic]]:
+    return load_records(Source(f"h.{fmt}", dump_records(items, fmt)), SCHEMA, fmt=fmt)
+
+
+@FUZZ
+@given(st.lists(RANDOM_RECORDS | JSON_VALUES, max_size=4), FORMATS)
+def test_load_records_never_raises_on_random_data(items: list[Any], fmt: str) -> None:
+    loaded, diagnostics = load(items, fmt)
+    check_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        assert loaded == ()
+
+
+@FUZZ
+@given(TEXTS, FORMATS)
+def test_load_records_never_raises_on_random_text(text: str, fmt: str) -> None:
+    loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
+    check_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        assert loaded == ()
+
+
+@FUZZ
+@given(st.lists(records(SCHEMA), max_size=3, unique_by=lambda r: r["id"]), FORMATS, st.data())
+def test_load_records_never_raises_on_mutated_text(items: list[Any], fmt: str, data: st.DataObject) -> None:
+    text = data.draw(mutated_text(dump_records(items, fmt)))
+    loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
+    check_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        assert loaded == ()
+
+
+@FUZZ
+@given(mutated_records(SCHEMA), FORMATS)
+def test_a_planted_defect_is_reported_and_nothing_loads(mutant: Mutant, fmt: str) -> None:
+    loaded, diagnostics = load([mutant.data], fmt)
+    check_diagnostics(diagnostics)
+    assert loaded == ()
+    found = {(d.code, str(getattr(d.location, "path", ""))) for d in diagnostics}
+    assert (mutant.code, str(mutant.path)) in found, (mutant, [d.render() for d in diagnostics])
+
+
+# -- valid records -------------------------------------------------------------------------
+
+
+@FUZZ
+@given(st.lists(records(SCHEMA), max_size=4, unique_by=lambda r: r["id"]), FORMATS)
+def test_valid_records_load_without_diagnostics(items: list[dict[str, Any]], fmt: str) -> None:
+    loaded, diagnostics = load(items, fmt)
+    assert diagnostics == [], [d.render() for d in diagnostics]
+    assert [r["id"] for r in loaded] == [item["id"] for item in items]
+
+
+@FUZZ
+@given(records(SCHEMA))
+def test_the_three_formats_read_the_same_record(item: dict[str, Any]) -> None:
+    loaded = [load([item], fmt)[0] for fmt in ("json", "jsonl", "yaml")]
+    assert loaded[0] == loaded[1] == loaded[2]
+    assert len(loaded[0]) == 1
+
+
+@FUZZ
+@given(st.lists(records(SCHEMA), min_size=1, max_size=3, unique_by=lambda r: r["id"]), FORMATS)
+def test_valid_records_round_trip_through_to_data(items: list[dict[str, Any]], fmt: str) -> None:
+    loaded, diagnostics = load(items, fmt)
+    assert diagnostics == []
+    again, diagnostics = load([r.to_data() for r in loaded], fmt)
+    assert diagnostics == [], [d.render() for d in diagnostics]
+    assert again == loaded
