@@ -306,7 +306,8 @@ def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
         )
     else:
         sys.stdout.write(
-            f"checked {packs} packs ({versions} versions); {len(notes)} acknowledged gaps in force on {as_of}\n"
+            f"checked {packs} pack{'s' * (packs != 1)} ({versions} version{'s' * (versions != 1)}); "
+            f"{len(notes)} acknowledged gap{'s' * (len(notes) != 1)} in force on {as_of}\n"
         )
     return EXIT_OK
 

@@ -73,9 +73,15 @@ def _missing(value: Value) -> tuple[str, ...]:
 
 def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
     seen: dict[str, Reading] = {}
+    presence: set[str] = set()
     for e in events:
-        if e.kind in ("field", "age") and e.name not in seen:
+        if e.kind in ("field", "age") and (e.name not in seen or e.name in presence):
             seen[e.name] = Reading(e.name, show_value(e.value))
+            presence.discard(e.name)
+        elif e.kind == "present" and e.name not in seen:
+            # only checked for presence: cited as given (its value is read only if it is used)
+            seen[e.name] = Reading(e.name, "(given)" if e.value is True else None)
+            presence.add(e.name)
     return tuple(seen.values())
 
 
@@ -169,7 +175,11 @@ def _root_compare(texpr_span: Span, events: Sequence[TraceEvent]) -> TraceEvent 
     return None
 
 
-def _number(value: Value) -> Decimal | None:
+def _number(value: Value, *, high: bool = False) -> Decimal | None:
+    """An exact number, or the low (`high`: the high) bound of an interval."""
+    if isinstance(value, Interval):
+        bound = value.high if high else value.low
+        return Decimal(bound) if Decimal(bound).is_finite() else None
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
     return Decimal(value)
@@ -196,16 +206,14 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         if compare is not None:
             left, right = compare.operands
             value_shown, threshold = show_value(left), show_value(right)
-            a, b = _number(left), _number(right)
-            if (
-                compare.value is False
-                and a is not None
-                and b is not None
-                and compare.name in (">", ">=", "<", "<=")
-            ):
-                gap = (b - a) if compare.name in (">", ">=") else (a - b)
-                shortfall = show_value(gap)
-                slots["shortfall"] = shortfall or "?"
+            if compare.value is False and compare.name in (">", ">=", "<", "<="):
+                # the distance to the nearest value that would pass: against a range, its bound
+                above = compare.name in (">", ">=")
+                a = _number(left, high=not above)
+                b = _number(right, high=above)
+                if a is not None and b is not None:
+                    shortfall = show_value((b - a) if above else (a - b))
+                    slots["shortfall"] = shortfall or "?"
     missing: tuple[str, ...] = ()
     if c.not_established:
         verdict = "undetermined"
@@ -244,6 +252,8 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
             verdict = "undetermined"
             missing = _missing(result.value)
             reason = _why_unknown(missing, params)
+    if verdict != "fail":
+        shortfall = None  # a shortfall is said only of a criterion that fails
     return CriterionVerdict(
         id=c.id,
         title=c.title,
@@ -405,7 +415,11 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             status = "undetermined"
             missing.update(_missing(active.value))
             break
+    if chosen is not None:
+        events.extend(result.until[chosen.id].events)
     readings = _readings(events)
+    params = _parameter_uses(events, outcome)
+    facts = _facts(events)
     cites: tuple[Text, ...] = ()
     if status == "undetermined":
         what = ", ".join(sorted(missing)) or "?"
@@ -426,11 +440,30 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             cites,
             pack.key,
             _where(buffer.span),
+            parameters=params,
+            facts=facts,
         )
     if chosen is None:
-        reason = Text(zh="不处于缓冲期：没有适用的缓冲依据", en="not in the buffer: no basis applies")
+        shown = "; ".join(f"{name} = {value}" for name, value in facts)
+        reason = Text(
+            zh="不处于缓冲期：没有适用的缓冲依据" + (f"（{shown}）" if shown else ""),
+            en="not in the buffer: no basis applies" + (f" ({shown})" if shown else ""),
+        )
         return BufferState(
-            "inactive", None, None, None, None, reason, (), (), readings, cites, pack.key, _where(buffer.span)
+            "inactive",
+            None,
+            None,
+            None,
+            None,
+            reason,
+            (),
+            (),
+            readings,
+            cites,
+            pack.key,
+            _where(buffer.span),
+            parameters=params,
+            facts=facts,
         )
     until_value = result.until[chosen.id].value
     until = until_value if isinstance(until_value, dt.date) else None
@@ -455,6 +488,8 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             cites,
             pack.key,
             _where(chosen.span),
+            parameters=params,
+            facts=facts,
         )
     paths = _item_paths(outcome.record)
     retained = tuple(
@@ -489,6 +524,8 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
         cites,
         pack.key,
         _where(chosen.span),
+        parameters=params,
+        facts=facts,
     )
 
 

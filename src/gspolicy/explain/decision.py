@@ -177,6 +177,8 @@ class BufferState:
     cites: tuple[Text, ...]
     pack: str
     location: str | None
+    parameters: tuple[ParameterUse, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

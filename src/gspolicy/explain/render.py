@@ -107,6 +107,10 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
             for r in b.readings
         )
         lines.append(("    读取：" if zh else "    read: ") + shown)
+    for name, value in b.facts:
+        lines.append(f"    派生事实 `{name}` = {_num(value)}" if zh else f"    fact `{name}` = {_num(value)}")
+    for p in b.parameters:
+        lines.append("    " + _param_line(p, lang))
     for r in b.retained:
         unit = f" {r.unit}" if r.unit else ""
         amount = _num(r.amount) if r.amount is not None else ("无法确定" if zh else "not known")

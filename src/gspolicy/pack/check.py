@@ -21,6 +21,7 @@ from gspolicy.lang import (
     STRING,
     EnumT,
     Env,
+    Expr,
     ListT,
     SetT,
     Type,
@@ -178,24 +179,39 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     order = _order_facts(pack, diagnostics)
     fact_types: dict[str, Type] = {}
     facts: dict[str, TypedExpr] = {}
+    # facts that could not be typed (on a cycle, or in error): an expression using one is not
+    # checked, so the one root cause is reported once, not again at every use
+    cyclic = {
+        name for d in diagnostics if d.code == "pack/fact-cycle" for kind, name in d.context if kind == "fact"
+    }
+    failed: set[str] = set(cyclic)
+
+    def blocked(expr: Expr) -> bool:
+        return bool(references(expr)[0] & failed)
+
     for name in order:
+        if name in cyclic or blocked(pack.facts[name].expr):
+            failed.add(name)
+            continue
         env = Env(schema=schema, root=subject, parameters=params, facts=dict(fact_types))
         typed, problems = check(pack.facts[name].expr, env)
         diagnostics.extend(_with_context(problems, (("fact", name), *ctx)))
         if typed is not None:
             facts[name] = typed
             fact_types[name] = typed.type
+        else:
+            failed.add(name)
     env = Env(schema=schema, root=subject, parameters=params, facts=fact_types)
     criteria: dict[str, TypedExpr] = {}
     givens: dict[str, TypedExpr] = {}
     for criterion in pack.criteria:
         cctx = (("criterion", criterion.id), *ctx)
-        if criterion.given is not None:
+        if criterion.given is not None and not blocked(criterion.given):
             typed, problems = check(criterion.given, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None:
                 givens[criterion.id] = typed
-        if criterion.require is None:
+        if criterion.require is None or blocked(criterion.require):
             continue
         typed, problems = check(criterion.require, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, cctx))
@@ -207,6 +223,8 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
     rules: dict[str, TypedExpr] = {}
     for rule in pack.rules:
+        if blocked(rule.when):
+            continue
         typed, problems = check(rule.when, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:

@@ -26,6 +26,8 @@ from gspolicy.pack.model import PackSource
 __all__ = ["canonical", "content_hash"]
 
 _SKIP = frozenset({"span", "source"})
+# the expressions' text as written: the parsed expressions stand for it, printed canonically
+_WRITTEN = frozenset({"text", "given_text", "active_text", "until_text", "retained_text"})
 
 
 def canonical(value: object) -> object:
@@ -51,6 +53,8 @@ def canonical(value: object) -> object:
         out: dict[str, object] = {"_": type(value).__name__}
         for field in attrs.fields(cast(Any, type(value))):
             if field.name in _SKIP and not isinstance(getattr(value, field.name), str):
+                continue
+            if field.name in _WRITTEN:
                 continue
             out[field.name] = canonical(getattr(value, field.name))
         return out

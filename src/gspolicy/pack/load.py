@@ -217,6 +217,7 @@ def load_policies(
         diagnostics.extend(problems)
         if pack is None:
             continue
+        read_ok = not any(d.is_error for d in problems)
         if not _id_matches(pack, path):
             folder = pack.id.replace(".", "/")
             diagnostics.append(
@@ -237,7 +238,7 @@ def load_policies(
         seen[(pack.id, pack.version)] = str(path)
         result, problems = check_pack(pack, schema)
         diagnostics.extend(problems)
-        if result is not None:
+        if result is not None and read_ok:
             checked.append(result)
     diagnostics.extend(_overlaps(checked))
     if any(d.is_error for d in diagnostics):

@@ -101,8 +101,8 @@ register(
         ),
         "pack/no-citation": entry(
             "error",
-            "a citation names neither `source` nor `inferred_from`",
-            "引用既没有 `source` 也没有 `inferred_from`",
+            "a citation must name exactly one of `source` and `inferred_from`",
+            "引用必须且只能填写 `source` 与 `inferred_from` 之一",
             "write `source: <id>` for a text that says it, or `inferred_from: <id>` with `confidence: L` for an inference",
             "有明文依据时写 `source: <编号>`；属于推断时写 `inferred_from: <编号>` 并注明 `confidence: L`",
         ),
@@ -393,15 +393,21 @@ class _PackReader:
         self.r.diagnostics.extend(problems)
         if tree is None:
             return None
+        # the format first: a newer format is said plainly, not as a list of unknown keys
+        declared = tree.get("format") if isinstance(tree, YMap) else None
+        if (
+            isinstance(declared, YScalar)
+            and isinstance(declared.value, int)
+            and not isinstance(declared.value, bool)
+        ) and declared.value > S.PACK_FORMAT:
+            self.r.report(
+                "pack/format-too-new", declared, {"found": declared.value, "supported": S.PACK_FORMAT}
+            )
+            return None
         top = self.obj(self.r, tree, S.PACK, "the pack file")
         if top is None:
             return None
         fmt = self.r.integer(top.get("format"), "format")
-        if fmt is not None and fmt > S.PACK_FORMAT:
-            self.r.report(
-                "pack/format-too-new", top.get("format"), {"found": fmt, "supported": S.PACK_FORMAT}
-            )
-            return None
         pack_id = self.r.string(top.get("pack"), "pack", name=True)
         version = self.r.version(top.get("version"), "version")
         r = self.r.within("pack", f"{pack_id}@{version}") if pack_id and version else self.r
@@ -462,8 +468,8 @@ class _PackReader:
         criteria = self.read_criteria(r, top.get("criteria"))
         rules = self.read_rules(r, top.get("rules"), measures)
         note = r.text(top.get("note"), "note")
-        if any(d.is_error for d in self.r.diagnostics):
-            return None
+        # a pack with errors is still returned when its essentials are there, so that checking
+        # it against the schema reports its other problems too; the caller keeps none of it
         if not (pack_id and version and fmt is not None and valid_from and title and department):
             return None  # each missing part was reported above
         return PackSource(
@@ -647,7 +653,12 @@ def attrs_evolve_context(d: Diagnostic, context: tuple[tuple[str, str], ...]) ->
 
 
 def read_pack(source: Source) -> tuple[PackSource | None, list[Diagnostic]]:
-    """Read one pack file; return it (None when anything is wrong) and all diagnostics."""
+    """Read one pack file; return it and all diagnostics.
+
+    The pack is None when its essentials (id, version, format, validity, title, department)
+    cannot be read; it may be returned with errors (the parts in error left out) so that checking
+    it reports the rest — never use a pack whose diagnostics hold an error.
+    """
     reader = _PackReader(source)
     pack = reader.read()
     return pack, reader.r.diagnostics
