@@ -16,11 +16,20 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
 
-from gspolicy._i18n import Lang, default_lang, parse_lang
+from gspolicy._cli_support import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    Parser,
+    date_arg,
+    lang_arg,
+    print_problems,
+)
+from gspolicy._i18n import Lang, default_lang
 from gspolicy._resources import bundled_policies, bundled_schema_path
-from gspolicy.errors import Diagnostic, render_diagnostics, suggest
+from gspolicy.errors import suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.load import PolicySet, gaps, load_policies
@@ -31,41 +40,23 @@ from gspolicy.testing.cases import find_case_files, run_files
 
 __all__ = ["main"]
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 70
+# commands that live beside their features: each adds its own sub-parser (see _cli_support)
+_FEATURE_COMMANDS: list[Callable[[argparse._SubParsersAction[Parser], Parser], None]] = []
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 with a one-line message (no traceback, no long usage dump)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]  # argparse declares NoReturn
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"gspolicy: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
-
-
-def _lang(value: str) -> Lang:
-    lang = parse_lang(value)
-    if lang is None:
-        raise argparse.ArgumentTypeError(f"`{value}` is not a language: use `zh` or `en`")
-    return lang
-
-
-def _build_parser() -> _Parser:
-    common = _Parser(add_help=False)
+def _build_parser() -> Parser:
+    common = Parser(add_help=False)
     common.add_argument(
         "--lang",
-        type=_lang,
+        type=lang_arg,
         default=argparse.SUPPRESS,
         help="language of messages: zh or en (default: from the locale)",
     )
-    parser = _Parser(
+    parser = Parser(
         prog="gspolicy", description="Gansu poverty-alleviation policy as explainable code.", parents=[common]
     )
     parser.set_defaults(lang=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     households = sub.add_parser(
         "households",
@@ -90,7 +81,7 @@ def _build_parser() -> _Parser:
     )
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack files or folders")
     validate.add_argument(
-        "--as-of", type=_date, default=None, help="date for the gaps in force (default: today)"
+        "--as-of", type=date_arg, default=None, help="date for the gaps in force (default: today)"
     )
     validate.set_defaults(run=_cmd_validate)
 
@@ -101,7 +92,7 @@ def _build_parser() -> _Parser:
         description="Evaluate household record files against the packs in force on the as-of date.",
     )
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    evaluate.add_argument("--as-of", type=_date, default=None, help="the assessment date (default: today)")
+    evaluate.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
     evaluate.add_argument(
         "--policies",
         type=Path,
@@ -124,7 +115,7 @@ def _build_parser() -> _Parser:
     explain = sub.add_parser("explain", parents=[common], help="explain the decision on one household")
     explain.add_argument("files", nargs="+", type=Path, metavar="FILE")
     explain.add_argument("--household", required=True, metavar="ID", help="the household id")
-    explain.add_argument("--as-of", type=_date, default=None, help="the assessment date (default: today)")
+    explain.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
     explain.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(run=_cmd_explain)
@@ -140,6 +131,8 @@ def _build_parser() -> _Parser:
     )
     test.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
     test.set_defaults(run=_cmd_test)
+    for register in _FEATURE_COMMANDS:
+        register(sub, common)
     return parser
 
 
@@ -147,13 +140,13 @@ def _policies(paths: list[Path] | None, lang: Lang) -> PolicySet | None:
     policy_set, problems = load_policies(paths or None)
     errors = [d for d in problems if d.is_error]
     if policy_set is None:
-        _print_problems(errors, lang, sys.stderr)
+        print_problems(errors, lang, sys.stderr)
     return policy_set
 
 
 def _records(files: list[Path], policy_set: PolicySet, lang: Lang) -> tuple[Record, ...] | None:
     records, problems = load_records_from(files, policy_set.schema)
-    _print_problems(problems, lang, sys.stderr)
+    print_problems(problems, lang, sys.stderr)
     if any(d.is_error for d in problems):
         return None
     return records
@@ -273,7 +266,7 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
     roots = args.paths or args.policies or [bundled_policies()]
     files = find_case_files(roots)
     results, problems = run_files(files, policy_set)
-    _print_problems(problems, lang, sys.stdout)
+    print_problems(problems, lang, sys.stdout)
     failed = [r for r in results if not r.passed]
     for r in failed:
         sys.stdout.write(r.report(lang) + "\n")
@@ -282,20 +275,11 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
     return EXIT_PROBLEMS if failed or any(d.is_error for d in problems) or not results else EXIT_OK
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2018-12-31"
-        ) from None
-
-
 def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
     policy_set, problems = load_policies(args.paths or None)
     as_of = args.as_of or dt.date.today()
     notes = gaps(policy_set, as_of) if policy_set is not None else []
-    _print_problems([*problems, *notes], lang, sys.stdout)
+    print_problems([*problems, *notes], lang, sys.stdout)
     if policy_set is None:
         return EXIT_PROBLEMS
     versions = len(policy_set.packs)
@@ -312,15 +296,10 @@ def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
     return EXIT_OK
 
 
-def _print_problems(diagnostics: Sequence[Diagnostic], lang: Lang, out: TextIO) -> None:
-    if diagnostics:
-        out.write(render_diagnostics(diagnostics, lang) + "\n")
-
-
 def _load_schema(path: Path | None, lang: Lang) -> Schema | None:
     schema, problems = read_schema(path or bundled_schema_path())
     if schema is None or any(d.is_error for d in problems):
-        _print_problems(problems, lang, sys.stderr)
+        print_problems(problems, lang, sys.stderr)
         return None
     return schema
 
@@ -364,7 +343,7 @@ def _cmd_households(args: argparse.Namespace, lang: Lang) -> int:
     if schema is None:
         return EXIT_PROBLEMS
     records, problems = load_records_from(args.files, schema)
-    _print_problems(problems, lang, sys.stderr)
+    print_problems(problems, lang, sys.stderr)
     if any(d.is_error for d in problems):
         return EXIT_PROBLEMS
     summary = _summary(records, schema)

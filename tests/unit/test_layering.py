@@ -15,7 +15,7 @@ LAYERS = {
     "_files": 0,
     "_yaml": 0,
     "_shape": 0,
-    "_resources": 0,
+    "_resources": 0, "_cli_support": 0,
     "schema": 1,
     "lang": 2,
     "pack": 3,
