@@ -63,6 +63,7 @@ records:
       size: {type: int, min: 1, max: 20, title: {zh: 家庭人口数, en: Household size}}
       dibao: {type: bool, title: {zh: 低保户, en: Dibao household}}
       category: {type: enum, enum: category, title: {zh: 贫困户属性, en: Category}}
+      other_categories: {type: set, enum: category, title: {zh: 其他属性, en: Other categories}}
       housing_share: {type: ratio, min: 0, max: 1, title: {zh: 住房自筹比例, en: Housing own share}}
       land_area: {type: decimal, min: 0, max: 1000, unit: mu, title: {zh: 耕地面积, en: Land area}}
       registered_on:
@@ -165,6 +166,10 @@ def _value(schema: Schema, field: FieldSpec, depth: int) -> st.SearchStrategy[An
         enum = schema.enums[field.enum or ""]
         labels = sorted(enum.lookup.items())
         return st.sampled_from([label for label, _ in labels if not label.startswith("\0")])
+    if kind == "set":
+        enum = schema.enums[field.enum or ""]
+        labels = [label for label, _ in sorted(enum.lookup.items()) if not label.startswith("\0")]
+        return st.lists(st.sampled_from(labels), max_size=4)
     if kind == "record":
         return _record(schema, schema.records[field.record or ""], depth + 1)
     spec = schema.records[field.record or ""]

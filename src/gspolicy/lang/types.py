@@ -104,6 +104,8 @@ def field_type(spec: FieldSpec) -> Type:
         return STRING
     if kind == "enum":
         return EnumT(spec.enum or "?")
+    if kind == "set":
+        return SetT(EnumT(spec.enum or "?"))
     if kind == "record":
         return RecordT(spec.record or "?")
     return ListT(spec.record or "?")

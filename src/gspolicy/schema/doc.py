@@ -129,7 +129,13 @@ def _record_section(schema: Schema, spec: RecordSpec, prefixes: Sequence[str]) -
 
 
 def _type(field: FieldSpec) -> str:
-    kind = f"list of `{field.record}`" if field.kind == "list" else field.kind
+    kind = (
+        f"list of `{field.record}`"
+        if field.kind == "list"
+        else f"set of `{field.enum}`"
+        if field.kind == "set"
+        else field.kind
+    )
     return f"{kind}, **required**" if field.required else kind
 
 
@@ -163,7 +169,7 @@ def _value(bound: Decimal | dt.date | None) -> str | None:
 
 
 def _reference(field: FieldSpec) -> str:
-    if field.kind == "enum" and field.enum is not None:
+    if field.kind in ("enum", "set") and field.enum is not None:
         return f"[`{field.enum}`](#enum-{field.enum})"
     if field.record is not None:
         return f"[`{field.record}`](#record-{field.record})"

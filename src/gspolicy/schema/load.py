@@ -192,7 +192,7 @@ def _read_field(
     kind: Kind = kind_text
     title = r.text(f.get("title"), "title") or Text(name, name)
     enum = record = None
-    if kind == "enum":
+    if kind in ("enum", "set"):
         enum = r.string(f.get("enum"), "enum", name=True)
         if enum is None and f.get("enum") is None:
             r.report("shape/missing-key", node, {"key": "enum", "where": f"field `{name}`"})

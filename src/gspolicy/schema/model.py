@@ -28,7 +28,7 @@ __all__ = [
     "Schema",
 ]
 
-Kind = Literal["bool", "int", "money", "ratio", "decimal", "date", "string", "enum", "record", "list"]
+Kind = Literal["bool", "int", "money", "ratio", "decimal", "date", "string", "enum", "set", "record", "list"]
 KINDS: tuple[Kind, ...] = (
     "bool",
     "int",
@@ -38,6 +38,7 @@ KINDS: tuple[Kind, ...] = (
     "date",
     "string",
     "enum",
+    "set",
     "record",
     "list",
 )
@@ -98,7 +99,7 @@ class FieldSpec:
     min: Decimal | dt.date | None = None
     max: Decimal | dt.date | None = None
     unit: str | None = None
-    enum: str | None = None  # for kind "enum"
+    enum: str | None = None  # for kinds "enum" and "set" (a set of codes of the enum)
     record: str | None = None  # for kinds "record" and "list"
     pattern: str | None = None  # for kind "string"
     requires: tuple[str, ...] = ()  # sibling fields that must be given with this one
@@ -151,7 +152,7 @@ class Record(Mapping[str, object]):
     """An immutable, validated record: field name to typed value; absent fields are missing.
 
     Values are `bool`, `int`, `Decimal` (money, ratio, decimal), `datetime.date`, `str` (strings
-    and enum codes), nested `Record`s and tuples of `Record`s.  `origin` tells where the record
+    and enum codes), `frozenset`s of enum codes (sets), nested `Record`s and tuples of `Record`s.  `origin` tells where the record
     came from (file and line) and takes no part in equality.
     """
 
@@ -217,6 +218,8 @@ def _plain(value: object) -> object:
         return value.to_data()
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

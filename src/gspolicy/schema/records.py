@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from gspolicy._files import read_source
 from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation, Source, Span
@@ -269,6 +271,19 @@ class _Checker:
                 [enum.canonical(s) or s for s in suggest(raw if isinstance(raw, str) else "", candidates)],
             )
             return None
+        if kind == "set":
+            if not isinstance(raw, list):
+                self.wrong(path, "a list", raw)
+                return None
+            codes: set[str] = set()
+            ok = True
+            for index, item in enumerate(raw):
+                member = self.value(item, attrs.evolve(field, kind="enum"), path.child(index))
+                if member is None:
+                    ok = False
+                else:
+                    codes.add(str(member))
+            return frozenset(codes) if ok else None
         if kind == "record":
             return self.record(raw, self.schema.records[field.record or ""], path)
         # a list of records
