@@ -1,0 +1,207 @@
+"""Golden tests: the full explanation of a decision, in English, in Chinese and as JSON.
+
+Cases live in ``cases/explanations/*.yaml`` (changes to ``cases/explanations/defaults.yaml``,
+merged as the packs' own test cases merge; see the README there).  The expected renderings are
+``expected/explanations/<case>.en.txt``, ``<case>.zh.txt`` and ``<case>.json``.  A difference
+fails with a unified diff; ``pytest --update-goldens`` rewrites the expected files, and the
+rewrite is reviewed like code.  Beside the comparison, a few tests pin what each case is *for*
+(the shortfall sentence, the range, the versions named), so that a regenerated golden cannot
+quietly stop showing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gspolicy._resources import bundled_policies
+from gspolicy.api import Policies, load_policies
+from gspolicy.explain.decision import Decision
+from gspolicy.testing.cases import merge_household
+
+HERE = Path(__file__).parent
+CASES = HERE / "cases" / "explanations"
+EXPECTED = HERE / "expected" / "explanations"
+REPO = bundled_policies().parent
+FORMS = ("en.txt", "zh.txt", "json")
+
+CASE_FILES = sorted(p for p in CASES.glob("*.yaml") if p.name != "defaults.yaml")
+EXIT_PACK = "exit_criteria.household"
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    """The exit pack alone, named from the repository root (`policies/exit_criteria/…`)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        return load_policies(bundled_policies() / "exit_criteria")
+
+
+def case_decision(path: Path, policies: Policies) -> tuple[dict[str, Any], Decision]:
+    case = _load(path)
+    assert set(case) <= {"name", "as_of", "household", "expect"}, f"{path.name}: unknown keys"
+    household = merge_household(
+        _load(CASES / "defaults.yaml"), case.get("household") or {}, {"members": "id"}
+    )
+    as_of = case["as_of"]
+    assert isinstance(as_of, dt.date), f"{path.name}: as_of must be a date"
+    return case, policies.evaluate(household, as_of)
+
+
+def rendering(decision: Decision, form: str) -> str:
+    if form == "json":
+        return json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n"
+    return decision.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+
+
+def test_cases_exist_and_are_named() -> None:
+    stems = {p.stem for p in CASE_FILES}
+    assert {
+        "pass",
+        "fail_income_shortfall",
+        "undetermined_missing_field",
+        "undetermined_range_2019",
+        "not_applicable_newly_identified",
+        "versions_2017_06_30",
+        "versions_2018_12_31",
+    } <= stems
+    for path in CASE_FILES:
+        case = _load(path)
+        assert case.get("name"), f"{path.name} has no name"
+
+
+def test_no_expected_file_without_its_case() -> None:
+    cases = {p.stem for p in CASE_FILES}
+    orphans = [p.name for p in EXPECTED.iterdir() if p.name.split(".")[0] not in cases]
+    assert orphans == []
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: p.stem)
+def test_case_decides_as_it_says(case_file: Path, policies: Policies) -> None:
+    """The case's own `expect` holds, so a golden rewritten with a wrong verdict cannot pass."""
+    case, decision = case_decision(case_file, policies)
+    expect = case["expect"]
+    assert decision.verdict == expect["verdict"]
+    used = {p.id: p.version for p in decision.packs}
+    assert used == {EXIT_PACK: expect["version"]}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: p.stem)
+def test_golden_explanation(
+    case_file: Path, form: str, policies: Policies, request: pytest.FixtureRequest
+) -> None:
+    _, decision = case_decision(case_file, policies)
+    actual = rendering(decision, form)
+    expected_path = EXPECTED / f"{case_file.stem}.{form}"
+    if request.config.getoption("--update-goldens"):
+        expected_path.parent.mkdir(parents=True, exist_ok=True)
+        expected_path.write_text(actual, encoding="utf-8")
+        return
+    if not expected_path.exists():
+        pytest.fail(
+            f"no expected file {expected_path.relative_to(HERE)}; run pytest --update-goldens and review it"
+        )
+    expected = expected_path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"expected/explanations/{expected_path.name}",
+                tofile="actual",
+            )
+        )
+        pytest.fail(
+            f"the explanation of {case_file.stem} ({form}) changed; if the change is right, run "
+            f"pytest --update-goldens and review the diff:\n{diff}",
+            pytrace=False,
+        )
+
+
+# -- what each case is for ------------------------------------------------------------------------
+
+
+def _decide(stem: str, policies: Policies) -> Decision:
+    return case_decision(CASES / f"{stem}.yaml", policies)[1]
+
+
+def _criterion(decision: Decision, cid: str) -> Any:
+    return next(c for c in decision.criteria if c.id == cid)
+
+
+def test_the_fail_case_states_the_shortfall(policies: Policies) -> None:
+    decision = _decide("fail_income_shortfall", policies)
+    income = _criterion(decision, "exit.income")
+    assert (income.verdict, income.value, income.threshold, income.shortfall) == (
+        "fail",
+        "3150",
+        "3500",
+        "350",
+    )
+    assert "income 3,150 is 350 below the standard 3,500" in decision.render("en")
+    assert "人均稳定收入 3,150 元，未超过标准 3,500 元（差 350 元）" in decision.render("zh")
+    assert [c.id for c in decision.criteria if c.verdict == "fail"] == ["exit.income"]
+
+
+def test_the_missing_field_case_names_the_field(policies: Policies) -> None:
+    decision = _decide("undetermined_missing_field", policies)
+    assert _criterion(decision, "exit.income").verdict == "undetermined"
+    assert decision.missing == ("income.per_capita",)
+    assert "missing data: `income.per_capita`" in decision.render("en")
+    assert "缺少数据：`income.per_capita`" in decision.render("zh")
+
+
+def test_the_range_case_names_the_range_and_its_sources(policies: Policies) -> None:
+    decision = _decide("undetermined_range_2019", policies)
+    income = _criterion(decision, "exit.income")
+    assert income.verdict == "undetermined"
+    assert decision.missing == ("param:exit_income_line",)
+    (line,) = (p for p in income.parameters if p.name == "exit_income_line")
+    assert (line.kind, line.value, line.effective, line.confidence) == (
+        "range",
+        "[3500, 3815.38]",
+        dt.date(2019, 1, 1),
+        "L",
+    )
+    assert "only known as the range [3500, 3815.38]" in decision.render("en")
+
+
+def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies) -> None:
+    decision = _decide("not_applicable_newly_identified", policies)
+    assert decision.applicability is not None
+    assert decision.applicability.status == "not_applicable"
+    assert [c.id for c in decision.criteria] == [
+        "exit.income",
+        "exit.food_clothing",
+        "exit.water",
+        "exit.education",
+        "exit.medical",
+        "exit.housing",
+    ]
+    assert _criterion(decision, "exit.income").verdict == "fail"
+    text = decision.render("en")
+    assert "criteria are still shown" in text
+    assert all(f"{c.id}  " in text for c in decision.criteria)
+
+
+def test_the_same_household_names_the_version_in_force(policies: Policies) -> None:
+    old = _decide("versions_2017_06_30", policies)
+    new = _decide("versions_2018_12_31", policies)
+    assert "exit_criteria.household@2016.1" in old.render("en")
+    assert "exit_criteria.household@2018.1" in new.render("en")
+    assert old.packs[0].file.endswith("2016.1.yaml")
+    assert new.packs[0].file.endswith("2018.1.yaml")
+    assert "exit.water" not in {c.id for c in old.criteria}
+    assert _criterion(new, "exit.water").verdict == "fail"
+    assert old.packs[0].content_hash != new.packs[0].content_hash

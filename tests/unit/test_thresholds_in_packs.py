@@ -1,0 +1,169 @@
+"""The thresholds live only in the packs.
+
+Two halves: changing a value in a copy of the packs changes decisions (so the engine reads it from
+the pack), and none of the numbers the packs define appears as a numeric literal in ``src/``.
+
+The scan's rule: the numbers are collected from the loaded packs themselves — every exact
+parameter value, every bound of a range, every measure amount — not written out by hand.  Integers
+from 0 to 16 are ignored: they occur as ordinary code constants (indexes, widths, exit codes, years
+in a loop) and would only give false alarms (the packs' ages 6 and 15 are such numbers).  A source
+literal matches a pack number when it is an ``int`` or ``float`` constant, or a string constant that
+is exactly a decimal number (the ``Decimal("3500")`` way of hiding one), of equal value
+(``0.9`` matches ``0.90``).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+
+from gspolicy._resources import bundled_policies
+from gspolicy.api import Policies, load_policies
+from gspolicy.explain.decision import CriterionVerdict
+from gspolicy.pack.load import PolicySet
+
+from support.households import default_household
+
+SRC = Path(__file__).parents[2] / "src" / "gspolicy"
+SMALL = range(17)  # 0..16: ordinary code constants, ignored
+
+
+def pack_numbers(policy_set: PolicySet) -> set[Decimal]:
+    """Every number a pack defines: parameter values (exact or range bounds) and measure amounts."""
+    found: set[Decimal] = set()
+
+    def add(value: object) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int | Decimal):
+            found.add(Decimal(value))
+        elif isinstance(value, tuple):
+            for item in value:
+                add(item)
+
+    for pack in policy_set.packs:
+        for parameter in pack.pack.parameters.values():
+            for dated in parameter.values:
+                add(dated.value)
+                for bound in (dated.low, dated.high):
+                    if bound is not None:
+                        add(bound.value)
+        for measure in pack.pack.measures.values():
+            amount = measure.amount
+            add(amount.value)
+            for bound in (amount.low, amount.high):
+                if bound is not None:
+                    add(bound.value)
+    return {n for n in found if not (n == n.to_integral_value() and int(n) in SMALL)}
+
+
+def numeric_literals(source: str) -> Iterator[tuple[int, Decimal]]:
+    """(line, value) of every numeric constant in Python source, and of every string constant
+    that is exactly a decimal number."""
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+            continue
+        if isinstance(node.value, int | float):
+            yield node.lineno, Decimal(str(node.value))
+        elif isinstance(node.value, str):
+            try:
+                number = Decimal(node.value.strip())
+            except InvalidOperation:
+                continue
+            if number.is_finite() and node.value.strip():
+                yield node.lineno, number
+
+
+def literals_matching(source: str, numbers: set[Decimal]) -> list[tuple[int, Decimal]]:
+    return [(line, value) for line, value in numeric_literals(source) if value in numbers]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Policies:
+    return load_policies()
+
+
+def test_the_pack_numbers_are_collected_from_the_packs(bundled: Policies) -> None:
+    numbers = pack_numbers(bundled.policy_set)
+    # what the bundled packs are known to define; the set is read from them, not from this list
+    assert {Decimal("3500"), Decimal("3815.38"), Decimal("4742.55"), Decimal("0.9"), Decimal("20")} <= numbers
+    assert Decimal(6) not in numbers  # an age bound, but a small integer: ignored by the rule
+
+
+def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
+    numbers = pack_numbers(bundled.policy_set)
+    files = sorted(SRC.rglob("*.py"))
+    assert len(files) > 20
+    found = [
+        f"{path.relative_to(SRC.parent)}:{line}: {value}"
+        for path in files
+        for line, value in literals_matching(path.read_text(encoding="utf-8"), numbers)
+    ]
+    assert found == [], "thresholds belong in the packs, not in the code"
+
+
+def test_the_scan_finds_a_planted_threshold(bundled: Policies) -> None:
+    numbers = pack_numbers(bundled.policy_set)
+    planted = 'LINE = 3500\nif rate >= 0.9:\n    top = Decimal("3815.38")\nfor i in range(16):\n    pass\n'
+    assert literals_matching(planted, numbers) == [
+        (1, Decimal(3500)),
+        (2, Decimal("0.9")),
+        (3, Decimal("3815.38")),
+    ]
+
+
+# -- changing a pack's value changes decisions -------------------------------------------------------
+
+
+def _copy_with_income_line(tmp_path: Path, value: str) -> Path:
+    root = tmp_path / "policies"
+    shutil.copytree(bundled_policies(), root)
+    pack = root / "exit_criteria" / "household" / "2018.1.yaml"
+    text = pack.read_text(encoding="utf-8")
+    old = "      2018-01-01:\n        value: 3500\n"
+    assert text.count(old) == 1, "the 2018 value of exit_income_line is no longer where this test expects"
+    pack.write_text(text.replace(old, f"      2018-01-01:\n        value: {value}\n"), encoding="utf-8")
+    return root
+
+
+def _income(policies: Policies, per_capita: int, as_of: str) -> tuple[str | None, CriterionVerdict]:
+    household = default_household()
+    household["income"].update(per_capita=per_capita, non_counting_transfers=300)
+    decision = policies.evaluate(household, as_of)
+    (income,) = (c for c in decision.criteria if c.id == "exit.income")
+    return decision.verdict, income
+
+
+def test_changing_the_income_line_in_a_pack_changes_decisions(tmp_path: Path, bundled: Policies) -> None:
+    changed = load_policies(_copy_with_income_line(tmp_path, "4000"))
+    # stable income 3,700: above the bundled 3,500, below the changed 4,000
+    verdict, income = _income(bundled, 4000, "2018-12-31")
+    assert verdict == "pass"
+    verdict, income = _income(changed, 4000, "2018-12-31")
+    assert verdict == "fail"
+    assert (income.threshold, income.value, income.shortfall) == ("4000", "3700", "300")
+    (line,) = (p for p in income.parameters if p.name == "exit_income_line")
+    assert line.value == "4000"
+    assert line.effective == dt.date(2018, 1, 1)
+    # the parameter's location points into the changed copy, at the changed value
+    assert line.location is not None
+    file, number = line.location.rsplit(":", 1)
+    lines = (tmp_path / file).read_text(encoding="utf-8").splitlines()
+    assert lines[int(number) - 1 : int(number) + 1] == ["      2018-01-01:", "        value: 4000"]
+    # above the changed line it passes again
+    assert _income(changed, 4400, "2018-12-31")[0] == "pass"
+
+
+def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Policies) -> None:
+    changed = load_policies(_copy_with_income_line(tmp_path, "4000"))
+    # the 2016 version, in force on 2017-06-30, keeps its own 3,500
+    assert _income(changed, 4000, "2017-06-30")[1].threshold == "3500"
+    # in 2019 the range [3500, 3815.38] is in force, not the changed 2018 value
+    assert _income(changed, 4000, "2019-12-31")[1].threshold == "[3500, 3815.38]"
+    assert _income(bundled, 4000, "2019-12-31")[1].threshold == "[3500, 3815.38]"
