@@ -209,9 +209,11 @@ def _table(decisions: list[Decision], lang: Lang, *, listing: bool) -> str:
     for verdict, (w_zh, w_en) in words.items():
         if counts.get(verdict):
             lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
-    failing: Counter[str] = Counter(c.id for d in decisions for c in d.criteria if c.verdict == "fail")
+    failing: Counter[str] = Counter(
+        c.id for d in decisions if d.verdict != "not_applicable" for c in d.criteria if c.verdict == "fail"
+    )
     if failing:
-        lines.append("未通过的指标：" if zh else "failing criteria:")
+        lines.append("未通过的指标（参加验收的户）：" if zh else "failing criteria (households assessed):")
         lines.extend(f"  {cid}: {n}" for cid, n in sorted(failing.items()))
     missing: Counter[str] = Counter(m for d in decisions if d.verdict == "undetermined" for m in d.missing)
     if missing:
@@ -249,6 +251,7 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
             message += ("；您是否想写 " if lang == "zh" else "; did you mean ") + ", ".join(
                 f"`{h}`" for h in hint
             )
+            message += "？" if lang == "zh" else "?"
         sys.stderr.write(f"gspolicy: {message}\n")
         return EXIT_PROBLEMS
     decision = decide(policy_set, found[0], args.as_of or dt.date.today())
@@ -265,6 +268,14 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_PROBLEMS
     roots = args.paths or args.policies or [bundled_policies()]
     files = find_case_files(roots)
+    if not files:
+        shown = ", ".join(str(r) for r in roots)
+        sys.stdout.write(
+            f"在 {shown} 下没有找到测试用例（应位于政策包的 tests/ 文件夹中）\n"
+            if lang == "zh"
+            else f"no test cases found under {shown} (they live in a pack's tests/ folder)\n"
+        )
+        return EXIT_PROBLEMS
     results, problems = run_files(files, policy_set)
     print_problems(problems, lang, sys.stdout)
     failed = [r for r in results if not r.passed]

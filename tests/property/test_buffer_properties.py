@@ -197,7 +197,12 @@ def retained_holds(household: dict[str, Any], as_of: dt.date, decision: Decision
     assert Counter((r.measure, r.held_from, _num(r.amount)) for r in buffer.retained) == Counter(
         (item["measure"], item["start"], _num(item.get("amount"))) for _, item in held
     )
-    paid = {measure: _num(amount) for measure, amount, _ in decision.support}
+    # `support` has one line per retained history item: a measure is paid its highest known amount
+    paid: dict[str, Any] = {}
+    for measure, amount, _ in decision.support:
+        number = _num(amount)
+        if number is not None and (paid.get(measure) is None or number > paid[measure]):
+            paid[measure] = number
     for _, item in held:
         exit_amount = _num(item.get("amount"))
         if exit_amount is not None:

@@ -6,12 +6,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Literal
 
 from gspolicy._i18n import Text
 from gspolicy._location import Span
 from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pack
 from gspolicy.explain.decision import (
     Applicability,
+    BoundUse,
     BufferState,
     CriterionVerdict,
     Decision,
@@ -26,7 +28,7 @@ from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.typed import TCompare
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.pack.model import Amount, Basis, Citation, Criterion, Measure, PackSource
+from gspolicy.pack.model import Amount, Basis, Bound, Citation, Criterion, Measure, PackSource
 from gspolicy.schema.model import Record
 
 __all__ = ["EXIT_PACK", "decide", "show_value"]
@@ -123,6 +125,19 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
         conf = next((c for c in confidences if c in ("L", "L-M")), None) or dated.confidence
         conf = conf or (source.confidence if source is not None else None)
         shown = show_value(value) if dated.kind != "not_established" else "not established"
+        bounds = tuple(
+            BoundUse(
+                side,
+                show_value(bound.value) or "?",
+                bound.source or dated.source,
+                _title(pack, bound.source or dated.source),
+                bound.clause or (dated.clause if bound.source is None else None),
+                bound.confidence or dated.confidence or _conf(pack, bound.source or dated.source),
+                bound.derivation,
+            )
+            for side, bound in _sides(dated.low, dated.high)
+            if bound is not None
+        )
         uses[e.name] = ParameterUse(
             name=e.name,
             title=param.title,
@@ -135,15 +150,32 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
             clause=dated.clause or (dated.low.clause if dated.low else None),
             location=_where(dated.span),
             kind=dated.kind,
+            bounds=bounds,
         )
     return tuple(uses.values())
+
+
+def _sides(
+    low: Bound | None, high: Bound | None
+) -> tuple[tuple[Literal["at_least", "at_most"], Bound | None], ...]:
+    return (("at_least", low), ("at_most", high))
+
+
+def _title(pack: PackSource, source: str | None) -> Text | None:
+    found = pack.sources.get(source) if source else None
+    return found.title if found is not None else None
+
+
+def _conf(pack: PackSource, source: str | None) -> str | None:
+    found = pack.sources.get(source) if source else None
+    return found.confidence if found is not None else None
 
 
 def _facts(events: Iterable[TraceEvent]) -> tuple[tuple[str, str], ...]:
     seen: dict[str, str] = {}
     for e in events:
         if e.kind == "fact" and e.name not in seen:
-            seen[e.name] = show_value(e.value) or "unknown"
+            seen[e.name] = show_value(e.value) or "unknown"  # rendered as 待定 / unknown
     return tuple(seen.items())
 
 
@@ -225,6 +257,9 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     elif given is not None and given.value is not True:
         verdict = "undetermined"
         missing = _missing(given.value)
+        if given.value is not False and result is not None:
+            # the data precondition is unknown: the requirement's own gaps settle it too
+            missing = tuple(sorted({*missing, *_missing(result.value)}))
         reason = c.given_explain or Text(
             zh="判定所需的数据条件不满足", en="the data the criterion needs is not there"
         )
@@ -416,7 +451,8 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             missing.update(_missing(active.value))
             break
     if chosen is not None:
-        events.extend(result.until[chosen.id].events)
+        # what the chosen basis read, not what the bases tried before it read
+        events = [*result.retained.events, *result.active[chosen.id].events, *result.until[chosen.id].events]
     readings = _readings(events)
     params = _parameter_uses(events, outcome)
     facts = _facts(events)
@@ -444,10 +480,13 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             facts=facts,
         )
     if chosen is None:
-        shown = "; ".join(f"{name} = {value}" for name, value in facts)
+        titled = [(pack.facts[n].title if n in pack.facts else Text(n, n), v) for n, v in facts]
+        zh_words = {"true": "是", "false": "否"}
+        shown_zh = "；".join(f"{t.zh}：{zh_words.get(v, v)}" for t, v in titled)
+        shown_en = "; ".join(f"{t.en}: {v}" for t, v in titled)
         reason = Text(
-            zh="不处于缓冲期：没有适用的缓冲依据" + (f"（{shown}）" if shown else ""),
-            en="not in the buffer: no basis applies" + (f" ({shown})" if shown else ""),
+            zh="不处于缓冲期：没有适用的缓冲依据" + (f"（{shown_zh}）" if shown_zh else ""),
+            en="not in the buffer: no basis applies" + (f" ({shown_en})" if shown_en else ""),
         )
         return BufferState(
             "inactive",
@@ -563,7 +602,7 @@ def _retained(
     else:
         pack, defined = found
         amount = _amount(defined.amount) if defined.amount.kind == "exact" else None
-        shown = _amount(defined.amount)
+        shown = _group(_amount(defined.amount)) + (f" {defined.amount.unit}" if defined.amount.unit else "")
         source = Text(
             zh=f"当日有效的政策包 {pack.key} 中的金额 {shown}",
             en=f"the amount {shown} in force in pack {pack.key}",
@@ -601,13 +640,18 @@ def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: 
     in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == record.type_name]
     outcomes = {p.id: run_pack(p, record, as_of) for p in in_force}
     household = str(record.get("id", "?"))
-    problems: list[str] = []
+    problems: list[Text] = []
     applicability = None
     verdict = None
     criteria: tuple[CriterionVerdict, ...] = ()
     exit_outcome = outcomes.get(exit_pack)
     if exit_outcome is None:
-        problems.append(f"no version of pack `{exit_pack}` is in force on {as_of.isoformat()}")
+        problems.append(
+            Text(
+                zh=f"{as_of.isoformat()} 没有有效的政策包 `{exit_pack}` 版本",
+                en=f"no version of pack `{exit_pack}` is in force on {as_of.isoformat()}",
+            )
+        )
     else:
         applicability = _applicability(exit_outcome)
         criteria = tuple(_criterion(c, exit_outcome) for c in exit_outcome.pack.pack.criteria)

@@ -22,6 +22,7 @@ from gspolicy._i18n import Lang, Text
 __all__ = [
     "DECISION_FORMAT",
     "Applicability",
+    "BoundUse",
     "BufferState",
     "CriterionVerdict",
     "Decision",
@@ -70,6 +71,19 @@ class Reading:
 
 
 @attrs.frozen
+class BoundUse:
+    """One bound of a range parameter, with its own source."""
+
+    side: Literal["at_least", "at_most"]
+    value: str
+    source: str | None
+    source_title: Text | None
+    clause: str | None
+    confidence: str | None
+    derivation: str | None
+
+
+@attrs.frozen
 class ParameterUse:
     """A parameter a verdict used, as in force on the as-of date."""
 
@@ -84,6 +98,7 @@ class ParameterUse:
     clause: str | None
     location: str | None  # file:line of the dated value
     kind: Literal["exact", "range", "not_established", "missing"]
+    bounds: tuple[BoundUse, ...] = ()  # a range's bounds, each with its own source
 
 
 @attrs.frozen
@@ -192,7 +207,7 @@ class Decision:
     verdict: Verdict | None  # None when no exit criteria are in force
     criteria: tuple[CriterionVerdict, ...]
     memberships: tuple[Membership, ...] = ()
-    problems: tuple[str, ...] = ()  # rendered evaluation problems (e.g. no pack in force)
+    problems: tuple[Text, ...] = ()  # evaluation problems (e.g. no pack in force), in zh and en
     buffer: BufferState | None = None
 
     @property
@@ -215,19 +230,22 @@ class Decision:
 
     @property
     def support(self) -> tuple[tuple[str, str | None, str], ...]:
-        """The support the household gets now: ``(measure, amount, why)`` for every measure a
-        rule grants for sure, plus every measure the buffer retains (a retained amount is kept
-        when it is higher: support is not reduced)."""
+        """The support the household gets now: ``(measure, amount, rule or basis)`` for every
+        measure a rule grants for sure, plus every history item the buffer retains (a retained
+        amount replaces a granted one only when it is higher: support is not reduced)."""
         out: dict[str, tuple[str, str | None, str]] = {}
         for m in self.memberships:
             if m.applies == "yes":
                 for g in m.measures:
-                    out[g.id] = (g.id, g.amount, f"rule {m.rule}")
+                    out[g.id] = (g.id, g.amount, m.rule)
         if self.buffer is not None and self.buffer.status == "active":
             for r in self.buffer.retained:
+                # one line per retained history item; it replaces a granted measure only when higher
                 current = out.get(r.measure)
-                if current is None or _higher(r.amount, current[1]):
-                    out[r.measure] = (r.measure, r.amount, f"buffer {r.basis}")
+                if current is not None and current[2] != r.basis and not _higher(r.amount, current[1]):
+                    continue
+                key = r.measure if current is None or current[2] != r.basis else f"{r.measure} {r.path}"
+                out[key] = (r.measure, r.amount, r.basis)
         return tuple(out[k] for k in sorted(out))
 
     def render(self, lang: Lang = "en") -> str:

@@ -33,6 +33,15 @@ _MEMBERSHIP = {
 }
 
 
+_WORDS = {"true": ("是", "true"), "false": ("否", "false"), "unknown": ("待定", "unknown")}
+
+
+def _word(text: str, lang: Lang) -> str:
+    """true / false / unknown in the reader's language; anything else as it is."""
+    pair = _WORDS.get(text)
+    return text if pair is None else pair[0 if lang == "zh" else 1]
+
+
 def _num(text: str | None) -> str:
     if text is None:
         return "—"
@@ -53,6 +62,25 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
             if zh
             else f"parameter `{p.name}` ({p.title.en}): no value in force"
         )
+    if p.bounds:
+        parts = []
+        for b in p.bounds:
+            side = (
+                ("不低于" if b.side == "at_least" else "不高于")
+                if zh
+                else ("at least" if b.side == "at_least" else "at most")
+            )
+            title = b.source_title.get(lang) if b.source_title else (b.source or "?")
+            extra = [x for x in (f"“{b.clause}”" if b.clause else None, b.derivation) if x]
+            conf = (
+                (f"可信度 {b.confidence}" if zh else f"confidence {b.confidence}") if b.confidence else None
+            )
+            inner = ("，" if zh else ", ").join([title, *extra, *([conf] if conf else [])])
+            parts.append(f"{side} {_num(b.value)}（{inner}）" if zh else f"{side} {_num(b.value)} ({inner})")
+        joined = "；".join(parts) if zh else "; ".join(parts)
+        if zh:
+            return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}{unit}，自 {p.effective} 起有效：{joined}（{p.location}）"
+        return f"parameter `{p.name}` ({p.title.en}) = the range {value}{unit}, in force from {p.effective}: {joined} ({p.location})"
     src = p.source_title.get(lang) if p.source_title else (p.source or "?")
     conf = (
         f"，可信度 {p.confidence}"
@@ -77,7 +105,9 @@ def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
         lines.append(("        读取：" if zh else "        read: ") + shown)
     for name, value in c.facts:
         lines.append(
-            f"        派生事实 `{name}` = {_num(value)}" if zh else f"        fact `{name}` = {_num(value)}"
+            f"        派生事实 `{name}` = {_word(_num(value), lang)}"
+            if zh
+            else f"        fact `{name}` = {_num(value)}"
         )
     for p in c.parameters:
         lines.append("        " + _param_line(p, lang))
@@ -108,20 +138,34 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
         )
         lines.append(("    读取：" if zh else "    read: ") + shown)
     for name, value in b.facts:
-        lines.append(f"    派生事实 `{name}` = {_num(value)}" if zh else f"    fact `{name}` = {_num(value)}")
+        lines.append(
+            f"    派生事实 `{name}` = {_word(_num(value), lang)}"
+            if zh
+            else f"    fact `{name}` = {_num(value)}"
+        )
     for p in b.parameters:
         lines.append("    " + _param_line(p, lang))
     for r in b.retained:
         unit = f" {r.unit}" if r.unit else ""
         amount = _num(r.amount) if r.amount is not None else ("无法确定" if zh else "not known")
+        title = r.title.get(lang)
+        named = (
+            r.measure
+            if title == r.measure
+            else (f"{r.measure}（{title}）" if zh else f"{r.measure} ({title})")
+        )
+        own_end = ""
+        if r.held_until is not None:
+            own_end = f"；该记录本身止于 {r.held_until}" if zh else f"; its own record ended {r.held_until}"
         if zh:
             lines.append(
-                f"    保留措施 {r.measure}（{r.title.zh}）：金额 {amount}{unit}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），依据 {r.basis}，至 {r.until}"
+                f"    保留措施 {named}：金额 {amount}{unit}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），"
+                f"依据 {r.basis}，至 {r.until}{own_end}"
             )
         else:
             lines.append(
-                f"    retained {r.measure} ({r.title.en}): amount {amount}{unit} (at exit {_num(r.amount_at_exit)}; "
-                f"{r.amount_source.en}), basis {r.basis}, until {r.until}"
+                f"    retained {named}: amount {amount}{unit} (at exit {_num(r.amount_at_exit)}; "
+                f"{r.amount_source.en}), basis {r.basis}, until {r.until}{own_end}"
             )
         lines.append(f"      {r.why.get(lang)}")
     for cite in b.cites:
@@ -153,7 +197,7 @@ def render_text(decision: Decision, lang: Lang = "en") -> str:
             + f"{ref.id}@{ref.version} ({ref.content_hash[:19]}…) {ref.file} — {ref.title.get(lang)}"
         )
     for problem in decision.problems:
-        out.append(("  问题：" if zh else "  problem: ") + problem)
+        out.append(("  问题：" if zh else "  problem: ") + problem.get(lang))
     if decision.applicability is not None:
         a = decision.applicability
         line = (

@@ -177,7 +177,9 @@ def _full_decision(policies: Policies) -> Decision:
         (Reading("members[0].labour", None),),
         "policies/seven_batches/industry.yaml:30",
     )
-    return attrs.evolve(base, memberships=(membership, undecided), problems=("a problem",))
+    return attrs.evolve(
+        base, memberships=(membership, undecided), problems=(Text(zh="一个问题", en="a problem"),)
+    )
 
 
 def test_a_decision_with_every_part_filled_validates(

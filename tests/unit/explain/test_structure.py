@@ -199,11 +199,6 @@ def test_an_undetermined_criterion_carries_no_shortfall() -> None:
     assert income.shortfall is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when a criterion's data precondition is unknown, `missing` lists only the "
-    "precondition's fields, not the fields the requirement itself lacks",
-)
 def test_missing_names_everything_that_would_settle_the_criterion() -> None:
     household = default_household()
     del household["income"]["period_start"]

@@ -1,0 +1,1 @@
+"""The decision log (hash-chained, SQLite) and the household work ledger built from it."""

@@ -1,0 +1,165 @@
+"""The diagnostics of the decision log (``store/…``) and the household ledger (``ledger/…``)."""
+
+from __future__ import annotations
+
+from gspolicy._messages import entry, register
+
+__all__: list[str] = []
+
+register(
+    {
+        # --- the decision log ---------------------------------------------------------------
+        "store/no-log": entry(
+            "error",
+            "there is no decision log at `{path}`",
+            "`{path}` 处没有判定日志",
+            "record a decision first (`gspolicy log record FILE --db {path} …`) or check the path",
+            "请先记录判定（`gspolicy log record FILE --db {path} …`），或检查路径",
+        ),
+        "store/not-a-log": entry(
+            "error",
+            "`{path}` is not a gspolicy decision log: {reason}",
+            "`{path}` 不是 gspolicy 判定日志：{reason}",
+        ),
+        "store/newer-format": entry(
+            "error",
+            "the decision log `{path}` has format {found}, newer than this gspolicy knows ({known})",
+            "判定日志 `{path}` 的格式为 {found}，比本版 gspolicy 支持的（{known}）更新",
+            "use a newer gspolicy to open it",
+            "请使用更新版本的 gspolicy 打开",
+        ),
+        "store/busy": entry(
+            "error",
+            "the decision log `{path}` stayed locked by another writer: {reason}",
+            "判定日志 `{path}` 一直被其他写入者锁定：{reason}",
+            "try again when the other writer has finished",
+            "请等其他写入者结束后重试",
+        ),
+        "store/unknown-entry": entry(
+            "error",
+            "the decision log has no entry `{id}`",
+            "判定日志中没有条目 `{id}`",
+            "the log holds entries 1 to {last}",
+            "日志中的条目编号为 1 至 {last}",
+        ),
+        "store/missing-actor": entry(
+            "error",
+            "the actor is empty",
+            "未填写操作人",
+            "name the person or system that records the decision (`--actor`)",
+            "请写明记录判定的人员或系统（`--actor`）",
+        ),
+        "store/not-the-decision": entry(
+            "error",
+            "the decision on household `{household}` is not the one the packs give as of {as_of}",
+            "农户 `{household}` 的判定结果与截至 {as_of} 的政策包计算结果不一致",
+            "record only decisions made by evaluating the record with the given packs",
+            "只能记录用给定政策包对该记录求值得到的判定",
+        ),
+        "store/schema-changed": entry(
+            "error",
+            "the household schema file `{path}` changed or vanished since the packs were loaded",
+            "自加载政策包以来，农户数据结构文件 `{path}` 已被修改或删除",
+            "load the packs again, then record",
+            "请重新加载政策包后再记录",
+        ),
+        "store/bad-receipt": entry(
+            "error",
+            "`{path}` is not a receipt or a checkpoint: {reason}",
+            "`{path}` 不是回执或检查点文件：{reason}",
+            "pass a receipt printed by `gspolicy log record --format json` or a `.head` checkpoint file",
+            "请传入 `gspolicy log record --format json` 输出的回执或 `.head` 检查点文件",
+        ),
+        "store/replay-failed": entry(
+            "error",
+            "entry `{id}` cannot be replayed: its stored packs do not load",
+            "条目 `{id}` 无法重放：其保存的政策包无法加载",
+            "run `gspolicy log verify` — the stored packs may have been altered",
+            "请运行 `gspolicy log verify`——保存的政策包可能已被篡改",
+        ),
+        # --- the household ledger ----------------------------------------------------------
+        "ledger/unknown-household": entry(
+            "error",
+            "the ledger has no household `{household}`",
+            "台账中没有农户 `{household}`",
+            "plan the household's support first (`gspolicy ledger plan ENTRY`)",
+            "请先为该户制定帮扶计划（`gspolicy ledger plan ENTRY`）",
+        ),
+        "ledger/unknown-measure": entry(
+            "error",
+            "household `{household}` does not hold measure `{measure}` in its current plan",
+            "农户 `{household}` 的当前帮扶计划中没有措施 `{measure}`",
+            "the household's plan holds: {held}",
+            "该户计划中的措施：{held}",
+        ),
+        "ledger/future-date": entry(
+            "error",
+            "the date {day} is in the future (today is {today})",
+            "日期 {day} 晚于今天（{today}）",
+            "record progress on or after the day it happened",
+            "请在进展发生当天或之后登记",
+        ),
+        "ledger/before-plan": entry(
+            "error",
+            "the date {day} is before the plan of household `{household}` ({planned})",
+            "日期 {day} 早于农户 `{household}` 的计划日期（{planned}）",
+        ),
+        "ledger/bad-status": entry(
+            "error",
+            "`{status}` is not a progress status",
+            "`{status}` 不是有效的进展状态",
+            "use `in_progress` or `done`",
+            "请使用 `in_progress`（进行中）或 `done`（已完成）",
+        ),
+        "ledger/missing-actor": entry(
+            "error",
+            "the update does not say who made it",
+            "进展登记未写明登记人",
+            "name the person responsible (`--by`)",
+            "请写明责任人（`--by`）",
+        ),
+        "ledger/missing-evidence": entry(
+            "error",
+            "measure `{measure}` is marked done without evidence",
+            "措施 `{measure}` 标记为已完成，但没有佐证材料",
+            "say what shows it is done (`--evidence`, e.g. a payment voucher number)",
+            "请写明完成的佐证（`--evidence`，例如支付凭证编号）",
+        ),
+        "ledger/already-done": entry(
+            "error",
+            "measure `{measure}` of household `{household}` is already done (on {day})",
+            "农户 `{household}` 的措施 `{measure}` 已于 {day} 完成",
+        ),
+        "ledger/already-planned": entry(
+            "error",
+            "household `{household}` already has a plan from entry `{entry}`",
+            "农户 `{household}` 已有来自条目 `{entry}` 的帮扶计划",
+            "plan from a later entry to replace it",
+            "如需替换，请基于更新的条目制定计划",
+        ),
+        "ledger/nothing-to-plan": entry(
+            "error",
+            "the decision in entry `{entry}` grants household `{household}` no measure",
+            "条目 `{entry}` 中的判定没有给农户 `{household}` 任何帮扶措施",
+        ),
+        "ledger/bad-deadline": entry(
+            "error",
+            "the deadline of measure `{measure}` ({day}) is before the plan date {planned}",
+            "措施 `{measure}` 的完成时限（{day}）早于计划日期 {planned}",
+        ),
+        "ledger/unknown-deadline-measure": entry(
+            "error",
+            "a deadline is given for measure `{measure}`, which the decision does not grant",
+            "为措施 `{measure}` 设定了完成时限，但判定并未给予该措施",
+            "the decision grants: {held}",
+            "判定给予的措施：{held}",
+        ),
+        "ledger/bad-quarter": entry(
+            "error",
+            "`{text}` is not a quarter",
+            "`{text}` 不是有效的季度",
+            "write a quarter as `2018Q4`",
+            "季度写作 `2018Q4`",
+        ),
+    }
+)

@@ -1,0 +1,202 @@
+"""The SQLite file behind the decision log and the ledger: connection, transactions, migrations.
+
+One file, WAL journal, no server, Python's standard ``sqlite3``.  Every write runs in a
+``BEGIN IMMEDIATE`` transaction (the write lock is taken before anything is read), so concurrent
+writers — threads or processes — queue up instead of interleaving; ``busy_timeout`` makes them
+wait.  ``synchronous=FULL``: a committed transaction survives a crash of the process *and* of
+the machine.
+
+The schema is versioned: ``PRAGMA user_version`` holds the number of migrations applied, the
+``migrations`` table says which and when.  Opening a file applies the missing migrations, each
+in its own transaction; a file newer than this code is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.store import _codes  # noqa: F401  # registers the store's diagnostics
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "write"]
+
+BUSY_TIMEOUT_MS = 60_000
+"""How long a writer waits for the lock held by another writer before giving up."""
+
+# Each migration: a name and its statements (no `executescript`: it would commit on its own).
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "decision log",
+        (
+            """CREATE TABLE blobs (
+                hash TEXT PRIMARY KEY,          -- sha256:<hex> of `text` (UTF-8)
+                kind TEXT NOT NULL CHECK (kind IN ('pack', 'schema')),
+                name TEXT NOT NULL,             -- the file name as it appears in decisions
+                content_hash TEXT,              -- a pack's meaning hash (pack/hash.py)
+                text TEXT NOT NULL
+            ) STRICT""",
+            """CREATE TABLE entries (
+                id INTEGER PRIMARY KEY,         -- 1, 2, 3, … : the position in the chain
+                prev_hash TEXT NOT NULL,        -- the hash of entry id-1 (the genesis hash for 1)
+                hash TEXT NOT NULL UNIQUE,      -- sha256 over the canonical JSON of all the rest
+                household TEXT NOT NULL,
+                record_hash TEXT NOT NULL,      -- sha256 of `record`
+                record TEXT NOT NULL,           -- canonical JSON of the validated record
+                decision TEXT NOT NULL,         -- canonical JSON of Decision.to_json()
+                verdict TEXT,
+                as_of TEXT NOT NULL,
+                library_version TEXT NOT NULL,
+                recorded_at TEXT NOT NULL,      -- ISO 8601 with offset
+                actor TEXT NOT NULL,
+                packs TEXT NOT NULL,            -- JSON list: every pack version of the policy set
+                schema_hash TEXT NOT NULL
+            ) STRICT""",
+            "CREATE INDEX entries_household ON entries (household, id)",
+        ),
+    ),
+    (
+        "household ledger",
+        (
+            """CREATE TABLE plans (
+                id INTEGER PRIMARY KEY,
+                household TEXT NOT NULL,
+                entry_id INTEGER NOT NULL REFERENCES entries (id),
+                county TEXT,
+                planned_on TEXT NOT NULL,       -- the decision's as-of date
+                created_at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                superseded_by INTEGER REFERENCES plans (id)
+            ) STRICT""",
+            "CREATE UNIQUE INDEX plans_current ON plans (household) WHERE superseded_by IS NULL",
+            """CREATE TABLE items (
+                id INTEGER PRIMARY KEY,
+                plan_id INTEGER NOT NULL REFERENCES plans (id),
+                household TEXT NOT NULL,
+                measure TEXT NOT NULL,
+                title_zh TEXT NOT NULL,
+                title_en TEXT NOT NULL,
+                department TEXT NOT NULL,
+                department_zh TEXT NOT NULL,
+                department_en TEXT NOT NULL,
+                batch TEXT NOT NULL,            -- the rule (or the buffer basis) that grants it
+                content_zh TEXT NOT NULL,
+                content_en TEXT NOT NULL,
+                amount TEXT,
+                unit TEXT,
+                deadline TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done', 'superseded')),
+                done_on TEXT,
+                UNIQUE (plan_id, measure)
+            ) STRICT""",
+            "CREATE INDEX items_household ON items (household, measure)",
+            """CREATE TABLE updates (
+                id INTEGER PRIMARY KEY,
+                item_id INTEGER NOT NULL REFERENCES items (id),
+                status TEXT NOT NULL,
+                on_date TEXT NOT NULL,
+                by TEXT NOT NULL,
+                evidence TEXT,
+                recorded_at TEXT NOT NULL
+            ) STRICT""",
+            "CREATE INDEX updates_item ON updates (item_id, id)",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The number of migrations this code knows: the newest file format it reads and writes."""
+
+
+def _fail(code: str, path: Path, **args: object) -> PolicyError:
+    return PolicyError([Diagnostic(code, None, {"path": str(path), **args})])
+
+
+def connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open (or, with `create`, create) the log file and bring its schema up to date.
+
+    Raises `PolicyError` (``store/no-log``, ``store/not-a-log``, ``store/newer-format``).
+    """
+    if not create and not path.is_file():
+        raise _fail("store/no-log", path)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as err:
+        raise _fail("store/not-a-log", path, reason=str(err)) from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, path)
+    except sqlite3.DatabaseError as err:
+        conn.close()
+        raise _fail("store/not-a-log", path, reason=str(err)) from None
+    except PolicyError:
+        conn.close()
+        raise
+    return conn
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    found = _version(conn)
+    if found > SCHEMA_VERSION:
+        raise _fail("store/newer-format", path, found=found, known=SCHEMA_VERSION)
+    if found == SCHEMA_VERSION:
+        return
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'migrations'").fetchone()[0]
+    if found == 0 and not has_tables:
+        others = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+        if others:
+            raise _fail("store/not-a-log", path, reason="it holds other tables")
+    with write(conn):
+        found = _version(conn)  # another process may have migrated meanwhile
+        if found == 0:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL) STRICT"
+            )
+        for number in range(found + 1, SCHEMA_VERSION + 1):
+            name, statements = MIGRATIONS[number - 1]
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute(f"PRAGMA user_version = {number}")
+
+
+def _file_of(conn: sqlite3.Connection) -> Path:
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file)
+    return Path("?")
+
+
+@contextlib.contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
+
+    Raises `PolicyError` (``store/busy``) when another writer holds the lock for longer than
+    `BUSY_TIMEOUT_MS`.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise _fail("store/busy", _file_of(conn), reason=str(err)) from None
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
