@@ -32,6 +32,7 @@ from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
+from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
@@ -131,6 +132,17 @@ def _build_parser() -> Parser:
     )
     test.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
     test.set_defaults(run=_cmd_test)
+    book = sub.add_parser(
+        "book",
+        parents=[common],
+        help="write the policy book (Markdown, zh and en) generated from the packs",
+        description="Write one Markdown page per pack and an index listing every value not established.",
+    )
+    book.add_argument(
+        "--out", type=Path, default=Path("docs/policies"), help="folder (default: docs/policies)"
+    )
+    book.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    book.set_defaults(run=_cmd_book)
     for register in _FEATURE_COMMANDS:
         register(sub, common)
     return parser
@@ -259,6 +271,24 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
         sys.stdout.write(json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(decision.render(lang))
+    return EXIT_OK
+
+
+def _cmd_book(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set = _policies(args.policies, lang)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    pages = render_book(policy_set)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("*.md"):
+        if stale.name not in pages:
+            stale.unlink()
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+    sys.stdout.write(
+        f"已写入 {len(pages)} 页到 {out}\n" if lang == "zh" else f"wrote {len(pages)} pages to {out}\n"
+    )
     return EXIT_OK
 
 

@@ -1,0 +1,239 @@
+"""The policy book: every bundled pack as readable Markdown, in Chinese and English.
+
+``gspolicy book --out docs/policies`` writes one page per pack (every version) and an index; a
+test fails when the committed pages drift from the packs.  Each page gives the pack's rules and
+criteria in readable form with their citations, the measures and amounts, every parameter with
+its value history, sources and confidence — and calls out every value no source establishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gspolicy._i18n import Text
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet
+from gspolicy.pack.model import Amount, Citation, DatedValue, PackSource, Parameter
+
+__all__ = ["render_book"]
+
+_NOT_ESTABLISHED = "**not established** / **未确定**"
+
+
+def _t(text: Text | None) -> str:
+    if text is None:
+        return ""
+    return f"{text.zh} / {text.en}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _number(value: object) -> str:
+    return str(value)
+
+
+def _dated(value: DatedValue, unit: str | None) -> str:
+    u = f" {unit}" if unit else ""
+    if value.kind == "not_established":
+        return _NOT_ESTABLISHED
+    if value.kind == "range":
+        parts = []
+        if value.low is not None:
+            parts.append(f"≥ {value.low.value}")
+        if value.high is not None:
+            parts.append(f"≤ {value.high.value}")
+        return "range / 区间 " + ", ".join(parts) + u
+    shown = ", ".join(str(v) for v in value.value) if isinstance(value.value, tuple) else str(value.value)
+    return shown + u
+
+
+def _sources_of(value: DatedValue) -> str:
+    out = []
+    if value.source:
+        out.append(f"`{value.source}`")
+    for side, bound in (("≥", value.low), ("≤", value.high)):
+        if bound is not None and bound.source:
+            extra = f" ({bound.derivation})" if bound.derivation else ""
+            conf = f", {bound.confidence}" if bound.confidence else ""
+            out.append(f"{side} `{bound.source}`{conf}{extra}")
+    return "; ".join(out)
+
+
+def _amount(amount: Amount) -> str:
+    u = f" {amount.unit}" if amount.unit else ""
+    if amount.kind == "not_established":
+        return _NOT_ESTABLISHED
+    if amount.kind == "range":
+        low = amount.low.value if amount.low else "?"
+        high = amount.high.value if amount.high else "?"
+        return f"range / 区间 [{low}, {high}]{u}"
+    return f"{amount.value}{u}"
+
+
+def _cites(cites: Iterable[Citation], pack: PackSource) -> str:
+    out = []
+    for c in cites:
+        source = pack.sources.get(c.source)
+        title = source.title.zh if source else c.source
+        conf = c.confidence or (source.confidence if source else "")
+        head = f"inferred from 《{title}》" if c.inferred else f"《{title}》"
+        clause = f" “{c.clause}”" if c.clause else ""
+        out.append(f"{head}{clause} ({conf})")
+    return "; ".join(out)
+
+
+def _parameter(param: Parameter, lines: list[str]) -> None:
+    lines.append(f"- `{param.name}` — {_t(param.title)}" + (f" ({param.unit})" if param.unit else ""))
+    for value in param.values:
+        conf = f", confidence {value.confidence}" if value.confidence else ""
+        note = f" — {_t(value.note)}" if value.note else ""
+        src = _sources_of(value)
+        lines.append(
+            f"  - from {value.effective}: {_dated(value, param.unit)}"
+            + (f" (source {src}{conf})" if src else conf)
+            + note
+        )
+
+
+def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
+    pack = checked.pack
+    until = pack.valid_to.isoformat() if pack.valid_to else "open / 未定"
+    lines.append(f"## Version {pack.version} ({pack.valid_from} – {until})")
+    lines.append("")
+    lines.append(f"- file: `{pack.source.name}`")
+    lines.append(f"- content hash: `{checked.content_hash}`")
+    dept = pack.departments.get(pack.department)
+    lines.append(f"- department / 责任部门: {_t(dept)}")
+    if pack.note:
+        lines.append(f"- note / 说明: {_t(pack.note)}")
+    lines.append("")
+    if pack.sources:
+        lines.append("### Sources / 依据文件")
+        lines.append("")
+        lines.append("| id | title | confidence | address |")
+        lines.append("|---|---|---|---|")
+        for s in pack.sources.values():
+            lines.append(f"| `{s.id}` | {_cell(_t(s.title))} | {s.confidence} | {_cell(s.address or '')} |")
+        lines.append("")
+    if pack.parameters:
+        lines.append("### Parameters / 参数")
+        lines.append("")
+        for param in pack.parameters.values():
+            _parameter(param, lines)
+            for value in param.values:
+                if value.kind != "exact":
+                    gaps.append(
+                        f"`{pack.key}` parameter `{param.name}` from {value.effective}: {_dated(value, param.unit)}"
+                    )
+        lines.append("")
+    if pack.facts:
+        lines.append("### Facts / 派生事实")
+        lines.append("")
+        for fact in pack.facts.values():
+            lines.append(f"- `{fact.name}` — {_t(fact.title)}: `{' '.join(fact.text.split())}`")
+        lines.append("")
+    if pack.applies is not None:
+        lines.append("### Who is assessed / 适用对象")
+        lines.append("")
+        lines.append(f"{_t(pack.applies.title)}: `{' '.join(pack.applies.text.split())}`")
+        lines.append(f"(cites: {_cites(pack.applies.cites, pack)})")
+        lines.append("")
+    if pack.criteria:
+        lines.append("### Criteria / 指标 (all must pass)")
+        lines.append("")
+        for c in pack.criteria:
+            dept_c = pack.departments.get(c.department or pack.department)
+            lines.append(f"- **`{c.id}`** {_t(c.title)} — {_t(dept_c)}")
+            if c.not_established:
+                lines.append(f"  - {_NOT_ESTABLISHED}: the sources do not give this criterion's content")
+                gaps.append(f"`{pack.key}` criterion `{c.id}`: content {_NOT_ESTABLISHED}")
+            if c.given_text:
+                lines.append(f"  - decided only when / 判定前提: `{' '.join(c.given_text.split())}`")
+            if c.text:
+                lines.append(f"  - requires / 条件: `{' '.join(c.text.split())}`")
+            lines.append(f"  - cites / 依据: {_cites(c.cites, pack)}")
+        lines.append("")
+    if pack.measures:
+        lines.append("### Measures / 措施")
+        lines.append("")
+        lines.append("| id | measure | department | amount | period |")
+        lines.append("|---|---|---|---|---|")
+        for m in pack.measures.values():
+            dept_m = pack.departments.get(m.department)
+            lines.append(
+                f"| `{m.id}` | {_cell(_t(m.title))} | {_cell(_t(dept_m))} | {_cell(_amount(m.amount))} | "
+                f"{_cell(_t(m.period))} |"
+            )
+            if m.amount.kind != "exact":
+                gaps.append(f"`{pack.key}` measure `{m.id}` amount: {_amount(m.amount)}")
+        lines.append("")
+    if pack.rules:
+        lines.append("### Rules / 规则")
+        lines.append("")
+        for r in pack.rules:
+            grants = ", ".join(f"`{g}`" for g in r.grant) or "—"
+            lines.append(f"- **`{r.id}`** {_t(r.title)}")
+            lines.append(f"  - when / 条件: `{' '.join(r.text.split())}`")
+            lines.append(f"  - grants / 措施: {grants}")
+            lines.append(f"  - cites / 依据: {_cites(r.cites, pack)}")
+            if r.note:
+                lines.append(f"  - note / 说明: {_t(r.note)}")
+        lines.append("")
+    if pack.buffer is not None:
+        lines.append("### Buffer after exit / 脱贫后缓冲期")
+        lines.append("")
+        lines.append(f"{_t(pack.buffer.title)}; retained / 保留: `{pack.buffer.retained_text}`")
+        for b in pack.buffer.bases:
+            lines.append(
+                f"- **`{b.id}`** {_t(b.title)} — amounts / 金额: `{b.amounts}`, until / 截止: `{b.until_text}`"
+            )
+            lines.append(f"  - active when / 适用条件: `{' '.join(b.active_text.split())}`")
+            lines.append(f"  - cites / 依据: {_cites(b.cites, pack)}")
+        lines.append("")
+
+
+def render_book(policy_set: PolicySet) -> dict[str, str]:
+    """The policy book: file name → Markdown text (``index.md`` and one page per pack)."""
+    pages: dict[str, str] = {}
+    index = [
+        "# The policy book / 政策手册",
+        "",
+        "Generated from the bundled packs by `gspolicy book`; do not edit by hand.",
+        "由 `gspolicy book` 根据政策包生成，请勿手工修改。",
+        "",
+        "| pack | title | versions |",
+        "|---|---|---|",
+    ]
+    all_gaps: list[str] = []
+    for pack_id in policy_set.ids:
+        versions = policy_set.versions(pack_id)
+        latest = versions[-1].pack
+        name = f"{pack_id}.md"
+        index.append(
+            f"| [`{pack_id}`]({name}) | {_cell(_t(latest.title))} | "
+            + ", ".join(v.version for v in versions)
+            + " |"
+        )
+        lines = [f"# `{pack_id}` — {_t(latest.title)}", ""]
+        gaps: list[str] = []
+        for checked in versions:
+            _version(checked, lines, gaps)
+        if gaps:
+            lines.append("## Not established or uncertain / 未确定或不确定的取值")
+            lines.append("")
+            lines.extend(f"- {g}" for g in gaps)
+            lines.append("")
+        all_gaps.extend(gaps)
+        pages[name] = "\n".join(lines).rstrip() + "\n"
+    index.append("")
+    index.append("## Every value not established by a source / 所有未由来源确定的取值")
+    index.append("")
+    index.extend(f"- {g}" for g in all_gaps if _NOT_ESTABLISHED in g)
+    index.append("")
+    index.append("## Ranges (values known only within bounds) / 区间取值")
+    index.append("")
+    index.extend(f"- {g}" for g in all_gaps if _NOT_ESTABLISHED not in g)
+    pages["index.md"] = "\n".join(index).rstrip() + "\n"
+    return pages
