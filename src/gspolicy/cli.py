@@ -180,7 +180,8 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         for d in decisions:
             sys.stdout.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
-    sys.stdout.write(_table(decisions, lang, listing=args.list))
+    by_id = {str(r.get("id")): r for r in records}
+    sys.stdout.write(_table(decisions, lang, listing=args.list, records_by_id=by_id))
     for d in _examples(decisions, args.explain):
         sys.stdout.write("\n" + d.render(lang))
     return EXIT_OK
@@ -199,7 +200,48 @@ def _examples(decisions: list[Decision], n: int) -> list[Decision]:
     return (picked + rest)[:n]
 
 
-def _table(decisions: list[Decision], lang: Lang, *, listing: bool) -> str:
+def _shares(decisions: list[Decision], records: dict[str, Record], lang: Lang) -> list[str]:
+    """Per county, the share of households each rule pack applies to (a rule says "yes")."""
+    zh = lang == "zh"
+    packs = sorted({m.pack.split("@")[0] for d in decisions for m in d.memberships})
+    if not packs:
+        return []
+    by_county: dict[str, list[Decision]] = {}
+    for d in decisions:
+        record = records.get(d.household)
+        county = record.get("county_code", "?") if record is not None else "?"
+        by_county.setdefault(str(county), []).append(d)
+    lines = [
+        "各县各批次（规则包）覆盖户数占比："
+        if zh
+        else "share of households in each batch (rule pack), per county:"
+    ]
+    for county, items in sorted(by_county.items()):
+        parts = []
+        for pack in packs:
+            yes = sum(
+                1
+                for d in items
+                if any(m.applies == "yes" and m.pack.startswith(pack + "@") for m in d.memberships)
+            )
+            unsure = sum(
+                1
+                for d in items
+                if not any(m.applies == "yes" and m.pack.startswith(pack + "@") for m in d.memberships)
+                and any(m.applies == "undetermined" and m.pack.startswith(pack + "@") for m in d.memberships)
+            )
+            share = f"{pack.split('.', 1)[-1]} {100 * yes / len(items):.1f}%"
+            if unsure:
+                share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
+            parts.append(share)
+        head = f"  {county}（{len(items)} 户）：" if zh else f"  {county} ({len(items)} households): "
+        lines.append(head + ", ".join(parts))
+    return lines
+
+
+def _table(
+    decisions: list[Decision], lang: Lang, *, listing: bool, records_by_id: dict[str, Record] | None = None
+) -> str:
     zh = lang == "zh"
     words: dict[str | None, tuple[str, str]] = {
         "pass": ("通过", "pass"),
@@ -231,6 +273,7 @@ def _table(decisions: list[Decision], lang: Lang, *, listing: bool) -> str:
     if missing:
         lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
         lines.extend(f"  {m}: {n}" for m, n in missing.most_common(10))
+    lines.extend(_shares(decisions, records_by_id or {}, lang))
     if not listing:
         return "\n".join(lines) + "\n"
     lines.append("")
