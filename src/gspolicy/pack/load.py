@@ -103,14 +103,22 @@ class PolicySet:
 
     schema: Schema
     packs: tuple[CheckedPack, ...]
+    _by_id: dict[str, tuple[CheckedPack, ...]] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[str, list[CheckedPack]] = {}
+        for pack in self.packs:
+            index.setdefault(pack.id, []).append(pack)
+        by_id = {k: tuple(sorted(v, key=lambda p: p.pack.valid_from)) for k, v in sorted(index.items())}
+        object.__setattr__(self, "_by_id", by_id)
 
     @property
     def ids(self) -> tuple[str, ...]:
-        return tuple(sorted({p.id for p in self.packs}))
+        return tuple(self._by_id)
 
     def versions(self, pack_id: str) -> tuple[CheckedPack, ...]:
         """Every version of `pack_id`, oldest first."""
-        return tuple(sorted((p for p in self.packs if p.id == pack_id), key=lambda p: p.pack.valid_from))
+        return self._by_id.get(pack_id, ())
 
     def in_force(self, pack_id: str, as_of: dt.date) -> CheckedPack | None:
         """The version of `pack_id` in force on `as_of` (None when no version is)."""
