@@ -478,40 +478,49 @@ def load_records(
     if len(items) > MAX_RECORDS:
         return (), [Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})]
     key = spec.key
-    first_seen: dict[object, str] = {}
+    first_seen: dict[object, Locate] = {}
     for data, line, loc, key_loc in items:
         checker = _Checker(schema, loc, key_loc)
         result = checker.record(data, spec, DataPath())
         diagnostics.extend(checker.diagnostics)
         if result is None:
             continue
-        origin = loc(DataPath())
-        result.origin = RecordLocation(source.name, origin.line if origin.line is not None else line)
+        # the line of the record: known for JSONL and YAML; a JSON file is parsed for positions
+        # only when a problem needs one, so its records carry the file alone
+        origin_line = loc(DataPath()).line if line is None and fmt == "yaml" else line
+        result.origin = RecordLocation(source.name, origin_line)
         if key is not None and key in result:
             ident = result[key]
-            where = result.origin.header()
             if ident in first_seen:
                 diagnostics.append(
                     Diagnostic(
                         "record/duplicate-id",
                         loc(DataPath([key])),
-                        {"what": spec.title, "id": ident, "first": first_seen[ident]},
+                        {"what": spec.title, "id": ident, "first": _file_line(first_seen[ident](DataPath()))},
                     )
                 )
                 continue
-            first_seen[ident] = where
+            first_seen[ident] = loc
         out.append(result)
     if any(d.is_error for d in diagnostics):
         return (), diagnostics
     return tuple(out), diagnostics
 
 
+def _file_line(where: RecordLocation) -> str:
+    return where.file if where.line is None else f"{where.file}:{where.line}"
+
+
 def _line_tree(name: str, text: str, start: int) -> Callable[[], tuple[YNode | None, int]]:
     """Parse `text` (JSON is YAML) when a location is first needed; offsets shift by `start`."""
 
+    cache: list[tuple[YNode | None, int]] = []
+
     def tree_of() -> tuple[YNode | None, int]:
-        tree, _ = load_yaml(Source(name, text))
-        return tree, start
+        if not cache:  # parsed once per text, however many records need a location
+            tree, _ = load_yaml(Source(name, text))
+            cache.append((tree, start))
+        return cache[0]
 
     return tree_of
 
