@@ -1,13 +1,16 @@
-"""Generate ``examples/households.jsonl``: 60 synthetic registered households of Gansu.
+"""Generate synthetic registered households of Gansu: the 60-household sample and larger registries.
 
-The households are invented.  They hold no personal data: ids look like ``621126-0001``
-(a county code and a running number), nobody has a name, and place codes below the county are
-made up.  The county codes are real codes of Gansu poverty counties (岷县 621126, 通渭县
-621121, 东乡族自治县 622926, 西和县 621225, 礼县 621226, 清水县 620521); the files give the
-codes only.
+The households are invented.  They hold no personal data: ids look like ``621126-0001`` (a county
+code and a running number), nobody has a name, and place codes below the county are made up.  The
+county codes are real GB/T 2260 codes of Gansu poverty counties; the files give the codes only.
 
-What the data is meant to show (see policies/schema/household.yaml for the fields):
+Two profiles (``--profile``; by default ``sample`` up to 60 households, ``registry`` above):
 
+``sample`` (examples/households.jsonl, 60 households) is the example the tests and tutorials use,
+and stays byte-for-byte what it has been since it was committed:
+
+* six counties: 岷县 621126, 通渭县 621121, 东乡族自治县 622926, 西和县 621225, 礼县 621226,
+  清水县 620521;
 * household sizes 1-7, statuses mostly not exited or planned to exit this year, some exited
   (with exit dates), a few returned to poverty or newly identified in the 2018 adjustment;
 * incomes around 2,000-6,000 yuan per person, mostly over the 2018 check period
@@ -18,19 +21,67 @@ What the data is meant to show (see policies/schema/household.yaml for the field
 * about a third of the households written with the Chinese labels of a registry export
   (``因病``, ``五保户``, ``危房D类`` ...), the rest with the stable English codes.
 
-Only the standard library is used, and all randomness comes from one ``random.Random(SEED)``,
-so the output is the same on every run and every platform::
+``registry`` (examples/registry/households.jsonl, 3,000 households) writes every field of the
+schema (province and city codes, poor-county type, secondary causes, Dibao/Wubao paid, rigid
+spending, location flags, land, disability grade, skills training, member Dibao/Wubao, and a
+dated support history around each exit) and follows the brief where it gives a proportion:
 
-    python examples/generate_households.py            # writes examples/households.jsonl
-    python examples/generate_households.py -o out.jsonl
+====================================  ========  ===============================================
+proportion                            target    source
+====================================  ========  ===============================================
+people per household                  ≈ 4.13    brief §7: 1.01 million households, 4.17 million
+                                                people on the big-data platform (2015)
+因学 as main or secondary cause        ≈ 13 %    brief §5.5: 13 % of registered poor in 2015
+central water supply / tap water      91 / 88 % brief §5.9: Gansu, May 2019
+exited / planned 2018 / not exited    53/19/22  brief §7: 4.17 million poor at end-2014, 1.89
+                                                million at end-2017; addendum ("Other Gansu
+                                                facts"): 0.935 million exited in 2019, 0.175
+                                                million left, so about 1.11 million at end-2018
+ex-situ relocation                    ≈ 10 %    brief §5.3: 173,900 households in 2016-2020, an
+                                                upper bound as it includes non-registered
+                                                neighbours; the share used is an assumption
+counties                              9         brief §3.2: the last eight to exit (2020-11-21)
+                                                and 清水县; all in the 58 contiguous-area
+                                                counties, so ``poor_county_type: contiguous``
+====================================  ========  ===============================================
+
+The brief gives no shares for the rest, so these are assumptions: the household categories
+(general 70 %, Dibao 22 %, tekun 8 %), the other main causes, health, labour and schooling, the
+returned and newly identified shares, Dibao amounts (2,000-4,000 yuan a household a year; the
+brief found no Gansu Dibao standard, addendum §2), Wubao amounts (4,500-7,500 a person a year),
+rigid spending, land (1.2-4 mu of farmland a person, 0.3-1 mu when short of land), the location
+flags (about half ecologically fragile; disaster-prone and key ecological areas by county, as an
+illustration, not a zoning map) and which measures a household had.  Support amounts follow the
+brief where it has them: microcredit 50,000 over 3 years (brief §5.1), preschool fee waiver 1,000 a
+year and secondary vocational tuition 2,000 a year (brief §5.5), a ranger post 8,000 a year
+(brief §5.4), the 退耕还林 subsidy of 1,200 yuan a mu over 5 years (addendum §5, national).
+
+The registry, and only the registry, carries planted data-quality defects (see `DEFECTS`: about
+1 % paid both Dibao and Wubao, 0.5 % 因病 with everyone healthy, 0.5 % general households paid
+Dibao, 0.3 % each of 因学 with nobody at school, migrant workers without labour capacity and exited
+households in a grade-D house) and leaves a few fields out (0.5 % each, `GAPS`), so that
+data-quality checks have something to find.
+
+Only the standard library is used.  The shared stream is one ``random.Random(seed)`` whose draws
+are those of the sample; the registry's profile changes only weights, and every field the sample
+does not have comes from a generator of its own (``random.Random(f"{seed}-{index}")`` per household,
+``f"{seed}-defects"`` and ``f"{seed}-gaps"``), so the output is the same on every run and
+platform::
+
+    python examples/generate_households.py                # writes examples/households.jsonl
+    python examples/generate_households.py --count 3000 -o examples/registry/households.jsonl
+    python examples/generate_households.py --count 3000 -o /tmp/r.jsonl --stats   # and its shares
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import random
+import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +178,94 @@ MEASURES = (
     ("skills_training", 800, 2000),
 )
 
+MeasureRange = tuple[str, int, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """The distributions of the shared random stream, and whether to write the full registry.
+
+    ``SAMPLE`` holds the values the 60-household example was made with and must never change (the
+    committed examples/households.jsonl is byte-for-byte its output).  ``REGISTRY`` changes only
+    weights and names, never the number of draws a choice takes, and adds everything else from
+    random generators of its own.
+    """
+
+    name: str
+    counties: tuple[str, ...]
+    status_weights: tuple[int, ...]  # not_exited, pre_exit, exited, returned, newly_identified
+    size_weights: tuple[int, ...]  # sizes 1..7 of households that are not tekun
+    fallback_causes: tuple[tuple[str, int], ...]  # main causes not read off the members
+    relocation_cuts: tuple[float, float, float]  # upper ends of none, planned, keys_handed_over
+    supply_weights: tuple[int, int, int]  # large_scheme, small_scheme, dispersed
+    piped_share: float  # share of households on a central scheme with a tap in the home
+    measures: tuple[MeasureRange, ...]
+    full: bool  # write the fields added in schema 2018.1, support around exit, planted defects
+
+
+SAMPLE = Profile(
+    name="sample",
+    counties=COUNTIES,
+    status_weights=(36, 26, 24, 7, 7),
+    size_weights=(4, 12, 18, 26, 22, 12, 6),
+    fallback_causes=(
+        ("lack_of_funds", 30),
+        ("lack_of_skills", 22),
+        ("lack_of_water", 12),
+        ("poor_transport", 10),
+        ("lack_of_land", 8),
+        ("disaster", 6),
+        ("lack_of_drive", 6),
+        ("illness", 6),
+    ),
+    relocation_cuts=(0.8, 0.88, 0.95),
+    supply_weights=(45, 35, 20),
+    piped_share=0.9,
+    measures=MEASURES,
+    full=False,
+)
+
+# The registry spreads households over the eight counties that were the last to exit, on
+# 2020-11-21 (brief §3.2), and 清水县.  Codes: GB/T 2260; all nine are among the 58 counties of the
+# contiguous destitute areas (六盘山区 and 秦巴山区).
+REGISTRY_COUNTIES: dict[str, tuple[str, str]] = {  # county code: (city code, county name)
+    "621126": ("621100", "岷县"),
+    "621121": ("621100", "通渭县"),
+    "622926": ("622900", "东乡族自治县"),
+    "621225": ("621200", "西和县"),
+    "621226": ("621200", "礼县"),
+    "620521": ("620500", "清水县"),
+    "622921": ("622900", "临夏县"),
+    "621223": ("621200", "宕昌县"),
+    "621027": ("621000", "镇原县"),
+}
+PROVINCE = "620000"
+
+REGISTRY = Profile(
+    name="registry",
+    counties=tuple(REGISTRY_COUNTIES),
+    # brief §7: 4.17 million poor at end-2014, 1.89 million left at end-2017; addendum: 0.935
+    # million exited in 2019 and 0.175 million remained, so about 1.11 million at end-2018
+    status_weights=(22, 19, 53, 2, 4),
+    # with 8 % tekun households of 1-2 people this gives a mean of about 4.13 people (brief §7)
+    size_weights=(3, 9, 15, 27, 25, 14, 7),
+    # 因病 with nobody ill is a planted defect here, not a fallback
+    fallback_causes=(
+        ("lack_of_funds", 36),
+        ("lack_of_skills", 22),
+        ("lack_of_water", 12),
+        ("poor_transport", 10),
+        ("lack_of_land", 8),
+        ("disaster", 6),
+        ("lack_of_drive", 6),
+    ),
+    relocation_cuts=(0.9, 0.93, 0.97),  # about 10 % in ex-situ relocation (brief §5.3)
+    supply_weights=(52, 39, 9),  # central supply 91 % (brief §5.9, May 2019)
+    piped_share=0.967,  # 0.91 × 0.967 ≈ 88 % with tap water (brief §5.9, May 2019)
+    measures=tuple(("ranger_post" if m == "eco_ranger" else m, lo, hi) for m, lo, hi in MEASURES),
+    full=True,
+)
+
 
 def money(fen: int) -> int | float:
     """An amount in fen as a JSON number of yuan (whole yuan as an integer)."""
@@ -140,9 +279,15 @@ def day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 
 
 class Generator:
-    def __init__(self, seed: int = SEED) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, seed: int = SEED, profile: Profile = SAMPLE) -> None:
+        self.seed = seed
+        self.profile = profile
+        self.rng = random.Random(seed)  # the shared stream of the sample; see `Profile`
         self.numbers: dict[str, int] = {}
+        self.facts: list[dict[str, Any]] = []  # plain facts per household, for planting defects
+        self.defective: set[int] = set()  # indices of households with a planted defect
+        self.planted: dict[str, list[str]] = {}  # defect name: household ids
+        self.households: list[dict[str, Any]] = []
 
     # -- labels ---------------------------------------------------------------------------------
     def label(self, kind: str, code: str, chinese: bool) -> str:
@@ -157,7 +302,8 @@ class Generator:
     # -- one household ----------------------------------------------------------------------------
     def household(self, index: int) -> dict[str, Any]:
         rng = self.rng
-        county = COUNTIES[index % len(COUNTIES)]
+        profile = self.profile
+        county = profile.counties[index % len(profile.counties)]
         self.numbers[county] = self.numbers.get(county, 0) + 1
         number = self.numbers[county]
         township = f"{county}{100 + rng.randrange(1, 16):03d}"
@@ -165,13 +311,11 @@ class Generator:
         chinese = index % 3 == 1  # about a third written as a registry export would write them
 
         status = rng.choices(
-            ["not_exited", "pre_exit", "exited", "returned", "newly_identified"], [36, 26, 24, 7, 7]
+            ["not_exited", "pre_exit", "exited", "returned", "newly_identified"], profile.status_weights
         )[0]
         category = rng.choices(["general", "dibao", "tekun"], [70, 22, 8])[0]
         size = (
-            1 + rng.randrange(2)
-            if category == "tekun"
-            else rng.choices(range(1, 8), [4, 12, 18, 26, 22, 12, 6])[0]
+            1 + rng.randrange(2) if category == "tekun" else rng.choices(range(1, 8), profile.size_weights)[0]
         )
         members = self.members(county, number, size, category)
 
@@ -221,6 +365,10 @@ class Generator:
         if support:
             household["support"] = support
         household["members"] = [self.member_out(m, chinese) for m in members]
+        if profile.full:
+            facts = {"status": status, "category": category, "chinese": chinese, "members": members}
+            self.facts.append(facts)
+            self.complete(household, index, facts)
         return household
 
     # -- members ----------------------------------------------------------------------------------
@@ -374,19 +522,8 @@ class Generator:
             return "schooling"
         if all(m["labour"] in ("weak", "lost", "none") for m in members):
             return "lack_of_labour"
-        return rng.choices(
-            [
-                "lack_of_funds",
-                "lack_of_skills",
-                "lack_of_water",
-                "poor_transport",
-                "lack_of_land",
-                "disaster",
-                "lack_of_drive",
-                "illness",
-            ],
-            [30, 22, 12, 10, 8, 6, 6, 6],
-        )[0]
+        causes = self.profile.fallback_causes
+        return rng.choices([c for c, _ in causes], [w for _, w in causes])[0]
 
     def income(
         self, status: str, category: str, members: list[dict[str, Any]], chinese: bool
@@ -433,12 +570,13 @@ class Generator:
         out: dict[str, Any] = {"grade": self.label("grade", grade, chinese)}
         out["floor_area"] = rng.randint(30, 140)
         roll = rng.random()
-        if roll < 0.8:
+        none, planned, keys = self.profile.relocation_cuts
+        if roll < none:
             out["relocation"] = self.label("relocation", "none", chinese)
-        elif roll < 0.88:
+        elif roll < planned:
             out["relocation"] = self.label("relocation", "planned", chinese)
             out["resettlement"] = self.label("resettlement", rng.choice(["central", "scattered"]), chinese)
-        elif roll < 0.95:
+        elif roll < keys:
             out["relocation"] = self.label("relocation", "keys_handed_over", chinese)
             out["resettlement"] = self.label("resettlement", "central", chinese)
         else:
@@ -448,8 +586,8 @@ class Generator:
 
     def water(self, status: str, chinese: bool) -> dict[str, Any]:
         rng = self.rng
-        supply = rng.choices(["large_scheme", "small_scheme", "dispersed"], [45, 35, 20])[0]
-        piped = supply != "dispersed" and rng.random() < 0.9
+        supply = rng.choices(["large_scheme", "small_scheme", "dispersed"], self.profile.supply_weights)[0]
+        piped = supply != "dispersed" and rng.random() < self.profile.piped_share
         out: dict[str, Any] = {"supply": self.label("supply", supply, chinese)}
         low = 12 if status in ("not_exited", "newly_identified", "returned") else 20
         out["litres_per_person_day"] = rng.randint(low, 60) + rng.choice([0, 0, 0.5])
@@ -473,7 +611,7 @@ class Generator:
             "medical_assistance": ill,
             "housing_renovation": not relocated,
         }
-        pool = [m for m in MEASURES if fitting.get(m[0], True)]
+        pool = [m for m in self.profile.measures if fitting.get(m[0], True)]
         items: list[dict[str, Any]] = []
         count = 0 if status == "newly_identified" else rng.choices([0, 1, 2, 3], [10, 35, 35, 20])[0]
         for _ in range(count):
@@ -481,10 +619,11 @@ class Generator:
             start = day(rng, dt.date(2015, 3, 1), dt.date(2018, 6, 30))
             item: dict[str, Any] = {"measure": measure, "amount": rng.randint(low // 100, high // 100) * 100}
             item["start"] = start.isoformat()
-            if measure in ("microcredit", "eco_ranger"):
-                item["end"] = start.replace(
-                    year=start.year + (3 if measure == "microcredit" else 1)
-                ).isoformat()
+            if measure in ("microcredit", "eco_ranger", "ranger_post"):
+                end = plus_years(start, 3 if measure == "microcredit" else 1)
+                if not self.profile.full:  # the sample ends a term on its anniversary
+                    end += dt.timedelta(days=1)
+                item["end"] = end.isoformat()
             items.append(item)
         if category == "dibao":
             items.append(
@@ -496,6 +635,348 @@ class Generator:
                 }
             )
         return items
+
+    # -- the registry's fields (each household from its own random generator) -------------------
+    def complete(self, household: dict[str, Any], index: int, facts: dict[str, Any]) -> None:
+        """Add the fields of schema 2018.1 that the sample does not have.
+
+        Every draw here comes from ``random.Random(f"{seed}-{index}")``, never from the shared
+        stream, so adding or changing a field leaves every other field of every household as it was.
+        """
+        rng = random.Random(f"{self.seed}-{index}")
+        chinese: bool = facts["chinese"]
+        members: list[dict[str, Any]] = facts["members"]
+        category: str = facts["category"]
+        reg = household["registration"]
+        county = household["county_code"]
+        household["province_code"] = PROVINCE
+        household["city_code"] = REGISTRY_COUNTIES[county][0]
+        household["poor_county_type"] = "contiguous"
+        reg["secondary_causes"] = self.secondary_causes(rng, reg, members, household["water"], chinese)
+        household["social"] = self.social(rng, category, members, household.get("support", []))
+        household["location"] = self.location(rng, county, household["housing"], chinese)
+        household["land"] = self.land(rng, reg, members, household["location"])
+        if facts["status"] in ("exited", "returned"):
+            exited = dt.date.fromisoformat(reg["exited_on"])
+            dated = self.exit_support(rng, exited, members, household["land"], household["location"])
+            household.setdefault("support", []).extend(dated)
+        for person, out in zip(members, household["members"], strict=True):
+            self.member_more(rng, person, out, category, chinese)
+        ordered = {key: household[key] for key in FIELD_ORDER if key in household}
+        household.clear()
+        household.update(ordered)
+
+    def secondary_causes(
+        self,
+        rng: random.Random,
+        reg: dict[str, Any],
+        members: list[dict[str, Any]],
+        water: dict[str, Any],
+        chinese: bool,
+    ) -> list[str]:
+        main = reg.get("main_cause")
+        healths = {m["health"] for m in members}
+        workers = sum(1 for m in members if m["labour"] in ("ordinary", "skilled"))
+        chances = {
+            "illness": 0.6 if healths & {"serious", "chronic"} else 0.0,
+            "disability": 0.6 if "disabled" in healths else 0.0,
+            # brief §5.5: 因学 was 13 % of registered poor households in 2015, main or secondary
+            "schooling": SCHOOLING_SECONDARY if any(studying(m) for m in members) else 0.0,
+            "lack_of_water": 0.4 if water["supply"] == "dispersed" else 0.03,
+            "lack_of_skills": 0.25,
+            "lack_of_labour": 0.3 if workers <= 1 and len(members) >= 3 else 0.0,
+            "lack_of_funds": 0.35,
+            "poor_transport": 0.1,
+        }
+        picked = [c for c, p in chances.items() if rng.random() < p]
+        picked = [c for c in picked if self.label("main_cause", c, chinese) != main][:3]
+        return [self.label("main_cause", c, chinese) for c in picked]
+
+    def social(
+        self,
+        rng: random.Random,
+        category: str,
+        members: list[dict[str, Any]],
+        support: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        dibao = sum(s["amount"] for s in support if s["measure"] == "dibao")
+        if category == "dibao" and not dibao:
+            dibao = rng.randint(20, 40) * 100
+        wubao = rng.randint(45, 75) * 100 * len(members) if category == "tekun" else 0
+        spending = 0
+        for m in members:
+            spending += {
+                "serious": rng.randint(80, 300) * 100,
+                "chronic": rng.randint(10, 40) * 100,
+                "disabled": rng.randint(5, 20) * 100,
+            }.get(m["health"], 0)
+            spending += {
+                "primary": rng.randint(3, 8) * 100,
+                "junior_secondary": rng.randint(5, 10) * 100,
+                "senior_secondary": rng.randint(30, 50) * 100,
+                "secondary_vocational": rng.randint(20, 40) * 100,
+                "higher_vocational": rng.randint(60, 100) * 100,
+                "undergraduate": rng.randint(80, 150) * 100,
+            }.get(m["schooling"] if m["enrolled"] else "", 0)
+        return {
+            "dibao_per_year": dibao if category == "dibao" else 0,
+            "wubao_per_year": wubao,
+            "rigid_spending": spending,
+        }
+
+    def location(
+        self, rng: random.Random, county: str, housing: dict[str, Any], chinese: bool
+    ) -> dict[str, bool | str]:
+        relocating = housing.get("relocation") not in (None, "none", "未搬迁")
+        key_share = KEY_ECOLOGICAL_SHARE.get(county, 0.0)
+        return {
+            "ecologically_fragile": self.yes_no(relocating or rng.random() < 0.45, chinese),
+            "disaster_prone": self.yes_no(rng.random() < DISASTER_SHARE.get(county, 0.15), chinese),
+            "relocation_zone": self.yes_no(relocating, chinese),
+            "key_ecological_area": self.yes_no(rng.random() < key_share, chinese),
+        }
+
+    def land(
+        self,
+        rng: random.Random,
+        reg: dict[str, Any],
+        members: list[dict[str, Any]],
+        location: dict[str, bool | str],
+    ) -> dict[str, int | float]:
+        short = reg.get("main_cause") in ("lack_of_land", "缺土地")
+        per_person = rng.uniform(0.3, 1.0) if short else rng.uniform(1.2, 4.0)
+        key = location["key_ecological_area"] in (True, "是")
+        fragile = location["ecologically_fragile"] in (True, "是")
+        forest = rng.uniform(1, 30) if rng.random() < (0.6 if key else 0.2) else 0.0
+        returned = rng.uniform(0.5, 8) if rng.random() < (0.4 if fragile else 0.15) else 0.0
+        return {
+            "farmland_mu": mu(per_person * len(members)),
+            "forest_mu": mu(forest),
+            "returned_farmland_mu": mu(returned),
+        }
+
+    def exit_support(
+        self,
+        rng: random.Random,
+        exited: dt.date,
+        members: list[dict[str, Any]],
+        land: dict[str, int | float],
+        location: dict[str, bool | str],
+    ) -> list[dict[str, Any]]:
+        """Support held around the exit date, as the buffer after exit reads it.
+
+        Amounts: microcredit up to 50,000 over 3 years (brief §5.1, addendum §6); preschool fee
+        waiver 1,000 a year and secondary vocational tuition 2,000 a year (brief §5.5); a ranger
+        post 8,000 a year on one-year contracts (brief §5.4); the 退耕还林 subsidy of 1,200 yuan a
+        mu over 5 years (addendum §5, a national figure).  Amounts are in each measure's own unit,
+        as the seven_batches packs define it (the farmland subsidy per mu returned).
+        """
+        items: list[dict[str, Any]] = []
+        years_since = RECORDED_ON.year - exited.year
+        if rng.random() < 0.45:
+            start = exited - dt.timedelta(days=rng.randint(150, 900))
+            items.append(dated("microcredit", 50000, start, plus_years(start, 3)))
+        for m in members:
+            age_at_exit = m["age"] - years_since
+            if 3 <= age_at_exit <= 5:
+                start = dt.date(exited.year - (age_at_exit - 3), 9, 1)
+                end = dt.date(exited.year + 6 - age_at_exit, 8, 31)
+                items.append(dated("preschool_fee_waiver", 1000, start, end))
+            if m["schooling"] == "secondary_vocational" and 15 <= age_at_exit <= 17:
+                start = dt.date(exited.year - (age_at_exit - 15), 9, 1)
+                items.append(
+                    dated("secondary_vocational_tuition", 2000, start, dt.date(start.year + 3, 7, 31))
+                )
+        returned = land["returned_farmland_mu"]
+        if returned:
+            start = dt.date(rng.randint(2015, exited.year), 1, 1)
+            items.append(dated("returned_farmland_subsidy", 1200, start, plus_years(start, 5)))
+        workers = [m for m in members if 18 <= m["age"] <= 60 and m["labour"] in ("ordinary", "weak")]
+        if location["key_ecological_area"] in (True, "是") and workers and rng.random() < 0.5:
+            for year in (exited.year, exited.year + 1):  # a contract held at exit, and its renewal
+                items.append(dated("ranger_post", 8000, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+        if not items:
+            start = exited - dt.timedelta(days=rng.randint(200, 700))
+            items.append(dated("industry_grant", rng.randint(30, 100) * 100, start, None))
+        return items
+
+    def member_more(
+        self, rng: random.Random, person: dict[str, Any], out: dict[str, Any], category: str, chinese: bool
+    ) -> None:
+        if person["health"] == "disabled":
+            out["disability_grade"] = rng.choices([1, 2, 3, 4], [12, 23, 30, 35])[0]
+        if person["age"] >= 16:
+            chance = {"skilled": 0.8, "ordinary": 0.35, "weak": 0.1}.get(person["labour"], 0.0)
+            out["skills_training"] = self.yes_no(rng.random() < chance, chinese)
+        out["dibao"] = self.yes_no(category == "dibao", chinese)
+        out["wubao"] = self.yes_no(category == "tekun", chinese)
+
+
+# -- the registry's proportions and planted defects ----------------------------------------------
+
+# brief §5.5: 因学 13 % of registered poor households in 2015, as the main or a secondary cause.
+# The main-cause rule above gives about 4 %; this chance of naming schooling as a secondary cause
+# of a household with someone at school brings the total to about 13 %.
+SCHOOLING_SECONDARY = 0.36
+
+# Illustrative, not from the brief or a zoning document: which counties hold key ecological areas
+# and how many households live in them, and how disaster-prone each county is.
+KEY_ECOLOGICAL_SHARE = {"621126": 0.5, "621223": 0.6, "621226": 0.3}
+DISASTER_SHARE = {"621126": 0.35, "621223": 0.4, "621225": 0.3, "621226": 0.3}
+
+# The order of the top-level fields of a registry record (the schema's order).
+FIELD_ORDER = (
+    "id",
+    "province_code",
+    "city_code",
+    "county_code",
+    "poor_county_type",
+    "township_code",
+    "village_code",
+    "region_class",
+    "size",
+    "registration",
+    "income",
+    "food_and_clothing_secured",
+    "housing",
+    "water",
+    "social",
+    "location",
+    "land",
+    "support",
+    "members",
+)
+
+# Data-quality defects planted in the registry only (share of households, what, and the brief
+# section with the check that should find it).  Each household carries at most one.
+DEFECTS: tuple[tuple[str, float, str], ...] = (
+    ("dibao_and_wubao", 0.01, "Dibao and Wubao both paid (nobody receives both, brief §5.7)"),
+    ("illness_all_healthy", 0.005, "main cause 因病 with every member healthy (brief §6)"),
+    ("general_with_dibao", 0.005, "a general household paid Dibao (brief §5.7)"),
+    ("schooling_no_student", 0.003, "main cause 因学 with nobody at school (brief §6)"),
+    ("migrant_without_labour", 0.003, "a migrant worker with lost or no labour capacity (brief §5.2)"),
+    ("exited_in_d_house", 0.003, "an exited household living in a grade-D house (brief §6)"),
+)
+
+# Fields left out of a few registry households (0.5 % each): missing is unknown, never a default.
+GAPS = (
+    ("income", "per_capita"),
+    ("water", "guarantee_rate"),
+    ("housing", "grade"),
+    ("", "food_and_clothing_secured"),
+    ("water", "litres_per_person_day"),
+    ("registration", "main_cause"),
+    ("", "water"),
+    ("land", "farmland_mu"),
+)
+
+
+def mu(value: float) -> int | float:
+    """An area in mu to one decimal, as a JSON number (whole mu as an integer)."""
+    tenths = round(value * 10)
+    return tenths // 10 if tenths % 10 == 0 else tenths / 10
+
+
+def plus_years(start: dt.date, years: int) -> dt.date:
+    """The last day of a term of whole years that starts on `start`."""
+    try:
+        after = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        after = dt.date(start.year + years, 3, 1)
+    return after - dt.timedelta(days=1)
+
+
+def dated(measure: str, amount: int, start: dt.date, end: dt.date | None) -> dict[str, Any]:
+    item: dict[str, Any] = {"measure": measure, "amount": amount, "start": start.isoformat()}
+    if end is not None:
+        item["end"] = end.isoformat()
+    return item
+
+
+def studying(member: dict[str, Any]) -> bool:
+    """At school beyond the compulsory stages, or at school with fees (the 因学 burden)."""
+    return bool(member["enrolled"]) and member["schooling"] in (
+        "preschool",
+        "senior_secondary",
+        "secondary_vocational",
+        "higher_vocational",
+        "undergraduate",
+    )
+
+
+def plant_defects(generator: Generator, households: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Plant the `DEFECTS` in the registry, each in its share of the households (at least one)."""
+    rng = random.Random(f"{generator.seed}-defects")
+    label = generator.label
+    used: set[int] = set()
+    planted: dict[str, list[str]] = {}
+    for name, share, _ in DEFECTS:
+        eligible = []
+        for i, (h, facts) in enumerate(zip(households, generator.facts, strict=True)):
+            if i in used:
+                continue
+            members = facts["members"]
+            ok = {
+                "dibao_and_wubao": facts["category"] in ("dibao", "tekun"),
+                "illness_all_healthy": all(m["health"] == "healthy" for m in members)
+                and "main_cause" in h["registration"],
+                "general_with_dibao": facts["category"] == "general",
+                "schooling_no_student": not any(m["enrolled"] for m in members)
+                and "main_cause" in h["registration"],
+                "migrant_without_labour": any(
+                    16 <= m["age"] <= 70 and m["labour"] in ("lost", "none") for m in members
+                ),
+                "exited_in_d_house": facts["status"] == "exited" and "grade" in h["housing"],
+            }[name]
+            if ok:
+                eligible.append(i)
+        chosen = sorted(rng.sample(eligible, min(len(eligible), max(1, round(share * len(households))))))
+        for i in chosen:
+            h, facts = households[i], generator.facts[i]
+            zh: bool = facts["chinese"]
+            if name == "dibao_and_wubao":
+                social = h["social"]
+                if facts["category"] == "dibao":
+                    social["wubao_per_year"] = rng.randint(45, 75) * 100 * len(h["members"])
+                    h["members"][0]["wubao"] = generator.yes_no(True, zh)
+                else:
+                    social["dibao_per_year"] = rng.randint(20, 40) * 100
+                    h["members"][0]["dibao"] = generator.yes_no(True, zh)
+            elif name == "illness_all_healthy":
+                h["registration"]["main_cause"] = label("main_cause", "illness", zh)
+            elif name == "general_with_dibao":
+                h["social"]["dibao_per_year"] = rng.randint(20, 40) * 100
+            elif name == "schooling_no_student":
+                h["registration"]["main_cause"] = label("main_cause", "schooling", zh)
+            elif name == "migrant_without_labour":
+                n = next(
+                    k
+                    for k, m in enumerate(facts["members"])
+                    if 16 <= m["age"] <= 70 and m["labour"] in ("lost", "none")
+                )
+                h["members"][n]["migrant_worker"] = True
+                h["members"][n]["months_worked"] = rng.randint(3, 10)
+            else:
+                h["housing"]["grade"] = label("grade", "d", zh)
+        used.update(chosen)
+        planted[name] = [households[i]["id"] for i in chosen]
+    generator.defective = used
+    return planted
+
+
+def leave_gaps(generator: Generator, households: list[dict[str, Any]]) -> None:
+    """Leave `GAPS` fields out of 0.5 % of the registry each (never in a household with a defect)."""
+    rng = random.Random(f"{generator.seed}-gaps")
+    free = [i for i in range(len(households)) if i not in generator.defective]
+    k = max(1, len(households) // 200)
+    for record, field in GAPS:
+        for i in rng.sample(free, min(k, len(free))):
+            household = households[i]
+            (household.get(record, {}) if record else household).pop(field, None)
+    for i in rng.sample(free, min(k, len(free))):  # a member whose labour was not recorded
+        member = households[i]["members"][-1]
+        member.pop("labour", None)
+        member.pop("skills_training", None)
 
 
 def drop_some(households: list[dict[str, Any]], rng: random.Random) -> None:
@@ -510,29 +991,113 @@ def drop_some(households: list[dict[str, Any]], rng: random.Random) -> None:
         ("", "water"),
     )
     for n, (record, field) in enumerate(gaps):
-        household = households[5 + n * 8 + rng.randrange(3)]
-        (household[record] if record else household).pop(field, None)
+        index = 5 + n * 8 + rng.randrange(3)
+        if index < len(households):  # fewer households than the sample: fewer gaps
+            household = households[index]
+            (household[record] if record else household).pop(field, None)
     # and a member whose labour capacity and insurance were not recorded
-    member = households[17]["members"][-1]
-    member.pop("labour", None)
-    member.pop("critical_illness_insurance", None)
+    if len(households) > 17:
+        member = households[17]["members"][-1]
+        member.pop("labour", None)
+        member.pop("critical_illness_insurance", None)
 
 
-def generate(seed: int = SEED, count: int = COUNT) -> list[dict[str, Any]]:
-    generator = Generator(seed)
+def build(seed: int = SEED, count: int = COUNT, profile: Profile | None = None) -> Generator:
+    """Generate `count` households; the profile defaults to the sample up to 60, else the registry."""
+    generator = Generator(seed, profile or (SAMPLE if count <= COUNT else REGISTRY))
     households = [generator.household(i) for i in range(count)]
-    drop_some(households, generator.rng)
-    return households
+    if generator.profile.full:
+        generator.planted = plant_defects(generator, households)
+        leave_gaps(generator, households)
+    else:
+        drop_some(households, generator.rng)
+    generator.households = households
+    return generator
+
+
+def generate(seed: int = SEED, count: int = COUNT, profile: Profile | None = None) -> list[dict[str, Any]]:
+    return build(seed, count, profile).households
+
+
+def to_text(households: list[dict[str, Any]]) -> str:
+    """The JSON Lines text the script writes."""
+    return "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in households)
+
+
+CODES: dict[str, dict[str, str]] = {kind: {v: k for k, v in labels.items()} for kind, labels in ZH.items()}
+
+
+def code(kind: str, value: object) -> object:
+    """The code of a value written either way (a code or a Chinese label)."""
+    return CODES[kind].get(value, value) if isinstance(value, str) else value
+
+
+def truth(value: object) -> bool:
+    """A yes/no value written either way (true or 是)."""
+    return value is True or value == "是"
+
+
+def stats(generator: Generator) -> list[str]:
+    """The proportions of a generated file, for the registry's README and for checking."""
+    households = generator.households
+    n = len(households)
+
+    def share(count: int) -> str:
+        return f"{count} ({100 * count / n:.1f} %)"
+
+    people = sum(len(h["members"]) for h in households)
+    reg = [h["registration"] for h in households]
+    lines = [f"households: {n}; people: {people}; mean size: {people / n:.2f}"]
+    for kind, key in (("status", "status"), ("category", "category"), ("main_cause", "main_cause")):
+        counts = Counter(str(code(kind, r.get(key, "(missing)"))) for r in reg)
+        lines.append(f"{key}: " + ", ".join(f"{k} {share(v)}" for k, v in counts.most_common()))
+    schooling = sum(
+        1
+        for r in reg
+        if code("main_cause", r.get("main_cause")) == "schooling"
+        or "schooling" in [code("main_cause", c) for c in r.get("secondary_causes", [])]
+    )
+    lines.append(f"因学 as main or secondary cause: {share(schooling)}")
+    water = [h["water"] for h in households if "water" in h]
+    central = sum(1 for w in water if code("supply", w["supply"]) != "dispersed")
+    piped = sum(1 for w in water if truth(w.get("piped")))
+    lines.append(f"water recorded: {len(water)}; central supply {central}, tap water {piped}")
+    lines[-1] += f" ({100 * central / len(water):.1f} % / {100 * piped / len(water):.1f} %)"
+    moving = sum(1 for h in households if code("relocation", h["housing"].get("relocation")) != "none")
+    lines.append(f"in ex-situ relocation: {share(moving)}")
+    if generator.profile.full:
+        for flag in ("ecologically_fragile", "disaster_prone", "relocation_zone", "key_ecological_area"):
+            yes = sum(1 for h in households if truth(h["location"][flag]))
+            lines.append(f"location.{flag}: {share(yes)}")
+        exited = [h for h in households if code("status", h["registration"]["status"]) == "exited"]
+        measures = Counter(s["measure"] for h in exited for s in h.get("support", []))
+        lines.append(
+            "support items of exited households: " + ", ".join(f"{k} {v}" for k, v in measures.most_common())
+        )
+        for name, ids in generator.planted.items():
+            lines.append(f"defect {name}: {len(ids)} ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--count", type=int, default=COUNT)
+    parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help="default: %(default)s")
+    parser.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
+    parser.add_argument("--count", type=int, default=COUNT, help="households (default: %(default)s)")
+    parser.add_argument(
+        "--profile",
+        choices=("sample", "registry"),
+        help="sample: the fields and proportions of the 60-household example; registry: every schema "
+        "field, the brief's proportions, planted defects (default: sample up to 60 households)",
+    )
+    parser.add_argument("--stats", action="store_true", help="print the proportions of what was written")
     args = parser.parse_args(argv)
-    lines = [json.dumps(h, ensure_ascii=False) for h in generate(args.seed, args.count)]
-    args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    profile = {"sample": SAMPLE, "registry": REGISTRY}.get(args.profile or "")
+    generator = build(args.seed, args.count, profile)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(to_text(generator.households), encoding="utf-8")
+    if args.stats:
+        sys.stdout.write("\n".join(stats(generator)) + "\n")
 
 
 if __name__ == "__main__":
