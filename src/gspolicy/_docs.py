@@ -62,6 +62,8 @@ def render_catalogue() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1].startswith("-")):
+        sys.exit("usage: python -m gspolicy._docs [OUTPUT.md]  (default: docs/reference/diagnostics.md)")
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/reference/diagnostics.md")
     target.write_text(render_catalogue(), encoding="utf-8")
     print(f"wrote {target}")

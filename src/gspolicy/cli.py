@@ -29,6 +29,7 @@ from gspolicy._cli_support import (
 )
 from gspolicy._i18n import Lang, default_lang
 from gspolicy._resources import bundled_policies, bundled_schema_path
+from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.errors import suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
@@ -37,12 +38,16 @@ from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from
-from gspolicy.testing.cases import find_case_files, run_files
+from gspolicy.store.cli import register as _register_store
+from gspolicy.testing.cases import Case, find_case_files, run_files
 
 __all__ = ["main"]
 
 # commands that live beside their features: each adds its own sub-parser (see _cli_support)
-_FEATURE_COMMANDS: list[Callable[[argparse._SubParsersAction[Parser], Parser], None]] = []
+_FEATURE_COMMANDS: list[Callable[[argparse._SubParsersAction[Parser], Parser], None]] = [
+    _register_store,
+    _register_analysis,
+]
 
 
 def _build_parser() -> Parser:
@@ -56,7 +61,6 @@ def _build_parser() -> Parser:
     parser = Parser(
         prog="gspolicy", description="Gansu poverty-alleviation policy as explainable code.", parents=[common]
     )
-    parser.set_defaults(lang=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     households = sub.add_parser(
@@ -131,6 +135,26 @@ def _build_parser() -> Parser:
         "paths", nargs="*", type=Path, metavar="PATH", help="test files or folders (default: bundled)"
     )
     test.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report decision, condition and MC/DC coverage of the packs by the cases (needs gspolicy[testing])",
+    )
+    test.add_argument(
+        "--pack",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="with --coverage: only this pack (id or id@version; repeatable)",
+    )
+    test.add_argument(
+        "--write-missing",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --coverage: search for households closing the gaps and write them as YAML cases under "
+        "DIR/<pack path>/tests/coverage.yaml (give the policy root to write next to the packs)",
+    )
     test.set_defaults(run=_cmd_test)
     book = sub.add_parser(
         "book",
@@ -356,7 +380,45 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
         sys.stdout.write(r.report(lang) + "\n")
     passed = len(results) - len(failed)
     sys.stdout.write(f"{passed} passed, {len(failed)} failed\n")
+    if args.coverage or args.write_missing is not None:
+        _test_coverage(args, lang, policy_set, [r.case for r in results])
     return EXIT_PROBLEMS if failed or any(d.is_error for d in problems) or not results else EXIT_OK
+
+
+def _test_coverage(args: argparse.Namespace, lang: Lang, policy_set: PolicySet, cases: list[Case]) -> None:
+    try:  # hypothesis (the `testing` extra) is imported only when coverage is asked for
+        from gspolicy.testing import coverage  # noqa: PLC0415
+    except ImportError as err:
+        sys.stderr.write(
+            f"gspolicy: --coverage needs the testing extra: pip install 'gspolicy[testing]' ({err})\n"
+        )
+        return
+    report, found = coverage.fill_gaps(cases, policy_set, packs=args.pack)
+    sys.stdout.write(report.render(lang))
+    if args.write_missing is None:
+        if found:
+            sys.stdout.write(
+                f"可为 {len(found)} 个缺口生成用例：--write-missing DIR\n"
+                if lang == "zh"
+                else f"cases can be generated for {len(found)} gaps: --write-missing DIR\n"
+            )
+        return
+    defaults = {c.pack: _defaults_of(c.file) for c in reversed(cases)}
+    written = coverage.write_cases(found, args.write_missing, policy_set, defaults=defaults)
+    for path in written:
+        sys.stdout.write(("已写入 " if lang == "zh" else "wrote ") + f"{path}\n")
+
+
+def _defaults_of(file: str) -> dict[str, object]:
+    """The `defaults` household of a test file (its cases are written as changes to it)."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    found = data.get("defaults") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
@@ -462,7 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    lang: Lang = args.lang or default_lang()
+    # `--lang` may stand before or after the command; absent, the locale decides
+    lang: Lang = getattr(args, "lang", None) or default_lang()
     run: Callable[[argparse.Namespace, Lang], int] | None = getattr(args, "run", None)
     if run is None:
         parser.print_help()

@@ -33,6 +33,15 @@ from support.households import default_household
 SRC = Path(__file__).parents[2] / "src" / "gspolicy"
 SMALL = range(17)  # 0..16: ordinary code constants, ignored
 
+# Code that never decides anything about a household: the generators of test data (their sizes
+# and value ranges are not policy) — a number there that equals a pack number is a coincidence.
+NOT_DECIDING = ("gspolicy/strategies.py", "gspolicy/testing/")
+# Constants elsewhere that equal a pack number by coincidence, each with what it is.
+COINCIDENCES = {
+    ("gspolicy/_yaml.py", Decimal(64)): "the YAML nesting limit",
+    ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
+}
+
 
 def pack_numbers(policy_set: PolicySet) -> set[Decimal]:
     """Every number a pack defines: parameter values (exact or range bounds) and measure amounts."""
@@ -100,11 +109,14 @@ def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
     numbers = pack_numbers(bundled.policy_set)
     files = sorted(SRC.rglob("*.py"))
     assert len(files) > 20
-    found = [
-        f"{path.relative_to(SRC.parent)}:{line}: {value}"
-        for path in files
-        for line, value in literals_matching(path.read_text(encoding="utf-8"), numbers)
-    ]
+    found = []
+    for path in files:
+        name = str(path.relative_to(SRC.parent))
+        if name.startswith(NOT_DECIDING):
+            continue
+        for line, value in literals_matching(path.read_text(encoding="utf-8"), numbers):
+            if (name, value) not in COINCIDENCES:
+                found.append(f"{name}:{line}: {value}")
     assert found == [], "thresholds belong in the packs, not in the code"
 
 

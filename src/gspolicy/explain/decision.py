@@ -36,12 +36,20 @@ __all__ = [
 ]
 
 
-def _higher(a: str | None, b: str | None) -> bool:
-    """Whether amount text `a` is a higher exact amount than `b` (unknown amounts never are)."""
+def _exact(text: str | None) -> Decimal | None:
     try:
-        return a is not None and (b is None or Decimal(a) > Decimal(b))
+        return None if text is None else Decimal(text)
     except InvalidOperation:
+        return None  # a range or `not established`
+
+
+def _higher(a: str | None, b: str | None) -> bool:
+    """Whether amount `a` should replace `b` so that support is not reduced: a known exact amount
+    replaces an unknown one (a range, not established) and a lower one; an unknown never replaces."""
+    known_a, known_b = _exact(a), _exact(b)
+    if known_a is None:
         return False
+    return known_b is None or known_a > known_b
 
 
 DECISION_FORMAT = 1

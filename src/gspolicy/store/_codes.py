@@ -42,6 +42,11 @@ register(
             "the log holds entries 1 to {last}",
             "日志中的条目编号为 1 至 {last}",
         ),
+        "store/unknown-household": entry(
+            "error",
+            "the record files hold no household `{household}`",
+            "记录文件中没有农户 `{household}`",
+        ),
         "store/missing-actor": entry(
             "error",
             "the actor is empty",

@@ -69,7 +69,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 planned_on TEXT NOT NULL,       -- the decision's as-of date
                 created_at TEXT NOT NULL,
                 actor TEXT NOT NULL,
-                superseded_by INTEGER REFERENCES plans (id)
+                superseded_by INTEGER REFERENCES plans (id) DEFERRABLE INITIALLY DEFERRED
             ) STRICT""",
             "CREATE UNIQUE INDEX plans_current ON plans (household) WHERE superseded_by IS NULL",
             """CREATE TABLE items (
@@ -123,7 +123,8 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     if not create and not path.is_file():
         raise _fail("store/no-log", path)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        timeout = dt.timedelta(milliseconds=BUSY_TIMEOUT_MS).total_seconds()
+        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
     except sqlite3.Error as err:
         raise _fail("store/not-a-log", path, reason=str(err)) from None
     try:

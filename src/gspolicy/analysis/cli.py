@@ -1,0 +1,172 @@
+"""The ``gspolicy check`` and ``gspolicy diff`` commands (docs/how-to/check-a-pack.md and
+docs/how-to/what-changes-for-whom.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
+from gspolicy._i18n import Lang
+from gspolicy.analysis.diff import impact, load_side, not_in_force, schema_note, structural_diff
+from gspolicy.analysis.html import render_html
+from gspolicy.analysis.lint import check_paths
+from gspolicy.analysis.report import render_changes, render_check_summary, render_impact
+from gspolicy.errors import Diagnostic, sort_and_cap
+from gspolicy.schema.records import load_records_from
+
+__all__ = ["register"]
+
+_CHECK_DESCRIPTION = """\
+Load the packs (default: the bundled ones) and report the loader's problems, then lint
+every version that loads: unused parameters, facts, sources, departments and measures;
+criteria and rules without a citation; texts missing a language; criteria or rules with
+identical conditions; duplicate or late parameter dates; days no version covers;
+conditions that are constant. Ranges, low-confidence and not-established values in force
+are listed as acknowledged gaps (notes). See docs/how-to/check-a-pack.md.
+"""
+
+_CHECK_EPILOG = """\
+exit codes:
+  0  clean, or only notes (acknowledged gaps, unused declarations)
+  1  errors (the loader's or lint's): do not publish
+  2  warnings and no error: review before publishing (2 is also bad command-line usage)
+"""
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"`{value}` is not a whole number of 0 or more")
+    return number
+
+
+def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
+    """Add ``check`` and ``diff``."""
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="lint packs before publishing them: every finding coded and located",
+        description=_CHECK_DESCRIPTION,
+        epilog=_CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="policy roots, pack folders or files"
+    )
+    check.add_argument(
+        "--as-of",
+        type=date_arg,
+        default=None,
+        help="list only the gaps in force on this date (default: those in force on any day of any version)",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="treat lint notes (unused declarations) as warnings"
+    )
+    check.add_argument(
+        "--unread-fields",
+        action="store_true",
+        help="also list the schema fields no pack checked reads (notes)",
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(run=_cmd_check)
+
+    diff = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="what changes between two versions of packs, and for whom",
+        description="Compare OLD and NEW — each a policy root, a pack folder or a pack version file — "
+        "and list what was added, removed or changed, with file:line on both sides. With --population, "
+        "decide every household with both as of --as-of and count the changes of exit verdict (by county "
+        "and by criterion), batch and measures, with example households. Exit 0 on success (with or "
+        "without differences), 1 when a side or the population cannot be read. "
+        "See docs/how-to/what-changes-for-whom.md.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument(
+        "--as-of", type=date_arg, default=None, help="the assessment date for the impact (default: today)"
+    )
+    diff.add_argument(
+        "--population",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="household record files",
+    )
+    diff.add_argument(
+        "--html", type=Path, default=None, metavar="FILE", help="also write an HTML page with charts"
+    )
+    diff.add_argument(
+        "--examples",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="example households per change (default: 3)",
+    )
+    diff.set_defaults(run=_cmd_diff)
+
+
+def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
+    report = check_paths(args.paths or None, as_of=args.as_of, strict=args.strict, unread=args.unread_fields)
+    if args.format == "json":
+        data = {
+            "diagnostics": [d.to_json(lang) for d in sorted(report.diagnostics, key=Diagnostic.sort_key)],
+            "packs": report.packs,
+            "versions": report.versions,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "notes": report.notes,
+            "gaps": report.gaps,
+            "exit_code": report.exit_code,
+        }
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return report.exit_code
+    # every finding, uncapped: this is the list to work through before publishing
+    kept, _ = sort_and_cap(report.diagnostics, limit=max(1, len(report.diagnostics)))
+    for d in kept:
+        sys.stdout.write(d.render(lang) + "\n")
+    sys.stdout.write(render_check_summary(report, lang))
+    return report.exit_code
+
+
+def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
+    old, problems = load_side(args.old)
+    new, more = load_side(args.new)
+    errors = [d for d in [*problems, *more] if d.is_error]
+    if old is None or new is None or errors:
+        print_problems(errors, lang, sys.stderr)
+        return EXIT_PROBLEMS
+    changes = structural_diff(old, new)
+    sys.stdout.write(render_changes(changes, lang))
+    result = None
+    population = ", ".join(str(p) for p in args.population or [])
+    if args.population:
+        as_of = args.as_of or dt.date.today()
+        records, problems = load_records_from(args.population, old.schema)
+        notes = [*schema_note(old.schema, new.schema), *not_in_force(old, new, changes, as_of)]
+        again = records
+        if old.schema != new.schema and not any(d.is_error for d in problems):
+            again, more = load_records_from(args.population, new.schema)
+            problems.extend(more)
+        print_problems([*problems, *notes], lang, sys.stderr)
+        if any(d.is_error for d in problems):
+            return EXIT_PROBLEMS
+        result = impact(old, new, records, as_of, new_records=again, examples=args.examples)
+        sys.stdout.write("\n" + render_impact(result, lang, population))
+    if args.html is not None:
+        page = render_html(str(args.old), str(args.new), changes, result, lang, population or None)
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as err:
+            sys.stderr.write(f"gspolicy: cannot write `{args.html}`: {err.strerror or err}\n")
+            return EXIT_PROBLEMS
+        sys.stdout.write(f"已写入 {args.html}\n" if lang == "zh" else f"wrote {args.html}\n")
+    return EXIT_OK

@@ -1,0 +1,514 @@
+"""The ``gspolicy log`` and ``gspolicy ledger`` commands (see docs/how-to/audit-a-decision.md and
+docs/how-to/keep-the-ledger.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
+from gspolicy._i18n import Lang
+from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.explain.build import decide
+from gspolicy.pack.load import load_policies
+from gspolicy.schema.records import load_records_from
+from gspolicy.store.card import render_card
+from gspolicy.store.ledger import STATUS_TEXT, Ledger
+from gspolicy.store.log import DecisionLog, Receipt, read_anchor
+
+__all__ = ["register"]
+
+Command = Callable[[argparse.Namespace, Lang], int]
+
+
+def _guarded(run: Command) -> Command:
+    """Report `PolicyError`s as diagnostics and exit 1 (never a traceback for bad input)."""
+
+    def wrapper(args: argparse.Namespace, lang: Lang) -> int:
+        try:
+            return run(args, lang)
+        except PolicyError as err:
+            print_problems(err.diagnostics, lang, sys.stderr)
+            return EXIT_PROBLEMS
+
+    return wrapper
+
+
+def _deadline(value: str) -> tuple[str, dt.date]:
+    measure, sep, day = value.partition("=")
+    if not sep or not measure.strip():
+        raise argparse.ArgumentTypeError(f"`{value}` is not MEASURE=YYYY-MM-DD")
+    return measure.strip(), date_arg(day.strip())
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"`{value}` is not a whole number of 1 or more")
+    return number
+
+
+def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
+    """Add ``log`` and ``ledger`` with their sub-commands."""
+    db = Parser(add_help=False)
+    db.add_argument("--db", type=Path, required=True, metavar="PATH", help="the decision log (SQLite file)")
+
+    log = sub.add_parser(
+        "log",
+        parents=[common],
+        help="the tamper-evident decision log: record, verify, replay",
+        description="Record evaluations in a hash-chained SQLite log, verify the chain, replay an entry.",
+    )
+    log_sub = log.add_subparsers(dest="log_command", metavar="COMMAND", parser_class=Parser)
+
+    record = log_sub.add_parser(
+        "record",
+        parents=[common, db],
+        help="evaluate households and record each decision",
+        description="Evaluate every household in the record files as of a date and append each "
+        "decision to the log; print one receipt per entry (keep them: they anchor the chain).",
+    )
+    record.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    record.add_argument("--as-of", type=date_arg, required=True, help="the assessment date")
+    record.add_argument("--actor", required=True, help="who records (a person or a system)")
+    record.add_argument("--household", default=None, metavar="ID", help="record only this household")
+    record.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    record.add_argument("--format", choices=("text", "json"), default="text", help="json: one receipt a line")
+    record.set_defaults(run=_guarded(_cmd_record))
+
+    verify = log_sub.add_parser(
+        "verify",
+        parents=[common, db],
+        help="check the chain, the stored packs and the anchors; name the first bad entry",
+    )
+    verify.add_argument(
+        "--checkpoint", type=Path, default=None, metavar="FILE", help="checkpoint file (default: <db>.head)"
+    )
+    verify.add_argument(
+        "--receipt",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a receipt file (JSON lines from `log record --format json`); repeatable",
+    )
+    verify.set_defaults(run=_guarded(_cmd_verify))
+
+    replay = log_sub.add_parser(
+        "replay",
+        parents=[common, db],
+        help="evaluate an entry again from its stored record and packs; say whether it is identical",
+    )
+    replay.add_argument("entry", type=_positive, metavar="ID")
+    replay.add_argument("--format", choices=("text", "json"), default="text")
+    replay.set_defaults(run=_guarded(_cmd_replay))
+
+    show = log_sub.add_parser("show", parents=[common, db], help="print one stored entry")
+    show.add_argument("entry", type=_positive, metavar="ID")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.set_defaults(run=_guarded(_cmd_show))
+    log.set_defaults(run=_usage(log))
+
+    ledger = sub.add_parser(
+        "ledger",
+        parents=[common],
+        help="the household work ledger: plans, progress, cards, overdue items, counts",
+        description="One household, one policy: plan each household's measures from a logged "
+        "decision, record progress, print the household's card, list overdue items, count.",
+    )
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="COMMAND", parser_class=Parser)
+
+    plan = ledger_sub.add_parser(
+        "plan", parents=[common, db], help="make a household's plan from a log entry"
+    )
+    plan.add_argument("entry", type=_positive, metavar="ENTRY")
+    plan.add_argument("--actor", required=True, help="who makes the plan")
+    plan.add_argument(
+        "--deadline",
+        type=_deadline,
+        action="append",
+        default=[],
+        metavar="MEASURE=DATE",
+        help="the deadline of one measure (repeatable)",
+    )
+    plan.add_argument(
+        "--period",
+        type=_positive,
+        default=None,
+        metavar="DAYS",
+        help="deadline of the other measures: the decision date plus DAYS (default: 91, 13 weeks)",
+    )
+    plan.set_defaults(run=_guarded(_cmd_plan))
+
+    update = ledger_sub.add_parser("update", parents=[common, db], help="record progress on one measure")
+    update.add_argument("household", metavar="HOUSEHOLD")
+    update.add_argument("measure", metavar="MEASURE")
+    update.add_argument("--status", required=True, help="in_progress or done")
+    update.add_argument("--on", type=date_arg, required=True, help="the day it happened")
+    update.add_argument("--by", required=True, help="who is responsible")
+    update.add_argument("--evidence", default=None, help="what shows it (required for done)")
+    update.set_defaults(run=_guarded(_cmd_update))
+
+    card = ledger_sub.add_parser("card", parents=[common, db], help="the household's card (明白卡), HTML")
+    card.add_argument("household", metavar="ID")
+    card.add_argument("--output", "-o", type=Path, default=None, metavar="FILE", help="default: stdout")
+    card.add_argument("--today", type=date_arg, default=None, help="the print date (default: today)")
+    card.set_defaults(run=_guarded(_cmd_card))
+
+    overdue = ledger_sub.add_parser(
+        "overdue", parents=[common, db], help="items past their deadline, per department and county"
+    )
+    overdue.add_argument("--today", type=date_arg, default=None)
+    overdue.add_argument("--format", choices=("text", "json"), default="text")
+    overdue.set_defaults(run=_guarded(_cmd_overdue))
+
+    counts = ledger_sub.add_parser(
+        "counts", parents=[common, db], help="items per quarter, batch, measure and county"
+    )
+    counts.add_argument("--quarter", default=None, metavar="YYYYQN", help="one quarter, e.g. 2018Q4")
+    counts.add_argument("--format", choices=("text", "json"), default="text")
+    counts.set_defaults(run=_guarded(_cmd_counts))
+    ledger.set_defaults(run=_usage(ledger))
+
+
+def _usage(parser: Parser) -> Command:
+    def run(args: argparse.Namespace, lang: Lang) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return run
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+# --- log -------------------------------------------------------------------------------------------
+
+
+def _cmd_record(args: argparse.Namespace, lang: Lang) -> int:
+    policy_set, problems = load_policies(args.policies or None)
+    if policy_set is None:
+        print_problems([d for d in problems if d.is_error], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    records, problems = load_records_from(args.files, policy_set.schema)
+    print_problems(problems, lang, sys.stderr)
+    if any(d.is_error for d in problems):
+        return EXIT_PROBLEMS
+    if args.household is not None:
+        records = tuple(r for r in records if r.get("id") == args.household)
+        if not records:
+            raise PolicyError([Diagnostic("store/unknown-household", None, {"household": args.household})])
+    with DecisionLog.open(args.db) as log:
+        for record in records:
+            receipt = log.record(record, decide(policy_set, record, args.as_of), policy_set, actor=args.actor)
+            if args.format == "json":
+                _out(json.dumps(receipt.to_json(), ensure_ascii=False) + "\n")
+            elif lang == "zh":
+                _out(
+                    f"条目 {receipt.entry}  农户 {receipt.household}  结论 {receipt.verdict}  {receipt.hash}\n"
+                )
+            else:
+                _out(
+                    f"entry {receipt.entry}  household {receipt.household}  verdict {receipt.verdict}  {receipt.hash}\n"
+                )
+    return EXIT_OK
+
+
+def _receipts(paths: list[Path]) -> list[Receipt]:
+    found: list[Receipt] = []
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise PolicyError([Diagnostic("io/not-found", None, {"path": str(path)})]) from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise PolicyError(
+                [Diagnostic("store/bad-receipt", None, {"path": str(path), "reason": str(err)})]
+            ) from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            tmp = path.with_name(f"{path.name}:{n}")
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise PolicyError(
+                    [Diagnostic("store/bad-receipt", None, {"path": str(tmp), "reason": str(err)})]
+                ) from None
+            found.append(_receipt_from(data, tmp))
+    return found
+
+
+def _receipt_from(data: Any, where: Path) -> Receipt:
+    if not isinstance(data, dict) or "receipt" not in data:
+        raise PolicyError(
+            [Diagnostic("store/bad-receipt", None, {"path": str(where), "reason": "not a receipt"})]
+        )
+    entry, digest = data.get("entry"), data.get("hash")
+    if not isinstance(entry, int) or isinstance(entry, bool) or not isinstance(digest, str):
+        raise PolicyError(
+            [
+                Diagnostic(
+                    "store/bad-receipt", None, {"path": str(where), "reason": "it needs `entry` and `hash`"}
+                )
+            ]
+        )
+    return Receipt(entry, digest, str(data.get("household", "")), None, "", "", str(data.get("log", "")))
+
+
+def _cmd_verify(args: argparse.Namespace, lang: Lang) -> int:
+    receipts = _receipts(args.receipt)
+    if args.checkpoint is not None and args.checkpoint.exists():
+        read_anchor(args.checkpoint)  # a malformed file is a usage problem, reported as such
+    with DecisionLog.open(args.db, create=False) as log:
+        result = log.verify(checkpoint=args.checkpoint, receipts=receipts)
+    if result.ok:
+        _out(result.message(lang) + "\n")
+        return EXIT_OK
+    sys.stderr.write(
+        ("gspolicy：日志校验失败：" if lang == "zh" else "gspolicy: the log does not verify: ")
+        + result.message(lang)
+        + "\n"
+    )
+    return EXIT_PROBLEMS
+
+
+def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
+    with DecisionLog.open(args.db, create=False) as log:
+        result = log.replay(args.entry)
+    if args.format == "json":
+        _out(
+            json.dumps(
+                {
+                    "entry": result.entry,
+                    "identical": result.identical,
+                    "differences": list(result.differences),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    elif result.identical:
+        _out(
+            f"条目 {result.entry}：重放结果与记录完全一致\n"
+            if lang == "zh"
+            else f"entry {result.entry}: the replayed decision is identical to the recorded one\n"
+        )
+    else:
+        head = (
+            f"条目 {result.entry}：重放结果与记录不一致，差异位于："
+            if lang == "zh"
+            else f"entry {result.entry}: the replayed decision differs from the recorded one at:"
+        )
+        _out(head + "\n" + "".join(f"  {p}\n" for p in result.differences))
+    return EXIT_OK if result.identical else EXIT_PROBLEMS
+
+
+def _cmd_show(args: argparse.Namespace, lang: Lang) -> int:
+    with DecisionLog.open(args.db, create=False) as log:
+        entry = log.entry(args.entry)
+    packs = entry.pack_list()
+    if args.format == "json":
+        data = {
+            "entry": entry.id,
+            "hash": entry.hash,
+            "prev_hash": entry.prev_hash,
+            "household": entry.household,
+            "as_of": entry.as_of,
+            "recorded_at": entry.recorded_at,
+            "actor": entry.actor,
+            "library_version": entry.library_version,
+            "record_hash": entry.record_hash,
+            "packs": packs,
+            "schema_hash": entry.schema_hash,
+            "record": entry.record_data(),
+            "decision": entry.decision_data(),
+        }
+        _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    zh = lang == "zh"
+    labels = (
+        (
+            "条目",
+            "哈希",
+            "前一哈希",
+            "农户",
+            "判定日期",
+            "结论",
+            "记录时间",
+            "操作人",
+            "程序版本",
+            "记录哈希",
+            "政策包",
+        )
+        if zh
+        else (
+            "entry",
+            "hash",
+            "previous",
+            "household",
+            "as of",
+            "verdict",
+            "recorded",
+            "actor",
+            "library",
+            "record",
+            "packs",
+        )
+    )
+    values = (
+        entry.id,
+        entry.hash,
+        entry.prev_hash,
+        entry.household,
+        entry.as_of,
+        entry.verdict or "-",
+        entry.recorded_at,
+        entry.actor,
+        entry.library_version,
+        entry.record_hash,
+        "",
+    )
+    lines = [f"{k}: {v}".rstrip() for k, v in zip(labels, values, strict=True)]
+    lines.extend(f"  {p['id']}@{p['version']}  {p['content_hash']}" for p in packs)
+    _out("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+# --- ledger ----------------------------------------------------------------------------------------
+
+
+def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
+    deadlines = dict(args.deadline)
+    with DecisionLog.open(args.db, create=False) as log:
+        ledger = Ledger(log)
+        kwargs: dict[str, Any] = {} if args.period is None else {"period_days": args.period}
+        plan = ledger.plan(args.entry, actor=args.actor, deadlines=deadlines, **kwargs)
+    zh = lang == "zh"
+    _out(
+        (f"已为农户 {plan.household} 制定计划（依据条目 {plan.entry}），共 {len(plan.items)} 项：\n")
+        if zh
+        else f"planned household {plan.household} from entry {plan.entry}: {len(plan.items)} items\n"
+    )
+    for item in plan.items:
+        amount = f"{item.amount} {item.unit or ''}".strip() if item.amount else "-"
+        _out(f"  {item.measure}  {item.department_title.get(lang)}  {amount}  {item.deadline}\n")
+    return EXIT_OK
+
+
+def _cmd_update(args: argparse.Namespace, lang: Lang) -> int:
+    with DecisionLog.open(args.db, create=False) as log:
+        item = Ledger(log).update(
+            args.household, args.measure, status=args.status, on=args.on, by=args.by, evidence=args.evidence
+        )
+    status = STATUS_TEXT[item.status].get(lang)
+    _out(
+        f"农户 {item.household} 的措施 {item.measure}：{status}（{args.on}）\n"
+        if lang == "zh"
+        else f"household {item.household}, measure {item.measure}: {status} ({args.on})\n"
+    )
+    return EXIT_OK
+
+
+def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
+    with DecisionLog.open(args.db, create=False) as log:
+        ledger = Ledger(log)
+        plan = ledger.require_plan(args.household)
+        updates = {item.id: ledger.updates(item.id) for item in plan.items}
+        entry = log.entry(plan.entry)
+        record = entry.record_data()
+        enum = log.policy_set_of(entry).schema.enums.get("poverty_cause")
+        labels = {c: enum.value(c).title.zh for c in enum.codes} if enum is not None else {}
+    page = render_card(plan, updates, record=record, today=args.today or dt.date.today(), labels=labels)
+    if args.output is None:
+        _out(page)
+        return EXIT_OK
+    try:
+        args.output.write_text(page, encoding="utf-8")
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise PolicyError(
+            [Diagnostic("io/unreadable", None, {"path": str(args.output), "reason": reason})]
+        ) from None
+    return EXIT_OK
+
+
+def _cmd_overdue(args: argparse.Namespace, lang: Lang) -> int:
+    today = args.today or dt.date.today()
+    with DecisionLog.open(args.db, create=False) as log:
+        items = Ledger(log).overdue(today)
+    if args.format == "json":
+        data = [
+            {
+                "department": i.department,
+                "county": i.county,
+                "household": i.household,
+                "measure": i.measure,
+                "deadline": i.deadline.isoformat(),
+                "status": i.status,
+                "days_overdue": (today - i.deadline).days,
+            }
+            for i in items
+        ]
+        _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    zh = lang == "zh"
+    _out((f"截至 {today} 逾期 {len(items)} 项\n") if zh else f"{len(items)} overdue items as of {today}\n")
+    group: tuple[str, str | None] | None = None
+    for i in items:
+        if (i.department, i.county) != group:
+            group = (i.department, i.county)
+            county = i.county or "-"
+            _out(
+                f"{i.department_title.get(lang)}（{i.department}），县 {county}：\n"
+                if zh
+                else f"{i.department_title.get(lang)} ({i.department}), county {county}:\n"
+            )
+        late = (today - i.deadline).days
+        status = STATUS_TEXT[i.status].get(lang)
+        _out(
+            f"  {i.household}  {i.measure}  时限 {i.deadline}  逾期 {late} 天  {status}\n"
+            if zh
+            else f"  {i.household}  {i.measure}  due {i.deadline}  {late} days late  {status}\n"
+        )
+    return EXIT_OK
+
+
+def _cmd_counts(args: argparse.Namespace, lang: Lang) -> int:
+    with DecisionLog.open(args.db, create=False) as log:
+        rows = Ledger(log).counts(args.quarter)
+    if args.format == "json":
+        data = [
+            {
+                "quarter": r.quarter,
+                "batch": r.batch,
+                "measure": r.measure,
+                "county": r.county,
+                "items": r.items,
+                "households": r.households,
+                "done": r.done,
+            }
+            for r in rows
+        ]
+        _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    head = (
+        ("季度", "批次", "措施", "县", "项数", "户数", "已完成")
+        if lang == "zh"
+        else ("quarter", "batch", "measure", "county", "items", "households", "done")
+    )
+    _out("\t".join(head) + "\n")
+    for r in rows:
+        _out(f"{r.quarter}\t{r.batch}\t{r.measure}\t{r.county}\t{r.items}\t{r.households}\t{r.done}\n")
+    return EXIT_OK

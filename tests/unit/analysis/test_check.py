@@ -1,0 +1,358 @@
+"""`gspolicy check`: each lint defect planted in a copy of a bundled pack is reported, coded, at
+its line — by the command (exit code and rendered `file:line:col: code`) and by the API
+(`check_paths`).  The loader's own findings (unknown fields, measures, departments, overlapping
+versions, duplicate YAML keys) come first, as the loader reports them.
+
+Exit codes: 0 clean or only notes, 1 errors, 2 warnings and no error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from gspolicy.analysis.lint import check_paths
+from gspolicy.cli import main
+from gspolicy.errors import Diagnostic, Severity
+from unit.analysis._plant import EXIT_2016, EXIT_2018, copy_policies, line_of, plant
+
+FOOD = """\
+  - id: exit.food_clothing
+    title: {zh: 不愁吃、不愁穿, en: Food and clothing secured}
+    department: poverty_office
+    require: food_and_clothing_secured
+"""
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_policies(tmp_path)
+
+
+def _check(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(["check", str(root), "--lang", "en", *extra])
+    return code, capsys.readouterr().out
+
+
+def _found(root: Path, code: str, **options: bool) -> list[Diagnostic]:
+    report = check_paths([root], **options)  # type: ignore[arg-type]
+    return [d for d in report.diagnostics if d.code == code]
+
+
+def _lines(found: list[Diagnostic]) -> list[int]:
+    return [d.location.line for d in found if d.location is not None]  # type: ignore[union-attr]
+
+
+def _assert_reported(out: str, path: Path, line: int, code: str) -> None:
+    assert f"{path.name}:{line}:" in out
+    located = [row for row in out.splitlines() if f":{line}:" in row and code in row]
+    assert located, f"`{code}` not reported at line {line}:\n{out}"
+
+
+# --- the bundled packs ------------------------------------------------------------------------------
+
+
+def test_bundled_packs_are_clean_and_list_their_gaps_as_notes(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _check(root, capsys)
+    assert code == 0, out
+    assert ": 0 errors, 0 warnings," in out
+    assert "gap/range (note)" in out
+    assert "gap/not-established (note)" in out
+    assert "exit code 0" in out
+
+
+def test_json_output_carries_codes_lines_and_the_exit_code(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _check(root, capsys, "--format", "json")
+    data = json.loads(out)
+    assert code == data["exit_code"] == 0
+    assert data["versions"] == 3
+    assert all({"code", "severity", "file", "line"} <= set(d) for d in data["diagnostics"])
+
+
+# --- lint findings on packs that load -------------------------------------------------------------
+
+
+def test_unused_fact_is_a_warning_and_exits_2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "facts:\n",
+        "facts:\n  spare_income:\n    title: {zh: 备用收入, en: Spare income}\n"
+        "    expr: income.per_capita * 2\n"
+        "    cite: {source: gansu_2018_standard, clause: 年人均收入}\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "spare_income:")
+    _assert_reported(out, path, line, "lint/unused-fact (warning)")
+
+
+def test_unused_parameter_is_a_note_and_a_warning_when_strict(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "parameters:\n",
+        "parameters:\n  spare_line:\n    title: {zh: 备用标准, en: Spare line}\n"
+        "    values:\n      2018-01-01: {value: 1, source: gansu_2018_standard}\n",
+    )
+    line = line_of(path, "spare_line:")
+    code, out = _check(root, capsys)
+    assert code == 0, out
+    _assert_reported(out, path, line, "lint/unused-parameter (note)")
+    code, out = _check(root, capsys, "--strict")
+    assert code == 2, out
+    _assert_reported(out, path, line, "lint/unused-parameter (warning)")
+
+
+def test_unused_source_is_a_note(root: Path) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "sources:\n",
+        "sources:\n  spare_source:\n    title: {zh: 备用来源, en: Spare source}\n    confidence: M\n",
+    )
+    found = _found(root, "lint/unused-source")
+    assert line_of(path, "spare_source:") in _lines(found)
+    assert all(d.level is Severity.INFO for d in found)
+
+
+def test_criterion_without_a_citation(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        FOOD + "    cite:\n      - {source: gansu_2018_standard, clause: 户退出 6 项否决指标之二：吃穿不愁}\n"
+        "      - {inferred_from: source_document, clause: 行业部门提出认定意见（部门分工为推断）, confidence: L}\n",
+        FOOD + "    cite: []\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "cite: []")
+    _assert_reported(out, path, line, "lint/no-citation")
+
+
+def test_title_without_its_english_text(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "title: {zh: 不愁吃、不愁穿, en: Food and clothing secured}",
+        "title: {zh: 不愁吃、不愁穿, en: 不愁吃、不愁穿}",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "en: 不愁吃、不愁穿}")
+    _assert_reported(out, path, line, "lint/missing-text")
+    assert "`title` has no English text" in out
+
+
+def test_two_criteria_with_identical_conditions(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same condition written differently: `household.` prefix and spacing do not hide it
+    path = plant(
+        root,
+        EXIT_2018,
+        "  - id: exit.water\n",
+        "  - id: exit.food_again\n"
+        "    title: {zh: 吃穿有保障, en: Food and clothing assured}\n"
+        "    require: household.food_and_clothing_secured\n"
+        "    cite: {source: gansu_2018_standard, clause: 吃穿不愁}\n"
+        "  - id: exit.water\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "require: household.food_and_clothing_secured")
+    _assert_reported(out, path, line, "lint/identical-conditions")
+    assert (
+        f"same condition as `exit.food_clothing` (line {line_of(path, 'require: food_and_clothing_secured')})"
+        in out
+    )
+
+
+def test_condition_constant_after_folding(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "    require: food_and_clothing_secured\n",
+        "    require: food_and_clothing_secured and 1 > 2\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "and 1 > 2")
+    _assert_reported(out, path, line, "lint/constant-condition")
+    assert "always false" in out
+
+
+def test_constant_part_of_a_condition(root: Path) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "    require: food_and_clothing_secured\n",
+        '    require: food_and_clothing_secured or date("2018-01-01") > date("2019-01-01")\n',
+    )
+    found = _found(root, "lint/constant-part")
+    assert _lines(found) == [line_of(path, 'or date("2018-01-01")')]
+    assert found[0].location.text == 'date("2018-01-01") > date("2019-01-01")'  # type: ignore[union-attr]
+    assert not _found(root, "lint/constant-condition")
+
+
+def test_duplicate_effective_date_written_once_as_text(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # YAML sees `2018-01-01` (a date) and `"2018-01-01"` (a text) as different keys: lint does not
+    path = plant(
+        root,
+        EXIT_2018,
+        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
+        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n"
+        '      "2018-01-01": {value: 25, source: gansu_water_rules}\n',
+    )
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    line = line_of(path, '"2018-01-01": {value: 25')
+    _assert_reported(out, path, line, "lint/duplicate-date")
+    assert f"the other at line {line - 1}" in out
+
+
+def test_duplicate_effective_date_as_a_yaml_key(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
+        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n"
+        "      2018-01-01: {value: 25, source: gansu_water_rules}\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    _assert_reported(out, path, line_of(path, "2018-01-01: {value: 25"), "yaml/duplicate-key")
+
+
+def test_parameter_with_no_value_from_the_first_day(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
+        "      2018-09-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    line = line_of(path, "2018-09-01: {value: 20")
+    _assert_reported(out, path, line, "lint/parameter-starts-late")
+    assert "no value in force from 2018-08-21 to 2018-08-31" in out
+
+
+def test_versions_leaving_a_gap(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plant(root, EXIT_2016, "valid_to: 2018-08-20", "valid_to: 2018-06-30")
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    path = root / EXIT_2018
+    line = line_of(path, "valid_from:")
+    _assert_reported(out, path, line, "lint/version-gap")
+    assert "from 2018-07-01 to 2018-08-20" in out
+
+
+# --- the loader's findings, reported by check -------------------------------------------------------
+
+
+def test_versions_that_overlap(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plant(root, EXIT_2016, "valid_to: 2018-08-20", "valid_to: 2018-09-30")
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    path = root / EXIT_2018
+    _assert_reported(out, path, line_of(path, "pack: exit_criteria.household"), "pack/overlapping-versions")
+
+
+def test_unknown_field(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(root, EXIT_2018, "water.quality_ok\n", "water.quality_okay\n")
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    _assert_reported(out, path, line_of(path, "water.quality_okay"), "type/unknown-field")
+    assert "did you mean `quality_ok`?" in out
+
+
+def test_unknown_department(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root, EXIT_2018, FOOD, FOOD.replace("department: poverty_office", "department: poverty_ofice")
+    )
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    _assert_reported(out, path, line_of(path, "department: poverty_ofice"), "pack/unknown-department")
+
+
+def test_unknown_measure(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "criteria:\n",
+        "measures:\n  dibao:\n    title: {zh: 低保, en: Minimum living allowance}\n"
+        "    department: poverty_office\n"
+        "    amount: {not_established: true, source: gansu_2018_standard}\n"
+        "rules:\n  - id: batch.dibao\n    title: {zh: 兜底保障, en: Safety net}\n"
+        "    when: not food_and_clothing_secured\n"
+        "    grant: [dibaoo]\n"
+        "    cite: {source: gansu_2018_standard, clause: 吃穿不愁}\n"
+        "criteria:\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    _assert_reported(out, path, line_of(path, "grant: [dibaoo]"), "pack/unknown-measure")
+
+
+def test_unused_measure_is_a_warning(root: Path) -> None:
+    path = plant(
+        root,
+        EXIT_2018,
+        "criteria:\n",
+        "measures:\n  dibao:\n    title: {zh: 低保, en: Minimum living allowance}\n"
+        "    department: poverty_office\n"
+        "    amount: {not_established: true, source: gansu_2018_standard}\n"
+        "criteria:\n",
+    )
+    found = _found(root, "lint/unused-measure")
+    assert _lines(found) == [line_of(path, "  dibao:")]
+    assert found[0].level is Severity.WARNING
+
+
+def test_lint_still_looks_at_the_versions_that_load(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # one version broken (the loader keeps none), one with a lint warning: both are reported
+    plant(root, EXIT_2016, "department: housing\n", "department: housingg\n")
+    path = plant(
+        root,
+        EXIT_2018,
+        "    require: food_and_clothing_secured\n",
+        "    require: food_and_clothing_secured and 1 > 2\n",
+    )
+    code, out = _check(root, capsys)
+    assert code == 1, out
+    assert "pack/unknown-department" in out
+    _assert_reported(out, path, line_of(path, "and 1 > 2"), "lint/constant-condition")
+
+
+# --- options ----------------------------------------------------------------------------------------
+
+
+def test_unread_schema_fields_are_notes_on_request(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unread = {dict(d.args)["path"] for d in _found(root, "lint/unread-field", unread=True)}
+    assert "income.wages" in unread  # no bundled pack reads the wage income
+    assert "income.per_capita" not in unread  # the exit criteria read it
+    assert "members[].basic_medical_insurance" not in unread  # read inside `all(members, …)`
+
+
+def test_gaps_as_of_one_date(root: Path) -> None:
+    everything = check_paths([root]).gaps
+    one_day = check_paths([root], as_of=dt.date(2018, 12, 31)).gaps
+    assert 0 < one_day < everything
+
+
+def test_missing_path_is_an_error_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(tmp_path / "nowhere"), "--lang", "en"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "io/not-found" in out
+    assert "Traceback" not in out
