@@ -383,8 +383,12 @@ def _amount(amount: Amount) -> str:
     if amount.kind == "not_established":
         return "not established"
     if amount.kind == "range":
-        low = show_value(amount.low.value) if amount.low else "?"
-        high = show_value(amount.high.value) if amount.high else "?"
+        low = show_value(amount.low.value) if amount.low else None
+        high = show_value(amount.high.value) if amount.high else None
+        if low is None:
+            return f"≤ {high}"
+        if high is None:
+            return f"≥ {low}"
         return f"[{low}, {high}]"
     return show_value(amount.value) or "?"
 
@@ -411,6 +415,9 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
                 _missing(result.value),
                 _readings(result.events),
                 _where(rule.span),
+                parameters=_parameter_uses(result.events, outcome),
+                facts=_facts(result.events),
+                cites=tuple(_cite_text(c, pack) for c in rule.cites),
             )
         )
     return tuple(out)

@@ -163,6 +163,9 @@ class Membership:
     missing: tuple[str, ...]
     readings: tuple[Reading, ...]
     location: str
+    parameters: tuple[ParameterUse, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    cites: tuple[Text, ...] = ()
 
 
 @attrs.frozen

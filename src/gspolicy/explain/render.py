@@ -81,7 +81,9 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
         if zh:
             return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}{unit}，自 {p.effective} 起有效：{joined}（{p.location}）"
         return f"parameter `{p.name}` ({p.title.en}) = the range {value}{unit}, in force from {p.effective}: {joined} ({p.location})"
-    src = p.source_title.get(lang) if p.source_title else (p.source or "?")
+    if p.kind == "not_established":
+        value = "未确定（没有来源确定其取值）" if zh else "not established (no source fixes it)"
+    src = p.source_title.get(lang) if p.source_title else (p.source or ("无" if zh else "none"))
     conf = (
         f"，可信度 {p.confidence}"
         if zh and p.confidence
@@ -222,15 +224,36 @@ def render_text(decision: Decision, lang: Lang = "en") -> str:
             for c in items:
                 out.extend(_criterion_lines(c, lang))
     if decision.memberships:
-        out.append("  帮扶政策适用情况：" if zh else "  support rules:")
+        out.append("  规则（帮扶批次与核查发现）：" if zh else "  rules (batches and findings):")
         for m in decision.memberships:
             measures = ", ".join(
                 f"{g.title.get(lang)} ({_num(g.amount)}{' ' + g.unit if g.unit else ''})" for g in m.measures
             )
             out.append(
                 f"    {m.rule} — {_MEMBERSHIP[m.applies].get(lang)}: {m.title.get(lang)}"
-                + (f" → {measures}" if measures else "")
+                + (f" → {measures}" if measures and m.applies != "no" else "")
             )
+            if m.applies == "no":
+                continue  # a rule that does not apply is listed; its details are in the JSON form
+            if m.readings:
+                shown = "; ".join(
+                    f"{r.path} = {_num(r.value) if r.value is not None else ('缺失' if zh else 'missing')}"
+                    for r in m.readings
+                )
+                out.append(("      读取：" if zh else "      read: ") + shown)
+            for name, value in m.facts:
+                out.append(
+                    f"      派生事实 `{name}` = {_word(_num(value), lang)}"
+                    if zh
+                    else f"      fact `{name}` = {_num(value)}"
+                )
+            for p in m.parameters:
+                out.append("      " + _param_line(p, lang))
+            if m.applies == "undetermined" and m.missing:
+                out.append(("      需补充：" if zh else "      would settle it: ") + ", ".join(m.missing))
+            for cite in m.cites:
+                out.append(("      依据：" if zh else "      source: ") + cite.get(lang))
+            out.append(("      规则位置：" if zh else "      rule: ") + m.location)
     if decision.buffer is not None:
         out.extend(_buffer_lines(decision, lang))
     missing = decision.missing

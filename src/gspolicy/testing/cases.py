@@ -17,9 +17,10 @@ A test file::
           version: "2018.1"               # the pack version in force
           criteria: {exit.income: fail}   # only the criteria named are checked
           failing: [exit.income]          # exactly the criteria that fail
-          missing: [income.per_capita]    # exactly what would settle the undetermined parts
+          missing: [income.per_capita]    # exactly what would settle the undetermined parts of
+                                          # this pack (its criteria, rules or buffer)
           rules: {some.rule: "yes"}       # rule memberships: "yes" | "no" | undetermined
-          measures: [measure_id]          # exactly the measures granted for sure
+          measures: [measure_id]          # exactly the measures this pack grants for sure
           buffer: active                  # the buffer after exit: active | inactive | undetermined
           basis: buffer.campaign          # the basis in force (`~` for none)
           until: 2020-12-31               # the day the basis ends
@@ -402,12 +403,19 @@ def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
     if "failing" in e:
         check("failing", e["failing"], sorted(c.id for c in decision.criteria if c.verdict == "fail"))
     if "missing" in e:
-        check("missing", e["missing"], sorted(decision.missing))
+        check("missing", e["missing"], _missing_for(decision, case.pack, judged))
     rules = {m.rule: m.applies for m in decision.memberships}
     for rid, expected in e.get("rules", {}).items():
         check(f"rules.{rid}", expected, rules.get(rid))
     if "measures" in e:
-        granted = sorted({g.id for m in decision.memberships if m.applies == "yes" for g in m.measures})
+        granted = sorted(
+            {
+                g.id
+                for m in decision.memberships
+                if m.applies == "yes" and m.pack.split("@")[0] == case.pack
+                for g in m.measures
+            }
+        )
         check("measures", e["measures"], granted)
     buffer = decision.buffer
     if "buffer" in e:
@@ -423,6 +431,24 @@ def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
         )
         check("retained", [_pair(x) for x in e["retained"]], [_pair(x) for x in actual])
     return CaseResult(case, decision, tuple(mismatches))
+
+
+def _missing_for(decision: Decision, pack: str, judged: bool) -> list[str]:
+    """What would settle the undetermined parts that belong to the case's own pack: its
+    applicability and criteria when it gives the verdict, its rules, its buffer."""
+    found: set[str] = set()
+    if judged:
+        if decision.applicability is not None:
+            found.update(decision.applicability.missing)
+        if decision.verdict == "undetermined":
+            found.update(m for c in decision.criteria if c.verdict == "undetermined" for m in c.missing)
+    for m in decision.memberships:
+        if m.applies == "undetermined" and m.pack.split("@")[0] == pack:
+            found.update(m.missing)
+    buffer = decision.buffer
+    if buffer is not None and buffer.status == "undetermined" and buffer.pack.split("@")[0] == pack:
+        found.update(buffer.missing)
+    return sorted(found)
 
 
 def _pair(item: tuple[str, str | None]) -> str:

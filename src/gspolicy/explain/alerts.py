@@ -1,0 +1,92 @@
+"""Explaining a monitoring alert like any decision: the rule, what it read, the parameters it used
+(value, effective date, source, confidence), the event values the monitor prepared, and the
+citations.
+
+The alert itself was decided by durable_rules; the explanation re-evaluates the same rule with the
+reference interpreter on the same state to collect the trace (as decisions do) and says whether
+both agree — they always should, and a disagreement is reported, not hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gspolicy._i18n import Lang, Text
+from gspolicy.engine.monitor import Alert
+from gspolicy.engine.run import ExprResult, PackOutcome
+from gspolicy.explain.build import _cite_text, _parameter_uses, _readings, show_value
+from gspolicy.lang import Context, TraceEvent, evaluate
+from gspolicy.pack.load import PolicySet
+
+__all__ = ["explain_alert", "render_alert"]
+
+
+def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
+    """The explanation of an alert as plain data (zh and en texts side by side)."""
+    pack = next(p for p in policy_set.versions(alert.pack.split("@")[0]) if p.key == alert.pack)
+    rule = next(r for r in pack.pack.rules if r.id == alert.rule)
+    events: list[TraceEvent] = []
+    ctx = Context(alert.record, alert.date, alert.parameters, pack.facts, trace=events.append)
+    value = evaluate(pack.rules[alert.rule], ctx)
+    outcome = PackOutcome(
+        pack,
+        alert.record,
+        alert.date,
+        alert.parameters,
+        None,
+        {},
+        {},
+        {rule.id: ExprResult(value, tuple(events))},
+    )
+    declared = [p for p in _parameter_uses(events, outcome) if not p.name.startswith("event_")]
+    prepared = {
+        name: show_value(v) or "unknown"
+        for name, v in alert.parameters.items()
+        if name.startswith("event_") and any(e.kind == "parameter" and e.name == name for e in events)
+    }
+    cites = [_cite_text(c, pack.pack) for c in rule.cites]
+    where = f"{rule.span.file}:{rule.span.line}" if rule.span is not None else "?"
+    reason = Text(
+        zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.text.split())}`",
+        en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.text.split())}`",
+    )
+    return {
+        "rule": rule.id,
+        "title": {"zh": rule.title.zh, "en": rule.title.en},
+        "reason": {"zh": reason.zh, "en": reason.en},
+        "decided_by": alert.durable_rule,
+        "interpreter_agrees": value is True,
+        "location": where,
+        "readings": [{"path": r.path, "value": r.value} for r in _readings(events)],
+        "parameters": [
+            {
+                "name": p.name,
+                "value": p.value,
+                "unit": p.unit,
+                "effective": p.effective.isoformat() if p.effective else None,
+                "source": p.source,
+                "confidence": p.confidence,
+                "kind": p.kind,
+            }
+            for p in declared
+        ],
+        "prepared": [
+            {"name": name, "value": shown, "from": "the monitor's event log, windowed by event dates"}
+            for name, shown in prepared.items()
+        ],
+        "cites": [{"zh": c.zh, "en": c.en} for c in cites],
+    }
+
+
+def render_alert(alert: Alert, explanation: dict[str, Any], lang: Lang) -> str:
+    """A few lines of text for people."""
+    title = explanation["title"][lang]
+    lines = [f"{alert.date} {alert.household}: {title} [{alert.rule} → {alert.durable_rule}]"]
+    lines.append("  " + explanation["reason"][lang])
+    for r in explanation["readings"]:
+        lines.append(f"  {r['path']} = {r['value'] if r['value'] is not None else '?'}")
+    for p in explanation["parameters"]:
+        lines.append(f"  {p['name']} = {p['value']} ({p['source']}, {p['confidence']})")
+    for p in explanation["prepared"]:
+        lines.append(f"  {p['name']} = {p['value']} ({'事件记录' if lang == 'zh' else 'event log'})")
+    return "\n".join(lines) + "\n"
