@@ -30,6 +30,7 @@ from gspolicy._cli_support import (
 from gspolicy._i18n import Lang, default_lang
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
+from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.errors import suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
@@ -47,6 +48,7 @@ __all__ = ["main"]
 _FEATURE_COMMANDS: list[Callable[[argparse._SubParsersAction[Parser], Parser], None]] = [
     _register_store,
     _register_analysis,
+    _register_monitor,
 ]
 
 
@@ -224,6 +226,12 @@ def _examples(decisions: list[Decision], n: int) -> list[Decision]:
     return (picked + rest)[:n]
 
 
+def _short(pack_id: str) -> str:
+    """`seven_batches.education` → `education`; `data_quality.household` → `data_quality`."""
+    head, _, rest = pack_id.partition(".")
+    return head if rest in ("", "household") else rest
+
+
 def _shares(decisions: list[Decision], records: dict[str, Record], lang: Lang) -> list[str]:
     """Per county, the share of households each rule pack applies to (a rule says "yes")."""
     zh = lang == "zh"
@@ -254,7 +262,7 @@ def _shares(decisions: list[Decision], records: dict[str, Record], lang: Lang) -
                 if not any(m.applies == "yes" and m.pack.startswith(pack + "@") for m in d.memberships)
                 and any(m.applies == "undetermined" and m.pack.startswith(pack + "@") for m in d.memberships)
             )
-            share = f"{pack.split('.', 1)[-1]} {100 * yes / len(items):.1f}%"
+            share = f"{_short(pack)} {100 * yes / len(items):.1f}%"
             if unsure:
                 share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
             parts.append(share)
