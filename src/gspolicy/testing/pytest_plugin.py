@@ -1,0 +1,209 @@
+"""The pytest plugin: pack test cases (``<pack>/tests/*.yaml``) collected as pytest items.
+
+Registered as the ``gspolicy`` entry point of ``pytest11``, so installing gspolicy is enough.
+``pytest policies/`` runs exactly the cases ``gspolicy test policies/`` runs, with the same results;
+each case is one item named after the case, and a failing case is reported as ``gspolicy test``
+reports it (expected vs actual, then the explanation of the actual decision) in English or Chinese.
+
+Which files are collected:
+
+* a ``*.yaml`` / ``*.yml`` file inside a ``tests/`` folder below one of the **policy roots**
+  (the ini option ``gspolicy_roots``, default ``policies``, relative to the rootdir);
+* **only when asked**: when a path given on the command line lies inside a policy root
+  (``pytest policies/``, ``pytest policies/exit_criteria``), or with ``--gspolicy``, which also adds
+  the roots to the paths collected.  A plain ``pytest`` run of a project whose ``testpaths`` is
+  ``tests`` therefore never collects pack cases;
+* **never** below an excluded folder (``tests/golden`` and ``tests/fixtures`` of the rootdir, where
+  our own golden files and deliberately malformed fixtures live, plus the ini option
+  ``gspolicy_exclude``).
+
+The packs a case runs against are loaded from the policy root holding its file.  Options:
+``--gspolicy`` (collect the pack cases of every root), ``--gspolicy-lang zh|en`` (or the ini option
+``gspolicy_lang``; default ``en``) for the failure reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gspolicy._i18n import Lang
+from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.testing.cases import Case, CaseResult, load_cases, run_case
+
+__all__ = ["EXCLUDED", "CaseFailed", "CaseFile", "CaseItem", "ProblemsItem"]
+
+EXCLUDED = ("tests/golden", "tests/fixtures")
+"""Folders (relative to the rootdir) whose YAML files are never collected: our own golden and
+malformed fixtures."""
+
+_STATE = pytest.StashKey["_State"]()
+
+
+class _State:
+    def __init__(self, config: pytest.Config) -> None:
+        root = config.rootpath
+        self.roots: list[Path] = [(root / r).resolve() for r in config.getini("gspolicy_roots")]
+        excluded = [*EXCLUDED, *config.getini("gspolicy_exclude")]
+        self.excluded: list[Path] = [(root / e).resolve() for e in excluded]
+        lang = config.getoption("gspolicy_lang") or config.getini("gspolicy_lang") or "en"
+        self.lang: Lang = "zh" if str(lang) == "zh" else "en"
+        invocation = config.invocation_params.dir
+        asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args]
+        self.active = bool(config.getoption("gspolicy")) or any(
+            _within(a, r) for a in asked for r in self.roots
+        )
+        self.policy_sets: dict[Path, tuple[PolicySet | None, str]] = {}
+
+    def root_of(self, path: Path) -> Path | None:
+        for root in self.roots:
+            if _within(path, root):
+                return root
+        return None
+
+    def collects(self, path: Path) -> bool:
+        if not self.active or path.suffix not in (".yaml", ".yml"):
+            return False
+        path = path.resolve()
+        if any(_within(path, e) for e in self.excluded):
+            return False
+        root = self.root_of(path)
+        return root is not None and "tests" in path.relative_to(root).parts[:-1]
+
+    def policy_set(self, root: Path) -> tuple[PolicySet | None, str]:
+        if root not in self.policy_sets:
+            found, problems = load_policies([root])
+            text = "\n".join(d.render(self.lang) for d in problems if d.is_error)
+            self.policy_sets[root] = (found, text)
+        return self.policy_sets[root]
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gspolicy", "gspolicy pack test cases")
+    group.addoption(
+        "--gspolicy",
+        action="store_true",
+        default=False,
+        help="collect the YAML test cases of the packs under every policy root (gspolicy_roots)",
+    )
+    group.addoption(
+        "--gspolicy-lang",
+        dest="gspolicy_lang",
+        choices=("zh", "en"),
+        default=None,
+        help="language of pack test-case failure reports (default: the ini option gspolicy_lang, or en)",
+    )
+    parser.addini(
+        "gspolicy_roots", "policy roots whose packs' tests/*.yaml are collected", "linelist", ["policies"]
+    )
+    parser.addini("gspolicy_exclude", "more folders whose YAML files are never collected", "linelist", [])
+    parser.addini("gspolicy_lang", "language of pack test-case failure reports: zh or en", "string", "en")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    state = _State(config)
+    config.stash[_STATE] = state
+    if config.getoption("gspolicy"):
+        invocation = config.invocation_params.dir
+        asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args]
+        for root in state.roots:
+            if root.is_dir() and not any(_within(root, a) for a in asked):
+                config.args.append(str(root))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    state = parent.config.stash.get(_STATE, None)
+    if state is None or not state.collects(file_path):
+        return None
+    file: CaseFile = CaseFile.from_parent(parent, path=file_path)
+    return file
+
+
+class CaseFailed(Exception):
+    """A pack test case whose decision differs from what it expects."""
+
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.case.name)
+        self.result = result
+
+
+class CaseFile(pytest.File):
+    """A YAML file of pack test cases."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self.config.stash[_STATE]
+        root = state.root_of(self.path.resolve())
+        assert root is not None
+        policy_set, problems = state.policy_set(root)
+        if policy_set is None:
+            yield ProblemsItem.from_parent(self, name="[policies]", text=problems)
+            return
+        cases, diagnostics = load_cases(self.path, policy_set)
+        errors = [d for d in diagnostics if d.is_error]
+        if errors:
+            text = "\n".join(d.render(state.lang) for d in errors)
+            yield ProblemsItem.from_parent(self, name="[test file]", text=text)
+        seen: dict[str, int] = {}
+        for case in cases:
+            seen[case.name] = seen.get(case.name, 0) + 1
+            name = case.name if seen[case.name] == 1 else f"{case.name} [{seen[case.name]}]"
+            yield CaseItem.from_parent(self, name=name, case=case, policy_set=policy_set)
+
+
+class CaseItem(pytest.Item):
+    """One pack test case: runs the decision and compares it with the expectation."""
+
+    def __init__(self, *, case: Case, policy_set: PolicySet, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.policy_set = policy_set
+
+    def runtest(self) -> None:
+        result = run_case(self.case, self.policy_set)
+        if not result.passed:
+            raise CaseFailed(result)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return excinfo.value.result.report(self.config.stash[_STATE].lang)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        span = self.case.span
+        return self.path, (span.line - 1 if span is not None else None), f"case `{self.case.name}`"
+
+
+class ProblemsItem(pytest.Item):
+    """The mistakes in a test file (or in the packs), reported as one failing item."""
+
+    def __init__(self, *, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+
+    def runtest(self) -> None:
+        raise CaseFileError(self.text)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        return self.text
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+class CaseFileError(Exception):
+    """A test file (or the packs it tests) has mistakes."""
