@@ -29,6 +29,7 @@ LAYERS = {
     "store": 7,
     "api": 7,
     "cli": 8,
+    "cli_monitor": 8,
     "_docs": 8,
     "__main__": 8,
     "__init__": 9,

@@ -1,0 +1,550 @@
+"""The monitor: events update each household's state; durable_rules decides the pack's rules; an
+alert is raised when a rule becomes definitely true for a household.
+
+State per household: its record (kept valid against the household schema after every event), the
+income reports and shocks (serious illness, disaster) of its recent past, the facts last asserted
+and the last verdict of every rule.  Time is **event time**: a logical clock, moved forward by
+event dates (a ``clock`` event moves it without touching a household).  When it moves, only the
+households for which something can change on the new date are prepared again (each keeps the next
+date on which a prepared value of it can change: a year's start, a parameter's effective date, a
+date of its record or of the pack and their anniversaries, the end of an event window).  Nothing
+runs on wall-clock timers.
+
+Event-derived values (prepared, see docs/explanation/monitoring.md): the pack reads them as
+parameters named ``event_…``, whose value per household the monitor computes from its log with
+windows by event date.  ``event_shock_after_low_income`` is true when a serious illness or a
+disaster happened within ``shock_window_days`` after an income report under ``watch_line`` and is
+itself recent (within the window of the clock); every step is three-valued, so a window or line
+known only as a range gives unknown, never true, where the range does not settle it.
+
+The conditions are decided by durable_rules (`gspolicy.engine.durable`); the reference
+interpreter is used only by the tests and the explanations.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from gspolicy._i18n import Text
+from gspolicy._location import RecordLocation
+from gspolicy.engine.durable import DurablePack, DurableSession, compile_pack
+from gspolicy.engine.events import Event, read_events
+from gspolicy.engine.run import parameter_values
+from gspolicy.errors import Diagnostic
+from gspolicy.lang.values import Interval, Truth, Unknown, Value, compare, kleene_and, kleene_or
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet, load_policy_set
+from gspolicy.schema.model import Record
+from gspolicy.schema.records import validate_record
+
+__all__ = ["MONITORING_PACK", "Alert", "Monitor", "MonitorStats", "shock_after_low_income"]
+
+MONITORING_PACK = "monitoring.household"
+SHOCK_FACT = "event_shock_after_low_income"
+_LOG_CAP = 16  # events kept per kind when a window has no finite end (bounded memory)
+
+
+@attrs.frozen
+class Alert:
+    """A pack rule that became definitely true for a household, decided by a durable rule."""
+
+    household: str
+    date: dt.date
+    pack: str
+    rule: str
+    durable_rule: str
+    ruleset: str
+    title: Text
+    line: int | None
+    cause: str  # the event type, or "clock"
+    record: Record = attrs.field(eq=False, repr=False)
+    parameters: Mapping[str, Value] = attrs.field(eq=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """The alert kind: the rule id's first part (risk, exit_failing, batch, buffer, excluded)."""
+        return self.rule.split(".", 1)[0]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "household": self.household,
+            "date": self.date.isoformat(),
+            "kind": self.kind,
+            "pack": self.pack,
+            "rule": self.rule,
+            "durable_rule": self.durable_rule,
+            "ruleset": self.ruleset,
+            "title": {"zh": self.title.zh, "en": self.title.en},
+            "line": self.line,
+            "cause": self.cause,
+        }
+
+
+@attrs.define
+class MonitorStats:
+    events: int = 0
+    bad_events: int = 0
+    alerts: int = 0
+    refreshes: int = 0
+    asserts: int = 0
+    imprecise: int = 0
+
+
+@attrs.define
+class _House:
+    data: dict[str, Any]
+    record: Record
+    reports: list[tuple[dt.date, Value]] = attrs.field(factory=list)
+    shocks: list[dt.date] = attrs.field(factory=list)
+    facts: dict[str, dict[str, object]] = attrs.field(factory=dict)
+    fired: set[tuple[str, str]] = attrs.field(factory=set)
+    verdicts: dict[str, Truth] = attrs.field(factory=dict)
+    next_check: dt.date | None = None
+
+
+def shock_after_low_income(
+    reports: Iterable[tuple[dt.date, Value]],
+    shocks: Iterable[dt.date],
+    as_of: dt.date,
+    watch_line: Value,
+    window: Value,
+) -> Truth:
+    """A recent shock within the window after an income report under the watch line (Kleene)."""
+    found: list[Truth] = []
+    report_list = list(reports)
+    for shock in shocks:
+        recent = compare("<=", (as_of - shock).days, window)
+        if recent is False:
+            continue
+        for day, per_capita in report_list:
+            if day > shock:
+                continue
+            low = compare("<", per_capita, watch_line)
+            soon = compare("<=", (shock - day).days, window)
+            found.append(kleene_and([recent, low, soon]))
+    return kleene_or(found)
+
+
+def _finite_days(value: Value, *, high: bool) -> int | None:
+    bound: object = value
+    if isinstance(value, Interval):
+        bound = value.high if high else value.low
+    if isinstance(bound, bool) or not isinstance(bound, int | Decimal):
+        return None
+    if isinstance(bound, Decimal) and not bound.is_finite():
+        return None
+    return int(bound)
+
+
+def _anniversaries(day: dt.date, after: dt.date) -> Iterator[dt.date]:
+    """`day`, the day after it, and their next anniversaries after `after` (29 February: 28
+    February and 1 March too)."""
+    for base in (day, day + dt.timedelta(days=1)):
+        yield base
+        month_days = [(base.month, base.day)]
+        if (base.month, base.day) == (2, 29):
+            month_days = [(2, 28), (3, 1)]
+        for month, mday in month_days:
+            for year in (after.year, after.year + 1):
+                try:
+                    yield dt.date(year, month, mday)
+                except ValueError:
+                    continue
+
+
+def _dates(value: object) -> Iterator[dt.date]:
+    if isinstance(value, dt.date):
+        yield value
+    elif isinstance(value, Record):
+        for item in value.values():
+            yield from _dates(item)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _dates(item)
+
+
+def _find_member(data: dict[str, Any], member: str) -> dict[str, Any] | None:
+    for item in data.get("members") or []:
+        if isinstance(item, dict) and item.get("id") == member:
+            return item
+    return None
+
+
+class Monitor:
+    """Watches households through events; raises alerts decided by durable_rules.
+
+    `feed(event)` applies one event and returns the alerts it raised (those of households whose
+    state changed because the clock moved come first) and the diagnostics of a bad event (which
+    leaves every state unchanged).  `run(lines)` reads JSONL events and yields alerts and
+    diagnostics in order, continuing past bad lines.
+    """
+
+    def __init__(
+        self,
+        policy_set: PolicySet | None = None,
+        *,
+        pack: str = MONITORING_PACK,
+        start: dt.date | None = None,
+    ) -> None:
+        self.policy_set = policy_set or load_policy_set()
+        self.pack_id = pack
+        if not self.policy_set.versions(pack):
+            raise ValueError(f"no pack `{pack}` in the policy set")
+        self.clock = start or dt.date.min
+        self.stats = MonitorStats()
+        self.houses: dict[str, _House] = {}
+        self._compiled: dict[str, DurablePack] = {}
+        self._checked: CheckedPack | None = None
+        self._session: DurableSession | None = None
+        self._params: dict[str, Value] = {}
+        self._queue: list[tuple[dt.date, str]] = []
+        self._global_breaks: list[dt.date] = []
+        self._select_version()
+
+    # --- public surface --------------------------------------------------------------------
+    @property
+    def pack(self) -> CheckedPack | None:
+        """The version of the monitoring pack in force on the clock's date."""
+        return self._checked
+
+    def compiled(self, as_of: dt.date | None = None) -> DurablePack | None:
+        pack = self.policy_set.in_force(self.pack_id, as_of or self.clock)
+        return None if pack is None else self._compile(pack)
+
+    def record(self, household: str) -> Record:
+        return self.houses[household].record
+
+    def verdicts(self, household: str) -> dict[str, Truth]:
+        """The last verdict of every rule for a household, as durable_rules decided it."""
+        return dict(self.houses[household].verdicts)
+
+    def parameters(self, household: str) -> dict[str, Value]:
+        """The parameters the household's rules read now: the pack's in force and the event values."""
+        house = self.houses[household]
+        return {**self._params, **self._event_values(house)}
+
+    def run(self, lines: Iterable[str], *, file: str = "<events>") -> Iterator[Alert | Diagnostic]:
+        bad_line = None
+        for item in read_events(lines, file=file):
+            if isinstance(item, Diagnostic):
+                line = item.location.line if isinstance(item.location, RecordLocation) else None
+                if line != bad_line:  # one bad line may have several problems
+                    bad_line = line
+                    self.stats.events += 1
+                    self.stats.bad_events += 1
+                yield item
+                continue
+            alerts, problems = self.feed(item)
+            yield from problems
+            yield from alerts
+
+    def feed(self, event: Event) -> tuple[list[Alert], list[Diagnostic]]:
+        """Apply one event; return the alerts raised and, for a bad event, its diagnostics."""
+        self.stats.events += 1
+        if event.date < self.clock:
+            self.stats.bad_events += 1
+            where = RecordLocation(event.file, event.line)
+            args = {"date": event.date.isoformat(), "clock": self.clock.isoformat()}
+            return [], [Diagnostic("monitor/out-of-order", where, args)]
+        problems: list[Diagnostic] = []
+        house: _House | None = None
+        data: dict[str, Any] | None = None
+        household = event.household
+        if household is not None:
+            house = self.houses.get(household)
+            if event.type == "new_identification":
+                if house is not None:
+                    problems.append(
+                        Diagnostic(
+                            "monitor/known-household", event.where("household"), {"household": household}
+                        )
+                    )
+            elif house is None:
+                problems.append(
+                    Diagnostic(
+                        "monitor/unknown-household", event.where("household"), {"household": household}
+                    )
+                )
+            if not problems:
+                data, problems = self._apply(house, event)
+        if problems:
+            self.stats.bad_events += 1
+            return [], problems
+        record: Record | None = None
+        if data is not None:
+            record, checks = validate_record(data, self.policy_set.schema, file=event.file, line=event.line)
+            errors = [d for d in checks if d.is_error]
+            if record is None or errors:
+                self.stats.bad_events += 1
+                problem = errors[0].message() if errors else "?"
+                return [], [Diagnostic("monitor/invalid-record", event.where(), {"problem": problem})]
+        alerts = self._advance(event)
+        if household is None or record is None or data is None:
+            return alerts, []
+        if house is None:
+            house = _House(data, record)
+            self.houses[household] = house
+        else:
+            house.data, house.record = data, record
+        self._log(house, event, record)
+        alerts.extend(self._refresh(household, event.line, event.type))
+        return alerts, []
+
+    def close(self) -> None:
+        """Retract every fact (the durable host is dropped with the monitor)."""
+        if self._session is not None:
+            for household in self.houses:
+                self._session.retract(household)
+
+    def facts_held(self) -> int:
+        return 0 if self._session is None else self._session.facts()
+
+    # --- events ------------------------------------------------------------------------------
+    def _apply(self, house: _House | None, event: Event) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+        """The household's data after the event (plain data, validated by the caller)."""
+        e = event.data
+        day = event.date.isoformat()
+        if event.type == "new_identification":
+            data: dict[str, Any] = copy.deepcopy(dict(e["record"]))
+            data["id"] = event.household
+            reg = data.setdefault("registration", {})
+            if isinstance(reg, dict):
+                reg["status"] = "newly_identified"
+                reg.setdefault("identified_on", day)
+            return data, []
+        assert house is not None
+        data = copy.deepcopy(house.data)
+        member: dict[str, Any] | None = None
+        if "member" in e and event.type != "member_added":
+            member = _find_member(data, str(e["member"]))
+            if member is None:
+                args = {"household": str(event.household), "member": str(e["member"])}
+                return None, [Diagnostic("monitor/unknown-member", event.where("member"), args)]
+        t = event.type
+        if t == "income_report":
+            income = data.setdefault("income", {})
+            income["per_capita"] = e["per_capita"]
+            if "non_counting_transfers" in e:
+                income["non_counting_transfers"] = e["non_counting_transfers"]
+            if "rigid_spending" in e:
+                data.setdefault("social", {})["rigid_spending"] = e["rigid_spending"]
+        elif t == "illness":
+            assert member is not None
+            member["health"] = e.get("severity", "serious")
+        elif t == "disability":
+            assert member is not None
+            member["health"] = "disabled"
+            if "grade" in e:
+                member["disability_grade"] = e["grade"]
+        elif t == "disaster":
+            if "housing_grade" in e:
+                data.setdefault("housing", {})["grade"] = e["housing_grade"]
+        elif t == "member_added":
+            new = copy.deepcopy(dict(e["member"]))
+            if _find_member(data, str(new["id"])) is not None:
+                return None, [
+                    Diagnostic(
+                        "monitor/bad-value",
+                        event.where("member"),
+                        {"field": "member.id", "expected": "a new member id", "found": str(new["id"])},
+                    )
+                ]
+            data.setdefault("members", []).append(new)
+            data["size"] = len(data["members"])
+        elif t == "member_removed":
+            data["members"] = [m for m in data.get("members") or [] if m is not member]
+            data["size"] = len(data["members"])
+        elif t == "enrolment":
+            assert member is not None
+            member.update(enrolled=True, dropped_out=False)
+            member.pop("dropout_reason", None)
+            if "stage" in e:
+                member["schooling"] = e["stage"]
+        elif t == "dropout":
+            assert member is not None
+            member.update(enrolled=False, dropped_out=True)
+            if "reason" in e:
+                member["dropout_reason"] = e["reason"]
+        elif t == "relocation":
+            housing = data.setdefault("housing", {})
+            housing["relocation"] = e["stage"]
+            if "resettlement" in e:
+                housing["resettlement"] = e["resettlement"]
+        elif t == "insurance":
+            assert member is not None
+            member["basic_medical_insurance"] = e["insured"]
+        elif t == "exit":
+            reg = data.setdefault("registration", {})
+            reg.update(status="exited", exited_on=day)
+        elif t == "return":
+            reg = data.setdefault("registration", {})
+            reg.update(status="returned", returned_on=day)
+        return data, []
+
+    def _log(self, house: _House, event: Event, record: Record) -> None:
+        if event.type == "income_report":
+            income = record.get("income")
+            value = income.get("per_capita") if isinstance(income, Record) else None
+            house.reports.append((event.date, value if value is not None else Unknown()))  # type: ignore[arg-type]
+        elif (event.type == "illness" and event.data.get("severity", "serious") == "serious") or (
+            event.type == "disaster"
+        ):
+            house.shocks.append(event.date)
+
+    def _event_values(self, house: _House) -> dict[str, Value]:
+        window = self._params.get("shock_window_days", Unknown(frozenset({"param:shock_window_days"})))
+        line = self._params.get("watch_line", Unknown(frozenset({"param:watch_line"})))
+        value = shock_after_low_income(house.reports, house.shocks, self.clock, line, window)
+        return {SHOCK_FACT: value}
+
+    def _prune(self, house: _House) -> None:
+        window = self._params.get("shock_window_days", Unknown())
+        high = _finite_days(window, high=True)
+        if high is None:
+            del house.shocks[:-_LOG_CAP]
+            del house.reports[:-_LOG_CAP]
+            return
+        house.shocks = [s for s in house.shocks if (self.clock - s).days <= high]
+        oldest = min([*house.shocks, self.clock])
+        house.reports = [r for r in house.reports if (oldest - r[0]).days <= high]
+
+    # --- time --------------------------------------------------------------------------------
+    def _select_version(self) -> bool:
+        """Take the pack version in force on the clock's date; True when it changed."""
+        pack = self.policy_set.in_force(self.pack_id, self.clock)
+        changed = pack is not self._checked
+        self._checked = pack
+        if pack is None:
+            self._params = {}
+        else:
+            self._params = parameter_values(pack, self.clock)
+        if changed:
+            if self._session is not None:
+                for household in self.houses:
+                    self._session.retract(household)
+            self._session = None if pack is None else DurableSession(self._compile(pack))
+            for house in self.houses.values():
+                house.facts, house.fired = {}, set()
+            self._global_breaks = self._breaks_of_pack(pack)
+        return changed
+
+    def _breaks_of_pack(self, pack: CheckedPack | None) -> list[dt.date]:
+        days: set[dt.date] = set()
+        for checked in self.policy_set.versions(self.pack_id):
+            days.add(checked.pack.valid_from)
+            if checked.pack.valid_to is not None:
+                days.add(checked.pack.valid_to + dt.timedelta(days=1))
+        if pack is not None:
+            for param in pack.pack.parameters.values():
+                for value in param.values:
+                    days.add(value.effective)
+                    if isinstance(value.value, dt.date):
+                        days.add(value.value)
+        return sorted(days)
+
+    def _compile(self, pack: CheckedPack) -> DurablePack:
+        found = self._compiled.get(pack.key)
+        if found is None:
+            found = self._compiled[pack.key] = compile_pack(pack)
+        return found
+
+    def _advance(self, event: Event) -> list[Alert]:
+        if event.date <= self.clock:
+            return []
+        previous = self.clock
+        self.clock = event.date
+        alerts: list[Alert] = []
+        params_before = self._params
+        if self._select_version() or self._params != params_before or previous.year != self.clock.year:
+            due = list(self.houses)
+            self._queue = []
+        else:
+            due = []
+            while self._queue and self._queue[0][0] <= self.clock:
+                _, household = heapq.heappop(self._queue)
+                house = self.houses.get(household)
+                if house is not None and house.next_check is not None and house.next_check <= self.clock:
+                    due.append(household)
+        for household in dict.fromkeys(due):
+            alerts.extend(self._refresh(household, event.line, "clock"))
+        return alerts
+
+    def _next_check(self, house: _House) -> dt.date | None:
+        after = self.clock
+        candidates: list[dt.date] = [dt.date(after.year + 1, 1, 1)] if after.year < dt.MAXYEAR else []
+        candidates.extend(d for d in self._global_breaks if d > after)
+        compiled = self._compile(self._checked) if self._checked is not None else None
+        dates = {*_dates(house.record), *self._global_breaks}
+        if compiled is not None and compiled.anniversaries:
+            for day in dates:
+                candidates.extend(d for d in _anniversaries(day, after) if d > after)
+        else:  # a comparison with the date changes on a date or the day after it
+            candidates.extend(d for day in dates for d in (day, day + dt.timedelta(days=1)) if d > after)
+        window = self._params.get("shock_window_days", Unknown())
+        for shock in house.shocks:
+            for high in (False, True):
+                days = _finite_days(window, high=high)
+                if days is not None:
+                    candidates.append(shock + dt.timedelta(days=days + 1))
+        future = [d for d in candidates if d > after]
+        return min(future) if future else None
+
+    # --- deciding ----------------------------------------------------------------------------
+    def _refresh(self, household: str, line: int | None, cause: str) -> list[Alert]:
+        house = self.houses[household]
+        self.stats.refreshes += 1
+        self._prune(house)
+        house.next_check = self._next_check(house)
+        if house.next_check is not None:
+            heapq.heappush(self._queue, (house.next_check, household))
+        pack = self._checked
+        session = self._session
+        if pack is None or session is None:
+            house.verdicts = {}
+            return []
+        compiled = self._compile(pack)
+        params = {**self._params, **self._event_values(house)}
+        facts, imprecise = compiled.prepare(house.record, self.clock, params)
+        self.stats.imprecise += imprecise
+        changed = {name: fact for name, fact in facts.items() if house.facts.get(name) != fact}
+        if changed:
+            fired = session.replace(household, changed)
+            self.stats.asserts += len(changed)
+            house.fired = {f for f in house.fired if f[0] not in changed} | fired
+            house.facts.update(changed)
+        names = {rule for _, rule in house.fired}
+        verdicts: dict[str, Truth] = {}
+        for rule in compiled.rules:
+            yes, no = rule.true_name in names, rule.false_name in names
+            if yes and no:
+                raise RuntimeError(f"durable rules `{rule.true_name}` and `{rule.false_name}` both fired")
+            verdicts[rule.rule] = True if yes else False if no else Unknown()
+        alerts: list[Alert] = []
+        titles = {r.id: r.title for r in pack.pack.rules}
+        for rule in compiled.rules:
+            if verdicts[rule.rule] is True and house.verdicts.get(rule.rule) is not True:
+                alerts.append(
+                    Alert(
+                        household=household,
+                        date=self.clock,
+                        pack=pack.key,
+                        rule=rule.rule,
+                        durable_rule=rule.true_name,
+                        ruleset=session.names[rule.ruleset],
+                        title=titles[rule.rule],
+                        line=line,
+                        cause=cause,
+                        record=house.record,
+                        parameters=params,
+                    )
+                )
+        house.verdicts = verdicts
+        self.stats.alerts += len(alerts)
+        return alerts
