@@ -876,7 +876,8 @@ class _Expressions:
             paths = [self.subject_ref(p, scope) for p in self.optional]
             if scope.item is not None:
                 spec = self.schema.records[scope.item]
-                paths += [_n(n) for n, f in spec.fields.items() if not f.required]
+                # `age` inside a member predicate is the derived age, not the field: not a path
+                paths += [_n(n) for n, f in spec.fields.items() if not f.required and n != "age"]
             options.append(st.sampled_from(paths).map(lambda p: _call("present", p)))
         elif t == NUMBER:
             options.append(_NUMBERS.map(_lit))
