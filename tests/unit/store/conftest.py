@@ -68,3 +68,28 @@ def log(request: pytest.FixtureRequest, db: Path) -> Iterator[DecisionLog]:
         request.getfixturevalue("receipts")
     with DecisionLog.open(db) as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True)
+def _close_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every SQLite connection a test opened (raw ones used to tamper with a log included).
+
+    Python 3.13 warns about a connection left to the garbage collector, and the suite turns
+    warnings into errors; closing them here keeps tests free to open raw connections inline.
+    """
+    import contextlib
+    import sqlite3
+
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def tracking_connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[call-overload]  # passes arguments through
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", tracking_connect)
+    yield
+    for conn in opened:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # a thread's own connection, closed there
+            conn.close()
