@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 import attrs
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse
+from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse, Reading
 
 __all__ = ["decision_to_json", "render_text"]
 
@@ -95,24 +96,39 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
     return f"parameter `{p.name}` ({p.title.en}) = {value}{unit}, in force from {p.effective}; source {src}{clause}{conf} ({p.location})"
 
 
+def _evidence(
+    readings: Sequence[Reading],
+    facts: Sequence[tuple[str, str]],
+    parameters: Sequence[ParameterUse],
+    indent: str,
+    lang: Lang,
+    *,
+    grouped: bool = True,
+) -> list[str]:
+    """The values read, the facts and the parameters behind a verdict (one block for all kinds)."""
+    zh = lang == "zh"
+    lines: list[str] = []
+    if readings:
+        missing = "缺失" if zh else "missing"
+        shown = "; ".join(
+            f"{r.path} = {(_num(r.value) if grouped else r.value) if r.value is not None else missing}"
+            for r in readings
+        )
+        lines.append(indent + ("读取：" if zh else "read: ") + shown)
+    for name, value in facts:
+        lines.append(
+            indent
+            + (f"派生事实 `{name}` = {_word(_num(value), lang)}" if zh else f"fact `{name}` = {_num(value)}")
+        )
+    lines.extend(indent + _param_line(p, lang) for p in parameters)
+    return lines
+
+
 def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
     zh = lang == "zh"
     lines = [f"    {_MARK[c.verdict]} {c.id}  {c.title.get(lang)} — {_VERDICT[c.verdict].get(lang)}"]
     lines.append(f"        {c.reason.get(lang)}")
-    if c.readings:
-        shown = "; ".join(
-            f"{r.path} = {_num(r.value) if r.value is not None else ('缺失' if zh else 'missing')}"
-            for r in c.readings
-        )
-        lines.append(("        读取：" if zh else "        read: ") + shown)
-    for name, value in c.facts:
-        lines.append(
-            f"        派生事实 `{name}` = {_word(_num(value), lang)}"
-            if zh
-            else f"        fact `{name}` = {_num(value)}"
-        )
-    for p in c.parameters:
-        lines.append("        " + _param_line(p, lang))
+    lines.extend(_evidence(c.readings, c.facts, c.parameters, "        ", lang))
     if c.missing and c.verdict == "undetermined":
         lines.append(("        需补充：" if zh else "        would settle it: ") + ", ".join(c.missing))
     for cite in c.cites:
@@ -133,20 +149,7 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     b = decision.buffer
     assert b is not None
     lines = [("  缓冲期：" if zh else "  buffer: ") + f"{_BUFFER[b.status].get(lang)} — {b.reason.get(lang)}"]
-    if b.readings:
-        shown = "; ".join(
-            f"{r.path} = {r.value if r.value is not None else ('缺失' if zh else 'missing')}"
-            for r in b.readings
-        )
-        lines.append(("    读取：" if zh else "    read: ") + shown)
-    for name, value in b.facts:
-        lines.append(
-            f"    派生事实 `{name}` = {_word(_num(value), lang)}"
-            if zh
-            else f"    fact `{name}` = {_num(value)}"
-        )
-    for p in b.parameters:
-        lines.append("    " + _param_line(p, lang))
+    lines.extend(_evidence(b.readings, b.facts, b.parameters, "    ", lang, grouped=False))
     for r in b.retained:
         unit = f" {r.unit}" if r.unit else ""
         amount = _num(r.amount) if r.amount is not None else ("无法确定" if zh else "not known")
@@ -235,20 +238,7 @@ def render_text(decision: Decision, lang: Lang = "en") -> str:
             )
             if m.applies == "no":
                 continue  # a rule that does not apply is listed; its details are in the JSON form
-            if m.readings:
-                shown = "; ".join(
-                    f"{r.path} = {_num(r.value) if r.value is not None else ('缺失' if zh else 'missing')}"
-                    for r in m.readings
-                )
-                out.append(("      读取：" if zh else "      read: ") + shown)
-            for name, value in m.facts:
-                out.append(
-                    f"      派生事实 `{name}` = {_word(_num(value), lang)}"
-                    if zh
-                    else f"      fact `{name}` = {_num(value)}"
-                )
-            for p in m.parameters:
-                out.append("      " + _param_line(p, lang))
+            out.extend(_evidence(m.readings, m.facts, m.parameters, "      ", lang))
             if m.applies == "undetermined" and m.missing:
                 out.append(("      需补充：" if zh else "      would settle it: ") + ", ".join(m.missing))
             for cite in m.cites:
