@@ -8,16 +8,21 @@ implementation.  Everything else is internal and may change between releases.
     >>> households = gspolicy.load_households("examples/households.jsonl", policies=policies)
     >>> decision = policies.evaluate(households[0], as_of="2018-12-31")
     >>> print(decision.render("zh"))
+    >>> villages = gspolicy.load_records("examples/registry/villages.jsonl", "village", policies=policies)
+    >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
 """
 
-from gspolicy.api import Policies, load_households, load_policies
+from gspolicy.api import Policies, load_households, load_policies, load_records
 from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
+from gspolicy.explain.areas import AreaDecision, AreaResult
 from gspolicy.explain.decision import Decision
 from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AreaDecision",
+    "AreaResult",
     "Decision",
     "Diagnostic",
     "GspolicyError",
@@ -29,4 +34,5 @@ __all__ = [
     "__version__",
     "load_households",
     "load_policies",
+    "load_records",
 ]

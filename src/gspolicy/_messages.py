@@ -211,6 +211,21 @@ CATALOGUE: dict[str, Entry] = {
         "`not_before` compares two date fields; use it on date fields only",
         "`not_before` 用于比较两个日期字段，只能用于日期字段",
     ),
+    "schema/bad-gather": _e(
+        "error",
+        "this gathered list cannot be filled: {problem}",
+        "无法填充这个汇集列表：{problem}",
+        "a gathered list names the record type it gathers and the field of that type that holds the "
+        "key of the record holding the list; its items have one field with `derive: record`",
+        "汇集列表须写明所汇集的记录类型，以及该类型中保存本记录键值的字段；列表项须有一个 `derive: record` 字段",
+    ),
+    "schema/bad-derive": _e(
+        "error",
+        "`derive` must be `record`, or a mapping `{{verdict: <pack>}}` or `{{any_rule: <pack>}}`",
+        "`derive` 应为 `record`，或映射 `{{verdict: <政策包>}}`、`{{any_rule: <政策包>}}`",
+        "`verdict` and `any_rule` fill a true-or-false field; `record` fills a record field",
+        "`verdict` 和 `any_rule` 填充是非字段；`record` 填充记录字段",
+    ),
     "schema/recursive": _e(
         "error",
         "record type `{name}` contains itself",
@@ -234,6 +249,13 @@ CATALOGUE: dict[str, Entry] = {
         "a JSON or YAML record file holds one record or a list of records; "
         "a JSONL file holds one record per line",
         "JSON 或 YAML 记录文件包含一条记录或一个记录列表；JSONL 文件每行一条记录",
+    ),
+    "record/gathered-field": _e(
+        "error",
+        "field `{field}` of a {record} record is gathered by the evaluator and cannot be given in a data file",
+        "{record}记录的字段 `{field}` 由求值器汇集，不能在数据文件中给出",
+        "remove it: the evaluator fills it with the `{from}` records whose `{by}` is this record's code",
+        "请删除该字段：求值器会用 `{by}` 等于本记录代码的 `{from}` 记录填充它",
     ),
     "record/unknown-field": _e(
         "error",

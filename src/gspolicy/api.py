@@ -6,6 +6,9 @@
     >>> decision = policies.evaluate(households[0], as_of=dt.date(2018, 12, 31))
     >>> decision.verdict, decision.missing
     >>> print(decision.render("zh"))
+    >>> villages = gspolicy.load_records(["examples/registry/villages.jsonl"], "village")
+    >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
+    >>> print(areas.villages[0].render("en"))
 
 A `Policies` object is immutable and safe to share between threads; evaluation keeps no state.
 Bad input raises `PolicyError` (packs) or `HouseholdError` (records), each holding every problem
@@ -22,6 +25,7 @@ import attrs
 
 from gspolicy._resources import bundled_schema_path
 from gspolicy.errors import HouseholdError, PolicyError
+from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.load import PolicySet
@@ -30,7 +34,7 @@ from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from, validate_record
 
-__all__ = ["Policies", "load_households", "load_policies"]
+__all__ = ["Policies", "load_households", "load_policies", "load_records"]
 
 
 def _date(value: dt.date | str) -> dt.date:
@@ -80,6 +84,36 @@ class Policies:
         day = _date(as_of)
         return [self.evaluate(h, day, exit_pack=exit_pack) for h in households]
 
+    def evaluate_areas(
+        self,
+        households: Iterable[Record | Mapping[str, object]],
+        as_of: dt.date | str,
+        *,
+        villages: Iterable[Record | Mapping[str, object]] = (),
+        counties: Iterable[Record | Mapping[str, object]] = (),
+        packs: Mapping[str, str] | None = None,
+    ) -> AreaResult:
+        """Decide village and county exit from the households' decisions and the areas' own
+        figures.  Each village gathers the households whose ``village_code`` is its code, each
+        county the households and villages whose ``county_code`` is its code; `packs` may name
+        another pack for a level (``{"village": "exit_criteria.village_national"}``)."""
+        records: dict[str, tuple[Record, ...]] = {
+            "household": tuple(self._record(h, "household") for h in households),
+            "village": tuple(self._record(v, "village") for v in villages),
+            "county": tuple(self._record(c, "county") for c in counties),
+        }
+        return decide_areas(self.policy_set, records, _date(as_of), packs=packs)
+
+    def _record(self, data: Record | Mapping[str, object], kind: str) -> Record:
+        if isinstance(data, Record):
+            if data.type_name != kind:
+                raise TypeError(f"expected a {kind} record, found a {data.type_name} record")
+            return data
+        record, problems = validate_record(data, self.schema, record=kind)
+        if record is None:
+            raise HouseholdError(problems)
+        return record
+
 
 def load_policies(paths: str | Path | Sequence[str | Path] | None = None) -> Policies:
     """Load and check a policy set (default: the bundled policies); raises `PolicyError`."""
@@ -99,6 +133,14 @@ def load_households(
     paths: str | Path | Sequence[str | Path], *, policies: Policies | None = None
 ) -> tuple[Record, ...]:
     """Load household record files (JSON, JSONL, YAML); raises `HouseholdError` with every problem."""
+    return load_records(paths, "household", policies=policies)
+
+
+def load_records(
+    paths: str | Path | Sequence[str | Path], kind: str = "household", *, policies: Policies | None = None
+) -> tuple[Record, ...]:
+    """Load record files of a kind the schema declares (``household``, ``village``, ``county``);
+    raises `HouseholdError` with every problem."""
     items = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if policies is not None:
         schema = policies.schema
@@ -107,7 +149,9 @@ def load_households(
         if found is None:
             raise PolicyError(problems)
         schema = found
-    records, diagnostics = load_records_from(items, schema)
+    if kind not in schema.records:
+        raise ValueError(f"the schema declares no record type {kind!r} (it has: {', '.join(schema.records)})")
+    records, diagnostics = load_records_from(items, schema, record=kind)
     if any(d.is_error for d in diagnostics):
         raise HouseholdError(diagnostics)
     return records

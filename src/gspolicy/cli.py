@@ -32,6 +32,7 @@ from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.errors import suggest
+from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.book import render_book
@@ -115,7 +116,42 @@ def _build_parser() -> Parser:
         type=int,
         default=0,
         metavar="N",
-        help="also print the explanations of N households (table format)",
+        help="also print the explanations of N households (of N villages or counties with --level)",
+    )
+    evaluate.add_argument(
+        "--villages",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="village records (survey figures, indicators): villages are decided from their households",
+    )
+    evaluate.add_argument(
+        "--counties",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="county records (survey figures): counties are decided from their households and villages",
+    )
+    evaluate.add_argument(
+        "--level",
+        choices=("household", "village", "county"),
+        default="household",
+        help="what to report: households (with village and county summaries when their files are "
+        "given), villages or counties (default: household)",
+    )
+    evaluate.add_argument(
+        "--village-pack",
+        default=None,
+        metavar="ID",
+        help="the pack giving village verdicts (default: exit_criteria.village)",
+    )
+    evaluate.add_argument(
+        "--county-pack",
+        default=None,
+        metavar="ID",
+        help="the pack giving county verdicts (default: exit_criteria.county)",
     )
     evaluate.set_defaults(run=_cmd_evaluate)
 
@@ -182,8 +218,10 @@ def _policies(paths: list[Path] | None, lang: Lang) -> PolicySet | None:
     return policy_set
 
 
-def _records(files: list[Path], policy_set: PolicySet, lang: Lang) -> tuple[Record, ...] | None:
-    records, problems = load_records_from(files, policy_set.schema)
+def _records(
+    files: list[Path], policy_set: PolicySet, lang: Lang, *, kind: str | None = None
+) -> tuple[Record, ...] | None:
+    records, problems = load_records_from(files, policy_set.schema, record=kind)
     print_problems(problems, lang, sys.stderr)
     if any(d.is_error for d in problems):
         return None
@@ -191,13 +229,45 @@ def _records(files: list[Path], policy_set: PolicySet, lang: Lang) -> tuple[Reco
 
 
 def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
+    zh = lang == "zh"
+    needs = {"village": args.villages, "county": args.counties}.get(args.level, True)
+    if not needs:
+        flag = f"--{args.level.replace('y', 'ie')}s" if args.level == "county" else "--villages"
+        sys.stderr.write(
+            f"gspolicy evaluate：--level {args.level} 需要 {flag} FILE\n"
+            if zh
+            else f"gspolicy evaluate: --level {args.level} needs {flag} FILE\n"
+        )
+        return EXIT_USAGE
     policy_set = _policies(args.policies, lang)
     if policy_set is None:
         return EXIT_PROBLEMS
+    for level, pack_id in (("village", args.village_pack), ("county", args.county_pack)):
+        if pack_id is not None and pack_id not in policy_set.ids:
+            hint = suggest(pack_id, policy_set.ids)
+            sys.stderr.write(
+                f"gspolicy evaluate: no pack `{pack_id}` for --{level}-pack"
+                + (f"; did you mean `{hint[0]}`?" if hint else "")
+                + "\n"
+            )
+            return EXIT_USAGE
     records = _records(args.files, policy_set, lang)
     if records is None:
         return EXIT_PROBLEMS
+    areas: dict[str, tuple[Record, ...]] = {}
+    for kind, files in (("village", args.villages), ("county", args.counties)):
+        if files:
+            found = _records(files, policy_set, lang, kind=kind)
+            if found is None:
+                return EXIT_PROBLEMS
+            areas[kind] = found
     as_of = args.as_of or dt.date.today()
+    result = None
+    if areas:
+        packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
+        result = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
+    if result is not None and args.level != "household":
+        return _report_areas(result, args, lang)
     decisions = [decide(policy_set, r, as_of) for r in records]
     if args.format == "json":
         sys.stdout.write(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2) + "\n")
@@ -208,9 +278,111 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_OK
     by_id = {str(r.get("id")): r for r in records}
     sys.stdout.write(_table(decisions, lang, listing=args.list, records_by_id=by_id))
+    if result is not None:
+        sys.stdout.write("\n" + _area_summary(result, lang))
     for d in _examples(decisions, args.explain):
         sys.stdout.write("\n" + d.render(lang))
     return EXIT_OK
+
+
+def _report_areas(result: AreaResult, args: argparse.Namespace, lang: Lang) -> int:
+    areas = list(result.villages if args.level == "village" else result.counties)
+    if args.format == "json":
+        sys.stdout.write(json.dumps([a.to_json() for a in areas], ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    if args.format == "jsonl":
+        for a in areas:
+            sys.stdout.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    sys.stdout.write(_area_summary(result, lang, only=args.level, listing=args.list))
+    picked: list[AreaDecision] = []
+    if args.explain > 0:
+        for verdict in ("fail", "undetermined", "pass", "not_applicable"):
+            found = next((a for a in areas if a.verdict == verdict), None)
+            if found is not None:
+                picked.append(found)
+        picked = (picked + [a for a in areas if a not in picked])[: args.explain]
+    for a in picked:
+        sys.stdout.write("\n" + a.render(lang))
+    return EXIT_OK
+
+
+_VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
+    "pass": ("通过", "pass"),
+    "fail": ("不通过", "fail"),
+    "undetermined": ("待定", "undetermined"),
+    "not_applicable": ("不适用", "not applicable"),
+    None: ("无", "none"),
+}
+
+
+def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, listing: bool = False) -> str:
+    """Village and county verdicts: counts, failing criteria, per county its villages, and (with
+    `listing`) one line per area."""
+    zh = lang == "zh"
+    lines: list[str] = []
+    for problem in result.problems:
+        lines.append(("问题：" if zh else "problem: ") + problem.get(lang))
+    for what, ids in result.orphans.items():
+        item, holder = what.split("/")
+        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+        lines.append(
+            f"注意：{len(ids)} 条 {item} 记录不属于给出的任何 {holder}，未计入：{shown}"
+            if zh
+            else f"note: {len(ids)} {item} records belong to no {holder} given and are not counted: {shown}"
+        )
+    groups = [("village", result.villages), ("county", result.counties)]
+    for level, areas in groups:
+        if not areas or (only is not None and level != only):
+            continue
+        versions = sorted({f"{p.id}@{p.version}" for a in areas for p in a.decision.packs})
+        noun = ("村", "villages") if level == "village" else ("县", "counties")
+        lines.append(
+            f"截至 {result.as_of} 判定 {len(areas)} 个{noun[0]}；政策包：{', '.join(versions) or '无'}"
+            if zh
+            else f"{len(areas)} {noun[1]} decided as of {result.as_of}; packs: {', '.join(versions) or 'none'}"
+        )
+        counts: Counter[str | None] = Counter(a.verdict for a in areas)
+        for verdict, (w_zh, w_en) in _VERDICT_WORDS.items():
+            if counts.get(verdict):
+                lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
+        failing: Counter[str] = Counter(
+            c.id
+            for a in areas
+            for c in a.decision.criteria
+            if c.verdict == "fail" and a.verdict != "not_applicable"
+        )
+        if failing:
+            lines.append("  未通过的指标：" if zh else "  failing criteria:")
+            lines.extend(f"    {cid}: {n}" for cid, n in sorted(failing.items()))
+        others: Counter[tuple[str, str | None]] = Counter(o for a in areas for o in a.others)
+        if others:
+            lines.append("  其他标准：" if zh else "  other standards:")
+            for (pid, verdict), n in sorted(others.items(), key=lambda x: (x[0][0], str(x[0][1]))):
+                lines.append(f"    {pid} {_VERDICT_WORDS[verdict][0 if zh else 1]}: {n}")
+        if level == "village" and result.counties and only is None:
+            continue
+        if level == "county" and result.villages:
+            lines.append("  各县贫困村：" if zh else "  villages per county:")
+            verdicts = {v.code: v.verdict for v in result.villages}
+            for a in areas:
+                c = Counter(verdicts[code] for code in a.gathered.get("villages", ()) if code in verdicts)
+                parts = ", ".join(
+                    f"{_VERDICT_WORDS[k][0 if zh else 1]} {n}"
+                    for k, n in sorted(c.items(), key=lambda x: str(x[0]))
+                )
+                word = _VERDICT_WORDS[a.verdict][0 if zh else 1]
+                lines.append(f"    {a.code} {a.name or ''}: {word}; " + (parts or "-"))
+        if listing:
+            lines.append(
+                "  代码 / 结论 / 未通过 / 待定" if zh else "  code / verdict / failing / undetermined"
+            )
+            for a in areas:
+                fails = ",".join(c.id for c in a.decision.criteria if c.verdict == "fail") or "-"
+                unsure = ",".join(c.id for c in a.decision.criteria if c.verdict == "undetermined") or "-"
+                word = _VERDICT_WORDS[a.verdict][0 if zh else 1]
+                lines.append(f"    {a.code}  {word}  {fails}  {unsure}")
+    return "\n".join(lines) + "\n"
 
 
 def _examples(decisions: list[Decision], n: int) -> list[Decision]:

@@ -3,6 +3,8 @@
 import gspolicy
 
 PINNED = [
+    "AreaDecision",
+    "AreaResult",
     "Decision",
     "Diagnostic",
     "GspolicyError",
@@ -14,6 +16,7 @@ PINNED = [
     "__version__",
     "load_households",
     "load_policies",
+    "load_records",
 ]
 
 

@@ -23,6 +23,7 @@ from gspolicy.explain.decision import (
     ParameterUse,
     Reading,
     RetainedMeasure,
+    Verdict,
 )
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.typed import TCompare
@@ -31,7 +32,7 @@ from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Amount, Basis, Bound, Citation, Criterion, Measure, PackSource
 from gspolicy.schema.model import Record
 
-__all__ = ["EXIT_PACK", "decide", "show_value"]
+__all__ = ["EXIT_PACK", "decide", "decide_outcomes", "outcomes_for", "pack_verdict", "show_value"]
 
 EXIT_PACK = "exit_criteria.household"
 """The pack whose criteria give a decision's exit verdict (by default)."""
@@ -354,9 +355,19 @@ def _why_unknown(missing: Sequence[str], params: Sequence[ParameterUse]) -> Text
 def _applicability(outcome: PackOutcome) -> Applicability:
     applies = outcome.pack.pack.applies
     if applies is None or outcome.applies is None:
+        kind = outcome.record.type_name
+        spec = outcome.pack.schema.records.get(kind)
+        every = (
+            Text(zh="该政策包适用于所有对象", en="the pack applies to every household")
+            if kind == "household" or spec is None
+            else Text(
+                zh=f"该政策包适用于所有{spec.title.zh}",
+                en=f"the pack applies to every {spec.title.en.lower()}",
+            )
+        )
         return Applicability(
             "assessed",
-            Text(zh="该政策包适用于所有对象", en="the pack applies to every household"),
+            every,
             (),
             (),
             None,
@@ -642,11 +653,62 @@ def _ref(checked: CheckedPack) -> PackRef:
     )
 
 
+def pack_verdict(outcome: PackOutcome) -> Verdict | None:
+    """A pack's verdict from its outcome alone (None for a pack without criteria): the same
+    verdict `decide` gives, without building the explanation."""
+    pack = outcome.pack.pack
+    if not pack.criteria:
+        return None
+    if outcome.applies is not None and outcome.applies.value is not True:
+        return "not_applicable" if outcome.applies.value is False else "undetermined"
+    verdicts: set[str] = set()
+    for c in pack.criteria:
+        given = outcome.givens.get(c.id)
+        result = outcome.criteria.get(c.id)
+        if c.not_established or (given is not None and given.value is not True) or result is None:
+            verdicts.add("undetermined")
+        else:
+            verdicts.add(
+                "pass" if result.value is True else "fail" if result.value is False else "undetermined"
+            )
+    if "fail" in verdicts:
+        return "fail"
+    return "pass" if verdicts == {"pass"} else "undetermined"
+
+
+def outcomes_for(
+    policy_set: PolicySet, record: Record, as_of: dt.date, only: Iterable[str] | None = None
+) -> dict[str, PackOutcome]:
+    """Every pack in force on `as_of` for the record's type (or only those named) run on it."""
+    wanted = None if only is None else set(only)
+    return {
+        p.id: run_pack(p, record, as_of)
+        for p in policy_set.all_in_force(as_of)
+        if p.subject == record.type_name and (wanted is None or p.id in wanted)
+    }
+
+
 def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: str = EXIT_PACK) -> Decision:
-    """Decide on one household record as of `as_of` with the packs in force on that date."""
-    in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == record.type_name]
-    outcomes = {p.id: run_pack(p, record, as_of) for p in in_force}
-    household = str(record.get("id", "?"))
+    """Decide on one record (a household, or a village or county) as of `as_of` with the packs
+    in force on that date for its record type; `exit_pack` gives the verdict."""
+    return decide_outcomes(
+        policy_set, record, as_of, outcomes_for(policy_set, record, as_of), exit_pack=exit_pack
+    )
+
+
+def decide_outcomes(
+    policy_set: PolicySet,
+    record: Record,
+    as_of: dt.date,
+    outcomes: Mapping[str, PackOutcome],
+    *,
+    exit_pack: str = EXIT_PACK,
+) -> Decision:
+    """The decision from pack outcomes already run (`outcomes_for`)."""
+    in_force = [o.pack for o in outcomes.values()]
+    spec = policy_set.schema.records.get(record.type_name)
+    key = spec.key if spec is not None and spec.key is not None else "id"
+    household = str(record.get(key, "?"))
     problems: list[Text] = []
     applicability = None
     verdict = None

@@ -186,11 +186,12 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     return lines
 
 
-def render_text(decision: Decision, lang: Lang = "en") -> str:
-    """The decision as text an officer can read, with every reason, in `lang`."""
+def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = None) -> str:
+    """The decision as text an officer can read, with every reason, in `lang` (`title` replaces
+    the household heading, for village and county decisions)."""
     zh = lang == "zh"
     out: list[str] = []
-    title = (
+    title = title or (
         f"农户 {decision.household} 退出验收判定（截至 {decision.as_of}）"
         if zh
         else f"Household {decision.household}: exit acceptance as of {decision.as_of}"

@@ -65,7 +65,9 @@ from gspolicy.schema.model import Record
 
 __all__ = ["Context", "TraceEvent", "TraceKind", "evaluate", "years_between"]
 
-TraceKind = Lit["field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "call"]
+TraceKind = Lit[
+    "field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "item", "call"
+]
 
 
 @attrs.frozen
@@ -73,8 +75,10 @@ class TraceEvent:
     """One step of an evaluation: what was evaluated (`kind`, `name`), to what (`value`), where.
 
     `name` is the concrete data path for ``field``/``age``/``present`` (``members[2].health``),
-    the name for ``parameter``/``fact``, the operator for ``compare``/``bool`` and the function
-    for ``aggregate``/``call``; `operands` holds a comparison's left and right values.
+    the name for ``parameter``/``fact``, the operator for ``compare``/``bool``, the function
+    for ``aggregate``/``call`` and the item's data path for ``item`` (one per item of an
+    aggregate, with the value of the aggregate's second argument for it, at the aggregate's
+    span); `operands` holds a comparison's left and right values.
     """
 
     kind: TraceKind
@@ -388,11 +392,14 @@ class _Run:
     def each(self, node: TAggregate, records: tuple[Record, ...], path: DataPath) -> Iterator[Value]:
         assert node.body is not None
         for index, record in enumerate(records):
-            self.scopes.append((record, self.item_path(path, index, record)))
+            where = self.item_path(path, index, record)
+            self.scopes.append((record, where))
             try:
-                yield self.eval(node.body)
+                value = self.eval(node.body)
             finally:
                 self.scopes.pop()
+            self.emit("item", str(where), value, node.span)
+            yield value
 
     def aggregate(self, node: TAggregate) -> Value:
         records, path = self.items(node)

@@ -30,6 +30,7 @@ from gspolicy.lang import (
     describe_type,
     references,
 )
+from gspolicy.lang.typed import TAggregate
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.model import Schema
@@ -49,6 +50,14 @@ register(
             "error",
             "the schema has no record type `{name}` to decide on",
             "数据结构中没有可供判定的记录类型 `{name}`",
+        ),
+        "pack/bad-weigh": entry(
+            "error",
+            "`weigh` must be a `count` or `sum` over a list",
+            "`weigh` 应为对列表的 `count` 或 `sum`",
+            "e.g. `sum(households, household.size if not exit_met else 0)`; its items are listed, "
+            "heaviest first, when the criterion fails or is undetermined",
+            "例如 `sum(households, household.size if not exit_met else 0)`；指标不通过或未定时按分量从大到小列出各项",
         ),
         "pack/unknown-enum": entry(
             "error",
@@ -74,7 +83,8 @@ class CheckedPack:
 
     `facts` holds the typed fact definitions in dependency order; `criteria` and `rules` the
     typed conditions by id (a criterion that is not established has none); `givens` the typed
-    data preconditions of criteria; `applies` the typed applicability condition.
+    data preconditions of criteria; `applies` the typed applicability condition; `weighs` the
+    typed `weigh` aggregates of criteria.
     """
 
     pack: PackSource
@@ -88,6 +98,7 @@ class CheckedPack:
     rules: Mapping[str, TypedExpr]
     content_hash: str
     buffer: CheckedBuffer | None = None
+    weighs: Mapping[str, TypedExpr] = attrs.field(factory=dict)
 
     @property
     def id(self) -> str:
@@ -204,6 +215,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     env = Env(schema=schema, root=subject, parameters=params, facts=fact_types)
     criteria: dict[str, TypedExpr] = {}
     givens: dict[str, TypedExpr] = {}
+    weighs: dict[str, TypedExpr] = {}
     for criterion in pack.criteria:
         cctx = (("criterion", criterion.id), *ctx)
         if criterion.given is not None and not blocked(criterion.given):
@@ -211,6 +223,13 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None:
                 givens[criterion.id] = typed
+        if criterion.weigh is not None and not blocked(criterion.weigh):
+            typed, problems = check(criterion.weigh, env, expect=NUMBER)
+            diagnostics.extend(_with_context(problems, cctx))
+            if typed is not None and not (isinstance(typed, TAggregate) and typed.func in ("count", "sum")):
+                diagnostics.append(Diagnostic("pack/bad-weigh", criterion.weigh.span, {}, context=cctx))
+            elif typed is not None:
+                weighs[criterion.id] = typed
         if criterion.require is None or blocked(criterion.require):
             continue
         typed, problems = check(criterion.require, env, expect=BOOL)
@@ -260,6 +279,17 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     checked = CheckedPack(
-        pack, schema, subject, env, facts, criteria, givens, applies, rules, content_hash(pack), buffer
+        pack,
+        schema,
+        subject,
+        env,
+        facts,
+        criteria,
+        givens,
+        applies,
+        rules,
+        content_hash(pack),
+        buffer,
+        weighs,
     )
     return checked, diagnostics

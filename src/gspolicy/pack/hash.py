@@ -27,7 +27,10 @@ __all__ = ["canonical", "content_hash"]
 
 _SKIP = frozenset({"span", "source"})
 # the expressions' text as written: the parsed expressions stand for it, printed canonically
-_WRITTEN = frozenset({"text", "given_text", "active_text", "until_text", "retained_text"})
+_WRITTEN = frozenset({"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text"})
+# optional keys added after format 1 was published: left out while absent, so that a pack that
+# does not use them keeps the hash it always had
+_LATER = frozenset({"weigh"})
 
 
 def canonical(value: object) -> object:
@@ -55,6 +58,8 @@ def canonical(value: object) -> object:
             if field.name in _SKIP and not isinstance(getattr(value, field.name), str):
                 continue
             if field.name in _WRITTEN:
+                continue
+            if field.name in _LATER and getattr(value, field.name) is None:
                 continue
             out[field.name] = canonical(getattr(value, field.name))
         return out

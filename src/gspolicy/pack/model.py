@@ -149,6 +149,8 @@ class Criterion:
     given: Expr | None = None
     given_text: str | None = None
     given_explain: Text | None = None
+    weigh: Expr | None = None  # a count or sum over a list: its items are listed, heaviest first
+    weigh_text: str | None = None
 
 
 @attrs.frozen

@@ -516,6 +516,7 @@ class _PackReader:
             not_established = cr.boolean(f.get("not_established"), "not_established") or False
             expr, text = self.expr(cr, f.get("require"), "require")
             given, given_text = self.expr(cr, f.get("given"), "given")
+            weigh, weigh_text = self.expr(cr, f.get("weigh"), "weigh")
             if expr is None and not not_established and f.get("require") is None:
                 cr.report("pack/require-missing", item)
             department = self.department_ref(cr, f.get("department")) if "department" in f else None
@@ -540,6 +541,8 @@ class _PackReader:
                     given,
                     given_text,
                     cr.text(f.get("given_explain"), "given_explain"),
+                    weigh,
+                    weigh_text,
                 )
             )
         return tuple(out)

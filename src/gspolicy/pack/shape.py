@@ -199,6 +199,12 @@ CRITERION = _obj(
         "a condition on the data the criterion needs: when it does not hold, the verdict is undetermined (not fail)",
     ),
     given_explain=(TEXT, False, "why the verdict is undetermined when `given` does not hold"),
+    weigh=(
+        EXPR,
+        False,
+        "a `count` or `sum` over a list (a village's households, a county's villages): when the "
+        "criterion fails or is undetermined, its items are listed, heaviest first",
+    ),
     not_established=(BOOL, False, "`true`: the sources do not give this criterion's content"),
     department=(NAME, False, "the department that issues the acceptance opinion"),
     cite=(CITATIONS, True, "where it comes from"),

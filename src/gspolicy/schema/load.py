@@ -14,7 +14,18 @@ from gspolicy._messages import noun
 from gspolicy._shape import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.schema.model import KINDS, EnumSpec, EnumValue, FieldSpec, Kind, RecordSpec, Schema
+from gspolicy.schema.model import (
+    DERIVE_FORMS,
+    KINDS,
+    Derive,
+    EnumSpec,
+    EnumValue,
+    FieldSpec,
+    Gather,
+    Kind,
+    RecordSpec,
+    Schema,
+)
 
 __all__ = ["SCHEMA_FORMAT", "read_schema", "schema_from_source"]
 
@@ -33,6 +44,8 @@ _FIELD_KEYS = (
     "requires",
     "not_before",
     "description",
+    "gather",
+    "derive",
 )
 
 
@@ -73,6 +86,7 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     if root is not None and root not in records:
         reader.report("schema/missing-root", top.get("root"), {"name": root}, suggest(root, records))
     _check_cycles(reader, records, top.get("records"))
+    _check_gathers(reader, records, top.get("records"))
     if any(d.is_error for d in reader.diagnostics) or root is None:
         return None, reader.diagnostics
     schema = Schema(schema_id, version, title, root, records, enums, source=source.name)
@@ -230,6 +244,8 @@ def _read_field(
     description = r.text(f.get("description"), "description")
     required = r.boolean(f.get("required"), "required") or False
     unit = r.string(f.get("unit"), "unit")
+    gather = _read_gather(r, f.get("gather"), kind, record_names)
+    derive = _read_derive(r, f.get("derive"), kind)
     return FieldSpec(
         name=name,
         kind=kind,
@@ -245,7 +261,71 @@ def _read_field(
         not_before=not_before,
         description=description,
         span=key.span,
+        gather=gather,
+        derive=derive,
     )
+
+
+def _read_gather(r: Reader, node: YNode | None, kind: Kind, record_names: list[str]) -> Gather | None:
+    if node is None:
+        return None
+    g = r.mapping(node, "gather", required=("records", "by"))
+    if g is None:
+        return None
+    records = r.string(g.get("records"), "records", name=True)
+    by = r.string(g.get("by"), "by", name=True)
+    if records is not None and records not in record_names:
+        r.report("schema/unknown-record", g.get("records"), {"name": records}, suggest(records, record_names))
+        return None
+    if kind != "list":
+        r.report("schema/bad-gather", node, {"problem": "only a `list` field can be gathered"})
+        return None
+    if records is None or by is None:
+        return None
+    return Gather(records, by)
+
+
+def _read_derive(r: Reader, node: YNode | None, kind: Kind) -> Derive | None:
+    if node is None:
+        return None
+    if isinstance(node, YScalar):
+        if node.value == "record" and kind == "record":
+            return Derive("record")
+        r.report("schema/bad-derive", node, {})
+        return None
+    d = r.mapping(node, "derive", optional=DERIVE_FORMS[1:])
+    if d is None:
+        return None
+    forms = [form for form in DERIVE_FORMS[1:] if d.get(form) is not None]
+    if len(forms) != 1 or kind != "bool":
+        r.report("schema/bad-derive", node, {})
+        return None
+    pack = r.string(d.get(forms[0]), forms[0])
+    return None if pack is None else Derive(forms[0], pack)
+
+
+def _check_gathers(reader: Reader, records: dict[str, RecordSpec], node: YNode | None) -> None:
+    """A gathered list: the gathered type has the `by` field, the holder has a key, and the
+    item type holds the gathered record in one `derive: record` field."""
+    for holder in records.values():
+        for field in holder.fields.values():
+            g = field.gather
+            if g is None or field.record is None or field.record not in records:
+                continue
+            where = YNode(field.span) if field.span is not None else None
+            problem = None
+            item = records[field.record]
+            own = [f for f in item.fields.values() if f.derive is not None and f.derive.form == "record"]
+            if holder.key is None:
+                problem = f"record type `{holder.name}` has no `key`"
+            elif g.by not in records[g.records].fields:
+                problem = f"record type `{g.records}` has no field `{g.by}`"
+            elif len(own) != 1 or own[0].record != g.records:
+                problem = (
+                    f"the items (`{item.name}`) need one `{g.records}` record field with `derive: record`"
+                )
+            if problem is not None:
+                reader.within("record", holder.name).report("schema/bad-gather", where, {"problem": problem})
 
 
 def _above(low: Decimal | dt.date | None, high: Decimal | dt.date | None) -> bool:

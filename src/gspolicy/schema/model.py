@@ -22,6 +22,7 @@ __all__ = [
     "EnumSpec",
     "EnumValue",
     "FieldSpec",
+    "Gather",
     "Kind",
     "Record",
     "RecordSpec",
@@ -89,6 +90,29 @@ class EnumSpec:
 
 
 @attrs.frozen
+class Gather:
+    """A list filled by the evaluator, never read from data: the records of type `records` whose
+    field `by` equals the key of the record holding the list (a village's households)."""
+
+    records: str
+    by: str
+
+
+DERIVE_FORMS = ("record", "verdict", "any_rule")
+"""How a field of a gathered item is filled: ``record`` (the gathered record itself),
+``verdict`` (a pack's verdict on it: true for pass, false for fail, missing otherwise),
+``any_rule`` (whether a rule of a pack applies: true, false, or missing when undetermined)."""
+
+
+@attrs.frozen
+class Derive:
+    """Where the evaluator takes a field of a gathered item from."""
+
+    form: str  # one of DERIVE_FORMS
+    pack: str | None = None  # the pack, for ``verdict`` and ``any_rule``
+
+
+@attrs.frozen
 class FieldSpec:
     """One field of a record type."""
 
@@ -106,6 +130,8 @@ class FieldSpec:
     not_before: tuple[str, ...] = ()  # sibling date fields this date may not precede
     description: Text | None = None
     span: Span | None = attrs.field(default=None, eq=False)
+    gather: Gather | None = None  # for kind "list": filled by the evaluator
+    derive: Derive | None = None  # in an item of a gathered list: what fills the field
 
     def matches(self, text: str) -> bool:
         return self.pattern is None or re.fullmatch(self.pattern, text) is not None
@@ -124,7 +150,8 @@ class RecordSpec:
 
 @attrs.frozen
 class Schema:
-    """The household schema: record types (one of them the root) and enums."""
+    """The registry schema: record types (the root is the household; villages and counties are
+    other subjects packs may decide on) and enums."""
 
     id: str
     version: str

@@ -126,10 +126,13 @@ def _key_at(root: YNode | None, path: DataPath) -> YNode | None:
 
 
 class _Checker:
-    def __init__(self, schema: Schema, locate: Locate, key_locate: Locate) -> None:
+    def __init__(
+        self, schema: Schema, locate: Locate, key_locate: Locate, *, refuse_gathered: bool = False
+    ) -> None:
         self.schema = schema
         self.locate = locate
         self.key_locate = key_locate
+        self.refuse_gathered = refuse_gathered  # a data file may not hold a list the evaluator gathers
         self.diagnostics: list[Diagnostic] = []
 
     def report(
@@ -162,6 +165,15 @@ class _Checker:
                     path.child(key),
                     {"field": key, "record": title},
                     by_title or suggest(str(key), spec.fields),
+                    at_key=True,
+                )
+                ok = False
+                continue
+            if field.gather is not None and self.refuse_gathered:
+                self.report(
+                    "record/gathered-field",
+                    path.child(key),
+                    {"field": key, "record": title, "from": field.gather.records, "by": field.gather.by},
                     at_key=True,
                 )
                 ok = False
@@ -480,7 +492,7 @@ def load_records(
     key = spec.key
     first_seen: dict[object, Locate] = {}
     for data, line, loc, key_loc in items:
-        checker = _Checker(schema, loc, key_loc)
+        checker = _Checker(schema, loc, key_loc, refuse_gathered=True)
         result = checker.record(data, spec, DataPath())
         diagnostics.extend(checker.diagnostics)
         if result is None:
@@ -557,14 +569,17 @@ def _json_error(source: Source, err: Exception, start: int, line: int | None, te
     return Diagnostic("record/json-syntax", RecordLocation(source.name, line), {"problem": str(err)})
 
 
-def load_records_from(paths: Sequence[Path], schema: Schema) -> tuple[tuple[Record, ...], list[Diagnostic]]:
-    """Load several files; household ids must be unique across all of them."""
+def load_records_from(
+    paths: Sequence[Path], schema: Schema, *, record: str | None = None
+) -> tuple[tuple[Record, ...], list[Diagnostic]]:
+    """Load several files of records of type `record` (default: the root, households); ids must
+    be unique across all of them."""
     records: list[Record] = []
     diagnostics: list[Diagnostic] = []
-    spec = schema.root_record
+    spec = schema.records[record or schema.root]
     seen: dict[object, str] = {}
     for path in paths:
-        found, problems = load_record_file(path, schema)
+        found, problems = load_record_file(path, schema, record=record)
         diagnostics.extend(problems)
         for rec in found:
             if spec.key is not None and spec.key in rec:

@@ -1,0 +1,572 @@
+"""Village and county decisions, decided from household decisions plus the areas' own figures.
+
+The schema says how areas are assembled: a record type with a *gathered* list (``gather:
+{records: household, by: village_code}``) gets, as items of that list, every record of the
+gathered type whose ``by`` field equals its key, each item holding the record itself (``derive:
+record``) and the verdicts of packs on it (``derive: {verdict: P}`` — true for pass, false for
+fail, missing otherwise; ``derive: {any_rule: P}`` — whether a rule of P applies).  Types are
+decided in dependency order (households, then villages, then counties, which gather both), so a
+county's villages carry the village verdicts.
+
+An area's packs then count and sum over those items in the expression language like over any
+list, three-valued: an undetermined household makes a count or a sum an interval, and the
+verdict is undetermined only when the interval straddles the threshold.
+
+Each `AreaDecision` holds the decision of the area's exit pack, the pack's facts as figures, the
+verdicts of the other packs with criteria for the same level (the national standard beside
+Gansu's), and for every criterion that fails or is undetermined the items that weigh most on it
+(the criterion's ``weigh`` aggregate, heaviest first), with what each undetermined item lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from gspolicy._i18n import Lang, Text
+from gspolicy._location import DataPath
+from gspolicy.engine.run import PackOutcome, _run
+from gspolicy.explain.build import (
+    _missing,
+    decide_outcomes,
+    outcomes_for,
+    pack_verdict,
+    show_value,
+)
+from gspolicy.explain.decision import CriterionVerdict, Decision, Membership, Verdict
+from gspolicy.lang import Interval, Unknown, Value
+from gspolicy.lang.values import kleene_or
+from gspolicy.pack.load import PolicySet
+from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
+
+__all__ = [
+    "AREA_PACKS",
+    "AreaDecision",
+    "AreaResult",
+    "Figure",
+    "Weight",
+    "decide_areas",
+    "gathering_order",
+]
+
+AREA_PACKS: Mapping[str, str] = {"village": "exit_criteria.village", "county": "exit_criteria.county"}
+"""The pack whose criteria give the verdict, by level (the defaults of `decide_areas`)."""
+
+TOP = 5
+"""How many weighing items an area decision lists per criterion (the heaviest)."""
+
+
+@attrs.frozen
+class Weight:
+    """One item (a household or a village) that weighs on a criterion, and by how much."""
+
+    criterion: str
+    item: str  # household id or village code
+    label: str  # the item as shown: id, with the village name when there is one
+    value: str  # its share of the `weigh` aggregate: a number, or a range when undetermined
+    high: Decimal  # the largest it may weigh (for sorting)
+    missing: tuple[str, ...] = ()  # what the item's own decision lacks, when its share is unsure
+
+
+@attrs.frozen
+class Figure:
+    """A fact of the area's pack with its value (an interval when undetermined items make it one)."""
+
+    name: str
+    title: Text
+    value: str | None
+    missing: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class AreaDecision:
+    """The decision on one village or county, with the figures and the items behind it."""
+
+    level: str  # the record type: "village" or "county"
+    code: str
+    name: str | None
+    gathered: Mapping[str, tuple[str, ...]]  # gathered list -> the ids of its items
+    decision: Decision
+    figures: tuple[Figure, ...]
+    weights: tuple[Weight, ...]  # per failing or undetermined criterion, heaviest first
+    weighing: Mapping[str, int]  # criterion -> how many items weigh on it in all
+    others: tuple[tuple[str, Verdict | None], ...]  # other packs with criteria at this level
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.decision.verdict
+
+    @property
+    def items(self) -> dict[str, int]:
+        """Gathered list -> how many items it holds."""
+        return {name: len(ids) for name, ids in self.gathered.items()}
+
+    def render(self, lang: Lang = "en") -> str:
+        return render_area(self, lang)
+
+    def to_json(self) -> dict[str, Any]:
+        return area_to_json(self)
+
+
+@attrs.frozen
+class AreaResult:
+    """Every village and county decided on one date, and the problems met on the way."""
+
+    as_of: dt.date
+    villages: tuple[AreaDecision, ...]
+    counties: tuple[AreaDecision, ...]
+    problems: tuple[Text, ...] = ()
+    # "household/village" -> ids of the households no given village gathers (and so on)
+    orphans: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+
+def gathering_order(schema: Schema, types: Iterable[str]) -> list[str]:
+    """Record types in the order they can be decided: a type after every type it gathers."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in order or name in path:
+            return
+        for field in schema.records[name].fields.values():
+            if field.gather is not None:
+                visit(field.gather.records, (*path, name))
+        order.append(name)
+
+    for t in types:
+        visit(t, ())
+    return order
+
+
+def _derived_packs(schema: Schema, item_type: str) -> set[str]:
+    return {
+        f.derive.pack
+        for f in schema.records[item_type].fields.values()
+        if f.derive is not None and f.derive.pack is not None
+    }
+
+
+def _bool_of(outcome: PackOutcome | None, form: str) -> bool | None:
+    if outcome is None:
+        return None
+    if form == "verdict":
+        verdict = pack_verdict(outcome)
+        return True if verdict == "pass" else False if verdict == "fail" else None
+    value = kleene_or(r.value for r in outcome.rules.values())  # type: ignore[misc]
+    return value if isinstance(value, bool) else None
+
+
+def _outcome_missing(outcome: PackOutcome | None, pack: str) -> tuple[str, ...]:
+    """What a pack's outcome lacks to be settled (for explaining an undetermined item)."""
+    if outcome is None:
+        return (f"pack:{pack}",)
+    found: set[str] = set()
+    if outcome.applies is not None and outcome.applies.value is not True:
+        if outcome.applies.value is not False:
+            found.update(_missing(outcome.applies.value))
+        return tuple(sorted(found))
+    for c in outcome.pack.pack.criteria:
+        if c.not_established:
+            found.add(f"criterion:{c.id}")
+            continue
+        for result in (outcome.givens.get(c.id), outcome.criteria.get(c.id)):
+            if result is not None:
+                found.update(_missing(result.value))
+    for r in outcome.rules.values():
+        found.update(_missing(r.value))
+    return tuple(sorted(found))
+
+
+def _item(
+    spec: RecordSpec, record: Record, outcomes: Mapping[str, PackOutcome]
+) -> tuple[Record, dict[str, Any]]:
+    """The item of a gathered list for `record`, and for each unknown derived field what the
+    item's own decision lacks."""
+    values: dict[str, object] = {}
+    lacks: dict[str, Any] = {}
+    for name, field in spec.fields.items():
+        d = field.derive
+        if d is None:
+            continue
+        if d.form == "record":
+            values[name] = record
+            continue
+        assert d.pack is not None
+        value = _bool_of(outcomes.get(d.pack), d.form)
+        if value is None:
+            lacks[name] = _outcome_missing(outcomes.get(d.pack), d.pack)
+        else:
+            values[name] = value
+    return Record(spec.name, values), lacks
+
+
+def _key_of(schema: Schema, record: Record) -> str:
+    key = schema.records[record.type_name].key
+    return str(record.get(key, "?")) if key is not None else "?"
+
+
+class _Assembler:
+    """Decides record types in gathering order and builds the items other types gather."""
+
+    def __init__(self, policy_set: PolicySet, as_of: dt.date, packs: Mapping[str, str]) -> None:
+        self.policy_set = policy_set
+        self.schema = policy_set.schema
+        self.as_of = as_of
+        self.packs = packs
+        # (gathered type, item type) -> (item, what its unknown fields lack, the gathered record)
+        self.items: dict[tuple[str, str], list[tuple[Record, dict[str, Any], Record]]] = {}
+        self.problems: list[Text] = []
+
+    def gathered_fields(self, type_name: str) -> list[tuple[str, FieldSpec]]:
+        return [(n, f) for n, f in self.schema.records[type_name].fields.items() if f.gather is not None]
+
+    def needed_items(self, types: Sequence[str]) -> dict[str, set[str]]:
+        """For each gathered type, the item types other types gather it into."""
+        need: dict[str, set[str]] = {}
+        for t in types:
+            for _n, f in self.gathered_fields(t):
+                assert f.gather is not None
+                assert f.record is not None
+                need.setdefault(f.gather.records, set()).add(f.record)
+        return need
+
+    def subject(self, record: Record) -> Record:
+        """The record with its gathered lists filled (a list given in the data is replaced)."""
+        key = _key_of(self.schema, record)
+        filled: dict[str, object] = dict(record)
+        for name, f in self.gathered_fields(record.type_name):
+            assert f.gather is not None
+            assert f.record is not None
+            pool = self.items.get((f.gather.records, f.record), [])
+            filled[name] = tuple(item for item, _lacks, source in pool if source.get(f.gather.by) == key)
+        return Record(record.type_name, filled, record.origin)
+
+    def add_items(
+        self, record: Record, outcomes: Mapping[str, PackOutcome], item_types: Iterable[str]
+    ) -> None:
+        for item_type in item_types:
+            item, lacks = _item(self.schema.records[item_type], record, outcomes)
+            self.items.setdefault((record.type_name, item_type), []).append((item, lacks, record))
+
+
+def decide_areas(
+    policy_set: PolicySet,
+    records: Mapping[str, Sequence[Record]],
+    as_of: dt.date,
+    *,
+    packs: Mapping[str, str] | None = None,
+    top: int = TOP,
+) -> AreaResult:
+    """Decide every village and county in `records` (by record type: ``household``, ``village``,
+    ``county``) as of `as_of`; `packs` names the pack giving each level's verdict."""
+    chosen = {**AREA_PACKS, **(packs or {})}
+    schema = policy_set.schema
+    asm = _Assembler(policy_set, as_of, chosen)
+    order = gathering_order(schema, [t for t in records if t in schema.records])
+    need = asm.needed_items(order)
+    decided: dict[str, list[AreaDecision]] = {}
+    for type_name in order:
+        item_types = sorted(need.get(type_name, ()))
+        derived = set().union(*(_derived_packs(schema, i) for i in item_types)) if item_types else set()
+        level_pack = chosen.get(type_name)
+        for pack_id in sorted(derived | ({level_pack} if level_pack else set())):
+            if policy_set.in_force(pack_id, as_of) is None:
+                problem = Text(
+                    zh=f"{as_of.isoformat()} 没有有效的政策包 `{pack_id}` 版本；由它得出的字段均缺失",
+                    en=f"no version of pack `{pack_id}` is in force on {as_of.isoformat()}; "
+                    "the fields derived from it are missing",
+                )
+                if problem not in asm.problems:
+                    asm.problems.append(problem)
+        for record in records.get(type_name, ()):
+            if record.type_name != type_name:
+                raise ValueError(f"a {record.type_name} record given as {type_name}")
+            subject = asm.subject(record)
+            if level_pack is None:
+                outcomes = outcomes_for(policy_set, subject, as_of, only=derived)
+            else:
+                outcomes = outcomes_for(policy_set, subject, as_of)
+                decided.setdefault(type_name, []).append(
+                    _area_decision(asm, subject, outcomes, level_pack, top)
+                )
+            asm.add_items(subject, outcomes, item_types)
+    orphans: dict[str, set[str]] = {}
+    for holder in order:
+        keys = {_key_of(schema, r) for r in records.get(holder, ())}
+        for _n, f in asm.gathered_fields(holder):
+            assert f.gather is not None
+            for r in records.get(f.gather.records, ()):
+                if r.get(f.gather.by) not in keys:
+                    orphans.setdefault(f"{f.gather.records}/{holder}", set()).add(_key_of(schema, r))
+    return AreaResult(
+        as_of,
+        tuple(decided.get("village", ())),
+        tuple(decided.get("county", ())),
+        tuple(asm.problems),
+        {k: tuple(sorted(v)) for k, v in sorted(orphans.items())},
+    )
+
+
+_ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]")
+
+
+def _item_labels(schema: Schema, subject: Record) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
+    """``households[3]`` -> (item id, label) for every gathered list of the subject."""
+    out: dict[str, tuple[str, str, dict[str, Any] | None]] = {}
+    for name, field in schema.records[subject.type_name].fields.items():
+        if field.gather is None:
+            continue
+        items = subject.get(name)
+        if not isinstance(items, tuple):
+            continue
+        for index, item in enumerate(items):
+            inner = next((v for v in item.values() if isinstance(v, Record)), None)
+            ident = _key_of(schema, inner) if inner is not None else str(index)
+            named = inner.get("name") if inner is not None else None
+            label = f"{ident} {named}" if isinstance(named, str) else ident
+            out[str(DataPath((name,)).child(index))] = (ident, label, None)
+    return out
+
+
+def _relabel(text: str, labels: Mapping[str, tuple[str, str, Any]]) -> str:
+    match = _ITEM.match(text)
+    if match is None:
+        return text
+    found = labels.get(match.group(0))
+    return text if found is None else f"{match.group(1)}[{found[0]}]{text[match.end() :]}"
+
+
+def _inside(path: str) -> bool:
+    return _ITEM.match(path) is not None
+
+
+def _tidy(c: CriterionVerdict, labels: Mapping[str, tuple[str, str, Any]]) -> CriterionVerdict:
+    """A criterion with the per-item readings left out (the weights list the items) and item
+    paths named by the items' ids."""
+    readings = tuple(r for r in c.readings if not _inside(r.path))
+    missing = tuple(sorted({_relabel(m, labels) for m in c.missing}))
+    return attrs.evolve(c, readings=readings, missing=missing)
+
+
+def _tidy_membership(m: Membership, labels: Mapping[str, tuple[str, str, Any]]) -> Membership:
+    readings = tuple(r for r in m.readings if not _inside(r.path))
+    missing = tuple(sorted({_relabel(x, labels) for x in m.missing}))
+    return attrs.evolve(m, readings=readings, missing=missing)
+
+
+def _weight_high(value: Value) -> Decimal | None:
+    if value is True:
+        return Decimal(1)
+    if value is False or isinstance(value, bool):
+        return None
+    if isinstance(value, Unknown):
+        return Decimal("Infinity")  # an unknown share: listed first, it could weigh anything
+    if isinstance(value, Interval):
+        high = Decimal(value.high)
+        return high if high != 0 or value.low != 0 else None
+    if isinstance(value, int | Decimal):
+        return Decimal(value) if value != 0 else None
+    return None
+
+
+def _area_decision(
+    asm: _Assembler, subject: Record, outcomes: Mapping[str, PackOutcome], level_pack: str, top: int
+) -> AreaDecision:
+    schema = asm.schema
+    decision = decide_outcomes(asm.policy_set, subject, asm.as_of, outcomes, exit_pack=level_pack)
+    labels = _item_labels(schema, subject)
+    lacks = _item_lacks(asm, subject)
+    decision = attrs.evolve(
+        decision,
+        criteria=tuple(_tidy(c, labels) for c in decision.criteria),
+        memberships=tuple(_tidy_membership(m, labels) for m in decision.memberships),
+        applicability=None
+        if decision.applicability is None
+        else attrs.evolve(
+            decision.applicability,
+            readings=tuple(r for r in decision.applicability.readings if not _inside(r.path)),
+        ),
+    )
+    outcome = outcomes.get(level_pack)
+    figures: list[Figure] = []
+    weights: list[Weight] = []
+    weighing: dict[str, int] = {}
+    if outcome is not None:
+        checked = outcome.pack
+        for name, texpr in checked.facts.items():
+            fact = checked.pack.facts[name]
+            result = _run(texpr, subject, asm.as_of, outcome.parameters, checked)
+            missing = tuple(sorted({_relabel(m, labels) for m in _missing(result.value)}))
+            figures.append(Figure(name, fact.title, show_value(result.value), missing))
+        verdicts = {c.id: c.verdict for c in decision.criteria}
+        for cid, texpr in checked.weighs.items():
+            if verdicts.get(cid) not in ("fail", "undetermined"):
+                continue
+            result = _run(texpr, subject, asm.as_of, outcome.parameters, checked)
+            found: list[Weight] = []
+            for e in result.events:
+                if e.kind != "item" or e.span != texpr.span:
+                    continue
+                high = _weight_high(e.value)
+                if high is None:
+                    continue
+                ident, label, _ = labels.get(e.name, (e.name, e.name, None))
+                unsure = isinstance(e.value, Unknown | Interval)
+                item_lacks = lacks.get(e.name, ()) if unsure else ()
+                shown = show_value(e.value) if not isinstance(e.value, Unknown) else "?"
+                if e.value is True:
+                    shown = "1"
+                found.append(Weight(cid, ident, label, shown or "?", high, item_lacks))
+            found.sort(key=lambda w: (-w.high, w.item))
+            weighing[cid] = len(found)
+            weights.extend(found[:top])
+    others: list[tuple[str, Verdict | None]] = [
+        (pid, pack_verdict(o))
+        for pid, o in sorted(outcomes.items())
+        if pid != level_pack and o.pack.pack.criteria
+    ]
+    title = subject.get("name")
+    gathered = {
+        name: tuple(labels[str(DataPath((name,)).child(i))][0] for i in range(len(value)))
+        for name, field in schema.records[subject.type_name].fields.items()
+        if field.gather is not None
+        for value in [subject.get(name)]
+        if isinstance(value, tuple)
+    }
+    return AreaDecision(
+        subject.type_name,
+        _key_of(schema, subject),
+        title if isinstance(title, str) else None,
+        gathered,
+        decision,
+        tuple(figures),
+        tuple(weights),
+        weighing,
+        tuple(others),
+    )
+
+
+def _item_lacks(asm: _Assembler, subject: Record) -> dict[str, tuple[str, ...]]:
+    """``households[3]`` -> what that household's own decisions lack (for its unknown fields)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, field in asm.schema.records[subject.type_name].fields.items():
+        if field.gather is None or field.record is None:
+            continue
+        pool = asm.items.get((field.gather.records, field.record), [])
+        by_id = {id(item): lacks for item, lacks, _source in pool}
+        items = subject.get(name)
+        if not isinstance(items, tuple):
+            continue
+        for index, item in enumerate(items):
+            lacks = by_id.get(id(item))
+            if lacks:
+                path = str(DataPath((name,)).child(index))
+                out[path] = tuple(
+                    sorted({f"{field_name}: {m}" for field_name, ms in lacks.items() for m in ms})
+                )
+    return out
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+_LEVEL = {
+    "village": Text(zh="贫困村退出验收", en="village exit acceptance"),
+    "county": Text(zh="贫困县摘帽验收", en="county exit acceptance"),
+}
+_LIST = {
+    "households": Text(zh="户", en="households"),
+    "villages": Text(zh="村", en="villages"),
+}
+_VERDICT_WORD = {
+    "pass": Text(zh="通过", en="pass"),
+    "fail": Text(zh="不通过", en="fail"),
+    "undetermined": Text(zh="待定", en="undetermined"),
+    "not_applicable": Text(zh="不适用", en="not applicable"),
+    None: Text(zh="无", en="none"),
+}
+
+
+def render_area(area: AreaDecision, lang: Lang = "en") -> str:
+    """The area decision as text: the decision, then the figures, the other standards and the
+    items weighing on each failing or undetermined criterion."""
+    from gspolicy.explain.render import render_text  # noqa: PLC0415  # render imports decision
+
+    zh = lang == "zh"
+    level = _LEVEL.get(area.level, Text(zh=area.level, en=area.level)).get(lang)
+    named = f"{area.code} {area.name}" if area.name else area.code
+    counts = ", ".join(f"{n} {_LIST.get(k, Text(zh=k, en=k)).get(lang)}" for k, n in area.items.items())
+    title = (
+        f"{named} {level}（截至 {area.decision.as_of}；汇集 {counts}）"
+        if zh
+        else f"{named}: {level} as of {area.decision.as_of} (gathered {counts})"
+    )
+    out = [render_text(area.decision, lang, title=title).rstrip("\n")]
+    if area.figures:
+        out.append("  数据：" if zh else "  figures:")
+        for f in area.figures:
+            value = f.value if f.value is not None else ("待定" if zh else "unknown")
+            line = f"    {f.name} = {value}  — {f.title.get(lang)}"
+            if f.missing:
+                line += (
+                    ("（需补充：" if zh else " (would settle it: ")
+                    + ", ".join(f.missing)
+                    + ("）" if zh else ")")
+                )
+            out.append(line)
+    if area.others:
+        out.append("  其他标准：" if zh else "  other standards:")
+        for pid, verdict in area.others:
+            out.append(f"    {pid}: {_VERDICT_WORD[verdict].get(lang)}")
+    if area.weights:
+        out.append("  影响最大的对象：" if zh else "  what weighs most:")
+        for cid, total in area.weighing.items():
+            shown = [w for w in area.weights if w.criterion == cid]
+            if not shown:
+                continue
+            out.append(
+                f"    {cid}（共 {total} 个，列出 {len(shown)} 个）"
+                if zh
+                else f"    {cid} ({total} in all, {len(shown)} shown)"
+            )
+            for w in shown:
+                line = f"      {w.label}: {w.value}"
+                if w.missing:
+                    line += ("（缺少：" if zh else " (lacks: ") + "; ".join(w.missing) + ("）" if zh else ")")
+                out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def area_to_json(area: AreaDecision) -> dict[str, Any]:
+    """A JSON-ready form: the decision's stable JSON plus the area parts."""
+    return {
+        "level": area.level,
+        "code": area.code,
+        "name": area.name,
+        "gathered": {name: list(ids) for name, ids in area.gathered.items()},
+        "decision": area.decision.to_json(),
+        "figures": [
+            {
+                "name": f.name,
+                "title": {"zh": f.title.zh, "en": f.title.en},
+                "value": f.value,
+                "missing": list(f.missing),
+            }
+            for f in area.figures
+        ],
+        "others": [{"pack": p, "verdict": v} for p, v in area.others],
+        "weighing": dict(area.weighing),
+        "weights": [
+            {
+                "criterion": w.criterion,
+                "item": w.item,
+                "label": w.label,
+                "value": w.value,
+                "missing": list(w.missing),
+            }
+            for w in area.weights
+        ],
+    }
