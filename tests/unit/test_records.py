@@ -175,7 +175,10 @@ PRODUCERS: dict[str, tuple[str, str, tuple[int | None, int | None, str], str | N
 
 
 # codes produced by a test of their own (they need a patched limit)
-PRODUCED_ELSEWHERE = {"record/too-many": "test_too_many_records_in_one_file"}
+PRODUCED_ELSEWHERE = {
+    "record/too-many": "test_too_many_records_in_one_file",
+    "record/gathered-field": "test_a_data_file_may_not_give_a_gathered_list",
+}
 
 
 def test_every_record_code_has_a_producer() -> None:
@@ -717,3 +720,18 @@ def test_to_data_round_trips_decimals_a_float_cannot_hold(fmt: str) -> None:
     assert record["land_area"] == Decimal("0.12345678901234567891")
     again = load_ok(dump_records([record.to_data()], fmt), fmt)
     assert again == (record,)
+
+
+def test_a_data_file_may_not_give_a_gathered_list() -> None:
+    from gspolicy._resources import bundled_schema_path
+    from gspolicy.schema.load import read_schema
+    from gspolicy.schema.records import load_records
+
+    schema = read_schema(bundled_schema_path())[0]
+    assert schema is not None
+    text = '{"code": "621126104208", "households": []}\n'
+    loaded, problems = load_records(Source("v.jsonl", text), schema, fmt="jsonl", record="village")
+    assert loaded == ()
+    assert [d.code for d in problems] == ["record/gathered-field"]
+    assert problems[0].location is not None
+    assert "gathered by the evaluator" in problems[0].message("en")
