@@ -45,6 +45,10 @@ counties                              9         brief §3.2: the last eight to e
                                                 counties, so ``poor_county_type: contiguous``
 ====================================  ========  ===============================================
 
+Its households live in 12-20 villages a county (`REGISTRY_VILLAGES`, 144 villages in 36 townships,
+9-40 households a village), so that village poverty incidence means something; the sample's codes
+are the two draws as they are.  examples/generate_areas.py writes the village and county records.
+
 The brief gives no shares for the rest, so these are assumptions: the household categories
 (general 70 %, Dibao 22 %, tekun 8 %), the other main causes, health, labour and schooling, the
 returned and newly identified shares, Dibao amounts (2,000-4,000 yuan a household a year; the
@@ -201,6 +205,8 @@ class Profile:
     piped_share: float  # share of households on a central scheme with a tap in the home
     measures: tuple[MeasureRange, ...]
     full: bool  # write the fields added in schema 2018.1, support around exit, planted defects
+    # county code: villages per township; empty: every drawn township and village code is used
+    villages: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 SAMPLE = Profile(
@@ -241,6 +247,25 @@ REGISTRY_COUNTIES: dict[str, tuple[str, str]] = {  # county code: (city code, co
 }
 PROVINCE = "620000"
 
+# The registry's villages: each county's households live in 12-20 villages, about 15-30 registered
+# households a village, so that a village's poverty incidence means something (drawn codes taken
+# as they are would give some 2,100 villages of 1-2 households).  County code: the number of
+# villages in each of its townships; township codes are the county code and 101, 102, ..., village
+# codes the township code and 201, 202, ...  The numbers are invented, as are the codes below the
+# county.  `Generator.place` maps the two draws the sample uses onto these pools, so the random
+# stream, and every other field, is what it would be without them.
+REGISTRY_VILLAGES: dict[str, tuple[int, ...]] = {
+    "621126": (4, 3, 5, 4),  # 16 villages, about 21 households each
+    "621121": (5, 4, 4),  # 13, about 26
+    "622926": (3, 4, 4, 3, 4),  # 18, about 19
+    "621225": (4, 4, 4),  # 12, about 28
+    "621226": (5, 5, 4, 5),  # 19, about 18
+    "620521": (4, 3, 4, 3),  # 14, about 24
+    "622921": (3, 5, 4, 3),  # 15, about 22
+    "621223": (4, 4, 3, 4, 5),  # 20, about 17
+    "621027": (4, 5, 4, 4),  # 17, about 20
+}
+
 REGISTRY = Profile(
     name="registry",
     counties=tuple(REGISTRY_COUNTIES),
@@ -264,6 +289,7 @@ REGISTRY = Profile(
     piped_share=0.967,  # 0.91 × 0.967 ≈ 88 % with tap water (brief §5.9, May 2019)
     measures=tuple(("ranger_post" if m == "eco_ranger" else m, lo, hi) for m, lo, hi in MEASURES),
     full=True,
+    villages=tuple(REGISTRY_VILLAGES.items()),
 )
 
 
@@ -299,6 +325,27 @@ class Generator:
             return "是" if value else "否"
         return value
 
+    # -- place ------------------------------------------------------------------------------------
+    def place(self, county: str, township: int, village: int) -> tuple[str, str]:
+        """Township and village codes from the two drawn numbers (1-15 and 1-29).
+
+        Without village pools (the sample) the numbers are the codes' last three digits (101-115,
+        201-229).  With pools (the registry) the two draws, read as one number 0-434, pick the
+        village of the county's pool by their remainder, so the pool's villages get about equal
+        shares and the random stream is untouched.
+        """
+        pools = dict(self.profile.villages)
+        if county not in pools:
+            return f"{county}{100 + township:03d}", f"{county}{100 + township:03d}{200 + village:03d}"
+        sizes = pools[county]
+        index = ((township - 1) * 29 + (village - 1)) % sum(sizes)
+        for number, size in enumerate(sizes, start=1):
+            if index < size:
+                code = f"{county}{100 + number:03d}"
+                return code, f"{code}{201 + index:03d}"
+            index -= size
+        raise AssertionError("unreachable: the index is below the pool's size")
+
     # -- one household ----------------------------------------------------------------------------
     def household(self, index: int) -> dict[str, Any]:
         rng = self.rng
@@ -306,8 +353,7 @@ class Generator:
         county = profile.counties[index % len(profile.counties)]
         self.numbers[county] = self.numbers.get(county, 0) + 1
         number = self.numbers[county]
-        township = f"{county}{100 + rng.randrange(1, 16):03d}"
-        village = f"{township}{200 + rng.randrange(1, 30):03d}"
+        township, village = self.place(county, rng.randrange(1, 16), rng.randrange(1, 30))
         chinese = index % 3 == 1  # about a third written as a registry export would write them
 
         status = rng.choices(

@@ -1,5 +1,10 @@
 """A bilingual Markdown reference of a `Schema`, generated from the schema itself.
 
+The reference groups the record types by subject: the root record type (the household) first, then
+the other record types data files hold (villages, counties: the record types a list gathers, or
+that hold a gathered list), each with the record types it uses; it says what fills gathered lists
+and derived fields.
+
 ``docs/reference/household-schema.md`` holds a hand-written introduction followed by the output
 of `render_schema_markdown` between the markers `BEGIN` and `END`; a test checks that the page
 and the schema agree.  Regenerate the page with::
@@ -18,7 +23,7 @@ from pathlib import Path
 
 from gspolicy.errors import render_diagnostics
 from gspolicy.schema.load import read_schema
-from gspolicy.schema.model import EnumSpec, FieldSpec, RecordSpec, Schema
+from gspolicy.schema.model import Derive, EnumSpec, FieldSpec, RecordSpec, Schema
 
 __all__ = ["BEGIN", "END", "generated_part", "render_schema_markdown", "splice_generated"]
 
@@ -27,22 +32,32 @@ END = "<!-- END GENERATED -->"
 
 
 def render_schema_markdown(schema: Schema) -> str:
-    """The reference of `schema`: one table per record type, then one per enum (deterministic)."""
-    places = _record_places(schema)
+    """The reference of `schema` (deterministic): for each subject (the root record type, then the
+    other record types data files hold, such as villages and counties) one table per record type
+    it uses, then one table per enum."""
+    subjects = _subjects(schema)
+    groups, places = _record_places(schema, subjects)
+    others = [_link(name) for name in subjects if name != schema.root]
     lines = [
         f"## {_cell(schema.title.zh)} / {_cell(schema.title.en)}",
         "",
-        f"Schema `{schema.id}`, version `{schema.version}`; root record type "
-        f"[`{schema.root}`](#record-{schema.root}).",
+        f"Schema `{schema.id}`, version `{schema.version}`; root record type {_link(schema.root)}"
+        + (f"; other subjects {', '.join(others)}." if others else "."),
         "",
-        "### 记录类型 / Record types",
-        "",
-        "Paths start at the root record; `a.b` is field `b` of the record in field `a`, and "
-        "`a[].b` is field `b` of each item of the list `a`.",
+        "Paths start at the record of the subject (the root or another) a record type is listed under; "
+        "`a.b` is field `b` of the record in field `a`, and `a[].b` is field `b` of each item of the list `a`.",
         "",
     ]
-    for name in places:
-        lines.extend(_record_section(schema, schema.records[name], places[name]))
+    for subject, names in groups.items():
+        if not names:
+            continue
+        if subject is None:
+            lines.extend(["### 其他记录类型 / Other record types", ""])
+        else:
+            title = schema.records[subject].title
+            lines.extend([f"### 记录类型：{_cell(title.zh)} / Record types: {_cell(title.en)}", ""])
+        for name in names:
+            lines.extend(_record_section(schema, schema.records[name], places[name], subjects))
     lines.extend(["### 枚举 / Enums", ""])
     for enum in schema.enums.values():
         lines.extend(_enum_section(enum))
@@ -69,48 +84,92 @@ def splice_generated(page: str, generated: str) -> str:
 # -- record types ----------------------------------------------------------------------------------
 
 
-def _record_places(schema: Schema) -> dict[str, list[str]]:
-    """Record types in reading order (depth first from the root), each with the path prefixes
-    it is used at (``""`` for the root, ``"income."``, ``"members[]."``)."""
-    places: dict[str, list[str]] = {}
+_Place = tuple[str, str]
+"""Where a record type is used: the subject and the path prefix in it (``""`` for the subject's
+own record, ``"income."``, ``"members[]."``)."""
 
-    def visit(name: str, prefix: str, trail: tuple[str, ...]) -> None:
+
+def _subjects(schema: Schema) -> list[str]:
+    """The record types data files hold: the root, then (in schema order) every record type a
+    list gathers and every record type holding a gathered list (villages, counties)."""
+    named = {schema.root}
+    for spec in schema.records.values():
+        for field in spec.fields.values():
+            if field.gather is not None:
+                named.update((field.gather.records, spec.name))
+    ordered = [schema.root, *(name for name in schema.records if name != schema.root)]
+    return [name for name in ordered if name in named and name in schema.records]
+
+
+def _record_places(
+    schema: Schema, subjects: Sequence[str]
+) -> tuple[dict[str | None, list[str]], dict[str, list[_Place]]]:
+    """Record types in reading order, grouped by the subject whose record first reaches them
+    (depth first; ``None`` groups the record types no subject reaches), and every place each is
+    used at.  A field that holds the gathered record itself (``derive: record``) only links to it:
+    that record type is a subject of its own."""
+    groups: dict[str | None, list[str]] = {subject: [] for subject in subjects}
+    places: dict[str, list[_Place]] = {}
+
+    def visit(subject: str, name: str, prefix: str, trail: tuple[str, ...]) -> None:
         first = name not in places
-        places.setdefault(name, []).append(prefix)
+        places.setdefault(name, []).append((subject, prefix))
         if not first or name in trail:
             return
+        groups[subject].append(name)
         for field_name, field in schema.records[name].fields.items():
             if field.record is None or field.record not in schema.records:
                 continue
+            if field.derive is not None and field.derive.form == "record":
+                continue
             step = f"{field_name}[]." if field.kind == "list" else f"{field_name}."
-            visit(field.record, prefix + step, (*trail, name))
+            visit(subject, field.record, prefix + step, (*trail, name))
 
-    if schema.root in schema.records:
-        visit(schema.root, "", ())
-    for name in schema.records:
-        places.setdefault(name, [])
-    return places
+    for subject in subjects:
+        if subject not in places:
+            visit(subject, subject, "", ())
+    groups[None] = [name for name in schema.records if name not in places]
+    for name in groups[None]:
+        places[name] = []
+    return groups, places
 
 
-def _record_section(schema: Schema, spec: RecordSpec, prefixes: Sequence[str]) -> Iterator[str]:
+def _record_section(
+    schema: Schema, spec: RecordSpec, places: Sequence[_Place], subjects: Sequence[str]
+) -> Iterator[str]:
     yield f'<a id="record-{spec.name}"></a>'
     yield ""
     yield f"#### `{spec.name}`: {_cell(spec.title.zh)} / {_cell(spec.title.en)}"
     yield ""
-    shown = [p.rstrip(".") for p in prefixes if p]
-    if shown:
-        yield "Used at " + ", ".join(f"`{p}`" for p in shown) + "."
+    shown = [(subject, p.rstrip(".")) for subject, p in places if p]
+    if shown and all(subject == schema.root for subject, _ in shown):
+        yield "Used at " + ", ".join(f"`{p}`" for _, p in shown) + "."
         yield ""
-    elif spec.name == schema.root:
-        yield "The root record type: every record in a data file is one of these."
+    elif shown:
+        yield "Used at " + ", ".join(f"`{p}` in {_link(subject)} records" for subject, p in shown) + "."
         yield ""
-    if spec.key is not None and spec.name == schema.root:
+    if spec.name == schema.root:
+        yield "The root record type: a data file holds these unless it is read as another subject."
+        yield ""
+    elif spec.name in subjects:
+        yield (
+            f"A subject of its own, which packs decide on: a data file of these is read as record type "
+            f'`{spec.name}` (for example `load_record_file(path, schema, record="{spec.name}")`).'
+        )
+        yield ""
+    if spec.fields and all(f.derive is not None for f in spec.fields.values()):
+        yield (
+            "Items of a gathered list: the evaluator fills every field (see the notes below); a data file "
+            "never holds them (only a pack's test cases give them directly)."
+        )
+        yield ""
+    if spec.key is not None and spec.name in subjects:
         yield f"Records are identified by `{spec.key}`, unique across the files loaded together."
         yield ""
     elif spec.key is not None:
         yield f"Items of a list are identified by `{spec.key}`, unique within the list."
         yield ""
-    prefix = prefixes[0] if prefixes else ""
+    prefix = places[0][1] if places else ""
     yield "| Field | Type | 中文 | English | Unit / bounds | Enum / record |"
     yield "|---|---|---|---|---|---|"
     notes: list[str] = []
@@ -120,12 +179,60 @@ def _record_section(schema: Schema, spec: RecordSpec, prefixes: Sequence[str]) -
             f"| `{path}` | {_type(field)} | {_cell(field.title.zh)} | {_cell(field.title.en)} "
             f"| {_bounds(field)} | {_reference(field)} |"
         )
+        parts = list(_filled_by(schema, spec, field))
         if field.description is not None:
-            notes.append(f"- `{path}`: {_cell(field.description.zh)} {_cell(field.description.en)}")
+            parts.extend((_cell(field.description.zh), _cell(field.description.en)))
+        if parts:
+            notes.append(f"- `{path}`: " + " ".join(parts))
     yield ""
     if notes:
         yield from notes
         yield ""
+
+
+def _filled_by(schema: Schema, spec: RecordSpec, field: FieldSpec) -> Iterator[str]:
+    """What fills a gathered list or a derived field, in Chinese and in English."""
+    if field.gather is not None:
+        records, by, key = f"`{field.gather.records}`", f"`{field.gather.by}`", f"`{spec.key}`"
+        yield f"由求值器汇集：{by} 等于本记录 {key} 的 {records} 记录，不从数据文件读取。"
+        yield (
+            f"Gathered by the evaluator from the {records} records whose {by} equals this record's "
+            f"{key}; never read from a data file."
+        )
+    if field.derive is not None:
+        yield from _derived(field.derive, _gathered_type(schema, spec))
+
+
+def _gathered_type(schema: Schema, spec: RecordSpec) -> str | None:
+    """The record type an item type holds as its gathered record (its ``derive: record`` field)."""
+    for field in spec.fields.values():
+        if field.derive is not None and field.derive.form == "record" and field.record in schema.records:
+            return field.record
+    return None
+
+
+def _derived(derive: Derive, gathered: str | None) -> Iterator[str]:
+    record = f"`{gathered}` " if gathered else ""
+    pack = f"`{derive.pack}`"
+    if derive.form == "record":
+        yield f"由求值器填入：汇集的 {record}记录本身。"
+        yield f"Filled by the evaluator: the gathered {record}record itself."
+    elif derive.form == "verdict":
+        yield f"由求值器填入：政策包 {pack} 对该 {record}记录的判定：通过为真，不通过为假，其他情况（未定、不适用）缺失。"
+        yield (
+            f"Filled by the evaluator: pack {pack}'s verdict on the {record}record: true for pass, "
+            "false for fail, missing otherwise (undetermined or not applicable)."
+        )
+    elif derive.form == "any_rule":
+        yield f"由求值器填入：政策包 {pack} 是否有规则适用于该 {record}记录：有则为真，都不适用为假，未定时缺失。"
+        yield (
+            f"Filled by the evaluator: whether a rule of pack {pack} applies to the {record}record: "
+            "true when one does, false when none does, missing when undetermined."
+        )
+
+
+def _link(name: str) -> str:
+    return f"[`{name}`](#record-{name})"
 
 
 def _type(field: FieldSpec) -> str:
@@ -136,6 +243,10 @@ def _type(field: FieldSpec) -> str:
         if field.kind == "set"
         else field.kind
     )
+    if field.gather is not None:
+        kind += ", gathered"
+    if field.derive is not None:
+        kind += ", derived"
     return f"{kind}, **required**" if field.required else kind
 
 
