@@ -158,3 +158,24 @@ def test_example_script_runs(script: str, args: tuple[str, ...], expect: str) ->
     done = run(script, *args)
     assert done.returncode == 0, done.stderr
     assert expect in done.stdout
+
+
+def test_committed_areas_are_a_fresh_generation(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("generate_areas", EXAMPLES / "generate_areas.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.main(["-o", str(tmp_path)])
+    for name in ("villages.jsonl", "counties.jsonl"):
+        assert (tmp_path / name).read_bytes() == (REGISTRY.parent / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "count"), [("villages.jsonl", "village", 144), ("counties.jsonl", "county", 9)]
+)
+def test_area_records_validate(schema: Schema, name: str, kind: str, count: int) -> None:
+    records, diagnostics = load_record_file(REGISTRY.parent / name, schema, record=kind)
+    assert diagnostics == [], render_diagnostics(diagnostics, "en")
+    assert len(records) == count
