@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Literal
 
 from gspolicy._i18n import Text
@@ -38,6 +38,10 @@ EXIT_PACK = "exit_criteria.household"
 """The pack whose criteria give a decision's exit verdict (by default)."""
 
 
+_SHOWN_DIGITS = 6
+"""Significant digits a long quotient is shown with (the value used stays exact)."""
+
+
 def show_value(value: object) -> str | None:
     """A value as plain, language-neutral text (None for a missing value)."""
     if isinstance(value, Unknown):
@@ -49,6 +53,11 @@ def show_value(value: object) -> str | None:
     if isinstance(value, Decimal):
         if value.is_infinite():
             return "∞" if value > 0 else "-∞"
+        if len(value.as_tuple().digits) > _SHOWN_DIGITS + 4:
+            # a quotient that does not end (a rate): shown to a readable precision
+            with localcontext() as ctx:
+                ctx.prec = _SHOWN_DIGITS
+                value = +value
         text = format(value.normalize(), "f")
         return text
     if isinstance(value, dt.date):
