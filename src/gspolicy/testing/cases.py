@@ -3,14 +3,15 @@
 A test file::
 
     pack: exit_criteria.household        # the pack the cases are about (its criteria give the verdict)
-    defaults:                            # the default household every case starts from
+    defaults:                            # the default record every case starts from (a household
+                                         # for a household pack, a village for a village pack …)
       id: T-0001
       ...
     cases:
       - name: income below the standard fails income
         as_of: 2018-12-31
         household:                        # only what the case needs, merged onto `defaults`
-          income: {per_capita: 3150}
+          income: {per_capita: 3150}      # (also `subject:`, the name for non-household packs)
         expect:
           verdict: fail                   # pass | fail | undetermined | not_applicable
           applicability: assessed         # assessed | not_applicable | undetermined
@@ -27,11 +28,18 @@ A test file::
           retained:                       # exactly the retained measures and the amounts kept
             - {measure: microcredit, amount: 50000}   # omit `amount` when it cannot be known
 
-How a case's household merges onto the defaults: mappings merge key by key; a value of ``null``
+The case's record is validated against the record type the pack decides on (its ``subject``:
+the schema's root, a household, unless the pack says ``subject: village`` or ``county``).  The
+record is written under ``household:`` or, with the same meaning, ``subject:`` (the clearer name
+for a village or a county); a case gives at most one of the two.
+
+How a case's record merges onto the defaults: mappings merge key by key; a value of ``null``
 (``~``) removes the field (to test missing data); a list of records that have a key (members, by
 ``id``) merges item by item — an item whose id is in the defaults updates that member, an item with
-a new id is added, and ``{id: m2, remove: true}`` removes member ``m2``; any other list (the support
-history) replaces the default list.
+a new id is added, and ``{id: m2, remove: true}`` removes member ``m2``; a list of items that hold
+a keyed record (a village's ``households``, by ``household.id``; a county's ``villages``, by
+``village.code``) merges the same way by that record's key (``{household: {id: h2}, remove:
+true}``); any other list (the support history) replaces the default list.
 """
 
 from __future__ import annotations
@@ -110,9 +118,10 @@ class Case:
     name: str
     pack: str
     as_of: dt.date
-    household: Mapping[str, Any]
+    household: Mapping[str, Any]  # the merged record (a household, or a village or county)
     expect: Mapping[str, Any]
     span: Span | None = attrs.field(default=None, eq=False)
+    subject: str | None = None  # the record type of `household` (None: the schema's root)
 
     @property
     def where(self) -> str:
@@ -154,10 +163,21 @@ def _plain(node: YNode) -> Any:
     return node.value
 
 
+def _ident(item: Any, key: str) -> Any:
+    """The key of a list item: ``id``, or a dotted path to the key of a record it holds
+    (``household.id``); None when it has none."""
+    for part in key.split("."):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item
+
+
 def merge_household(
     default: Any, case: Any, key_of: Mapping[str, str | None] | None = None, field: str = ""
 ) -> Any:
-    """Merge a case's household onto the default household (see the module doc)."""
+    """Merge a case's record onto the default record (see the module doc). `key_of` maps a list
+    field to the key its items merge by: a field name (``id``) or a dotted path (``household.id``)."""
     if isinstance(default, dict) and isinstance(case, dict):
         out = dict(default)
         for k, v in case.items():
@@ -171,17 +191,18 @@ def merge_household(
     key = (key_of or {}).get(field)
     if key and isinstance(default, list) and isinstance(case, list):
         merged = [dict(item) if isinstance(item, dict) else item for item in default]
-        index = {item.get(key): i for i, item in enumerate(merged) if isinstance(item, dict)}
+        index = {_ident(item, key): i for i, item in enumerate(merged) if isinstance(item, dict)}
+        index.pop(None, None)
         removed: set[object] = set()
         for item in case:
-            ident = item.get(key) if isinstance(item, dict) else None
+            ident = _ident(item, key)
             if isinstance(item, dict) and item.get("remove") is True:
                 removed.add(ident)
-            elif ident in index:
+            elif ident is not None and ident in index:
                 merged[index[ident]] = merge_household(merged[index[ident]], item, key_of, field)
             else:
                 merged.append(item)
-        return [m for m in merged if not (isinstance(m, dict) and m.get(key) in removed)]
+        return [m for m in merged if not (isinstance(m, dict) and _ident(m, key) in removed)]
     return case
 
 
@@ -193,6 +214,38 @@ def _list_keys(schema: Schema) -> dict[str, str | None]:
             if field.kind == "list" and field.record is not None and field.record in schema.records:
                 out[name] = schema.records[field.record].key
     return out
+
+
+def _case_list_keys(schema: Schema) -> dict[str, str | None]:
+    """`_list_keys`, and for a list of items without a key that hold a keyed record (a gathered
+    item's ``derive: record`` field), the dotted path to that key (households → household.id)."""
+    out = _list_keys(schema)
+    records = schema.records
+    for spec in records.values():
+        for name, field in spec.fields.items():
+            if out.get(name) or field.kind != "list" or field.record is None or field.record not in records:
+                continue
+            held = [
+                (inner, key)
+                for inner, f in records[field.record].fields.items()
+                if f.kind == "record" and f.record is not None and f.record in records
+                for key in [records[f.record].key]
+                if key is not None and (f.derive is None or f.derive.form == "record")
+            ]
+            if len(held) == 1:
+                out[name] = f"{held[0][0]}.{held[0][1]}"
+    return out
+
+
+def _subject_of(policy_set: PolicySet, pack_id: str, as_of: dt.date | None) -> str:
+    """The record type the pack decides on: the version in force on `as_of`, else any version's
+    (versions of one pack decide on one type), else the schema's root."""
+    pack = policy_set.in_force(pack_id, as_of) if as_of is not None else None
+    versions = (pack,) if pack is not None else policy_set.versions(pack_id)
+    for p in versions:
+        if p.subject in policy_set.schema.records:
+            return p.subject
+    return policy_set.schema.root
 
 
 def find_case_files(paths: Iterable[Path]) -> list[Path]:
@@ -233,12 +286,15 @@ def cases_from_source(source: Source, policy_set: PolicySet) -> tuple[list[Case]
         return [], r.diagnostics
     defaults_node = top.get("defaults")
     defaults = _plain(defaults_node) if defaults_node is not None else {}
-    keys = _list_keys(policy_set.schema)
+    keys = _case_list_keys(policy_set.schema)
     criteria_ids = {c.id for p in policy_set.versions(pack_id or "") for c in p.pack.criteria}
     cases: list[Case] = []
     for item in r.items(top.get("cases"), "cases"):
         f = r.mapping(
-            item, "a test case", required=("name", "as_of", "expect"), optional=("household", "note")
+            item,
+            "a test case",
+            required=("name", "as_of", "expect"),
+            optional=("household", "subject", "note"),
         )
         if f is None:
             continue
@@ -246,17 +302,25 @@ def cases_from_source(source: Source, policy_set: PolicySet) -> tuple[list[Case]
         cr = r.within("case", name)
         as_of = cr.date(f.get("as_of"), "as_of")
         household_node = f.get("household")
+        both = False
+        if f.get("subject") is not None:
+            if household_node is not None:
+                both = True
+                problem = "give the case's record under `household:` or `subject:`, not both"
+                cr.report("case/bad-household", f.get("subject"), {"problem": problem})
+            household_node = f.get("subject")
         household = merge_household(
             defaults, _plain(household_node) if household_node is not None else {}, keys
         )
         expect = _read_expect(cr, f.get("expect"), criteria_ids, pack_id or "?")
-        record, problems = validate_record(household, policy_set.schema, file=source.name)
+        subject = _subject_of(policy_set, pack_id, as_of) if pack_id is not None else None
+        record, problems = validate_record(household, policy_set.schema, record=subject, file=source.name)
         for d in problems:
             where = _locate(household_node or item, d.location)
             cr.report("case/bad-household", where, {"problem": d.message("en")})
-        if as_of is None or expect is None or record is None or pack_id is None:
+        if as_of is None or expect is None or record is None or pack_id is None or both:
             continue
-        cases.append(Case(source.name, name, pack_id, as_of, household, expect, item.span))
+        cases.append(Case(source.name, name, pack_id, as_of, household, expect, item.span, subject))
     return cases, r.diagnostics
 
 
@@ -374,7 +438,7 @@ def _read_expect(
 
 def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
     """Run one case; a mismatch lists expected vs actual."""
-    record, problems = validate_record(case.household, policy_set.schema, file=case.file)
+    record, problems = validate_record(case.household, policy_set.schema, record=case.subject, file=case.file)
     if record is None:
         return CaseResult(case, None, (), tuple(problems))
     judged = any(p.pack.criteria for p in policy_set.versions(case.pack))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 POLICIES = ROOT / "policies"
-PACKS = ("schema", "exit_criteria", "buffer_period")
+PACKS = ("schema", "exit_criteria/household", "buffer_period")
 EXIT_2018 = Path("exit_criteria/household/2018.1.yaml")
 EXIT_2016 = Path("exit_criteria/household/2016.1.yaml")
 
