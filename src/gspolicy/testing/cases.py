@@ -60,6 +60,7 @@ from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
+from gspolicy.explain.render import render_text
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Schema
 from gspolicy.schema.records import validate_record
@@ -150,7 +151,16 @@ class CaseResult:
             )
         if self.decision is not None and self.mismatches:
             lines.append("  " + ("实际判定的说明：" if zh else "explanation of the actual decision:"))
-            lines.extend("    " + line for line in self.decision.render(lang).splitlines())
+            title = None
+            if self.case.subject not in (None, "household"):
+                code, day = self.decision.household, self.decision.as_of
+                title = (
+                    f"{self.case.subject} {code} 验收判定（截至 {day}）"
+                    if zh
+                    else f"{self.case.subject.capitalize()} {code}: acceptance as of {day}"
+                )
+            text = render_text(self.decision, lang, title=title)
+            lines.extend("    " + line for line in text.splitlines())
         return "\n".join(lines)
 
 

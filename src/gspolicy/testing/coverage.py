@@ -607,7 +607,7 @@ def _selected(policy_set: PolicySet, packs: Sequence[str] | None) -> list[Checke
 def _items(cases: Sequence[Case], policy_set: PolicySet) -> list[tuple[str, Record, dt.date]]:
     out = []
     for case in cases:
-        record, _ = validate_record(case.household, policy_set.schema, file=case.file)
+        record, _ = validate_record(case.household, policy_set.schema, record=case.subject, file=case.file)
         if record is not None:
             out.append((_label(case), record, case.as_of))
     return out

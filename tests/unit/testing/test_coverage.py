@@ -179,3 +179,14 @@ def test_write_missing_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     assert f"wrote {tests / 'coverage.yaml'}" in out
     assert main(["test", "--policies", str(root), str(tests / "coverage.yaml")]) == 0
+
+
+def test_area_pack_cases_count_towards_coverage(bundled: tuple[PolicySet, list[Case]]) -> None:
+    """Village and county cases are validated as villages and counties (not skipped as invalid
+    households), so the Gansu area packs are fully covered by their own cases."""
+    policy_set, cases = bundled
+    area = ["exit_criteria.village@2018.1", "exit_criteria.county@2018.1"]
+    report = coverage(cases, policy_set, packs=area)
+    assert report.percent() == 100.0
+    assert not report.gaps
+    assert {c.subject for c in cases} >= {"village", "county"}
