@@ -813,7 +813,7 @@ def _search(
             record = find(households, closes, settings=settings(config, max_examples=per_date))
         except (NoSuchExample, Unsatisfiable):
             continue
-        valid, _ = validate_record(record.to_data(), policy_set.schema)
+        valid, _ = validate_record(record.to_data(), policy_set.schema, record=record.type_name)
         if valid is not None:
             return valid, day
     return None
@@ -822,8 +822,8 @@ def _search(
 # -- writing the cases ----------------------------------------------------------------------------
 
 
-def _normal(data: Mapping[str, Any], policy_set: PolicySet) -> dict[str, Any]:
-    record, problems = validate_record(data, policy_set.schema)
+def _normal(data: Mapping[str, Any], policy_set: PolicySet, kind: str | None = None) -> dict[str, Any]:
+    record, problems = validate_record(data, policy_set.schema, record=kind)
     assert record is not None, [d.render("en") for d in problems]
     return record.to_data()
 
@@ -919,7 +919,8 @@ def write_cases(
         if path.exists():
             existing = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         base = dict(existing.get("defaults") or (defaults or {}).get(pack_id) or {})
-        plain_base = _normal(base, policy_set) if base else {}
+        kind = items[0].pack.subject
+        plain_base = _normal(base, policy_set, kind) if base else {}
         cases: list[dict[str, Any]] = list(existing.get("cases") or [])
         names = {c.get("name") for c in cases}
         grouped: dict[tuple[Record, dt.date], list[Found]] = {}
@@ -930,7 +931,7 @@ def write_cases(
             data = f.record.to_data()
             change = _diff(plain_base, data, keys)
             merged = merge_household(plain_base, change, keys)
-            if _normal(merged, policy_set) != data:
+            if _normal(merged, policy_set, kind) != data:
                 continue  # the change cannot be written against these defaults
             name = f"covers {f.gap.decision} ({f.gap.pack}): {f.gap.what}"
             if name in names:
