@@ -1,0 +1,125 @@
+"""`gspolicy evaluate` with village and county files: summaries, levels, JSON, bad arguments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from gspolicy._resources import bundled_policies
+from gspolicy.cli import main
+
+REPO = bundled_policies().parent
+REGISTRY = REPO / "examples" / "registry"
+# a small slice of the registry: the households of one county, its villages and the county
+COUNTY = "621126"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("areas")
+    found: dict[str, Path] = {}
+    for name in ("households", "villages", "counties"):
+        lines = (REGISTRY / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        key = "code" if name == "counties" else "county_code"
+        kept = [line for line in lines if json.loads(line).get(key) == COUNTY]
+        assert kept, name
+        found[name] = out / f"{name}.jsonl"
+        found[name].write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return found
+
+
+def _args(files: dict[str, Path], *more: str) -> list[str]:
+    return [
+        "--lang",
+        "en",
+        "evaluate",
+        str(files["households"]),
+        "--villages",
+        str(files["villages"]),
+        "--counties",
+        str(files["counties"]),
+        "--as-of",
+        "2018-12-31",
+        *more,
+    ]
+
+
+def test_the_household_summary_is_followed_by_village_and_county_summaries(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files)) == 0
+    out = capsys.readouterr().out
+    villages = len(files["villages"].read_text(encoding="utf-8").splitlines())
+    assert f"{villages} villages decided as of 2018-12-31" in out
+    assert "1 counties decided as of 2018-12-31" in out
+    assert f"{COUNTY} 岷县:" in out  # the county's line with its villages' verdicts
+
+
+def test_village_level_explains_a_failing_village_with_what_weighs_most(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "--level", "village", "--explain", "1", "--list")) == 0
+    out = capsys.readouterr().out
+    assert "code / verdict / failing / undetermined" in out
+    explained = out.split("village exit acceptance as of", 1)[1]
+    assert "verdict: FAIL" in explained
+    assert "what weighs most:" in explained
+
+
+def test_county_level_json_holds_valid_decisions(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "--level", "county", "--format", "json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [a["code"] for a in data] == [COUNTY]
+    schema = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data[0]["decision"], schema)
+    assert len(data[0]["gathered"]["households"]) == len(files["households"].read_text().splitlines())
+
+
+def test_the_national_pack_can_give_the_verdict(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "--level", "county", "--county-pack", "exit_criteria.county_national")) == 0
+    out = capsys.readouterr().out
+    assert "packs: exit_criteria.county@2018.1, exit_criteria.county_national@2016.1" in out
+    assert "exit_criteria.county " in out  # Gansu's verdict is now the other standard
+
+
+def test_a_level_without_its_file_exits_2(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "en", "evaluate", str(files["households"]), "--level", "village"]) == 2
+    assert "--level village needs --villages FILE" in capsys.readouterr().err
+
+
+def test_an_unknown_level_pack_exits_2_with_a_suggestion(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "--county-pack", "exit_criteria.countyy")) == 2
+    assert "did you mean `exit_criteria.county`" in capsys.readouterr().err
+
+
+def test_a_village_file_giving_a_gathered_list_is_refused_located(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "villages.jsonl"
+    first = json.loads(files["villages"].read_text(encoding="utf-8").splitlines()[0])
+    bad.write_text(json.dumps({**first, "households": []}, ensure_ascii=False) + "\n", encoding="utf-8")
+    code = main(
+        [
+            "--lang",
+            "en",
+            "evaluate",
+            str(files["households"]),
+            "--villages",
+            str(bad),
+            "--as-of",
+            "2018-12-31",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1:" in err
+    assert "record/gathered-field" in err
