@@ -142,6 +142,13 @@ def _build_parser() -> Parser:
         "given), villages or counties (default: household)",
     )
     evaluate.add_argument(
+        "--area",
+        action="append",
+        default=None,
+        metavar="CODE",
+        help="with --level village or county: explain this village or county (repeatable)",
+    )
+    evaluate.add_argument(
         "--village-pack",
         default=None,
         metavar="ID",
@@ -245,11 +252,15 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     for level, pack_id in (("village", args.village_pack), ("county", args.county_pack)):
         if pack_id is not None and pack_id not in policy_set.ids:
             hint = suggest(pack_id, policy_set.ids)
-            sys.stderr.write(
-                f"gspolicy evaluate: no pack `{pack_id}` for --{level}-pack"
-                + (f"; did you mean `{hint[0]}`?" if hint else "")
-                + "\n"
-            )
+            if zh:
+                message = f"gspolicy evaluate：--{level}-pack 指定的政策包 `{pack_id}` 不存在" + (
+                    f"；是否指 `{hint[0]}`？" if hint else ""
+                )
+            else:
+                message = f"gspolicy evaluate: no pack `{pack_id}` for --{level}-pack" + (
+                    f"; did you mean `{hint[0]}`?" if hint else ""
+                )
+            sys.stderr.write(message + "\n")
             return EXIT_USAGE
     records = _records(args.files, policy_set, lang)
     if records is None:
@@ -294,9 +305,26 @@ def _report_areas(result: AreaResult, args: argparse.Namespace, lang: Lang) -> i
         for a in areas:
             sys.stdout.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
+    by_code = {a.code: a for a in areas}
+    unknown = [code for code in args.area or () if code not in by_code]
+    if unknown:
+        for code in unknown:
+            hint = suggest(code, list(by_code))
+            noun = ("村", "village") if args.level == "village" else ("县", "county")
+            sys.stderr.write(
+                (
+                    f"gspolicy evaluate：没有代码为 {code} 的{noun[0]}"
+                    + (f"；是否指 {hint[0]}？" if hint else "")
+                    if lang == "zh"
+                    else f"gspolicy evaluate: no {noun[1]} {code}"
+                    + (f"; did you mean {hint[0]}?" if hint else "")
+                )
+                + "\n"
+            )
+        return EXIT_USAGE
     sys.stdout.write(_area_summary(result, lang, only=args.level, listing=args.list))
-    picked: list[AreaDecision] = []
-    if args.explain > 0:
+    picked: list[AreaDecision] = [by_code[code] for code in args.area or ()]
+    if args.explain > 0 and not picked:
         for verdict in ("fail", "undetermined", "pass", "not_applicable"):
             found = next((a for a in areas if a.verdict == verdict), None)
             if found is not None:

@@ -123,3 +123,15 @@ def test_a_village_file_giving_a_gathered_list_is_refused_located(
     err = capsys.readouterr().err
     assert f"{bad}:1:" in err
     assert "record/gathered-field" in err
+
+
+def test_named_areas_are_explained_and_an_unknown_code_is_refused(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = json.loads(files["villages"].read_text(encoding="utf-8").splitlines()[0])["code"]
+    assert main(_args(files, "--level", "village", "--area", code)) == 0
+    out = capsys.readouterr().out
+    assert out.count("village exit acceptance as of") == 1
+    assert f"\n{code} " in out
+    assert main(_args(files, "--level", "village", "--area", COUNTY + "999999")) == 2
+    assert "no village" in capsys.readouterr().err

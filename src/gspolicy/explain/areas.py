@@ -71,6 +71,7 @@ class Weight:
     value: str  # its share of the `weigh` aggregate: a number, or a range when undetermined
     high: Decimal  # the largest it may weigh (for sorting)
     missing: tuple[str, ...] = ()  # what the item's own decision lacks, when its share is unsure
+    unsure: bool = False  # its share is a range or unknown (listed first under an undetermined criterion)
 
 
 @attrs.frozen
@@ -420,8 +421,12 @@ def _area_decision(
                 shown = show_value(e.value) if not isinstance(e.value, Unknown) else "?"
                 if e.value is True:
                     shown = "1"
-                found.append(Weight(cid, ident, label, shown or "?", high, item_lacks))
-            found.sort(key=lambda w: (-w.high, w.item))
+                found.append(Weight(cid, ident, label, shown or "?", high, item_lacks, unsure))
+            if verdicts.get(cid) == "undetermined":
+                # what would settle it first: the items whose own share is unsure
+                found.sort(key=lambda w: (not w.unsure, -w.high, w.item))
+            else:
+                found.sort(key=lambda w: (-w.high, w.item))
             weighing[cid] = len(found)
             weights.extend(found[:top])
     others: list[tuple[str, Verdict | None]] = [
@@ -566,6 +571,7 @@ def area_to_json(area: AreaDecision) -> dict[str, Any]:
                 "label": w.label,
                 "value": w.value,
                 "missing": list(w.missing),
+                "unsure": w.unsure,
             }
             for w in area.weights
         ],

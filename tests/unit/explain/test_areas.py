@@ -249,3 +249,16 @@ def test_weights_of_an_interval_sort_by_their_upper_end(policy_set: PolicySet) -
     (v,) = result.villages
     assert [w.item for w in v.weights] == ["C", "A", "B"]
     assert [w.high for w in v.weights] == [Decimal(5), Decimal(3), Decimal(2)]
+
+
+def test_under_an_undetermined_criterion_the_unsure_items_come_first(policy_set: PolicySet) -> None:
+    homes = (
+        household("S1", "not_exited", size=3),
+        household("S2", "not_exited", size=2),
+        household("U1", "pre_exit", size=1),  # undetermined: 0..1
+    )
+    # 5 or 6 poor people of 180: 2.8 % or 3.3 % — undetermined; U1 would settle it
+    result = decide_areas(policy_set, {"household": homes, "village": (village(180),)}, AS_OF)
+    (v,) = result.villages
+    assert v.verdict == "undetermined"
+    assert [(w.item, w.unsure) for w in v.weights] == [("U1", True), ("S1", False), ("S2", False)]
