@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -135,3 +136,28 @@ def test_named_areas_are_explained_and_an_unknown_code_is_refused(
     assert f"\n{code} " in out
     assert main(_args(files, "--level", "village", "--area", COUNTY + "999999")) == 2
     assert "no village" in capsys.readouterr().err
+
+
+def test_diff_lists_the_villages_and_counties_a_new_threshold_changes(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "policies"
+    shutil.copytree(bundled_policies(), new, ignore=shutil.ignore_patterns("tests"))
+    pack = new / "exit_criteria" / "village" / "2018.1.yaml"
+    text = pack.read_text(encoding="utf-8")
+    assert text.count("        value: 0.03\n") == 1
+    pack.write_text(text.replace("        value: 0.03\n", "        value: 0.001\n"), encoding="utf-8")
+    args = ["--lang", "en", "diff", str(bundled_policies()), str(new), "--as-of", "2018-12-31"]
+    args += ["--population", str(files["households"]), "--villages", str(files["villages"])]
+    args += ["--counties", str(files["counties"])]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    head = next(
+        line
+        for line in out.splitlines()
+        if line.startswith("impact as of 2018-12-31 on") and "villages" in line
+    )
+    changed = int(head.split(": ")[1].split(" change verdict")[0])
+    assert changed > 0  # every village with a poor household now fails on incidence
+    assert "village.incidence: pass → fail" in out
+    assert "impact as of 2018-12-31 on 1 counties" in out

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
 from gspolicy._i18n import Lang
-from gspolicy.analysis.diff import impact, load_side, not_in_force, schema_note, structural_diff
+from gspolicy.analysis.diff import area_impact, impact, load_side, not_in_force, schema_note, structural_diff
 from gspolicy.analysis.html import render_html
 from gspolicy.analysis.lint import check_paths
-from gspolicy.analysis.report import render_changes, render_check_summary, render_impact
+from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
 from gspolicy.errors import Diagnostic, sort_and_cap
+from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
 
 __all__ = ["register"]
@@ -102,6 +103,22 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         help="household record files",
     )
     diff.add_argument(
+        "--villages",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="with --population: village records; list the villages whose verdict or figures change",
+    )
+    diff.add_argument(
+        "--counties",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="with --population: county records; list the counties whose verdict or figures change",
+    )
+    diff.add_argument(
         "--html", type=Path, default=None, metavar="FILE", help="also write an HTML page with charts"
     )
     diff.add_argument(
@@ -161,6 +178,23 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
             return EXIT_PROBLEMS
         result = impact(old, new, records, as_of, new_records=again, examples=args.examples)
         sys.stdout.write("\n" + render_impact(result, lang, population))
+        areas: dict[str, tuple[Record, ...]] = {}
+        for kind, files in (("village", args.villages), ("county", args.counties)):
+            if files:
+                found, problems = load_records_from(files, old.schema, record=kind)
+                print_problems(problems, lang, sys.stderr)
+                if any(d.is_error for d in problems):
+                    return EXIT_PROBLEMS
+                areas[kind] = found
+        if areas:
+            if old.schema != new.schema:
+                sys.stderr.write(
+                    "注意：两侧的数据结构不同，村、县按旧侧的数据结构读取\n"
+                    if lang == "zh"
+                    else "note: the sides' schemas differ; villages and counties are read with the old one\n"
+                )
+            changed = area_impact(old, new, {"household": records, **areas}, as_of)
+            sys.stdout.write("\n" + render_area_impact(changed, lang))
     if args.html is not None:
         page = render_html(str(args.old), str(args.new), changes, result, lang, population or None)
         try:

@@ -27,6 +27,7 @@ from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis._where import key_span
 from gspolicy.errors import Diagnostic
+from gspolicy.explain.areas import AreaDecision, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide, show_value
 from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
@@ -576,6 +577,59 @@ def impact(
             )
         )
     return Impact(as_of, len(records), tuple(changes), examples)
+
+
+@attrs.frozen
+class AreaChange:
+    """How one village's or county's decision differs between the two sides."""
+
+    level: str
+    code: str
+    name: str | None
+    verdict: tuple[str, str] | None  # (old, new) when the verdict changed
+    reasons: tuple[str, ...]  # criteria whose verdict changed
+    figures: tuple[str, ...]  # e.g. `poverty_incidence: 0.031 → 0.029`
+
+
+@attrs.frozen
+class AreaImpact:
+    """The village and county decisions under both sides, as of one date."""
+
+    as_of: dt.date
+    areas: Mapping[str, int]  # level -> how many were decided
+    changes: tuple[AreaChange, ...]
+
+
+def _area_changes(old: Sequence[AreaDecision], new: Sequence[AreaDecision]) -> list[AreaChange]:
+    out: list[AreaChange] = []
+    after = {(a.level, a.code): a for a in new}
+    for a in old:
+        b = after.get((a.level, a.code))
+        if b is None:
+            continue
+        verdict = (_verdict(a.decision), _verdict(b.decision)) if a.verdict != b.verdict else None
+        figures_a = {f.name: f.value for f in a.figures}
+        figures_b = {f.name: f.value for f in b.figures}
+        figures = tuple(
+            f"{name}: {figures_a.get(name) or '?'} → {figures_b.get(name) or '?'}"
+            for name in sorted({*figures_a, *figures_b})
+            if figures_a.get(name) != figures_b.get(name)
+        )
+        reasons = _reasons(a.decision, b.decision) if verdict else ()
+        if verdict or figures:
+            out.append(AreaChange(a.level, a.code, a.name, verdict, reasons, figures))
+    return out
+
+
+def area_impact(
+    old: PolicySet, new: PolicySet, records: Mapping[str, Sequence[Record]], as_of: dt.date
+) -> AreaImpact:
+    """Decide every village and county in `records` with both sides as of `as_of` (households
+    gathered as usual) and keep those whose verdict or figures differ."""
+    a = decide_areas(old, records, as_of)
+    b = decide_areas(new, records, as_of)
+    changes = _area_changes(a.villages, b.villages) + _area_changes(a.counties, b.counties)
+    return AreaImpact(as_of, {"village": len(a.villages), "county": len(a.counties)}, tuple(changes))
 
 
 def not_in_force(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import Span, display_width
-from gspolicy.analysis.diff import Change, Impact
+from gspolicy.analysis.diff import AreaImpact, Change, Impact
 from gspolicy.analysis.lint import CheckReport
 
 __all__ = [
@@ -214,3 +214,30 @@ def render_check_summary(report: CheckReport, lang: Lang) -> str:
         f"{report.notes} note{'s' * (report.notes != 1)} ({report.gaps} acknowledged gap{'s' * (report.gaps != 1)}); "
         f"{verdict} (exit code {code})\n"
     )
+
+
+def render_area_impact(result: AreaImpact, lang: Lang) -> str:
+    """Villages and counties whose verdict or figures change, with the criteria behind each."""
+    zh = lang == "zh"
+    lines: list[str] = []
+    for level, (noun_zh, noun_en) in (("village", ("村", "villages")), ("county", ("县", "counties"))):
+        decided = result.areas.get(level, 0)
+        if not decided:
+            continue
+        changes = [c for c in result.changes if c.level == level]
+        verdicts = [c for c in changes if c.verdict]
+        lines.append(
+            f"截至 {result.as_of} 对 {decided} 个{noun_zh}的影响：{len(verdicts)} 个结论变化，"
+            f"{len(changes) - len(verdicts)} 个仅数据变化"
+            if zh
+            else f"impact as of {result.as_of} on {decided} {noun_en}: {len(verdicts)} change verdict, "
+            f"{len(changes) - len(verdicts)} change figures only"
+        )
+        for c in changes:
+            head = f"  {c.code} {c.name or ''}".rstrip()
+            if c.verdict:
+                head += f": {words(c.verdict[0] + ' → ' + c.verdict[1], lang)}"
+            lines.append(head)
+            lines.extend(f"    {words(r, lang)}" for r in c.reasons)
+            lines.extend(f"    {f}" for f in c.figures)
+    return "\n".join(lines) + ("\n" if lines else "")
