@@ -107,7 +107,7 @@ def test_a_planted_version_leak_is_caught(policies: Policies, monkeypatch: pytes
 PLANTED = """\
   - id: exit.planted_cap
     title: {zh: 收入上限（植入的错误规则）, en: "An income cap (a planted, non-monotone rule)"}
-    require: income.per_capita < 9000
+    require: income.per_capita <= 5200  # the defaults' income: any raise fails it
     cite: {source: gansu_2018_standard}
 """
 
@@ -136,7 +136,7 @@ def test_a_planted_non_monotone_rule_is_caught_and_written_as_a_failing_case(
     assert "0 passed, 1 failed" in report
     # against the fixed packs the same case passes
     pack.write_text(
-        pack.read_text("utf-8").replace("income.per_capita < 9000", "income.per_capita >= 0"), "utf-8"
+        pack.read_text("utf-8").replace("income.per_capita <= 5200", "income.per_capita >= 0"), "utf-8"
     )
     assert main(["test", "--policies", str(root), str(out)]) == 0
 
