@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -263,9 +264,16 @@ def decide_areas(
     top: int = TOP,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
-    ``county``) as of `as_of`; `packs` names the pack giving each level's verdict."""
+    ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
+    twice (the same key) raises `ValueError`: it would be counted twice."""
     chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
+    for type_name, items in records.items():
+        if type_name in schema.records and schema.records[type_name].key is not None:
+            counts = Counter(_key_of(schema, r) for r in items)
+            twice = sorted(k for k, n in counts.items() if n > 1)
+            if twice:
+                raise ValueError(f"{type_name} records given more than once: {', '.join(twice[:5])}")
     asm = _Assembler(policy_set, as_of, chosen)
     order = gathering_order(schema, [t for t in records if t in schema.records])
     need = asm.needed_items(order)

@@ -262,3 +262,8 @@ def test_under_an_undetermined_criterion_the_unsure_items_come_first(policy_set:
     (v,) = result.villages
     assert v.verdict == "undetermined"
     assert [(w.item, w.unsure) for w in v.weights] == [("U1", True), ("S1", False), ("S2", False)]
+
+
+def test_a_village_given_twice_is_refused(policy_set: PolicySet) -> None:
+    with pytest.raises(ValueError, match="village records given more than once: 621126104208"):
+        decide_areas(policy_set, {"household": (), "village": (village(), village(500))}, AS_OF)
