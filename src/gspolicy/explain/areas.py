@@ -214,11 +214,10 @@ def _key_of(schema: Schema, record: Record) -> str:
 class _Assembler:
     """Decides record types in gathering order and builds the items other types gather."""
 
-    def __init__(self, policy_set: PolicySet, as_of: dt.date, packs: Mapping[str, str]) -> None:
+    def __init__(self, policy_set: PolicySet, as_of: dt.date) -> None:
         self.policy_set = policy_set
         self.schema = policy_set.schema
         self.as_of = as_of
-        self.packs = packs
         # (gathered type, item type) -> (item, what its unknown fields lack, the gathered record)
         self.items: dict[tuple[str, str], list[tuple[Record, dict[str, Any], Record]]] = {}
         self.problems: list[Text] = []
@@ -274,7 +273,7 @@ def decide_areas(
             twice = sorted(k for k, n in counts.items() if n > 1)
             if twice:
                 raise ValueError(f"{type_name} records given more than once: {', '.join(twice[:5])}")
-    asm = _Assembler(policy_set, as_of, chosen)
+    asm = _Assembler(policy_set, as_of)
     order = gathering_order(schema, [t for t in records if t in schema.records])
     need = asm.needed_items(order)
     decided: dict[str, list[AreaDecision]] = {}
@@ -323,9 +322,9 @@ def decide_areas(
 _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]")
 
 
-def _item_labels(schema: Schema, subject: Record) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
+def _item_labels(schema: Schema, subject: Record) -> dict[str, tuple[str, str]]:
     """``households[3]`` -> (item id, label) for every gathered list of the subject."""
-    out: dict[str, tuple[str, str, dict[str, Any] | None]] = {}
+    out: dict[str, tuple[str, str]] = {}
     for name, field in schema.records[subject.type_name].fields.items():
         if field.gather is None:
             continue
@@ -337,11 +336,11 @@ def _item_labels(schema: Schema, subject: Record) -> dict[str, tuple[str, str, d
             ident = _key_of(schema, inner) if inner is not None else str(index)
             named = inner.get("name") if inner is not None else None
             label = f"{ident} {named}" if isinstance(named, str) else ident
-            out[str(DataPath((name,)).child(index))] = (ident, label, None)
+            out[str(DataPath((name,)).child(index))] = (ident, label)
     return out
 
 
-def _relabel(text: str, labels: Mapping[str, tuple[str, str, Any]]) -> str:
+def _relabel(text: str, labels: Mapping[str, tuple[str, str]]) -> str:
     match = _ITEM.match(text)
     if match is None:
         return text
@@ -353,7 +352,7 @@ def _inside(path: str) -> bool:
     return _ITEM.match(path) is not None
 
 
-def _tidy(c: CriterionVerdict, labels: Mapping[str, tuple[str, str, Any]]) -> CriterionVerdict:
+def _tidy(c: CriterionVerdict, labels: Mapping[str, tuple[str, str]]) -> CriterionVerdict:
     """A criterion with the per-item readings left out (the weights list the items) and item
     paths named by the items' ids."""
     readings = tuple(r for r in c.readings if not _inside(r.path))
@@ -361,7 +360,7 @@ def _tidy(c: CriterionVerdict, labels: Mapping[str, tuple[str, str, Any]]) -> Cr
     return attrs.evolve(c, readings=readings, missing=missing)
 
 
-def _tidy_membership(m: Membership, labels: Mapping[str, tuple[str, str, Any]]) -> Membership:
+def _tidy_membership(m: Membership, labels: Mapping[str, tuple[str, str]]) -> Membership:
     readings = tuple(r for r in m.readings if not _inside(r.path))
     missing = tuple(sorted({_relabel(x, labels) for x in m.missing}))
     return attrs.evolve(m, readings=readings, missing=missing)
@@ -423,7 +422,7 @@ def _area_decision(
                 high = _weight_high(e.value)
                 if high is None:
                     continue
-                ident, label, _ = labels.get(e.name, (e.name, e.name, None))
+                ident, label = labels.get(e.name, (e.name, e.name))
                 unsure = isinstance(e.value, Unknown | Interval)
                 item_lacks = lacks.get(e.name, ()) if unsure else ()
                 shown = show_value(e.value) if not isinstance(e.value, Unknown) else "?"
