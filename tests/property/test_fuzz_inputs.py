@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from gspolicy._location import Source
 from gspolicy._messages import CATALOGUE
+from gspolicy._resources import bundled_schema_path
 from gspolicy._yaml import Limits, load_yaml
 from gspolicy.errors import Diagnostic, render_diagnostics
-from gspolicy.schema.load import schema_from_source
+from gspolicy.schema.load import read_schema, schema_from_source
+from gspolicy.schema.model import Schema
 from gspolicy.schema.records import load_records
 
 from support.records import TINY_SCHEMA, Mutant, dump_records, mutated_records, records, tiny_schema
@@ -197,3 +199,37 @@ def test_valid_records_round_trip_through_to_data(items: list[dict[str, Any]], f
     again, diagnostics = load([r.to_data() for r in loaded], fmt)
     assert diagnostics == [], [d.render() for d in diagnostics]
     assert again == loaded
+
+
+# -- village and county records (the bundled schema) -------------------------------------------------
+
+AREA_FIELDS = st.sampled_from(
+    ["code", "name", "county_code", "rural_population", "indicators", "survey", "households", "villages",
+     "registered_poor", "exited_on", "households_surveyed", "clinic", "pension_coverage", "人口"]
+)  # fmt: skip
+AREA_RECORDS = st.dictionaries(AREA_FIELDS | st.text(max_size=6), JSON_VALUES, max_size=8)
+
+
+def _bundled() -> Schema:
+    found, problems = read_schema(bundled_schema_path())
+    assert found is not None, problems
+    return found
+
+
+BUNDLED = _bundled()
+
+
+@FUZZ
+@given(st.lists(AREA_RECORDS | JSON_VALUES, max_size=4), FORMATS, st.sampled_from(["village", "county"]))
+def test_village_and_county_files_never_raise_and_never_carry_a_gathered_list(
+    items: list[Any], fmt: str, kind: str
+) -> None:
+    loaded, diagnostics = load_records(
+        Source(f"a.{fmt}", dump_records(items, fmt)), BUNDLED, fmt=fmt, record=kind
+    )
+    check_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        assert loaded == ()
+    for record in loaded:
+        assert "households" not in record
+        assert "villages" not in record
