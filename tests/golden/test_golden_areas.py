@@ -12,7 +12,6 @@ reviewed like code.  Beside the comparison, each case's ``expect`` pins what it 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.areas import AreaDecision
 from gspolicy.testing.cases import merge_household
+
+from support.golden import compare_golden
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases" / "areas"
@@ -111,26 +112,9 @@ def test_golden_areas(case_file: Path, form: str, policies: Policies, request: p
     _, area = case_area(case_file, policies)
     actual = rendering(area, form)
     expected_path = EXPECTED / f"{case_file.stem}.{form}"
-    if request.config.getoption("--update-goldens"):
-        expected_path.parent.mkdir(parents=True, exist_ok=True)
-        expected_path.write_text(actual, encoding="utf-8")
-        return
-    if not expected_path.exists():
-        pytest.fail(
-            f"no expected file {expected_path.relative_to(HERE)}; run pytest --update-goldens and review it"
-        )
-    expected = expected_path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(keepends=True),
-                actual.splitlines(keepends=True),
-                fromfile=f"expected/areas/{expected_path.name}",
-                tofile="actual",
-            )
-        )
-        pytest.fail(
-            f"the explanation of {case_file.stem} ({form}) changed; if the change is right, run "
-            f"pytest --update-goldens and review the diff:\n{diff}",
-            pytrace=False,
-        )
+    compare_golden(
+        actual,
+        expected_path,
+        update=bool(request.config.getoption("--update-goldens")),
+        what=f"the explanation of {case_file.stem} ({form})",
+    )

@@ -9,7 +9,6 @@ and the rewrite is reviewed like code.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from gspolicy.errors import render_diagnostics
 from gspolicy.schema.load import schema_from_source
 from gspolicy.schema.records import load_record_file
 
+from support.golden import compare_golden
 from support.records import tiny_schema
 
 HERE = Path(__file__).parent
@@ -59,26 +59,6 @@ def test_no_expected_file_without_its_case() -> None:
 def test_golden_diagnostics(case: Path, lang: str, update_goldens: bool) -> None:
     actual = render_case(case, lang)
     expected_path = EXPECTED / f"{case.stem}.{lang}.txt"
-    if update_goldens:
-        expected_path.parent.mkdir(parents=True, exist_ok=True)
-        expected_path.write_text(actual, encoding="utf-8")
-        return
-    if not expected_path.exists():
-        pytest.fail(
-            f"no expected file {expected_path.relative_to(HERE)}; run pytest --update-goldens and review it"
-        )
-    expected = expected_path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(keepends=True),
-                actual.splitlines(keepends=True),
-                fromfile=f"expected/diagnostics/{expected_path.name}",
-                tofile="actual",
-            )
-        )
-        pytest.fail(
-            f"the rendering of {case.name} ({lang}) changed; if the change is right, run "
-            f"pytest --update-goldens and review the diff:\n{diff}",
-            pytrace=False,
-        )
+    compare_golden(
+        actual, expected_path, update=bool(update_goldens), what=f"the rendering of {case.name} ({lang})"
+    )

@@ -12,7 +12,6 @@ quietly stop showing it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.decision import Decision
 from gspolicy.testing.cases import merge_household
+
+from support.golden import compare_golden
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases" / "explanations"
@@ -104,29 +105,12 @@ def test_golden_explanation(
     _, decision = case_decision(case_file, policies)
     actual = rendering(decision, form)
     expected_path = EXPECTED / f"{case_file.stem}.{form}"
-    if request.config.getoption("--update-goldens"):
-        expected_path.parent.mkdir(parents=True, exist_ok=True)
-        expected_path.write_text(actual, encoding="utf-8")
-        return
-    if not expected_path.exists():
-        pytest.fail(
-            f"no expected file {expected_path.relative_to(HERE)}; run pytest --update-goldens and review it"
-        )
-    expected = expected_path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(keepends=True),
-                actual.splitlines(keepends=True),
-                fromfile=f"expected/explanations/{expected_path.name}",
-                tofile="actual",
-            )
-        )
-        pytest.fail(
-            f"the explanation of {case_file.stem} ({form}) changed; if the change is right, run "
-            f"pytest --update-goldens and review the diff:\n{diff}",
-            pytrace=False,
-        )
+    compare_golden(
+        actual,
+        expected_path,
+        update=bool(request.config.getoption("--update-goldens")),
+        what=f"the explanation of {case_file.stem} ({form})",
+    )
 
 
 # -- what each case is for ------------------------------------------------------------------------
