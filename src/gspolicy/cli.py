@@ -33,7 +33,7 @@ from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.errors import suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
-from gspolicy.explain.build import decide
+from gspolicy.explain.build import decide, decide_outcomes, outcomes_for
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
@@ -239,7 +239,7 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     zh = lang == "zh"
     needs = {"village": args.villages, "county": args.counties}.get(args.level, True)
     if not needs:
-        flag = f"--{args.level.replace('y', 'ie')}s" if args.level == "county" else "--villages"
+        flag = {"village": "--villages", "county": "--counties"}[args.level]
         sys.stderr.write(
             f"gspolicy evaluate：--level {args.level} 需要 {flag} FILE\n"
             if zh
@@ -273,13 +273,17 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
                 return EXIT_PROBLEMS
             areas[kind] = found
     as_of = args.as_of or dt.date.today()
-    result = None
+    packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
+    if areas and args.level != "household":
+        only_areas = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
+        return _report_areas(only_areas, args, lang)
+    # every household's packs run once: for its decision and, with area files, for its village and county
+    outcomes = [outcomes_for(policy_set, r, as_of) for r in records]
+    decisions = [decide_outcomes(policy_set, r, as_of, o) for r, o in zip(records, outcomes, strict=True)]
+    result: AreaResult | None = None
     if areas:
-        packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
-        result = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
-    if result is not None and args.level != "household":
-        return _report_areas(result, args, lang)
-    decisions = [decide(policy_set, r, as_of) for r in records]
+        known = {str(r.get("id")): o for r, o in zip(records, outcomes, strict=True)}
+        result = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs, known=known)
     if args.format == "json":
         sys.stdout.write(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK

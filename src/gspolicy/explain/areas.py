@@ -261,10 +261,13 @@ def decide_areas(
     *,
     packs: Mapping[str, str] | None = None,
     top: int = TOP,
+    known: Mapping[str, Mapping[str, PackOutcome]] | None = None,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
     ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
-    twice (the same key) raises `ValueError`: it would be counted twice."""
+    twice (the same key) raises `ValueError`: it would be counted twice.  `known` holds pack
+    outcomes already run on gathered records (``outcomes_for``, by record key, e.g. for the
+    households a caller has decided anyway); they are used instead of running the packs again."""
     chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
     for type_name, items in records.items():
@@ -294,7 +297,10 @@ def decide_areas(
             if record.type_name != type_name:
                 raise ValueError(f"a {record.type_name} record given as {type_name}")
             subject = asm.subject(record)
-            if level_pack is None:
+            ready = (known or {}).get(_key_of(schema, record)) if level_pack is None else None
+            if ready is not None:
+                outcomes = ready
+            elif level_pack is None:
                 outcomes = outcomes_for(policy_set, subject, as_of, only=derived)
             else:
                 outcomes = outcomes_for(policy_set, subject, as_of)

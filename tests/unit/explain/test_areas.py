@@ -267,3 +267,18 @@ def test_under_an_undetermined_criterion_the_unsure_items_come_first(policy_set:
 def test_a_village_given_twice_is_refused(policy_set: PolicySet) -> None:
     with pytest.raises(ValueError, match="village records given more than once: 621126104208"):
         decide_areas(policy_set, {"household": (), "village": (village(), village(500))}, AS_OF)
+
+
+def test_known_outcomes_are_used_instead_of_running_the_packs_again(policy_set: PolicySet) -> None:
+    from gspolicy.explain.build import outcomes_for
+
+    homes = (household("K1", "pre_exit", size=3, per_capita=6000, non_counting_transfers=0),)
+    records = {"household": homes, "village": (village(100),)}
+    known = {"K1": outcomes_for(policy_set, homes[0], AS_OF)}
+    fresh = decide_areas(policy_set, records, AS_OF)
+    reused = decide_areas(policy_set, records, AS_OF, known=known)
+    assert reused.villages[0].to_json() == fresh.villages[0].to_json()
+    assert {f.name: f.value for f in fresh.villages[0].figures}["remaining"] == "0"
+    # outcomes given for K1 are taken as they are: none at all leave its exit verdict missing
+    emptied = decide_areas(policy_set, records, AS_OF, known={"K1": {}})
+    assert {f.name: f.value for f in emptied.villages[0].figures}["remaining"] == "[0, 3]"
