@@ -479,13 +479,6 @@ def _table(
     decisions: list[Decision], lang: Lang, *, listing: bool, records_by_id: dict[str, Record] | None = None
 ) -> str:
     zh = lang == "zh"
-    words: dict[str | None, tuple[str, str]] = {
-        "pass": ("通过", "pass"),
-        "fail": ("不通过", "fail"),
-        "undetermined": ("待定", "undetermined"),
-        "not_applicable": ("不适用", "not applicable"),
-        None: ("无", "none"),
-    }
     counts: Counter[str | None] = Counter(d.verdict for d in decisions)
     as_of = decisions[0].as_of if decisions else dt.date.today()
     versions = sorted({f"{p.id}@{p.version}" for d in decisions for p in d.packs})
@@ -496,7 +489,7 @@ def _table(
             else f"{len(decisions)} households decided as of {as_of}; packs: {', '.join(versions) or 'none'}"
         )
     ]
-    for verdict, (w_zh, w_en) in words.items():
+    for verdict, (w_zh, w_en) in _VERDICT_WORDS.items():
         if counts.get(verdict):
             lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
     failing: Counter[str] = Counter(
@@ -517,7 +510,7 @@ def _table(
     for d in decisions:
         fails = ",".join(c.id for c in d.criteria if c.verdict == "fail") or "-"
         unsure = ",".join(c.id for c in d.criteria if c.verdict == "undetermined") or "-"
-        word = words[d.verdict][0 if zh else 1]
+        word = _VERDICT_WORDS[d.verdict][0 if zh else 1]
         lines.append(f"  {d.household}  {word}  {fails}  {unsure}")
     return "\n".join(lines) + "\n"
 

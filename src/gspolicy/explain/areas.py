@@ -40,6 +40,7 @@ from gspolicy.explain.build import (
     show_value,
 )
 from gspolicy.explain.decision import CriterionVerdict, Decision, Membership, Verdict
+from gspolicy.explain.render import _VERDICT, render_text
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.values import kleene_or
 from gspolicy.pack.load import PolicySet
@@ -499,20 +500,11 @@ _LIST = {
     "households": Text(zh="户", en="households"),
     "villages": Text(zh="村", en="villages"),
 }
-_VERDICT_WORD = {
-    "pass": Text(zh="通过", en="pass"),
-    "fail": Text(zh="不通过", en="fail"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-    "not_applicable": Text(zh="不适用", en="not applicable"),
-    None: Text(zh="无", en="none"),
-}
 
 
 def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     """The area decision as text: the decision, then the figures, the other standards and the
     items weighing on each failing or undetermined criterion."""
-    from gspolicy.explain.render import render_text  # noqa: PLC0415  # render imports decision
-
     zh = lang == "zh"
     level = _LEVEL.get(area.level, Text(zh=area.level, en=area.level)).get(lang)
     named = f"{area.code} {area.name}" if area.name else area.code
@@ -538,7 +530,7 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     if area.others:
         out.append("  其他标准：" if zh else "  other standards:")
         for pid, verdict in area.others:
-            out.append(f"    {pid}: {_VERDICT_WORD[verdict].get(lang)}")
+            out.append(f"    {pid}: {_VERDICT[verdict].get(lang)}")
     if area.weights:
         out.append("  影响最大的对象：" if zh else "  what weighs most:")
         for cid, total in area.weighing.items():
