@@ -662,12 +662,11 @@ def _ref(checked: CheckedPack) -> PackRef:
     )
 
 
-def pack_verdict(outcome: PackOutcome) -> Verdict | None:
-    """A pack's verdict from its outcome alone (None for a pack without criteria): the same
-    verdict `decide` gives, without building the explanation."""
+def pack_verdict(outcome: PackOutcome) -> Verdict:
+    """A pack's verdict from its outcome alone (`decide` takes its verdict from here): not
+    applicable or undetermined by the applicability, else fail when a criterion fails, pass when
+    every criterion passes (a pack without criteria passes), undetermined otherwise."""
     pack = outcome.pack.pack
-    if not pack.criteria:
-        return None
     if outcome.applies is not None and outcome.applies.value is not True:
         return "not_applicable" if outcome.applies.value is False else "undetermined"
     verdicts: set[str] = set()
@@ -682,7 +681,7 @@ def pack_verdict(outcome: PackOutcome) -> Verdict | None:
             )
     if "fail" in verdicts:
         return "fail"
-    return "pass" if verdicts == {"pass"} else "undetermined"
+    return "pass" if verdicts <= {"pass"} else "undetermined"
 
 
 def outcomes_for(
@@ -720,7 +719,7 @@ def decide_outcomes(
     household = str(record.get(key, "?"))
     problems: list[Text] = []
     applicability = None
-    verdict = None
+    verdict: Verdict | None = None
     criteria: tuple[CriterionVerdict, ...] = ()
     exit_outcome = outcomes.get(exit_pack)
     if exit_outcome is None:
@@ -733,17 +732,7 @@ def decide_outcomes(
     else:
         applicability = _applicability(exit_outcome)
         criteria = tuple(_criterion(c, exit_outcome) for c in exit_outcome.pack.pack.criteria)
-        verdicts = {c.verdict for c in criteria}
-        if applicability.status == "not_applicable":
-            verdict = "not_applicable"
-        elif applicability.status == "undetermined":
-            verdict = "undetermined"
-        elif "fail" in verdicts:
-            verdict = "fail"
-        elif verdicts <= {"pass"}:
-            verdict = "pass"
-        else:
-            verdict = "undetermined"
+        verdict = pack_verdict(exit_outcome)
     memberships = tuple(m for o in outcomes.values() for m in _memberships(o))
     buffers = [b for o in sorted(outcomes.values(), key=lambda o: o.pack.id) if (b := _buffer(o, policy_set))]
     return Decision(
@@ -751,7 +740,7 @@ def decide_outcomes(
         as_of=as_of,
         packs=tuple(_ref(p) for p in in_force),
         applicability=applicability,
-        verdict=verdict,  # type: ignore[arg-type]  # one of the verdicts or None
+        verdict=verdict,
         criteria=criteria,
         memberships=memberships,
         problems=tuple(problems),
