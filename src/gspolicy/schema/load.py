@@ -86,7 +86,7 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     if root is not None and root not in records:
         reader.report("schema/missing-root", top.get("root"), {"name": root}, suggest(root, records))
     _check_cycles(reader, records, top.get("records"))
-    _check_gathers(reader, records, top.get("records"))
+    _check_gathers(reader, records)
     if any(d.is_error for d in reader.diagnostics) or root is None:
         return None, reader.diagnostics
     schema = Schema(schema_id, version, title, root, records, enums, source=source.name)
@@ -278,7 +278,11 @@ def _read_gather(r: Reader, node: YNode | None, kind: Kind, record_names: list[s
         r.report("schema/unknown-record", g.get("records"), {"name": records}, suggest(records, record_names))
         return None
     if kind != "list":
-        r.report("schema/bad-gather", node, {"problem": "only a `list` field can be gathered"})
+        r.report(
+            "schema/bad-gather",
+            node,
+            {"problem": Text(zh="只有 `list` 字段可以汇集", en="only a `list` field can be gathered")},
+        )
         return None
     if records is None or by is None:
         return None
@@ -304,7 +308,7 @@ def _read_derive(r: Reader, node: YNode | None, kind: Kind) -> Derive | None:
     return None if pack is None else Derive(forms[0], pack)
 
 
-def _check_gathers(reader: Reader, records: dict[str, RecordSpec], node: YNode | None) -> None:
+def _check_gathers(reader: Reader, records: dict[str, RecordSpec]) -> None:
     """A gathered list: the gathered type has the `by` field, the holder has a key, and the
     item type holds the gathered record in one `derive: record` field."""
     for holder in records.values():
@@ -313,16 +317,22 @@ def _check_gathers(reader: Reader, records: dict[str, RecordSpec], node: YNode |
             if g is None or field.record is None or field.record not in records:
                 continue
             where = YNode(field.span) if field.span is not None else None
-            problem = None
+            problem: Text | None = None
             item = records[field.record]
             own = [f for f in item.fields.values() if f.derive is not None and f.derive.form == "record"]
             if holder.key is None:
-                problem = f"record type `{holder.name}` has no `key`"
+                problem = Text(
+                    zh=f"记录类型 `{holder.name}` 没有 `key`", en=f"record type `{holder.name}` has no `key`"
+                )
             elif g.by not in records[g.records].fields:
-                problem = f"record type `{g.records}` has no field `{g.by}`"
+                problem = Text(
+                    zh=f"记录类型 `{g.records}` 没有字段 `{g.by}`",
+                    en=f"record type `{g.records}` has no field `{g.by}`",
+                )
             elif len(own) != 1 or own[0].record != g.records:
-                problem = (
-                    f"the items (`{item.name}`) need one `{g.records}` record field with `derive: record`"
+                problem = Text(
+                    zh=f"列表项（`{item.name}`）须有一个 `derive: record` 的 `{g.records}` 记录字段",
+                    en=f"the items (`{item.name}`) need one `{g.records}` record field with `derive: record`",
                 )
             if problem is not None:
                 reader.within("record", holder.name).report("schema/bad-gather", where, {"problem": problem})

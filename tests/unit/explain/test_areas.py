@@ -282,3 +282,34 @@ def test_known_outcomes_are_used_instead_of_running_the_packs_again(policy_set: 
     # outcomes given for K1 are taken as they are: none at all leave its exit verdict missing
     emptied = decide_areas(policy_set, records, AS_OF, known={"K1": {}})
     assert {f.name: f.value for f in emptied.villages[0].figures}["remaining"] == "[0, 3]"
+
+
+def test_a_gather_whose_holder_has_no_key_is_explained_in_both_languages() -> None:
+    text = textwrap.dedent(
+        """\
+        schema: t
+        format: 1
+        version: "1"
+        title: {zh: 甲, en: A}
+        root: holder
+        records:
+          holder:
+            title: {zh: 甲, en: A}
+            fields:
+              items: {type: list, of: wrap, title: {zh: 甲, en: A}, gather: {records: item, by: holder}}
+          item:
+            title: {zh: 乙, en: B}
+            fields:
+              holder: {type: string, title: {zh: 乙, en: B}}
+          wrap:
+            title: {zh: 丙, en: C}
+            fields:
+              item: {type: record, record: item, derive: record, title: {zh: 丙, en: C}}
+        """
+    )
+    schema, problems = schema_from_source(Source("s.yaml", text))
+    assert schema is None
+    (d,) = [p for p in problems if p.code == "schema/bad-gather"]
+    assert "s.yaml:11:" in d.render("en")
+    assert "record type `holder` has no `key`" in d.message("en")
+    assert "记录类型 `holder` 没有 `key`" in d.message("zh")
