@@ -132,6 +132,27 @@ CATALOGUE: dict[str, Entry] = {
         "每个文件只放一个文档（删除 `---` 分隔符）",
     ),
     "yaml/empty": _e("error", "the file is empty", "文件为空"),
+    "yaml/too-much-text": _e(
+        "error",
+        "the document expands to more than {limit} characters of text (aliases are counted each time they are used)",
+        "文档展开后的文本超过 {limit} 个字符（别名每使用一次都计数）",
+        "write the values out instead of repeating long texts through aliases",
+        "请直接写出各个值，不要通过别名反复引用长文本",
+    ),
+    "yaml/bad-character": _e(
+        "error",
+        "the character {code} is not allowed in a YAML file",
+        "YAML 文件中不允许出现字符 {code}",
+        "remove it; control characters and lone surrogates cannot be read",
+        "请删除该字符；控制字符和孤立的代理字符无法读取",
+    ),
+    "yaml/bad-value": _e(
+        "error",
+        "`{text}` is not a valid `{tag}` value",
+        "`{text}` 不是有效的 `{tag}` 值",
+        "write a value of that type, or remove the tag",
+        "请写出该类型的值，或删除该标签",
+    ),
     # --- shapes of YAML documents (schema files, packs, cases) ----------------------------------
     "shape/unknown-key": _e(
         "error",

@@ -3,12 +3,15 @@
 `load_yaml` reads one YAML document with PyYAML's *safe* machinery only and returns our own node
 tree (`YMap`, `YSeq`, `YScalar`), each node carrying the `Span` it came from, plus diagnostics:
 
-* before anything is built, one pass over the parser's events measures nesting depth, the number
-  of aliases and the number of values the document expands to (aliases counted each time they are
-  used, computed from anchor sizes without expanding anything), so a YAML bomb is refused at once
-  with a diagnostic, never by a timeout;
+* the document is parsed once (by libyaml when available); while the tree is built from the
+  parser's events, nesting depth, the number of aliases, and the values and characters the
+  document expands to (aliases counted each time they are used, from the sizes of their anchors,
+  nothing expanded) are measured, so a YAML bomb is refused at once with a diagnostic, never by a
+  timeout or by running out of memory;
+* characters YAML does not allow (control characters, lone surrogates) are refused, located;
 * duplicate mapping keys are diagnostics (PyYAML silently keeps the last one);
-* tags other than the plain YAML types are refused (no Python objects, no sets);
+* tags other than the plain YAML types are refused (no Python objects, no sets), and a value
+  that does not fit the tag written before it (``!!int x``) is a located diagnostic;
 * decimal numbers become `Decimal` (never binary floats), dates become `datetime.date`.
 
 Positions inside scalars: `YScalar.value_span(i, j)` maps characters ``i..j`` of the scalar's
@@ -21,6 +24,7 @@ escape sequence maps to the backslash that starts it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -218,137 +222,345 @@ def _mark_span(source: Source, start: Any, end: Any) -> Span:
     return Span(source, s, max(s, e))
 
 
-def _syntax(source: Source, err: yaml.YAMLError) -> Diagnostic:
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+# The problems the two parsers report, in their own words (PyYAML's pure-Python parser first,
+# libyaml's second), read into one bilingual wording, so a message does not depend on which
+# parser ran.  A problem not listed is shown as the parser says it.
+_PROBLEMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern), en, zh)
+    for pattern, en, zh in (
+        (
+            r"expected ',' or '([\]}])'|did not find expected ',' or '([\]}])'",
+            "expected `,` or `{0}`: a list `[…]` or mapping `{{…}}` written on one line is not closed",
+            "缺少 `,` 或 `{0}`：写在一行中的列表 `[…]` 或映射 `{{…}}` 没有闭合",
+        ),
+        (
+            r"mapping values are not allowed",
+            "a `key: value` pair is not allowed here: check the indentation, or quote a value holding `: `",
+            "此处不能出现“键: 值”：请检查缩进，或为含有“: ”的值加引号",
+        ),
+        (
+            r"found character '\\t' that cannot start any token|tab character",
+            "a tab cannot indent YAML: indent with spaces",
+            "YAML 不能用制表符缩进：请使用空格",
+        ),
+        (
+            r"found character (?:'(.)' )?that cannot start any token",
+            "a value cannot start with this character: put the value in quotes",
+            "值不能以此字符开头：请为该值加引号",
+        ),
+        (
+            r"found unexpected end of stream",
+            "the file ends inside a quoted text: close the quotes",
+            "文件在引号内结束：请补上结束引号",
+        ),
+        (
+            r"found unknown escape character",
+            "unknown escape sequence in a double-quoted text: write `\\\\` for a backslash",
+            "双引号文本中有未知的转义序列：反斜杠请写作 `\\\\`",
+        ),
+        (
+            r"expected <block end>|did not find expected '-' indicator|did not find expected key",
+            "this line does not fit the structure above it: check the indentation",
+            "此行与上方的结构不符：请检查缩进",
+        ),
+        (
+            r"sequence entries are not allowed",
+            "a list item `- ` is not allowed here: start the list on its own line",
+            "此处不能出现列表项 `- `：请另起一行开始列表",
+        ),
+        (
+            r"<document start>",
+            "more content after the document: check the indentation",
+            "文档之后还有内容：请检查缩进",
+        ),
+        (
+            r"could not find expected ':'",
+            "a key without `:` after it",
+            "键后缺少 `:`",
+        ),
+        (
+            r"alphabetic or numeric character",
+            "an anchor `&`, alias `*` or tag `!` needs a name after it",
+            "锚点 `&`、别名 `*` 或标签 `!` 后面需要名称",
+        ),
+        (
+            r"found undefined alias '(.*)'",
+            "the alias `*{0}` names no anchor `&{0}` before it",
+            "别名 `*{0}` 前面没有对应的锚点 `&{0}`",
+        ),
+        (
+            r"found duplicate anchor '(.*)'",
+            "the anchor `&{0}` is defined twice",
+            "锚点 `&{0}` 定义了两次",
+        ),
+        (
+            r"undefined tag handle|expected '>'|did not find the expected '>'",
+            "a tag that cannot be read",
+            "无法读取的标签",
+        ),
+        (
+            r"directive",
+            "a `%` directive that cannot be read: remove it",
+            "无法读取的 `%` 指令：请删除",
+        ),
+        (
+            r"hexadecimal|hexdecimal",
+            "an escape `\\x`, `\\u` or `\\U` needs 2, 4 or 8 hexadecimal digits",
+            "转义 `\\x`、`\\u` 或 `\\U` 后需要 2、4 或 8 位十六进制数字",
+        ),
+        (
+            r"comment or line break",
+            "unexpected text here: end the line, or put the value in quotes",
+            "此处有多余的文本：请在此换行，或为该值加引号",
+        ),
+        (
+            r"indentation indicator|chomping",
+            "the header of a `|` or `>` block cannot be read",
+            "无法读取 `|` 或 `>` 文本块的开头",
+        ),
+    )
+)
+
+
+def _problem_text(problem: str) -> Text:
+    for pattern, en, zh in _PROBLEMS:
+        found = pattern.search(problem)
+        if found is not None:
+            groups = [g for g in found.groups() if g is not None]
+            return Text(zh=zh.format(*groups), en=en.format(*groups))
+    return Text(zh=problem, en=problem)
+
+
+def _syntax(source: Source, err: yaml.YAMLError | str, mark: Any = None) -> Diagnostic:
+    if isinstance(err, str):
+        problem = err
+    else:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     start = mark.index if mark is not None else 0
+    if "escape" in problem and 0 < start <= len(source.text) and source.text[start - 1] == "\\":
+        start -= 1  # point at the backslash, as libyaml does
     span = Span(source, start, min(start + 1, len(source.text)))
-    return Diagnostic("yaml/syntax", span, {"problem": problem})
+    return Diagnostic("yaml/syntax", span, {"problem": _problem_text(problem)})
 
 
-def _scan(source: Source, limits: Limits) -> list[Diagnostic]:
-    """Measure depth, aliases and expanded size from the event stream; nothing is built."""
-    depth = 0
-    aliases = 0
-    documents = 0
-    # one running value count per open collection; anchors map to their expanded size
-    stack: list[tuple[int, str | None]] = [(0, None)]
-    anchors: dict[str, int] = {}
-    total = 0
-    try:
-        for event in yaml.parse(source.text, Loader=yaml.SafeLoader):
-            if isinstance(event, ev.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    return [
-                        Diagnostic(
-                            "yaml/multiple-documents", _mark_span(source, event.start_mark, event.end_mark)
-                        )
-                    ]
-            elif isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
-                depth += 1
-                if depth > limits.max_depth:
-                    span = _mark_span(source, event.start_mark, event.end_mark)
-                    return [Diagnostic("yaml/too-deep", span, {"limit": limits.max_depth})]
-                stack.append((1, event.anchor))
-            elif isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
-                depth -= 1
-                size, anchor = stack.pop()
-                if anchor is not None:
-                    anchors[anchor] = size
-                count, outer = stack[-1]
-                stack[-1] = (count + size, outer)
-            elif isinstance(event, ev.ScalarEvent):
-                if event.anchor is not None:
-                    anchors[event.anchor] = 1
-                count, outer = stack[-1]
-                stack[-1] = (count + 1, outer)
-            elif isinstance(event, ev.AliasEvent):
-                aliases += 1
-                span = _mark_span(source, event.start_mark, event.end_mark)
-                if aliases > limits.max_aliases:
-                    return [Diagnostic("yaml/too-many-aliases", span, {"limit": limits.max_aliases})]
-                name = event.anchor or ""
-                if name in anchors:
-                    size = anchors[name]
-                elif any(open_anchor == name for _, open_anchor in stack):
-                    # an alias to an unfinished anchor (a recursive structure) has no finite size
-                    size = limits.max_values + 1
-                else:
-                    size = 0  # an undefined alias: the composer reports it below
-                count, outer = stack[-1]
-                stack[-1] = (count + size, outer)
-            total = sum(c for c, _ in stack)
-            if total > limits.max_values:
-                span = _mark_span(source, event.start_mark, event.end_mark)
-                return [Diagnostic("yaml/too-many-nodes", span, {"limit": limits.max_values})]
-    except yaml.YAMLError as err:
-        return [_syntax(source, err)]
-    return []
+# the characters YAML allows in a stream (PyYAML's reader refuses the same ones)
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _loader_class(parser: str) -> type[yaml.SafeLoader] | type[Any]:
+    if parser == "python" or (parser == "auto" and not yaml.__with_libyaml__):
+        return yaml.SafeLoader
+    return yaml.CSafeLoader
+
+
+@attrs.define
+class _Open:
+    """A mapping or sequence being built: its start event, anchor and what it holds so far."""
+
+    start: Any
+    anchor: str | None
+    tag: str
+    items: list[YNode]
+    values: int = 1  # the values it expands to, itself included (aliases counted in full)
+    chars: int = 0  # the characters of the scalars it expands to (likewise)
 
 
 class _Builder:
-    def __init__(self, source: Source) -> None:
+    """Build our node tree from parser events in one pass, measuring the limits as it goes.
+
+    Depth, aliases, the values the document expands to and the characters of the scalars it
+    expands to (aliases counted each time they are used, from the sizes of their anchors) are
+    checked at each event, so a YAML bomb is refused before anything is expanded.
+    """
+
+    def __init__(self, source: Source, limits: Limits, loader: Any) -> None:
         self.source = source
+        self.limits = limits
+        self.loader = loader
         self.diagnostics: list[Diagnostic] = []
         self.constructor = yaml.constructor.SafeConstructor()
+        self.stack: list[_Open] = []
+        self.anchors: dict[str, tuple[YNode, int, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.aliases = 0
+        self.total_values = 0
+        self.total_chars = 0
+        self.documents = 0
+        self.root: YNode | None = None
+        self.seen_root = False
 
-    def span(self, node: yn.Node) -> Span:
-        return _mark_span(self.source, node.start_mark, node.end_mark)
+    def span(self, start: Any, end: Any) -> Span:
+        return _mark_span(self.source, start, end)
 
-    def build(self, node: yn.Node) -> YNode:
-        if isinstance(node, yn.ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, yn.SequenceNode):
-            if node.tag != _TAG + "seq":
-                self.bad_tag(node)
-            return YSeq(self.span(node), tuple(self.build(child) for child in node.value))
-        assert isinstance(node, yn.MappingNode)
-        if node.tag != _TAG + "map":
-            self.bad_tag(node)
+    def run(self, events: Iterator[Any]) -> Diagnostic | None:
+        """Consume the events; return the diagnostic that stopped the load, if any."""
+        for event in events:
+            stop = self.event(event)
+            if stop is not None:
+                return stop
+        return None
+
+    def event(self, event: Any) -> Diagnostic | None:
+        if isinstance(event, ev.ScalarEvent):
+            return self.add(self.scalar(event), event, 1, len(event.value))
+        if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
+            if len(self.stack) + 1 > self.limits.max_depth:
+                span = self.span(event.start_mark, event.end_mark)
+                return Diagnostic("yaml/too-deep", span, {"limit": self.limits.max_depth})
+            kind = yn.MappingNode if isinstance(event, ev.MappingStartEvent) else yn.SequenceNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self.loader.resolve(kind, None, event.implicit)
+            if event.anchor is not None:
+                if event.anchor in self.anchors or event.anchor in self.open_anchors:
+                    return self.duplicate_anchor(event)
+                self.open_anchors.add(event.anchor)
+            self.stack.append(_Open(event, event.anchor, tag, []))
+            return self.grow(1, 0, event)  # the collection itself; its parent counts it when it ends
+        if isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+            top = self.stack.pop()
+            span = self.span(top.start.start_mark, event.end_mark)
+            node = (
+                self.mapping(top, span) if isinstance(event, ev.MappingEndEvent) else self.sequence(top, span)
+            )
+            if top.anchor is not None:
+                self.open_anchors.discard(top.anchor)
+                self.anchors[top.anchor] = (node, top.values, top.chars)
+            self.attach(node, top.values, top.chars)
+            return None
+        if isinstance(event, ev.AliasEvent):
+            return self.alias(event)
+        if isinstance(event, ev.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                return Diagnostic("yaml/multiple-documents", self.span(event.start_mark, event.end_mark))
+        return None
+
+    def add(self, node: YNode, event: Any, values: int, chars: int) -> Diagnostic | None:
+        """A scalar: remember its anchor, count it, and put it into its parent."""
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            if anchor in self.anchors or anchor in self.open_anchors:
+                return self.duplicate_anchor(event)
+            self.anchors[anchor] = (node, values, chars)
+        stop = self.grow(values, chars, event)
+        if stop is None:
+            self.attach(node, values, chars)
+        return stop
+
+    def grow(self, values: int, chars: int, event: Any) -> Diagnostic | None:
+        """Count what an event adds to the whole document and check the limits."""
+        self.total_values += values
+        self.total_chars += chars
+        if self.total_values > self.limits.max_values:
+            span = self.span(event.start_mark, event.end_mark)
+            return Diagnostic("yaml/too-many-nodes", span, {"limit": self.limits.max_values})
+        if self.total_chars > self.limits.max_chars:
+            span = self.span(event.start_mark, event.end_mark)
+            return Diagnostic("yaml/too-much-text", span, {"limit": self.limits.max_chars})
+        return None
+
+    def attach(self, node: YNode, values: int, chars: int) -> None:
+        """Put a finished node into its parent, whose size grows by the node's (or make it the root)."""
+        if self.stack:
+            parent = self.stack[-1]
+            parent.items.append(node)
+            parent.values += values
+            parent.chars += chars
+        else:
+            self.root = node
+            self.seen_root = True
+
+    def alias(self, event: Any) -> Diagnostic | None:
+        self.aliases += 1
+        span = self.span(event.start_mark, event.end_mark)
+        if self.aliases > self.limits.max_aliases:
+            return Diagnostic("yaml/too-many-aliases", span, {"limit": self.limits.max_aliases})
+        name = event.anchor or ""
+        if name in self.open_anchors:
+            # an alias to an unfinished anchor (a recursive structure) has no finite size
+            return Diagnostic("yaml/too-many-nodes", span, {"limit": self.limits.max_values})
+        found = self.anchors.get(name)
+        if found is None:
+            return _syntax(self.source, f"found undefined alias {name!r}", event.start_mark)
+        node, values, chars = found
+        stop = self.grow(values, chars, event)
+        if stop is None:
+            self.attach(node, values, chars)
+        return stop
+
+    def duplicate_anchor(self, event: Any) -> Diagnostic:
+        return _syntax(self.source, f"found duplicate anchor {event.anchor!r}", event.start_mark)
+
+    def bad_tag(self, tag: str, span: Span) -> None:
+        shown = "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+        self.diagnostics.append(Diagnostic("yaml/tag", span, {"tag": shown}))
+
+    def sequence(self, top: _Open, span: Span) -> YSeq:
+        if top.tag != _TAG + "seq":
+            self.bad_tag(top.tag, span)
+        return YSeq(span, tuple(top.items))
+
+    def mapping(self, top: _Open, span: Span) -> YMap:
+        if top.tag != _TAG + "map":
+            self.bad_tag(top.tag, span)
         items: list[tuple[YScalar, YNode]] = []
         duplicates: list[YScalar] = []
         seen: dict[object, YScalar] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yn.ScalarNode):
-                self.diagnostics.append(Diagnostic("yaml/complex-key", self.span(key_node)))
+        nodes = top.items
+        for i in range(0, len(nodes) - 1, 2):
+            key, value = nodes[i], nodes[i + 1]
+            if not isinstance(key, YScalar):
+                self.diagnostics.append(Diagnostic("yaml/complex-key", key.span))
                 continue
-            key = self.scalar(key_node)
-            value = self.build(value_node)
             marker = (type(key.value).__name__, key.value)
             if marker in seen:
                 first = seen[marker]
                 self.diagnostics.append(
                     Diagnostic(
-                        "yaml/duplicate-key",
-                        key.span,
-                        {"key": key.text, "first_line": first.span.line},
+                        "yaml/duplicate-key", key.span, {"key": key.text, "first_line": first.span.line}
                     )
                 )
                 duplicates.append(key)
                 continue
             seen[marker] = key
             items.append((key, value))
-        return YMap(self.span(node), tuple(items), tuple(duplicates))
+        return YMap(span, tuple(items), tuple(duplicates))
 
-    def bad_tag(self, node: yn.Node) -> None:
-        tag = "!!" + node.tag[len(_TAG) :] if node.tag.startswith(_TAG) else node.tag
-        self.diagnostics.append(Diagnostic("yaml/tag", self.span(node), {"tag": tag}))
-
-    def scalar(self, node: yn.ScalarNode) -> YScalar:
-        span = self.span(node)
-        tag = node.tag
-        value: object = node.value
+    def scalar(self, event: Any) -> YScalar:
+        span = self.span(event.start_mark, event.end_mark)
+        text: str = event.value
+        tag = event.tag
+        explicit = not (tag is None or tag == "!")
+        if not explicit:
+            tag = self.loader.resolve(yn.ScalarNode, text, event.implicit)
+        value: object = text
         if tag not in _PLAIN_TAGS:
-            self.bad_tag(node)
+            self.bad_tag(tag, span)
+        elif explicit and tag != _TAG + "str" and not self.fits(text, tag):
+            self.bad_value(text, tag, span)
         elif tag == _TAG + "float":
-            value = _decimal(node.value)
+            value = _decimal(text)
         elif tag != _TAG + "str":
             try:
-                value = self.constructor.construct_object(node, deep=True)
-            except (yaml.YAMLError, ValueError, OverflowError):
-                value = node.value
-        return YScalar(span, value, node.value, node.style, tag)
+                value = self.constructor.construct_object(yn.ScalarNode(tag, text), deep=True)
+            except Exception:  # PyYAML's constructors raise many kinds on odd text
+                value = text
+                if explicit:
+                    self.bad_value(text, tag, span)
+        return YScalar(span, value, text, event.style or None, tag)  # libyaml says "" for plain
+
+    def fits(self, text: str, tag: str) -> bool:
+        """Whether `text` written plain would read as a value of `tag` (an int is a float too)."""
+        plain = self.loader.resolve(yn.ScalarNode, text, (True, False))
+        return bool(plain == tag or (tag == _TAG + "float" and plain == _TAG + "int"))
+
+    def bad_value(self, text: str, tag: str, span: Span) -> None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        self.diagnostics.append(
+            Diagnostic("yaml/bad-value", span, {"text": shown, "tag": "!!" + tag[len(_TAG) :]})
+        )
 
 
 def _decimal(text: str) -> object:
@@ -362,8 +574,15 @@ def _decimal(text: str) -> object:
         return text
 
 
-def load_yaml(source: Source, limits: Limits = DEFAULT_LIMITS) -> tuple[YNode | None, list[Diagnostic]]:
-    """Load the single YAML document in `source`; return its tree (None on failure) and diagnostics."""
+def load_yaml(
+    source: Source, limits: Limits = DEFAULT_LIMITS, *, parser: str = "auto"
+) -> tuple[YNode | None, list[Diagnostic]]:
+    """Load the single YAML document in `source`; return its tree (None on failure) and diagnostics.
+
+    The document is parsed once, by libyaml when PyYAML was built with it (`parser="auto"`), else
+    by PyYAML's pure-Python parser; `parser="python"` or `"c"` chooses.  Both give the same
+    tree and the same spans (tested).
+    """
     if len(source.text) > limits.max_chars:
         span = Span(source, 0, 0)
         return None, [
@@ -373,21 +592,28 @@ def load_yaml(source: Source, limits: Limits = DEFAULT_LIMITS) -> tuple[YNode | 
                 {"path": source.name, "size": len(source.text), "limit": limits.max_chars},
             )
         ]
-    problems = _scan(source, limits)
-    if problems:
-        return None, problems
-    loader = yaml.SafeLoader(source.text)
+    bad = _NON_PRINTABLE.search(source.text)
+    if bad is not None:
+        span = Span(source, bad.start(), bad.end())
+        return None, [Diagnostic("yaml/bad-character", span, {"code": f"U+{ord(bad.group()):04X}"})]
+    loader = _loader_class(parser)(source.text)
+    builder = _Builder(source, limits, loader)
     try:
-        node = loader.get_single_node()
+        stop = builder.run(_events(loader))
     except yaml.YAMLError as err:
         return None, [_syntax(source, err)]
     finally:
         loader.dispose()
-    if node is None:
+    if stop is not None:
+        return None, [stop]
+    if not builder.seen_root:
         return None, [Diagnostic("yaml/empty", Span(source, 0, 0))]
-    builder = _Builder(source)
-    tree = builder.build(node)
-    return tree, builder.diagnostics
+    return builder.root, builder.diagnostics
+
+
+def _events(loader: Any) -> Iterator[Any]:
+    while loader.check_event():
+        yield loader.get_event()
 
 
 def walk(node: YNode) -> Iterator[YNode]:

@@ -13,6 +13,7 @@ LAYERS = {
     "_messages": 0,
     "errors": 0,
     "_files": 0,
+    "_memo": 0,
     "_yaml": 0,
     "_shape": 0,
     "_resources": 0,

@@ -299,24 +299,69 @@ def test_empty_file(text: str) -> None:
     assert d.message() == "the file is empty"
 
 
+@pytest.mark.parametrize("parser", ["python", "c"])
 @pytest.mark.parametrize(
-    ("text", "line", "col", "problem"),
+    ("text", "line", "col", "problem", "zh"),
     [
-        ("a: [1, 2\nb: 3\n", 2, 2, "expected ',' or ']', but got ':'"),
-        ("a:\n  b: c\n   d: e\n", 3, 5, "mapping values are not allowed here"),
-        ("a: 1\n\tb: 2\n", 2, 1, "found character '\\t' that cannot start any token"),
-        ("a: *nope\n", 1, 4, "found undefined alias 'nope'"),
+        ("a: [1, 2\nb: 3\n", 2, 2, "expected `,` or `]`: a list `[…]` or mapping", "缺少 `,` 或 `]`"),
+        ("a:\n  b: c\n   d: e\n", 3, 5, "a `key: value` pair is not allowed here", "此处不能出现"),
+        ("a: 1\n\tb: 2\n", 2, 1, "a tab cannot indent YAML: indent with spaces", "不能用制表符缩进"),
+        ("a: *nope\n", 1, 4, "the alias `*nope` names no anchor `&nope` before it", "别名 `*nope`"),
+        ("a: &x 1\nb: &x 2\n", 2, 4, "the anchor `&x` is defined twice", "锚点 `&x` 定义了两次"),
+        ('a: "\\q"\n', 1, 5, "unknown escape sequence in a double-quoted text", "未知的转义序列"),
+        ("- a\nb: c\n", 2, 1, "this line does not fit the structure above it", "此行与上方的结构不符"),
     ],
 )
-def test_syntax_errors_are_located(text: str, line: int, col: int, problem: str) -> None:
-    node, diagnostics = load(text)
+def test_syntax_errors_are_located_in_one_wording_whichever_parser_runs(
+    parser: str, text: str, line: int, col: int, problem: str, zh: str
+) -> None:
+    node, diagnostics = load_yaml(Source("t.yaml", text), parser=parser)
     assert node is None
     d = only(diagnostics)
     assert d.code == "yaml/syntax"
     assert (d.location.line, d.location.col) == (line, col)  # type: ignore[union-attr]
-    assert d.message() == f"invalid YAML: {problem}"
+    assert d.message().startswith(f"invalid YAML: {problem}")
+    assert zh in d.message("zh")
     assert d.render().startswith(f"t.yaml:{line}:{col}: yaml/syntax: invalid YAML: ")
     assert "help: check the indentation" in d.render()
+
+
+@pytest.mark.parametrize("parser", ["python", "c"])
+@pytest.mark.parametrize(
+    ("text", "col", "code"),
+    [("a: b\x00c\n", 5, "U+0000"), ("a: '\ud800'\n", 5, "U+D800"), ("a: 县\x07\n", 5, "U+0007")],
+)
+def test_characters_yaml_forbids_are_refused_located(parser: str, text: str, col: int, code: str) -> None:
+    node, diagnostics = load_yaml(Source("t.yaml", text), parser=parser)
+    assert node is None
+    d = only(diagnostics)
+    assert d.code == "yaml/bad-character"
+    assert d.location.col == col  # type: ignore[union-attr]
+    assert code in d.message()
+    assert code in d.message("zh")
+
+
+@pytest.mark.parametrize("parser", ["python", "c"])
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("a: !!timestamp x\n", "!!timestamp"),
+        ("a: !!bool x\n", "!!bool"),
+        ('a: !!int ""\n', "!!int"),
+        ("a: !!int x\n", "!!int"),
+        ("a: !!float x\n", "!!float"),
+        ("a: !!null x\n", "!!null"),
+        ("a: !!timestamp 2018-02-30\n", "!!timestamp"),
+        ("a: !!timestamp 0003-01-01 99:99:99\n", "!!timestamp"),
+    ],
+)
+def test_a_tagged_value_that_does_not_fit_its_tag_is_located(parser: str, text: str, tag: str) -> None:
+    node, diagnostics = load_yaml(Source("t.yaml", text), parser=parser)
+    d = only(diagnostics)
+    assert d.code == "yaml/bad-value"
+    assert dict(d.args)["tag"] == tag
+    assert d.location.header() == "t.yaml:1:4"  # type: ignore[union-attr]
+    assert isinstance(node, YMap)
 
 
 def test_too_large() -> None:
@@ -401,3 +446,14 @@ def test_recursive_mapping_alias_is_refused() -> None:
     node, diagnostics = load("a: &x\n  b: *x\n")
     assert node is None
     assert only(diagnostics).code == "yaml/too-many-nodes"
+
+
+def test_long_text_aliased_many_times_counts_against_the_text_limit() -> None:
+    # one long string used through 99 aliases: few values, but a large document once expanded
+    text = "a: &s " + "x" * 10_000 + "\nb: [" + ", ".join(["*s"] * 99) + "]\n"
+    assert load(text, Limits(max_chars=2_000_000))[1] == []
+    node, diagnostics = load(text, Limits(max_chars=500_000))
+    assert node is None
+    d = only(diagnostics)
+    assert d.code == "yaml/too-much-text"
+    assert "aliases are counted each time they are used" in d.message()

@@ -17,6 +17,7 @@ On disk (docs/reference/packs.md):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -24,8 +25,9 @@ from pathlib import Path
 
 import attrs
 
-from gspolicy._files import read_source
+from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
+from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError
@@ -217,15 +219,11 @@ def load_policies(
     checked: list[CheckedPack] = []
     seen: dict[tuple[str, str], str] = {}
     for path in pack_files:
-        source, problems = read_source(path, name=_display(path, roots))
-        diagnostics.extend(problems)
-        if source is None:
-            continue
-        pack, problems = read_pack(source)
-        diagnostics.extend(problems)
+        compiled = _compile_file(path, _display(path, roots), schema)
+        diagnostics.extend(compiled.problems)
+        pack = compiled.pack
         if pack is None:
             continue
-        read_ok = not any(d.is_error for d in problems)
         if not _id_matches(pack, path):
             folder = pack.id.replace(".", "/")
             diagnostics.append(
@@ -244,14 +242,50 @@ def load_policies(
             )
             continue
         seen[(pack.id, pack.version)] = str(path)
-        result, problems = check_pack(pack, schema)
-        diagnostics.extend(problems)
-        if result is not None and read_ok:
-            checked.append(result)
+        diagnostics.extend(compiled.check_problems)
+        if compiled.checked is not None:
+            checked.append(compiled.checked)
     diagnostics.extend(_overlaps(checked))
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return PolicySet(schema, tuple(checked)), diagnostics
+
+
+# Each pack file is read and checked once per process (see `gspolicy._memo`): its result depends
+# only on its bytes, the name it is shown under and the schema it is checked against.
+
+
+@attrs.frozen
+class _Compiled:
+    pack: PackSource | None
+    problems: tuple[Diagnostic, ...]
+    checked: CheckedPack | None
+    check_problems: tuple[Diagnostic, ...]
+
+
+_compiled: Memo[tuple[str, str, int], tuple[Schema, _Compiled]] = Memo(256)
+
+
+def _compile_file(path: Path, name: str, schema: Schema) -> _Compiled:
+    """Read and check one pack file, or reuse the result for the same bytes, name and schema."""
+    data, problems = read_bytes(path, name=name)
+    if data is None:
+        return _Compiled(None, tuple(problems), None, ())
+    key = (name, hashlib.sha256(data).hexdigest(), id(schema))
+    found = _compiled.get(key)
+    # the schema is kept beside the entry, so its id cannot be taken by another schema meanwhile
+    if found is not None and found[0] is schema:
+        return found[1]
+    source, problems = decode_source(data, name)
+    compiled = _Compiled(None, tuple(problems), None, ())
+    if source is not None:
+        pack, read_problems = read_pack(source)
+        compiled = _Compiled(pack, tuple(read_problems), None, ())
+        if pack is not None:
+            result, check_problems = check_pack(pack, schema)
+            read_ok = not any(d.is_error for d in read_problems)
+            compiled = _Compiled(pack, compiled.problems, result if read_ok else None, tuple(check_problems))
+    return _compiled.put(key, (schema, compiled))[1]
 
 
 def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from decimal import Decimal
 from pathlib import Path
 
-from gspolicy._files import read_source
+from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source
+from gspolicy._memo import Memo
 from gspolicy._messages import noun
 from gspolicy._shape import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
@@ -93,12 +95,21 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     return schema, reader.diagnostics
 
 
+_schemas: Memo[tuple[str, str], tuple[Schema | None, tuple[Diagnostic, ...]]] = Memo(16)
+
+
 def read_schema(path: Path) -> tuple[Schema | None, list[Diagnostic]]:
-    """Read a schema file."""
-    source, problems = read_source(path)
-    if source is None:
+    """Read a schema file (once per process for the same bytes at the same path)."""
+    data, problems = read_bytes(path)
+    if data is None:
         return None, problems
-    return schema_from_source(source)
+    key = (str(path), hashlib.sha256(data).hexdigest())
+    found = _schemas.get(key)
+    if found is None:
+        source, problems = decode_source(data, str(path))
+        schema, more = schema_from_source(source) if source is not None else (None, [])
+        found = _schemas.put(key, (schema, (*problems, *more)))
+    return found[0], list(found[1])
 
 
 def _read_enums(reader: Reader, node: YNode | None) -> dict[str, EnumSpec]:
