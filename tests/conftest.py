@@ -12,6 +12,14 @@ import os
 import pytest
 from hypothesis import settings
 
+from gspolicy.api import Policies
+from gspolicy.schema.model import Record
+
+from support.bundled import shared_policies, shared_registry
+
+# CPU time per test and for the run (the suite's time budget: README, "Contributing")
+pytest_plugins = ["support.timing"]
+
 settings.register_profile("dev", max_examples=50)
 settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True)
 
@@ -38,3 +46,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """True when the run was asked to rewrite golden files (``pytest --update-goldens``)."""
     return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session")
+def bundled() -> Policies:
+    """The bundled policy set, loaded once for the run (immutable: tests may share it)."""
+    return shared_policies()
+
+
+@pytest.fixture(scope="session")
+def registry() -> tuple[Record, ...]:
+    """The example registry's 3,000 households, validated once for the run."""
+    return shared_registry()

@@ -22,7 +22,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from gspolicy.api import Policies, load_policies
+from gspolicy.api import Policies
+
+from support.bundled import shared_policies
 
 AS_OF = dt.date(2018, 12, 31)
 VILLAGE = "621126104208"
@@ -32,7 +34,7 @@ Kind = str  # "poor" (not exited), "passes", "fails", "unknown" (pre_exit), "exi
 
 @pytest.fixture(scope="module")
 def policies() -> Policies:
-    return load_policies()
+    return shared_policies()
 
 
 def household(ident: str, kind: Kind, size: int) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import gspolicy
 from gspolicy._resources import bundled_policies
 
 from support.batches import any_able, batch_cases
+from support.bundled import shared_policies
 
 COVERING_PACK = {
     "exit.housing": "seven_batches.housing",
@@ -76,7 +77,7 @@ def violations(policies: gspolicy.Policies, household: dict[str, Any], as_of: dt
     return out
 
 
-POLICIES = gspolicy.load_policies()
+POLICIES = shared_policies()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,6 +95,7 @@ def _policy_copy(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_the_property_catches_a_planted_bug(tmp_path: Path) -> None:
     root = _policy_copy(tmp_path)
     water = root / "seven_batches" / "water" / "2016.1.yaml"

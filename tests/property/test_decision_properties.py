@@ -39,9 +39,10 @@ from gspolicy.explain import build
 from gspolicy.explain.decision import Decision, Reading
 from gspolicy.schema.model import FieldSpec, Record, Schema
 
+from support.bundled import shared_policies
 from support.households import default_household, exit_cases, get_path, scalar_paths, set_path
 
-POLICIES = load_policies()
+POLICIES = shared_policies()
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # how hard a planted-bug test looks for a counterexample (no shrinking: any example will do)
 HUNT = settings(
@@ -345,6 +346,7 @@ def check_deterministic(policies: Policies, cases: list[Case]) -> None:
 _CASE_LISTS = st.lists(exit_cases(), min_size=1, max_size=4)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases=_CASE_LISTS)
 def test_decisions_are_deterministic(cases: list[Case]) -> None:

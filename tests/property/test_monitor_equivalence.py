@@ -29,9 +29,11 @@ from gspolicy.engine.monitor import Alert, Monitor
 from gspolicy.engine.run import parameter_values
 from gspolicy.lang import Context, Unknown, evaluate
 from gspolicy.lang.values import Truth
-from gspolicy.pack.load import PolicySet, load_policy_set
+from gspolicy.pack.load import PolicySet
 
-POLICIES: PolicySet = load_policy_set()
+from support.bundled import shared_policies
+
+POLICIES: PolicySet = shared_policies().policy_set
 HOUSEHOLDS = ("h1", "h2", "h3")
 MEMBERS = ("m1", "m2", "m3")
 # incomes around the lines: under, at and inside the watch range, above it

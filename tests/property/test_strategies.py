@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from gspolicy.api import load_policies
 from gspolicy.lang import BOOL, DATE, NUMBER, STRING, EnumT, Env, check
 from gspolicy.lang.ast import FUNCTIONS, BinOp, BoolOp, Call, Compare, Expr, Unary, children
 from gspolicy.lang.typed import TypedExpr, typed_children
@@ -23,7 +22,9 @@ from gspolicy.schema.model import KINDS, Record, Schema
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies import boundary_households, expressions, from_schema, packs, thresholds
 
-POLICIES = load_policies()
+from support.bundled import shared_policies
+
+POLICIES = shared_policies()
 SCHEMA = POLICIES.schema
 DAY = dt.date(2018, 12, 31)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -24,6 +24,7 @@ from gspolicy.api import Policies, load_households, load_policies
 from gspolicy.errors import HouseholdError, PolicyError
 from gspolicy.schema.model import Record
 
+from support.bundled import shared_policies
 from support.households import default_household
 
 REPO = bundled_policies().parent
@@ -33,7 +34,7 @@ AS_OF = dt.date(2018, 12, 31)
 
 @pytest.fixture(scope="module")
 def policies() -> Policies:
-    return load_policies()
+    return shared_policies()
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +173,7 @@ def test_evaluate_many_equals_evaluate_one_by_one(policies: Policies, households
     assert policies.evaluate_many(plain, AS_OF) == [policies.evaluate(plain[0], AS_OF)]
 
 
+@pytest.mark.slow
 def test_one_policies_object_shared_between_threads(
     policies: Policies, households: tuple[Record, ...]
 ) -> None:

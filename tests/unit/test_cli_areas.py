@@ -48,6 +48,7 @@ def _args(files: dict[str, Path], *more: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_the_household_summary_is_followed_by_village_and_county_summaries(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +139,7 @@ def test_named_areas_are_explained_and_an_unknown_code_is_refused(
     assert "no village" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_diff_lists_the_villages_and_counties_a_new_threshold_changes(
     files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

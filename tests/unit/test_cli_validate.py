@@ -199,3 +199,21 @@ def test_a_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str], bad: s
     assert err.splitlines()[-1] == (
         f"gspolicy: error: argument --as-of: `{bad}` is not a date: write YYYY-MM-DD, e.g. 2018-12-31"
     )
+
+
+def test_the_command_line_run_again_in_one_process_reuses_the_checked_packs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Running `main()` again (as tests do) reads no pack file again; what it prints is the same."""
+    import gspolicy.pack.load as load_module
+
+    assert main(["validate", "--as-of", "2018-12-31", "--lang", "en"]) == 0
+    first = capsys.readouterr()
+    reads: list[str] = []
+    original = load_module.read_pack
+    monkeypatch.setattr(
+        load_module, "read_pack", lambda source: reads.append(source.name) or original(source)
+    )
+    assert main(["validate", "--as-of", "2018-12-31", "--lang", "en"]) == 0
+    assert reads == []
+    assert capsys.readouterr() == first

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gspolicy.api import load_policies
 from gspolicy.pack.book import render_book
+
+from support.bundled import shared_policies
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "docs" / "policies"
 
 
 def test_the_committed_book_is_current() -> None:
-    pages = render_book(load_policies().policy_set)
+    pages = render_book(shared_policies().policy_set)
     committed = {p.name: p.read_text(encoding="utf-8") for p in BOOK.glob("*.md")}
     assert sorted(committed) == sorted(pages), "run `gspolicy book` and commit docs/policies"
     for name, text in pages.items():
@@ -20,7 +21,7 @@ def test_the_committed_book_is_current() -> None:
 
 
 def test_every_amount_or_value_not_established_is_listed() -> None:
-    policy_set = load_policies().policy_set
+    policy_set = shared_policies().policy_set
     index = render_book(policy_set)["index.md"]
     for checked in policy_set.packs:
         pack = checked.pack

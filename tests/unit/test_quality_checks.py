@@ -29,14 +29,15 @@ import gspolicy
 from gspolicy._resources import bundled_policies
 from gspolicy.testing.cases import merge_household
 
+from support.bundled import shared_policies
+
 PAIRS_FILE = Path(__file__).parents[1] / "fixtures" / "quality" / "pairs.yaml"
 PACKS = ("identification.household", "data_quality.household")
 KEYS = {"members": "id", "support": None}
 
 
-@cache
 def policies() -> gspolicy.Policies:
-    return gspolicy.load_policies()
+    return shared_policies()
 
 
 @cache

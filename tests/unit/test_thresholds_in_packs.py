@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import pytest
-
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.decision import CriterionVerdict
@@ -91,11 +89,6 @@ def numeric_literals(source: str) -> Iterator[tuple[int, Decimal]]:
 
 def literals_matching(source: str, numbers: set[Decimal]) -> list[tuple[int, Decimal]]:
     return [(line, value) for line, value in numeric_literals(source) if value in numbers]
-
-
-@pytest.fixture(scope="module")
-def bundled() -> Policies:
-    return load_policies()
 
 
 def test_the_pack_numbers_are_collected_from_the_packs(bundled: Policies) -> None:

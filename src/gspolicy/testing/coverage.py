@@ -36,6 +36,8 @@ in one decision is read once (facts are evaluated once per evaluation).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import itertools
 import re
@@ -309,20 +311,37 @@ def observe(point: DecisionPoint, runs: Mapping[str, Any], label: str) -> list[O
     return []
 
 
-_MEMO: dict[tuple[int, Record, dt.date], tuple[CheckedPack, dict[str, Any]]] = {}
+# The results of one coverage run or search, by pack, household and date: the search evaluates
+# the same households again and again.  The memo lives only while `coverage` or `fill_gaps`
+# runs (the traces it holds are large), and the events' spans belong to the very pack object,
+# so the pack is part of the key.
+_Memo = dict[tuple[int, Record, dt.date], tuple[CheckedPack, dict[str, Any]]]
+_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("gspolicy_coverage_memo", default=None)
+
+
+@contextlib.contextmanager
+def _memo_scope() -> Iterator[None]:
+    token = _MEMO.set({}) if _MEMO.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _MEMO.reset(token)
 
 
 def _runs(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, Any]:
-    """The pack's results on `record` (memoized: the coverage search evaluates the same households
-    again and again; the events' spans belong to this very pack object, so it is part of the key)."""
+    """The pack's results on `record`, memoized while a coverage run or search lasts."""
+    memo = _MEMO.get()
+    if memo is None:
+        return _run_uncached(pack, record, as_of)
     key = (id(pack), record, as_of)
-    hit = _MEMO.get(key)
+    hit = memo.get(key)
     if hit is not None and hit[0] is pack:
         return hit[1]
-    if len(_MEMO) > 50_000:
-        _MEMO.clear()
+    if len(memo) > 50_000:
+        memo.clear()
     runs = _run_uncached(pack, record, as_of)
-    _MEMO[key] = (pack, runs)
+    memo[key] = (pack, runs)
     return runs
 
 
@@ -618,7 +637,8 @@ def coverage(
 ) -> CoverageReport:
     """The coverage of the pack versions of `policy_set` (or of `packs`, ids or ``id@version``) by `cases`."""
     chosen = _selected(policy_set, packs)
-    return _report(chosen, _observations(policy_set, _items(cases, policy_set), chosen))
+    with _memo_scope():
+        return _report(chosen, _observations(policy_set, _items(cases, policy_set), chosen))
 
 
 # -- filling the gaps -----------------------------------------------------------------------------
@@ -688,6 +708,13 @@ def fill_gaps(
     Returns the coverage by `cases` — with the gaps the search shows to be infeasible moved to
     `CoverageReport.infeasible`, with their reason — and the households found for the others
     (`write_cases` writes them as YAML cases)."""
+    with _memo_scope():
+        return _fill_gaps(cases, policy_set, packs, max_examples)
+
+
+def _fill_gaps(
+    cases: Sequence[Case], policy_set: PolicySet, packs: Sequence[str] | None, max_examples: int
+) -> tuple[CoverageReport, list[Found]]:
     chosen = _selected(policy_set, packs)
     items = _items(cases, policy_set)
     observations = _observations(policy_set, items, chosen)

@@ -22,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from gspolicy._i18n import Text
-from gspolicy.api import Policies, load_policies
+from gspolicy.api import Policies
 from gspolicy.explain.decision import DECISION_FORMAT, Decision, MeasureGrant, Membership, Reading
 
+from support.bundled import shared_policies
 from support.households import default_household, exit_cases
 
 SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "reference" / "decision.schema.json"
@@ -32,7 +33,7 @@ SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "reference" / "decision.schem
 
 _SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 _VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA, format_checker=jsonschema.FormatChecker())
-_POLICIES = load_policies()
+_POLICIES = shared_policies()
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:

@@ -10,12 +10,13 @@ import pytest
 
 from gspolicy.engine.durable import MAX_KEYS, compile_pack
 from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import load_policy_set
+
+from support.bundled import shared_policies
 
 
 @pytest.fixture(scope="module")
 def pack() -> CheckedPack:
-    (version,) = load_policy_set().versions("monitoring.household")
+    (version,) = shared_policies().policy_set.versions("monitoring.household")
     return version
 
 

@@ -18,8 +18,10 @@ from gspolicy.engine.durable import DurableError, DurableSession
 from gspolicy.engine.monitor import Alert, Monitor, shock_after_low_income
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import Interval, Unknown
-from gspolicy.pack.load import PolicySet, load_policy_set
+from gspolicy.pack.load import PolicySet
 from unit.monitor._support import EXAMPLE_KINDS, household, line
+
+from support.bundled import shared_policies
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "events.jsonl"
@@ -27,7 +29,7 @@ EXAMPLES = ROOT / "examples" / "events.jsonl"
 
 @pytest.fixture(scope="module")
 def policy_set() -> PolicySet:
-    return load_policy_set()
+    return shared_policies().policy_set
 
 
 def run(policy_set: PolicySet, lines: list[str]) -> tuple[Monitor, list[Alert], list[Diagnostic]]:

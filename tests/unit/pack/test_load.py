@@ -368,3 +368,68 @@ def test_the_bundled_policies_load() -> None:
     policy_set, problems = load_policies()
     assert policy_set is not None, [d.render("en") for d in errors(problems)]
     assert "exit_criteria.household" in policy_set.ids
+
+
+# -- each file is read and checked once per process ---------------------------------------------
+
+
+def _count_reads(monitor: pytest.MonkeyPatch) -> list[str]:
+    import gspolicy.pack.load as load_module
+
+    seen: list[str] = []
+    original = load_module.read_pack
+
+    def counting(source: object) -> object:
+        seen.append(source.name)  # type: ignore[attr-defined]
+        return original(source)  # type: ignore[arg-type]
+
+    monitor.setattr(load_module, "read_pack", counting)
+    return seen
+
+
+def test_loading_the_same_files_again_reads_no_pack_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "policies"
+    shutil.copytree(GOOD, root)
+    reads = _count_reads(monkeypatch)
+    first, _ = load_policies([root])
+    assert reads  # the first load reads every pack file
+    reads.clear()
+    second, _ = load_policies([root])
+    assert reads == []
+    assert first is not None
+    assert second is not None
+    assert [p.content_hash for p in first.packs] == [p.content_hash for p in second.packs]
+
+
+def test_a_pack_file_changed_on_disk_is_read_again_and_only_that_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "policies"
+    shutil.copytree(GOOD, root)
+    before, _ = load_policies([root])
+    assert before is not None
+    changed = root / "demo" / "income" / "2019.1.yaml"
+    text = changed.read_text(encoding="utf-8")
+    assert "{value: 3300, source: rules_2019, clause: 第二条}" in text
+    changed.write_text(text.replace("2019-01-01: {value: 3300", "2019-01-01: {value: 3400"), encoding="utf-8")
+    reads = _count_reads(monkeypatch)
+    after, _ = load_policies([root])
+    assert after is not None
+    assert [Path(name).name for name in reads] == ["2019.1.yaml"]
+    hashes = {p.key: p.content_hash for p in before.packs}
+    moved = [p.key for p in after.packs if hashes[p.key] != p.content_hash]
+    assert moved == ["demo.income@2019.1"]
+
+
+def test_a_changed_schema_checks_the_packs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "policies"
+    shutil.copytree(GOOD, root)
+    load_policies([root])
+    schema = root / "schema" / "household.yaml"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# a comment changes the bytes\n", "utf-8")
+    reads = _count_reads(monkeypatch)
+    again, problems = load_policies([root])
+    assert again is not None, [d.render("en") for d in problems]
+    assert len(reads) == len(again.packs)  # every pack checked against the new schema object

@@ -131,6 +131,7 @@ def bundled() -> tuple[PolicySet, list[Case]]:
     return _load(root, root / "exit_criteria", root / "buffer_period")
 
 
+@pytest.mark.slow
 def test_the_bundled_exit_and_buffer_packs_are_covered_except_two_coupled_conditions(
     bundled: tuple[PolicySet, list[Case]],
 ) -> None:
