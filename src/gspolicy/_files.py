@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy.errors import Diagnostic
 
-__all__ = ["MAX_FILE_BYTES", "decode_source", "read_bytes", "read_source"]
+__all__ = ["MAX_FILE_BYTES", "decode_source", "is_regular_file", "read_bytes", "read_source"]
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
-"""The largest file gspolicy reads (record files of a million households fit)."""
+"""The largest file gspolicy reads whole (YAML and whole-document JSON)."""
+
+_FOLDER = Text(zh="这是一个文件夹", en="it is a folder")
 
 
 def read_source(
@@ -27,20 +31,42 @@ def read_source(
 def read_bytes(
     path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None
 ) -> tuple[bytes | None, list[Diagnostic]]:
-    """Read the bytes of `path`, refusing folders and files over `max_bytes`."""
+    """Read the bytes of `path`: a regular file (links followed) of at most `max_bytes`.
+
+    Folders, devices (a link to ``/dev/zero`` included), FIFOs and sockets are refused before
+    they are opened, and the read stops at ``max_bytes + 1`` bytes whatever the size said: a file
+    that grows while it is read is refused, never read until memory runs out.
+    """
     shown = name or str(path)
     try:
-        if path.is_dir():
-            return None, [Diagnostic("io/unreadable", None, {"path": shown, "reason": "it is a folder"})]
-        size = path.stat().st_size
-        if size > max_bytes:
-            return None, [Diagnostic("io/too-large", None, {"path": shown, "size": size, "limit": max_bytes})]
-        data = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            return None, [Diagnostic("io/unreadable", None, {"path": shown, "reason": _FOLDER})]
+        if not stat.S_ISREG(info.st_mode):
+            return None, [Diagnostic("io/not-a-file", None, {"path": shown})]
+        if info.st_size > max_bytes:
+            return None, [
+                Diagnostic("io/too-large", None, {"path": shown, "size": info.st_size, "limit": max_bytes})
+            ]
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         return None, [Diagnostic("io/not-found", None, {"path": shown})]
     except OSError as err:
         return None, [Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})]
+    if len(data) > max_bytes:
+        return None, [
+            Diagnostic("io/too-large", None, {"path": shown, "size": len(data), "limit": max_bytes})
+        ]
     return data, []
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether `path` is a regular file (links followed); never opens it."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def decode_source(data: bytes, name: str) -> tuple[Source | None, list[Diagnostic]]:

@@ -55,6 +55,13 @@ CATALOGUE: dict[str, Entry] = {
     # --- input and output -------------------------------------------------------------------
     "io/not-found": _e("error", "no such file or folder `{path}`", "找不到文件或文件夹 `{path}`"),
     "io/unreadable": _e("error", "cannot read `{path}`: {reason}", "无法读取 `{path}`：{reason}"),
+    "io/not-a-file": _e(
+        "error",
+        "`{path}` is not a regular file (a device, a pipe or a socket)",
+        "`{path}` 不是普通文件（而是设备、管道或套接字）",
+        "give the path of a file saved on disk",
+        "请给出保存在磁盘上的文件的路径",
+    ),
     "io/not-utf8": _e(
         "error",
         "`{path}` is not UTF-8 text",
@@ -145,6 +152,13 @@ CATALOGUE: dict[str, Entry] = {
         "YAML 文件中不允许出现字符 {code}",
         "remove it; control characters and lone surrogates cannot be read",
         "请删除该字符；控制字符和孤立的代理字符无法读取",
+    ),
+    "yaml/number-out-of-range": _e(
+        "error",
+        "the number `{text}` is outside what gspolicy computes with ({limits})",
+        "数字 `{text}` 超出 gspolicy 的计算范围（{limits}）",
+        "write the number with fewer digits; amounts and thresholds never need more",
+        "请用较少的位数写出该数字；金额和标准从不需要更多位数",
     ),
     "yaml/bad-value": _e(
         "error",
@@ -342,6 +356,27 @@ CATALOGUE: dict[str, Entry] = {
         "error",
         "`{later}` ({later_value}) is before `{earlier}` ({earlier_value})",
         "`{later}`（{later_value}）早于 `{earlier}`（{earlier_value}）",
+    ),
+    "record/not-decided": _e(
+        "info",
+        "no record was decided: {invalid} of the {count} records read have problems{files}",
+        "没有判定任何记录：读取的 {count} 条记录中有 {invalid} 条有问题{files}",
+        "correct the problems listed above and run again; one bad record stops the whole run",
+        "请更正上面列出的问题后重新运行；一条记录有误，整个运行都不会判定",
+    ),
+    "record/implied-birth": _e(
+        "error",
+        "an age of {age} recorded on {on} means a birth before {earliest}, the earliest birth date allowed",
+        "{on} 记录的年龄为 {age}，意味着出生早于允许的最早出生日期 {earliest}",
+        "check the age and the date it was recorded on, or give the birth date",
+        "请核对年龄及其记录日期，或直接给出出生日期",
+    ),
+    "record/bad-text": _e(
+        "error",
+        "this text cannot be used: it {problem}",
+        "该文本无法使用：{problem}",
+        "remove the character, or shorten the text",
+        "请删除该字符，或缩短该文本",
     ),
     "record/too-many": _e(
         "error",

@@ -36,6 +36,7 @@ from yaml import nodes as yn
 
 from gspolicy._i18n import Text
 from gspolicy._location import Source, Span
+from gspolicy._numbers import LIMIT_TEXT, within_limits
 from gspolicy.errors import Diagnostic
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 _TAG = "tag:yaml.org,2002:"
+_NOT_NUMBERS = {".nan", ".inf"}
+_LONGEST_NUMBER = 200  # characters: far beyond the largest number within the limits, however written
 _PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
@@ -389,6 +392,7 @@ class _Builder:
         self.documents = 0
         self.root: YNode | None = None
         self.seen_root = False
+        self.fatal: list[Diagnostic] = []  # problems that make the document unusable as a whole
 
     def span(self, start: Any, end: Any) -> Span:
         return _mark_span(self.source, start, end)
@@ -542,6 +546,13 @@ class _Builder:
             self.bad_value(text, tag, span)
         elif tag == _TAG + "float":
             value = _decimal(text)
+            if (
+                not isinstance(value, Decimal)
+                and text.replace("_", "").lower().lstrip("+-") not in _NOT_NUMBERS
+            ):
+                self.out_of_range(text, span)  # a form Decimal cannot hold (`1e99999999999999999999`)
+        elif tag == _TAG + "int" and len(text) > _LONGEST_NUMBER:
+            self.out_of_range(text, span)  # refused before any conversion of its digits
         elif tag != _TAG + "str":
             try:
                 value = self.constructor.construct_object(yn.ScalarNode(tag, text), deep=True)
@@ -549,7 +560,14 @@ class _Builder:
                 value = text
                 if explicit:
                     self.bad_value(text, tag, span)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool) and not within_limits(value):
+            self.out_of_range(text, span)
+            value = text
         return YScalar(span, value, text, event.style or None, tag)  # libyaml says "" for plain
+
+    def out_of_range(self, text: str, span: Span) -> None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        self.fatal.append(Diagnostic("yaml/number-out-of-range", span, {"text": shown, "limits": LIMIT_TEXT}))
 
     def fits(self, text: str, tag: str) -> bool:
         """Whether `text` written plain would read as a value of `tag` (an int is a float too)."""
@@ -608,6 +626,8 @@ def load_yaml(
         return None, [stop]
     if not builder.seen_root:
         return None, [Diagnostic("yaml/empty", Span(source, 0, 0))]
+    if builder.fatal:
+        return None, [*builder.fatal, *builder.diagnostics]
     return builder.root, builder.diagnostics
 
 

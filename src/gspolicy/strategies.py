@@ -68,7 +68,15 @@ from gspolicy.lang.types import field_type
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.read import read_pack
-from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
+from gspolicy.schema.model import (
+    AGE_RECORDED_ON,
+    BIRTH_DATE,
+    RECORDED_AGE,
+    FieldSpec,
+    Record,
+    RecordSpec,
+    Schema,
+)
 
 __all__ = [
     "Threshold",
@@ -168,12 +176,16 @@ def _resolve(schema: Schema, record: str, path: str) -> FieldSpec:
 
 # -- values of one field ----------------------------------------------------------------------------
 
-_TEXT = st.text(
-    alphabet=st.characters(
-        codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"), exclude_characters="\x85"
-    ),
-    max_size=8,
+# the characters a record's text may hold: no control characters, surrogates or line separators
+_CHARACTERS = st.characters(
+    codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"), exclude_characters="\x85"
 )
+_TEXT = st.text(alphabet=_CHARACTERS, max_size=8)
+
+
+def _matching(pattern: str) -> SearchStrategy[str]:
+    """Texts matching a field's pattern, drawn from the characters a record may hold."""
+    return st.from_regex(pattern, fullmatch=True, alphabet=_CHARACTERS)
 _FIRST_DAY, _LAST_DAY = dt.date(1930, 1, 1), dt.date(2035, 12, 31)
 _PLACES = {"money": 2, "ratio": 4, "decimal": 3}
 _DEFAULT_RANGE = {
@@ -211,7 +223,7 @@ def _dates(field: FieldSpec) -> SearchStrategy[dt.date]:
 
 def _key_values(spec: RecordSpec, field: FieldSpec) -> SearchStrategy[str]:
     if field.pattern is not None:
-        return st.from_regex(field.pattern, fullmatch=True)
+        return _matching(field.pattern)
     prefix = spec.name[:1] or "x"
     return st.integers(1, 9999).map(lambda n: f"{prefix}{n}")
 
@@ -238,7 +250,7 @@ class _Households:
         if kind == "string":
             if spec.key == field.name:
                 return _key_values(spec, field)
-            return st.from_regex(field.pattern, fullmatch=True) if field.pattern else _TEXT
+            return _matching(field.pattern) if field.pattern else _TEXT
         if kind in ("enum", "set"):
             codes = self.schema.enums[field.enum or ""].codes
             if kind == "enum":
@@ -292,7 +304,32 @@ def _repair(spec: RecordSpec, values: dict[str, Any], touched: frozenset[str]) -
     for name, field in spec.fields.items():
         if name in values and any(values.get(c) is None for c in field.requires):
             del values[name]
+    _repair_age(spec, values, touched)
     return Record(spec.name, values)
+
+
+def _repair_age(spec: RecordSpec, values: dict[str, Any], touched: frozenset[str]) -> None:
+    """An age recorded on a date may not imply a birth before the earliest birth date: lower the
+    age, or (when the age was chosen, or cannot go low enough) move the recording later."""
+    birth = spec.fields.get(BIRTH_DATE)
+    age, on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+    if birth is None or not isinstance(birth.min, dt.date) or not isinstance(age, int):
+        return
+    if not isinstance(on, dt.date):
+        return
+    earliest = birth.min
+    late = (on.month, on.day) < (earliest.month, earliest.day)  # before the anniversary in its year
+    if (on.year - age, on.month, on.day) >= (earliest.year, earliest.month, earliest.day):
+        return
+    highest = on.year - earliest.year - (1 if late else 0)
+    if RECORDED_AGE not in touched and highest >= 0:
+        values[RECORDED_AGE] = highest
+        return
+    year = earliest.year + age + (1 if late else 0)
+    try:
+        values[AGE_RECORDED_ON] = on.replace(year=year)
+    except ValueError:  # 29 February
+        values[AGE_RECORDED_ON] = on.replace(year=year, day=28)
 
 
 def from_schema(

@@ -164,6 +164,21 @@ PRODUCERS: dict[str, tuple[str, str, tuple[int | None, int | None, str], str | N
         '"M01"',
         "members[1].id: duplicate Member id `M01` (first at members[0])",
     ),
+    "record/implied-birth": (
+        "yaml",
+        "- id: H0001\n  members:\n    - id: M01\n      age: 30\n      age_recorded_on: 0003-01-01\n",
+        (4, 12, "members[0].age"),
+        "30",
+        "members[0].age: an age of 30 recorded on 0003-01-01 means a birth before 0001-01-01, "
+        "the earliest birth date allowed",
+    ),
+    "record/bad-text": (
+        "json",
+        '{"id": "H0001", "village": "a\\u0000b"}',
+        (1, 28, "village"),
+        '"a\\u0000b"',
+        "village: this text cannot be used: it holds the control character U+0000",
+    ),
     "record/date-order": (
         "yaml",
         "id: H0001\nregistered_on: 2018-06-01\nexited_on: 2018-05-31\n",
@@ -177,6 +192,7 @@ PRODUCERS: dict[str, tuple[str, str, tuple[int | None, int | None, str], str | N
 # codes produced by a test of their own (they need a patched limit)
 PRODUCED_ELSEWHERE = {
     "record/too-many": "test_too_many_records_in_one_file",
+    "record/not-decided": "test_duplicate_household_id_across_files",
     "record/gathered-field": "test_a_data_file_may_not_give_a_gathered_list",
 }
 
@@ -497,9 +513,11 @@ def test_duplicate_household_id_across_files(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("- id: H0002\n- id: H0001\n", encoding="utf-8")
     records, diagnostics = load_records_from([tmp_path / "a.jsonl", tmp_path / "b.yaml"], SCHEMA)
     assert records == ()
-    d = one(diagnostics)
-    assert d.code == "record/duplicate-id"
+    assert [d.code for d in diagnostics] == ["record/duplicate-id", "record/not-decided"]
+    d = one(diagnostics, "record/duplicate-id")
     assert d.message().endswith(f"(first at {tmp_path / 'a.jsonl'}:1)")
+    summary = one(diagnostics, "record/not-decided")
+    assert summary.message() == "no record was decided: 1 of the 3 records read have problems"
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ NOT_DECIDING = ("gspolicy/strategies.py", "gspolicy/testing/")
 COINCIDENCES = {
     ("gspolicy/_yaml.py", Decimal(64)): "the YAML nesting limit",
     ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
+    ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
 }
 
 

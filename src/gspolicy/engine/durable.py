@@ -42,7 +42,7 @@ from typing import Any
 
 import attrs
 
-from gspolicy.lang.interpret import years_between  # a pure date function, not the interpreter
+from gspolicy.lang.interpret import age_range, years_between  # pure date functions, not the interpreter
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
@@ -662,11 +662,10 @@ class _Prepare:
             return years_between(birth, self.as_of)
         recorded_age, recorded_on = record.get("age"), record.get("age_recorded_on")
         if is_number(recorded_age) and isinstance(recorded_on, dt.date):
-            years = int(recorded_age)  # type: ignore[call-overload]
-            latest = _shift_years(recorded_on, -years)
-            earliest = _shift_years(recorded_on, -(years + 1)) + dt.timedelta(days=1)
-            low, high = years_between(latest, self.as_of), years_between(earliest, self.as_of)
-            return make_interval(min(low, high), max(low, high), frozenset({"birth_date"}))
+            ages = age_range(int(recorded_age), recorded_on, self.as_of)  # type: ignore[call-overload]
+            if ages is None:
+                return Unknown(frozenset({"birth_date"}))
+            return make_interval(ages[0], ages[1], frozenset({"birth_date"}))
         return Unknown(frozenset({"birth_date"}))
 
     def call(self, node: TCall) -> Value:
@@ -720,13 +719,6 @@ class _Prepare:
         if len(lows) == 2:
             return make_interval(min(lows), max(highs), unknown_of(cond, then, orelse).missing)
         return unknown_of(cond, then, orelse)
-
-
-def _shift_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a common year
-        return day.replace(year=day.year + years, day=28)
 
 
 # --- the durable_rules host ---------------------------------------------------------------------

@@ -58,8 +58,8 @@ register(
             "error",
             "`{text}` is not an exact number this language reads",
             "`{text}` 不是可用的精确数字",
-            "write whole numbers or decimals such as `3500` or `0.9` (at most {digits} digits)",
-            "请写整数或小数，例如 `3500` 或 `0.9`（最多 {digits} 位数字）",
+            "write whole numbers or decimals such as `3500` or `0.9` ({digits})",
+            "请写整数或小数，例如 `3500` 或 `0.9`（{digits}）",
         ),
         "parse/bad-date": entry(
             "error",
@@ -141,6 +141,13 @@ register(
             "除数为零",
             "guard the division, e.g. `x / n if n != 0 else 0`",
             "请先判断除数，例如 `x / n if n != 0 else 0`",
+        ),
+        "eval/date-out-of-range": entry(
+            "error",
+            "`{path}` is {age} recorded on {on}: the birth date it implies is outside the calendar",
+            "`{path}` 为 {age}，记录于 {on}：由此推算的出生日期超出日历范围",
+            "give the birth date, or the age recorded on the right date",
+            "请给出出生日期，或在正确的日期记录年龄",
         ),
         "eval/overflow": entry(
             "error",

@@ -63,7 +63,7 @@ from gspolicy.lang.values import (
 )
 from gspolicy.schema.model import Record
 
-__all__ = ["Context", "TraceEvent", "TraceKind", "evaluate", "years_between"]
+__all__ = ["Context", "TraceEvent", "TraceKind", "age_range", "evaluate", "years_between"]
 
 TraceKind = Lit[
     "field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "item", "call"
@@ -133,8 +133,23 @@ def years_between(start: dt.date, end: dt.date) -> int:
 def _shift_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a common year
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:
+        if not dt.MINYEAR <= day.year + years <= dt.MAXYEAR:
+            raise
+        return day.replace(year=day.year + years, day=28)  # 29 February in a common year
+
+
+def age_range(recorded_age: int, recorded_on: dt.date, as_of: dt.date) -> tuple[int, int] | None:
+    """The ages on `as_of` of someone `recorded_age` years old on `recorded_on`: born at the latest
+    `recorded_age` years before the recording, at the earliest a year less a day before that.
+    None when those birth dates fall outside the calendar (year 1 to 9999)."""
+    try:
+        latest = _shift_years(recorded_on, -recorded_age)
+        earliest = _shift_years(recorded_on, -(recorded_age + 1)) + dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
+    low, high = years_between(latest, as_of), years_between(earliest, as_of)
+    return min(low, high), max(low, high)
 
 
 class _Run:
@@ -268,12 +283,16 @@ class _Run:
             recorded_age = record.get("age")
             recorded_on = record.get("age_recorded_on")
             if is_number(recorded_age) and isinstance(recorded_on, dt.date):
-                # born at the latest `age` years before the recording, at the earliest a year less a day before that
-                years = int(recorded_age)  # type: ignore[call-overload]
-                latest = _shift_years(recorded_on, -years)
-                earliest = _shift_years(recorded_on, -(years + 1)) + dt.timedelta(days=1)
-                low, high = years_between(latest, as_of), years_between(earliest, as_of)
-                value = make_interval(min(low, high), max(low, high), frozenset({birth_path}))
+                ages = age_range(int(recorded_age), recorded_on, as_of)  # type: ignore[call-overload]
+                if ages is None:
+                    problem = Diagnostic(
+                        "eval/date-out-of-range",
+                        node.span,
+                        {"path": str(base.child("age")), "age": recorded_age, "on": recorded_on.isoformat()},
+                    )
+                    value = Unknown(frozenset({birth_path}), frozenset({problem}))
+                else:
+                    value = make_interval(ages[0], ages[1], frozenset({birth_path}))
             else:
                 value = Unknown(frozenset({birth_path}))
         self.emit("age", str(base.child("age")), value, node.span)

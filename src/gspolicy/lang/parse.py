@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal as Lit
 
 from gspolicy._location import Span
+from gspolicy._numbers import LIMIT_TEXT, within_limits
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import (
@@ -45,8 +46,8 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 50
 """The deepest nesting of the syntax tree accepted (a chain ``a + b + c`` nests one level per `+`)."""
 
-MAX_DIGITS = 40
-"""The most significant digits (and the largest exponent) of a number literal."""
+MAX_DIGITS = LIMIT_TEXT
+"""What a number literal may be: the limits of `gspolicy._numbers`, as for every number read."""
 
 Locate = Callable[[int, int], Span]
 
@@ -276,7 +277,7 @@ class _Translator:
         if isinstance(value, bool | str):
             return Literal(value, span)
         if isinstance(value, int):
-            if len(str(value)) > MAX_DIGITS:
+            if not within_limits(value):
                 raise _Stop(
                     Diagnostic("parse/bad-number", span, {"text": _short(span.text), "digits": MAX_DIGITS})
                 )
@@ -288,13 +289,7 @@ class _Translator:
                 number = Decimal(written)
             except InvalidOperation:
                 number = Decimal("NaN")
-            exponent = number.as_tuple().exponent
-            if (
-                not number.is_finite()
-                or not isinstance(exponent, int)
-                or len(number.as_tuple().digits) > MAX_DIGITS
-                or abs(exponent) > MAX_DIGITS
-            ):
+            if not within_limits(number):
                 raise _Stop(
                     Diagnostic("parse/bad-number", span, {"text": _short(span.text), "digits": MAX_DIGITS})
                 )

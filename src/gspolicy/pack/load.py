@@ -149,17 +149,19 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path],
             problems.append(Diagnostic("io/not-found", None, {"path": str(root)}))
             continue
         files = (
-            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+            [root]
+            if not root.is_dir()
+            else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())
         )
         for path in files:
             rel = path.relative_to(root) if root.is_dir() else Path(path.name)
             if _in_tests(rel) or any(part.startswith(".") for part in rel.parts):
                 continue
-            try:
-                head = path.read_text(encoding="utf-8-sig", errors="replace")
-            except OSError:
-                others.append(path)
+            data, unreadable = read_bytes(path)
+            if data is None:
+                problems.extend(unreadable)  # a device, a pipe, a file too large: said, never read
                 continue
+            head = data.decode("utf-8-sig", errors="replace")
             if _PACK_RE.search(head):
                 packs.append(path)
             elif _SCHEMA_RE.search(head):

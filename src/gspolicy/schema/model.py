@@ -175,6 +175,13 @@ class Schema:
                 yield from self.field_paths(field.record, path + ".")
 
 
+# The fields an age is read from (the language's `age` reads the same three): a birth date, or an
+# age recorded on a date.
+BIRTH_DATE = "birth_date"
+RECORDED_AGE = "age"
+AGE_RECORDED_ON = "age_recorded_on"
+
+
 class Record(Mapping[str, object]):
     """An immutable, validated record: field name to typed value; absent fields are missing.
 

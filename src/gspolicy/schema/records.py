@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,25 @@ from gspolicy._files import read_source
 from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation, Source, Span
 from gspolicy._messages import noun
+from gspolicy._numbers import LIMIT_TEXT, within_limits
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, describe_value, load_yaml
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
+from gspolicy.schema.model import (
+    AGE_RECORDED_ON,
+    BIRTH_DATE,
+    RECORDED_AGE,
+    FieldSpec,
+    Record,
+    RecordSpec,
+    Schema,
+)
 
 __all__ = ["RECORD_SUFFIXES", "load_record_file", "load_records", "validate_record"]
 
 RECORD_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
 MAX_RECORDS = 5_000_000
 """The most records one file may hold."""
-MAX_DIGITS = 30
-"""Numbers with more digits before the point than this are refused (long before any bound)."""
+_LONGEST_NUMBER = 60  # characters of a number written as text that are worth reading as a number
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -77,10 +85,75 @@ def _reject_constant(name: str) -> None:
     raise _ConstantError(name)
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _BadNumber:
+    """A JSON number outside the limits of `gspolicy._numbers`, kept as written (never converted:
+    `1e99999999999999999999` does not fit a `Decimal`, 5,000 digits not an `int` worth holding)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return _short(self.text)
+
+
+def _json_float(text: str) -> Decimal | _BadNumber:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return _BadNumber(text)
+    return number if within_limits(number) else _BadNumber(text)
+
+
+def _json_int(text: str) -> int | _BadNumber:
+    if len(text) > 60:  # far beyond 10^40: not converted at all
+        return _BadNumber(text)
+    number = int(text)
+    return number if within_limits(number) else _BadNumber(text)
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_json_float,
+    parse_int=_json_int,
+    object_pairs_hook=_pairs_hook,
+    parse_constant=_reject_constant,
+)
+
+
 def _json_loads(text: str) -> Any:
-    return json.loads(
-        text, parse_float=Decimal, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant
-    )
+    return _DECODER.decode(text)
+
+
+MAX_TEXT = 1_000
+"""The longest text a record field may hold."""
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _text_problem(text: str) -> Text | None:
+    """What makes a text unusable in a record: a control character, a lone surrogate (what a
+    broken `\\ud800` escape gives) or more than `MAX_TEXT` characters."""
+    if len(text) > MAX_TEXT:
+        return Text(
+            zh=f"文本长 {len(text)} 个字符，超过上限 {MAX_TEXT}",
+            en=f"is {len(text)} characters long, more than {MAX_TEXT}",
+        )
+    if text.isascii() and text.isprintable():
+        return None
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if "\ud800" <= found.group() <= "\udfff":
+        return Text(
+            zh=f"含有孤立的代理字符 {code}（不是字符）",
+            en=f"holds a lone surrogate {code}, which is not a character",
+        )
+    return Text(zh=f"含有控制字符 {code}", en=f"holds the control character {code}")
 
 
 def _yaml_plain(node: YNode) -> Any:
@@ -157,6 +230,11 @@ class _Checker:
         values: dict[str, object] = {}
         ok = True
         for key, raw in data.items():
+            problem = _text_problem(key) if isinstance(key, str) else None
+            if problem is not None:
+                self.report("record/bad-text", path, {"problem": problem})
+                ok = False
+                continue
             field = spec.fields.get(key)
             if field is None:
                 by_title = [n for n, f in spec.fields.items() if key in (f.title.zh, f.title.en)]
@@ -213,7 +291,27 @@ class _Checker:
                             },
                         )
                         ok = False
+        if ok:
+            ok = self.implied_birth(values, spec, path)
         return Record(spec.name, values) if ok else None
+
+    def implied_birth(self, values: Mapping[str, object], spec: RecordSpec, path: DataPath) -> bool:
+        """An age recorded on a date implies a birth date: it may not fall before the earliest
+        birth date the schema allows (nor outside the calendar)."""
+        birth = spec.fields.get(BIRTH_DATE)
+        age, on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+        if birth is None or not isinstance(age, int) or not isinstance(on, dt.date):
+            return True
+        earliest = birth.min if isinstance(birth.min, dt.date) else dt.date(dt.MINYEAR, 1, 1)
+        # born `age` years before the recording at the latest: that day may not be before `earliest`
+        if (on.year - age, on.month, on.day) >= (earliest.year, earliest.month, earliest.day):
+            return True
+        self.report(
+            "record/implied-birth",
+            path.child(RECORDED_AGE),
+            {"age": age, "on": on.isoformat(), "earliest": earliest.isoformat()},
+        )
+        return False
 
     def wrong(self, path: DataPath, expected: str, raw: object) -> None:
         self.report("record/wrong-type", path, {"expected": noun(expected), "found": describe_value(raw)})
@@ -253,6 +351,10 @@ class _Checker:
             if not isinstance(raw, str):
                 self.wrong(path, "a text", raw)
                 return None
+            problem = _text_problem(raw)
+            if problem is not None:
+                self.report("record/bad-text", path, {"problem": problem})
+                return None
             if not field.matches(raw):
                 self.report(
                     "record/wrong-type",
@@ -263,6 +365,9 @@ class _Checker:
             return raw
         if kind == "enum":
             enum = self.schema.enums[field.enum or ""]
+            if isinstance(raw, str) and _text_problem(raw) is not None:
+                self.report("record/bad-text", path, {"problem": _text_problem(raw)})
+                return None
             if isinstance(raw, str):
                 code = enum.canonical(raw)
                 if code is not None:
@@ -331,8 +436,12 @@ class _Checker:
             "ratio": "a ratio",
             "decimal": "a number",
         }[field.kind]
-        if isinstance(raw, str) and _NUMBER_RE.match(raw.strip()):
+        if isinstance(raw, str) and len(raw) <= _LONGEST_NUMBER and _NUMBER_RE.match(raw.strip()):
             raw = Decimal(raw.strip())  # registry exports write numbers as text too
+        if isinstance(raw, _BadNumber) or (isinstance(raw, str) and _NUMBER_RE.match(raw.strip())):
+            # a number beyond the limits (a short one written as text was read just above)
+            self.report("record/out-of-range", path, {"value": _short(str(raw)), "bounds": LIMIT_TEXT})
+            return None
         if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
             if isinstance(raw, float):  # only reachable for data built in Python
                 raw = Decimal(repr(raw))
@@ -343,9 +452,8 @@ class _Checker:
         if not number.is_finite():
             self.wrong(path, expected, raw)
             return None
-        if number.adjusted() >= MAX_DIGITS:
-            bounds = Text(zh=f"最多 {MAX_DIGITS} 位整数", en=f"at most {MAX_DIGITS} digits before the point")
-            self.report("record/out-of-range", path, {"value": raw, "bounds": bounds})
+        if not within_limits(number):
+            self.report("record/out-of-range", path, {"value": _short(str(raw)), "bounds": LIMIT_TEXT})
             return None
         value: int | Decimal
         if field.kind == "int":
@@ -398,109 +506,293 @@ def validate_record(
 
 
 def _tree_locator(
-    source: Source, tree_of: Callable[[], tuple[YNode | None, int]], line: int | None, base: DataPath
+    source: Source, tree_of: Callable[[], YNode | None], line: int | None, base: DataPath
 ) -> tuple[Locate, Locate]:
-    """Locators that find a data path's node in a (lazily parsed) YAML tree of the text."""
-    cache: list[tuple[YNode | None, int]] = []
-
-    def tree() -> tuple[YNode | None, int]:
-        if not cache:
-            cache.append(tree_of())
-        return cache[0]
+    """Locators that find a data path's node in the YAML tree of the text."""
 
     def make(finder: Callable[[YNode | None, DataPath], YNode | None]) -> Locate:
         def locate(path: DataPath) -> RecordLocation:
-            root, shift = tree()
+            root = tree_of()
             full = DataPath((*base, *path))
             node = finder(root, full) if root is not None else None
             if node is None:
                 return RecordLocation(source.name, line, path)
-            span = Span(source, node.span.start + shift, node.span.end + shift)
-            return RecordLocation(source.name, span.line, path, span)
+            return RecordLocation(source.name, node.span.line, path, node.span)
 
         return locate
 
     return make(_node_at), make(_key_at)
 
 
+# -- locating inside JSON -------------------------------------------------------------------------
+# A record read from JSON is located by scanning its own text (one line of JSONL, one item of a
+# JSON list), only when a problem needs a position: the text is valid JSON by then, so a few
+# regular expressions find the value at a data path without building anything.
+
+_WS = re.compile(r"[ \t\n\r]*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_SCALAR = re.compile(r"[^\s,\]}:]+")
+_NESTED = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _skip(text: str, pos: int) -> int:
+    found = _WS.match(text, pos)
+    return found.end() if found else pos
+
+
+def _value_end(text: str, pos: int) -> int:
+    """Where the JSON value starting at `pos` ends."""
+    if pos >= len(text):
+        return pos
+    char = text[pos]
+    if char == '"':
+        found = _STRING.match(text, pos)
+        return found.end() if found else len(text)
+    if char in "[{":
+        depth = 0
+        for token in _NESTED.finditer(text, pos):
+            mark = token.group()
+            if mark in "[{":
+                depth += 1
+            elif mark in "]}":
+                depth -= 1
+                if depth == 0:
+                    return token.end()
+        return len(text)
+    found = _SCALAR.match(text, pos)
+    return found.end() if found else pos + 1
+
+
+def _members(text: str, pos: int) -> Iterable[tuple[str | int, int, int, int]]:
+    """The members of the object or array at `pos`: (key or index, key start, key end, value start)."""
+    opening = text[pos]
+    pos = _skip(text, pos + 1)
+    index = 0
+    while pos < len(text) and text[pos] not in "]}":
+        if opening == "{":
+            key = _STRING.match(text, pos)
+            if key is None:
+                return
+            try:
+                name: str | int = json.loads(key.group())
+            except ValueError:
+                return
+            value = _skip(text, _skip(text, key.end()) + 1)
+            yield name, key.start(), key.end(), value
+        else:
+            value = pos
+            yield index, pos, pos, value
+            index += 1
+        pos = _skip(text, _value_end(text, value))
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip(text, pos + 1)
+        else:
+            return
+
+
+def _json_find(text: str, start: int, path: DataPath) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+    """The key span (of the last part, if it names a key) and the value span at `path` below the
+    value at `start`; where the path leaves the data, the deepest value it reaches.  A key given
+    twice is found at its last repetition (the value JSON keeps)."""
+    pos = _skip(text, start)
+    key: tuple[int, int] | None = None
+    for part in path:
+        if pos >= len(text) or text[pos] not in "[{" or (text[pos] == "{") != isinstance(part, str):
+            return None, (pos, _value_end(text, pos))
+        found = None
+        for name, key_start, key_end, value in _members(text, pos):
+            if name == part:
+                found = (key_start, key_end, value)
+                if isinstance(part, int):
+                    break
+        if found is None:
+            return None, (pos, _value_end(text, pos))
+        key = (found[0], found[1]) if isinstance(part, str) else None
+        pos = found[2]
+    return key, (pos, _value_end(text, pos))
+
+
+def _json_locator(source: Source, start: int, line: int | None) -> tuple[Locate, Locate]:
+    """Locators for the record whose JSON text starts at `start` of `source`."""
+
+    def span(first: int, last: int) -> Span:
+        return Span(source, first, max(first, last))
+
+    def locate(path: DataPath) -> RecordLocation:
+        _, (first, last) = _json_find(source.text, start, path)
+        where = span(first, last)
+        return RecordLocation(source.name, where.line, path, where)
+
+    def key_locate(path: DataPath) -> RecordLocation:
+        key, (first, last) = _json_find(source.text, start, path)
+        if key is None and len(path) > 0:
+            key, (first, last) = _json_find(source.text, start, DataPath(path[:-1]))
+            key = None
+        where = span(*key) if key is not None else span(first, last)
+        return RecordLocation(source.name, where.line, path, where)
+
+    return locate, key_locate
+
+
 def load_record_file(
     path: Path, schema: Schema, *, record: str | None = None, name: str | None = None
 ) -> tuple[tuple[Record, ...], list[Diagnostic]]:
     """Load every record of one file; on any error, return no records and all the diagnostics."""
+    loaded = _load_file(path, schema, record=record, name=name)
+    return loaded.records, loaded.diagnostics
+
+
+def _load_file(path: Path, schema: Schema, *, record: str | None = None, name: str | None = None) -> _Loaded:
     fmt = RECORD_SUFFIXES.get(path.suffix.lower())
     shown = name or str(path)
     if fmt is None:
-        return (), [Diagnostic("io/unknown-format", None, {"path": shown})]
+        return _Loaded((), [Diagnostic("io/unknown-format", None, {"path": shown})], 0, 0, True)
     source, problems = read_source(path, name=shown)
     if source is None:
-        return (), problems
-    return load_records(source, schema, fmt=fmt, record=record)
+        return _Loaded((), problems, 0, 0, True)
+    return _load(source, schema, fmt=fmt, record=record)
+
+
+_Item = tuple[object, int | None, Locate, Locate]
+
+
+def _jsonl_items(source: Source, diagnostics: list[Diagnostic]) -> Iterator[_Item]:
+    text = source.text
+    pos = 0
+    number = 0
+    while pos < len(text):
+        newline = text.find("\n", pos)
+        stop = len(text) if newline == -1 else newline
+        number += 1
+        line = text[pos:stop]
+        if line.strip():
+            try:
+                data = _json_loads(line)
+            except (ValueError, RecursionError) as err:
+                diagnostics.append(_json_error(source, err, pos, number, line))
+            else:
+                loc, key_loc = _json_locator(source, pos, number)
+                yield data, number, loc, key_loc
+        pos = stop + 1
+
+
+def _json_items(source: Source, diagnostics: list[Diagnostic]) -> Iterator[_Item]:
+    """The records of a JSON document — a list of records, or one record — decoded item by item,
+    so that each knows where its text starts (for its line and for locating its problems)."""
+    text = source.text
+    pos = _skip(text, 0)
+    try:
+        if pos < len(text) and text[pos] == "[":
+            pos = _skip(text, pos + 1)
+            if pos < len(text) and text[pos] == "]":
+                pos = _skip(text, pos + 1)
+            else:
+                while True:
+                    data, end = _DECODER.raw_decode(text, pos)
+                    loc, key_loc = _json_locator(source, pos, None)
+                    yield data, source.line_col(pos)[0], loc, key_loc
+                    pos = _skip(text, end)
+                    if pos < len(text) and text[pos] == ",":
+                        pos = _skip(text, pos + 1)
+                    elif pos < len(text) and text[pos] == "]":
+                        pos = _skip(text, pos + 1)
+                        break
+                    else:
+                        raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        else:
+            data, end = _DECODER.raw_decode(text, pos)
+            if not isinstance(data, dict):
+                diagnostics.append(
+                    Diagnostic(
+                        "record/not-a-list", RecordLocation(source.name, 1), {"found": describe_value(data)}
+                    )
+                )
+                return
+            loc, key_loc = _json_locator(source, pos, None)
+            yield data, source.line_col(pos)[0], loc, key_loc
+            pos = _skip(text, end)
+        if pos < len(text):
+            raise json.JSONDecodeError("Extra data", text, pos)
+    except (ValueError, RecursionError) as err:
+        diagnostics.append(_json_error(source, err, 0, None, text))
+
+
+def _yaml_items(source: Source, diagnostics: list[Diagnostic]) -> Iterator[_Item]:
+    whole, problems = load_yaml(source)
+    diagnostics.extend(problems)
+    if whole is None or any(d.is_error for d in problems):
+        return
+    data = _yaml_plain(whole)
+
+    def tree_of() -> YNode | None:
+        return whole
+
+    if isinstance(data, list):
+        for index, item in enumerate(data):
+            loc, key_loc = _tree_locator(source, tree_of, None, DataPath([index]))
+            yield item, loc(DataPath()).line, loc, key_loc
+    elif isinstance(data, dict):
+        loc, key_loc = _tree_locator(source, tree_of, None, DataPath())
+        yield data, loc(DataPath()).line, loc, key_loc
+    else:
+        diagnostics.append(
+            Diagnostic("record/not-a-list", RecordLocation(source.name, 1), {"found": describe_value(data)})
+        )
+
+
+_NON_BLANK_LINE = re.compile(r"^[ \t\r\f\v]*[^\s]", re.MULTILINE)
+
+
+def _too_many(source: Source, fmt: str) -> bool:
+    """Whether a JSONL text holds more than `MAX_RECORDS` records, counted before any is read."""
+    if fmt != "jsonl" or source.text.count("\n") < MAX_RECORDS:
+        return False
+    return any(count > MAX_RECORDS for count, _ in enumerate(_NON_BLANK_LINE.finditer(source.text), start=1))
 
 
 def load_records(
     source: Source, schema: Schema, *, fmt: str, record: str | None = None
 ) -> tuple[tuple[Record, ...], list[Diagnostic]]:
-    """Load the records in a text of format ``json``, ``jsonl`` or ``yaml``."""
+    """Load the records in a text of format ``json``, ``jsonl`` or ``yaml``.
+
+    Each record is decoded, validated and let go before the next (nothing but the validated
+    records is kept); more than `MAX_RECORDS` records are refused as soon as they are counted.
+    """
+    loaded = _load(source, schema, fmt=fmt, record=record)
+    return loaded.records, loaded.diagnostics
+
+
+@attrs.frozen
+class _Loaded:
+    records: tuple[Record, ...]
+    diagnostics: list[Diagnostic]
+    read: int  # records read from the file
+    invalid: int  # records among them with a problem
+    unreadable: bool  # the file could not be read as a whole (not found, bad JSON or YAML, too many)
+
+
+def _load(source: Source, schema: Schema, *, fmt: str, record: str | None) -> _Loaded:
     spec = schema.records[record or schema.root]
     diagnostics: list[Diagnostic] = []
+    too_many = Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})
+    if _too_many(source, fmt):
+        return _Loaded((), [too_many], 0, 0, True)
+    readers = {"jsonl": _jsonl_items, "json": _json_items, "yaml": _yaml_items}
     out: list[Record] = []
-    items: list[tuple[object, int | None, Locate, Locate]] = []
-    if fmt == "jsonl":
-        for number, text in enumerate(source.text.split("\n"), start=1):
-            if not text.strip():
-                continue
-            start = source.offset(number, 1)
-            try:
-                data = _json_loads(text)
-            except (ValueError, RecursionError) as err:
-                diagnostics.append(_json_error(source, err, start, number, text))
-                continue
-
-            loc, key_loc = _tree_locator(source, _line_tree(source.name, text, start), number, DataPath())
-            items.append((data, number, loc, key_loc))
-    else:
-        whole: YNode | None = None
-        if fmt == "json":
-            try:
-                data = _json_loads(source.text)
-            except (ValueError, RecursionError) as err:
-                return (), [_json_error(source, err, 0, None, source.text)]
-
-            tree_of = _line_tree(source.name, source.text, 0)
-        else:
-            whole, problems = load_yaml(source)
-            if whole is None or any(d.is_error for d in problems):
-                return (), problems
-            data = _yaml_plain(whole)
-            tree_of = _fixed_tree(whole)
-
-        if isinstance(data, list):
-            for index, item in enumerate(data):
-                loc, key_loc = _tree_locator(source, tree_of, None, DataPath([index]))
-                items.append((item, None, loc, key_loc))
-        elif isinstance(data, dict):
-            loc, key_loc = _tree_locator(source, tree_of, None, DataPath())
-            items.append((data, None, loc, key_loc))
-        else:
-            diagnostics.append(
-                Diagnostic(
-                    "record/not-a-list", RecordLocation(source.name, 1), {"found": describe_value(data)}
-                )
-            )
-    if len(items) > MAX_RECORDS:
-        return (), [Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})]
     key = spec.key
     first_seen: dict[object, Locate] = {}
-    for data, line, loc, key_loc in items:
+    count = invalid = 0
+    for data, line, loc, key_loc in readers[fmt](source, diagnostics):
+        count += 1
+        if count > MAX_RECORDS:
+            return _Loaded((), [too_many], 0, 0, True)
         checker = _Checker(schema, loc, key_loc, refuse_gathered=True)
         result = checker.record(data, spec, DataPath())
         diagnostics.extend(checker.diagnostics)
         if result is None:
+            invalid += 1
             continue
-        # the line of the record: known for JSONL and YAML; a JSON file is parsed for positions
-        # only when a problem needs one, so its records carry the file alone
-        origin_line = loc(DataPath()).line if line is None and fmt == "yaml" else line
-        result.origin = RecordLocation(source.name, origin_line)
+        result.origin = RecordLocation(source.name, line)
         if key is not None and key in result:
             ident = result[key]
             if ident in first_seen:
@@ -511,37 +803,25 @@ def load_records(
                         {"what": spec.title, "id": ident, "first": _file_line(first_seen[ident](DataPath()))},
                     )
                 )
+                invalid += 1
                 continue
             first_seen[ident] = loc
         out.append(result)
     if any(d.is_error for d in diagnostics):
-        return (), diagnostics
-    return tuple(out), diagnostics
+        # a syntax problem in JSONL spoils its line; in JSON or YAML the whole document
+        if fmt == "jsonl":
+            lines = {d.location.line for d in diagnostics if d.code == "record/json-syntax" and d.location}
+            return _Loaded((), diagnostics, count + len(lines), invalid + len(lines), False)
+        broken = any(
+            d.code in ("record/json-syntax", "record/not-a-list") or d.code.startswith("yaml/")
+            for d in diagnostics
+        )
+        return _Loaded((), diagnostics, count, invalid, broken)
+    return _Loaded(tuple(out), diagnostics, count, 0, False)
 
 
 def _file_line(where: RecordLocation) -> str:
     return where.file if where.line is None else f"{where.file}:{where.line}"
-
-
-def _line_tree(name: str, text: str, start: int) -> Callable[[], tuple[YNode | None, int]]:
-    """Parse `text` (JSON is YAML) when a location is first needed; offsets shift by `start`."""
-
-    cache: list[tuple[YNode | None, int]] = []
-
-    def tree_of() -> tuple[YNode | None, int]:
-        if not cache:  # parsed once per text, however many records need a location
-            tree, _ = load_yaml(Source(name, text))
-            cache.append((tree, start))
-        return cache[0]
-
-    return tree_of
-
-
-def _fixed_tree(tree: YNode) -> Callable[[], tuple[YNode | None, int]]:
-    def tree_of() -> tuple[YNode | None, int]:
-        return tree, 0
-
-    return tree_of
 
 
 def _json_error(source: Source, err: Exception, start: int, line: int | None, text: str) -> Diagnostic:
@@ -573,15 +853,20 @@ def load_records_from(
     paths: Sequence[Path], schema: Schema, *, record: str | None = None
 ) -> tuple[tuple[Record, ...], list[Diagnostic]]:
     """Load several files of records of type `record` (default: the root, households); ids must
-    be unique across all of them."""
+    be unique across all of them.  On any error no record is returned, and a last diagnostic
+    says how many records were read and how many of them have problems (none is decided)."""
     records: list[Record] = []
     diagnostics: list[Diagnostic] = []
     spec = schema.records[record or schema.root]
     seen: dict[object, str] = {}
+    read = invalid = unreadable = 0
     for path in paths:
-        found, problems = load_record_file(path, schema, record=record)
-        diagnostics.extend(problems)
-        for rec in found:
+        loaded = _load_file(path, schema, record=record)
+        diagnostics.extend(loaded.diagnostics)
+        read += loaded.read
+        invalid += loaded.invalid
+        unreadable += loaded.unreadable
+        for rec in loaded.records:
             if spec.key is not None and spec.key in rec:
                 ident = rec[spec.key]
                 where = rec.origin.header() if rec.origin else str(path)
@@ -593,9 +878,18 @@ def load_records_from(
                             {"what": spec.title, "id": ident, "first": seen[ident]},
                         )
                     )
+                    invalid += 1
                     continue
                 seen[ident] = where
             records.append(rec)
     if any(d.is_error for d in diagnostics):
+        files = (
+            Text(zh=f"，另有 {unreadable} 个文件无法读取", en=f", and {unreadable} file(s) could not be read")
+            if unreadable
+            else Text(zh="", en="")
+        )
+        diagnostics.append(
+            Diagnostic("record/not-decided", None, {"count": read, "invalid": invalid, "files": files})
+        )
         return (), diagnostics
     return tuple(records), diagnostics

@@ -1,0 +1,49 @@
+"""The numbers gspolicy computes with: one limit for records, packs and expressions.
+
+The interpreter computes exactly to 34 significant digits (IEEE decimal128).  A number in a record,
+a pack parameter or an expression literal is accepted when it has at most 34 significant digits,
+is below 10^40 in magnitude and has at most 40 digits after the point; anything else is refused
+with a located diagnostic where it is read, so no value is ever rounded or overflows silently, and
+every accepted number prints as a literal the expression parser reads back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gspolicy._i18n import Text
+
+__all__ = ["LIMIT_TEXT", "MAX_PLACES", "MAX_SIGNIFICANT", "MAX_WHOLE_DIGITS", "within_limits"]
+
+MAX_SIGNIFICANT = 34
+MAX_WHOLE_DIGITS = 40
+"""A number's magnitude stays below 10^MAX_WHOLE_DIGITS."""
+MAX_PLACES = 40
+
+LIMIT_TEXT = Text(
+    zh=f"最多 {MAX_SIGNIFICANT} 位有效数字、绝对值小于 10^{MAX_WHOLE_DIGITS}、小数点后最多 {MAX_PLACES} 位",
+    en=f"at most {MAX_SIGNIFICANT} significant digits, below 10^{MAX_WHOLE_DIGITS} in magnitude and at most "
+    f"{MAX_PLACES} digits after the point",
+)
+
+_BOUND = 10**MAX_WHOLE_DIGITS
+
+
+def within_limits(value: int | Decimal) -> bool:
+    """Whether `value` is a number gspolicy reads (see the module doc)."""
+    if isinstance(value, int):
+        if not -_BOUND < value < _BOUND:
+            return False
+        digits = str(abs(value)).rstrip("0")
+        return len(digits) <= MAX_SIGNIFICANT
+    if not value.is_finite():
+        return False
+    written = value.as_tuple().exponent
+    if not isinstance(written, int) or written < -MAX_PLACES:
+        return False  # as written: `1.000…0` with 50 zeros would print 50 places
+    if value.is_zero():
+        return True
+    # significant digits as written, trailing zeros aside (never `normalize()`: it rounds to the
+    # context's precision)
+    digits = "".join(map(str, value.as_tuple().digits)).rstrip("0")
+    return len(digits) <= MAX_SIGNIFICANT and value.adjusted() < MAX_WHOLE_DIGITS
