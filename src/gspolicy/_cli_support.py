@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from gspolicy._i18n import Lang, parse_lang
@@ -25,6 +25,7 @@ __all__ = [
     "date_arg",
     "lang_arg",
     "print_problems",
+    "whole_number",
 ]
 
 EXIT_OK = 0
@@ -47,6 +48,21 @@ def lang_arg(value: str) -> Lang:
     if lang is None:
         raise argparse.ArgumentTypeError(f"`{value}` is not a language: use `zh` or `en`")
     return lang
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argument type: a whole number from `low` to `high` (never an overflow further on)."""
+
+    def parse(value: str) -> int:
+        text = value.strip()
+        if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > len(str(high)) + 1:
+            raise argparse.ArgumentTypeError(f"`{value}` is not a whole number from {low} to {high}")
+        number = int(text)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"`{value}` is not a whole number from {low} to {high}")
+        return number
+
+    return parse
 
 
 def date_arg(value: str) -> dt.date:

@@ -75,4 +75,6 @@ def decode_source(data: bytes, name: str) -> tuple[Source | None, list[Diagnosti
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None, [Diagnostic("io/not-utf8", None, {"path": name})]
-    return Source(name, text.replace("\r\n", "\n")), []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # copied only when there is something to replace
+    return Source(name, text), []

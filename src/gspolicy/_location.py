@@ -8,6 +8,7 @@ it and the data path.
 
 from __future__ import annotations
 
+import array
 import bisect
 import unicodedata
 from collections.abc import Iterable
@@ -19,20 +20,25 @@ __all__ = ["DataPath", "Location", "RecordLocation", "Source", "Span", "display_
 
 @attrs.frozen(eq=False, repr=False)
 class Source:
-    """A named text with an index of its line starts (computed once)."""
+    """A named text with an index of its line starts (built when a position is first asked for,
+    as a compact array: a record file of millions of lines pays for it only when it has a
+    problem to locate)."""
 
     name: str
     text: str
-    _line_starts: tuple[int, ...] = attrs.field(init=False)
+    _starts: list[array.array[int]] = attrs.field(init=False, factory=list)
 
-    def __attrs_post_init__(self) -> None:
-        starts = [0]
-        find = self.text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        object.__setattr__(self, "_line_starts", tuple(starts))
+    @property
+    def _line_starts(self) -> array.array[int]:
+        if not self._starts:
+            starts = array.array("q", [0])
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._starts.append(starts)
+        return self._starts[0]
 
     def __repr__(self) -> str:
         return f"Source({self.name!r}, {len(self.text)} chars)"

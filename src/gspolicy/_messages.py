@@ -83,6 +83,32 @@ CATALOGUE: dict[str, Entry] = {
         "split the file into smaller files",
         "请把文件拆分成较小的文件",
     ),
+    # --- the Python API ------------------------------------------------------------------------
+    "api/bad-date": _e(
+        "error",
+        "`{value}` is not a date",
+        "`{value}` 不是日期",
+        "give a `datetime.date` or ISO text such as `2018-12-31`",
+        "请给出 `datetime.date` 或 ISO 格式文本，例如 `2018-12-31`",
+    ),
+    "api/unknown-pack": _e(
+        "error",
+        "no pack `{name}` in this policy set",
+        "该政策集中没有政策包 `{name}`",
+    ),
+    # --- the command line ---------------------------------------------------------------------
+    "cli/unknown-household": _e(
+        "error",
+        "no household with id `{id}` among the {count} households read",
+        "读取的 {count} 户中没有编号为 `{id}` 的农户",
+    ),
+    "case/none-found": _e(
+        "error",
+        "no test cases found under {paths}",
+        "在 {paths} 下没有找到测试用例",
+        "test cases live in a pack's `tests/` folder, in files starting with `pack:` and `cases:`",
+        "测试用例位于政策包的 `tests/` 文件夹中，文件以 `pack:` 和 `cases:` 开头",
+    ),
     # --- YAML ---------------------------------------------------------------------------------
     "yaml/syntax": _e(
         "error",

@@ -34,6 +34,7 @@ import yaml
 from yaml import events as ev
 from yaml import nodes as yn
 
+from gspolicy._gc import collector_paused
 from gspolicy._i18n import Text
 from gspolicy._location import Source, Span
 from gspolicy._numbers import LIMIT_TEXT, within_limits
@@ -617,7 +618,8 @@ def load_yaml(
     loader = _loader_class(parser)(source.text)
     builder = _Builder(source, limits, loader)
     try:
-        stop = builder.run(_events(loader))
+        with collector_paused():  # the tree is acyclic: see gspolicy._gc
+            stop = builder.run(_events(loader))
     except yaml.YAMLError as err:
         return None, [_syntax(source, err)]
     finally:

@@ -24,7 +24,7 @@ from pathlib import Path
 import attrs
 
 from gspolicy._resources import bundled_schema_path
-from gspolicy.errors import HouseholdError, PolicyError
+from gspolicy.errors import Diagnostic, HouseholdError, PolicyError, suggest
 from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide
 from gspolicy.explain.decision import Decision
@@ -38,11 +38,18 @@ __all__ = ["Policies", "load_households", "load_policies", "load_records"]
 
 
 def _date(value: dt.date | str) -> dt.date:
+    """An as-of date given as a date or as ISO text (raises `PolicyError` ``api/bad-date``)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(value)
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = value[:40] if isinstance(value, str) else type(value).__name__
+    raise PolicyError([Diagnostic("api/bad-date", None, {"value": shown})])
 
 
 @attrs.frozen
@@ -67,21 +74,42 @@ class Policies:
         return record
 
     def evaluate(
-        self, household: Record | Mapping[str, object], as_of: dt.date | str, *, exit_pack: str = EXIT_PACK
+        self,
+        household: Record | Mapping[str, object],
+        as_of: dt.date | str,
+        *,
+        exit_pack: str | None = None,
     ) -> Decision:
-        """Decide on one household as of a date, with the pack versions in force on that date."""
+        """Decide on one household as of a date, with the pack versions in force on that date.
+
+        `exit_pack` names the pack whose verdict is the decision's (default: the household exit
+        pack, when the set has it); a pack named that the set does not have raises `PolicyError`."""
+        day = _date(as_of)
+        if exit_pack is not None:
+            self._known(exit_pack)
         record = household if isinstance(household, Record) else self.household(household)
-        return decide(self.policy_set, record, _date(as_of), exit_pack=exit_pack)
+        return decide(self.policy_set, record, day, exit_pack=exit_pack or EXIT_PACK)
+
+    def _known(self, *pack_ids: str) -> None:
+        """Every pack named exists in this set (raises `PolicyError` ``api/unknown-pack``)."""
+        for pack_id in pack_ids:
+            if pack_id not in self.policy_set.ids:
+                problem = Diagnostic(
+                    "api/unknown-pack", None, {"name": pack_id}, suggestions=suggest(pack_id, self.pack_ids)
+                )
+                raise PolicyError([problem])
 
     def evaluate_many(
         self,
         households: Iterable[Record | Mapping[str, object]],
         as_of: dt.date | str,
         *,
-        exit_pack: str = EXIT_PACK,
+        exit_pack: str | None = None,
     ) -> list[Decision]:
         """Decide on many households; equal to evaluating each one."""
         day = _date(as_of)
+        if exit_pack is not None:
+            self._known(exit_pack)
         return [self.evaluate(h, day, exit_pack=exit_pack) for h in households]
 
     def evaluate_areas(
@@ -97,12 +125,14 @@ class Policies:
         figures.  Each village gathers the households whose ``village_code`` is its code, each
         county the households and villages whose ``county_code`` is its code; `packs` may name
         another pack for a level (``{"village": "exit_criteria.village_national"}``)."""
+        day = _date(as_of)
+        self._known(*(packs or {}).values())
         records: dict[str, tuple[Record, ...]] = {
             "household": tuple(self._record(h, "household") for h in households),
             "village": tuple(self._record(v, "village") for v in villages),
             "county": tuple(self._record(c, "county") for c in counties),
         }
-        return decide_areas(self.policy_set, records, _date(as_of), packs=packs)
+        return decide_areas(self.policy_set, records, day, packs=packs)
 
     def _record(self, data: Record | Mapping[str, object], kind: str) -> Record:
         if isinstance(data, Record):

@@ -26,12 +26,13 @@ from gspolicy._cli_support import (
     date_arg,
     lang_arg,
     print_problems,
+    whole_number,
 )
 from gspolicy._i18n import Lang, default_lang
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.cli_monitor import register as _register_monitor
-from gspolicy.errors import suggest
+from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import decide, decide_outcomes, outcomes_for
 from gspolicy.explain.decision import Decision
@@ -113,7 +114,7 @@ def _build_parser() -> Parser:
     evaluate.add_argument("--list", action="store_true", help="list every household's verdict (table format)")
     evaluate.add_argument(
         "--explain",
-        type=int,
+        type=whole_number(0, 1_000_000),
         default=0,
         metavar="N",
         help="also print the explanations of N households (of N villages or counties with --level)",
@@ -525,18 +526,11 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
     found = [r for r in records if r.get("id") == args.household]
     if not found:
         ids = [str(r.get("id")) for r in records]
-        hint = suggest(args.household, ids)
-        message = (
-            f"没有编号为 `{args.household}` 的农户"
-            if lang == "zh"
-            else f"no household with id `{args.household}`"
+        shown = args.household
+        problem = Diagnostic(
+            "cli/unknown-household", None, {"id": shown, "count": len(ids)}, suggestions=suggest(shown, ids)
         )
-        if hint:
-            message += ("；您是否想写 " if lang == "zh" else "; did you mean ") + ", ".join(
-                f"`{h}`" for h in hint
-            )
-            message += "？" if lang == "zh" else "?"
-        sys.stderr.write(f"gspolicy: {message}\n")
+        print_problems([problem], lang, sys.stderr)
         return EXIT_PROBLEMS
     decision = decide(policy_set, found[0], args.as_of or dt.date.today())
     if args.format == "json":
@@ -572,11 +566,7 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
     files = find_case_files(roots)
     if not files:
         shown = ", ".join(str(r) for r in roots)
-        sys.stdout.write(
-            f"在 {shown} 下没有找到测试用例（应位于政策包的 tests/ 文件夹中）\n"
-            if lang == "zh"
-            else f"no test cases found under {shown} (they live in a pack's tests/ folder)\n"
-        )
+        print_problems([Diagnostic("case/none-found", None, {"paths": shown})], lang, sys.stdout)
         return EXIT_PROBLEMS
     results, problems = run_files(files, policy_set)
     print_problems(problems, lang, sys.stdout)
@@ -724,6 +714,12 @@ def _cmd_households(args: argparse.Namespace, lang: Lang) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # a text that cannot be encoded (a lone surrogate from a file name or an argument) is
+        # written escaped, never a crash halfway through the output
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

@@ -186,6 +186,8 @@ _TEXT = st.text(alphabet=_CHARACTERS, max_size=8)
 def _matching(pattern: str) -> SearchStrategy[str]:
     """Texts matching a field's pattern, drawn from the characters a record may hold."""
     return st.from_regex(pattern, fullmatch=True, alphabet=_CHARACTERS)
+
+
 _FIRST_DAY, _LAST_DAY = dt.date(1930, 1, 1), dt.date(2035, 12, 31)
 _PLACES = {"money": 2, "ratio": 4, "decimal": 3}
 _DEFAULT_RANGE = {

@@ -155,6 +155,12 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
+    # every file named must be there before anything is loaded (loading two sides takes time)
+    named = [*(args.population or []), *(args.villages or []), *(args.counties or [])]
+    absent = [Diagnostic("io/not-found", None, {"path": str(path)}) for path in named if not path.exists()]
+    if absent:
+        print_problems(absent, lang, sys.stderr)
+        return EXIT_PROBLEMS
     old, problems = load_side(args.old)
     new, more = load_side(args.new)
     errors = [d for d in [*problems, *more] if d.is_error]

@@ -129,6 +129,9 @@ class _PackReader:
         self.source = source
         self.r = Reader()
         self.sources: dict[str, SourceDoc] = {}
+        # sources declared but not readable: their own problems are reported where they stand,
+        # so a reference to one is not reported again as unknown or missing
+        self.broken_sources: set[str] = set()
         self.departments: dict[str, Text] = {}
 
     # -- helpers -------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ class _PackReader:
 
     def source_ref(self, r: Reader, node: YNode | None, key: str = "source") -> str | None:
         name = r.string(node, key, name=True)
-        if name is not None and name not in self.sources:
+        if name is not None and name not in self.sources and name not in self.broken_sources:
             r.report("pack/unknown-source", node, {"name": name}, suggest(name, self.sources))
             return None
         return name
@@ -261,6 +264,7 @@ class _PackReader:
         for key, value in r.entries(node, "sources"):
             name = str(key.value)
             rr = r.within("source", name)
+            self.broken_sources.add(name)
             f = self.obj(rr, value, S.SOURCE, f"source `{name}`")
             if f is None:
                 continue
@@ -268,6 +272,7 @@ class _PackReader:
             conf = self.confidence(rr, f.get("confidence"))
             if title is None or conf is None:
                 continue
+            self.broken_sources.discard(name)
             self.sources[name] = SourceDoc(
                 name,
                 title,
@@ -448,8 +453,10 @@ class _PackReader:
                 facts[name] = Fact(name, ftitle, text, expr, cites, key.span)
 
         measures: dict[str, Measure] = {}
+        named: set[str] = set()  # every measure named, read or not (its own problems are reported)
         for key, value in r.entries(top.get("measures"), "measures"):
             name = str(key.value)
+            named.add(name)
             mr = r.within("measure", name)
             f = self.obj(mr, value, S.MEASURE, f"measure `{name}`")
             if f is None:
@@ -466,7 +473,7 @@ class _PackReader:
         applies = self.read_applies(r, top.get("applies"))
         buffer = self.read_buffer(r, top.get("buffer"))
         criteria = self.read_criteria(r, top.get("criteria"))
-        rules = self.read_rules(r, top.get("rules"), measures)
+        rules = self.read_rules(r, top.get("rules"), measures, named)
         note = r.text(top.get("note"), "note")
         # a pack with errors is still returned when its essentials are there, so that checking
         # it against the schema reports its other problems too; the caller keeps none of it
@@ -618,7 +625,9 @@ class _PackReader:
             node.span,
         )
 
-    def read_rules(self, r: Reader, node: YNode | None, measures: Mapping[str, Measure]) -> tuple[Rule, ...]:
+    def read_rules(
+        self, r: Reader, node: YNode | None, measures: Mapping[str, Measure], declared: set[str]
+    ) -> tuple[Rule, ...]:
         out: list[Rule] = []
         seen: set[str] = set()
         for item in r.items(node, "rules"):
@@ -637,9 +646,9 @@ class _PackReader:
             grants: list[str] = []
             for g in rr.items(f.get("grant"), "grant"):
                 name = rr.string(g, "grant", name=True)
-                if name is not None and name not in measures:
+                if name is not None and name not in declared:
                     rr.report("pack/unknown-measure", g, {"name": name}, suggest(name, measures))
-                elif name is not None:
+                elif name is not None and name in measures:
                     grants.append(name)
             cites = self.cites(rr, f.get("cite"))
             if title is None or expr is None or text is None:

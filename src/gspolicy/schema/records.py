@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from gspolicy._files import read_source
+from gspolicy._gc import collector_paused
 from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation, Source, Span
 from gspolicy._messages import noun
@@ -650,7 +651,8 @@ def _load_file(path: Path, schema: Schema, *, record: str | None = None, name: s
     source, problems = read_source(path, name=shown)
     if source is None:
         return _Loaded((), problems, 0, 0, True)
-    return _load(source, schema, fmt=fmt, record=record)
+    with collector_paused():  # records are acyclic: see gspolicy._gc
+        return _load(source, schema, fmt=fmt, record=record)
 
 
 _Item = tuple[object, int | None, Locate, Locate]
@@ -758,7 +760,8 @@ def load_records(
     Each record is decoded, validated and let go before the next (nothing but the validated
     records is kept); more than `MAX_RECORDS` records are refused as soon as they are counted.
     """
-    loaded = _load(source, schema, fmt=fmt, record=record)
+    with collector_paused():  # records are acyclic: see gspolicy._gc
+        loaded = _load(source, schema, fmt=fmt, record=record)
     return loaded.records, loaded.diagnostics
 
 

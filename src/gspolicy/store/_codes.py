@@ -21,6 +21,20 @@ register(
             "`{path}` is not a gspolicy decision log: {reason}",
             "`{path}` 不是 gspolicy 判定日志：{reason}",
         ),
+        "store/damaged": entry(
+            "error",
+            "the log `{path}` is damaged: {reason}",
+            "日志 `{path}` 已损坏：{reason}",
+            "restore the file from a backup; `gspolicy log verify` names the first damaged entry",
+            "请从备份恢复该文件；`gspolicy log verify` 会指出第一个损坏的条目",
+        ),
+        "store/damaged-entry": entry(
+            "error",
+            "entry {id} of the log is damaged (`{column}`: {problem})",
+            "日志条目 {id} 已损坏（`{column}`：{problem}）",
+            "run `gspolicy log verify`; restore the log from a backup",
+            "请运行 `gspolicy log verify`，并从备份恢复日志",
+        ),
         "store/newer-format": entry(
             "error",
             "the decision log `{path}` has format {found}, newer than this gspolicy knows ({known})",

@@ -11,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
-from gspolicy._i18n import Lang
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems, whole_number
+from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.pack.load import load_policies
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import STATUS_TEXT, Ledger
-from gspolicy.store.log import DecisionLog, Receipt, read_anchor
+from gspolicy.store.log import DecisionLog, Entry, Receipt, read_anchor
 
 __all__ = ["register"]
 
@@ -46,14 +46,8 @@ def _deadline(value: str) -> tuple[str, dt.date]:
     return measure.strip(), date_arg(day.strip())
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"`{value}` is not a whole number of 1 or more")
-    return number
+_ENTRY = whole_number(1, 2**63 - 1)  # SQLite's largest row id
+_DAYS = whole_number(1, 36_600)  # a hundred years
 
 
 def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
@@ -107,12 +101,12 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         parents=[common, db],
         help="evaluate an entry again from its stored record and packs; say whether it is identical",
     )
-    replay.add_argument("entry", type=_positive, metavar="ID")
+    replay.add_argument("entry", type=_ENTRY, metavar="ID")
     replay.add_argument("--format", choices=("text", "json"), default="text")
     replay.set_defaults(run=_guarded(_cmd_replay))
 
     show = log_sub.add_parser("show", parents=[common, db], help="print one stored entry")
-    show.add_argument("entry", type=_positive, metavar="ID")
+    show.add_argument("entry", type=_ENTRY, metavar="ID")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_guarded(_cmd_show))
     log.set_defaults(run=_usage(log))
@@ -129,7 +123,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     plan = ledger_sub.add_parser(
         "plan", parents=[common, db], help="make a household's plan from a log entry"
     )
-    plan.add_argument("entry", type=_positive, metavar="ENTRY")
+    plan.add_argument("entry", type=_ENTRY, metavar="ENTRY")
     plan.add_argument("--actor", required=True, help="who makes the plan")
     plan.add_argument(
         "--deadline",
@@ -141,7 +135,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     )
     plan.add_argument(
         "--period",
-        type=_positive,
+        type=_DAYS,
         default=None,
         metavar="DAYS",
         help="deadline of the other measures: the decision date plus DAYS (default: 91, 13 weeks)",
@@ -318,6 +312,16 @@ def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
 def _cmd_show(args: argparse.Namespace, lang: Lang) -> int:
     with DecisionLog.open(args.db, create=False) as log:
         entry = log.entry(args.entry)
+    if entry.computed_hash() != entry.hash:
+        # shown all the same (an auditor wants to see it), then said to be damaged: exit 1
+        _show(entry, args, lang)
+        raise entry.damaged(
+            "hash", Text(zh="条目内容与其哈希不符", en="the entry's content does not give it")
+        )
+    return _show(entry, args, lang)
+
+
+def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
     packs = entry.pack_list()
     if args.format == "json":
         data = {

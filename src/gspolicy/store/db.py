@@ -22,7 +22,7 @@ from pathlib import Path
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.store import _codes  # noqa: F401  # registers the store's diagnostics
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "write"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "damaged", "write"]
 
 BUSY_TIMEOUT_MS = 60_000
 """How long a writer waits for the lock held by another writer before giving up."""
@@ -133,6 +133,10 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn, path)
+        _check_tables(conn, path)
+        # a damaged text (one flipped byte on disk) reads with U+FFFD in its place: the entry's
+        # hash then no longer matches, and verifying names it, instead of the read failing
+        conn.text_factory = _lenient_text
     except sqlite3.DatabaseError as err:
         conn.close()
         raise _fail("store/not-a-log", path, reason=str(err)) from None
@@ -140,6 +144,31 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+_TABLES = tuple(
+    statement.split()[2]
+    for _name, statements in MIGRATIONS
+    for statement in statements
+    if statement.lstrip().startswith("CREATE TABLE")
+)
+
+
+def _check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    """Every table the migrations made is there (a dropped table is damage, said plainly)."""
+    present = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    for table in _TABLES:
+        if table not in present:
+            raise _fail("store/damaged", path, reason=f"the table `{table}` is missing")
+
+
+def damaged(path: Path, err: sqlite3.Error) -> PolicyError:
+    """A read that failed on the file's content: the log is damaged (never an internal error)."""
+    return _fail("store/damaged", path, reason=str(err))
 
 
 def _version(conn: sqlite3.Connection) -> int:

@@ -26,19 +26,20 @@ a log whose file and checkpoint were rewritten together — only receipts kept e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
-from gspolicy._i18n import Lang
+from gspolicy._i18n import Lang, Text
 from gspolicy._location import Source
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
@@ -49,7 +50,7 @@ from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import schema_from_source
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
-from gspolicy.store.db import connect, write
+from gspolicy.store.db import connect, damaged, write
 
 __all__ = [
     "GENESIS",
@@ -144,16 +145,45 @@ class Entry:
         return sha256(canonical_json(self.payload()))
 
     def decision_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.decision)
-        return data
+        return self._json("decision", dict)  # type: ignore[no-any-return]
 
     def record_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.record)
-        return data
+        return self._json("record", dict)  # type: ignore[no-any-return]
 
     def pack_list(self) -> list[dict[str, str]]:
-        data: list[dict[str, str]] = json.loads(self.packs)
+        packs = self._json("packs", list)
+        if not all(isinstance(p, dict) and all(isinstance(v, str) for v in p.values()) for p in packs):
+            raise self.damaged("packs", Text(zh="不是政策包引用的列表", en="not a list of pack references"))
+        return packs  # type: ignore[no-any-return]
+
+    def as_of_date(self) -> dt.date:
+        try:
+            return dt.date.fromisoformat(self.as_of)
+        except ValueError:
+            shown = self.as_of[:40]
+            raise self.damaged(
+                "as_of", Text(zh=f"`{shown}` 不是日期", en=f"`{shown}` is not a date")
+            ) from None
+
+    def _json(self, column: str, kind: type) -> Any:
+        try:
+            data = json.loads(getattr(self, column))
+        except (ValueError, RecursionError):
+            raise self.damaged(column, Text(zh="不是 JSON", en="not JSON")) from None
+        if not isinstance(data, kind):
+            what = (
+                Text(zh="不是 JSON 对象", en="not a JSON object")
+                if kind is dict
+                else Text(zh="不是 JSON 列表", en="not a JSON list")
+            )
+            raise self.damaged(column, what)
         return data
+
+    def damaged(self, column: str, problem: Text) -> PolicyError:
+        """The error for a stored column that cannot be read (a damaged log)."""
+        return PolicyError(
+            [Diagnostic("store/damaged-entry", None, {"id": self.id, "column": column, "problem": problem})]
+        )
 
 
 _SELECT = "SELECT " + ", ".join(("id", "prev_hash", "hash", *_COLUMNS[2:])) + " FROM entries"
@@ -432,7 +462,12 @@ def _check_anchor(rows: Sequence[Entry], anchor: Anchor, what: str) -> Problem |
         first = len(rows) + 1
         return Problem("truncated", first, f"{what} names entry {anchor.id}, the log ends at {len(rows)}")
     if rows[anchor.id - 1].hash != anchor.hash:
-        return Problem("edited", anchor.id, f"its hash differs from the one in {what}")
+        return Problem(
+            "edited",
+            anchor.id,
+            f"its hash differs from the one in {what} (it, or an entry before it, was changed and the "
+            "chain rebuilt)",
+        )
     return None
 
 
@@ -519,6 +554,23 @@ def _policy_texts(policy_set: PolicySet) -> _Texts:
         packs.append((h, p.pack.source.name, p.content_hash, body))
         listing.append({"hash": h, "id": p.id, "version": p.version, "content_hash": p.content_hash})
     return _Texts(tuple(packs), (sha256(text), schema_name, text), canonical_json(listing))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reading(method: _F) -> _F:
+    """A failure of SQLite while reading the log's content means the file is damaged: raise
+    `PolicyError` (``store/damaged``) naming the file, never the driver's exception."""
+
+    @functools.wraps(method)
+    def wrapper(self: DecisionLog, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            raise damaged(self.path, err) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 class DecisionLog:
@@ -642,13 +694,16 @@ class DecisionLog:
 
     # --- reading ----------------------------------------------------------------------------
 
+    @_reading
     def count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM entries").fetchone()[0])
 
+    @_reading
     def head(self) -> Anchor | None:
         row = self._conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
         return Anchor(int(row[0]), str(row[1])) if row else None
 
+    @_reading
     def entry(self, entry_id: int) -> Entry:
         """The stored entry `entry_id`; raises `PolicyError` (``store/unknown-entry``)."""
         row = self._conn.execute(_SELECT + " WHERE id = ?", (entry_id,)).fetchone()
@@ -659,6 +714,7 @@ class DecisionLog:
             )
         return _entry(row)
 
+    @_reading
     def entries(self, household: str | None = None) -> list[Entry]:
         if household is None:
             rows = self._conn.execute(_SELECT + " ORDER BY id").fetchall()
@@ -668,6 +724,7 @@ class DecisionLog:
 
     # --- verifying --------------------------------------------------------------------------
 
+    @_reading
     def verify(
         self, *, checkpoint: Path | None = None, receipts: Iterable[Receipt | Anchor] = ()
     ) -> VerifyResult:
@@ -718,6 +775,7 @@ class DecisionLog:
 
     # --- replaying --------------------------------------------------------------------------
 
+    @_reading
     def policy_set_of(self, entry: Entry) -> PolicySet:
         """The policy set an entry was decided with, rebuilt from the texts stored in the log."""
         key = entry.packs + entry.schema_hash
@@ -730,7 +788,7 @@ class DecisionLog:
 
         def blob(h: str) -> tuple[str, str]:
             row = self._conn.execute("SELECT name, text FROM blobs WHERE hash = ?", (h,)).fetchone()
-            if row is None or sha256(row[1]) != h:
+            if row is None or "\ufffd" in row[1] or sha256(row[1]) != h:
                 raise failed()
             return str(row[0]), str(row[1])
 
@@ -740,7 +798,7 @@ class DecisionLog:
             raise failed()
         checked: list[CheckedPack] = []
         for item in entry.pack_list():
-            name, text = blob(item["hash"])
+            name, text = blob(item.get("hash", ""))
             pack, problems = read_pack(Source(name, text))
             if pack is None or any(d.is_error for d in problems):
                 raise failed()
@@ -752,6 +810,7 @@ class DecisionLog:
         self._rebuilt[key] = policy_set
         return policy_set
 
+    @_reading
     def replay(self, entry_id: int) -> ReplayResult:
         """Evaluate entry `entry_id` again from its stored record and packs, as of its date,
         and compare with the stored decision (raises `PolicyError` for an unknown entry)."""
@@ -760,7 +819,7 @@ class DecisionLog:
         record, problems = validate_record(entry.record_data(), policy_set.schema, file=f"entry {entry_id}")
         if record is None:
             raise PolicyError(problems)
-        replayed = decide(policy_set, record, dt.date.fromisoformat(entry.as_of)).to_json()
+        replayed = decide(policy_set, record, entry.as_of_date()).to_json()
         stored = entry.decision_data()
         diffs = tuple(_differences(stored, replayed))
         return ReplayResult(entry_id, not diffs and stored == replayed, diffs, stored, replayed)

@@ -180,7 +180,9 @@ def _ident(item: Any, key: str) -> Any:
         if not isinstance(item, dict):
             return None
         item = item.get(part)
-    return item
+    # only a plain value can be a key; a list or a mapping given as a key matches nothing (the
+    # record's validation reports it where it stands)
+    return item if isinstance(item, str | int | float | bool) or item is None else None
 
 
 def merge_household(
@@ -306,8 +308,8 @@ def cases_from_source(source: Source, policy_set: PolicySet) -> tuple[list[Case]
             required=("name", "as_of", "expect"),
             optional=("household", "subject", "note"),
         )
-        if f is None:
-            continue
+        if f is None or any(f.get(k) is None for k in ("name", "as_of", "expect")):
+            continue  # a missing key is reported once, where the case stands; nothing runs
         name = r.string(f.get("name"), "name") or "?"
         cr = r.within("case", name)
         as_of = cr.date(f.get("as_of"), "as_of")
