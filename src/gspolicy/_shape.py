@@ -64,7 +64,10 @@ class Reader:
         optional: Iterable[str] = (),
         key: str = "",
     ) -> dict[str, YNode] | None:
-        """Read a mapping with the given keys; report unknown and missing ones."""
+        """Read a mapping with the given keys; report unknown and missing ones.  An absent node
+        (None) is not reported here: a required key's absence is its parent's to report, once."""
+        if node is None:
+            return None
         if not isinstance(node, YMap):
             self.wrong(node, key or where, "a mapping")
             return None

@@ -704,6 +704,28 @@ def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: 
     )
 
 
+def _evaluation_problems(outcomes: Iterable[PackOutcome]) -> list[Text]:
+    """What evaluation itself could not do (a date outside the calendar, a division by zero): each
+    left its value unknown and is said once, with the first place in a pack it happened."""
+    found: dict[tuple[str, str], Text] = {}
+    for outcome in outcomes:
+        results = [
+            *([outcome.applies] if outcome.applies is not None else []),
+            *outcome.givens.values(),
+            *outcome.criteria.values(),
+            *outcome.rules.values(),
+        ]
+        for result in results:
+            if isinstance(result.value, Unknown):
+                for d in sorted(result.value.problems, key=lambda d: d.render("en")):
+                    where = d.location.header() if d.location is not None else outcome.pack.key
+                    found.setdefault(
+                        (d.code, d.message("en")),
+                        Text(zh=f"{where}：{d.message('zh')}", en=f"{where}: {d.message('en')}"),
+                    )
+    return list(found.values())
+
+
 def decide_outcomes(
     policy_set: PolicySet,
     record: Record,
@@ -733,6 +755,7 @@ def decide_outcomes(
         applicability = _applicability(exit_outcome)
         criteria = tuple(_criterion(c, exit_outcome) for c in exit_outcome.pack.pack.criteria)
         verdict = pack_verdict(exit_outcome)
+    problems.extend(_evaluation_problems(outcomes.values()))
     memberships = tuple(m for o in outcomes.values() for m in _memberships(o))
     buffers = [b for o in sorted(outcomes.values(), key=lambda o: o.pack.id) if (b := _buffer(o, policy_set))]
     return Decision(

@@ -27,6 +27,7 @@ import attrs
 
 from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
+from gspolicy._location import Source
 from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
@@ -37,7 +38,7 @@ from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
 
-__all__ = ["PolicySet", "discover", "gaps", "load_policies", "load_policy_set"]
+__all__ = ["PolicySet", "check_text", "discover", "gaps", "load_policies", "load_policy_set"]
 
 register(
     {
@@ -279,15 +280,29 @@ def _compile_file(path: Path, name: str, schema: Schema) -> _Compiled:
     if found is not None and found[0] is schema:
         return found[1]
     source, problems = decode_source(data, name)
-    compiled = _Compiled(None, tuple(problems), None, ())
-    if source is not None:
-        pack, read_problems = read_pack(source)
-        compiled = _Compiled(pack, tuple(read_problems), None, ())
-        if pack is not None:
-            result, check_problems = check_pack(pack, schema)
-            read_ok = not any(d.is_error for d in read_problems)
-            compiled = _Compiled(pack, compiled.problems, result if read_ok else None, tuple(check_problems))
+    compiled = _Compiled(None, tuple(problems), None, ()) if source is None else _compile(source, schema)
     return _compiled.put(key, (schema, compiled))[1]
+
+
+def _compile(source: Source, schema: Schema) -> _Compiled:
+    pack, read_problems = read_pack(source)
+    compiled = _Compiled(pack, tuple(read_problems), None, ())
+    if pack is not None:
+        result, check_problems = check_pack(pack, schema)
+        read_ok = not any(d.is_error for d in read_problems)
+        compiled = _Compiled(pack, compiled.problems, result if read_ok else None, tuple(check_problems))
+    return compiled
+
+
+def check_text(name: str, text: str, schema: Schema) -> tuple[CheckedPack | None, list[Diagnostic]]:
+    """Read and check a pack given as text (stored in a decision log, say) against `schema`;
+    reused for the same name, text and schema within the process, like a pack file."""
+    key = (name, "text:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), id(schema))
+    found = _compiled.get(key)
+    if found is None or found[0] is not schema:
+        found = _compiled.put(key, (schema, _compile(Source(name, text), schema)))
+    compiled = found[1]
+    return compiled.checked, [*compiled.problems, *compiled.check_problems]
 
 
 def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:

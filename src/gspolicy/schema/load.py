@@ -98,6 +98,17 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
 _schemas: Memo[tuple[str, str], tuple[Schema | None, tuple[Diagnostic, ...]]] = Memo(16)
 
 
+def schema_from_text(name: str, text: str) -> tuple[Schema | None, list[Diagnostic]]:
+    """`schema_from_source` for a schema given as text (stored in a decision log, say), reused for
+    the same name and text within the process."""
+    key = (name, "text:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    found = _schemas.get(key)
+    if found is None:
+        schema, problems = schema_from_source(Source(name, text))
+        found = _schemas.put(key, (schema, tuple(problems)))
+    return found[0], list(found[1])
+
+
 def read_schema(path: Path) -> tuple[Schema | None, list[Diagnostic]]:
     """Read a schema file (once per process for the same bytes at the same path)."""
     data, problems = read_bytes(path)

@@ -127,6 +127,9 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
     except sqlite3.Error as err:
         raise _fail("store/not-a-log", path, reason=str(err)) from None
+    # a damaged text (one flipped byte on disk) reads with U+FFFD in its place: an entry's hash
+    # then no longer matches, and verifying names it, instead of the read failing
+    conn.text_factory = _lenient_text
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
@@ -134,12 +137,10 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn, path)
         _check_tables(conn, path)
-        # a damaged text (one flipped byte on disk) reads with U+FFFD in its place: the entry's
-        # hash then no longer matches, and verifying names it, instead of the read failing
-        conn.text_factory = _lenient_text
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+        # (SQLite's own message about a damaged file may not be UTF-8 itself)
         conn.close()
-        raise _fail("store/not-a-log", path, reason=str(err)) from None
+        raise _fail("store/not-a-log", path, reason=_reason(err)) from None
     except PolicyError:
         conn.close()
         raise
@@ -166,9 +167,15 @@ def _check_tables(conn: sqlite3.Connection, path: Path) -> None:
             raise _fail("store/damaged", path, reason=f"the table `{table}` is missing")
 
 
-def damaged(path: Path, err: sqlite3.Error) -> PolicyError:
+def damaged(path: Path, err: sqlite3.Error | UnicodeDecodeError) -> PolicyError:
     """A read that failed on the file's content: the log is damaged (never an internal error)."""
-    return _fail("store/damaged", path, reason=str(err))
+    return _fail("store/damaged", path, reason=_reason(err))
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return "SQLite reports damage in a form that is not even text"
+    return str(err)
 
 
 def _version(conn: sqlite3.Connection) -> int:

@@ -40,14 +40,12 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from gspolicy._i18n import Lang, Text
-from gspolicy._location import Source
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.load import PolicySet
-from gspolicy.pack.read import read_pack
-from gspolicy.schema.load import schema_from_source
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet, check_text
+from gspolicy.schema.load import schema_from_text
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.store.db import connect, damaged, write
@@ -543,7 +541,7 @@ def _policy_texts(policy_set: PolicySet) -> _Texts:
         text = Path(schema_name).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError):
         text = None
-    again = schema_from_source(Source(schema_name, text))[0] if text is not None else None
+    again = schema_from_text(schema_name, text)[0] if text is not None else None
     if text is None or again != schema:
         raise PolicyError([Diagnostic("store/schema-changed", None, {"path": schema_name})])
     packs = []
@@ -567,7 +565,7 @@ def _reading(method: _F) -> _F:
     def wrapper(self: DecisionLog, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as err:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
             raise damaged(self.path, err) from None
 
     return wrapper  # type: ignore[return-value]
@@ -793,16 +791,13 @@ class DecisionLog:
             return str(row[0]), str(row[1])
 
         name, text = blob(entry.schema_hash)
-        schema, _ = schema_from_source(Source(name, text))
+        schema, _ = schema_from_text(name, text)
         if schema is None:
             raise failed()
         checked: list[CheckedPack] = []
         for item in entry.pack_list():
             name, text = blob(item.get("hash", ""))
-            pack, problems = read_pack(Source(name, text))
-            if pack is None or any(d.is_error for d in problems):
-                raise failed()
-            result, problems = check_pack(pack, schema)
+            result, problems = check_text(name, text, schema)
             if result is None or any(d.is_error for d in problems):
                 raise failed()
             checked.append(result)

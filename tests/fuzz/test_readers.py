@@ -1,24 +1,26 @@
-"""Fuzzing the readers: whatever the input, they return diagnostics and never raise.
+"""Fuzzing the readers (the "record files" family): whatever the input, they return diagnostics
+and never raise, and every problem in a file's content says where it is.
 
 Random text and mutated YAML documents go to `load_yaml` and `schema_from_source`; random and
 mutated records (JSON, JSONL, YAML) go to `load_records`.  Every diagnostic has a known code and
 renders in zh and en.  Valid generated records load with no diagnostics and round-trip through
-`Record.to_data`.
+`Record.to_data`.  Nothing is executed, imported or opened meanwhile (harness.py).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzz.harness import budget, count, watched
+from fuzz.harness import check_diagnostics as _check
+from fuzz.mutations import TEXTS, mutated_text
 from gspolicy._location import Source
-from gspolicy._messages import CATALOGUE
 from gspolicy._resources import bundled_schema_path
 from gspolicy._yaml import Limits, load_yaml
-from gspolicy.errors import Diagnostic, render_diagnostics
+from gspolicy.errors import Diagnostic
 from gspolicy.schema.load import read_schema, schema_from_source
 from gspolicy.schema.model import Schema
 from gspolicy.schema.records import load_records
@@ -27,62 +29,16 @@ from support.records import TINY_SCHEMA, Mutant, dump_records, mutated_records, 
 
 SCHEMA = tiny_schema()
 FORMATS = st.sampled_from(["json", "jsonl", "yaml"])
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = budget(25, long=2_000)  # ten tests share the family's long budget
 
 
 def check_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    """Every diagnostic is known, renders in both languages and serialises."""
-    for d in diagnostics:
-        assert isinstance(d, Diagnostic)
-        assert d.code in CATALOGUE
-        for lang in ("zh", "en"):
-            assert d.render(lang).strip()  # type: ignore[arg-type]
-            json.dumps(d.to_json(lang))  # type: ignore[arg-type]
-    render_diagnostics(diagnostics, "zh")
-    render_diagnostics(diagnostics, "en")
+    """Every diagnostic is known, renders in both languages, and says where in the file it is."""
+    count("record files")
+    _check(diagnostics, about_content=True)
 
 
 # -- text and YAML ---------------------------------------------------------------------------
-
-YAML_BITS = st.sampled_from(
-    [
-        ":", "- ", "  ", "\n", "\t", "&a ", "*a", "!!python/object:os.system ", "!!set ", "!x ",
-        "? ", "{", "}", "[", "]", ",", "'", '"', "|", ">", "#", "---\n", "...\n", "%YAML 1.1\n",
-        "\\", "0.1", "2018-02-30", "~", "县", "\ufeff", "<<: *a", "1e3", ".inf",
-    ]
-)  # fmt: skip
-TEXTS = st.one_of(
-    st.text(max_size=200),
-    st.lists(st.one_of(YAML_BITS, st.text(max_size=5)), max_size=40).map("".join),
-)
-
-
-@st.composite
-def mutated_text(draw: st.DrawFn, base: str) -> str:
-    """`base` with a few random edits: deletions, insertions, duplicated or swapped lines."""
-    text = base
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "indent"]))
-        lines = text.split("\n")
-        if kind == "delete" and text:
-            start = draw(st.integers(0, len(text) - 1))
-            text = text[:start] + text[start + draw(st.integers(1, 12)) :]
-        elif kind == "insert":
-            at = draw(st.integers(0, len(text)))
-            text = text[:at] + draw(st.one_of(YAML_BITS, st.text(max_size=4))) + text[at:]
-        elif kind == "duplicate":
-            i = draw(st.integers(0, len(lines) - 1))
-            lines.insert(i, lines[i])
-            text = "\n".join(lines)
-        elif kind == "swap" and len(lines) > 1:
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-            text = "\n".join(lines)
-        elif kind == "indent":
-            i = draw(st.integers(0, len(lines) - 1))
-            lines[i] = draw(st.sampled_from(["", " ", "   ", "\t"])) + lines[i].lstrip(" ")
-            text = "\n".join(lines)
-    return text
 
 
 @FUZZ
@@ -137,7 +93,8 @@ def load(items: list[Any], fmt: str) -> tuple[tuple[Any, ...], list[Diagnostic]]
 @FUZZ
 @given(st.lists(RANDOM_RECORDS | JSON_VALUES, max_size=4), FORMATS)
 def test_load_records_never_raises_on_random_data(items: list[Any], fmt: str) -> None:
-    loaded, diagnostics = load(items, fmt)
+    with watched():
+        loaded, diagnostics = load(items, fmt)
     check_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         assert loaded == ()
@@ -146,7 +103,8 @@ def test_load_records_never_raises_on_random_data(items: list[Any], fmt: str) ->
 @FUZZ
 @given(TEXTS, FORMATS)
 def test_load_records_never_raises_on_random_text(text: str, fmt: str) -> None:
-    loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
+    with watched():
+        loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
     check_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         assert loaded == ()
@@ -156,7 +114,8 @@ def test_load_records_never_raises_on_random_text(text: str, fmt: str) -> None:
 @given(st.lists(records(SCHEMA), max_size=3, unique_by=lambda r: r["id"]), FORMATS, st.data())
 def test_load_records_never_raises_on_mutated_text(items: list[Any], fmt: str, data: st.DataObject) -> None:
     text = data.draw(mutated_text(dump_records(items, fmt)))
-    loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
+    with watched():
+        loaded, diagnostics = load_records(Source(f"h.{fmt}", text), SCHEMA, fmt=fmt)
     check_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         assert loaded == ()
