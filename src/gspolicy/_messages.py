@@ -102,6 +102,20 @@ CATALOGUE: dict[str, Entry] = {
         "no household with id `{id}` among the {count} households read",
         "读取的 {count} 户中没有编号为 `{id}` 的农户",
     ),
+    "cli/no-pack-today": _e(
+        "error",
+        "no version of `{pack}` is in force today ({today}): its versions cover {covered}",
+        "今天（{today}）没有有效的 `{pack}` 版本：其各版本的有效期为 {covered}",
+        "give the date to decide on with `--as-of`, e.g. `--as-of {example}`",
+        "请用 `--as-of` 指定判定日期，例如 `--as-of {example}`",
+    ),
+    "cli/workspace-exists": _e(
+        "error",
+        "`{path}` exists already; nothing was copied",
+        "`{path}` 已存在；未复制任何文件",
+        "choose a new folder, or work in the existing one",
+        "请选择一个新文件夹，或直接使用已有的文件夹",
+    ),
     "case/none-found": _e(
         "error",
         "no test cases found under {paths}",

@@ -29,15 +29,16 @@ from gspolicy._cli_support import (
     whole_number,
 )
 from gspolicy._i18n import Lang, default_lang
-from gspolicy._resources import bundled_policies, bundled_schema_path
+from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
-from gspolicy.explain.build import decide, decide_outcomes, outcomes_for
+from gspolicy.explain.build import EXIT_PACK, decide, decide_outcomes, outcomes_for
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
+from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from
@@ -213,17 +214,49 @@ def _build_parser() -> Parser:
     )
     book.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
     book.set_defaults(run=_cmd_book)
+
+    init = sub.add_parser(
+        "init",
+        parents=[common],
+        help="start a workspace: copy the bundled policy set into DIR/policies",
+        description="Copy the bundled policy set into DIR/policies, so that the commands run in DIR "
+        "use it (and every edit made there) instead of the installed copy. Nothing is overwritten.",
+    )
+    init.add_argument("folder", type=Path, metavar="DIR", help="the workspace folder (created if needed)")
+    init.set_defaults(run=_cmd_init)
     for register in _FEATURE_COMMANDS:
         register(sub, common)
     return parser
 
 
 def _policies(paths: list[Path] | None, lang: Lang) -> PolicySet | None:
-    policy_set, problems = load_policies(paths or None)
-    errors = [d for d in problems if d.is_error]
-    if policy_set is None:
-        print_problems(errors, lang, sys.stderr)
-    return policy_set
+    """The policy set the command runs (`--policies`, GSPOLICY_POLICIES, a local `policies/`,
+    else the bundled one), named on the first line of stderr."""
+    return load_chosen(paths, lang, sys.stderr)
+
+
+def _as_of(given: dt.date | None, policy_set: PolicySet, lang: Lang) -> dt.date | None:
+    """The date to decide on: the one given, else today when the household exit pack is in force
+    today.  Otherwise there is nothing to decide on today: say so, with the dates the pack's
+    versions cover, rather than answer with no verdict at all (None: exit 2)."""
+    if given is not None:
+        return given
+    today = dt.date.today()
+    versions = policy_set.versions(EXIT_PACK)
+    if not versions or policy_set.in_force(EXIT_PACK, today) is not None:
+        return today
+    covered = ", ".join(
+        f"{v.pack.valid_from.isoformat()} – {v.pack.valid_to.isoformat() if v.pack.valid_to else '…'}"
+        for v in versions
+    )
+    last = versions[-1].pack.valid_to or today
+    problem = Diagnostic(
+        "cli/no-pack-today",
+        None,
+        {"pack": EXIT_PACK, "today": today.isoformat(), "covered": covered, "example": last.isoformat()},
+    )
+    print_problems([problem], lang, sys.stderr)
+    return None
 
 
 def _records(
@@ -273,7 +306,9 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             if found is None:
                 return EXIT_PROBLEMS
             areas[kind] = found
-    as_of = args.as_of or dt.date.today()
+    as_of = _as_of(args.as_of, policy_set, lang)
+    if as_of is None:
+        return EXIT_USAGE
     packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
     if areas and args.level != "household":
         only_areas = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
@@ -293,7 +328,16 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             sys.stdout.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
     by_id = {str(r.get("id")): r for r in records}
-    sys.stdout.write(_table(decisions, lang, listing=args.list, records_by_id=by_id))
+    if not records:
+        sys.stderr.write(
+            ("输入文件中没有记录：" if lang == "zh" else "the input holds no records: ")
+            + ", ".join(str(f) for f in args.files)
+            + "\n"
+        )
+    in_force = [p.key for p in policy_set.all_in_force(as_of)]
+    sys.stdout.write(
+        _table(decisions, lang, as_of=as_of, listing=args.list, records_by_id=by_id, in_force=in_force)
+    )
     if result is not None:
         sys.stdout.write("\n" + _area_summary(result, lang))
     for d in _examples(decisions, args.explain):
@@ -477,12 +521,17 @@ def _shares(decisions: list[Decision], records: dict[str, Record], lang: Lang) -
 
 
 def _table(
-    decisions: list[Decision], lang: Lang, *, listing: bool, records_by_id: dict[str, Record] | None = None
+    decisions: list[Decision],
+    lang: Lang,
+    *,
+    as_of: dt.date,
+    listing: bool,
+    records_by_id: dict[str, Record] | None = None,
+    in_force: Sequence[str] = (),
 ) -> str:
     zh = lang == "zh"
     counts: Counter[str | None] = Counter(d.verdict for d in decisions)
-    as_of = decisions[0].as_of if decisions else dt.date.today()
-    versions = sorted({f"{p.id}@{p.version}" for d in decisions for p in d.packs})
+    versions = sorted({f"{p.id}@{p.version}" for d in decisions for p in d.packs} or in_force)
     lines = [
         (
             f"截至 {as_of} 判定 {len(decisions)} 户；政策包：{', '.join(versions) or '无'}"
@@ -532,11 +581,43 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
         )
         print_problems([problem], lang, sys.stderr)
         return EXIT_PROBLEMS
-    decision = decide(policy_set, found[0], args.as_of or dt.date.today())
+    as_of = _as_of(args.as_of, policy_set, lang)
+    if as_of is None:
+        return EXIT_USAGE
+    decision = decide(policy_set, found[0], as_of)
     if args.format == "json":
         sys.stdout.write(json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(decision.render(lang))
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace, lang: Lang) -> int:
+    try:
+        created = copy_bundled(args.folder)
+    except FileExistsError:
+        target = str(args.folder / "policies")
+        print_problems([Diagnostic("cli/workspace-exists", None, {"path": target})], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    except OSError as err:
+        reason = err.strerror or str(err)
+        print_problems(
+            [Diagnostic("io/unreadable", None, {"path": str(args.folder), "reason": reason})],
+            lang,
+            sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    packs = sum(1 for _ in created.rglob("*.yaml") if "tests" not in _.parts)
+    if lang == "zh":
+        sys.stdout.write(
+            f"已把随软件安装的政策集复制到 {created}（{packs} 个文件）。\n"
+            f"在 {args.folder} 中运行的命令将使用这份政策集：例如 `cd {args.folder} && gspolicy validate`\n"
+        )
+    else:
+        sys.stdout.write(
+            f"copied the bundled policy set to {created} ({packs} files).\n"
+            f"Commands run in {args.folder} now use it: e.g. `cd {args.folder} && gspolicy validate`\n"
+        )
     return EXIT_OK
 
 
@@ -559,10 +640,17 @@ def _cmd_book(args: argparse.Namespace, lang: Lang) -> int:
 
 
 def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set = _policies(args.policies, lang)
+    # the cases of a draft run against the packs beside them: the policy root the paths lie in
+    given = args.policies
+    origin: Origin = "given"
+    if given is None and args.paths:
+        found = {root_of(p) for p in args.paths}
+        if len(found) == 1 and None not in found:
+            given, origin = [found.pop()], "paths"
+    policy_set = load_chosen(given, lang, sys.stderr, origin=origin)
     if policy_set is None:
         return EXIT_PROBLEMS
-    roots = args.paths or args.policies or [bundled_policies()]
+    roots = args.paths or given or list(choose(None).roots)
     files = find_case_files(roots)
     if not files:
         shown = ", ".join(str(r) for r in roots)
@@ -617,7 +705,9 @@ def _defaults_of(file: str) -> dict[str, object]:
 
 
 def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set, problems = load_policies(args.paths or None)
+    choice = choose(args.paths or None)
+    policy_set, problems = load_policies(list(choice.roots))
+    announce(choice, policy_set, lang, sys.stderr)
     as_of = args.as_of or dt.date.today()
     notes = gaps(policy_set, as_of) if policy_set is not None else []
     print_problems([*problems, *notes], lang, sys.stdout)
@@ -638,7 +728,11 @@ def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
 
 
 def _load_schema(path: Path | None, lang: Lang) -> Schema | None:
-    schema, problems = read_schema(path or bundled_schema_path())
+    if path is None:
+        root = choose(None).roots[0]
+        path = root / "schema" / "household.yaml" if root.is_dir() else bundled_schema_path()
+        sys.stderr.write((f"数据结构：{path}" if lang == "zh" else f"schema: {path}") + "\n")
+    schema, problems = read_schema(path)
     if schema is None or any(d.is_error for d in problems):
         print_problems(problems, lang, sys.stderr)
         return None

@@ -13,13 +13,13 @@ import json
 import sys
 from pathlib import Path
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg
 from gspolicy._i18n import Lang
 from gspolicy.engine.durable import DURABLE_HINT, DurableUnavailable, compile_pack, durable_available
 from gspolicy.engine.monitor import MONITORING_PACK, Alert, Monitor
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.alerts import explain_alert, render_alert
-from gspolicy.pack.load import load_policies
+from gspolicy.pack.workspace import load_chosen
 
 __all__ = ["register"]
 
@@ -48,9 +48,8 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
 
 
 def _cmd_monitor(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set, problems = load_policies(args.policies or None)
+    policy_set = load_chosen(args.policies, lang, sys.stderr)
     if policy_set is None:
-        print_problems([d for d in problems if d.is_error], lang, sys.stderr)
         return EXIT_PROBLEMS
     if not policy_set.versions(args.pack):
         sys.stderr.write(f"gspolicy: no pack `{args.pack}` among the policies\n")

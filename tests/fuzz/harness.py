@@ -147,7 +147,10 @@ class _Watch:
             if len(args) < 2 or args[1] != _EXPRESSION_COMPILE:
                 seen.append((event, repr(args)[:200]))
         elif event == "open":
-            path = str(args[0]) if args else ""
+            target = args[0] if args else None
+            if isinstance(target, int):
+                return  # an already open file descriptor
+            path = os.path.abspath(os.fsdecode(target)) if target is not None else ""
             if not any(path.startswith(allowed) for allowed in self.local.allowed):
                 seen.append((event, path))
 
@@ -161,7 +164,7 @@ def watched(allowed: Sequence[str | Path] = ()) -> Iterator[None]:
     if not _WATCH:
         _WATCH.append(_Watch())
     watch = _WATCH[0]
-    watch.local.allowed = tuple(str(a) for a in allowed)
+    watch.local.allowed = tuple(os.path.abspath(a) for a in allowed)
     watch.local.seen = []
     try:
         yield

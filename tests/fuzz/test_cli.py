@@ -6,6 +6,7 @@ the inputs and the bundled policies."""
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -102,9 +103,17 @@ def test_the_command_line_in_process_exits_0_1_or_2_with_no_traceback(
                 (bundled_policies() / "schema" / "household.yaml").read_text(encoding="utf-8"), "utf-8"
             )
         out, err = io.StringIO(), io.StringIO()
-        args = [str(root / a) if (root / a).exists() and a else a for a in argv]
-        with watched(allowed=[folder, str(bundled_policies())]), redirect_stdout(out), redirect_stderr(err):
-            code = main(args)
+        here = Path.cwd()
+        os.chdir(root)  # relative paths (an empty argument is the working folder) stay inside it
+        try:
+            with (
+                watched(allowed=[folder, str(bundled_policies())]),
+                redirect_stdout(out),
+                redirect_stderr(err),
+            ):
+                code = main(argv)
+        finally:
+            os.chdir(here)
         check_cli(code, out.getvalue(), err.getvalue())
 
 

@@ -17,6 +17,8 @@ import pytest
 
 from gspolicy.cli import main
 
+from support.cli import split_header
+
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "tutorial" / "first-pack.md"
 TEXT = PAGE.read_text(encoding="utf-8")
 PACK_FILE = Path("my_policies/demo/income_check/2019.1.yaml")
@@ -78,7 +80,9 @@ def test_the_command_prints_what_the_page_shows(
     assert command.startswith("$ gspolicy ")
     code = main(shlex.split(command)[2:])
     out, err = capsys.readouterr()
-    assert err == ""
+    header, rest = split_header(err)  # stderr names the policy set run; the page shows stdout
+    assert rest == ""
+    assert header.startswith("policy set: my_policies/ (given on the command line)")
     assert code == (0 if variant == "pack" else 1)
     actual = out.splitlines()
     assert len(actual) == len(expected), out

@@ -10,12 +10,22 @@ import sys
 from pathlib import Path
 
 from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
-from gspolicy._i18n import Lang
-from gspolicy.analysis.diff import area_impact, impact, load_side, not_in_force, schema_note, structural_diff
+from gspolicy._i18n import Lang, Text
+from gspolicy.analysis.diff import (
+    area_impact,
+    impact,
+    in_context,
+    load_side,
+    not_in_force,
+    schema_note,
+    structural_diff,
+    undecidable,
+)
 from gspolicy.analysis.html import render_html
 from gspolicy.analysis.lint import check_paths
 from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
 from gspolicy.errors import Diagnostic, sort_and_cap
+from gspolicy.pack.workspace import choose
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
 
@@ -132,7 +142,9 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
 
 
 def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
-    report = check_paths(args.paths or None, as_of=args.as_of, strict=args.strict, unread=args.unread_fields)
+    choice = choose(args.paths or None)
+    report = check_paths(list(choice.roots), as_of=args.as_of, strict=args.strict, unread=args.unread_fields)
+    sys.stderr.write(choice.describe(report.content_hash or "?", differs=None, lang=lang) + "\n")
     if args.format == "json":
         data = {
             "diagnostics": [d.to_json(lang) for d in sorted(report.diagnostics, key=Diagnostic.sort_key)],
@@ -173,6 +185,15 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
     population = ", ".join(str(p) for p in args.population or [])
     if args.population:
         as_of = args.as_of or dt.date.today()
+        # a pack file's impact is decided with the whole set it belongs to, on each side
+        completed, said = [], []
+        for side, word in ((args.old, Text(zh="旧", en="old")), (args.new, Text(zh="新", en="new"))):
+            full, root = in_context(old if side is args.old else new, side)
+            completed.append(full)
+            if root is not None:
+                said.append(Diagnostic("diff/completed", None, {"side": word, "root": root}))
+        print_problems(said, lang, sys.stderr)
+        old, new = completed
         records, problems = load_records_from(args.population, old.schema)
         notes = [*schema_note(old.schema, new.schema), *not_in_force(old, new, changes, as_of)]
         again = records
@@ -193,6 +214,12 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
                     return EXIT_PROBLEMS
                 areas[kind] = found
         if areas:
+            levels = sorted(areas)
+            missing = [
+                *undecidable(old, levels, as_of, Text(zh="旧", en="old")),
+                *undecidable(new, levels, as_of, Text(zh="新", en="new")),
+            ]
+            print_problems(missing, lang, sys.stderr)
             if old.schema != new.schema:
                 sys.stderr.write(
                     "注意：两侧的数据结构不同，村、县按旧侧的数据结构读取\n"

@@ -27,7 +27,7 @@ from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis._where import key_span
 from gspolicy.errors import Diagnostic
-from gspolicy.explain.areas import AreaDecision, decide_areas
+from gspolicy.explain.areas import AREA_PACKS, AreaDecision, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide, show_value
 from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
@@ -36,6 +36,7 @@ from gspolicy.pack.hash import canonical
 from gspolicy.pack.load import PolicySet, discover, load_policies
 from gspolicy.pack.model import DatedValue, PackSource
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.workspace import choose, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 
@@ -56,6 +57,18 @@ register(
             "`{path}` 中没有政策包",
             "give a policy root, a pack folder or a pack version file",
             "请给出政策根目录、政策包文件夹或政策包版本文件",
+        ),
+        "diff/level-not-decided": entry(
+            "warning",
+            "the {side} side has no {level} pack in force on {as_of}: its {level}s are not compared",
+            "{as_of} 时{side}一侧没有有效的{level}级政策包：不比较该级",
+            "compare policy roots, or packs that lie in a policy root, or choose another `--as-of`",
+            "请比较政策根目录，或位于政策根目录中的政策包，或另选 `--as-of`",
+        ),
+        "diff/completed": entry(
+            "info",
+            "the {side} side is completed with the other packs of `{root}` to decide households, villages and counties",
+            "{side}一侧以 `{root}` 中的其他政策包补全，以判定农户、村和县",
         ),
         "diff/not-in-force": entry(
             "warning",
@@ -137,6 +150,32 @@ def load_side(path: Path) -> tuple[PolicySet | None, list[Diagnostic]]:
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return PolicySet(schema, tuple(checked)), diagnostics
+
+
+def in_context(side: PolicySet, path: Path) -> tuple[PolicySet, str | None]:
+    """The full policy set a side decides with: a policy root is one already; a pack file or a
+    pack folder replaces its packs in the set of the root it lies in (else the set the command line
+    would run: a local ``policies/``, else the bundled one), so that villages, counties and the
+    batch packs beside it are decided too.  Returns the set and the root it was completed from."""
+    if (path / "schema").is_dir() or root_of(path) == path:
+        return side, None
+    root = root_of(path)
+    roots = [root] if root is not None else list(choose(None).roots)
+    context, _ = load_policies(roots)
+    if context is None:
+        return side, None
+    replaced = {p.id for p in side.packs}
+    kept = [p for p in context.packs if p.id not in replaced]
+    return PolicySet(side.schema, (*kept, *side.packs)), ", ".join(str(r) for r in roots)
+
+
+def undecidable(policy_set: PolicySet, kinds: Sequence[str], as_of: dt.date, side: Text) -> list[Diagnostic]:
+    """A note for each level (village, county) the side has no pack in force for on `as_of`."""
+    return [
+        Diagnostic("diff/level-not-decided", None, {"side": side, "level": kind, "as_of": as_of.isoformat()})
+        for kind in kinds
+        if policy_set.in_force(AREA_PACKS[kind], as_of) is None
+    ]
 
 
 # --- the structural diff ----------------------------------------------------------------------------

@@ -613,6 +613,7 @@ class CheckReport:
     packs: int
     versions: int
     loaded: bool  # the loader accepted every pack (else only the versions that checked were linted)
+    content_hash: str = ""  # the policy set's, when it loaded
 
     @property
     def errors(self) -> int:
@@ -716,4 +717,5 @@ def check_paths(
         findings.extend(_all_gaps(policy_set, as_of))
     packs = len(policy_set.ids) if policy_set is not None else 0
     versions = len(policy_set.packs) if policy_set is not None else 0
-    return CheckReport((*diagnostics, *findings), packs, versions, loaded)
+    content_hash = policy_set.content_hash if loaded and policy_set is not None else ""
+    return CheckReport((*diagnostics, *findings), packs, versions, loaded, content_hash)

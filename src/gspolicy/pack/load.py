@@ -107,6 +107,7 @@ class PolicySet:
     schema: Schema
     packs: tuple[CheckedPack, ...]
     _by_id: dict[str, tuple[CheckedPack, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _hash: str = attrs.field(init=False, repr=False, eq=False, default="")
 
     def __attrs_post_init__(self) -> None:
         index: dict[str, list[CheckedPack]] = {}
@@ -129,6 +130,18 @@ class PolicySet:
             if pack.pack.in_force(as_of):
                 return pack
         return None
+
+    @property
+    def content_hash(self) -> str:
+        """One hash for the whole set: every pack version's content hash and the schema's text
+        (what a run can quote to say which policies it ran)."""
+        found = self._hash
+        if not found:
+            parts = [f"schema {self.schema.id}@{self.schema.version} {self.schema.digest}"]
+            parts += sorted(f"{p.key} {p.content_hash}" for p in self.packs)
+            found = "sha256:" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+            object.__setattr__(self, "_hash", found)
+        return found
 
     def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
         found = (self.in_force(pack_id, as_of) for pack_id in self.ids)

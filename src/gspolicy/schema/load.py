@@ -91,7 +91,8 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     _check_gathers(reader, records)
     if any(d.is_error for d in reader.diagnostics) or root is None:
         return None, reader.diagnostics
-    schema = Schema(schema_id, version, title, root, records, enums, source=source.name)
+    digest = "sha256:" + hashlib.sha256(source.text.encode("utf-8", "surrogatepass")).hexdigest()
+    schema = Schema(schema_id, version, title, root, records, enums, source=source.name, digest=digest)
     return schema, reader.diagnostics
 
 

@@ -160,6 +160,7 @@ class Schema:
     records: Mapping[str, RecordSpec]
     enums: Mapping[str, EnumSpec]
     source: str = attrs.field(default="", eq=False)
+    digest: str = attrs.field(default="", eq=False)  # sha256 of the schema file's text
 
     @property
     def root_record(self) -> RecordSpec:

@@ -15,7 +15,7 @@ from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, prin
 from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
-from gspolicy.pack.load import load_policies
+from gspolicy.pack.workspace import load_chosen
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import STATUS_TEXT, Ledger
@@ -190,9 +190,8 @@ def _out(text: str) -> None:
 
 
 def _cmd_record(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set, problems = load_policies(args.policies or None)
+    policy_set = load_chosen(args.policies, lang, sys.stderr)
     if policy_set is None:
-        print_problems([d for d in problems if d.is_error], lang, sys.stderr)
         return EXIT_PROBLEMS
     records, problems = load_records_from(args.files, policy_set.schema)
     print_problems(problems, lang, sys.stderr)

@@ -24,6 +24,7 @@ The packs a case runs against are loaded from the policy root holding its file. 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,13 @@ from typing import Any
 import pytest
 
 from gspolicy._i18n import Lang
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.api import Policies
+from gspolicy.api import load_policies as load_policy_files
+from gspolicy.pack.load import PolicySet, discover, load_policies
+from gspolicy.pack.workspace import ENVIRONMENT, choose, root_of
 from gspolicy.testing.cases import Case, CaseResult, load_cases, run_case
 
-__all__ = ["EXCLUDED", "CaseFailed", "CaseFile", "CaseItem", "ProblemsItem"]
+__all__ = ["EXCLUDED", "PROFILE", "CaseFailed", "CaseFile", "CaseItem", "ProblemsItem", "policies"]
 
 EXCLUDED = ("tests/golden", "tests/fixtures")
 """Folders (relative to the rootdir) whose YAML files are never collected: our own golden and
@@ -52,9 +56,17 @@ class _State:
         lang = config.getoption("gspolicy_lang") or config.getini("gspolicy_lang") or "en"
         self.lang: Lang = "zh" if str(lang) == "zh" else "en"
         invocation = config.invocation_params.dir
-        asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args]
+        explicit = config.args_source == pytest.Config.ArgsSource.ARGS
+        asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args] if explicit else []
+        # a path asked for that lies outside the configured roots is a draft: its cases run
+        # against the packs beside them (the policy root holding it, or the folder itself)
+        for path in asked:
+            draft = _draft_root(path, self.excluded)
+            if draft is not None and not any(_within(draft, r) or _within(r, draft) for r in self.roots):
+                self.roots.append(draft)
+        self.asked = asked
         self.active = bool(config.getoption("gspolicy")) or any(
-            _within(a, r) for a in asked for r in self.roots
+            _within(a, r) or _within(r, a) for a in asked for r in self.roots
         )
         self.policy_sets: dict[Path, tuple[PolicySet | None, str]] = {}
 
@@ -85,6 +97,22 @@ def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _draft_root(path: Path, excluded: list[Path]) -> Path | None:
+    """The policy root of a path asked for: the nearest folder holding the household schema at or
+    above it, else the folder itself when packs lie in it (outside the excluded folders); None
+    for anything else."""
+    if any(_within(path, e) for e in excluded):
+        return None
+    root = root_of(path)
+    if root is not None:
+        return root
+    if path.is_dir():
+        _, packs, _, _ = discover([path])
+        if any(not any(_within(p.resolve(), e) for e in excluded) for p in packs):
+            return path
+    return None
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gspolicy", "gspolicy pack test cases")
     group.addoption(
@@ -110,12 +138,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     state = _State(config)
     config.stash[_STATE] = state
-    if config.getoption("gspolicy"):
-        invocation = config.invocation_params.dir
-        asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args]
+    # with paths given, `--gspolicy` collects the cases under them (a draft's); without, it adds
+    # every configured root to what is collected
+    if config.getoption("gspolicy") and not state.asked:
         for root in state.roots:
-            if root.is_dir() and not any(_within(root, a) for a in asked):
+            if root.is_dir():
                 config.args.append(str(root))
+    _register_profile()
+
+
+PROFILE = "gspolicy"
+"""The Hypothesis profile for pack authors' property tests (``--hypothesis-profile=gspolicy``):
+deciding a household takes milliseconds, not microseconds, so no deadline, no too-slow health
+check, and 200 examples (see docs/how-to/property-tests.md for how many a planted bug needs)."""
+
+
+def _register_profile() -> None:
+    try:
+        from hypothesis import HealthCheck, settings  # noqa: PLC0415  # the testing extra, when installed
+    except ImportError:
+        return
+    settings.register_profile(
+        PROFILE,
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@pytest.fixture(scope="session")
+def policies(request: pytest.FixtureRequest) -> Policies:
+    """The policy set of the project under test, loaded once: ``GSPOLICY_POLICIES``, else the
+    first policy root (``gspolicy_roots``) that exists, else a ``policies/`` folder found from the
+    rootdir upwards, else the bundled set — what the command line run there would use."""
+    state = request.config.stash[_STATE]
+    given = [r for r in state.roots if r.is_dir()][:1]
+    if os.environ.get(ENVIRONMENT):
+        given = []
+    choice = choose(given or None, start=request.config.rootpath)
+    return load_policy_files(list(choice.roots))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

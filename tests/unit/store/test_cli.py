@@ -14,6 +14,8 @@ import pytest
 from gspolicy.cli import main
 from unit.store._support import EXAMPLES
 
+from support.cli import split_header
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main([*argv, "--lang", "en"])
@@ -38,7 +40,9 @@ def cli_template(shared_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
                 "--policies", str(shared_root), "--db", str(db), "--format", "json", "--lang", "en",
             ]
         )  # fmt: skip
-    assert (code, err.getvalue()) == (0, "")
+    header, rest = split_header(err.getvalue())
+    assert (code, rest) == (0, "")
+    assert "(given on the command line)" in header
     receipts = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["entry"] for r in receipts] == list(range(1, len(lines) + 1))
     (base / "receipts.jsonl").write_text(out.getvalue(), encoding="utf-8")
