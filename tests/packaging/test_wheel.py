@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -38,8 +39,29 @@ CHECK = textwrap.dedent(
 )
 
 
-def test_wheel_carries_and_loads_the_bundled_policies(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
+@attrs.frozen
+class Installed:
+    python: Path
+    site: Path
+    env: dict[str, str]
+    wheel_names: list[str]
+
+    def gspolicy(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.python), "-m", "gspolicy", *args, "--lang", "en"],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=self.env,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """gspolicy built as a wheel and installed in a fresh virtual environment."""
+    base = tmp_path_factory.mktemp("wheel")
+    dist = base / "dist"
     subprocess.run(
         [
             sys.executable,
@@ -58,10 +80,7 @@ def test_wheel_carries_and_loads_the_bundled_policies(tmp_path: Path) -> None:
     )
     (wheel,) = dist.glob("gspolicy-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "gspolicy/policies/schema/household.yaml" in names
-    assert "gspolicy/py.typed" in names
-
-    env_dir = tmp_path / "venv"
+    env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run(
@@ -74,14 +93,103 @@ def test_wheel_carries_and_loads_the_bundled_policies(tmp_path: Path) -> None:
     )
     site = next((env_dir / "lib").glob("python3*/site-packages"))
     (site / "zz_test_deps.pth").write_text("\n".join(deps) + "\n")
+    run_env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "GSPOLICY_POLICIES")
+    }
+    return Installed(python, site, run_env, names)
 
-    run_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_path: Path) -> None:
+    assert "gspolicy/policies/schema/household.yaml" in installed.wheel_names
+    assert "gspolicy/py.typed" in installed.wheel_names
     out = subprocess.run(
-        [str(python), "-c", CHECK], check=True, capture_output=True, text=True, cwd=tmp_path, env=run_env
+        [str(installed.python), "-c", CHECK],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=installed.env,
     )
     result = json.loads(out.stdout)
+    site = installed.site
     assert result["package"].startswith(str(site.resolve()))
     assert result["policies"].startswith(str(site.resolve())), "policies must load from the installed package"
     assert result["schema_loaded"], result["problems"]
     assert result["problems"] == []
     assert "schema/household.yaml" in result["files"]
+
+
+def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installed, tmp_path: Path) -> None:
+    """Installed from a wheel, an officer starts a workspace, raises the income standard, and runs
+    validate, test, a new case, diff and explain as the how-tos show: each step runs the edit."""
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")  # the top of the officer's folder
+    done = installed.gspolicy("init", "work", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    work = tmp_path / "work"
+    shutil.copy(ROOT / "examples" / "households.jsonl", work / "households.jsonl")
+    done = installed.gspolicy("validate", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("policy set: policies/ (the local policy set; same as the bundled set)")
+
+    pack = work / "policies" / "exit_criteria" / "household" / "2018.1.yaml"
+    shutil.copy(pack, work / "2018.1-original.yaml")  # what-changes-for-whom.md: keep the original
+    line = "        value: 3500\n        source: gansu_2018_indicators\n"
+    text = pack.read_text(encoding="utf-8")
+    assert text.count(line) == 1
+    pack.write_text(text.replace(line, line.replace("3500", "3800")), encoding="utf-8")
+
+    done = installed.gspolicy("validate", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert "(the local policy set; differs from the bundled set)" in done.stderr
+    assert "warning: the local policy set differs from the bundled one" in done.stderr
+
+    # test-a-pack.md: the cases written for 3,500 now fail at the boundary
+    done = installed.gspolicy("test", "policies/exit_criteria", cwd=work)
+    assert done.returncode == 1, done.stdout
+    assert "stable income just above the standard passes income" in done.stdout
+    assert " 0 failed" not in done.stdout
+
+    # write-and-run-cases.md: a new case for the new standard passes
+    cases = work / "policies" / "exit_criteria" / "household" / "tests" / "new_standard.yaml"
+    cases.write_text(
+        "pack: exit_criteria.household\n"
+        "defaults:\n" + _defaults_block(work) + "cases:\n"
+        "  - name: stable income of 3,800.01 passes the raised standard\n"
+        "    as_of: 2018-12-31\n"
+        "    household: {income: {per_capita: 4100.01, non_counting_transfers: 300}}\n"
+        "    expect: {criteria: {exit.income: pass}}\n"
+        "  - name: stable income of 3,800 fails it\n"
+        "    as_of: 2018-12-31\n"
+        "    household: {income: {per_capita: 4100, non_counting_transfers: 300}}\n"
+        "    expect: {criteria: {exit.income: fail}}\n",
+        encoding="utf-8",
+    )
+    done = installed.gspolicy("test", str(cases.relative_to(work)), cwd=work)
+    assert done.returncode == 0, done.stdout
+    assert "2 passed, 0 failed" in done.stdout
+
+    # what-changes-for-whom.md: whom the raise affects
+    done = installed.gspolicy(
+        "diff", "2018.1-original.yaml", str(pack.relative_to(work)), "--as-of", "2018-12-31",
+        "--population", "households.jsonl", cwd=work,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "3500 → 3800" in done.stdout
+    assert "change exit verdict" in done.stdout
+    assert " 0 change exit verdict" not in done.stdout
+
+    # an explanation points at the workspace's file, never into the installation
+    done = installed.gspolicy(
+        "explain", "households.jsonl", "--household", "621126-0001", "--as-of", "2018-12-31", cwd=work
+    )
+    assert done.returncode == 0, done.stderr
+    assert "policies/exit_criteria/household/2018.1.yaml:" in done.stdout
+    assert "site-packages" not in done.stdout
+
+
+def _defaults_block(work: Path) -> str:
+    """The `defaults:` household of the exit pack's own cases, indented as a YAML block."""
+    source = work / "policies" / "exit_criteria" / "household" / "tests" / "exit_2018.yaml"
+    defaults = yaml.safe_load(source.read_text(encoding="utf-8"))["defaults"]
+    dumped = yaml.safe_dump(defaults, allow_unicode=True, sort_keys=False)
+    return "".join(f"  {line}\n" for line in dumped.splitlines())
