@@ -23,6 +23,7 @@ from pathlib import Path
 
 import attrs
 
+from gspolicy._location import DataPath, RecordLocation
 from gspolicy._resources import bundled_schema_path
 from gspolicy.errors import Diagnostic, HouseholdError, PolicyError, suggest
 from gspolicy.explain.areas import AreaResult, decide_areas
@@ -132,7 +133,28 @@ class Policies:
             "village": tuple(self._record(v, "village") for v in villages),
             "county": tuple(self._record(c, "county") for c in counties),
         }
+        self._once_each(records)
         return decide_areas(self.policy_set, records, day, packs=packs)
+
+    def _once_each(self, records: Mapping[str, Sequence[Record]]) -> None:
+        """A record given twice would be counted twice: raise `HouseholdError` naming it."""
+        problems: list[Diagnostic] = []
+        for kind, items in records.items():
+            spec = self.schema.records[kind]
+            if spec.key is None:
+                continue
+            first: dict[object, int] = {}
+            for index, record in enumerate(items):
+                ident = record.get(spec.key)
+                if ident is None:
+                    continue
+                if ident in first:
+                    where = RecordLocation(f"<{kind}s>", None, DataPath([index, spec.key]))
+                    args = {"what": spec.title, "id": ident, "first": f"<{kind}s>[{first[ident]}]"}
+                    problems.append(Diagnostic("record/duplicate-id", where, args))
+                first.setdefault(ident, index)
+        if problems:
+            raise HouseholdError(problems)
 
     def _record(self, data: Record | Mapping[str, object], kind: str) -> Record:
         if isinstance(data, Record):

@@ -185,6 +185,8 @@ def _version(conn: sqlite3.Connection) -> int:
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     found = _version(conn)
+    if found < 0:
+        raise _fail("store/damaged", path, reason=f"its format number {found} is not one gspolicy ever wrote")
     if found > SCHEMA_VERSION:
         raise _fail("store/newer-format", path, found=found, known=SCHEMA_VERSION)
     if found == SCHEMA_VERSION:

@@ -150,7 +150,10 @@ class Entry:
 
     def pack_list(self) -> list[dict[str, str]]:
         packs = self._json("packs", list)
-        if not all(isinstance(p, dict) and all(isinstance(v, str) for v in p.values()) for p in packs):
+        keys = {"hash", "id", "version", "content_hash"}
+        if not all(
+            isinstance(p, dict) and keys <= set(p) and all(isinstance(v, str) for v in p.values()) for p in packs
+        ):
             raise self.damaged("packs", Text(zh="不是政策包引用的列表", en="not a list of pack references"))
         return packs  # type: ignore[no-any-return]
 
