@@ -19,7 +19,16 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import DatedValue, Parameter
 from gspolicy.schema.model import Record
 
-__all__ = ["BufferOutcome", "ExprResult", "PackOutcome", "parameter_value", "parameter_values", "run_pack"]
+__all__ = [
+    "BufferOutcome",
+    "BufferValues",
+    "ExprResult",
+    "PackOutcome",
+    "PackValues",
+    "parameter_value",
+    "parameter_values",
+    "run_pack",
+]
 
 _INF = Decimal("Infinity")
 
@@ -30,6 +39,32 @@ class ExprResult:
 
     value: Value
     events: tuple[TraceEvent, ...]
+
+
+@attrs.frozen
+class BufferValues:
+    """The buffer's conditions evaluated: the retained history items, each basis's condition
+    and end."""
+
+    retained: Value
+    active: Mapping[str, Value]
+    until: Mapping[str, Value]
+
+
+@attrs.frozen
+class PackValues:
+    """Every condition of one pack on one record as of a date: the values alone (what the
+    per-record evaluator gives, and what a traced `PackOutcome` holds beside its events)."""
+
+    pack: CheckedPack
+    record: Record
+    as_of: dt.date
+    parameters: Mapping[str, Value]
+    applies: Value | None
+    givens: Mapping[str, Value]
+    criteria: Mapping[str, Value]
+    rules: Mapping[str, Value]
+    buffer: BufferValues | None = None
 
 
 @attrs.frozen
@@ -45,6 +80,27 @@ class PackOutcome:
     criteria: Mapping[str, ExprResult]
     rules: Mapping[str, ExprResult]
     buffer: BufferOutcome | None = None
+
+    def values(self) -> PackValues:
+        """The values of every condition, without the trace."""
+        buffer = None
+        if self.buffer is not None:
+            buffer = BufferValues(
+                self.buffer.retained.value,
+                {k: r.value for k, r in self.buffer.active.items()},
+                {k: r.value for k, r in self.buffer.until.items()},
+            )
+        return PackValues(
+            self.pack,
+            self.record,
+            self.as_of,
+            self.parameters,
+            self.applies.value if self.applies is not None else None,
+            {k: r.value for k, r in self.givens.items()},
+            {k: r.value for k, r in self.criteria.items()},
+            {k: r.value for k, r in self.rules.items()},
+            buffer,
+        )
 
 
 @attrs.frozen

@@ -208,6 +208,14 @@ class Record(Mapping[str, object]):
     def __getitem__(self, key: str) -> object:
         return self._values[key]
 
+    def get(self, key: str, default: object = None) -> object:
+        return self._values.get(key, default)
+
+    def values_dict(self) -> Mapping[str, object]:
+        """The field values as a read-only view of the record's own mapping (for evaluators
+        that read many fields: no copy, no method call per field)."""
+        return self._values
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 

@@ -152,7 +152,8 @@ class Entry:
         packs = self._json("packs", list)
         keys = {"hash", "id", "version", "content_hash"}
         if not all(
-            isinstance(p, dict) and keys <= set(p) and all(isinstance(v, str) for v in p.values()) for p in packs
+            isinstance(p, dict) and keys <= set(p) and all(isinstance(v, str) for v in p.values())
+            for p in packs
         ):
             raise self.damaged("packs", Text(zh="不是政策包引用的列表", en="not a list of pack references"))
         return packs  # type: ignore[no-any-return]

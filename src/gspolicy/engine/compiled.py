@@ -1,0 +1,690 @@
+"""The per-record evaluator: a checked pack lowered once per as-of date into closures.
+
+`lower(pack, as_of)` turns every condition of a pack version (applicability, data preconditions,
+criteria, rules, buffer) into Python closures over the checked tree: the parameters in force on
+the date become constants (a range an `Interval`, a value not established an `Unknown` naming it),
+every node a closure that calls its children directly — no dispatch on node kinds, no trace
+events, and nothing of Python's `exec` or `compile`.  `Lowered.run(record)` gives the pack's
+`PackValues` for one record; facts are evaluated once per record and pack.
+
+The semantics are the reference interpreter's (`gspolicy.lang.interpret`), statement for
+statement, minus the trace: the same values, the same `Unknown` naming the same data paths and
+parameters, the same problems.  A differential property test holds the two equal on generated
+packs and records, and on the bundled packs.
+
+Lowerings are kept per pack version and date (bounded, `gspolicy._memo`), so a run over many
+records lowers each pack once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+import attrs
+
+from gspolicy._memo import Memo
+from gspolicy.engine.run import BufferValues, PackValues, parameter_values
+from gspolicy.errors import Diagnostic
+from gspolicy.lang.interpret import age_range, years_between
+from gspolicy.lang.typed import (
+    TAge,
+    TAggregate,
+    TArith,
+    TAsOf,
+    TBool,
+    TCall,
+    TCompare,
+    TConst,
+    TFact,
+    TField,
+    TIf,
+    TNeg,
+    TNot,
+    TParam,
+    TPresent,
+    TSet,
+    TypedExpr,
+)
+from gspolicy.lang.values import (
+    Interval,
+    Truth,
+    Unknown,
+    Value,
+    add,
+    compare,
+    count_of,
+    divide,
+    is_number,
+    kleene_and,
+    kleene_not,
+    kleene_or,
+    make_interval,
+    maximum,
+    minimum,
+    multiply,
+    negate,
+    subtract,
+    total,
+    unknown_of,
+)
+from gspolicy.pack.check import CheckedPack
+from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, Record
+
+__all__ = ["Lowered", "lower"]
+
+Values = Mapping[str, object]
+Scope = tuple[Values, str, int]
+
+
+class _Frame:
+    """What one record's evaluation of one pack keeps: the scopes (the subject, then the item of
+    each enclosing aggregate), the facts evaluated so far, and the data path of each record a
+    `held_on` filter let through.
+
+    A scope is ``(values, base, index)``: the record's field values, the data path of its list
+    (or of the record itself, with index -1) as text, and its index in the list.  A path is
+    written out only when a missing value needs it, as `DataPath` writes it (``members[2].age``).
+    """
+
+    __slots__ = ("active", "item_paths", "memo", "scopes")
+
+    def __init__(self, subject: Record) -> None:
+        self.scopes: list[Scope] = [(subject.values_dict(), "", -1)]
+        self.memo: dict[str, Value] = {}
+        self.active: set[str] = set()
+        self.item_paths: dict[int, str] = {}
+
+
+def _base(scope: Scope) -> str:
+    _, base, index = scope
+    return base if index < 0 else f"{base}[{index}]"
+
+
+def _join(base: str, path: tuple[str, ...]) -> str:
+    """``str(DataPath((*base, *path)))`` for a base path written as text."""
+    if not path:
+        return base or "(record)"
+    tail = ".".join(path)
+    return f"{base}.{tail}" if base else tail
+
+
+def _item(scopes: list[Scope], paths: dict[int, str], record: Record, path: str, index: int) -> None:
+    held = paths.get(id(record))
+    scopes.append((record.values_dict(), held, -1) if held else (record.values_dict(), path, index))
+
+
+Fn = Callable[[_Frame], Value]
+
+
+@attrs.frozen
+class Lowered:
+    """A pack version lowered for one as-of date: a closure per condition."""
+
+    pack: CheckedPack
+    as_of: dt.date
+    parameters: Mapping[str, Value]
+    applies: Fn | None
+    givens: Mapping[str, Fn]
+    criteria: Mapping[str, Fn]
+    rules: Mapping[str, Fn]
+    buffer: tuple[Fn, Mapping[str, Fn], Mapping[str, Fn]] | None
+
+    def run(self, record: Record) -> PackValues:
+        """Every condition of the pack on `record` (the values the interpreter would give)."""
+        frame = _Frame(record)
+        buffer = None
+        if self.buffer is not None:
+            retained, active, until = self.buffer
+            buffer = BufferValues(
+                retained(frame),
+                {k: f(frame) for k, f in active.items()},
+                {k: f(frame) for k, f in until.items()},
+            )
+        return PackValues(
+            self.pack,
+            record,
+            self.as_of,
+            self.parameters,
+            self.applies(frame) if self.applies is not None else None,
+            {k: f(frame) for k, f in self.givens.items()},
+            {k: f(frame) for k, f in self.criteria.items()},
+            {k: f(frame) for k, f in self.rules.items()},
+            buffer,
+        )
+
+
+_LOWERED: Memo[tuple[int, dt.date], Lowered] = Memo(2048)
+
+
+def lower(pack: CheckedPack, as_of: dt.date) -> Lowered:
+    """The pack lowered for `as_of` (built once per pack version and date, then reused)."""
+    key = (id(pack), as_of)
+    found = _LOWERED.get(key)
+    if found is not None and found.pack is pack:
+        return found
+    builder = _Builder(pack, as_of)
+    buffer = None
+    if pack.buffer is not None:
+        buffer = (
+            builder.lower(pack.buffer.retained),
+            {k: builder.lower(t) for k, t in pack.buffer.active.items()},
+            {k: builder.lower(t) for k, t in pack.buffer.until.items()},
+        )
+    lowered = Lowered(
+        pack,
+        as_of,
+        builder.params,
+        builder.lower(pack.applies) if pack.applies is not None else None,
+        {k: builder.lower(t) for k, t in pack.givens.items()},
+        {k: builder.lower(t) for k, t in pack.criteria.items()},
+        {k: builder.lower(t) for k, t in pack.rules.items()},
+        buffer,
+    )
+    return _LOWERED.put(key, lowered)
+
+
+_ORDER: dict[str, Callable[[object, object], bool]] = {
+    "<": lambda a, b: a < b,  # type: ignore[operator]
+    "<=": lambda a, b: a <= b,  # type: ignore[operator]
+    ">": lambda a, b: a > b,  # type: ignore[operator]
+    ">=": lambda a, b: a >= b,  # type: ignore[operator]
+}
+
+
+class _Builder:
+    def __init__(self, pack: CheckedPack, as_of: dt.date) -> None:
+        self.pack = pack
+        self.as_of = as_of
+        self.params: dict[str, Value] = parameter_values(pack, as_of)
+        self.facts: dict[str, Fn] = {}
+
+    # -- the dispatch happens here, once per node, never per record ------------------------------
+    def lower(self, node: TypedExpr) -> Fn:  # one branch per node kind
+        if isinstance(node, TConst):
+            value = node.value
+            return lambda f: value
+        if isinstance(node, TField):
+            return self.field(node)
+        if isinstance(node, TCompare):
+            return self.compare(node)
+        if isinstance(node, TBool):
+            return self.boolean(node)
+        if isinstance(node, TNot):
+            operand = self.lower(node.operand)
+            return lambda f: kleene_not(operand(f))  # type: ignore[arg-type]
+        if isinstance(node, TParam):
+            return self.parameter(node)
+        if isinstance(node, TFact):
+            return self.fact(node)
+        if isinstance(node, TArith):
+            return self.arith(node)
+        if isinstance(node, TNeg):
+            negated = self.lower(node.operand)
+            return lambda f: negate(negated(f))
+        if isinstance(node, TAggregate):
+            return self.aggregate(node)
+        if isinstance(node, TAge):
+            return self.age(node)
+        if isinstance(node, TAsOf):
+            as_of = self.as_of
+            return lambda f: as_of
+        if isinstance(node, TCall):
+            return self.call(node)
+        if isinstance(node, TPresent):
+            return self.present(node)
+        if isinstance(node, TIf):
+            return self.conditional(node)
+        assert isinstance(node, TSet)
+        items = [self.lower(i) for i in node.items]
+
+        def a_set(f: _Frame) -> Value:
+            values = [i(f) for i in items]
+            if any(isinstance(v, Unknown | Interval) for v in values):
+                return unknown_of(*values)
+            return frozenset(values)  # type: ignore[arg-type]
+
+        return a_set
+
+    # -- reads ----------------------------------------------------------------------------------
+    def walker(self, node: TField) -> Callable[[_Frame], object]:
+        """The value at the field's path in its scope (None when missing)."""
+        scope, path = node.scope, node.path
+        if len(path) == 1:
+            (name,) = path
+            return lambda f: f.scopes[scope][0].get(name)
+
+        def walk(f: _Frame) -> object:
+            current: object = f.scopes[scope][0]
+            for part in path:
+                if isinstance(current, Record):
+                    current = current.values_dict()
+                elif not isinstance(current, dict):
+                    return None
+                current = current.get(part)
+                if current is None:
+                    return None
+            return current
+
+        return walk
+
+    def field(self, node: TField) -> Fn:
+        scope, path = node.scope, node.path
+        walk = self.walker(node)
+        if scope == 0:
+            missing = Unknown(frozenset({_join("", path)}))
+            if len(path) == 1:
+                (name,) = path
+
+                def field_of_subject(f: _Frame) -> Value:
+                    value = f.scopes[0][0].get(name)
+                    return missing if value is None else value  # type: ignore[return-value]
+
+                return field_of_subject
+
+            def deep_field_of_subject(f: _Frame) -> Value:
+                value = walk(f)
+                return missing if value is None else value  # type: ignore[return-value]
+
+            return deep_field_of_subject
+
+        def field(f: _Frame) -> Value:
+            value = walk(f)
+            if value is None:
+                return Unknown(frozenset({_join(_base(f.scopes[scope]), path)}))
+            return value  # type: ignore[return-value]
+
+        return field
+
+    def present(self, node: TPresent) -> Fn:
+        walk = self.walker(node.field)
+        return lambda f: walk(f) is not None
+
+    def parameter(self, node: TParam) -> Fn:
+        key = f"param:{node.name}"
+        if node.name not in self.params:
+            value: Value = Unknown(frozenset({key}))
+        else:
+            value = self.params[node.name]
+            if isinstance(value, Interval) and not value.because:
+                value = Interval(value.low, value.high, frozenset({key}))
+        return lambda f: value
+
+    def fact(self, node: TFact) -> Fn:
+        name = node.name
+        expr = self.pack.facts.get(name)
+        if expr is None:
+            problem = Diagnostic("eval/unknown-fact", node.span, {"name": name})
+            unknown = Unknown(frozenset(), frozenset({problem}))
+            return lambda f: unknown
+        cycle = Unknown(frozenset(), frozenset({Diagnostic("eval/fact-cycle", node.span, {"name": name})}))
+        facts = self.facts
+
+        def fact(f: _Frame) -> Value:
+            memo = f.memo
+            if name in memo:
+                return memo[name]
+            if name in f.active:
+                return cycle
+            body = facts.get(name)
+            if body is None:  # lowered on first use: a fact nothing reads is never lowered
+                body = facts[name] = self.lower(expr)
+            f.active.add(name)
+            saved = f.scopes
+            f.scopes = saved[:1]  # a fact is about the subject, wherever it is used
+            try:
+                value = body(f)
+            finally:
+                f.scopes = saved
+                f.active.discard(name)
+            memo[name] = value
+            return value
+
+        return fact
+
+    def age(self, node: TAge) -> Fn:
+        scope, span, as_of = node.scope, node.span, self.as_of
+
+        def age(f: _Frame) -> Value:
+            values = f.scopes[scope][0]
+            birth = values.get(BIRTH_DATE)
+            if isinstance(birth, dt.date):
+                return years_between(birth, as_of)
+            base = _base(f.scopes[scope])
+            birth_path = _join(base, (BIRTH_DATE,))
+            recorded_age, recorded_on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+            if is_number(recorded_age) and isinstance(recorded_on, dt.date):
+                ages = age_range(int(recorded_age), recorded_on, as_of)  # type: ignore[call-overload]
+                if ages is None:
+                    args = {
+                        "path": _join(base, (RECORDED_AGE,)),
+                        "age": recorded_age,
+                        "on": recorded_on.isoformat(),
+                    }
+                    problem = Diagnostic("eval/date-out-of-range", span, args)
+                    return Unknown(frozenset({birth_path}), frozenset({problem}))
+                return make_interval(ages[0], ages[1], frozenset({birth_path}))
+            return Unknown(frozenset({birth_path}))
+
+        return age
+
+    # -- operators ------------------------------------------------------------------------------
+    def arith(self, node: TArith) -> Fn:
+        left, right = self.lower(node.left), self.lower(node.right)
+        op, span, right_span = node.op, node.span, node.right.span
+        apply = {"+": add, "-": subtract, "*": multiply}.get(op)
+
+        def arith(f: _Frame) -> Value:
+            a, b = left(f), right(f)
+            try:
+                if apply is not None:
+                    return apply(a, b)
+                result = divide(a, b)
+            except (decimal.Overflow, decimal.InvalidOperation, decimal.DivisionByZero):
+                problem = Diagnostic("eval/overflow", span, {"op": op})
+                return Unknown(unknown_of(a, b).missing, frozenset({problem}))
+            if result is None:
+                problem = Diagnostic("eval/division-by-zero", right_span)
+                return Unknown(unknown_of(a).missing, frozenset({problem}))
+            return result
+
+        return arith
+
+    def boolean(self, node: TBool) -> Fn:
+        operands = [self.lower(o) for o in node.operands]
+        if node.op == "and":
+
+            def conjunction(f: _Frame) -> Value:
+                unknowns: list[Value] = []
+                for operand in operands:
+                    value = operand(f)
+                    if value is False:
+                        return False
+                    if value is not True:
+                        unknowns.append(value)
+                return unknown_of(*unknowns) if unknowns else True
+
+            return conjunction
+
+        def disjunction(f: _Frame) -> Value:
+            unknowns: list[Value] = []
+            for operand in operands:
+                value = operand(f)
+                if value is True:
+                    return True
+                if value is not False:
+                    unknowns.append(value)
+            return unknown_of(*unknowns) if unknowns else False
+
+        return disjunction
+
+    def compare(self, node: TCompare) -> Fn:
+        if len(node.ops) == 1 and node.ops[0] not in ("in", "not in"):
+            return self.comparison(node.ops[0], node.operands[0], node.operands[1])
+        first = self.lower(node.operands[0])
+        links: list[tuple[str, Fn | None, Callable[[_Frame, Value], Truth] | None]] = []
+        for op, right_node in zip(node.ops, node.operands[1:], strict=True):
+            if op in ("in", "not in"):
+                links.append((op, None, self.member(right_node)))
+            else:
+                links.append((op, self.lower(right_node), None))
+
+        def chain(f: _Frame) -> Value:
+            results: list[Truth] = []
+            left = first(f)
+            for op, right_fn, member in links:
+                if member is not None:
+                    found = member(f, left)
+                    result = kleene_not(found) if op == "not in" else found
+                else:
+                    assert right_fn is not None
+                    right = right_fn(f)
+                    result = compare(op, left, right)
+                    left = right
+                results.append(result)
+                if result is False:
+                    return False  # a chain is a conjunction
+            return kleene_and(results)
+
+        return chain
+
+    def comparison(self, op: str, left_node: TypedExpr, right_node: TypedExpr) -> Fn:
+        """One comparison; against a number or a text known when lowering (a constant, or a
+        parameter in force as an exact value) plain values are compared directly, everything
+        else (an unknown, a range, a boolean) as the interpreter's `compare` does."""
+        left = self.lower(left_node)
+        constant: object = None
+        if isinstance(right_node, TConst):
+            constant = right_node.value
+        elif isinstance(right_node, TParam):
+            value = self.params.get(right_node.name)
+            if isinstance(value, int | Decimal | str) and not isinstance(value, bool):
+                constant = value
+        if isinstance(constant, int | Decimal) and not isinstance(constant, bool) and op in _ORDER:
+            order, bound = _ORDER[op], constant
+
+            def against_number(f: _Frame) -> Value:
+                value = left(f)
+                if type(value) is int or type(value) is Decimal:
+                    return order(value, bound)
+                return compare(op, value, bound)
+
+            return against_number
+        if isinstance(constant, str) and op in ("==", "!="):
+            text, equal = constant, op == "=="
+
+            def against_text(f: _Frame) -> Value:
+                value = left(f)
+                if type(value) is str:
+                    return (value == text) is equal
+                return compare(op, value, text)
+
+            return against_text
+        right = self.lower(right_node)
+        return lambda f: compare(op, left(f), right(f))
+
+    def member(self, right_node: TypedExpr) -> Callable[[_Frame, Value], Truth]:
+        if isinstance(right_node, TSet):
+            items = [self.lower(i) for i in right_node.items]
+            constants = [i.value for i in right_node.items if isinstance(i, TConst)]
+            if len(constants) == len(items) and all(isinstance(c, str) for c in constants):
+                codes = frozenset(constants)
+
+                def in_codes(f: _Frame, left: Value) -> Truth:
+                    if isinstance(left, str):
+                        return left in codes  # what comparing with each code gives, without the loop
+                    return kleene_or(compare("==", left, c) for c in codes)
+
+                return in_codes
+
+            return lambda f, left: kleene_or(compare("==", left, i(f)) for i in items)
+        pool_fn = self.lower(right_node)
+
+        def in_pool(f: _Frame, left: Value) -> Truth:
+            pool = pool_fn(f)
+            if isinstance(pool, Unknown):
+                return pool
+            assert isinstance(pool, frozenset)
+            if not isinstance(left, Unknown | Interval):
+                mixed = isinstance(left, bool) != all(isinstance(p, bool) for p in pool) and bool(pool)
+                return left in pool and not mixed
+            return kleene_or(compare("==", left, item) for item in pool)
+
+        return in_pool
+
+    def conditional(self, node: TIf) -> Fn:
+        cond, then, orelse = self.lower(node.cond), self.lower(node.then), self.lower(node.orelse)
+
+        def conditional(f: _Frame) -> Value:
+            test = cond(f)
+            if test is True:
+                return then(f)
+            if test is False:
+                return orelse(f)
+            a, b = then(f), orelse(f)
+            if not isinstance(a, Unknown | Interval) and compare("==", a, b) is True:
+                return a
+            numbers = [
+                v for v in (a, b) if isinstance(v, int | Decimal | Interval) and not isinstance(v, bool)
+            ]
+            if len(numbers) == 2:
+                low = min(v.low if isinstance(v, Interval) else v for v in numbers)
+                high = max(v.high if isinstance(v, Interval) else v for v in numbers)
+                return make_interval(low, high, unknown_of(test, a, b).missing)
+            return unknown_of(test, a, b)
+
+        return conditional
+
+    # -- aggregates and calls ---------------------------------------------------------------------
+    def list_value(self, source: TypedExpr) -> Callable[[_Frame], tuple[tuple[Record, ...] | Unknown, str]]:
+        """A list-valued expression and the data path of the list, as text (for item paths)."""
+        if isinstance(source, TField):
+            scope, path = source.scope, source.path
+            walk = self.walker(source)
+
+            def listed(f: _Frame) -> tuple[tuple[Record, ...] | Unknown, str]:
+                value = walk(f)
+                where = _join(_base(f.scopes[scope]), path)
+                if value is None:
+                    return Unknown(frozenset({where})), where
+                assert isinstance(value, tuple)
+                return value, where
+
+            return listed
+        other = self.lower(source)
+
+        def computed(f: _Frame) -> tuple[tuple[Record, ...] | Unknown, str]:
+            value = other(f)
+            if isinstance(value, Unknown):
+                return value, "(list)"
+            assert isinstance(value, tuple)
+            return value, "(list)"
+
+        return computed
+
+    def aggregate(self, node: TAggregate) -> Fn:
+        items = self.list_value(node.source)
+        func = node.func
+        body = self.lower(node.body) if node.body is not None else None
+
+        def each(f: _Frame, records: tuple[Record, ...], path: str) -> list[Value]:
+            assert body is not None
+            out: list[Value] = []
+            scopes, paths = f.scopes, f.item_paths
+            for index, record in enumerate(records):
+                _item(scopes, paths, record, path, index)
+                try:
+                    out.append(body(f))
+                finally:
+                    scopes.pop()
+            return out
+
+        def aggregate(f: _Frame) -> Value:
+            records, path = items(f)
+            if isinstance(records, Unknown):
+                return records  # a missing list is unknown, never empty
+            if body is None:
+                return len(records)
+            if func == "any":
+                return _any(f, records, path, body)
+            if func == "all":
+                return _all(f, records, path, body)
+            values = each(f, records, path)
+            if func == "count":
+                return count_of(values)  # type: ignore[arg-type]
+            if func == "sum":
+                return total(values)
+            empty = Unknown(frozenset({path}))
+            return minimum(values, empty) if func == "min" else maximum(values, empty)
+
+        return aggregate
+
+    def held_on(self, node: TCall) -> Fn:
+        items = self.list_value(node.args[0])
+        day_fn = self.lower(node.args[1])
+
+        def held_on(f: _Frame) -> Value:
+            records, path = items(f)
+            day = day_fn(f)
+            if isinstance(records, Unknown) or not isinstance(day, dt.date):
+                return unknown_of(records, day)
+            held: list[Record] = []
+            missing: set[str] = set()
+            paths = f.item_paths
+            for index, record in enumerate(records):
+                where = paths.get(id(record)) or f"{path}[{index}]"
+                start, end = record.get("start"), record.get("end")
+                if not isinstance(start, dt.date):
+                    missing.add(f"{where}.start")
+                elif start <= day and (not isinstance(end, dt.date) or day <= end):
+                    paths[id(record)] = where
+                    held.append(record)
+            return Unknown(frozenset(missing)) if missing else tuple(held)
+
+        return held_on
+
+    def call(self, node: TCall) -> Fn:
+        if node.func == "held_on":
+            return self.held_on(node)
+        args = [self.lower(a) for a in node.args]
+        if node.func == "years_between":
+            start_fn, end_fn = args
+
+            def between(f: _Frame) -> Value:
+                start, end = start_fn(f), end_fn(f)
+                if isinstance(start, dt.date) and isinstance(end, dt.date):
+                    return years_between(start, end)
+                return unknown_of(start, end)
+
+            return between
+        if node.func == "year":
+            (day_fn,) = args
+
+            def year(f: _Frame) -> Value:
+                day = day_fn(f)
+                return day.year if isinstance(day, dt.date) else unknown_of(day)
+
+            return year
+        day_fn, first_fn, last_fn = args
+
+        def within(f: _Frame) -> Value:
+            day, first, last = day_fn(f), first_fn(f), last_fn(f)
+            return kleene_and([compare("<=", first, day), compare("<=", day, last)])
+
+        return within
+
+
+def _any(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
+    """``any``: true at the first item that is; unknown (naming them) when some are and none is true."""
+    unknowns: list[Value] = []
+    scopes, paths = f.scopes, f.item_paths
+    for index, record in enumerate(records):
+        _item(scopes, paths, record, path, index)
+        try:
+            value = body(f)
+        finally:
+            scopes.pop()
+        if value is True:
+            return True
+        if value is not False:
+            unknowns.append(value)
+    return unknown_of(*unknowns) if unknowns else False
+
+
+def _all(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
+    """``all``: false at the first item that is; unknown (naming them) when some are and none is false."""
+    unknowns: list[Value] = []
+    scopes, paths = f.scopes, f.item_paths
+    for index, record in enumerate(records):
+        _item(scopes, paths, record, path, index)
+        try:
+            value = body(f)
+        finally:
+            scopes.pop()
+        if value is False:
+            return False
+        if value is not True:
+            unknowns.append(value)
+    return unknown_of(*unknowns) if unknowns else True
