@@ -8,11 +8,13 @@ implementation.  Everything else is internal and may change between releases.
     >>> households = gspolicy.load_households("examples/households.jsonl", policies=policies)
     >>> decision = policies.evaluate(households[0], as_of="2018-12-31")
     >>> print(decision.render("zh"))
+    >>> outcome = policies.decide(households[0], as_of="2018-12-31")   # no trace, no words: fast
     >>> villages = gspolicy.load_records("examples/registry/villages.jsonl", "village", policies=policies)
     >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
 """
 
 from gspolicy.api import Policies, load_households, load_policies, load_records
+from gspolicy.engine.outcome import Outcome
 from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
 from gspolicy.explain.areas import AreaDecision, AreaResult
 from gspolicy.explain.decision import Decision
@@ -27,6 +29,7 @@ __all__ = [
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",
+    "Outcome",
     "Policies",
     "PolicyError",
     "Record",

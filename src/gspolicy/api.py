@@ -6,6 +6,7 @@
     >>> decision = policies.evaluate(households[0], as_of=dt.date(2018, 12, 31))
     >>> decision.verdict, decision.missing
     >>> print(decision.render("zh"))
+    >>> outcome = policies.decide(households[0], as_of="2018-12-31")   # the same, without the words
     >>> villages = gspolicy.load_records(["examples/registry/villages.jsonl"], "village")
     >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
     >>> print(areas.villages[0].render("en"))
@@ -25,6 +26,7 @@ import attrs
 
 from gspolicy._location import DataPath, RecordLocation
 from gspolicy._resources import bundled_schema_path
+from gspolicy.engine.outcome import Outcome, decide_outcome
 from gspolicy.errors import Diagnostic, HouseholdError, PolicyError, suggest
 from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide
@@ -99,6 +101,22 @@ class Policies:
                     "api/unknown-pack", None, {"name": pack_id}, suggestions=suggest(pack_id, self.pack_ids)
                 )
                 raise PolicyError([problem])
+
+    def decide(
+        self,
+        household: Record | Mapping[str, object],
+        as_of: dt.date | str,
+        *,
+        exit_pack: str | None = None,
+    ) -> Outcome:
+        """Decide on one household without explaining: its `Outcome` (every pack's verdict, each
+        criterion and rule, the support, the buffer, what would settle the undetermined), equal
+        to ``evaluate(household, as_of).outcome()`` and many times faster."""
+        day = _date(as_of)
+        if exit_pack is not None:
+            self._known(exit_pack)
+        record = household if isinstance(household, Record) else self.household(household)
+        return decide_outcome(self.policy_set, record, day, exit_pack=exit_pack or EXIT_PACK)
 
     def evaluate_many(
         self,

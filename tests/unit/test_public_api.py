@@ -9,6 +9,7 @@ PINNED = [
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",
+    "Outcome",
     "Policies",
     "PolicyError",
     "Record",

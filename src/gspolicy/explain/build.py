@@ -5,12 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Literal
 
 from gspolicy._i18n import Text
 from gspolicy._location import Span
+from gspolicy.engine.outcome import (
+    amount_text,
+    buffer_choice,
+    criterion_verdict,
+    item_paths,
+    measure_in_force,
+    outcome_of,
+    pack_verdict_of,
+    settle_of,
+    show_value,
+    truth3,
+)
 from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pack
+from gspolicy.errors import Diagnostic
 from gspolicy.explain.decision import (
     Applicability,
     BoundUse,
@@ -29,7 +42,7 @@ from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.typed import TCompare
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.pack.model import Amount, Basis, Bound, Citation, Criterion, Measure, PackSource
+from gspolicy.pack.model import Basis, Bound, Citation, Criterion, PackSource
 from gspolicy.schema.model import Record
 
 __all__ = ["EXIT_PACK", "decide", "decide_outcomes", "outcomes_for", "pack_verdict", "show_value"]
@@ -38,49 +51,11 @@ EXIT_PACK = "exit_criteria.household"
 """The pack whose criteria give a decision's exit verdict (by default)."""
 
 
-_SHOWN_DIGITS = 6
-"""Significant digits a long quotient is shown with (the value used stays exact)."""
-
-
-def show_value(value: object) -> str | None:
-    """A value as plain, language-neutral text (None for a missing value)."""
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, Interval):
-        return f"[{show_value(value.low)}, {show_value(value.high)}]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        if value.is_infinite():
-            return "∞" if value > 0 else "-∞"
-        if len(value.as_tuple().digits) > _SHOWN_DIGITS + 4:
-            # a quotient that does not end (a rate): shown to a readable precision
-            with localcontext() as ctx:
-                ctx.prec = _SHOWN_DIGITS
-                value = +value
-        text = format(value.normalize(), "f")
-        return text
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, frozenset):
-        return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
-    if isinstance(value, tuple):
-        return f"({len(value)})"
-    if isinstance(value, Record):
-        return f"({value.type_name})"
-    return str(value)
-
-
 def _where(span: Span | None) -> str:
     return f"{span.file}:{span.line}" if span is not None else "?"
 
 
-def _missing(value: Value) -> tuple[str, ...]:
-    if isinstance(value, Unknown):
-        return tuple(sorted(value.missing))
-    if isinstance(value, Interval):
-        return tuple(sorted(value.because))
-    return ()
+_missing = settle_of
 
 
 def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
@@ -256,20 +231,15 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
                 if a is not None and b is not None:
                     shortfall = show_value((b - a) if above else (a - b))
                     slots["shortfall"] = shortfall or "?"
-    missing: tuple[str, ...] = ()
+    verdict, missing = criterion_verdict(
+        c, given.value if given is not None else None, result.value if result is not None else None
+    )
     if c.not_established:
-        verdict = "undetermined"
-        missing = (f"criterion:{c.id}",)
         reason = Text(
             zh="来源未给出该指标的内容，无法判定为通过",
             en="the sources do not give this criterion's content, so it can never be judged a pass",
         )
     elif given is not None and given.value is not True:
-        verdict = "undetermined"
-        missing = _missing(given.value)
-        if given.value is not False and result is not None:
-            # the data precondition is unknown: the requirement's own gaps settle it too
-            missing = tuple(sorted({*missing, *_missing(result.value)}))
         reason = c.given_explain or Text(
             zh="判定所需的数据条件不满足", en="the data the criterion needs is not there"
         )
@@ -277,32 +247,27 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
             reason = reason + Text(
                 zh=f"（缺少：{'、'.join(missing)}）", en=f" (missing: {', '.join(missing)})"
             )
-    else:
+    elif verdict == "pass":
+        reason = (
+            _fill(c.explain_passed, slots)
+            if c.explain_passed
+            else Text(zh="条件成立", en="the condition holds")
+        )
+    elif verdict == "fail":
         assert result is not None
-        if result.value is True:
-            verdict = "pass"
-            reason = (
-                _fill(c.explain_passed, slots)
-                if c.explain_passed
-                else Text(zh="条件成立", en="the condition holds")
-            )
-        elif result.value is False:
-            verdict = "fail"
-            reason = (
-                _fill(c.explain_failed, slots)
-                if c.explain_failed
-                else _why_false(result.events, checked.criteria[c.id].span)
-            )
-        else:
-            verdict = "undetermined"
-            missing = _missing(result.value)
-            reason = _why_unknown(missing, params)
+        reason = (
+            _fill(c.explain_failed, slots)
+            if c.explain_failed
+            else _why_false(result.events, checked.criteria[c.id].span)
+        )
+    else:
+        reason = _why_unknown(missing, params)
     if verdict != "fail":
         shortfall = None  # a shortfall is said only of a criterion that fails
     return CriterionVerdict(
         id=c.id,
         title=c.title,
-        verdict=verdict,  # type: ignore[arg-type]  # one of the three, set above
+        verdict=verdict,
         department=c.department or pack.department,
         department_title=dept,
         reason=reason,
@@ -399,18 +364,7 @@ def _applicability(outcome: PackOutcome) -> Applicability:
     return Applicability("undetermined", reason, readings, missing, where)
 
 
-def _amount(amount: Amount) -> str:
-    if amount.kind == "not_established":
-        return "not established"
-    if amount.kind == "range":
-        low = show_value(amount.low.value) if amount.low else None
-        high = show_value(amount.high.value) if amount.high else None
-        if low is None:
-            return f"≤ {high}"
-        if high is None:
-            return f"≥ {low}"
-        return f"[{low}, {high}]"
-    return show_value(amount.value) or "?"
+_amount = amount_text
 
 
 def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
@@ -420,7 +374,7 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
         result = outcome.rules.get(rule.id)
         if result is None:
             continue
-        applies = "yes" if result.value is True else "no" if result.value is False else "undetermined"
+        applies = truth3(result.value)
         grants = tuple(
             MeasureGrant(m.id, m.title, m.department, _amount(m.amount), m.amount.unit)
             for m in (pack.measures[g] for g in rule.grant)
@@ -430,7 +384,7 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
                 rule.id,
                 pack.key,
                 rule.title,
-                applies,  # type: ignore[arg-type]  # one of the three
+                applies,
                 grants,
                 _missing(result.value),
                 _readings(result.events),
@@ -443,15 +397,7 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
     return tuple(out)
 
 
-def _measure_in_force(
-    policy_set: PolicySet, measure: str, as_of: dt.date
-) -> tuple[CheckedPack, Measure] | None:
-    """The definition of a measure in the packs in force on `as_of` (first pack by id)."""
-    for pack in policy_set.all_in_force(as_of):
-        found = pack.pack.measures.get(measure)
-        if found is not None:
-            return pack, found
-    return None
+_measure_in_force = measure_in_force
 
 
 def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
@@ -460,22 +406,16 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
     result = outcome.buffer
     if buffer is None or result is None:
         return None
+    status, chosen, settle = buffer_choice(outcome.values())
+    missing: set[str] = set(settle)
+    # what the bases tried read: up to the first that holds or is undetermined
     events: list[TraceEvent] = list(result.retained.events)
-    chosen = None
-    status = "inactive"
-    missing: set[str] = set()
     for basis in buffer.bases:
         active = result.active.get(basis.id)
         if active is None:
             continue
         events.extend(active.events)
-        if active.value is True:
-            chosen = basis
-            status = "active"
-            break
         if active.value is not False:
-            status = "undetermined"
-            missing.update(_missing(active.value))
             break
     if chosen is not None:
         # what the chosen basis read, not what the bases tried before it read
@@ -595,14 +535,7 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
     )
 
 
-def _item_paths(record: Record) -> dict[int, str]:
-    """The data path of every record in a list field of `record` (by identity): `support[1]`."""
-    out: dict[int, str] = {}
-    for name, value in record.items():
-        if isinstance(value, tuple):
-            for index, item in enumerate(value):
-                out[id(item)] = f"{name}[{index}]"
-    return out
+_item_paths = item_paths
 
 
 def _retained(
@@ -663,25 +596,8 @@ def _ref(checked: CheckedPack) -> PackRef:
 
 
 def pack_verdict(outcome: PackOutcome) -> Verdict:
-    """A pack's verdict from its outcome alone (`decide` takes its verdict from here): not
-    applicable or undetermined by the applicability, else fail when a criterion fails, pass when
-    every criterion passes (a pack without criteria passes), undetermined otherwise."""
-    pack = outcome.pack.pack
-    if outcome.applies is not None and outcome.applies.value is not True:
-        return "not_applicable" if outcome.applies.value is False else "undetermined"
-    verdicts: set[str] = set()
-    for c in pack.criteria:
-        given = outcome.givens.get(c.id)
-        result = outcome.criteria.get(c.id)
-        if c.not_established or (given is not None and given.value is not True) or result is None:
-            verdicts.add("undetermined")
-        else:
-            verdicts.add(
-                "pass" if result.value is True else "fail" if result.value is False else "undetermined"
-            )
-    if "fail" in verdicts:
-        return "fail"
-    return "pass" if verdicts <= {"pass"} else "undetermined"
+    """A pack's verdict from its outcome alone (`gspolicy.engine.outcome.pack_verdict_of`)."""
+    return pack_verdict_of(outcome.values())
 
 
 def outcomes_for(
@@ -702,6 +618,18 @@ def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: 
     return decide_outcomes(
         policy_set, record, as_of, outcomes_for(policy_set, record, as_of), exit_pack=exit_pack
     )
+
+
+def _problems_of(outcome: PackOutcome) -> Iterable[Diagnostic]:
+    results = [
+        *([outcome.applies] if outcome.applies is not None else []),
+        *outcome.givens.values(),
+        *outcome.criteria.values(),
+        *outcome.rules.values(),
+    ]
+    for result in results:
+        if isinstance(result.value, Unknown):
+            yield from result.value.problems
 
 
 def _evaluation_problems(outcomes: Iterable[PackOutcome]) -> list[Text]:
@@ -758,6 +686,9 @@ def decide_outcomes(
     problems.extend(_evaluation_problems(outcomes.values()))
     memberships = tuple(m for o in outcomes.values() for m in _memberships(o))
     buffers = [b for o in sorted(outcomes.values(), key=lambda o: o.pack.id) if (b := _buffer(o, policy_set))]
+    values = {k: o.values() for k, o in outcomes.items()}
+    codes = sorted({d.code for o in outcomes.values() for d in _problems_of(o)})
+    outcome = outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=codes)
     return Decision(
         household=household,
         as_of=as_of,
@@ -768,4 +699,5 @@ def decide_outcomes(
         memberships=memberships,
         problems=tuple(problems),
         buffer=buffers[0] if buffers else None,
+        result=outcome,
     )

@@ -12,12 +12,12 @@ YAML file:line of the rule, so an officer can see why and an auditor can check i
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import attrs
 
 from gspolicy._i18n import Lang, Text
+from gspolicy.engine.outcome import Outcome, support_from
 
 __all__ = [
     "DECISION_FORMAT",
@@ -34,22 +34,6 @@ __all__ = [
     "RetainedMeasure",
     "Verdict",
 ]
-
-
-def _exact(text: str | None) -> Decimal | None:
-    try:
-        return None if text is None else Decimal(text)
-    except InvalidOperation:
-        return None  # a range or `not established`
-
-
-def _higher(a: str | None, b: str | None) -> bool:
-    """Whether amount `a` should replace `b` so that support is not reduced: a known exact amount
-    replaces an unknown one (a range, not established) and a lower one; an unknown never replaces."""
-    known_a, known_b = _exact(a), _exact(b)
-    if known_a is None:
-        return False
-    return known_b is None or known_a > known_b
 
 
 DECISION_FORMAT = 1
@@ -220,6 +204,15 @@ class Decision:
     memberships: tuple[Membership, ...] = ()
     problems: tuple[Text, ...] = ()  # evaluation problems (e.g. no pack in force), in zh and en
     buffer: BufferState | None = None
+    # what `outcome()` returns (not part of the JSON form: it says the same, without the words)
+    result: Outcome | None = attrs.field(default=None, repr=False, metadata={"json": False})
+
+    def outcome(self) -> Outcome:
+        """The decision without its trace and words: equal to what `Policies.decide` gives for
+        the same record and date (a property test says so)."""
+        if self.result is None:
+            raise ValueError("this decision was built without its outcome")
+        return self.result
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -244,20 +237,15 @@ class Decision:
         """The support the household gets now: ``(measure, amount, rule or basis)`` for every
         measure a rule grants for sure, plus every history item the buffer retains (a retained
         amount replaces a granted one only when it is higher: support is not reduced)."""
-        out: dict[str, tuple[str, str | None, str]] = {}
-        for m in self.memberships:
-            if m.applies == "yes":
-                for g in m.measures:
-                    out[g.id] = (g.id, g.amount, m.rule)
-        if self.buffer is not None and self.buffer.status == "active":
-            for r in self.buffer.retained:
-                # one line per retained history item; it replaces a granted measure only when higher
-                current = out.get(r.measure)
-                if current is not None and current[2] != r.basis and not _higher(r.amount, current[1]):
-                    continue
-                key = r.measure if current is None or current[2] != r.basis else f"{r.measure} {r.path}"
-                out[key] = (r.measure, r.amount, r.basis)
-        return tuple(out[k] for k in sorted(out))
+        granted = [
+            (g.id, g.amount, m.rule) for m in self.memberships if m.applies == "yes" for g in m.measures
+        ]
+        retained = (
+            [(r.measure, r.amount, r.basis, r.path) for r in self.buffer.retained]
+            if self.buffer is not None and self.buffer.status == "active"
+            else []
+        )
+        return support_from(granted, retained)
 
     def render(self, lang: Lang = "en") -> str:
         """The decision as text an officer can read, in Chinese (``zh``) or English (``en``)."""

@@ -264,7 +264,11 @@ def _plain(value: object) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if attrs.has(type(value)):
-        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(cast(Any, type(value)))}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in attrs.fields(cast(Any, type(value)))
+            if f.metadata.get("json", True)
+        }
     return value
 
 

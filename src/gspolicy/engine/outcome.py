@@ -1,0 +1,493 @@
+"""Outcomes: everything a decision says, without the trace and the words.
+
+An `Outcome` holds, for one record as of a date and every pack in force for its type: the pack's
+verdict, each criterion's verdict and each rule's truth value, the measures the rules grant and
+the buffer retains with their amounts, the buffer's state, the parameter values in force, and —
+for whatever is undetermined — the data paths and parameters that would settle it.
+
+It is computed from the values of the packs' conditions alone (`PackValues`), whichever evaluator
+gave them: the per-record evaluator (`decide_outcome`, for bulk runs) or the traced interpreter
+behind an explained `Decision` (`Decision.outcome()`).  The two are equal by a property test.
+The rules that turn values into verdicts live here once and are used by the decision builder too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, localcontext
+from typing import Any, Literal
+
+import attrs
+
+from gspolicy._memo import Memo
+from gspolicy.engine.compiled import lower
+from gspolicy.engine.run import PackValues, parameter_value
+from gspolicy.lang.values import Interval, Unknown, Value
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet
+from gspolicy.pack.model import Amount, Basis, Criterion, Measure
+from gspolicy.schema.model import Record
+
+__all__ = [
+    "BufferResult",
+    "CriterionResult",
+    "Outcome",
+    "PackResult",
+    "Retained",
+    "RuleResult",
+    "Verdict",
+    "amount_text",
+    "buffer_choice",
+    "criterion_verdict",
+    "decide_outcome",
+    "measure_in_force",
+    "outcome_of",
+    "pack_verdict_of",
+    "settle_of",
+    "show_value",
+    "support_from",
+    "truth3",
+]
+
+Verdict = Literal["pass", "fail", "undetermined", "not_applicable"]
+Truth3 = Literal["yes", "no", "undetermined"]
+CriterionVerdict = Literal["pass", "fail", "undetermined"]
+
+_SHOWN_DIGITS = 6
+"""Significant digits a long quotient is shown with (the value used stays exact)."""
+
+
+def show_value(value: object) -> str | None:
+    """A value as plain, language-neutral text (None for a missing value)."""
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, Interval):
+        return f"[{show_value(value.low)}, {show_value(value.high)}]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        if value.is_infinite():
+            return "∞" if value > 0 else "-∞"
+        if len(value.as_tuple().digits) > _SHOWN_DIGITS + 4:
+            # a quotient that does not end (a rate): shown to a readable precision
+            with localcontext() as ctx:
+                ctx.prec = _SHOWN_DIGITS
+                value = +value
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
+    if isinstance(value, tuple):
+        return f"({len(value)})"
+    if isinstance(value, Record):
+        return f"({value.type_name})"
+    return str(value)
+
+
+def settle_of(value: Value) -> tuple[str, ...]:
+    """What would settle a value that is not known: the data paths and ``param:`` names it lacks."""
+    if isinstance(value, Unknown):
+        return tuple(sorted(value.missing))
+    if isinstance(value, Interval):
+        return tuple(sorted(value.because))
+    return ()
+
+
+def truth3(value: Value) -> Truth3:
+    return "yes" if value is True else "no" if value is False else "undetermined"
+
+
+def amount_text(amount: Amount) -> str:
+    """A measure's amount as text: a number, a range, or ``not established``."""
+    if amount.kind == "not_established":
+        return "not established"
+    if amount.kind == "range":
+        low = show_value(amount.low.value) if amount.low else None
+        high = show_value(amount.high.value) if amount.high else None
+        if low is None:
+            return f"≤ {high}"
+        if high is None:
+            return f"≥ {low}"
+        return f"[{low}, {high}]"
+    return show_value(amount.value) or "?"
+
+
+def criterion_verdict(
+    criterion: Criterion, given: Value | None, value: Value | None
+) -> tuple[CriterionVerdict, tuple[str, ...]]:
+    """A criterion's verdict from the values of its data precondition and its requirement, and
+    what would settle it when undetermined."""
+    if criterion.not_established:
+        return "undetermined", (f"criterion:{criterion.id}",)
+    if given is not None and given is not True:
+        missing = settle_of(given)
+        if given is not False and value is not None:
+            # the data precondition is unknown: the requirement's own gaps settle it too
+            missing = tuple(sorted({*missing, *settle_of(value)}))
+        return "undetermined", missing
+    if value is True:
+        return "pass", ()
+    if value is False:
+        return "fail", ()
+    return "undetermined", settle_of(value) if value is not None else ()
+
+
+def pack_verdict_of(values: PackValues) -> Verdict:
+    """A pack's verdict: not applicable or undetermined by its applicability, else fail when a
+    criterion fails, pass when every criterion passes (a pack without criteria passes),
+    undetermined otherwise."""
+    if values.applies is not None and values.applies is not True:
+        return "not_applicable" if values.applies is False else "undetermined"
+    verdicts: set[str] = set()
+    for c in values.pack.pack.criteria:
+        given = values.givens.get(c.id)
+        value = values.criteria.get(c.id)
+        if c.not_established or (given is not None and given is not True) or value is None:
+            verdicts.add("undetermined")
+        else:
+            verdicts.add("pass" if value is True else "fail" if value is False else "undetermined")
+    if "fail" in verdicts:
+        return "fail"
+    return "pass" if verdicts <= {"pass"} else "undetermined"
+
+
+def buffer_choice(
+    values: PackValues,
+) -> tuple[Literal["active", "inactive", "undetermined"], Basis | None, tuple[str, ...]]:
+    """Which basis of the buffer holds, tried in order: the first one true is the basis; a basis
+    that is undetermined before any is true leaves the state undetermined."""
+    buffer = values.pack.pack.buffer
+    result = values.buffer
+    assert buffer is not None
+    assert result is not None
+    for basis in buffer.bases:
+        active = result.active.get(basis.id)
+        if active is None:
+            continue
+        if active is True:
+            return "active", basis, ()
+        if active is not False:
+            return "undetermined", None, settle_of(active)
+    return "inactive", None, ()
+
+
+def measure_in_force(
+    policy_set: PolicySet, measure: str, as_of: dt.date
+) -> tuple[CheckedPack, Measure] | None:
+    """The definition of a measure in the packs in force on `as_of` (first pack by id)."""
+    for pack in policy_set.all_in_force(as_of):
+        found = pack.pack.measures.get(measure)
+        if found is not None:
+            return pack, found
+    return None
+
+
+# -- the outcome ------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CriterionResult:
+    id: str
+    verdict: CriterionVerdict
+    settle: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class RuleResult:
+    id: str
+    holds: Truth3
+    measures: tuple[tuple[str, str], ...] = ()  # (measure, amount as text) it grants
+    settle: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class PackResult:
+    """One pack's part of an outcome."""
+
+    id: str
+    version: str
+    content_hash: str
+    applies: Truth3 | None  # None: the pack has no applicability condition
+    verdict: Verdict
+    criteria: tuple[CriterionResult, ...]
+    rules: tuple[RuleResult, ...]
+    parameters: tuple[tuple[str, str], ...]  # every parameter in force: (name, value as text)
+    settle: tuple[str, ...] = ()  # what would settle an undetermined applicability
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+@attrs.frozen
+class Retained:
+    measure: str
+    amount: str | None  # the amount kept (None when it cannot be known)
+    path: str  # the history item, e.g. `support[1]`
+    basis: str
+    until: dt.date | None
+
+
+@attrs.frozen
+class BufferResult:
+    pack: str
+    status: Literal["active", "inactive", "undetermined"]
+    basis: str | None
+    until: dt.date | None
+    retained: tuple[Retained, ...]
+    settle: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Outcome:
+    """What a record's decision says, without the trace and the words (see the module doc).
+
+    `missing` and `support` are the decision's, by the same rules as `Decision.missing` and
+    `Decision.support`; `to_row()` flattens it into one row of plain values."""
+
+    record: str
+    as_of: dt.date
+    verdict: Verdict | None  # the exit pack's; None when it is not in force
+    exit_pack: str
+    packs: tuple[PackResult, ...]
+    buffer: BufferResult | None = None
+    problems: tuple[str, ...] = ()  # evaluation problems, as diagnostic codes
+
+    def pack(self, pack_id: str) -> PackResult | None:
+        for p in self.packs:
+            if p.id == pack_id:
+                return p
+        return None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Everything that would settle what is undetermined (the rules of `Decision.missing`)."""
+        found: set[str] = set()
+        exit_result = self.pack(self.exit_pack)
+        if exit_result is not None:
+            found.update(exit_result.settle)
+            if self.verdict == "undetermined":
+                for c in exit_result.criteria:
+                    if c.verdict == "undetermined":
+                        found.update(c.settle)
+        for p in self.packs:
+            for r in p.rules:
+                if r.holds == "undetermined":
+                    found.update(r.settle)
+        if self.buffer is not None and self.buffer.status == "undetermined":
+            found.update(self.buffer.settle)
+        return tuple(sorted(found))
+
+    @property
+    def support(self) -> tuple[tuple[str, str | None, str], ...]:
+        """The support the record gets now (`support_from`, as `Decision.support`)."""
+        granted = [
+            (m, a, r.id) for p in self.packs for r in p.rules if r.holds == "yes" for m, a in r.measures
+        ]
+        retained = (
+            [(i.measure, i.amount, i.basis, i.path) for i in self.buffer.retained]
+            if self.buffer is not None and self.buffer.status == "active"
+            else []
+        )
+        return support_from(granted, retained)
+
+    def to_row(self) -> dict[str, Any]:
+        """One row of plain values: the verdicts, what fails and what would settle, the rules
+        that hold, the support and the buffer (the columns bulk outputs write)."""
+        exit_result = self.pack(self.exit_pack)
+        criteria = exit_result.criteria if exit_result is not None else ()
+        return {
+            "id": self.record,
+            "as_of": self.as_of.isoformat(),
+            "verdict": self.verdict,
+            "failing": [c.id for c in criteria if c.verdict == "fail"],
+            "undetermined": [c.id for c in criteria if c.verdict == "undetermined"],
+            "missing": list(self.missing),
+            "rules": [f"{p.id}:{r.id}" for p in self.packs for r in p.rules if r.holds == "yes"],
+            "rules_undetermined": [
+                f"{p.id}:{r.id}" for p in self.packs for r in p.rules if r.holds == "undetermined"
+            ],
+            "support": [f"{m}={a if a is not None else '?'}" for m, a, _ in self.support],
+            "buffer": self.buffer.status if self.buffer is not None else None,
+            "buffer_until": self.buffer.until.isoformat() if self.buffer and self.buffer.until else None,
+            "packs": {p.key: p.verdict for p in self.packs},
+        }
+
+
+def _exact(text: str | None) -> Decimal | None:
+    try:
+        return None if text is None else Decimal(text)
+    except ArithmeticError:
+        return None  # a range or `not established`
+
+
+def _higher(a: str | None, b: str | None) -> bool:
+    """Whether amount `a` should replace `b` so that support is not reduced: a known exact amount
+    replaces an unknown one (a range, not established) and a lower one; an unknown never replaces."""
+    known_a, known_b = _exact(a), _exact(b)
+    if known_a is None:
+        return False
+    return known_b is None or known_a > known_b
+
+
+def support_from(
+    granted: Iterable[tuple[str, str | None, str]], retained: Iterable[tuple[str, str | None, str, str]]
+) -> tuple[tuple[str, str | None, str], ...]:
+    """The support a record gets now: every measure a rule grants for sure ``(measure, amount,
+    rule)``, plus every history item the buffer retains ``(measure, amount, basis, path)``; a
+    retained amount replaces a granted one only when it is higher (support is not reduced)."""
+    out: dict[str, tuple[str, str | None, str]] = {}
+    for measure, amount, rule in granted:
+        out[measure] = (measure, amount, rule)
+    for measure, amount, basis, path in retained:
+        current = out.get(measure)
+        if current is not None and current[2] != basis and not _higher(amount, current[1]):
+            continue
+        key = measure if current is None or current[2] != basis else f"{measure} {path}"
+        out[key] = (measure, amount, basis)
+    return tuple(out[k] for k in sorted(out))
+
+
+# -- building an outcome from values -------------------------------------------------------------------
+
+
+def _pack_result(values: PackValues) -> PackResult:
+    checked = values.pack
+    pack = checked.pack
+    criteria = tuple(
+        CriterionResult(c.id, *criterion_verdict(c, values.givens.get(c.id), values.criteria.get(c.id)))
+        for c in pack.criteria
+    )
+    rules = []
+    for rule in pack.rules:
+        value = values.rules.get(rule.id)
+        if value is None:
+            continue
+        measures = tuple((m, amount_text(pack.measures[m].amount)) for m in rule.grant)
+        rules.append(RuleResult(rule.id, truth3(value), measures, settle_of(value)))
+    applies = None if values.applies is None else truth3(values.applies)
+    settle = settle_of(values.applies) if values.applies is not None else ()
+    return PackResult(
+        checked.id,
+        checked.version,
+        checked.content_hash,
+        applies,
+        pack_verdict_of(values),
+        criteria,
+        tuple(rules),
+        _parameters(checked, values.as_of),
+        settle,
+    )
+
+
+_PARAMETERS: Memo[tuple[int, dt.date], tuple[CheckedPack, tuple[tuple[str, str], ...]]] = Memo(2048)
+
+
+def _parameters(checked: CheckedPack, as_of: dt.date) -> tuple[tuple[str, str], ...]:
+    """Every parameter of the pack in force on the date, as text (the same for every record)."""
+    key = (id(checked), as_of)
+    found = _PARAMETERS.get(key)
+    if found is not None and found[0] is checked:
+        return found[1]
+    shown = []
+    for name, param in checked.pack.parameters.items():
+        value, dated = parameter_value(param, as_of)
+        if dated is None:
+            continue
+        shown.append(
+            (name, "not established" if dated.kind == "not_established" else show_value(value) or "?")
+        )
+    return _PARAMETERS.put(key, (checked, tuple(shown)))[1]
+
+
+def _buffer_result(values: PackValues, policy_set: PolicySet) -> BufferResult | None:
+    if values.pack.pack.buffer is None or values.buffer is None:
+        return None
+    status, basis, settle = buffer_choice(values)
+    key = values.pack.key
+    if status != "active" or basis is None:
+        return BufferResult(key, status, None, None, (), settle)
+    until_value = values.buffer.until[basis.id]
+    until = until_value if isinstance(until_value, dt.date) else None
+    retained_value = values.buffer.retained
+    if not isinstance(retained_value, tuple):
+        return BufferResult(key, "undetermined", basis.id, until, (), settle_of(retained_value))
+    paths = item_paths(values.record)
+    retained = tuple(
+        Retained(
+            str(item.get("measure", "?")),
+            retained_amount(item, basis, values.as_of, policy_set),
+            paths.get(id(item), f"item {i}"),
+            basis.id,
+            until,
+        )
+        for i, item in enumerate(retained_value)
+        if isinstance(item, Record)
+    )
+    return BufferResult(key, "active", basis.id, until, retained)
+
+
+def item_paths(record: Record) -> dict[int, str]:
+    """The data path of every record in a list field of `record` (by identity): `support[1]`."""
+    out: dict[int, str] = {}
+    for name, value in record.items():
+        if isinstance(value, tuple):
+            for index, item in enumerate(value):
+                out[id(item)] = f"{name}[{index}]"
+    return out
+
+
+def retained_amount(item: Record, basis: Basis, as_of: dt.date, policy_set: PolicySet) -> str | None:
+    """The amount a retained history item is kept at: as held at exit, or the amount in force."""
+    if basis.amounts == "at_exit":
+        return show_value(item.get("amount")) if item.get("amount") is not None else None
+    found = measure_in_force(policy_set, str(item.get("measure", "?")), as_of)
+    if found is None or found[1].amount.kind != "exact":
+        return None
+    return amount_text(found[1].amount)
+
+
+def outcome_of(
+    policy_set: PolicySet,
+    record: Record,
+    as_of: dt.date,
+    values: Mapping[str, PackValues],
+    *,
+    exit_pack: str,
+    problems: Sequence[str] = (),
+) -> Outcome:
+    """The outcome of a record from the values of its packs (`values` by pack id)."""
+    spec = policy_set.schema.records.get(record.type_name)
+    key = spec.key if spec is not None and spec.key is not None else "id"
+    exit_values = values.get(exit_pack)
+    buffers = [b for _, v in sorted(values.items()) if (b := _buffer_result(v, policy_set)) is not None]
+    return Outcome(
+        record=str(record.get(key, "?")),
+        as_of=as_of,
+        verdict=pack_verdict_of(exit_values) if exit_values is not None else None,
+        exit_pack=exit_pack,
+        packs=tuple(_pack_result(v) for v in values.values()),
+        buffer=buffers[0] if buffers else None,
+        problems=tuple(problems),
+    )
+
+
+def _problems(values: Mapping[str, PackValues]) -> tuple[str, ...]:
+    codes: set[str] = set()
+    for v in values.values():
+        for value in (v.applies, *v.givens.values(), *v.criteria.values(), *v.rules.values()):
+            if isinstance(value, Unknown):
+                codes.update(d.code for d in value.problems)
+    return tuple(sorted(codes))
+
+
+def decide_outcome(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: str) -> Outcome:
+    """The outcome of a record as of a date, by the per-record evaluator (no trace, no words)."""
+    values = {
+        p.id: lower(p, as_of).run(record)
+        for p in policy_set.all_in_force(as_of)
+        if p.subject == record.type_name
+    }
+    return outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=_problems(values))
