@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -73,7 +73,7 @@ from gspolicy.lang.values import (
 from gspolicy.pack.check import CheckedPack
 from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, Record
 
-__all__ = ["Lowered", "lower"]
+__all__ = ["Lowered", "lower", "lower_terms"]
 
 Values = Mapping[str, object]
 Scope = tuple[Values, str, int]
@@ -87,15 +87,21 @@ class _Frame:
     A scope is ``(values, base, index)``: the record's field values, the data path of its list
     (or of the record itself, with index -1) as text, and its index in the list.  A path is
     written out only when a missing value needs it, as `DataPath` writes it (``members[2].age``).
+    Records are read through their own value mapping (`Record._values`): this evaluator is the
+    one hot loop of the library, and a method call per field read is most of its time.
     """
 
-    __slots__ = ("active", "item_paths", "memo", "scopes")
+    __slots__ = ("active", "as_of", "item_paths", "memo", "params", "scopes")
 
-    def __init__(self, subject: Record) -> None:
-        self.scopes: list[Scope] = [(subject.values_dict(), "", -1)]
+    def __init__(
+        self, subject: Record, as_of: dt.date | None = None, params: Mapping[str, Value] | None = None
+    ) -> None:
+        self.scopes: list[Scope] = [(subject._values, "", -1)]
         self.memo: dict[str, Value] = {}
         self.active: set[str] = set()
         self.item_paths: dict[int, str] = {}
+        self.as_of = as_of  # read by terms lowered for any date (`lower_terms`)
+        self.params = params
 
 
 def _base(scope: Scope) -> str:
@@ -109,11 +115,6 @@ def _join(base: str, path: tuple[str, ...]) -> str:
         return base or "(record)"
     tail = ".".join(path)
     return f"{base}.{tail}" if base else tail
-
-
-def _item(scopes: list[Scope], paths: dict[int, str], record: Record, path: str, index: int) -> None:
-    held = paths.get(id(record))
-    scopes.append((record.values_dict(), held, -1) if held else (record.values_dict(), path, index))
 
 
 Fn = Callable[[_Frame], Value]
@@ -186,6 +187,22 @@ def lower(pack: CheckedPack, as_of: dt.date) -> Lowered:
     return _LOWERED.put(key, lowered)
 
 
+def lower_terms(
+    pack: CheckedPack, exprs: Sequence[TypedExpr]
+) -> Callable[[Record, dt.date, Mapping[str, Value]], list[Value]]:
+    """Expressions of a pack lowered for any date and any parameter values: the returned
+    function gives their values on a record as of a date with the parameters given (as the
+    interpreter would with a `Context` holding them)."""
+    builder = _Builder(pack, None)
+    lowered = [builder.lower(e) for e in exprs]
+
+    def run(record: Record, as_of: dt.date, parameters: Mapping[str, Value]) -> list[Value]:
+        frame = _Frame(record, as_of, parameters)
+        return [fn(frame) for fn in lowered]
+
+    return run
+
+
 _ORDER: dict[str, Callable[[object, object], bool]] = {
     "<": lambda a, b: a < b,  # type: ignore[operator]
     "<=": lambda a, b: a <= b,  # type: ignore[operator]
@@ -195,10 +212,14 @@ _ORDER: dict[str, Callable[[object, object], bool]] = {
 
 
 class _Builder:
-    def __init__(self, pack: CheckedPack, as_of: dt.date) -> None:
+    """Lowers the expressions of one pack.  With an `as_of` date the parameters in force on it are
+    constants; without one (`lower_terms`) the date and the parameters are read from the frame of
+    each call, for callers whose parameters vary by record (the monitor's event values)."""
+
+    def __init__(self, pack: CheckedPack, as_of: dt.date | None) -> None:
         self.pack = pack
         self.as_of = as_of
-        self.params: dict[str, Value] = parameter_values(pack, as_of)
+        self.params: dict[str, Value] = parameter_values(pack, as_of) if as_of is not None else {}
         self.facts: dict[str, Fn] = {}
 
     # -- the dispatch happens here, once per node, never per record ------------------------------
@@ -230,6 +251,8 @@ class _Builder:
             return self.age(node)
         if isinstance(node, TAsOf):
             as_of = self.as_of
+            if as_of is None:
+                return lambda f: f.as_of  # type: ignore[return-value]
             return lambda f: as_of
         if isinstance(node, TCall):
             return self.call(node)
@@ -255,12 +278,20 @@ class _Builder:
         if len(path) == 1:
             (name,) = path
             return lambda f: f.scopes[scope][0].get(name)
+        if len(path) == 2:
+            outer, inner = path
+
+            def walk_two(f: _Frame) -> object:
+                record = f.scopes[scope][0].get(outer)
+                return record._values.get(inner) if type(record) is Record else None
+
+            return walk_two
 
         def walk(f: _Frame) -> object:
             current: object = f.scopes[scope][0]
             for part in path:
                 if isinstance(current, Record):
-                    current = current.values_dict()
+                    current = current._values
                 elif not isinstance(current, dict):
                     return None
                 current = current.get(part)
@@ -304,6 +335,18 @@ class _Builder:
 
     def parameter(self, node: TParam) -> Fn:
         key = f"param:{node.name}"
+        if self.as_of is None:
+            name, unknown = node.name, Unknown(frozenset({key}))
+
+            def given(f: _Frame) -> Value:
+                value = f.params.get(name) if f.params is not None else None
+                if value is None:
+                    return unknown
+                if isinstance(value, Interval) and not value.because:
+                    return Interval(value.low, value.high, frozenset({key}))
+                return value
+
+            return given
         if node.name not in self.params:
             value: Value = Unknown(frozenset({key}))
         else:
@@ -345,9 +388,11 @@ class _Builder:
         return fact
 
     def age(self, node: TAge) -> Fn:
-        scope, span, as_of = node.scope, node.span, self.as_of
+        scope, span, fixed = node.scope, node.span, self.as_of
 
         def age(f: _Frame) -> Value:
+            as_of = fixed or f.as_of
+            assert as_of is not None
             values = f.scopes[scope][0]
             birth = values.get(BIRTH_DATE)
             if isinstance(birth, dt.date):
@@ -458,7 +503,7 @@ class _Builder:
         constant: object = None
         if isinstance(right_node, TConst):
             constant = right_node.value
-        elif isinstance(right_node, TParam):
+        elif isinstance(right_node, TParam) and self.as_of is not None:
             value = self.params.get(right_node.name)
             if isinstance(value, int | Decimal | str) and not isinstance(value, bool):
                 constant = value
@@ -574,7 +619,8 @@ class _Builder:
             out: list[Value] = []
             scopes, paths = f.scopes, f.item_paths
             for index, record in enumerate(records):
-                _item(scopes, paths, record, path, index)
+                held = paths.get(id(record))
+                scopes.append((record._values, held, -1) if held else (record._values, path, index))
                 try:
                     out.append(body(f))
                 finally:
@@ -661,7 +707,8 @@ def _any(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
     unknowns: list[Value] = []
     scopes, paths = f.scopes, f.item_paths
     for index, record in enumerate(records):
-        _item(scopes, paths, record, path, index)
+        held = paths.get(id(record))
+        scopes.append((record._values, held, -1) if held else (record._values, path, index))
         try:
             value = body(f)
         finally:
@@ -678,7 +725,8 @@ def _all(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
     unknowns: list[Value] = []
     scopes, paths = f.scopes, f.item_paths
     for index, record in enumerate(records):
-        _item(scopes, paths, record, path, index)
+        held = paths.get(id(record))
+        scopes.append((record._values, held, -1) if held else (record._values, path, index))
         try:
             value = body(f)
         finally:

@@ -14,7 +14,9 @@ absent key, and a number known only as a range travels as two keys (``…_lo``, 
 infinite end is absent), so a comparison is definite only when the bounds decide it.  An alert is
 raised on ``#true`` alone, so it never fires on unknown data.
 
-**Prepared** (computed by `DurablePack.prepare` into the asserted fact, exactly, with decimals):
+**Prepared** (computed by `DurablePack.prepare` into the asserted fact, exactly, with decimals,
+by the per-record evaluator of `gspolicy.engine.compiled` — the interpreter's semantics, no
+interpreter of its own):
 field reads (flattened to one key each), the as-of date, parameter values in force, arithmetic,
 member aggregates (``any``/``all``/``count``/``sum``/``min``/``max`` over a list, bodies
 included), ages, ``year`` and ``years_between``, conditionals, and ``in`` over a set-valued
@@ -36,13 +38,13 @@ import importlib
 import itertools
 import json
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from gspolicy.lang.interpret import age_range, years_between  # pure date functions, not the interpreter
+from gspolicy.engine.compiled import lower_terms
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
@@ -66,25 +68,10 @@ from gspolicy.lang.typed import (
 from gspolicy.lang.types import DateT, NumberT
 from gspolicy.lang.values import (
     Interval,
-    Truth,
     Unknown,
     Value,
-    add,
     compare,
-    count_of,
-    divide,
     is_number,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    make_interval,
-    maximum,
-    minimum,
-    multiply,
-    negate,
-    subtract,
-    total,
-    unknown_of,
 )
 from gspolicy.pack.check import CheckedPack
 from gspolicy.schema.model import Record
@@ -409,6 +396,13 @@ class DurablePack:
     terms: tuple[Term, ...]
     rulesets: Mapping[str, tuple[str, ...]]  # ruleset → the rules compiled into it
     anniversaries: bool = False  # whether a value changes on the anniversary of a date (ages)
+    # the prepared terms, lowered once by the per-record evaluator (the interpreter's semantics)
+    _values: Callable[[Record, dt.date, Mapping[str, Value]], list[Value]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_values", lower_terms(self.pack, [t.expr for t in self.terms]))
 
     def definitions(self) -> dict[str, dict[str, Json]]:
         """The ruleset definitions as durable_rules reads them (without actions)."""
@@ -439,9 +433,7 @@ class DurablePack:
         were left out because a double would not carry them exactly."""
         values: dict[str, object] = {}
         imprecise = 0
-        run = _Prepare(self.pack, record, as_of, parameters)
-        for term in self.terms:
-            value = run.eval(term.expr)
+        for term, value in zip(self.terms, self._values(record, as_of, parameters), strict=True):
             if isinstance(value, Unknown):
                 continue
             if (term.ranged and is_number(value)) or isinstance(value, Interval):
@@ -510,215 +502,6 @@ def _counts_years(node: TypedExpr) -> bool:
     if isinstance(node, TAge) or (isinstance(node, TCall) and node.func == "years_between"):
         return True
     return any(_counts_years(child) for child in typed_children(node))
-
-
-# --- preparing values (no reference interpreter: the compiler computes them itself) ------------
-
-
-class _Prepare:
-    """Computes the prepared terms of one household as of a date, with the language's semantics
-    (three-valued, intervals, exact decimals)."""
-
-    def __init__(
-        self, pack: CheckedPack, record: Record, as_of: dt.date, parameters: Mapping[str, Value]
-    ) -> None:
-        self.pack = pack
-        self.as_of = as_of
-        self.parameters = parameters
-        self.scopes: list[Record] = [record]
-        self.memo: dict[str, Value] = {}
-
-    def eval(self, node: TypedExpr) -> Value:
-        if isinstance(node, TConst):
-            return node.value
-        if isinstance(node, TField):
-            current: object = self.scopes[node.scope]
-            for part in node.path:
-                if not isinstance(current, Record) or part not in current:
-                    return Unknown(frozenset({".".join(node.path)}))
-                current = current[part]
-            return current  # type: ignore[return-value]
-        if isinstance(node, TParam):
-            value = self.parameters.get(node.name)
-            return Unknown(frozenset({f"param:{node.name}"})) if value is None else value
-        if isinstance(node, TAsOf):
-            return self.as_of
-        if isinstance(node, TFact):
-            if node.name not in self.memo:
-                saved, self.scopes = self.scopes, self.scopes[:1]
-                try:
-                    self.memo[node.name] = self.eval(self.pack.facts[node.name])
-                finally:
-                    self.scopes = saved
-            return self.memo[node.name]
-        if isinstance(node, TNot):
-            return kleene_not(self.truth(node.operand))
-        if isinstance(node, TNeg):
-            return negate(self.eval(node.operand))
-        if isinstance(node, TArith):
-            return self.arith(node)
-        if isinstance(node, TBool):
-            truths = (self.truth(o) for o in node.operands)
-            return kleene_and(truths) if node.op == "and" else kleene_or(truths)
-        if isinstance(node, TCompare):
-            return self.compare(node)
-        if isinstance(node, TAggregate):
-            return self.aggregate(node)
-        if isinstance(node, TAge):
-            return self.age(node)
-        if isinstance(node, TCall):
-            return self.call(node)
-        if isinstance(node, TPresent):
-            return not isinstance(self.eval(node.field), Unknown)
-        if isinstance(node, TIf):
-            return self.conditional(node)
-        items = [self.eval(i) for i in node.items]
-        if any(isinstance(i, Unknown | Interval) for i in items):
-            return unknown_of(*items)
-        return frozenset(items)  # type: ignore[arg-type]
-
-    def truth(self, node: TypedExpr) -> Truth:
-        value = self.eval(node)
-        assert isinstance(value, bool | Unknown)
-        return value
-
-    def arith(self, node: TArith) -> Value:
-        left, right = self.eval(node.left), self.eval(node.right)
-        try:
-            if node.op == "+":
-                return add(left, right)
-            if node.op == "-":
-                return subtract(left, right)
-            if node.op == "*":
-                return multiply(left, right)
-            result = divide(left, right)
-        except ArithmeticError:
-            return unknown_of(left, right)
-        return unknown_of(left) if result is None else result
-
-    def compare(self, node: TCompare) -> Value:
-        results: list[Truth] = []
-        left = self.eval(node.operands[0])
-        for op, right_node in zip(node.ops, node.operands[1:], strict=True):
-            if op in ("in", "not in"):
-                found = self.member(left, right_node)
-                result = kleene_not(found) if op == "not in" else found
-            else:
-                right = self.eval(right_node)
-                result = compare(op, left, right)
-                left = right
-            if result is False:
-                return False
-            results.append(result)
-        return kleene_and(results)
-
-    def member(self, left: Value, right_node: TypedExpr) -> Truth:
-        if isinstance(right_node, TSet):
-            items = [self.eval(i) for i in right_node.items]
-        else:
-            pool = self.eval(right_node)
-            if isinstance(pool, Unknown):
-                return pool
-            assert isinstance(pool, frozenset)
-            if not isinstance(left, Unknown | Interval):
-                mixed = bool(pool) and isinstance(left, bool) != all(isinstance(p, bool) for p in pool)
-                return left in pool and not mixed
-            items = list(pool)
-        return kleene_or(compare("==", left, item) for item in items)
-
-    def each(self, node: TAggregate, records: tuple[Record, ...]) -> Iterator[Value]:
-        assert node.body is not None
-        for record in records:
-            self.scopes.append(record)
-            try:
-                yield self.eval(node.body)
-            finally:
-                self.scopes.pop()
-
-    def aggregate(self, node: TAggregate) -> Value:
-        source = self.eval(node.source)
-        if isinstance(source, Unknown):
-            return source
-        assert isinstance(source, tuple)
-        if node.body is None:
-            return len(source)
-        if node.func == "any":
-            return kleene_or(self.each(node, source))  # type: ignore[arg-type]
-        if node.func == "all":
-            return kleene_and(self.each(node, source))  # type: ignore[arg-type]
-        if node.func == "count":
-            return count_of(list(self.each(node, source)))  # type: ignore[arg-type]
-        if node.func == "sum":
-            return total(list(self.each(node, source)))
-        empty = Unknown(frozenset({"(list)"}))
-        if node.func == "min":
-            return minimum(list(self.each(node, source)), empty)
-        return maximum(list(self.each(node, source)), empty)
-
-    def age(self, node: TAge) -> Value:
-        record = self.scopes[node.scope]
-        birth = record.get("birth_date")
-        if isinstance(birth, dt.date):
-            return years_between(birth, self.as_of)
-        recorded_age, recorded_on = record.get("age"), record.get("age_recorded_on")
-        if is_number(recorded_age) and isinstance(recorded_on, dt.date):
-            ages = age_range(int(recorded_age), recorded_on, self.as_of)  # type: ignore[call-overload]
-            if ages is None:
-                return Unknown(frozenset({"birth_date"}))
-            return make_interval(ages[0], ages[1], frozenset({"birth_date"}))
-        return Unknown(frozenset({"birth_date"}))
-
-    def call(self, node: TCall) -> Value:
-        if node.func == "held_on":
-            return self.held_on(node)
-        args = [self.eval(a) for a in node.args]
-        if node.func == "years_between":
-            start, end = args
-            if isinstance(start, dt.date) and isinstance(end, dt.date):
-                return years_between(start, end)
-            return unknown_of(start, end)
-        if node.func == "year":
-            (day,) = args
-            return day.year if isinstance(day, dt.date) else unknown_of(day)
-        day, first, last = args
-        return kleene_and([compare("<=", first, day), compare("<=", day, last)])
-
-    def held_on(self, node: TCall) -> Value:
-        records = self.eval(node.args[0])
-        day = self.eval(node.args[1])
-        if isinstance(records, Unknown) or not isinstance(day, dt.date):
-            return unknown_of(records, day)
-        assert isinstance(records, tuple)
-        held: list[Record] = []
-        for record in records:
-            start, end = record.get("start"), record.get("end")
-            if not isinstance(start, dt.date):
-                return Unknown(frozenset({"start"}))
-            if start <= day and (not isinstance(end, dt.date) or day <= end):
-                held.append(record)
-        return tuple(held)
-
-    def conditional(self, node: TIf) -> Value:
-        cond = self.truth(node.cond)
-        if cond is True:
-            return self.eval(node.then)
-        if cond is False:
-            return self.eval(node.orelse)
-        then, orelse = self.eval(node.then), self.eval(node.orelse)
-        if not isinstance(then, Unknown | Interval) and compare("==", then, orelse) is True:
-            return then
-        lows: list[int | Decimal] = []
-        highs: list[int | Decimal] = []
-        for v in (then, orelse):
-            if isinstance(v, Interval):
-                lows.append(v.low)
-                highs.append(v.high)
-            elif isinstance(v, int | Decimal) and not isinstance(v, bool):
-                lows.append(v)
-                highs.append(v)
-        if len(lows) == 2:
-            return make_interval(min(lows), max(highs), unknown_of(cond, then, orelse).missing)
-        return unknown_of(cond, then, orelse)
 
 
 # --- the durable_rules host ---------------------------------------------------------------------

@@ -353,20 +353,66 @@ def support_from(
 # -- building an outcome from values -------------------------------------------------------------------
 
 
+@attrs.frozen
+class _Shape:
+    """What a pack's results share across records (built once per pack version and date): the
+    criteria, the rules with the measures they grant, the parameters in force, and the results
+    that need nothing from the record (a criterion passing, a rule not holding)."""
+
+    checked: CheckedPack
+    criteria: tuple[Criterion, ...]
+    rules: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    parameters: tuple[tuple[str, str], ...]
+    settled_criteria: Mapping[tuple[str, str], CriterionResult]
+    settled_rules: Mapping[tuple[str, str], RuleResult]
+
+
+_SHAPES: Memo[tuple[int, dt.date], _Shape] = Memo(2048)
+
+
+def _shape(checked: CheckedPack, as_of: dt.date) -> _Shape:
+    key = (id(checked), as_of)
+    found = _SHAPES.get(key)
+    if found is not None and found.checked is checked:
+        return found
+    pack = checked.pack
+    rules = tuple(
+        (r.id, tuple((m, amount_text(pack.measures[m].amount)) for m in r.grant)) for r in pack.rules
+    )
+    settled_criteria = {
+        (c.id, verdict): CriterionResult(c.id, verdict) for c in pack.criteria for verdict in ("pass", "fail")
+    }
+    settled_rules = {
+        (rid, holds): RuleResult(rid, holds, grants) for rid, grants in rules for holds in ("yes", "no")
+    }
+    shape = _Shape(
+        checked, pack.criteria, rules, _parameters(checked, as_of), settled_criteria, settled_rules
+    )
+    return _SHAPES.put(key, shape)
+
+
 def _pack_result(values: PackValues) -> PackResult:
     checked = values.pack
-    pack = checked.pack
-    criteria = tuple(
-        CriterionResult(c.id, *criterion_verdict(c, values.givens.get(c.id), values.criteria.get(c.id)))
-        for c in pack.criteria
-    )
+    shape = _shape(checked, values.as_of)
+    criteria = []
+    for c in shape.criteria:
+        verdict, settle = criterion_verdict(c, values.givens.get(c.id), values.criteria.get(c.id))
+        criteria.append(
+            shape.settled_criteria[(c.id, verdict)]
+            if not settle and verdict != "undetermined"
+            else CriterionResult(c.id, verdict, settle)
+        )
     rules = []
-    for rule in pack.rules:
-        value = values.rules.get(rule.id)
+    for rule_id, grants in shape.rules:
+        value = values.rules.get(rule_id)
         if value is None:
             continue
-        measures = tuple((m, amount_text(pack.measures[m].amount)) for m in rule.grant)
-        rules.append(RuleResult(rule.id, truth3(value), measures, settle_of(value)))
+        if value is True:
+            rules.append(shape.settled_rules[(rule_id, "yes")])
+        elif value is False:
+            rules.append(shape.settled_rules[(rule_id, "no")])
+        else:
+            rules.append(RuleResult(rule_id, "undetermined", grants, settle_of(value)))
     applies = None if values.applies is None else truth3(values.applies)
     settle = settle_of(values.applies) if values.applies is not None else ()
     return PackResult(
@@ -375,9 +421,9 @@ def _pack_result(values: PackValues) -> PackResult:
         checked.content_hash,
         applies,
         pack_verdict_of(values),
-        criteria,
+        tuple(criteria),
         tuple(rules),
-        _parameters(checked, values.as_of),
+        shape.parameters,
         settle,
     )
 
