@@ -32,10 +32,13 @@ from gspolicy._i18n import Lang, default_lang
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.cli_monitor import register as _register_monitor
+from gspolicy.engine.compiled import lower
+from gspolicy.engine.outcome import Outcome, outcome_of
+from gspolicy.engine.run import PackValues
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
-from gspolicy.explain.build import EXIT_PACK, decide, decide_outcomes, outcomes_for
-from gspolicy.explain.decision import Decision
+from gspolicy.explain.build import EXIT_PACK, decide
+from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
@@ -313,20 +316,21 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     if areas and args.level != "household":
         only_areas = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
         return _report_areas(only_areas, args, lang)
-    # every household's packs run once: for its decision and, with area files, for its village and county
-    outcomes = [outcomes_for(policy_set, r, as_of) for r in records]
-    decisions = [decide_outcomes(policy_set, r, as_of, o) for r, o in zip(records, outcomes, strict=True)]
+    # every household's packs run once, by the per-record evaluator: for its outcome and, with
+    # area files, for its village and county; only the households printed are explained
+    runners = [lower(p, as_of) for p in policy_set.all_in_force(as_of) if p.subject == "household"]
+    if args.format in ("json", "jsonl"):
+        return _stream_decisions(policy_set, records, as_of, args.format)
+    outcomes: list[Outcome] = []
+    known: dict[str, dict[str, PackValues]] = {}
+    for record in records:
+        values = {r.pack.id: r.run(record) for r in runners}
+        outcomes.append(outcome_of(policy_set, record, as_of, values, exit_pack=EXIT_PACK))
+        if areas:
+            known[str(record.get("id"))] = values
     result: AreaResult | None = None
     if areas:
-        known = {str(r.get("id")): o for r, o in zip(records, outcomes, strict=True)}
         result = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs, known=known)
-    if args.format == "json":
-        sys.stdout.write(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2) + "\n")
-        return EXIT_OK
-    if args.format == "jsonl":
-        for d in decisions:
-            sys.stdout.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
-        return EXIT_OK
     by_id = {str(r.get("id")): r for r in records}
     if not records:
         sys.stderr.write(
@@ -336,12 +340,29 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         )
     in_force = [p.key for p in policy_set.all_in_force(as_of)]
     sys.stdout.write(
-        _table(decisions, lang, as_of=as_of, listing=args.list, records_by_id=by_id, in_force=in_force)
+        household_summary(
+            outcomes, lang, as_of=as_of, listing=args.list, records_by_id=by_id, in_force=in_force
+        )
     )
     if result is not None:
         sys.stdout.write("\n" + _area_summary(result, lang))
-    for d in _examples(decisions, args.explain):
-        sys.stdout.write("\n" + d.render(lang))
+    for chosen in examples(outcomes, args.explain):
+        sys.stdout.write("\n" + decide(policy_set, by_id[chosen.record], as_of).render(lang))
+    return EXIT_OK
+
+
+def _stream_decisions(policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, fmt: str) -> int:
+    """Every household's explained decision as JSON, written one at a time (never all held)."""
+    out = sys.stdout
+    if fmt == "jsonl":
+        for record in records:
+            out.write(json.dumps(decide(policy_set, record, as_of).to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write("[")
+    for index, record in enumerate(records):
+        text = json.dumps(decide(policy_set, record, as_of).to_json(), ensure_ascii=False, indent=2)
+        out.write(("\n" if index == 0 else ",\n") + "\n".join("  " + line for line in text.splitlines()))
+    out.write("\n]\n" if records else "]\n")
     return EXIT_OK
 
 
@@ -384,15 +405,6 @@ def _report_areas(result: AreaResult, args: argparse.Namespace, lang: Lang) -> i
     return EXIT_OK
 
 
-_VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
-    "pass": ("通过", "pass"),
-    "fail": ("不通过", "fail"),
-    "undetermined": ("待定", "undetermined"),
-    "not_applicable": ("不适用", "not applicable"),
-    None: ("无", "none"),
-}
-
-
 def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, listing: bool = False) -> str:
     """Village and county verdicts: counts, failing criteria, per county its villages, and (with
     `listing`) one line per area."""
@@ -420,7 +432,7 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             else f"{len(areas)} {noun[1]} decided as of {result.as_of}; packs: {', '.join(versions) or 'none'}"
         )
         counts: Counter[str | None] = Counter(a.verdict for a in areas)
-        for verdict, (w_zh, w_en) in _VERDICT_WORDS.items():
+        for verdict, (w_zh, w_en) in VERDICT_WORDS.items():
             if counts.get(verdict):
                 lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
         failing: Counter[str] = Counter(
@@ -436,7 +448,7 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
         if others:
             lines.append("  其他标准：" if zh else "  other standards:")
             for (pid, verdict), n in sorted(others.items(), key=lambda x: (x[0][0], str(x[0][1]))):
-                lines.append(f"    {pid} {_VERDICT_WORDS[verdict][0 if zh else 1]}: {n}")
+                lines.append(f"    {pid} {VERDICT_WORDS[verdict][0 if zh else 1]}: {n}")
         if level == "village" and result.counties and only is None:
             continue
         if level == "county" and result.villages:
@@ -445,10 +457,10 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             for a in areas:
                 c = Counter(verdicts[code] for code in a.gathered.get("villages", ()) if code in verdicts)
                 parts = ", ".join(
-                    f"{_VERDICT_WORDS[k][0 if zh else 1]} {n}"
+                    f"{VERDICT_WORDS[k][0 if zh else 1]} {n}"
                     for k, n in sorted(c.items(), key=lambda x: str(x[0]))
                 )
-                word = _VERDICT_WORDS[a.verdict][0 if zh else 1]
+                word = VERDICT_WORDS[a.verdict][0 if zh else 1]
                 lines.append(f"    {a.code} {a.name or ''}: {word}; " + (parts or "-"))
         if listing:
             lines.append(
@@ -457,111 +469,8 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             for a in areas:
                 fails = ",".join(c.id for c in a.decision.criteria if c.verdict == "fail") or "-"
                 unsure = ",".join(c.id for c in a.decision.criteria if c.verdict == "undetermined") or "-"
-                word = _VERDICT_WORDS[a.verdict][0 if zh else 1]
+                word = VERDICT_WORDS[a.verdict][0 if zh else 1]
                 lines.append(f"    {a.code}  {word}  {fails}  {unsure}")
-    return "\n".join(lines) + "\n"
-
-
-def _examples(decisions: list[Decision], n: int) -> list[Decision]:
-    """Up to `n` decisions, one of each verdict first."""
-    if n <= 0:
-        return []
-    picked: list[Decision] = []
-    for verdict in ("pass", "fail", "undetermined", "not_applicable"):
-        found = next((d for d in decisions if d.verdict == verdict), None)
-        if found is not None:
-            picked.append(found)
-    rest = [d for d in decisions if d not in picked]
-    return (picked + rest)[:n]
-
-
-def _short(pack_id: str) -> str:
-    """`seven_batches.education` → `education`; `data_quality.household` → `data_quality`."""
-    head, _, rest = pack_id.partition(".")
-    return head if rest in ("", "household") else rest
-
-
-def _shares(decisions: list[Decision], records: dict[str, Record], lang: Lang) -> list[str]:
-    """Per county, the share of households each rule pack applies to (a rule says "yes")."""
-    zh = lang == "zh"
-    packs = sorted({m.pack.split("@")[0] for d in decisions for m in d.memberships})
-    if not packs:
-        return []
-    by_county: dict[str, list[Decision]] = {}
-    for d in decisions:
-        record = records.get(d.household)
-        county = record.get("county_code", "?") if record is not None else "?"
-        by_county.setdefault(str(county), []).append(d)
-    lines = [
-        "各县各批次（规则包）覆盖户数占比："
-        if zh
-        else "share of households in each batch (rule pack), per county:"
-    ]
-    for county, items in sorted(by_county.items()):
-        parts = []
-        for pack in packs:
-            yes = sum(
-                1
-                for d in items
-                if any(m.applies == "yes" and m.pack.startswith(pack + "@") for m in d.memberships)
-            )
-            unsure = sum(
-                1
-                for d in items
-                if not any(m.applies == "yes" and m.pack.startswith(pack + "@") for m in d.memberships)
-                and any(m.applies == "undetermined" and m.pack.startswith(pack + "@") for m in d.memberships)
-            )
-            share = f"{_short(pack)} {100 * yes / len(items):.1f}%"
-            if unsure:
-                share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
-            parts.append(share)
-        head = f"  {county}（{len(items)} 户）：" if zh else f"  {county} ({len(items)} households): "
-        lines.append(head + ", ".join(parts))
-    return lines
-
-
-def _table(
-    decisions: list[Decision],
-    lang: Lang,
-    *,
-    as_of: dt.date,
-    listing: bool,
-    records_by_id: dict[str, Record] | None = None,
-    in_force: Sequence[str] = (),
-) -> str:
-    zh = lang == "zh"
-    counts: Counter[str | None] = Counter(d.verdict for d in decisions)
-    versions = sorted({f"{p.id}@{p.version}" for d in decisions for p in d.packs} or in_force)
-    lines = [
-        (
-            f"截至 {as_of} 判定 {len(decisions)} 户；政策包：{', '.join(versions) or '无'}"
-            if zh
-            else f"{len(decisions)} households decided as of {as_of}; packs: {', '.join(versions) or 'none'}"
-        )
-    ]
-    for verdict, (w_zh, w_en) in _VERDICT_WORDS.items():
-        if counts.get(verdict):
-            lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
-    failing: Counter[str] = Counter(
-        c.id for d in decisions if d.verdict != "not_applicable" for c in d.criteria if c.verdict == "fail"
-    )
-    if failing:
-        lines.append("未通过的指标（参加验收的户）：" if zh else "failing criteria (households assessed):")
-        lines.extend(f"  {cid}: {n}" for cid, n in sorted(failing.items()))
-    missing: Counter[str] = Counter(m for d in decisions if d.verdict == "undetermined" for m in d.missing)
-    if missing:
-        lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
-        lines.extend(f"  {m}: {n}" for m, n in missing.most_common(10))
-    lines.extend(_shares(decisions, records_by_id or {}, lang))
-    if not listing:
-        return "\n".join(lines) + "\n"
-    lines.append("")
-    lines.append("户编号 / 结论 / 未通过 / 待定" if zh else "household / verdict / failing / undetermined")
-    for d in decisions:
-        fails = ",".join(c.id for c in d.criteria if c.verdict == "fail") or "-"
-        unsure = ",".join(c.id for c in d.criteria if c.verdict == "undetermined") or "-"
-        word = _VERDICT_WORDS[d.verdict][0 if zh else 1]
-        lines.append(f"  {d.household}  {word}  {fails}  {unsure}")
     return "\n".join(lines) + "\n"
 
 

@@ -31,7 +31,9 @@ import attrs
 
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
-from gspolicy.engine.run import PackOutcome, _run
+from gspolicy.engine.compiled import lower
+from gspolicy.engine.outcome import pack_verdict_of
+from gspolicy.engine.run import PackOutcome, PackValues, _run
 from gspolicy.explain.build import (
     _missing,
     decide_outcomes,
@@ -153,39 +155,39 @@ def _derived_packs(schema: Schema, item_type: str) -> set[str]:
     }
 
 
-def _bool_of(outcome: PackOutcome | None, form: str) -> bool | None:
-    if outcome is None:
+def _bool_of(values: PackValues | None, form: str) -> bool | None:
+    if values is None:
         return None
     if form == "verdict":
-        verdict = pack_verdict(outcome)
+        verdict = pack_verdict_of(values)
         return True if verdict == "pass" else False if verdict == "fail" else None
-    value = kleene_or(r.value for r in outcome.rules.values())  # type: ignore[misc]
+    value = kleene_or(values.rules.values())  # type: ignore[arg-type]
     return value if isinstance(value, bool) else None
 
 
-def _outcome_missing(outcome: PackOutcome | None, pack: str) -> tuple[str, ...]:
-    """What a pack's outcome lacks to be settled (for explaining an undetermined item)."""
-    if outcome is None:
+def _outcome_missing(values: PackValues | None, pack: str) -> tuple[str, ...]:
+    """What a pack's values lack to be settled (for explaining an undetermined item)."""
+    if values is None:
         return (f"pack:{pack}",)
     found: set[str] = set()
-    if outcome.applies is not None and outcome.applies.value is not True:
-        if outcome.applies.value is not False:
-            found.update(_missing(outcome.applies.value))
+    if values.applies is not None and values.applies is not True:
+        if values.applies is not False:
+            found.update(_missing(values.applies))
         return tuple(sorted(found))
-    for c in outcome.pack.pack.criteria:
+    for c in values.pack.pack.criteria:
         if c.not_established:
             found.add(f"criterion:{c.id}")
             continue
-        for result in (outcome.givens.get(c.id), outcome.criteria.get(c.id)):
-            if result is not None:
-                found.update(_missing(result.value))
-    for r in outcome.rules.values():
-        found.update(_missing(r.value))
+        for value in (values.givens.get(c.id), values.criteria.get(c.id)):
+            if value is not None:
+                found.update(_missing(value))
+    for value in values.rules.values():
+        found.update(_missing(value))
     return tuple(sorted(found))
 
 
 def _item(
-    spec: RecordSpec, record: Record, outcomes: Mapping[str, PackOutcome]
+    spec: RecordSpec, record: Record, outcomes: Mapping[str, PackValues]
 ) -> tuple[Record, dict[str, Any]]:
     """The item of a gathered list for `record`, and for each unknown derived field what the
     item's own decision lacks."""
@@ -248,7 +250,7 @@ class _Assembler:
         return Record(record.type_name, filled, record.origin)
 
     def add_items(
-        self, record: Record, outcomes: Mapping[str, PackOutcome], item_types: Iterable[str]
+        self, record: Record, outcomes: Mapping[str, PackValues], item_types: Iterable[str]
     ) -> None:
         for item_type in item_types:
             item, lacks = _item(self.schema.records[item_type], record, outcomes)
@@ -262,13 +264,14 @@ def decide_areas(
     *,
     packs: Mapping[str, str] | None = None,
     top: int = TOP,
-    known: Mapping[str, Mapping[str, PackOutcome]] | None = None,
+    known: Mapping[str, Mapping[str, PackValues]] | None = None,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
     ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
-    twice (the same key) raises `ValueError`: it would be counted twice.  `known` holds pack
-    outcomes already run on gathered records (``outcomes_for``, by record key, e.g. for the
-    households a caller has decided anyway); they are used instead of running the packs again."""
+    twice (the same key) raises `ValueError`: it would be counted twice.  Gathered records (the
+    households of a village) are run by the per-record evaluator; `known` holds their pack values
+    already computed (by record key, e.g. for the households a caller has decided anyway), used
+    instead of running the packs again."""
     chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
     for type_name, items in records.items():
@@ -299,16 +302,22 @@ def decide_areas(
                 raise ValueError(f"a {record.type_name} record given as {type_name}")
             subject = asm.subject(record)
             ready = (known or {}).get(_key_of(schema, record)) if level_pack is None else None
+            values: Mapping[str, PackValues]
             if ready is not None:
-                outcomes = ready
+                values = ready
             elif level_pack is None:
-                outcomes = outcomes_for(policy_set, subject, as_of, only=derived)
+                values = {
+                    p.id: lower(p, as_of).run(subject)
+                    for p in policy_set.all_in_force(as_of)
+                    if p.id in derived and p.subject == subject.type_name
+                }
             else:
                 outcomes = outcomes_for(policy_set, subject, as_of)
                 decided.setdefault(type_name, []).append(
                     _area_decision(asm, subject, outcomes, level_pack, top)
                 )
-            asm.add_items(subject, outcomes, item_types)
+                values = {k: o.values() for k, o in outcomes.items()}
+            asm.add_items(subject, values, item_types)
     orphans: dict[str, set[str]] = {}
     for holder in order:
         keys = {_key_of(schema, r) for r in records.get(holder, ())}

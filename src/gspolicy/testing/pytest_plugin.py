@@ -25,6 +25,7 @@ The packs a case runs against are loaded from the policy root holding its file. 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,26 @@ def _draft_root(path: Path, excluded: list[Path]) -> Path | None:
         return root
     if path.is_dir():
         _, packs, _, _ = discover([path])
-        if any(not any(_within(p.resolve(), e) for e in excluded) for p in packs):
+        if any(_rooted(p, path) for p in packs if not any(_within(p.resolve(), e) for e in excluded)):
             return path
     return None
+
+
+_PACK_ID = re.compile(r"^pack\s*:\s*([\w.]+)", re.MULTILINE)
+
+
+def _rooted(file: Path, folder: Path) -> bool:
+    """Whether `folder` is the policy root of the pack in `file`: its id is its path below the
+    folder (``exit_criteria/household/2018.1.yaml`` or ``exit_criteria/household.yaml``)."""
+    try:
+        found = _PACK_ID.search(file.read_text(encoding="utf-8", errors="replace")[:4096])
+    except OSError:
+        return False
+    if found is None:
+        return False
+    parts = found.group(1).split(".")
+    rel = file.resolve().relative_to(folder.resolve())
+    return list(rel.parent.parts) == parts or [*rel.parent.parts, rel.stem] == parts
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -274,7 +274,7 @@ def test_known_outcomes_are_used_instead_of_running_the_packs_again(policy_set: 
 
     homes = (household("K1", "pre_exit", size=3, per_capita=6000, non_counting_transfers=0),)
     records = {"household": homes, "village": (village(100),)}
-    known = {"K1": outcomes_for(policy_set, homes[0], AS_OF)}
+    known = {"K1": {k: o.values() for k, o in outcomes_for(policy_set, homes[0], AS_OF).items()}}
     fresh = decide_areas(policy_set, records, AS_OF)
     reused = decide_areas(policy_set, records, AS_OF, known=known)
     assert reused.villages[0].to_json() == fresh.villages[0].to_json()
