@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from gspolicy._i18n import Lang, parse_lang
@@ -24,6 +26,7 @@ __all__ = [
     "Parser",
     "date_arg",
     "lang_arg",
+    "path_arg",
     "print_problems",
     "whole_number",
 ]
@@ -63,6 +66,16 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
         return number
 
     return parse
+
+
+def path_arg(value: str) -> Path:
+    """An argument type: a path this system can name (a lone surrogate cannot be one)."""
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise argparse.ArgumentTypeError(f"`{shown}` is not a file name this system can use") from None
+    return Path(value)
 
 
 def date_arg(value: str) -> dt.date:

@@ -25,6 +25,7 @@ from gspolicy._cli_support import (
     Parser,
     date_arg,
     lang_arg,
+    path_arg,
     print_problems,
     whole_number,
 )
@@ -77,9 +78,9 @@ def _build_parser() -> Parser:
         help="validate household record files (JSON, JSONL, YAML) and print a summary",
         description="Validate household record files against the household schema and print a summary.",
     )
-    households.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    households.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
     households.add_argument(
-        "--schema", type=Path, default=None, help="schema file (default: the bundled one)"
+        "--schema", type=path_arg, default=None, help="schema file (default: the bundled one)"
     )
     households.add_argument("--format", choices=("text", "json"), default="text")
     households.set_defaults(run=_cmd_households)
@@ -92,7 +93,7 @@ def _build_parser() -> Parser:
         "as file:line:col: code: message, underlined, with help. Ranges, values not established and "
         "low-confidence values in force are listed as acknowledged gaps (notes, not errors).",
     )
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack files or folders")
+    validate.add_argument("paths", nargs="*", type=path_arg, metavar="PATH", help="pack files or folders")
     validate.add_argument(
         "--as-of", type=date_arg, default=None, help="date for the gaps in force (default: today)"
     )
@@ -104,11 +105,11 @@ def _build_parser() -> Parser:
         help="decide exit acceptance for every household in record files",
         description="Evaluate household record files against the packs in force on the as-of date.",
     )
-    evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    evaluate.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
     evaluate.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
     evaluate.add_argument(
         "--policies",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="PATH",
@@ -125,7 +126,7 @@ def _build_parser() -> Parser:
     )
     evaluate.add_argument(
         "--villages",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="FILE",
@@ -133,7 +134,7 @@ def _build_parser() -> Parser:
     )
     evaluate.add_argument(
         "--counties",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="FILE",
@@ -168,10 +169,10 @@ def _build_parser() -> Parser:
     evaluate.set_defaults(run=_cmd_evaluate)
 
     explain = sub.add_parser("explain", parents=[common], help="explain the decision on one household")
-    explain.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    explain.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
     explain.add_argument("--household", required=True, metavar="ID", help="the household id")
     explain.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
-    explain.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    explain.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(run=_cmd_explain)
 
@@ -182,9 +183,9 @@ def _build_parser() -> Parser:
         description="Run pack test cases (<pack>/tests/*.yaml). Exit 0 when all pass, 1 otherwise.",
     )
     test.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="test files or folders (default: bundled)"
+        "paths", nargs="*", type=path_arg, metavar="PATH", help="test files or folders (default: bundled)"
     )
-    test.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    test.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     test.add_argument(
         "--coverage",
         action="store_true",
@@ -199,7 +200,7 @@ def _build_parser() -> Parser:
     )
     test.add_argument(
         "--write-missing",
-        type=Path,
+        type=path_arg,
         default=None,
         metavar="DIR",
         help="with --coverage: search for households closing the gaps and write them as YAML cases under "
@@ -213,9 +214,9 @@ def _build_parser() -> Parser:
         description="Write one Markdown page per pack and an index listing every value not established.",
     )
     book.add_argument(
-        "--out", type=Path, default=Path("docs/policies"), help="folder (default: docs/policies)"
+        "--out", type=path_arg, default=Path("docs/policies"), help="folder (default: docs/policies)"
     )
-    book.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    book.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     book.set_defaults(run=_cmd_book)
 
     init = sub.add_parser(
@@ -225,7 +226,7 @@ def _build_parser() -> Parser:
         description="Copy the bundled policy set into DIR/policies, so that the commands run in DIR "
         "use it (and every edit made there) instead of the installed copy. Nothing is overwritten.",
     )
-    init.add_argument("folder", type=Path, metavar="DIR", help="the workspace folder (created if needed)")
+    init.add_argument("folder", type=path_arg, metavar="DIR", help="the workspace folder (created if needed)")
     init.set_defaults(run=_cmd_init)
     for register in _FEATURE_COMMANDS:
         register(sub, common)

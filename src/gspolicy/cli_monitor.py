@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, path_arg
 from gspolicy._i18n import Lang
 from gspolicy.engine.durable import DURABLE_HINT, DurableUnavailable, compile_pack, durable_available
 from gspolicy.engine.monitor import MONITORING_PACK, Alert, Monitor
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         "an alert (JSONL) whenever a rule of the monitoring pack becomes definitely true. Rules are "
         "decided by durable_rules; time is the events' own dates.",
     )
-    monitor.add_argument("events", nargs="?", type=Path, metavar="EVENTS.jsonl")
-    monitor.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    monitor.add_argument("events", nargs="?", type=path_arg, metavar="EVENTS.jsonl")
+    monitor.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     monitor.add_argument(
         "--pack", default=MONITORING_PACK, help=f"monitoring pack (default: {MONITORING_PACK})"
     )

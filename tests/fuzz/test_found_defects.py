@@ -402,3 +402,10 @@ def test_11_one_bad_record_among_many_says_how_many_were_not_decided(tmp_path: P
     code, _, err = run("evaluate", str(file), "--as-of", "2018-12-31")
     assert code == 1
     assert f"no record was decided: 1 of the {len(lines)} records read have problems" in err
+
+
+def test_5_a_lone_surrogate_in_a_path_argument_is_a_usage_error() -> None:
+    # found by the long campaign: the command line took it as a path and failed naming it
+    code, _, err = run("test", "\ud800", "policies")
+    assert code == 2
+    assert "is not a file name this system can use" in err

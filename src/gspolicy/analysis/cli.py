@@ -7,9 +7,8 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems
+from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, path_arg, print_problems
 from gspolicy._i18n import Lang, Text
 from gspolicy.analysis.diff import (
     area_impact,
@@ -69,7 +68,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="policy roots, pack folders or files"
+        "paths", nargs="*", type=path_arg, metavar="PATH", help="policy roots, pack folders or files"
     )
     check.add_argument(
         "--as-of",
@@ -99,14 +98,14 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         "without differences), 1 when a side or the population cannot be read. "
         "See docs/how-to/what-changes-for-whom.md.",
     )
-    diff.add_argument("old", type=Path, metavar="OLD")
-    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument("old", type=path_arg, metavar="OLD")
+    diff.add_argument("new", type=path_arg, metavar="NEW")
     diff.add_argument(
         "--as-of", type=date_arg, default=None, help="the assessment date for the impact (default: today)"
     )
     diff.add_argument(
         "--population",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="FILE",
@@ -114,7 +113,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     )
     diff.add_argument(
         "--villages",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="FILE",
@@ -122,14 +121,14 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     )
     diff.add_argument(
         "--counties",
-        type=Path,
+        type=path_arg,
         action="append",
         default=None,
         metavar="FILE",
         help="with --population: county records; list the counties whose verdict or figures change",
     )
     diff.add_argument(
-        "--html", type=Path, default=None, metavar="FILE", help="also write an HTML page with charts"
+        "--html", type=path_arg, default=None, metavar="FILE", help="also write an HTML page with charts"
     )
     diff.add_argument(
         "--examples",

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, print_problems, whole_number
+from gspolicy._cli_support import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Parser,
+    date_arg,
+    path_arg,
+    print_problems,
+    whole_number,
+)
 from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
@@ -53,7 +61,9 @@ _DAYS = whole_number(1, 36_600)  # a hundred years
 def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     """Add ``log`` and ``ledger`` with their sub-commands."""
     db = Parser(add_help=False)
-    db.add_argument("--db", type=Path, required=True, metavar="PATH", help="the decision log (SQLite file)")
+    db.add_argument(
+        "--db", type=path_arg, required=True, metavar="PATH", help="the decision log (SQLite file)"
+    )
 
     log = sub.add_parser(
         "log",
@@ -70,11 +80,11 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         description="Evaluate every household in the record files as of a date and append each "
         "decision to the log; print one receipt per entry (keep them: they anchor the chain).",
     )
-    record.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    record.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
     record.add_argument("--as-of", type=date_arg, required=True, help="the assessment date")
     record.add_argument("--actor", required=True, help="who records (a person or a system)")
     record.add_argument("--household", default=None, metavar="ID", help="record only this household")
-    record.add_argument("--policies", type=Path, action="append", default=None, metavar="PATH")
+    record.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     record.add_argument("--format", choices=("text", "json"), default="text", help="json: one receipt a line")
     record.set_defaults(run=_guarded(_cmd_record))
 
@@ -84,11 +94,15 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         help="check the chain, the stored packs and the anchors; name the first bad entry",
     )
     verify.add_argument(
-        "--checkpoint", type=Path, default=None, metavar="FILE", help="checkpoint file (default: <db>.head)"
+        "--checkpoint",
+        type=path_arg,
+        default=None,
+        metavar="FILE",
+        help="checkpoint file (default: <db>.head)",
     )
     verify.add_argument(
         "--receipt",
-        type=Path,
+        type=path_arg,
         action="append",
         default=[],
         metavar="FILE",
@@ -153,7 +167,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
 
     card = ledger_sub.add_parser("card", parents=[common, db], help="the household's card (明白卡), HTML")
     card.add_argument("household", metavar="ID")
-    card.add_argument("--output", "-o", type=Path, default=None, metavar="FILE", help="default: stdout")
+    card.add_argument("--output", "-o", type=path_arg, default=None, metavar="FILE", help="default: stdout")
     card.add_argument("--today", type=date_arg, default=None, help="the print date (default: today)")
     card.set_defaults(run=_guarded(_cmd_card))
 
