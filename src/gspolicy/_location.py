@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["DataPath", "Location", "RecordLocation", "Source", "Span", "display_width"]
+__all__ = ["DataPath", "Location", "RecordLocation", "Source", "Span", "display_width", "join_path"]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -131,6 +131,16 @@ class Span:
         gutter = f"{line:>4} | "
         pad = " " * (len(gutter) - 2) + "| "
         return f"{gutter}{text}\n{pad}{' ' * display_width(prefix)}{'^' * max(1, display_width(marked))}"
+
+
+def join_path(base: str, parts: tuple[str, ...]) -> str:
+    """The text of a data path: field names `parts` below the path `base` written as text —
+    exactly ``str(DataPath((*base, *parts)))`` (``members[2]`` + ``("age",)`` → ``members[2].age``),
+    without building the tuple (the evaluators write a path only for what they report)."""
+    if not parts:
+        return base or "(record)"
+    tail = ".".join(parts)
+    return f"{base}.{tail}" if base else tail
 
 
 class DataPath(tuple[str | int, ...]):

@@ -10,6 +10,7 @@ from typing import Literal
 
 from gspolicy._i18n import Text
 from gspolicy._location import Span
+from gspolicy._memo import Memo
 from gspolicy.engine.outcome import (
     amount_text,
     buffer_choice,
@@ -72,7 +73,19 @@ def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
     return tuple(seen.values())
 
 
+_CITES: Memo[tuple[int, int], tuple[PackSource, Citation, Text]] = Memo(8192)
+
+
 def _cite_text(c: Citation, pack: PackSource) -> Text:
+    """A citation as text: the same for every decision of a pack version, so built once."""
+    key = (id(pack), id(c))
+    found = _CITES.get(key)
+    if found is not None and found[0] is pack and found[1] is c:
+        return found[2]
+    return _CITES.put(key, (pack, c, _citation(c, pack)))[2]
+
+
+def _citation(c: Citation, pack: PackSource) -> Text:
     source = pack.sources.get(c.source)
     title = source.title if source is not None else Text(c.source, c.source)
     conf = c.confidence or (source.confidence if source is not None else None)

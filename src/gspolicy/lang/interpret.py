@@ -17,7 +17,7 @@ from typing import Literal as Lit
 
 import attrs
 
-from gspolicy._location import DataPath, Span
+from gspolicy._location import Span, join_path
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.typed import (
@@ -61,7 +61,7 @@ from gspolicy.lang.values import (
     total,
     unknown_of,
 )
-from gspolicy.schema.model import Record
+from gspolicy.schema.model import BIRTH_DATE, RECORDED_AGE, Record
 
 __all__ = ["Context", "TraceEvent", "TraceKind", "age_range", "evaluate", "years_between"]
 
@@ -159,10 +159,11 @@ class _Run:
         self.memo: dict[str, Value] = {}
         self.active: set[str] = set()
         # (record, its data path) of each scope: 0 is the subject, k the k-th aggregate's item
-        self.scopes: list[tuple[Record, DataPath]] = [(ctx.subject, DataPath())]
+        # each scope's data path is text (`members[2]`; "" for the subject): see `join_path`
+        self.scopes: list[tuple[Record, str]] = [(ctx.subject, "")]
         # the data path of each record a `held_on` filter let through (by identity), so that an
         # aggregate over the filtered list names `support[3].amount`, not a position in the filter
-        self.item_paths: dict[int, DataPath] = {}
+        self.item_paths: dict[int, str] = {}
 
     def emit(
         self, kind: TraceKind, name: str, value: Value, span: Span, operands: tuple[Value, ...] = ()
@@ -213,28 +214,28 @@ class _Run:
         return value
 
     # --- reads ----------------------------------------------------------------------------------
-    def walk(self, node: TField) -> tuple[object, DataPath]:
-        """The value at the field's path (None when missing) and its concrete data path."""
+    def walk(self, node: TField) -> tuple[object, str]:
+        """The value at the field's path (None when missing) and its data path as text."""
         record, base = self.scopes[node.scope]
-        path = base
         current: object = record
         for part in node.path:
-            path = path.child(part)
-            if not isinstance(current, Record) or part not in current:
-                return None, DataPath((*base, *node.path))
-            current = current[part]
-        return current, path
+            if not isinstance(current, Record):
+                return None, join_path(base, node.path)
+            current = current.get(part)
+            if current is None:
+                return None, join_path(base, node.path)
+        return current, join_path(base, node.path)
 
     def field(self, node: TField) -> Value:
         raw, path = self.walk(node)
-        value: Value = Unknown(frozenset({str(path)})) if raw is None else raw  # type: ignore[assignment]
-        self.emit("field", str(path), value, node.span)
+        value: Value = Unknown(frozenset({path})) if raw is None else raw  # type: ignore[assignment]
+        self.emit("field", path, value, node.span)
         return value
 
     def present(self, node: TPresent) -> Value:
         raw, path = self.walk(node.field)
         result = raw is not None
-        self.emit("present", str(path), result, node.span)
+        self.emit("present", path, result, node.span)
         return result
 
     def parameter(self, node: TParam) -> Value:
@@ -273,7 +274,7 @@ class _Run:
 
     def age(self, node: TAge) -> Value:
         record, base = self.scopes[node.scope]
-        birth_path = str(base.child("birth_date"))
+        birth_path = join_path(base, (BIRTH_DATE,))
         as_of = self.ctx.as_of
         birth = record.get("birth_date")
         value: Value
@@ -288,14 +289,18 @@ class _Run:
                     problem = Diagnostic(
                         "eval/date-out-of-range",
                         node.span,
-                        {"path": str(base.child("age")), "age": recorded_age, "on": recorded_on.isoformat()},
+                        {
+                            "path": join_path(base, (RECORDED_AGE,)),
+                            "age": recorded_age,
+                            "on": recorded_on.isoformat(),
+                        },
                     )
                     value = Unknown(frozenset({birth_path}), frozenset({problem}))
                 else:
                     value = make_interval(ages[0], ages[1], frozenset({birth_path}))
             else:
                 value = Unknown(frozenset({birth_path}))
-        self.emit("age", str(base.child("age")), value, node.span)
+        self.emit("age", join_path(base, (RECORDED_AGE,)), value, node.span)
         return value
 
     # --- operators ------------------------------------------------------------------------------
@@ -385,30 +390,30 @@ class _Run:
         return unknown_of(cond, then, orelse)
 
     # --- aggregates and calls -------------------------------------------------------------------
-    def list_value(self, source: TypedExpr) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
+    def list_value(self, source: TypedExpr) -> tuple[tuple[Record, ...] | Unknown, str]:
         """A list-valued expression and the data path of the list (for item paths)."""
         if isinstance(source, TField):
             raw, path = self.walk(source)
-            value: Value = Unknown(frozenset({str(path)})) if raw is None else raw  # type: ignore[assignment]
-            self.emit("field", str(path), value, source.span)
+            value: Value = Unknown(frozenset({path})) if raw is None else raw  # type: ignore[assignment]
+            self.emit("field", path, value, source.span)
             if isinstance(value, Unknown):
                 return value, path
             assert isinstance(raw, tuple)
             return raw, path
         other = self.eval(source)
-        path = DataPath(("(list)",))
+        path = "(list)"
         if isinstance(other, Unknown):
             return other, path
         assert isinstance(other, tuple)
         return other, path
 
-    def items(self, node: TAggregate) -> tuple[tuple[Record, ...] | Unknown, DataPath]:
+    def items(self, node: TAggregate) -> tuple[tuple[Record, ...] | Unknown, str]:
         return self.list_value(node.source)
 
-    def item_path(self, path: DataPath, index: int, record: Record) -> DataPath:
-        return self.item_paths.get(id(record)) or path.child(index)
+    def item_path(self, path: str, index: int, record: Record) -> str:
+        return self.item_paths.get(id(record)) or f"{path}[{index}]"
 
-    def each(self, node: TAggregate, records: tuple[Record, ...], path: DataPath) -> Iterator[Value]:
+    def each(self, node: TAggregate, records: tuple[Record, ...], path: str) -> Iterator[Value]:
         assert node.body is not None
         for index, record in enumerate(records):
             where = self.item_path(path, index, record)
@@ -417,7 +422,7 @@ class _Run:
                 value = self.eval(node.body)
             finally:
                 self.scopes.pop()
-            self.emit("item", str(where), value, node.span)
+            self.emit("item", where, value, node.span)
             yield value
 
     def aggregate(self, node: TAggregate) -> Value:
@@ -436,9 +441,9 @@ class _Run:
         elif node.func == "sum":
             result = total(list(self.each(node, records, path)))
         elif node.func == "min":
-            result = minimum(list(self.each(node, records, path)), Unknown(frozenset({str(path)})))
+            result = minimum(list(self.each(node, records, path)), Unknown(frozenset({path})))
         else:
-            result = maximum(list(self.each(node, records, path)), Unknown(frozenset({str(path)})))
+            result = maximum(list(self.each(node, records, path)), Unknown(frozenset({path})))
         self.emit("aggregate", node.func, result, node.span)
         return result
 
@@ -458,12 +463,10 @@ class _Run:
             where = self.item_path(path, index, record)
             start, end = record.get("start"), record.get("end")
             for name, raw in (("start", start), ("end", end)):
-                seen: Value = (
-                    raw if isinstance(raw, dt.date) else Unknown(frozenset({str(where.child(name))}))
-                )
-                self.emit("field", str(where.child(name)), seen, node.span)
+                seen: Value = raw if isinstance(raw, dt.date) else Unknown(frozenset({f"{where}.{name}"}))
+                self.emit("field", f"{where}.{name}", seen, node.span)
             if not isinstance(start, dt.date):
-                missing.add(str(where.child("start")))
+                missing.add(f"{where}.start")
             elif start <= day and (not isinstance(end, dt.date) or day <= end):
                 self.item_paths[id(record)] = where
                 held.append(record)
