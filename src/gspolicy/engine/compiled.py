@@ -468,6 +468,11 @@ class _Builder:
     def compare(self, node: TCompare) -> Fn:
         if len(node.ops) == 1 and node.ops[0] not in ("in", "not in"):
             return self.comparison(node.ops[0], node.operands[0], node.operands[1])
+        if len(node.ops) == 1:
+            subject, member = self.lower(node.operands[0]), self.member(node.operands[1])
+            if node.ops[0] == "in":
+                return lambda f: member(f, subject(f))
+            return lambda f: kleene_not(member(f, subject(f)))
         first = self.lower(node.operands[0])
         links: list[tuple[str, Fn | None, Callable[[_Frame, Value], Truth] | None]] = []
         for op, right_node in zip(node.ops, node.operands[1:], strict=True):
@@ -588,6 +593,18 @@ class _Builder:
         if isinstance(source, TField):
             scope, path = source.scope, source.path
             walk = self.walker(source)
+
+            if scope == 0:  # a list of the subject: its path is known when lowering
+                where0 = _join("", path)
+                missing0 = Unknown(frozenset({where0}))
+
+                def listed0(f: _Frame) -> tuple[tuple[Record, ...] | Unknown, str]:
+                    value = walk(f)
+                    if value is None:
+                        return missing0, where0
+                    return value, where0  # type: ignore[return-value]
+
+                return listed0
 
             def listed(f: _Frame) -> tuple[tuple[Record, ...] | Unknown, str]:
                 value = walk(f)
