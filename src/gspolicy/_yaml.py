@@ -82,13 +82,14 @@ class YScalar(YNode):
     text: str  # the scalar's string value before type resolution
     style: str | None  # None plain, '|' literal, '>' folded, '"' or "'" quoted
     tag: str
-    _mapped: list[tuple[int, ...]] = attrs.field(init=False, factory=list, eq=False, repr=False)
+    _mapped: tuple[int, ...] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def value_span(self, start: int, end: int) -> Span:
         """Map characters ``start..end`` of `text` to a span of the file (see module doc)."""
-        if not self._mapped:  # worked out once per scalar: an expression locates each of its nodes
-            self._mapped.append(self._offsets())
-        offsets = self._mapped[0]
+        offsets = self._mapped
+        if offsets is None:  # worked out once per scalar: an expression locates each of its nodes
+            offsets = self._offsets()
+            object.__setattr__(self, "_mapped", offsets)
         if not offsets:
             return self.span
         start = max(0, min(start, len(offsets) - 1))

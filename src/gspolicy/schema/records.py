@@ -724,22 +724,21 @@ def _yaml_items(source: Source, diagnostics: list[Diagnostic]) -> Iterator[_Item
     diagnostics.extend(problems)
     if whole is None or any(d.is_error for d in problems):
         return
-    data = _yaml_plain(whole)
 
     def tree_of() -> YNode | None:
         return whole
 
-    if isinstance(data, list):
-        for index, item in enumerate(data):
+    if isinstance(whole, YSeq):
+        # each record converted to plain data only when it is validated, then let go
+        for index, node in enumerate(whole.items):
             loc, key_loc = _tree_locator(source, tree_of, None, DataPath([index]))
-            yield item, loc(DataPath()).line, loc, key_loc
-    elif isinstance(data, dict):
+            yield _yaml_plain(node), node.span.line, loc, key_loc
+    elif isinstance(whole, YMap):
         loc, key_loc = _tree_locator(source, tree_of, None, DataPath())
-        yield data, loc(DataPath()).line, loc, key_loc
+        yield _yaml_plain(whole), whole.span.line, loc, key_loc
     else:
-        diagnostics.append(
-            Diagnostic("record/not-a-list", RecordLocation(source.name, 1), {"found": describe_value(data)})
-        )
+        found = describe_value(_yaml_plain(whole))
+        diagnostics.append(Diagnostic("record/not-a-list", RecordLocation(source.name, 1), {"found": found}))
 
 
 _NON_BLANK_LINE = re.compile(r"^[ \t\r\f\v]*[^\s]", re.MULTILINE)
