@@ -309,6 +309,7 @@ def flipped_policies(tmp_path_factory: pytest.TempPathFactory) -> Policies:
     return load_policies(root)
 
 
+@pytest.mark.slow
 def test_planted_bug_a_flipped_comparison_is_caught(flipped_policies: Policies) -> None:
     found = find(
         st.tuples(exit_cases(), _RAISES),

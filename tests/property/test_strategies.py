@@ -178,6 +178,7 @@ ENV = Env(
 )
 
 
+@pytest.mark.slow
 def test_expressions_are_well_typed_and_reach_every_construct() -> None:
     syntax: set[str] = set()
     typed: set[str] = set()
