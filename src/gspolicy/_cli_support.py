@@ -71,10 +71,13 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
 def path_arg(value: str) -> Path:
     """An argument type: a path this system can name (a lone surrogate cannot be one)."""
     try:
-        os.fsencode(value)
+        usable = "\x00" not in value and bool(os.fsencode(value))
     except UnicodeEncodeError:
+        usable = False
+    if not usable:
         shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-        raise argparse.ArgumentTypeError(f"`{shown}` is not a file name this system can use") from None
+        shown = shown.replace("\x00", "\\x00")
+        raise argparse.ArgumentTypeError(f"`{shown}` is not a file name this system can use")
     return Path(value)
 
 

@@ -404,8 +404,9 @@ def test_11_one_bad_record_among_many_says_how_many_were_not_decided(tmp_path: P
     assert f"no record was decided: 1 of the {len(lines)} records read have problems" in err
 
 
-def test_5_a_lone_surrogate_in_a_path_argument_is_a_usage_error() -> None:
-    # found by the long campaign: the command line took it as a path and failed naming it
-    code, _, err = run("test", "\ud800", "policies")
+@pytest.mark.parametrize("name", ["\ud800", "a\x00b", ""])
+def test_5_a_path_argument_no_system_can_name_is_a_usage_error(name: str) -> None:
+    # found by the long campaign: a lone surrogate, then a NUL, taken as paths failed naming them
+    code, _, err = run("test", name, "policies")
     assert code == 2
     assert "is not a file name this system can use" in err
