@@ -127,7 +127,10 @@ def test_the_command_line_out_of_process_stays_within_its_memory(
         root = Path(folder)
         write(root, files)
         size = sum((root / n).stat().st_size for n in files)
-        code, out, err = run_limited([a.replace("\ud800", "?") for a in argv], size, root)
+        # a real process's arguments can hold neither a NUL nor a lone surrogate
+        code, out, err = run_limited(
+            [a.replace("\ud800", "?").replace("\x00", "?") for a in argv], size, root
+        )
         check_cli(code, out, err)
         assert "MemoryError" not in err
 
