@@ -118,13 +118,13 @@ def _caught() -> bool:
 
 
 def test_a_planted_any_that_skips_unknowns_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = compiled._any
+    original = compiled._quantify
 
-    def skipping(f, records, path, body):  # type: ignore[no-untyped-def]
-        value = original(f, records, path, body)
-        return False if isinstance(value, Unknown) else value
+    def skipping(f, records, path, body, decisive):  # type: ignore[no-untyped-def]
+        value = original(f, records, path, body, decisive)
+        return False if decisive and isinstance(value, Unknown) else value
 
-    monkeypatch.setattr(compiled, "_any", skipping)
+    monkeypatch.setattr(compiled, "_quantify", skipping)
     assert _caught()
 
 

@@ -650,10 +650,8 @@ class _Builder:
                 return records  # a missing list is unknown, never empty
             if body is None:
                 return len(records)
-            if func == "any":
-                return _any(f, records, path, body)
-            if func == "all":
-                return _all(f, records, path, body)
+            if func in ("any", "all"):
+                return _quantify(f, records, path, body, func == "any")
             values = each(f, records, path)
             if func == "count":
                 return count_of(values)  # type: ignore[arg-type]
@@ -719,8 +717,9 @@ class _Builder:
         return within
 
 
-def _any(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
-    """``any``: true at the first item that is; unknown (naming them) when some are and none is true."""
+def _quantify(f: _Frame, records: tuple[Record, ...], path: str, body: Fn, decisive: bool) -> Value:
+    """``any`` (`decisive` true) or ``all`` (false): decided at the first item whose value is
+    `decisive`; else unknown, naming every unknown item, when some are; else not `decisive`."""
     unknowns: list[Value] = []
     scopes, paths = f.scopes, f.item_paths
     for index, record in enumerate(records):
@@ -730,26 +729,8 @@ def _any(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
             value = body(f)
         finally:
             scopes.pop()
-        if value is True:
-            return True
-        if value is not False:
+        if value is decisive:
+            return decisive
+        if value is not (not decisive):
             unknowns.append(value)
-    return unknown_of(*unknowns) if unknowns else False
-
-
-def _all(f: _Frame, records: tuple[Record, ...], path: str, body: Fn) -> Value:
-    """``all``: false at the first item that is; unknown (naming them) when some are and none is false."""
-    unknowns: list[Value] = []
-    scopes, paths = f.scopes, f.item_paths
-    for index, record in enumerate(records):
-        held = paths.get(id(record))
-        scopes.append((record._values, held, -1) if held else (record._values, path, index))
-        try:
-            value = body(f)
-        finally:
-            scopes.pop()
-        if value is False:
-            return False
-        if value is not True:
-            unknowns.append(value)
-    return unknown_of(*unknowns) if unknowns else True
+    return unknown_of(*unknowns) if unknowns else not decisive
