@@ -8,6 +8,8 @@ flakes).  ``ci`` is loaded when the ``CI`` environment variable is set to a true
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -19,6 +21,17 @@ from support.bundled import shared_policies, shared_registry
 
 # CPU time per test and for the run (the suite's time budget: README, "Contributing")
 pytest_plugins = ["support.timing"]
+
+# checked packs are cached across processes (gspolicy._cache): the run, and every process it starts,
+# keeps its cache in a folder of its own, never in the user's, and removes it at the end
+_CACHE = tempfile.mkdtemp(prefix="gspolicy-test-cache-")
+os.environ["GSPOLICY_CACHE"] = _CACHE
+os.environ.pop("GSPOLICY_NO_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
 
 settings.register_profile("dev", max_examples=50)
 settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True)

@@ -160,11 +160,13 @@ _WATCH: list[_Watch] = []
 
 @contextlib.contextmanager
 def watched(allowed: Sequence[str | Path] = ()) -> Iterator[None]:
-    """Fail when the block executes code, imports a module or opens a file outside `allowed`."""
+    """Fail when the block executes code, imports a module or opens a file outside `allowed` and
+    the cache of checked packs (GSPOLICY_CACHE, which the test run points to a folder of its own)."""
     if not _WATCH:
         _WATCH.append(_Watch())
     watch = _WATCH[0]
-    watch.local.allowed = tuple(os.path.abspath(a) for a in allowed)
+    cache = os.environ.get("GSPOLICY_CACHE")
+    watch.local.allowed = tuple(os.path.abspath(a) for a in (*allowed, *([cache] if cache else [])))
     watch.local.seen = []
     try:
         yield

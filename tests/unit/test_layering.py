@@ -14,6 +14,7 @@ LAYERS = {
     "errors": 0,
     "_files": 0,
     "_memo": 0,
+    "_cache": 0,
     "_gc": 0,
     "_numbers": 0,
     "_yaml": 0,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import attrs
 
+import gspolicy._cache as cache
 from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source
@@ -154,6 +155,15 @@ def _in_tests(path: Path) -> bool:
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path], list[Diagnostic]]:
     """Sort the YAML files under `paths` into schema files, pack files and other files."""
+    schemas, packs, others, problems, _contents = _discover(paths)
+    return schemas, packs, others, problems
+
+
+def _discover(
+    paths: Iterable[Path],
+) -> tuple[list[Path], list[Path], list[Path], list[Diagnostic], dict[Path, bytes]]:
+    """`discover`, and the bytes of every pack and schema file (read once)."""
+    contents: dict[Path, bytes] = {}
     schemas: list[Path] = []
     packs: list[Path] = []
     others: list[Path] = []
@@ -182,7 +192,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path],
                 schemas.append(path)
             else:
                 others.append(path)
-    return schemas, packs, others, problems
+                continue
+            contents[path] = data
+    return schemas, packs, others, problems, contents
 
 
 def _display(path: Path, roots: Sequence[Path]) -> str:
@@ -217,7 +229,8 @@ def load_policies(
     Returns the policy set (None when anything is wrong) and every diagnostic.
     """
     roots = list(paths) if paths else [bundled_policies()]
-    schema_files, pack_files, others, diagnostics = discover(roots)
+    schema_files, pack_files, others, diagnostics, contents = _discover(roots)
+    names = {path: _display(path, roots) for path in pack_files}
     for path in others:
         diagnostics.append(Diagnostic("pack/not-a-pack", None, {"path": str(path)}))
     if len(schema_files) > 1:
@@ -235,7 +248,7 @@ def load_policies(
     checked: list[CheckedPack] = []
     seen: dict[tuple[str, str], str] = {}
     for path in pack_files:
-        compiled = _compile_file(path, _display(path, roots), schema)
+        compiled = _compile_file(path, names[path], schema, contents.get(path))
         diagnostics.extend(compiled.problems)
         pack = compiled.pack
         if pack is None:
@@ -282,18 +295,30 @@ class _Compiled:
 _compiled: Memo[tuple[str, str, int], tuple[Schema, _Compiled]] = Memo(256)
 
 
-def _compile_file(path: Path, name: str, schema: Schema) -> _Compiled:
-    """Read and check one pack file, or reuse the result for the same bytes, name and schema."""
-    data, problems = read_bytes(path, name=name)
+def _compile_file(path: Path, name: str, schema: Schema, data: bytes | None = None) -> _Compiled:
+    """Read and check one pack file (unless its bytes are given), or reuse the result for the same
+    bytes, name and schema: from this process, else from the cache of checked packs
+    (`gspolicy.pack.cache`)."""
     if data is None:
-        return _Compiled(None, tuple(problems), None, ())
+        data, problems = read_bytes(path, name=name)
+        if data is None:
+            return _Compiled(None, tuple(problems), None, ())
     key = (name, hashlib.sha256(data).hexdigest(), id(schema))
     found = _compiled.get(key)
     # the schema is kept beside the entry, so its id cannot be taken by another schema meanwhile
     if found is not None and found[0] is schema:
         return found[1]
+    folder = cache.cache_folder() if schema.digest else None
+    stored_key = ""
+    if folder is not None:
+        stored_key = cache.entry_key([("schema", schema.digest.encode("ascii")), (f"pack {name}", data)])
+        stored = cache.fetch(folder, stored_key, externals=(schema,))
+        if isinstance(stored, _Compiled):
+            return _compiled.put(key, (schema, stored))[1]
     source, problems = decode_source(data, name)
     compiled = _Compiled(None, tuple(problems), None, ()) if source is None else _compile(source, schema)
+    if folder is not None:
+        cache.store(folder, stored_key, compiled, externals=(schema,))
     return _compiled.put(key, (schema, compiled))[1]
 
 

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import gspolicy._cache as cache
 from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source
@@ -111,17 +112,38 @@ def schema_from_text(name: str, text: str) -> tuple[Schema | None, list[Diagnost
 
 
 def read_schema(path: Path) -> tuple[Schema | None, list[Diagnostic]]:
-    """Read a schema file (once per process for the same bytes at the same path)."""
+    """Read a schema file (once per process for the same bytes at the same path, and from the
+    cache of checked files, `gspolicy._cache`, when another process has read it)."""
     data, problems = read_bytes(path)
     if data is None:
         return None, problems
     key = (str(path), hashlib.sha256(data).hexdigest())
     found = _schemas.get(key)
-    if found is None:
-        source, problems = decode_source(data, str(path))
-        schema, more = schema_from_source(source) if source is not None else (None, [])
-        found = _schemas.put(key, (schema, (*problems, *more)))
+    if found is not None:
+        return found[0], list(found[1])
+    folder = cache.cache_folder()
+    stored_key = cache.entry_key([(f"schema {path}", data)]) if folder is not None else ""
+    if folder is not None:
+        stored = cache.fetch(folder, stored_key)
+        if _is_read_schema(stored):
+            found = _schemas.put(key, stored)  # type: ignore[arg-type]
+            return found[0], list(found[1])
+    source, problems = decode_source(data, str(path))
+    schema, more = schema_from_source(source) if source is not None else (None, [])
+    found = _schemas.put(key, (schema, (*problems, *more)))
+    if folder is not None:
+        cache.store(folder, stored_key, found)
     return found[0], list(found[1])
+
+
+def _is_read_schema(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and (value[0] is None or isinstance(value[0], Schema))
+        and isinstance(value[1], tuple)
+        and all(isinstance(d, Diagnostic) for d in value[1])
+    )
 
 
 def _read_enums(reader: Reader, node: YNode | None) -> dict[str, EnumSpec]:
