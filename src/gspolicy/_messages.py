@@ -91,6 +91,13 @@ CATALOGUE: dict[str, Entry] = {
         "give a `datetime.date` or ISO text such as `2018-12-31`",
         "请给出 `datetime.date` 或 ISO 格式文本，例如 `2018-12-31`",
     ),
+    "api/bad-chunk-size": _e(
+        "error",
+        "chunk size `{value}` is not a whole number from 1 to {limit}",
+        "分块大小 `{value}` 不是 1 到 {limit} 之间的整数",
+        "give how many households to decide at a time, such as 100000",
+        "请给出每次判定的户数，例如 100000",
+    ),
     "api/unknown-pack": _e(
         "error",
         "no pack `{name}` in this policy set",

@@ -19,8 +19,9 @@ as a located diagnostic.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -37,7 +38,13 @@ from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from, validate_record
 
+if TYPE_CHECKING:  # Polars is imported only when a table is decided
+    import polars
+
 __all__ = ["Policies", "load_households", "load_policies", "load_records"]
+
+_MAX_CHUNK = 10_000_000
+"""The most households `decide_table` decides at a time."""
 
 
 def _date(value: dt.date | str) -> dt.date:
@@ -117,6 +124,52 @@ class Policies:
             self._known(exit_pack)
         record = household if isinstance(household, Record) else self.household(household)
         return decide_outcome(self.policy_set, record, day, exit_pack=exit_pack or EXIT_PACK)
+
+    def decide_table(
+        self,
+        households: Iterable[Record | Mapping[str, object]],
+        as_of: dt.date | str,
+        *,
+        exit_pack: str | None = None,
+        chunk_size: int = 100_000,
+    ) -> Iterator[polars.DataFrame]:
+        """Decide on many households by columns: one Polars frame per `chunk_size` households,
+        a row each, in order, with the columns of `Outcome.to_row()` (``id``, ``as_of``,
+        ``verdict``, ``failing``, ``undetermined``, ``missing``, ``rules``,
+        ``rules_undetermined``, ``support``, ``buffer``, ``buffer_until`` and ``packs``, a struct
+        of each pack's verdict), typed: dates as dates, lists of codes as lists.
+
+        Equal to ``decide`` on each household, row for row.  The packs are run as columns by
+        the Polars runner; a pack it cannot lower, and a household whose numbers the columns
+        cannot hold exactly, are decided household by household (`columnar_report` says which).
+        A household given as plain data is validated first (raises `HouseholdError`)."""
+        from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415  # Polars only when used
+
+        day = _date(as_of)
+        if exit_pack is not None:
+            self._known(exit_pack)
+        if (
+            isinstance(chunk_size, bool)
+            or not isinstance(chunk_size, int)
+            or not 1 <= chunk_size <= _MAX_CHUNK
+        ):
+            shown = str(chunk_size)[:40]
+            raise PolicyError([Diagnostic("api/bad-chunk-size", None, {"value": shown, "limit": _MAX_CHUNK})])
+        chunk: list[Record] = []
+        for household in households:
+            chunk.append(household if isinstance(household, Record) else self.household(household))
+            if len(chunk) == chunk_size:
+                yield decide_frame(self.policy_set, chunk, day, exit_pack=exit_pack or EXIT_PACK)[0]
+                chunk = []
+        if chunk:
+            yield decide_frame(self.policy_set, chunk, day, exit_pack=exit_pack or EXIT_PACK)[0]
+
+    def columnar_report(self, as_of: dt.date | str, kind: str = "household") -> tuple[tuple[str, str], ...]:
+        """The packs in force for `kind` on `as_of` that the columnar runner cannot lower, each
+        with the reason (they are decided record by record in `decide_table`)."""
+        from gspolicy.columnar.runner import plan_run  # noqa: PLC0415  # Polars only when used
+
+        return plan_run(self.policy_set, kind, _date(as_of)).fallback_packs
 
     def evaluate_many(
         self,

@@ -1,4 +1,4 @@
-"""Imports flow one way (STYLE.md): foundation → schema → lang → pack → compile → engine → explain →
+"""Imports flow one way (STYLE.md): foundation → schema → lang → pack → compile → engine → explain/columnar →
 analysis/strategies/testing/store → cli → facade.  Internal modules never import the facade."""
 
 import ast
@@ -27,6 +27,7 @@ LAYERS = {
     "compile": 4,
     "engine": 5,
     "explain": 6,
+    "columnar": 6,
     "analysis": 7,
     "strategies": 7,
     "testing": 7,

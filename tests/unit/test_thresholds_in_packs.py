@@ -37,7 +37,9 @@ NOT_DECIDING = ("gspolicy/strategies.py", "gspolicy/testing/")
 # Constants elsewhere that equal a pack number by coincidence, each with what it is.
 COINCIDENCES = {
     ("gspolicy/_yaml.py", Decimal(64)): "the YAML nesting limit",
+    ("gspolicy/columnar/plan.py", Decimal(64)): "the bits of one what-would-settle word",
     ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
+    ("gspolicy/api.py", Decimal(100000)): "households `decide_table` decides at a time by default",
     ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
 }
 

@@ -9,8 +9,8 @@ the column ``__unfit``: the runner decides it record by record, never rounding i
 
 An item frame holds ``__row`` (the subject's row), ``__idx`` (the item's position in its list)
 and ``__bit`` (``2 ** __idx``, the item's bit in what-would-settle bitsets).  A nested field is
-the column of its dotted path (``income.per_capita``); a list's presence is the column of its
-path, true when the record gives the list.
+the column of its dotted path (``income.per_capita``); a list's or nested record's presence is the column of
+its path, true when the record gives it and null when not.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import attrs
 import polars as pl
 
 from gspolicy.columnar.plan import (
+    WORD_BITS,
     Age,
     Aggregate,
     FactRef,
@@ -40,7 +41,7 @@ __all__ = ["MAX_ITEMS", "SCALES", "Columns", "Frames", "build_frames", "columns_
 SCALES: Mapping[str, int] = {"int": 0, "money": 2, "ratio": 6, "decimal": 6}
 """Decimal places each numeric kind is held with in a frame (money is validated to two)."""
 
-MAX_ITEMS = 64
+MAX_ITEMS = WORD_BITS
 """Items of one list a record may have in a frame: an item is one bit of a 64-bit set."""
 
 _DIGITS = 38
@@ -139,8 +140,8 @@ def dtype_of(spec: FieldSpec) -> pl.DataType:
         return pl.String()
     if kind == "set":
         return pl.List(pl.String())
-    if kind == "list":
-        return pl.Boolean()  # the list's presence
+    if kind in ("list", "record"):
+        return pl.Boolean()  # the list's or nested record's presence: true, or null when absent
     raise ValueError(f"no column for a field of kind {kind}")
 
 
@@ -149,7 +150,7 @@ def _fits(value: object, kind: str) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return True
     number = Decimal(value)
-    sign, digits, exponent = number.as_tuple()
+    _sign, digits, exponent = number.as_tuple()
     if not isinstance(exponent, int):
         return False
     scale = SCALES[kind]
@@ -173,8 +174,8 @@ def _read(values: Mapping[str, object], path: Sequence[str]) -> object:
 
 
 def _column(value: object, spec: FieldSpec) -> object:
-    if spec.kind == "list":
-        return value is not None
+    if spec.kind in ("list", "record"):
+        return True if value is not None else None
     if spec.kind == "set" and value is not None:
         return sorted(str(v) for v in value)  # type: ignore[attr-defined]
     if spec.kind in SCALES and value is not None:

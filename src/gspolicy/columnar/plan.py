@@ -49,6 +49,7 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.schema.model import BIRTH_DATE, Schema
 
 __all__ = [
+    "WORD_BITS",
     "Age",
     "Aggregate",
     "Arith",
@@ -76,6 +77,8 @@ __all__ = [
 
 Kind = Literal["bool", "num", "date", "text", "set", "list"]
 
+WORD_BITS = 64
+"""Bits in one what-would-settle word (a `UInt64` column)."""
 PROBLEM_CODES = ("eval/date-out-of-range", "eval/unknown-fact", "eval/fact-cycle")
 PROBLEM_MASK = (1 << len(PROBLEM_CODES)) - 1
 """Evaluation problems are the first subject keys (``!`` and their code): they travel with what
@@ -324,7 +327,7 @@ class PackPlan:
     givens: Mapping[str, Node] = attrs.field(factory=dict)
     criteria: Mapping[str, Node] = attrs.field(factory=dict)
     rules: Mapping[str, Node] = attrs.field(factory=dict)
-    buffer: tuple[Node, Mapping[str, Node], Mapping[str, Node]] | None = None
+    buffer: tuple[ListValue, Mapping[str, Node], Mapping[str, Node]] | None = None
 
 
 class NotLowered(Exception):

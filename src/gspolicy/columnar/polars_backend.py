@@ -30,6 +30,7 @@ import polars as pl
 from gspolicy.columnar.frames import Frames
 from gspolicy.columnar.plan import (
     PROBLEM_MASK,
+    WORD_BITS,
     Age,
     Aggregate,
     Arith,
@@ -110,7 +111,7 @@ def _without_problems(bits: Bits) -> Bits:
     out = dict(bits)
     word = out.get("s0")
     if word is not None:
-        out["s0"] = word & pl.lit(~PROBLEM_MASK & (2**64 - 1), dtype=U64)
+        out["s0"] = word & pl.lit(~PROBLEM_MASK & ((1 << WORD_BITS) - 1), dtype=U64)
     return out
 
 
@@ -166,6 +167,17 @@ def _ordering(op: str, a: Bound, b: Bound) -> pl.Expr:
         assert isinstance(b, Decimal)
         result = b < 0 if op in (">", ">=") else b > 0
         return pl.lit(result)
+    return _cmp(op, a, b)
+
+
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _cmp(op: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """``a op b``, with a literal always on the right: Polars 2.1's in-memory engine fails on a
+    decimal literal compared with a decimal column it holds as one value (all null, say)."""
+    if a.meta.is_literal() and not b.meta.is_literal():
+        a, b, op = b, a, _FLIPPED[op]
     if op == "<":
         return a < b
     if op == "<=":
@@ -174,11 +186,18 @@ def _ordering(op: str, a: Bound, b: Bound) -> pl.Expr:
         return a > b
     if op == ">=":
         return a >= b
-    return a == b
+    if op == "==":
+        return a == b
+    return a != b
 
 
 def _py_order(op: str, a: Decimal, b: Decimal) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b}[op]
+
+
+def _count(value: object) -> int:
+    """A column's largest index as an int (0 for an empty column)."""
+    return value if isinstance(value, int) else 0
 
 
 def _years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
@@ -199,7 +218,7 @@ def _integer(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Int64).cast(pl.Decimal(_DIGITS, 0))
 
 
-class _Compiler:  # noqa: PLR0904 - one method per node kind
+class _Compiler:
     """Builds the run over the frames; see the module doc."""
 
     def __init__(self, plans: Sequence[PackPlan], keys: Keys, frames: Frames) -> None:
@@ -222,7 +241,7 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         self.pending_items: dict[int, list[pl.Expr]] = {}
         self.depth: dict[str, int] = {}
         self.memo: dict[tuple[Node, tuple[str, ...] | None], Col] = {}
-        longest = max((int(f["__idx"].max() or 0) + 1 for f in frames.items.values() if f.height), default=1)
+        longest = max((_count(f["__idx"].max()) + 1 for f in frames.items.values() if f.height), default=1)
         self.width = 1
         while self.width < longest:
             self.width *= 2
@@ -243,7 +262,7 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             same = col.lo is col.hi  # an exact number: one column for both bounds
             for end in ("lo",) if same else ("lo", "hi"):
                 bound = getattr(col, end)
-                if isinstance(bound, Decimal) or bound.meta.is_column():  # type: ignore[union-attr]
+                if isinstance(bound, Decimal) or bound.meta.is_column():
                     out[end] = bound
                 else:
                     exprs.append(bound.alias(f"{name}|{end}"))
@@ -315,14 +334,14 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
     def subject_bits(keys: Iterable[int]) -> Bits:
         words: dict[str, int] = {}
         for key in keys:
-            comp = f"s{key // 64}"
-            words[comp] = words.get(comp, 0) | (1 << (key % 64))
+            comp = f"s{key // WORD_BITS}"
+            words[comp] = words.get(comp, 0) | (1 << (key % WORD_BITS))
         return {comp: pl.lit(word, dtype=U64) for comp, word in words.items()}
 
     def item_place(self, component: int) -> tuple[str, int]:
         """The word of an item field's bits and the shift of its first item in it: the fields
         share 64-bit words, `width` bits each (the longest list's length, rounded to a power of 2)."""
-        per = 64 // self.width
+        per = WORD_BITS // self.width
         return f"i{component // per}", (component % per) * self.width
 
     def item_bits(self, component: int) -> Bits:
@@ -341,7 +360,7 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             self.memo[key] = found
         return found
 
-    def compile_node(self, node: Node) -> Col:  # noqa: C901 - one branch per node kind
+    def compile_node(self, node: Node) -> Col:
         if isinstance(node, Const):
             return self.constant(node)
         if isinstance(node, Unknowable):
@@ -385,10 +404,9 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             return self.arith(node)
         if isinstance(node, Neg):
             inner = self.compile(node.operand)
-            lo, hi = inner.hi, inner.lo
-            return attrs.evolve(
-                inner, lo=-lo if isinstance(lo, Decimal) else -lo, hi=-hi if isinstance(hi, Decimal) else -hi
-            )  # type: ignore[operator]
+            assert inner.lo is not None
+            assert inner.hi is not None
+            return attrs.evolve(inner, lo=-inner.hi, hi=-inner.lo)
         if isinstance(node, If):
             return self.conditional(node)
         if isinstance(node, Aggregate):
@@ -434,7 +452,7 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
     def field_scale(self, node: Field) -> int:
         frame = self.frames.subjects if node.scope == 0 else self.frames.items[self.item_scope or ()]
         dtype = frame.schema.get(".".join(node.path))
-        return dtype.scale if isinstance(dtype, pl.Decimal) else 0  # type: ignore[return-value]
+        return dtype.scale if isinstance(dtype, pl.Decimal) else 0
 
     def fact(self, node: FactRef) -> Col:
         if self.item_scope is not None:
@@ -468,21 +486,16 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             left, right = (a.v, b.v) if a.kind != "num" else (a.lo, b.lo)
             assert isinstance(left, pl.Expr)
             assert isinstance(right, pl.Expr)
-            value = {
-                "==": left == right,
-                "!=": left != right,
-                "<": left < right,
-                "<=": left <= right,
-                ">": left > right,
-                ">=": left >= right,
-            }[op]
-            value = self.temp(value)
+            value = self.temp(_cmp(op, left, right))
             # unknown exactly when an operand is, and a known operand names nothing
             return Col("bool", v=value, bits=_union(a.bits, b.bits))
         either = a.unknown() | b.unknown()
         if a.kind == "num":
             al, ah, bl, bh = a.lo, a.hi, b.lo, b.hi
-            assert al is not None and ah is not None and bl is not None and bh is not None
+            assert al is not None
+            assert ah is not None
+            assert bl is not None
+            assert bh is not None
             if op in ("==", "!="):
                 sure = _ordering("==", al, ah) & _ordering("==", ah, bl) & _ordering("==", bl, bh)
                 never = _ordering("<", ah, bl) | _ordering("<", bh, al)
@@ -505,15 +518,9 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             if op == "!=":
                 value = ~value
         else:
-            assert a.v is not None and b.v is not None
-            known = {
-                "==": a.v == b.v,
-                "!=": a.v != b.v,
-                "<": a.v < b.v,
-                "<=": a.v <= b.v,
-                ">": a.v > b.v,
-                ">=": a.v >= b.v,
-            }[op]
+            assert a.v is not None
+            assert b.v is not None
+            known = _cmp(op, a.v, b.v)
             value = pl.when(either).then(_null(pl.Boolean())).otherwise(known)
         value = self.temp(value)
         if a.exact and b.exact:
@@ -530,7 +537,6 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         left = self.compile(node.left)
         assert left.v is not None
         codes = sorted(node.codes)
-        unknown = left.v.is_null()
         if not codes:
             return Col("bool", v=pl.lit(False))
         value = self.temp(left.v.is_in(codes))  # null, unknown, for an unknown left
@@ -538,7 +544,8 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
 
     def in_pool(self, node: InPool) -> Col:
         left, pool = self.compile(node.left), self.compile(node.pool)
-        assert left.v is not None and pool.v is not None
+        assert left.v is not None
+        assert pool.v is not None
         pool_unknown = pool.v.is_null()
         empty = pool.v.list.len() == 0
         left_unknown = left.v.is_null()
@@ -586,16 +593,20 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         limit = float(10 ** (_PRECISION - scale)) / 2
         self.guard(size.fill_null(0.0) >= limit)
         if a.exact and b.exact:  # exact operands: one column (null, unknown, when either is)
-            exact = al + bl if node.op == "+" else al - bl if node.op == "-" else al.cast(pl.Decimal(_DIGITS, scale)) * bl
+            exact = (
+                al + bl
+                if node.op == "+"
+                else al - bl
+                if node.op == "-"
+                else al.cast(pl.Decimal(_DIGITS, scale)) * bl
+            )
             lo = hi = self.temp(exact)
         else:
             both_known = ~(a.unknown() | b.unknown())
             lo = self.temp(pl.when(both_known).then(lo))
             hi = self.temp(pl.when(both_known).then(hi))
         if a.exact and b.exact:
-            return Col(
-                "num", lo=lo, hi=hi, bits=_union(a.bits, b.bits), scale=scale
-            )
+            return Col("num", lo=lo, hi=hi, bits=_union(a.bits, b.bits), scale=scale)
         interval_or_unknown = lo.is_null() | (lo != hi)
         return Col(
             "num",
@@ -653,7 +664,8 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
                 for comp in comps
             }
             return Col("num", lo=lo, hi=hi, bits=bits, scale=max(a.scale, b.scale), exact=False)
-        assert a.v is not None and b.v is not None
+        assert a.v is not None
+        assert b.v is not None
         equal = a.v.is_not_null() & b.v.is_not_null() & (a.v == b.v)
         value = pl.when(yes).then(a.v).when(no).then(b.v).when(equal).then(a.v)
         bits = {
@@ -680,8 +692,9 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         late_year = year.cast(pl.Int64) - recorded
         early_year = late_year - 1
         valid = (late_year >= 1) & (late_year <= 9999) & (early_year >= 1) & (early_year <= 9999)
-        safe_late = pl.when(valid).then(late_year).otherwise(2000)
-        safe_early = pl.when(valid).then(early_year).otherwise(2000)
+        # a year out of the calendar is clipped into it only to keep the date functions total; such
+        # a row's age is null (unknown, with the problem below)
+        safe_late, safe_early = late_year.clip(1, 9999), early_year.clip(1, 9999)
 
         def shifted(y: pl.Expr) -> pl.Expr:
             fixed_day = pl.when((month == 2) & (day == 29) & ~_leap(y)).then(28).otherwise(day)
@@ -695,9 +708,8 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         high = pl.max_horizontal(first, second)
         has_birth = birth.is_not_null()
         from_record = ~has_birth & recorded.is_not_null() & recorded_on.is_not_null()
-        lo = pl.when(has_birth).then(exact).when(from_record & valid).then(low)
-        hi = pl.when(has_birth).then(exact).when(from_record & valid).then(high)
-        lo, hi = self.temp(_integer(lo)), self.temp(_integer(hi))
+        lo = self.temp(_integer(pl.when(has_birth).then(exact).when(from_record & valid).then(low)))
+        hi = self.temp(_integer(pl.when(has_birth).then(exact).when(from_record & valid).then(high)))
         key = self.subject_bits([node.birth_key]) if node.scope == 0 else self.item_bits(node.birth_key)
         bits = _masked(key, lo.is_null() | (lo != hi))
         problem = _masked(self.subject_bits([Keys.problem("eval/date-out-of-range")]), from_record & ~valid)
@@ -712,7 +724,8 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             return Col("num", lo=value, hi=value, bits=d.bits)
         if node.func == "years_between":
             start, end = args
-            assert start.v is not None and end.v is not None
+            assert start.v is not None
+            assert end.v is not None
             value = self.temp(_integer(_years_between(start.v, end.v)))
             unknown = value.is_null()
             return Col(
@@ -724,7 +737,8 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
         day, first, last = args
         lower = self.comparison("<=", first, day)
         upper = self.comparison("<=", day, last)
-        assert lower.v is not None and upper.v is not None
+        assert lower.v is not None
+        assert upper.v is not None
         value = self.temp(lower.v & upper.v)
         unknown = value.is_null()
         return Col(
@@ -814,7 +828,9 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             finish()
 
     @staticmethod
-    def item_columns(prefix: str, node: Aggregate | ListValue, body: Col | None, selected: pl.Expr | None) -> list[pl.Expr]:
+    def item_columns(
+        prefix: str, node: Aggregate | ListValue, body: Col | None, selected: pl.Expr | None
+    ) -> list[pl.Expr]:
         """The item-level columns an aggregate reads: its body's value on the items the list holds
         (`selected`, None when it holds all), whether it is unknown there, and what would settle
         it, kept only on the items whose gaps the aggregate names."""
@@ -828,7 +844,11 @@ class _Compiler:  # noqa: PLR0904 - one method per node kind
             assert isinstance(body.lo, pl.Expr)
             assert isinstance(body.hi, pl.Expr)
             unknown = body.lo.is_null()
-            lo, hi = (body.lo, body.hi) if selected is None else (pl.when(sel).then(body.lo), pl.when(sel).then(body.hi))
+            lo, hi = (
+                (body.lo, body.hi)
+                if selected is None
+                else (pl.when(sel).then(body.lo), pl.when(sel).then(body.hi))
+            )
             out += [lo.alias(f"{prefix}|lo"), hi.alias(f"{prefix}|hi")]
         else:
             assert body.v is not None
@@ -1101,7 +1121,8 @@ def run_plans(plans: Sequence[PackPlan], keys: Keys, frames: Frames) -> Result:
             col = compiler.compile(root)
             base = f"{index}|{name}"
             if col.kind == "list":
-                assert col.v is not None and col.sel is not None
+                assert col.v is not None
+                assert col.sel is not None
                 outputs += [col.v.alias(base), col.sel.alias(f"{base}|sel")]
             else:
                 assert col.v is not None, f"{base} is not a condition"

@@ -21,18 +21,32 @@ import polars as pl
 
 from gspolicy._memo import Memo
 from gspolicy.columnar.frames import Frames, build_frames, columns_of
-from gspolicy.columnar.plan import Keys, PackPlan, plan_pack
+from gspolicy.columnar.plan import WORD_BITS, Keys, PackPlan, plan_pack
 from gspolicy.columnar.polars_backend import Result, run_plans
 from gspolicy.engine.compiled import lower
-from gspolicy.engine.outcome import Outcome, decide_outcome, outcome_of
+from gspolicy.engine.outcome import (
+    Outcome,
+    buffer_missing,
+    buffer_result_of,
+    decide_outcome,
+    outcome_of,
+    pack_result_of,
+    row_part,
+    support_from,
+    support_texts,
+)
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.values import Unknown, Value
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.schema.model import Record
+from gspolicy.schema.model import Record, Schema
 
-__all__ = ["Run", "RunReport", "decide_columnar", "plan_run"]
+__all__ = ["ColumnarError", "Run", "RunReport", "decide_columnar", "plan_run"]
+
+
+class ColumnarError(RuntimeError):
+    """The columnar run broke its own invariant (a row lost or repeated): a defect, never data's fault."""
 
 
 @attrs.frozen
@@ -48,7 +62,7 @@ class RunReport:
 class Run:
     """The plans of the packs in force for one record type on one date (built once, reused)."""
 
-    policy_set: PolicySet
+    schema: Schema
     record_type: str
     as_of: dt.date
     packs: tuple[CheckedPack, ...]
@@ -61,27 +75,40 @@ class Run:
         return tuple((p.pack.key, p.fallback) for p in self.plans if p.fallback is not None)
 
     def frames(self, records: Sequence[Record]) -> Frames:
-        return build_frames(self.policy_set.schema, self.record_type, records, columns_of(self.plans))
+        return build_frames(self.schema, self.record_type, records, columns_of(self.plans))
 
     def table(self, frames: Frames) -> Result:
-        """The compact result of every lowered plan on `frames` (see `run_plans`)."""
-        return run_plans(self.plans, self.keys, frames)
+        """The compact result of every lowered plan on `frames` (see `run_plans`): one row per
+        record, in order (checked, so no join can drop or repeat a record unnoticed)."""
+        result = run_plans(self.plans, self.keys, frames)
+        rows = result.table["__row"]
+        n = frames.height
+        if rows.len() != n or (n and (rows.first() != 0 or rows.last() != n - 1 or rows.n_unique() != n)):
+            raise ColumnarError(f"the columnar run gave {rows.len()} rows for {frames.height} records")
+        return result
 
 
-_RUNS: Memo[tuple[int, str, dt.date], Run] = Memo(64)
+_RUNS: Memo[tuple[int, str, dt.date], tuple[PolicySet, Run]] = Memo(32)
+
+
+def plan_packs(packs: Sequence[CheckedPack], record_type: str, as_of: dt.date) -> Run:
+    """The run of `packs` (checked against one schema) on records of `record_type` as of `as_of`."""
+    keys = Keys()
+    plans = tuple(plan_pack(p, as_of, keys) for p in packs)
+    schema = packs[0].schema if packs else None
+    assert schema is not None, "a run needs a pack"
+    parameters = {p.key: parameter_values(p, as_of) for p in packs}
+    return Run(schema, record_type, as_of, tuple(packs), plans, keys, parameters)
 
 
 def plan_run(policy_set: PolicySet, record_type: str, as_of: dt.date) -> Run:
     """The run for `record_type` on `as_of` (planned once per policy set, type and date)."""
     key = (id(policy_set), record_type, as_of)
     found = _RUNS.get(key)
-    if found is not None and found.policy_set is policy_set:
-        return found
+    if found is not None and found[0] is policy_set:
+        return found[1]
     packs = tuple(p for p in policy_set.all_in_force(as_of) if p.subject == record_type)
-    keys = Keys()
-    plans = tuple(plan_pack(p, as_of, keys) for p in packs)
-    run = Run(policy_set, record_type, as_of, packs, plans, keys, {p.key: parameter_values(p, as_of) for p in packs})
-    return _RUNS.put(key, run)
+    return _RUNS.put(key, (policy_set, plan_packs(packs, record_type, as_of)))[1]
 
 
 class _Decoder:
@@ -110,7 +137,7 @@ class _Decoder:
             return found
         missing: set[str] = set()
         problems: set[Diagnostic] = set()
-        per = 64 // self.width
+        per = WORD_BITS // self.width
         for comp, values in comps:
             word = values[row] or 0
             index = int(comp[1:])
@@ -118,7 +145,7 @@ class _Decoder:
             while word:
                 if word & 1:
                     if comp[0] == "s":
-                        name = self.keys.subject[index * 64 + bit]
+                        name = self.keys.subject[index * WORD_BITS + bit]
                         if name.startswith("!"):
                             problems.add(Diagnostic(name[1:], None))
                         else:
@@ -134,7 +161,7 @@ class _Decoder:
 
     def value(self, base: str, row: int) -> Value:
         found = self.columns[base][row]
-        return self.unknown(base, row) if found is None else found  # type: ignore[no-any-return]
+        return self.unknown(base, row) if found is None else found
 
     def pack_values(self, index: int, plan: PackPlan, record: Record, row: int) -> PackValues:
         pack = plan.pack
@@ -160,7 +187,15 @@ class _Decoder:
                 {k: self.value(f"{prefix}bu|{k}", row) for k in until},
             )
         return PackValues(
-            pack, record, self.run.as_of, self.run.parameters[pack.key], applies, givens, criteria, rules, buffer
+            pack,
+            record,
+            self.run.as_of,
+            self.run.parameters[pack.key],
+            applies,
+            givens,
+            criteria,
+            rules,
+            buffer,
         )
 
 
@@ -182,6 +217,19 @@ def _problems(values: Mapping[str, PackValues]) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
+def _outcome(
+    policy_set: PolicySet, run: Run, decoder: _Decoder, record: Record, row: int, *, exit_pack: str
+) -> Outcome:
+    """The outcome of the record decoded from `row` (packs that did not lower run per record)."""
+    values: dict[str, PackValues] = {}
+    for index, plan in enumerate(run.plans):
+        if plan.fallback is not None:
+            values[plan.pack.id] = lower(plan.pack, run.as_of).run(record)
+        else:
+            values[plan.pack.id] = decoder.pack_values(index, plan, record, row)
+    return outcome_of(policy_set, record, run.as_of, values, exit_pack=exit_pack, problems=_problems(values))
+
+
 def decide_columnar(
     policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, *, exit_pack: str
 ) -> tuple[list[Outcome], RunReport]:
@@ -189,29 +237,306 @@ def decide_columnar(
     columns; and what was decided record by record instead."""
     if not records:
         return [], RunReport(0, (), 0)
+    run = plan_run(policy_set, _one_type(records), as_of)
+    decoder = _Decoder(run, run.table(run.frames(records)))
+    fallback = decoder.columns["__fallback"]
+    outcomes = [
+        decide_outcome(policy_set, record, as_of, exit_pack=exit_pack)
+        if fallback[row]
+        else _outcome(policy_set, run, decoder, record, row, exit_pack=exit_pack)
+        for row, record in enumerate(records)
+    ]
+    report = RunReport(len(records), run.fallback_packs, sum(1 for f in fallback if f))
+    return outcomes, report
+
+
+def _one_type(records: Sequence[Record]) -> str:
     record_type = records[0].type_name
     if any(r.type_name != record_type for r in records):
         raise ValueError("records of one type at a time")
-    run = plan_run(policy_set, record_type, as_of)
-    table = run.table(run.frames(records))
-    decoder = _Decoder(run, table)
-    fallback = decoder.columns["__fallback"]
-    outcomes: list[Outcome] = []
-    for row, record in enumerate(records):
-        if fallback[row]:
-            outcomes.append(decide_outcome(policy_set, record, as_of, exit_pack=exit_pack))
-            continue
-        values: dict[str, PackValues] = {}
-        for index, plan in enumerate(run.plans):
-            if plan.fallback is not None:
-                values[plan.pack.id] = lower(plan.pack, as_of).run(record)
-            else:
-                values[plan.pack.id] = decoder.pack_values(index, plan, record, row)
-        outcomes.append(
-            outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=_problems(values))
+    return record_type
+
+
+_LISTS = ("failing", "undetermined", "missing", "rules", "rules_undetermined", "support")
+
+
+def table_schema(pack_keys: Sequence[str]) -> dict[str, pl.DataType]:
+    """The columns of a decided table: those of `Outcome.to_row()`, typed (dates as dates; the
+    verdict of each pack in force as a field of the struct ``packs``)."""
+    return {
+        "id": pl.String(),
+        "as_of": pl.Date(),
+        "verdict": pl.String(),
+        **{name: pl.List(pl.String()) for name in _LISTS},
+        "buffer": pl.String(),
+        "buffer_until": pl.Date(),
+        "packs": pl.Struct({key: pl.String() for key in pack_keys}),
+    }
+
+
+def _typed_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["as_of"] = dt.date.fromisoformat(row["as_of"])
+    until = row["buffer_until"]
+    out["buffer_until"] = dt.date.fromisoformat(until) if until is not None else None
+    return out
+
+
+_SEP = "\x1f"  # between a granted measure's name, amount and rule in the `granted` column
+
+
+def _granted_text(granted: Sequence[tuple[str, str | None, str]]) -> list[str]:
+    return [f"{m}{_SEP}{'' if a is None else a}{_SEP}{r}" for m, a, r in granted]
+
+
+def _parse_granted(text: str) -> tuple[str, str | None, str]:
+    measure, amount, rule = text.split(_SEP)
+    return measure, amount or None, rule
+
+
+def _support_of(granted: Sequence[str]) -> list[str]:
+    return support_texts(support_from([_parse_granted(g) for g in granted], ()))
+
+
+_PART = {
+    "verdict": pl.String(),
+    "failing": pl.List(pl.String()),
+    "undetermined": pl.List(pl.String()),
+    "missing": pl.List(pl.String()),
+    "rules": pl.List(pl.String()),
+    "rules_undetermined": pl.List(pl.String()),
+    "granted": pl.List(pl.String()),
+    "buffer": pl.String(),
+    "basis": pl.String(),
+}
+
+
+def _pack_parts(
+    policy_set: PolicySet, run: Run, result: Result, records: Sequence[Record], index: int, exit_pack: str
+) -> pl.DataFrame:
+    """What pack `index` adds to every row (`_PART`), decoded once per distinct set of its values:
+    the rows a join then spreads it over differ only in what the parts do not read."""
+    plan = run.plans[index]
+    table = result.table
+    prefix = f"{index}|"
+    mine = [c for c in table.columns if c.startswith(prefix)]
+    key = [c for c in mine if not c.startswith(f"{prefix}bu|") and not c.endswith("|sel")]
+    grouped = (
+        table.lazy()
+        .group_by(key, maintain_order=True)
+        .agg(pl.col("__row"))
+        .with_row_index("__group")
+        .collect(engine="in-memory")
+    )
+    first = grouped["__row"].list.first().to_list()
+    decoder = _Decoder(run, Result(table.select(["__row", "__fallback", *mine])[first], result.width))
+    parts: dict[str, list[Any]] = {name: [] for name in _PART}
+    for group, row in enumerate(first):
+        values = decoder.pack_values(index, plan, records[row], group)
+        pack = pack_result_of(values)
+        part = row_part(pack, exit_pack=plan.pack.id == exit_pack)
+        buffer = buffer_result_of(values, policy_set)
+        parts["verdict"].append(pack.verdict)
+        parts["failing"].append(list(part.failing))
+        parts["undetermined"].append(list(part.undetermined))
+        parts["missing"].append(sorted(part.missing | set(buffer_missing(buffer) if buffer else ())))
+        parts["rules"].append(list(part.rules))
+        parts["rules_undetermined"].append(list(part.rules_undetermined))
+        parts["granted"].append(_granted_text(part.granted))
+        parts["buffer"].append(buffer.status if buffer is not None else None)
+        parts["basis"].append(buffer.basis if buffer is not None else None)
+    by_group = pl.DataFrame(parts, schema=_PART)
+    group_of = (
+        grouped.lazy().select("__group", "__row").explode("__row").sort("__row").collect(engine="in-memory")
+    )
+    return by_group[group_of["__group"]]
+
+
+def _with_retained(
+    policy_set: PolicySet,
+    run: Run,
+    result: Result,
+    records: Sequence[Record],
+    index: int,
+    frame: pl.DataFrame,
+    granted: pl.Series,
+) -> pl.DataFrame:
+    """`frame` with the support of each row whose buffer retains history items: what the rules
+    grant merged with what is retained (`support_from`), the buffer decoded for those rows only."""
+    table = result.table
+    sel = table[f"{index}|br|sel"].fill_null(0)
+    rows = (sel != 0).arg_true().to_list()
+    if not rows:
+        return frame
+    prefix = f"{index}|"
+    decoder = _Decoder(
+        run,
+        Result(
+            table.select(["__row", "__fallback", *(c for c in table.columns if c.startswith(prefix))])[rows],
+            result.width,
+        ),
+    )
+    plan = run.plans[index]
+    granted_rows = granted.gather(rows).to_list()
+    supports = []
+    for i, row in enumerate(rows):
+        buffer = buffer_result_of(decoder.pack_values(index, plan, records[row], i), policy_set)
+        retained = (
+            [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained]
+            if buffer is not None and buffer.status == "active"
+            else []
         )
-    report = RunReport(len(records), run.fallback_packs, sum(1 for f in fallback if f))
-    return outcomes, report
+        parsed = [_parse_granted(g) for g in granted_rows[i]]
+        supports.append(support_texts(support_from(parsed, retained)))
+    updates = pl.DataFrame(
+        {"__r": rows, "__support": supports}, schema={"__r": pl.UInt32(), "__support": pl.List(pl.String())}
+    )
+    return (
+        frame.with_row_index("__r")
+        .join(updates, on="__r", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("__r").is_in(rows)).then("__support").otherwise("support").alias("support")
+        )
+        .drop("__r", "__support")
+    )
+
+
+def decide_frame(
+    policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, *, exit_pack: str
+) -> tuple[pl.DataFrame, RunReport]:
+    """One row per record with the columns of `Outcome.to_row()` (typed: `table_schema`), in the
+    records' order; and what was decided record by record instead.
+
+    Each pack's part of a row (`row_part`) is decoded once per distinct set of that pack's
+    values and spread over the rows that have it; the parts are joined by columns as
+    `Outcome.to_row` joins them.  A row is decided whole, record by record, when its outcome
+    reads the record itself (history items the buffer retains), when the record did not fit the
+    columns, and — every row — when a pack did not lower."""
+    record_type = _one_type(records) if records else "household"
+    run = plan_run(policy_set, record_type, as_of)
+    schema = table_schema([p.key for p in run.packs])
+    if not records:
+        return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
+    result = run.table(run.frames(records))
+    table = result.table
+    spec = policy_set.schema.records.get(record_type)
+    id_key = spec.key if spec is not None and spec.key is not None else "id"
+    ids = pl.Series("id", [str(r.get(id_key, "?")) for r in records], dtype=pl.String())
+    buffer_index = next(
+        (i for i, p in sorted(enumerate(run.plans), key=lambda x: x[1].pack.id) if p.buffer is not None), None
+    )
+    per_record = bool(run.fallback_packs) or not run.plans
+    own = pl.lit(True) if per_record else pl.col("__fallback")
+    whole = table.select(own.alias("own"))["own"].to_list()
+    parts = {
+        i: _pack_parts(policy_set, run, result, records, i, exit_pack)
+        for i in range(len(run.plans))
+        if not per_record
+    }
+    if parts:
+        exit_index = next((i for i, p in enumerate(run.plans) if p.pack.id == exit_pack), None)
+        columns: dict[str, pl.Series] = {
+            "id": ids,
+            "as_of": pl.Series("as_of", [as_of] * len(records), dtype=pl.Date()),
+        }
+        frame = pl.DataFrame(columns)
+        part_cols = {f"{name}{i}": part[name] for i, part in parts.items() for name in _PART}
+        frame = frame.with_columns(**part_cols)
+        ordered = sorted(parts)
+        empty = pl.lit([], dtype=pl.List(pl.String()))
+        until: pl.Expr = pl.lit(None, dtype=pl.Date())
+        buffer: pl.Expr = pl.lit(None, dtype=pl.String())
+        missing = [pl.col(f"missing{i}") for i in ordered]
+        if buffer_index is not None:
+            buffer = pl.col(f"buffer{buffer_index}")
+            plan = run.plans[buffer_index]
+            assert plan.buffer is not None
+            for basis in plan.buffer[2]:
+                day = table[f"{buffer_index}|bu|{basis}"]
+                chosen = (buffer == "active") & (pl.col(f"basis{buffer_index}") == basis)
+                until = pl.when(chosen).then(pl.lit(day)).otherwise(until)
+        frame = frame.select(
+            "id",
+            "as_of",
+            (pl.col(f"verdict{exit_index}") if exit_index is not None else pl.lit(None, pl.String())).alias(
+                "verdict"
+            ),
+            (pl.col(f"failing{exit_index}") if exit_index is not None else empty).alias("failing"),
+            (pl.col(f"undetermined{exit_index}") if exit_index is not None else empty).alias("undetermined"),
+            pl.concat_list(missing).list.unique().list.sort().alias("missing"),
+            pl.concat_list([pl.col(f"rules{i}") for i in ordered]).alias("rules"),
+            pl.concat_list([pl.col(f"rules_undetermined{i}") for i in ordered]).alias("rules_undetermined"),
+            pl.concat_list([pl.col(f"granted{i}") for i in ordered]).alias("support"),
+            buffer.alias("buffer"),
+            until.cast(pl.Date()).alias("buffer_until"),
+            pl.struct([pl.col(f"verdict{i}").alias(run.plans[i].pack.key) for i in ordered]).alias("packs"),
+        )
+        granted = frame["support"]
+        distinct = frame.select(pl.col("support").unique(maintain_order=True))["support"].to_list()
+        support = pl.DataFrame(
+            {"support": distinct, "__support": [_support_of(g) for g in distinct]},
+            schema={"support": pl.List(pl.String()), "__support": pl.List(pl.String())},
+        )
+        frame = (
+            frame.join(support, on="support", how="left", maintain_order="left", nulls_equal=True)
+            .with_columns(pl.col("__support").alias("support"))
+            .drop("__support")
+        )
+        if buffer_index is not None:
+            frame = _with_retained(policy_set, run, result, records, buffer_index, frame, granted)
+    else:
+        frame = pl.DataFrame(schema=schema)
+    replaced: list[int] = [row for row, w in enumerate(whole) if w]
+    if replaced:
+        rows = table[replaced]
+        decoder = _Decoder(run, Result(rows, result.width))
+        fallback = decoder.columns["__fallback"]
+        outcomes = [
+            decide_outcome(policy_set, records[row], as_of, exit_pack=exit_pack)
+            if fallback[i]
+            else _outcome(policy_set, run, decoder, records[row], i, exit_pack=exit_pack)
+            for i, row in enumerate(replaced)
+        ]
+        decided = pl.DataFrame([_typed_row(o.to_row()) for o in outcomes], schema=schema)
+        if frame.height:
+            keep = pl.Series([not w for w in whole])
+            frame = (
+                pl.concat(
+                    [
+                        frame.with_row_index("__row").filter(keep),
+                        decided.with_columns(pl.Series("__row", replaced, dtype=pl.UInt32)).select(
+                            ["__row", *schema]
+                        ),
+                    ]
+                )
+                .sort("__row")
+                .drop("__row")
+            )
+        else:
+            frame = decided
+    report = RunReport(len(records), run.fallback_packs, sum(1 for f in table["__fallback"].to_list() if f))
+    return frame.select(list(schema)), report
+
+
+def values_by_columns(
+    pack: CheckedPack, records: Sequence[Record], as_of: dt.date
+) -> tuple[list[PackValues], str | None, int]:
+    """The values of one pack's conditions on each record, by columns; records the columns cannot
+    hold, and every record when the pack does not lower, by the per-record evaluator.  Also the
+    reason the pack did not lower (None when it did) and how many records fell back."""
+    if not records:
+        return [], None, 0
+    run = plan_packs([pack], records[0].type_name, as_of)
+    plan = run.plans[0]
+    if plan.fallback is not None:
+        return [lower(pack, as_of).run(r) for r in records], plan.fallback, len(records)
+    decoder = _Decoder(run, run.table(run.frames(records)))
+    fallback = decoder.columns["__fallback"]
+    out = [
+        lower(pack, as_of).run(record) if fallback[row] else decoder.pack_values(0, plan, record, row)
+        for row, record in enumerate(records)
+    ]
+    return out, None, sum(1 for f in fallback if f)
 
 
 def chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:

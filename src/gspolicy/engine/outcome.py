@@ -35,18 +35,24 @@ __all__ = [
     "Outcome",
     "PackResult",
     "Retained",
+    "RowPart",
     "RuleResult",
     "Verdict",
     "amount_text",
     "buffer_choice",
+    "buffer_missing",
+    "buffer_result_of",
     "criterion_verdict",
     "decide_outcome",
     "measure_in_force",
     "outcome_of",
+    "pack_result_of",
     "pack_verdict_of",
+    "row_part",
     "settle_of",
     "show_value",
     "support_from",
+    "support_texts",
     "truth3",
 ]
 
@@ -265,27 +271,16 @@ class Outcome:
     def missing(self) -> tuple[str, ...]:
         """Everything that would settle what is undetermined (the rules of `Decision.missing`)."""
         found: set[str] = set()
-        exit_result = self.pack(self.exit_pack)
-        if exit_result is not None:
-            found.update(exit_result.settle)
-            if self.verdict == "undetermined":
-                for c in exit_result.criteria:
-                    if c.verdict == "undetermined":
-                        found.update(c.settle)
         for p in self.packs:
-            for r in p.rules:
-                if r.holds == "undetermined":
-                    found.update(r.settle)
-        if self.buffer is not None and self.buffer.status == "undetermined":
-            found.update(self.buffer.settle)
+            found.update(row_part(p, exit_pack=p.id == self.exit_pack).missing)
+        if self.buffer is not None:
+            found.update(buffer_missing(self.buffer))
         return tuple(sorted(found))
 
     @property
     def support(self) -> tuple[tuple[str, str | None, str], ...]:
         """The support the record gets now (`support_from`, as `Decision.support`)."""
-        granted = [
-            (m, a, r.id) for p in self.packs for r in p.rules if r.holds == "yes" for m, a in r.measures
-        ]
+        granted = [g for p in self.packs for g in row_part(p, exit_pack=False).granted]
         retained = (
             [(i.measure, i.amount, i.basis, i.path) for i in self.buffer.retained]
             if self.buffer is not None and self.buffer.status == "active"
@@ -295,25 +290,74 @@ class Outcome:
 
     def to_row(self) -> dict[str, Any]:
         """One row of plain values: the verdicts, what fails and what would settle, the rules
-        that hold, the support and the buffer (the columns bulk outputs write)."""
-        exit_result = self.pack(self.exit_pack)
-        criteria = exit_result.criteria if exit_result is not None else ()
+        that hold, the support and the buffer (the columns bulk outputs write; each pack adds
+        its `row_part`)."""
+        parts = [row_part(p, exit_pack=p.id == self.exit_pack) for p in self.packs]
         return {
             "id": self.record,
             "as_of": self.as_of.isoformat(),
             "verdict": self.verdict,
-            "failing": [c.id for c in criteria if c.verdict == "fail"],
-            "undetermined": [c.id for c in criteria if c.verdict == "undetermined"],
+            "failing": [c for part in parts for c in part.failing],
+            "undetermined": [c for part in parts for c in part.undetermined],
             "missing": list(self.missing),
-            "rules": [f"{p.id}:{r.id}" for p in self.packs for r in p.rules if r.holds == "yes"],
-            "rules_undetermined": [
-                f"{p.id}:{r.id}" for p in self.packs for r in p.rules if r.holds == "undetermined"
-            ],
-            "support": [f"{m}={a if a is not None else '?'}" for m, a, _ in self.support],
+            "rules": [r for part in parts for r in part.rules],
+            "rules_undetermined": [r for part in parts for r in part.rules_undetermined],
+            "support": support_texts(self.support),
             "buffer": self.buffer.status if self.buffer is not None else None,
             "buffer_until": self.buffer.until.isoformat() if self.buffer and self.buffer.until else None,
             "packs": {p.key: p.verdict for p in self.packs},
         }
+
+
+@attrs.frozen
+class RowPart:
+    """What one pack's result adds to a row of `Outcome.to_row()`: the exit pack its failing
+    and undetermined criteria, every pack its rules, and what would settle what it leaves
+    undetermined (the exit pack's applicability and, when its verdict is undetermined, its
+    undetermined criteria; every pack's undetermined rules)."""
+
+    failing: tuple[str, ...]
+    undetermined: tuple[str, ...]
+    missing: frozenset[str]
+    rules: tuple[str, ...]
+    rules_undetermined: tuple[str, ...]
+    granted: tuple[tuple[str, str | None, str], ...]  # (measure, amount, rule) of the rules that hold
+
+
+def row_part(result: PackResult, *, exit_pack: bool) -> RowPart:
+    """What `result` adds to its record's row (`exit_pack`: whether it is the row's exit pack)."""
+    missing: set[str] = set()
+    failing: tuple[str, ...] = ()
+    undetermined: tuple[str, ...] = ()
+    if exit_pack:
+        failing = tuple(c.id for c in result.criteria if c.verdict == "fail")
+        undetermined = tuple(c.id for c in result.criteria if c.verdict == "undetermined")
+        missing.update(result.settle)
+        if result.verdict == "undetermined":
+            for c in result.criteria:
+                if c.verdict == "undetermined":
+                    missing.update(c.settle)
+    for r in result.rules:
+        if r.holds == "undetermined":
+            missing.update(r.settle)
+    return RowPart(
+        failing,
+        undetermined,
+        frozenset(missing),
+        tuple(f"{result.id}:{r.id}" for r in result.rules if r.holds == "yes"),
+        tuple(f"{result.id}:{r.id}" for r in result.rules if r.holds == "undetermined"),
+        tuple((m, a, r.id) for r in result.rules if r.holds == "yes" for m, a in r.measures),
+    )
+
+
+def buffer_missing(buffer: BufferResult) -> tuple[str, ...]:
+    """What would settle an undetermined buffer (nothing when it is settled)."""
+    return buffer.settle if buffer.status == "undetermined" else ()
+
+
+def support_texts(support: Iterable[tuple[str, str | None, str]]) -> list[str]:
+    """The support column: ``measure=amount`` (``?`` for an amount that cannot be known)."""
+    return [f"{m}={a if a is not None else '?'}" for m, a, _ in support]
 
 
 def _exact(text: str | None) -> Decimal | None:
@@ -391,7 +435,8 @@ def _shape(checked: CheckedPack, as_of: dt.date) -> _Shape:
     return _SHAPES.put(key, shape)
 
 
-def _pack_result(values: PackValues) -> PackResult:
+def pack_result_of(values: PackValues) -> PackResult:
+    """A pack's result (verdict, criteria, rules, parameters) from the values of its conditions."""
     checked = values.pack
     shape = _shape(checked, values.as_of)
     criteria = []
@@ -448,7 +493,8 @@ def _parameters(checked: CheckedPack, as_of: dt.date) -> tuple[tuple[str, str], 
     return _PARAMETERS.put(key, (checked, tuple(shown)))[1]
 
 
-def _buffer_result(values: PackValues, policy_set: PolicySet) -> BufferResult | None:
+def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult | None:
+    """The buffer's state from a pack's values (None when the pack has no buffer)."""
     if values.pack.pack.buffer is None or values.buffer is None:
         return None
     status, basis, settle = buffer_choice(values)
@@ -508,13 +554,13 @@ def outcome_of(
     spec = policy_set.schema.records.get(record.type_name)
     key = spec.key if spec is not None and spec.key is not None else "id"
     exit_values = values.get(exit_pack)
-    buffers = [b for _, v in sorted(values.items()) if (b := _buffer_result(v, policy_set)) is not None]
+    buffers = [b for _, v in sorted(values.items()) if (b := buffer_result_of(v, policy_set)) is not None]
     return Outcome(
         record=str(record.get(key, "?")),
         as_of=as_of,
         verdict=pack_verdict_of(exit_values) if exit_values is not None else None,
         exit_pack=exit_pack,
-        packs=tuple(_pack_result(v) for v in values.values()),
+        packs=tuple(pack_result_of(v) for v in values.values()),
         buffer=buffers[0] if buffers else None,
         problems=tuple(problems),
     )
