@@ -15,7 +15,7 @@ its path, true when the record gives it and null when not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -160,27 +160,51 @@ def _fits(value: object, kind: str) -> bool:
     return max(whole, 0) + scale <= _DIGITS
 
 
-def _read(values: Mapping[str, object], path: Sequence[str]) -> object:
-    current: object = values
-    for part in path:
-        if isinstance(current, Record):
-            current = current.values_dict()
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(part)
-        if current is None:
-            return None
-    return current
+_UNFIT = object()
+"""A cell whose number its column cannot hold exactly (the record is then decided by record)."""
 
 
-def _column(value: object, spec: FieldSpec) -> object:
-    if spec.kind in ("list", "record"):
-        return True if value is not None else None
-    if spec.kind == "set" and value is not None:
-        return sorted(str(v) for v in value)  # type: ignore[attr-defined]
-    if spec.kind in SCALES and value is not None:
-        return Decimal(value)  # type: ignore[arg-type]
-    return value
+def _reader(path: Sequence[str]) -> Callable[[Mapping[str, object]], object]:
+    """Reads `path` from a record's values (None when absent anywhere on the way)."""
+    head, rest = path[0], tuple(path[1:])
+    if not rest:
+        return lambda values: values.get(head)
+
+    def read(values: Mapping[str, object]) -> object:
+        current = values.get(head)
+        for part in rest:
+            if not isinstance(current, Record):
+                return None
+            current = current.values_dict().get(part)
+        return current
+
+    return read
+
+
+def _converter(spec: FieldSpec) -> Callable[[object], object]:
+    """A present value as its column holds it (`_UNFIT` for a number its scale cannot hold)."""
+    kind = spec.kind
+    if kind in ("list", "record"):
+        return lambda value: True
+    if kind == "set":
+        return lambda value: sorted(str(v) for v in value)  # type: ignore[attr-defined]
+    if kind in SCALES:
+        scale = SCALES[kind]
+        whole_limit = 10 ** (_DIGITS - scale)
+
+        def number(value: object) -> object:
+            if type(value) is int:
+                return Decimal(value) if -whole_limit < value < whole_limit else _UNFIT
+            return Decimal(value) if _fits(value, kind) else _UNFIT  # type: ignore[arg-type]
+
+        return number
+    return lambda value: value
+
+
+def _cells(
+    path: Sequence[str], spec: FieldSpec, out: list[Any]
+) -> tuple[Callable[[Mapping[str, object]], object], Callable[[object], object], list[Any]]:
+    return _reader(path), _converter(spec), out
 
 
 @attrs.frozen
@@ -217,34 +241,50 @@ def build_frames(schema: Schema, record_type: str, records: Sequence[Record], co
                 found[path] = spec
         list_specs[list_path] = found
         item_data[list_path] = {"__row": [], "__idx": [], "__bit": [], **{".".join(p): [] for p in found}}
+    subject_cells = [_cells(path, specs[path], data[".".join(path)]) for path in subject_paths]
+    list_cells = [
+        (
+            _reader(list_path),
+            item_data[list_path],
+            [_cells(path, spec, item_data[list_path][".".join(path)]) for path, spec in found.items()],
+        )
+        for list_path, found in list_specs.items()
+    ]
     for row, record in enumerate(records):
         values = record.values_dict()
-        bad = False
-        for path in subject_paths:
-            spec = specs[path]
-            value = _read(values, path)
-            if spec.kind in SCALES and not _fits(value, spec.kind):
-                bad, value = True, None
-            data[".".join(path)].append(_column(value, spec))
-        for list_path, found in list_specs.items():
-            items = _read(values, list_path)
+        fits = True
+        for read, convert, out in subject_cells:
+            value = read(values)
+            if value is None:
+                out.append(None)
+                continue
+            cell = convert(value)
+            if cell is _UNFIT:
+                fits, cell = False, None
+            out.append(cell)
+        for read_list, columns_out, cells in list_cells:
+            items = read_list(values)
             if not isinstance(items, tuple):
                 continue
             if len(items) > MAX_ITEMS:
-                bad = True
+                fits = False
                 continue
-            columns_out = item_data[list_path]
+            rows, idxs, bits = columns_out["__row"], columns_out["__idx"], columns_out["__bit"]
             for index, item in enumerate(items):
-                columns_out["__row"].append(row)
-                columns_out["__idx"].append(index)
-                columns_out["__bit"].append(1 << index)
+                rows.append(row)
+                idxs.append(index)
+                bits.append(1 << index)
                 item_values = item.values_dict() if isinstance(item, Record) else {}
-                for path, spec in found.items():
-                    value = _read(item_values, path)
-                    if spec.kind in SCALES and not _fits(value, spec.kind):
-                        bad, value = True, None
-                    columns_out[".".join(path)].append(_column(value, spec))
-        unfit.append(bad)
+                for read, convert, out in cells:
+                    value = read(item_values)
+                    if value is None:
+                        out.append(None)
+                        continue
+                    cell = convert(value)
+                    if cell is _UNFIT:
+                        fits, cell = False, None
+                    out.append(cell)
+        unfit.append(not fits)
     schema_out: dict[str, pl.DataType] = {".".join(p): dtype_of(specs[p]) for p in subject_paths}
     subjects = pl.DataFrame(
         {"__row": list(range(len(unfit))), "__unfit": unfit, **data},
