@@ -80,6 +80,7 @@ def violations(policies: gspolicy.Policies, household: dict[str, Any], as_of: dt
 POLICIES = shared_policies()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch_cases())
 def test_batches_cover_definite_exit_failures(case: tuple[dict[str, Any], dt.date]) -> None:

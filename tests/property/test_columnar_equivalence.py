@@ -224,7 +224,7 @@ def test_no_bundled_pack_falls_back() -> None:
 # -- planted bugs ---------------------------------------------------------------------------------
 
 _SAMPLE = [
-    *shared_registry()[::10],
+    *shared_registry()[::25],
     POLICIES.household({"id": "620000-0001"}),
     _born(dt.date(2000, 2, 29)),
     _born(dt.date(2002, 3, 1)),

@@ -112,6 +112,7 @@ def test_overrides_replace_parts_and_none_leaves_a_field_missing() -> None:
         assert all("health" not in m for m in household.get("members", ()))  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_boundary_households_are_valid_and_hit_every_numeric_threshold() -> None:
     found = thresholds(POLICIES, as_of=DAY, pack="exit_criteria.household")
     paths = {t.path for t in found}

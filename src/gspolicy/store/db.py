@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gspolicy.errors import Diagnostic, PolicyError
@@ -132,10 +133,10 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     conn.text_factory = _lenient_text
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _while_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn, path)
+        _while_busy(lambda: _migrate(conn, path))
         _check_tables(conn, path)
     except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
         # (SQLite's own message about a damaged file may not be UTF-8 itself)
@@ -145,6 +146,26 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _while_busy(step: Callable[[], object]) -> None:
+    """Run `step`, again while another connection holds the lock, up to the busy timeout.
+
+    SQLite does not wait on its own in every case: switching a new file to WAL and upgrading a
+    read to a write return "database is locked" at once when another connection is doing the
+    same (its busy handler is skipped to avoid a deadlock)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as err:
+            text = str(err).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _lenient_text(data: bytes) -> str:
@@ -184,18 +205,23 @@ def _version(conn: sqlite3.Connection) -> int:
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    found = _version(conn)
+    # what the file holds, read from one snapshot: another connection may be migrating it
+    conn.execute("BEGIN")
+    try:
+        found = _version(conn)
+        query = "SELECT count(*) FROM sqlite_schema WHERE name = 'migrations'"
+        has_tables = conn.execute(query).fetchone()[0]
+        others = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+    finally:
+        conn.execute("COMMIT")
     if found < 0:
         raise _fail("store/damaged", path, reason=f"its format number {found} is not one gspolicy ever wrote")
     if found > SCHEMA_VERSION:
         raise _fail("store/newer-format", path, found=found, known=SCHEMA_VERSION)
     if found == SCHEMA_VERSION:
         return
-    has_tables = conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'migrations'").fetchone()[0]
-    if found == 0 and not has_tables:
-        others = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
-        if others:
-            raise _fail("store/not-a-log", path, reason="it holds other tables")
+    if found == 0 and not has_tables and others:
+        raise _fail("store/not-a-log", path, reason="it holds other tables")
     with write(conn):
         found = _version(conn)  # another process may have migrated meanwhile
         if found == 0:
