@@ -32,6 +32,7 @@ LAYERS = {
     "strategies": 7,
     "testing": 7,
     "store": 7,
+    "tables": 7,
     "api": 7,
     "cli": 8,
     "cli_monitor": 8,

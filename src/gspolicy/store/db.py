@@ -154,7 +154,7 @@ def _while_busy(step: Callable[[], object]) -> None:
     SQLite does not wait on its own in every case: switching a new file to WAL and upgrading a
     read to a write return "database is locked" at once when another connection is doing the
     same (its busy handler is skipped to avoid a deadlock)."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + dt.timedelta(milliseconds=BUSY_TIMEOUT_MS).total_seconds()
     pause = 0.005
     while True:
         try:

@@ -1,0 +1,257 @@
+"""Outcome tables written to files: Parquet, CSV, JSON Lines and Excel, with a run manifest.
+
+A table is the frames `Policies.decide_table` yields (one row per household, the columns of
+`Outcome.to_row()`).  `write_table` writes them to one file chosen by its suffix and, beside it,
+``<file>.manifest.json``: what an auditor needs to quote and replay the run — the input files'
+SHA-256, the packs in force with their content hashes, the gspolicy version, the as-of date, the
+runner and the packs it decided record by record, the count of households per verdict, the
+columns, and the output file's own SHA-256.  Parquet files carry the same manifest in their
+metadata (key ``gspolicy.manifest``; without the file's own hash).
+
+Nothing is written partly: the file and its manifest are written to temporary files in the
+target folder and moved into place only when complete.  In CSV and Excel, where a cell holds
+one value, a list is written as its codes joined by ``;`` and the pack verdicts as one column
+per pack (``packs.<id@version>``); Parquet and JSON Lines keep lists, dates and the struct.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gspolicy._messages import entry, register
+from gspolicy.errors import Diagnostic, suggest
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "XLSX_MAX_ROWS",
+    "OutputError",
+    "check_output",
+    "file_digest",
+    "run_manifest",
+    "write_table",
+]
+
+FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".xlsx": "xlsx"}
+"""The output formats, by file suffix."""
+
+COLUMNS = (
+    "id",
+    "as_of",
+    "verdict",
+    "failing",
+    "undetermined",
+    "missing",
+    "rules",
+    "rules_undetermined",
+    "support",
+    "buffer",
+    "buffer_until",
+    "packs",
+)
+"""The columns of an outcome table, in order (`--fields` chooses among them)."""
+
+XLSX_MAX_ROWS = 1_048_575
+"""Rows an Excel sheet holds below its header."""
+
+_MANIFEST_KEY = "gspolicy.manifest"
+
+register(
+    {
+        "output/unknown-format": entry(
+            "error",
+            "cannot write `{path}`: no table format ends in `{suffix}`",
+            "无法写入 `{path}`：没有以 `{suffix}` 结尾的表格格式",
+            "give a file ending in .parquet, .csv, .jsonl or .xlsx",
+            "请给出以 .parquet、.csv、.jsonl 或 .xlsx 结尾的文件名",
+        ),
+        "output/no-folder": entry(
+            "error",
+            "cannot write `{path}`: the folder `{folder}` does not exist",
+            "无法写入 `{path}`：文件夹 `{folder}` 不存在",
+        ),
+        "output/unknown-field": entry(
+            "error",
+            "no output column `{name}`; the columns are {columns}",
+            "没有输出列 `{name}`；可用的列为 {columns}",
+        ),
+        "output/needs-extra": entry(
+            "error",
+            "writing `{path}` needs the `excel` extra, which is not installed",
+            "写入 `{path}` 需要安装 `excel` 扩展",
+            "install it with `pip install 'gspolicy[excel]'`, or write .parquet or .csv",
+            "请用 `pip install 'gspolicy[excel]'` 安装，或改写为 .parquet 或 .csv",
+        ),
+        "output/too-many-rows": entry(
+            "error",
+            "`{path}` would need {rows} rows; an Excel sheet holds at most {limit}; nothing was written",
+            "`{path}` 需要 {rows} 行，而 Excel 工作表最多 {limit} 行；未写入任何内容",
+            "write .parquet or .csv for a table this large",
+            "如此大的表格请写为 .parquet 或 .csv",
+        ),
+        "output/cannot-write": entry(
+            "error",
+            "cannot write `{path}`: {reason}; nothing was written",
+            "无法写入 `{path}`：{reason}；未写入任何内容",
+        ),
+    }
+)
+
+
+def check_output(path: Path, fields: Sequence[str] | None) -> list[Diagnostic]:
+    """What is wrong with writing `fields` (None: every column) to `path`, before any work."""
+    problems: list[Diagnostic] = []
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        problems.append(Diagnostic("output/unknown-format", None, {"path": str(path), "suffix": path.suffix}))
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        problems.append(Diagnostic("output/no-folder", None, {"path": str(path), "folder": str(folder)}))
+    if kind == "xlsx" and importlib.util.find_spec("xlsxwriter") is None:
+        problems.append(Diagnostic("output/needs-extra", None, {"path": str(path)}))
+    for name in fields or ():
+        if name not in COLUMNS:
+            problems.append(
+                Diagnostic(
+                    "output/unknown-field",
+                    None,
+                    {"name": name, "columns": ", ".join(COLUMNS)},
+                    suggestions=suggest(name, COLUMNS),
+                )
+            )
+    return problems
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    with path.open("rb") as handle:
+        return f"sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """One value per cell: lists as codes joined by ``;``, the pack verdicts as columns."""
+    out: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.List):
+            out.append(pl.col(name).list.join(";").alias(name))
+        elif isinstance(dtype, pl.Struct):
+            out += [pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}") for f in dtype.fields]
+        else:
+            out.append(pl.col(name))
+    return frame.select(out)
+
+
+def write_table(
+    frames: Iterable[pl.DataFrame],
+    path: Path,
+    *,
+    fields: Sequence[str] | None = None,
+    manifest: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Write the outcome `frames` to `path` (format by suffix; `fields`: the columns to keep) and
+    its manifest beside it; returns the manifest written.  Raises `OutputError` with a coded
+    diagnostic when the table cannot be written; nothing is left behind then."""
+    kind = FORMATS[path.suffix.lower()]
+    chosen = list(fields) if fields else list(COLUMNS)
+    verdicts: Counter[str] = Counter()
+    rows = 0
+    temp = _temp_beside(path)
+    try:
+        whole: list[pl.DataFrame] = []
+        with temp.open("wb") as handle:
+            for index, frame in enumerate(frames):
+                rows += frame.height
+                verdicts.update(str(v) for v in frame["verdict"].to_list())
+                part = frame.select(chosen)
+                if kind == "csv":
+                    _flat(part).write_csv(handle, include_header=index == 0)
+                elif kind == "jsonl":
+                    part.write_ndjson(handle)
+                else:
+                    if kind == "xlsx" and rows > XLSX_MAX_ROWS:
+                        raise OutputError(
+                            Diagnostic(
+                                "output/too-many-rows",
+                                None,
+                                {"path": str(path), "rows": f"{rows:,}+", "limit": f"{XLSX_MAX_ROWS:,}"},
+                            )
+                        )
+                    whole.append(part)
+            if kind == "csv" and rows == 0:
+                handle.write((",".join(chosen) + "\n").encode())
+        body = {**manifest, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}
+        if kind == "parquet":
+            table = pl.concat(whole) if whole else pl.DataFrame()
+            metadata = {_MANIFEST_KEY: json.dumps(body, ensure_ascii=False, sort_keys=True)}
+            table.write_parquet(temp, metadata=metadata)
+        elif kind == "xlsx":
+            table = _flat(pl.concat(whole)) if whole else pl.DataFrame({c: [] for c in chosen})
+            table.write_excel(temp, worksheet="outcomes")
+        body["output"] = {"file": path.name, "format": kind, "sha256": file_digest(temp)}
+        manifest_path = path.with_name(path.name + ".manifest.json")
+        manifest_temp = _temp_beside(manifest_path)
+        try:
+            manifest_temp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            os.replace(temp, path)
+            os.replace(manifest_temp, manifest_path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                manifest_temp.unlink()
+    except OSError as err:
+        raise OutputError(
+            Diagnostic("output/cannot-write", None, {"path": str(path), "reason": err.strerror or str(err)})
+        ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    return body
+
+
+def _temp_beside(path: Path) -> Path:
+    handle, name = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else None, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    os.close(handle)
+    return Path(name)
+
+
+class OutputError(Exception):
+    """A table that cannot be written, with the diagnostic saying why."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.code)
+        self.diagnostic = diagnostic
+
+
+def run_manifest(
+    *,
+    command: str,
+    as_of: dt.date,
+    inputs: Sequence[Path],
+    packs: Sequence[tuple[str, str]],
+    runner: str,
+    fallback: Sequence[tuple[str, str]],
+    version: str,
+) -> dict[str, Any]:
+    """The manifest of a run, before its table is written (`write_table` adds the counts)."""
+    return {
+        "gspolicy": version,
+        "command": command,
+        "as_of": as_of.isoformat(),
+        "runner": runner,
+        "decided_record_by_record": [{"pack": k, "reason": r} for k, r in fallback],
+        "inputs": [{"file": str(p), "bytes": p.stat().st_size, "sha256": file_digest(p)} for p in inputs],
+        "packs": [{"pack": key, "content_hash": digest} for key, digest in packs],
+    }
