@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gspolicy._cli_support import (
     EXIT_INTERNAL,
@@ -50,6 +51,9 @@ from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.cli import register as _register_store
 from gspolicy.testing.cases import Case, find_case_files, run_files
+
+if TYPE_CHECKING:  # Polars is imported only when a table is decided
+    import polars as pl
 
 __all__ = ["main"]
 
@@ -325,10 +329,57 @@ def _output_problems(args: argparse.Namespace, lang: Lang) -> int | None:
     return None
 
 
-def _write_output(
+def _evaluate_by_columns(
     args: argparse.Namespace, lang: Lang, policy_set: PolicySet, records: Sequence[Record], as_of: dt.date
 ) -> int:
-    """The household table of the run by the columnar runner, written to `--output`."""
+    """The main job without area files: every household decided by the columnar runner into one
+    outcome table, which gives the summary and `--output`; only the households printed are
+    explained."""
+    import polars as pl  # noqa: PLC0415  # Polars only when a table is decided
+
+    from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
+    from gspolicy.explain.summaries import table_examples, table_summary  # noqa: PLC0415
+
+    frames = list(Policies(policy_set).decide_table(records, as_of))
+    table = pl.concat(frames) if frames else decide_frame(policy_set, [], as_of, exit_pack=EXIT_PACK)[0]
+    if args.output is not None and _write_output(args, lang, policy_set, records, as_of, table) != EXIT_OK:
+        return EXIT_PROBLEMS
+    if not records:
+        sys.stderr.write(
+            ("输入文件中没有记录：" if lang == "zh" else "the input holds no records: ")
+            + ", ".join(str(f) for f in args.files)
+            + "\n"
+        )
+    by_id = {str(r.get("id")): r for r in records}
+    ids = table["id"].to_list()
+    county_of = [str(by_id[i].get("county_code", "?")) if i in by_id else "?" for i in ids]
+    household_packs = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
+    sys.stdout.write(
+        table_summary(
+            table,
+            lang,
+            as_of=as_of,
+            listing=args.list,
+            county_of=county_of,
+            packs_with_rules=sorted({p.id for p in household_packs if p.pack.rules}),
+            in_force=[p.key for p in policy_set.all_in_force(as_of)],
+        )
+    )
+    for row in table_examples(table, args.explain):
+        sys.stdout.write("\n" + decide(policy_set, by_id[ids[row]], as_of).render(lang))
+    return EXIT_OK
+
+
+def _write_output(
+    args: argparse.Namespace,
+    lang: Lang,
+    policy_set: PolicySet,
+    records: Sequence[Record],
+    as_of: dt.date,
+    table: pl.DataFrame | None = None,
+) -> int:
+    """The household table of the run by the columnar runner (`table` when already decided),
+    written to `--output`."""
     from gspolicy.tables import OutputError, run_manifest, write_table  # noqa: PLC0415  # Polars when used
 
     policies = Policies(policy_set)
@@ -343,9 +394,8 @@ def _write_output(
         version=_library_version(),
     )
     try:
-        written = write_table(
-            policies.decide_table(records, as_of), args.output, fields=args.fields, manifest=manifest
-        )
+        frames = [table] if table is not None else policies.decide_table(records, as_of)
+        written = write_table(frames, args.output, fields=args.fields, manifest=manifest)
     except OutputError as err:
         print_problems([err.diagnostic], lang, sys.stderr)
         return EXIT_PROBLEMS
@@ -417,6 +467,8 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     runners = [lower(p, as_of) for p in policy_set.all_in_force(as_of) if p.subject == "household"]
     if args.format in ("json", "jsonl"):
         return _stream_decisions(policy_set, records, as_of, args.format)
+    if not areas:
+        return _evaluate_by_columns(args, lang, policy_set, records, as_of)
     if args.output is not None and _write_output(args, lang, policy_set, records, as_of) != EXIT_OK:
         return EXIT_PROBLEMS
     outcomes: list[Outcome] = []

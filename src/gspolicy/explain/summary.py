@@ -13,7 +13,7 @@ from gspolicy._i18n import Lang
 from gspolicy.engine.outcome import CriterionResult, Outcome
 from gspolicy.schema.model import Record
 
-__all__ = ["VERDICT_WORDS", "examples", "household_summary"]
+__all__ = ["VERDICT_WORDS", "examples", "household_summary", "short_pack_name"]
 
 VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
     "pass": ("通过", "pass"),
@@ -39,7 +39,7 @@ def examples(outcomes: Sequence[Outcome], n: int) -> list[Outcome]:
     return (picked + rest)[:n]
 
 
-def _short(pack_id: str) -> str:
+def short_pack_name(pack_id: str) -> str:
     """`seven_batches.education` → `education`; `data_quality.household` → `data_quality`."""
     head, _, rest = pack_id.partition(".")
     return head if rest in ("", "household") else rest
@@ -71,7 +71,7 @@ def _shares(outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: La
         for pack in packs:
             yes = sum(1 for o in items if _holds(o, pack, "yes"))
             unsure = sum(1 for o in items if not _holds(o, pack, "yes") and _holds(o, pack, "undetermined"))
-            share = f"{_short(pack)} {100 * yes / len(items):.1f}%"
+            share = f"{short_pack_name(pack)} {100 * yes / len(items):.1f}%"
             if unsure:
                 share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
             parts.append(share)
