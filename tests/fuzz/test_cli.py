@@ -76,6 +76,13 @@ def _warm_up() -> None:
     for argv in (["validate", "--lang", "en"], ["evaluate", "--lang", "zh", "--bogus"], ["--lang", "en"]):
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
             main(argv)
+    # deciding imports the columnar runner and Polars on first use
+    with tempfile.TemporaryDirectory() as place:
+        households = Path(place) / "h.jsonl"
+        households.write_text(LINES[0] + "\n", encoding="utf-8")
+        argv = ["evaluate", str(households), "--as-of", "2018-12-31", "--explain", "1", "--lang", "en"]
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            main([*argv, "--output", str(Path(place) / "out.parquet")])
 
 
 _warm_up()

@@ -57,6 +57,7 @@ def test_default_output_is_the_committed_sample(generator: ModuleType, tmp_path:
     assert out.read_bytes() == SAMPLE.read_bytes()
 
 
+@pytest.mark.slow  # the whole 3,000-household registry
 def test_committed_registry_is_a_fresh_generation(generator: ModuleType) -> None:
     readme = (REGISTRY.parent / "README.md").read_text(encoding="utf-8")
     assert f"--count {REGISTRY_COUNT}" in readme
@@ -71,6 +72,7 @@ def test_sample_validates(schema: Schema) -> None:
     assert len(records) == 60
 
 
+@pytest.mark.slow  # the whole 3,000-household registry
 def test_every_registry_household_validates(schema: Schema) -> None:
     # one record at a time: `load_record_file` also locates every JSON line by parsing it again
     # (tens of ms a household), which would make this test take minutes
@@ -113,6 +115,7 @@ def test_registry_follows_the_brief(generator: ModuleType) -> None:
     assert len(built.planted["dibao_and_wubao"]) == REGISTRY_COUNT // 100
 
 
+@pytest.mark.slow  # the whole 3,000-household registry
 def test_planted_defects_are_all_there_is_of_their_kind(generator: ModuleType) -> None:
     """A check for 因病 with everyone healthy, or for Dibao and Wubao both paid, finds exactly the
     households the README lists."""

@@ -195,6 +195,7 @@ def test_identical_sides_have_no_structural_change(capsys: pytest.CaptureFixture
 # --- the impact -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the whole 3,000-household registry
 def test_verdict_changes_match_a_count_from_the_registry(changed: Path, run: tuple[int, str, str]) -> None:
     expected = _expected_verdict_changes()
     assert expected  # the example registry has such households
