@@ -39,7 +39,7 @@ from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
-from gspolicy.errors import Diagnostic, suggest
+from gspolicy.errors import Diagnostic, render_grouped, suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
@@ -48,7 +48,7 @@ from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import load_records_from
+from gspolicy.schema.records import Refused, load_records_from, load_records_skipping
 from gspolicy.store.cli import register as _register_store
 from gspolicy.testing.cases import Case, find_case_files, run_files
 
@@ -129,6 +129,12 @@ def _build_parser() -> Parser:
         metavar="FILE",
         help="also write one row per household to FILE (.parquet, .csv, .jsonl or .xlsx), with "
         "FILE.manifest.json beside it",
+    )
+    evaluate.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="decide the valid households and leave out the records with problems (listed; with "
+        "--output written to FILE.refused.jsonl) instead of refusing the files",
     )
     evaluate.add_argument(
         "--fields",
@@ -288,10 +294,32 @@ def _records(
     files: list[Path], policy_set: PolicySet, lang: Lang, *, kind: str | None = None
 ) -> tuple[Record, ...] | None:
     records, problems = load_records_from(files, policy_set.schema, record=kind)
-    print_problems(problems, lang, sys.stderr)
+    if problems:
+        sys.stderr.write(render_grouped(problems, lang) + "\n")
     if any(d.is_error for d in problems):
         return None
     return records
+
+
+def _records_skipping(
+    files: list[Path], policy_set: PolicySet, lang: Lang
+) -> tuple[tuple[Record, ...], tuple[Refused, ...]] | None:
+    """The valid households of `files` and the refused ones (`--skip-invalid`); None when a
+    file cannot be read at all.  The refused ones' problems are shown grouped past the first 50."""
+    records, refused, problems = load_records_skipping(files, policy_set.schema)
+    if problems:
+        sys.stderr.write(render_grouped(problems, lang) + "\n")
+    if any(d.is_error for d in problems):
+        return None
+    if refused:
+        sys.stderr.write(render_grouped([d for r in refused for d in r.problems], lang) + "\n")
+        total = len(records) + len(refused)
+        sys.stderr.write(
+            f"已跳过 {len(refused)} 条有问题的记录（共 {total} 条），判定其余 {len(records)} 户\n"
+            if lang == "zh"
+            else f"skipped {len(refused)} of {total} records with problems; deciding the other {len(records)}\n"
+        )
+    return records, refused
 
 
 def _field_list(value: str) -> list[str]:
@@ -395,7 +423,20 @@ def _write_output(
     )
     try:
         frames = [table] if table is not None else policies.decide_table(records, as_of)
-        written = write_table(frames, args.output, fields=args.fields, manifest=manifest)
+        refused = (
+            [
+                {
+                    "file": r.file,
+                    "line": r.line,
+                    "record": r.data,
+                    "problems": [d.to_json("en") for d in r.problems],
+                }
+                for r in args.refused
+            ]
+            if args.skip_invalid
+            else None
+        )
+        written = write_table(frames, args.output, fields=args.fields, manifest=manifest, refused=refused)
     except OutputError as err:
         print_problems([err.diagnostic], lang, sys.stderr)
         return EXIT_PROBLEMS
@@ -445,9 +486,18 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
                 )
             sys.stderr.write(message + "\n")
             return EXIT_USAGE
-    records = _records(args.files, policy_set, lang)
-    if records is None:
-        return EXIT_PROBLEMS
+    skipped: tuple[Refused, ...] = ()
+    if args.skip_invalid:
+        kept = _records_skipping(args.files, policy_set, lang)
+        if kept is None:
+            return EXIT_PROBLEMS
+        records, skipped = kept
+    else:
+        loaded = _records(args.files, policy_set, lang)
+        if loaded is None:
+            return EXIT_PROBLEMS
+        records = loaded
+    args.refused = skipped
     areas: dict[str, tuple[Record, ...]] = {}
     for kind, files in (("village", args.villages), ("county", args.counties)):
         if files:

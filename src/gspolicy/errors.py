@@ -30,6 +30,7 @@ __all__ = [
     "PolicyError",
     "Severity",
     "render_diagnostics",
+    "render_grouped",
     "suggest",
 ]
 
@@ -207,6 +208,35 @@ def render_diagnostics(
         summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
         if cut:
             summary += f" ({cut} more not shown)"
+    return "\n".join([*blocks, summary])
+
+
+def render_grouped(diagnostics: Iterable[Diagnostic], lang: Lang | None = None, *, shown: int = 50) -> str:
+    """Render the first `shown` diagnostics (sorted) in full and the rest counted by code, with
+    a closing count of all of them: a file with thousands of bad rows stays readable."""
+    lang = lang or default_lang()
+    unique = list(dict.fromkeys(diagnostics))
+    unique.sort(key=Diagnostic.sort_key)
+    kept, rest = unique[:shown], unique[shown:]
+    blocks = [d.render(lang) for d in kept]
+    if rest:
+        by_code: dict[str, int] = {}
+        for d in rest:
+            by_code[d.code] = by_code.get(d.code, 0) + 1
+        groups = ", ".join(
+            f"{code} × {n}" for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        blocks.append(
+            f"……另有 {len(rest)} 个问题：{groups}"
+            if lang == "zh"
+            else f"… and {len(rest)} more problems: {groups}"
+        )
+    errors = sum(d.is_error for d in unique)
+    warnings = sum(d.level is Severity.WARNING for d in unique)
+    if lang == "zh":
+        summary = f"{errors} 个错误，{warnings} 个警告"
+    else:
+        summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     return "\n".join([*blocks, summary])
 
 

@@ -159,10 +159,15 @@ def write_table(
     *,
     fields: Sequence[str] | None = None,
     manifest: Mapping[str, Any],
+    refused: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write the outcome `frames` to `path` (format by suffix; `fields`: the columns to keep) and
     its manifest beside it; returns the manifest written.  Raises `OutputError` with a coded
-    diagnostic when the table cannot be written; nothing is left behind then."""
+    diagnostic when the table cannot be written; nothing is left behind then.
+
+    `refused` (with ``--skip-invalid``): the records left out, written as JSON Lines to
+    ``<file>.refused.jsonl`` (each with its file, line, the record as read and its problems),
+    counted and hashed in the manifest."""
     kind = FORMATS[path.suffix.lower()]
     chosen = list(fields) if fields else list(COLUMNS)
     verdicts: Counter[str] = Counter()
@@ -192,6 +197,18 @@ def write_table(
             if kind == "csv" and rows == 0:
                 handle.write((",".join(chosen) + "\n").encode())
         body = {**manifest, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}
+        refused_path = path.with_name(path.name + ".refused.jsonl")
+        refused_temp: Path | None = None
+        if refused is not None:
+            refused_temp = _temp_beside(refused_path)
+            with refused_temp.open("w", encoding="utf-8") as out:
+                for item in refused:
+                    out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
+            body["refused"] = {
+                "records": len(refused),
+                "file": refused_path.name,
+                "sha256": file_digest(refused_temp),
+            }
         if kind == "parquet":
             table = pl.concat(whole) if whole else pl.DataFrame()
             metadata = {_MANIFEST_KEY: json.dumps(body, ensure_ascii=False, sort_keys=True)}
@@ -205,10 +222,14 @@ def write_table(
         try:
             manifest_temp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             os.replace(temp, path)
+            if refused_temp is not None:
+                os.replace(refused_temp, refused_path)
             os.replace(manifest_temp, manifest_path)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                manifest_temp.unlink()
+            for left in (manifest_temp, refused_temp):
+                if left is not None:
+                    with contextlib.suppress(FileNotFoundError):
+                        left.unlink()
     except OSError as err:
         raise OutputError(
             Diagnostic("output/cannot-write", None, {"path": str(path), "reason": err.strerror or str(err)})

@@ -139,3 +139,88 @@ def test_a_file_that_cannot_be_replaced_leaves_nothing_behind(
     assert "output/cannot-write" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decided.csv"]
     assert list(taken.iterdir()) == []
+
+
+# -- bad rows -----------------------------------------------------------------------------------------
+
+
+def _with_bad_rows(folder: Path, extra_bad: int = 0) -> tuple[Path, int, int]:
+    """The sample's first five households, a wrong type, a broken line, a repeated id, and
+    `extra_bad` more wrong types: the file, how many lines hold records, how many are bad."""
+    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    bad = [
+        '{"id": "620000-0009", "size": "two"}',
+        '{"id": oops',
+        lines[1],  # the id of line 2 again
+        *(f'{{"id": "620000-1{i:03d}", "size": "many"}}' for i in range(extra_bad)),
+    ]
+    path = folder / "mixed.jsonl"
+    path.write_text("\n".join([*lines[:5], *bad]) + "\n", encoding="utf-8")
+    return path, 5 + len(bad), len(bad)
+
+
+def _evaluate(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["evaluate", *argv, "--as-of", DAY.isoformat(), "--lang", "en"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_bad_rows_stop_the_run_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, total, bad = _with_bad_rows(tmp_path)
+    code, out, err = _evaluate(capsys, str(source), "--output", str(tmp_path / "out.parquet"))
+    assert code == 1
+    assert out == ""
+    assert f"{bad} of the {total} records read have problems" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.jsonl"]
+
+
+def test_skip_invalid_loses_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, total, bad = _with_bad_rows(tmp_path)
+    out = tmp_path / "out.parquet"
+    code, _out, err = _evaluate(capsys, str(source), "--skip-invalid", "--output", str(out))
+    assert code == 0
+    assert f"skipped {bad} of {total} records with problems; deciding the other {total - bad}" in err
+    decided = pl.read_parquet(out)
+    refused = [json.loads(line) for line in (tmp_path / "out.parquet.refused.jsonl").read_text().splitlines()]
+    assert decided.height + len(refused) == total
+    assert [r["line"] for r in refused] == [6, 7, 8]
+    assert [[p["code"] for p in r["problems"]] for r in refused] == [
+        ["record/wrong-type"],
+        ["record/json-syntax"],
+        ["record/duplicate-id"],
+    ]
+    assert refused[0]["record"] == {"id": "620000-0009", "size": "two"}
+    assert refused[1]["record"] == '{"id": oops'
+    manifest = json.loads((tmp_path / "out.parquet.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["records"] == total - bad
+    assert manifest["refused"] == {
+        "records": bad,
+        "file": "out.parquet.refused.jsonl",
+        "sha256": tables.file_digest(tmp_path / "out.parquet.refused.jsonl"),
+    }
+
+
+def test_skip_invalid_still_refuses_a_document_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "620000-0001"}, {"id": ', encoding="utf-8")
+    code, out, err = _evaluate(capsys, str(broken), "--skip-invalid")
+    assert code == 1
+    assert "record/json-syntax" in err
+    assert out == ""
+
+
+def test_many_problems_are_shown_fifty_then_counted_by_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, _total, bad = _with_bad_rows(tmp_path, extra_bad=80)
+    code, _out, err = _evaluate(capsys, str(source))
+    assert code == 1
+    # sorted: the note that nothing was decided (no location), lines 6, 7 and 8, then the 80 more
+    problems = 1 + bad
+    shown_wrong_types = 1 + (50 - 4)
+    assert err.count("record/wrong-type: size") == shown_wrong_types
+    assert f"… and {problems - 50} more problems: record/wrong-type × {problems - 50}\n" in err
+    assert f"{bad} errors, 0 warnings" in err

@@ -36,7 +36,14 @@ from gspolicy.schema.model import (
     Schema,
 )
 
-__all__ = ["RECORD_SUFFIXES", "load_record_file", "load_records", "validate_record"]
+__all__ = [
+    "RECORD_SUFFIXES",
+    "Refused",
+    "load_record_file",
+    "load_records",
+    "load_records_skipping",
+    "validate_record",
+]
 
 RECORD_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
 MAX_RECORDS = 5_000_000
@@ -765,15 +772,29 @@ def load_records(
 
 
 @attrs.frozen
+class Refused:
+    """A record left out by `load_records_skipping`: where it was, what was read (the decoded
+    record, or the line's text when it is not JSON) and its problems."""
+
+    file: str
+    line: int | None
+    data: object
+    problems: tuple[Diagnostic, ...]
+
+
+@attrs.frozen
 class _Loaded:
     records: tuple[Record, ...]
     diagnostics: list[Diagnostic]
     read: int  # records read from the file
     invalid: int  # records among them with a problem
     unreadable: bool  # the file could not be read as a whole (not found, bad JSON or YAML, too many)
+    refused: tuple[Refused, ...] = ()  # with `keep_refused`: the records left out, each with its problems
 
 
-def _load(source: Source, schema: Schema, *, fmt: str, record: str | None) -> _Loaded:
+def _load(
+    source: Source, schema: Schema, *, fmt: str, record: str | None, keep_refused: bool = False
+) -> _Loaded:
     spec = schema.records[record or schema.root]
     diagnostics: list[Diagnostic] = []
     too_many = Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})
@@ -781,6 +802,7 @@ def _load(source: Source, schema: Schema, *, fmt: str, record: str | None) -> _L
         return _Loaded((), [too_many], 0, 0, True)
     readers = {"jsonl": _jsonl_items, "json": _json_items, "yaml": _yaml_items}
     out: list[Record] = []
+    refused: list[Refused] = []
     key = spec.key
     first_seen: dict[object, Locate] = {}
     count = invalid = 0
@@ -793,33 +815,108 @@ def _load(source: Source, schema: Schema, *, fmt: str, record: str | None) -> _L
         diagnostics.extend(checker.diagnostics)
         if result is None:
             invalid += 1
+            if keep_refused:
+                refused.append(Refused(source.name, line, _plain_data(data), tuple(checker.diagnostics)))
             continue
         result.origin = RecordLocation(source.name, line)
         if key is not None and key in result:
             ident = result[key]
             if ident in first_seen:
-                diagnostics.append(
-                    Diagnostic(
-                        "record/duplicate-id",
-                        loc(DataPath([key])),
-                        {"what": spec.title, "id": ident, "first": _file_line(first_seen[ident](DataPath()))},
-                    )
+                duplicate = Diagnostic(
+                    "record/duplicate-id",
+                    loc(DataPath([key])),
+                    {"what": spec.title, "id": ident, "first": _file_line(first_seen[ident](DataPath()))},
                 )
+                diagnostics.append(duplicate)
                 invalid += 1
+                if keep_refused:
+                    refused.append(Refused(source.name, line, _plain_data(data), (duplicate,)))
                 continue
             first_seen[ident] = loc
         out.append(result)
     if any(d.is_error for d in diagnostics):
         # a syntax problem in JSONL spoils its line; in JSON or YAML the whole document
         if fmt == "jsonl":
-            lines = {d.location.line for d in diagnostics if d.code == "record/json-syntax" and d.location}
-            return _Loaded((), diagnostics, count + len(lines), invalid + len(lines), False)
+            bad = {d.location.line: d for d in diagnostics if d.code == "record/json-syntax" and d.location}
+            if keep_refused:
+                refused.extend(
+                    Refused(source.name, n, source.line_text(n), (d,))
+                    for n, d in bad.items()
+                    if n is not None
+                )
+                refused.sort(key=lambda r: r.line or 0)
+                return _Loaded(
+                    tuple(out), diagnostics, count + len(bad), invalid + len(bad), False, tuple(refused)
+                )
+            return _Loaded((), diagnostics, count + len(bad), invalid + len(bad), False)
         broken = any(
             d.code in ("record/json-syntax", "record/not-a-list") or d.code.startswith("yaml/")
             for d in diagnostics
         )
+        if keep_refused and not broken:
+            return _Loaded(tuple(out), diagnostics, count, invalid, False, tuple(refused))
         return _Loaded((), diagnostics, count, invalid, broken)
     return _Loaded(tuple(out), diagnostics, count, 0, False)
+
+
+def _plain_data(data: object) -> object:
+    """A record as read, as plain JSON-ready data (the decoder's own types undone)."""
+    if isinstance(data, Mapping):
+        return {str(k): _plain_data(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_plain_data(v) for v in data]
+    if isinstance(data, _BadNumber):
+        return str(data)
+    if isinstance(data, Decimal | dt.date):
+        return str(data)
+    return data
+
+
+def load_records_skipping(
+    paths: Sequence[Path], schema: Schema, *, record: str | None = None
+) -> tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic]]:
+    """Load several files of records, leaving out the records with problems instead of refusing
+    the files: the valid records, the refused ones (each with its problems; a later record with
+    an id seen before among them), and the problems that stop the run — a file that cannot be read
+    as a whole (not found, a broken JSON or YAML document, too many records) gives no record.
+    Read + refused = every record of the files: nothing is dropped silently."""
+    records: list[Record] = []
+    refused: list[Refused] = []
+    fatal: list[Diagnostic] = []
+    spec = schema.records[record or schema.root]
+    seen: dict[object, str] = {}
+    for path in paths:
+        fmt = RECORD_SUFFIXES.get(path.suffix.lower())
+        if fmt is None:
+            fatal.append(Diagnostic("io/unknown-format", None, {"path": str(path)}))
+            continue
+        source, problems = read_source(path, name=str(path))
+        if source is None:
+            fatal.extend(problems)
+            continue
+        with collector_paused():
+            loaded = _load(source, schema, fmt=fmt, record=record, keep_refused=True)
+        if loaded.unreadable:
+            fatal.extend(loaded.diagnostics)
+            continue
+        fatal.extend(d for d in loaded.diagnostics if not d.is_error)
+        refused.extend(loaded.refused)
+        for rec in loaded.records:
+            if spec.key is not None and spec.key in rec:
+                ident = rec[spec.key]
+                where = rec.origin.header() if rec.origin else str(path)
+                if ident in seen:
+                    duplicate = Diagnostic(
+                        "record/duplicate-id",
+                        rec.origin,
+                        {"what": spec.title, "id": ident, "first": seen[ident]},
+                    )
+                    line = rec.origin.line if rec.origin else None
+                    refused.append(Refused(str(path), line, rec.to_data(), (duplicate,)))
+                    continue
+                seen[ident] = where
+            records.append(rec)
+    return tuple(records), tuple(refused), fatal
 
 
 def _file_line(where: RecordLocation) -> str:
