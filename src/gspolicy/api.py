@@ -253,14 +253,19 @@ def load_policies(paths: str | Path | Sequence[str | Path] | None = None) -> Pol
 
 
 def load_households(
-    paths: str | Path | Sequence[str | Path], *, policies: Policies | None = None
+    paths: str | Path | Sequence[str | Path], *, policies: Policies | None = None, encoding: str = "utf-8"
 ) -> tuple[Record, ...]:
-    """Load household record files (JSON, JSONL, YAML); raises `HouseholdError` with every problem."""
-    return load_records(paths, "household", policies=policies)
+    """Load household record files (JSON, JSONL, YAML, or registry tables: CSV, Parquet, Excel);
+    raises `HouseholdError` with every problem.  `encoding` is that of CSV files."""
+    return load_records(paths, "household", policies=policies, encoding=encoding)
 
 
 def load_records(
-    paths: str | Path | Sequence[str | Path], kind: str = "household", *, policies: Policies | None = None
+    paths: str | Path | Sequence[str | Path],
+    kind: str = "household",
+    *,
+    policies: Policies | None = None,
+    encoding: str = "utf-8",
 ) -> tuple[Record, ...]:
     """Load record files of a kind the schema declares (``household``, ``village``, ``county``);
     raises `HouseholdError` with every problem."""
@@ -274,7 +279,7 @@ def load_records(
         schema = found
     if kind not in schema.records:
         raise ValueError(f"the schema declares no record type {kind!r} (it has: {', '.join(schema.records)})")
-    records, diagnostics = load_records_from(items, schema, record=kind)
+    records, diagnostics = load_records_from(items, schema, record=kind, encoding=encoding)
     if any(d.is_error for d in diagnostics):
         raise HouseholdError(diagnostics)
     return records

@@ -131,6 +131,13 @@ def _build_parser() -> Parser:
         "FILE.manifest.json beside it",
     )
     evaluate.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        help="the encoding of CSV registry tables (default: UTF-8, with or without a byte-order mark; "
+        "e.g. gb18030)",
+    )
+    evaluate.add_argument(
         "--skip-invalid",
         action="store_true",
         help="decide the valid households and leave out the records with problems (listed; with "
@@ -291,9 +298,9 @@ def _as_of(given: dt.date | None, policy_set: PolicySet, lang: Lang) -> dt.date 
 
 
 def _records(
-    files: list[Path], policy_set: PolicySet, lang: Lang, *, kind: str | None = None
+    files: list[Path], policy_set: PolicySet, lang: Lang, *, kind: str | None = None, encoding: str = "utf-8"
 ) -> tuple[Record, ...] | None:
-    records, problems = load_records_from(files, policy_set.schema, record=kind)
+    records, problems = load_records_from(files, policy_set.schema, record=kind, encoding=encoding)
     if problems:
         sys.stderr.write(render_grouped(problems, lang) + "\n")
     if any(d.is_error for d in problems):
@@ -302,11 +309,11 @@ def _records(
 
 
 def _records_skipping(
-    files: list[Path], policy_set: PolicySet, lang: Lang
+    files: list[Path], policy_set: PolicySet, lang: Lang, encoding: str
 ) -> tuple[tuple[Record, ...], tuple[Refused, ...]] | None:
     """The valid households of `files` and the refused ones (`--skip-invalid`); None when a
     file cannot be read at all.  The refused ones' problems are shown grouped past the first 50."""
-    records, refused, problems = load_records_skipping(files, policy_set.schema)
+    records, refused, problems = load_records_skipping(files, policy_set.schema, encoding=encoding)
     if problems:
         sys.stderr.write(render_grouped(problems, lang) + "\n")
     if any(d.is_error for d in problems):
@@ -488,12 +495,12 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             return EXIT_USAGE
     skipped: tuple[Refused, ...] = ()
     if args.skip_invalid:
-        kept = _records_skipping(args.files, policy_set, lang)
+        kept = _records_skipping(args.files, policy_set, lang, args.encoding)
         if kept is None:
             return EXIT_PROBLEMS
         records, skipped = kept
     else:
-        loaded = _records(args.files, policy_set, lang)
+        loaded = _records(args.files, policy_set, lang, encoding=args.encoding)
         if loaded is None:
             return EXIT_PROBLEMS
         records = loaded

@@ -101,6 +101,10 @@ WHOLE_FILE = {
     "record/too-many",
     "record/not-decided",
     "yaml/empty",
+    "table/unreadable",
+    "table/needs-extra",
+    "table/no-key",
+    "table/not-text",
 }
 
 

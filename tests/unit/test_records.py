@@ -656,9 +656,14 @@ def test_load_record_file_formats_and_errors(tmp_path: Path) -> None:
     records, diagnostics = load_record_file(good, SCHEMA)
     assert diagnostics == []
     assert [r["id"] for r in records] == ["H0001", "H0002"]
-    csv = tmp_path / "h.csv"
+    txt = tmp_path / "h.txt"
+    txt.write_text("id\nH0001\n", encoding="utf-8")
+    assert [d.code for d in load_record_file(txt, SCHEMA)[1]] == ["io/unknown-format"]
+    csv = tmp_path / "h.csv"  # a registry table
     csv.write_text("id\nH0001\n", encoding="utf-8")
-    assert [d.code for d in load_record_file(csv, SCHEMA)[1]] == ["io/unknown-format"]
+    records, diagnostics = load_record_file(csv, SCHEMA)
+    assert diagnostics == []
+    assert [r["id"] for r in records] == ["H0001"]
     assert [d.code for d in load_record_file(tmp_path / "none.json", SCHEMA)[1]] == ["io/not-found"]
     latin = tmp_path / "h.yml"
     latin.write_bytes("id: H0001\nvillage: caf\xe9\n".encode("latin-1"))

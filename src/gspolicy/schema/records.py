@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 RECORD_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+"""Registry tables (households, members, support items; `gspolicy.schema.tabular`)."""
 MAX_RECORDS = 5_000_000
 """The most records one file may hold."""
 _LONGEST_NUMBER = 60  # characters of a number written as text that are worth reading as a number
@@ -650,16 +652,42 @@ def load_record_file(
     return loaded.records, loaded.diagnostics
 
 
-def _load_file(path: Path, schema: Schema, *, record: str | None = None, name: str | None = None) -> _Loaded:
-    fmt = RECORD_SUFFIXES.get(path.suffix.lower())
+def _load_file(
+    path: Path,
+    schema: Schema,
+    *,
+    record: str | None = None,
+    name: str | None = None,
+    keep_refused: bool = False,
+    encoding: str = "utf-8",
+) -> _Loaded:
+    suffix = path.suffix.lower()
+    fmt = RECORD_SUFFIXES.get(suffix) or ("table" if suffix in TABLE_SUFFIXES else None)
     shown = name or str(path)
     if fmt is None:
         return _Loaded((), [Diagnostic("io/unknown-format", None, {"path": shown})], 0, 0, True)
+    if fmt == "table":
+        # Polars reads registry tables; imported only when one is given
+        from gspolicy.schema.tabular import read_tables  # noqa: PLC0415
+
+        items, problems = read_tables(path, schema, record=record, name=shown, encoding=encoding)
+        if items is None:
+            return _Loaded((), problems, 0, 0, True)
+        with collector_paused():
+            loaded = _load(
+                Source(shown, ""),
+                schema,
+                fmt=fmt,
+                record=record,
+                keep_refused=keep_refused,
+                items=iter(items),
+            )
+        return attrs.evolve(loaded, diagnostics=[*problems, *loaded.diagnostics])
     source, problems = read_source(path, name=shown)
     if source is None:
         return _Loaded((), problems, 0, 0, True)
     with collector_paused():  # records are acyclic: see gspolicy._gc
-        return _load(source, schema, fmt=fmt, record=record)
+        return _load(source, schema, fmt=fmt, record=record, keep_refused=keep_refused)
 
 
 _Item = tuple[object, int | None, Locate, Locate]
@@ -793,7 +821,13 @@ class _Loaded:
 
 
 def _load(
-    source: Source, schema: Schema, *, fmt: str, record: str | None, keep_refused: bool = False
+    source: Source,
+    schema: Schema,
+    *,
+    fmt: str,
+    record: str | None,
+    keep_refused: bool = False,
+    items: Iterator[_Item] | None = None,
 ) -> _Loaded:
     spec = schema.records[record or schema.root]
     diagnostics: list[Diagnostic] = []
@@ -806,7 +840,7 @@ def _load(
     key = spec.key
     first_seen: dict[object, Locate] = {}
     count = invalid = 0
-    for data, line, loc, key_loc in readers[fmt](source, diagnostics):
+    for data, line, loc, key_loc in items if items is not None else readers[fmt](source, diagnostics):
         count += 1
         if count > MAX_RECORDS:
             return _Loaded((), [too_many], 0, 0, True)
@@ -873,7 +907,7 @@ def _plain_data(data: object) -> object:
 
 
 def load_records_skipping(
-    paths: Sequence[Path], schema: Schema, *, record: str | None = None
+    paths: Sequence[Path], schema: Schema, *, record: str | None = None, encoding: str = "utf-8"
 ) -> tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic]]:
     """Load several files of records, leaving out the records with problems instead of refusing
     the files: the valid records, the refused ones (each with its problems; a later record with
@@ -886,16 +920,7 @@ def load_records_skipping(
     spec = schema.records[record or schema.root]
     seen: dict[object, str] = {}
     for path in paths:
-        fmt = RECORD_SUFFIXES.get(path.suffix.lower())
-        if fmt is None:
-            fatal.append(Diagnostic("io/unknown-format", None, {"path": str(path)}))
-            continue
-        source, problems = read_source(path, name=str(path))
-        if source is None:
-            fatal.extend(problems)
-            continue
-        with collector_paused():
-            loaded = _load(source, schema, fmt=fmt, record=record, keep_refused=True)
+        loaded = _load_file(path, schema, record=record, keep_refused=True, encoding=encoding)
         if loaded.unreadable:
             fatal.extend(loaded.diagnostics)
             continue
@@ -949,7 +974,7 @@ def _json_error(source: Source, err: Exception, start: int, line: int | None, te
 
 
 def load_records_from(
-    paths: Sequence[Path], schema: Schema, *, record: str | None = None
+    paths: Sequence[Path], schema: Schema, *, record: str | None = None, encoding: str = "utf-8"
 ) -> tuple[tuple[Record, ...], list[Diagnostic]]:
     """Load several files of records of type `record` (default: the root, households); ids must
     be unique across all of them.  On any error no record is returned, and a last diagnostic
@@ -960,7 +985,7 @@ def load_records_from(
     seen: dict[object, str] = {}
     read = invalid = unreadable = 0
     for path in paths:
-        loaded = _load_file(path, schema, record=record)
+        loaded = _load_file(path, schema, record=record, encoding=encoding)
         diagnostics.extend(loaded.diagnostics)
         read += loaded.read
         invalid += loaded.invalid

@@ -1,0 +1,304 @@
+"""Registry tables: households, their members and support items as CSV files, Excel sheets or
+Parquet files, read into the records the validator checks (as registry exports write them).
+
+A registry comes as three tables, each list of a household in its own table keyed by
+``household_id``:
+
+- CSV: ``NAME.csv`` with ``NAME.members.csv`` and ``NAME.support.csv`` beside it (for
+  ``households.csv`` also ``members.csv`` and ``support.csv``); UTF-8 with or without a byte-order
+  mark, or another encoding such as ``gb18030``;
+- Excel (.xlsx, the ``excel`` extra): one workbook, the households on the sheet ``households`` (or
+  the first sheet), the lists on sheets named ``members`` and ``support``;
+- Parquet: the same three files as CSV, or one file whose list columns hold the items (the JSON
+  shape: a list of structs).
+
+Headers are field paths (``income.per_capita``) or the schema's Chinese or English titles of a
+field; values are codes or their labels and aliases (the validator reads them), a set of codes is
+written as codes joined by ``;``; an empty cell is a missing value.  Every problem is located: the
+file (and sheet), the row — the row of the member's or item's own table for a problem inside one —
+and the field path.  Polars reads the files; this module is imported only when a table is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gspolicy._files import read_bytes
+from gspolicy._location import DataPath, RecordLocation
+from gspolicy._messages import entry, register
+from gspolicy.errors import Diagnostic
+from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
+
+__all__ = ["KEY", "TABLE_SUFFIXES", "read_tables"]
+
+TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+KEY = "household_id"
+"""The column of a list's table naming the household an item belongs to."""
+
+register(
+    {
+        "table/unreadable": entry(
+            "error",
+            "cannot read the table `{path}`: {reason}",
+            "无法读取表格 `{path}`：{reason}",
+        ),
+        "table/needs-extra": entry(
+            "error",
+            "reading `{path}` needs the `excel` extra, which is not installed",
+            "读取 `{path}` 需要安装 `excel` 扩展",
+            "install it with `pip install 'gspolicy[excel]'`, or save the workbook as CSV",
+            "请用 `pip install 'gspolicy[excel]'` 安装，或把工作簿另存为 CSV",
+        ),
+        "table/no-key": entry(
+            "error",
+            "the table `{path}` has no column `{key}` naming each row's household",
+            "表格 `{path}` 没有标明每行所属农户的 `{key}` 列",
+        ),
+        "table/unknown-household": entry(
+            "error",
+            "`{path}` row {row}: no household `{id}` in `{households}`",
+            "`{path}` 第 {row} 行：`{households}` 中没有农户 `{id}`",
+        ),
+        "table/not-text": entry(
+            "error",
+            "`{path}` is not {encoding} text: {reason}",
+            "`{path}` 不是 {encoding} 编码的文本：{reason}",
+            "give the file's encoding with `--encoding`, e.g. `--encoding gb18030`",
+            "请用 `--encoding` 指定文件编码，例如 `--encoding gb18030`",
+        ),
+    }
+)
+
+_Item = tuple[object, int | None, Callable[[DataPath], RecordLocation], Callable[[DataPath], RecordLocation]]
+
+
+def read_tables(
+    path: Path, schema: Schema, *, record: str | None = None, name: str | None = None, encoding: str = "utf-8"
+) -> tuple[list[_Item] | None, list[Diagnostic]]:
+    """The records of the registry tables starting at `path`, as items for the record loader
+    (the data, the row, and how to locate a problem), or None and the problems that stop it."""
+    spec = schema.records[record or schema.root]
+    kind = TABLE_SUFFIXES[path.suffix.lower()]
+    shown = name or str(path)
+    if kind == "xlsx" and importlib.util.find_spec("fastexcel") is None:
+        return None, [Diagnostic("table/needs-extra", None, {"path": shown})]
+    lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
+    try:
+        tables = _read(path, kind, lists, encoding, shown)
+    except _Refused as err:
+        return None, [err.diagnostic]
+    main_name, main = tables.pop("")
+    problems: list[Diagnostic] = []
+    headers = _headers(schema, spec)
+    rows = [_nest(row, headers, schema, spec) for row in main.iter_rows(named=True)]
+    index_of: dict[str, int] = {}
+    key = spec.key or "id"
+    for i, row in enumerate(rows):
+        ident = row.get(key)
+        if ident is not None:
+            index_of.setdefault(str(ident), i)
+    item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
+    for field, (file_name, table) in tables.items():
+        if KEY not in table.columns:
+            problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
+            continue
+        item_spec = schema.records[spec.fields[field].record or ""]
+        item_headers = _headers(schema, item_spec)
+        for number, raw in enumerate(table.iter_rows(named=True), start=2):
+            owner = raw.pop(KEY)
+            target = index_of.get(str(_cell(owner))) if owner is not None else None
+            if target is None:
+                problems.append(
+                    Diagnostic(
+                        "table/unknown-household",
+                        RecordLocation(file_name, number),
+                        {"path": file_name, "row": number, "id": str(owner), "households": main_name},
+                    )
+                )
+                continue
+            items = rows[target].setdefault(field, [])
+            item_rows[(target, field, len(items))] = (file_name, number)
+            items.append(_nest(raw, item_headers, schema, item_spec))
+    if any(d.is_error for d in problems):
+        return None, problems
+    out: list[_Item] = []
+    for i, data in enumerate(rows):
+        line = i + 2  # the header is row 1
+
+        def locate(path: DataPath, i: int = i, line: int = line) -> RecordLocation:
+            if len(path) >= 2 and isinstance(path[1], int):
+                found = item_rows.get((i, str(path[0]), path[1]))
+                if found is not None:
+                    return RecordLocation(found[0], found[1], path)
+            return RecordLocation(main_name, line, path)
+
+        out.append((data, line, locate, locate))
+    return out, problems
+
+
+class _Refused(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.code)
+        self.diagnostic = diagnostic
+
+
+def _read(
+    path: Path, kind: str, lists: list[str], encoding: str, shown: str
+) -> dict[str, tuple[str, pl.DataFrame]]:
+    """The households' table (key ``""``) and each list's table found, with the names to show."""
+    out: dict[str, tuple[str, pl.DataFrame]] = {}
+    if kind == "xlsx":
+        try:
+            sheets = pl.read_excel(path, sheet_id=0, raise_if_empty=False)
+        except Exception as err:  # the reader's own errors: a damaged or foreign file
+            raise _Refused(
+                Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
+            ) from None
+        names = list(sheets)
+        first = "households" if "households" in sheets else names[0]
+        out[""] = (f"{shown}[{first}]", sheets[first])
+        for field in lists:
+            if field in sheets and field != first:
+                out[field] = (f"{shown}[{field}]", sheets[field])
+        return out
+    out[""] = (shown, _read_one(path, kind, encoding, shown))
+    for field in lists:
+        for candidate in _companions(path, field):
+            if candidate.is_file():
+                out[field] = (str(candidate), _read_one(candidate, kind, encoding, str(candidate)))
+                break
+    return out
+
+
+def _companions(path: Path, field: str) -> list[Path]:
+    """Where a list's table may be: ``NAME.members.csv``; beside ``households.csv`` also ``members.csv``."""
+    found = [path.with_name(f"{path.stem}.{field}{path.suffix}")]
+    if path.stem == "households":
+        found.append(path.with_name(f"{field}{path.suffix}"))
+    return found
+
+
+def _read_one(path: Path, kind: str, encoding: str, shown: str) -> pl.DataFrame:
+    if kind == "parquet":
+        try:
+            return pl.read_parquet(path)
+        except Exception as err:  # the reader's own errors: a damaged or foreign file
+            raise _Refused(
+                Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
+            ) from None
+    data, problems = read_bytes(path, name=shown)
+    if data is None:
+        raise _Refused(problems[0])
+    try:
+        text = data.decode(
+            "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        )
+    except (UnicodeDecodeError, LookupError) as err:
+        raise _Refused(
+            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
+        ) from None
+    try:
+        return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+    except Exception as err:  # the reader's own errors: ragged rows, bad quoting
+        raise _Refused(
+            Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
+        ) from None
+
+
+def _reason(err: Exception) -> str:
+    return str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+
+
+def _headers(schema: Schema, spec: RecordSpec) -> dict[str, tuple[str, ...]]:
+    """Each header a table may use for a field of `spec` — its path, and the Chinese and English
+    titles of the field when no other field has the same title — and the field's path."""
+    out: dict[str, tuple[str, ...]] = {}
+    titles: dict[str, list[tuple[str, ...]]] = {}
+
+    def walk(record: RecordSpec, prefix: tuple[str, ...]) -> None:
+        for name, field in record.fields.items():
+            path = (*prefix, name)
+            out[".".join(path)] = path
+            for title in (field.title.zh, field.title.en):
+                titles.setdefault(title, []).append(path)
+            nested = schema.records.get(field.record or "") if field.kind == "record" else None
+            if nested is not None:
+                walk(nested, path)
+
+    walk(spec, ())
+    for title, paths in titles.items():
+        if len(paths) == 1 and title not in out:
+            out[title] = paths[0]
+    return out
+
+
+def _field(schema: Schema, spec: RecordSpec, path: tuple[str, ...]) -> FieldSpec | None:
+    record: RecordSpec | None = spec
+    found: FieldSpec | None = None
+    for part in path:
+        if record is None:
+            return None
+        found = record.fields.get(part)
+        if found is None:
+            return None
+        record = schema.records.get(found.record or "") if found.kind == "record" else None
+    return found
+
+
+def _nest(
+    row: Mapping[str, Any], headers: Mapping[str, tuple[str, ...]], schema: Schema, spec: RecordSpec
+) -> dict[str, Any]:
+    """A table row as a nested record: dotted headers into nested fields, empty cells left out,
+    a set's codes split at ``;``."""
+    out: dict[str, Any] = {}
+    for header, raw in row.items():
+        value = _cell(raw)
+        if value is None:
+            continue
+        name = str(header).strip()
+        path = headers.get(name, tuple(name.split(".")))
+        field = _field(schema, spec, path)
+        if field is not None and field.kind == "set" and isinstance(value, str):
+            value = [code.strip() for code in value.replace("；", ";").split(";") if code.strip()]
+        target = out
+        for part in path[:-1]:
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):
+                break
+            target = nested
+        else:
+            target[path[-1]] = value
+    return out
+
+
+def _cell(raw: object) -> object:
+    """A cell as the validator reads it: text stripped (empty: missing), whole floats as ints,
+    other floats by their shortest decimal form, dates as ISO text, nested values as plain data."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        return text or None
+    if isinstance(raw, bool | int | Decimal):
+        return raw
+    if isinstance(raw, float):
+        if math.isnan(raw) or math.isinf(raw):
+            return str(raw)  # refused by the validator as a number it cannot hold
+        return int(raw) if raw.is_integer() and abs(raw) < 2**53 else Decimal(repr(raw))
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat() if raw.time() == dt.time() else raw.isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    if isinstance(raw, Mapping):
+        return {k: v for k, v in ((str(k), _cell(v)) for k, v in raw.items()) if v is not None}
+    if isinstance(raw, list | tuple):
+        return [_cell(v) for v in raw]
+    return str(raw)

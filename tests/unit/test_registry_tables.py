@@ -1,0 +1,154 @@
+"""Registry tables in: the example households written as CSV files, Parquet files and an Excel
+workbook (households, members and support items, keyed by `household_id`) decide to the same
+outcome table as the JSON Lines they came from; headers may be titles, values labels; problems
+are located in the table and row they are in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from gspolicy import HouseholdError, Policies
+from gspolicy._resources import bundled_policies
+from gspolicy.api import load_households
+from gspolicy.cli import main
+from gspolicy.schema.model import Record
+
+EXAMPLES = bundled_policies().parent / "examples" / "households.jsonl"
+DAY = dt.date(2018, 12, 31)
+LISTS = ("members", "support")
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        elif isinstance(value, list) and value and not isinstance(value[0], dict):
+            out[f"{prefix}{key}"] = ";".join(str(v) for v in value)  # a set of codes
+        else:
+            out[f"{prefix}{key}"] = None if value is None else str(value)
+    return out
+
+
+def _tables(households: tuple[Record, ...]) -> dict[str, pl.DataFrame]:
+    """The three tables a registry export writes, every cell as text."""
+    rows: dict[str, list[dict[str, Any]]] = {"households": [], "members": [], "support": []}
+    for household in households:
+        data = household.to_data()
+        items = {name: data.pop(name, None) for name in LISTS}
+        rows["households"].append(_flat(data))
+        for name, listed in items.items():
+            for item in listed or ():
+                rows[name].append({"household_id": data["id"], **_flat(item)})
+    out = {}
+    for name, found in rows.items():
+        columns = sorted({k for row in found for k in row})
+        out[name] = pl.DataFrame(
+            [{c: row.get(c) for c in columns} for row in found], schema=dict.fromkeys(columns, pl.String())
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def households(bundled: Policies) -> tuple[Record, ...]:
+    return load_households(EXAMPLES, policies=bundled)
+
+
+@pytest.fixture(scope="module")
+def expected(bundled: Policies, households: tuple[Record, ...]) -> pl.DataFrame:
+    return pl.concat(list(bundled.decide_table(households, DAY)))
+
+
+def _decided(bundled: Policies, path: Path) -> pl.DataFrame:
+    return pl.concat(list(bundled.decide_table(load_households(path, policies=bundled), DAY)))
+
+
+def test_csv_files_decide_as_the_jsonl(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame
+) -> None:
+    for name, table in _tables(households).items():
+        table.write_csv(tmp_path / f"{name}.csv")
+    assert _decided(bundled, tmp_path / "households.csv").equals(expected)
+
+
+def test_titles_labels_a_bom_and_gb18030(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame
+) -> None:
+    tables = _tables(households)
+    schema = bundled.schema
+    income = schema.records[schema.records["household"].fields["income"].record or ""]
+    title = income.fields["per_capita"].title.zh
+    main_table = tables["households"].rename({"income.per_capita": title})
+    # a label where the code was: the validator reads registry exports' words
+    main_table = main_table.with_columns(
+        pl.col("food_and_clothing_secured").replace({"true": "是", "false": "否"})
+    )
+    (tmp_path / "reg.csv").write_bytes(main_table.write_csv().encode("gb18030"))
+    for name in LISTS:
+        (tmp_path / f"reg.{name}.csv").write_bytes(tables[name].write_csv().encode("gb18030"))
+    with pytest.raises(HouseholdError, match="table/not-text"):
+        load_households(tmp_path / "reg.csv", policies=bundled)  # read as UTF-8
+    by_gb = load_households(tmp_path / "reg.csv", policies=bundled, encoding="gb18030")
+    assert pl.concat(list(bundled.decide_table(by_gb, DAY))).equals(expected)
+    argv = ["evaluate", str(tmp_path / "reg.csv"), "--as-of", DAY.isoformat(), "--lang", "en"]
+    assert main([*argv, "--encoding", "gb18030"]) == 0
+    # UTF-8 with a byte-order mark, as spreadsheet programs write it
+    for name, table in (("reg", main_table), *((f"reg.{n}", tables[n]) for n in LISTS)):
+        (tmp_path / f"{name}.csv").write_bytes("\ufeff".encode() + table.write_csv().encode("utf-8"))
+    assert _decided(bundled, tmp_path / "reg.csv").equals(expected)
+
+
+def test_parquet_as_three_files_and_as_one(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame
+) -> None:
+    for name, table in _tables(households).items():
+        table.write_parquet(
+            tmp_path / f"reg.{name}.parquet" if name != "households" else tmp_path / "reg.parquet"
+        )
+    assert _decided(bundled, tmp_path / "reg.parquet").equals(expected)
+    nested = pl.DataFrame([h.to_data() for h in households], infer_schema_length=None)
+    nested.write_parquet(tmp_path / "one.parquet")
+    assert _decided(bundled, tmp_path / "one.parquet").equals(expected)
+
+
+def test_an_excel_workbook_with_three_sheets(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame
+) -> None:
+    import xlsxwriter  # the excel extra
+
+    book = tmp_path / "registry.xlsx"
+    with xlsxwriter.Workbook(book) as workbook:
+        for name, table in _tables(households).items():
+            table.write_excel(workbook, worksheet=name)
+    assert _decided(bundled, book).equals(expected)
+
+
+def test_a_problem_is_located_in_its_own_table_and_row(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    tables = _tables(households)
+    members = tables["members"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 6).then(pl.lit("many")).otherwise(pl.col("age")).alias("age")
+    )
+    tables["members"] = members
+    orphan = pl.DataFrame({"household_id": ["999999-0001"], "measure": ["microcredit"]})
+    tables["support"] = pl.concat([tables["support"], orphan], how="diagonal")
+    for name, table in tables.items():
+        table.write_csv(tmp_path / f"{name}.csv")
+    code = main(["evaluate", str(tmp_path / "households.csv"), "--as-of", DAY.isoformat(), "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 1
+    last = tables["support"].height + 1
+    assert f"{tmp_path / 'support.csv'}:{last}: table/unknown-household" in err
+    tables["support"] = tables["support"].head(-1)
+    tables["support"].write_csv(tmp_path / "support.csv")
+    code = main(["evaluate", str(tmp_path / "households.csv"), "--as-of", DAY.isoformat(), "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 1
+    # the seventh member is on row 8 of members.csv (the header is row 1)
+    assert f"{tmp_path / 'members.csv'}:8: record/wrong-type" in err
