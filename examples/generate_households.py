@@ -1065,6 +1065,16 @@ def generate(seed: int = SEED, count: int = COUNT, profile: Profile | None = Non
     return build(seed, count, profile).households
 
 
+def write_tables(households: list[dict[str, Any]], output: Path) -> list[Path]:
+    """The households as registry tables (households, members, support items keyed by
+    `household_id`): CSV or Parquet files named after `output`, or one Excel workbook."""
+    from gspolicy.api import load_policies  # noqa: PLC0415  # only for table output
+    from gspolicy.schema.tabular import registry_tables, write_registry  # noqa: PLC0415
+
+    schema = load_policies().schema
+    return write_registry(registry_tables(households, schema), output)
+
+
 def to_text(households: list[dict[str, Any]]) -> str:
     """The JSON Lines text the script writes."""
     return "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in households)
@@ -1127,7 +1137,14 @@ def stats(generator: Generator) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help="default: %(default)s")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=OUTPUT,
+        help="JSON Lines, or registry tables by the suffix: .csv or .parquet (three files), .xlsx "
+        "(three sheets) (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
     parser.add_argument("--count", type=int, default=COUNT, help="households (default: %(default)s)")
     parser.add_argument(
@@ -1141,7 +1158,10 @@ def main(argv: list[str] | None = None) -> None:
     profile = {"sample": SAMPLE, "registry": REGISTRY}.get(args.profile or "")
     generator = build(args.seed, args.count, profile)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(to_text(generator.households), encoding="utf-8")
+    if args.output.suffix.lower() in (".csv", ".parquet", ".xlsx"):
+        write_tables(generator.households, args.output)
+    else:
+        args.output.write_text(to_text(generator.households), encoding="utf-8")
     if args.stats:
         sys.stdout.write("\n".join(stats(generator)) + "\n")
 

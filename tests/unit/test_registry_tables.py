@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
@@ -17,41 +16,19 @@ from gspolicy._resources import bundled_policies
 from gspolicy.api import load_households
 from gspolicy.cli import main
 from gspolicy.schema.model import Record
+from gspolicy.schema.tabular import registry_tables, write_registry
+
+from support.bundled import shared_policies
 
 EXAMPLES = bundled_policies().parent / "examples" / "households.jsonl"
 DAY = dt.date(2018, 12, 31)
 LISTS = ("members", "support")
-
-
-def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        elif isinstance(value, list) and value and not isinstance(value[0], dict):
-            out[f"{prefix}{key}"] = ";".join(str(v) for v in value)  # a set of codes
-        else:
-            out[f"{prefix}{key}"] = None if value is None else str(value)
-    return out
+GENERATOR = bundled_policies().parent / "examples" / "generate_households.py"
 
 
 def _tables(households: tuple[Record, ...]) -> dict[str, pl.DataFrame]:
     """The three tables a registry export writes, every cell as text."""
-    rows: dict[str, list[dict[str, Any]]] = {"households": [], "members": [], "support": []}
-    for household in households:
-        data = household.to_data()
-        items = {name: data.pop(name, None) for name in LISTS}
-        rows["households"].append(_flat(data))
-        for name, listed in items.items():
-            for item in listed or ():
-                rows[name].append({"household_id": data["id"], **_flat(item)})
-    out = {}
-    for name, found in rows.items():
-        columns = sorted({k for row in found for k in row})
-        out[name] = pl.DataFrame(
-            [{c: row.get(c) for c in columns} for row in found], schema=dict.fromkeys(columns, pl.String())
-        )
-    return out
+    return registry_tables([h.to_data() for h in households], shared_policies().schema)
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +129,23 @@ def test_a_problem_is_located_in_its_own_table_and_row(
     assert code == 1
     # the seventh member is on row 8 of members.csv (the header is row 1)
     assert f"{tmp_path / 'members.csv'}:8: record/wrong-type" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_the_generator_writes_tables_that_decide_as_its_jsonl(
+    tmp_path: Path, bundled: Policies, expected: pl.DataFrame, suffix: str
+) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / f"households{suffix}"
+    subprocess.run([sys.executable, str(GENERATOR), "-o", str(out)], check=True, capture_output=True)
+    assert _decided(bundled, out).equals(expected)
+
+
+def test_written_tables_are_where_the_reader_finds_them(
+    tmp_path: Path, households: tuple[Record, ...]
+) -> None:
+    written = write_registry(_tables(households), tmp_path / "reg.parquet")
+    assert sorted(p.name for p in written) == ["reg.members.parquet", "reg.parquet", "reg.support.parquet"]
+    assert pl.read_parquet(tmp_path / "reg.members.parquet").columns[:2] == ["household_id", "id"]

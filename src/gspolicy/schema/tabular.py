@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
 from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 
-__all__ = ["KEY", "TABLE_SUFFIXES", "read_tables"]
+__all__ = ["KEY", "TABLE_SUFFIXES", "read_tables", "registry_tables", "write_registry"]
 
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 KEY = "household_id"
@@ -96,6 +96,7 @@ def read_tables(
     except _Refused as err:
         return None, [err.diagnostic]
     main_name, main = tables.pop("")
+    first_row = 1 if kind == "parquet" else 2  # a CSV file's or a sheet's header is its row 1
     problems: list[Diagnostic] = []
     headers = _headers(schema, spec)
     rows = [_nest(row, headers, schema, spec) for row in main.iter_rows(named=True)]
@@ -112,7 +113,7 @@ def read_tables(
             continue
         item_spec = schema.records[spec.fields[field].record or ""]
         item_headers = _headers(schema, item_spec)
-        for number, raw in enumerate(table.iter_rows(named=True), start=2):
+        for number, raw in enumerate(table.iter_rows(named=True), start=first_row):
             owner = raw.pop(KEY)
             target = index_of.get(str(_cell(owner))) if owner is not None else None
             if target is None:
@@ -131,7 +132,7 @@ def read_tables(
         return None, problems
     out: list[_Item] = []
     for i, data in enumerate(rows):
-        line = i + 2  # the header is row 1
+        line = i + first_row
 
         def locate(path: DataPath, i: int = i, line: int = line) -> RecordLocation:
             if len(path) >= 2 and isinstance(path[1], int):
@@ -148,6 +149,68 @@ class _Refused(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.code)
         self.diagnostic = diagnostic
+
+
+def registry_tables(households: Iterable[Mapping[str, Any]], schema: Schema) -> dict[str, pl.DataFrame]:
+    """Households given as plain data (as the record files hold them) as the three registry
+    tables, every cell as text: nested fields as dotted columns, a set's codes joined by ``;``,
+    each list in its own table keyed by ``household_id`` (the inverse of `read_tables`)."""
+    spec = schema.records[schema.root]
+    lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
+    key = spec.key or "id"
+    rows: dict[str, list[dict[str, str | None]]] = {"households": [], **{name: [] for name in lists}}
+    for household in households:
+        data = dict(household)
+        items = {name: data.pop(name, None) for name in lists}
+        rows["households"].append(_flat(data))
+        for name, listed in items.items():
+            for item in listed or ():
+                rows[name].append({KEY: str(data.get(key)), **_flat(item)})
+    out: dict[str, pl.DataFrame] = {}
+    for name, found in rows.items():
+        columns = sorted({c for row in found for c in row}, key=lambda c: (c != KEY, c != "id", c))
+        out[name] = pl.DataFrame(
+            [[row.get(c) for c in columns] for row in found],
+            schema=dict.fromkeys(columns, pl.String()),
+            orient="row",
+        )
+    return out
+
+
+def write_registry(tables: Mapping[str, pl.DataFrame], path: Path) -> list[Path]:
+    """Write registry tables where `read_tables` finds them: ``NAME.csv`` / ``.parquet`` with
+    ``NAME.<list>.<suffix>`` beside it, or one workbook with a sheet per table; the files written."""
+    kind = TABLE_SUFFIXES[path.suffix.lower()]
+    if kind == "xlsx":
+        xlsxwriter = importlib.import_module("xlsxwriter")  # the excel extra
+
+        with xlsxwriter.Workbook(str(path)) as workbook:
+            for name, table in tables.items():
+                table.write_excel(workbook, worksheet=name)
+        return [path]
+    written = []
+    for name, table in tables.items():
+        target = path if name == "households" else path.with_name(f"{path.stem}.{name}{path.suffix}")
+        if kind == "csv":
+            table.write_csv(target)
+        else:
+            table.write_parquet(target)
+        written.append(target)
+    return written
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        elif isinstance(value, list | tuple | set | frozenset):
+            out[f"{prefix}{key}"] = ";".join(str(v) for v in value)  # a set of codes
+        elif isinstance(value, bool):
+            out[f"{prefix}{key}"] = "true" if value else "false"
+        else:
+            out[f"{prefix}{key}"] = None if value is None else str(value)
+    return out
 
 
 def _read(
