@@ -26,6 +26,7 @@ class Source:
 
     name: str
     text: str
+    first_line: int = attrs.field(default=1, kw_only=True)  # the file's line number of the text's first line
     _starts: list[array.array[int]] = attrs.field(init=False, factory=list)
 
     @property
@@ -47,11 +48,11 @@ class Source:
         """Return the 1-based line and column (in characters) of `offset`."""
         offset = max(0, min(offset, len(self.text)))
         index = bisect.bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        return index + self.first_line, offset - self._line_starts[index] + 1
 
     def line_text(self, line: int) -> str:
-        """Return the text of 1-based `line`, without its line break."""
-        start = self._line_starts[line - 1]
+        """Return the text of 1-based `line` (a line of the file), without its line break."""
+        start = self._line_starts[line - self.first_line]
         end = self.text.find("\n", start)
         if end == -1:
             end = len(self.text)

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +31,7 @@ from gspolicy._cli_support import (
     print_problems,
     whole_number,
 )
-from gspolicy._i18n import Lang, default_lang
+from gspolicy._i18n import Lang, Text, default_lang
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.api import Policies
@@ -48,7 +48,7 @@ from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import Refused, load_records_from, load_records_skipping
+from gspolicy.schema.records import Refused, load_records_from, load_records_skipping, stream_records
 from gspolicy.store.cli import register as _register_store
 from gspolicy.testing.cases import Case, find_case_files, run_files
 
@@ -364,45 +364,117 @@ def _output_problems(args: argparse.Namespace, lang: Lang) -> int | None:
     return None
 
 
-def _evaluate_by_columns(
-    args: argparse.Namespace, lang: Lang, policy_set: PolicySet, records: Sequence[Record], as_of: dt.date
-) -> int:
-    """The main job without area files: every household decided by the columnar runner into one
-    outcome table, which gives the summary and `--output`; only the households printed are
-    explained."""
-    import polars as pl  # noqa: PLC0415  # Polars only when a table is decided
-
+def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicySet) -> int:
+    """The main job without area files: the households read a block at a time (a JSON Lines
+    file in blocks of lines, so memory stays flat), each block decided by the columnar runner
+    into the outcome table, which gives the summary and `--output`; only the households printed
+    are explained (their records are the only ones kept).  A record with a problem stops the run
+    — every problem is still listed — unless `--skip-invalid` sets it aside."""
+    # Polars only when a table is decided
     from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
-    from gspolicy.explain.summaries import table_examples, table_summary  # noqa: PLC0415
+    from gspolicy.explain.summaries import SummaryCounts  # noqa: PLC0415
 
-    frames = list(Policies(policy_set).decide_table(records, as_of))
-    table = pl.concat(frames) if frames else decide_frame(policy_set, [], as_of, exit_pack=EXIT_PACK)[0]
-    if args.output is not None and _write_output(args, lang, policy_set, records, as_of, table) != EXIT_OK:
-        return EXIT_PROBLEMS
-    if not records:
+    as_of = _as_of(args.as_of, policy_set, lang)
+    if as_of is None:
+        return EXIT_USAGE
+    household_packs = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
+    counts = SummaryCounts(sorted({p.id for p in household_packs if p.pack.rules}), listing=args.list)
+    kept: dict[int, Record] = {}
+    first_row: dict[object, int] = {}  # the row of the first household of each verdict
+    problems: list[Diagnostic] = []
+    refused: list[Refused] = []
+    state = {"stopped": False, "unreadable": 0, "rows": 0, "valid": 0}
+    verdict_order = ("pass", "fail", "undetermined", "not_applicable")
+
+    def frames() -> Iterator[pl.DataFrame]:
+        for records, refused_block, block_problems, broken in stream_records(
+            args.files, policy_set.schema, keep_refused=True, encoding=args.encoding
+        ):
+            problems.extend(block_problems)
+            refused.extend(refused_block)
+            state["unreadable"] += broken
+            state["stopped"] = state["stopped"] or broken or (not args.skip_invalid and bool(refused_block))
+            state["valid"] += len(records)
+            if state["stopped"] or not records:
+                continue
+            frame = decide_frame(policy_set, records, as_of, exit_pack=EXIT_PACK)[0]
+            counts.add(frame, [str(r.get("county_code", "?")) for r in records])
+            rows = state["rows"]
+            for offset, (record, verdict) in enumerate(zip(records, frame["verdict"].to_list(), strict=True)):
+                # the households `--explain` may pick: the first of each verdict, then the first N
+                if rows + offset < args.explain or (args.explain and verdict not in first_row):
+                    kept[rows + offset] = record
+                first_row.setdefault(verdict, rows + offset)
+            state["rows"] += len(records)
+            yield frame
+        if state["stopped"]:
+            raise _RunStopped
+        if not state["rows"]:
+            yield decide_frame(policy_set, [], as_of, exit_pack=EXIT_PACK)[0]
+
+    args.refused = refused
+    try:
+        if args.output is not None:
+            if _write_output(args, lang, policy_set, (), as_of, frames()) != EXIT_OK:
+                return EXIT_PROBLEMS
+        else:
+            for _frame in frames():
+                pass
+    except _RunStopped:
+        return _refuse_run(problems, refused, state["valid"], state["unreadable"], lang)
+    if args.skip_invalid:
+        _report_skipped(problems, refused, state["rows"], lang)
+    elif problems:
+        sys.stderr.write(render_grouped(problems, lang) + "\n")
+    if not state["rows"]:
         sys.stderr.write(
             ("输入文件中没有记录：" if lang == "zh" else "the input holds no records: ")
             + ", ".join(str(f) for f in args.files)
             + "\n"
         )
-    by_id = {str(r.get("id")): r for r in records}
-    ids = table["id"].to_list()
-    county_of = [str(by_id[i].get("county_code", "?")) if i in by_id else "?" for i in ids]
-    household_packs = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
     sys.stdout.write(
-        table_summary(
-            table,
-            lang,
-            as_of=as_of,
-            listing=args.list,
-            county_of=county_of,
-            packs_with_rules=sorted({p.id for p in household_packs if p.pack.rules}),
-            in_force=[p.key for p in policy_set.all_in_force(as_of)],
-        )
+        counts.render(lang, as_of=as_of, in_force=[p.key for p in policy_set.all_in_force(as_of)])
     )
-    for row in table_examples(table, args.explain):
-        sys.stdout.write("\n" + decide(policy_set, by_id[ids[row]], as_of).render(lang))
+    picked = [first_row[v] for v in verdict_order if v in first_row]
+    rest = [row for row in range(min(args.explain, state["rows"])) if row not in picked]
+    for row in (picked + rest)[: args.explain]:
+        sys.stdout.write("\n" + decide(policy_set, kept[row], as_of).render(lang))
     return EXIT_OK
+
+
+class _RunStopped(Exception):
+    """A record with a problem: nothing is decided (raised through the output writer, which then
+    leaves nothing behind)."""
+
+
+def _refuse_run(
+    problems: list[Diagnostic], refused: list[Refused], valid: int, unreadable: int, lang: Lang
+) -> int:
+    """Nothing decided: every problem listed (the first 50 in full), and how many records had one."""
+    everything = [*problems]
+    read = valid + len(refused)
+    files = (
+        Text(zh="，另有文件无法读取", en=", and a file could not be read")
+        if unreadable
+        else Text(zh="", en="")
+    )
+    everything.append(
+        Diagnostic("record/not-decided", None, {"count": read, "invalid": len(refused), "files": files})
+    )
+    sys.stderr.write(render_grouped(everything, lang) + "\n")
+    return EXIT_PROBLEMS
+
+
+def _report_skipped(problems: list[Diagnostic], refused: list[Refused], decided: int, lang: Lang) -> None:
+    if problems:
+        sys.stderr.write(render_grouped(problems, lang) + "\n")
+    if refused:
+        total = decided + len(refused)
+        sys.stderr.write(
+            f"已跳过 {len(refused)} 条有问题的记录（共 {total} 条），判定其余 {decided} 户\n"
+            if lang == "zh"
+            else f"skipped {len(refused)} of {total} records with problems; deciding the other {decided}\n"
+        )
 
 
 def _write_output(
@@ -411,7 +483,7 @@ def _write_output(
     policy_set: PolicySet,
     records: Sequence[Record],
     as_of: dt.date,
-    table: pl.DataFrame | None = None,
+    table: pl.DataFrame | Iterable[pl.DataFrame] | None = None,
 ) -> int:
     """The household table of the run by the columnar runner (`table` when already decided),
     written to `--output`."""
@@ -429,9 +501,16 @@ def _write_output(
         version=_library_version(),
     )
     try:
-        frames = [table] if table is not None else policies.decide_table(records, as_of)
-        refused = (
-            [
+        frames: Iterable[pl.DataFrame]
+        if table is None:
+            frames = policies.decide_table(records, as_of)
+        elif isinstance(table, Iterator):
+            frames = table
+        else:
+            frames = [table]  # type: ignore[list-item]
+
+        def refused() -> list[dict[str, object]]:
+            return [
                 {
                     "file": r.file,
                     "line": r.line,
@@ -440,10 +519,14 @@ def _write_output(
                 }
                 for r in args.refused
             ]
-            if args.skip_invalid
-            else None
+
+        written = write_table(
+            frames,
+            args.output,
+            fields=args.fields,
+            manifest=manifest,
+            refused=refused if args.skip_invalid else None,
         )
-        written = write_table(frames, args.output, fields=args.fields, manifest=manifest, refused=refused)
     except OutputError as err:
         print_problems([err.diagnostic], lang, sys.stderr)
         return EXIT_PROBLEMS
@@ -493,6 +576,8 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
                 )
             sys.stderr.write(message + "\n")
             return EXIT_USAGE
+    if not (args.villages or args.counties) and args.format == "table":
+        return _evaluate_streamed(args, lang, policy_set)
     skipped: tuple[Refused, ...] = ()
     if args.skip_invalid:
         kept = _records_skipping(args.files, policy_set, lang, args.encoding)
@@ -524,8 +609,6 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     runners = [lower(p, as_of) for p in policy_set.all_in_force(as_of) if p.subject == "household"]
     if args.format in ("json", "jsonl"):
         return _stream_decisions(policy_set, records, as_of, args.format)
-    if not areas:
-        return _evaluate_by_columns(args, lang, policy_set, records, as_of)
     if args.output is not None and _write_output(args, lang, policy_set, records, as_of) != EXIT_OK:
         return EXIT_PROBLEMS
     outcomes: list[Outcome] = []

@@ -22,9 +22,10 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ XLSX_MAX_ROWS = 1_048_575
 """Rows an Excel sheet holds below its header."""
 
 _MANIFEST_KEY = "gspolicy.manifest"
+_ROW_GROUP = 4_096
+"""Rows per Parquet row group of a written table."""
 
 register(
     {
@@ -159,13 +162,14 @@ def write_table(
     *,
     fields: Sequence[str] | None = None,
     manifest: Mapping[str, Any],
-    refused: Sequence[Mapping[str, Any]] | None = None,
+    refused: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Write the outcome `frames` to `path` (format by suffix; `fields`: the columns to keep) and
     its manifest beside it; returns the manifest written.  Raises `OutputError` with a coded
     diagnostic when the table cannot be written; nothing is left behind then.
 
-    `refused` (with ``--skip-invalid``): the records left out, written as JSON Lines to
+    `refused` (with ``--skip-invalid``): gives, once `frames` are consumed (they may be read
+    and decided as they are written), the records left out, written as JSON Lines to
     ``<file>.refused.jsonl`` (each with its file, line, the record as read and its problems),
     counted and hashed in the manifest."""
     kind = FORMATS[path.suffix.lower()]
@@ -173,6 +177,8 @@ def write_table(
     verdicts: Counter[str] = Counter()
     rows = 0
     temp = _temp_beside(path)
+    parts_dir = tempfile.mkdtemp(dir=path.parent if str(path.parent) else None, prefix=f".{path.name}.parts.")
+    parts: list[str] = []
     try:
         whole: list[pl.DataFrame] = []
         with temp.open("wb") as handle:
@@ -184,6 +190,9 @@ def write_table(
                     _flat(part).write_csv(handle, include_header=index == 0)
                 elif kind == "jsonl":
                     part.write_ndjson(handle)
+                elif kind == "parquet":  # each block a part, joined at the end in bounded memory
+                    parts.append(os.path.join(parts_dir, f"{index:08d}.parquet"))
+                    part.write_parquet(parts[-1])
                 else:
                     if kind == "xlsx" and rows > XLSX_MAX_ROWS:
                         raise OutputError(
@@ -201,18 +210,22 @@ def write_table(
         refused_temp: Path | None = None
         if refused is not None:
             refused_temp = _temp_beside(refused_path)
+            left_out = refused()
             with refused_temp.open("w", encoding="utf-8") as out:
-                for item in refused:
+                for item in left_out:
                     out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
             body["refused"] = {
-                "records": len(refused),
+                "records": len(left_out),
                 "file": refused_path.name,
                 "sha256": file_digest(refused_temp),
             }
         if kind == "parquet":
-            table = pl.concat(whole) if whole else pl.DataFrame()
             metadata = {_MANIFEST_KEY: json.dumps(body, ensure_ascii=False, sort_keys=True)}
-            table.write_parquet(temp, metadata=metadata)
+            if parts:
+                # small row groups keep the join's memory flat however many rows there are
+                pl.scan_parquet(parts).sink_parquet(temp, metadata=metadata, row_group_size=_ROW_GROUP)
+            else:
+                pl.DataFrame().write_parquet(temp, metadata=metadata)
         elif kind == "xlsx":
             table = _flat(pl.concat(whole)) if whole else pl.DataFrame({c: [] for c in chosen})
             table.write_excel(temp, worksheet="outcomes")
@@ -237,6 +250,7 @@ def write_table(
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        shutil.rmtree(parts_dir, ignore_errors=True)
     return body
 
 

@@ -17,7 +17,7 @@ import polars as pl
 from gspolicy._i18n import Lang
 from gspolicy.explain.summary import VERDICT_WORDS, short_pack_name
 
-__all__ = ["table_examples", "table_summary"]
+__all__ = ["SummaryCounts", "table_examples", "table_summary"]
 
 
 def table_examples(table: pl.DataFrame, n: int) -> list[int]:
@@ -35,28 +35,113 @@ def table_examples(table: pl.DataFrame, n: int) -> list[int]:
     return (picked + rest)[:n]
 
 
-def _counted(values: pl.DataFrame, column: str) -> list[tuple[str, int]]:
-    """Each value of a list column with how many rows hold it, most first, ties in the order the
-    values first occur (as `Counter.most_common` orders them)."""
-    exploded = (
-        values.select(pl.col(column))
-        .with_row_index("__row")
-        .explode(column)
-        .with_row_index("__seen")
-        .drop_nulls(column)
-    )
-    counted = (
-        exploded.group_by(column)
-        .agg(pl.len().alias("n"), pl.col("__seen").min().alias("first"))
-        .sort(["n", "first"], descending=[True, False])
-    )
+class SummaryCounts:
+    """What the summary counts, added a block of the outcome table at a time, so a run need not
+    hold its whole table: the text `render` gives is that of the whole table, line for line."""
+
+    def __init__(self, packs_with_rules: Sequence[str], *, listing: bool = False) -> None:
+        self.packs = sorted(packs_with_rules)
+        self.listing = listing
+        self.rows = 0
+        self.keys: list[str] = []
+        self.verdicts: dict[str | None, int] = {}
+        self.failing: dict[str, int] = {}
+        self.missing: dict[str, int] = {}  # in the order each value first occurs
+        self.counties: dict[str, list[int]] = {}  # households, then yes and undetermined per pack
+        self.lines: list[tuple[str, str | None, list[str], list[str]]] = []
+
+    def add(self, table: pl.DataFrame, county_of: Sequence[str]) -> None:
+        """Count a block of the outcome table (`county_of`: each row's county code)."""
+        if table.height == 0:
+            return
+        if not self.keys:
+            struct = table.schema.get("packs")
+            self.keys = [f.name for f in struct.fields] if isinstance(struct, pl.Struct) else []
+        self.rows += table.height
+        for verdict, n in table.group_by("verdict", maintain_order=True).len().iter_rows():
+            self.verdicts[verdict] = self.verdicts.get(verdict, 0) + n
+        assessed = table.filter(pl.col("verdict").is_null() | (pl.col("verdict") != "not_applicable"))
+        for value, n in _counted(assessed, "failing"):
+            self.failing[value] = self.failing.get(value, 0) + n
+        for value, n in _counted(table.filter(pl.col("verdict") == "undetermined"), "missing", by_first=True):
+            self.missing[value] = self.missing.get(value, 0) + n
+        if self.packs:
+            for county, counts in _per_county(table, county_of, self.packs):
+                found = self.counties.setdefault(county, [0] * len(counts))
+                self.counties[county] = [a + b for a, b in zip(found, counts, strict=True)]
+        if self.listing:
+            self.lines.extend(table.select("id", "verdict", "failing", "undetermined").iter_rows())
+
+    def render(self, lang: Lang, *, as_of: dt.date, in_force: Sequence[str] = ()) -> str:
+        zh = lang == "zh"
+        versions = sorted(self.keys or in_force)
+        lines = [
+            f"截至 {as_of} 判定 {self.rows} 户；政策包：{', '.join(versions) or '无'}"
+            if zh
+            else f"{self.rows} households decided as of {as_of}; packs: {', '.join(versions) or 'none'}"
+        ]
+        for verdict, (w_zh, w_en) in VERDICT_WORDS.items():
+            if self.verdicts.get(verdict):
+                lines.append(f"  {w_zh if zh else w_en}: {self.verdicts[verdict]}")
+        if self.failing:
+            lines.append(
+                "未通过的指标（参加验收的户）：" if zh else "failing criteria (households assessed):"
+            )
+            lines.extend(f"  {cid}: {k}" for cid, k in sorted(self.failing.items()))
+        if self.missing:
+            lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
+            ranked = sorted(self.missing.items(), key=lambda kv: -kv[1])[:10]  # stable: ties as first seen
+            lines.extend(f"  {m}: {k}" for m, k in ranked)
+        lines.extend(self._shares(lang))
+        if not self.listing:
+            return "\n".join(lines) + "\n"
+        lines.append("")
+        lines.append(
+            "户编号 / 结论 / 未通过 / 待定" if zh else "household / verdict / failing / undetermined"
+        )
+        for record, verdict, fails, unsure in self.lines:
+            word = VERDICT_WORDS[verdict][0 if zh else 1]
+            lines.append(f"  {record}  {word}  {','.join(fails) or '-'}  {','.join(unsure) or '-'}")
+        return "\n".join(lines) + "\n"
+
+    def _shares(self, lang: Lang) -> list[str]:
+        zh = lang == "zh"
+        if not self.packs or not self.counties:
+            return []
+        lines = [
+            "各县各批次（规则包）覆盖户数占比："
+            if zh
+            else "share of households in each batch (rule pack), per county:"
+        ]
+        for county in sorted(self.counties):
+            n, *counts = self.counties[county]
+            parts = []
+            for index, pack in enumerate(self.packs):
+                yes, unsure = counts[2 * index], counts[2 * index + 1]
+                share = f"{short_pack_name(pack)} {100 * yes / n:.1f}%"
+                if unsure:
+                    share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
+                parts.append(share)
+            head = f"  {county}（{n} 户）：" if zh else f"  {county} ({n} households): "
+            lines.append(head + ", ".join(parts))
+        return lines
+
+
+def _counted(values: pl.DataFrame, column: str, *, by_first: bool = False) -> list[tuple[str, int]]:
+    """Each value of a list column with how many rows hold it (`by_first`: in the order the
+    values first occur)."""
+    exploded = values.select(pl.col(column)).explode(column).with_row_index("__seen").drop_nulls(column)
+    counted = exploded.group_by(column).agg(pl.len().alias("n"), pl.col("__seen").min().alias("first"))
+    if by_first:
+        counted = counted.sort("first")
     return [(str(v), int(n)) for v, n in counted.select(column, "n").iter_rows()]
 
 
-def _shares(table: pl.DataFrame, county_of: Sequence[str], packs: Sequence[str], lang: Lang) -> list[str]:
-    zh = lang == "zh"
-    if not packs or table.height == 0:
-        return []
+def _per_county(
+    table: pl.DataFrame, county_of: Sequence[str], packs: Sequence[str]
+) -> list[tuple[str, list[int]]]:
+    """Per county: the households, then for each pack those a rule holds for and those where
+    one is undetermined and none holds."""
     flags: list[pl.Expr] = []
     for index, pack in enumerate(packs):
         prefix = f"{pack}:"
@@ -68,25 +153,8 @@ def _shares(table: pl.DataFrame, county_of: Sequence[str], packs: Sequence[str],
         .with_columns(pl.Series("__county", list(county_of), dtype=pl.String()))
         .group_by("__county")
         .agg(pl.len().alias("__n"), *(pl.col(f"{k}{i}").sum() for i in range(len(packs)) for k in "yu"))
-        .sort("__county")
     )
-    lines = [
-        "各县各批次（规则包）覆盖户数占比："
-        if zh
-        else "share of households in each batch (rule pack), per county:"
-    ]
-    for row in per.iter_rows(named=True):
-        n = row["__n"]
-        parts = []
-        for index, pack in enumerate(packs):
-            share = f"{short_pack_name(pack)} {100 * row[f'y{index}'] / n:.1f}%"
-            if row[f"u{index}"]:
-                share += f" (+{row[f'u{index}']} {'待定' if zh else 'undetermined'})"
-            parts.append(share)
-        county = row["__county"]
-        head = f"  {county}（{n} 户）：" if zh else f"  {county} ({n} households): "
-        lines.append(head + ", ".join(parts))
-    return lines
+    return [(str(row[0]), [int(v) for v in row[1:]]) for row in per.iter_rows()]
 
 
 def table_summary(
@@ -101,37 +169,6 @@ def table_summary(
 ) -> str:
     """The summary of a run over households from its outcome table (`county_of`: each row's
     county code; `packs_with_rules`: the ids of the packs in force that have rules)."""
-    zh = lang == "zh"
-    n = table.height
-    struct = table.schema.get("packs")
-    keys = [f.name for f in struct.fields] if isinstance(struct, pl.Struct) and n else []
-    versions = sorted(keys or in_force)
-    lines = [
-        f"截至 {as_of} 判定 {n} 户；政策包：{', '.join(versions) or '无'}"
-        if zh
-        else f"{n} households decided as of {as_of}; packs: {', '.join(versions) or 'none'}"
-    ]
-    counts = dict(table.group_by("verdict").len().iter_rows())
-    for verdict, (w_zh, w_en) in VERDICT_WORDS.items():
-        if counts.get(verdict):
-            lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
-    assessed = table.filter(pl.col("verdict").is_null() | (pl.col("verdict") != "not_applicable"))
-    failing = sorted(_counted(assessed, "failing"))
-    if failing:
-        lines.append("未通过的指标（参加验收的户）：" if zh else "failing criteria (households assessed):")
-        lines.extend(f"  {cid}: {k}" for cid, k in failing)
-    missing = _counted(table.filter(pl.col("verdict") == "undetermined"), "missing")[:10]
-    if missing:
-        lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
-        lines.extend(f"  {m}: {k}" for m, k in missing)
-    lines.extend(_shares(table, county_of, sorted(packs_with_rules), lang))
-    if not listing:
-        return "\n".join(lines) + "\n"
-    lines.append("")
-    lines.append("户编号 / 结论 / 未通过 / 待定" if zh else "household / verdict / failing / undetermined")
-    for record, verdict, fails, unsure in table.select(
-        "id", "verdict", "failing", "undetermined"
-    ).iter_rows():
-        word = VERDICT_WORDS[verdict][0 if zh else 1]
-        lines.append(f"  {record}  {word}  {','.join(fails) or '-'}  {','.join(unsure) or '-'}")
-    return "\n".join(lines) + "\n"
+    counts = SummaryCounts(packs_with_rules, listing=listing)
+    counts.add(table, county_of)
+    return counts.render(lang, as_of=as_of, in_force=in_force)

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from gspolicy._files import read_source
+from gspolicy._files import read_bytes, read_source
 from gspolicy._gc import collector_paused
 from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation, Source, Span
@@ -42,6 +42,7 @@ __all__ = [
     "load_record_file",
     "load_records",
     "load_records_skipping",
+    "stream_records",
     "validate_record",
 ]
 
@@ -696,7 +697,7 @@ _Item = tuple[object, int | None, Locate, Locate]
 def _jsonl_items(source: Source, diagnostics: list[Diagnostic]) -> Iterator[_Item]:
     text = source.text
     pos = 0
-    number = 0
+    number = source.first_line - 1
     while pos < len(text):
         newline = text.find("\n", pos)
         stop = len(text) if newline == -1 else newline
@@ -828,11 +829,12 @@ def _load(
     record: str | None,
     keep_refused: bool = False,
     items: Iterator[_Item] | None = None,
+    streamed: bool = False,
 ) -> _Loaded:
     spec = schema.records[record or schema.root]
     diagnostics: list[Diagnostic] = []
     too_many = Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})
-    if _too_many(source, fmt):
+    if not streamed and _too_many(source, fmt):
         return _Loaded((), [too_many], 0, 0, True)
     readers = {"jsonl": _jsonl_items, "json": _json_items, "yaml": _yaml_items}
     out: list[Record] = []
@@ -842,7 +844,7 @@ def _load(
     count = invalid = 0
     for data, line, loc, key_loc in items if items is not None else readers[fmt](source, diagnostics):
         count += 1
-        if count > MAX_RECORDS:
+        if count > MAX_RECORDS and not streamed:
             return _Loaded((), [too_many], 0, 0, True)
         checker = _Checker(schema, loc, key_loc, refuse_gathered=True)
         result = checker.record(data, spec, DataPath())
@@ -891,6 +893,108 @@ def _load(
             return _Loaded(tuple(out), diagnostics, count, invalid, False, tuple(refused))
         return _Loaded((), diagnostics, count, invalid, broken)
     return _Loaded(tuple(out), diagnostics, count, 0, False)
+
+
+STREAM_LINES = 4_096
+"""Lines of a JSON Lines file read, checked and decided at a time (`stream_records`)."""
+
+
+def stream_records(
+    paths: Sequence[Path],
+    schema: Schema,
+    *,
+    record: str | None = None,
+    keep_refused: bool = False,
+    encoding: str = "utf-8",
+    lines: int | None = None,
+) -> Iterator[tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic], bool]]:
+    """The records of several files, a block at a time: (valid records, refused records — with
+    `keep_refused` —, problems, whether a file could not be read as a whole).  A JSON Lines file is read `lines` lines at a time, so memory
+    stays flat however long it is (it has no size or record limit); other files are read whole.
+    Ids must be unique across all files.  Without `keep_refused`, a block with a problem yields
+    no records and its problems: the caller decides nothing when any block had one."""
+    spec = schema.records[record or schema.root]
+    seen: dict[object, str] = {}
+    for path in paths:
+        if RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
+            blocks: Iterator[_Loaded] = _jsonl_blocks(
+                path, schema, record, keep_refused, lines or STREAM_LINES
+            )
+        else:
+            blocks = iter(
+                [_load_file(path, schema, record=record, keep_refused=keep_refused, encoding=encoding)]
+            )
+        for loaded in blocks:
+            records: list[Record] = []
+            refused = list(loaded.refused)
+            problems = list(loaded.diagnostics)
+            for rec in loaded.records:
+                if spec.key is not None and spec.key in rec:
+                    ident = rec[spec.key]
+                    where = rec.origin.header() if rec.origin else str(path)
+                    if ident in seen:
+                        duplicate = Diagnostic(
+                            "record/duplicate-id",
+                            rec.origin,
+                            {"what": spec.title, "id": ident, "first": seen[ident]},
+                        )
+                        problems.append(duplicate)
+                        if keep_refused:
+                            line = rec.origin.line if rec.origin else None
+                            refused.append(Refused(str(path), line, rec.to_data(), (duplicate,)))
+                        continue
+                    seen[ident] = where
+                records.append(rec)
+            if not keep_refused and any(d.is_error for d in problems):
+                records = []
+            yield tuple(records), tuple(refused), problems, loaded.unreadable
+
+
+def _jsonl_blocks(
+    path: Path, schema: Schema, record: str | None, keep_refused: bool, lines: int
+) -> Iterator[_Loaded]:
+    """A JSON Lines file read `lines` lines at a time, each block checked as a text of its own
+    that knows the file's line number of its first line."""
+    shown = str(path)
+    if not path.is_file():  # not found, a folder, a device: `read_bytes` says which, opening nothing
+        _data, problems = read_bytes(path, name=shown)
+        yield _Loaded((), problems or [Diagnostic("io/not-a-file", None, {"path": shown})], 0, 0, True)
+        return
+    first = 1
+    try:
+        handle = path.open("rb")
+    except OSError as err:
+        yield _Loaded(
+            (),
+            [Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})],
+            0,
+            0,
+            True,
+        )
+        return
+    with handle:
+        while True:
+            block = [line for _, line in zip(range(lines), handle, strict=False)]
+            if not block:
+                return
+            raw = b"".join(block)
+            if first == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                bad_line = first + raw[: err.start].count(b"\n")
+                problem = Diagnostic(
+                    "io/not-utf8", RecordLocation(shown, bad_line), {"path": shown, "line": bad_line}
+                )
+                yield _Loaded((), [problem], 0, 0, True)
+                return
+            source = Source(shown, text, first_line=first)
+            with collector_paused():
+                yield _load(
+                    source, schema, fmt="jsonl", record=record, keep_refused=keep_refused, streamed=True
+                )
+            first += len(block)
 
 
 def _plain_data(data: object) -> object:

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from gspolicy import Policies
-from gspolicy.explain.summaries import table_examples, table_summary
+from gspolicy.explain.summaries import SummaryCounts, table_examples, table_summary
 from gspolicy.explain.summary import examples, household_summary
 from gspolicy.schema.model import Record
 
@@ -62,3 +62,18 @@ def test_an_empty_table_says_so(bundled: Policies) -> None:
         in_force=["p@1"],
     )
     assert text.startswith("0 households decided as of 2018-12-31; packs: p@1\n")
+
+
+def test_counting_block_by_block_gives_the_summary_of_the_whole(bundled: Policies) -> None:
+    households = list(shared_registry()[::7])
+    day = dt.date(2018, 12, 31)
+    table = pl.concat(list(bundled.decide_table(households, day)))
+    county_of = [str(h.get("county_code", "?")) for h in households]
+    packs = sorted(
+        {p.id for p in bundled.policy_set.all_in_force(day) if p.subject == "household" and p.pack.rules}
+    )
+    whole = table_summary(table, "en", as_of=day, listing=True, county_of=county_of, packs_with_rules=packs)
+    counts = SummaryCounts(packs, listing=True)
+    for start in range(0, table.height, 37):
+        counts.add(table.slice(start, 37), county_of[start : start + 37])
+    assert counts.render("en", as_of=day) == whole
