@@ -153,7 +153,7 @@ class DataPath(tuple[str | int, ...]):
         return super().__new__(cls, tuple(parts))
 
     def child(self, part: str | int) -> DataPath:
-        return DataPath((*self, part))
+        return tuple.__new__(DataPath, (*self, part))
 
     def __str__(self) -> str:
         out: list[str] = []

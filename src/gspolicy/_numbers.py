@@ -27,23 +27,28 @@ LIMIT_TEXT = Text(
 )
 
 _BOUND = 10**MAX_WHOLE_DIGITS
+_SHORT = 10**MAX_SIGNIFICANT
 
 
 def within_limits(value: int | Decimal) -> bool:
     """Whether `value` is a number gspolicy reads (see the module doc)."""
     if isinstance(value, int):
+        if -_SHORT < value < _SHORT:
+            return True  # at most MAX_SIGNIFICANT digits however they end
         if not -_BOUND < value < _BOUND:
             return False
         digits = str(abs(value)).rstrip("0")
         return len(digits) <= MAX_SIGNIFICANT
     if not value.is_finite():
         return False
-    written = value.as_tuple().exponent
-    if not isinstance(written, int) or written < -MAX_PLACES:
+    written = value.as_tuple()
+    if not isinstance(written.exponent, int) or written.exponent < -MAX_PLACES:
         return False  # as written: `1.000…0` with 50 zeros would print 50 places
     if value.is_zero():
         return True
+    if len(written.digits) <= MAX_SIGNIFICANT:
+        return value.adjusted() < MAX_WHOLE_DIGITS
     # significant digits as written, trailing zeros aside (never `normalize()`: it rounds to the
     # context's precision)
-    digits = "".join(map(str, value.as_tuple().digits)).rstrip("0")
+    digits = "".join(map(str, written.digits)).rstrip("0")
     return len(digits) <= MAX_SIGNIFICANT and value.adjusted() < MAX_WHOLE_DIGITS

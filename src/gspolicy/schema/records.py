@@ -240,14 +240,16 @@ class _Checker:
             self.report("record/duplicate-key", path.child(key), {"key": key}, at_key=True)
         values: dict[str, object] = {}
         ok = True
+        fields = spec.fields
         for key, raw in data.items():
-            problem = _text_problem(key) if isinstance(key, str) else None
-            if problem is not None:
-                self.report("record/bad-text", path, {"problem": problem})
-                ok = False
-                continue
-            field = spec.fields.get(key)
+            field = fields.get(key)
             if field is None:
+                # (a field's name is clean text: only a key that is not one is checked)
+                problem = _text_problem(key) if isinstance(key, str) else None
+                if problem is not None:
+                    self.report("record/bad-text", path, {"problem": problem})
+                    ok = False
+                    continue
                 by_title = [n for n, f in spec.fields.items() if key in (f.title.zh, f.title.en)]
                 self.report(
                     "record/unknown-field",
@@ -274,7 +276,7 @@ class _Checker:
                 ok = False
             else:
                 values[key] = value
-        for name, field in spec.fields.items():
+        for name, field in _constrained(spec):
             if field.required and name not in values and data.get(name) is None:
                 self.report("record/missing-field", path, {"field": name, "record": title})
                 ok = False
@@ -376,13 +378,14 @@ class _Checker:
             return raw
         if kind == "enum":
             enum = self.schema.enums[field.enum or ""]
-            if isinstance(raw, str) and _text_problem(raw) is not None:
-                self.report("record/bad-text", path, {"problem": _text_problem(raw)})
-                return None
             if isinstance(raw, str):
-                code = enum.canonical(raw)
+                code = enum.canonical(raw)  # a code, label or alias is clean text
                 if code is not None:
                     return code
+                problem = _text_problem(raw)
+                if problem is not None:
+                    self.report("record/bad-text", path, {"problem": problem})
+                    return None
             shown: str | Text = f"`{raw}`" if isinstance(raw, str) else describe_value(raw)
             values = ", ".join(f"`{v.code}` ({v.title.zh})" for v in enum.values)
             candidates = [*enum.codes, *(v.title.zh for v in enum.values)]
@@ -441,12 +444,7 @@ class _Checker:
         return tuple(items) if ok else None
 
     def number(self, raw: object, field: FieldSpec, path: DataPath) -> object | None:
-        expected = {
-            "int": "a whole number",
-            "money": "an amount of money",
-            "ratio": "a ratio",
-            "decimal": "a number",
-        }[field.kind]
+        expected = _EXPECTED_NUMBER[field.kind]
         if isinstance(raw, str) and len(raw) <= _LONGEST_NUMBER and _NUMBER_RE.match(raw.strip()):
             raw = Decimal(raw.strip())  # registry exports write numbers as text too
         if isinstance(raw, _BadNumber) or (isinstance(raw, str) and _NUMBER_RE.match(raw.strip())):
@@ -995,6 +993,29 @@ def _jsonl_blocks(
                     source, schema, fmt="jsonl", record=record, keep_refused=keep_refused, streamed=True
                 )
             first += len(block)
+
+
+_EXPECTED_NUMBER = {
+    "int": "a whole number",
+    "money": "an amount of money",
+    "ratio": "a ratio",
+    "decimal": "a number",
+}
+
+_CONSTRAINED: dict[int, tuple[RecordSpec, tuple[tuple[str, FieldSpec], ...]]] = {}
+
+
+def _constrained(spec: RecordSpec) -> tuple[tuple[str, FieldSpec], ...]:
+    """The fields of `spec` with a constraint across fields (required, requires, not_before),
+    worked out once per record type."""
+    found = _CONSTRAINED.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    fields = tuple((n, f) for n, f in spec.fields.items() if f.required or f.requires or f.not_before)
+    if len(_CONSTRAINED) > 256:
+        _CONSTRAINED.clear()
+    _CONSTRAINED[id(spec)] = (spec, fields)
+    return fields
 
 
 def _plain_data(data: object) -> object:
