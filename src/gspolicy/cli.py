@@ -32,6 +32,7 @@ from gspolicy._cli_support import (
     whole_number,
 )
 from gspolicy._i18n import Lang, Text, default_lang
+from gspolicy._progress import Progress
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis.cli import register as _register_analysis
 from gspolicy.api import Policies
@@ -406,6 +407,7 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
                     kept[rows + offset] = record
                 first_row.setdefault(verdict, rows + offset)
             state["rows"] += len(records)
+            progress.advance(len(records))
             yield frame
         if state["stopped"]:
             raise _RunStopped
@@ -413,13 +415,15 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
             yield decide_frame(policy_set, [], as_of, exit_pack=EXIT_PACK)[0]
 
     args.refused = refused
+    progress = Progress(sys.stderr, "已判定户数" if lang == "zh" else "households decided")
     try:
-        if args.output is not None:
-            if _write_output(args, lang, policy_set, (), as_of, frames()) != EXIT_OK:
-                return EXIT_PROBLEMS
-        else:
-            for _frame in frames():
-                pass
+        with progress:
+            if args.output is not None:
+                if _write_output(args, lang, policy_set, (), as_of, frames()) != EXIT_OK:
+                    return EXIT_PROBLEMS
+            else:
+                for _frame in frames():
+                    pass
     except _RunStopped:
         return _refuse_run(problems, refused, state["valid"], state["unreadable"], lang)
     if args.skip_invalid:
