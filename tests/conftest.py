@@ -1,6 +1,6 @@
 """Shared pytest configuration: hypothesis profiles and the `--update-goldens` option.
 
-Profiles: ``dev`` (fast, the default: 25 examples a property, random seeds) and ``ci`` (100
+Profiles: ``dev`` (fast, the default: 20 examples a property, random seeds) and ``ci`` (100
 examples, derandomized so CI never flakes; the README's test command runs it).  ``ci`` is loaded when the ``CI`` environment variable is set to a true value;
 ``HYPOTHESIS_PROFILE`` names a profile explicitly and wins over both.
 """
@@ -33,7 +33,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_CACHE, ignore_errors=True)
 
 
-settings.register_profile("dev", max_examples=25)
+settings.register_profile("dev", max_examples=20)
 settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True)
 
 

@@ -77,6 +77,7 @@ def _walk(record: Record, schema: Schema, seen: dict[str, set[object]]) -> None:
             seen.setdefault("bounds", set()).add(f"{spec.name}.{name}={value}")
 
 
+@pytest.mark.slow  # a search until every construct is reached
 def test_from_schema_reaches_every_kind_enum_code_bound_and_missing_value() -> None:
     seen: dict[str, set[object]] = {}
     for household in _collect(from_schema(SCHEMA), 400):

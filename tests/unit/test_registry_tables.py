@@ -131,6 +131,7 @@ def test_a_problem_is_located_in_its_own_table_and_row(
     assert f"{tmp_path / 'members.csv'}:8: record/wrong-type" in err
 
 
+@pytest.mark.slow  # the generator in three processes
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_the_generator_writes_tables_that_decide_as_its_jsonl(
     tmp_path: Path, bundled: Policies, expected: pl.DataFrame, suffix: str

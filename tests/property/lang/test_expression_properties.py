@@ -93,6 +93,7 @@ _NODE_KINDS = {
 _ALL_TYPES = {BoolT, NumberT, DateT, StringT, EnumT, ListT, RecordT, SetT}
 
 
+@pytest.mark.slow  # a search until every construct is reached
 def test_the_generator_reaches_every_node_kind_and_every_type() -> None:
     kinds: set[str] = set()
     types: set[type] = set()

@@ -222,6 +222,7 @@ def test_the_schema_rejects_what_the_code_never_writes(
     assert _errors(validator, data), f"the schema accepted {where}"
 
 
+@pytest.mark.slow  # forty generated decisions through JSON Schema validation
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=exit_cases())
 def test_decisions_on_generated_households_validate(case: tuple[dict[str, Any], dt.date]) -> None:
