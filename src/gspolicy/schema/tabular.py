@@ -108,6 +108,8 @@ def read_tables(
             index_of.setdefault(str(ident), i)
     item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
     for field, (file_name, table) in tables.items():
+        if table.height == 0:
+            continue  # an empty table (or only its header): no items
         if KEY not in table.columns:
             problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
             continue
@@ -169,6 +171,8 @@ def registry_tables(households: Iterable[Mapping[str, Any]], schema: Schema) -> 
     out: dict[str, pl.DataFrame] = {}
     for name, found in rows.items():
         columns = sorted({c for row in found for c in row}, key=lambda c: (c != KEY, c != "id", c))
+        if not columns:
+            columns = [key] if name == "households" else [KEY]  # a table with no rows keeps its key
         out[name] = pl.DataFrame(
             [[row.get(c) for c in columns] for row in found],
             schema=dict.fromkeys(columns, pl.String()),
@@ -268,6 +272,8 @@ def _read_one(path: Path, kind: str, encoding: str, shown: str) -> pl.DataFrame:
         raise _Refused(
             Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
         ) from None
+    if not text.strip():
+        return pl.DataFrame()  # an empty file: no rows
     try:
         return pl.read_csv(text.encode("utf-8"), infer_schema=False)
     except Exception as err:  # the reader's own errors: ragged rows, bad quoting
