@@ -458,7 +458,7 @@ def _refuse_run(
     everything = [*problems]
     read = valid + len(refused)
     files = (
-        Text(zh="，另有文件无法读取", en=", and a file could not be read")
+        Text(zh=f"，另有 {unreadable} 个文件无法读取", en=f", and {unreadable} file(s) could not be read")
         if unreadable
         else Text(zh="", en="")
     )

@@ -65,3 +65,17 @@ def test_the_main_job_is_the_same_in_small_blocks(
     assert whole == blocks
     manifest = json.loads((tmp_path / "blocks.jsonl.manifest.json").read_text(encoding="utf-8"))
     assert manifest["records"] == 60
+
+
+def test_a_file_that_cannot_be_read_stops_the_run_even_when_skipping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.jsonl"
+    out = tmp_path / "out.parquet"
+    for extra in ([], ["--skip-invalid"]):
+        argv = ["evaluate", str(EXAMPLES), str(missing), "--as-of", "2018-12-31", "--lang", "en"]
+        assert main([*argv, "--output", str(out), *extra]) == 1
+        err = capsys.readouterr().err
+        assert "io/not-found" in err
+        assert "0 of the 60 records read have problems, and 1 file(s) could not be read" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
