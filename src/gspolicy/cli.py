@@ -495,15 +495,19 @@ def _write_output(
 
     policies = Policies(policy_set)
     in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
-    manifest = run_manifest(
-        command="gspolicy evaluate",
-        as_of=as_of,
-        inputs=args.files,
-        packs=[(p.key, p.content_hash) for p in in_force],
-        runner="columnar (Polars)",
-        fallback=policies.columnar_report(as_of),
-        version=_library_version(),
-    )
+
+    def manifest() -> dict[str, object]:
+        # once every input has been read: a file that could not be read has stopped the run
+        return run_manifest(
+            command="gspolicy evaluate",
+            as_of=as_of,
+            inputs=args.files,
+            packs=[(p.key, p.content_hash) for p in in_force],
+            runner="columnar (Polars)",
+            fallback=policies.columnar_report(as_of),
+            version=_library_version(),
+        )
+
     try:
         frames: Iterable[pl.DataFrame]
         if table is None:

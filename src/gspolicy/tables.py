@@ -161,7 +161,7 @@ def write_table(
     path: Path,
     *,
     fields: Sequence[str] | None = None,
-    manifest: Mapping[str, Any],
+    manifest: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     refused: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Write the outcome `frames` to `path` (format by suffix; `fields`: the columns to keep) and
@@ -205,7 +205,8 @@ def write_table(
                     whole.append(part)
             if kind == "csv" and rows == 0:
                 handle.write((",".join(chosen) + "\n").encode())
-        body = {**manifest, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}
+        base = manifest() if callable(manifest) else manifest  # after the frames: the inputs are read
+        body = {**base, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}
         refused_path = path.with_name(path.name + ".refused.jsonl")
         refused_temp: Path | None = None
         if refused is not None:
