@@ -21,6 +21,9 @@ from gspolicy.schema.records import load_record_file, validate_record
 from support.records import records, tiny_schema
 
 SCHEMA = tiny_schema()
+SETS = {
+    name for spec in SCHEMA.records.values() for name, field in spec.fields.items() if field.kind == "set"
+}
 FUZZ = budget(15, long=1_000)
 
 
@@ -94,12 +97,16 @@ def test_valid_records_written_as_tables_read_back(households: list[dict[str, An
 
 def _without_nulls(value: Any) -> Any:
     """A record as data as a table holds it: a cell is read trimmed, an empty cell is a missing
-    value (so is a blank text, and a nested record with no field given), and a household with no rows in a list's
-    table has the list missing, never an empty one (which would make `all(members, …)` true for
-    want of members)."""
+    value (so is a blank text, and a nested record with no field given; an empty set is written
+    `;`), and a household with no rows in a list's table has the list missing, never an empty
+    one (which would make `all(members, …)` true for want of members)."""
     if isinstance(value, dict):
         kept = {k: _without_nulls(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not None and v not in ([], "", {})}
+        return {
+            k: v
+            for k, v in kept.items()
+            if (v is not None and v not in ([], "", {})) or (v == [] and k in SETS)
+        }
     if isinstance(value, list):
         return [_without_nulls(v) for v in value]
     if isinstance(value, str):

@@ -18,7 +18,7 @@ from gspolicy.cli import main
 from gspolicy.schema.model import Record
 from gspolicy.schema.tabular import registry_tables, write_registry
 
-from support.bundled import shared_policies
+from support.bundled import shared_policies, shared_registry
 
 EXAMPLES = bundled_policies().parent / "examples" / "households.jsonl"
 DAY = dt.date(2018, 12, 31)
@@ -150,3 +150,12 @@ def test_written_tables_are_where_the_reader_finds_them(
     written = write_registry(_tables(households), tmp_path / "reg.parquet")
     assert sorted(p.name for p in written) == ["reg.members.parquet", "reg.parquet", "reg.support.parquet"]
     assert pl.read_parquet(tmp_path / "reg.members.parquet").columns[:2] == ["household_id", "id"]
+
+
+@pytest.mark.slow  # the whole 3,000-household registry
+def test_the_registry_as_parquet_tables_decides_as_its_jsonl(tmp_path: Path, bundled: Policies) -> None:
+    """Empty sets of codes (no secondary cause), members given by age, dated support histories."""
+    registry = shared_registry()
+    write_registry(_tables(registry), tmp_path / "registry.parquet")
+    want = pl.concat(list(bundled.decide_table(registry, DAY)))
+    assert _decided(bundled, tmp_path / "registry.parquet").equals(want)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from gspolicy import Policies
@@ -79,3 +80,28 @@ def test_a_file_that_cannot_be_read_stops_the_run_even_when_skipping(
         assert "io/not-found" in err
         assert "0 of the 60 records read have problems, and 1 file(s) could not be read" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_registry_tables_stream_in_blocks_of_households(
+    tmp_path: Path, bundled: Policies, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gspolicy.api import load_households
+    from gspolicy.schema.tabular import registry_tables, write_registry
+
+    households = load_households(EXAMPLES, policies=bundled)
+    tables = registry_tables([h.to_data() for h in households], bundled.schema)
+    bad_row = 12  # a member's age no one can read, on row 13 of the members' table
+    tables["members"] = tables["members"].with_columns(
+        pl.when(pl.int_range(pl.len()) == bad_row).then(pl.lit("many")).otherwise(pl.col("age")).alias("age")
+    )
+    write_registry(tables, tmp_path / "reg.csv")
+    argv = ["evaluate", str(tmp_path / "reg.csv"), "--as-of", "2018-12-31", "--lang", "en", "--skip-invalid"]
+    outputs = []
+    for lines in (record_files.STREAM_LINES, 7):
+        monkeypatch.setattr(record_files, "STREAM_LINES", lines)
+        assert main([*argv, "--list", "--explain", "3"]) == 0
+        out, err = capsys.readouterr()
+        assert f"{tmp_path / 'reg.members.csv'}:{bad_row + 2}: record/wrong-type" in err
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    assert "59 households decided" in outputs[0]

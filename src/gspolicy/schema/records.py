@@ -918,6 +918,8 @@ def stream_records(
             blocks: Iterator[_Loaded] = _jsonl_blocks(
                 path, schema, record, keep_refused, lines or STREAM_LINES
             )
+        elif path.suffix.lower() in TABLE_SUFFIXES:
+            blocks = _table_blocks(path, schema, record, keep_refused, encoding, lines or STREAM_LINES)
         else:
             blocks = iter(
                 [_load_file(path, schema, record=record, keep_refused=keep_refused, encoding=encoding)]
@@ -946,6 +948,32 @@ def stream_records(
             if not keep_refused and any(d.is_error for d in problems):
                 records = []
             yield tuple(records), tuple(refused), problems, loaded.unreadable
+
+
+def _table_blocks(
+    path: Path, schema: Schema, record: str | None, keep_refused: bool, encoding: str, size: int
+) -> Iterator[_Loaded]:
+    """Registry tables a block of households at a time (`gspolicy.schema.tabular.table_blocks`)."""
+    from gspolicy.schema.tabular import table_blocks  # noqa: PLC0415  # Polars only when a table is read
+
+    shown = str(path)
+    blocks, problems = table_blocks(path, schema, record=record, name=shown, encoding=encoding, size=size)
+    if blocks is None:
+        yield _Loaded((), problems, 0, 0, True)
+        return
+    for items in blocks:
+        with collector_paused():
+            loaded = _load(
+                Source(shown, ""),
+                schema,
+                fmt="table",
+                record=record,
+                keep_refused=keep_refused,
+                items=iter(items),
+                streamed=True,
+            )
+        yield attrs.evolve(loaded, diagnostics=[*problems, *loaded.diagnostics])
+        problems = []  # the tables' own notes once, with the first block
 
 
 def _jsonl_blocks(

@@ -14,7 +14,7 @@ A registry comes as three tables, each list of a household in its own table keye
 
 Headers are field paths (``income.per_capita``) or the schema's Chinese or English titles of a
 field; values are codes or their labels and aliases (the validator reads them), a set of codes is
-written as codes joined by ``;``; an empty cell is a missing value.  Every problem is located: the
+written as codes joined by ``;`` (an empty set as ``;`` alone); an empty cell is a missing value.  Every problem is located: the
 file (and sheet), the row — the row of the member's or item's own table for a problem inside one —
 and the field path.  Polars reads the files; this module is imported only when a table is read.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,15 @@ from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
 from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 
-__all__ = ["KEY", "TABLE_SUFFIXES", "read_tables", "registry_tables", "write_registry"]
+__all__ = [
+    "BLOCK",
+    "KEY",
+    "TABLE_SUFFIXES",
+    "read_tables",
+    "registry_tables",
+    "table_blocks",
+    "write_registry",
+]
 
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 KEY = "household_id"
@@ -85,6 +93,30 @@ def read_tables(
 ) -> tuple[list[_Item] | None, list[Diagnostic]]:
     """The records of the registry tables starting at `path`, as items for the record loader
     (the data, the row, and how to locate a problem), or None and the problems that stop it."""
+    blocks, problems = table_blocks(path, schema, record=record, name=name, encoding=encoding)
+    if blocks is None:
+        return None, problems
+    return [item for block in blocks for item in block], problems
+
+
+BLOCK = 4_096
+"""Households nested into records at a time (`table_blocks`)."""
+
+
+def table_blocks(
+    path: Path,
+    schema: Schema,
+    *,
+    record: str | None = None,
+    name: str | None = None,
+    encoding: str = "utf-8",
+    size: int | None = None,
+) -> tuple[Iterator[list[_Item]] | None, list[Diagnostic]]:
+    """The records of the registry tables starting at `path`, `size` households at a time (the
+    tables are held as Polars frames; only a block's records are built at once), or None and
+    the problems that stop them — a table that cannot be read, a list's table without
+    `household_id`, an item whose household is not in the households' table — found before any
+    block."""
     spec = schema.records[record or schema.root]
     kind = TABLE_SUFFIXES[path.suffix.lower()]
     shown = name or str(path)
@@ -97,54 +129,92 @@ def read_tables(
         return None, [err.diagnostic]
     main_name, main = tables.pop("")
     first_row = 1 if kind == "parquet" else 2  # a CSV file's or a sheet's header is its row 1
-    problems: list[Diagnostic] = []
     headers = _headers(schema, spec)
-    rows = [_nest(row, headers, schema, spec) for row in main.iter_rows(named=True)]
-    index_of: dict[str, int] = {}
     key = spec.key or "id"
-    for i, row in enumerate(rows):
-        ident = row.get(key)
-        if ident is not None:
-            index_of.setdefault(str(ident), i)
-    item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
+    key_columns = [
+        c for c in main.columns if headers.get(str(c).strip(), tuple(str(c).strip().split("."))) == (key,)
+    ]
+    index_of: dict[str, int] = {}
+    if key_columns:
+        for i, raw in enumerate(main[key_columns[0]].to_list()):
+            ident = _cell(raw)
+            if ident is not None:
+                index_of.setdefault(str(ident), i)
+    problems: list[Diagnostic] = []
+    prepared: list[tuple[str, str, pl.DataFrame, pl.Series, pl.Series, RecordSpec]] = []
     for field, (file_name, table) in tables.items():
         if table.height == 0:
             continue  # an empty table (or only its header): no items
         if KEY not in table.columns:
             problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
             continue
-        item_spec = schema.records[spec.fields[field].record or ""]
-        item_headers = _headers(schema, item_spec)
-        for number, raw in enumerate(table.iter_rows(named=True), start=first_row):
-            owner = raw.pop(KEY)
-            target = index_of.get(str(_cell(owner))) if owner is not None else None
-            if target is None:
+        owners: list[int | None] = []
+        for number, raw in enumerate(table[KEY].to_list(), start=first_row):
+            ident = _cell(raw)
+            owner = index_of.get(str(ident)) if ident is not None else None
+            if owner is None:
                 problems.append(
                     Diagnostic(
                         "table/unknown-household",
                         RecordLocation(file_name, number),
-                        {"path": file_name, "row": number, "id": str(owner), "households": main_name},
+                        {"path": file_name, "row": number, "id": str(raw), "households": main_name},
                     )
                 )
-                continue
-            items = rows[target].setdefault(field, [])
-            item_rows[(target, field, len(items))] = (file_name, number)
-            items.append(_nest(raw, item_headers, schema, item_spec))
+            owners.append(owner)
+        # the items by household, each household's in the order of their rows
+        by_owner = pl.DataFrame(
+            {"owner": owners, "row": range(len(owners))}, schema={"owner": pl.Int64(), "row": pl.Int64()}
+        ).sort(["owner", "row"], nulls_last=True)
+        item_spec = schema.records[spec.fields[field].record or ""]
+        prepared.append((field, file_name, table.drop(KEY), by_owner["row"], by_owner["owner"], item_spec))
     if any(d.is_error for d in problems):
         return None, problems
-    out: list[_Item] = []
-    for i, data in enumerate(rows):
-        line = i + first_row
+    step = size or BLOCK
 
-        def locate(path: DataPath, i: int = i, line: int = line) -> RecordLocation:
-            if len(path) >= 2 and isinstance(path[1], int):
-                found = item_rows.get((i, str(path[0]), path[1]))
-                if found is not None:
-                    return RecordLocation(found[0], found[1], path)
-            return RecordLocation(main_name, line, path)
+    def blocks() -> Iterator[list[_Item]]:
+        item_headers = {field: _headers(schema, item_spec) for field, _f, _t, _o, _s, item_spec in prepared}
+        for start in range(0, main.height, step):
+            stop = min(main.height, start + step)
+            rows = [
+                _nest(row, headers, schema, spec)
+                for row in main.slice(start, stop - start).iter_rows(named=True)
+            ]
+            item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
+            for field, file_name, table, order, owners, item_spec in prepared:
+                low = int(owners.search_sorted(start, "left"))
+                high = int(owners.search_sorted(stop, "left"))
+                picked = order.slice(low, high - low)
+                part = table[picked.to_list()]
+                for index, owner, raw in zip(
+                    picked.to_list(),
+                    owners.slice(low, high - low).to_list(),
+                    part.iter_rows(named=True),
+                    strict=True,
+                ):
+                    target = owner - start
+                    items = rows[target].setdefault(field, [])
+                    item_rows[(target, field, len(items))] = (file_name, index + first_row)
+                    items.append(_nest(raw, item_headers[field], schema, item_spec))
+            out: list[_Item] = []
+            for i, data in enumerate(rows):
+                line = start + i + first_row
 
-        out.append((data, line, locate, locate))
-    return out, problems
+                def locate(
+                    path: DataPath,
+                    i: int = i,
+                    line: int = line,
+                    item_rows: dict[tuple[int, str, int], tuple[str, int]] = item_rows,
+                ) -> RecordLocation:
+                    if len(path) >= 2 and isinstance(path[1], int):
+                        found = item_rows.get((i, str(path[0]), path[1]))
+                        if found is not None:
+                            return RecordLocation(found[0], found[1], path)
+                    return RecordLocation(main_name, line, path)
+
+                out.append((data, line, locate, locate))
+            yield out
+
+    return blocks(), problems
 
 
 class _Refused(Exception):
@@ -209,7 +279,8 @@ def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, str | None]:
         if isinstance(value, Mapping):
             out.update(_flat(value, f"{prefix}{key}."))
         elif isinstance(value, list | tuple | set | frozenset):
-            out[f"{prefix}{key}"] = ";".join(str(v) for v in value)  # a set of codes
+            # a set of codes; an empty set is `;` (an empty cell is a missing value)
+            out[f"{prefix}{key}"] = ";".join(str(v) for v in value) if value else ";"
         elif isinstance(value, bool):
             out[f"{prefix}{key}"] = "true" if value else "false"
         else:
