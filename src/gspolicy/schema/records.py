@@ -894,6 +894,7 @@ def _load(
 
 
 STREAM_LINES = 4_096
+_LINES = 1 << 48  # a file's lines, counted in one int with the file's index (`stream_records`)
 """Lines of a JSON Lines file read, checked and decided at a time (`stream_records`)."""
 
 
@@ -912,7 +913,11 @@ def stream_records(
     Ids must be unique across all files.  Without `keep_refused`, a block with a problem yields
     no records and its problems: the caller decides nothing when any block had one."""
     spec = schema.records[record or schema.root]
-    seen: dict[object, str] = {}
+    # each id seen, with where it was: the file's index and line in one int (a million households
+    # keep only their ids, not a text each)
+    seen: dict[object, int] = {}
+    files: list[str] = []
+    file_index: dict[str, int] = {}
     for path in paths:
         if RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
             blocks: Iterator[_Loaded] = _jsonl_blocks(
@@ -931,19 +936,24 @@ def stream_records(
             for rec in loaded.records:
                 if spec.key is not None and spec.key in rec:
                     ident = rec[spec.key]
-                    where = rec.origin.header() if rec.origin else str(path)
+                    line = rec.origin.line if rec.origin and rec.origin.line is not None else 0
+                    where = rec.origin.file if rec.origin else str(path)
                     if ident in seen:
+                        first_file, first_line = divmod(seen[ident], _LINES)
+                        first = f"{files[first_file]}:{first_line}" if first_line else files[first_file]
                         duplicate = Diagnostic(
                             "record/duplicate-id",
                             rec.origin,
-                            {"what": spec.title, "id": ident, "first": seen[ident]},
+                            {"what": spec.title, "id": ident, "first": first},
                         )
                         problems.append(duplicate)
                         if keep_refused:
-                            line = rec.origin.line if rec.origin else None
-                            refused.append(Refused(str(path), line, rec.to_data(), (duplicate,)))
+                            refused.append(Refused(str(path), line or None, rec.to_data(), (duplicate,)))
                         continue
-                    seen[ident] = where
+                    if where not in file_index:
+                        file_index[where] = len(files)
+                        files.append(where)
+                    seen[ident] = file_index[where] * _LINES + line
                 records.append(rec)
             if not keep_refused and any(d.is_error for d in problems):
                 records = []
