@@ -201,9 +201,25 @@ def _converter(spec: FieldSpec) -> Callable[[object], object]:
     return lambda value: value
 
 
-def _cells(
-    path: Sequence[str], spec: FieldSpec, out: list[Any]
-) -> tuple[Callable[[Mapping[str, object]], object], Callable[[object], object], list[Any]]:
+_Cell = tuple[Callable[[Mapping[str, object]], object], Callable[[object], object], list[Any]]
+
+
+def _fill(values: Mapping[str, object], cells: Sequence[_Cell]) -> bool:
+    """Append each column's cell of one record (or item); whether every number fits its column."""
+    fits = True
+    for read, convert, out in cells:
+        value = read(values)
+        if value is None:
+            out.append(None)
+            continue
+        cell = convert(value)
+        if cell is _UNFIT:
+            fits, cell = False, None
+        out.append(cell)
+    return fits
+
+
+def _cells(path: Sequence[str], spec: FieldSpec, out: list[Any]) -> _Cell:
     return _reader(path), _converter(spec), out
 
 
@@ -252,16 +268,7 @@ def build_frames(schema: Schema, record_type: str, records: Sequence[Record], co
     ]
     for row, record in enumerate(records):
         values = record.values_dict()
-        fits = True
-        for read, convert, out in subject_cells:
-            value = read(values)
-            if value is None:
-                out.append(None)
-                continue
-            cell = convert(value)
-            if cell is _UNFIT:
-                fits, cell = False, None
-            out.append(cell)
+        fits = _fill(values, subject_cells)
         for read_list, columns_out, cells in list_cells:
             items = read_list(values)
             if not isinstance(items, tuple):
@@ -275,15 +282,7 @@ def build_frames(schema: Schema, record_type: str, records: Sequence[Record], co
                 idxs.append(index)
                 bits.append(1 << index)
                 item_values = item.values_dict() if isinstance(item, Record) else {}
-                for read, convert, out in cells:
-                    value = read(item_values)
-                    if value is None:
-                        out.append(None)
-                        continue
-                    cell = convert(value)
-                    if cell is _UNFIT:
-                        fits, cell = False, None
-                    out.append(cell)
+                fits = _fill(item_values, cells) and fits
         unfit.append(not fits)
     schema_out: dict[str, pl.DataType] = {".".join(p): dtype_of(specs[p]) for p in subject_paths}
     subjects = pl.DataFrame(

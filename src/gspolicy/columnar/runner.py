@@ -31,6 +31,7 @@ from gspolicy.engine.outcome import (
     decide_outcome,
     outcome_of,
     pack_result_of,
+    problems_of,
     row_part,
     support_from,
     support_texts,
@@ -208,15 +209,6 @@ def _read_list(record: Record, path: Sequence[str]) -> tuple[Record, ...]:
     return current if isinstance(current, tuple) else ()
 
 
-def _problems(values: Mapping[str, PackValues]) -> tuple[str, ...]:
-    codes: set[str] = set()
-    for v in values.values():
-        for value in (v.applies, *v.givens.values(), *v.criteria.values(), *v.rules.values()):
-            if isinstance(value, Unknown):
-                codes.update(d.code for d in value.problems)
-    return tuple(sorted(codes))
-
-
 def _outcome(
     policy_set: PolicySet, run: Run, decoder: _Decoder, record: Record, row: int, *, exit_pack: str
 ) -> Outcome:
@@ -227,7 +219,9 @@ def _outcome(
             values[plan.pack.id] = lower(plan.pack, run.as_of).run(record)
         else:
             values[plan.pack.id] = decoder.pack_values(index, plan, record, row)
-    return outcome_of(policy_set, record, run.as_of, values, exit_pack=exit_pack, problems=_problems(values))
+    return outcome_of(
+        policy_set, record, run.as_of, values, exit_pack=exit_pack, problems=problems_of(values)
+    )
 
 
 def decide_columnar(

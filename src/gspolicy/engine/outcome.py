@@ -48,6 +48,7 @@ __all__ = [
     "outcome_of",
     "pack_result_of",
     "pack_verdict_of",
+    "problems_of",
     "row_part",
     "settle_of",
     "show_value",
@@ -566,7 +567,8 @@ def outcome_of(
     )
 
 
-def _problems(values: Mapping[str, PackValues]) -> tuple[str, ...]:
+def problems_of(values: Mapping[str, PackValues]) -> tuple[str, ...]:
+    """The codes of the evaluation problems behind any unknown value of the packs' conditions."""
     codes: set[str] = set()
     for v in values.values():
         for value in (v.applies, *v.givens.values(), *v.criteria.values(), *v.rules.values()):
@@ -582,4 +584,4 @@ def decide_outcome(policy_set: PolicySet, record: Record, as_of: dt.date, *, exi
         for p in policy_set.all_in_force(as_of)
         if p.subject == record.type_name
     }
-    return outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=_problems(values))
+    return outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=problems_of(values))

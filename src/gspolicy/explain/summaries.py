@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from gspolicy._i18n import Lang
-from gspolicy.explain.summary import VERDICT_WORDS, short_pack_name
+from gspolicy.explain.summary import VERDICT_WORDS, share_lines
 
 __all__ = ["SummaryCounts", "table_examples", "table_summary"]
 
@@ -105,26 +105,13 @@ class SummaryCounts:
         return "\n".join(lines) + "\n"
 
     def _shares(self, lang: Lang) -> list[str]:
-        zh = lang == "zh"
         if not self.packs or not self.counties:
             return []
-        lines = [
-            "各县各批次（规则包）覆盖户数占比："
-            if zh
-            else "share of households in each batch (rule pack), per county:"
-        ]
-        for county in sorted(self.counties):
-            n, *counts = self.counties[county]
-            parts = []
-            for index, pack in enumerate(self.packs):
-                yes, unsure = counts[2 * index], counts[2 * index + 1]
-                share = f"{short_pack_name(pack)} {100 * yes / n:.1f}%"
-                if unsure:
-                    share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
-                parts.append(share)
-            head = f"  {county}（{n} 户）：" if zh else f"  {county} ({n} households): "
-            lines.append(head + ", ".join(parts))
-        return lines
+        counted = {
+            county: (n, [(counts[2 * i], counts[2 * i + 1]) for i in range(len(self.packs))])
+            for county, (n, *counts) in self.counties.items()
+        }
+        return share_lines(counted, self.packs, lang)
 
 
 def _counted(values: pl.DataFrame, column: str, *, by_first: bool = False) -> list[tuple[str, int]]:

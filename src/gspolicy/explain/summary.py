@@ -13,7 +13,7 @@ from gspolicy._i18n import Lang
 from gspolicy.engine.outcome import CriterionResult, Outcome
 from gspolicy.schema.model import Record
 
-__all__ = ["VERDICT_WORDS", "examples", "household_summary", "short_pack_name"]
+__all__ = ["VERDICT_WORDS", "examples", "household_summary", "share_lines", "short_pack_name"]
 
 VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
     "pass": ("通过", "pass"),
@@ -52,7 +52,6 @@ def _holds(outcome: Outcome, pack: str, holds: str) -> bool:
 
 def _shares(outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: Lang) -> list[str]:
     """Per county, the share of households each rule pack applies to (a rule says "yes")."""
-    zh = lang == "zh"
     packs = sorted({p.id for o in outcomes for p in o.packs if p.rules})
     if not packs:
         return []
@@ -61,21 +60,42 @@ def _shares(outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: La
         record = records.get(o.record)
         county = record.get("county_code", "?") if record is not None else "?"
         by_county.setdefault(str(county), []).append(o)
+    counted = {
+        county: (
+            len(items),
+            [
+                (
+                    sum(1 for o in items if _holds(o, pack, "yes")),
+                    sum(1 for o in items if not _holds(o, pack, "yes") and _holds(o, pack, "undetermined")),
+                )
+                for pack in packs
+            ],
+        )
+        for county, items in by_county.items()
+    }
+    return share_lines(counted, packs, lang)
+
+
+def share_lines(
+    counted: Mapping[str, tuple[int, Sequence[tuple[int, int]]]], packs: Sequence[str], lang: Lang
+) -> list[str]:
+    """The summary's lines of shares: per county (sorted) its households, and for each pack those
+    a rule holds for and those undetermined."""
+    zh = lang == "zh"
     lines = [
         "各县各批次（规则包）覆盖户数占比："
         if zh
         else "share of households in each batch (rule pack), per county:"
     ]
-    for county, items in sorted(by_county.items()):
+    for county in sorted(counted):
+        n, counts = counted[county]
         parts = []
-        for pack in packs:
-            yes = sum(1 for o in items if _holds(o, pack, "yes"))
-            unsure = sum(1 for o in items if not _holds(o, pack, "yes") and _holds(o, pack, "undetermined"))
-            share = f"{short_pack_name(pack)} {100 * yes / len(items):.1f}%"
+        for pack, (yes, unsure) in zip(packs, counts, strict=True):
+            share = f"{short_pack_name(pack)} {100 * yes / n:.1f}%"
             if unsure:
                 share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
             parts.append(share)
-        head = f"  {county}（{len(items)} 户）：" if zh else f"  {county} ({len(items)} households): "
+        head = f"  {county}（{n} 户）：" if zh else f"  {county} ({n} households): "
         lines.append(head + ", ".join(parts))
     return lines
 
