@@ -1,0 +1,105 @@
+"""Registry files in and out: the main job on large registries, end to end, in a child process.
+
+    python benchmarks/registry_io_bench.py [--sizes 252000 1002000] [--formats jsonl parquet]
+
+For each size, a registry of that many households is written (the example registry repeated, each
+copy with new household ids) as JSON Lines and as Parquet tables (households, members, support),
+and `gspolicy evaluate FILE --as-of 2018-12-31 --output OUT.parquet` runs on it in a child
+process started from a small parent: CPU seconds, households per CPU-second and peak resident
+memory, and the peak's growth from the smallest size to the largest (issue targets: 25,000/s from
+JSON Lines, 100,000/s from Parquet; at most 2 GB at a million households, within 10 % of the peak
+at a quarter of that).  Every run's outcome table must hold each household once.  Not part of the
+test suite; the files go to a temporary folder (a million households take about 2.8 GB as JSON
+Lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+import gspolicy
+from gspolicy.schema.tabular import registry_tables, write_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = ROOT / "examples" / "registry" / "households.jsonl"
+_ID = re.compile(r'^\{"id": "([^"]+)"')
+_MEASURE = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(used.ru_utime + used.ru_stime, used.ru_maxrss / 1024)
+"""
+
+
+def write_jsonl(path: Path, size: int) -> int:
+    """The example registry repeated to `size` households (at least), each copy with new ids."""
+    lines = REGISTRY.read_text(encoding="utf-8").splitlines()
+    copies = -(-size // len(lines))
+    with path.open("w", encoding="utf-8") as out:
+        for copy in range(copies):
+            for line in lines:
+                out.write(_ID.sub(lambda m, c=copy: f'{{"id": "{m.group(1)}-c{c}"', line, count=1) + "\n")
+    return copies * len(lines)
+
+
+def write_tables(jsonl: Path, path: Path) -> None:
+    schema = gspolicy.load_policies().schema
+    with jsonl.open(encoding="utf-8") as lines:
+        households = [json.loads(line) for line in lines]
+    write_registry(registry_tables(households, schema), path)
+
+
+def run(source: Path, out: Path) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MiB) of the main job, from a small parent process."""
+    argv = [sys.executable, "-m", "gspolicy", "evaluate", str(source), "--as-of", "2018-12-31", "--output", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *argv], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    cpu, peak = done.stdout.split()
+    return float(cpu), float(peak)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[252_000, 1_002_000])
+    parser.add_argument("--formats", nargs="+", choices=("jsonl", "parquet"), default=["jsonl", "parquet"])
+    args = parser.parse_args(argv)
+    print("# gspolicy evaluate FILE --output OUT.parquet, in a child process; CPU time and peak RSS")
+    peaks: dict[str, list[tuple[int, float]]] = {}
+    with tempfile.TemporaryDirectory() as place:
+        folder = Path(place)
+        for size in sorted(args.sizes):
+            jsonl = folder / f"households-{size}.jsonl"
+            count = write_jsonl(jsonl, size)
+            sources = {"jsonl": jsonl}
+            if "parquet" in args.formats:
+                sources["parquet"] = folder / f"households-{size}.parquet"
+                write_tables(jsonl, sources["parquet"])
+            for kind in args.formats:
+                out = folder / f"out-{kind}-{size}.parquet"
+                cpu, peak = run(sources[kind], out)
+                decided = pl.scan_parquet(out).select(pl.len(), pl.col("id").n_unique()).collect().row(0)
+                if decided != (count, count):
+                    print(f"{kind} {count:,}: the outcome table holds {decided[0]:,} rows, {decided[1]:,} ids")
+                    return 1
+                peaks.setdefault(kind, []).append((count, peak))
+                print(f"  {kind:8s} {count:>10,} households  {cpu:8.1f} CPU-s  {count / cpu:8,.0f}/s  peak {peak:7.0f} MiB")
+            for path in folder.iterdir():
+                path.unlink()
+    for kind, rows in peaks.items():
+        if len(rows) > 1:
+            (small, low), (large, high) = rows[0], rows[-1]
+            print(f"  {kind}: peak at {large:,} is {100 * (high / low - 1):+.0f} % of the peak at {small:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
