@@ -66,15 +66,24 @@ Dibao, 0.3 % each of 因学 with nobody at school, migrant workers without labou
 households in a grade-D house) and leaves a few fields out (0.5 % each, `GAPS`), so that
 data-quality checks have something to find.
 
-Only the standard library is used.  The shared stream is one ``random.Random(seed)`` whose draws
-are those of the sample; the registry's profile changes only weights, and every field the sample
-does not have comes from a generator of its own (``random.Random(f"{seed}-{index}")`` per household,
-``f"{seed}-defects"`` and ``f"{seed}-gaps"``), so the output is the same on every run and
-platform::
+Only the standard library is used (gspolicy and Polars too to write tables).  The shared stream
+is one ``random.Random(seed)`` whose draws are those of the sample; the registry's profile changes
+only weights, and every field the sample does not have comes from a generator of its own
+(``random.Random(f"{seed}-{index}")`` per household, ``f"{seed}-defects"`` and ``f"{seed}-gaps"``),
+so the output is the same on every run and platform::
 
     python examples/generate_households.py                # writes examples/households.jsonl
     python examples/generate_households.py --count 3000 -o examples/registry/households.jsonl
     python examples/generate_households.py --count 3000 -o /tmp/r.jsonl --stats   # and its shares
+    python examples/generate_households.py --count 1000000 -o /tmp/r.parquet     # registry tables
+
+Any size is written in bounded memory, a block of 4,096 households at a time (JSON Lines; CSV,
+Parquet or Excel as the three registry tables).  It takes two passes over the same streams: the
+first keeps one byte a household (which defects it may carry) and draws the defects and the gaps
+as they were always drawn, the second writes each household as it is generated; so the output is
+byte for byte what holding the whole registry in memory gave (``build`` still does that, for checks).
+A million households take about 4 minutes and about 350 MB (about 250 MB at 200,000); the text
+grows 2.8 GB as JSON Lines, the Parquet tables about 100 MB.
 """
 
 from __future__ import annotations
@@ -85,7 +94,9 @@ import datetime as dt
 import json
 import random
 import sys
+from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -916,6 +927,18 @@ GAPS = (
     ("land", "farmland_mu"),
 )
 
+# Fields left out of a few sample households (at 5-7, 13-15, ... in the order drawn), as real
+# registers do: missing is not a default.
+SAMPLE_GAPS = (
+    ("income", "per_capita"),
+    ("water", "guarantee_rate"),
+    ("housing", "grade"),
+    ("", "food_and_clothing_secured"),
+    ("water", "litres_per_person_day"),
+    ("registration", "main_cause"),
+    ("", "water"),
+)
+
 
 def mu(value: float) -> int | float:
     """An area in mu to one decimal, as a JSON number (whole mu as an integer)."""
@@ -950,114 +973,179 @@ def studying(member: dict[str, Any]) -> bool:
     )
 
 
-def plant_defects(generator: Generator, households: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Plant the `DEFECTS` in the registry, each in its share of the households (at least one)."""
-    rng = random.Random(f"{generator.seed}-defects")
+def _eligible(name: str, h: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """Whether a household (as generated, before any defect or gap) may carry the defect `name`."""
+    members = facts["members"]
+    if name == "dibao_and_wubao":
+        return facts["category"] in ("dibao", "tekun")
+    if name == "illness_all_healthy":
+        return all(m["health"] == "healthy" for m in members) and "main_cause" in h["registration"]
+    if name == "general_with_dibao":
+        return facts["category"] == "general"
+    if name == "schooling_no_student":
+        return not any(m["enrolled"] for m in members) and "main_cause" in h["registration"]
+    if name == "migrant_without_labour":
+        return any(16 <= m["age"] <= 70 and m["labour"] in ("lost", "none") for m in members)
+    return facts["status"] == "exited" and "grade" in h["housing"]
+
+
+_DIBAO = 1 << len(DEFECTS)  # beside the eligibility bits: a Dibao (not a tekun) household
+
+
+def _draw(rng: random.Random, name: str, dibao: bool) -> int | None:
+    """The one draw a defect takes when it is planted (None: it takes none)."""
+    if name == "dibao_and_wubao":
+        return rng.randint(45, 75) if dibao else rng.randint(20, 40)
+    if name == "general_with_dibao":
+        return rng.randint(20, 40)
+    if name == "migrant_without_labour":
+        return rng.randint(3, 10)
+    return None
+
+
+def _plant(
+    generator: Generator, name: str, draw: int | None, h: dict[str, Any], facts: dict[str, Any]
+) -> None:
+    """Plant the defect `name` in household `h` (`draw`: its `_draw`)."""
     label = generator.label
-    used: set[int] = set()
+    zh: bool = facts["chinese"]
+    if name == "dibao_and_wubao":
+        assert draw is not None
+        social = h["social"]
+        if facts["category"] == "dibao":
+            social["wubao_per_year"] = draw * 100 * len(h["members"])
+            h["members"][0]["wubao"] = generator.yes_no(True, zh)
+        else:
+            social["dibao_per_year"] = draw * 100
+            h["members"][0]["dibao"] = generator.yes_no(True, zh)
+    elif name == "illness_all_healthy":
+        h["registration"]["main_cause"] = label("main_cause", "illness", zh)
+    elif name == "general_with_dibao":
+        assert draw is not None
+        h["social"]["dibao_per_year"] = draw * 100
+    elif name == "schooling_no_student":
+        h["registration"]["main_cause"] = label("main_cause", "schooling", zh)
+    elif name == "migrant_without_labour":
+        n = next(
+            k
+            for k, m in enumerate(facts["members"])
+            if 16 <= m["age"] <= 70 and m["labour"] in ("lost", "none")
+        )
+        h["members"][n]["migrant_worker"] = True
+        h["members"][n]["months_worked"] = draw
+    else:
+        h["housing"]["grade"] = label("grade", "d", zh)
+
+
+def _gap(household: dict[str, Any], record: str, field: str) -> None:
+    """Leave a field out (``record`` "": a top-level field; "members": the last member's)."""
+    if record == "members":
+        household["members"][-1].pop(field, None)
+    else:
+        (household.get(record, {}) if record else household).pop(field, None)
+
+
+@dataclasses.dataclass
+class Plan:
+    """What the second pass changes in which household: the planted defects (name and draw) and
+    the fields left out, by household index; and the planted households' ids by defect."""
+
+    defects: dict[int, tuple[str, int | None]]
+    gaps: dict[int, list[tuple[str, str]]]
+    planted: dict[str, list[str]]
+
+
+def household_id(profile: Profile, index: int) -> str:
+    """The id of household `index` (its county's code and its number in the county)."""
+    counties = profile.counties
+    return f"{counties[index % len(counties)]}-{index // len(counties) + 1:04d}"
+
+
+def plan(seed: int, count: int, profile: Profile) -> Plan:
+    """The first pass: generate every household once, keeping a byte of each (which defects it
+    may carry), and draw the defects and gaps as the in-memory generator always drew them — the
+    same samples from the same streams — so the second pass can write each household as it comes.
+    """
+    generator = Generator(seed, profile)
+    flags = bytearray(count)
+    for index in range(count):
+        h = generator.household(index)
+        if not profile.full:
+            continue
+        facts = generator.facts.pop()
+        bits = _DIBAO if facts["category"] == "dibao" else 0
+        for k, (name, _share, _why) in enumerate(DEFECTS):
+            if _eligible(name, h, facts):
+                bits |= 1 << k
+        flags[index] = bits
+    defects: dict[int, tuple[str, int | None]] = {}
+    gaps: dict[int, list[tuple[str, str]]] = {}
     planted: dict[str, list[str]] = {}
-    for name, share, _ in DEFECTS:
-        eligible = []
-        for i, (h, facts) in enumerate(zip(households, generator.facts, strict=True)):
-            if i in used:
-                continue
-            members = facts["members"]
-            ok = {
-                "dibao_and_wubao": facts["category"] in ("dibao", "tekun"),
-                "illness_all_healthy": all(m["health"] == "healthy" for m in members)
-                and "main_cause" in h["registration"],
-                "general_with_dibao": facts["category"] == "general",
-                "schooling_no_student": not any(m["enrolled"] for m in members)
-                and "main_cause" in h["registration"],
-                "migrant_without_labour": any(
-                    16 <= m["age"] <= 70 and m["labour"] in ("lost", "none") for m in members
-                ),
-                "exited_in_d_house": facts["status"] == "exited" and "grade" in h["housing"],
-            }[name]
-            if ok:
-                eligible.append(i)
-        chosen = sorted(rng.sample(eligible, min(len(eligible), max(1, round(share * len(households))))))
+    if not profile.full:
+        rng = generator.rng  # the sample's gaps: drawn from the shared stream after every household
+        for n, (record, field) in enumerate(SAMPLE_GAPS):
+            index = 5 + n * 8 + rng.randrange(3)
+            if index < count:  # fewer households than the sample: fewer gaps
+                gaps.setdefault(index, []).append((record, field))
+        if count > 17:  # and a member whose labour capacity and insurance were not recorded
+            gaps.setdefault(17, []).extend([("members", "labour"), ("members", "critical_illness_insurance")])
+        return Plan(defects, gaps, planted)
+    rng = random.Random(f"{seed}-defects")
+    for k, (name, share, _why) in enumerate(DEFECTS):
+        eligible = array("I", (i for i in range(count) if flags[i] >> k & 1 and i not in defects))
+        chosen = sorted(rng.sample(eligible, min(len(eligible), max(1, round(share * count)))))
         for i in chosen:
-            h, facts = households[i], generator.facts[i]
-            zh: bool = facts["chinese"]
-            if name == "dibao_and_wubao":
-                social = h["social"]
-                if facts["category"] == "dibao":
-                    social["wubao_per_year"] = rng.randint(45, 75) * 100 * len(h["members"])
-                    h["members"][0]["wubao"] = generator.yes_no(True, zh)
-                else:
-                    social["dibao_per_year"] = rng.randint(20, 40) * 100
-                    h["members"][0]["dibao"] = generator.yes_no(True, zh)
-            elif name == "illness_all_healthy":
-                h["registration"]["main_cause"] = label("main_cause", "illness", zh)
-            elif name == "general_with_dibao":
-                h["social"]["dibao_per_year"] = rng.randint(20, 40) * 100
-            elif name == "schooling_no_student":
-                h["registration"]["main_cause"] = label("main_cause", "schooling", zh)
-            elif name == "migrant_without_labour":
-                n = next(
-                    k
-                    for k, m in enumerate(facts["members"])
-                    if 16 <= m["age"] <= 70 and m["labour"] in ("lost", "none")
-                )
-                h["members"][n]["migrant_worker"] = True
-                h["members"][n]["months_worked"] = rng.randint(3, 10)
-            else:
-                h["housing"]["grade"] = label("grade", "d", zh)
-        used.update(chosen)
-        planted[name] = [households[i]["id"] for i in chosen]
-    generator.defective = used
-    return planted
-
-
-def leave_gaps(generator: Generator, households: list[dict[str, Any]]) -> None:
-    """Leave `GAPS` fields out of 0.5 % of the registry each (never in a household with a defect)."""
-    rng = random.Random(f"{generator.seed}-gaps")
-    free = [i for i in range(len(households)) if i not in generator.defective]
-    k = max(1, len(households) // 200)
+            defects[i] = (name, _draw(rng, name, bool(flags[i] & _DIBAO)))
+        planted[name] = [household_id(profile, i) for i in chosen]
+    del flags
+    rng = random.Random(f"{seed}-gaps")
+    free = array("I", (i for i in range(count) if i not in defects))
+    k = max(1, count // 200)
     for record, field in GAPS:
         for i in rng.sample(free, min(k, len(free))):
-            household = households[i]
-            (household.get(record, {}) if record else household).pop(field, None)
+            gaps.setdefault(i, []).append((record, field))
     for i in rng.sample(free, min(k, len(free))):  # a member whose labour was not recorded
-        member = households[i]["members"][-1]
-        member.pop("labour", None)
-        member.pop("skills_training", None)
+        gaps.setdefault(i, []).extend([("members", "labour"), ("members", "skills_training")])
+    return Plan(defects, gaps, planted)
 
 
-def drop_some(households: list[dict[str, Any]], rng: random.Random) -> None:
-    """Leave fields out of a few households, as real registers do (missing is not a default)."""
-    gaps = (
-        ("income", "per_capita"),
-        ("water", "guarantee_rate"),
-        ("housing", "grade"),
-        ("", "food_and_clothing_secured"),
-        ("water", "litres_per_person_day"),
-        ("registration", "main_cause"),
-        ("", "water"),
-    )
-    for n, (record, field) in enumerate(gaps):
-        index = 5 + n * 8 + rng.randrange(3)
-        if index < len(households):  # fewer households than the sample: fewer gaps
-            household = households[index]
-            (household[record] if record else household).pop(field, None)
-    # and a member whose labour capacity and insurance were not recorded
-    if len(households) > 17:
-        member = households[17]["members"][-1]
-        member.pop("labour", None)
-        member.pop("critical_illness_insurance", None)
+def households(
+    seed: int, count: int, profile: Profile, planned: Plan, facts: list[dict[str, Any]] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The second pass: each household as written, one at a time (`facts`: where to keep each
+    household's plain facts, for checks; None keeps nothing)."""
+    generator = Generator(seed, profile)
+    for index in range(count):
+        h = generator.household(index)
+        fact = generator.facts.pop() if profile.full else {}
+        defect = planned.defects.get(index)
+        if defect is not None:
+            _plant(generator, defect[0], defect[1], h, fact)
+        for record, field in planned.gaps.get(index, ()):
+            _gap(h, record, field)
+        if facts is not None and profile.full:
+            facts.append(fact)
+        yield h
+
+
+def stream(
+    seed: int = SEED, count: int = COUNT, profile: Profile | None = None
+) -> tuple[Plan, Iterator[dict[str, Any]]]:
+    """The households `build` makes, one at a time in bounded memory (two passes; memory grows by
+    a few bytes a household for the first pass's samples)."""
+    chosen = profile or (SAMPLE if count <= COUNT else REGISTRY)
+    planned = plan(seed, count, chosen)
+    return planned, households(seed, count, chosen, planned)
 
 
 def build(seed: int = SEED, count: int = COUNT, profile: Profile | None = None) -> Generator:
-    """Generate `count` households; the profile defaults to the sample up to 60, else the registry."""
+    """Generate `count` households in memory (with their plain facts, for checks); the profile
+    defaults to the sample up to 60, else the registry."""
     generator = Generator(seed, profile or (SAMPLE if count <= COUNT else REGISTRY))
-    households = [generator.household(i) for i in range(count)]
-    if generator.profile.full:
-        generator.planted = plant_defects(generator, households)
-        leave_gaps(generator, households)
-    else:
-        drop_some(households, generator.rng)
-    generator.households = households
+    planned = plan(seed, count, generator.profile)
+    generator.households = list(households(seed, count, generator.profile, planned, generator.facts))
+    generator.planted = planned.planted
+    generator.defective = set(planned.defects)
     return generator
 
 
@@ -1065,17 +1153,41 @@ def generate(seed: int = SEED, count: int = COUNT, profile: Profile | None = Non
     return build(seed, count, profile).households
 
 
-def write_tables(households: list[dict[str, Any]], output: Path) -> list[Path]:
+BLOCK = 4_096  # households written at a time
+
+
+def blocks(items: Iterable[dict[str, Any]], size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    block: list[dict[str, Any]] = []
+    for item in items:
+        block.append(item)
+        if len(block) == (size or BLOCK):
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def write_tables(households: Iterable[dict[str, Any]], output: Path) -> list[Path]:
     """The households as registry tables (households, members, support items keyed by
-    `household_id`): CSV or Parquet files named after `output`, or one Excel workbook."""
+    `household_id`), a block at a time: CSV or Parquet files named after `output`, or one Excel
+    workbook; the files written."""
     from gspolicy.api import load_policies  # noqa: PLC0415  # only for table output
-    from gspolicy.schema.tabular import registry_tables, write_registry  # noqa: PLC0415
+    from gspolicy.schema.tabular import RegistryWriter  # noqa: PLC0415
 
-    schema = load_policies().schema
-    return write_registry(registry_tables(households, schema), output)
+    with RegistryWriter(output, load_policies().schema) as writer:
+        for block in blocks(households):
+            writer.write(block)
+    return writer.files
 
 
-def to_text(households: list[dict[str, Any]]) -> str:
+def write_lines(households: Iterable[dict[str, Any]], output: Path) -> None:
+    """The households as JSON Lines, a block at a time."""
+    with output.open("w", encoding="utf-8") as out:
+        for block in blocks(households):
+            out.write(to_text(block))
+
+
+def to_text(households: Iterable[dict[str, Any]]) -> str:
     """The JSON Lines text the script writes."""
     return "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in households)
 
@@ -1093,46 +1205,81 @@ def truth(value: object) -> bool:
     return value is True or value == "是"
 
 
+class Tally:
+    """The proportions of the households written, counted one household at a time."""
+
+    def __init__(self) -> None:
+        self.n = self.people = self.schooling = self.water = self.central = self.piped = 0
+        self.moving = 0
+        self.counts: dict[str, Counter[str]] = {k: Counter() for k in ("status", "category", "main_cause")}
+        self.flags: Counter[str] = Counter()
+        self.measures: Counter[str] = Counter()
+
+    def add(self, h: dict[str, Any]) -> None:
+        self.n += 1
+        self.people += len(h["members"])
+        r = h["registration"]
+        for key, counter in self.counts.items():
+            counter[str(code(key, r.get(key, "(missing)")))] += 1
+        if code("main_cause", r.get("main_cause")) == "schooling" or "schooling" in [
+            code("main_cause", c) for c in r.get("secondary_causes", [])
+        ]:
+            self.schooling += 1
+        if "water" in h:
+            w = h["water"]
+            self.water += 1
+            self.central += code("supply", w["supply"]) != "dispersed"
+            self.piped += truth(w.get("piped"))
+        self.moving += code("relocation", h["housing"].get("relocation")) != "none"
+        if "location" in h:
+            for flag in LOCATION_FLAGS:
+                self.flags[flag] += truth(h["location"][flag])
+        if code("status", r["status"]) == "exited":
+            self.measures.update(s["measure"] for s in h.get("support", []))
+
+    def lines(self, planted: dict[str, list[str]], full: bool) -> list[str]:
+        n = self.n
+
+        def share(count: int) -> str:
+            return f"{count} ({100 * count / n:.1f} %)"
+
+        lines = [f"households: {n}; people: {self.people}; mean size: {self.people / n:.2f}"]
+        for key, counts in self.counts.items():
+            lines.append(f"{key}: " + ", ".join(f"{k} {share(v)}" for k, v in counts.most_common()))
+        lines.append(f"因学 as main or secondary cause: {share(self.schooling)}")
+        lines.append(f"water recorded: {self.water}; central supply {self.central}, tap water {self.piped}")
+        lines[-1] += f" ({100 * self.central / self.water:.1f} % / {100 * self.piped / self.water:.1f} %)"
+        lines.append(f"in ex-situ relocation: {share(self.moving)}")
+        if full:
+            for flag in LOCATION_FLAGS:
+                lines.append(f"location.{flag}: {share(self.flags[flag])}")
+            lines.append(
+                "support items of exited households: "
+                + ", ".join(f"{k} {v}" for k, v in self.measures.most_common())
+            )
+            for name, ids in planted.items():
+                lines.append(
+                    f"defect {name}: {len(ids)} ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"
+                )
+        return lines
+
+
+LOCATION_FLAGS = ("ecologically_fragile", "disaster_prone", "relocation_zone", "key_ecological_area")
+
+
 def stats(generator: Generator) -> list[str]:
-    """The proportions of a generated file, for the registry's README and for checking."""
-    households = generator.households
-    n = len(households)
+    """The proportions of a generated registry, for the registry's README and for checking."""
+    tally = Tally()
+    for h in generator.households:
+        tally.add(h)
+    return tally.lines(generator.planted, generator.profile.full)
 
-    def share(count: int) -> str:
-        return f"{count} ({100 * count / n:.1f} %)"
 
-    people = sum(len(h["members"]) for h in households)
-    reg = [h["registration"] for h in households]
-    lines = [f"households: {n}; people: {people}; mean size: {people / n:.2f}"]
-    for kind, key in (("status", "status"), ("category", "category"), ("main_cause", "main_cause")):
-        counts = Counter(str(code(kind, r.get(key, "(missing)"))) for r in reg)
-        lines.append(f"{key}: " + ", ".join(f"{k} {share(v)}" for k, v in counts.most_common()))
-    schooling = sum(
-        1
-        for r in reg
-        if code("main_cause", r.get("main_cause")) == "schooling"
-        or "schooling" in [code("main_cause", c) for c in r.get("secondary_causes", [])]
-    )
-    lines.append(f"因学 as main or secondary cause: {share(schooling)}")
-    water = [h["water"] for h in households if "water" in h]
-    central = sum(1 for w in water if code("supply", w["supply"]) != "dispersed")
-    piped = sum(1 for w in water if truth(w.get("piped")))
-    lines.append(f"water recorded: {len(water)}; central supply {central}, tap water {piped}")
-    lines[-1] += f" ({100 * central / len(water):.1f} % / {100 * piped / len(water):.1f} %)"
-    moving = sum(1 for h in households if code("relocation", h["housing"].get("relocation")) != "none")
-    lines.append(f"in ex-situ relocation: {share(moving)}")
-    if generator.profile.full:
-        for flag in ("ecologically_fragile", "disaster_prone", "relocation_zone", "key_ecological_area"):
-            yes = sum(1 for h in households if truth(h["location"][flag]))
-            lines.append(f"location.{flag}: {share(yes)}")
-        exited = [h for h in households if code("status", h["registration"]["status"]) == "exited"]
-        measures = Counter(s["measure"] for h in exited for s in h.get("support", []))
-        lines.append(
-            "support items of exited households: " + ", ".join(f"{k} {v}" for k, v in measures.most_common())
-        )
-        for name, ids in generator.planted.items():
-            lines.append(f"defect {name}: {len(ids)} ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})")
-    return lines
+def tallied(households: Iterable[dict[str, Any]], tally: Tally | None) -> Iterator[dict[str, Any]]:
+    for h in households:
+        if tally is not None:
+            tally.add(h)
+        yield h
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1156,14 +1303,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stats", action="store_true", help="print the proportions of what was written")
     args = parser.parse_args(argv)
     profile = {"sample": SAMPLE, "registry": REGISTRY}.get(args.profile or "")
-    generator = build(args.seed, args.count, profile)
+    chosen = profile or (SAMPLE if args.count <= COUNT else REGISTRY)
+    planned, written = stream(args.seed, args.count, chosen)
+    tally = Tally() if args.stats else None
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.output.suffix.lower() in (".csv", ".parquet", ".xlsx"):
-        write_tables(generator.households, args.output)
+        try:
+            write_tables(tallied(written, tally), args.output)
+        except ValueError as err:  # more rows than an Excel sheet holds
+            sys.exit(f"generate_households: {err}")
     else:
-        args.output.write_text(to_text(generator.households), encoding="utf-8")
-    if args.stats:
-        sys.stdout.write("\n".join(stats(generator)) + "\n")
+        write_lines(tallied(written, tally), args.output)
+    if tally is not None:
+        sys.stdout.write("\n".join(tally.lines(planned.planted, chosen.full)) + "\n")
 
 
 if __name__ == "__main__":

@@ -58,12 +58,39 @@ def test_default_output_is_the_committed_sample(generator: ModuleType, tmp_path:
 
 
 @pytest.mark.slow  # the whole 3,000-household registry
-def test_committed_registry_is_a_fresh_generation(generator: ModuleType) -> None:
+def test_committed_registry_is_a_fresh_generation(
+    generator: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written a block at a time (two passes, the defects and gaps drawn between them), the
+    registry is the one the in-memory generator wrote when it was committed."""
     readme = (REGISTRY.parent / "README.md").read_text(encoding="utf-8")
     assert f"--count {REGISTRY_COUNT}" in readme
     assert str(generator.SEED) in readme
-    text = generator.to_text(generator.generate(generator.SEED, REGISTRY_COUNT))
-    assert text.encode("utf-8") == REGISTRY.read_bytes()
+    monkeypatch.setattr(generator, "BLOCK", 1_000)  # three blocks
+    out = tmp_path / "households.jsonl"
+    generator.main(["--count", str(REGISTRY_COUNT), "-o", str(out)])
+    assert out.read_bytes() == REGISTRY.read_bytes()
+
+
+def test_streamed_stats_are_those_of_the_households(generator: ModuleType, tmp_path: Path) -> None:
+    """--stats counts the households as they are written; the count of each planted defect is
+    what the households written hold."""
+    out = tmp_path / "h.jsonl"
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        generator.main(["--count", "400", "--profile", "registry", "-o", str(out), "--stats"])
+    built = generator.build(generator.SEED, 400, generator.REGISTRY)
+    assert printed.getvalue().splitlines() == generator.stats(built)
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert written == built.households
+    both = {
+        h["id"] for h in written if h["social"]["dibao_per_year"] > 0 and h["social"]["wubao_per_year"] > 0
+    }
+    assert both == set(built.planted["dibao_and_wubao"])
+    assert f"defect dibao_and_wubao: {len(both)} " in printed.getvalue()
 
 
 def test_sample_validates(schema: Schema) -> None:

@@ -15,8 +15,9 @@ from gspolicy import HouseholdError, Policies
 from gspolicy._resources import bundled_policies
 from gspolicy.api import load_households
 from gspolicy.cli import main
+from gspolicy.schema import tabular
 from gspolicy.schema.model import Record
-from gspolicy.schema.tabular import registry_tables, write_registry
+from gspolicy.schema.tabular import RegistryWriter, registry_tables, write_registry
 
 from support.bundled import shared_policies, shared_registry
 
@@ -159,3 +160,40 @@ def test_the_registry_as_parquet_tables_decides_as_its_jsonl(tmp_path: Path, bun
     write_registry(_tables(registry), tmp_path / "registry.parquet")
     want = pl.concat(list(bundled.decide_table(registry, DAY)))
     assert _decided(bundled, tmp_path / "registry.parquet").equals(want)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_tables_written_a_block_at_a_time_decide_as_the_jsonl(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame, suffix: str
+) -> None:
+    """Blocks of 7 households: every block appends to the same tables (one header, every column
+    of the schema, a field nobody has left empty), and they read back to the same outcomes."""
+    data = [h.to_data() for h in households]
+    out = tmp_path / f"households{suffix}"
+    with RegistryWriter(out, bundled.schema) as writer:
+        for start in range(0, len(data), 7):
+            writer.write(data[start : start + 7])
+    assert all(p.is_file() for p in writer.files)
+    assert _decided(bundled, out).equals(expected)
+    if suffix == ".csv":
+        members = (tmp_path / "households.members.csv").read_text(encoding="utf-8").splitlines()
+        assert members[0].startswith("household_id,")
+        assert sum(1 for line in members if line.startswith("household_id,")) == 1
+        assert len(members) == 1 + sum(len(h["members"]) for h in data)
+
+
+def test_a_writer_refuses_a_field_outside_the_schema_and_an_overfull_sheet(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = [h.to_data() for h in households]
+    with (
+        pytest.raises(ValueError, match=r"income\.bonus is not a field of the schema"),
+        RegistryWriter(tmp_path / "h.csv", bundled.schema) as writer,
+    ):
+        writer.write([{**data[0], "income": {**data[0]["income"], "bonus": 3}}])
+    monkeypatch.setattr(tabular, "XLSX_ROWS", 10)
+    with (
+        pytest.raises(ValueError, match=r"(members|support): \d+ rows do not fit an Excel sheet"),
+        RegistryWriter(tmp_path / "h.xlsx", bundled.schema) as writer,
+    ):
+        writer.write(data[:5])
