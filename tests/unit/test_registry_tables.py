@@ -197,3 +197,35 @@ def test_a_writer_refuses_a_field_outside_the_schema_and_an_overfull_sheet(
         RegistryWriter(tmp_path / "h.xlsx", bundled.schema) as writer,
     ):
         writer.write(data[:5])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_items_in_any_order_decide_as_items_in_household_order(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], expected: pl.DataFrame, suffix: str
+) -> None:
+    """Members in household order are read as they come, a batch at a time; shuffled, their table
+    is held and each household's found — in the order of their rows — and the outcome is the same.
+    With a block of 5 households, every block takes its items from the middle of a batch."""
+    tables = _tables(households)
+    for name in LISTS:  # households out of order, each household's items still in theirs
+        table = tables[name].with_row_index("__r")
+        tables[name] = table.sort(pl.col("household_id").hash(7), "__r").drop("__r")
+    assert not tables["members"]["household_id"].is_sorted()
+    write_registry(tables, tmp_path / f"reg{suffix}")
+    assert _decided(bundled, tmp_path / f"reg{suffix}").equals(expected)
+    blocks, problems = tabular.table_blocks(tmp_path / f"reg{suffix}", bundled.schema, size=5)
+    assert blocks is not None, problems
+    nested = [data for block in blocks for data, *_ in block]
+    assert [len(h.get("members", ())) for h in nested] == [len(h.get("members") or ()) for h in households]
+    ordered = _tables(households)
+    write_registry(ordered, tmp_path / f"ordered{suffix}")
+    blocks, problems = tabular.table_blocks(tmp_path / f"ordered{suffix}", bundled.schema, size=5)
+    assert blocks is not None, problems
+    assert [data for block in blocks for data, *_ in block] == nested
+
+
+def test_a_ragged_row_is_refused_before_any_household(tmp_path: Path, bundled: Policies) -> None:
+    (tmp_path / "h.csv").write_text("id,size\n621126-0001,3\n621126-0002,4,5\n", encoding="utf-8")
+    blocks, problems = tabular.table_blocks(tmp_path / "h.csv", bundled.schema)
+    assert blocks is None
+    assert [d.code for d in problems] == ["table/unreadable"]

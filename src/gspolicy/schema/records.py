@@ -964,14 +964,21 @@ def _table_blocks(
     path: Path, schema: Schema, record: str | None, keep_refused: bool, encoding: str, size: int
 ) -> Iterator[_Loaded]:
     """Registry tables a block of households at a time (`gspolicy.schema.tabular.table_blocks`)."""
-    from gspolicy.schema.tabular import table_blocks  # noqa: PLC0415  # Polars only when a table is read
+    from gspolicy.schema.tabular import TableError, table_blocks  # noqa: PLC0415  # Polars only for tables
 
     shown = str(path)
     blocks, problems = table_blocks(path, schema, record=record, name=shown, encoding=encoding, size=size)
     if blocks is None:
         yield _Loaded((), problems, 0, 0, True)
         return
-    for items in blocks:
+    while True:
+        try:
+            items = next(blocks, None)
+        except TableError as err:  # a row that cannot be read, met on the way
+            yield _Loaded((), [*problems, err.diagnostic], 0, 0, True)
+            return
+        if items is None:
+            break
         with collector_paused():
             loaded = _load(
                 Source(shown, ""),

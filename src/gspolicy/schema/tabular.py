@@ -21,19 +21,22 @@ and the field path.  Polars reads the files; this module is imported only when a
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import datetime as dt
 import importlib.util
 import math
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import polars as pl
 
-from gspolicy._files import read_bytes
 from gspolicy._location import DataPath, RecordLocation
 from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
@@ -44,6 +47,7 @@ __all__ = [
     "KEY",
     "TABLE_SUFFIXES",
     "RegistryWriter",
+    "TableError",
     "read_tables",
     "registry_tables",
     "table_blocks",
@@ -99,7 +103,10 @@ def read_tables(
     blocks, problems = table_blocks(path, schema, record=record, name=name, encoding=encoding)
     if blocks is None:
         return None, problems
-    return [item for block in blocks for item in block], problems
+    try:
+        return [item for block in blocks for item in block], problems
+    except TableError as err:
+        return None, [*problems, err.diagnostic]
 
 
 BLOCK = 4_096
@@ -115,112 +122,227 @@ def table_blocks(
     encoding: str = "utf-8",
     size: int | None = None,
 ) -> tuple[Iterator[list[_Item]] | None, list[Diagnostic]]:
-    """The records of the registry tables starting at `path`, `size` households at a time (the
-    tables are held as Polars frames; only a block's records are built at once), or None and
-    the problems that stop them — a table that cannot be read, a list's table without
+    """The records of the registry tables starting at `path`, `size` households at a time, or
+    None and the problems that stop them — a table that cannot be read, a list's table without
     `household_id`, an item whose household is not in the households' table — found before any
-    block."""
+    block.
+
+    CSV and Parquet files are read a batch of rows at a time: memory stays flat however long
+    they are, when each list's table has its items in the order of their households (as exports
+    and `RegistryWriter` write them); a list's table in another order is held whole (its rows
+    found by household).  What is held for every file is its key column's households."""
     spec = schema.records[record or schema.root]
     kind = TABLE_SUFFIXES[path.suffix.lower()]
     shown = name or str(path)
     if kind == "xlsx" and importlib.util.find_spec("fastexcel") is None:
         return None, [Diagnostic("table/needs-extra", None, {"path": shown})]
     lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
+    workdir = _Workdir()  # CSV in another encoding, as UTF-8
     try:
-        tables = _read(path, kind, lists, encoding, shown)
-    except _Refused as err:
+        tables = _read(path, kind, lists, encoding, shown, workdir)
+    except TableError as err:
+        workdir.cleanup()
         return None, [err.diagnostic]
     main_name, main = tables.pop("")
     first_row = 1 if kind == "parquet" else 2  # a CSV file's or a sheet's header is its row 1
     headers = _headers(schema, spec)
     key = spec.key or "id"
+    main_columns = main.collect_schema().names()
     key_columns = [
-        c for c in main.columns if headers.get(str(c).strip(), tuple(str(c).strip().split("."))) == (key,)
+        c for c in main_columns if headers.get(str(c).strip(), tuple(str(c).strip().split("."))) == (key,)
     ]
-    index_of: dict[str, int] = {}
-    if key_columns:
-        for i, raw in enumerate(main[key_columns[0]].to_list()):
-            ident = _cell(raw)
-            if ident is not None:
-                index_of.setdefault(str(ident), i)
-    problems: list[Diagnostic] = []
-    prepared: list[tuple[str, str, pl.DataFrame, pl.Series, pl.Series, RecordSpec]] = []
-    for field, (file_name, table) in tables.items():
-        if table.height == 0:
-            continue  # an empty table (or only its header): no items
-        if KEY not in table.columns:
-            problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
-            continue
-        owners: list[int | None] = []
-        for number, raw in enumerate(table[KEY].to_list(), start=first_row):
-            ident = _cell(raw)
-            owner = index_of.get(str(ident)) if ident is not None else None
-            if owner is None:
+    try:
+        if key_columns:
+            ids = _key_texts(main.select(pl.col(key_columns[0])).collect(engine="streaming").to_series())
+        else:
+            ids = pl.Series("key", [], dtype=pl.String())
+        # each id's first row (an id given twice is refused by the validator, not here)
+        index = (
+            pl.DataFrame({"key": ids, "owner": pl.int_range(ids.len(), eager=True, dtype=pl.Int64)})
+            .drop_nulls("key")
+            .group_by("key")
+            .agg(pl.col("owner").min())
+        )
+        problems: list[Diagnostic] = []
+        prepared: list[_Items] = []
+        for field, (file_name, table) in tables.items():
+            columns = table.collect_schema().names()
+            if KEY not in columns:
+                if table.select(pl.len()).collect().item():
+                    problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
+                continue  # an empty table (or only its header) has no items
+            raw_keys = table.select(pl.col(KEY)).collect(engine="streaming").to_series()
+            if raw_keys.len() == 0:
+                continue
+            owners = (
+                pl.DataFrame({"key": _key_texts(raw_keys)})
+                .join(index, on="key", how="left", maintain_order="left")["owner"]
+                .rename("owner")
+            )
+            for row in owners.is_null().arg_true().to_list():
+                number = row + first_row
                 problems.append(
                     Diagnostic(
                         "table/unknown-household",
                         RecordLocation(file_name, number),
-                        {"path": file_name, "row": number, "id": str(raw), "households": main_name},
+                        {"path": file_name, "row": number, "id": str(raw_keys[row]), "households": main_name},
                     )
                 )
-            owners.append(owner)
-        # the items by household, each household's in the order of their rows
-        by_owner = pl.DataFrame(
-            {"owner": owners, "row": range(len(owners))}, schema={"owner": pl.Int64(), "row": pl.Int64()}
-        ).sort(["owner", "row"], nulls_last=True)
-        item_spec = schema.records[spec.fields[field].record or ""]
-        prepared.append((field, file_name, table.drop(KEY), by_owner["row"], by_owner["owner"], item_spec))
+            item_spec = schema.records[spec.fields[field].record or ""]
+            prepared.append(_Items(field, file_name, table.drop(KEY), owners, item_spec))
+        del index, ids
+    except pl.exceptions.PolarsError as err:  # a damaged or ragged file met while reading its keys
+        workdir.cleanup()
+        return None, [Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})]
     if any(d.is_error for d in problems):
+        workdir.cleanup()
         return None, problems
     step = size or BLOCK
 
     def blocks() -> Iterator[list[_Item]]:
-        item_headers = {field: _headers(schema, item_spec) for field, _f, _t, _o, _s, item_spec in prepared}
-        for start in range(0, main.height, step):
-            stop = min(main.height, start + step)
-            rows = [
-                _nest(row, headers, schema, spec)
-                for row in main.slice(start, stop - start).iter_rows(named=True)
-            ]
-            item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
-            for field, file_name, table, order, owners, item_spec in prepared:
-                low = int(owners.search_sorted(start, "left"))
-                high = int(owners.search_sorted(stop, "left"))
-                picked = order.slice(low, high - low)
-                part = table[picked.to_list()]
-                for index, owner, raw in zip(
-                    picked.to_list(),
-                    owners.slice(low, high - low).to_list(),
-                    part.iter_rows(named=True),
-                    strict=True,
-                ):
-                    target = owner - start
-                    items = rows[target].setdefault(field, [])
-                    item_rows[(target, field, len(items))] = (file_name, index + first_row)
-                    items.append(_nest(raw, item_headers[field], schema, item_spec))
-            out: list[_Item] = []
-            for i, data in enumerate(rows):
-                line = start + i + first_row
-
-                def locate(
-                    path: DataPath,
-                    i: int = i,
-                    line: int = line,
-                    item_rows: dict[tuple[int, str, int], tuple[str, int]] = item_rows,
-                ) -> RecordLocation:
-                    if len(path) >= 2 and isinstance(path[1], int):
-                        found = item_rows.get((i, str(path[0]), path[1]))
-                        if found is not None:
-                            return RecordLocation(found[0], found[1], path)
-                    return RecordLocation(main_name, line, path)
-
-                out.append((data, line, locate, locate))
-            yield out
+        try:
+            yield from _blocks(main, main_name, prepared, step, first_row, schema, spec, headers)
+        finally:
+            workdir.cleanup()
 
     return blocks(), problems
 
 
-class _Refused(Exception):
+@attrs.define
+class _Items:
+    """A list's table: its items' columns (lazily read) and the household row of each item."""
+
+    field: str
+    name: str
+    table: pl.LazyFrame
+    owners: pl.Series
+    spec: RecordSpec
+    held: pl.DataFrame | None = None  # the table whole, when its items are not in household order
+    order: pl.Series | None = None  # then the rows by household
+
+    def rows(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """Every item as (its row in the table, its household's row, its cells), by household."""
+        if bool(self.owners.is_sorted()):
+            batches = _batches(self.table, BLOCK)
+            number = 0
+            owner_of = iter(self.owners.to_list())
+            for batch in batches:
+                for cells in batch.iter_rows(named=True):
+                    yield number, next(owner_of), cells
+                    number += 1
+            return
+        order = (  # by household, a household's items in the order of their rows
+            pl.DataFrame({"owner": self.owners, "row": pl.int_range(self.owners.len(), eager=True)}).sort(
+                ["owner", "row"]
+            )["row"]
+        )
+        held = self.table.collect()
+        for start in range(0, order.len(), BLOCK):
+            picked = order.slice(start, BLOCK)
+            owners = self.owners.gather(picked).to_list()
+            for number, owner, cells in zip(
+                picked.to_list(), owners, held[picked].iter_rows(named=True), strict=True
+            ):
+                yield number, owner, cells
+
+
+def _batches(table: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
+    """The rows of `table` in order, `size` at a time (the last batch shorter), read as they go."""
+    pending: list[pl.DataFrame] = []
+    held = 0
+    for batch in table.collect_batches(chunk_size=size, engine="streaming"):
+        pending.append(batch)
+        held += batch.height
+        while held >= size:
+            joined = pl.concat(pending) if len(pending) > 1 else pending[0]
+            yield joined.slice(0, size)
+            rest = joined.slice(size)
+            pending, held = ([rest] if rest.height else []), rest.height
+    if held:
+        yield pl.concat(pending) if len(pending) > 1 else pending[0]
+
+
+def _blocks(
+    main: pl.LazyFrame,
+    main_name: str,
+    prepared: list[_Items],
+    step: int,
+    first_row: int,
+    schema: Schema,
+    spec: RecordSpec,
+    headers: Mapping[str, tuple[str, ...]],
+) -> Iterator[list[_Item]]:
+    item_headers = {items.field: _headers(schema, items.spec) for items in prepared}
+    streams = [(items, _peekable(items.rows())) for items in prepared]
+    start = 0
+    try:
+        for batch in _batches(main, step):
+            stop = start + batch.height
+            rows = [_nest(row, headers, schema, spec) for row in batch.iter_rows(named=True)]
+            item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
+            for items, stream in streams:
+                while stream.head is not None and stream.head[1] < stop:
+                    number, owner, cells = stream.pop()
+                    target = owner - start
+                    listed = rows[target].setdefault(items.field, [])
+                    item_rows[(target, items.field, len(listed))] = (items.name, number + first_row)
+                    listed.append(_nest(cells, item_headers[items.field], schema, items.spec))
+            yield [
+                _located(data, start + i, i, first_row, main_name, item_rows) for i, data in enumerate(rows)
+            ]
+            start = stop
+    except pl.exceptions.PolarsError as err:  # a damaged or ragged row met while reading
+        raise TableError(
+            Diagnostic("table/unreadable", None, {"path": main_name, "reason": _reason(err)})
+        ) from None
+
+
+def _located(
+    data: dict[str, Any],
+    row: int,
+    i: int,
+    first_row: int,
+    main_name: str,
+    item_rows: dict[tuple[int, str, int], tuple[str, int]],
+) -> _Item:
+    line = row + first_row
+
+    def locate(path: DataPath) -> RecordLocation:
+        if len(path) >= 2 and isinstance(path[1], int):
+            found = item_rows.get((i, str(path[0]), path[1]))
+            if found is not None:
+                return RecordLocation(found[0], found[1], path)
+        return RecordLocation(main_name, line, path)
+
+    return data, line, locate, locate
+
+
+class _peekable:
+    """An iterator whose next item can be looked at first."""
+
+    def __init__(self, items: Iterator[tuple[int, int, dict[str, Any]]]) -> None:
+        self.items = items
+        self.head = next(items, None)
+
+    def pop(self) -> tuple[int, int, dict[str, Any]]:
+        found = self.head
+        assert found is not None
+        self.head = next(self.items, None)
+        return found
+
+
+def _key_texts(column: pl.Series) -> pl.Series:
+    """A key column's cells as the validator reads an id (`_cell`), as text (empty: null)."""
+    if column.dtype == pl.String():
+        stripped = column.str.strip_chars()
+        return pl.Series("key", stripped, dtype=pl.String()).replace("", None)
+    texts = [None if (cell := _cell(raw)) is None else str(cell) for raw in column.to_list()]
+    return pl.Series("key", texts, dtype=pl.String())
+
+
+class TableError(Exception):
+    """A table that cannot be read through, with the diagnostic saying why."""
+
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.code)
         self.diagnostic = diagnostic
@@ -427,29 +549,30 @@ def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, str | None]:
 
 
 def _read(
-    path: Path, kind: str, lists: list[str], encoding: str, shown: str
-) -> dict[str, tuple[str, pl.DataFrame]]:
-    """The households' table (key ``""``) and each list's table found, with the names to show."""
-    out: dict[str, tuple[str, pl.DataFrame]] = {}
+    path: Path, kind: str, lists: list[str], encoding: str, shown: str, workdir: _Workdir
+) -> dict[str, tuple[str, pl.LazyFrame]]:
+    """The households' table (key ``""``) and each list's table found, with the names to show;
+    each checked to be readable through (a ragged row is refused here, before any block)."""
+    out: dict[str, tuple[str, pl.LazyFrame]] = {}
     if kind == "xlsx":
         try:
             sheets = pl.read_excel(path, sheet_id=0, raise_if_empty=False)
         except Exception as err:  # the reader's own errors: a damaged or foreign file
-            raise _Refused(
+            raise TableError(
                 Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
             ) from None
         names = list(sheets)
         first = "households" if "households" in sheets else names[0]
-        out[""] = (f"{shown}[{first}]", sheets[first])
+        out[""] = (f"{shown}[{first}]", sheets[first].lazy())
         for field in lists:
             if field in sheets and field != first:
-                out[field] = (f"{shown}[{field}]", sheets[field])
+                out[field] = (f"{shown}[{field}]", sheets[field].lazy())
         return out
-    out[""] = (shown, _read_one(path, kind, encoding, shown))
+    out[""] = (shown, _read_one(path, kind, encoding, shown, workdir))
     for field in lists:
         for candidate in _companions(path, field):
             if candidate.is_file():
-                out[field] = (str(candidate), _read_one(candidate, kind, encoding, str(candidate)))
+                out[field] = (str(candidate), _read_one(candidate, kind, encoding, str(candidate), workdir))
                 break
     return out
 
@@ -462,33 +585,90 @@ def _companions(path: Path, field: str) -> list[Path]:
     return found
 
 
-def _read_one(path: Path, kind: str, encoding: str, shown: str) -> pl.DataFrame:
-    if kind == "parquet":
-        try:
-            return pl.read_parquet(path)
-        except Exception as err:  # the reader's own errors: a damaged or foreign file
-            raise _Refused(
-                Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
-            ) from None
-    data, problems = read_bytes(path, name=shown)
-    if data is None:
-        raise _Refused(problems[0])
+_CHUNK = 1024 * 1024  # bytes of a file decoded at a time
+
+
+class _Workdir:
+    """A temporary folder made when a first file is put in it (most reads need none)."""
+
+    def __init__(self) -> None:
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.count = 0
+
+    def new_file(self, suffix: str) -> Path:
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="gspolicy-tables-")
+        self.count += 1
+        return Path(self.folder.name) / f"{self.count}{suffix}"
+
+    def cleanup(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
+
+
+def _read_one(path: Path, kind: str, encoding: str, shown: str, workdir: _Workdir) -> pl.LazyFrame:
+    """One table file, to be read a batch at a time; a file of another encoding than UTF-8 is
+    first written out as UTF-8 (in `workdir`), a chunk at a time."""
     try:
-        text = data.decode(
-            "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-        )
-    except (UnicodeDecodeError, LookupError) as err:
-        raise _Refused(
-            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
+        info = path.stat()
+    except FileNotFoundError:
+        raise TableError(Diagnostic("io/not-found", None, {"path": shown})) from None
+    except OSError as err:
+        raise TableError(
+            Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})
         ) from None
-    if not text.strip():
-        return pl.DataFrame()  # an empty file: no rows
+    if not stat.S_ISREG(info.st_mode):
+        raise TableError(Diagnostic("io/not-a-file", None, {"path": shown}))
+    if kind == "parquet":
+        table = pl.scan_parquet(path)
+    else:
+        source = _as_utf8(path, encoding, shown, workdir)
+        if source is None:
+            return pl.LazyFrame()  # an empty file: no rows
+        table = pl.scan_csv(source, infer_schema=False)
     try:
-        return pl.read_csv(text.encode("utf-8"), infer_schema=False)
-    except Exception as err:  # the reader's own errors: ragged rows, bad quoting
-        raise _Refused(
+        # every cell read once: a ragged row or a damaged file is refused before any block
+        table.select(pl.all().null_count()).collect(engine="streaming")
+    except Exception as err:  # the reader's own errors: ragged rows, bad quoting, not Parquet
+        raise TableError(
             Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
         ) from None
+    return table
+
+
+def _as_utf8(path: Path, encoding: str, shown: str, workdir: _Workdir) -> Path | None:
+    """`path` if it is UTF-8 text (with or without a byte-order mark), else its text written as
+    UTF-8 in `workdir`; None for a file of blanks.  Text that is not in `encoding` is refused."""
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    try:
+        decoder = codecs.getincrementaldecoder("utf-8-sig" if utf8 else encoding)()
+    except LookupError as err:
+        raise TableError(
+            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
+        ) from None
+    target = path if utf8 else workdir.new_file(".csv")
+    blank = True
+    try:
+        with path.open("rb") as handle, contextlib.ExitStack() as stack:
+            out = None if utf8 else stack.enter_context(target.open("w", encoding="utf-8", newline=""))
+            while True:
+                chunk = handle.read(_CHUNK)
+                text = decoder.decode(chunk, final=not chunk)
+                blank = blank and not text.strip()
+                if out is not None:
+                    out.write(text)
+                if not chunk:
+                    break
+    except UnicodeDecodeError as err:
+        raise TableError(
+            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
+        ) from None
+    except OSError as err:
+        raise TableError(
+            Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})
+        ) from None
+    return None if blank else target
 
 
 def _reason(err: Exception) -> str:
