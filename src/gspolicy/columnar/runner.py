@@ -13,14 +13,15 @@ packs and how many records, and why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
 import polars as pl
 
 from gspolicy._memo import Memo
-from gspolicy.columnar.frames import Frames, build_frames, columns_of
+from gspolicy.columnar.frames import Columns, Frames, build_frames, columns_of
 from gspolicy.columnar.plan import WORD_BITS, Keys, PackPlan, plan_pack
 from gspolicy.columnar.polars_backend import Result, run_plans
 from gspolicy.engine.compiled import lower
@@ -32,6 +33,7 @@ from gspolicy.engine.outcome import (
     outcome_of,
     pack_result_of,
     problems_of,
+    retained_amount,
     row_part,
     support_from,
     support_texts,
@@ -43,7 +45,10 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record, Schema
 
-__all__ = ["ColumnarError", "Run", "RunReport", "decide_columnar", "plan_run"]
+__all__ = ["ColumnarError", "Run", "RunReport", "decide_columnar", "decide_frames", "plan_run"]
+
+RETAINED_FIELDS = (("measure",), ("amount",))
+"""The fields of a history item a buffer's retained support shows (as `buffer_result_of` reads them)."""
 
 
 class ColumnarError(RuntimeError):
@@ -75,8 +80,19 @@ class Run:
     def fallback_packs(self) -> tuple[tuple[str, str], ...]:
         return tuple((p.pack.key, p.fallback) for p in self.plans if p.fallback is not None)
 
+    @property
+    def columns(self) -> Columns:
+        """Every column the plans read, and the measure and amount of the items a buffer may
+        retain (the support column of a row whose buffer retains them is computed from those)."""
+        found = columns_of(self.plans)
+        lists = {k: set(v) for k, v in found.lists.items()}
+        for plan in self.plans:
+            if plan.fallback is None and plan.buffer is not None:
+                lists.setdefault(plan.buffer[0].source.path, set()).update(RETAINED_FIELDS)
+        return Columns(found.subject, {k: frozenset(v) for k, v in lists.items()})
+
     def frames(self, records: Sequence[Record]) -> Frames:
-        return build_frames(self.schema, self.record_type, records, columns_of(self.plans))
+        return build_frames(self.schema, self.record_type, records, self.columns)
 
     def table(self, frames: Frames) -> Result:
         """The compact result of every lowered plan on `frames` (see `run_plans`): one row per
@@ -305,11 +321,10 @@ _PART = {
 }
 
 
-def _pack_parts(
-    policy_set: PolicySet, run: Run, result: Result, records: Sequence[Record], index: int, exit_pack: str
-) -> pl.DataFrame:
+def _pack_parts(policy_set: PolicySet, run: Run, result: Result, index: int, exit_pack: str) -> pl.DataFrame:
     """What pack `index` adds to every row (`_PART`), decoded once per distinct set of its values:
-    the rows a join then spreads it over differ only in what the parts do not read."""
+    the rows a join then spreads it over differ only in what the parts do not read.  No record
+    is read: what a buffer retains is not part of a part (see `_with_retained`)."""
     plan = run.plans[index]
     table = result.table
     prefix = f"{index}|"
@@ -324,9 +339,10 @@ def _pack_parts(
     )
     first = grouped["__row"].list.first().to_list()
     decoder = _Decoder(run, Result(table.select(["__row", "__fallback", *mine])[first], result.width))
+    nothing = Record(run.record_type, {})  # the status and basis of a buffer read no item
     parts: dict[str, list[Any]] = {name: [] for name in _PART}
-    for group, row in enumerate(first):
-        values = decoder.pack_values(index, plan, records[row], group)
+    for group in range(len(first)):
+        values = decoder.pack_values(index, plan, nothing, group)
         pack = pack_result_of(values)
         part = row_part(pack, exit_pack=plan.pack.id == exit_pack)
         buffer = buffer_result_of(values, policy_set)
@@ -346,51 +362,113 @@ def _pack_parts(
     return by_group[group_of["__group"]]
 
 
+_SHORT_AMOUNT = Decimal(10) ** 8
+"""Below this, a money amount held with two places shows as the amount as written (`show_value`
+shortens only numbers of more than ten digits)."""
+
+
 def _with_retained(
     policy_set: PolicySet,
     run: Run,
     result: Result,
-    records: Sequence[Record],
+    frames: Frames,
     index: int,
     frame: pl.DataFrame,
     granted: pl.Series,
+    basis: pl.Series,
+    record_of: Callable[[int], Record],
 ) -> pl.DataFrame:
-    """`frame` with the support of each row whose buffer retains history items: what the rules
-    grant merged with what is retained (`support_from`), the buffer decoded for those rows only."""
+    """`frame` with the support of each row whose buffer is active and retains history items:
+    what the rules grant merged with what is retained (`support_from`), computed once per
+    distinct grant and retained items from the item frame's measure and amount.  A row whose
+    items the columns cannot show as a record would (a list inside a nested record, an amount of
+    more than ten digits) is decoded from its record."""
     table = result.table
-    sel = table[f"{index}|br|sel"].fill_null(0)
-    rows = (sel != 0).arg_true().to_list()
-    if not rows:
-        return frame
-    prefix = f"{index}|"
-    decoder = _Decoder(
-        run,
-        Result(
-            table.select(["__row", "__fallback", *(c for c in table.columns if c.startswith(prefix))])[rows],
-            result.width,
-        ),
-    )
     plan = run.plans[index]
-    granted_rows = granted.gather(rows).to_list()
-    supports = []
-    for i, row in enumerate(rows):
-        buffer = buffer_result_of(decoder.pack_values(index, plan, records[row], i), policy_set)
-        retained = (
-            [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained]
-            if buffer is not None and buffer.status == "active"
-            else []
+    assert plan.buffer is not None
+    path = plan.buffer[0].source.path
+    sel = table[f"{index}|br|sel"].fill_null(0)
+    active = (sel != 0) & (frame["buffer"] == "active").fill_null(False)
+    rows = active.arg_true()
+    if rows.len() == 0:
+        return frame
+    items = frames.items.get(path)
+    bases = {b.id: b for b in (plan.pack.pack.buffer.bases if plan.pack.pack.buffer else ())}
+    texts: dict[int, list[str]] = {}
+    odd: set[int] = set()
+    if len(path) != 1 or items is None:
+        odd.update(rows.to_list())
+    else:
+        owners = pl.DataFrame(
+            {"__row": rows.cast(pl.UInt32), "__sel": sel.gather(rows), "__basis": basis.gather(rows)}
         )
-        parsed = [_parse_granted(g) for g in granted_rows[i]]
-        supports.append(support_texts(support_from(parsed, retained)))
+        picked = (
+            items.lazy()
+            .select(
+                "__row",
+                "__idx",
+                "__bit",
+                pl.col("measure")
+                if "measure" in items.columns
+                else pl.lit(None, pl.String()).alias("measure"),
+                pl.col("amount")
+                if "amount" in items.columns
+                else pl.lit(None, pl.Decimal(38, 2)).alias("amount"),
+            )
+            .join(owners.lazy(), on="__row", how="inner")
+            .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
+            .sort("__row", "__idx")
+            .collect(engine="in-memory")
+        )
+        amounts: dict[tuple[str, str | None, object], str | None] = {}
+        for row, idx, measure, amount, basis_id in zip(
+            picked["__row"].to_list(),
+            picked["__idx"].to_list(),
+            picked["measure"].to_list(),
+            picked["amount"].to_list(),
+            picked["__basis"].to_list(),
+            strict=True,
+        ):
+            chosen = bases.get(basis_id)
+            if chosen is None or (isinstance(amount, Decimal) and abs(amount) >= _SHORT_AMOUNT):
+                odd.add(row)
+                continue
+            shown = "?" if measure is None else str(measure)
+            amount_key = (basis_id, shown if chosen.amounts != "at_exit" else None, amount)
+            if amount_key not in amounts:
+                item = Record("", {"measure": shown, **({"amount": amount} if amount is not None else {})})
+                amounts[amount_key] = retained_amount(item, chosen, run.as_of, policy_set)
+            text = _SEP.join([shown, amounts[amount_key] or "", basis_id, f"{path[0]}[{idx}]"])
+            texts.setdefault(row, []).append(text)
+    granted_rows = granted.gather(rows).to_list()
+    supports: list[list[str]] = []
+    by_key: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for row, grant in zip(rows.to_list(), granted_rows, strict=True):
+        if row in odd:
+            buffer = buffer_result_of(
+                _Decoder(run, Result(table[[row]], result.width)).pack_values(index, plan, record_of(row), 0),
+                policy_set,
+            )
+            retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
+            supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained)))
+            continue
+        key = (tuple(grant), tuple(texts.get(row, ())))
+        found = by_key.get(key)
+        if found is None:
+            retained_items = []
+            for text in key[1]:
+                measure, amount, basis_id, where = text.split(_SEP)
+                retained_items.append((measure, amount or None, basis_id, where))
+            found = support_texts(support_from([_parse_granted(g) for g in grant], retained_items))
+            by_key[key] = found
+        supports.append(found)
     updates = pl.DataFrame(
         {"__r": rows, "__support": supports}, schema={"__r": pl.UInt32(), "__support": pl.List(pl.String())}
     )
     return (
         frame.with_row_index("__r")
         .join(updates, on="__r", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("__r").is_in(rows)).then("__support").otherwise("support").alias("support")
-        )
+        .with_columns(pl.coalesce("__support", "support").alias("support"))
         .drop("__r", "__support")
     )
 
@@ -399,23 +477,41 @@ def decide_frame(
     policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, *, exit_pack: str
 ) -> tuple[pl.DataFrame, RunReport]:
     """One row per record with the columns of `Outcome.to_row()` (typed: `table_schema`), in the
-    records' order; and what was decided record by record instead.
-
-    Each pack's part of a row (`row_part`) is decoded once per distinct set of that pack's
-    values and spread over the rows that have it; the parts are joined by columns as
-    `Outcome.to_row` joins them.  A row is decided whole, record by record, when its outcome
-    reads the record itself (history items the buffer retains), when the record did not fit the
-    columns, and — every row — when a pack did not lower."""
+    records' order; and what was decided record by record instead (see `decide_frames`)."""
     record_type = _one_type(records) if records else "household"
     run = plan_run(policy_set, record_type, as_of)
-    schema = table_schema([p.key for p in run.packs])
     if not records:
+        schema = table_schema([p.key for p in run.packs])
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
-    result = run.table(run.frames(records))
-    table = result.table
     spec = policy_set.schema.records.get(record_type)
     id_key = spec.key if spec is not None and spec.key is not None else "id"
     ids = pl.Series("id", [str(r.get(id_key, "?")) for r in records], dtype=pl.String())
+    return decide_frames(policy_set, run, run.frames(records), ids, records.__getitem__, exit_pack=exit_pack)
+
+
+def decide_frames(
+    policy_set: PolicySet,
+    run: Run,
+    frames: Frames,
+    ids: pl.Series,
+    record_of: Callable[[int], Record],
+    *,
+    exit_pack: str,
+) -> tuple[pl.DataFrame, RunReport]:
+    """One row per row of `frames` (their records' `ids`), as `decide_frame` gives it.
+
+    Each pack's part of a row (`row_part`) is decoded once per distinct set of that pack's
+    values and spread over the rows that have it; the parts are joined by columns as
+    `Outcome.to_row` joins them.  A record is read (`record_of` its row) only where a row is
+    decided whole, record by record — when the record did not fit the columns, and every row
+    when a pack did not lower — and for the rare retained items the columns cannot show."""
+    as_of = run.as_of
+    schema = table_schema([p.key for p in run.packs])
+    n = frames.height
+    if not n:
+        return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
+    result = run.table(frames)
+    table = result.table
     buffer_index = next(
         (i for i, p in sorted(enumerate(run.plans), key=lambda x: x[1].pack.id) if p.buffer is not None), None
     )
@@ -423,19 +519,18 @@ def decide_frame(
     own = pl.lit(True) if per_record else pl.col("__fallback")
     whole = table.select(own.alias("own"))["own"].to_list()
     parts = {
-        i: _pack_parts(policy_set, run, result, records, i, exit_pack)
-        for i in range(len(run.plans))
-        if not per_record
+        i: _pack_parts(policy_set, run, result, i, exit_pack) for i in range(len(run.plans)) if not per_record
     }
     if parts:
         exit_index = next((i for i, p in enumerate(run.plans) if p.pack.id == exit_pack), None)
         columns: dict[str, pl.Series] = {
             "id": ids,
-            "as_of": pl.Series("as_of", [as_of] * len(records), dtype=pl.Date()),
+            "as_of": pl.Series("as_of", [as_of] * n, dtype=pl.Date()),
         }
         frame = pl.DataFrame(columns)
         part_cols = {f"{name}{i}": part[name] for i, part in parts.items() for name in _PART}
         frame = frame.with_columns(**part_cols)
+        basis_column = frame[f"basis{buffer_index}"] if buffer_index is not None else None
         ordered = sorted(parts)
         empty = pl.lit([], dtype=pl.List(pl.String()))
         until: pl.Expr = pl.lit(None, dtype=pl.Date())
@@ -477,7 +572,10 @@ def decide_frame(
             .drop("__support")
         )
         if buffer_index is not None:
-            frame = _with_retained(policy_set, run, result, records, buffer_index, frame, granted)
+            assert basis_column is not None
+            frame = _with_retained(
+                policy_set, run, result, frames, buffer_index, frame, granted, basis_column, record_of
+            )
     else:
         frame = pl.DataFrame(schema=schema)
     replaced: list[int] = [row for row, w in enumerate(whole) if w]
@@ -486,9 +584,9 @@ def decide_frame(
         decoder = _Decoder(run, Result(rows, result.width))
         fallback = decoder.columns["__fallback"]
         outcomes = [
-            decide_outcome(policy_set, records[row], as_of, exit_pack=exit_pack)
+            decide_outcome(policy_set, record_of(row), as_of, exit_pack=exit_pack)
             if fallback[i]
-            else _outcome(policy_set, run, decoder, records[row], i, exit_pack=exit_pack)
+            else _outcome(policy_set, run, decoder, record_of(row), i, exit_pack=exit_pack)
             for i, row in enumerate(replaced)
         ]
         decided = pl.DataFrame([_typed_row(o.to_row()) for o in outcomes], schema=schema)
@@ -508,7 +606,7 @@ def decide_frame(
             )
         else:
             frame = decided
-    report = RunReport(len(records), run.fallback_packs, sum(1 for f in table["__fallback"].to_list() if f))
+    report = RunReport(n, run.fallback_packs, sum(1 for f in table["__fallback"].to_list() if f))
     return frame.select(list(schema)), report
 
 
