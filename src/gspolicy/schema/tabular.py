@@ -29,7 +29,7 @@ import math
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,14 @@ from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 __all__ = [
     "BLOCK",
     "KEY",
+    "NUMBER",
+    "OWNER",
     "TABLE_SUFFIXES",
+    "RawBlock",
     "RegistryWriter",
     "TableError",
+    "TableReader",
+    "open_tables",
     "read_tables",
     "registry_tables",
     "table_blocks",
@@ -122,8 +127,24 @@ def table_blocks(
     encoding: str = "utf-8",
     size: int | None = None,
 ) -> tuple[Iterator[list[_Item]] | None, list[Diagnostic]]:
-    """The records of the registry tables starting at `path`, `size` households at a time, or
-    None and the problems that stop them — a table that cannot be read, a list's table without
+    """The records of the registry tables starting at `path`, `size` households at a time, as
+    items for the record loader, or None and the problems that stop them (`open_tables`)."""
+    reader, problems = open_tables(path, schema, record=record, name=name, encoding=encoding)
+    if reader is None:
+        return None, problems
+    return (block.nest() for block in reader.blocks(size)), problems
+
+
+def open_tables(
+    path: Path,
+    schema: Schema,
+    *,
+    record: str | None = None,
+    name: str | None = None,
+    encoding: str = "utf-8",
+) -> tuple[TableReader | None, list[Diagnostic]]:
+    """The registry tables starting at `path`, ready to be read a block at a time, or None and
+    the problems that stop them — a table that cannot be read, a list's table without
     `household_id`, an item whose household is not in the households' table — found before any
     block.
 
@@ -197,15 +218,14 @@ def table_blocks(
     if any(d.is_error for d in problems):
         workdir.cleanup()
         return None, problems
-    step = size or BLOCK
+    reader = TableReader(schema, spec, main, main_name, prepared, first_row, workdir)
+    return reader, problems
 
-    def blocks() -> Iterator[list[_Item]]:
-        try:
-            yield from _blocks(main, main_name, prepared, step, first_row, schema, spec, headers)
-        finally:
-            workdir.cleanup()
 
-    return blocks(), problems
+OWNER = "__owner"
+"""In a block's item rows: the row of the item's household in the block."""
+NUMBER = "__number"
+"""In a block's item rows: the item's row in its table (0 for the first row of data)."""
 
 
 @attrs.define
@@ -217,33 +237,53 @@ class _Items:
     table: pl.LazyFrame
     owners: pl.Series
     spec: RecordSpec
-    held: pl.DataFrame | None = None  # the table whole, when its items are not in household order
-    order: pl.Series | None = None  # then the rows by household
+    _order: pl.Series | None = None  # the rows by household (a table not in household order)
+    _sorted_owners: pl.Series | None = None
+    _held: pl.DataFrame | None = None
+    _batches: Iterator[pl.DataFrame] | None = None
+    _pending: pl.DataFrame | None = None
+    _done: int = 0  # items taken so far, in household order
 
-    def rows(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
-        """Every item as (its row in the table, its household's row, its cells), by household."""
-        if bool(self.owners.is_sorted()):
-            batches = _batches(self.table, BLOCK)
-            number = 0
-            owner_of = iter(self.owners.to_list())
-            for batch in batches:
-                for cells in batch.iter_rows(named=True):
-                    yield number, next(owner_of), cells
-                    number += 1
-            return
-        order = (  # by household, a household's items in the order of their rows
-            pl.DataFrame({"owner": self.owners, "row": pl.int_range(self.owners.len(), eager=True)}).sort(
-                ["owner", "row"]
-            )["row"]
+    def take(self, stop: int) -> pl.DataFrame:
+        """The next items, those of the households before row `stop`, in household order (each
+        household's in the order of their rows), with `OWNER` (the household's row in the
+        table) and `NUMBER`."""
+        if self._order is None and self._batches is None:
+            if bool(self.owners.is_sorted()):
+                self._batches = _batches(self.table, BLOCK)
+                self._pending = None
+            else:
+                rows = pl.int_range(self.owners.len(), eager=True)
+                by_owner = pl.DataFrame({"owner": self.owners, "row": rows}).sort(["owner", "row"])
+                self._order, self._sorted_owners = by_owner["row"], by_owner["owner"]
+                self._held = self.table.collect()
+        start = self._done
+        if self._order is not None:
+            assert self._sorted_owners is not None
+            assert self._held is not None
+            high = int(self._sorted_owners.search_sorted(stop, "left"))
+            picked = self._order.slice(start, high - start)
+            self._done = high
+            return self._held[picked].with_columns(
+                self.owners.gather(picked).alias(OWNER), picked.cast(pl.Int64).alias(NUMBER)
+            )
+        high = int(self.owners.search_sorted(stop, "left"))
+        parts: list[pl.DataFrame] = []
+        wanted = high - start
+        assert self._batches is not None
+        while wanted > 0:
+            if self._pending is None or self._pending.height == 0:
+                self._pending = next(self._batches)
+            part = self._pending.slice(0, wanted)
+            self._pending = self._pending.slice(part.height)
+            parts.append(part)
+            wanted -= part.height
+        taken = pl.concat(parts) if len(parts) > 1 else (parts[0] if parts else self.table.clear().collect())
+        self._done = high
+        return taken.with_columns(
+            self.owners.slice(start, high - start).alias(OWNER),
+            pl.int_range(start, high, eager=True, dtype=pl.Int64).alias(NUMBER),
         )
-        held = self.table.collect()
-        for start in range(0, order.len(), BLOCK):
-            picked = order.slice(start, BLOCK)
-            owners = self.owners.gather(picked).to_list()
-            for number, owner, cells in zip(
-                picked.to_list(), owners, held[picked].iter_rows(named=True), strict=True
-            ):
-                yield number, owner, cells
 
 
 def _batches(table: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
@@ -262,39 +302,100 @@ def _batches(table: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
         yield pl.concat(pending) if len(pending) > 1 else pending[0]
 
 
-def _blocks(
-    main: pl.LazyFrame,
-    main_name: str,
-    prepared: list[_Items],
-    step: int,
-    first_row: int,
-    schema: Schema,
-    spec: RecordSpec,
-    headers: Mapping[str, tuple[str, ...]],
-) -> Iterator[list[_Item]]:
-    item_headers = {items.field: _headers(schema, items.spec) for items in prepared}
-    streams = [(items, _peekable(items.rows())) for items in prepared]
-    start = 0
-    try:
-        for batch in _batches(main, step):
-            stop = start + batch.height
-            rows = [_nest(row, headers, schema, spec) for row in batch.iter_rows(named=True)]
-            item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
-            for items, stream in streams:
-                while stream.head is not None and stream.head[1] < stop:
-                    number, owner, cells = stream.pop()
-                    target = owner - start
-                    listed = rows[target].setdefault(items.field, [])
-                    item_rows[(target, items.field, len(listed))] = (items.name, number + first_row)
-                    listed.append(_nest(cells, item_headers[items.field], schema, items.spec))
-            yield [
-                _located(data, start + i, i, first_row, main_name, item_rows) for i, data in enumerate(rows)
-            ]
-            start = stop
-    except pl.exceptions.PolarsError as err:  # a damaged or ragged row met while reading
-        raise TableError(
-            Diagnostic("table/unreadable", None, {"path": main_name, "reason": _reason(err)})
-        ) from None
+@attrs.frozen
+class RawBlock:
+    """A block of the registry tables as read: the households' rows (`start` is the first one's
+    row in its table) and each list's rows of these households, in household order, with
+    `OWNER` (the household's row in the block) and `NUMBER`."""
+
+    start: int
+    main: pl.DataFrame
+    items: Mapping[str, pl.DataFrame]
+    reader: TableReader
+
+    def nest(self, rows: Sequence[int] | None = None) -> list[_Item]:
+        """The households of `rows` (rows of the block; default all) as nested records for the
+        record loader, each problem locatable in its own table and row."""
+        return self.reader.nest(self, rows)
+
+
+class TableReader:
+    """The registry tables of one file, read a block of households at a time (`blocks`): what
+    `table_blocks` nests, and what the columnar runner checks by columns."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        spec: RecordSpec,
+        main: pl.LazyFrame,
+        main_name: str,
+        prepared: list[_Items],
+        first_row: int,
+        workdir: _Workdir,
+    ) -> None:
+        self.schema = schema
+        self.spec = spec
+        self.main = main
+        self.main_name = main_name
+        self.prepared = prepared
+        self.first_row = first_row
+        self.workdir = workdir
+        self.headers: dict[str, Mapping[str, tuple[str, ...]]] = {"": _headers(schema, spec)}
+        for items in prepared:
+            self.headers[items.field] = _headers(schema, items.spec)
+
+    @property
+    def main_schema(self) -> dict[str, pl.DataType]:
+        return dict(self.main.collect_schema())
+
+    @property
+    def item_schemas(self) -> dict[str, dict[str, pl.DataType]]:
+        return {items.field: dict(items.table.collect_schema()) for items in self.prepared}
+
+    def blocks(self, size: int | None = None) -> Iterator[RawBlock]:
+        """Every block of `size` households (default `BLOCK`), read as they go; a row that cannot
+        be read raises `TableError`.  The temporary files are removed when the blocks end."""
+        step = size or BLOCK
+        start = 0
+        try:
+            for batch in _batches(self.main, step):
+                stop = start + batch.height
+                items = {}
+                for listed in self.prepared:
+                    taken = listed.take(stop)
+                    items[listed.field] = taken.with_columns(pl.col(OWNER) - start)
+                yield RawBlock(start, batch, items, self)
+                start = stop
+        except pl.exceptions.PolarsError as err:  # a damaged or ragged row met while reading
+            raise TableError(
+                Diagnostic("table/unreadable", None, {"path": self.main_name, "reason": _reason(err)})
+            ) from None
+        finally:
+            self.workdir.cleanup()
+
+    def nest(self, block: RawBlock, rows: Sequence[int] | None) -> list[_Item]:
+        chosen = list(range(block.main.height)) if rows is None else list(rows)
+        position = {row: i for i, row in enumerate(chosen)}
+        main = block.main if rows is None else block.main[chosen]
+        nested = [_nest(row, self.headers[""], self.schema, self.spec) for row in main.iter_rows(named=True)]
+        item_rows: dict[tuple[int, str, int], tuple[str, int]] = {}
+        for listed in self.prepared:
+            table = block.items[listed.field]
+            if rows is not None:
+                table = table.filter(pl.col(OWNER).is_in(chosen))
+            cells = table.drop(OWNER, NUMBER)
+            headers = self.headers[listed.field]
+            for owner, number, raw in zip(
+                table[OWNER].to_list(), table[NUMBER].to_list(), cells.iter_rows(named=True), strict=True
+            ):
+                target = position[owner]
+                listed_items = nested[target].setdefault(listed.field, [])
+                item_rows[(target, listed.field, len(listed_items))] = (listed.name, number + self.first_row)
+                listed_items.append(_nest(raw, headers, self.schema, listed.spec))
+        return [
+            _located(data, block.start + row, i, self.first_row, self.main_name, item_rows)
+            for i, (row, data) in enumerate(zip(chosen, nested, strict=True))
+        ]
 
 
 def _located(
@@ -315,20 +416,6 @@ def _located(
         return RecordLocation(main_name, line, path)
 
     return data, line, locate, locate
-
-
-class _peekable:
-    """An iterator whose next item can be looked at first."""
-
-    def __init__(self, items: Iterator[tuple[int, int, dict[str, Any]]]) -> None:
-        self.items = items
-        self.head = next(items, None)
-
-    def pop(self) -> tuple[int, int, dict[str, Any]]:
-        found = self.head
-        assert found is not None
-        self.head = next(self.items, None)
-        return found
 
 
 def _key_texts(column: pl.Series) -> pl.Series:
