@@ -49,7 +49,7 @@ from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import Refused, load_records_from, load_records_skipping, stream_records
+from gspolicy.schema.records import Refused, load_records_from, load_records_skipping
 from gspolicy.store.cli import register as _register_store
 from gspolicy.testing.cases import Case, find_case_files, run_files
 
@@ -372,6 +372,7 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
     are explained (their records are the only ones kept).  A record with a problem stops the run
     — every problem is still listed — unless `--skip-invalid` sets it aside."""
     # Polars only when a table is decided
+    from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
     from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
     from gspolicy.explain.summaries import SummaryCounts  # noqa: PLC0415
 
@@ -388,26 +389,28 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
     verdict_order = ("pass", "fail", "undetermined", "not_applicable")
 
     def frames() -> Iterator[pl.DataFrame]:
-        for records, refused_block, block_problems, broken in stream_records(
-            args.files, policy_set.schema, keep_refused=True, encoding=args.encoding
+        for block in registry_blocks(
+            args.files, policy_set, as_of, exit_pack=EXIT_PACK, encoding=args.encoding
         ):
-            problems.extend(block_problems)
-            refused.extend(refused_block)
-            state["unreadable"] += broken
-            state["stopped"] = state["stopped"] or broken or (not args.skip_invalid and bool(refused_block))
-            state["valid"] += len(records)
-            if state["stopped"] or not records:
+            problems.extend(block.problems)
+            refused.extend(block.refused)
+            state["unreadable"] += block.broken
+            state["stopped"] = (
+                state["stopped"] or block.broken or (not args.skip_invalid and bool(block.refused))
+            )
+            state["valid"] += block.valid
+            if state["stopped"] or not block.valid:
                 continue
-            frame = decide_frame(policy_set, records, as_of, exit_pack=EXIT_PACK)[0]
-            counts.add(frame, [str(r.get("county_code", "?")) for r in records])
+            frame = block.decide()
+            counts.add(frame, block.counties())
             rows = state["rows"]
-            for offset, (record, verdict) in enumerate(zip(records, frame["verdict"].to_list(), strict=True)):
+            for offset, verdict in enumerate(frame["verdict"].to_list()):
                 # the households `--explain` may pick: the first of each verdict, then the first N
                 if rows + offset < args.explain or (args.explain and verdict not in first_row):
-                    kept[rows + offset] = record
+                    kept[rows + offset] = block.record(offset)
                 first_row.setdefault(verdict, rows + offset)
-            state["rows"] += len(records)
-            progress.advance(len(records))
+            state["rows"] += block.valid
+            progress.advance(block.valid)
             yield frame
         if state["stopped"]:
             raise _RunStopped

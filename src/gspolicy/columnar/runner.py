@@ -355,11 +355,35 @@ def _pack_parts(policy_set: PolicySet, run: Run, result: Result, index: int, exi
         parts["granted"].append(_granted_text(part.granted))
         parts["buffer"].append(buffer.status if buffer is not None else None)
         parts["basis"].append(buffer.basis if buffer is not None else None)
-    by_group = pl.DataFrame(parts, schema=_PART)
+    by_group = _frame_of_parts(parts)
     group_of = (
         grouped.lazy().select("__group", "__row").explode("__row").sort("__row").collect(engine="in-memory")
     )
     return by_group[group_of["__group"]]
+
+
+_JOIN = "\x1e"  # between the texts of a list while a part's lists are built as one text each
+
+
+def _text_lists(name: str, values: Sequence[Sequence[str]]) -> pl.Series:
+    """A column of lists of texts, each list passed as one text and split by Polars (a list of
+    lists is slow to build element by element)."""
+    if not values or any(_JOIN in text for texts in values for text in texts):
+        return pl.Series(name, [list(v) for v in values], dtype=pl.List(pl.String()))
+    joined = pl.Series(name, [_JOIN.join(v) if v else None for v in values], dtype=pl.String())
+    return joined.str.split(_JOIN).fill_null(pl.lit([], dtype=pl.List(pl.String())))
+
+
+def _frame_of_parts(parts: Mapping[str, list[Any]]) -> pl.DataFrame:
+    """The parts as a frame of `_PART` columns."""
+    return pl.DataFrame(
+        [
+            _text_lists(name, parts[name])
+            if isinstance(dtype, pl.List)
+            else pl.Series(name, parts[name], dtype=dtype)
+            for name, dtype in _PART.items()
+        ]
+    )
 
 
 _SHORT_AMOUNT = Decimal(10) ** 8
@@ -462,9 +486,7 @@ def _with_retained(
             found = support_texts(support_from([_parse_granted(g) for g in grant], retained_items))
             by_key[key] = found
         supports.append(found)
-    updates = pl.DataFrame(
-        {"__r": rows, "__support": supports}, schema={"__r": pl.UInt32(), "__support": pl.List(pl.String())}
-    )
+    updates = pl.DataFrame([rows.cast(pl.UInt32).alias("__r"), _text_lists("__support", supports)])
     return (
         frame.with_row_index("__r")
         .join(updates, on="__r", how="left", maintain_order="left")
@@ -561,10 +583,9 @@ def decide_frames(
             pl.struct([pl.col(f"verdict{i}").alias(run.plans[i].pack.key) for i in ordered]).alias("packs"),
         )
         granted = frame["support"]
-        distinct = frame.select(pl.col("support").unique(maintain_order=True))["support"].to_list()
+        distinct = frame.select(pl.col("support").unique(maintain_order=True))["support"]
         support = pl.DataFrame(
-            {"support": distinct, "__support": [_support_of(g) for g in distinct]},
-            schema={"support": pl.List(pl.String()), "__support": pl.List(pl.String())},
+            [distinct, _text_lists("__support", [_support_of(g) for g in distinct.to_list()])]
         )
         frame = (
             frame.join(support, on="support", how="left", maintain_order="left", nulls_equal=True)

@@ -38,7 +38,10 @@ from gspolicy.schema.model import (
 
 __all__ = [
     "RECORD_SUFFIXES",
+    "IdLedger",
     "Refused",
+    "file_blocks",
+    "load_items",
     "load_record_file",
     "load_records",
     "load_records_skipping",
@@ -908,56 +911,104 @@ def stream_records(
     lines: int | None = None,
 ) -> Iterator[tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic], bool]]:
     """The records of several files, a block at a time: (valid records, refused records — with
-    `keep_refused` —, problems, whether a file could not be read as a whole).  A JSON Lines file is read `lines` lines at a time, so memory
-    stays flat however long it is (it has no size or record limit); other files are read whole.
-    Ids must be unique across all files.  Without `keep_refused`, a block with a problem yields
-    no records and its problems: the caller decides nothing when any block had one."""
+    `keep_refused` —, problems, whether a file could not be read as a whole).  A JSON Lines file
+    is read `lines` lines at a time and registry tables a block of households at a time, so
+    memory stays flat however long they are (they have no size or record limit); other files are
+    read whole.  Ids must be unique across all files.  Without `keep_refused`, a block with a
+    problem yields no records and its problems: the caller decides nothing when any block had one."""
     spec = schema.records[record or schema.root]
-    # each id seen, with where it was: the file's index and line in one int (a million households
-    # keep only their ids, not a text each)
-    seen: dict[object, int] = {}
-    files: list[str] = []
-    file_index: dict[str, int] = {}
+    ledger = IdLedger(spec)
     for path in paths:
-        if RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
-            blocks: Iterator[_Loaded] = _jsonl_blocks(
-                path, schema, record, keep_refused, lines or STREAM_LINES
-            )
-        elif path.suffix.lower() in TABLE_SUFFIXES:
-            blocks = _table_blocks(path, schema, record, keep_refused, encoding, lines or STREAM_LINES)
-        else:
-            blocks = iter(
-                [_load_file(path, schema, record=record, keep_refused=keep_refused, encoding=encoding)]
-            )
-        for loaded in blocks:
+        for loaded in file_blocks(
+            path, schema, record=record, keep_refused=keep_refused, encoding=encoding, lines=lines
+        ):
             records: list[Record] = []
             refused = list(loaded.refused)
             problems = list(loaded.diagnostics)
             for rec in loaded.records:
-                if spec.key is not None and spec.key in rec:
-                    ident = rec[spec.key]
-                    line = rec.origin.line if rec.origin and rec.origin.line is not None else 0
-                    where = rec.origin.file if rec.origin else str(path)
-                    if ident in seen:
-                        first_file, first_line = divmod(seen[ident], _LINES)
-                        first = f"{files[first_file]}:{first_line}" if first_line else files[first_file]
-                        duplicate = Diagnostic(
-                            "record/duplicate-id",
-                            rec.origin,
-                            {"what": spec.title, "id": ident, "first": first},
-                        )
-                        problems.append(duplicate)
-                        if keep_refused:
-                            refused.append(Refused(str(path), line or None, rec.to_data(), (duplicate,)))
-                        continue
-                    if where not in file_index:
-                        file_index[where] = len(files)
-                        files.append(where)
-                    seen[ident] = file_index[where] * _LINES + line
+                duplicate = ledger.admit(rec, str(path))
+                if duplicate is not None:
+                    problems.append(duplicate)
+                    if keep_refused:
+                        line = rec.origin.line if rec.origin else None
+                        refused.append(Refused(str(path), line or None, rec.to_data(), (duplicate,)))
+                    continue
                 records.append(rec)
             if not keep_refused and any(d.is_error for d in problems):
                 records = []
             yield tuple(records), tuple(refused), problems, loaded.unreadable
+
+
+class IdLedger:
+    """The id of every record admitted across the files of a run, each with where it was (the
+    file's index and line in one int: a million households keep only their ids, not a text each)."""
+
+    def __init__(self, spec: RecordSpec) -> None:
+        self.spec = spec
+        self.seen: dict[object, int] = {}
+        self.files: list[str] = []
+        self.file_index: dict[str, int] = {}
+
+    def admit(self, rec: Record, default_file: str) -> Diagnostic | None:
+        """Admit a record; a `record/duplicate-id` diagnostic when its id was admitted before."""
+        key = self.spec.key
+        if key is None or key not in rec:
+            return None
+        line = rec.origin.line if rec.origin and rec.origin.line is not None else 0
+        where = rec.origin.file if rec.origin else default_file
+        return self.admit_id(rec[key], where, line, rec.origin)
+
+    def admit_id(
+        self, ident: object, file: str, line: int, origin: RecordLocation | None
+    ) -> Diagnostic | None:
+        if ident in self.seen:
+            first_file, first_line = divmod(self.seen[ident], _LINES)
+            first = f"{self.files[first_file]}:{first_line}" if first_line else self.files[first_file]
+            return Diagnostic(
+                "record/duplicate-id", origin, {"what": self.spec.title, "id": ident, "first": first}
+            )
+        if file not in self.file_index:
+            self.file_index[file] = len(self.files)
+            self.files.append(file)
+        self.seen[ident] = self.file_index[file] * _LINES + line
+        return None
+
+
+def file_blocks(
+    path: Path,
+    schema: Schema,
+    *,
+    record: str | None = None,
+    keep_refused: bool = False,
+    encoding: str = "utf-8",
+    lines: int | None = None,
+) -> Iterator[_Loaded]:
+    """The records of one file a block at a time (ids unique within a block only; see
+    `stream_records`)."""
+    if RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
+        return _jsonl_blocks(path, schema, record, keep_refused, lines or STREAM_LINES)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return _table_blocks(path, schema, record, keep_refused, encoding, lines or STREAM_LINES)
+    return iter([_load_file(path, schema, record=record, keep_refused=keep_refused, encoding=encoding)])
+
+
+def load_items(
+    name: str, schema: Schema, items: Iterable[_Item], *, record: str | None = None
+) -> tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic]]:
+    """Validate records given as items (plain data and how to locate a problem in it, as the
+    table reader nests them): the valid ones, the refused ones with their problems, and every
+    problem (ids unique among these only)."""
+    with collector_paused():
+        loaded = _load(
+            Source(name, ""),
+            schema,
+            fmt="table",
+            record=record,
+            keep_refused=True,
+            items=iter(items),
+            streamed=True,
+        )
+    return loaded.records, loaded.refused, loaded.diagnostics
 
 
 def _table_blocks(

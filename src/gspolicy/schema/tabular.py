@@ -52,6 +52,7 @@ __all__ = [
     "RegistryWriter",
     "TableError",
     "TableReader",
+    "cell_value",
     "open_tables",
     "read_tables",
     "registry_tables",
@@ -419,11 +420,11 @@ def _located(
 
 
 def _key_texts(column: pl.Series) -> pl.Series:
-    """A key column's cells as the validator reads an id (`_cell`), as text (empty: null)."""
+    """A key column's cells as the validator reads an id (`cell_value`), as text (empty: null)."""
     if column.dtype == pl.String():
         stripped = column.str.strip_chars()
         return pl.Series("key", stripped, dtype=pl.String()).replace("", None)
-    texts = [None if (cell := _cell(raw)) is None else str(cell) for raw in column.to_list()]
+    texts = [None if (cell := cell_value(raw)) is None else str(cell) for raw in column.to_list()]
     return pl.Series("key", texts, dtype=pl.String())
 
 
@@ -805,7 +806,7 @@ def _nest(
     a set's codes split at ``;``."""
     out: dict[str, Any] = {}
     for header, raw in row.items():
-        value = _cell(raw)
+        value = cell_value(raw)
         if value is None:
             continue
         name = str(header).strip()
@@ -824,7 +825,7 @@ def _nest(
     return out
 
 
-def _cell(raw: object) -> object:
+def cell_value(raw: object) -> object:
     """A cell as the validator reads it: text stripped (empty: missing), whole floats as ints,
     other floats by their shortest decimal form, dates as ISO text, nested values as plain data."""
     if raw is None:
@@ -843,7 +844,7 @@ def _cell(raw: object) -> object:
     if isinstance(raw, dt.date):
         return raw.isoformat()
     if isinstance(raw, Mapping):
-        return {k: v for k, v in ((str(k), _cell(v)) for k, v in raw.items()) if v is not None}
+        return {k: v for k, v in ((str(k), cell_value(v)) for k, v in raw.items()) if v is not None}
     if isinstance(raw, list | tuple):
-        return [_cell(v) for v in raw]
+        return [cell_value(v) for v in raw]
     return str(raw)
