@@ -418,7 +418,7 @@ def _with_retained(
         return frame
     items = frames.items.get(path)
     bases = {b.id: b for b in (plan.pack.pack.buffer.bases if plan.pack.pack.buffer else ())}
-    texts: dict[int, list[str]] = {}
+    texts: dict[int, list[tuple[str, str | None, str, str]]] = {}
     odd: set[int] = set()
     if len(path) != 1 or items is None:
         odd.update(rows.to_list())
@@ -462,29 +462,34 @@ def _with_retained(
             if amount_key not in amounts:
                 item = Record("", {"measure": shown, **({"amount": amount} if amount is not None else {})})
                 amounts[amount_key] = retained_amount(item, chosen, run.as_of, policy_set)
-            text = _SEP.join([shown, amounts[amount_key] or "", basis_id, f"{path[0]}[{idx}]"])
-            texts.setdefault(row, []).append(text)
+            texts.setdefault(row, []).append((shown, amounts[amount_key], basis_id, f"{path[0]}[{idx}]"))
     granted_rows = granted.gather(rows).to_list()
     supports: list[list[str]] = []
-    by_key: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    parsed: dict[tuple[str, ...], tuple[list[tuple[str, str | None, str]], set[str]]] = {}
+    by_key: dict[tuple[object, ...], list[str]] = {}
     for row, grant in zip(rows.to_list(), granted_rows, strict=True):
+        grant_key = tuple(grant)
+        found_grant = parsed.get(grant_key)
+        if found_grant is None:
+            items_granted = [_parse_granted(g) for g in grant]
+            found_grant = parsed[grant_key] = (items_granted, {r for _m, _a, r in items_granted})
         if row in odd:
             buffer = buffer_result_of(
                 _Decoder(run, Result(table[[row]], result.width)).pack_values(index, plan, record_of(row), 0),
                 policy_set,
             )
             retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
-            supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained)))
+            supports.append(support_texts(support_from(found_grant[0], retained)))
             continue
-        key = (tuple(grant), tuple(texts.get(row, ())))
+        mine = texts.get(row, [])
+        # an item's path only orders two items of one measure and basis: left out of the key
+        # when no two share a measure and no rule shares a basis's name, so rows share results
+        measures = [m for m, _a, _b, _p in mine]
+        plain = len(set(measures)) == len(measures) and not any(b in found_grant[1] for _m, _a, b, _p in mine)
+        key = (grant_key, tuple((m, a, b, "" if plain else p) for m, a, b, p in mine))
         found = by_key.get(key)
         if found is None:
-            retained_items = []
-            for text in key[1]:
-                measure, amount, basis_id, where = text.split(_SEP)
-                retained_items.append((measure, amount or None, basis_id, where))
-            found = support_texts(support_from([_parse_granted(g) for g in grant], retained_items))
-            by_key[key] = found
+            found = by_key[key] = support_texts(support_from(found_grant[0], mine))
         supports.append(found)
     updates = pl.DataFrame([rows.cast(pl.UInt32).alias("__r"), _text_lists("__support", supports)])
     return (
