@@ -97,8 +97,9 @@ def registry_blocks(
             records: list[Record] = []
             refused = list(loaded.refused)
             problems = list(loaded.diagnostics)
-            for rec in loaded.records:
-                duplicate = ledger.admit(rec, str(path))
+            for rec, duplicate in zip(
+                loaded.records, ledger.admit_records(loaded.records, str(path)), strict=True
+            ):
                 if duplicate is not None:
                     problems.append(duplicate)
                     line = rec.origin.line if rec.origin else None
@@ -196,13 +197,21 @@ def _table_block(
             order.append((row, by_row[row]))
     dropped: list[int] = []
     valid: list[tuple[int, Record | None]] = []
+    key = schema.records[schema.root].key
+    entries: list[tuple[object, str, int, RecordLocation | None]] = []
+    admitted: list[tuple[int, Record | None, int]] = []  # (row, record, line) of each id admitted
     for row, given in order:
         line = raw.start + row + raw.reader.first_row
         if given is None:
-            ident = next(ids)
-            duplicate = ledger.admit_id(ident, shown, line, RecordLocation(shown, line))
+            entries.append((next(ids), shown, line, RecordLocation(shown, line)))
+        elif key is not None and key in given:
+            assert given.origin is not None
+            entries.append((given[key], given.origin.file, given.origin.line or 0, given.origin))
         else:
-            duplicate = ledger.admit(given, shown)
+            valid.append((row, given))
+            continue
+        admitted.append((row, given, line))
+    for (row, given, line), duplicate in zip(admitted, ledger.admit(entries), strict=True):
         if duplicate is None:
             valid.append((row, given))
             continue
@@ -211,6 +220,7 @@ def _table_block(
         refused.append(Refused(shown, line, found.to_data(), (duplicate,)))
         if given is None:
             dropped.append(row)
+    valid.sort(key=lambda v: v[0])
     if dropped:  # a certified household refused for its id: checked again without it
         mask = pl.Series([ok and row not in dropped for row, ok in enumerate(certified)])
         checked = ingest.block(raw.main, raw.items, exclude=~mask)

@@ -180,7 +180,7 @@ def open_tables(
             ids = pl.Series("key", [], dtype=pl.String())
         # each id's first row (an id given twice is refused by the validator, not here)
         index = (
-            pl.DataFrame({"key": ids, "owner": pl.int_range(ids.len(), eager=True, dtype=pl.Int64)})
+            pl.DataFrame({"key": ids, "owner": pl.int_range(ids.len(), eager=True, dtype=pl.UInt32)})
             .drop_nulls("key")
             .group_by("key")
             .agg(pl.col("owner").min())
