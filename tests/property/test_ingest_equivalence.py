@@ -192,7 +192,9 @@ def _read(path: Path, columns: bool) -> tuple[pl.DataFrame, list[Any], list[Any]
     return (pl.concat(frames) if frames else pl.DataFrame()), refused, problems
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    "suffix", [pytest.param(".csv", marks=pytest.mark.slow), ".parquet"]
+)  # CSV: full suite
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     changes=mutations(),
@@ -246,7 +248,9 @@ def test_certified_rows_have_the_frames_of_their_records(
                 assert checked.frames.items[list_path].equals(frame), list_path
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    "suffix", [pytest.param(".csv", marks=pytest.mark.slow), ".parquet"]
+)  # CSV: full suite
 def test_blocks_files_and_scattered_items_decide_as_records_do(
     tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
