@@ -192,9 +192,8 @@ def _read(path: Path, columns: bool) -> tuple[pl.DataFrame, list[Any], list[Any]
     return (pl.concat(frames) if frames else pl.DataFrame()), refused, problems
 
 
-@pytest.mark.parametrize(
-    "suffix", [pytest.param(".csv", marks=pytest.mark.slow), ".parquet"]
-)  # CSV: full suite
+@pytest.mark.slow  # the search: full suite (the quick loop keeps the fixed cases below)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     changes=mutations(),
