@@ -3,7 +3,8 @@
     python benchmarks/registry_io_bench.py [--sizes 252000 1002000] [--formats jsonl parquet]
 
 For each size, a registry of that many households is written (the example registry repeated, each
-copy with new household ids) as JSON Lines and as Parquet tables (households, members, support),
+copy with new household ids) as JSON Lines and as Parquet and CSV tables (households, members,
+support; written a block at a time),
 and `gspolicy evaluate FILE --as-of 2018-12-31 --output OUT.parquet` runs on it in a child
 process started from a small parent: CPU seconds, households per CPU-second and peak resident
 memory, and the peak's growth from the smallest size to the largest (issue targets: 25,000/s from
@@ -26,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 import gspolicy
-from gspolicy.schema.tabular import registry_tables, write_registry
+from gspolicy.schema.tabular import BLOCK, RegistryWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "examples" / "registry" / "households.jsonl"
@@ -51,15 +52,31 @@ def write_jsonl(path: Path, size: int) -> int:
 
 
 def write_tables(jsonl: Path, path: Path) -> None:
+    """The JSON Lines registry as registry tables, a block of households at a time."""
     schema = gspolicy.load_policies().schema
-    with jsonl.open(encoding="utf-8") as lines:
-        households = [json.loads(line) for line in lines]
-    write_registry(registry_tables(households, schema), path)
+    with jsonl.open(encoding="utf-8") as lines, RegistryWriter(path, schema) as writer:
+        block: list[dict[str, object]] = []
+        for line in lines:
+            block.append(json.loads(line))
+            if len(block) == BLOCK:
+                writer.write(block)
+                block = []
+        writer.write(block)
 
 
 def run(source: Path, out: Path) -> tuple[float, float]:
     """CPU seconds and peak RSS (MiB) of the main job, from a small parent process."""
-    argv = [sys.executable, "-m", "gspolicy", "evaluate", str(source), "--as-of", "2018-12-31", "--output", str(out)]
+    argv = [
+        sys.executable,
+        "-m",
+        "gspolicy",
+        "evaluate",
+        str(source),
+        "--as-of",
+        "2018-12-31",
+        "--output",
+        str(out),
+    ]
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, *argv], check=True, capture_output=True, text=True, cwd=ROOT
     )
@@ -70,7 +87,9 @@ def run(source: Path, out: Path) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[252_000, 1_002_000])
-    parser.add_argument("--formats", nargs="+", choices=("jsonl", "parquet"), default=["jsonl", "parquet"])
+    parser.add_argument(
+        "--formats", nargs="+", choices=("jsonl", "parquet", "csv"), default=["jsonl", "parquet", "csv"]
+    )
     args = parser.parse_args(argv)
     print("# gspolicy evaluate FILE --output OUT.parquet, in a child process; CPU time and peak RSS")
     peaks: dict[str, list[tuple[int, float]]] = {}
@@ -80,18 +99,23 @@ def main(argv: list[str] | None = None) -> int:
             jsonl = folder / f"households-{size}.jsonl"
             count = write_jsonl(jsonl, size)
             sources = {"jsonl": jsonl}
-            if "parquet" in args.formats:
-                sources["parquet"] = folder / f"households-{size}.parquet"
-                write_tables(jsonl, sources["parquet"])
+            for kind in ("parquet", "csv"):
+                if kind in args.formats:
+                    sources[kind] = folder / f"households-{size}.{kind}"
+                    write_tables(jsonl, sources[kind])
             for kind in args.formats:
                 out = folder / f"out-{kind}-{size}.parquet"
                 cpu, peak = run(sources[kind], out)
                 decided = pl.scan_parquet(out).select(pl.len(), pl.col("id").n_unique()).collect().row(0)
                 if decided != (count, count):
-                    print(f"{kind} {count:,}: the outcome table holds {decided[0]:,} rows, {decided[1]:,} ids")
+                    print(
+                        f"{kind} {count:,}: the outcome table holds {decided[0]:,} rows, {decided[1]:,} ids"
+                    )
                     return 1
                 peaks.setdefault(kind, []).append((count, peak))
-                print(f"  {kind:8s} {count:>10,} households  {cpu:8.1f} CPU-s  {count / cpu:8,.0f}/s  peak {peak:7.0f} MiB")
+                print(
+                    f"  {kind:8s} {count:>10,} households  {cpu:8.1f} CPU-s  {count / cpu:8,.0f}/s  peak {peak:7.0f} MiB"
+                )
             for path in folder.iterdir():
                 path.unlink()
     for kind, rows in peaks.items():

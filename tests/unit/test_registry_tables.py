@@ -229,3 +229,19 @@ def test_a_ragged_row_is_refused_before_any_household(tmp_path: Path, bundled: P
     blocks, problems = tabular.table_blocks(tmp_path / "h.csv", bundled.schema)
     assert blocks is None
     assert [d.code for d in problems] == ["table/unreadable"]
+
+
+def test_ids_of_one_hash_never_put_an_item_in_the_wrong_household(
+    tmp_path: Path, bundled: Policies, households: tuple[Record, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items are placed by the hash of their household's id; with every id of one of two hashes,
+    an item placed in another household is caught as its block is read — never decided there."""
+    write_registry(_tables(households), tmp_path / "reg.parquet")
+    real = tabular._key_hashes
+
+    def colliding(table: pl.LazyFrame, column: str) -> pl.Series:
+        return real(table, column) % 2
+
+    monkeypatch.setattr(tabular, "_key_hashes", colliding)
+    with pytest.raises(HouseholdError, match="table/unknown-household"):
+        load_households(tmp_path / "reg.parquet", policies=bundled)

@@ -174,17 +174,18 @@ def open_tables(
         c for c in main_columns if headers.get(str(c).strip(), tuple(str(c).strip().split("."))) == (key,)
     ]
     try:
-        if key_columns:
-            ids = _key_texts(main.select(pl.col(key_columns[0])).collect(engine="streaming").to_series())
-        else:
-            ids = pl.Series("key", [], dtype=pl.String())
-        # each id's first row (an id given twice is refused by the validator, not here)
+        # each id's first row, found by the hash of the id (64 bits a household, the ids
+        # themselves never held whole); each block checks its items' ids against their
+        # households' as it reads them (`TableReader.blocks`), so two ids of one hash cannot
+        # put an item in the wrong household unnoticed
+        hashes = _key_hashes(main, key_columns[0]) if key_columns else pl.Series("h", [], dtype=pl.UInt64())
         index = (
-            pl.DataFrame({"key": ids, "owner": pl.int_range(ids.len(), eager=True, dtype=pl.UInt32)})
-            .drop_nulls("key")
-            .group_by("key")
-            .agg(pl.col("owner").min())
+            pl.DataFrame({"h": hashes, "row": pl.int_range(hashes.len(), eager=True, dtype=pl.UInt32)})
+            .drop_nulls("h")
+            .sort("h", "row")
+            .filter(pl.col("h").is_first_distinct())
         )
+        del hashes
         problems: list[Diagnostic] = []
         prepared: list[_Items] = []
         for field, (file_name, table) in tables.items():
@@ -193,33 +194,44 @@ def open_tables(
                 if table.select(pl.len()).collect().item():
                     problems.append(Diagnostic("table/no-key", None, {"path": file_name, "key": KEY}))
                 continue  # an empty table (or only its header) has no items
-            raw_keys = table.select(pl.col(KEY)).collect(engine="streaming").to_series()
-            if raw_keys.len() == 0:
+            item_hashes = _key_hashes(table, KEY)
+            if item_hashes.len() == 0:
                 continue
-            owners = (
-                pl.DataFrame({"key": _key_texts(raw_keys)})
-                .join(index, on="key", how="left", maintain_order="left")["owner"]
-                .rename("owner")
-            )
-            for row in owners.is_null().arg_true().to_list():
-                number = row + first_row
-                problems.append(
-                    Diagnostic(
-                        "table/unknown-household",
-                        RecordLocation(file_name, number),
-                        {"path": file_name, "row": number, "id": str(raw_keys[row]), "households": main_name},
-                    )
+            if index.height:
+                at = index["h"].search_sorted(item_hashes, "left").clip(0, index.height - 1)
+                found = (index["h"].gather(at) == item_hashes).fill_null(False)
+                owners = pl.select(
+                    pl.when(pl.lit(found)).then(pl.lit(index["row"].gather(at))).alias("owner")
+                )["owner"]
+            else:
+                owners = pl.Series("owner", [None] * item_hashes.len(), dtype=pl.UInt32())
+            missing = owners.is_null().arg_true()
+            if missing.len():
+                raw_keys = (
+                    table.select(pl.col(KEY))
+                    .with_row_index("__i")
+                    .filter(pl.col("__i").is_in(missing))
+                    .collect()
                 )
+                for row, raw in raw_keys.iter_rows():
+                    number = row + first_row
+                    problems.append(
+                        Diagnostic(
+                            "table/unknown-household",
+                            RecordLocation(file_name, number),
+                            {"path": file_name, "row": number, "id": str(raw), "households": main_name},
+                        )
+                    )
             item_spec = schema.records[spec.fields[field].record or ""]
-            prepared.append(_Items(field, file_name, table.drop(KEY), owners, item_spec))
-        del index, ids
+            prepared.append(_Items(field, file_name, table, owners, item_spec))
+        del index
     except pl.exceptions.PolarsError as err:  # a damaged or ragged file met while reading its keys
         workdir.cleanup()
         return None, [Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})]
     if any(d.is_error for d in problems):
         workdir.cleanup()
         return None, problems
-    reader = TableReader(schema, spec, main, main_name, prepared, first_row, workdir)
+    reader = TableReader(schema, spec, main, main_name, prepared, first_row, workdir, key_columns[:1])
     return reader, problems
 
 
@@ -333,9 +345,11 @@ class TableReader:
         prepared: list[_Items],
         first_row: int,
         workdir: _Workdir,
+        key_columns: Sequence[str] = (),
     ) -> None:
         self.schema = schema
         self.spec = spec
+        self.key_columns = list(key_columns)
         self.main = main
         self.main_name = main_name
         self.prepared = prepared
@@ -351,7 +365,10 @@ class TableReader:
 
     @property
     def item_schemas(self) -> dict[str, dict[str, pl.DataType]]:
-        return {items.field: dict(items.table.collect_schema()) for items in self.prepared}
+        return {
+            items.field: {k: v for k, v in items.table.collect_schema().items() if k != KEY}
+            for items in self.prepared
+        }
 
     def blocks(self, size: int | None = None) -> Iterator[RawBlock]:
         """Every block of `size` households (default `BLOCK`), read as they go; a row that cannot
@@ -361,10 +378,13 @@ class TableReader:
         try:
             for batch in _batches(self.main, step):
                 stop = start + batch.height
+                ids = _key_texts(batch[self.key_columns[0]]) if self.key_columns else None
                 items = {}
                 for listed in self.prepared:
-                    taken = listed.take(stop)
-                    items[listed.field] = taken.with_columns(pl.col(OWNER) - start)
+                    taken = listed.take(stop).with_columns(pl.col(OWNER) - start)
+                    if ids is not None and taken.height:
+                        self._check_owners(listed, taken, ids)
+                    items[listed.field] = taken.drop(KEY)
                 yield RawBlock(start, batch, items, self)
                 start = stop
         except pl.exceptions.PolarsError as err:  # a damaged or ragged row met while reading
@@ -373,6 +393,25 @@ class TableReader:
             ) from None
         finally:
             self.workdir.cleanup()
+
+    def _check_owners(self, listed: _Items, taken: pl.DataFrame, ids: pl.Series) -> None:
+        """Each item's id is its household's (items were placed by the hash of their id)."""
+        theirs = ids.gather(taken[OWNER])
+        wrong = (_key_texts(taken[KEY]) != theirs).fill_null(True).arg_true()
+        if wrong.len():
+            row = int(taken[NUMBER][wrong[0]]) + self.first_row
+            raise TableError(
+                Diagnostic(
+                    "table/unknown-household",
+                    RecordLocation(listed.name, row),
+                    {
+                        "path": listed.name,
+                        "row": row,
+                        "id": str(taken[KEY][wrong[0]]),
+                        "households": self.main_name,
+                    },
+                )
+            )
 
     def nest(self, block: RawBlock, rows: Sequence[int] | None) -> list[_Item]:
         chosen = list(range(block.main.height)) if rows is None else list(rows)
@@ -417,6 +456,19 @@ def _located(
         return RecordLocation(main_name, line, path)
 
     return data, line, locate, locate
+
+
+def _key_hashes(table: pl.LazyFrame, column: str) -> pl.Series:
+    """The hash of each row's id in `column` as the validator reads it (`_key_texts`; null for
+    no id), computed as the rows stream by."""
+    if table.collect_schema()[column] == pl.String():
+        text = pl.col(column).str.strip_chars()
+        text = pl.when(text != "").then(text)
+        return table.select(pl.when(text.is_not_null()).then(text.hash()).alias("h")).collect(
+            engine="streaming"
+        )["h"]
+    texts = _key_texts(table.select(pl.col(column)).collect(engine="streaming").to_series())
+    return pl.select(pl.when(pl.lit(texts).is_not_null()).then(pl.lit(texts).hash()).alias("h"))["h"]
 
 
 def _key_texts(column: pl.Series) -> pl.Series:
@@ -716,8 +768,12 @@ def _read_one(path: Path, kind: str, encoding: str, shown: str, workdir: _Workdi
             return pl.LazyFrame()  # an empty file: no rows
         table = pl.scan_csv(source, infer_schema=False)
     try:
-        # every cell read once: a ragged row or a damaged file is refused before any block
-        table.select(pl.all().null_count()).collect(engine="streaming")
+        # a CSV file's every cell read once: a ragged row is refused before any block (a Parquet
+        # file's own checks run as it is read: its schema now, its pages as blocks come)
+        if kind == "parquet":
+            table.collect_schema()
+        else:
+            table.select(pl.all().null_count()).collect(engine="streaming")
     except Exception as err:  # the reader's own errors: ragged rows, bad quoting, not Parquet
         raise TableError(
             Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
