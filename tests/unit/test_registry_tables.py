@@ -245,3 +245,22 @@ def test_ids_of_one_hash_never_put_an_item_in_the_wrong_household(
     monkeypatch.setattr(tabular, "_key_hashes", colliding)
     with pytest.raises(HouseholdError, match="table/unknown-household"):
         load_households(tmp_path / "reg.parquet", policies=bundled)
+
+
+def test_the_main_job_on_tables_prints_what_it_prints_on_json_lines(
+    tmp_path: Path, households: tuple[Record, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Households decided by columns still explain: their records are built from their rows."""
+    write_registry(_tables(households), tmp_path / "reg.parquet")
+    argv = ["--as-of", DAY.isoformat(), "--lang", "en", "--explain", "3"]
+    assert main(["evaluate", str(EXAMPLES), *argv]) == 0
+    from_lines = capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "reg.parquet"), *argv]) == 0
+    from_tables = capsys.readouterr().out
+    assert from_tables.replace(str(tmp_path / "reg.parquet"), "FILE") == from_lines.replace(
+        str(EXAMPLES), "FILE"
+    )
+    assert main(["evaluate", str(tmp_path / "reg.parquet"), *argv[:-2]]) == 0
+    summary = capsys.readouterr().out
+    assert from_tables.startswith(summary)
+    assert len(from_tables) > len(summary) + 3 * 500  # three explained decisions follow
