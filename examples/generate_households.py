@@ -82,7 +82,7 @@ Parquet or Excel as the three registry tables).  It takes two passes over the sa
 first keeps one byte a household (which defects it may carry) and draws the defects and the gaps
 as they were always drawn, the second writes each household as it is generated; so the output is
 byte for byte what holding the whole registry in memory gave (``build`` still does that, for checks).
-A million households take about 4 minutes and about 350 MB (about 250 MB at 200,000); the text
+A million households take about 5 minutes and about 330 MB (about 245 MB at 200,000); the text
 grows 2.8 GB as JSON Lines, the Parquet tables about 100 MB.
 """
 
