@@ -218,6 +218,30 @@ def test_columns_decide_as_records_do(
     assert by_columns[0].equals(by_records[0])
 
 
+def test_a_registry_with_bad_rows_decides_by_columns_as_by_records(tmp_path: Path) -> None:
+    """The quick loop's case: a label, a padded cell, a number with too many places, a missing
+    county, an impossible date and a household given twice, in one Parquet registry."""
+    changes = [
+        ("households", 1, "registration.main_cause", "因病"),
+        ("households", 2, "size", " 4"),
+        ("households", 3, "income.per_capita", "1.255"),
+        ("households", 4, "county_code", None),
+        ("members", 5, "birth_date", "2018-02-30"),
+        ("support", 2, "amount", "12.50"),
+    ]
+    tables = _mutated(changes, "titles")
+    tables["households"] = pl.concat([tables["households"], tables["households"][7:8]])
+    write_registry(tables, tmp_path / "households.parquet")
+    by_columns = _read(tmp_path / "households.parquet", columns=True)
+    by_records = _read(tmp_path / "households.parquet", columns=False)
+    assert by_columns[1] == by_records[1]
+    assert by_columns[2] == by_records[2]
+    assert by_columns[0].equals(by_records[0])
+    refused = {code for _file, _line, codes in by_columns[1] for code in codes}
+    assert refused == {"record/bad-date", "record/inexact-number", "record/duplicate-id"}
+
+
+@pytest.mark.slow  # a search (over 2 CPU-s with the CI profile)
 @settings(deadline=None)
 @given(changes=mutations())
 def test_certified_rows_have_the_frames_of_their_records(
@@ -247,9 +271,8 @@ def test_certified_rows_have_the_frames_of_their_records(
                 assert checked.frames.items[list_path].equals(frame), list_path
 
 
-@pytest.mark.parametrize(
-    "suffix", [pytest.param(".csv", marks=pytest.mark.slow), ".parquet"]
-)  # CSV: full suite
+@pytest.mark.slow  # blocks of 7 households: many small runs (over 2 CPU-s)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_blocks_files_and_scattered_items_decide_as_records_do(
     tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
