@@ -102,3 +102,41 @@ def test_the_command_line_does_not_import_polars() -> None:
     code = "import sys, gspolicy, gspolicy.cli; print('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("short", [None, 100])
+def test_retained_history_of_every_kind_equals_decide(
+    bundled: Policies, short: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Households whose buffer retains history items, also with two items of one measure (their
+    order then decides the support), an item without amount, two amounts of a measure; and (with
+    `short`) every amount from 100 read from the record, as amounts of more than ten digits
+    are: every row as `decide` gives it."""
+    if short is not None:
+        from decimal import Decimal
+
+        from gspolicy.columnar import runner
+
+        monkeypatch.setattr(runner, "_SHORT_AMOUNT", Decimal(short))
+    households = [h for h in shared_registry() if h.get("support") and h["registration"].get("exited_on")][
+        :40
+    ]
+    assert households
+    table = next(bundled.decide_table(households, DAY))
+    active = table.filter(pl.col("buffer") == "active")["id"].to_list()
+    assert len(active) >= 10
+    picked = [h for h in households if h.get("id") in set(active)][:4]
+    changed = []
+    for n, household in enumerate(picked):
+        data = household.to_data()
+        items = data["support"]
+        if n == 0:
+            items.append(dict(items[0]))  # the same measure twice
+        elif n == 1:
+            items[0].pop("amount", None)
+        elif n == 2:
+            items.append(dict(items[-1], amount=items[-1].get("amount", 0) + 1))  # two amounts
+        changed.append(data)
+    records = [*(bundled.household(d) for d in changed), *households]
+    rows = next(bundled.decide_table(records, DAY)).to_dicts()
+    assert rows == [_typed(bundled.decide(h, DAY)) for h in records]

@@ -404,9 +404,10 @@ def _with_retained(
 ) -> pl.DataFrame:
     """`frame` with the support of each row whose buffer is active and retains history items:
     what the rules grant merged with what is retained (`support_from`), computed once per
-    distinct grant and retained items from the item frame's measure and amount.  A row whose
-    items the columns cannot show as a record would (a list inside a nested record, an amount of
-    more than ten digits) is decoded from its record."""
+    distinct grant and retained items from the item frame's measure and amount (the amount each
+    item is kept at worked out once per distinct basis, measure and amount).  A row whose items
+    the columns cannot show as a record would (a list inside a nested record, an amount of more
+    than ten digits) is decoded from its record."""
     table = result.table
     plan = run.plans[index]
     assert plan.buffer is not None
@@ -418,80 +419,96 @@ def _with_retained(
         return frame
     items = frames.items.get(path)
     bases = {b.id: b for b in (plan.pack.pack.buffer.bases if plan.pack.pack.buffer else ())}
-    texts: dict[int, list[tuple[str, str | None, str, str]]] = {}
-    odd: set[int] = set()
+    owners = pl.DataFrame(
+        {
+            "__row": rows.cast(pl.UInt32),
+            "__sel": sel.gather(rows),
+            "__basis": basis.gather(rows),
+            "__grant": granted.gather(rows),
+        }
+    )
     if len(path) != 1 or items is None:
-        odd.update(rows.to_list())
+        keyed = owners.select("__row", "__grant", pl.lit(None, pl.List(pl.String())).alias("__kept"))
+        odd = set(rows.to_list())
     else:
-        owners = pl.DataFrame(
-            {"__row": rows.cast(pl.UInt32), "__sel": sel.gather(rows), "__basis": basis.gather(rows)}
-        )
         picked = (
             items.lazy()
             .select(
                 "__row",
                 "__idx",
                 "__bit",
-                pl.col("measure")
-                if "measure" in items.columns
-                else pl.lit(None, pl.String()).alias("measure"),
+                (pl.col("measure") if "measure" in items.columns else pl.lit(None, pl.String()))
+                .fill_null("?")
+                .alias("__measure"),
                 pl.col("amount")
                 if "amount" in items.columns
                 else pl.lit(None, pl.Decimal(38, 2)).alias("amount"),
             )
             .join(owners.lazy(), on="__row", how="inner")
             .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
-            .sort("__row", "__idx")
             .collect(engine="in-memory")
         )
-        amounts: dict[tuple[str, str | None, object], str | None] = {}
-        for row, idx, measure, amount, basis_id in zip(
-            picked["__row"].to_list(),
-            picked["__idx"].to_list(),
-            picked["measure"].to_list(),
-            picked["amount"].to_list(),
-            picked["__basis"].to_list(),
-            strict=True,
-        ):
-            chosen = bases.get(basis_id)
-            if chosen is None or (isinstance(amount, Decimal) and abs(amount) >= _SHORT_AMOUNT):
-                odd.add(row)
-                continue
-            shown = "?" if measure is None else str(measure)
-            amount_key = (basis_id, shown if chosen.amounts != "at_exit" else None, amount)
-            if amount_key not in amounts:
-                item = Record("", {"measure": shown, **({"amount": amount} if amount is not None else {})})
-                amounts[amount_key] = retained_amount(item, chosen, run.as_of, policy_set)
-            texts.setdefault(row, []).append((shown, amounts[amount_key], basis_id, f"{path[0]}[{idx}]"))
-    granted_rows = granted.gather(rows).to_list()
+        odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
+            pl.col("amount").abs() >= _SHORT_AMOUNT
+        ).fill_null(False)
+        odd = set(picked.filter(odd_items)["__row"].unique().to_list())
+        picked = picked.filter(~pl.col("__row").is_in(list(odd)))
+        # the amount each item is kept at, once per distinct basis, measure and amount
+        distinct = picked.select("__basis", "__measure", "amount").unique(maintain_order=True)
+        shown = []
+        for basis_id, measure, amount in distinct.iter_rows():
+            item = Record("", {"measure": measure, **({"amount": amount} if amount is not None else {})})
+            shown.append(retained_amount(item, bases[basis_id], run.as_of, policy_set) or "")
+        amounts = distinct.with_columns(pl.Series("__amount", shown, dtype=pl.String()))
+        picked = picked.join(amounts, on=["__basis", "__measure", "amount"], how="left", nulls_equal=True)
+        # an item's path only orders two items of one measure and basis: left out of the key
+        # when no two of a row share a measure and no rule shares the basis's name, so rows
+        # share results
+        rules = pl.col("__grant").list.eval(pl.element().str.split(_SEP).list.get(2))
+        plain = (
+            pl.col("__measure").n_unique().over("__row") == pl.len().over("__row")
+        ) & ~rules.list.contains(pl.col("__basis"))
+        where = pl.when(plain).then(pl.lit("")).otherwise(pl.format(f"{path[0]}[{{}}]", pl.col("__idx")))
+        kept = (
+            picked.sort("__row", "__idx")
+            .with_columns(
+                pl.concat_str(["__measure", "__amount", "__basis", where], separator=_SEP).alias("__text")
+            )
+            .group_by("__row", maintain_order=True)
+            .agg(pl.col("__text").alias("__kept"))
+        )
+        keyed = owners.select("__row", "__grant").join(kept, on="__row", how="left", maintain_order="left")
+    keyed = keyed.filter(~pl.col("__row").is_in(list(odd)))
+    distinct_keys = keyed.select("__grant", "__kept").unique(maintain_order=True)
     supports: list[list[str]] = []
-    parsed: dict[tuple[str, ...], tuple[list[tuple[str, str | None, str]], set[str]]] = {}
-    by_key: dict[tuple[object, ...], list[str]] = {}
-    for row, grant in zip(rows.to_list(), granted_rows, strict=True):
-        grant_key = tuple(grant)
-        found_grant = parsed.get(grant_key)
-        if found_grant is None:
-            items_granted = [_parse_granted(g) for g in grant]
-            found_grant = parsed[grant_key] = (items_granted, {r for _m, _a, r in items_granted})
-        if row in odd:
+    for grant, kept_texts in distinct_keys.iter_rows():
+        retained_items = []
+        for text in kept_texts or ():
+            measure, amount, basis_id, where_text = text.split(_SEP)
+            retained_items.append((measure, amount or None, basis_id, where_text))
+        supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained_items)))
+    by_key = distinct_keys.with_columns(_text_lists("__support", supports))
+    updates = keyed.join(by_key, on=["__grant", "__kept"], how="left", nulls_equal=True).select(
+        pl.col("__row").alias("__r"), "__support"
+    )
+    if odd:
+        odd_supports = []
+        for row in sorted(odd):
             buffer = buffer_result_of(
                 _Decoder(run, Result(table[[row]], result.width)).pack_values(index, plan, record_of(row), 0),
                 policy_set,
             )
             retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
-            supports.append(support_texts(support_from(found_grant[0], retained)))
-            continue
-        mine = texts.get(row, [])
-        # an item's path only orders two items of one measure and basis: left out of the key
-        # when no two share a measure and no rule shares a basis's name, so rows share results
-        measures = [m for m, _a, _b, _p in mine]
-        plain = len(set(measures)) == len(measures) and not any(b in found_grant[1] for _m, _a, b, _p in mine)
-        key = (grant_key, tuple((m, a, b, "" if plain else p) for m, a, b, p in mine))
-        found = by_key.get(key)
-        if found is None:
-            found = by_key[key] = support_texts(support_from(found_grant[0], mine))
-        supports.append(found)
-    updates = pl.DataFrame([rows.cast(pl.UInt32).alias("__r"), _text_lists("__support", supports)])
+            grant = granted[row].to_list()
+            odd_supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained)))
+        updates = pl.concat(
+            [
+                updates,
+                pl.DataFrame(
+                    [pl.Series("__r", sorted(odd), dtype=pl.UInt32), _text_lists("__support", odd_supports)]
+                ),
+            ]
+        )
     return (
         frame.with_row_index("__r")
         .join(updates, on="__r", how="left", maintain_order="left")
