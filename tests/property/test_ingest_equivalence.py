@@ -13,6 +13,8 @@ the frames the columns build equal those built from the validated records.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gspolicy.columnar.frames import build_frames
+from gspolicy.columnar.frames import Columns, build_frames
 from gspolicy.columnar.ingest import Ingest
 from gspolicy.columnar.registry import registry_blocks
 from gspolicy.columnar.runner import plan_run
+from gspolicy.errors import render_diagnostics
 from gspolicy.schema.model import FieldSpec
-from gspolicy.schema.records import load_items
+from gspolicy.schema.records import load_items, validate_record
 from gspolicy.schema.tabular import open_tables, registry_tables, write_registry
 
 from support.bundled import shared_policies
@@ -185,7 +188,8 @@ def _read(path: Path, columns: bool) -> tuple[pl.DataFrame, list[Any], list[Any]
     frames, refused, problems = [], [], []
     for block in registry_blocks([path], POLICIES.policy_set, DAY, exit_pack=EXIT, columns=columns):
         refused += [(r.file, r.line, tuple(d.code for d in r.problems)) for r in block.refused]
-        problems += [(d.code, str(d.location)) for d in block.problems]
+        # a problem as an officer reads it (its line shown from the text of its own line)
+        problems += [(d.code, render_diagnostics([d], "en")) for d in block.problems]
         if block.valid:
             frames.append(block.decide())
             assert len(block.counties()) == block.valid
@@ -322,3 +326,217 @@ def test_blocks_files_and_scattered_items_decide_as_records_do(
     assert by_columns[2] == by_records[2]
     assert by_columns[0].equals(by_records[0])
     assert sum(1 for p in by_columns[2] if p[0] == "record/duplicate-id") >= 3
+
+
+# -- JSON Lines -------------------------------------------------------------------------------
+
+JSON_VALUES: list[object] = [
+    None,
+    "",
+    " ",
+    "  x ",
+    True,
+    False,
+    0,
+    -1,
+    3,
+    12.5,
+    1.255,
+    1e5,
+    3.0,
+    10**20,
+    "illness",
+    "因病",
+    "是",
+    "2018-09-30",
+    "2018-02-30",
+    [],
+    ["illness"],
+    ["illness", "schooling"],
+    ["a;b"],
+    [""],
+    {},
+    {"x": 1},
+]
+RAW_EDITS = ["none", "duplicate", "spaced", "long", "blank", "broken", "unknown", "dotted", "nan"]
+
+
+def _set(data: dict[str, Any], path: list[str], value: object) -> None:
+    target: Any = data
+    for part in path[:-1]:
+        if not isinstance(target, dict) or not isinstance(target.get(part), dict):
+            return
+        target = target[part]
+    if isinstance(target, dict):
+        target[path[-1]] = value
+
+
+def _paths(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    out: list[list[str]] = []
+    for key, value in data.items():
+        out.append([*prefix, key])
+        if isinstance(value, dict):
+            out += _paths(value, (*prefix, key))
+    return out
+
+
+@st.composite
+def json_lines(draw: st.DrawFn) -> str:
+    """The sample households as JSON Lines, with values of other types, raw edits of the text
+    (a key given twice, blanks before a colon, a long number literal, a blank or broken line,
+    an unknown or dotted key, NaN) and members' values changed."""
+    import copy
+    import json as json_module
+
+    households = copy.deepcopy(HOUSEHOLDS[:12])
+    for _ in range(draw(st.integers(0, 6))):
+        n = draw(st.integers(0, len(households) - 1))
+        target = households[n]
+        if draw(st.booleans()) and target.get("members"):
+            target = target["members"][draw(st.integers(0, len(target["members"]) - 1))]
+        paths = _paths(target)
+        _set(target, draw(st.sampled_from(paths)), draw(st.sampled_from(JSON_VALUES)))
+    lines = [json_module.dumps(h, ensure_ascii=False) for h in households]
+    for _ in range(draw(st.integers(0, 3))):
+        n = draw(st.integers(0, len(lines) - 1))
+        edit = draw(st.sampled_from(RAW_EDITS))
+        line = lines[n]
+        if edit == "duplicate":
+            lines[n] = line.replace('{"id": ', '{"size": 9, "id": ', 1).replace('"size": ', '"size": ', 1)
+            lines[n] = lines[n][:-1] + ', "size": 3}'
+        elif edit == "spaced":
+            lines[n] = line.replace('"size": ', '"size" : ', 1)
+        elif edit == "long":  # read exactly by the validator: more places than money has
+            lines[n] = re.sub(r'"per_capita": [0-9.]+', '"per_capita": 3000.0000000000000001', line, count=1)
+        elif edit == "blank":
+            lines.insert(n, "")
+        elif edit == "broken":
+            lines[n] = line[: len(line) // 2]
+        elif edit == "unknown":
+            lines[n] = line[:-1] + ', "remarks": "x"}'
+        elif edit == "dotted":
+            lines[n] = line[:-1] + ', "income.per_capita": 3000}'
+        elif edit == "nan":
+            lines[n] = line.replace('"size": ', '"size": NaN, "y": ', 1)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow  # a search: full suite
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=json_lines())
+def test_json_lines_decide_by_columns_as_by_records(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "households.jsonl"
+    path.write_text(text, encoding="utf-8")
+    by_columns = _read(path, columns=True)
+    by_records = _read(path, columns=False)
+    assert by_columns[1] == by_records[1]
+    assert by_columns[2] == by_records[2]
+    assert by_columns[0].equals(by_records[0])
+
+
+def test_json_lines_with_bad_lines_decide_by_columns_as_by_records(tmp_path: Path) -> None:
+    """The quick loop's case: a value of the wrong type, a key given twice, a long number, a
+    blank and a broken line, an empty list, and a household given twice."""
+    import json as json_module
+
+    households = [dict(h) for h in HOUSEHOLDS[:20]]
+    households[1] = {**households[1], "size": "4"}
+    households[2] = {**households[2], "size": True}
+    households[3] = {**households[3], "support": []}
+    lines = [json_module.dumps(h, ensure_ascii=False) for h in households]
+    lines[4] = lines[4][:-1] + ', "size": 3}'
+    lines[5] = re.sub(r'"per_capita": [0-9.]+', '"per_capita": 3000.0000000000000001', lines[5], count=1)
+    lines[6] = lines[6][:40]
+    lines.insert(8, "")
+    lines.append(lines[9])
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    by_columns = _read(path, columns=True)
+    by_records = _read(path, columns=False)
+    assert by_columns[1] == by_records[1]
+    assert by_columns[2] == by_records[2]
+    assert by_columns[0].equals(by_records[0])
+    assert {c for _f, _l, codes in by_columns[1] for c in codes} >= {
+        "record/duplicate-id",
+        "record/json-syntax",
+    }
+
+
+def _every_column() -> Columns:
+    """Every value and presence a household's frames can hold (more than any run reads)."""
+    spec = SCHEMA.records["household"]
+    subject: set[tuple[str, ...]] = set()
+    lists: dict[tuple[str, ...], frozenset[tuple[str, ...]]] = {}
+    for name, field in spec.fields.items():
+        if field.kind == "list" and field.gather is None:
+            subject.add((name,))
+            item = SCHEMA.records[field.record or ""]
+            lists[(name,)] = frozenset(
+                (k,) for k, f in item.fields.items() if f.kind not in ("list", "record")
+            )
+        elif field.kind == "record":
+            subject.add((name,))
+            nested = SCHEMA.records[field.record or ""]
+            subject.update((name, k) for k, f in nested.fields.items() if f.kind not in ("list", "record"))
+        elif field.kind != "list":
+            subject.add((name,))
+    return Columns(frozenset(subject), lists)
+
+
+@pytest.mark.slow  # a search: full suite
+@settings(deadline=None)
+@given(text=json_lines())
+def test_certified_lines_have_the_frames_of_their_records(text: str) -> None:
+    """Every value and presence (an empty list, a nested record given without values) of a
+    certified line is what its record's frames hold."""
+    from gspolicy.columnar.lines import Flattener
+
+    columns = _every_column()
+    flattener = Flattener(SCHEMA)
+    ingest = Ingest(
+        SCHEMA,
+        "household",
+        columns,
+        dict.fromkeys(flattener.main_columns, pl.String()),
+        {n: dict.fromkeys(c, pl.String()) for n, c in flattener.item_columns.items()},
+        {"": {}, **{n: {} for n in flattener.lists}},
+    )
+    lines = [line for line in text.split("\n") if line.strip()]
+    flat = flattener.block(lines)
+    checked = ingest.block(flat.main, flat.items)
+    kept = [line for line, ok in zip(lines, flat.flat, strict=True) if ok]
+    chosen = [line for line, ok in zip(kept, checked.certified.to_list(), strict=True) if ok]
+    records = []
+    for line in chosen:
+        record, problems = validate_record(json.loads(line, parse_float=Decimal), SCHEMA)
+        assert record is not None, problems  # every certified line is valid
+        records.append(record)
+    expected = build_frames(SCHEMA, "household", records, columns)
+    assert checked.frames.subjects.equals(expected.subjects)
+    for list_path, frame in expected.items.items():
+        assert checked.frames.items[list_path].equals(frame), list_path
+
+
+def test_what_no_cell_can_say_is_left_to_the_validator() -> None:
+    """A nested record given without a value and an empty list are present in a record, which
+    rows of cells cannot say: such lines are not flattened; their households decide as records."""
+    from gspolicy.columnar.lines import Flattener
+
+    spec = SCHEMA.records["household"]
+    optional = [
+        name
+        for name, field in spec.fields.items()
+        if field.kind == "record"
+        and not any(f.required for f in SCHEMA.records[field.record or ""].fields.values())
+    ]
+    assert optional
+    nested = SCHEMA.records[spec.fields[optional[0]].record or ""]
+    base = dict(HOUSEHOLDS[0])
+    lines = [
+        json.dumps({**base, optional[0]: {}}),
+        json.dumps({**base, optional[0]: {next(iter(nested.fields)): None}}),  # present, no value
+        json.dumps({**base, "support": []}),
+        json.dumps(base),
+    ]
+    flat = Flattener(SCHEMA).block(lines)
+    assert flat.flat == [False, False, False, True]

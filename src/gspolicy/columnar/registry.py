@@ -17,24 +17,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 import polars as pl
 
-from gspolicy._location import RecordLocation
+from gspolicy._location import RecordLocation, Source
 from gspolicy.columnar.ingest import Ingest
+from gspolicy.columnar.lines import Flattener
 from gspolicy.columnar.runner import ColumnarError, Run, decide_frame, decide_frames, plan_run, table_schema
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.load import PolicySet
-from gspolicy.schema.model import Record, Schema
+from gspolicy.schema.model import Record
 from gspolicy.schema.records import (
+    RECORD_SUFFIXES,
     TABLE_SUFFIXES,
     IdLedger,
     Refused,
     file_blocks,
+    jsonl_sources,
     load_items,
+    load_jsonl_source,
 )
 from gspolicy.schema.tabular import RawBlock, TableError, cell_value, open_tables
 
@@ -92,6 +96,9 @@ def registry_blocks(
     for path in paths:
         if fast and path.suffix.lower() in TABLE_SUFFIXES:
             yield from _table_blocks(path, policy_set, run, ledger, exit_pack, encoding)
+            continue
+        if fast and RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
+            yield from _line_blocks(path, policy_set, run, ledger, exit_pack)
             continue
         for loaded in file_blocks(path, schema, keep_refused=True, encoding=encoding):
             records: list[Record] = []
@@ -157,91 +164,208 @@ def _table_blocks(
             return
         if raw is None:
             return
-        yield _table_block(policy_set, run, ledger, exit_pack, ingest, raw, problems, shown)
+        ids = _key_cells(raw.main, reader.key_columns)
+        block = raw
+
+        def validate(rows: list[int], alone: bool, block: RawBlock = block) -> _Checked:
+            return load_items(shown, schema, block.nest(rows)) if rows else ((), (), [])
+
+        def line_of(row: int, block: RawBlock = block) -> int:
+            return block.start + row + block.reader.first_row
+
+        yield _block(
+            policy_set,
+            run,
+            ledger,
+            exit_pack,
+            ingest,
+            raw.main,
+            raw.items,
+            ids,
+            validate,
+            line_of,
+            problems,
+            shown,
+        )
         problems = []  # the tables' own notes once, with the first block
 
 
-def _table_block(
+def _line_blocks(
+    path: Path, policy_set: PolicySet, run: Run, ledger: IdLedger, exit_pack: str
+) -> Iterator[RegistryBlock]:
+    """A JSON Lines file a block of lines at a time, the lines a fast parser can flatten checked
+    by columns (`Flattener`), the others read by the validator as always."""
+    schema = policy_set.schema
+    shown = str(path)
+    flattener = Flattener(schema)
+    key = schema.records[schema.root].key or "id"
+    ingest = Ingest(
+        schema,
+        schema.root,
+        run.columns,
+        dict.fromkeys(flattener.main_columns, pl.String()),
+        {name: dict.fromkeys(columns, pl.String()) for name, columns in flattener.item_columns.items()},
+        {"": {}, **{name: {} for name in flattener.lists}},
+        fields=(key, _COUNTY),
+    )
+    for found in jsonl_sources(path, COLUMN_BLOCK):
+        if not isinstance(found, Source):
+            yield _record_block(policy_set, run.as_of, exit_pack, [], [], found, True)
+            return
+        source = found
+        texts = source.text.split("\n")
+        numbered = [(source.first_line + i, t) for i, t in enumerate(texts) if t.strip()]
+        flat = flattener.block([t for _n, t in numbered])
+        lines = [n for (n, _t), ok in zip(numbered, flat.flat, strict=True) if ok]
+        others = {n for (n, _t), ok in zip(numbered, flat.flat, strict=True) if not ok}
+        ids = flat.main[key] if key in flat.main.columns else None
+
+        def validate(
+            rows: list[int],
+            alone: bool,
+            lines: list[int] = lines,
+            others: set[int] = others,
+            texts: list[str] = texts,
+            source: Source = source,
+        ) -> _Checked:
+            """The records of `rows` and — unless `alone` — of the lines not flattened."""
+            wanted = {lines[r] for r in rows} | (set() if alone else others)
+            if not wanted:
+                return (), (), []
+            kept = "\n".join(t if source.first_line + i in wanted else "" for i, t in enumerate(texts))
+            loaded = load_jsonl_source(Source(source.name, kept, first_line=source.first_line), schema)
+            return loaded.records, loaded.refused, loaded.diagnostics
+
+        def line_of(row: int, lines: list[int] = lines) -> int:
+            return lines[row]
+
+        yield _block(
+            policy_set,
+            run,
+            ledger,
+            exit_pack,
+            ingest,
+            flat.main,
+            flat.items,
+            ids,
+            validate,
+            line_of,
+            [],
+            shown,
+            every_row_flat=False,
+        )
+
+
+_Checked = tuple[Sequence[Record], Sequence[Refused], list[Diagnostic]]
+
+
+def _key_cells(main: pl.DataFrame, key_columns: Sequence[str]) -> pl.Series | None:
+    return main[key_columns[0]] if key_columns else None
+
+
+def _block(
     policy_set: PolicySet,
     run: Run,
     ledger: IdLedger,
     exit_pack: str,
     ingest: Ingest,
-    raw: RawBlock,
+    main: pl.DataFrame,
+    items: Mapping[str, pl.DataFrame],
+    ids_column: pl.Series | None,
+    validate: Callable[[list[int], bool], _Checked],
+    line_of: Callable[[int], int],
     notes: list[Diagnostic],
     shown: str,
+    *,
+    every_row_flat: bool = True,
 ) -> RegistryBlock:
-    """One block of registry tables: the households proved by columns go to the runner's frames,
-    the others through the record validator; ids are admitted in the order of the rows."""
+    """One block: the households proved by columns go to the runner's frames, the others (and,
+    when not `every_row_flat`, the lines that could not be flattened) through the record
+    validator; ids are admitted in the order of the rows."""
     schema = policy_set.schema
+    key = schema.records[schema.root].key
     # households of one id in the block are read by the validator, which tells the first from
     # the others as it always does; only ids of earlier blocks are admitted below
-    checked = ingest.block(raw.main, raw.items, exclude=_shared_ids(raw, schema))
-    certified = checked.certified.to_list()
-    slow_rows = [row for row, ok in enumerate(certified) if not ok]
-    slow_valid, refused_list, problems = _validate(raw, slow_rows, schema, shown)
+    exclude = _shared_ids(ids_column)
+    while True:
+        checked = ingest.block(main, items, exclude=exclude)
+        certified = checked.certified.to_list()
+        slow_rows = [row for row, ok in enumerate(certified) if not ok]
+        slow_valid, refused_list, problems = (
+            validate(slow_rows, False) if (slow_rows or not every_row_flat) else ((), (), [])
+        )
+        if every_row_flat or key is None:
+            break
+        # lines the parser left to the validator may share an id with a certified household:
+        # then that household is read by the validator too
+        theirs = {str(r[key]) for r in slow_valid if key in r}
+        clash = [i is not None and i in theirs for i in checked.values[ingest.fields[0]].to_list()]
+        if not any(clash):
+            break
+        rows = [row for row, ok in enumerate(certified) if ok]
+        clashing = {rows[i] for i, hit in enumerate(clash) if hit}
+        base = exclude.to_list() if exclude is not None else [False] * len(certified)
+        exclude = pl.Series([b or row in clashing for row, b in enumerate(base)])
     refused = list(refused_list)
     problems = [*notes, *problems]
-    # every valid household of the block in the order of its rows: (row, record or None)
-    by_row: dict[int, Record] = {}
+    # every valid household of the block in the order of its line: (line, row or None, record)
+    row_of_line = {line_of(row): row for row in range(len(certified))}
+    order: list[tuple[int, int | None, Record | None]] = []
+    for row, ok in enumerate(certified):
+        if ok:
+            order.append((line_of(row), row, None))
     for rec in slow_valid:
         assert rec.origin is not None
         assert rec.origin.line is not None
-        by_row[rec.origin.line - raw.reader.first_row - raw.start] = rec
+        order.append((rec.origin.line, row_of_line.get(rec.origin.line), rec))
+    order.sort(key=lambda entry: entry[0])
     ids = iter(checked.values[ingest.fields[0]].to_list())
-    order: list[tuple[int, Record | None]] = []
-    for row, ok in enumerate(certified):
-        if ok:
-            order.append((row, None))
-        elif row in by_row:
-            order.append((row, by_row[row]))
     dropped: list[int] = []
-    valid: list[tuple[int, Record | None]] = []
-    key = schema.records[schema.root].key
+    valid: list[tuple[int, int | None, Record | None]] = []
     entries: list[tuple[object, str, int, RecordLocation | None]] = []
-    admitted: list[tuple[int, Record | None, int]] = []  # (row, record, line) of each id admitted
-    for row, given in order:
-        line = raw.start + row + raw.reader.first_row
+    admitted: list[tuple[int, int | None, Record | None]] = []
+    for line, place, given in order:
         if given is None:
             entries.append((next(ids), shown, line, RecordLocation(shown, line)))
         elif key is not None and key in given:
             assert given.origin is not None
             entries.append((given[key], given.origin.file, given.origin.line or 0, given.origin))
         else:
-            valid.append((row, given))
+            valid.append((line, place, given))
             continue
-        admitted.append((row, given, line))
-    for (row, given, line), duplicate in zip(admitted, ledger.admit(entries), strict=True):
+        admitted.append((line, place, given))
+    for (line, place, given), duplicate in zip(admitted, ledger.admit(entries), strict=True):
         if duplicate is None:
-            valid.append((row, given))
+            valid.append((line, place, given))
             continue
         problems.append(duplicate)
-        found = given if given is not None else _one(raw, row, schema, shown)
+        if given is not None:
+            found = given
+        else:
+            assert place is not None
+            found = _one(validate, place)
+            dropped.append(place)
         refused.append(Refused(shown, line, found.to_data(), (duplicate,)))
-        if given is None:
-            dropped.append(row)
     valid.sort(key=lambda v: v[0])
     if dropped:  # a certified household refused for its id: checked again without it
         mask = pl.Series([ok and row not in dropped for row, ok in enumerate(certified)])
-        checked = ingest.block(raw.main, raw.items, exclude=~mask)
-    fast_rows = [row for row, rec in valid if rec is None]
+        checked = ingest.block(main, items, exclude=~mask)
+    fast_rows = [row for _line, row, rec in valid if rec is None and row is not None]
     position = {row: i for i, row in enumerate(fast_rows)}
-    records = [rec for _row, rec in valid if rec is not None]
+    records = [rec for _line, _row, rec in valid if rec is not None]
     cache: dict[int, Record] = {}
 
-    def record(index: int) -> Record:
-        row, rec = valid[index]
-        if rec is not None:
-            return rec
+    def of_row(row: int) -> Record:
         if row not in cache:
-            cache[row] = _one(raw, row, schema, shown)
+            cache[row] = _one(validate, row)
         return cache[row]
 
-    def certified_record(i: int) -> Record:
-        row = fast_rows[i]
-        if row not in cache:
-            cache[row] = _one(raw, row, schema, shown)
-        return cache[row]
+    def record(index: int) -> Record:
+        _line, row, rec = valid[index]
+        if rec is not None:
+            return rec
+        assert row is not None
+        return of_row(row)
 
     def decide() -> pl.DataFrame:
         parts: list[pl.DataFrame] = []
@@ -251,23 +375,25 @@ def _table_block(
                 run,
                 checked.frames,
                 checked.values[ingest.fields[0]].alias("id"),
-                certified_record,
+                lambda i: of_row(fast_rows[i]),
                 exit_pack=exit_pack,
             )
-            parts.append(frame.with_columns(pl.Series("__row", fast_rows, dtype=pl.Int64)))
+            places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is None]
+            parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
         if records:
             frame = decide_frame(policy_set, records, run.as_of, exit_pack=exit_pack)[0]
-            rows = [row for row, rec in valid if rec is not None]
-            parts.append(frame.with_columns(pl.Series("__row", rows, dtype=pl.Int64)))
+            places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is not None]
+            parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
         if not parts:
             return pl.DataFrame(schema=table_schema([p.key for p in run.packs]))
-        return pl.concat(parts).sort("__row").drop("__row")
+        return pl.concat(parts).sort("__at").drop("__at")
 
     def counties() -> list[str]:
         fast_counties = checked.values[ingest.fields[1]].to_list()
         out: list[str] = []
-        for row, rec in valid:
+        for _line, row, rec in valid:
             if rec is None:
+                assert row is not None
                 county = fast_counties[position[row]]
                 out.append("?" if county is None else str(county))
             else:
@@ -277,33 +403,20 @@ def _table_block(
     return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties)
 
 
-def _shared_ids(raw: RawBlock, schema: Schema) -> pl.Series | None:
+def _shared_ids(ids: pl.Series | None) -> pl.Series | None:
     """The rows of the block whose id (as the validator reads it) another row has too."""
-    key = schema.records[schema.root].key or "id"
-    headers = raw.reader.headers[""]
-    found = [
-        c for c in raw.main.columns if headers.get(str(c).strip(), tuple(str(c).strip().split("."))) == (key,)
-    ]
-    if not found:
+    if ids is None:
         return None
-    ids = [None if v is None else str(v) for v in map(cell_value, raw.main[found[0]].to_list())]
-    counts = Counter(i for i in ids if i is not None)
+    texts = [None if v is None else str(v) for v in map(cell_value, ids.to_list())]
+    counts = Counter(i for i in texts if i is not None)
     if all(n == 1 for n in counts.values()):
         return None
-    return pl.Series([i is not None and counts[i] > 1 for i in ids])
+    return pl.Series([i is not None and counts[i] > 1 for i in texts])
 
 
-def _validate(
-    raw: RawBlock, rows: list[int], schema: Schema, shown: str
-) -> tuple[tuple[Record, ...], tuple[Refused, ...], list[Diagnostic]]:
-    if not rows:
-        return (), (), []
-    return load_items(shown, schema, raw.nest(rows))
-
-
-def _one(raw: RawBlock, row: int, schema: Schema, shown: str) -> Record:
+def _one(validate: Callable[[list[int], bool], _Checked], row: int) -> Record:
     """The record of a household the columns proved valid (the validator must agree)."""
-    records, _refused, problems = _validate(raw, [row], schema, shown)
+    records, _refused, problems = validate([row], True)
     if len(records) != 1:
         raise ColumnarError(
             f"a household proved valid by columns is refused by the validator: {problems[:3]}"

@@ -41,7 +41,9 @@ __all__ = [
     "IdLedger",
     "Refused",
     "file_blocks",
+    "jsonl_sources",
     "load_items",
+    "load_jsonl_source",
     "load_record_file",
     "load_records",
     "load_records_skipping",
@@ -1110,26 +1112,32 @@ def _jsonl_blocks(
 ) -> Iterator[_Loaded]:
     """A JSON Lines file read `lines` lines at a time, each block checked as a text of its own
     that knows the file's line number of its first line."""
+    for found in jsonl_sources(path, lines):
+        if isinstance(found, Source):
+            yield load_jsonl_source(found, schema, record=record, keep_refused=keep_refused)
+        else:
+            yield _Loaded((), found, 0, 0, True)
+            return
+
+
+def jsonl_sources(path: Path, lines: int | None = None) -> Iterator[Source | list[Diagnostic]]:
+    """A JSON Lines file as texts of `lines` lines (each a `Source` knowing the line number of
+    its first line), or, last, the problems that stop reading it (not found, not UTF-8)."""
     shown = str(path)
+    size = lines or STREAM_LINES
     if not path.is_file():  # not found, a folder, a device: `read_bytes` says which, opening nothing
         _data, problems = read_bytes(path, name=shown)
-        yield _Loaded((), problems or [Diagnostic("io/not-a-file", None, {"path": shown})], 0, 0, True)
+        yield problems or [Diagnostic("io/not-a-file", None, {"path": shown})]
         return
     first = 1
     try:
         handle = path.open("rb")
     except OSError as err:
-        yield _Loaded(
-            (),
-            [Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})],
-            0,
-            0,
-            True,
-        )
+        yield [Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})]
         return
     with handle:
         while True:
-            block = [line for _, line in zip(range(lines), handle, strict=False)]
+            block = [line for _, line in zip(range(size), handle, strict=False)]
             if not block:
                 return
             raw = b"".join(block)
@@ -1139,17 +1147,22 @@ def _jsonl_blocks(
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 bad_line = first + raw[: err.start].count(b"\n")
-                problem = Diagnostic(
-                    "io/not-utf8", RecordLocation(shown, bad_line), {"path": shown, "line": bad_line}
-                )
-                yield _Loaded((), [problem], 0, 0, True)
+                yield [
+                    Diagnostic(
+                        "io/not-utf8", RecordLocation(shown, bad_line), {"path": shown, "line": bad_line}
+                    )
+                ]
                 return
-            source = Source(shown, text, first_line=first)
-            with collector_paused():
-                yield _load(
-                    source, schema, fmt="jsonl", record=record, keep_refused=keep_refused, streamed=True
-                )
+            yield Source(shown, text, first_line=first)
             first += len(block)
+
+
+def load_jsonl_source(
+    source: Source, schema: Schema, *, record: str | None = None, keep_refused: bool = True
+) -> _Loaded:
+    """The records of a block of JSON Lines (`jsonl_sources`), each problem at its line."""
+    with collector_paused():
+        return _load(source, schema, fmt="jsonl", record=record, keep_refused=keep_refused, streamed=True)
 
 
 _EXPECTED_NUMBER = {
