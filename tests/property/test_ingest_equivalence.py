@@ -392,8 +392,10 @@ def json_lines(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(0, 6))):
         n = draw(st.integers(0, len(households) - 1))
         target = households[n]
-        if draw(st.booleans()) and target.get("members"):
-            target = target["members"][draw(st.integers(0, len(target["members"]) - 1))]
+        members = target.get("members")
+        if draw(st.booleans()) and isinstance(members, list) and members:
+            member = members[draw(st.integers(0, len(members) - 1))]
+            target = member if isinstance(member, dict) else target
         paths = _paths(target)
         _set(target, draw(st.sampled_from(paths)), draw(st.sampled_from(JSON_VALUES)))
     lines = [json_module.dumps(h, ensure_ascii=False) for h in households]

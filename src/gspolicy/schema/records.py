@@ -975,8 +975,9 @@ class IdLedger:
     def admit(
         self, entries: Sequence[tuple[object, str, int, RecordLocation | None]]
     ) -> list[Diagnostic | None]:
-        """Admit ids in order, each as (id, file, line, location): for each, a duplicate
-        diagnostic when the id was admitted before, by an earlier call or earlier in `entries`."""
+        """Admit ids in order, each as (id, file, line, location — None: the file and line): for
+        each, a duplicate diagnostic when the id was admitted before, by an earlier call or
+        earlier in `entries`."""
         if not entries:
             return []
         import polars as pl  # noqa: PLC0415  # only for runs that admit ids
@@ -1014,15 +1015,16 @@ class IdLedger:
         admitted = pl.Series([at is None for at in first_at])
         self._add(batch.filter(admitted))
         out: list[Diagnostic | None] = []
-        for (ident, _file, _line, origin), at in zip(entries, first_at, strict=True):
+        for (ident, file, line, origin), at in zip(entries, first_at, strict=True):
             if at is None:
                 out.append(None)
                 continue
             first_file, first_line = divmod(at, _LINES)
             first = f"{self.files[first_file]}:{first_line}" if first_line else self.files[first_file]
+            where = origin if origin is not None else RecordLocation(file, line)
             out.append(
                 Diagnostic(
-                    "record/duplicate-id", origin, {"what": self.spec.title, "id": ident, "first": first}
+                    "record/duplicate-id", where, {"what": self.spec.title, "id": ident, "first": first}
                 )
             )
         return out
