@@ -35,6 +35,9 @@ from gspolicy.schema.tabular import open_tables, registry_tables, write_registry
 
 from support.bundled import shared_policies
 
+# each search reads every registry twice: at most 40 examples (the profile's number if fewer;
+# the planted bugs above are found well within that)
+SEARCH = min(40, settings().max_examples)
 POLICIES = shared_policies()
 SCHEMA = POLICIES.schema
 DAY = dt.date(2018, 12, 31)
@@ -49,6 +52,16 @@ def _households() -> list[dict[str, Any]]:
 
 
 HOUSEHOLDS = _households()
+
+
+@pytest.fixture(autouse=True)
+def _every_block_by_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short JSON Lines files are read by the validator alone (`FEW_LINES`): not here."""
+    from gspolicy.columnar import registry
+
+    monkeypatch.setattr(registry, "FEW_LINES", 0)
+
+
 TABLES = registry_tables(HOUSEHOLDS, SCHEMA)
 
 # spellings the validator meets in registry exports, valid or not
@@ -198,7 +211,7 @@ def _read(path: Path, columns: bool) -> tuple[pl.DataFrame, list[Any], list[Any]
 
 @pytest.mark.slow  # the search: full suite (the quick loop keeps the fixed cases below)
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=SEARCH, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     changes=mutations(),
     headers=st.sampled_from(["paths", "titles", "unknown", "twice"]),
@@ -246,7 +259,7 @@ def test_a_registry_with_bad_rows_decides_by_columns_as_by_records(tmp_path: Pat
 
 
 @pytest.mark.slow  # a search (over 2 CPU-s with the CI profile)
-@settings(deadline=None)
+@settings(deadline=None, max_examples=SEARCH, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=mutations())
 def test_certified_rows_have_the_frames_of_their_records(
     changes: list[tuple[str, int, str, str | None]],
@@ -424,7 +437,7 @@ def json_lines(draw: st.DrawFn) -> str:
 
 
 @pytest.mark.slow  # a search: full suite
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=SEARCH, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=json_lines())
 def test_json_lines_decide_by_columns_as_by_records(tmp_path: Path, text: str) -> None:
     path = tmp_path / "households.jsonl"
@@ -486,7 +499,7 @@ def _every_column() -> Columns:
 
 
 @pytest.mark.slow  # a search: full suite
-@settings(deadline=None)
+@settings(deadline=None, max_examples=SEARCH, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=json_lines())
 def test_certified_lines_have_the_frames_of_their_records(text: str) -> None:
     """Every value and presence (an empty list, a nested record given without values) of a

@@ -39,6 +39,7 @@ from gspolicy.schema.model import (
 __all__ = [
     "RECORD_SUFFIXES",
     "IdLedger",
+    "Loaded",
     "Refused",
     "file_blocks",
     "jsonl_sources",
@@ -664,19 +665,19 @@ def _load_file(
     name: str | None = None,
     keep_refused: bool = False,
     encoding: str = "utf-8",
-) -> _Loaded:
+) -> Loaded:
     suffix = path.suffix.lower()
     fmt = RECORD_SUFFIXES.get(suffix) or ("table" if suffix in TABLE_SUFFIXES else None)
     shown = name or str(path)
     if fmt is None:
-        return _Loaded((), [Diagnostic("io/unknown-format", None, {"path": shown})], 0, 0, True)
+        return Loaded((), [Diagnostic("io/unknown-format", None, {"path": shown})], 0, 0, True)
     if fmt == "table":
         # Polars reads registry tables; imported only when one is given
         from gspolicy.schema.tabular import read_tables  # noqa: PLC0415
 
         items, problems = read_tables(path, schema, record=record, name=shown, encoding=encoding)
         if items is None:
-            return _Loaded((), problems, 0, 0, True)
+            return Loaded((), problems, 0, 0, True)
         with collector_paused():
             loaded = _load(
                 Source(shown, ""),
@@ -689,7 +690,7 @@ def _load_file(
         return attrs.evolve(loaded, diagnostics=[*problems, *loaded.diagnostics])
     source, problems = read_source(path, name=shown)
     if source is None:
-        return _Loaded((), problems, 0, 0, True)
+        return Loaded((), problems, 0, 0, True)
     with collector_paused():  # records are acyclic: see gspolicy._gc
         return _load(source, schema, fmt=fmt, record=record, keep_refused=keep_refused)
 
@@ -815,7 +816,9 @@ class Refused:
 
 
 @attrs.frozen
-class _Loaded:
+class Loaded:
+    """The records of a file, or of a block of it, as the validator read them."""
+
     records: tuple[Record, ...]
     diagnostics: list[Diagnostic]
     read: int  # records read from the file
@@ -833,12 +836,12 @@ def _load(
     keep_refused: bool = False,
     items: Iterator[_Item] | None = None,
     streamed: bool = False,
-) -> _Loaded:
+) -> Loaded:
     spec = schema.records[record or schema.root]
     diagnostics: list[Diagnostic] = []
     too_many = Diagnostic("record/too-many", RecordLocation(source.name, None), {"limit": MAX_RECORDS})
     if not streamed and _too_many(source, fmt):
-        return _Loaded((), [too_many], 0, 0, True)
+        return Loaded((), [too_many], 0, 0, True)
     readers = {"jsonl": _jsonl_items, "json": _json_items, "yaml": _yaml_items}
     out: list[Record] = []
     refused: list[Refused] = []
@@ -848,7 +851,7 @@ def _load(
     for data, line, loc, key_loc in items if items is not None else readers[fmt](source, diagnostics):
         count += 1
         if count > MAX_RECORDS and not streamed:
-            return _Loaded((), [too_many], 0, 0, True)
+            return Loaded((), [too_many], 0, 0, True)
         checker = _Checker(schema, loc, key_loc, refuse_gathered=True)
         result = checker.record(data, spec, DataPath())
         diagnostics.extend(checker.diagnostics)
@@ -884,18 +887,18 @@ def _load(
                     if n is not None
                 )
                 refused.sort(key=lambda r: r.line or 0)
-                return _Loaded(
+                return Loaded(
                     tuple(out), diagnostics, count + len(bad), invalid + len(bad), False, tuple(refused)
                 )
-            return _Loaded((), diagnostics, count + len(bad), invalid + len(bad), False)
+            return Loaded((), diagnostics, count + len(bad), invalid + len(bad), False)
         broken = any(
             d.code in ("record/json-syntax", "record/not-a-list") or d.code.startswith("yaml/")
             for d in diagnostics
         )
         if keep_refused and not broken:
-            return _Loaded(tuple(out), diagnostics, count, invalid, False, tuple(refused))
-        return _Loaded((), diagnostics, count, invalid, broken)
-    return _Loaded(tuple(out), diagnostics, count, 0, False)
+            return Loaded(tuple(out), diagnostics, count, invalid, False, tuple(refused))
+        return Loaded((), diagnostics, count, invalid, broken)
+    return Loaded(tuple(out), diagnostics, count, 0, False)
 
 
 STREAM_LINES = 4_096
@@ -1047,7 +1050,7 @@ def file_blocks(
     keep_refused: bool = False,
     encoding: str = "utf-8",
     lines: int | None = None,
-) -> Iterator[_Loaded]:
+) -> Iterator[Loaded]:
     """The records of one file a block at a time (ids unique within a block only; see
     `stream_records`)."""
     if RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
@@ -1078,20 +1081,20 @@ def load_items(
 
 def _table_blocks(
     path: Path, schema: Schema, record: str | None, keep_refused: bool, encoding: str, size: int
-) -> Iterator[_Loaded]:
+) -> Iterator[Loaded]:
     """Registry tables a block of households at a time (`gspolicy.schema.tabular.table_blocks`)."""
     from gspolicy.schema.tabular import TableError, table_blocks  # noqa: PLC0415  # Polars only for tables
 
     shown = str(path)
     blocks, problems = table_blocks(path, schema, record=record, name=shown, encoding=encoding, size=size)
     if blocks is None:
-        yield _Loaded((), problems, 0, 0, True)
+        yield Loaded((), problems, 0, 0, True)
         return
     while True:
         try:
             items = next(blocks, None)
         except TableError as err:  # a row that cannot be read, met on the way
-            yield _Loaded((), [*problems, err.diagnostic], 0, 0, True)
+            yield Loaded((), [*problems, err.diagnostic], 0, 0, True)
             return
         if items is None:
             break
@@ -1111,14 +1114,14 @@ def _table_blocks(
 
 def _jsonl_blocks(
     path: Path, schema: Schema, record: str | None, keep_refused: bool, lines: int
-) -> Iterator[_Loaded]:
+) -> Iterator[Loaded]:
     """A JSON Lines file read `lines` lines at a time, each block checked as a text of its own
     that knows the file's line number of its first line."""
     for found in jsonl_sources(path, lines):
         if isinstance(found, Source):
             yield load_jsonl_source(found, schema, record=record, keep_refused=keep_refused)
         else:
-            yield _Loaded((), found, 0, 0, True)
+            yield Loaded((), found, 0, 0, True)
             return
 
 
@@ -1161,7 +1164,7 @@ def jsonl_sources(path: Path, lines: int | None = None) -> Iterator[Source | lis
 
 def load_jsonl_source(
     source: Source, schema: Schema, *, record: str | None = None, keep_refused: bool = True
-) -> _Loaded:
+) -> Loaded:
     """The records of a block of JSON Lines (`jsonl_sources`), each problem at its line."""
     with collector_paused():
         return _load(source, schema, fmt="jsonl", record=record, keep_refused=keep_refused, streamed=True)
