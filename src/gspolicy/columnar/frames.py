@@ -116,16 +116,7 @@ def columns_of(plans: Sequence[PackPlan]) -> Columns:
 
 def _spec(schema: Schema, record: str, path: Sequence[str]) -> FieldSpec | None:
     spec = schema.records.get(record)
-    found: FieldSpec | None = None
-    for i, part in enumerate(path):
-        if spec is None:
-            return None
-        found = spec.fields.get(part)
-        if found is None:
-            return None
-        if i < len(path) - 1:
-            spec = schema.records.get(found.record or "") if found.kind == "record" else None
-    return found
+    return schema.field_at(spec, path) if spec is not None else None
 
 
 def dtype_of(spec: FieldSpec) -> pl.DataType:

@@ -106,7 +106,7 @@ class _Table:
                 continue
             text = str(name).strip()
             path = headers.get(text, tuple(text.split(".")))
-            field = _field(schema, spec, path)
+            field = schema.field_at(spec, path)
             if (
                 field is None
                 or field.kind in ("record", "list")
@@ -287,19 +287,6 @@ def _labels(schema: Schema, field: FieldSpec) -> dict[str, str]:
     return {k: v for k, v in enum.lookup.items() if not k.startswith("\0")}
 
 
-def _field(schema: Schema, spec: RecordSpec, path: tuple[str, ...]) -> FieldSpec | None:
-    record: RecordSpec | None = spec
-    found: FieldSpec | None = None
-    for part in path:
-        if record is None:
-            return None
-        found = record.fields.get(part)
-        if found is None:
-            return None
-        record = schema.records.get(found.record or "") if found.kind == "record" else None
-    return found
-
-
 class Ingest:
     """The column checks and frame building for the tables of one file (fixed headers), for the
     columns a run reads (`columns`) and the root fields a caller wants back (`fields`)."""
@@ -402,9 +389,9 @@ class Ingest:
         values = {f: picked.select(self.main.value((f,), pl.String()).alias(f))[f] for f in self.fields}
         frames_items: dict[tuple[str, ...], pl.DataFrame] = {}
         for path, item_paths in self.columns.lists.items():
-            item_type = self.schema.records.get(_field(self.schema, self.spec, path).record or "")  # type: ignore[union-attr]
+            item_type = self.schema.records.get(self.schema.field_at(self.spec, path).record or "")  # type: ignore[union-attr]
             assert item_type is not None
-            specs = {p: _field(self.schema, item_type, p) for p in sorted(item_paths)}
+            specs = {p: self.schema.field_at(item_type, p) for p in sorted(item_paths)}
             found = {p: s for p, s in specs.items() if s is not None}
             schema_out: dict[str, pl.DataType] = {
                 "__row": pl.UInt32(),
@@ -445,7 +432,7 @@ class Ingest:
     def _subject_columns(self) -> list[pl.Expr]:
         out: list[pl.Expr] = []
         for path in sorted(self.columns.subject):
-            field = _field(self.schema, self.spec, path)
+            field = self.schema.field_at(self.spec, path)
             assert field is not None, path
             name = ".".join(path)
             dtype = dtype_of(field)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -165,6 +165,19 @@ class Schema:
     @property
     def root_record(self) -> RecordSpec:
         return self.records[self.root]
+
+    def field_at(self, spec: RecordSpec, path: Sequence[str]) -> FieldSpec | None:
+        """The field at `path` (through nested records) in records of `spec`, or None."""
+        record: RecordSpec | None = spec
+        found: FieldSpec | None = None
+        for part in path:
+            if record is None:
+                return None
+            found = record.fields.get(part)
+            if found is None:
+                return None
+            record = self.records.get(found.record or "") if found.kind == "record" else None
+        return found
 
     def field_paths(self, record: str | None = None, prefix: str = "") -> Iterator[tuple[str, FieldSpec]]:
         """Every field path below `record` (default: the root), lists included as ``members``."""

@@ -1066,17 +1066,23 @@ def load_items(
     """Validate records given as items (plain data and how to locate a problem in it, as the
     table reader nests them): the valid ones, the refused ones with their problems, and every
     problem (ids unique among these only)."""
+    loaded = _load_items(name, schema, items, record=record, keep_refused=True)
+    return loaded.records, loaded.refused, loaded.diagnostics
+
+
+def _load_items(
+    name: str, schema: Schema, items: Iterable[_Item], *, record: str | None, keep_refused: bool
+) -> Loaded:
     with collector_paused():
-        loaded = _load(
+        return _load(
             Source(name, ""),
             schema,
             fmt="table",
             record=record,
-            keep_refused=True,
+            keep_refused=keep_refused,
             items=iter(items),
             streamed=True,
         )
-    return loaded.records, loaded.refused, loaded.diagnostics
 
 
 def _table_blocks(
@@ -1098,16 +1104,7 @@ def _table_blocks(
             return
         if items is None:
             break
-        with collector_paused():
-            loaded = _load(
-                Source(shown, ""),
-                schema,
-                fmt="table",
-                record=record,
-                keep_refused=keep_refused,
-                items=iter(items),
-                streamed=True,
-            )
+        loaded = _load_items(shown, schema, items, record=record, keep_refused=keep_refused)
         yield attrs.evolve(loaded, diagnostics=[*problems, *loaded.diagnostics])
         problems = []  # the tables' own notes once, with the first block
 

@@ -40,7 +40,7 @@ import polars as pl
 from gspolicy._location import DataPath, RecordLocation
 from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
-from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
+from gspolicy.schema.model import RecordSpec, Schema
 
 __all__ = [
     "BLOCK",
@@ -842,19 +842,6 @@ def _headers(schema: Schema, spec: RecordSpec) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _field(schema: Schema, spec: RecordSpec, path: tuple[str, ...]) -> FieldSpec | None:
-    record: RecordSpec | None = spec
-    found: FieldSpec | None = None
-    for part in path:
-        if record is None:
-            return None
-        found = record.fields.get(part)
-        if found is None:
-            return None
-        record = schema.records.get(found.record or "") if found.kind == "record" else None
-    return found
-
-
 def _nest(
     row: Mapping[str, Any], headers: Mapping[str, tuple[str, ...]], schema: Schema, spec: RecordSpec
 ) -> dict[str, Any]:
@@ -867,7 +854,7 @@ def _nest(
             continue
         name = str(header).strip()
         path = headers.get(name, tuple(name.split(".")))
-        field = _field(schema, spec, path)
+        field = schema.field_at(spec, path)
         if field is not None and field.kind == "set" and isinstance(value, str):
             value = [code.strip() for code in value.replace("；", ";").split(";") if code.strip()]
         target = out
