@@ -389,8 +389,10 @@ class Ingest:
         values = {f: picked.select(self.main.value((f,), pl.String()).alias(f))[f] for f in self.fields}
         frames_items: dict[tuple[str, ...], pl.DataFrame] = {}
         for path, item_paths in self.columns.lists.items():
-            item_type = self.schema.records.get(self.schema.field_at(self.spec, path).record or "")  # type: ignore[union-attr]
-            assert item_type is not None
+            list_field = self.schema.field_at(self.spec, path)
+            item_type = self.schema.records.get(list_field.record or "") if list_field is not None else None
+            if item_type is None:
+                raise ValueError(f"the schema has no list {'.'.join(path)} in {self.spec.name}")
             specs = {p: self.schema.field_at(item_type, p) for p in sorted(item_paths)}
             found = {p: s for p, s in specs.items() if s is not None}
             schema_out: dict[str, pl.DataType] = {
