@@ -101,43 +101,50 @@ def registry_blocks(
     ledger = IdLedger(spec)
     run = plan_run(policy_set, schema.root, as_of)
     fast = columns and not run.fallback_packs and bool(run.plans)
+    reading = _Reading(policy_set, run, ledger, exit_pack)
     for path in paths:
         if fast and path.suffix.lower() in TABLE_SUFFIXES:
-            yield from _table_blocks(path, policy_set, run, ledger, exit_pack, encoding)
+            yield from _table_blocks(path, reading, encoding)
             continue
         if fast and RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
-            yield from _line_blocks(path, policy_set, run, ledger, exit_pack)
+            yield from _line_blocks(path, reading)
             continue
         for loaded in file_blocks(path, schema, keep_refused=True, encoding=encoding):
-            yield _loaded_block(policy_set, as_of, exit_pack, ledger, loaded, str(path))
+            yield _loaded_block(reading, loaded, str(path))
 
 
-def _loaded_block(
-    policy_set: PolicySet, as_of: dt.date, exit_pack: str, ledger: IdLedger, loaded: Loaded, path: str
-) -> RegistryBlock:
+@attrs.frozen
+class _Reading:
+    """What every block of a run shares: the policy set, the run planned for the date, the ids
+    admitted so far and the exit pack."""
+
+    policy_set: PolicySet
+    run: Run
+    ledger: IdLedger
+    exit_pack: str
+
+
+def _loaded_block(reading: _Reading, loaded: Loaded, path: str) -> RegistryBlock:
     """A block of records the validator read, their ids admitted."""
     records: list[Record] = []
     refused = list(loaded.refused)
     problems = list(loaded.diagnostics)
-    for rec, duplicate in zip(loaded.records, ledger.admit_records(loaded.records, path), strict=True):
+    for rec, duplicate in zip(
+        loaded.records, reading.ledger.admit_records(loaded.records, path), strict=True
+    ):
         if duplicate is not None:
             problems.append(duplicate)
             line = rec.origin.line if rec.origin else None
             refused.append(Refused(path, line or None, rec.to_data(), (duplicate,)))
             continue
         records.append(rec)
-    return _record_block(policy_set, as_of, exit_pack, records, refused, problems, loaded.unreadable)
+    return _record_block(reading, records, refused, problems, loaded.unreadable)
 
 
 def _record_block(
-    policy_set: PolicySet,
-    as_of: dt.date,
-    exit_pack: str,
-    records: list[Record],
-    refused: list[Refused],
-    problems: list[Diagnostic],
-    broken: bool,
+    reading: _Reading, records: list[Record], refused: list[Refused], problems: list[Diagnostic], broken: bool
 ) -> RegistryBlock:
+    policy_set, as_of, exit_pack = reading.policy_set, reading.run.as_of, reading.exit_pack
     return RegistryBlock(
         len(records),
         tuple(refused),
@@ -149,14 +156,12 @@ def _record_block(
     )
 
 
-def _table_blocks(
-    path: Path, policy_set: PolicySet, run: Run, ledger: IdLedger, exit_pack: str, encoding: str
-) -> Iterator[RegistryBlock]:
-    schema = policy_set.schema
+def _table_blocks(path: Path, reading: _Reading, encoding: str) -> Iterator[RegistryBlock]:
+    schema, run = reading.policy_set.schema, reading.run
     shown = str(path)
     reader, problems = open_tables(path, schema, name=shown, encoding=encoding)
     if reader is None:
-        yield _record_block(policy_set, run.as_of, exit_pack, [], [], problems, True)
+        yield _record_block(reading, [], [], problems, True)
         return
     key = schema.records[schema.root].key or "id"
     ingest = Ingest(
@@ -173,42 +178,26 @@ def _table_blocks(
         try:
             raw = next(blocks, None)
         except TableError as err:  # a row that cannot be read, met on the way
-            yield _record_block(policy_set, run.as_of, exit_pack, [], [], [*problems, err.diagnostic], True)
+            yield _record_block(reading, [], [], [*problems, err.diagnostic], True)
             return
         if raw is None:
             return
-        ids = _key_cells(raw.main, reader.key_columns)
-        block = raw
+        ids = raw.main[reader.key_columns[0]] if reader.key_columns else None
 
-        def validate(rows: list[int], alone: bool, block: RawBlock = block) -> _Checked:
-            return load_items(shown, schema, block.nest(rows)) if rows else ((), (), [])
+        def validate(rows: list[int], alone: bool, raw: RawBlock = raw) -> _Checked:
+            return load_items(shown, schema, raw.nest(rows)) if rows else ((), (), [])
 
-        def line_of(row: int, block: RawBlock = block) -> int:
-            return block.start + row + block.reader.first_row
+        def line_of(row: int, raw: RawBlock = raw) -> int:
+            return raw.start + row + raw.reader.first_row
 
-        yield _block(
-            policy_set,
-            run,
-            ledger,
-            exit_pack,
-            ingest,
-            raw.main,
-            raw.items,
-            ids,
-            validate,
-            line_of,
-            problems,
-            shown,
-        )
+        yield _block(reading, ingest, raw.main, raw.items, ids, validate, line_of, problems, shown)
         problems = []  # the tables' own notes once, with the first block
 
 
-def _line_blocks(
-    path: Path, policy_set: PolicySet, run: Run, ledger: IdLedger, exit_pack: str
-) -> Iterator[RegistryBlock]:
+def _line_blocks(path: Path, reading: _Reading) -> Iterator[RegistryBlock]:
     """A JSON Lines file a block of lines at a time, the lines a fast parser can flatten checked
     by columns (`Flattener`), the others read by the validator as always."""
-    schema = policy_set.schema
+    schema, run = reading.policy_set.schema, reading.run
     shown = str(path)
     flattener = Flattener(schema)
     key = schema.records[schema.root].key or "id"
@@ -223,14 +212,14 @@ def _line_blocks(
     )
     for found in jsonl_sources(path, LINE_BLOCK):
         if not isinstance(found, Source):
-            yield _record_block(policy_set, run.as_of, exit_pack, [], [], found, True)
+            yield _record_block(reading, [], [], found, True)
             return
         source = found
         texts = source.text.split("\n")
         numbered = [(source.first_line + i, t) for i, t in enumerate(texts) if t.strip()]
         if len(numbered) < FEW_LINES:  # a short file: the validator alone is quicker
             loaded = load_jsonl_source(source, schema)
-            yield _loaded_block(policy_set, run.as_of, exit_pack, ledger, loaded, shown)
+            yield _loaded_block(reading, loaded, shown)
             continue
         flat = flattener.block([t for _n, t in numbered])
         lines = [n for (n, _t), ok in zip(numbered, flat.flat, strict=True) if ok]
@@ -257,34 +246,15 @@ def _line_blocks(
             return lines[row]
 
         yield _block(
-            policy_set,
-            run,
-            ledger,
-            exit_pack,
-            ingest,
-            flat.main,
-            flat.items,
-            ids,
-            validate,
-            line_of,
-            [],
-            shown,
-            every_row_flat=False,
+            reading, ingest, flat.main, flat.items, ids, validate, line_of, [], shown, every_row_flat=False
         )
 
 
 _Checked = tuple[Sequence[Record], Sequence[Refused], list[Diagnostic]]
 
 
-def _key_cells(main: pl.DataFrame, key_columns: Sequence[str]) -> pl.Series | None:
-    return main[key_columns[0]] if key_columns else None
-
-
 def _block(
-    policy_set: PolicySet,
-    run: Run,
-    ledger: IdLedger,
-    exit_pack: str,
+    reading: _Reading,
     ingest: Ingest,
     main: pl.DataFrame,
     items: Mapping[str, pl.DataFrame],
@@ -299,6 +269,7 @@ def _block(
     """One block: the households proved by columns go to the runner's frames, the others (and,
     when not `every_row_flat`, the lines that could not be flattened) through the record
     validator; ids are admitted in the order of the rows."""
+    policy_set, run, ledger, exit_pack = reading.policy_set, reading.run, reading.ledger, reading.exit_pack
     schema = policy_set.schema
     key = schema.records[schema.root].key
     # households of one id in the block are read by the validator, which tells the first from
