@@ -197,6 +197,7 @@ def test_a_writer_refuses_a_field_outside_the_schema_and_an_overfull_sheet(
         RegistryWriter(tmp_path / "h.xlsx", bundled.schema) as writer,
     ):
         writer.write(data[:5])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing half-written is left
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

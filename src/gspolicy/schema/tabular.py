@@ -553,9 +553,9 @@ class RegistryWriter:
     columns of every field its record can hold, in the schema's order (a field nobody has is an
     empty column: missing, as an empty cell always is).
 
-    Used as a context manager: the files are complete when it exits without an error.  A
-    household with a field outside the schema, or more rows than an Excel sheet holds, raises
-    `ValueError` naming it."""
+    Used as a context manager: the files are complete when it exits without an error, and
+    removed when it exits with one.  A household with a field outside the schema, or more rows
+    than an Excel sheet holds, raises `ValueError` naming it."""
 
     def __init__(self, path: Path, schema: Schema) -> None:
         self.path = path
@@ -646,6 +646,9 @@ class RegistryWriter:
         finally:
             if self._temp is not None:
                 shutil.rmtree(self._temp, ignore_errors=True)
+            if error is not None:  # nothing half-written is left behind
+                for written in self.files:
+                    written.unlink(missing_ok=True)
 
     @property
     def files(self) -> list[Path]:
