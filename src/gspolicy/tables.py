@@ -192,7 +192,7 @@ def write_table(
                     part.write_ndjson(handle)
                 elif kind == "parquet":  # each block a part, joined at the end in bounded memory
                     parts.append(os.path.join(parts_dir, f"{index:08d}.parquet"))
-                    part.write_parquet(parts[-1])
+                    part.write_parquet(parts[-1], compression="lz4")  # read back once: quick to pack
                 else:
                     if kind == "xlsx" and rows > XLSX_MAX_ROWS:
                         raise OutputError(

@@ -36,6 +36,8 @@ from gspolicy.engine.outcome import (
     retained_amount,
     row_part,
     support_from,
+    support_granted,
+    support_kept,
     support_texts,
 )
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
@@ -447,11 +449,11 @@ def _with_retained(
             "__row": rows.cast(pl.UInt32),
             "__sel": sel.gather(rows),
             "__basis": basis.gather(rows),
-            "__grant": granted.gather(rows),
+            "__granted": granted.gather(rows),
         }
-    ).with_columns(_split(pl.col("__grant")).alias("__grant"))
+    ).with_columns(_split(pl.col("__granted")).alias("__grant"))
     if len(path) != 1 or items is None:
-        keyed = owners.select("__row", "__grant", pl.lit(None, pl.List(pl.String())).alias("__kept"))
+        keyed = owners.select("__row", "__granted", pl.lit(None, pl.List(pl.String())).alias("__kept"))
         odd = set(rows.to_list())
     else:
         picked = (
@@ -500,20 +502,21 @@ def _with_retained(
             .group_by("__row", maintain_order=True)
             .agg(pl.col("__text").alias("__kept"))
         )
-        keyed = owners.select("__row", "__grant").join(kept, on="__row", how="left", maintain_order="left")
+        keyed = owners.select("__row", "__granted").join(kept, on="__row", how="left", maintain_order="left")
     keyed = keyed.filter(~pl.col("__row").is_in(list(odd)))
-    distinct_keys = keyed.select("__grant", "__kept").unique(maintain_order=True)
+    # rows seldom share their retained items, often their grants: each grant read once
     supports: list[list[str]] = []
-    for grant, kept_texts in distinct_keys.iter_rows():
+    grants: dict[str, dict[str, tuple[str, str | None, str]]] = {}
+    for grant, kept_texts in keyed.select("__granted", "__kept").iter_rows():
+        base = grants.get(grant)
+        if base is None:
+            base = grants[grant] = support_granted(_parse_granted(g) for g in grant.split(_JOIN) if g)
         retained_items = []
         for text in kept_texts or ():
             measure, amount, basis_id, where_text = text.split(_SEP)
             retained_items.append((measure, amount or None, basis_id, where_text))
-        supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained_items)))
-    by_key = distinct_keys.with_columns(_text_lists("__support", supports))
-    updates = keyed.join(by_key, on=["__grant", "__kept"], how="left", nulls_equal=True).select(
-        pl.col("__row").alias("__r"), "__support"
-    )
+        supports.append(support_texts(support_kept(base, retained_items)))
+    updates = pl.DataFrame([keyed["__row"].alias("__r"), _text_lists("__support", supports)])
     if odd:
         odd_supports = []
         for row in sorted(odd):

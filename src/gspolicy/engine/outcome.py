@@ -383,9 +383,22 @@ def support_from(
     """The support a record gets now: every measure a rule grants for sure ``(measure, amount,
     rule)``, plus every history item the buffer retains ``(measure, amount, basis, path)``; a
     retained amount replaces a granted one only when it is higher (support is not reduced)."""
-    out: dict[str, tuple[str, str | None, str]] = {}
-    for measure, amount, rule in granted:
-        out[measure] = (measure, amount, rule)
+    return support_kept(support_granted(granted), retained)
+
+
+def support_granted(
+    granted: Iterable[tuple[str, str | None, str]],
+) -> dict[str, tuple[str, str | None, str]]:
+    """What the rules grant, by measure (a later grant of a measure replaces an earlier one): the
+    first step of `support_from`, which a caller may keep for records that share their grants."""
+    return {measure: (measure, amount, rule) for measure, amount, rule in granted}
+
+
+def support_kept(
+    granted: Mapping[str, tuple[str, str | None, str]], retained: Iterable[tuple[str, str | None, str, str]]
+) -> tuple[tuple[str, str | None, str], ...]:
+    """`support_from` of what `support_granted` gave and the `retained` items."""
+    out = dict(granted)
     for measure, amount, basis, path in retained:
         current = out.get(measure)
         if current is not None and current[2] != basis and not _higher(amount, current[1]):
