@@ -6,7 +6,9 @@
    checks, four batch rules, one combined verdict) on the example registry's households, encoded
    in each engine: gspolicy's per-record evaluator, gspolicy's traced `Policies.evaluate` (the
    full explained decision), durable_rules (the rules written by hand as durable_rules rulesets,
-   the member roll-ups computed in Python as its facts need them; with the durable extra) and
+   the member roll-ups computed in Python as its facts need them; with the durable extra), GoRules
+   ZEN (`zen-engine`: the rules as a JSON decision model written by hand, one expression node over
+   the same facts; with the bench extra) and
    plain Python closures over dicts written by hand (the limit).  Every engine must find the same
    rules definitely true for every household: the run stops otherwise.
    Then the same workload by columns: gspolicy's Polars runner against a Polars scan of the ten
@@ -246,6 +248,66 @@ class DurablePeer:
         return out
 
 
+def zen_graph() -> str:
+    """The ten rules as a GoRules JSON Decision Model (written by hand): one expression node over
+    the same facts the other peers read (a missing key is null in ZEN's expression language)."""
+    income = "(stable != null and stable > 3500)"
+    food = "food == true"
+    water = "(litres != null and litres >= 20)"
+    medical = "all_insured == true"
+    housing = "grade in ['a', 'b']"
+    expressions = {
+        "check.income": income,
+        "check.food": food,
+        "check.water": water,
+        "check.medical": medical,
+        "check.housing": housing,
+        "batch.medical": "any_ill == true",
+        "batch.education": "any_enrolled == true",
+        "batch.relocation": "zone == true",
+        "batch.safety_net": "any_able == false",
+        "verdict.all": " and ".join((income, food, water, medical, housing)),
+    }
+    nodes = [
+        {"id": "in", "type": "inputNode", "name": "household", "position": {"x": 0, "y": 0}},
+        {
+            "id": "rules",
+            "type": "expressionNode",
+            "name": "ten rules",
+            "position": {"x": 200, "y": 0},
+            "content": {
+                "expressions": [
+                    {"id": f"e{i}", "key": key.replace(".", "_"), "value": value}
+                    for i, (key, value) in enumerate(expressions.items())
+                ]
+            },
+        },
+        {"id": "out", "type": "outputNode", "name": "rules", "position": {"x": 400, "y": 0}},
+    ]
+    edges = [
+        {"id": "e-in", "sourceId": "in", "targetId": "rules", "type": "edge"},
+        {"id": "e-out", "sourceId": "rules", "targetId": "out", "type": "edge"},
+    ]
+    return json.dumps({"nodes": nodes, "edges": edges})
+
+
+class ZenPeer:
+    """GoRules ZEN (`zen-engine`, a Rust engine with Python bindings) on the ten rules."""
+
+    def __init__(self) -> None:
+        import zen
+
+        self.decision = zen.ZenEngine().create_decision(zen_graph())
+        self.names = {name.replace(".", "_"): name for name in RULES}
+
+    def run(self, households: Sequence[dict[str, Any]]) -> list[frozenset[str]]:
+        out = []
+        for data in households:
+            result = self.decision.evaluate(facts(data))["result"]
+            out.append(frozenset(self.names[k] for k, v in result.items() if v is True))
+        return out
+
+
 # -- the ten rules by columns ---------------------------------------------------------------------
 
 
@@ -396,6 +458,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         engines["durable_rules (hand-written rulesets)"] = lambda: peer.run(plain)
     else:
         print("(durable_rules is not installed: pip install 'gspolicy[durable]' to compare with it)")
+    if importlib.util.find_spec("zen") is not None:
+        zen_peer = ZenPeer()
+        engines["GoRules ZEN (hand-written decision model)"] = lambda: zen_peer.run(plain)
+    else:
+        print("(zen-engine is not installed: pip install 'gspolicy[bench]' to compare with it)")
     rates: dict[str, float] = {}
     for name, run in engines.items():
         got = run()
@@ -407,9 +474,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         rates[name] = n / median_cpu(run, args.repeats)
     durable = rates.get("durable_rules (hand-written rulesets)")
+    zen_rate = rates.get("GoRules ZEN (hand-written decision model)")
+
+    def ratios(rate: float) -> str:
+        return (f"  {rate / durable:7.1f}x durable_rules" if durable else "") + (
+            f"  {rate / zen_rate:7.1f}x ZEN" if zen_rate else ""
+        )
+
     for name, rate in rates.items():
-        ratio = f"  {rate / durable:6.1f}x durable_rules" if durable else ""
-        print(f"  {name:50s} {rate:10,.0f} households/s{ratio}")
+        print(f"  {name:50s} {rate:10,.0f} households/s{ratios(rate)}")
 
     (ten_pack,) = ten.policy_set.all_in_force(DAY)
     ten_run = plan_packs([ten_pack], "household", DAY)
@@ -427,9 +500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scan = rows / median_cpu(lambda: scan_truths(big), args.repeats)
     rates["gspolicy Polars runner (in-memory frames)"] = ours
     rates["Polars scan written by hand (the limit)"] = scan
-    versus = f"  {ours / durable:6.1f}x durable_rules" if durable else ""
     print(f"  by columns, {rows:,} households in memory:")
-    print(f"  {'gspolicy Polars runner':50s} {ours:10,.0f} households/s{versus}")
+    print(f"  {'gspolicy Polars runner':50s} {ours:10,.0f} households/s{ratios(ours)}")
     print(
         f"  {'Polars scan written by hand (the limit)':50s} {scan:10,.0f} households/s"
         f"  the runner takes {scan / ours:.1f}x its time (target within 3x; durable target ≥ 100x)"

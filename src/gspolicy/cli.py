@@ -14,10 +14,12 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import attrs
 
 from gspolicy._cli_support import (
     EXIT_INTERNAL,
@@ -41,7 +43,7 @@ from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
 from gspolicy.errors import Diagnostic, render_grouped, suggest
-from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
+from gspolicy.explain.areas import AreaDecision, AreaReads, AreaResult, area_reads, decide_areas
 from gspolicy.explain.build import EXIT_PACK, decide
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.book import render_book
@@ -365,15 +367,30 @@ def _output_problems(args: argparse.Namespace, lang: Lang) -> int | None:
     return None
 
 
-def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicySet) -> int:
-    """The main job without area files: the households read a block at a time (a JSON Lines
-    file in blocks of lines, so memory stays flat), each block decided by the columnar runner
-    into the outcome table, which gives the summary and `--output`; only the households printed
-    are explained (their records are the only ones kept).  A record with a problem stops the run
-    — every problem is still listed — unless `--skip-invalid` sets it aside."""
+@attrs.frozen
+class _StreamedAreas:
+    """The area files of a streamed run (village and county records) and what their packs read
+    of each household."""
+
+    records: Mapping[str, tuple[Record, ...]]
+    reads: AreaReads
+
+
+def _evaluate_streamed(
+    args: argparse.Namespace, lang: Lang, policy_set: PolicySet, areas: _StreamedAreas | None = None
+) -> int:
+    """The main job: the households read a block at a time (a JSON Lines file in blocks of
+    lines, so memory stays flat), each block decided by the columnar runner into the outcome
+    table, which gives the summary and `--output`; only the households printed are explained
+    (their records are the only ones kept).  A record with a problem stops the run — every
+    problem is still listed — unless `--skip-invalid` sets it aside.  With `areas`, each
+    household is also kept as the few fields the areas' packs read and its items' derived fields
+    (`area_reads`), and the villages and counties are decided from them once every block is."""
     # Polars only when a table is decided
-    from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
-    from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    from gspolicy.columnar.registry import records_of_kept, registry_blocks  # noqa: PLC0415
+    from gspolicy.columnar.runner import decide_frame, derived_column, lacks_column  # noqa: PLC0415
     from gspolicy.explain.summaries import SummaryCounts  # noqa: PLC0415
 
     as_of = _as_of(args.as_of, policy_set, lang)
@@ -387,10 +404,19 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
     refused: list[Refused] = []
     state = {"stopped": False, "unreadable": 0, "rows": 0, "valid": 0}
     verdict_order = ("pass", "fail", "undetermined", "not_applicable")
+    reads = areas.reads if areas is not None else None
+    derived = [c for pf in reads.derive for c in (derived_column(*pf), lacks_column(*pf))] if reads else []
+    kept_parts: list[pl.DataFrame] = []
 
     def frames() -> Iterator[pl.DataFrame]:
         for block in registry_blocks(
-            args.files, policy_set, as_of, exit_pack=EXIT_PACK, encoding=args.encoding
+            args.files,
+            policy_set,
+            as_of,
+            exit_pack=EXIT_PACK,
+            encoding=args.encoding,
+            derive=reads.derive if reads else (),
+            keep=reads.paths if reads else (),
         ):
             problems.extend(block.problems)
             refused.extend(block.refused)
@@ -402,6 +428,9 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
             if state["stopped"] or not block.valid:
                 continue
             frame = block.decide()
+            if reads is not None:
+                kept_parts.append(pl.concat([block.kept(), frame.select(derived)], how="horizontal"))
+                frame = frame.drop(derived)
             counts.add(frame, block.counties())
             rows = state["rows"]
             for offset, verdict in enumerate(frame["verdict"].to_list()):
@@ -421,7 +450,7 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
     progress = Progress(sys.stderr, "已判定户数" if lang == "zh" else "households decided")
     try:
         with progress:
-            if args.output is not None:
+            if args.output is not None and (areas is None or args.level == "household"):
                 if _write_output(args, lang, policy_set, (), as_of, frames()) != EXIT_OK:
                     return EXIT_PROBLEMS
             else:
@@ -439,14 +468,63 @@ def _evaluate_streamed(args: argparse.Namespace, lang: Lang, policy_set: PolicyS
             + ", ".join(str(f) for f in args.files)
             + "\n"
         )
+    result: AreaResult | None = None
+    if areas is not None:
+        assert reads is not None
+        result = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts, records_of_kept)
+        if args.level != "household":
+            return _report_areas(result, args, lang)
     sys.stdout.write(
         counts.render(lang, as_of=as_of, in_force=[p.key for p in policy_set.all_in_force(as_of)])
     )
+    if result is not None:
+        sys.stdout.write("\n" + _area_summary(result, lang))
     picked = [first_row[v] for v in verdict_order if v in first_row]
     rest = [row for row in range(min(args.explain, state["rows"])) if row not in picked]
     for row in (picked + rest)[: args.explain]:
         sys.stdout.write("\n" + decide(policy_set, kept[row], as_of).render(lang))
     return EXIT_OK
+
+
+def _streamed_areas(
+    args: argparse.Namespace,
+    lang: Lang,
+    policy_set: PolicySet,
+    as_of: dt.date,
+    areas: _StreamedAreas,
+    kept_parts: list[pl.DataFrame],
+    records_of_kept: Callable[[Schema, Sequence[tuple[str, ...]], pl.DataFrame], list[Record]],
+) -> AreaResult:
+    """The villages and counties of a streamed run, from what was kept of each household."""
+    import polars as pl  # noqa: PLC0415
+
+    from gspolicy.columnar.runner import derived_column, lacks_column  # noqa: PLC0415
+
+    reads = areas.reads
+    kept = pl.concat(kept_parts) if kept_parts else None
+    kept_parts.clear()
+    households = records_of_kept(policy_set.schema, reads.paths, kept) if kept is not None else []
+    columns = {
+        pf: (kept[derived_column(*pf)].to_list(), kept[lacks_column(*pf)].to_list())
+        for pf in reads.derive
+        if kept is not None
+    }
+    del kept
+
+    def fields(index: int) -> Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]:
+        return {pf: (values[index], tuple(lacks[index])) for pf, (values, lacks) in columns.items()}
+
+    packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
+    progress = Progress(sys.stderr, "已判定村县数" if lang == "zh" else "villages and counties decided")
+    with progress:
+        return decide_areas(
+            policy_set,
+            {"household": households, **areas.records},
+            as_of,
+            packs=packs,
+            item_fields={"household": fields},
+            decided_one=lambda: progress.advance(1),
+        )
 
 
 class _RunStopped(Exception):
@@ -589,6 +667,22 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             return EXIT_USAGE
     if not (args.villages or args.counties) and args.format == "table":
         return _evaluate_streamed(args, lang, policy_set)
+    if args.format == "table":
+        # with area files: the households streamed too when the areas' packs read of them only
+        # plain fields, each household then held as those fields and its items' derived fields
+        day = _as_of(args.as_of, policy_set, lang)
+        if day is None:
+            return EXIT_USAGE
+        reads = area_reads(policy_set, day)
+        if reads is not None:
+            found_areas: dict[str, tuple[Record, ...]] = {}
+            for kind, files in (("village", args.villages), ("county", args.counties)):
+                if files:
+                    found = _records(files, policy_set, lang, kind=kind)
+                    if found is None:
+                        return EXIT_PROBLEMS
+                    found_areas[kind] = found
+            return _evaluate_streamed(args, lang, policy_set, _StreamedAreas(found_areas, reads))
     skipped: tuple[Refused, ...] = ()
     if args.skip_invalid:
         kept = _records_skipping(args.files, policy_set, lang, args.encoding)

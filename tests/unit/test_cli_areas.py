@@ -163,3 +163,40 @@ def test_diff_lists_the_villages_and_counties_a_new_threshold_changes(
     assert changed > 0  # every village with a poor household now fails on incidence
     assert "village.incidence: pass → fail" in out
     assert "impact as of 2018-12-31 on 1 counties" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["household", "village", "county"])
+def test_streamed_areas_print_what_the_whole_records_give(
+    level: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole example registry with its areas: the households streamed through the columnar
+    runner and kept as the fields the areas' packs read (the default) print exactly what the
+    per-record evaluator on whole records prints (the path taken when `area_reads` finds a read
+    it cannot serve), summaries, listings and explanations alike."""
+    from gspolicy import cli
+
+    argv = [
+        "--lang",
+        "en",
+        "evaluate",
+        str(REGISTRY / "households.jsonl"),
+        "--villages",
+        str(REGISTRY / "villages.jsonl"),
+        "--counties",
+        str(REGISTRY / "counties.jsonl"),
+        "--as-of",
+        "2018-12-31",
+        "--level",
+        level,
+        "--explain",
+        "2",
+        "--list",
+    ]
+    assert main(argv) == 0
+    streamed = capsys.readouterr().out
+    monkeypatch.setattr(cli, "area_reads", lambda policy_set, as_of: None)
+    assert main(argv) == 0
+    whole = capsys.readouterr().out
+    assert "decided as of 2018-12-31" in streamed
+    assert streamed == whole

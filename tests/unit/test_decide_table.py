@@ -140,3 +140,40 @@ def test_retained_history_of_every_kind_equals_decide(
     records = [*(bundled.household(d) for d in changed), *households]
     rows = next(bundled.decide_table(records, DAY)).to_dicts()
     assert rows == [_typed(bundled.decide(h, DAY)) for h in records]
+
+
+@pytest.mark.slow
+def test_derived_item_fields_equal_the_per_record_evaluator(bundled: Policies) -> None:
+    """What an area's item takes from a household (its exit verdict, whether an identification
+    rule applies, what each lacks when missing), by columns, equals the per-record evaluator's
+    on every household of the example registry; a pack not in force gives missing, lacking it."""
+    from gspolicy.columnar.runner import decide_frame, derived_column, lacks_column
+    from gspolicy.engine.compiled import lower
+    from gspolicy.engine.outcome import derived_lacks, derived_value
+
+    households = shared_registry()
+    policy_set = bundled.policy_set
+    derive = [
+        ("exit_criteria.household", "verdict"),
+        ("identification.household", "any_rule"),
+        ("no.such_pack", "verdict"),
+    ]
+    table, _report = decide_frame(
+        policy_set, households, DAY, exit_pack="exit_criteria.household", derive=derive
+    )
+    packs = {p.id: p for p in policy_set.all_in_force(DAY)}
+    seen: set[object] = set()
+    for pack, form in derive:
+        got = zip(
+            table[derived_column(pack, form)].to_list(),
+            table[lacks_column(pack, form)].to_list(),
+            strict=True,
+        )
+        for household, (value, lacks) in zip(households, got, strict=True):
+            values = lower(packs[pack], DAY).run(household) if pack in packs else None
+            want = derived_value(values, form)
+            assert (value, lacks) == (want, list(derived_lacks(values, pack)) if want is None else []), (
+                household.get("id")
+            )
+            seen.add(value)
+    assert seen == {True, False, None}

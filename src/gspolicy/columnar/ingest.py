@@ -63,6 +63,11 @@ def _truth_map() -> dict[str, bool]:
 _TRUTH = _truth_map()
 
 
+KEPT_KINDS = frozenset({"bool", "int", "date", "string", "enum"})
+"""The kinds of field a caller may keep (`Ingest` `keep`): those a column gives back exactly as a
+record holds them (a decimal's column has a fixed scale, so it would not)."""
+
+
 @attrs.frozen
 class Ingested:
     """A block checked by columns: which households are certified, their frames (the certified
@@ -71,6 +76,7 @@ class Ingested:
     certified: pl.Series
     frames: Frames
     values: Mapping[str, pl.Series]
+    kept: pl.DataFrame = attrs.field(factory=pl.DataFrame)  # `keep`'s fields, typed, by dotted path
 
 
 @attrs.frozen
@@ -300,12 +306,19 @@ class Ingest:
         items: Mapping[str, Mapping[str, pl.DataType]],
         headers: Mapping[str, Mapping[str, tuple[str, ...]]],
         fields: Sequence[str] = (),
+        keep: Sequence[tuple[str, ...]] = (),
     ) -> None:
         self.schema = schema
         spec = schema.records[record_type]
         self.spec = spec
         self.columns = columns
         self.fields = tuple(fields)
+        self.keep: dict[str, tuple[tuple[str, ...], pl.DataType]] = {}
+        for path in keep:
+            found = schema.field_at(spec, path)
+            if found is None or found.kind not in KEPT_KINDS:
+                raise ValueError(f"no scalar field {'.'.join(path)} to keep in {spec.name}")
+            self.keep[".".join(path)] = (path, pl.Int64() if found.kind == "int" else dtype_of(found))
         self.main = _Table(schema, spec, list(main), list(main.values()), headers[""])
         self.items: dict[str, _Table] = {}
         for name, dtypes in items.items():
@@ -387,6 +400,9 @@ class Ingest:
             *self._subject_columns(),
         )
         values = {f: picked.select(self.main.value((f,), pl.String()).alias(f))[f] for f in self.fields}
+        wanted = picked.select(
+            [self.main.value(path, dtype).alias(name) for name, (path, dtype) in self.keep.items()]
+        )
         frames_items: dict[tuple[str, ...], pl.DataFrame] = {}
         for path, item_paths in self.columns.lists.items():
             list_field = self.schema.field_at(self.spec, path)
@@ -417,7 +433,7 @@ class Ingest:
                     *(item_table.value(p, dtype_of(s)).alias(".".join(p)) for p, s in found.items()),
                 )
             )
-        return Ingested(certified, Frames(subjects, frames_items), values)
+        return Ingested(certified, Frames(subjects, frames_items), values, wanted)
 
     def _list_companions(self) -> list[pl.Expr]:
         """`requires` and the required-ness of root fields naming a list (given: it has items)."""

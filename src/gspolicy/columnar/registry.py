@@ -19,17 +19,19 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 import polars as pl
 
 from gspolicy._location import RecordLocation, Source
+from gspolicy.columnar.frames import dtype_of
 from gspolicy.columnar.ingest import Ingest
 from gspolicy.columnar.lines import Flattener
-from gspolicy.columnar.runner import ColumnarError, Run, decide_frame, decide_frames, plan_run, table_schema
+from gspolicy.columnar.runner import ColumnarError, Run, decide_frame, decide_frames, plan_run
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.load import PolicySet
-from gspolicy.schema.model import Record
+from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import (
     RECORD_SUFFIXES,
     TABLE_SUFFIXES,
@@ -43,7 +45,7 @@ from gspolicy.schema.records import (
 )
 from gspolicy.schema.tabular import RawBlock, TableError, cell_value, open_tables
 
-__all__ = ["COLUMN_BLOCK", "FEW_LINES", "LINE_BLOCK", "RegistryBlock", "registry_blocks"]
+__all__ = ["COLUMN_BLOCK", "FEW_LINES", "LINE_BLOCK", "RegistryBlock", "records_of_kept", "registry_blocks"]
 
 _COUNTY = "county_code"
 COLUMN_BLOCK = 16_384
@@ -71,6 +73,7 @@ class RegistryBlock:
     _decide: Callable[[], pl.DataFrame]
     _record: Callable[[int], Record]
     _counties: Callable[[], list[str]]
+    _kept: Callable[[], pl.DataFrame]
 
     def decide(self) -> pl.DataFrame:
         """The outcome table of the valid households, one row each, in order."""
@@ -84,6 +87,11 @@ class RegistryBlock:
         """The county code of each valid household (``?`` when it has none)."""
         return self._counties()
 
+    def kept(self) -> pl.DataFrame:
+        """The fields `registry_blocks` was asked to keep, of each valid household, in order
+        (a column per dotted path, typed as its field; null when absent)."""
+        return self._kept()
+
 
 def registry_blocks(
     paths: Sequence[Path],
@@ -93,15 +101,19 @@ def registry_blocks(
     exit_pack: str,
     encoding: str = "utf-8",
     columns: bool = True,
+    derive: Sequence[tuple[str, str]] = (),
+    keep: Sequence[tuple[str, ...]] = (),
 ) -> Iterator[RegistryBlock]:
     """Every block of the household files `paths` (see the module doc; `columns`: whether
-    registry tables may be checked by columns)."""
+    registry tables may be checked by columns).  Each block's outcome table also holds the
+    derived fields `derive` asks for (`decide_frames`), and `RegistryBlock.kept` the fields at
+    the paths `keep` (of kinds `KEPT_KINDS`)."""
     schema = policy_set.schema
     spec = schema.records[schema.root]
     ledger = IdLedger(spec)
     run = plan_run(policy_set, schema.root, as_of)
     fast = columns and not run.fallback_packs and bool(run.plans)
-    reading = _Reading(policy_set, run, ledger, exit_pack)
+    reading = _Reading(policy_set, run, ledger, exit_pack, tuple(derive), tuple(keep))
     for path in paths:
         if fast and path.suffix.lower() in TABLE_SUFFIXES:
             yield from _table_blocks(path, reading, encoding)
@@ -122,6 +134,29 @@ class _Reading:
     run: Run
     ledger: IdLedger
     exit_pack: str
+    derive: tuple[tuple[str, str], ...] = ()
+    keep: tuple[tuple[str, ...], ...] = ()
+
+    def kept_schema(self) -> dict[str, pl.DataType]:
+        schema = self.policy_set.schema
+        spec = schema.records[schema.root]
+        out: dict[str, pl.DataType] = {}
+        for path in self.keep:
+            found = schema.field_at(spec, path)
+            assert found is not None
+            out[".".join(path)] = pl.Int64() if found.kind == "int" else dtype_of(found)
+        return out
+
+    def kept_of(self, records: Sequence[Record]) -> pl.DataFrame:
+        """The kept fields of records the validator read."""
+        columns: dict[str, list[object]] = {".".join(p): [] for p in self.keep}
+        for record in records:
+            for path in self.keep:
+                value: object = record
+                for part in path:
+                    value = value.get(part) if isinstance(value, Record) else None
+                columns[".".join(path)].append(value)
+        return pl.DataFrame(columns, schema=self.kept_schema())
 
 
 def _loaded_block(reading: _Reading, loaded: Loaded, path: str) -> RegistryBlock:
@@ -150,9 +185,10 @@ def _record_block(
         tuple(refused),
         problems,
         broken,
-        lambda: decide_frame(policy_set, records, as_of, exit_pack=exit_pack)[0],
+        lambda: decide_frame(policy_set, records, as_of, exit_pack=exit_pack, derive=reading.derive)[0],
         records.__getitem__,
         lambda: [str(r.get(_COUNTY, "?")) for r in records],
+        lambda: reading.kept_of(records),
     )
 
 
@@ -172,6 +208,7 @@ def _table_blocks(path: Path, reading: _Reading, encoding: str) -> Iterator[Regi
         reader.item_schemas,
         reader.headers,
         fields=(key, _COUNTY),
+        keep=reading.keep,
     )
     blocks = reader.blocks(COLUMN_BLOCK)
     while True:
@@ -209,6 +246,7 @@ def _line_blocks(path: Path, reading: _Reading) -> Iterator[RegistryBlock]:
         {name: dict.fromkeys(columns, pl.String()) for name, columns in flattener.item_columns.items()},
         {"": {}, **{name: {} for name in flattener.lists}},
         fields=(key, _COUNTY),
+        keep=reading.keep,
     )
     for found in jsonl_sources(path, LINE_BLOCK):
         if not isinstance(found, Source):
@@ -365,15 +403,32 @@ def _block(
                 checked.values[ingest.fields[0]].alias("id"),
                 lambda i: of_row(fast_rows[i]),
                 exit_pack=exit_pack,
+                derive=reading.derive,
             )
             places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is None]
             parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
         if records:
-            frame = decide_frame(policy_set, records, run.as_of, exit_pack=exit_pack)[0]
+            frame = decide_frame(policy_set, records, run.as_of, exit_pack=exit_pack, derive=reading.derive)[
+                0
+            ]
             places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is not None]
             parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
         if not parts:
-            return pl.DataFrame(schema=table_schema([p.key for p in run.packs]))
+            return decide_frame(policy_set, [], run.as_of, exit_pack=exit_pack, derive=reading.derive)[0]
+        return pl.concat(parts).sort("__at").drop("__at")
+
+    def kept() -> pl.DataFrame:
+        if not reading.keep:
+            return reading.kept_of([])
+        parts: list[pl.DataFrame] = []
+        if fast_rows:
+            places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is None]
+            parts.append(checked.kept.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
+        if records:
+            places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is not None]
+            parts.append(reading.kept_of(records).with_columns(pl.Series("__at", places, dtype=pl.Int64)))
+        if not parts:
+            return reading.kept_of([])
         return pl.concat(parts).sort("__at").drop("__at")
 
     def counties() -> list[str]:
@@ -388,7 +443,7 @@ def _block(
                 out.append(str(rec.get(_COUNTY, "?")))
         return out
 
-    return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties)
+    return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties, kept)
 
 
 def _shared_ids(ids: pl.Series | None) -> pl.Series | None:
@@ -410,3 +465,56 @@ def _one(validate: Callable[[list[int], bool], _Checked], row: int) -> Record:
             f"a household proved valid by columns is refused by the validator: {problems[:3]}"
         )
     return records[0]
+
+
+def records_of_kept(schema: Schema, paths: Sequence[tuple[str, ...]], kept: pl.DataFrame) -> list[Record]:
+    """Root records holding only the fields at `paths` (the columns of `RegistryBlock.kept`),
+    nested as the schema nests them, a field absent where its cell is null: what the areas'
+    packs read of a household (`area_reads`), held in a fraction of the whole record's memory.
+    Equal nested records are one object, and equal texts (codes) one string."""
+    root = schema.root
+    names = [".".join(p) for p in paths]
+    texts: dict[str, str] = {}
+    shared: dict[tuple[object, ...], Record] = {}
+    tree: dict[str, Any] = {}
+    for index, path in enumerate(paths):
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = index
+
+    def record_type(owner: str, field: str) -> str:
+        found = schema.records[owner].fields[field].record
+        assert found is not None
+        return found
+
+    def build(owner: str, node: Mapping[str, Any], row: Sequence[object], top: bool) -> Record | None:
+        values: dict[str, object] = {}
+        for name, sub in node.items():
+            if isinstance(sub, int):
+                value = row[sub]
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    value = texts.setdefault(value, value)
+                values[name] = value
+            else:
+                inner = build(record_type(owner, name), sub, row, False)
+                if inner is not None:
+                    values[name] = inner
+        if top:
+            return Record(owner, values)
+        if not values:
+            return None
+        signature = (owner, *((k, id(v) if isinstance(v, Record) else v) for k, v in sorted(values.items())))
+        found = shared.get(signature)
+        if found is None:
+            found = shared[signature] = Record(owner, values)
+        return found
+
+    out: list[Record] = []
+    for row in kept.select(names).iter_rows():
+        built = build(root, tree, row, True)
+        assert built is not None
+        out.append(built)
+    return out

@@ -30,6 +30,8 @@ from gspolicy.engine.outcome import (
     buffer_missing,
     buffer_result_of,
     decide_outcome,
+    derived_lacks,
+    derived_value,
     outcome_of,
     pack_result_of,
     problems_of,
@@ -323,10 +325,14 @@ _PART = {
 }
 
 
-def _pack_parts(policy_set: PolicySet, run: Run, result: Result, index: int, exit_pack: str) -> pl.DataFrame:
+def _pack_parts(
+    policy_set: PolicySet, run: Run, result: Result, index: int, exit_pack: str, forms: Sequence[str] = ()
+) -> pl.DataFrame:
     """What pack `index` adds to every row (`_PART`), decoded once per distinct set of its values:
     the rows a join then spreads it over differ only in what the parts do not read.  No record
-    is read: what a buffer retains is not part of a part (see `_with_retained`)."""
+    is read: what a buffer retains is not part of a part (see `_with_retained`).  `forms`: the
+    derived fields of an area's item this pack gives (`derived_value`), each with what it lacks
+    when missing, as columns ``derived|FORM`` and ``lacks|FORM``."""
     plan = run.plans[index]
     table = result.table
     prefix = f"{index}|"
@@ -343,8 +349,13 @@ def _pack_parts(policy_set: PolicySet, run: Run, result: Result, index: int, exi
     decoder = _Decoder(run, Result(table.select(["__row", "__fallback", *mine])[first], result.width))
     nothing = Record(run.record_type, {})  # the status and basis of a buffer read no item
     parts: dict[str, list[Any]] = {name: [] for name in _PART}
+    derived: dict[str, list[bool | None]] = {form: [] for form in forms}
+    lacks: dict[str, list[tuple[str, ...]]] = {form: [] for form in forms}
     for group in range(len(first)):
         values = decoder.pack_values(index, plan, nothing, group)
+        for form in forms:
+            derived[form].append(derived_value(values, form))
+            lacks[form].append(derived_lacks(values, plan.pack.id) if derived[form][-1] is None else ())
         pack = pack_result_of(values)
         part = row_part(pack, exit_pack=plan.pack.id == exit_pack)
         buffer = buffer_result_of(values, policy_set)
@@ -357,7 +368,10 @@ def _pack_parts(policy_set: PolicySet, run: Run, result: Result, index: int, exi
         parts["granted"].append(_granted_text(part.granted))
         parts["buffer"].append(buffer.status if buffer is not None else None)
         parts["basis"].append(buffer.basis if buffer is not None else None)
-    by_group = _frame_of_parts(parts)
+    by_group = _frame_of_parts(parts).with_columns(
+        *(pl.Series(f"derived|{form}", derived[form], dtype=pl.Boolean()) for form in forms),
+        *(_joined_texts(f"lacks|{form}", lacks[form]) for form in forms),
+    )
     group_of = (
         grouped.lazy().select("__group", "__row").explode("__row").sort("__row").collect(engine="in-memory")
     )
@@ -544,19 +558,26 @@ def _with_retained(
 
 
 def decide_frame(
-    policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, *, exit_pack: str
+    policy_set: PolicySet,
+    records: Sequence[Record],
+    as_of: dt.date,
+    *,
+    exit_pack: str,
+    derive: Sequence[tuple[str, str]] = (),
 ) -> tuple[pl.DataFrame, RunReport]:
     """One row per record with the columns of `Outcome.to_row()` (typed: `table_schema`), in the
     records' order; and what was decided record by record instead (see `decide_frames`)."""
     record_type = _one_type(records) if records else "household"
     run = plan_run(policy_set, record_type, as_of)
     if not records:
-        schema = table_schema([p.key for p in run.packs])
+        schema = {**table_schema([p.key for p in run.packs]), **_derived_schema(derive)}
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
     spec = policy_set.schema.records.get(record_type)
     id_key = spec.key if spec is not None and spec.key is not None else "id"
     ids = pl.Series("id", [str(r.get(id_key, "?")) for r in records], dtype=pl.String())
-    return decide_frames(policy_set, run, run.frames(records), ids, records.__getitem__, exit_pack=exit_pack)
+    return decide_frames(
+        policy_set, run, run.frames(records), ids, records.__getitem__, exit_pack=exit_pack, derive=derive
+    )
 
 
 def decide_frames(
@@ -567,8 +588,11 @@ def decide_frames(
     record_of: Callable[[int], Record],
     *,
     exit_pack: str,
+    derive: Sequence[tuple[str, str]] = (),
 ) -> tuple[pl.DataFrame, RunReport]:
-    """One row per row of `frames` (their records' `ids`), as `decide_frame` gives it.
+    """One row per row of `frames` (their records' `ids`), as `decide_frame` gives it; and for
+    each ``(pack, form)`` of `derive` the derived field of an area's item it gives
+    (`derived_value`, column `derived_column`) and what that lacks when missing (`lacks_column`).
 
     Each pack's part of a row (`row_part`) is decoded once per distinct set of that pack's
     values and spread over the rows that have it; the parts are joined by columns as
@@ -576,7 +600,7 @@ def decide_frames(
     decided whole, record by record — when the record did not fit the columns, and every row
     when a pack did not lower — and for the rare retained items the columns cannot show."""
     as_of = run.as_of
-    schema = table_schema([p.key for p in run.packs])
+    schema = {**table_schema([p.key for p in run.packs]), **_derived_schema(derive)}
     n = frames.height
     if not n:
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
@@ -589,7 +613,11 @@ def decide_frames(
     own = pl.lit(True) if per_record else pl.col("__fallback")
     whole = table.select(own.alias("own"))["own"].to_list()
     parts = {
-        i: _pack_parts(policy_set, run, result, i, exit_pack) for i in range(len(run.plans)) if not per_record
+        i: _pack_parts(
+            policy_set, run, result, i, exit_pack, [form for pack, form in derive if pack == plan.pack.id]
+        )
+        for i, plan in enumerate(run.plans)
+        if not per_record
     }
     if parts:
         exit_index = next((i for i, p in enumerate(run.plans) if p.pack.id == exit_pack), None)
@@ -598,7 +626,7 @@ def decide_frames(
             "as_of": pl.Series("as_of", [as_of] * n, dtype=pl.Date()),
         }
         frame = pl.DataFrame(columns)
-        part_cols = {f"{name}{i}": part[name] for i, part in parts.items() for name in _PART}
+        part_cols = {f"{name}{i}": part[name] for i, part in parts.items() for name in part.columns}
         frame = frame.with_columns(**part_cols)
         basis_column = frame[f"basis{buffer_index}"] if buffer_index is not None else None
         ordered = sorted(parts)
@@ -635,6 +663,7 @@ def decide_frames(
             buffer.alias("buffer"),
             until.cast(pl.Date()).alias("buffer_until"),
             pl.struct([pl.col(f"verdict{i}").alias(run.plans[i].pack.key) for i in ordered]).alias("packs"),
+            *_derived_columns(run, derive),
         )
         granted = frame["support"]
         distinct = frame.select(pl.col("support").unique(maintain_order=True))["support"]
@@ -669,7 +698,11 @@ def decide_frames(
             else _outcome(policy_set, run, decoder, record_of(row), i, exit_pack=exit_pack)
             for i, row in enumerate(replaced)
         ]
-        decided = pl.DataFrame([_typed_row(o.to_row()) for o in outcomes], schema=schema)
+        rows_out = [_typed_row(o.to_row()) for o in outcomes]
+        if derive:
+            for i, row in enumerate(replaced):
+                rows_out[i].update(_derived_of_record(run, record_of(row), derive))
+        decided = pl.DataFrame(rows_out, schema=schema)
         if frame.height:
             keep = pl.Series([not w for w in whole])
             frame = (
@@ -688,6 +721,52 @@ def decide_frames(
             frame = decided
     report = RunReport(n, run.fallback_packs, sum(1 for f in table["__fallback"].to_list() if f))
     return frame.select(list(schema)), report
+
+
+def derived_column(pack: str, form: str) -> str:
+    """The column of `decide_frames` holding the derived field ``{form: pack}`` of each row."""
+    return f"derived|{pack}|{form}"
+
+
+def lacks_column(pack: str, form: str) -> str:
+    """The column of `decide_frames` holding what `derived_column` lacks when it is missing."""
+    return f"lacks|{pack}|{form}"
+
+
+def _derived_schema(derive: Sequence[tuple[str, str]]) -> dict[str, pl.DataType]:
+    out: dict[str, pl.DataType] = {}
+    for pack, form in derive:
+        out[derived_column(pack, form)] = pl.Boolean()
+        out[lacks_column(pack, form)] = pl.List(pl.String())
+    return out
+
+
+def _derived_columns(run: Run, derive: Sequence[tuple[str, str]]) -> list[pl.Expr]:
+    """The derived fields from the packs' parts (a pack that is not in the run: missing, lacking
+    the pack, as `derived_lacks` says)."""
+    exprs: list[pl.Expr] = []
+    for pack, form in derive:
+        index = next((i for i, p in enumerate(run.plans) if p.pack.id == pack), None)
+        if index is None:
+            exprs.append(pl.lit(None, pl.Boolean()).alias(derived_column(pack, form)))
+            exprs.append(pl.lit([f"pack:{pack}"], pl.List(pl.String())).alias(lacks_column(pack, form)))
+            continue
+        exprs.append(pl.col(f"derived|{form}{index}").alias(derived_column(pack, form)))
+        exprs.append(_split(pl.col(f"lacks|{form}{index}").fill_null("")).alias(lacks_column(pack, form)))
+    return exprs
+
+
+def _derived_of_record(run: Run, record: Record, derive: Sequence[tuple[str, str]]) -> dict[str, object]:
+    """The derived fields of one record decided whole, by the per-record evaluator."""
+    out: dict[str, object] = {}
+    by_id = {p.id: p for p in run.packs}
+    for pack, form in derive:
+        checked = by_id.get(pack)
+        values = lower(checked, run.as_of).run(record) if checked is not None else None
+        value = derived_value(values, form)
+        out[derived_column(pack, form)] = value
+        out[lacks_column(pack, form)] = list(derived_lacks(values, pack)) if value is None else []
+    return out
 
 
 def values_by_columns(

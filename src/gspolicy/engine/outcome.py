@@ -23,7 +23,7 @@ import attrs
 from gspolicy._memo import Memo
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.run import PackValues, parameter_value
-from gspolicy.lang.values import Interval, Unknown, Value
+from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Amount, Basis, Criterion, Measure
@@ -158,6 +158,42 @@ def pack_verdict_of(values: PackValues) -> Verdict:
     if "fail" in verdicts:
         return "fail"
     return "pass" if verdicts <= {"pass"} else "undetermined"
+
+
+def derived_value(values: PackValues | None, form: str) -> bool | None:
+    """The value a pack's results give a derived field of an area's item (``derive: {verdict:
+    P}`` true for pass, false for fail; ``derive: {any_rule: P}`` whether a rule of P applies):
+    None — missing — when undetermined, not applicable, or the pack did not run."""
+    if values is None:
+        return None
+    if form == "verdict":
+        verdict = pack_verdict_of(values)
+        return True if verdict == "pass" else False if verdict == "fail" else None
+    value = kleene_or(values.rules.values())  # type: ignore[arg-type]
+    return value if isinstance(value, bool) else None
+
+
+def derived_lacks(values: PackValues | None, pack: str) -> tuple[str, ...]:
+    """What a pack's values lack to be settled (explaining an item whose derived field is
+    missing): the data paths and parameters, ``criterion:ID`` for a criterion not established,
+    ``pack:ID`` when the pack did not run."""
+    if values is None:
+        return (f"pack:{pack}",)
+    found: set[str] = set()
+    if values.applies is not None and values.applies is not True:
+        if values.applies is not False:
+            found.update(settle_of(values.applies))
+        return tuple(sorted(found))
+    for c in values.pack.pack.criteria:
+        if c.not_established:
+            found.add(f"criterion:{c.id}")
+            continue
+        for value in (values.givens.get(c.id), values.criteria.get(c.id)):
+            if value is not None:
+                found.update(settle_of(value))
+    for value in values.rules.values():
+        found.update(settle_of(value))
+    return tuple(sorted(found))
 
 
 def buffer_choice(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -134,10 +135,19 @@ def parameter_values(pack: CheckedPack, as_of: dt.date) -> dict[str, Value]:
 
 
 def _run(
-    texpr: TypedExpr, record: Record, as_of: dt.date, params: Mapping[str, Value], pack: CheckedPack
+    texpr: TypedExpr,
+    record: Record,
+    as_of: dt.date,
+    params: Mapping[str, Value],
+    pack: CheckedPack,
+    shared: dict[str, Any] | None = None,
 ) -> ExprResult:
+    """`texpr` evaluated on `record`, traced; `shared`: the facts earlier runs of the same pack on
+    the same record evaluated (`Context.shared`), filled as facts are evaluated."""
     events: list[TraceEvent] = []
-    ctx = Context(subject=record, as_of=as_of, parameters=params, facts=pack.facts, trace=events.append)
+    ctx = Context(
+        subject=record, as_of=as_of, parameters=params, facts=pack.facts, trace=events.append, shared=shared
+    )
     value = evaluate(texpr, ctx)
     return ExprResult(value, tuple(events))
 
@@ -145,15 +155,20 @@ def _run(
 def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:
     """Evaluate the applicability, every criterion (and its data precondition) and every rule."""
     params = parameter_values(pack, as_of)
-    applies = _run(pack.applies, record, as_of, params, pack) if pack.applies is not None else None
-    givens = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.givens.items()}
-    criteria = {cid: _run(t, record, as_of, params, pack) for cid, t in pack.criteria.items()}
-    rules = {rid: _run(t, record, as_of, params, pack) for rid, t in pack.rules.items()}
+    shared: dict[str, Any] = {}  # each fact evaluated once, its trace replayed in later runs
+
+    def run(texpr: TypedExpr) -> ExprResult:
+        return _run(texpr, record, as_of, params, pack, shared)
+
+    applies = run(pack.applies) if pack.applies is not None else None
+    givens = {cid: run(t) for cid, t in pack.givens.items()}
+    criteria = {cid: run(t) for cid, t in pack.criteria.items()}
+    rules = {rid: run(t) for rid, t in pack.rules.items()}
     buffer = None
     if pack.buffer is not None:
         buffer = BufferOutcome(
-            _run(pack.buffer.retained, record, as_of, params, pack),
-            {bid: _run(t, record, as_of, params, pack) for bid, t in pack.buffer.active.items()},
-            {bid: _run(t, record, as_of, params, pack) for bid, t in pack.buffer.until.items()},
+            run(pack.buffer.retained),
+            {bid: run(t) for bid, t in pack.buffer.active.items()},
+            {bid: run(t) for bid, t in pack.buffer.until.items()},
         )
     return PackOutcome(pack, record, as_of, params, applies, givens, criteria, rules, buffer)

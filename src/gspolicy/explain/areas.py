@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,8 @@ import attrs
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
 from gspolicy.engine.compiled import lower
-from gspolicy.engine.outcome import pack_verdict_of
+from gspolicy.engine.outcome import derived_lacks as _outcome_missing
+from gspolicy.engine.outcome import derived_value as _bool_of
 from gspolicy.engine.run import PackOutcome, PackValues, _run
 from gspolicy.explain.build import (
     _missing,
@@ -44,7 +45,8 @@ from gspolicy.explain.build import (
 from gspolicy.explain.decision import CriterionVerdict, Decision, Membership, Verdict
 from gspolicy.explain.render import _VERDICT, render_text
 from gspolicy.lang import Interval, Unknown, Value
-from gspolicy.lang.values import kleene_or
+from gspolicy.lang.interpret import Context, fact_values
+from gspolicy.lang.typed import TAge, TAggregate, TField, TPresent, TypedExpr, typed_children
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 
@@ -155,39 +157,26 @@ def _derived_packs(schema: Schema, item_type: str) -> set[str]:
     }
 
 
-def _bool_of(values: PackValues | None, form: str) -> bool | None:
-    if values is None:
-        return None
-    if form == "verdict":
-        verdict = pack_verdict_of(values)
-        return True if verdict == "pass" else False if verdict == "fail" else None
-    value = kleene_or(values.rules.values())  # type: ignore[arg-type]
-    return value if isinstance(value, bool) else None
+Derived = Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]
+"""The derived fields of a gathered record's items, each ``(pack, form)`` (``derive: {form:
+pack}``) with its value and, when missing, what its pack lacks (`derived_value`, `derived_lacks`)."""
 
 
-def _outcome_missing(values: PackValues | None, pack: str) -> tuple[str, ...]:
-    """What a pack's values lack to be settled (for explaining an undetermined item)."""
-    if values is None:
-        return (f"pack:{pack}",)
-    found: set[str] = set()
-    if values.applies is not None and values.applies is not True:
-        if values.applies is not False:
-            found.update(_missing(values.applies))
-        return tuple(sorted(found))
-    for c in values.pack.pack.criteria:
-        if c.not_established:
-            found.add(f"criterion:{c.id}")
-            continue
-        for value in (values.givens.get(c.id), values.criteria.get(c.id)):
-            if value is not None:
-                found.update(_missing(value))
-    for value in values.rules.values():
-        found.update(_missing(value))
-    return tuple(sorted(found))
+def _derived_of(
+    outcomes: Mapping[str, PackValues],
+) -> Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]]:
+    def get(key: tuple[str, str]) -> tuple[bool | None, tuple[str, ...]]:
+        pack, form = key
+        value = _bool_of(outcomes.get(pack), form)
+        return value, (_outcome_missing(outcomes.get(pack), pack) if value is None else ())
+
+    return get
 
 
 def _item(
-    spec: RecordSpec, record: Record, outcomes: Mapping[str, PackValues]
+    spec: RecordSpec,
+    record: Record,
+    derived: Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]],
 ) -> tuple[Record, dict[str, Any]]:
     """The item of a gathered list for `record`, and for each unknown derived field what the
     item's own decision lacks."""
@@ -201,12 +190,142 @@ def _item(
             values[name] = record
             continue
         assert d.pack is not None
-        value = _bool_of(outcomes.get(d.pack), d.form)
+        value, lacking = derived((d.pack, d.form))
         if value is None:
-            lacks[name] = _outcome_missing(outcomes.get(d.pack), d.pack)
+            lacks[name] = lacking
         else:
             values[name] = value
     return Record(spec.name, values), lacks
+
+
+@attrs.frozen
+class AreaReads:
+    """What the areas' packs need of each gathered household (the root records): the fields
+    they read (`paths`, with the key, the name and the fields the households are gathered by)
+    and the derived fields of the households' items, ``(pack, form)``."""
+
+    paths: tuple[tuple[str, ...], ...]
+    derive: tuple[tuple[str, str], ...]
+
+
+_SLIM_KINDS = frozenset({"bool", "int", "date", "string", "enum"})
+
+
+def area_reads(policy_set: PolicySet, as_of: dt.date) -> AreaReads | None:
+    """What the packs in force on `as_of` read of the root records the areas gather, when that
+    is only fields a record held by those fields alone shows exactly as the whole record would
+    (plain values at named paths); None otherwise — a pack reads a household's list or nested
+    record whole, an age, a number with decimals, or a gathered list through another item.
+    A caller may then gather records that hold these fields only (and `item_fields`)."""
+    schema = policy_set.schema
+    root = schema.root
+    root_spec = schema.records[root]
+    holders: dict[str, dict[str, tuple[str, ...]]] = {}  # type -> gathered field -> record fields
+    gathered_any: set[tuple[str, str]] = set()  # (type, field) of every gathered list
+    by_fields: set[str] = set()
+    derive: list[tuple[str, str]] = []
+    for type_name, spec in schema.records.items():
+        for name, f in spec.fields.items():
+            if f.gather is None or f.record is None:
+                continue
+            gathered_any.add((type_name, name))
+            if f.gather.records != root:
+                continue
+            by_fields.add(f.gather.by)
+            item = schema.records[f.record]
+            holders.setdefault(type_name, {})[name] = tuple(
+                n for n, g in item.fields.items() if g.derive is not None and g.derive.form == "record"
+            )
+            for g in item.fields.values():
+                d = g.derive
+                if d is not None and d.pack is not None and (d.pack, d.form) not in derive:
+                    derive.append((d.pack, d.form))
+    paths: set[tuple[str, ...]] = set()
+
+    def gathered_through(type_name: str | None, path: tuple[str, ...]) -> bool:
+        """Whether `path` from a record of `type_name` passes through a gathered list."""
+        spec = schema.records.get(type_name or "")
+        for part in path:
+            if spec is None:
+                return False
+            if (spec.name, part) in gathered_any:
+                return True
+            field = spec.fields.get(part)
+            spec = schema.records.get(field.record or "") if field is not None else None
+        return False
+
+    def walk(node: TypedExpr, scopes: dict[int, tuple[str, str | None]]) -> bool:
+        """Collect what `node` reads of households; False when a read cannot be served.
+        `scopes`: scope -> ("household", record field of the item) or ("other", record type)."""
+        if isinstance(node, TPresent):
+            return walk(node.field, scopes)
+        if isinstance(node, TAge):
+            return scopes.get(node.scope, ("other", None))[0] != "household"
+        if isinstance(node, TField):
+            kind, what = scopes.get(node.scope, ("other", None))
+            if kind == "household":
+                if node.path[0] != what:
+                    return True  # a derived field of the item
+                if len(node.path) < 2:
+                    return False  # the household read whole
+                paths.add(node.path[1:])
+                return True
+            return not gathered_through(what, node.path) or node.scope == 0
+        if isinstance(node, TAggregate):
+            source = node.source
+            inner: tuple[str, str | None] = ("other", None)
+            if isinstance(source, TField):
+                kind, what = scopes.get(source.scope, ("other", None))
+                if kind == "household":
+                    return False  # a list of the household
+                owner = schema.records.get(what or "")
+                field = (
+                    owner.fields.get(source.path[0]) if owner is not None and len(source.path) == 1 else None
+                )
+                if field is not None and field.gather is not None and field.gather.records == root:
+                    fields = holders.get(owner.name if owner else "", {}).get(source.path[0], ())
+                    if len(fields) != 1:
+                        return False
+                    inner = ("household", fields[0])
+                elif field is not None and field.record is not None:
+                    inner = ("other", field.record)
+                elif owner is not None and gathered_through(owner.name, source.path):
+                    return False
+            elif not walk(source, scopes):
+                return False
+            if node.body is None:
+                return True
+            return walk(node.body, {**scopes, node.scope: inner})
+        return all(walk(child, scopes) for child in typed_children(node))
+
+    for checked in policy_set.all_in_force(as_of):
+        if checked.subject not in holders and checked.subject != root:
+            continue
+        if checked.subject == root:
+            continue
+        if checked.buffer is not None:
+            return None
+        roots = [
+            *checked.facts.values(),
+            *checked.criteria.values(),
+            *checked.givens.values(),
+            *checked.rules.values(),
+            *checked.weighs.values(),
+            *([checked.applies] if checked.applies is not None else []),
+        ]
+        if not all(walk(expr, {0: ("other", checked.subject)}) for expr in roots):
+            return None
+    key = root_spec.key
+    paths.update((f,) for f in by_fields)
+    if key is not None:
+        paths.add((key,))
+    if "name" in root_spec.fields:
+        paths.add(("name",))
+    for path in paths:
+        found = schema.field_at(root_spec, path)
+        if found is None or found.kind not in _SLIM_KINDS:
+            return None
+    return AreaReads(tuple(sorted(paths)), tuple(derive))
 
 
 def _key_of(schema: Schema, record: Record) -> str:
@@ -224,6 +343,29 @@ class _Assembler:
         # (gathered type, item type) -> (item, what its unknown fields lack, the gathered record)
         self.items: dict[tuple[str, str], list[tuple[Record, dict[str, Any], Record]]] = {}
         self.problems: list[Text] = []
+        # (gathered type, item type, field) -> the items by that field of their record; and
+        # (gathered type, item type) -> what each item lacks, by the item's identity
+        self._index: dict[tuple[str, str, str], dict[object, list[Record]]] = {}
+        self._lacks: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+
+    def _by_key(self, gathered: str, item_type: str, by: str) -> dict[object, list[Record]]:
+        """The items of `gathered` records (as `item_type`) by the value of their record's field
+        `by`, in the order they were added (built once, not per subject)."""
+        found = self._index.get((gathered, item_type, by))
+        if found is None:
+            found = {}
+            for item, _lacks, source in self.items.get((gathered, item_type), []):
+                found.setdefault(source.get(by), []).append(item)
+            self._index[(gathered, item_type, by)] = found
+        return found
+
+    def lacks_of(self, gathered: str, item_type: str) -> dict[int, dict[str, Any]]:
+        """What each item of `gathered` records lacks, by the item's identity."""
+        found = self._lacks.get((gathered, item_type))
+        if found is None:
+            found = {id(item): lacks for item, lacks, _s in self.items.get((gathered, item_type), [])}
+            self._lacks[(gathered, item_type)] = found
+        return found
 
     def gathered_fields(self, type_name: str) -> list[tuple[str, FieldSpec]]:
         return [(n, f) for n, f in self.schema.records[type_name].fields.items() if f.gather is not None]
@@ -245,16 +387,20 @@ class _Assembler:
         for name, f in self.gathered_fields(record.type_name):
             assert f.gather is not None
             assert f.record is not None
-            pool = self.items.get((f.gather.records, f.record), [])
-            filled[name] = tuple(item for item, _lacks, source in pool if source.get(f.gather.by) == key)
+            filled[name] = tuple(self._by_key(f.gather.records, f.record, f.gather.by).get(key, ()))
         return Record(record.type_name, filled, record.origin)
 
     def add_items(
-        self, record: Record, outcomes: Mapping[str, PackValues], item_types: Iterable[str]
+        self,
+        record: Record,
+        derived: Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]],
+        item_types: Iterable[str],
     ) -> None:
         for item_type in item_types:
-            item, lacks = _item(self.schema.records[item_type], record, outcomes)
+            item, lacks = _item(self.schema.records[item_type], record, derived)
             self.items.setdefault((record.type_name, item_type), []).append((item, lacks, record))
+            self._index = {k: v for k, v in self._index.items() if k[:2] != (record.type_name, item_type)}
+            self._lacks.pop((record.type_name, item_type), None)
 
 
 def decide_areas(
@@ -265,13 +411,19 @@ def decide_areas(
     packs: Mapping[str, str] | None = None,
     top: int = TOP,
     known: Mapping[str, Mapping[str, PackValues]] | None = None,
+    item_fields: Mapping[str, Callable[[int], Derived]] | None = None,
+    decided_one: Callable[[], None] | None = None,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
     ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
     twice (the same key) raises `ValueError`: it would be counted twice.  Gathered records (the
     households of a village) are run by the per-record evaluator; `known` holds their pack values
     already computed (by record key, e.g. for the households a caller has decided anyway), used
-    instead of running the packs again."""
+    instead of running the packs again; `item_fields` (by record type) gives, for the record at each
+    index of `records[type]`, the derived fields of its items already worked out (every one of
+    `item_derivations`), e.g. by the columnar runner: then its packs are not run at all, and the
+    record need hold only the fields the areas' packs read (`area_reads`).  `decided_one` is
+    called after each area is decided (a progress bar's step)."""
     chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
     for type_name, items in records.items():
@@ -297,10 +449,14 @@ def decide_areas(
                 )
                 if problem not in asm.problems:
                     asm.problems.append(problem)
-        for record in records.get(type_name, ()):
+        given = (item_fields or {}).get(type_name) if level_pack is None else None
+        for index, record in enumerate(records.get(type_name, ())):
             if record.type_name != type_name:
                 raise ValueError(f"a {record.type_name} record given as {type_name}")
             subject = asm.subject(record)
+            if given is not None:
+                asm.add_items(subject, given(index).__getitem__, item_types)
+                continue
             ready = (known or {}).get(_key_of(schema, record)) if level_pack is None else None
             values: Mapping[str, PackValues]
             if ready is not None:
@@ -316,8 +472,10 @@ def decide_areas(
                 decided.setdefault(type_name, []).append(
                     _area_decision(asm, subject, outcomes, level_pack, top)
                 )
+                if decided_one is not None:
+                    decided_one()
                 values = {k: o.values() for k, o in outcomes.items()}
-            asm.add_items(subject, values, item_types)
+            asm.add_items(subject, _derived_of(values), item_types)
     orphans: dict[str, set[str]] = {}
     for holder in order:
         keys = {_key_of(schema, r) for r in records.get(holder, ())}
@@ -421,11 +579,14 @@ def _area_decision(
     weighing: dict[str, int] = {}
     if outcome is not None:
         checked = outcome.pack
-        for name, texpr in checked.facts.items():
+        # every fact once, untraced: a figure shows a value, not how it was reached
+        values = fact_values(
+            Context(subject=subject, as_of=asm.as_of, parameters=outcome.parameters, facts=checked.facts)
+        )
+        for name in checked.facts:
             fact = checked.pack.facts[name]
-            result = _run(texpr, subject, asm.as_of, outcome.parameters, checked)
-            missing = tuple(sorted({_relabel(m, labels) for m in _missing(result.value)}))
-            figures.append(Figure(name, fact.title, show_value(result.value), missing))
+            missing = tuple(sorted({_relabel(m, labels) for m in _missing(values[name])}))
+            figures.append(Figure(name, fact.title, show_value(values[name]), missing))
         verdicts = {c.id: c.verdict for c in decision.criteria}
         for cid, texpr in checked.weighs.items():
             if verdicts.get(cid) not in ("fail", "undetermined"):
@@ -484,8 +645,7 @@ def _item_lacks(asm: _Assembler, subject: Record) -> dict[str, tuple[str, ...]]:
     for name, field in asm.schema.records[subject.type_name].fields.items():
         if field.gather is None or field.record is None:
             continue
-        pool = asm.items.get((field.gather.records, field.record), [])
-        by_id = {id(item): lacks for item, lacks, _source in pool}
+        by_id = asm.lacks_of(field.gather.records, field.record)
         items = subject.get(name)
         if not isinstance(items, tuple):
             continue

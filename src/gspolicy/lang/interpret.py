@@ -63,7 +63,7 @@ from gspolicy.lang.values import (
 )
 from gspolicy.schema.model import BIRTH_DATE, RECORDED_AGE, Record
 
-__all__ = ["Context", "TraceEvent", "TraceKind", "age_range", "evaluate", "years_between"]
+__all__ = ["Context", "TraceEvent", "TraceKind", "age_range", "evaluate", "fact_values", "years_between"]
 
 TraceKind = Lit[
     "field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "item", "call"
@@ -104,6 +104,10 @@ class Context:
     parameters: Mapping[str, Value] = attrs.field(factory=dict)
     facts: Mapping[str, TypedExpr] = attrs.field(factory=dict)
     trace: Trace | None = attrs.field(default=None, eq=False)
+    # facts already evaluated on this subject by earlier evaluations (with the same as-of date,
+    # parameters and facts), each with the steps it traced: `fact` replays them, so the trace is
+    # the one a fresh evaluation gives, without evaluating the fact again
+    shared: dict[str, tuple[Value, list[TraceEvent | TFact]]] | None = attrs.field(default=None, eq=False)
 
 
 def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
@@ -114,6 +118,20 @@ def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
     except RecursionError:
         problem = Diagnostic("eval/fact-cycle", texpr.span, {"name": "…"})
         return Unknown(frozenset(), frozenset({problem}))
+
+
+def fact_values(ctx: Context) -> dict[str, Value]:
+    """The value of every fact of `ctx`, each evaluated once (a fact another reads is not
+    evaluated again), as evaluating each fact's expression on its own would give them."""
+    run = _Run(ctx)
+    out: dict[str, Value] = {}
+    for name, expr in ctx.facts.items():
+        try:
+            out[name] = run.fact(TFact(expr.type, expr.span, name))
+        except RecursionError:
+            problem = Diagnostic("eval/fact-cycle", expr.span, {"name": "…"})
+            out[name] = Unknown(frozenset(), frozenset({problem}))
+    return out
 
 
 def years_between(start: dt.date, end: dt.date) -> int:
@@ -164,12 +182,20 @@ class _Run:
         # the data path of each record a `held_on` filter let through (by identity), so that an
         # aggregate over the filtered list names `support[3].amount`, not a position in the filter
         self.item_paths: dict[int, str] = {}
+        # while a fact is evaluated for `ctx.shared`: its steps, a nested fact as its reference
+        self.recording: list[list[TraceEvent | TFact]] = []
 
     def emit(
         self, kind: TraceKind, name: str, value: Value, span: Span, operands: tuple[Value, ...] = ()
     ) -> None:
+        if self.trace is not None or self.recording:
+            self.step(TraceEvent(kind, name, value, span, operands))
+
+    def step(self, event: TraceEvent) -> None:
         if self.trace is not None:
-            self.trace(TraceEvent(kind, name, value, span, operands))
+            self.trace(event)
+        if self.recording:
+            self.recording[-1].append(event)
 
     def eval(self, node: TypedExpr) -> Value:
         if isinstance(node, TConst):
@@ -251,6 +277,8 @@ class _Run:
 
     def fact(self, node: TFact) -> Value:
         name = node.name
+        if self.recording:
+            self.recording[-1].append(node)  # replayed as a reference: it may be memoized then
         if name in self.memo:
             return self.memo[name]
         expr = self.ctx.facts.get(name)
@@ -260,16 +288,38 @@ class _Run:
         if name in self.active:
             problem = Diagnostic("eval/fact-cycle", node.span, {"name": name})
             return Unknown(frozenset(), frozenset({problem}))
-        self.active.add(name)
-        saved = self.scopes
-        self.scopes = saved[:1]  # a fact is about the subject, wherever it is used
-        try:
-            value = self.eval(expr)
-        finally:
-            self.scopes = saved
-            self.active.discard(name)
+        shared = self.ctx.shared
+        known = shared.get(name) if shared is not None else None
+        if known is not None:
+            value, steps = known
+            self.recording.append([])  # its steps are its own, not its caller's
+            try:
+                for item in steps:
+                    if isinstance(item, TFact):
+                        self.fact(item)
+                    else:
+                        self.step(item)
+            finally:
+                self.recording.pop()
+        else:
+            self.active.add(name)
+            saved = self.scopes
+            self.scopes = saved[:1]  # a fact is about the subject, wherever it is used
+            steps = []
+            if shared is not None:
+                self.recording.append(steps)
+            try:
+                value = self.eval(expr)
+            finally:
+                if shared is not None:
+                    self.recording.pop()
+                self.scopes = saved
+                self.active.discard(name)
+            if shared is not None:
+                shared[name] = (value, steps)
         self.memo[name] = value
-        self.emit("fact", name, value, node.span)
+        if self.trace is not None:
+            self.trace(TraceEvent("fact", name, value, node.span))
         return value
 
     def age(self, node: TAge) -> Value:
