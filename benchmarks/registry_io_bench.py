@@ -11,7 +11,10 @@ child process started from a small parent: CPU seconds, households per CPU-secon
 memory, and the peak's growth from the smallest size to the largest (issue targets: 25,000/s from
 JSON Lines, 100,000/s from Parquet; at most 2 GB at a million households, within 10 % of the peak
 at a quarter of that).  Every run must decide or refuse each household once, and every format
-alike.  Not part of the
+alike.  With `--areas` (the default), the largest registry is decided again from Parquet with the
+example registry's village and county files (the generator draws households into the same 144
+villages and 9 counties), and on its first 10,000 households the summary of the streamed run is
+compared with that of the per-record evaluator on whole records: they must be equal.  Not part of the
 test suite; the files go to a temporary folder (a million households take about 2.8 GB as JSON
 Lines).
 """
@@ -63,6 +66,63 @@ def write_tables(jsonl: Path, path: Path) -> None:
         writer.write(block)
 
 
+AREAS = ROOT / "examples" / "registry"
+
+
+def run_areas(source: Path) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MiB) of the main job with the villages and counties."""
+    argv = [
+        sys.executable,
+        "-m",
+        "gspolicy",
+        "evaluate",
+        str(source),
+        "--villages",
+        str(AREAS / "villages.jsonl"),
+        "--counties",
+        str(AREAS / "counties.jsonl"),
+        "--as-of",
+        "2018-12-31",
+        "--skip-invalid",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *argv], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    cpu, peak = done.stdout.split()
+    return float(cpu), float(peak)
+
+
+def same_areas(jsonl: Path, count: int) -> bool:
+    """The streamed run's summary with areas against the per-record evaluator's on whole records
+    (the path taken when the area packs read what the kept fields cannot serve), on the first
+    `count` households of `jsonl`."""
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from gspolicy import cli  # noqa: PLC0415
+
+    sample = jsonl.with_name(f"sample-{count}.jsonl")
+    with jsonl.open(encoding="utf-8") as lines, sample.open("w", encoding="utf-8") as out:
+        for _ in range(count):
+            out.write(next(lines))
+    argv = [
+        "--lang", "en", "evaluate", str(sample), "--villages", str(AREAS / "villages.jsonl"),
+        "--counties", str(AREAS / "counties.jsonl"), "--as-of", "2018-12-31", "--skip-invalid", "--list",
+    ]  # fmt: skip
+    outputs = []
+    for reads in (cli.area_reads, lambda policy_set, as_of: None):
+        saved = cli.area_reads
+        cli.area_reads = reads  # type: ignore[assignment]
+        text = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(io.StringIO()):
+                cli.main(argv)
+        finally:
+            cli.area_reads = saved  # type: ignore[assignment]
+        outputs.append(text.getvalue())
+    return outputs[0] == outputs[1] and "villages decided" in outputs[0]
+
+
 def run(source: Path, out: Path) -> tuple[float, float]:
     """CPU seconds and peak RSS (MiB) of the main job, from a small parent process."""
     argv = [
@@ -90,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--formats", nargs="+", choices=("jsonl", "parquet", "csv"), default=["jsonl", "parquet", "csv"]
     )
+    parser.add_argument("--no-areas", dest="areas", action="store_false", help="skip the run with areas")
     args = parser.parse_args(argv)
     print("# gspolicy evaluate FILE --output OUT.parquet, in a child process; CPU time and peak RSS")
     peaks: dict[str, list[tuple[int, float]]] = {}
@@ -122,6 +183,20 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {kind:8s} {count:>10,} households  {cpu:8.1f} CPU-s  {count / cpu:8,.0f}/s  peak {peak:7.0f} MiB"
                     f"  ({refused:,} refused)"
                 )
+            if args.areas and size == max(args.sizes):
+                tables = sources.get("parquet") or sources["jsonl"]
+                cpu, peak = run_areas(tables)
+                print(
+                    f"  {tables.suffix[1:]:8s} {count:>10,} households and their 144 villages and 9 counties"
+                    f"  {cpu:8.1f} CPU-s  {count / cpu:8,.0f}/s  peak {peak:7.0f} MiB"
+                )
+                equal = same_areas(jsonl, min(10_000, count))
+                print(
+                    f"  the first {min(10_000, count):,} households: the streamed summary with areas"
+                    f" {'equals' if equal else 'DIFFERS FROM'} the per-record evaluator's"
+                )
+                if not equal:
+                    return 1
             for path in folder.iterdir():
                 path.unlink()
     for kind, rows in peaks.items():
