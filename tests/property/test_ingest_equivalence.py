@@ -555,3 +555,22 @@ def test_what_no_cell_can_say_is_left_to_the_validator() -> None:
     ]
     flat = Flattener(SCHEMA).block(lines)
     assert flat.flat == [False, False, False, True]
+
+
+def test_long_digit_runs_in_texts_are_flattened_and_long_number_literals_are_not() -> None:
+    """A number literal of 16 or more characters may not survive a binary float, so its line is
+    left to the validator; a text of as many digits and dashes (a member id of a registry of over
+    100,000 households a county, `621226-108317-01`) is exact and is flattened."""
+    from gspolicy.columnar.lines import Flattener
+
+    base = dict(HOUSEHOLDS[0])
+    members = [dict(m) for m in base["members"]]
+    members[0]["id"] = "621226-108317-01"
+    income = dict(base["income"])
+    long_number = json.dumps({**base, "income": income}).replace(
+        json.dumps(income["per_capita"]), "4554.000000000001", 1
+    )
+    assert "4554.000000000001" in long_number
+    lines = [json.dumps({**base, "members": members}), long_number, json.dumps(base)]
+    flat = Flattener(SCHEMA).block(lines)
+    assert flat.flat == [True, False, True]

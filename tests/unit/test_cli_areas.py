@@ -166,7 +166,7 @@ def test_diff_lists_the_villages_and_counties_a_new_threshold_changes(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("level", ["household", "village", "county"])
+@pytest.mark.parametrize("level", ["household", "county"])
 def test_streamed_areas_print_what_the_whole_records_give(
     level: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -334,7 +334,7 @@ class Ingest:
         n = main.height
         table = self.main
         counts: dict[str, pl.Series] = {}
-        bad = pl.Series("bad", [False] * n)
+        bad = pl.Series("bad", [False] * n, dtype=pl.Boolean())
         checked_items: dict[str, pl.DataFrame] = {}
         for name in self.lists:
             rows = items.get(name)

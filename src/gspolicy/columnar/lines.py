@@ -26,10 +26,14 @@ from gspolicy.schema.tabular import OWNER
 
 __all__ = ["Flattened", "Flattener"]
 
-# a run of 16 characters that can make a number (a number literal, or anything else: the line is
-# then left to the validator), found by mapping every byte to `x` or a blank
-_NUMBER_CHARS = bytes(0x78 if chr(i) in "0123456789.eE+-" else 0x20 for i in range(256))
-_LONG_RUN = b"x" * 16
+# a run of 16 characters that can make a number, found by mapping every byte to `x`, `q` (a
+# quote) or a blank: a number literal never follows a quote, so a run that starts just after one
+# opens a text (an id such as `621226-108317-01`) and is let through; any other run (a number
+# literal, or a text with a blank before its digits) leaves the line to the validator
+_NUMBER_CHARS = bytes(
+    0x78 if chr(i) in "0123456789.eE+-" else 0x71 if chr(i) == '"' else 0x20 for i in range(256)
+)
+_LONG_RUN = re.compile(rb"(?<![xq])x{16}")
 _KEY = re.compile(r'"\s*:')
 
 
@@ -137,7 +141,7 @@ class Flattener:
     def _line(
         self, line: str, root: dict[str, tuple[int, Any]]
     ) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]] | None:
-        if _LONG_RUN in line.encode().translate(_NUMBER_CHARS):
+        if _LONG_RUN.search(line.encode().translate(_NUMBER_CHARS)) is not None:
             return None
         try:
             data = orjson.loads(line)

@@ -331,7 +331,7 @@ def _block(
         rows = [row for row, ok in enumerate(certified) if ok]
         clashing = {rows[i] for i, hit in enumerate(clash) if hit}
         base = exclude.to_list() if exclude is not None else [False] * len(certified)
-        exclude = pl.Series([b or row in clashing for row, b in enumerate(base)])
+        exclude = pl.Series([b or row in clashing for row, b in enumerate(base)], dtype=pl.Boolean())
     refused = list(refused_list)
     problems = [*notes, *problems]
     # every valid household of the block in the order of its line: (line, row or None, record)
@@ -374,7 +374,7 @@ def _block(
         refused.append(Refused(shown, line, found.to_data(), (duplicate,)))
     valid.sort(key=lambda v: v[0])
     if dropped:  # a certified household refused for its id: checked again without it
-        mask = pl.Series([ok and row not in dropped for row, ok in enumerate(certified)])
+        mask = pl.Series([ok and row not in dropped for row, ok in enumerate(certified)], dtype=pl.Boolean())
         checked = ingest.block(main, items, exclude=~mask)
     fast_rows = [row for _line, row, rec in valid if rec is None and row is not None]
     position = {row: i for i, row in enumerate(fast_rows)}
@@ -454,7 +454,7 @@ def _shared_ids(ids: pl.Series | None) -> pl.Series | None:
     counts = Counter(i for i in texts if i is not None)
     if all(n == 1 for n in counts.values()):
         return None
-    return pl.Series([i is not None and counts[i] > 1 for i in texts])
+    return pl.Series([i is not None and counts[i] > 1 for i in texts], dtype=pl.Boolean())
 
 
 def _one(validate: Callable[[list[int], bool], _Checked], row: int) -> Record:

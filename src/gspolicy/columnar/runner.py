@@ -704,7 +704,7 @@ def decide_frames(
                 rows_out[i].update(_derived_of_record(run, record_of(row), derive))
         decided = pl.DataFrame(rows_out, schema=schema)
         if frame.height:
-            keep = pl.Series([not w for w in whole])
+            keep = pl.Series([not w for w in whole], dtype=pl.Boolean())
             frame = (
                 pl.concat(
                     [

@@ -1,0 +1,48 @@
+"""Every benchmark, one after the other: the README's one command.
+
+    python benchmarks/all.py [--quick]
+
+1. `registry_bench.py`: the fixed 10-rule reference workload in gspolicy's per-record evaluator,
+   traced interpreter and Polars runner, durable_rules and GoRules ZEN (each with its extra) and
+   the hand-written limits (Python closures, a Polars scan), all agreeing on every household; the
+   bundled packs by record and by columns; the per-record evaluator against the columnar runner
+   on 100,000 generated households (every row equal); the main command; loading.
+2. `registry_io_bench.py`: the main job on generated registries of 252,000 and 1,002,000
+   households from Parquet, CSV and JSON Lines with `--output`, and with the villages and
+   counties (the streamed summary equal to the per-record evaluator's on 10,000 households).
+
+`--quick` runs both on small inputs (a check that they work, not a measurement).  Each runs in
+its own process; nothing here is part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs: a check, not a measurement")
+    args = parser.parse_args(argv)
+    runs = [
+        [
+            "registry_bench.py",
+            *(["--repeats", "1", "--compare", "2000", "--frame-rows", "9000"] if args.quick else []),
+        ],
+        ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
+    ]
+    for script, *more in runs:
+        print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)
+        done = subprocess.run([sys.executable, str(HERE / script), *more], check=False)
+        if done.returncode != 0:
+            return done.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
