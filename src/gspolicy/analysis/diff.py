@@ -595,9 +595,13 @@ def impact(
     """Decide every household with both sides as of `as_of` and keep those whose decision differs.
 
     `new_records` are the same households read with the new side's schema when it differs.
+    Both sides decide the population by the columnar runner; only the households whose outcome
+    rows differ are decided again, explained, to say how.
     """
     changes: list[HouseholdChange] = []
-    for record, again in zip(records, new_records or records, strict=True):
+    again_records = new_records or records
+    for index in _candidates(old, new, records, again_records, as_of, exit_pack):
+        record, again = records[index], again_records[index]
         a = decide(old, record, as_of, exit_pack=exit_pack)
         b = decide(new, again, as_of, exit_pack=exit_pack)
         verdict = (_verdict(a), _verdict(b)) if a.verdict != b.verdict else None
@@ -616,6 +620,64 @@ def impact(
             )
         )
     return Impact(as_of, len(records), tuple(changes), examples)
+
+
+def _candidates(
+    old: PolicySet,
+    new: PolicySet,
+    records: Sequence[Record],
+    new_records: Sequence[Record],
+    as_of: dt.date,
+    exit_pack: str,
+) -> list[int]:
+    """The households whose outcome rows differ between the sides: exit verdict, the verdict of
+    a pack (by id), the rules that hold or are undetermined, or the support.  A household whose
+    explained decisions differ in verdict, batch or measure has a differing row, so the others
+    need no explaining."""
+    import polars as pl  # noqa: PLC0415  # Polars only when a population is decided
+
+    from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
+
+    if len(records) != len(new_records):
+        raise ValueError("the two sides need the same households")
+    if not records:
+        return []
+    subject = records[0].type_name
+
+    def rules_of(policy_set: PolicySet) -> set[tuple[str, str]]:
+        return {(p.id, r) for p in policy_set.all_in_force(as_of) if p.subject == subject for r in p.rules}
+
+    if rules_of(old) != rules_of(new):
+        return list(range(len(records)))  # a rule on one side only: every household's batches differ
+    sides = []
+    for policy_set, given in ((old, records), (new, new_records)):
+        table, _report = decide_frame(policy_set, list(given), as_of, exit_pack=exit_pack)
+        keys = {p.key: p.id for p in policy_set.all_in_force(as_of) if p.subject == given[0].type_name}
+        packs = (
+            table.select(
+                pl.concat_str(
+                    [
+                        pl.concat_str(
+                            pl.lit(pack_id), pl.col("packs").struct.field(key).fill_null("-"), separator="="
+                        )
+                        for key, pack_id in sorted(keys.items(), key=lambda kv: kv[1])
+                    ],
+                    separator="\x1f",
+                ).alias("packs")
+            )["packs"]
+            if keys
+            else pl.Series("packs", [""] * table.height)
+        )
+        sides.append(
+            table.select(
+                pl.col("verdict").fill_null("-"),
+                pl.col("rules").list.sort().list.join("\x1f"),
+                pl.col("rules_undetermined").list.sort().list.join("\x1f"),
+                pl.col("support").list.join("\x1f"),
+            ).with_columns(packs)
+        )
+    differs = pl.any_horizontal([sides[0][c] != sides[1][c] for c in sides[0].columns])
+    return pl.select(differs.arg_true()).to_series().to_list()
 
 
 @attrs.frozen

@@ -281,3 +281,29 @@ def test_unreadable_side_or_population_is_reported_not_raised(
     assert code == 1
     assert "record/json-syntax" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow  # the whole registry, explained on both sides
+def test_the_runner_picks_every_household_whose_decision_differs(changed: Path) -> None:
+    """`impact` explains only the households whose outcome rows differ between the sides; the
+    result is the one explaining every household gives."""
+    from gspolicy.analysis import diff
+
+    old, _ = load_side(POLICIES / EXIT_2018)
+    new, _ = load_side(changed)
+    assert old is not None
+    assert new is not None
+    records, problems = load_records_from([HOUSEHOLDS], old.schema)
+    assert not problems
+    picked = impact(old, new, records, AS_OF)
+    chosen = diff._candidates(old, new, records, records, AS_OF, "exit_criteria.household")
+    assert 0 < len(chosen) < len(records)
+    everyone = list(range(len(records)))
+    original = diff._candidates
+    try:
+        diff._candidates = lambda *args: everyone  # type: ignore[assignment]
+        whole = impact(old, new, records, AS_OF)
+    finally:
+        diff._candidates = original  # type: ignore[assignment]
+    assert picked == whole
+    assert picked.changes
