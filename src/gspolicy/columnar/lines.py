@@ -33,7 +33,25 @@ __all__ = ["Flattened", "Flattener"]
 _NUMBER_CHARS = bytes(
     0x78 if chr(i) in "0123456789.eE+-" else 0x71 if chr(i) == '"' else 0x20 for i in range(256)
 )
-_LONG_RUN = re.compile(rb"(?<![xq])x{16}")
+_RUN = b"x" * 16
+
+
+def _long_number(mapped: bytes) -> bool:
+    """Whether a line mapped by `_NUMBER_CHARS` has a run of 16 number characters not opened by
+    a quote (the first place a run of 16 is found is where its run starts)."""
+    start = 0
+    while True:
+        at = mapped.find(_RUN, start)
+        if at < 0:
+            return False
+        if at == 0 or mapped[at - 1] != 0x71:
+            return True
+        end = at + len(_RUN)
+        while end < len(mapped) and mapped[end] == 0x78:
+            end += 1
+        start = end
+
+
 _KEY = re.compile(r'"\s*:')
 
 
@@ -141,7 +159,7 @@ class Flattener:
     def _line(
         self, line: str, root: dict[str, tuple[int, Any]]
     ) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]] | None:
-        if _LONG_RUN.search(line.encode().translate(_NUMBER_CHARS)) is not None:
+        if _long_number(line.encode().translate(_NUMBER_CHARS)):
             return None
         try:
             data = orjson.loads(line)
