@@ -71,25 +71,15 @@ AREAS = ROOT / "examples" / "registry"
 
 def run_areas(source: Path) -> tuple[float, float]:
     """CPU seconds and peak RSS (MiB) of the main job with the villages and counties."""
-    argv = [
-        sys.executable,
-        "-m",
-        "gspolicy",
-        "evaluate",
-        str(source),
-        "--villages",
-        str(AREAS / "villages.jsonl"),
-        "--counties",
-        str(AREAS / "counties.jsonl"),
-        "--as-of",
-        "2018-12-31",
-        "--skip-invalid",
-    ]
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *argv], check=True, capture_output=True, text=True, cwd=ROOT
+    return _measured(
+        [
+            str(source),
+            "--villages",
+            str(AREAS / "villages.jsonl"),
+            "--counties",
+            str(AREAS / "counties.jsonl"),
+        ]
     )
-    cpu, peak = done.stdout.split()
-    return float(cpu), float(peak)
 
 
 def same_areas(jsonl: Path, count: int) -> bool:
@@ -124,19 +114,14 @@ def same_areas(jsonl: Path, count: int) -> bool:
 
 
 def run(source: Path, out: Path) -> tuple[float, float]:
-    """CPU seconds and peak RSS (MiB) of the main job, from a small parent process."""
-    argv = [
-        sys.executable,
-        "-m",
-        "gspolicy",
-        "evaluate",
-        str(source),
-        "--as-of",
-        "2018-12-31",
-        "--output",
-        str(out),
-        "--skip-invalid",
-    ]
+    """CPU seconds and peak RSS (MiB) of the main job with `--output`."""
+    return _measured([str(source), "--output", str(out)])
+
+
+def _measured(more: list[str]) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MiB) of `gspolicy evaluate` as of 2018-12-31 with `--skip-invalid`
+    and `more`, run from a small parent process."""
+    argv = [sys.executable, "-m", "gspolicy", "evaluate", "--as-of", "2018-12-31", "--skip-invalid", *more]
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, *argv], check=True, capture_output=True, text=True, cwd=ROOT
     )

@@ -675,13 +675,9 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             return EXIT_USAGE
         reads = area_reads(policy_set, day)
         if reads is not None:
-            found_areas: dict[str, tuple[Record, ...]] = {}
-            for kind, files in (("village", args.villages), ("county", args.counties)):
-                if files:
-                    found = _records(files, policy_set, lang, kind=kind)
-                    if found is None:
-                        return EXIT_PROBLEMS
-                    found_areas[kind] = found
+            found_areas = _area_records(args, policy_set, lang)
+            if found_areas is None:
+                return EXIT_PROBLEMS
             return _evaluate_streamed(args, lang, policy_set, _StreamedAreas(found_areas, reads))
     skipped: tuple[Refused, ...] = ()
     if args.skip_invalid:
@@ -695,13 +691,10 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             return EXIT_PROBLEMS
         records = loaded
     args.refused = skipped
-    areas: dict[str, tuple[Record, ...]] = {}
-    for kind, files in (("village", args.villages), ("county", args.counties)):
-        if files:
-            found = _records(files, policy_set, lang, kind=kind)
-            if found is None:
-                return EXIT_PROBLEMS
-            areas[kind] = found
+    found_areas = _area_records(args, policy_set, lang)
+    if found_areas is None:
+        return EXIT_PROBLEMS
+    areas = found_areas
     as_of = _as_of(args.as_of, policy_set, lang)
     if as_of is None:
         return EXIT_USAGE
@@ -744,6 +737,21 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     for chosen in examples(outcomes, args.explain):
         sys.stdout.write("\n" + decide(policy_set, by_id[chosen.record], as_of).render(lang))
     return EXIT_OK
+
+
+def _area_records(
+    args: argparse.Namespace, policy_set: PolicySet, lang: Lang
+) -> dict[str, tuple[Record, ...]] | None:
+    """The village and county records of `--villages` and `--counties` (None: a file had a
+    problem, already shown)."""
+    areas: dict[str, tuple[Record, ...]] = {}
+    for kind, files in (("village", args.villages), ("county", args.counties)):
+        if files:
+            found = _records(files, policy_set, lang, kind=kind)
+            if found is None:
+                return None
+            areas[kind] = found
+    return areas
 
 
 def _stream_decisions(policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, fmt: str) -> int:

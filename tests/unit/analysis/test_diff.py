@@ -17,6 +17,8 @@ import pytest
 
 from gspolicy.analysis.diff import impact, load_side, structural_diff
 from gspolicy.cli import main
+from gspolicy.pack.load import PolicySet
+from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
 from unit.analysis._plant import EXIT_2018, POLICIES, ROOT, copy_policies, line_of, plant
 
@@ -195,6 +197,17 @@ def test_identical_sides_have_no_structural_change(capsys: pytest.CaptureFixture
 # --- the impact -------------------------------------------------------------------------------------
 
 
+def _sides(changed: Path) -> tuple[PolicySet, PolicySet, tuple[Record, ...]]:
+    """The 2018 exit pack and its changed copy, and the households both decide."""
+    old, _ = load_side(POLICIES / EXIT_2018)
+    new, _ = load_side(changed)
+    assert old is not None
+    assert new is not None
+    records, problems = load_records_from([HOUSEHOLDS], old.schema)
+    assert not problems
+    return old, new, records
+
+
 @pytest.mark.slow  # the whole 3,000-household registry
 def test_verdict_changes_match_a_count_from_the_registry(changed: Path, run: tuple[int, str, str]) -> None:
     expected = _expected_verdict_changes()
@@ -204,12 +217,7 @@ def test_verdict_changes_match_a_count_from_the_registry(changed: Path, run: tup
     assert f"{len(expected)} change exit verdict" in out
     assert "exit.income: pass → fail" in out
 
-    old, _ = load_side(POLICIES / EXIT_2018)
-    new, _ = load_side(changed)
-    assert old is not None
-    assert new is not None
-    records, problems = load_records_from([HOUSEHOLDS], old.schema)
-    assert not problems
+    old, new, records = _sides(changed)
     result = impact(old, new, records, AS_OF)
     assert sorted(c.household for c in result.changes if c.verdict) == sorted(expected)
     assert result.by_transition()[0][:2] == ("pass → fail", len(expected))
@@ -289,12 +297,7 @@ def test_the_runner_picks_every_household_whose_decision_differs(changed: Path) 
     result is the one explaining every household gives."""
     from gspolicy.analysis import diff
 
-    old, _ = load_side(POLICIES / EXIT_2018)
-    new, _ = load_side(changed)
-    assert old is not None
-    assert new is not None
-    records, problems = load_records_from([HOUSEHOLDS], old.schema)
-    assert not problems
+    old, new, records = _sides(changed)
     picked = impact(old, new, records, AS_OF)
     chosen = diff._candidates(old, new, records, records, AS_OF, "exit_criteria.household")
     assert 0 < len(chosen) < len(records)
