@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -43,7 +43,14 @@ from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
 from gspolicy.errors import Diagnostic, render_grouped, suggest
-from gspolicy.explain.areas import AreaDecision, AreaReads, AreaResult, area_reads, decide_areas
+from gspolicy.explain.areas import (
+    AreaDecision,
+    AreaReads,
+    AreaResult,
+    area_reads,
+    decide_areas,
+    gathering_order,
+)
 from gspolicy.explain.build import EXIT_PACK, decide
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.book import render_book
@@ -501,30 +508,170 @@ def _streamed_areas(
     from gspolicy.columnar.runner import derived_column, lacks_column  # noqa: PLC0415
 
     reads = areas.reads
-    kept = pl.concat(kept_parts) if kept_parts else None
+    schema = policy_set.schema
+    kept = pl.concat(kept_parts) if kept_parts else reading_nothing(reads)
     kept_parts.clear()
-    households = records_of_kept(policy_set.schema, reads.paths, kept) if kept is not None else []
-    columns = {
-        pf: (kept[derived_column(*pf)].to_list(), kept[lacks_column(*pf)].to_list())
-        for pf in reads.derive
-        if kept is not None
-    }
-    del kept
-
-    def fields(index: int) -> Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]:
-        return {pf: (values[index], tuple(lacks[index])) for pf, (values, lacks) in columns.items()}
-
     packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
+    parts = _area_partitions(schema, areas.records, kept)
     progress = Progress(sys.stderr, "已判定村县数" if lang == "zh" else "villages and counties decided")
+    results: list[AreaResult] = []
     with progress:
-        return decide_areas(
-            policy_set,
-            {"household": households, **areas.records},
-            as_of,
-            packs=packs,
-            item_fields={"household": fields},
-            decided_one=lambda: progress.advance(1),
-        )
+        for mask, records in parts:
+            # one partition at a time (a county, its villages and their households): only its
+            # households are held as records
+            chosen = kept.filter(mask) if mask is not None else kept
+            households = records_of_kept(schema, reads.paths, chosen)
+            columns = {
+                pf: (chosen[derived_column(*pf)].to_list(), chosen[lacks_column(*pf)].to_list())
+                for pf in reads.derive
+            }
+
+            def fields(
+                index: int, columns: Mapping[tuple[str, str], tuple[list[Any], list[Any]]] = columns
+            ) -> Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]:
+                return {pf: (values[index], tuple(lacks[index])) for pf, (values, lacks) in columns.items()}
+
+            results.append(
+                decide_areas(
+                    policy_set,
+                    {"household": households, **records},
+                    as_of,
+                    packs=packs,
+                    item_fields={"household": fields},
+                    decided_one=lambda: progress.advance(1),
+                )
+            )
+            del households, columns, chosen
+    return _joined_areas(schema, as_of, areas.records, kept, results)
+
+
+def reading_nothing(reads: AreaReads) -> pl.DataFrame:
+    """No household kept: an empty frame of the kept and derived columns."""
+    import polars as pl  # noqa: PLC0415
+
+    from gspolicy.columnar.runner import derived_column, lacks_column  # noqa: PLC0415
+
+    schema: dict[str, pl.DataType] = {".".join(p): pl.String() for p in reads.paths}
+    for pf in reads.derive:
+        schema[derived_column(*pf)] = pl.Boolean()
+        schema[lacks_column(*pf)] = pl.List(pl.String())
+    return pl.DataFrame(schema=schema)
+
+
+def _area_partitions(
+    schema: Schema, areas: Mapping[str, Sequence[Record]], kept: pl.DataFrame
+) -> list[tuple[pl.Expr | None, dict[str, list[Record]]]]:
+    """The areas split by the type that gathers every other (a county with its villages), each
+    with the households any of its areas gathers (a household whose village lies in another
+    county belongs to both); one part of everything when the areas are not shaped so."""
+    import polars as pl  # noqa: PLC0415
+
+    root = schema.root
+    whole: list[tuple[pl.Expr | None, dict[str, list[Record]]]] = [
+        (None, {k: list(v) for k, v in areas.items()})
+    ]
+    gathered_by: dict[str, dict[str, str]] = {}  # holder -> gathered type -> by field
+    for holder in areas:
+        for field in schema.records[holder].fields.values():
+            if field.gather is not None:
+                gathered_by.setdefault(holder, {})[field.gather.records] = field.gather.by
+    tops = [t for t in areas if not any(t in g for h, g in gathered_by.items() if h != t)]
+    if len(tops) != 1:
+        return whole
+    top = tops[0]
+    top_key = schema.records[top].key
+    others = [t for t in areas if t != top]
+    if top_key is None or any(t not in gathered_by.get(top, {}) for t in others):
+        return whole
+    if any(root not in gathered_by.get(t, {}) for t in areas) or any(
+        schema.records[t].key is None for t in others
+    ):
+        return whole
+    # the part of each area: a top area its key, another the top it belongs to
+    part_of: dict[str, dict[str, str | None]] = {}
+    for t in others:
+        key = schema.records[t].key
+        assert key is not None
+        by = gathered_by[top][t]
+        part_of[t] = {str(r.get(key)): _text_or_none(r.get(by)) for r in areas[t]}
+    parts: dict[str | None, dict[str, list[Record]]] = {}
+    for t, given in areas.items():
+        for r in given:
+            part = str(r.get(top_key)) if t == top else part_of[t][str(r.get(schema.records[t].key or ""))]
+            parts.setdefault(part, {k: [] for k in areas})[t].append(r)
+    columns = kept.columns
+    out: list[tuple[pl.Expr | None, dict[str, list[Record]]]] = []
+    for part, chosen in parts.items():
+        tests: list[pl.Expr] = []
+        for t in areas:
+            by = gathered_by[t][root]
+            if by not in columns:
+                return whole
+            if t == top:
+                tests.append(pl.col(by).is_null() if part is None else pl.col(by) == part)
+            else:
+                codes = [code for code, p in part_of[t].items() if p == part]
+                tests.append(pl.col(by).cast(pl.String).is_in(codes))
+        out.append((pl.any_horizontal(tests).fill_null(False), chosen))
+    return out
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _joined_areas(
+    schema: Schema,
+    as_of: dt.date,
+    areas: Mapping[str, Sequence[Record]],
+    kept: pl.DataFrame,
+    results: Sequence[AreaResult],
+) -> AreaResult:
+    """The results of the parts as one, as deciding every area at once gives it: the areas in
+    the order of their files, each problem once, and the records no given area gathers."""
+    order = {
+        t: {str(r.get(schema.records[t].key or "")): i for i, r in enumerate(records)}
+        for t, records in areas.items()
+    }
+    villages = sorted(
+        (a for r in results for a in r.villages), key=lambda a: order.get("village", {}).get(a.code, 0)
+    )
+    counties = sorted(
+        (a for r in results for a in r.counties), key=lambda a: order.get("county", {}).get(a.code, 0)
+    )
+    problems: list[Text] = []
+    for r in results:
+        problems.extend(p for p in r.problems if p not in problems)
+    root = schema.root
+    root_key = schema.records[root].key
+    orphans: dict[str, set[str]] = {}
+    for holder in gathering_order(schema, [root, *areas]):
+        keys = {str(r.get(schema.records[holder].key or "")) for r in areas.get(holder, ())}
+        for field in schema.records[holder].fields.values():
+            if field.gather is None:
+                continue
+            by, gathered = field.gather.by, field.gather.records
+            if gathered == root:
+                if root_key is None or by not in kept.columns:
+                    continue
+                values = kept[by].to_list()
+                ids = kept[root_key].to_list()
+                found = {str(i) for i, v in zip(ids, values, strict=True) if v not in keys}
+            else:
+                found = {
+                    str(r.get(schema.records[gathered].key or ""))
+                    for r in areas.get(gathered, ())
+                    if r.get(by) not in keys
+                }
+            if found:
+                orphans.setdefault(f"{gathered}/{holder}", set()).update(found)
+    return AreaResult(
+        as_of,
+        tuple(villages),
+        tuple(counties),
+        tuple(problems),
+        {k: tuple(sorted(v)) for k, v in sorted(orphans.items())},
+    )
 
 
 class _RunStopped(Exception):

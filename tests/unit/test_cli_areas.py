@@ -200,3 +200,55 @@ def test_streamed_areas_print_what_the_whole_records_give(
     whole = capsys.readouterr().out
     assert "decided as of 2018-12-31" in streamed
     assert streamed == whole
+
+
+@pytest.mark.slow
+def test_streamed_areas_agree_on_records_that_disagree_about_their_areas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The streamed run decides the areas a county at a time; a household whose county is not
+    its village's, one whose village is not given, and a village of a county not given are
+    gathered (and reported) as when every area is decided at once — with both area files and
+    with the villages alone."""
+    from gspolicy import cli
+
+    households = [
+        json.loads(line) for line in (REGISTRY / "households.jsonl").read_text("utf-8").splitlines()
+    ]
+    villages = [json.loads(line) for line in (REGISTRY / "villages.jsonl").read_text("utf-8").splitlines()]
+    chosen = {"621126", "621121"}
+    households = [h for h in households if h["county_code"] in chosen]
+    villages = [v for v in villages if v["county_code"] in chosen]
+    other = next(h for h in households if h["county_code"] == "621121")
+    households[0]["county_code"] = other["county_code"]  # its village lies in 621126
+    households[1]["village_code"] = "621126999999"  # no such village
+    villages[-1]["county_code"] = "620000"  # no such county
+    files = {}
+    for name, rows in (("households", households), ("villages", villages)):
+        files[name] = tmp_path / f"{name}.jsonl"
+        files[name].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    counties = [json.loads(line) for line in (REGISTRY / "counties.jsonl").read_text("utf-8").splitlines()]
+    files["counties"] = tmp_path / "counties.jsonl"
+    files["counties"].write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in counties if c["code"] in chosen), "utf-8"
+    )
+    moved = households[0]["village_code"]
+    for more in (
+        ["--counties", str(files["counties"])],
+        [],
+        ["--counties", str(files["counties"]), "--level", "village", "--area", moved],
+        ["--counties", str(files["counties"]), "--level", "county", "--area", other["county_code"]],
+    ):
+        argv = [
+            "--lang", "en", "evaluate", str(files["households"]), "--villages", str(files["villages"]),
+            "--as-of", "2018-12-31", "--list", *more,
+        ]  # fmt: skip
+        assert main(argv) == 0
+        streamed = capsys.readouterr().out
+        with monkeypatch.context() as patched:
+            patched.setattr(cli, "area_reads", lambda policy_set, as_of: None)
+            assert main(argv) == 0
+        whole = capsys.readouterr().out
+        if "--level" not in more:
+            assert "belong to no village given" in streamed  # the household of no given village
+        assert streamed == whole
