@@ -2,7 +2,8 @@
 
     python benchmarks/all.py [--quick]
 
-1. `registry_bench.py`: the fixed 10-rule reference workload in gspolicy's per-record evaluator,
+1. `registry_bench.py`: the fixed 10-rule reference workload on 100,000 generated households (the
+   traced interpreter on 5,000 of them) in gspolicy's per-record evaluator,
    traced interpreter and Polars runner, durable_rules and GoRules ZEN (each with its extra) and
    the hand-written limits (Python closures, a Polars scan), all agreeing on every household; the
    bundled packs by record and by columns; the per-record evaluator against the columnar runner

@@ -3,7 +3,8 @@
     python benchmarks/registry_bench.py [--repeats 5] [--households 3000]
 
 1. The fixed 10-rule reference workload (`benchmarks/reference/bench/ten_rules.yaml`: five exit
-   checks, four batch rules, one combined verdict) on the example registry's households, encoded
+   checks, four batch rules, one combined verdict) on ``--ten`` households drawn by the project's
+   generator (the traced interpreter on the first ``--traced``), encoded
    in each engine: gspolicy's per-record evaluator, gspolicy's traced `Policies.evaluate` (the
    full explained decision), durable_rules (the rules written by hand as durable_rules rulesets,
    the member roll-ups computed in Python as its facts need them; with the durable extra), GoRules
@@ -401,8 +402,8 @@ def child_cpu(argv: list[str]) -> tuple[float, float]:
     return float(cpu), float(peak)
 
 
-def compare(bundled: gspolicy.Policies, count: int) -> bool:
-    """The per-record evaluator against `decide_table` on `count` generated households."""
+def generated(policies: gspolicy.Policies, count: int, seed: int) -> list[Record]:
+    """`count` households drawn by the project's generator (registry profile), validated."""
     spec = importlib.util.spec_from_file_location(
         "generate_households", ROOT / "examples" / "generate_households.py"
     )
@@ -411,9 +412,13 @@ def compare(bundled: gspolicy.Policies, count: int) -> bool:
     generator = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = generator  # its dataclasses look their module up
     spec.loader.exec_module(generator)
-    data = generator.generate(seed=20261206, count=count, profile=generator.REGISTRY)
-    records = [bundled.household(h) for h in data]
-    del data
+    _plan, found = generator.stream(seed=seed, count=count, profile=generator.REGISTRY)
+    return [policies.household(h) for h in found]
+
+
+def compare(bundled: gspolicy.Policies, count: int) -> bool:
+    """The per-record evaluator against `decide_table` on `count` generated households."""
+    records = generated(bundled, count, 20261206)
     start = time.process_time()
     table = pl.concat(list(bundled.decide_table(records, DAY)))
     by_columns = time.process_time() - start
@@ -437,42 +442,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--compare", type=int, default=100_000, help="generated households decided both ways (0: skip)"
     )
+    parser.add_argument("--ten", type=int, default=100_000, help="generated households for the ten rules")
+    parser.add_argument("--traced", type=int, default=5000, help="of which the traced interpreter decides")
+    parser.add_argument("--ten-repeats", type=int, default=3, help="repeats of each engine on the ten rules")
     args = parser.parse_args(argv)
     bundled = gspolicy.load_policies()
     registry = gspolicy.load_households(REGISTRY / "households.jsonl", policies=bundled)
     households = list(registry[: args.households])
     n = len(households)
-    plain = [_plain(h) for h in households]
     ten = gspolicy.load_policies(ROOT / "benchmarks" / "reference")
 
-    print(f"# {n} households of the example registry, as of {DAY}; CPU time, median of {args.repeats}")
-    print("\n## the 10-rule reference workload")
-    expected = gspolicy_true(ten, households)
+    drawn = generated(bundled, args.ten, 20261207)
+    drawn_plain = [_plain(h) for h in drawn]
+    sample = drawn[: args.traced]
+    print(f"# as of {DAY}; CPU time, medians")
+    print(
+        f"\n## the 10-rule reference workload: {len(drawn):,} generated households"
+        f" ({len(sample):,} for the traced interpreter), median of {args.ten_repeats}"
+    )
+    expected = gspolicy_true(ten, drawn)
     engines: dict[str, Callable[[], list[frozenset[str]]]] = {
-        "gspolicy per-record evaluator": lambda: gspolicy_true(ten, households),
-        "gspolicy Policies.evaluate (traced, explained)": lambda: traced_true(ten, households),
-        "plain closures (hand-written, the limit)": lambda: closures_true(plain),
+        "gspolicy per-record evaluator": lambda: gspolicy_true(ten, drawn),
+        "gspolicy Policies.evaluate (traced, explained)": lambda: traced_true(ten, sample),
+        "plain closures (hand-written, the limit)": lambda: closures_true(drawn_plain),
     }
     if importlib.util.find_spec("durable") is not None:
         peer = DurablePeer()
-        engines["durable_rules (hand-written rulesets)"] = lambda: peer.run(plain)
+        engines["durable_rules (hand-written rulesets)"] = lambda: peer.run(drawn_plain)
     else:
         print("(durable_rules is not installed: pip install 'gspolicy[durable]' to compare with it)")
     if importlib.util.find_spec("zen") is not None:
         zen_peer = ZenPeer()
-        engines["GoRules ZEN (hand-written decision model)"] = lambda: zen_peer.run(plain)
+        engines["GoRules ZEN (hand-written decision model)"] = lambda: zen_peer.run(drawn_plain)
     else:
         print("(zen-engine is not installed: pip install 'gspolicy[bench]' to compare with it)")
     rates: dict[str, float] = {}
     for name, run in engines.items():
         got = run()
-        if got != expected:
-            wrong = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        want = expected[: len(got)]
+        if got != want:
+            wrong = next(i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
             print(
-                f"{name} disagrees on household {households[wrong].get('id')}: {sorted(got[wrong])} vs {sorted(expected[wrong])}"
+                f"{name} disagrees on household {drawn[wrong].get('id')}: {sorted(got[wrong])} vs {sorted(want[wrong])}"
             )
             return 1
-        rates[name] = n / median_cpu(run, args.repeats)
+        rates[name] = len(got) / median_cpu(run, args.ten_repeats)
     durable = rates.get("durable_rules (hand-written rulesets)")
     zen_rate = rates.get("GoRules ZEN (hand-written decision model)")
 
@@ -486,11 +500,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     (ten_pack,) = ten.policy_set.all_in_force(DAY)
     ten_run = plan_packs([ten_pack], "household", DAY)
-    small = ten_run.frames(households)
+    small = ten_run.frames(drawn)
     if sets_of(columnar_truths(ten_run, small)) != expected or sets_of(scan_truths(small)) != expected:
         print("the columnar runner or the hand-written scan disagrees with the per-record evaluator")
         return 1
-    times = max(1, args.frame_rows // n)
+    times = max(1, args.frame_rows // small.height)
     big = replicate(small, times)
     if not columnar_truths(ten_run, big).equals(scan_truths(big)):
         print("the columnar runner and the hand-written scan disagree on the large frames")
@@ -507,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  the runner takes {scan / ours:.1f}x its time (target within 3x; durable target ≥ 100x)"
     )
 
-    print("\n## the bundled packs")
+    print(f"\n## the bundled packs: {n:,} households of the example registry, median of {args.repeats}")
     bundled.decide(households[0], DAY)
     decide_rate = n / median_cpu(lambda: [bundled.decide(h, DAY) for h in households], args.repeats)
     sample = households[:: max(1, n // 600)]
