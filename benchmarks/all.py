@@ -33,7 +33,24 @@ def main(argv: list[str] | None = None) -> int:
     runs = [
         [
             "registry_bench.py",
-            *(["--repeats", "1", "--compare", "2000", "--frame-rows", "9000"] if args.quick else []),
+            *(
+                [
+                    "--repeats",
+                    "1",
+                    "--compare",
+                    "2000",
+                    "--frame-rows",
+                    "9000",
+                    "--ten",
+                    "3000",
+                    "--traced",
+                    "300",
+                    "--ten-repeats",
+                    "1",
+                ]
+                if args.quick
+                else []
+            ),
         ],
         ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
     ]
