@@ -42,6 +42,7 @@ def _shared(pack: object, record: Record, day: dt.date) -> list[object]:
     return [*out.givens.values(), *out.criteria.values(), *out.rules.values()]
 
 
+@pytest.mark.slow  # a search over the registry: full suite
 @settings(max_examples=25, deadline=None)
 @given(index=st.integers(0, 2999), day=st.sampled_from(DAYS))
 def test_household_traces_are_those_of_each_expression_alone(
@@ -53,6 +54,7 @@ def test_household_traces_are_those_of_each_expression_alone(
             assert _shared(pack, record, day) == _alone(pack, record, day), pack.id
 
 
+@pytest.mark.slow  # every area of the example registry: full suite
 def test_area_traces_are_those_of_each_expression_alone(
     policies: gspolicy.Policies, households: list[Record], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,6 +81,7 @@ def test_area_traces_are_those_of_each_expression_alone(
         assert _shared(pack, record, day) == _alone(pack, record, day), (pack.id, record.get("code"))  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # 200 households, every pack, twice: full suite
 def test_a_replay_that_drops_a_nested_fact_is_caught(
     policies: gspolicy.Policies, households: list[Record], monkeypatch: pytest.MonkeyPatch
 ) -> None:
