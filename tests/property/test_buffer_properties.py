@@ -320,6 +320,7 @@ def test_planted_bug_dropping_ended_items_is_caught(monkeypatch: pytest.MonkeyPa
     assert any("end" in item and item["end"] < as_of for _, item in held_at_exit(household))
 
 
+@pytest.mark.slow  # a search with a planted bug: full suite
 def test_planted_bug_dropping_ended_items_breaks_stability(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "_buffer", _drop_ended_items(build._buffer))
     household, first, second = find(pairs(), lambda case: _fails(stable_holds, *case), settings=HUNT)

@@ -203,6 +203,7 @@ def check_sufficiency(policies: Policies, case: Case, pick: int, seed: int) -> b
     return True
 
 
+@pytest.mark.slow  # a search: full suite
 @SETTINGS
 @given(case=exit_cases(), pick=st.integers(0, 10**6), seed=st.integers(0, 10**6))
 def test_explanations_are_sufficient(case: Case, pick: int, seed: int) -> None:

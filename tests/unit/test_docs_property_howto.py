@@ -29,6 +29,7 @@ def module_of_the_page() -> str:
     return "\n".join(_BLOCK.findall(PAGE.read_text(encoding="utf-8")))
 
 
+@pytest.mark.slow  # runs the page's examples under pytester: full suite
 def test_the_examples_of_the_page_run_as_written(pytester: pytest.Pytester) -> None:
     shutil.copytree(bundled_policies(), pytester.path / "policies")
     (pytester.path / "test_my_packs.py").write_text(module_of_the_page(), encoding="utf-8")
