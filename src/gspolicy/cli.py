@@ -396,7 +396,7 @@ def _evaluate_streamed(
     # Polars only when a table is decided
     import polars as pl  # noqa: PLC0415
 
-    from gspolicy.columnar.registry import records_of_kept, registry_blocks  # noqa: PLC0415
+    from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
     from gspolicy.columnar.runner import decide_frame, derived_column, lacks_column  # noqa: PLC0415
     from gspolicy.explain.summaries import SummaryCounts  # noqa: PLC0415
 
@@ -478,7 +478,7 @@ def _evaluate_streamed(
     result: AreaResult | None = None
     if areas is not None:
         assert reads is not None
-        result = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts, records_of_kept)
+        result = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts)
         if args.level != "household":
             return _report_areas(result, args, lang)
     sys.stdout.write(
@@ -500,16 +500,16 @@ def _streamed_areas(
     as_of: dt.date,
     areas: _StreamedAreas,
     kept_parts: list[pl.DataFrame],
-    records_of_kept: Callable[[Schema, Sequence[tuple[str, ...]], pl.DataFrame], list[Record]],
 ) -> AreaResult:
     """The villages and counties of a streamed run, from what was kept of each household."""
     import polars as pl  # noqa: PLC0415
 
+    from gspolicy.columnar.registry import records_of_kept  # noqa: PLC0415
     from gspolicy.columnar.runner import derived_column, lacks_column  # noqa: PLC0415
 
     reads = areas.reads
     schema = policy_set.schema
-    kept = pl.concat(kept_parts) if kept_parts else reading_nothing(reads)
+    kept = pl.concat(kept_parts) if kept_parts else _nothing_kept(reads)
     kept_parts.clear()
     packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
     parts = _area_partitions(schema, areas.records, kept)
@@ -545,17 +545,14 @@ def _streamed_areas(
     return _joined_areas(schema, as_of, areas.records, kept, results)
 
 
-def reading_nothing(reads: AreaReads) -> pl.DataFrame:
+def _nothing_kept(reads: AreaReads) -> pl.DataFrame:
     """No household kept: an empty frame of the kept and derived columns."""
     import polars as pl  # noqa: PLC0415
 
-    from gspolicy.columnar.runner import derived_column, lacks_column  # noqa: PLC0415
+    from gspolicy.columnar.runner import derived_schema  # noqa: PLC0415
 
     schema: dict[str, pl.DataType] = {".".join(p): pl.String() for p in reads.paths}
-    for pf in reads.derive:
-        schema[derived_column(*pf)] = pl.Boolean()
-        schema[lacks_column(*pf)] = pl.List(pl.String())
-    return pl.DataFrame(schema=schema)
+    return pl.DataFrame(schema={**schema, **derived_schema(reads.derive)})
 
 
 def _area_partitions(

@@ -228,11 +228,7 @@ def test_columns_decide_as_records_do(
     folder.mkdir(exist_ok=True)
     path = folder / f"households{suffix}"
     write_registry(tables, path)
-    by_columns = _read(path, columns=True)
-    by_records = _read(path, columns=False)
-    assert by_columns[1] == by_records[1]
-    assert by_columns[2] == by_records[2]
-    assert by_columns[0].equals(by_records[0])
+    _same_both_ways(path)
 
 
 def test_a_registry_with_bad_rows_decides_by_columns_as_by_records(tmp_path: Path) -> None:
@@ -436,17 +432,24 @@ def json_lines(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _same_both_ways(path: Path) -> tuple[pl.DataFrame, list[Any], list[Any]]:
+    """The file decides by columns as by records (refused rows, problems, outcome table); what
+    it gives by columns."""
+    by_columns = _read(path, columns=True)
+    by_records = _read(path, columns=False)
+    assert by_columns[1] == by_records[1]
+    assert by_columns[2] == by_records[2]
+    assert by_columns[0].equals(by_records[0])
+    return by_columns
+
+
 @pytest.mark.slow  # a search: full suite
 @settings(deadline=None, max_examples=SEARCH, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=json_lines())
 def test_json_lines_decide_by_columns_as_by_records(tmp_path: Path, text: str) -> None:
     path = tmp_path / "households.jsonl"
     path.write_text(text, encoding="utf-8")
-    by_columns = _read(path, columns=True)
-    by_records = _read(path, columns=False)
-    assert by_columns[1] == by_records[1]
-    assert by_columns[2] == by_records[2]
-    assert by_columns[0].equals(by_records[0])
+    _same_both_ways(path)
 
 
 def test_json_lines_with_bad_lines_decide_by_columns_as_by_records(tmp_path: Path) -> None:
@@ -466,11 +469,7 @@ def test_json_lines_with_bad_lines_decide_by_columns_as_by_records(tmp_path: Pat
     lines.append(lines[9])
     path = tmp_path / "households.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    by_columns = _read(path, columns=True)
-    by_records = _read(path, columns=False)
-    assert by_columns[1] == by_records[1]
-    assert by_columns[2] == by_records[2]
-    assert by_columns[0].equals(by_records[0])
+    by_columns = _same_both_ways(path)
     assert {c for _f, _l, codes in by_columns[1] for c in codes} >= {
         "record/duplicate-id",
         "record/json-syntax",

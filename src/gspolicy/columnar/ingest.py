@@ -68,6 +68,12 @@ KEPT_KINDS = frozenset({"bool", "int", "date", "string", "enum"})
 record holds them (a decimal's column has a fixed scale, so it would not)."""
 
 
+def kept_dtype(spec: FieldSpec) -> pl.DataType:
+    """The column a kept field is given back in: as a record holds it (a whole number as an
+    integer, not the runner's decimal of scale 0)."""
+    return pl.Int64() if spec.kind == "int" else dtype_of(spec)
+
+
 @attrs.frozen
 class Ingested:
     """A block checked by columns: which households are certified, their frames (the certified
@@ -318,7 +324,7 @@ class Ingest:
             found = schema.field_at(spec, path)
             if found is None or found.kind not in KEPT_KINDS:
                 raise ValueError(f"no scalar field {'.'.join(path)} to keep in {spec.name}")
-            self.keep[".".join(path)] = (path, pl.Int64() if found.kind == "int" else dtype_of(found))
+            self.keep[".".join(path)] = (path, kept_dtype(found))
         self.main = _Table(schema, spec, list(main), list(main.values()), headers[""])
         self.items: dict[str, _Table] = {}
         for name, dtypes in items.items():

@@ -25,8 +25,7 @@ import attrs
 import polars as pl
 
 from gspolicy._location import RecordLocation, Source
-from gspolicy.columnar.frames import dtype_of
-from gspolicy.columnar.ingest import Ingest
+from gspolicy.columnar.ingest import Ingest, kept_dtype
 from gspolicy.columnar.lines import Flattener
 from gspolicy.columnar.runner import ColumnarError, Run, decide_frame, decide_frames, plan_run
 from gspolicy.errors import Diagnostic
@@ -144,7 +143,7 @@ class _Reading:
         for path in self.keep:
             found = schema.field_at(spec, path)
             assert found is not None
-            out[".".join(path)] = pl.Int64() if found.kind == "int" else dtype_of(found)
+            out[".".join(path)] = kept_dtype(found)
         return out
 
     def kept_of(self, records: Sequence[Record]) -> pl.DataFrame:

@@ -570,7 +570,7 @@ def decide_frame(
     record_type = _one_type(records) if records else "household"
     run = plan_run(policy_set, record_type, as_of)
     if not records:
-        schema = {**table_schema([p.key for p in run.packs]), **_derived_schema(derive)}
+        schema = {**table_schema([p.key for p in run.packs]), **derived_schema(derive)}
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
     spec = policy_set.schema.records.get(record_type)
     id_key = spec.key if spec is not None and spec.key is not None else "id"
@@ -600,7 +600,7 @@ def decide_frames(
     decided whole, record by record — when the record did not fit the columns, and every row
     when a pack did not lower — and for the rare retained items the columns cannot show."""
     as_of = run.as_of
-    schema = {**table_schema([p.key for p in run.packs]), **_derived_schema(derive)}
+    schema = {**table_schema([p.key for p in run.packs]), **derived_schema(derive)}
     n = frames.height
     if not n:
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
@@ -733,7 +733,8 @@ def lacks_column(pack: str, form: str) -> str:
     return f"lacks|{pack}|{form}"
 
 
-def _derived_schema(derive: Sequence[tuple[str, str]]) -> dict[str, pl.DataType]:
+def derived_schema(derive: Sequence[tuple[str, str]]) -> dict[str, pl.DataType]:
+    """The columns `derive` adds to a decided table, typed."""
     out: dict[str, pl.DataType] = {}
     for pack, form in derive:
         out[derived_column(pack, form)] = pl.Boolean()

@@ -162,9 +162,13 @@ Derived = Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]
 pack}``) with its value and, when missing, what its pack lacks (`derived_value`, `derived_lacks`)."""
 
 
+DerivedOf = Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]]
+"""What gives an item's derived field ``(pack, form)``: its value and what it lacks when missing."""
+
+
 def _derived_of(
     outcomes: Mapping[str, PackValues],
-) -> Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]]:
+) -> DerivedOf:
     def get(key: tuple[str, str]) -> tuple[bool | None, tuple[str, ...]]:
         pack, form = key
         value = _bool_of(outcomes.get(pack), form)
@@ -176,7 +180,7 @@ def _derived_of(
 def _item(
     spec: RecordSpec,
     record: Record,
-    derived: Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]],
+    derived: DerivedOf,
 ) -> tuple[Record, dict[str, Any]]:
     """The item of a gathered list for `record`, and for each unknown derived field what the
     item's own decision lacks."""
@@ -393,7 +397,7 @@ class _Assembler:
     def add_items(
         self,
         record: Record,
-        derived: Callable[[tuple[str, str]], tuple[bool | None, tuple[str, ...]]],
+        derived: DerivedOf,
         item_types: Iterable[str],
     ) -> None:
         for item_type in item_types:
