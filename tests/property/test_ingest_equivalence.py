@@ -573,3 +573,18 @@ def test_long_digit_runs_in_texts_are_flattened_and_long_number_literals_are_not
     lines = [json.dumps({**base, "members": members}), long_number, json.dumps(base)]
     flat = Flattener(SCHEMA).block(lines)
     assert flat.flat == [True, False, True]
+
+
+def test_a_block_none_of_whose_lines_flatten_decides_as_by_records(tmp_path: Path) -> None:
+    """Every line of a block left to the validator (here: each has a number literal of 16
+    characters): the block's frames are empty, and the run still decides as by records."""
+    base = dict(HOUSEHOLDS[0])
+    lines = []
+    for index in range(3):
+        text = json.dumps({**base, "id": f"{base['id']}-{index}"})
+        lines.append(text.replace(json.dumps(base["income"]["per_capita"]), "4554.000000000000", 1))
+    assert all("4554.000000000000" in line for line in lines)
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    by_columns = _same_both_ways(path)
+    assert by_columns[0].height + len(by_columns[1]) == len(lines)
