@@ -19,7 +19,7 @@ as a located diagnostic.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,10 @@ __all__ = ["Policies", "load_households", "load_policies", "load_records"]
 
 _MAX_CHUNK = 10_000_000
 """The most households `decide_table` decides at a time."""
+
+
+def _never(_level: str, _code: str) -> bool:
+    return False
 
 
 def _date(value: dt.date | str) -> dt.date:
@@ -192,11 +196,16 @@ class Policies:
         villages: Iterable[Record | Mapping[str, object]] = (),
         counties: Iterable[Record | Mapping[str, object]] = (),
         packs: Mapping[str, str] | None = None,
+        explain: bool | Collection[str] = True,
     ) -> AreaResult:
         """Decide village and county exit from the households' decisions and the areas' own
         figures.  Each village gathers the households whose ``village_code`` is its code, each
         county the households and villages whose ``county_code`` is its code; `packs` may name
-        another pack for a level (``{"village": "exit_criteria.village_national"}``)."""
+        another pack for a level (``{"village": "exit_criteria.village_national"}``).
+
+        Every area gets its outcome (`AreaResult.outcomes`, by the per-record evaluator);
+        `explain` says which also get their explained decision (`AreaResult.villages`,
+        `.counties`): every one (True), none (False), or the areas with these codes."""
         day = _date(as_of)
         self._known(*(packs or {}).values())
         records: dict[str, tuple[Record, ...]] = {
@@ -205,7 +214,16 @@ class Policies:
             "county": tuple(self._record(c, "county") for c in counties),
         }
         self._once_each(records)
-        return decide_areas(self.policy_set, records, day, packs=packs)
+        chosen: Callable[[str, str], bool] | None = None
+        if explain is False:
+            chosen = _never
+        elif explain is not True:
+            codes = {str(c) for c in ([explain] if isinstance(explain, str) else explain)}
+
+            def chosen(_level: str, code: str) -> bool:
+                return code in codes
+
+        return decide_areas(self.policy_set, records, day, packs=packs, explain=chosen)
 
     def _once_each(self, records: Mapping[str, Sequence[Record]]) -> None:
         """A record given twice would be counted twice: raise `HouseholdError` naming it."""

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -478,9 +478,9 @@ def _evaluate_streamed(
     result: AreaResult | None = None
     if areas is not None:
         assert reads is not None
-        result = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts)
+        result, explained = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts)
         if args.level != "household":
-            return _report_areas(result, args, lang)
+            return _report_areas(result, args, lang, explained)
     sys.stdout.write(
         counts.render(lang, as_of=as_of, in_force=[p.key for p in policy_set.all_in_force(as_of)])
     )
@@ -500,8 +500,10 @@ def _streamed_areas(
     as_of: dt.date,
     areas: _StreamedAreas,
     kept_parts: list[pl.DataFrame],
-) -> AreaResult:
-    """The villages and counties of a streamed run, from what was kept of each household."""
+) -> tuple[AreaResult, Callable[[str, Sequence[str]], dict[str, AreaDecision]]]:
+    """The villages and counties of a streamed run, from what was kept of each household: every
+    area's outcome by the per-record evaluator, and a function explaining the areas of a level
+    named by code (deciding again only the parts that hold them)."""
     import polars as pl  # noqa: PLC0415
 
     from gspolicy.columnar.registry import records_of_kept  # noqa: PLC0415
@@ -513,36 +515,53 @@ def _streamed_areas(
     kept_parts.clear()
     packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
     parts = _area_partitions(schema, areas.records, kept)
+
+    def decided(
+        mask: pl.Expr | None,
+        records: Mapping[str, Sequence[Record]],
+        explain: Callable[[str, str], bool],
+        step: Callable[[], None] | None = None,
+    ) -> AreaResult:
+        # one partition at a time (a county, its villages and their households): only its
+        # households are held as records
+        chosen = kept.filter(mask) if mask is not None else kept
+        households = records_of_kept(schema, reads.paths, chosen)
+        columns = {
+            pf: (chosen[derived_column(*pf)].to_list(), chosen[lacks_column(*pf)].to_list())
+            for pf in reads.derive
+        }
+
+        def fields(index: int) -> Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]:
+            return {pf: (values[index], tuple(lacks[index])) for pf, (values, lacks) in columns.items()}
+
+        return decide_areas(
+            policy_set,
+            {"household": households, **records},
+            as_of,
+            packs=packs,
+            item_fields={"household": fields},
+            decided_one=step,
+            explain=explain,
+        )
+
     progress = Progress(sys.stderr, "已判定村县数" if lang == "zh" else "villages and counties decided")
-    results: list[AreaResult] = []
     with progress:
+        results = [
+            decided(mask, records, lambda _level, _code: False, lambda: progress.advance(1))
+            for mask, records in parts
+        ]
+
+    def explained(level: str, codes: Sequence[str]) -> dict[str, AreaDecision]:
+        wanted = set(codes)
+        key = schema.records[level].key or ""
+        found: dict[str, AreaDecision] = {}
         for mask, records in parts:
-            # one partition at a time (a county, its villages and their households): only its
-            # households are held as records
-            chosen = kept.filter(mask) if mask is not None else kept
-            households = records_of_kept(schema, reads.paths, chosen)
-            columns = {
-                pf: (chosen[derived_column(*pf)].to_list(), chosen[lacks_column(*pf)].to_list())
-                for pf in reads.derive
-            }
+            if any(str(r.get(key)) in wanted for r in records.get(level, ())):
+                result = decided(mask, records, lambda lv, code: lv == level and code in wanted)
+                found.update((a.code, a) for a in (*result.villages, *result.counties))
+        return found
 
-            def fields(
-                index: int, columns: Mapping[tuple[str, str], tuple[list[Any], list[Any]]] = columns
-            ) -> Mapping[tuple[str, str], tuple[bool | None, tuple[str, ...]]]:
-                return {pf: (values[index], tuple(lacks[index])) for pf, (values, lacks) in columns.items()}
-
-            results.append(
-                decide_areas(
-                    policy_set,
-                    {"household": households, **records},
-                    as_of,
-                    packs=packs,
-                    item_fields={"household": fields},
-                    decided_one=lambda: progress.advance(1),
-                )
-            )
-            del households, columns, chosen
-    return _joined_areas(schema, as_of, areas.records, kept, results)
+    return _joined_areas(schema, as_of, areas.records, kept, results), explained
 
 
 def _nothing_kept(reads: AreaReads) -> pl.DataFrame:
@@ -636,6 +655,15 @@ def _joined_areas(
     counties = sorted(
         (a for r in results for a in r.counties), key=lambda a: order.get("county", {}).get(a.code, 0)
     )
+    outcomes = {
+        level: tuple(
+            sorted(
+                (a for r in results for a in r.outcomes.get(level, ())),
+                key=lambda a: order.get(a.level, {}).get(a.code, 0),
+            )
+        )
+        for level in sorted({lv for r in results for lv in r.outcomes})
+    }
     problems: list[Text] = []
     for r in results:
         problems.extend(p for p in r.problems if p not in problems)
@@ -668,6 +696,7 @@ def _joined_areas(
         tuple(counties),
         tuple(problems),
         {k: tuple(sorted(v)) for k, v in sorted(orphans.items())},
+        outcomes,
     )
 
 
@@ -844,8 +873,24 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_USAGE
     packs = {k: v for k, v in (("village", args.village_pack), ("county", args.county_pack)) if v}
     if areas and args.level != "household":
-        only_areas = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs)
-        return _report_areas(only_areas, args, lang)
+        gathered = {"household": records, **areas}
+        every = args.format in ("json", "jsonl")  # every area explained; the table explains a few
+        only_areas = decide_areas(
+            policy_set, gathered, as_of, packs=packs, explain=None if every else lambda _lv, _code: False
+        )
+
+        def explained(level: str, codes: Sequence[str]) -> dict[str, AreaDecision]:
+            wanted = set(codes)
+            again = decide_areas(
+                policy_set,
+                gathered,
+                as_of,
+                packs=packs,
+                explain=lambda lv, code: lv == level and code in wanted,
+            )
+            return {a.code: a for a in (*again.villages, *again.counties)}
+
+        return _report_areas(only_areas, args, lang, explained)
     # every household's packs run once, by the per-record evaluator: for its outcome and, with
     # area files, for its village and county; only the households printed are explained
     runners = [lower(p, as_of) for p in policy_set.all_in_force(as_of) if p.subject == "household"]
@@ -862,7 +907,14 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             known[str(record.get("id"))] = values
     result: AreaResult | None = None
     if areas:
-        result = decide_areas(policy_set, {"household": records, **areas}, as_of, packs=packs, known=known)
+        result = decide_areas(
+            policy_set,
+            {"household": records, **areas},
+            as_of,
+            packs=packs,
+            known=known,
+            explain=lambda _level, _code: False,
+        )
     by_id = {str(r.get("id")): r for r in records}
     if not records:
         sys.stderr.write(
@@ -913,21 +965,31 @@ def _stream_decisions(policy_set: PolicySet, records: Sequence[Record], as_of: d
     return EXIT_OK
 
 
-def _report_areas(result: AreaResult, args: argparse.Namespace, lang: Lang) -> int:
-    areas = list(result.villages if args.level == "village" else result.counties)
-    if args.format == "json":
-        sys.stdout.write(json.dumps([a.to_json() for a in areas], ensure_ascii=False, indent=2) + "\n")
+def _report_areas(
+    result: AreaResult,
+    args: argparse.Namespace,
+    lang: Lang,
+    explained: Callable[[str, Sequence[str]], dict[str, AreaDecision]],
+) -> int:
+    """The areas of `--level`: as JSON every explained decision; as a table the summary, then
+    the areas `--area` names or `--explain N` picks (the first of each verdict, then the first
+    N), explained by `explained(level, codes)`."""
+    level = args.level
+    if args.format in ("json", "jsonl"):
+        areas = list(result.villages if level == "village" else result.counties)
+        if args.format == "json":
+            sys.stdout.write(json.dumps([a.to_json() for a in areas], ensure_ascii=False, indent=2) + "\n")
+        else:
+            for a in areas:
+                sys.stdout.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
-    if args.format == "jsonl":
-        for a in areas:
-            sys.stdout.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
-        return EXIT_OK
-    by_code = {a.code: a for a in areas}
-    unknown = [code for code in args.area or () if code not in by_code]
+    outcomes = result.outcomes.get(level, ())
+    codes = [a.code for a in outcomes]
+    unknown = [code for code in args.area or () if code not in codes]
     if unknown:
         for code in unknown:
-            hint = suggest(code, list(by_code))
-            noun = ("村", "village") if args.level == "village" else ("县", "county")
+            hint = suggest(code, codes)
+            noun = ("村", "village") if level == "village" else ("县", "county")
             sys.stderr.write(
                 (
                     f"gspolicy evaluate：没有代码为 {code} 的{noun[0]}"
@@ -939,16 +1001,18 @@ def _report_areas(result: AreaResult, args: argparse.Namespace, lang: Lang) -> i
                 + "\n"
             )
         return EXIT_USAGE
-    sys.stdout.write(_area_summary(result, lang, only=args.level, listing=args.list))
-    picked: list[AreaDecision] = [by_code[code] for code in args.area or ()]
+    sys.stdout.write(_area_summary(result, lang, only=level, listing=args.list))
+    picked: list[str] = list(dict.fromkeys(args.area or ()))
     if args.explain > 0 and not picked:
         for verdict in ("fail", "undetermined", "pass", "not_applicable"):
-            found = next((a for a in areas if a.verdict == verdict), None)
+            found = next((a for a in outcomes if a.verdict == verdict), None)
             if found is not None:
-                picked.append(found)
-        picked = (picked + [a for a in areas if a not in picked])[: args.explain]
-    for a in picked:
-        sys.stdout.write("\n" + a.render(lang))
+                picked.append(found.code)
+        picked = list(dict.fromkeys([*picked, *codes]))[: args.explain]
+    if picked:
+        decisions = explained(level, picked)
+        for code in picked:
+            sys.stdout.write("\n" + decisions[code].render(lang))
     return EXIT_OK
 
 
@@ -967,11 +1031,11 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             if zh
             else f"note: {len(ids)} {item} records belong to no {holder} given and are not counted: {shown}"
         )
-    groups = [("village", result.villages), ("county", result.counties)]
+    groups = [(level, result.outcomes.get(level, ())) for level in ("village", "county")]
     for level, areas in groups:
         if not areas or (only is not None and level != only):
             continue
-        versions = sorted({f"{p.id}@{p.version}" for a in areas for p in a.decision.packs})
+        versions = sorted({f"{p.id}@{p.version}" for a in areas for p in a.outcome.packs})
         noun = ("村", "villages") if level == "village" else ("县", "counties")
         lines.append(
             f"截至 {result.as_of} 判定 {len(areas)} 个{noun[0]}；政策包：{', '.join(versions) or '无'}"
@@ -983,10 +1047,7 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             if counts.get(verdict):
                 lines.append(f"  {w_zh if zh else w_en}: {counts[verdict]}")
         failing: Counter[str] = Counter(
-            c.id
-            for a in areas
-            for c in a.decision.criteria
-            if c.verdict == "fail" and a.verdict != "not_applicable"
+            c.id for a in areas for c in a.criteria if c.verdict == "fail" and a.verdict != "not_applicable"
         )
         if failing:
             lines.append("  未通过的指标：" if zh else "  failing criteria:")
@@ -996,11 +1057,12 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
             lines.append("  其他标准：" if zh else "  other standards:")
             for (pid, verdict), n in sorted(others.items(), key=lambda x: (x[0][0], str(x[0][1]))):
                 lines.append(f"    {pid} {VERDICT_WORDS[verdict][0 if zh else 1]}: {n}")
-        if level == "village" and result.counties and only is None:
+        villages = result.outcomes.get("village", ())
+        if level == "village" and result.outcomes.get("county") and only is None:
             continue
-        if level == "county" and result.villages:
+        if level == "county" and villages:
             lines.append("  各县贫困村：" if zh else "  villages per county:")
-            verdicts = {v.code: v.verdict for v in result.villages}
+            verdicts = {v.code: v.verdict for v in villages}
             for a in areas:
                 c = Counter(verdicts[code] for code in a.gathered.get("villages", ()) if code in verdicts)
                 parts = ", ".join(
@@ -1014,8 +1076,8 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
                 "  代码 / 结论 / 未通过 / 待定" if zh else "  code / verdict / failing / undetermined"
             )
             for a in areas:
-                fails = ",".join(c.id for c in a.decision.criteria if c.verdict == "fail") or "-"
-                unsure = ",".join(c.id for c in a.decision.criteria if c.verdict == "undetermined") or "-"
+                fails = ",".join(c.id for c in a.criteria if c.verdict == "fail") or "-"
+                unsure = ",".join(c.id for c in a.criteria if c.verdict == "undetermined") or "-"
                 word = VERDICT_WORDS[a.verdict][0 if zh else 1]
                 lines.append(f"    {a.code}  {word}  {fails}  {unsure}")
     return "\n".join(lines) + "\n"

@@ -171,3 +171,68 @@ def test_the_planted_bug_is_caught(policies: Policies, monkeypatch: pytest.Monke
     monkeypatch.undo()
     verdict, _ = decide(policies, [("poor", 2), ("unknown", 5)], 100)
     assert verdict == "undetermined"
+
+
+def county(drop: set[str]) -> dict[str, Any]:
+    survey = {
+        "households_surveyed": 1223,
+        "households_approving": 1144,
+        "exited_people_sampled": 1758,
+        "wrongly_exited_people_found": 1,
+        "non_registered_people_sampled": 2359,
+        "omitted_people_found": 16,
+    }
+    return {
+        "code": "621126",
+        "name": "岷县",
+        "city_code": "621100",
+        "region_class": "west",
+        "poor_county_type": "contiguous",
+        "planned_exit_year": 2018,
+        "rural_population": 240,
+        "survey": {k: v for k, v in survey.items() if k not in drop},
+    }
+
+
+INDICATORS = sorted(village(1)["indicators"])
+SURVEY = sorted(county(set())["survey"])
+
+
+@SETTINGS
+@given(
+    homes=st.lists(
+        st.tuples(st.sampled_from(["poor", "passes", "fails", "unknown", "exited"]), st.integers(1, 8)),
+        max_size=8,
+    ),
+    population=st.integers(1, 400),
+    unset=st.sets(st.sampled_from(INDICATORS), max_size=3),
+    unsurveyed=st.sets(st.sampled_from(SURVEY), max_size=2),
+    elsewhere=st.booleans(),
+)
+def test_every_area_outcome_is_what_its_explained_decision_says(
+    policies: Policies,
+    homes: list[tuple[Kind, int]],
+    population: int,
+    unset: set[str],
+    unsurveyed: set[str],
+    elsewhere: bool,
+) -> None:
+    """The outcomes the per-record evaluator gives every area (what the summary counts) equal
+    the outcomes of the decisions the traced interpreter explains, on villages and counties
+    with missing indicators and survey figures, and a household no village gathers."""
+    households = [household(f"H{i:02d}", kind, size) for i, (kind, size) in enumerate(homes)]
+    if elsewhere and households:
+        households[0]["village_code"] = "621126104299"
+    v = village(population)
+    v["indicators"] = {k: x for k, x in v["indicators"].items() if k not in unset}
+    areas = {"villages": [v], "counties": [county(unsurveyed)]}
+    explained = policies.evaluate_areas(households, AS_OF, **areas)
+    quick = policies.evaluate_areas(households, AS_OF, explain=False, **areas)
+    assert quick.villages == () and quick.counties == ()
+    assert quick.outcomes == explained.outcomes
+    assert [a.code for a in explained.outcomes["county"]] == ["621126"]
+    event(f"village {quick.outcomes['village'][0].verdict}, county {quick.outcomes['county'][0].verdict}")
+    only = policies.evaluate_areas(households, AS_OF, explain={VILLAGE}, **areas)
+    assert [a.code for a in only.villages] == [VILLAGE] and only.counties == ()
+    assert only.villages[0].to_json() == explained.villages[0].to_json()
+    assert only.outcomes == explained.outcomes

@@ -32,6 +32,7 @@ import attrs
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
 from gspolicy.engine.compiled import lower
+from gspolicy.engine.outcome import CriterionResult, Outcome, outcome_of, problems_of
 from gspolicy.engine.outcome import derived_lacks as _outcome_missing
 from gspolicy.engine.outcome import derived_value as _bool_of
 from gspolicy.engine.run import PackOutcome, PackValues, _run
@@ -53,6 +54,7 @@ from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 __all__ = [
     "AREA_PACKS",
     "AreaDecision",
+    "AreaOutcome",
     "AreaResult",
     "Figure",
     "Weight",
@@ -113,6 +115,11 @@ class AreaDecision:
         """Gathered list -> how many items it holds."""
         return {name: len(ids) for name, ids in self.gathered.items()}
 
+    @property
+    def outcome(self) -> AreaOutcome:
+        """What the decision says without its explanation (as `decide_areas` gives every area)."""
+        return AreaOutcome(self.level, self.code, self.name, self.gathered, self.decision.outcome())
+
     def render(self, lang: Lang = "en") -> str:
         return render_area(self, lang)
 
@@ -121,8 +128,46 @@ class AreaDecision:
 
 
 @attrs.frozen
+class AreaOutcome:
+    """What the decision on one village or county says, without the trace, the figures and the
+    weighing items: the per-record evaluator's outcome of the area's packs (the level's pack is
+    the outcome's `exit_pack`) and the items it gathered.  Every area decided gets one; only
+    the areas someone looks at get an `AreaDecision`."""
+
+    level: str
+    code: str
+    name: str | None
+    gathered: Mapping[str, tuple[str, ...]]  # gathered list -> the ids of its items
+    outcome: Outcome
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.outcome.verdict
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        """The verdict of each criterion of the level's pack (none when it is not in force)."""
+        found = self.outcome.pack(self.outcome.exit_pack)
+        return found.criteria if found is not None else ()
+
+    @property
+    def others(self) -> tuple[tuple[str, Verdict | None], ...]:
+        """The other packs with criteria at this level and their verdicts (the national
+        standard beside Gansu's), by pack id."""
+        return tuple(
+            (p.id, p.verdict)
+            for p in sorted(self.outcome.packs, key=lambda p: p.id)
+            if p.id != self.outcome.exit_pack and p.criteria
+        )
+
+
+@attrs.frozen
 class AreaResult:
-    """Every village and county decided on one date, and the problems met on the way."""
+    """Every village and county decided on one date, and the problems met on the way.
+
+    `outcomes` holds every area decided, by level, in the order given; `villages` and
+    `counties` the explained decisions — every area's, unless `decide_areas` was told which
+    to explain."""
 
     as_of: dt.date
     villages: tuple[AreaDecision, ...]
@@ -130,6 +175,7 @@ class AreaResult:
     problems: tuple[Text, ...] = ()
     # "household/village" -> ids of the households no given village gathers (and so on)
     orphans: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    outcomes: Mapping[str, tuple[AreaOutcome, ...]] = attrs.field(factory=dict)
 
 
 def gathering_order(schema: Schema, types: Iterable[str]) -> list[str]:
@@ -417,6 +463,7 @@ def decide_areas(
     known: Mapping[str, Mapping[str, PackValues]] | None = None,
     item_fields: Mapping[str, Callable[[int], Derived]] | None = None,
     decided_one: Callable[[], None] | None = None,
+    explain: Callable[[str, str], bool] | None = None,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
     ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
@@ -427,7 +474,11 @@ def decide_areas(
     index of `records[type]`, the derived fields of its items already worked out (every one of
     `item_derivations`), e.g. by the columnar runner: then its packs are not run at all, and the
     record need hold only the fields the areas' packs read (`area_reads`).  `decided_one` is
-    called after each area is decided (a progress bar's step)."""
+    called after each area is decided (a progress bar's step).
+
+    Every area gets its `AreaOutcome` (`AreaResult.outcomes`) from the per-record evaluator;
+    `explain(level, code)` says which also get their explained `AreaDecision`, run by the traced
+    interpreter (default: every one)."""
     chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
     for type_name, items in records.items():
@@ -440,6 +491,7 @@ def decide_areas(
     order = gathering_order(schema, [t for t in records if t in schema.records])
     need = asm.needed_items(order)
     decided: dict[str, list[AreaDecision]] = {}
+    compact: dict[str, list[AreaOutcome]] = {}
     for type_name in order:
         item_types = sorted(need.get(type_name, ()))
         derived = set().union(*(_derived_packs(schema, i) for i in item_types)) if item_types else set()
@@ -471,14 +523,36 @@ def decide_areas(
                     for p in policy_set.all_in_force(as_of)
                     if p.id in derived and p.subject == subject.type_name
                 }
-            else:
+            elif explain is None or explain(type_name, _key_of(schema, subject)):
                 outcomes = outcomes_for(policy_set, subject, as_of)
-                decided.setdefault(type_name, []).append(
-                    _area_decision(asm, subject, outcomes, level_pack, top)
-                )
-                if decided_one is not None:
-                    decided_one()
+                area = _area_decision(asm, subject, outcomes, level_pack, top)
+                decided.setdefault(type_name, []).append(area)
+                compact.setdefault(type_name, []).append(area.outcome)
                 values = {k: o.values() for k, o in outcomes.items()}
+            else:
+                values = {
+                    p.id: lower(p, as_of).run(subject)
+                    for p in policy_set.all_in_force(as_of)
+                    if p.subject == subject.type_name
+                }
+                compact.setdefault(type_name, []).append(
+                    AreaOutcome(
+                        type_name,
+                        _key_of(schema, subject),
+                        _name_of(subject),
+                        _gathered_ids(schema, subject),
+                        outcome_of(
+                            policy_set,
+                            subject,
+                            as_of,
+                            values,
+                            exit_pack=level_pack,
+                            problems=problems_of(values),
+                        ),
+                    )
+                )
+            if level_pack is not None and decided_one is not None:
+                decided_one()
             asm.add_items(subject, _derived_of(values), item_types)
     orphans: dict[str, set[str]] = {}
     for holder in order:
@@ -494,7 +568,30 @@ def decide_areas(
         tuple(decided.get("county", ())),
         tuple(asm.problems),
         {k: tuple(sorted(v)) for k, v in sorted(orphans.items())},
+        {k: tuple(v) for k, v in compact.items()},
     )
+
+
+def _name_of(subject: Record) -> str | None:
+    name = subject.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _gathered_ids(schema: Schema, subject: Record) -> dict[str, tuple[str, ...]]:
+    """Gathered list -> the ids of its items (an item's index when its record has no key)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, field in schema.records[subject.type_name].fields.items():
+        if field.gather is None:
+            continue
+        items = subject.get(name)
+        if not isinstance(items, tuple):
+            continue
+        ids: list[str] = []
+        for index, item in enumerate(items):
+            inner = next((v for v in item.values() if isinstance(v, Record)), None)
+            ids.append(_key_of(schema, inner) if inner is not None else str(index))
+        out[name] = tuple(ids)
+    return out
 
 
 _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]")
@@ -622,19 +719,11 @@ def _area_decision(
         for pid, o in sorted(outcomes.items())
         if pid != level_pack and o.pack.pack.criteria
     ]
-    title = subject.get("name")
-    gathered = {
-        name: tuple(labels[str(DataPath((name,)).child(i))][0] for i in range(len(value)))
-        for name, field in schema.records[subject.type_name].fields.items()
-        if field.gather is not None
-        for value in [subject.get(name)]
-        if isinstance(value, tuple)
-    }
     return AreaDecision(
         subject.type_name,
         _key_of(schema, subject),
-        title if isinstance(title, str) else None,
-        gathered,
+        _name_of(subject),
+        _gathered_ids(schema, subject),
         decision,
         tuple(figures),
         tuple(weights),
