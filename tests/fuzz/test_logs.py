@@ -6,6 +6,7 @@ whose entries were changed never verifies."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import io
 import shutil
@@ -33,6 +34,7 @@ def built_log() -> Path:
     """A log of three entries, made once (in a folder removed when the process ends)."""
     if not _BUILT:
         folder = Path(tempfile.mkdtemp(prefix="gspolicy-fuzz-log-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         households = load_households(REPO / "examples" / "households.jsonl", policies=POLICIES)[:3]
         with DecisionLog.open(folder / "log.db") as log:
             for household in households:
