@@ -1204,7 +1204,8 @@ def _test_coverage(args: argparse.Namespace, lang: Lang, policy_set: PolicySet, 
                 else f"cases can be generated for {len(found)} gaps: --write-missing DIR\n"
             )
         return
-    defaults = {c.pack: _defaults_of(c.file) for c in reversed(cases)}
+    parsed = {file: _defaults_of(file) for file in dict.fromkeys(c.file for c in cases)}
+    defaults = {c.pack: parsed[c.file] for c in reversed(cases)}  # each file read once
     written = coverage.write_cases(found, args.write_missing, policy_set, defaults=defaults)
     for path in written:
         sys.stdout.write(("已写入 " if lang == "zh" else "wrote ") + f"{path}\n")
@@ -1215,7 +1216,10 @@ def _defaults_of(file: str) -> dict[str, object]:
     import yaml  # noqa: PLC0415
 
     try:
-        data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        # the case files were read and checked already; libyaml when present
+        data = yaml.load(
+            Path(file).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, yaml.YAMLError):
         return {}
     found = data.get("defaults") if isinstance(data, dict) else None

@@ -8,10 +8,13 @@ facts, aggregates, ``present``, ``within``, …).  For every pack version, the r
 the cases made each decision true and false, each condition true and false, and, for a compound
 decision (two conditions or more), gives an MC/DC pair per condition.
 
-**How it is measured.**  Every case's household is evaluated with the reference interpreter
-(`gspolicy.engine.run.run_pack`, every pack version in force on the case's date) and the value of
-each condition is read from the interpreter's **trace events** (matched by source span): a
-condition with no event was not evaluated — the ``and``/``or`` before it was already decided.
+**How it is measured.**  Every case's household is evaluated by the per-record evaluator's
+lowering with the decisions watched (`gspolicy.engine.compiled.lower_watched`, every pack
+version in force on the case's date): each evaluation of a decision records its outcome and the
+value of each of its conditions, and a condition not reached was not evaluated — the
+``and``/``or`` before it was already decided.  No trace is built (the searches evaluate thousands
+of households); the values are the interpreter's, which a differential test holds against the
+values read from the interpreter's trace events.
 
 **MC/DC** is *unique-cause MC/DC with masking for short-circuit evaluation* (as DO-178C allows
 for short-circuit operators): two evaluations of a decision form a pair for condition ``c`` when
@@ -41,7 +44,7 @@ import contextvars
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,16 +55,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, NoSuchExample, Unsatisfiable
 
 from gspolicy._i18n import Lang
-from gspolicy._location import Span
-from gspolicy.engine.run import run_pack
+from gspolicy._memo import Memo
+from gspolicy.engine.compiled import NOT_EVALUATED, Evaluation, lower_watched
 from gspolicy.explain.build import decide
-from gspolicy.lang import TraceEvent, Value
+from gspolicy.lang import Value
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
     TBool,
     TCall,
-    TCompare,
     TConst,
     TFact,
     TField,
@@ -202,85 +204,19 @@ def read_paths(point: DecisionPoint) -> list[str]:
     return found
 
 
-# -- reading values from trace events ---------------------------------------------------------------
-
-_KIND_OF: dict[type, str] = {
-    TBool: "bool",
-    TField: "field",
-    TFact: "fact",
-    TAggregate: "aggregate",
-    TPresent: "present",
-    TCall: "call",
-}
+# -- reading values from the watched evaluator -----------------------------------------------------
 
 
 def _truth(value: Value) -> Truth:
+    if value is NOT_EVALUATED:
+        return "-"
     return "T" if value is True else "F" if value is False else "?"
 
 
-def _value(node: TypedExpr, events: Sequence[TraceEvent]) -> Truth:
-    """The value of `node` in one evaluation, from its trace events ("-": not evaluated)."""
-    if isinstance(node, TNot):
-        inner = _value(node.operand, events)
-        return "F" if inner == "T" else "T" if inner == "F" else inner
-    if isinstance(node, TConst):
-        return "T" if node.value is True else "F"
-    if isinstance(node, TCompare):
-        if len(node.ops) == 1:
-            found = [e for e in events if e.kind == "compare" and e.span == node.span]
-            return _truth(found[0].value) if found else "-"
-        spans = [a.span.cover(b.span) for a, b in itertools.pairwise(node.operands)]
-        seen = [next((e for e in events if e.kind == "compare" and e.span == s), None) for s in spans]
-        values = [_truth(e.value) for e in seen if e is not None]
-        if not values:
-            return "-"
-        if "F" in values:
-            return "F"
-        return "T" if len(values) == len(spans) and all(v == "T" for v in values) else "?"
-    kind = _KIND_OF.get(type(node))
-    if kind is None:  # a conditional: evaluated when anything inside it was
-        inside = [e for e in events if node.span.start <= e.span.start and e.span.end <= node.span.end]
-        return "?" if inside else "-"
-    found_event = next((e for e in events if e.kind == kind and e.span == node.span), None)
-    return _truth(found_event.value) if found_event is not None else "-"
-
-
-def _terminal(node: TypedExpr) -> tuple[str, Span] | None:
-    """The trace event that ends one evaluation of `node` (kind and span), if it has one."""
-    if isinstance(node, TNot):
-        return _terminal(node.operand)
-    if isinstance(node, TCompare):
-        last = node.operands[-2].span.cover(node.operands[-1].span) if len(node.ops) > 1 else node.span
-        return ("compare", last)
-    kind = _KIND_OF.get(type(node))
-    return (kind, node.span) if kind is not None else None
-
-
-def _segments(point: DecisionPoint, events: Sequence[TraceEvent]) -> list[list[TraceEvent]]:
-    """Split a run's events into the evaluations of `point` (a fact or a predicate)."""
-    end = _terminal(point.root)
-    if end is None:
-        return []
-    out: list[list[TraceEvent]] = []
-    current: list[TraceEvent] = []
-    root = point.root.span
-    for e in events:
-        if root.start <= e.span.start and e.span.end <= root.end and e.span.source is root.source:
-            current.append(e)
-        if (e.kind, e.span) == end:
-            out.append(current)
-            current = []
-        elif (
-            isinstance(point.root, TCompare)
-            and e.kind == "compare"
-            and e.value is False
-            and current
-            and root.start <= e.span.start
-            and e.span.end <= root.end
-        ):
-            out.append(current)  # a chain stopped early at a false link
-            current = []
-    return out
+def _leaf_truth(leaf: TypedExpr, value: Value) -> Truth:
+    if isinstance(leaf, TConst):  # a constant's value is known, evaluated or not
+        return "T" if leaf.value is True else "F"
+    return _truth(value)
 
 
 @attrs.frozen
@@ -292,23 +228,16 @@ class Observation:
     values: tuple[Truth, ...]
 
 
-def observe(point: DecisionPoint, runs: Mapping[str, Any], label: str) -> list[Observation]:
-    """The evaluations of `point` in one pack outcome (`runs`: the pack's results by decision)."""
-    if point.kind in ("criterion", "given", "applies", "rule", "basis"):
-        result = runs.get(f"{point.kind}:{point.name}")
-        if result is None:
-            return []
-        values = tuple(_value(leaf, result.events) for leaf in point.leaves)
-        return [Observation(label, _truth(result.value), values)]
-    for events in runs.get("*events", ()):
-        segments = _segments(point, events)
-        if segments:
-            return [
-                Observation(label, _value(point.root, seg), tuple(_value(leaf, seg) for leaf in point.leaves))
-                for seg in segments
-                if _value(point.root, seg) != "-"
-            ]
-    return []
+def observe(point: DecisionPoint, runs: Mapping[str, Sequence[Evaluation]], label: str) -> list[Observation]:
+    """The evaluations of `point` in one run of its pack (`_runs`: evaluations by decision)."""
+    return [
+        Observation(
+            label,
+            _truth(value),
+            tuple(_leaf_truth(leaf, v) for leaf, v in zip(point.leaves, values, strict=True)),
+        )
+        for value, values in runs.get(point.key, ())
+    ]
 
 
 # The results of one coverage run or search, by pack, household and date: the search evaluates
@@ -329,7 +258,7 @@ def _memo_scope() -> Iterator[None]:
             _MEMO.reset(token)
 
 
-def _runs(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, Any]:
+def _runs(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, list[Evaluation]]:
     """The pack's results on `record`, memoized while a coverage run or search lasts."""
     memo = _MEMO.get()
     if memo is None:
@@ -345,21 +274,23 @@ def _runs(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, Any]:
     return runs
 
 
-def _run_uncached(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, Any]:
-    outcome = run_pack(pack, record, as_of)
-    runs: dict[str, Any] = {}
-    if outcome.applies is not None:
-        runs["applies:applies"] = outcome.applies
-    runs.update({f"given:{k}": v for k, v in outcome.givens.items()})
-    runs.update({f"criterion:{k}": v for k, v in outcome.criteria.items()})
-    runs.update({f"rule:{k}": v for k, v in outcome.rules.items()})
-    if outcome.buffer is not None:
-        runs.update({f"basis:{k}": v for k, v in outcome.buffer.active.items()})
-    results = [v for k, v in runs.items()]
-    if outcome.buffer is not None:
-        results.append(outcome.buffer.retained)
-    runs["*events"] = [r.events for r in results]
-    return runs
+def _run_uncached(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, list[Evaluation]]:
+    points = decision_points(pack)
+    watching = _WATCHING.get((id(pack), as_of))
+    if watching is None or watching[0] is not pack:
+        watched = [(p.root, p.leaves) for p in points]
+        watching = (pack, lower_watched(pack, as_of, watched))
+        _WATCHING.put((id(pack), as_of), watching)
+    found = watching[1](record)
+    out: dict[str, list[Evaluation]] = {}
+    for point, evaluations in zip(points, found, strict=True):
+        out.setdefault(point.key, []).extend(evaluations)
+    return out
+
+
+_WATCHING: Memo[tuple[int, dt.date], tuple[CheckedPack, Callable[[Record], list[list[Evaluation]]]]] = Memo(
+    256
+)
 
 
 # -- MC/DC ----------------------------------------------------------------------------------------
