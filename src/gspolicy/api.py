@@ -30,7 +30,7 @@ from gspolicy._resources import bundled_schema_path
 from gspolicy.engine.outcome import Outcome, decide_outcome
 from gspolicy.errors import Diagnostic, HouseholdError, PolicyError, suggest
 from gspolicy.explain.areas import AreaResult, decide_areas
-from gspolicy.explain.build import EXIT_PACK, decide
+from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.load import load_policies as _load
@@ -102,7 +102,7 @@ class Policies:
         if exit_pack is not None:
             self._known(exit_pack)
         record = household if isinstance(household, Record) else self.household(household)
-        return decide(self.policy_set, record, day, exit_pack=exit_pack or EXIT_PACK)
+        return decide(self.policy_set, record, day, exit_pack=exit_pack or exit_pack_of(self.policy_set))
 
     def _known(self, *pack_ids: str) -> None:
         """Every pack named exists in this set (raises `PolicyError` ``api/unknown-pack``)."""
@@ -127,7 +127,9 @@ class Policies:
         if exit_pack is not None:
             self._known(exit_pack)
         record = household if isinstance(household, Record) else self.household(household)
-        return decide_outcome(self.policy_set, record, day, exit_pack=exit_pack or EXIT_PACK)
+        return decide_outcome(
+            self.policy_set, record, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
+        )
 
     def decide_table(
         self,
@@ -163,10 +165,14 @@ class Policies:
         for household in households:
             chunk.append(household if isinstance(household, Record) else self.household(household))
             if len(chunk) == chunk_size:
-                yield decide_frame(self.policy_set, chunk, day, exit_pack=exit_pack or EXIT_PACK)[0]
+                yield decide_frame(
+                    self.policy_set, chunk, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
+                )[0]
                 chunk = []
         if chunk:
-            yield decide_frame(self.policy_set, chunk, day, exit_pack=exit_pack or EXIT_PACK)[0]
+            yield decide_frame(
+                self.policy_set, chunk, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
+            )[0]
 
     def columnar_report(self, as_of: dt.date | str, kind: str = "household") -> tuple[tuple[str, str], ...]:
         """The packs in force for `kind` on `as_of` that the columnar runner cannot lower, each

@@ -51,7 +51,7 @@ from gspolicy.explain.areas import (
     decide_areas,
     gathering_order,
 )
-from gspolicy.explain.build import EXIT_PACK, decide
+from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
@@ -202,13 +202,13 @@ def _build_parser() -> Parser:
         "--village-pack",
         default=None,
         metavar="ID",
-        help="the pack giving village verdicts (default: exit_criteria.village)",
+        help="the pack giving village verdicts (default: the village verdict pack, `kind: exit`)",
     )
     evaluate.add_argument(
         "--county-pack",
         default=None,
         metavar="ID",
-        help="the pack giving county verdicts (default: exit_criteria.county)",
+        help="the pack giving county verdicts (default: the county verdict pack, `kind: exit`)",
     )
     evaluate.set_defaults(run=_cmd_evaluate)
 
@@ -290,8 +290,9 @@ def _as_of(given: dt.date | None, policy_set: PolicySet, lang: Lang) -> dt.date 
     if given is not None:
         return given
     today = dt.date.today()
-    versions = policy_set.versions(EXIT_PACK)
-    if not versions or policy_set.in_force(EXIT_PACK, today) is not None:
+    exit_pack = exit_pack_of(policy_set)
+    versions = policy_set.versions(exit_pack)
+    if not versions or policy_set.in_force(exit_pack, today) is not None:
         return today
     covered = ", ".join(
         f"{v.pack.valid_from.isoformat()} – {v.pack.valid_to.isoformat() if v.pack.valid_to else '…'}"
@@ -301,7 +302,7 @@ def _as_of(given: dt.date | None, policy_set: PolicySet, lang: Lang) -> dt.date 
     problem = Diagnostic(
         "cli/no-pack-today",
         None,
-        {"pack": EXIT_PACK, "today": today.isoformat(), "covered": covered, "example": last.isoformat()},
+        {"pack": exit_pack, "today": today.isoformat(), "covered": covered, "example": last.isoformat()},
     )
     print_problems([problem], lang, sys.stderr)
     return None
@@ -404,7 +405,11 @@ def _evaluate_streamed(
     if as_of is None:
         return EXIT_USAGE
     household_packs = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
-    counts = SummaryCounts(sorted({p.id for p in household_packs if p.pack.rules}), listing=args.list)
+    counts = SummaryCounts(
+        sorted({p.id for p in household_packs if p.pack.rules}),
+        listing=args.list,
+        kinds={p.id: p.kind for p in household_packs},
+    )
     kept: dict[int, Record] = {}
     first_row: dict[object, int] = {}  # the row of the first household of each verdict
     problems: list[Diagnostic] = []
@@ -420,7 +425,7 @@ def _evaluate_streamed(
             args.files,
             policy_set,
             as_of,
-            exit_pack=EXIT_PACK,
+            exit_pack=exit_pack_of(policy_set),
             encoding=args.encoding,
             derive=reads.derive if reads else (),
             keep=reads.paths if reads else (),
@@ -451,7 +456,7 @@ def _evaluate_streamed(
         if state["stopped"]:
             raise _RunStopped
         if not state["rows"]:
-            yield decide_frame(policy_set, [], as_of, exit_pack=EXIT_PACK)[0]
+            yield decide_frame(policy_set, [], as_of, exit_pack=exit_pack_of(policy_set))[0]
 
     args.refused = refused
     progress = Progress(sys.stderr, "已判定户数" if lang == "zh" else "households decided")
@@ -900,9 +905,10 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_PROBLEMS
     outcomes: list[Outcome] = []
     known: dict[str, dict[str, PackValues]] = {}
+    exit_pack = exit_pack_of(policy_set)
     for record in records:
         values = {r.pack.id: r.run(record) for r in runners}
-        outcomes.append(outcome_of(policy_set, record, as_of, values, exit_pack=EXIT_PACK))
+        outcomes.append(outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack))
         if areas:
             known[str(record.get("id"))] = values
     result: AreaResult | None = None
@@ -925,7 +931,13 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     in_force = [p.key for p in policy_set.all_in_force(as_of)]
     sys.stdout.write(
         household_summary(
-            outcomes, lang, as_of=as_of, listing=args.list, records_by_id=by_id, in_force=in_force
+            outcomes,
+            lang,
+            as_of=as_of,
+            listing=args.list,
+            records_by_id=by_id,
+            in_force=in_force,
+            kinds={p.id: p.kind for p in policy_set.packs},
         )
     )
     if result is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, path_arg
 from gspolicy._i18n import Lang
 from gspolicy.engine.durable import DURABLE_HINT, DurableUnavailable, compile_pack, durable_available
-from gspolicy.engine.monitor import MONITORING_PACK, Alert, Monitor
+from gspolicy.engine.monitor import Alert, Monitor, monitoring_pack
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.alerts import explain_alert, render_alert
 from gspolicy.pack.workspace import load_chosen
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     monitor.add_argument("events", nargs="?", type=path_arg, metavar="EVENTS.jsonl")
     monitor.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     monitor.add_argument(
-        "--pack", default=MONITORING_PACK, help=f"monitoring pack (default: {MONITORING_PACK})"
+        "--pack", default=None, help="monitoring pack (default: the one of `kind: monitoring`)"
     )
     monitor.add_argument(
         "--show-rules", action="store_true", help="print the compiled durable_rules rulesets and exit"
@@ -51,6 +51,12 @@ def _cmd_monitor(args: argparse.Namespace, lang: Lang) -> int:
     policy_set = load_chosen(args.policies, lang, sys.stderr)
     if policy_set is None:
         return EXIT_PROBLEMS
+    if args.pack is None:
+        try:
+            args.pack = monitoring_pack(policy_set)
+        except ValueError as err:
+            sys.stderr.write(f"gspolicy: {err} (--pack ID)\n")
+            return EXIT_PROBLEMS
     if not policy_set.versions(args.pack):
         sys.stderr.write(f"gspolicy: no pack `{args.pack}` among the policies\n")
         return EXIT_PROBLEMS

@@ -1133,13 +1133,30 @@ def _block(text: str, indent: int) -> str:
     return "|-\n" + "\n".join(pad + line for line in text.splitlines())
 
 
+DECIDING_KINDS: tuple[str, ...] = (
+    "exit",
+    "exit_reference",
+    "batch",
+    "identification",
+    "finding",
+    "monitoring",
+)
+"""The roles (``kind:``) of packs that decide with criteria and rules (`packs` draws among them)."""
+
+
 def _pack_text(
-    ident: str, criteria: Sequence[Expr], rules: Sequence[Expr], applies: Expr | None, line: Decimal
+    ident: str,
+    criteria: Sequence[Expr],
+    rules: Sequence[Expr],
+    applies: Expr | None,
+    line: Decimal,
+    kind: str = "exit",
 ) -> str:
     lines = [
         "format: 1",
         f"pack: {ident}",
         'version: "1"',
+        f"kind: {kind}",
         "valid_from: 2016-01-01",
         "title: {zh: 生成的政策包, en: A generated pack}",
         "department: office",
@@ -1201,11 +1218,13 @@ def packs(
     max_criteria: int = 3,
     max_rules: int = 2,
     max_depth: int = 2,
+    kinds: Sequence[str] = DECIDING_KINDS,
 ) -> SearchStrategy[CheckedPack]:
     """Small checked packs: up to `max_criteria` criteria and `max_rules` rules drawn by
     `expressions` (with a number parameter ``line`` and a date parameter ``cutoff`` in scope), and
-    sometimes an applicability condition.  The pack is written as YAML and read and checked like
-    any pack, so its expressions carry real spans."""
+    sometimes an applicability condition, of a role drawn from `kinds` (``kind:``; by default
+    every role whose packs hold criteria and rules).  The pack is written as YAML and read and
+    checked like any pack, so its expressions carry real spans."""
     schema = _check_schema(schema)
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", ident):
         raise InvalidArgument(f"ident={ident!r} must be a dotted pack id such as 'generated.pack'")
@@ -1214,6 +1233,10 @@ def packs(
     _check_int(max_depth, "max_depth", 0, 6)
     if max_criteria == 0 and max_rules == 0:
         raise InvalidArgument("max_criteria and max_rules are both 0: a pack needs a condition")
+    if isinstance(kinds, str) or not kinds or any(k not in DECIDING_KINDS for k in kinds):
+        raise InvalidArgument(
+            f"kinds={kinds!r} must be a non-empty list of roles among {list(DECIDING_KINDS)}"
+        )
     env = Env(schema, parameters={"line": NUMBER, "cutoff": DATE})
     conditions = expressions(env, max_depth=max_depth)
 
@@ -1223,7 +1246,8 @@ def packs(
         rules = draw(st.lists(conditions, min_size=0 if criteria else 1, max_size=max_rules))
         applies = draw(st.none() | conditions)
         line = draw(st.integers(0, 10_000).map(Decimal))
-        text = _pack_text(ident, criteria, rules, applies, line)
+        kind = draw(st.sampled_from(list(kinds)))
+        text = _pack_text(ident, criteria, rules, applies, line, kind)
         source = Source(f"{ident}.yaml", text)
         pack, problems = read_pack(source)
         errors = [d.render("en") for d in problems if d.is_error]
@@ -1243,4 +1267,6 @@ def packs(
         )
         if v != d
     ]
+    if tuple(kinds) != DECIDING_KINDS:
+        options.append(f"kinds={list(kinds)!r}")
     return _Named(draw_pack(), f"packs({', '.join([_schema_repr(schema), *options])})")

@@ -239,6 +239,7 @@ _SAMPLE = [
 _FINE = """format: 1
 pack: fine.pack
 version: "1"
+kind: exit
 valid_from: 2016-01-01
 title: {zh: 精细比较, en: A fine comparison}
 department: office

@@ -314,6 +314,7 @@ def pack_data() -> dict[str, Any]:
         "format": Raw("1"),
         "pack": "demo.income",
         "version": "2019.1",
+        "kind": "exit",
         "valid_from": Day(dt.date(2019, 1, 1)),
         "valid_to": Day(dt.date(2020, 12, 31)),
         "title": {"zh": "收入验收示例", "en": "Demo income check"},

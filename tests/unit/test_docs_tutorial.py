@@ -101,5 +101,5 @@ def test_the_mistake_is_reported_with_the_code_shown(
     (folder / PACK_FILE).write_text(with_mistake(), encoding="utf-8")
     assert main(["validate", "my_policies", "--lang", "zh"]) == 1
     out = capsys.readouterr().out
-    assert "2019.1.yaml:43:30: type/unknown-name: " in out
+    assert "2019.1.yaml:44:30: type/unknown-name: " in out
     assert "未知名称 `income_lin`" in out

@@ -1,4 +1,4 @@
-"""The thresholds live only in the packs.
+"""The thresholds live only in the packs, and packs are found by role, never by id.
 
 Two halves: changing a value in a copy of the packs changes decisions (so the engine reads it from
 the pack), and none of the numbers the packs define appears as a numeric literal in ``src/``.
@@ -10,6 +10,10 @@ in a loop) and would only give false alarms (the packs' ages 6 and 15 are such n
 literal matches a pack number when it is an ``int`` or ``float`` constant, or a string constant that
 is exactly a decimal number (the ``Decimal("3500")`` way of hiding one), of equal value
 (``0.9`` matches ``0.90``).
+
+Likewise no string constant in ``src/`` (docstrings aside) names a pack of the bundled set, or a
+pack-id namespace such as ``seven_batches.``: the engine finds the verdict pack, the monitoring
+pack and the areas' packs by ``kind:``.
 """
 
 from __future__ import annotations
@@ -114,6 +118,58 @@ def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
             if (name, value) not in COINCIDENCES:
                 found.append(f"{name}:{line}: {value}")
     assert found == [], "thresholds belong in the packs, not in the code"
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of a module, its classes and functions."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def pack_id_literals(source: str, ids: set[str]) -> list[tuple[int, str]]:
+    """(line, text) of every string constant (docstrings aside: they may name a bundled pack as
+    an example) that holds a pack id or a pack-id namespace followed by a dot."""
+    tree = ast.parse(source)
+    docs = _docstrings(tree)
+    spaces = {i.split(".")[0] + "." for i in ids}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docs:
+            continue
+        if any(i in node.value for i in ids) or any(node.value.startswith(sp) for sp in spaces):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_no_pack_id_is_a_literal_in_src(bundled: Policies) -> None:
+    """The engine and the command line find packs by role (`kind:`), never by id."""
+    ids = set(bundled.policy_set.ids)
+    assert {"exit_criteria.household", "monitoring.household"} <= ids
+    # text written for readers, naming a bundled pack as an example
+    prose = {"gspolicy/_docs.py": "the diagnostics catalogue page's introduction"}
+    found = [
+        f"{path.relative_to(SRC.parent)}:{line}: {text!r}"
+        for path in sorted(SRC.rglob("*.py"))
+        if str(path.relative_to(SRC.parent)) not in prose
+        for line, text in pack_id_literals(path.read_text(encoding="utf-8"), ids)
+    ]
+    assert found == [], "packs are found by their role, not by their id"
+
+
+def test_the_pack_id_scan_finds_planted_ids(bundled: Policies) -> None:
+    ids = set(bundled.policy_set.ids)
+    planted = (
+        'def f():\n    """Decides by `exit_criteria.household` (a docstring: allowed)."""\n'
+        'EXIT = "exit_criteria.household"\nbatch = pid.startswith("seven_batches.")\n'
+        'text = f"see {x} in monitoring.household"\n'
+    )
+    assert [line for line, _ in pack_id_literals(planted, ids)] == [3, 4, 5]
 
 
 def test_the_scan_finds_a_planted_threshold(bundled: Policies) -> None:

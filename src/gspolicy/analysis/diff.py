@@ -27,8 +27,8 @@ from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis._where import key_span
 from gspolicy.errors import Diagnostic
-from gspolicy.explain.areas import AREA_PACKS, AreaDecision, decide_areas
-from gspolicy.explain.build import EXIT_PACK, decide, show_value
+from gspolicy.explain.areas import AreaDecision, decide_areas
+from gspolicy.explain.build import decide, exit_pack_of, show_value
 from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
 from gspolicy.pack.check import CheckedPack, check_pack
@@ -174,7 +174,7 @@ def undecidable(policy_set: PolicySet, kinds: Sequence[str], as_of: dt.date, sid
     return [
         Diagnostic("diff/level-not-decided", None, {"side": side, "level": kind, "as_of": as_of.isoformat()})
         for kind in kinds
-        if policy_set.in_force(AREA_PACKS[kind], as_of) is None
+        if policy_set.in_force(exit_pack_of(policy_set, kind), as_of) is None
     ]
 
 
@@ -590,7 +590,7 @@ def impact(
     *,
     new_records: Sequence[Record] | None = None,
     examples: int = 3,
-    exit_pack: str = EXIT_PACK,
+    exit_pack: str | None = None,
 ) -> Impact:
     """Decide every household with both sides as of `as_of` and keep those whose decision differs.
 
@@ -628,7 +628,7 @@ def _candidates(
     records: Sequence[Record],
     new_records: Sequence[Record],
     as_of: dt.date,
-    exit_pack: str,
+    exit_pack: str | None,
 ) -> list[int]:
     """The households whose outcome rows differ between the sides: exit verdict, the verdict of
     a pack (by id), the rules that hold or are undetermined, or the support.  A household whose
@@ -651,7 +651,8 @@ def _candidates(
         return list(range(len(records)))  # a rule on one side only: every household's batches differ
     sides = []
     for policy_set, given in ((old, records), (new, new_records)):
-        table, _report = decide_frame(policy_set, list(given), as_of, exit_pack=exit_pack)
+        verdict_pack = exit_pack if exit_pack is not None else exit_pack_of(policy_set, subject)
+        table, _report = decide_frame(policy_set, list(given), as_of, exit_pack=verdict_pack)
         keys = {p.key: p.id for p in policy_set.all_in_force(as_of) if p.subject == given[0].type_name}
         packs = (
             table.select(

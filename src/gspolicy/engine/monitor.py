@@ -44,9 +44,21 @@ from gspolicy.pack.load import PolicySet, load_policy_set
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 
-__all__ = ["MONITORING_PACK", "Alert", "Monitor", "MonitorStats", "shock_after_low_income"]
+__all__ = ["Alert", "Monitor", "MonitorStats", "monitoring_pack", "shock_after_low_income"]
 
-MONITORING_PACK = "monitoring.household"
+
+def monitoring_pack(policy_set: PolicySet) -> str:
+    """The id of the set's monitoring pack (``kind: monitoring``) for its root records; a set
+    with none, or with several, raises `ValueError` (name one: ``Monitor(pack=...)``)."""
+    found = policy_set.of_kind("monitoring", policy_set.schema.root)
+    if len(found) != 1:
+        held = ", ".join(f"`{p}`" for p in found) or "none"
+        raise ValueError(
+            f"the policy set has {len(found)} monitoring packs (`kind: monitoring`): {held}; name one"
+        )
+    return found[0]
+
+
 SHOCK_FACT = "event_shock_after_low_income"
 _LOG_CAP = 16  # events kept per kind when a window has no finite end (bounded memory)
 
@@ -190,10 +202,11 @@ class Monitor:
         self,
         policy_set: PolicySet | None = None,
         *,
-        pack: str = MONITORING_PACK,
+        pack: str | None = None,
         start: dt.date | None = None,
     ) -> None:
         self.policy_set = policy_set or load_policy_set()
+        pack = pack or monitoring_pack(self.policy_set)
         self.pack_id = pack
         if not self.policy_set.versions(pack):
             raise ValueError(f"no pack `{pack}` in the policy set")

@@ -52,7 +52,6 @@ from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 
 __all__ = [
-    "AREA_PACKS",
     "AreaDecision",
     "AreaOutcome",
     "AreaResult",
@@ -61,9 +60,6 @@ __all__ = [
     "decide_areas",
     "gathering_order",
 ]
-
-AREA_PACKS: Mapping[str, str] = {"village": "exit_criteria.village", "county": "exit_criteria.county"}
-"""The pack whose criteria give the verdict, by level (the defaults of `decide_areas`)."""
 
 TOP = 5
 """How many weighing items an area decision lists per criterion (the heaviest)."""
@@ -466,7 +462,8 @@ def decide_areas(
     explain: Callable[[str, str], bool] | None = None,
 ) -> AreaResult:
     """Decide every village and county in `records` (by record type: ``household``, ``village``,
-    ``county``) as of `as_of`; `packs` names the pack giving each level's verdict.  A record given
+    ``county``) as of `as_of`; `packs` names the pack giving each level's verdict (default: the
+    level's verdict pack, ``kind: exit``).  A record given
     twice (the same key) raises `ValueError`: it would be counted twice.  Gathered records (the
     households of a village) are run by the per-record evaluator; `known` holds their pack values
     already computed (by record key, e.g. for the households a caller has decided anyway), used
@@ -479,8 +476,15 @@ def decide_areas(
     Every area gets its `AreaOutcome` (`AreaResult.outcomes`) from the per-record evaluator;
     `explain(level, code)` says which also get their explained `AreaDecision`, run by the traced
     interpreter (default: every one)."""
-    chosen = {**AREA_PACKS, **(packs or {})}
     schema = policy_set.schema
+    # an area is a record type gathering others; its verdict pack is found by role (`kind: exit`)
+    chosen = {
+        t: found
+        for t, spec in schema.records.items()
+        if any(f.gather is not None for f in spec.fields.values())
+        and (found := policy_set.exit_pack(t)) is not None
+    }
+    chosen.update(packs or {})
     for type_name, items in records.items():
         if type_name in schema.records and schema.records[type_name].key is not None:
             counts = Counter(_key_of(schema, r) for r in items)

@@ -46,9 +46,15 @@ from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Basis, Bound, Citation, Criterion, PackSource
 from gspolicy.schema.model import Record
 
-__all__ = ["EXIT_PACK", "decide", "decide_outcomes", "outcomes_for", "pack_verdict", "show_value"]
+__all__ = ["decide", "decide_outcomes", "exit_pack_of", "outcomes_for", "pack_verdict", "show_value"]
 
-EXIT_PACK = "exit_criteria.household"
+
+def exit_pack_of(policy_set: PolicySet, subject: str | None = None) -> str:
+    """The id of the verdict pack (``kind: exit``) deciding on `subject` (default: the schema's
+    root record type), or "" when the set has none (each decision then says so)."""
+    return policy_set.exit_pack(subject) or ""
+
+
 """The pack whose criteria give a decision's exit verdict (by default)."""
 
 
@@ -625,9 +631,12 @@ def outcomes_for(
     }
 
 
-def decide(policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: str = EXIT_PACK) -> Decision:
+def decide(
+    policy_set: PolicySet, record: Record, as_of: dt.date, *, exit_pack: str | None = None
+) -> Decision:
     """Decide on one record (a household, or a village or county) as of `as_of` with the packs
-    in force on that date for its record type; `exit_pack` gives the verdict."""
+    in force on that date for its record type; `exit_pack` gives the verdict (default: the
+    verdict pack of the record's type, ``kind: exit``)."""
     return decide_outcomes(
         policy_set, record, as_of, outcomes_for(policy_set, record, as_of), exit_pack=exit_pack
     )
@@ -673,9 +682,11 @@ def decide_outcomes(
     as_of: dt.date,
     outcomes: Mapping[str, PackOutcome],
     *,
-    exit_pack: str = EXIT_PACK,
+    exit_pack: str | None = None,
 ) -> Decision:
     """The decision from pack outcomes already run (`outcomes_for`)."""
+    if exit_pack is None:
+        exit_pack = exit_pack_of(policy_set, record.type_name)
     in_force = [o.pack for o in outcomes.values()]
     spec = policy_set.schema.records.get(record.type_name)
     key = spec.key if spec is not None and spec.key is not None else "id"
@@ -685,7 +696,14 @@ def decide_outcomes(
     verdict: Verdict | None = None
     criteria: tuple[CriterionVerdict, ...] = ()
     exit_outcome = outcomes.get(exit_pack)
-    if exit_outcome is None:
+    if not exit_pack:
+        problems.append(
+            Text(
+                zh=f"政策包中没有 `{record.type_name}` 的结论包（`kind: exit`）",
+                en=f"the policy set has no verdict pack (`kind: exit`) for `{record.type_name}`",
+            )
+        )
+    elif exit_outcome is None:
         problems.append(
             Text(
                 zh=f"{as_of.isoformat()} 没有有效的政策包 `{exit_pack}` 版本",

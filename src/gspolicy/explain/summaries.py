@@ -10,7 +10,7 @@ Imports Polars, so the command line imports this module only when it decides a t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -39,8 +39,15 @@ class SummaryCounts:
     """What the summary counts, added a block of the outcome table at a time, so a run need not
     hold its whole table: the text `render` gives is that of the whole table, line for line."""
 
-    def __init__(self, packs_with_rules: Sequence[str], *, listing: bool = False) -> None:
+    def __init__(
+        self,
+        packs_with_rules: Sequence[str],
+        *,
+        listing: bool = False,
+        kinds: Mapping[str, str] | None = None,
+    ) -> None:
         self.packs = sorted(packs_with_rules)
+        self.kinds = dict(kinds or {})  # pack id -> its role (`kind:`), by which shares are grouped
         self.listing = listing
         self.rows = 0
         self.keys: list[str] = []
@@ -111,7 +118,7 @@ class SummaryCounts:
             county: (n, [(counts[2 * i], counts[2 * i + 1]) for i in range(len(self.packs))])
             for county, (n, *counts) in self.counties.items()
         }
-        return share_lines(counted, self.packs, lang)
+        return share_lines(counted, self.packs, lang, self.kinds)
 
 
 def _counted(values: pl.DataFrame, column: str, *, by_first: bool = False) -> list[tuple[str, int]]:
@@ -153,9 +160,11 @@ def table_summary(
     county_of: Sequence[str],
     packs_with_rules: Sequence[str],
     in_force: Sequence[str] = (),
+    kinds: Mapping[str, str] | None = None,
 ) -> str:
     """The summary of a run over households from its outcome table (`county_of`: each row's
-    county code; `packs_with_rules`: the ids of the packs in force that have rules)."""
-    counts = SummaryCounts(packs_with_rules, listing=listing)
+    county code; `packs_with_rules`: the ids of the packs in force that have rules; `kinds`:
+    each pack's role)."""
+    counts = SummaryCounts(packs_with_rules, listing=listing, kinds=kinds)
     counts.add(table, county_of)
     return counts.render(lang, as_of=as_of, in_force=in_force)

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 
 from gspolicy._i18n import Lang
 from gspolicy.engine.outcome import CriterionResult, Outcome
+from gspolicy.pack.shape import ROLE_WORDS
 from gspolicy.schema.model import Record
 
-__all__ = ["VERDICT_WORDS", "examples", "household_summary", "share_lines", "short_pack_name"]
+__all__ = ["VERDICT_WORDS", "examples", "household_summary", "share_lines"]
 
 VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
     "pass": ("通过", "pass"),
@@ -39,18 +40,14 @@ def examples(outcomes: Sequence[Outcome], n: int) -> list[Outcome]:
     return (picked + rest)[:n]
 
 
-def short_pack_name(pack_id: str) -> str:
-    """`seven_batches.education` → `education`; `data_quality.household` → `data_quality`."""
-    head, _, rest = pack_id.partition(".")
-    return head if rest in ("", "household") else rest
-
-
 def _holds(outcome: Outcome, pack: str, holds: str) -> bool:
     result = outcome.pack(pack)
     return result is not None and any(r.holds == holds for r in result.rules)
 
 
-def _shares(outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: Lang) -> list[str]:
+def _shares(
+    outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: Lang, kinds: Mapping[str, str]
+) -> list[str]:
     """Per county, the share of households each rule pack applies to (a rule says "yes")."""
     packs = sorted({p.id for o in outcomes for p in o.packs if p.rules})
     if not packs:
@@ -73,30 +70,37 @@ def _shares(outcomes: Sequence[Outcome], records: Mapping[str, Record], lang: La
         )
         for county, items in by_county.items()
     }
-    return share_lines(counted, packs, lang)
+    return share_lines(counted, packs, lang, kinds)
 
 
 def share_lines(
-    counted: Mapping[str, tuple[int, Sequence[tuple[int, int]]]], packs: Sequence[str], lang: Lang
+    counted: Mapping[str, tuple[int, Sequence[tuple[int, int]]]],
+    packs: Sequence[str],
+    lang: Lang,
+    kinds: Mapping[str, str],
 ) -> list[str]:
-    """The summary's lines of shares: per county (sorted) its households, and for each pack those
-    a rule holds for and those undetermined."""
+    """The summary's lines of shares: per county (sorted) its households, then by role
+    (`kinds`: pack id → ``kind:``) each pack's share of households a rule holds for, and those
+    undetermined."""
     zh = lang == "zh"
     lines = [
-        "各县各批次（规则包）覆盖户数占比："
+        "各县各规则包覆盖户数占比（按角色）："
         if zh
-        else "share of households in each batch (rule pack), per county:"
+        else "share of households a rule of each pack holds for, by role, per county:"
     ]
+    order = list(ROLE_WORDS)
     for county in sorted(counted):
         n, counts = counted[county]
-        parts = []
+        lines.append(f"  {county}（{n} 户）" if zh else f"  {county} ({n} households)")
+        by_role: dict[str, list[str]] = {}
         for pack, (yes, unsure) in zip(packs, counts, strict=True):
-            share = f"{short_pack_name(pack)} {100 * yes / n:.1f}%"
+            share = f"{pack} {100 * yes / n:.1f}%"
             if unsure:
                 share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
-            parts.append(share)
-        head = f"  {county}（{n} 户）：" if zh else f"  {county} ({n} households): "
-        lines.append(head + ", ".join(parts))
+            by_role.setdefault(kinds.get(pack, ""), []).append(share)
+        for role in sorted(by_role, key=lambda r: (order.index(r) if r in order else len(order), r)):
+            word = ROLE_WORDS.get(role, (role or "?", role or "?"))[0 if zh else 1]
+            lines.append(f"    {word}{'：' if zh else ': '}" + ", ".join(by_role[role]))
     return lines
 
 
@@ -108,8 +112,10 @@ def household_summary(
     listing: bool,
     records_by_id: Mapping[str, Record] | None = None,
     in_force: Sequence[str] = (),
+    kinds: Mapping[str, str] | None = None,
 ) -> str:
-    """The summary of a run over households (and, with `listing`, one line per household)."""
+    """The summary of a run over households (and, with `listing`, one line per household);
+    `kinds` gives each pack's role (pack id → ``kind:``), by which the shares are grouped."""
     zh = lang == "zh"
     counts: Counter[str | None] = Counter(o.verdict for o in outcomes)
     versions = sorted({p.key for o in outcomes for p in o.packs} or in_force)
@@ -131,7 +137,7 @@ def household_summary(
     if missing:
         lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
         lines.extend(f"  {m}: {n}" for m, n in missing.most_common(10))
-    lines.extend(_shares(outcomes, records_by_id or {}, lang))
+    lines.extend(_shares(outcomes, records_by_id or {}, lang, kinds or {}))
     if not listing:
         return "\n".join(lines) + "\n"
     lines.append("")

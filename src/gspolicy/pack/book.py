@@ -14,6 +14,7 @@ from gspolicy._i18n import Text
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Amount, Citation, DatedValue, PackSource, Parameter
+from gspolicy.pack.shape import ROLE_WORDS
 
 __all__ = ["render_book"]
 
@@ -103,6 +104,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
     lines.append(f"## Version {pack.version} ({pack.valid_from} – {until})")
     lines.append("")
     lines.append(f"- file: `{pack.source.name}`")
+    lines.append(f"- role / 角色: `{pack.kind}` ({ROLE_WORDS[pack.kind][0]} / {ROLE_WORDS[pack.kind][1]})")
     lines.append(f"- content hash: `{checked.content_hash}`")
     dept = pack.departments.get(pack.department)
     lines.append(f"- department / 责任部门: {_t(dept)}")

@@ -101,6 +101,11 @@ class CheckedPack:
     weighs: Mapping[str, TypedExpr] = attrs.field(factory=dict)
 
     @property
+    def kind(self) -> str:
+        """The pack's role (``kind:``)."""
+        return self.pack.kind
+
+    @property
     def id(self) -> str:
         return self.pack.id
 

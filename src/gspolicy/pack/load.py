@@ -69,6 +69,20 @@ register(
             "end the earlier version with `valid_to` the day before the later one's `valid_from`",
             "请为较早的版本设置 `valid_to`，设为较晚版本 `valid_from` 的前一天",
         ),
+        "pack/kind-changed": entry(
+            "error",
+            "version `{version}` of pack `{id}` is of kind `{kind}`, an earlier one of kind `{other}`",
+            "政策包 `{id}` 的版本 `{version}` 的类型为 `{kind}`，较早的版本为 `{other}`",
+            "a pack keeps its role across versions; a new role is a new pack (its own id and folder)",
+            "政策包的各版本角色相同；新的角色应是新的政策包（有自己的编号和文件夹）",
+        ),
+        "pack/second-exit-pack": entry(
+            "error",
+            "pack `{id}` is a second verdict pack (`kind: exit`) for `{subject}`, beside `{other}`",
+            "政策包 `{id}` 是 `{subject}` 的第二个结论包（`kind: exit`），已有 `{other}`",
+            "a level has one verdict pack; a standard shown beside it is `kind: exit_reference`",
+            "每个层级只有一个结论包；与其并列展示的标准应为 `kind: exit_reference`",
+        ),
         "pack/several-schemas": entry(
             "error",
             "more than one household schema: `{first}` and `{second}`",
@@ -147,6 +161,21 @@ class PolicySet:
     def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
         found = (self.in_force(pack_id, as_of) for pack_id in self.ids)
         return tuple(p for p in found if p is not None)
+
+    def of_kind(self, kind: str, subject: str | None = None) -> tuple[str, ...]:
+        """The ids of the packs of role `kind` (``kind:``), deciding on `subject` when it is
+        given, in id order: the engine finds packs by role, never by id."""
+        return tuple(
+            pack_id
+            for pack_id, versions in self._by_id.items()
+            if versions[0].kind == kind and (subject is None or versions[0].subject == subject)
+        )
+
+    def exit_pack(self, subject: str | None = None) -> str | None:
+        """The id of the verdict pack (``kind: exit``) deciding on `subject` (default: the
+        schema's root record type), or None when the set has none (a set holds at most one)."""
+        found = self.of_kind("exit", subject or self.schema.root)
+        return found[0] if found else None
 
 
 def _in_tests(path: Path) -> bool:
@@ -275,6 +304,7 @@ def load_policies(
         if compiled.checked is not None:
             checked.append(compiled.checked)
     diagnostics.extend(_overlaps(checked))
+    diagnostics.extend(_roles(checked))
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return PolicySet(schema, tuple(checked)), diagnostics
@@ -362,6 +392,35 @@ def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
                             "second": later.version,
                             "day": later.valid_from.isoformat(),
                         },
+                    )
+                )
+    return out
+
+
+def _roles(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
+    """A pack keeps its kind across versions, and each subject has one verdict pack."""
+    out: list[Diagnostic] = []
+    kinds: dict[str, CheckedPack] = {}
+    exits: dict[str, str] = {}  # subject -> the id of its verdict pack
+    for p in sorted(packs, key=lambda p: (p.id, p.pack.valid_from)):
+        first = kinds.setdefault(p.id, p)
+        if first.kind != p.kind:
+            out.append(
+                Diagnostic(
+                    "pack/kind-changed",
+                    p.pack.id_span,
+                    {"id": p.id, "version": p.version, "kind": p.kind, "other": first.kind},
+                )
+            )
+            continue
+        if p.kind == "exit" and first is p:
+            other = exits.setdefault(p.subject, p.id)
+            if other != p.id:
+                out.append(
+                    Diagnostic(
+                        "pack/second-exit-pack",
+                        p.pack.id_span,
+                        {"id": p.id, "subject": p.subject, "other": other},
                     )
                 )
     return out

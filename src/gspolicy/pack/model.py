@@ -29,6 +29,7 @@ __all__ = [
     "DatedValue",
     "Fact",
     "Measure",
+    "PackKind",
     "PackSource",
     "Parameter",
     "Rule",
@@ -36,6 +37,19 @@ __all__ = [
 ]
 
 ValueKind = Literal["exact", "range", "not_established"]
+PackKind = Literal[
+    "exit",
+    "exit_reference",
+    "batch",
+    "buffer",
+    "identification",
+    "finding",
+    "monitoring",
+    "parameters",
+    "statistics",
+    "invariants",
+]
+"""A pack's role (`gspolicy.pack.shape.KINDS` says what each means)."""
 ParamType = Literal["number", "date", "bool", "text", "list"]
 LOW_CONFIDENCE = frozenset({"L", "L-M"})
 
@@ -236,6 +250,7 @@ class PackSource:
     id: str
     version: str
     format: int
+    kind: PackKind
     valid_from: dt.date
     valid_to: dt.date | None
     title: Text

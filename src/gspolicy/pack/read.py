@@ -9,6 +9,7 @@ Types are checked later, against the household schema (`gspolicy.pack.check`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import attrs
 
@@ -31,6 +32,7 @@ from gspolicy.pack.model import (
     DatedValue,
     Fact,
     Measure,
+    PackKind,
     PackSource,
     Parameter,
     ParamType,
@@ -416,6 +418,7 @@ class _PackReader:
         pack_id = self.r.string(top.get("pack"), "pack", name=True)
         version = self.r.version(top.get("version"), "version")
         r = self.r.within("pack", f"{pack_id}@{version}") if pack_id and version else self.r
+        kind = r.choice(top.get("kind"), "kind", S.KINDS)
         valid_from = r.date(top.get("valid_from"), "valid_from")
         valid_to = r.date(top.get("valid_to"), "valid_to")
         if valid_from and valid_to and valid_to < valid_from:
@@ -477,12 +480,13 @@ class _PackReader:
         note = r.text(top.get("note"), "note")
         # a pack with errors is still returned when its essentials are there, so that checking
         # it against the schema reports its other problems too; the caller keeps none of it
-        if not (pack_id and version and fmt is not None and valid_from and title and department):
+        if not (pack_id and version and fmt is not None and kind and valid_from and title and department):
             return None  # each missing part was reported above
         return PackSource(
             id=pack_id,
             version=version,
             format=fmt,
+            kind=cast("PackKind", kind),
             valid_from=valid_from,
             valid_to=valid_to,
             title=title,

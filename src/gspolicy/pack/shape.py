@@ -16,12 +16,40 @@ from typing import Any
 
 import attrs
 
-__all__ = ["PACK", "PACK_FORMAT", "Shape", "json_schema"]
+__all__ = ["KINDS", "PACK", "PACK_FORMAT", "ROLE_WORDS", "Shape", "json_schema"]
 
 PACK_FORMAT = 1
 """The pack format version this library reads and writes (``format:`` in every pack file)."""
 
 CONFIDENCE = ("H", "M-H", "M", "L-M", "L")
+
+KINDS: dict[str, str] = {
+    "exit": "the verdict pack of its level (one per subject in force on any day)",
+    "exit_reference": "a standard shown beside the verdict pack of its level (e.g. the national one)",
+    "batch": "rules that put a household in a support batch and grant its measures",
+    "buffer": "the support kept unchanged after exit",
+    "identification": "who is identified as poor",
+    "finding": "data-quality findings: records that contradict themselves",
+    "monitoring": "risks and alerts watched after exit",
+    "parameters": "parameters other packs import",
+    "statistics": "figures reported over a population",
+    "invariants": "statements every decision must satisfy",
+}
+"""A pack's role (``kind:``): the engine and the command line find packs by role, never by id."""
+
+ROLE_WORDS: dict[str, tuple[str, str]] = {
+    "exit": ("退出验收", "exit"),
+    "exit_reference": ("参照标准", "exit reference"),
+    "batch": ("帮扶批次", "batch"),
+    "buffer": ("过渡期", "buffer"),
+    "identification": ("识别", "identification"),
+    "finding": ("数据核查", "finding"),
+    "monitoring": ("监测", "monitoring"),
+    "parameters": ("参数", "parameters"),
+    "statistics": ("统计", "statistics"),
+    "invariants": ("不变式", "invariants"),
+}
+"""The packs' roles (``kind:``) in Chinese and English, in the order summaries group them."""
 
 
 @attrs.frozen
@@ -284,6 +312,11 @@ PACK = _obj(
     format=(INTEGER, True, f"the pack format version (this library reads {PACK_FORMAT})"),
     pack=(NAME, True, "the pack id; it matches the pack's path under the policy root"),
     version=(VERSION, True, "the version of this pack, e.g. `2018.1`"),
+    kind=(
+        _leaf({"type": "string", "enum": list(KINDS)}),
+        True,
+        "the pack's role: " + "; ".join(f"`{k}` {v}" for k, v in KINDS.items()),
+    ),
     valid_from=(DATE, True, "first day this version is in force"),
     valid_to=(DATE, False, "last day this version is in force (open when absent)"),
     title=(TEXT, True, "the pack's title"),

@@ -39,7 +39,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from gspolicy.engine.run import run_pack
-from gspolicy.explain.build import EXIT_PACK, decide
+from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
@@ -144,8 +144,9 @@ def _run(
     run()
 
 
-def _judged(policy_set: PolicySet, pack: str) -> dict[str, str]:
-    return {"exit_pack": pack} if pack in policy_set.ids else {}
+def _judged(policy_set: PolicySet, pack: str | None) -> dict[str, str]:
+    """The verdict pack a property judges by: `pack` when the set has it, else the set's own."""
+    return {"exit_pack": pack} if pack is not None and pack in policy_set.ids else {}
 
 
 def _verdicts(decision: Decision) -> dict[str, object]:
@@ -165,12 +166,13 @@ def assert_deterministic(
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
-    pack: str = EXIT_PACK,
+    pack: str | None = None,
     settings: settings | None = None,
 ) -> None:
     """The same household decided twice gives equal decisions, equal JSON and equal explanations."""
     policy_set = _policy_set(policies)
     judged = _judged(policy_set, pack)
+    verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
 
     def test(household: Record, day: dt.date) -> None:
         first = decide(policy_set, household, day, **judged)
@@ -183,7 +185,7 @@ def assert_deterministic(
         if not same:
             raise PropertyFailed(
                 Counterexample(
-                    "determinism", household, day, pack, _expect_of(first), "two evaluations differ"
+                    "determinism", household, day, verdict_pack, _expect_of(first), "two evaluations differ"
                 )
             )
 
@@ -213,7 +215,7 @@ def assert_monotone(
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
     increasing: bool = True,
-    pack: str = EXIT_PACK,
+    pack: str | None = None,
     settings: settings | None = None,
 ) -> None:
     """Raising the numeric field `field` (lowering it, with ``increasing=False``) never makes the
@@ -224,6 +226,7 @@ def assert_monotone(
         raise InvalidArgument(f"field={field!r} must be a numeric field (it is a {spec.kind} field)")
     parts = field.split(".")
     judged = _judged(policy_set, pack)
+    verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
     source = _households(policy_set, households)
     steps = _increments(spec)
 
@@ -265,7 +268,7 @@ def assert_monotone(
                         f"monotonicity in `{field}`",
                         better,
                         day,
-                        pack,
+                        verdict_pack,
                         expect,
                         f"{shown} `{field}` from {_get(worse, parts)} to {_get(better, parts)} "
                         f"turned `{key}` from {was} to {new[key]}",
@@ -350,7 +353,12 @@ def assert_buffer_not_reduced(
                 expect = {"buffer": "active", "retained": retained}
                 raise PropertyFailed(
                     Counterexample(
-                        "support not reduced during the buffer", household, day, EXIT_PACK, expect, problem
+                        "support not reduced during the buffer",
+                        household,
+                        day,
+                        exit_pack_of(policy_set),
+                        expect,
+                        problem,
                     )
                 )
             kept.remove(match)  # type: ignore[arg-type]
@@ -445,7 +453,7 @@ def assert_explanations_sufficient(
                     "explanation sufficiency",
                     household,
                     day,
-                    EXIT_PACK,
+                    exit_pack_of(policy_set),
                     _expect_of(decision),
                     f"cited but never read: {sorted(cited - read)}",
                 )
@@ -468,7 +476,7 @@ def assert_explanations_sufficient(
                         "explanation sufficiency",
                         changed,
                         day,
-                        EXIT_PACK,
+                        exit_pack_of(policy_set),
                         _expect_of(decision),
                         f"removing the uncited field `{path}` changed a verdict",
                     )
@@ -511,14 +519,20 @@ def assert_version_isolation(
 
     def test(household: Record, day: dt.date) -> None:
         full = decide(policy_set, household, day)
-        isolated = decide(_only_in_force(policy_set, day), household, day)
+        # judged by the full set's verdict pack: the isolated set may hold no version of it
+        isolated = decide(
+            _only_in_force(policy_set, day),
+            household,
+            day,
+            exit_pack=exit_pack_of(policy_set, household.type_name),
+        )
         if json.dumps(full.to_json(), sort_keys=True) != json.dumps(isolated.to_json(), sort_keys=True):
             raise PropertyFailed(
                 Counterexample(
                     "version isolation",
                     household,
                     day,
-                    EXIT_PACK,
+                    exit_pack_of(policy_set),
                     _expect_of(isolated),
                     "the decision changes when values not in force are removed",
                 )
@@ -580,13 +594,14 @@ def assert_settles(
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
-    pack: str = EXIT_PACK,
+    pack: str | None = None,
     settings: settings | None = None,
 ) -> None:
     """An undetermined exit verdict that names what it lacks (data paths and ``param:<name>``)
     becomes pass, fail or not applicable once every named field and parameter is supplied."""
     policy_set = _policy_set(policies)
     judged = _judged(policy_set, pack)
+    verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
     schema = policy_set.schema
     source = _households(policy_set, households)
 
@@ -642,7 +657,7 @@ def assert_settles(
                     "undetermined settles",
                     supplied,
                     day,
-                    pack,
+                    verdict_pack,
                     {"missing": list(after.missing)},
                     f"supplying {', '.join(names)} left the verdict undetermined (it now lacks: {', '.join(after.missing) or 'nothing named'})",
                 )

@@ -29,6 +29,7 @@ VILLAGE_PACK = """\
 format: 1
 pack: exit_criteria.village
 version: "2018.1"
+kind: exit
 valid_from: 2018-01-01
 title: {zh: 测试村, en: Test village}
 department: office

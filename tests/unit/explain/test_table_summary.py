@@ -37,13 +37,23 @@ def _same(bundled: Policies, households: list[Record], day: dt.date) -> None:
     county_of = [str(by_id[i].get("county_code", "?")) for i in table["id"].to_list()]
     packs = [p for p in bundled.policy_set.all_in_force(day) if p.subject == "household"]
     with_rules = sorted({p.id for p in packs if p.pack.rules})
+    kinds = {p.id: p.kind for p in packs}
     for lang in ("en", "zh"):
         for listing in (False, True):
-            want = household_summary(outcomes, lang, as_of=day, listing=listing, records_by_id=by_id)
+            want = household_summary(
+                outcomes, lang, as_of=day, listing=listing, records_by_id=by_id, kinds=kinds
+            )
             got = table_summary(
-                table, lang, as_of=day, listing=listing, county_of=county_of, packs_with_rules=with_rules
+                table,
+                lang,
+                as_of=day,
+                listing=listing,
+                county_of=county_of,
+                packs_with_rules=with_rules,
+                kinds=kinds,
             )
             assert got.splitlines() == want.splitlines()
+            assert ("帮扶批次：" if lang == "zh" else "    batch: seven_batches.") in got
     for n in (0, 1, 5):
         assert [outcomes[i].record for i in table_examples(table, n)] == [
             o.record for o in examples(outcomes, n)
@@ -72,8 +82,11 @@ def test_counting_block_by_block_gives_the_summary_of_the_whole(bundled: Policie
     packs = sorted(
         {p.id for p in bundled.policy_set.all_in_force(day) if p.subject == "household" and p.pack.rules}
     )
-    whole = table_summary(table, "en", as_of=day, listing=True, county_of=county_of, packs_with_rules=packs)
-    counts = SummaryCounts(packs, listing=True)
+    kinds = {p.id: p.kind for p in bundled.policy_set.packs}
+    whole = table_summary(
+        table, "en", as_of=day, listing=True, county_of=county_of, packs_with_rules=packs, kinds=kinds
+    )
+    counts = SummaryCounts(packs, listing=True, kinds=kinds)
     for start in range(0, table.height, 37):
         counts.add(table.slice(start, 37), county_of[start : start + 37])
     assert counts.render("en", as_of=day) == whole

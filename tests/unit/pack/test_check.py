@@ -22,11 +22,11 @@ HEAD = """\
 format: 1
 pack: demo.t
 version: "1"
+kind: exit
 valid_from: 2019-01-01
 title: {zh: 测试, en: Test}
 department: office
-departments:
-  office: {zh: 扶贫办, en: Office}
+departments: {office: {zh: 扶贫办, en: Office}}
 sources:
   doc: {title: {zh: 文件, en: Document}, confidence: H}
 """

@@ -38,16 +38,19 @@ def good() -> PolicySet:
 
 
 def pack_text(
-    pack_id: str = "demo.p", version: str = "1", valid_from: str = "2019-01-01", valid_to: str | None = None
+    pack_id: str = "demo.p",
+    version: str = "1",
+    valid_from: str = "2019-01-01",
+    valid_to: str | None = None,
+    kind: str = "exit",
 ) -> str:
     """A minimal valid pack; `pack:` is on line 2 (the loader's diagnostics point there)."""
     to = f"valid_to: {valid_to}\n" if valid_to else ""
     return (
-        f'format: 1\npack: {pack_id}\nversion: "{version}"\nvalid_from: {valid_from}\n{to}'
+        f'format: 1\npack: {pack_id}\nversion: "{version}"\nkind: {kind}\nvalid_from: {valid_from}\n{to}'
         "title: {zh: 测试, en: Test}\n"
         "department: office\n"
-        "departments:\n"
-        "  office: {zh: 扶贫办, en: Office}\n"
+        "departments: {office: {zh: 扶贫办, en: Office}}\n"
         "sources:\n"
         "  doc: {title: {zh: 文件, en: Document}, confidence: H}\n"
     )
@@ -227,13 +230,49 @@ def test_discover_tells_packs_schemas_and_others_apart(root: Path) -> None:
 
 
 def test_a_single_file_pack_and_a_folder_pack(root: Path) -> None:
-    write(root, "demo/single.yaml", pack_text("demo.single"))
+    write(root, "demo/single.yaml", pack_text("demo.single", kind="finding"))
     write(root, "demo/multi/1.yaml", pack_text("demo.multi", "1", "2019-01-01", "2019-12-31"))
     write(root, "demo/multi/2.yaml", pack_text("demo.multi", "2", "2020-01-01"))
     policy_set, problems = load_policies([root])
     assert errors(problems) == []
     assert policy_set is not None
     assert policy_set.ids == ("demo.multi", "demo.single")
+
+
+def test_a_pack_keeps_its_kind_and_a_level_has_one_verdict_pack(root: Path) -> None:
+    write(root, "demo/a/1.yaml", pack_text("demo.a", "1", "2019-01-01", "2019-12-31"))
+    write(root, "demo/a/2.yaml", pack_text("demo.a", "2", "2020-01-01", kind="batch"))
+    write(root, "demo/b.yaml", pack_text("demo.b", valid_from="2030-01-01"))
+    policy_set, problems = load_policies([root])
+    assert policy_set is None
+    found = {d.code: d for d in errors(problems)}
+    assert set(found) == {"pack/kind-changed", "pack/second-exit-pack"}
+    changed = found["pack/kind-changed"].render("en")
+    assert "a/2.yaml:2:7" in changed  # at the later version's id
+    assert "version `2` of pack `demo.a` is of kind `batch`, an earlier one of kind `exit`" in changed
+    second = found["pack/second-exit-pack"]
+    assert (
+        "pack `demo.b` is a second verdict pack (`kind: exit`) for `household`, beside `demo.a`"
+        in second.render("en")
+    )
+    assert "结论包" in second.render("zh")
+    write(root, "demo/b.yaml", pack_text("demo.b", kind="exit_reference"))
+    write(root, "demo/a/2.yaml", pack_text("demo.a", "2", "2020-01-01"))
+    policy_set, problems = load_policies([root])
+    assert errors(problems) == []
+    assert policy_set is not None
+    assert policy_set.exit_pack() == "demo.a"
+    assert policy_set.of_kind("exit_reference") == ("demo.b",)
+    assert policy_set.of_kind("batch") == ()
+
+
+def test_a_pack_without_a_kind_or_with_an_unknown_one_is_refused_located(root: Path) -> None:
+    write(root, "demo/a.yaml", pack_text("demo.a").replace("kind: exit\n", ""))
+    write(root, "demo/b.yaml", pack_text("demo.b", kind="exits"))
+    _, problems = load_policies([root])
+    shown = {d.render("en").splitlines()[0] for d in errors(problems)}
+    assert any("a.yaml" in s and "kind" in s and "missing" in s for s in shown), shown
+    assert any("b.yaml:4:7" in s and "`exits`" in s and "kind" in s for s in shown), shown
 
 
 def test_not_a_pack(root: Path) -> None:

@@ -23,11 +23,11 @@ HEAD = """\
 format: 1
 pack: demo.t
 version: "1"
+kind: exit
 valid_from: 2019-01-01
 title: {zh: 测试, en: Test}
 department: office
-departments:
-  office: {zh: 扶贫办, en: Office}
+departments: {office: {zh: 扶贫办, en: Office}}
 sources:
   doc: {title: {zh: 文件, en: Document}, confidence: H}
 """
@@ -237,8 +237,8 @@ def test_unknown_department_of_the_pack() -> None:
     d = only(problems, "pack/unknown-department")
     assert d.render("en") == expect(
         """
-        t.yaml:6:13: pack/unknown-department: in pack `demo.t@1`: unknown department `poverty_office`
-           6 | department: poverty_office
+        t.yaml:7:13: pack/unknown-department: in pack `demo.t@1`: unknown department `poverty_office`
+           7 | department: poverty_office
              |             ^^^^^^^^^^^^^^
           help: did you mean `office`? declare it under `departments`
         """
