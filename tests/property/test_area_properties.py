@@ -228,11 +228,13 @@ def test_every_area_outcome_is_what_its_explained_decision_says(
     areas = {"villages": [v], "counties": [county(unsurveyed)]}
     explained = policies.evaluate_areas(households, AS_OF, **areas)
     quick = policies.evaluate_areas(households, AS_OF, explain=False, **areas)
-    assert quick.villages == () and quick.counties == ()
+    assert quick.villages == ()
+    assert quick.counties == ()
     assert quick.outcomes == explained.outcomes
     assert [a.code for a in explained.outcomes["county"]] == ["621126"]
     event(f"village {quick.outcomes['village'][0].verdict}, county {quick.outcomes['county'][0].verdict}")
     only = policies.evaluate_areas(households, AS_OF, explain={VILLAGE}, **areas)
-    assert [a.code for a in only.villages] == [VILLAGE] and only.counties == ()
+    assert [a.code for a in only.villages] == [VILLAGE]
+    assert only.counties == ()
     assert only.villages[0].to_json() == explained.villages[0].to_json()
     assert only.outcomes == explained.outcomes
