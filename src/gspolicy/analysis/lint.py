@@ -48,8 +48,8 @@ from gspolicy.lang import print_expr, references
 from gspolicy.lang.typed import TAge, TAggregate, TField, TypedExpr, typed_children
 from gspolicy.lang.types import ListT, RecordT
 from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.load import PolicySet, _display, discover, gaps, load_policies
-from gspolicy.pack.model import Bound, Citation, PackSource
+from gspolicy.pack.load import PolicySet, _display, discover, gaps, load_policies, resolve_imports
+from gspolicy.pack.model import Bound, Citation, DatedValue, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
@@ -132,6 +132,13 @@ register(
             "参数 `{name}` 在 {valid_from} 至 {last_day} 期间没有有效取值：其第一个取值自 {first} 起生效",
             "give a value from {valid_from} (or earlier); decisions in that period are undetermined",
             "请提供自 {valid_from}（或更早）起生效的取值；该期间的判定结果为“待定”",
+        ),
+        "lint/parameter-histories-differ": entry(
+            "warning",
+            "parameter `{name}` is also declared in `{other}`, with another value on {date}: {this} here, {that} there",
+            "参数 `{name}` 也在 `{other}` 中声明，{date} 的取值不同：此处为 {this}，该处为 {that}",
+            "declare it once, in a pack of `kind: parameters`, and `import:` it in both; or give the two their own names if they mean different things",
+            "请只在一个 `kind: parameters` 的政策包中声明，两处都用 `import:` 导入；若两者含义不同，请分别命名",
         ),
         "lint/version-gap": entry(
             "warning",
@@ -587,6 +594,78 @@ def unread_fields(packs: Iterable[CheckedPack], schema: Schema) -> list[Diagnost
     return out
 
 
+def _shown(value: DatedValue | None) -> tuple[object, ...]:
+    """What a parameter's value in force says, without where it comes from."""
+    if value is None:
+        return ("none",)
+    low = value.low.value if value.low is not None else None
+    high = value.high.value if value.high is not None else None
+    return (value.kind, value.value, low, high)
+
+
+def _shown_text(value: DatedValue | None) -> str:
+    if value is None:
+        return "no value"
+    if value.kind == "not_established":
+        return "not established"
+    if value.kind == "range":
+        low = value.low.value if value.low is not None else "…"
+        high = value.high.value if value.high is not None else "…"
+        return f"[{low}, {high}]"
+    shown = value.value
+    return ", ".join(str(v) for v in shown) if isinstance(shown, tuple) else str(shown)
+
+
+def _histories(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
+    """A parameter declared (not imported) in two packs whose values differ on a day both are
+    in force: two histories of one name, one of which a change will miss."""
+    out: list[Diagnostic] = []
+    declared: dict[str, list[PackSource]] = {}
+    for checked in sorted(packs, key=lambda p: (p.id, p.pack.valid_from)):
+        for name, param in checked.pack.parameters.items():
+            if param.imported_from is None:
+                declared.setdefault(name, []).append(checked.pack)
+    for name, holders in sorted(declared.items()):
+        for a, b in itertools.combinations(holders, 2):
+            if a.id == b.id:
+                continue  # versions of one pack
+            start = max(a.valid_from, b.valid_from)
+            ends = [d for d in (a.valid_to, b.valid_to) if d is not None]
+            end = min(ends) if ends else None
+            if end is not None and end < start:
+                continue
+            pa, pb = a.parameters[name], b.parameters[name]
+            days = sorted(
+                {
+                    start,
+                    *(
+                        v.effective
+                        for v in (*pa.values, *pb.values)
+                        if start < v.effective and (end is None or v.effective <= end)
+                    ),
+                }
+            )
+            for day in days:
+                va, vb = pa.at(day), pb.at(day)
+                if _shown(va) != _shown(vb):
+                    out.append(
+                        Diagnostic(
+                            "lint/parameter-histories-differ",
+                            pb.span,
+                            {
+                                "name": name,
+                                "other": a.key,
+                                "date": day.isoformat(),
+                                "this": _shown_text(vb),
+                                "that": _shown_text(va),
+                            },
+                            context=_ctx(b),
+                        )
+                    )
+                    break
+    return out
+
+
 def lint_packs(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
     """Every lint finding in `packs` (checked versions, of one or several packs)."""
     out: list[Diagnostic] = []
@@ -599,6 +678,7 @@ def lint_packs(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
         out.extend(_dates(pack))
         out.extend(_constants(checked))
     out.extend(_version_gaps(packs))
+    out.extend(_histories(packs))
     return out
 
 
@@ -647,6 +727,7 @@ def _each_version(paths: Sequence[Path]) -> tuple[PolicySet | None, list[Checked
     if schema is None or any(d.is_error for d in problems):
         return None, []
     good: list[CheckedPack] = []
+    importing: list[PackSource] = []
     for path in pack_files:
         source, problems = read_source(path, name=_display(path, paths))
         if source is None:
@@ -654,7 +735,16 @@ def _each_version(paths: Sequence[Path]) -> tuple[PolicySet | None, list[Checked
         pack, problems = read_pack(source)
         if pack is None or any(d.is_error for d in problems):
             continue
+        if pack.imports:
+            importing.append(pack)  # checked once the packs of parameters are read
+            continue
         checked, problems = check_pack(pack, schema)
+        if checked is not None:
+            good.append(checked)
+    providers = [p.pack for p in good if p.kind == "parameters"]
+    for pack in importing:
+        resolved, problems = resolve_imports(pack, providers)
+        checked = check_pack(resolved, schema)[0] if resolved is not None else None
         if checked is not None:
             good.append(checked)
     return PolicySet(schema, tuple(good)), good

@@ -155,6 +155,7 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
             location=_where(dated.span),
             kind=dated.kind,
             bounds=bounds,
+            imported_from=param.imported_from,
         )
     return tuple(uses.values())
 

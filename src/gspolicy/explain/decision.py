@@ -91,6 +91,8 @@ class ParameterUse:
     location: str | None  # file:line of the dated value
     kind: Literal["exact", "range", "not_established", "missing"]
     bounds: tuple[BoundUse, ...] = ()  # a range's bounds, each with its own source
+    # ``id@version`` of the parameters pack it was imported from (``import:``); in JSON only when set
+    imported_from: str | None = attrs.field(default=None, metadata={"omit_none": True})
 
 
 @attrs.frozen

@@ -80,8 +80,8 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
             parts.append(f"{side} {_num(b.value)}（{inner}）" if zh else f"{side} {_num(b.value)} ({inner})")
         joined = "；".join(parts) if zh else "; ".join(parts)
         if zh:
-            return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}{unit}，自 {p.effective} 起有效：{joined}（{p.location}）"
-        return f"parameter `{p.name}` ({p.title.en}) = the range {value}{unit}, in force from {p.effective}: {joined} ({p.location})"
+            return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}{unit}，自 {p.effective} 起有效：{joined}（{p.location}{_imported(p, lang)}）"
+        return f"parameter `{p.name}` ({p.title.en}) = the range {value}{unit}, in force from {p.effective}: {joined} ({p.location}{_imported(p, lang)})"
     if p.kind == "not_established":
         value = "未确定（没有来源确定其取值）" if zh else "not established (no source fixes it)"
     src = p.source_title.get(lang) if p.source_title else (p.source or ("无" if zh else "none"))
@@ -92,8 +92,15 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
     )
     clause = (f"：“{p.clause}”" if zh else f': "{p.clause}"') if p.clause else ""
     if zh:
-        return f"参数 `{p.name}`（{p.title.zh}）= {value}{unit}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}）"
-    return f"parameter `{p.name}` ({p.title.en}) = {value}{unit}, in force from {p.effective}; source {src}{clause}{conf} ({p.location})"
+        return f"参数 `{p.name}`（{p.title.zh}）= {value}{unit}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}{_imported(p, lang)}）"
+    return f"parameter `{p.name}` ({p.title.en}) = {value}{unit}, in force from {p.effective}; source {src}{clause}{conf} ({p.location}{_imported(p, lang)})"
+
+
+def _imported(p: ParameterUse, lang: Lang) -> str:
+    """Where an imported parameter comes from, after its location."""
+    if p.imported_from is None:
+        return ""
+    return f"，导入自 {p.imported_from}" if lang == "zh" else f", imported from {p.imported_from}"
 
 
 def _evidence(
@@ -268,6 +275,7 @@ def _plain(value: object) -> Any:
             f.name: _plain(getattr(value, f.name))
             for f in attrs.fields(cast(Any, type(value)))
             if f.metadata.get("json", True)
+            and not (f.metadata.get("omit_none") and getattr(value, f.name) is None)
         }
     return value
 

@@ -30,7 +30,7 @@ _SKIP = frozenset({"span", "source"})
 _WRITTEN = frozenset({"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text"})
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
-_LATER = frozenset({"weigh"})
+_LATER = frozenset({"weigh", "imports", "imported_from"})
 
 
 def canonical(value: object) -> object:
@@ -59,7 +59,7 @@ def canonical(value: object) -> object:
                 continue
             if field.name in _WRITTEN:
                 continue
-            if field.name in _LATER and getattr(value, field.name) is None:
+            if field.name in _LATER and getattr(value, field.name) in (None, ()):
                 continue
             out[field.name] = canonical(getattr(value, field.name))
         return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,9 +33,10 @@ from gspolicy._location import Source
 from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
-from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.errors import Diagnostic, PolicyError, suggest
 from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, PackSource
+from gspolicy.pack.hash import canonical, content_hash
+from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource, Parameter
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
@@ -82,6 +84,39 @@ register(
             "政策包 `{id}` 是 `{subject}` 的第二个结论包（`kind: exit`），已有 `{other}`",
             "a level has one verdict pack; a standard shown beside it is `kind: exit_reference`",
             "每个层级只有一个结论包；与其并列展示的标准应为 `kind: exit_reference`",
+        ),
+        "pack/import-unknown": entry(
+            "error",
+            "`import:` names `{id}`, which is not a pack of `kind: parameters` in the policy set",
+            "`import:` 引用的 `{id}` 不是政策集中 `kind: parameters` 的政策包",
+            "parameters are imported from a pack whose `kind:` is `parameters`",
+            "参数只能从 `kind: parameters` 的政策包导入",
+        ),
+        "pack/import-not-covered": entry(
+            "error",
+            "no one version of `{id}` is in force over the whole validity of the importing version ({from} – {until})",
+            "`{id}` 没有一个版本的有效期覆盖导入它的版本的整个有效期（{from} – {until}）",
+            "give the parameters pack a version valid over that time, or split the importing pack's versions",
+            "请让参数包有一个覆盖该期间的版本，或拆分导入方的版本",
+        ),
+        "pack/import-unknown-parameter": entry(
+            "error",
+            "`{id}` declares no parameter `{name}`",
+            "`{id}` 中没有参数 `{name}`",
+        ),
+        "pack/import-shadowed": entry(
+            "error",
+            "parameter `{name}` is both imported from `{id}` and declared here",
+            "参数 `{name}` 既从 `{id}` 导入，又在本政策包中声明",
+            "keep one history: remove the declaration here, or stop importing it",
+            "只保留一份取值历史：删除本地声明，或不再导入",
+        ),
+        "pack/import-source-conflict": entry(
+            "error",
+            "parameter `{name}` imported from `{id}` cites source `{source}`, which this pack declares differently",
+            "从 `{id}` 导入的参数 `{name}` 引用的来源 `{source}` 与本政策包中同名来源不同",
+            "rename one of the two sources",
+            "请重命名其中一个来源",
         ),
         "pack/several-schemas": entry(
             "error",
@@ -276,6 +311,7 @@ def load_policies(
         return None, diagnostics
     checked: list[CheckedPack] = []
     seen: dict[tuple[str, str], str] = {}
+    deferred: list[tuple[str, bytes | None, PackSource]] = []  # packs importing parameters
     for path in pack_files:
         compiled = _compile_file(path, names[path], schema, contents.get(path))
         diagnostics.extend(compiled.problems)
@@ -300,9 +336,19 @@ def load_policies(
             )
             continue
         seen[(pack.id, pack.version)] = str(path)
+        if compiled.deferred:
+            if not any(d.is_error for d in compiled.problems):
+                deferred.append((names[path], contents.get(path), pack))
+            continue
         diagnostics.extend(compiled.check_problems)
         if compiled.checked is not None:
             checked.append(compiled.checked)
+    providers = [p.pack for p in checked if p.kind == "parameters"]
+    for name, data, pack in deferred:
+        found, problems = _check_importing(name, data, pack, providers, schema)
+        diagnostics.extend(problems)
+        if found is not None:
+            checked.append(found)
     diagnostics.extend(_overlaps(checked))
     diagnostics.extend(_roles(checked))
     if any(d.is_error for d in diagnostics):
@@ -320,6 +366,7 @@ class _Compiled:
     problems: tuple[Diagnostic, ...]
     checked: CheckedPack | None
     check_problems: tuple[Diagnostic, ...]
+    deferred: bool = False  # it imports parameters: checked once the packs it imports from are read
 
 
 _compiled: Memo[tuple[str, str, int], tuple[Schema, _Compiled]] = Memo(256)
@@ -355,11 +402,136 @@ def _compile_file(path: Path, name: str, schema: Schema, data: bytes | None = No
 def _compile(source: Source, schema: Schema) -> _Compiled:
     pack, read_problems = read_pack(source)
     compiled = _Compiled(pack, tuple(read_problems), None, ())
+    if pack is not None and pack.imports:
+        return attrs.evolve(compiled, deferred=True)
     if pack is not None:
         result, check_problems = check_pack(pack, schema)
         read_ok = not any(d.is_error for d in read_problems)
         compiled = _Compiled(pack, compiled.problems, result if read_ok else None, tuple(check_problems))
     return compiled
+
+
+def _check_importing(
+    name: str, data: bytes | None, pack: PackSource, providers: Sequence[PackSource], schema: Schema
+) -> tuple[CheckedPack | None, list[Diagnostic]]:
+    """Check a pack that imports parameters: its imports resolved against the packs of `kind:
+    parameters` (`resolve_imports`), then checked as if it declared them (once per process for
+    the same bytes, schema and imported parameters)."""
+    resolved, problems = resolve_imports(pack, providers)
+    if resolved is None:
+        return None, problems
+    digest = hashlib.sha256(
+        json.dumps(
+            canonical((resolved.imports, resolved.parameters, resolved.sources)),
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode("utf-8")
+    ).hexdigest()
+    body = hashlib.sha256(data).hexdigest() if data is not None else content_hash(pack)
+    key = (name, f"imports:{body}:{digest}", id(schema))
+    found = _compiled.get(key)
+    if found is None or found[0] is not schema:
+        result, check_problems = check_pack(resolved, schema)
+        found = _compiled.put(key, (schema, _Compiled(resolved, (), result, tuple(check_problems))))
+    return found[1].checked, [*problems, *found[1].check_problems]
+
+
+def resolve_imports(
+    pack: PackSource, providers: Sequence[PackSource]
+) -> tuple[PackSource | None, list[Diagnostic]]:
+    """`pack` with the parameters it imports (``import:``) declared in it, each marked with the
+    ``id@version`` it came from, and the sources they cite added: from the version of each
+    imported pack (``kind: parameters``) whose validity covers the importer's.  None, with the
+    problems, when an import cannot be resolved."""
+    problems: list[Diagnostic] = []
+    ctx = (("pack", pack.key),)
+    by_id: dict[str, list[PackSource]] = {}
+    for p in providers:
+        by_id.setdefault(p.id, []).append(p)
+    parameters = dict(pack.parameters)
+    sources = dict(pack.sources)
+    resolved: list[Import] = []
+    for imp in pack.imports:
+        versions = by_id.get(imp.pack)
+        if not versions:
+            problems.append(
+                Diagnostic(
+                    "pack/import-unknown",
+                    imp.span,
+                    {"id": imp.pack},
+                    context=ctx,
+                    suggestions=tuple(suggest(imp.pack, list(by_id))),
+                )
+            )
+            continue
+        covering = [
+            v
+            for v in versions
+            if v.valid_from <= pack.valid_from
+            and (v.valid_to is None or (pack.valid_to is not None and pack.valid_to <= v.valid_to))
+        ]
+        if len(covering) != 1:
+            until = pack.valid_to.isoformat() if pack.valid_to else "…"
+            problems.append(
+                Diagnostic(
+                    "pack/import-not-covered",
+                    imp.span,
+                    {"id": imp.pack, "from": pack.valid_from.isoformat(), "until": until},
+                    context=ctx,
+                )
+            )
+            continue
+        provider = covering[0]
+        for name in imp.names:
+            param = provider.parameters.get(name)
+            if param is None:
+                problems.append(
+                    Diagnostic(
+                        "pack/import-unknown-parameter",
+                        imp.span,
+                        {"id": imp.pack, "name": name},
+                        context=ctx,
+                        suggestions=tuple(suggest(name, list(provider.parameters))),
+                    )
+                )
+                continue
+            if name in parameters:
+                problems.append(
+                    Diagnostic("pack/import-shadowed", imp.span, {"id": imp.pack, "name": name}, context=ctx)
+                )
+                continue
+            parameters[name] = attrs.evolve(param, imported_from=provider.key)
+            for source_id in _cited_sources(param):
+                doc = provider.sources.get(source_id)
+                if doc is None:
+                    continue
+                held = sources.setdefault(source_id, doc)
+                if held != doc:
+                    problems.append(
+                        Diagnostic(
+                            "pack/import-source-conflict",
+                            imp.span,
+                            {"id": imp.pack, "name": name, "source": source_id},
+                            context=ctx,
+                        )
+                    )
+        resolved.append(attrs.evolve(imp, version=provider.version))
+    if any(d.is_error for d in problems):
+        return None, problems
+    return attrs.evolve(pack, parameters=parameters, sources=sources, imports=tuple(resolved)), problems
+
+
+def _cited_sources(param: Parameter) -> list[str]:
+    found: list[str] = []
+    for value in param.values:
+        for ref in (
+            value.source,
+            value.low.source if value.low else None,
+            value.high.source if value.high else None,
+        ):
+            if ref is not None and ref not in found:
+                found.append(ref)
+    return found
 
 
 def check_text(name: str, text: str, schema: Schema) -> tuple[CheckedPack | None, list[Diagnostic]]:

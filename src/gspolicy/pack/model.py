@@ -28,6 +28,7 @@ __all__ = [
     "Criterion",
     "DatedValue",
     "Fact",
+    "Import",
     "Measure",
     "PackKind",
     "PackSource",
@@ -123,6 +124,7 @@ class Parameter:
     unit: str | None = None
     enum: str | None = None
     span: Span | None = attrs.field(default=None, eq=False)
+    imported_from: str | None = None  # ``id@version`` of the parameters pack it was imported from
 
     def at(self, as_of: dt.date) -> DatedValue | None:
         """The value in force on `as_of` (the latest effective date not after it), or None."""
@@ -244,6 +246,17 @@ class Buffer:
 
 
 @attrs.frozen
+class Import:
+    """Parameters a pack imports from a pack of ``kind: parameters`` (``import:``); `version` is
+    the version of that pack the loader resolved (the one whose validity covers the importer's)."""
+
+    pack: str
+    names: tuple[str, ...]
+    version: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class PackSource:
     """One version of a pack as read from its file: located, parsed, not yet checked."""
 
@@ -269,6 +282,7 @@ class PackSource:
     source: Source = attrs.field(eq=False)
     span: Span | None = attrs.field(default=None, eq=False)
     id_span: Span | None = attrs.field(default=None, eq=False)
+    imports: tuple[Import, ...] = ()
 
     @property
     def key(self) -> str:

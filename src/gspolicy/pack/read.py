@@ -31,6 +31,7 @@ from gspolicy.pack.model import (
     Criterion,
     DatedValue,
     Fact,
+    Import,
     Measure,
     PackKind,
     PackSource,
@@ -57,6 +58,13 @@ register(
             "未知来源 `{name}`",
             "declare it under `sources`",
             "请在 `sources` 下声明该来源",
+        ),
+        "pack/parameters-only": entry(
+            "error",
+            "a pack of `kind: parameters` holds parameters only, not `{key}`",
+            "`kind: parameters` 的政策包只能包含参数，不能包含 `{key}`",
+            "move `{key}` to a pack that imports these parameters (`import:`)",
+            "请将 `{key}` 移到导入这些参数（`import:`）的政策包中",
         ),
         "pack/unknown-department": entry(
             "error",
@@ -435,6 +443,11 @@ class _PackReader:
         department = self.department_ref(r, top.get("department"))
         self.read_sources(r, top.get("sources"))
         subject = r.string(top.get("subject"), "subject", name=True)
+        imports: list[Import] = []
+        for key, value in r.entries(top.get("import"), "import"):
+            names = r.names(value, str(key.value))
+            if names:
+                imports.append(Import(str(key.value), names, None, key.span))
 
         parameters: dict[str, Parameter] = {}
         for key, value in r.entries(top.get("parameters"), "parameters"):
@@ -478,6 +491,12 @@ class _PackReader:
         criteria = self.read_criteria(r, top.get("criteria"))
         rules = self.read_rules(r, top.get("rules"), measures, named)
         note = r.text(top.get("note"), "note")
+        if kind == "parameters":
+            # a pack of parameters holds parameters, the sources they cite and nothing else
+            keys = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
+            for part in ("facts", "applies", "criteria", "measures", "rules", "buffer", "import", "subject"):
+                if part in top:
+                    r.report("pack/parameters-only", keys.get(part, top[part]), {"key": part})
         # a pack with errors is still returned when its essentials are there, so that checking
         # it against the schema reports its other problems too; the caller keeps none of it
         if not (pack_id and version and fmt is not None and kind and valid_from and title and department):
@@ -505,6 +524,7 @@ class _PackReader:
             source=self.source,
             span=tree.span,
             id_span=top["pack"].span,
+            imports=tuple(imports),
         )
 
     def read_criteria(self, r: Reader, node: YNode | None) -> tuple[Criterion, ...]:

@@ -82,7 +82,9 @@ def _leaf(schema: Mapping[str, Any]) -> Shape:
     return Shape(schema)
 
 
-def _obj(description: str, **fields: tuple[Shape, bool, str]) -> Shape:
+def _obj(description: str, **given: tuple[Shape, bool, str]) -> Shape:
+    # a key that is a Python keyword is given with a trailing underscore (`import_`)
+    fields = {(k[:-1] if k.endswith("_") else k): v for k, v in given.items()}
     props = {k: {**shape.to_json(), "description": doc} for k, (shape, _, doc) in fields.items()}
     required = [k for k, (_, req, _) in fields.items() if req]
     schema: dict[str, Any] = {
@@ -324,6 +326,14 @@ PACK = _obj(
     departments=(_map_of(TEXT, "department id → name"), True, "the departments the pack names"),
     subject=(NAME, False, "the record type decided on (default: the schema's root)"),
     sources=(_map_of(SOURCE, "source id → source"), True, "the documents the pack relies on"),
+    import_=(
+        _map_of(
+            _list_of(NAME, "parameter names"),
+            "the id of a pack of `kind: parameters` → the names of the parameters taken from it",
+        ),
+        False,
+        "parameters this pack takes from packs of `kind: parameters` (one history, shared)",
+    ),
     parameters=(_map_of(PARAMETER, "parameter name → parameter"), False, "dated parameters"),
     facts=(_map_of(FACT, "fact name → fact"), False, "named derived facts"),
     applies=(APPLIES, False, "which subjects the criteria are assessed for"),

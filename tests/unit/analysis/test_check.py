@@ -356,3 +356,74 @@ def test_missing_path_is_an_error_not_a_traceback(tmp_path: Path, capsys: pytest
     assert code == 1
     assert "io/not-found" in out
     assert "Traceback" not in out
+
+
+_SECOND = """\
+format: 1
+pack: demo.second
+version: "1"
+kind: {kind}
+valid_from: 2016-01-01
+title: {{zh: 第二个, en: A second pack}}
+department: office
+departments: {{office: {{zh: 扶贫办, en: Office}}}}
+sources:
+  doc: {{title: {{zh: 文件, en: Document}}, confidence: H}}
+parameters:
+  exit_income_line:
+    title: {{zh: 收入标准, en: Income line}}
+    values:
+      2016-01-01: {{value: {value}, source: doc}}
+"""
+
+
+def test_a_parameter_declared_in_two_packs_with_other_values_is_a_warning(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = root / "demo" / "second.yaml"
+    second.parent.mkdir(parents=True)
+    second.write_text(_SECOND.format(kind="finding", value=3000), encoding="utf-8")
+    found = _found(root, "lint/parameter-histories-differ")
+    shown = sorted(d.render("en").splitlines()[0] for d in found)
+    assert len(shown) == 2, shown
+    # said at the parameter, in the pack later in id order, naming the other and the first day
+    assert shown[0].startswith("policies/exit_criteria/household/2016.1.yaml:")
+    assert (
+        "parameter `exit_income_line` is also declared in `demo.second@1`, with another value on 2016-01-01: 3500 here, 3000 there"
+        in shown[0]
+    )
+    assert shown[1].startswith("policies/exit_criteria/household/2018.1.yaml:")
+    assert "with another value on 2018-08-21: 3500 here, 3000 there" in shown[1]
+    for d in found:
+        assert d.location is not None
+        assert d.location.text == "exit_income_line"  # type: ignore[union-attr]
+    code, out = _check(root, capsys)
+    assert code == 2, out
+    # the same value as the 2016 version's history: only the 2018 version's ranges from 2019 differ
+    second.write_text(_SECOND.format(kind="finding", value=3500), encoding="utf-8")
+    (left,) = _found(root, "lint/parameter-histories-differ")
+    assert "on 2019-01-01: [3500, 3815.38] here, 3500 there" in left.render("en")
+
+
+def test_an_imported_parameter_is_not_a_second_declaration(root: Path) -> None:
+    shared = root / "demo" / "second.yaml"
+    shared.parent.mkdir(parents=True)
+    shared.write_text(_SECOND.format(kind="parameters", value=3500), encoding="utf-8")
+    user = root / "demo" / "user.yaml"
+    user.write_text(
+        _SECOND.replace("pack: demo.second", "pack: demo.user")
+        .format(kind="batch", value=0)
+        .split("parameters:")[0]
+        + "import:\n  demo.second: [exit_income_line]\n",
+        encoding="utf-8",
+    )
+    report = check_paths([root])
+    assert report.loaded, [d.render("en") for d in report.diagnostics if d.is_error]
+    # the parameters pack declares it (and differs from the exit packs' later ranges); the
+    # importer declares nothing
+    differ = [d.render("en") for d in _found(root, "lint/parameter-histories-differ")]
+    assert differ
+    assert not any("demo.user" in text for text in differ)
+    # the importer is linted too (it was checked with what it imports): its unused import is seen
+    unused = _found(root, "lint/unused-parameter", strict=True)
+    assert any("demo.user" in d.render("en") for d in unused)
