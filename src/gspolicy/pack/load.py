@@ -41,7 +41,15 @@ from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
 
-__all__ = ["PolicySet", "check_text", "discover", "gaps", "load_policies", "load_policy_set"]
+__all__ = [
+    "PolicySet",
+    "check_texts",
+    "discover",
+    "gaps",
+    "load_policies",
+    "load_policy_set",
+    "resolve_imports",
+]
 
 register(
     {
@@ -534,15 +542,36 @@ def _cited_sources(param: Parameter) -> list[str]:
     return found
 
 
-def check_text(name: str, text: str, schema: Schema) -> tuple[CheckedPack | None, list[Diagnostic]]:
-    """Read and check a pack given as text (stored in a decision log, say) against `schema`;
-    reused for the same name, text and schema within the process, like a pack file."""
-    key = (name, "text:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), id(schema))
-    found = _compiled.get(key)
-    if found is None or found[0] is not schema:
-        found = _compiled.put(key, (schema, _compile(Source(name, text), schema)))
-    compiled = found[1]
-    return compiled.checked, [*compiled.problems, *compiled.check_problems]
+def check_texts(
+    items: Sequence[tuple[str, str]], schema: Schema
+) -> tuple[list[CheckedPack] | None, list[Diagnostic]]:
+    """Read and check packs given as (name, text) — a policy set stored in a decision log — with
+    the packs that import parameters resolved against the packs of `kind: parameters` among them
+    (each reused for the same name, text and schema within the process, like a pack file).  None,
+    with every problem, when any pack does not check."""
+    problems: list[Diagnostic] = []
+    checked: list[CheckedPack] = []
+    deferred: list[tuple[str, str, PackSource]] = []
+    for name, text in items:
+        key = (name, "text:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), id(schema))
+        found = _compiled.get(key)
+        if found is None or found[0] is not schema:
+            found = _compiled.put(key, (schema, _compile(Source(name, text), schema)))
+        compiled = found[1]
+        problems.extend([*compiled.problems, *compiled.check_problems])
+        if compiled.deferred and compiled.pack is not None:
+            deferred.append((name, text, compiled.pack))
+        elif compiled.checked is not None:
+            checked.append(compiled.checked)
+    providers = [p.pack for p in checked if p.kind == "parameters"]
+    for name, text, pack in deferred:
+        result, more = _check_importing(name, text.encode("utf-8", "surrogatepass"), pack, providers, schema)
+        problems.extend(more)
+        if result is not None:
+            checked.append(result)
+    if any(d.is_error for d in problems) or len(checked) != len(items):
+        return None, problems
+    return checked, problems
 
 
 def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:

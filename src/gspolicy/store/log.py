@@ -43,8 +43,7 @@ from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import PolicySet, check_text
+from gspolicy.pack.load import PolicySet, check_texts
 from gspolicy.schema.load import schema_from_text
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
@@ -798,13 +797,10 @@ class DecisionLog:
         schema, _ = schema_from_text(name, text)
         if schema is None:
             raise failed()
-        checked: list[CheckedPack] = []
-        for item in entry.pack_list():
-            name, text = blob(item.get("hash", ""))
-            result, problems = check_text(name, text, schema)
-            if result is None or any(d.is_error for d in problems):
-                raise failed()
-            checked.append(result)
+        texts = [blob(item.get("hash", "")) for item in entry.pack_list()]
+        checked, _problems = check_texts(texts, schema)  # packs importing parameters resolved too
+        if checked is None:
+            raise failed()
         policy_set = PolicySet(schema, tuple(checked))
         self._rebuilt[key] = policy_set
         return policy_set

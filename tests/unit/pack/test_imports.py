@@ -200,3 +200,20 @@ def test_a_parameters_pack_holds_parameters_only(root: Path) -> None:
     assert problem.code == "pack/parameters-only"
     assert "shared/lines.yaml:21:1" in problem.render("en")  # at the key
     assert "holds parameters only, not `criteria`" in problem.render("en")
+
+
+def test_a_logged_decision_of_an_importing_pack_replays_from_the_stored_packs(root: Path) -> None:
+    from gspolicy.store.log import DecisionLog
+
+    write(root, "shared/lines.yaml", SHARED)
+    write(root, "demo/check.yaml", USER)
+    policy_set, _ = load(root)
+    assert policy_set is not None
+    record, _ = validate_record({"income": {"per_capita": 3400}}, policy_set.schema)
+    assert record is not None
+    decision = decide(policy_set, record, DAY)
+    with DecisionLog.open(Path("log.db")) as log:
+        log.record(record, decision, policy_set, actor="test")
+        replayed = log.replay(1)
+    assert replayed.identical, replayed.differences
+    assert replayed.stored["verdict"] == "pass"
