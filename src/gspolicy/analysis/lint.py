@@ -140,6 +140,13 @@ register(
             "declare it once, in a pack of `kind: parameters`, and `import:` it in both; or give the two their own names if they mean different things",
             "请只在一个 `kind: parameters` 的政策包中声明，两处都用 `import:` 导入；若两者含义不同，请分别命名",
         ),
+        "lint/approval-date": entry(
+            "warning",
+            "the approving document takes effect on {in_force}, but this version is in force from {valid_from}",
+            "批准文件自 {in_force} 起施行，而本版本自 {valid_from} 起有效",
+            "make `valid_from` the day the approval takes effect, or note why they differ",
+            "请将 `valid_from` 设为批准文件的施行日期，或说明两者不同的原因",
+        ),
         "lint/version-gap": entry(
             "warning",
             "no version of pack `{id}` is in force from {start} to {end}: `{first}` ends on {first_end} and `{second}` starts on {second_start}",
@@ -679,6 +686,20 @@ def lint_packs(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
         out.extend(_constants(checked))
     out.extend(_version_gaps(packs))
     out.extend(_histories(packs))
+    for checked in packs:
+        approval = checked.pack.approval
+        if approval is not None and approval.in_force != checked.pack.valid_from:
+            out.append(
+                Diagnostic(
+                    "lint/approval-date",
+                    approval.span,
+                    {
+                        "in_force": approval.in_force.isoformat(),
+                        "valid_from": checked.pack.valid_from.isoformat(),
+                    },
+                    context=_ctx(checked.pack),
+                )
+            )
     return out
 
 

@@ -27,6 +27,7 @@ from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pa
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.decision import (
     Applicability,
+    ApprovalRef,
     BoundUse,
     BufferState,
     CriterionVerdict,
@@ -610,8 +611,16 @@ def _retained(
 
 
 def _ref(checked: CheckedPack) -> PackRef:
+    approval = checked.pack.approval
     return PackRef(
-        checked.id, checked.version, checked.content_hash, checked.pack.source.name, checked.pack.title
+        checked.id,
+        checked.version,
+        checked.content_hash,
+        checked.pack.source.name,
+        checked.pack.title,
+        ApprovalRef(approval.document, approval.issuer, approval.issued, approval.in_force)
+        if approval is not None
+        else None,
     )
 
 

@@ -22,6 +22,7 @@ from gspolicy.engine.outcome import Outcome, support_from
 __all__ = [
     "DECISION_FORMAT",
     "Applicability",
+    "ApprovalRef",
     "BoundUse",
     "BufferState",
     "CriterionVerdict",
@@ -44,6 +45,16 @@ Truth3 = Literal["yes", "no", "undetermined"]
 
 
 @attrs.frozen
+class ApprovalRef:
+    """The document that approved a pack version (``approval:``)."""
+
+    document: str  # its number (文号)
+    issuer: Text
+    issued: dt.date
+    in_force: dt.date
+
+
+@attrs.frozen
 class PackRef:
     """A pack version a decision used."""
 
@@ -52,6 +63,8 @@ class PackRef:
     content_hash: str
     file: str
     title: Text
+    # the approving document, when the version names one; in JSON only then
+    approval: ApprovalRef | None = attrs.field(default=None, metadata={"omit_none": True})
 
 
 @attrs.frozen

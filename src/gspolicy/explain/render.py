@@ -209,6 +209,13 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
             ("  政策包 " if zh else "  pack ")
             + f"{ref.id}@{ref.version} ({ref.content_hash[:19]}…) {ref.file} — {ref.title.get(lang)}"
         )
+        if ref.approval is not None:
+            ap = ref.approval
+            out.append(
+                f"    批准文件：{ap.document}（{ap.issuer.zh}，{ap.issued} 印发，{ap.in_force} 起施行）"
+                if zh
+                else f"    approved by {ap.document} ({ap.issuer.en}, issued {ap.issued}, in force from {ap.in_force})"
+            )
     for problem in decision.problems:
         out.append(("  问题：" if zh else "  problem: ") + problem.get(lang))
     if decision.applicability is not None:

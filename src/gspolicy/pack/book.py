@@ -106,6 +106,11 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
     lines.append(f"- file: `{pack.source.name}`")
     lines.append(f"- role / 角色: `{pack.kind}` ({ROLE_WORDS[pack.kind][0]} / {ROLE_WORDS[pack.kind][1]})")
     lines.append(f"- content hash: `{checked.content_hash}`")
+    if pack.approval is not None:
+        lines.append(f"- approval / 批准文件: {pack.approval.render('zh')} / {pack.approval.render('en')}")
+    for imp in pack.imports:
+        names = ", ".join(f"`{n}`" for n in imp.names)
+        lines.append(f"- imports / 导入参数: {names} from / 来自 `{imp.pack}@{imp.version}`")
     dept = pack.departments.get(pack.department)
     lines.append(f"- department / 责任部门: {_t(dept)}")
     if pack.note:

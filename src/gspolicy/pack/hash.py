@@ -30,7 +30,7 @@ _SKIP = frozenset({"span", "source"})
 _WRITTEN = frozenset({"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text"})
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
-_LATER = frozenset({"weigh", "imports", "imported_from"})
+_LATER = frozenset({"weigh", "imports", "imported_from", "approval"})
 
 
 def canonical(value: object) -> object:

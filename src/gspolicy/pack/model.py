@@ -21,6 +21,7 @@ from gspolicy.lang import Expr
 __all__ = [
     "Amount",
     "Applicability",
+    "Approval",
     "Basis",
     "Bound",
     "Buffer",
@@ -246,6 +247,23 @@ class Buffer:
 
 
 @attrs.frozen
+class Approval:
+    """The document that approved a pack version: its number (文号), who issued it, the day it
+    was issued and the day it took effect."""
+
+    document: str
+    issuer: Text
+    issued: dt.date
+    in_force: dt.date
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def render(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return f"{self.document}（{self.issuer.zh}，{self.issued} 印发，{self.in_force} 起施行）"
+        return f"{self.document} ({self.issuer.en}, issued {self.issued}, in force from {self.in_force})"
+
+
+@attrs.frozen
 class Import:
     """Parameters a pack imports from a pack of ``kind: parameters`` (``import:``); `version` is
     the version of that pack the loader resolved (the one whose validity covers the importer's)."""
@@ -283,6 +301,7 @@ class PackSource:
     span: Span | None = attrs.field(default=None, eq=False)
     id_span: Span | None = attrs.field(default=None, eq=False)
     imports: tuple[Import, ...] = ()
+    approval: Approval | None = None
 
     @property
     def key(self) -> str:

@@ -24,6 +24,7 @@ from gspolicy.pack import shape as S
 from gspolicy.pack.model import (
     Amount,
     Applicability,
+    Approval,
     Basis,
     Bound,
     Buffer,
@@ -65,6 +66,13 @@ register(
             "`kind: parameters` 的政策包只能包含参数，不能包含 `{key}`",
             "move `{key}` to a pack that imports these parameters (`import:`)",
             "请将 `{key}` 移到导入这些参数（`import:`）的政策包中",
+        ),
+        "pack/approval-dates": entry(
+            "error",
+            "the approval takes effect on {in_force}, before it was issued on {issued}",
+            "批准文件的施行日期 {in_force} 早于印发日期 {issued}",
+            "check the two dates against the document",
+            "请对照文件核对这两个日期",
         ),
         "pack/unknown-department": entry(
             "error",
@@ -436,6 +444,7 @@ class _PackReader:
                 {"valid_to": valid_to.isoformat(), "valid_from": valid_from.isoformat()},
             )
         title = r.text(top.get("title"), "title")
+        approval = self.read_approval(r, top.get("approval"))
         for key, value in r.entries(top.get("departments"), "departments"):
             dept_text = r.text(value, str(key.value))
             if dept_text is not None:
@@ -525,7 +534,29 @@ class _PackReader:
             span=tree.span,
             id_span=top["pack"].span,
             imports=tuple(imports),
+            approval=approval,
         )
+
+    def read_approval(self, r: Reader, node: YNode | None) -> Approval | None:
+        if node is None:
+            return None
+        f = self.obj(r, node, S.APPROVAL, "approval")
+        if f is None:
+            return None
+        document = r.string(f.get("document"), "document")
+        issuer = r.text(f.get("issuer"), "issuer")
+        issued = r.date(f.get("issued"), "issued")
+        in_force = r.date(f.get("in_force"), "in_force")
+        if issued and in_force and in_force < issued:
+            r.report(
+                "pack/approval-dates",
+                f.get("in_force"),
+                {"issued": issued.isoformat(), "in_force": in_force.isoformat()},
+            )
+            return None
+        if not (document and issuer and issued and in_force):
+            return None
+        return Approval(document, issuer, issued, in_force, node.span)
 
     def read_criteria(self, r: Reader, node: YNode | None) -> tuple[Criterion, ...]:
         out: list[Criterion] = []

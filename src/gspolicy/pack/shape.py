@@ -309,6 +309,14 @@ BUFFER = _obj(
     bases=(_list_of(BASIS, "bases"), True, "the bases, in order; the first that is active applies"),
 )
 
+APPROVAL = _obj(
+    "the document that approved this version",
+    document=(STRING, True, "its number (文号), e.g. `甘政办发〔2017〕55号`"),
+    issuer=(TEXT, True, "who issued it"),
+    issued=(DATE, True, "the day it was issued"),
+    in_force=(DATE, True, "the day it took effect (normally this version's `valid_from`)"),
+)
+
 PACK = _obj(
     "a gspolicy policy pack (one version of it)",
     format=(INTEGER, True, f"the pack format version (this library reads {PACK_FORMAT})"),
@@ -321,6 +329,7 @@ PACK = _obj(
     ),
     valid_from=(DATE, True, "first day this version is in force"),
     valid_to=(DATE, False, "last day this version is in force (open when absent)"),
+    approval=(APPROVAL, False, "the document that approved this version (shown with its content hash)"),
     title=(TEXT, True, "the pack's title"),
     department=(NAME, True, "the responsible department (an id under `departments`)"),
     departments=(_map_of(TEXT, "department id → name"), True, "the departments the pack names"),

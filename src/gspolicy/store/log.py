@@ -553,7 +553,10 @@ def _policy_texts(policy_set: PolicySet) -> _Texts:
         body = p.pack.source.text
         h = sha256(body)
         packs.append((h, p.pack.source.name, p.content_hash, body))
-        listing.append({"hash": h, "id": p.id, "version": p.version, "content_hash": p.content_hash})
+        item: dict[str, str] = {"hash": h, "id": p.id, "version": p.version, "content_hash": p.content_hash}
+        if p.pack.approval is not None:  # beside the content hash, when the version names one
+            item["approval"] = p.pack.approval.document
+        listing.append(item)
     return _Texts(tuple(packs), (sha256(text), schema_name, text), canonical_json(listing))
 
 
