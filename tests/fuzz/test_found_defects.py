@@ -176,7 +176,7 @@ def test_6_a_json_number_beyond_decimal_is_refused_located() -> None:
 def test_6_a_pack_parameter_of_4000_digits_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)
-    pack = root / "exit_criteria" / "household" / "2018.1.yaml"
+    pack = root / "parameters" / "household" / "2016.1.yaml"  # the shared income line
     text = pack.read_text(encoding="utf-8").replace(
         "        value: 3500\n", "        value: " + "9" * 4000 + "\n", 1
     )

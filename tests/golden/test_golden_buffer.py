@@ -55,7 +55,7 @@ def _load(path: Path) -> Any:
 
 
 def _roots(packs: str) -> list[Path]:
-    roots = [bundled_policies() / "exit_criteria", bundled_policies() / "buffer_period"]
+    roots = [bundled_policies() / p for p in ("exit_criteria", "buffer_period", "parameters")]
     if packs == "bundled+fixture":
         roots.append(FIXTURE)
     else:

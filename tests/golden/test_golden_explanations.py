@@ -42,10 +42,11 @@ def _load(path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def policies() -> Policies:
-    """The exit pack alone, named from the repository root (`policies/exit_criteria/…`)."""
+    """The exit pack alone (with the parameters it imports), named from the repository root
+    (`policies/exit_criteria/…`)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO)
-        return load_policies(bundled_policies() / "exit_criteria")
+        return load_policies([bundled_policies() / "exit_criteria", bundled_policies() / "parameters"])
 
 
 def case_decision(path: Path, policies: Policies) -> tuple[dict[str, Any], Decision]:

@@ -131,9 +131,10 @@ def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installe
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("policy set: policies/ (the local policy set; same as the bundled set)")
 
-    pack = work / "policies" / "exit_criteria" / "household" / "2018.1.yaml"
-    shutil.copy(pack, work / "2018.1-original.yaml")  # what-changes-for-whom.md: keep the original
-    line = "        value: 3500\n        source: gansu_2018_indicators\n"
+    # the income line the exit pack and the batch packs import
+    pack = work / "policies" / "parameters" / "household" / "2016.1.yaml"
+    shutil.copy(pack, work / "2016.1-original.yaml")  # what-changes-for-whom.md: keep the original
+    line = "      2018-01-01:\n        value: 3500\n"
     text = pack.read_text(encoding="utf-8")
     assert text.count(line) == 1
     pack.write_text(text.replace(line, line.replace("3500", "3800")), encoding="utf-8")
@@ -170,7 +171,7 @@ def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installe
 
     # what-changes-for-whom.md: whom the raise affects
     done = installed.gspolicy(
-        "diff", "2018.1-original.yaml", str(pack.relative_to(work)), "--as-of", "2018-12-31",
+        "diff", "2016.1-original.yaml", str(pack.relative_to(work)), "--as-of", "2018-12-31",
         "--population", "households.jsonl", cwd=work,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -91,7 +91,7 @@ def test_batches_cover_definite_exit_failures(case: tuple[dict[str, Any], dt.dat
 def _policy_copy(tmp_path: Path) -> Path:
     """The household schema, the exit criteria and the seven batches, copied into a fresh root."""
     root = tmp_path / "policies"
-    for part in ("schema", "exit_criteria", "seven_batches"):
+    for part in ("schema", "parameters", "exit_criteria", "seven_batches"):
         shutil.copytree(bundled_policies() / part, root / part)
     return root
 
@@ -122,8 +122,14 @@ def test_a_planted_working_age_bug_breaks_the_safety_net_claim(tmp_path: Path) -
     root = _policy_copy(tmp_path)
     net = root / "seven_batches" / "safety_net" / "2016.1.yaml"
     text = net.read_text(encoding="utf-8")
-    assert text.count("        value: 64\n") == 1
-    net.write_text(text.replace("        value: 64\n", "        value: 70\n"), encoding="utf-8")
+    # the safety net alone takes its own oldest working age, 70, instead of the shared 64
+    shared = "[working_age_min, working_age_max, exit_income_line]"
+    assert text.count(shared) == 1
+    own = (
+        "parameters:\n  working_age_max:\n    title: {zh: 劳动年龄上限, en: Oldest working age}\n"
+        "    values:\n      2016-01-01: {value: 70, source: source_document}\n"
+    )
+    net.write_text(text.replace(shared, "[working_age_min, exit_income_line]") + own, encoding="utf-8")
     buggy = gspolicy.load_policies(root)
     household = {
         "id": "P-0001",

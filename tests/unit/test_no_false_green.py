@@ -25,7 +25,8 @@ from support.cli import split_header
 
 REPO = bundled_policies().parent
 EXIT_2018 = Path("exit_criteria") / "household" / "2018.1.yaml"
-LINE = "        value: 3500\n        source: gansu_2018_indicators\n"
+SHARED = Path("parameters") / "household" / "2016.1.yaml"  # the income line the packs import
+LINE = "      2018-01-01:\n        value: 3500\n"
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -41,7 +42,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     and the working folder inside it."""
     assert run("init", str(tmp_path / "ws"))[0] == 0
     ws = tmp_path / "ws"
-    pack = ws / "policies" / EXIT_2018
+    pack = ws / "policies" / SHARED
     text = pack.read_text(encoding="utf-8")
     assert text.count(LINE) == 1
     pack.write_text(text.replace(LINE, LINE.replace("3500", "3800")), encoding="utf-8")
@@ -163,11 +164,12 @@ pytest_plugins = ["pytester"]
 
 
 def _draft(where: Path) -> Path:
-    """A draft folder: the exit pack alone (no schema: the bundled one), the standard raised to
-    3,800, and its own test file."""
+    """A draft folder: the exit pack alone with the parameters it imports (no schema: the bundled
+    one), the standard raised to 3,800, and its own test file."""
     draft = where / "draft"
     shutil.copytree(bundled_policies() / "exit_criteria" / "household", draft / "exit_criteria" / "household")
-    pack = draft / EXIT_2018
+    shutil.copytree(bundled_policies() / "parameters", draft / "parameters")
+    pack = draft / SHARED
     pack.write_text(pack.read_text(encoding="utf-8").replace(LINE, LINE.replace("3500", "3800")), "utf-8")
     (draft / "exit_criteria" / "household" / "2016.1.yaml").unlink()
     return draft
@@ -237,13 +239,13 @@ def test_3_a_file_versus_file_diff_decides_villages_as_a_root_versus_root_diff_d
     households, villages = small_registry
     new_root = tmp_path / "new"
     shutil.copytree(bundled_policies(), new_root)
-    new_pack = new_root / EXIT_2018
+    new_pack = new_root / SHARED
     new_pack.write_text(
         new_pack.read_text(encoding="utf-8").replace(LINE, LINE.replace("3500", "3800")), "utf-8"
     )
     common = ["--population", str(households), "--villages", str(villages), "--as-of", "2018-12-31"]
     _, roots, _ = run("diff", str(bundled_policies()), str(new_root), *common)
-    code, files, err = run("diff", str(bundled_policies() / EXIT_2018), str(new_pack), *common)
+    code, files, err = run("diff", str(bundled_policies() / SHARED), str(new_pack), *common)
     assert code == 0
     assert "pass → fail" in _areas(roots)
     assert _areas(files) == _areas(roots)
@@ -258,6 +260,7 @@ def test_3_a_side_that_cannot_decide_a_level_says_so(
     (lone / "schema").mkdir(parents=True)
     shutil.copy(bundled_policies() / "schema" / "household.yaml", lone / "schema")
     shutil.copytree(bundled_policies() / "exit_criteria" / "household", lone / "exit_criteria" / "household")
+    shutil.copytree(bundled_policies() / "parameters", lone / "parameters")
     code, _, err = run(
         "diff", str(lone), str(bundled_policies()), "--population", str(households), "--villages", str(villages),
         "--as-of", "2018-12-31",

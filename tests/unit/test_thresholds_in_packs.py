@@ -188,7 +188,7 @@ def test_the_scan_finds_a_planted_threshold(bundled: Policies) -> None:
 def _copy_with_income_line(tmp_path: Path, value: str) -> Path:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)
-    pack = root / "exit_criteria" / "household" / "2018.1.yaml"
+    pack = root / "parameters" / "household" / "2016.1.yaml"  # the shared income line
     text = pack.read_text(encoding="utf-8")
     old = "      2018-01-01:\n        value: 3500\n"
     assert text.count(old) == 1, "the 2018 value of exit_income_line is no longer where this test expects"

@@ -33,7 +33,7 @@ from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
-from gspolicy.pack.load import PolicySet, discover, load_policies
+from gspolicy.pack.load import PolicySet, discover, load_policies, reimported, resolve_imports
 from gspolicy.pack.model import DatedValue, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.pack.workspace import choose, root_of
@@ -134,6 +134,7 @@ def load_side(path: Path) -> tuple[PolicySet | None, list[Diagnostic]]:
     if schema is None:
         return None, diagnostics
     checked: list[CheckedPack] = []
+    importing: list[PackSource] = []
     for file in pack_files:
         source, found = read_source(file, name=str(file))
         diagnostics.extend(found)
@@ -143,13 +144,41 @@ def load_side(path: Path) -> tuple[PolicySet | None, list[Diagnostic]]:
         diagnostics.extend(found)
         if pack is None:
             continue
+        if pack.imports:
+            importing.append(pack)
+            continue
         result, found = check_pack(pack, schema)
         diagnostics.extend(found)
         if result is not None:
             checked.append(result)
+    if importing:
+        # what they import: from the side itself, else from the set it would be completed from
+        providers = [p.pack for p in checked if p.kind == "parameters"]
+        context, _roots = _context(path)
+        if context is not None:
+            held = {p.id for p in providers}
+            providers += [p.pack for p in context.packs if p.kind == "parameters" and p.id not in held]
+        for pack in importing:
+            resolved, found = resolve_imports(pack, providers)
+            diagnostics.extend(found)
+            if resolved is None:
+                continue
+            result, found = check_pack(resolved, schema)
+            diagnostics.extend(found)
+            if result is not None:
+                checked.append(result)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return PolicySet(schema, tuple(checked)), diagnostics
+
+
+def _context(path: Path) -> tuple[PolicySet | None, list[Path]]:
+    """The set a pack file or folder lies in: its policy root's, else the one the command line
+    would run (a local ``policies/``, else the bundled one)."""
+    root = root_of(path)
+    roots = [root] if root is not None else list(choose(None).roots)
+    context, _ = load_policies(roots)
+    return context, roots
 
 
 def in_context(side: PolicySet, path: Path) -> tuple[PolicySet, str | None]:
@@ -159,13 +188,16 @@ def in_context(side: PolicySet, path: Path) -> tuple[PolicySet, str | None]:
     batch packs beside it are decided too.  Returns the set and the root it was completed from."""
     if (path / "schema").is_dir() or root_of(path) == path:
         return side, None
-    root = root_of(path)
-    roots = [root] if root is not None else list(choose(None).roots)
-    context, _ = load_policies(roots)
+    context, roots = _context(path)
     if context is None:
         return side, None
     replaced = {p.id for p in side.packs}
     kept = [p for p in context.packs if p.id not in replaced]
+    # the packs kept import the side's parameters packs, when it holds some (a diff follows imports)
+    providers = [p.pack for p in (*side.packs, *kept) if p.kind == "parameters"]
+    if any(p.kind == "parameters" for p in side.packs):
+        again = [reimported(p, providers, side.schema) for p in kept]
+        kept = [p for p in again if p is not None]
     return PolicySet(side.schema, (*kept, *side.packs)), ", ".join(str(r) for r in roots)
 
 

@@ -9,10 +9,10 @@ source, citation, text, expression and the order of criteria and rules — is in
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import date as _Date  # the class itself, whatever a caller does to the module
 from decimal import Decimal
 from typing import Any, cast
 
@@ -44,7 +44,7 @@ def canonical(value: object) -> object:
     if isinstance(value, Decimal):
         normal = value.normalize()
         return {"decimal": format(normal, "f")}
-    if isinstance(value, dt.date):
+    if isinstance(value, _Date):
         return {"date": value.isoformat()}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in sorted(value.items())}

@@ -29,7 +29,7 @@ import attrs
 import gspolicy._cache as cache
 from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
-from gspolicy._location import Source
+from gspolicy._location import Source, Span
 from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
@@ -48,6 +48,7 @@ __all__ = [
     "gaps",
     "load_policies",
     "load_policy_set",
+    "reimported",
     "resolve_imports",
 ]
 
@@ -202,8 +203,10 @@ class PolicySet:
         return found
 
     def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
+        """The versions in force on `as_of` of every pack that decides — a pack of `kind:
+        parameters` decides nothing: its values reach decisions through the packs importing them."""
         found = (self.in_force(pack_id, as_of) for pack_id in self.ids)
-        return tuple(p for p in found if p is not None)
+        return tuple(p for p in found if p is not None and p.kind != "parameters")
 
     def of_kind(self, kind: str, subject: str | None = None) -> tuple[str, ...]:
         """The ids of the packs of role `kind` (``kind:``), deciding on `subject` when it is
@@ -529,6 +532,29 @@ def resolve_imports(
     return attrs.evolve(pack, parameters=parameters, sources=sources, imports=tuple(resolved)), problems
 
 
+def reimported(checked: CheckedPack, providers: Sequence[PackSource], schema: Schema) -> CheckedPack | None:
+    """`checked` (a pack that imports parameters) with its imports resolved again against
+    `providers` — when a parameters pack it imports from is replaced, as a draft replaces a pack
+    in a set — and checked again; the pack itself when it imports nothing.  None when the imports
+    no longer resolve or the pack no longer checks."""
+    pack = checked.pack
+    if not pack.imports:
+        return checked
+    imported = {n for i in pack.imports for n in i.names}
+    bare = attrs.evolve(
+        pack,
+        parameters={k: v for k, v in pack.parameters.items() if not (k in imported and v.imported_from)},
+        imports=tuple(attrs.evolve(i, version=None) for i in pack.imports),
+    )
+    resolved, problems = resolve_imports(bare, providers)
+    if resolved is None:
+        return None
+    if resolved == pack:
+        return checked
+    again, problems = check_pack(resolved, schema)
+    return None if any(d.is_error for d in problems) else again
+
+
 def _cited_sources(param: Parameter) -> list[str]:
     found: list[str] = []
     for value in param.values:
@@ -653,11 +679,12 @@ def gaps(policy_set: PolicySet, as_of: dt.date) -> list[Diagnostic]:
     day = as_of.isoformat()
     for checked in policy_set.all_in_force(as_of):
         pack = checked.pack
-        ctx = (("pack", pack.key),)
         for param in pack.parameters.values():
             value = param.at(as_of)
             if value is None:
                 continue
+            # an imported parameter's gap belongs to the pack declaring it
+            ctx = (("pack", param.imported_from or pack.key),)
             pctx = (("parameter", param.name), *ctx)
             conf = value.confidence or (pack.sources[value.source].confidence if value.source else None)
             if value.kind == "range":
@@ -688,6 +715,7 @@ def gaps(policy_set: PolicySet, as_of: dt.date) -> list[Diagnostic]:
                         context=pctx[1:],
                     )
                 )
+        ctx = (("pack", pack.key),)
         for criterion in pack.criteria:
             if criterion.not_established:
                 what = Text(zh="指标", en="criterion")
@@ -710,4 +738,9 @@ def gaps(policy_set: PolicySet, as_of: dt.date) -> list[Diagnostic]:
                         context=ctx,
                     )
                 )
-    return out
+    # an imported parameter's gap is said once, where its value is written (not once per importer)
+    once: dict[tuple[str, str, object], Diagnostic] = {}
+    for d in out:
+        where = (d.location.file, str(d.location.start), d.args) if isinstance(d.location, Span) else None
+        once.setdefault((d.code, str(where), d.args) if where else (d.code, str(id(d)), d.args), d)
+    return list(once.values())

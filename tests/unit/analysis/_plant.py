@@ -1,6 +1,6 @@
 """Copies of the bundled packs to plant defects in, and ways to find where a defect was planted.
 
-The copy holds the household schema and the packs the analysis issue names — the exit criteria
+The copy holds the household schema, the shared parameters and the packs the analysis issue names — the exit criteria
 (2016.1 and 2018.1) and the buffer (2016.1) — so these tests do not move when other packs are
 added to `policies/`.
 """
@@ -12,9 +12,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 POLICIES = ROOT / "policies"
-PACKS = ("schema", "exit_criteria/household", "buffer_period")
+PACKS = ("schema", "parameters", "exit_criteria/household", "buffer_period")
 EXIT_2018 = Path("exit_criteria/household/2018.1.yaml")
 EXIT_2016 = Path("exit_criteria/household/2016.1.yaml")
+PARAMETERS = Path("parameters/household/2016.1.yaml")  # the shared income line lives here
 
 
 def copy_policies(target: Path) -> Path:

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from gspolicy.analysis.diff import impact, load_side, structural_diff
+from gspolicy.analysis.diff import impact, in_context, load_side, structural_diff
 from gspolicy.cli import main
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
-from unit.analysis._plant import EXIT_2018, POLICIES, ROOT, copy_policies, line_of, plant
+from unit.analysis._plant import EXIT_2018, PARAMETERS, POLICIES, ROOT, copy_policies, line_of, plant
 
 HOUSEHOLDS = ROOT / "examples" / "households.jsonl"
 AS_OF = dt.date(2018, 12, 31)
@@ -30,11 +30,12 @@ LINE_2018 = "      2018-01-01:\n        value: 3500\n"
 
 @pytest.fixture(scope="module")
 def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the 2018.1 exit pack whose 2018 income line is 4000 instead of 3500."""
+    """A copy of the shared parameters pack whose 2018 income line is 4000 instead of 3500 (the
+    exit pack and the batch packs import it)."""
     folder = tmp_path_factory.mktemp("changed")
-    copy = folder / "2018.1.yaml"
-    copy.write_text((POLICIES / EXIT_2018).read_text(encoding="utf-8"), encoding="utf-8")
-    plant(folder, Path("2018.1.yaml"), LINE_2018, LINE_2018.replace("3500", "4000"))
+    copy = folder / "2016.1.yaml"
+    copy.write_text((POLICIES / PARAMETERS).read_text(encoding="utf-8"), encoding="utf-8")
+    plant(folder, Path("2016.1.yaml"), LINE_2018, LINE_2018.replace("3500", "4000"))
     return copy
 
 
@@ -47,7 +48,7 @@ def run(changed: Path) -> tuple[int, str, str]:
         code = main(
             [
                 "diff",
-                str(POLICIES / EXIT_2018),
+                str(POLICIES / PARAMETERS),
                 str(changed),
                 "--as-of",
                 AS_OF.isoformat(),
@@ -150,12 +151,12 @@ def _expected_verdict_changes() -> list[str]:
 def test_changed_threshold_is_reported_at_its_lines_on_both_sides(
     changed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = POLICIES / EXIT_2018
+    original = POLICIES / PARAMETERS
     code = main(["diff", str(original), str(changed), "--lang", "en"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert (
-        "changed value of `exit_income_line` from 2018-01-01 in exit_criteria.household@2018.1: 3500 → 4000"
+        "changed value of `exit_income_line` from 2018-01-01 in parameters.household@2016.1: 3500 → 4000"
         in out
     )
     old_line = line_of(original, "2018-01-01:", nth=1)
@@ -198,11 +199,14 @@ def test_identical_sides_have_no_structural_change(capsys: pytest.CaptureFixture
 
 
 def _sides(changed: Path) -> tuple[PolicySet, PolicySet, tuple[Record, ...]]:
-    """The 2018 exit pack and its changed copy, and the households both decide."""
-    old, _ = load_side(POLICIES / EXIT_2018)
-    new, _ = load_side(changed)
-    assert old is not None
-    assert new is not None
+    """The sets with the shared parameters and with their changed copy (each completed with the
+    bundled packs, which import the income line), and the households both decide."""
+    old_side, _ = load_side(POLICIES / PARAMETERS)
+    new_side, _ = load_side(changed)
+    assert old_side is not None
+    assert new_side is not None
+    old, _ = in_context(old_side, POLICIES / PARAMETERS)
+    new, _ = in_context(new_side, changed)
     records, problems = load_records_from([HOUSEHOLDS], old.schema)
     assert not problems
     return old, new, records
@@ -284,7 +288,7 @@ def test_unreadable_side_or_population_is_reported_not_raised(
     assert "io/not-found" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x-1", "county_code": "621126"}\n{not json\n', encoding="utf-8")
-    code = main(["diff", str(POLICIES / EXIT_2018), str(changed), "--population", str(bad), "--lang", "en"])
+    code = main(["diff", str(POLICIES / PARAMETERS), str(changed), "--population", str(bad), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 1
     assert "record/json-syntax" in err

@@ -69,7 +69,13 @@ def policy_set(tmp_path_factory: pytest.TempPathFactory) -> PolicySet:
     (root / "exit_criteria" / "village").mkdir(parents=True)
     (root / "exit_criteria" / "village" / "2018.1.yaml").write_text(VILLAGE_PACK, encoding="utf-8")
     policies = bundled_policies()
-    roots = [policies / "schema", policies / "exit_criteria" / "household", policies / "identification", root]
+    roots = [
+        policies / "schema",
+        policies / "parameters",
+        policies / "exit_criteria" / "household",
+        policies / "identification",
+        root,
+    ]
     found, problems = load_policies(roots)
     assert found is not None, [d.render("en") for d in problems if d.is_error]
     return found

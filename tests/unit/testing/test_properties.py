@@ -37,7 +37,7 @@ FAST = settings(
 )
 DAY = dt.date(2018, 12, 31)
 DAYS = st.sampled_from([dt.date(2017, 6, 30), DAY, dt.date(2019, 12, 31), dt.date(2021, 3, 1)])
-ROOTS = [bundled_policies() / p for p in ("schema", "exit_criteria", "buffer_period")]
+ROOTS = [bundled_policies() / p for p in ("schema", "parameters", "exit_criteria", "buffer_period")]
 
 
 def _defaults(policies: Policies, pack: str) -> Record:
@@ -116,7 +116,7 @@ def test_a_planted_non_monotone_rule_is_caught_and_written_as_a_failing_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "policies"
-    for part in ("schema", "exit_criteria", "buffer_period"):
+    for part in ("schema", "parameters", "exit_criteria", "buffer_period"):
         shutil.copytree(bundled_policies() / part, root / part)
     pack = root / "exit_criteria" / "household" / "2018.1.yaml"
     pack.write_text(pack.read_text("utf-8") + PLANTED, "utf-8")

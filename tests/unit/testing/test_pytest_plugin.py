@@ -24,10 +24,10 @@ FAILING_CASE = """\
 
 
 def _project(pytester: pytest.Pytester) -> Path:
-    """A project with a copy of the bundled exit and buffer packs, one case made to fail, and a
+    """A project with a copy of the bundled exit and buffer packs (and the parameters they import), one case made to fail, and a
     `tests/` folder holding a golden file and a malformed fixture that look like cases."""
     root = pytester.path / "policies"
-    for part in ("schema", "exit_criteria", "buffer_period"):
+    for part in ("schema", "parameters", "exit_criteria", "buffer_period"):
         shutil.copytree(bundled_policies() / part, root / part)
     cases = root / "exit_criteria" / "household" / "tests" / "exit_2018.yaml"
     cases.write_text(cases.read_text("utf-8") + FAILING_CASE, "utf-8")
