@@ -168,8 +168,7 @@ def test_the_bundled_policies_validate_with_gaps_as_notes(capsys: pytest.Capture
     # run in the repository, whose `policies/` is the bundled set itself (an editable install)
     assert header.startswith("policy set: policies/ (the local policy set; the bundled set itself)")
     assert (
-        "gap/range (note): in pack `parameters.household@2016.1`: acknowledged gap: `exit_income_line`"
-        in out
+        "gap/range (note): in pack `parameters.household@2016.1`: acknowledged gap: `exit_income_line`" in out
     )
     assert "gap/low-confidence (note)" in out
     assert "0 errors, 0 warnings" in out
