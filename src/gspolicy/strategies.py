@@ -1151,6 +1151,7 @@ def _pack_text(
     applies: Expr | None,
     line: Decimal,
     kind: str = "exit",
+    issued: dt.date | None = None,
 ) -> str:
     lines = [
         "format: 1",
@@ -1158,6 +1159,17 @@ def _pack_text(
         'version: "1"',
         f"kind: {kind}",
         "valid_from: 2016-01-01",
+        *(
+            [
+                "approval:",
+                "  document: 甘政办发〔2016〕1号",
+                "  issuer: {zh: 省政府办公厅, en: The provincial government's office}",
+                f"  issued: {issued.isoformat()}",
+                "  in_force: 2016-01-01",
+            ]
+            if issued is not None
+            else []
+        ),
         "title: {zh: 生成的政策包, en: A generated pack}",
         "department: office",
         "departments:",
@@ -1223,7 +1235,8 @@ def packs(
     """Small checked packs: up to `max_criteria` criteria and `max_rules` rules drawn by
     `expressions` (with a number parameter ``line`` and a date parameter ``cutoff`` in scope), and
     sometimes an applicability condition, of a role drawn from `kinds` (``kind:``; by default
-    every role whose packs hold criteria and rules).  The pack is written as YAML and read and
+    every role whose packs hold criteria and rules), sometimes with the document that approved it
+    (``approval:``).  The pack is written as YAML and read and
     checked like any pack, so its expressions carry real spans."""
     schema = _check_schema(schema)
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", ident):
@@ -1247,7 +1260,9 @@ def packs(
         applies = draw(st.none() | conditions)
         line = draw(st.integers(0, 10_000).map(Decimal))
         kind = draw(st.sampled_from(list(kinds)))
-        text = _pack_text(ident, criteria, rules, applies, line, kind)
+        # sometimes the document that approved it, issued before it took effect
+        issued = draw(st.none() | st.dates(dt.date(2015, 1, 1), dt.date(2016, 1, 1)))
+        text = _pack_text(ident, criteria, rules, applies, line, kind, issued)
         source = Source(f"{ident}.yaml", text)
         pack, problems = read_pack(source)
         errors = [d.render("en") for d in problems if d.is_error]
