@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -581,21 +581,30 @@ def _name_of(subject: Record) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _gathered_ids(schema: Schema, subject: Record) -> dict[str, tuple[str, ...]]:
-    """Gathered list -> the ids of its items (an item's index when its record has no key)."""
-    out: dict[str, tuple[str, ...]] = {}
+def _gathered_items(schema: Schema, subject: Record) -> Iterator[tuple[str, int, str, Record | None]]:
+    """(gathered list, index, item id, the item's record) for every item the subject gathers;
+    the id is the index when the item holds no record."""
     for name, field in schema.records[subject.type_name].fields.items():
         if field.gather is None:
             continue
         items = subject.get(name)
         if not isinstance(items, tuple):
             continue
-        ids: list[str] = []
         for index, item in enumerate(items):
             inner = next((v for v in item.values() if isinstance(v, Record)), None)
-            ids.append(_key_of(schema, inner) if inner is not None else str(index))
-        out[name] = tuple(ids)
-    return out
+            yield name, index, (_key_of(schema, inner) if inner is not None else str(index)), inner
+
+
+def _gathered_ids(schema: Schema, subject: Record) -> dict[str, tuple[str, ...]]:
+    """Gathered list -> the ids of its items (every gathered list, empty ones too)."""
+    out: dict[str, list[str]] = {
+        name: []
+        for name, field in schema.records[subject.type_name].fields.items()
+        if field.gather is not None and isinstance(subject.get(name), tuple)
+    }
+    for name, _index, ident, _inner in _gathered_items(schema, subject):
+        out[name].append(ident)
+    return {name: tuple(ids) for name, ids in out.items()}
 
 
 _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]")
@@ -604,18 +613,10 @@ _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]")
 def _item_labels(schema: Schema, subject: Record) -> dict[str, tuple[str, str]]:
     """``households[3]`` -> (item id, label) for every gathered list of the subject."""
     out: dict[str, tuple[str, str]] = {}
-    for name, field in schema.records[subject.type_name].fields.items():
-        if field.gather is None:
-            continue
-        items = subject.get(name)
-        if not isinstance(items, tuple):
-            continue
-        for index, item in enumerate(items):
-            inner = next((v for v in item.values() if isinstance(v, Record)), None)
-            ident = _key_of(schema, inner) if inner is not None else str(index)
-            named = inner.get("name") if inner is not None else None
-            label = f"{ident} {named}" if isinstance(named, str) else ident
-            out[str(DataPath((name,)).child(index))] = (ident, label)
+    for name, index, ident, inner in _gathered_items(schema, subject):
+        named = inner.get("name") if inner is not None else None
+        label = f"{ident} {named}" if isinstance(named, str) else ident
+        out[str(DataPath((name,)).child(index))] = (ident, label)
     return out
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 from gspolicy.analysis.lint import check_paths
 from gspolicy.explain.build import decide
@@ -18,9 +16,9 @@ from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, load_policies
 from gspolicy.schema.records import validate_record
 from gspolicy.store.log import DecisionLog
+from unit.pack._root import write
 
 REPO = Path(__file__).resolve().parents[3]
-SCHEMA = REPO / "tests" / "fixtures" / "packs" / "good" / "schema" / "household.yaml"
 DECISION_SCHEMA = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text("utf-8"))
 DAY = dt.date(2019, 8, 1)
 
@@ -51,19 +49,8 @@ criteria:
 """
 
 
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(SCHEMA, tmp_path / "policies" / "schema" / "household.yaml")
-    return Path("policies")
-
-
-def write(root: Path, text: str) -> Path:
-    path = root / "demo" / "check.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+def write_pack(root: Path, text: str) -> Path:
+    return write(root, "demo/check.yaml", text)
 
 
 def loaded(root: Path) -> PolicySet:
@@ -73,7 +60,7 @@ def loaded(root: Path) -> PolicySet:
 
 
 def test_an_approved_version_shows_its_approval_in_decisions_the_book_and_the_log(root: Path) -> None:
-    write(root, PACK + APPROVAL)
+    write_pack(root, PACK + APPROVAL)
     policy_set = loaded(root)
     (checked,) = policy_set.packs
     assert checked.pack.approval is not None
@@ -103,7 +90,7 @@ def test_an_approved_version_shows_its_approval_in_decisions_the_book_and_the_lo
 
 
 def test_a_version_without_approval_says_nothing_of_it(root: Path) -> None:
-    write(root, PACK)
+    write_pack(root, PACK)
     policy_set = loaded(root)
     record, _ = validate_record({"income": {"per_capita": 10}}, policy_set.schema)
     assert record is not None
@@ -114,17 +101,17 @@ def test_a_version_without_approval_says_nothing_of_it(root: Path) -> None:
 
 
 def test_the_approval_is_part_of_the_content_hash(root: Path) -> None:
-    write(root, PACK)
+    write_pack(root, PACK)
     plain = loaded(root).packs[0].content_hash
-    write(root, PACK + APPROVAL)
+    write_pack(root, PACK + APPROVAL)
     approved = loaded(root).packs[0].content_hash
-    write(root, PACK + APPROVAL.replace("1号", "2号"))
+    write_pack(root, PACK + APPROVAL.replace("1号", "2号"))
     other = loaded(root).packs[0].content_hash
     assert len({plain, approved, other}) == 3
 
 
 def test_an_approval_in_force_before_it_was_issued_is_refused_located(root: Path) -> None:
-    write(root, PACK + APPROVAL.replace("in_force: 2019-06-01", "in_force: 2019-05-01"))
+    write_pack(root, PACK + APPROVAL.replace("in_force: 2019-06-01", "in_force: 2019-05-01"))
     policy_set, problems = load_policies([root])
     assert policy_set is None
     (problem,) = [d for d in problems if d.is_error]
@@ -134,14 +121,14 @@ def test_an_approval_in_force_before_it_was_issued_is_refused_located(root: Path
 
 
 def test_an_approval_without_its_number_is_refused(root: Path) -> None:
-    write(root, PACK + APPROVAL.replace("  document: 甘政办发〔2019〕1号\n", ""))
+    write_pack(root, PACK + APPROVAL.replace("  document: 甘政办发〔2019〕1号\n", ""))
     _, problems = load_policies([root])
     assert [d.code for d in problems if d.is_error] == ["shape/missing-key"]
     assert "`document`" in problems[0].render("en")
 
 
 def test_an_approval_taking_effect_on_another_day_than_the_version_is_a_warning(root: Path) -> None:
-    write(root, PACK + APPROVAL.replace("in_force: 2019-06-01", "in_force: 2019-07-01"))
+    write_pack(root, PACK + APPROVAL.replace("in_force: 2019-06-01", "in_force: 2019-07-01"))
     report = check_paths([root])
     found = [d for d in report.diagnostics if d.code == "lint/approval-date"]
     assert len(found) == 1

@@ -8,7 +8,6 @@ its explanations; every misuse is refused where it is written.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import decide
 from gspolicy.pack.load import PolicySet, load_policies
 from gspolicy.schema.records import validate_record
+from unit.pack._root import write
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
-SCHEMA = FIXTURES / "good" / "schema" / "household.yaml"
 DAY = dt.date(2019, 8, 1)
 
 HEAD = """\
@@ -63,20 +61,6 @@ criteria:
     cite: {source: doc}
 """
 )
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(SCHEMA, tmp_path / "policies" / "schema" / "household.yaml")
-    return Path("policies")
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def load(root: Path) -> tuple[PolicySet | None, list[Diagnostic]]:

@@ -18,6 +18,7 @@ import pytest
 
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.pack.load import PolicySet, discover, gaps, load_policies, load_policy_set
+from unit.pack._root import write
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
 GOOD = FIXTURES / "good"
@@ -54,22 +55,6 @@ def pack_text(
         "sources:\n"
         "  doc: {title: {zh: 文件, en: Document}, confidence: H}\n"
     )
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty policy root `policies/` (with the tiny schema), the working folder its parent."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(SCHEMA, tmp_path / "policies" / "schema" / "household.yaml")
-    return Path("policies")
-
-
-def write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def errors(problems: list[Diagnostic]) -> list[Diagnostic]:
