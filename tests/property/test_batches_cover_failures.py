@@ -101,10 +101,16 @@ def test_the_property_catches_a_planted_bug(tmp_path: Path) -> None:
     root = _policy_copy(tmp_path)
     water = root / "seven_batches" / "water" / "2016.1.yaml"
     text = water.read_text(encoding="utf-8")
-    planted = "2018-01-01: {value: 19, source: gansu_water_rules, clause: 水量：每人每天不低于20升}"
-    original = "2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}"
-    assert text.count(original) == 1
-    water.write_text(text.replace(original, planted), encoding="utf-8")
+    # the water batch alone takes its own water line, 19 litres from 2018, instead of the shared 20
+    shared = "[basic_water_min_litres, "
+    assert text.count(shared) == 1
+    own = (
+        "parameters:\n  basic_water_min_litres:\n    title: {zh: 人均日供水量下限, en: Minimum water}\n"
+        "    unit: L/person/day\n    values:\n"
+        "      2016-01-01: {value: 20, source: national_water_2004}\n"
+        "      2018-01-01: {value: 19, source: gansu_water_rules}\n"
+    )
+    water.write_text(text.replace(shared, "[") + own, encoding="utf-8")
     buggy = gspolicy.load_policies(root)
 
     # from 2018-08-21, when the 2018 exit criteria (with the water indicator) are in force

@@ -19,6 +19,12 @@ from gspolicy.cli import main
 from gspolicy.errors import Diagnostic, Severity
 from unit.analysis._plant import EXIT_2016, EXIT_2018, copy_policies, line_of, plant
 
+# the first day of the 2018 income period, a parameter the exit pack declares itself
+START = (
+    "      2018-01-01: {value: 2017-10-01, source: gansu_2018_verification, "
+    "clause: 收入核算时段为2017年10月1日至2018年9月30日}\n"
+)
+
 FOOD = """\
   - id: exit.food_clothing
     title: {zh: 不愁吃、不愁穿, en: Food and clothing secured}
@@ -209,13 +215,12 @@ def test_duplicate_effective_date_written_once_as_text(
     path = plant(
         root,
         EXIT_2018,
-        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
-        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n"
-        '      "2018-01-01": {value: 25, source: gansu_water_rules}\n',
+        START,
+        START + '      "2018-01-01": {value: 2017-11-01, source: gansu_2018_verification}\n',
     )
     code, out = _check(root, capsys)
     assert code == 1, out
-    line = line_of(path, '"2018-01-01": {value: 25')
+    line = line_of(path, '"2018-01-01": {value: 2017-11-01')
     _assert_reported(out, path, line, "lint/duplicate-date")
     assert f"the other at line {line - 1}" in out
 
@@ -224,25 +229,24 @@ def test_duplicate_effective_date_as_a_yaml_key(root: Path, capsys: pytest.Captu
     path = plant(
         root,
         EXIT_2018,
-        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
-        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n"
-        "      2018-01-01: {value: 25, source: gansu_water_rules}\n",
+        START,
+        START + "      2018-01-01: {value: 2017-11-01, source: gansu_2018_verification}\n",
     )
     code, out = _check(root, capsys)
     assert code == 1, out
-    _assert_reported(out, path, line_of(path, "2018-01-01: {value: 25"), "yaml/duplicate-key")
+    _assert_reported(out, path, line_of(path, "2018-01-01: {value: 2017-11-01"), "yaml/duplicate-key")
 
 
 def test_parameter_with_no_value_from_the_first_day(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = plant(
         root,
         EXIT_2018,
-        "      2018-01-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
-        "      2018-09-01: {value: 20, source: gansu_water_rules, clause: 水量：每人每天不低于20升}\n",
+        START,
+        START.replace("2018-01-01", "2018-09-01"),
     )
     code, out = _check(root, capsys)
     assert code == 2, out
-    line = line_of(path, "2018-09-01: {value: 20")
+    line = line_of(path, "2018-09-01: {value: 2017-10-01")
     _assert_reported(out, path, line, "lint/parameter-starts-late")
     assert "no value in force from 2018-08-21 to 2018-08-31" in out
 
