@@ -201,3 +201,20 @@ def test_a_logged_decision_of_an_importing_pack_replays_from_the_stored_packs(ro
         replayed = log.replay(1)
     assert replayed.identical, replayed.differences
     assert replayed.stored["verdict"] == "pass"
+
+
+def test_no_bundled_parameter_is_declared_in_two_packs() -> None:
+    """One name, one history: a parameter several bundled packs use is declared once, in a pack of
+    `kind: parameters`, and imported; two packs declaring one name would drift apart unseen."""
+    from support.bundled import shared_policies
+
+    declared: dict[str, set[str]] = {}
+    imported = 0
+    for checked in shared_policies().policy_set.packs:
+        for name, param in checked.pack.parameters.items():
+            if param.imported_from is None:
+                declared.setdefault(name, set()).add(checked.id)
+            else:
+                imported += 1
+    assert imported > 20  # the shared income line, working ages, school ages, water standards…
+    assert {name: ids for name, ids in declared.items() if len(ids) > 1} == {}
