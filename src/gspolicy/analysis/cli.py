@@ -187,11 +187,17 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
         # a pack file's impact is decided with the whole set it belongs to, on each side
         completed, said = [], []
         for side, word in ((args.old, Text(zh="旧", en="old")), (args.new, Text(zh="新", en="new"))):
-            full, root = in_context(old if side is args.old else new, side)
+            full, root, lost = in_context(old if side is args.old else new, side)
             completed.append(full)
             if root is not None:
                 said.append(Diagnostic("diff/completed", None, {"side": word, "root": root}))
+            said.extend(
+                Diagnostic("diff/import-lost", None, {"side": word, "id": pack_id, "root": root or ""})
+                for pack_id in lost
+            )
         print_problems(said, lang, sys.stderr)
+        if any(d.is_error for d in said):
+            return EXIT_PROBLEMS
         old, new = completed
         records, problems = load_records_from(args.population, old.schema)
         notes = [*schema_note(old.schema, new.schema), *not_in_force(old, new, changes, as_of)]

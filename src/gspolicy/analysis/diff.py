@@ -70,6 +70,13 @@ register(
             "the {side} side is completed with the other packs of `{root}` to decide households, villages and counties",
             "{side}一侧以 `{root}` 中的其他政策包补全，以判定农户、村和县",
         ),
+        "diff/import-lost": entry(
+            "error",
+            "on the {side} side, pack `{id}` of `{root}` imports parameters the side's parameters pack no longer gives",
+            "{side}一侧：`{root}` 中的政策包 `{id}` 导入的参数在该侧的参数包中已不存在",
+            "keep the parameters other packs import, or compare whole policy roots",
+            "请保留其他政策包导入的参数，或比较完整的政策根目录",
+        ),
         "diff/not-in-force": entry(
             "warning",
             "no version of pack `{id}` is in force on {as_of} on the {side} side: its decisions cannot change",
@@ -181,24 +188,37 @@ def _context(path: Path) -> tuple[PolicySet | None, list[Path]]:
     return context, roots
 
 
-def in_context(side: PolicySet, path: Path) -> tuple[PolicySet, str | None]:
+def in_context(side: PolicySet, path: Path) -> tuple[PolicySet, str | None, tuple[str, ...]]:
     """The full policy set a side decides with: a policy root is one already; a pack file or a
     pack folder replaces its packs in the set of the root it lies in (else the set the command line
     would run: a local ``policies/``, else the bundled one), so that villages, counties and the
-    batch packs beside it are decided too.  Returns the set and the root it was completed from."""
+    batch packs beside it are decided too.  Packs of the set that import parameters import them
+    from the side's parameters packs when it holds some.  Returns the set, the root it was
+    completed from, and the ids of the set's packs whose imports the side no longer gives (left
+    out: the caller must say so)."""
     if (path / "schema").is_dir() or root_of(path) == path:
-        return side, None
+        return side, None, ()
     context, roots = _context(path)
     if context is None:
-        return side, None
+        return side, None, ()
     replaced = {p.id for p in side.packs}
     kept = [p for p in context.packs if p.id not in replaced]
-    # the packs kept import the side's parameters packs, when it holds some (a diff follows imports)
-    providers = [p.pack for p in (*side.packs, *kept) if p.kind == "parameters"]
+    lost: list[str] = []
     if any(p.kind == "parameters" for p in side.packs):
-        again = [reimported(p, providers, side.schema) for p in kept]
-        kept = [p for p in again if p is not None]
-    return PolicySet(side.schema, (*kept, *side.packs)), ", ".join(str(r) for r in roots)
+        providers = [p.pack for p in (*side.packs, *kept) if p.kind == "parameters"]
+        again = []
+        for p in kept:
+            found = reimported(p, providers, side.schema)
+            if found is None:
+                lost.append(p.id)
+            else:
+                again.append(found)
+        kept = again
+    return (
+        PolicySet(side.schema, (*kept, *side.packs)),
+        ", ".join(str(r) for r in roots),
+        tuple(sorted(set(lost))),
+    )
 
 
 def undecidable(policy_set: PolicySet, kinds: Sequence[str], as_of: dt.date, side: Text) -> list[Diagnostic]:

@@ -205,8 +205,10 @@ def _sides(changed: Path) -> tuple[PolicySet, PolicySet, tuple[Record, ...]]:
     new_side, _ = load_side(changed)
     assert old_side is not None
     assert new_side is not None
-    old, _ = in_context(old_side, POLICIES / PARAMETERS)
-    new, _ = in_context(new_side, changed)
+    old, _root, lost = in_context(old_side, POLICIES / PARAMETERS)
+    assert lost == ()
+    new, _root, lost = in_context(new_side, changed)
+    assert lost == ()
     records, problems = load_records_from([HOUSEHOLDS], old.schema)
     assert not problems
     return old, new, records
@@ -279,6 +281,25 @@ def test_html_page_is_well_formed_and_self_contained_with_a_chart(run: tuple[int
 
 
 # --- bad input --------------------------------------------------------------------------------------
+
+
+def test_a_draft_dropping_an_imported_parameter_stops_the_impact_naming_its_importers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    draft = tmp_path / "2016.1.yaml"
+    text = (POLICIES / PARAMETERS).read_text(encoding="utf-8")
+    start = text.index("  exit_income_line:\n")
+    end = text.index("  working_age_min:\n")
+    draft.write_text(text[:start] + text[end:], encoding="utf-8")
+    code = main(
+        ["diff", str(POLICIES / PARAMETERS), str(draft), "--population", str(HOUSEHOLDS), "--lang", "en"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    lost = [line for line in err.splitlines() if "diff/import-lost" in line]
+    assert any("pack `exit_criteria.household`" in line for line in lost), err
+    assert any("pack `seven_batches.production`" in line for line in lost), err
+    assert "no longer gives" in err
 
 
 def test_unreadable_side_or_population_is_reported_not_raised(
