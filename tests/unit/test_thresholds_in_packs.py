@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
+import re
 import shutil
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -77,10 +79,16 @@ def pack_numbers(policy_set: PolicySet) -> set[Decimal]:
     return {n for n in found if not (n == n.to_integral_value() and int(n) in SMALL)}
 
 
+@functools.cache
+def _parsed(source: str) -> ast.Module:
+    """The syntax tree of a source text, parsed once for both scans."""
+    return ast.parse(source)
+
+
 def numeric_literals(source: str) -> Iterator[tuple[int, Decimal]]:
     """(line, value) of every numeric constant in Python source, and of every string constant
     that is exactly a decimal number."""
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_parsed(source)):
         if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
             continue
         if isinstance(node.value, int | float):
@@ -135,14 +143,15 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def pack_id_literals(source: str, ids: set[str]) -> list[tuple[int, str]]:
     """(line, text) of every string constant (docstrings aside: they may name a bundled pack as
     an example) that holds a pack id or a pack-id namespace followed by a dot."""
-    tree = ast.parse(source)
+    tree = _parsed(source)
     docs = _docstrings(tree)
-    spaces = {i.split(".")[0] + "." for i in ids}
+    named = re.compile("|".join(re.escape(i) for i in sorted(ids)))
+    spaces = tuple(sorted({i.split(".")[0] + "." for i in ids}))
     found = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docs:
             continue
-        if any(i in node.value for i in ids) or any(node.value.startswith(sp) for sp in spaces):
+        if named.search(node.value) or node.value.startswith(spaces):
             found.append((node.lineno, node.value))
     return found
 
