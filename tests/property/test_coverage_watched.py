@@ -53,7 +53,7 @@ def _agree(leaf: TypedExpr, watched: str, traced: str) -> bool:
 
 def _same(pack: CheckedPack, record: Record, day: dt.date) -> int:
     """Compare every decision of `pack` on `record`; the number of evaluations compared."""
-    watched = coverage._run_uncached(pack, record, day)
+    watched = coverage._runs(pack, record, day)
     traced = traced_runs(pack, record, day)
     compared = 0
     for point in decision_points(pack):
@@ -111,7 +111,7 @@ def test_a_condition_an_or_stops_before_is_not_evaluated() -> None:
     assert record.get("id") == "621126-0001"
     found: dict[str, list[Observation]] = {}
     for pack in _in_force(day):
-        runs = coverage._run_uncached(pack, record, day)
+        runs = coverage._runs(pack, record, day)
         found.update((p.key, observe(p, runs, "h")) for p in decision_points(pack))
     housing = found["exit_criteria.household@2018.1 criterion exit.housing"]
     assert housing == [Observation("h", "T", ("T", "-", "-", "-", "-"))]

@@ -55,7 +55,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, NoSuchExample, Unsatisfiable
 
 from gspolicy._i18n import Lang
-from gspolicy._memo import Memo
 from gspolicy.engine.compiled import NOT_EVALUATED, Evaluation, lower_watched
 from gspolicy.explain.build import decide
 from gspolicy.lang import Value
@@ -154,6 +153,7 @@ def decision_points(pack: CheckedPack) -> tuple[DecisionPoint, ...]:
             tops.append(("basis", bid, expr))
     out = [DecisionPoint(pack, kind, name, expr, tuple(_leaves(expr))) for kind, name, expr in tops]
     seen: set[tuple[int, int]] = set()
+    labels: set[str] = set()
     for _, name, expr in tops:
         for agg in _predicates(expr):
             assert agg.body is not None
@@ -162,6 +162,10 @@ def decision_points(pack: CheckedPack) -> tuple[DecisionPoint, ...]:
                 continue
             seen.add(where)
             label = f"{name}: {agg.func}({agg.source.span.text}, …)"
+            if label in labels:  # the same predicate written twice in one decision: each its own
+                line, column = agg.span.source.line_col(agg.span.start)
+                label += f" at {line}:{column}"
+            labels.add(label)
             scopes = ("", _list_path(agg.source))
             out.append(DecisionPoint(pack, "predicate", label, agg.body, tuple(_leaves(agg.body)), scopes))
     return tuple(out)
@@ -240,17 +244,21 @@ def observe(point: DecisionPoint, runs: Mapping[str, Sequence[Evaluation]], labe
     ]
 
 
-# The results of one coverage run or search, by pack, household and date: the search evaluates
-# the same households again and again.  The memo lives only while `coverage` or `fill_gaps`
-# runs (the traces it holds are large), and the events' spans belong to the very pack object,
-# so the pack is part of the key.
-_Memo = dict[tuple[int, Record, dt.date], tuple[CheckedPack, dict[str, Any]]]
-_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("gspolicy_coverage_memo", default=None)
+# The evaluations of one coverage run or search, by pack, household and date (the search evaluates
+# the same households again and again), and each pack's watched lowering with the keys of its
+# decisions, by pack and date.  Both live only while `coverage` or `fill_gaps` runs, in the
+# context running it (a watched lowering keeps the state of the record it runs on, so it is never
+# shared between runs); the lowering belongs to the very pack object, so the pack is in the key.
+Watcher = tuple[CheckedPack, tuple[str, ...], Callable[[Record], list[list[Evaluation]]]]
+_Memo = dict[tuple[int, Record, dt.date], tuple[CheckedPack, dict[str, list[Evaluation]]]]
+_MEMO: contextvars.ContextVar[tuple[_Memo, dict[tuple[int, dt.date], Watcher]] | None] = (
+    contextvars.ContextVar("gspolicy_coverage_memo", default=None)
+)
 
 
 @contextlib.contextmanager
 def _memo_scope() -> Iterator[None]:
-    token = _MEMO.set({}) if _MEMO.get() is None else None
+    token = _MEMO.set(({}, {})) if _MEMO.get() is None else None
     try:
         yield
     finally:
@@ -259,38 +267,38 @@ def _memo_scope() -> Iterator[None]:
 
 
 def _runs(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, list[Evaluation]]:
-    """The pack's results on `record`, memoized while a coverage run or search lasts."""
-    memo = _MEMO.get()
-    if memo is None:
-        return _run_uncached(pack, record, as_of)
+    """The evaluations of the pack's decisions on `record` (by decision key), memoized while a
+    coverage run or search lasts."""
+    scope = _MEMO.get()
+    if scope is None:
+        return _evaluations(_watcher(pack, as_of), record)
+    memo, watchers = scope
     key = (id(pack), record, as_of)
     hit = memo.get(key)
     if hit is not None and hit[0] is pack:
         return hit[1]
     if len(memo) > 50_000:
         memo.clear()
-    runs = _run_uncached(pack, record, as_of)
+    found = watchers.get((id(pack), as_of))
+    if found is None or found[0] is not pack:
+        found = watchers[(id(pack), as_of)] = _watcher(pack, as_of)
+    runs = _evaluations(found, record)
     memo[key] = (pack, runs)
     return runs
 
 
-def _run_uncached(pack: CheckedPack, record: Record, as_of: dt.date) -> dict[str, list[Evaluation]]:
+def _watcher(pack: CheckedPack, as_of: dt.date) -> Watcher:
     points = decision_points(pack)
-    watching = _WATCHING.get((id(pack), as_of))
-    if watching is None or watching[0] is not pack:
-        watched = [(p.root, p.leaves) for p in points]
-        watching = (pack, lower_watched(pack, as_of, watched))
-        _WATCHING.put((id(pack), as_of), watching)
-    found = watching[1](record)
+    run = lower_watched(pack, as_of, [(p.root, p.leaves) for p in points])
+    return pack, tuple(p.key for p in points), run
+
+
+def _evaluations(watcher: Watcher, record: Record) -> dict[str, list[Evaluation]]:
+    _pack, keys, run = watcher
     out: dict[str, list[Evaluation]] = {}
-    for point, evaluations in zip(points, found, strict=True):
-        out.setdefault(point.key, []).extend(evaluations)
+    for key, evaluations in zip(keys, run(record), strict=True):
+        out.setdefault(key, []).extend(evaluations)
     return out
-
-
-_WATCHING: Memo[tuple[int, dt.date], tuple[CheckedPack, Callable[[Record], list[list[Evaluation]]]]] = Memo(
-    256
-)
 
 
 # -- MC/DC ----------------------------------------------------------------------------------------

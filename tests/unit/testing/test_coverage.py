@@ -191,3 +191,20 @@ def test_area_pack_cases_count_towards_coverage(bundled: tuple[PolicySet, list[C
     assert report.percent() == 100.0
     assert not report.gaps
     assert {c.subject for c in cases} >= {"village", "county"}
+
+
+def test_a_predicate_written_twice_in_one_decision_is_two_decisions(tmp_path: Path) -> None:
+    """Each aggregate's predicate is a decision of its own, with a key of its own (the second one
+    located): two written alike must not share their evaluations."""
+    root = tmp_path / "policies"
+    shutil.copytree(FIXTURE, root)
+    pack = root / "demo" / "mcdc" / "1.yaml"
+    twice = "any(members, basic_medical_insurance) and any(members, basic_medical_insurance)"
+    text = pack.read_text(encoding="utf-8")
+    pack.write_text(text.replace("require: water.piped or True", f"require: {twice}"), encoding="utf-8")
+    policy_set, problems = load_policies([root])
+    assert policy_set is not None, [d.render("en") for d in problems if d.is_error]
+    points = [p for p in decision_points(policy_set.packs[0]) if p.kind == "predicate"]
+    keys = [p.key for p in points]
+    assert len(keys) == len(set(keys)) == 2
+    assert keys[1].startswith(keys[0] + " at ")
