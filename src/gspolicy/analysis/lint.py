@@ -49,7 +49,7 @@ from gspolicy.lang.typed import TAge, TAggregate, TField, TypedExpr, typed_child
 from gspolicy.lang.types import ListT, RecordT
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import PolicySet, _display, discover, gaps, load_policies, resolve_imports
-from gspolicy.pack.model import Bound, Citation, DatedValue, PackSource
+from gspolicy.pack.model import Citation, DatedValue, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
@@ -244,10 +244,10 @@ def _unused(checked: CheckedPack) -> list[Diagnostic]:
     cited = {c.source for c in _citations(pack)}
     for param in pack.parameters.values():
         for value in param.values:
-            cited.update(_value_sources(value.source, value.low, value.high))
+            cited.update(value.cited)
     for measure in pack.measures.values():
         amount = measure.amount
-        cited.update(_value_sources(amount.source, amount.low, amount.high))
+        cited.update(amount.cited)
     for name, doc in pack.sources.items():
         if name not in cited:
             out.append(Diagnostic("lint/unused-source", doc.span, {"name": name}, context=_ctx(pack)))
@@ -268,11 +268,6 @@ def _unused(checked: CheckedPack) -> list[Diagnostic]:
         if name not in granted:
             out.append(Diagnostic("lint/unused-measure", measure.span, {"name": name}, context=_ctx(pack)))
     return out
-
-
-def _value_sources(source: str | None, low: Bound | None, high: Bound | None) -> set[str]:
-    found = {source, low.source if low is not None else None, high.source if high is not None else None}
-    return {s for s in found if s is not None}
 
 
 def _citations(pack: PackSource) -> Iterator[Citation]:

@@ -35,8 +35,8 @@ from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
 from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.hash import canonical, content_hash
-from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource, Parameter
+from gspolicy.pack.hash import canonical
+from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
@@ -322,7 +322,7 @@ def load_policies(
         return None, diagnostics
     checked: list[CheckedPack] = []
     seen: dict[tuple[str, str], str] = {}
-    deferred: list[tuple[str, bytes | None, PackSource]] = []  # packs importing parameters
+    deferred: list[tuple[str, bytes, PackSource]] = []  # packs importing parameters
     for path in pack_files:
         compiled = _compile_file(path, names[path], schema, contents.get(path))
         diagnostics.extend(compiled.problems)
@@ -349,7 +349,7 @@ def load_policies(
         seen[(pack.id, pack.version)] = str(path)
         if compiled.deferred:
             if not any(d.is_error for d in compiled.problems):
-                deferred.append((names[path], contents.get(path), pack))
+                deferred.append((names[path], contents[path], pack))
             continue
         diagnostics.extend(compiled.check_problems)
         if compiled.checked is not None:
@@ -423,11 +423,12 @@ def _compile(source: Source, schema: Schema) -> _Compiled:
 
 
 def _check_importing(
-    name: str, data: bytes | None, pack: PackSource, providers: Sequence[PackSource], schema: Schema
+    name: str, data: bytes, pack: PackSource, providers: Sequence[PackSource], schema: Schema
 ) -> tuple[CheckedPack | None, list[Diagnostic]]:
     """Check a pack that imports parameters: its imports resolved against the packs of `kind:
     parameters` (`resolve_imports`), then checked as if it declared them (once per process for
-    the same bytes, schema and imported parameters)."""
+    the same bytes, schema and imported parameters; not kept across processes: reading a checked
+    tree from the cache costs more than checking these few packs again)."""
     resolved, problems = resolve_imports(pack, providers)
     if resolved is None:
         return None, problems
@@ -438,8 +439,7 @@ def _check_importing(
             ensure_ascii=False,
         ).encode("utf-8")
     ).hexdigest()
-    body = hashlib.sha256(data).hexdigest() if data is not None else content_hash(pack)
-    key = (name, f"imports:{body}:{digest}", id(schema))
+    key = (name, f"imports:{hashlib.sha256(data).hexdigest()}:{digest}", id(schema))
     found = _compiled.get(key)
     if found is None or found[0] is not schema:
         result, check_problems = check_pack(resolved, schema)
@@ -512,7 +512,7 @@ def resolve_imports(
                 )
                 continue
             parameters[name] = attrs.evolve(param, imported_from=provider.key)
-            for source_id in _cited_sources(param):
+            for source_id in dict.fromkeys(s for value in param.values for s in value.cited):
                 doc = provider.sources.get(source_id)
                 if doc is None:
                     continue
@@ -553,19 +553,6 @@ def reimported(checked: CheckedPack, providers: Sequence[PackSource], schema: Sc
         return checked
     again, problems = check_pack(resolved, schema)
     return None if any(d.is_error for d in problems) else again
-
-
-def _cited_sources(param: Parameter) -> list[str]:
-    found: list[str] = []
-    for value in param.values:
-        for ref in (
-            value.source,
-            value.low.source if value.low else None,
-            value.high.source if value.high else None,
-        ):
-            if ref is not None and ref not in found:
-                found.append(ref)
-    return found
 
 
 def check_texts(

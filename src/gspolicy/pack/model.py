@@ -109,6 +109,11 @@ class DatedValue:
     span: Span | None = attrs.field(default=None, eq=False)
 
     @property
+    def cited(self) -> tuple[str, ...]:
+        """The ids of the sources the value cites: its own, then each bound's."""
+        return _cited(self.source, self.low, self.high)
+
+    @property
     def is_gap(self) -> bool:
         """A range or a value not established: honest uncertainty, reported as a gap."""
         return self.kind != "exact"
@@ -194,6 +199,16 @@ class Amount:
     clause: str | None = None
     confidence: str | None = None
     note: Text | None = None
+
+    @property
+    def cited(self) -> tuple[str, ...]:
+        """The ids of the sources the amount cites: its own, then each bound's."""
+        return _cited(self.source, self.low, self.high)
+
+
+def _cited(source: str | None, low: Bound | None, high: Bound | None) -> tuple[str, ...]:
+    found = (source, low.source if low is not None else None, high.source if high is not None else None)
+    return tuple(dict.fromkeys(s for s in found if s is not None))
 
 
 @attrs.frozen
