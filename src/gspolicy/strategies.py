@@ -68,6 +68,7 @@ from gspolicy.lang.types import field_type
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.shape import FORMS
 from gspolicy.schema.model import (
     AGE_RECORDED_ON,
     BIRTH_DATE,
@@ -1152,6 +1153,8 @@ def _pack_text(
     line: Decimal,
     kind: str = "exit",
     issued: dt.date | None = None,
+    form: str = "grant",
+    lapses: Expr | None = None,
 ) -> str:
     lines = [
         "format: 1",
@@ -1209,7 +1212,16 @@ def _pack_text(
             "  grant:",
             "    title: {zh: 补助, en: A grant}",
             "    department: office",
-            "    amount: {value: 500, unit: yuan, source: notice}",
+            f"    form: {form}",
+            *(
+                [
+                    "    ceiling: {value: 50000, unit: yuan, source: notice}",
+                    "    term: {value: 3, unit: years, source: notice}",
+                ]
+                if form == "loan"
+                else ["    amount: {value: 500, unit: yuan, source: notice}"]
+            ),
+            *(["    lapses_when: " + _block(print_expr(lapses), 6)] if lapses is not None else []),
             "rules:",
         ]
         for i, expr in enumerate(rules):
@@ -1236,7 +1248,8 @@ def packs(
     `expressions` (with a number parameter ``line`` and a date parameter ``cutoff`` in scope), and
     sometimes an applicability condition, of a role drawn from `kinds` (``kind:``; by default
     every role whose packs hold criteria and rules), sometimes with the document that approved it
-    (``approval:``).  The pack is written as YAML and read and
+    (``approval:``); the measure its rules grant has a form drawn from every form (a loan with its
+    ceiling and term) and sometimes a ``lapses_when``.  The pack is written as YAML and read and
     checked like any pack, so its expressions carry real spans."""
     schema = _check_schema(schema)
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", ident):
@@ -1262,13 +1275,25 @@ def packs(
         kind = draw(st.sampled_from(list(kinds)))
         # sometimes the document that approved it, issued before it took effect
         issued = draw(st.none() | st.dates(dt.date(2015, 1, 1), dt.date(2016, 1, 1)))
-        text = _pack_text(ident, criteria, rules, applies, line, kind, issued)
-        source = Source(f"{ident}.yaml", text)
-        pack, problems = read_pack(source)
+        # the measure rules grant: of any form, sometimes with a condition that ends it in the
+        # buffer (one that reads what never ends a retention is drawn again without it)
+        form = draw(st.sampled_from(list(FORMS)))
+        lapses = draw(st.none() | conditions) if rules else None
+        text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, lapses)
+        pack, problems = read_pack(Source(f"{ident}.yaml", text))
         errors = [d.render("en") for d in problems if d.is_error]
         assert pack is not None, (text, errors)
         assert not errors, (text, errors)
         checked, problems = check_pack(pack, schema)
+        if (
+            checked is None
+            and lapses is not None
+            and all(d.code == "pack/lapse-reads-status" for d in problems if d.is_error)
+        ):
+            text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, None)
+            pack, problems = read_pack(Source(f"{ident}.yaml", text))
+            assert pack is not None, (text, [d.render("en") for d in problems if d.is_error])
+            checked, problems = check_pack(pack, schema)
         assert checked is not None, (text, [d.render("en") for d in problems if d.is_error])
         return checked
 

@@ -217,6 +217,35 @@ def test_campaign_keeps_the_exit_amount_and_says_where_it_comes_from(
     )
 
 
+def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
+    decide: Callable[[str], Decision],
+) -> None:
+    """Microcredit is declared `form: loan` (ceiling 50,000, term 3 years) in the fixture's
+    measures: kept at exit, it is what was drawn; at the amounts of the day, its ceiling and term."""
+    campaign = decide("lowered_amount_campaign_2020")
+    credit = _retained(campaign)["microcredit"]
+    assert (credit.form, credit.amount, credit.amount_at_exit) == ("loan", "loan, drawn 50000", "50000")
+    assert {m: a for m, a, _ in campaign.support}["microcredit"] == "loan, drawn 50000"
+    en, zh = campaign.render("en"), campaign.render("zh")
+    assert "microcredit (loan of 50,000 drawn)" in en
+    assert (
+        "retained microcredit (Poverty-alleviation microcredit): amount loan of 50,000 yuan/household drawn"
+        in en
+    )
+    assert "microcredit (贷款，退出时贷款额 50,000)" in zh
+    transition = decide("lowered_amount_transition_2021")
+    credit = _retained(transition)["microcredit"]
+    assert credit.amount == "loan, ceiling 50000, term 3 years"
+    assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render("en")
+    assert "贷款，上限 50,000 yuan/household，期限 3 年" in transition.render("zh")
+    for decision in (campaign, transition):  # a loan's amount is never compared as support
+        assert all(
+            a is None or not a.replace(".", "").isdigit()
+            for m, a, _ in decision.support
+            if m == "microcredit"
+        )
+
+
 def test_transition_pays_the_lower_amount_of_the_day_and_says_it_is_weaker(
     decide: Callable[[str], Decision],
 ) -> None:

@@ -265,6 +265,29 @@ def test_packs_are_checked_packs_that_evaluate(pack: Any) -> None:
     run_pack(pack, household, DAY)
 
 
+@pytest.mark.slow  # a few hundred packs drawn: full suite
+def test_packs_draw_every_measure_form_loans_with_terms_and_lapses() -> None:
+    """The pack strategy grows with the format: its measure takes every form (a loan with its
+    ceiling and term), sometimes with a `lapses_when` that evaluates."""
+    from hypothesis import find
+
+    from gspolicy.engine.compiled import lower
+
+    def shape(pack: Any) -> tuple[str, bool, bool]:
+        measure = pack.pack.measures["grant"]
+        if pack.lapses:  # a drawn lapse condition evaluates on a record
+            lower(pack, DAY).lapse("grant", Record("household", {"id": "H-1"}))
+        return measure.form, measure.term is not None, bool(pack.lapses)
+
+    drawn = packs(SCHEMA, max_criteria=0, max_rules=1).map(shape)
+    hunt = settings(max_examples=300, database=None, suppress_health_check=list(HealthCheck))
+    seen: set[str] = set()
+    find(drawn, lambda s: bool(seen.add(s[0])) or len(seen) == 5, settings=hunt)
+    assert find(drawn, lambda s: s[0] == "loan", settings=hunt)[1]  # a loan has its term
+    assert not find(drawn, lambda s: s[0] != "loan", settings=hunt)[1]
+    find(drawn, lambda s: s[2], settings=hunt)
+
+
 INVALID: list[tuple[Callable[[], object], str]] = [
     (lambda: from_schema("household"), "schema='household' must be a gspolicy Schema"),  # type: ignore[arg-type]
     (lambda: from_schema(SCHEMA, record="houshold"), "did you mean 'household'"),

@@ -32,6 +32,7 @@ from gspolicy.engine.outcome import (
     decide_outcome,
     derived_lacks,
     derived_value,
+    measure_declared,
     outcome_of,
     pack_result_of,
     problems_of,
@@ -430,6 +431,11 @@ _SHORT_AMOUNT = Decimal(10) ** 8
 shortens only numbers of more than ten digits)."""
 
 
+def _may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
+    declared = measure_declared(policy_set, measure, as_of)
+    return declared is not None and measure in declared[0].lapses
+
+
 def _with_retained(
     policy_set: PolicySet,
     run: Run,
@@ -487,9 +493,14 @@ def _with_retained(
             .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
             .collect(engine="in-memory")
         )
-        odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
-            pl.col("amount").abs() >= _SHORT_AMOUNT
-        ).fill_null(False)
+        # a measure that may lapse (`lapses_when`) is settled record by record
+        measures = picked["__measure"].unique().to_list()
+        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
+        odd_items = (
+            (~pl.col("__basis").is_in(list(bases))).fill_null(True)
+            | (pl.col("amount").abs() >= _SHORT_AMOUNT).fill_null(False)
+            | pl.col("__measure").is_in(lapsing)
+        )
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
         # the amount each item is kept at, once per distinct basis, measure and amount
@@ -530,9 +541,16 @@ def _with_retained(
             measure, amount, basis_id, where_text = text.split(_SEP)
             retained_items.append((measure, amount or None, basis_id, where_text))
         supports.append(support_texts(support_kept(base, retained_items)))
-    updates = pl.DataFrame([keyed["__row"].alias("__r"), _text_lists("__support", supports)])
+    updates = pl.DataFrame(
+        [
+            keyed["__row"].alias("__r"),
+            _text_lists("__support", supports),
+            _text_lists("__missing", [[] for _ in supports]),
+        ]
+    )
     if odd:
         odd_supports = []
+        odd_missing = []  # what would settle whether a retained item has lapsed
         for row in sorted(odd):
             buffer = buffer_result_of(
                 _Decoder(run, Result(table[[row]], result.width)).pack_values(index, plan, record_of(row), 0),
@@ -541,19 +559,30 @@ def _with_retained(
             retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
             grant = granted[row].split(_JOIN) if granted[row] else []
             odd_supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained)))
+            odd_missing.append(list(buffer_missing(buffer)) if buffer else [])
         updates = pl.concat(
             [
                 updates,
                 pl.DataFrame(
-                    [pl.Series("__r", sorted(odd), dtype=pl.UInt32), _text_lists("__support", odd_supports)]
+                    [
+                        pl.Series("__r", sorted(odd), dtype=pl.UInt32),
+                        _text_lists("__support", odd_supports),
+                        _text_lists("__missing", odd_missing),
+                    ]
                 ),
             ]
         )
     return (
         frame.with_row_index("__r")
         .join(updates, on="__r", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("__support", "support").alias("support"))
-        .drop("__r", "__support")
+        .with_columns(
+            pl.coalesce("__support", "support").alias("support"),
+            pl.when(pl.col("__missing").list.len() > 0)
+            .then(pl.concat_list("missing", "__missing").list.unique().list.sort())
+            .otherwise(pl.col("missing"))
+            .alias("missing"),
+        )
+        .drop("__r", "__support", "__missing")
     )
 
 

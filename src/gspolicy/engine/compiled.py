@@ -133,6 +133,11 @@ class Lowered:
     criteria: Mapping[str, Fn]
     rules: Mapping[str, Fn]
     buffer: tuple[Fn, Mapping[str, Fn], Mapping[str, Fn]] | None
+    lapses: Mapping[str, Fn] = attrs.field(factory=dict)  # measure id → its `lapses_when`
+
+    def lapse(self, measure: str, record: Record) -> Value:
+        """Whether a retained item of `measure` has lapsed for `record` (`lapses_when`)."""
+        return self.lapses[measure](_Frame(record))
 
     def run(self, record: Record) -> PackValues:
         """Every condition of the pack on `record` (the values the interpreter would give)."""
@@ -184,6 +189,7 @@ def lower(pack: CheckedPack, as_of: dt.date) -> Lowered:
         {k: builder.lower(t) for k, t in pack.criteria.items()},
         {k: builder.lower(t) for k, t in pack.rules.items()},
         buffer,
+        {k: builder.lower(t) for k, t in pack.lapses.items()},
     )
     return _LOWERED.put(key, lowered)
 

@@ -44,7 +44,11 @@ __all__ = [
     "buffer_result_of",
     "criterion_verdict",
     "decide_outcome",
+    "lapse_of",
+    "loan_drawn_text",
+    "measure_declared",
     "measure_in_force",
+    "measure_text",
     "outcome_of",
     "pack_result_of",
     "pack_verdict_of",
@@ -54,6 +58,7 @@ __all__ = [
     "show_value",
     "support_from",
     "support_texts",
+    "term_text",
     "truth3",
 ]
 
@@ -119,6 +124,26 @@ def amount_text(amount: Amount) -> str:
             return f"≥ {low}"
         return f"[{low}, {high}]"
     return show_value(amount.value) or "?"
+
+
+def term_text(term: Amount | None) -> str:
+    """A loan's term as text: ``3 years``, ``[2, 3] years``, ``not established``."""
+    if term is None or term.kind == "not_established":
+        return "not established"
+    return f"{amount_text(term)} {term.unit}"
+
+
+def measure_text(measure: Measure) -> str:
+    """A measure's amount as a grant shows it: `amount_text`; for a loan its ceiling and term
+    (``loan, ceiling 50000, term 3 years``) — money lent is never support of its amount."""
+    if measure.form != "loan":
+        return amount_text(measure.amount)
+    return f"loan, ceiling {amount_text(measure.amount)}, term {term_text(measure.term)}"
+
+
+def loan_drawn_text(amount: str | None) -> str:
+    """A retained loan's amount as held at exit: what was drawn, not support of that amount."""
+    return f"loan, drawn {amount if amount is not None else '?'}"
 
 
 def criterion_verdict(
@@ -227,6 +252,39 @@ def measure_in_force(
     return None
 
 
+_DECLARED: Memo[tuple[int, str, dt.date], tuple[PolicySet, tuple[CheckedPack, Measure] | None]] = Memo(4096)
+
+
+def measure_declared(
+    policy_set: PolicySet, measure: str, as_of: dt.date
+) -> tuple[CheckedPack, Measure] | None:
+    """The definition of a measure that speaks for it on `as_of`: the one in force
+    (`measure_in_force`), else the latest version begun by then that declares it (a retained
+    item's form and `lapses_when` outlive the batch pack that granted it)."""
+    key = (id(policy_set), measure, as_of)
+    memo = _DECLARED.get(key)
+    if memo is not None and memo[0] is policy_set:
+        return memo[1]
+    found = measure_in_force(policy_set, measure, as_of)
+    if found is None:
+        for pack in policy_set.packs:
+            defined = pack.pack.measures.get(measure)
+            if defined is None or pack.pack.valid_from > as_of:
+                continue
+            if found is None or pack.pack.valid_from > found[0].pack.valid_from:
+                found = (pack, defined)
+    return _DECLARED.put(key, (policy_set, found))[1]
+
+
+def lapse_of(policy_set: PolicySet, measure: str, record: Record, as_of: dt.date) -> Value | None:
+    """Whether a retained item of `measure` has lapsed on `as_of` (its `lapses_when`, evaluated
+    on `record` by the declaring pack of `measure_declared`); None when it declares none."""
+    found = measure_declared(policy_set, measure, as_of)
+    if found is None or measure not in found[0].lapses:
+        return None
+    return lower(found[0], as_of).lapse(measure, record)
+
+
 # -- the outcome ------------------------------------------------------------------------------------
 
 
@@ -271,6 +329,7 @@ class Retained:
     path: str  # the history item, e.g. `support[1]`
     basis: str
     until: dt.date | None
+    settle: tuple[str, ...] = ()  # what would settle whether the measure has lapses (`lapses_when`)
 
 
 @attrs.frozen
@@ -388,8 +447,10 @@ def row_part(result: PackResult, *, exit_pack: bool) -> RowPart:
 
 
 def buffer_missing(buffer: BufferResult) -> tuple[str, ...]:
-    """What would settle an undetermined buffer (nothing when it is settled)."""
-    return buffer.settle if buffer.status == "undetermined" else ()
+    """What would settle an undetermined buffer, or whether a retained item has lapsed."""
+    if buffer.status == "undetermined":
+        return buffer.settle
+    return tuple(dict.fromkeys(s for item in buffer.retained for s in item.settle))
 
 
 def support_texts(support: Iterable[tuple[str, str | None, str]]) -> list[str]:
@@ -470,9 +531,7 @@ def _shape(checked: CheckedPack, as_of: dt.date) -> _Shape:
     if found is not None and found.checked is checked:
         return found
     pack = checked.pack
-    rules = tuple(
-        (r.id, tuple((m, amount_text(pack.measures[m].amount)) for m in r.grant)) for r in pack.rules
-    )
+    rules = tuple((r.id, tuple((m, measure_text(pack.measures[m])) for m in r.grant)) for r in pack.rules)
     settled_criteria = {
         (c.id, verdict): CriterionResult(c.id, verdict) for c in pack.criteria for verdict in ("pass", "fail")
     }
@@ -557,18 +616,23 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
     if not isinstance(retained_value, tuple):
         return BufferResult(key, "undetermined", basis.id, until, (), settle_of(retained_value))
     paths = item_paths(values.record)
-    retained = tuple(
-        Retained(
-            str(item.get("measure", "?")),
-            retained_amount(item, basis, values.as_of, policy_set),
-            paths.get(id(item), f"item {i}"),
-            basis.id,
-            until,
+    retained = []
+    for i, item in enumerate(retained_value):
+        measure = str(item.get("measure", "?"))
+        lapsed = lapse_of(policy_set, measure, values.record, values.as_of)
+        if lapsed is True:
+            continue  # the measure has lapsed: the item ends
+        retained.append(
+            Retained(
+                measure,
+                retained_amount(item, basis, values.as_of, policy_set),
+                paths.get(id(item), f"item {i}"),
+                basis.id,
+                until,
+                settle_of(lapsed) if lapsed is not None and lapsed is not False else (),
+            )
         )
-        for i, item in enumerate(retained_value)
-        if isinstance(item, Record)
-    )
-    return BufferResult(key, "active", basis.id, until, retained)
+    return BufferResult(key, "active", basis.id, until, tuple(retained))
 
 
 def item_paths(record: Record) -> dict[int, str]:
@@ -582,13 +646,17 @@ def item_paths(record: Record) -> dict[int, str]:
 
 
 def retained_amount(item: Record, basis: Basis, as_of: dt.date, policy_set: PolicySet) -> str | None:
-    """The amount a retained history item is kept at: as held at exit, or the amount in force."""
+    """The amount a retained history item is kept at: as held at exit, or the amount in force
+    (a loan's: what was drawn, or its ceiling and term — `measure_text`)."""
+    measure = str(item.get("measure", "?"))
     if basis.amounts == "at_exit":
-        return show_value(item.get("amount")) if item.get("amount") is not None else None
-    found = measure_in_force(policy_set, str(item.get("measure", "?")), as_of)
-    if found is None or found[1].amount.kind != "exact":
+        held = show_value(item.get("amount")) if item.get("amount") is not None else None
+        declared = measure_declared(policy_set, measure, as_of)
+        return loan_drawn_text(held) if declared is not None and declared[1].form == "loan" else held
+    found = measure_in_force(policy_set, measure, as_of)
+    if found is None or (found[1].amount.kind != "exact" and found[1].form != "loan"):
         return None
-    return amount_text(found[1].amount)
+    return measure_text(found[1])
 
 
 def outcome_of(

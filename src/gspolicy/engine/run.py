@@ -28,6 +28,7 @@ __all__ = [
     "PackValues",
     "parameter_value",
     "parameter_values",
+    "run_expr",
     "run_pack",
 ]
 
@@ -150,6 +151,12 @@ def _run(
     )
     value = evaluate(texpr, ctx)
     return ExprResult(value, tuple(events))
+
+
+def run_expr(pack: CheckedPack, texpr: TypedExpr, record: Record, as_of: dt.date) -> ExprResult:
+    """One typed expression of `pack` evaluated on `record` as of `as_of`, traced (e.g. a
+    measure's `lapses_when`)."""
+    return _run(texpr, record, as_of, parameter_values(pack, as_of), pack)
 
 
 def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:

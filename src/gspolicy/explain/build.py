@@ -16,14 +16,17 @@ from gspolicy.engine.outcome import (
     buffer_choice,
     criterion_verdict,
     item_paths,
+    loan_drawn_text,
+    measure_declared,
     measure_in_force,
+    measure_text,
     outcome_of,
     pack_verdict_of,
     settle_of,
     show_value,
     truth3,
 )
-from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_pack
+from gspolicy.engine.run import ExprResult, PackOutcome, parameter_value, run_expr, run_pack
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.decision import (
     Applicability,
@@ -397,7 +400,7 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
             continue
         applies = truth3(result.value)
         grants = tuple(
-            MeasureGrant(m.id, m.title, m.department, _amount(m.amount), m.amount.unit)
+            MeasureGrant(m.id, m.title, m.department, measure_text(m), m.amount.unit, m.form)
             for m in (pack.measures[g] for g in rule.grant)
         )
         out.append(
@@ -519,11 +522,13 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
             facts=facts,
         )
     paths = _item_paths(outcome.record)
-    retained = tuple(
+    held = [
         _retained(item, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
         for i, item in enumerate(retained_value)
         if isinstance(item, Record)
-    )
+    ]
+    retained = tuple(r for r in held if r.lapsed != "yes")
+    ended = tuple(r for r in held if r.lapsed == "yes")
     until_text = until.isoformat() if until else "?"
     if chosen.amounts == "at_exit":
         reason = Text(
@@ -553,6 +558,7 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
         _where(chosen.span),
         parameters=params,
         facts=facts,
+        ended=ended,
     )
 
 
@@ -567,10 +573,12 @@ def _retained(
     start = item.get("start")
     end = item.get("end")
     found = _measure_in_force(policy_set, measure, outcome.as_of)
-    title = found[1].title if found else Text(measure, measure)
+    declared = measure_declared(policy_set, measure, outcome.as_of)
+    title = found[1].title if found else declared[1].title if declared else Text(measure, measure)
     unit = found[1].amount.unit if found else None
+    form = declared[1].form if declared else None
     if basis.amounts == "at_exit":
-        amount = at_exit
+        amount = loan_drawn_text(at_exit) if form == "loan" else at_exit
         source = Text(
             zh="退出时享受的金额（来自帮扶记录）", en="the amount held at exit (from the support history)"
         )
@@ -582,8 +590,8 @@ def _retained(
         )
     else:
         pack, defined = found
-        amount = _amount(defined.amount) if defined.amount.kind == "exact" else None
-        shown = _group(_amount(defined.amount)) + (f" {defined.amount.unit}" if defined.amount.unit else "")
+        amount = measure_text(defined) if defined.amount.kind == "exact" or defined.form == "loan" else None
+        shown = _group(measure_text(defined)) + (f" {defined.amount.unit}" if defined.amount.unit else "")
         source = Text(
             zh=f"当日有效的政策包 {pack.key} 中的金额 {shown}",
             en=f"the amount {shown} in force in pack {pack.key}",
@@ -593,6 +601,29 @@ def _retained(
         zh=f"退出之日享受该措施（{path}，自 {start} 起），依据“{basis.title.zh}”保留至 {until_text}",
         en=f"held on the exit date ({path}, from {start}), retained under “{basis.title.en}” until {until_text}",
     )
+    lapses_when: str | None = None
+    lapsed: Literal["yes", "no", "undetermined"] | None = None
+    missing: tuple[str, ...] = ()
+    readings: tuple[Reading, ...] = ()
+    if declared is not None and measure in declared[0].lapses:
+        pack_of, defined = declared
+        result = run_expr(pack_of, pack_of.lapses[measure], outcome.record, outcome.as_of)
+        lapses_when = defined.lapses_text
+        lapsed = truth3(result.value)
+        readings = _readings(result.events)
+        shown_when = (lapses_when or "").strip()
+        if lapsed == "yes":
+            why = Text(
+                zh=f"退出之日享受该措施（{path}），但该措施已终止：`{shown_when}` 成立",
+                en=f"held on the exit date ({path}), but the measure has lapsed: `{shown_when}` holds",
+            )
+        elif lapsed == "undetermined":
+            missing = settle_of(result.value)
+            what = ", ".join(missing) or "?"
+            why = Text(
+                zh=f"{why.zh}；是否已终止（`{shown_when}`）无法判定：缺少 {what}",
+                en=f"{why.en}; whether it has lapsed (`{shown_when}`) cannot be told: missing {what}",
+            )
     return RetainedMeasure(
         measure=measure,
         title=title,
@@ -607,6 +638,11 @@ def _retained(
         until=until,
         path=path,
         why=why,
+        form=form,
+        lapses_when=lapses_when,
+        lapsed=lapsed,
+        missing=missing,
+        readings=readings,
     )
 
 

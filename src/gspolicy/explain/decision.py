@@ -143,11 +143,14 @@ class Applicability:
 
 @attrs.frozen
 class MeasureGrant:
+    """A measure a rule grants: its amount as text (a loan's: ``loan, ceiling …, term …``)."""
+
     id: str
     title: Text
     department: str
     amount: str
     unit: str | None
+    form: str = "grant"  # grant, subsidy, waiver, loan, service
 
 
 @attrs.frozen
@@ -184,6 +187,16 @@ class RetainedMeasure:
     until: dt.date | None  # when the basis ends
     path: str  # the history item, e.g. `support[1]`
     why: Text
+    # the measure's form, when a pack declares the measure (JSON only when known)
+    form: str | None = attrs.field(default=None, metadata={"omit_none": True})
+    # the measure's `lapses_when` (as written) and whether it holds: ``yes`` ends the item (JSON
+    # only when the measure declares one, with what would settle it and what it read)
+    lapses_when: str | None = attrs.field(default=None, metadata={"omit_none": True})
+    lapsed: Literal["yes", "no", "undetermined"] | None = attrs.field(
+        default=None, metadata={"omit_none": True}
+    )
+    missing: tuple[str, ...] = attrs.field(default=(), metadata={"omit_empty": True})
+    readings: tuple[Reading, ...] = attrs.field(default=(), metadata={"omit_empty": True})
 
 
 @attrs.frozen
@@ -204,6 +217,8 @@ class BufferState:
     location: str | None
     parameters: tuple[ParameterUse, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
+    # items held at exit whose measure has lapsed (JSON only when there are some)
+    ended: tuple[RetainedMeasure, ...] = attrs.field(default=(), metadata={"omit_empty": True})
 
 
 @attrs.frozen
@@ -245,6 +260,9 @@ class Decision:
                 found.update(m.missing)
         if self.buffer is not None and self.buffer.status == "undetermined":
             found.update(self.buffer.missing)
+        if self.buffer is not None and self.buffer.status == "active":
+            for item in self.buffer.retained:
+                found.update(item.missing)
         return tuple(sorted(found))
 
     @property

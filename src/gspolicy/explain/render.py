@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -51,6 +52,30 @@ def _num(text: str | None) -> str:
     except InvalidOperation:
         return text
     return f"{number:,}" if number.is_finite() else text
+
+
+_LOAN = re.compile(r"loan, (?:ceiling (?P<ceiling>.+), term (?P<term>.+)|drawn (?P<drawn>.+))")
+_TERM_ZH = {"years": "年", "months": "个月"}
+
+
+def _amount(text: str | None, lang: Lang, unit: str | None = None) -> str:
+    """An amount for an officer, with its unit: a number grouped (`_num`); a loan said as a loan
+    (its ceiling and term, or what was drawn), never as support of its amount."""
+    found = _LOAN.fullmatch(text) if text is not None else None
+    shown_unit = f" {unit}" if unit else ""
+    if found is None:
+        return _num(text) + shown_unit
+    zh = lang == "zh"
+    if found["drawn"] is not None:
+        drawn = _num(found["drawn"]) + shown_unit
+        return f"贷款，退出时贷款额 {drawn}" if zh else f"loan of {drawn} drawn"
+    ceiling = _num(found["ceiling"]) + shown_unit
+    term = found["term"]
+    if zh:
+        number, _, term_unit = term.rpartition(" ")
+        term = f"{number} {_TERM_ZH[term_unit]}" if term_unit in _TERM_ZH else "未确定"
+        return f"贷款，上限 {ceiling}，期限 {term}"
+    return f"loan of up to {ceiling}, term {term}"
 
 
 def _param_line(p: ParameterUse, lang: Lang) -> str:
@@ -158,8 +183,9 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     lines = [("  缓冲期：" if zh else "  buffer: ") + f"{_BUFFER[b.status].get(lang)} — {b.reason.get(lang)}"]
     lines.extend(_evidence(b.readings, b.facts, b.parameters, "    ", lang, grouped=False))
     for r in b.retained:
-        unit = f" {r.unit}" if r.unit else ""
-        amount = _num(r.amount) if r.amount is not None else ("无法确定" if zh else "not known")
+        amount = (
+            _amount(r.amount, lang, r.unit) if r.amount is not None else ("无法确定" if zh else "not known")
+        )
         title = r.title.get(lang)
         named = (
             r.measure
@@ -171,15 +197,20 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
             own_end = f"；该记录本身止于 {r.held_until}" if zh else f"; its own record ended {r.held_until}"
         if zh:
             lines.append(
-                f"    保留措施 {named}：金额 {amount}{unit}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），"
+                f"    保留措施 {named}：金额 {amount}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），"
                 f"依据 {r.basis}，至 {r.until}{own_end}"
             )
         else:
             lines.append(
-                f"    retained {named}: amount {amount}{unit} (at exit {_num(r.amount_at_exit)}; "
+                f"    retained {named}: amount {amount} (at exit {_num(r.amount_at_exit)}; "
                 f"{r.amount_source.en}), basis {r.basis}, until {r.until}{own_end}"
             )
         lines.append(f"      {r.why.get(lang)}")
+        if r.lapses_when is not None:
+            lines.extend(_evidence(r.readings, (), (), "      ", lang, grouped=False))
+    for r in b.ended:
+        lines.append(f"    已终止 {r.measure}：{r.why.zh}" if zh else f"    ended {r.measure}: {r.why.en}")
+        lines.extend(_evidence(r.readings, (), (), "      ", lang, grouped=False))
     for cite in b.cites:
         lines.append(("    依据：" if zh else "    source: ") + cite.get(lang))
     if b.location:
@@ -188,7 +219,7 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     if support:
         lines.append(
             ("  当前享受的帮扶：" if zh else "  support now: ")
-            + ", ".join(f"{m} ({_num(a)})" for m, a, _ in support)
+            + ", ".join(f"{m} ({_amount(a, lang)})" for m, a, _ in support)
         )
     return lines
 
@@ -245,7 +276,7 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
         out.append("  规则（帮扶批次与核查发现）：" if zh else "  rules (batches and findings):")
         for m in decision.memberships:
             measures = ", ".join(
-                f"{g.title.get(lang)} ({_num(g.amount)}{' ' + g.unit if g.unit else ''})" for g in m.measures
+                f"{g.title.get(lang)} ({_amount(g.amount, lang, g.unit)})" for g in m.measures
             )
             out.append(
                 f"    {m.rule} — {_MEMBERSHIP[m.applies].get(lang)}: {m.title.get(lang)}"
@@ -283,6 +314,7 @@ def _plain(value: object) -> Any:
             for f in attrs.fields(cast(Any, type(value)))
             if f.metadata.get("json", True)
             and not (f.metadata.get("omit_none") and getattr(value, f.name) is None)
+            and not (f.metadata.get("omit_empty") and getattr(value, f.name) in (None, ()))
         }
     return value
 

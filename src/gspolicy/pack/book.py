@@ -14,7 +14,7 @@ from gspolicy._i18n import Text
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Amount, Citation, DatedValue, PackSource, Parameter
-from gspolicy.pack.shape import ROLE_WORDS
+from gspolicy.pack.shape import FORM_WORDS, ROLE_WORDS
 
 __all__ = ["render_book"]
 
@@ -165,16 +165,24 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
     if pack.measures:
         lines.append("### Measures / 措施")
         lines.append("")
-        lines.append("| id | measure | department | amount | period |")
-        lines.append("|---|---|---|---|---|")
+        lines.append("| id | measure | form / 形式 | department | amount | period | lapses when / 终止条件 |")
+        lines.append("|---|---|---|---|---|---|---|")
         for m in pack.measures.values():
             dept_m = pack.departments.get(m.department)
+            zh_form, en_form = FORM_WORDS[m.form]
+            amount = _amount(m.amount)
+            if m.form == "loan":
+                term = _amount(m.term) if m.term is not None else "?"
+                amount = f"ceiling / 上限 {amount}; term / 期限 {term}"
+            lapses = f"`{' '.join(m.lapses_text.split())}`" if m.lapses_text else "—"
             lines.append(
-                f"| `{m.id}` | {_cell(_t(m.title))} | {_cell(_t(dept_m))} | {_cell(_amount(m.amount))} | "
-                f"{_cell(_t(m.period))} |"
+                f"| `{m.id}` | {_cell(_t(m.title))} | {zh_form} / {en_form} | {_cell(_t(dept_m))} | "
+                f"{_cell(amount)} | {_cell(_t(m.period))} | {_cell(lapses)} |"
             )
             if m.amount.kind != "exact":
                 gaps.append(f"`{pack.key}` measure `{m.id}` amount: {_amount(m.amount)}")
+            if m.term is not None and m.term.kind != "exact":
+                gaps.append(f"`{pack.key}` measure `{m.id}` term: {_amount(m.term)}")
         lines.append("")
     if pack.rules:
         lines.append("### Rules / 规则")

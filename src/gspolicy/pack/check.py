@@ -30,7 +30,7 @@ from gspolicy.lang import (
     describe_type,
     references,
 )
-from gspolicy.lang.typed import TAggregate
+from gspolicy.lang.typed import TAggregate, TFact, TField, typed_children
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.model import Schema
@@ -58,6 +58,15 @@ register(
             "e.g. `sum(households, household.size if not exit_met else 0)`; its items are listed, "
             "heaviest first, when the criterion fails or is undetermined",
             "例如 `sum(households, household.size if not exit_met else 0)`；指标不通过或未定时按分量从大到小列出各项",
+        ),
+        "pack/lapse-reads-status": entry(
+            "error",
+            "`lapses_when` of measure `{measure}` reads `{path}`: what a {record} record says never ends "
+            "a kept measure",
+            "措施 `{measure}` 的 `lapses_when` 读取了 `{path}`：{record}记录的内容不会终止保留的措施",
+            "state what ends the measure about the beneficiary itself (e.g. no member in preschool); "
+            "income, exit and status never end a retention — the buffer's bases say how long it lasts",
+            "请以受益对象本身的情况表述终止条件（例如家中已无学前儿童）；收入、退出与状态不终止保留，保留期限由缓冲依据决定",
         ),
         "pack/unknown-enum": entry(
             "error",
@@ -99,6 +108,7 @@ class CheckedPack:
     content_hash: str
     buffer: CheckedBuffer | None = None
     weighs: Mapping[str, TypedExpr] = attrs.field(factory=dict)
+    lapses: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # measure id → typed `lapses_when`
 
     @property
     def kind(self) -> str:
@@ -253,6 +263,27 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:
             rules[rule.id] = typed
+    lapses: dict[str, TypedExpr] = {}
+    for measure in pack.measures.values():
+        if measure.lapses_when is None or blocked(measure.lapses_when):
+            continue
+        mctx = (("measure", measure.id), *ctx)
+        typed, problems = check(measure.lapses_when, env, expect=BOOL)
+        diagnostics.extend(_with_context(problems, mctx))
+        if typed is not None:
+            status = _status_read(typed, facts, schema, subject)
+            if status is not None:
+                field, record = status
+                diagnostics.append(
+                    Diagnostic(
+                        "pack/lapse-reads-status",
+                        field.span,
+                        {"measure": measure.id, "path": ".".join(field.path), "record": record},
+                        context=mctx,
+                    )
+                )
+            else:
+                lapses[measure.id] = typed
     buffer: CheckedBuffer | None = None
     if pack.buffer is not None:
         bctx = (("option", "buffer"), *ctx)
@@ -296,5 +327,39 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         content_hash(pack),
         buffer,
         weighs,
+        lapses,
     )
     return checked, diagnostics
+
+
+def _status_read(
+    node: TypedExpr,
+    facts: Mapping[str, TypedExpr],
+    schema: Schema,
+    subject: str,
+    seen: frozenset[str] = frozenset(),
+) -> tuple[TField, str] | None:
+    """The first field of the subject `node` reads (through facts too) that lies in a record type
+    marked ``keeps_retention`` (income, registration), with that type's name."""
+    if isinstance(node, TField) and node.scope == 0:
+        spec = schema.records.get(subject)
+        for part in node.path:
+            if spec is None:
+                break
+            if spec.keeps_retention:
+                return node, spec.name
+            field = spec.fields.get(part)
+            spec = schema.records.get(field.record) if field is not None and field.record else None
+        if spec is not None and spec.keeps_retention:
+            return node, spec.name
+        return None
+    if isinstance(node, TFact):
+        expr = facts.get(node.name)
+        if expr is None or node.name in seen:
+            return None
+        return _status_read(expr, facts, schema, subject, seen | {node.name})
+    for child in typed_children(node):
+        found = _status_read(child, facts, schema, subject, seen)
+        if found is not None:
+            return found
+    return None

@@ -27,10 +27,12 @@ __all__ = ["canonical", "content_hash"]
 
 _SKIP = frozenset({"span", "source"})
 # the expressions' text as written: the parsed expressions stand for it, printed canonically
-_WRITTEN = frozenset({"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text"})
+_WRITTEN = frozenset(
+    {"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text", "lapses_text"}
+)
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
-_LATER = frozenset({"weigh", "imports", "imported_from", "approval"})
+_LATER = frozenset({"weigh", "imports", "imported_from", "approval", "term", "lapses_when"})
 
 
 def canonical(value: object) -> object:

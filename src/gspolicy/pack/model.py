@@ -31,6 +31,7 @@ __all__ = [
     "Fact",
     "Import",
     "Measure",
+    "MeasureForm",
     "PackKind",
     "PackSource",
     "Parameter",
@@ -211,8 +212,18 @@ def _cited(source: str | None, low: Bound | None, high: Bound | None) -> tuple[s
     return tuple(dict.fromkeys(s for s in found if s is not None))
 
 
+MeasureForm = Literal["grant", "subsidy", "waiver", "loan", "service"]
+
+
 @attrs.frozen
 class Measure:
+    """A support measure a rule can grant.
+
+    `form` says what the household receives; for a ``loan`` `amount` is its ceiling (the most
+    that may be lent, never support of that amount) and `term` how long it runs. `lapses_when`
+    (a condition about the beneficiary, in the declaring pack's terms) ends an item of this
+    measure that the buffer keeps."""
+
     id: str
     title: Text
     department: str
@@ -220,6 +231,10 @@ class Measure:
     period: Text | None = None
     cites: tuple[Citation, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False)
+    form: MeasureForm = "grant"
+    term: Amount | None = None
+    lapses_when: Expr | None = None
+    lapses_text: str | None = None
 
 
 @attrs.frozen

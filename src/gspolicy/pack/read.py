@@ -34,6 +34,7 @@ from gspolicy.pack.model import (
     Fact,
     Import,
     Measure,
+    MeasureForm,
     PackKind,
     PackSource,
     Parameter,
@@ -66,6 +67,42 @@ register(
             "`kind: parameters` 的政策包只能包含参数，不能包含 `{key}`",
             "move `{key}` to a pack that imports these parameters (`import:`)",
             "请将 `{key}` 移到导入这些参数（`import:`）的政策包中",
+        ),
+        "pack/loan-terms": entry(
+            "error",
+            "a loan declares its `{key}`",
+            "贷款须声明 `{key}`",
+            "give the loan's `ceiling` (the most that may be lent) and its `term` (in years or months); "
+            "a value the sources do not give is `not_established: true`",
+            "请给出贷款的 `ceiling`（最高可贷金额）与 `term`（年或月）；来源未给出的写 `not_established: true`",
+        ),
+        "pack/loan-amount": entry(
+            "error",
+            "a loan declares a `ceiling`, not an `amount`",
+            "贷款应声明 `ceiling`（上限），而非 `amount`",
+            "rename `amount` to `ceiling`: money lent is repaid, so it is never support of its amount",
+            "请将 `amount` 改为 `ceiling`：贷款需偿还，不是等额的帮扶",
+        ),
+        "pack/not-a-loan": entry(
+            "error",
+            "`{key}` belongs to a loan, and this measure's form is `{form}`",
+            "`{key}` 仅适用于贷款，而该措施的形式为 `{form}`",
+            "remove `{key}`, or declare `form: loan`",
+            "请删除 `{key}`，或声明 `form: loan`",
+        ),
+        "pack/measure-amount": entry(
+            "error",
+            "a measure of form `{form}` declares its `amount`",
+            "形式为 `{form}` 的措施须声明 `amount`",
+            "give the amount, a range, or `not_established: true` when no source gives it",
+            "请给出金额、区间，来源未给出时写 `not_established: true`",
+        ),
+        "pack/term-unit": entry(
+            "error",
+            "a loan's term is in `years` or `months`, not `{unit}`",
+            "贷款期限的单位应为 `years` 或 `months`，而非 `{unit}`",
+            "write `unit: years` or `unit: months`",
+            "请写 `unit: years` 或 `unit: months`",
         ),
         "pack/approval-dates": entry(
             "error",
@@ -388,8 +425,8 @@ class _PackReader:
         )
         return None
 
-    def amount(self, r: Reader, node: YNode | None) -> Amount | None:
-        f = self.obj(r, node, S.AMOUNT, "`amount`")
+    def amount(self, r: Reader, node: YNode | None, shape: S.Shape = S.AMOUNT) -> Amount | None:
+        f = self.obj(r, node, shape, "`amount`" if shape is S.AMOUNT else "`term`")
         if f is None or node is None:
             return None
         parts = self.value_parts(r, node, f)
@@ -410,6 +447,34 @@ class _PackReader:
             self.confidence(r, f.get("confidence")),
             r.text(f.get("note"), "note"),
         )
+
+    def measure_terms(
+        self, r: Reader, f: Mapping[str, YNode], form: str | None, node: YNode
+    ) -> tuple[Amount | None, Amount | None]:
+        """A measure's amount (a loan's ceiling) and a loan's term, each misuse located."""
+        if form != "loan":
+            for key in ("ceiling", "term"):
+                if key in f and form is not None:
+                    r.report("pack/not-a-loan", f[key], {"key": key, "form": form})
+            if "amount" not in f:
+                if form is not None:
+                    r.report("pack/measure-amount", node, {"form": form})
+                return None, None
+            return self.amount(r, f.get("amount")), None
+        if "amount" in f:
+            r.report("pack/loan-amount", f["amount"])
+        for key in ("ceiling", "term"):
+            if key not in f:
+                r.report("pack/loan-terms", node, {"key": key})
+        ceiling = self.amount(r, f.get("ceiling")) if "ceiling" in f else None
+        term = self.amount(r, f.get("term"), S.TERM) if "term" in f else None
+        if term is not None and term.unit not in S.TERM_UNITS:
+            if term.unit is not None:  # a missing unit is reported as a missing key
+                r.report("pack/term-unit", f["term"], {"unit": term.unit})
+            term = None
+        if "amount" in f or term is None:
+            return None, None
+        return ceiling, term
 
     def read(self) -> PackSource | None:
         tree, problems = load_yaml(self.source)
@@ -488,11 +553,25 @@ class _PackReader:
                 continue
             mtitle = mr.text(f.get("title"), "title")
             mdept = self.department_ref(mr, f.get("department"))
-            amount = self.amount(mr, f.get("amount"))
+            form = mr.choice(f.get("form"), "form", S.FORMS)
+            amount, term = self.measure_terms(mr, f, form, value)
+            lapses, lapses_text = (
+                self.expr(mr, f.get("lapses_when"), "lapses_when") if "lapses_when" in f else (None, None)
+            )
             cites = self.cites(mr, f.get("cite"))
-            if mtitle and mdept and amount:
+            if mtitle and mdept and amount and form and (lapses is not None or "lapses_when" not in f):
                 measures[name] = Measure(
-                    name, mtitle, mdept, amount, mr.text(f.get("period"), "period"), cites, key.span
+                    name,
+                    mtitle,
+                    mdept,
+                    amount,
+                    mr.text(f.get("period"), "period"),
+                    cites,
+                    key.span,
+                    cast("MeasureForm", form),
+                    term,
+                    lapses,
+                    lapses_text,
                 )
 
         applies = self.read_applies(r, top.get("applies"))

@@ -16,7 +16,17 @@ from typing import Any
 
 import attrs
 
-__all__ = ["KINDS", "PACK", "PACK_FORMAT", "ROLE_WORDS", "Shape", "json_schema"]
+__all__ = [
+    "FORMS",
+    "FORM_WORDS",
+    "KINDS",
+    "PACK",
+    "PACK_FORMAT",
+    "ROLE_WORDS",
+    "TERM_UNITS",
+    "Shape",
+    "json_schema",
+]
 
 PACK_FORMAT = 1
 """The pack format version this library reads and writes (``format:`` in every pack file)."""
@@ -255,11 +265,53 @@ AMOUNT = _obj(
     note=(TEXT, False, "remarks"),
 )
 
+FORMS: dict[str, str] = {
+    "grant": "money given outright (e.g. an industry grant)",
+    "subsidy": "a payment towards a cost the household bears (e.g. a living or transport subsidy)",
+    "waiver": "a fee or contribution not charged (e.g. tuition, insurance premiums)",
+    "loan": "money lent: repaid, so never current support of its amount; declares `ceiling` and `term`",
+    "service": "help given in kind (training, placement, guidance)",
+}
+"""A measure's form (``form:``): what the household receives."""
+
+FORM_WORDS: dict[str, tuple[str, str]] = {
+    "grant": ("补助", "grant"),
+    "subsidy": ("补贴", "subsidy"),
+    "waiver": ("减免", "waiver"),
+    "loan": ("贷款", "loan"),
+    "service": ("服务", "service"),
+}
+"""The measures' forms in Chinese and English."""
+
+TERM_UNITS = ("years", "months")
+
+TERM = _obj(
+    "a loan's term: exact (`value`), a range or not established, in `years` or `months`",
+    value=(NUMBER, False, "the exact term"),
+    at_least=(BOUND, False, "the shortest term"),
+    at_most=(BOUND, False, "the longest term"),
+    not_established=(BOOL, False, "`true`: no source gives the term"),
+    unit=(_leaf({"type": "string", "enum": list(TERM_UNITS)}), True, "`years` or `months`"),
+    source=(NAME, False, "the source"),
+    clause=(STRING, False, "the clause"),
+    confidence=(CONF, False, "confidence"),
+    note=(TEXT, False, "remarks"),
+)
+
 MEASURE = _obj(
     "a support measure a rule can grant",
     title=(TEXT, True, "the measure"),
     department=(NAME, True, "the responsible department"),
-    amount=(AMOUNT, True, "the amount"),
+    form=(_leaf({"type": "string", "enum": list(FORMS)}), True, "what the household receives"),
+    amount=(AMOUNT, False, "the amount (every form but `loan`)"),
+    ceiling=(AMOUNT, False, "a loan's ceiling: the most that may be lent (`loan` only)"),
+    term=(TERM, False, "a loan's term (`loan` only)"),
+    lapses_when=(
+        EXPR,
+        False,
+        "a condition about the beneficiary after which an item of this measure the buffer keeps "
+        "ends (e.g. no member in preschool); income, exit and status never end a retention",
+    ),
     period=(TEXT, False, "how long or how often, e.g. per year, 3 years"),
     cite=(CITATIONS, False, "where it comes from"),
 )

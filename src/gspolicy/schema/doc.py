@@ -169,6 +169,12 @@ def _record_section(
     elif spec.key is not None:
         yield f"Items of a list are identified by `{spec.key}`, unique within the list."
         yield ""
+    if spec.keeps_retention:
+        yield (
+            "`keeps_retention`: what this record says never ends a measure the buffer keeps — no "
+            "measure's `lapses_when` may read it (本记录的内容不终止缓冲期保留的措施)."
+        )
+        yield ""
     prefix = places[0][1] if places else ""
     yield "| Field | Type | 中文 | English | Unit / bounds | Enum / record |"
     yield "|---|---|---|---|---|---|"

@@ -200,7 +200,10 @@ def _read_records(reader: Reader, node: YNode | None, enums: dict[str, EnumSpec]
         name = str(key.value)
         r = reader.within("record", name)
         fields_node = r.mapping(
-            value, f"record type `{name}`", required=("title", "fields"), optional=("key", "description")
+            value,
+            f"record type `{name}`",
+            required=("title", "fields"),
+            optional=("key", "description", "keeps_retention"),
         )
         if fields_node is None:
             continue
@@ -220,7 +223,14 @@ def _read_records(reader: Reader, node: YNode | None, enums: dict[str, EnumSpec]
                 {"name": record_key},
                 suggest(record_key, sibling_names),
             )
-        records[name] = RecordSpec(name, title, fields, key=record_key, span=key.span)
+        keeps = (
+            r.boolean(fields_node.get("keeps_retention"), "keeps_retention")
+            if "keeps_retention" in fields_node
+            else None
+        )
+        records[name] = RecordSpec(
+            name, title, fields, key=record_key, span=key.span, keeps_retention=bool(keeps)
+        )
     return records
 
 

@@ -146,6 +146,9 @@ class RecordSpec:
     fields: Mapping[str, FieldSpec]
     key: str | None = None  # the field that identifies items of a list of these records
     span: Span | None = attrs.field(default=None, eq=False)
+    # `keeps_retention: true`: what the record says (income, exit, status) never ends an item
+    # the buffer keeps, so no measure's `lapses_when` may read it
+    keeps_retention: bool = False
 
 
 @attrs.frozen

@@ -296,6 +296,7 @@ def test_unknown_measure(root: Path, capsys: pytest.CaptureFixture[str]) -> None
         "criteria:\n",
         "measures:\n  dibao:\n    title: {zh: 低保, en: Minimum living allowance}\n"
         "    department: poverty_office\n"
+        "    form: grant\n"
         "    amount: {not_established: true, source: gansu_2018_standard}\n"
         "rules:\n  - id: batch.dibao\n    title: {zh: 兜底保障, en: Safety net}\n"
         "    when: not food_and_clothing_secured\n"
@@ -315,6 +316,7 @@ def test_unused_measure_is_a_warning(root: Path) -> None:
         "criteria:\n",
         "measures:\n  dibao:\n    title: {zh: 低保, en: Minimum living allowance}\n"
         "    department: poverty_office\n"
+        "    form: grant\n"
         "    amount: {not_established: true, source: gansu_2018_standard}\n"
         "criteria:\n",
     )

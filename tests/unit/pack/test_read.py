@@ -252,6 +252,7 @@ def test_unknown_measure() -> None:
           grant:
             title: {zh: 补助, en: Grant}
             department: office
+            form: grant
             amount: {value: 500, source: doc}
         rules:
           - id: r.one
@@ -264,8 +265,8 @@ def test_unknown_measure() -> None:
     d = only(problems, "pack/unknown-measure")
     assert d.render("en") == expect(
         """
-        t.yaml:20:13: pack/unknown-measure: in rule `r.one` of pack `demo.t@1`: unknown measure `grnat`
-          20 |     grant: [grnat]
+        t.yaml:21:13: pack/unknown-measure: in rule `r.one` of pack `demo.t@1`: unknown measure `grnat`
+          21 |     grant: [grnat]
              |             ^^^^^
           help: did you mean `grant`? declare it under `measures`
         """
@@ -408,12 +409,13 @@ def test_an_amount_with_two_forms() -> None:
           grant:
             title: {zh: 补助, en: Grant}
             department: office
+            form: grant
             amount: {value: 500, not_established: true}
         """
     )
     d = only(problems, "pack/bad-value")
     assert d.context == (("measure", "grant"), ("pack", "demo.t@1"))
-    assert d.location.header() == "t.yaml:15:13"  # type: ignore[union-attr]
+    assert d.location.header() == "t.yaml:16:13"  # type: ignore[union-attr]
 
 
 def test_empty_range() -> None:

@@ -45,7 +45,12 @@ def test_a_plan_holds_one_item_per_measure_the_decision_grants(
         "扶贫办",
         "batch.industry",
     )
-    assert (grant.amount, grant.unit, grant.deadline) == ("50000", "yuan/household", dt.date(2019, 6, 30))
+    # a loan: its ceiling and term, never support of 50,000
+    assert (grant.amount, grant.unit, grant.deadline) == (
+        "loan, ceiling 50000, term 3 years",
+        "yuan/household",
+        dt.date(2019, 6, 30),
+    )
     assert grant.content.zh == "发展生产脱贫一批"
     kept = by["skills_training"]  # retained by the buffer, defined in the test pack
     assert (kept.batch, kept.department, kept.amount) == ("buffer.campaign", "poverty_office", "1400")
