@@ -49,6 +49,7 @@ CONTEXT_KINDS = {
     "option": Text(zh="选项", en="option"),
     "source": Text(zh="来源", en="source"),
     "basis": Text(zh="缓冲依据", en="basis"),
+    "invariant": Text(zh="不变式", en="invariant"),
 }
 
 CATALOGUE: dict[str, Entry] = {
@@ -471,6 +472,7 @@ _PREFIXES = {
     "criterion": "指标",
     "fact": "派生事实",
     "measure": "措施",
+    "invariant": "不变式",
     "source": "来源",
     "case": "测试用例",
     "value at": "取值",

@@ -1155,6 +1155,7 @@ def _pack_text(
     issued: dt.date | None = None,
     form: str = "grant",
     lapses: Expr | None = None,
+    exclusive: bool = False,
 ) -> str:
     lines = [
         "format: 1",
@@ -1232,6 +1233,8 @@ def _pack_text(
                 "    grant: [grant]",
                 "    cite: {source: notice}",
             ]
+        if exclusive and len(rules) > 1:
+            lines += ["exclusive:", "  - [" + ", ".join(f"gen.r{i}" for i in range(len(rules))) + "]"]
     return "\n".join(lines) + "\n"
 
 
@@ -1249,7 +1252,8 @@ def packs(
     sometimes an applicability condition, of a role drawn from `kinds` (``kind:``; by default
     every role whose packs hold criteria and rules), sometimes with the document that approved it
     (``approval:``); the measure its rules grant has a form drawn from every form (a loan with its
-    ceiling and term) and sometimes a ``lapses_when``.  The pack is written as YAML and read and
+    ceiling and term) and sometimes a ``lapses_when``; two rules or more are sometimes declared
+    ``exclusive``.  The pack is written as YAML and read and
     checked like any pack, so its expressions carry real spans."""
     schema = _check_schema(schema)
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", ident):
@@ -1279,7 +1283,8 @@ def packs(
         # buffer (one that reads what never ends a retention is drawn again without it)
         form = draw(st.sampled_from(list(FORMS)))
         lapses = draw(st.none() | conditions) if rules else None
-        text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, lapses)
+        exclusive = len(rules) > 1 and draw(st.booleans())  # its rules declared exclusive
+        text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, lapses, exclusive)
         pack, problems = read_pack(Source(f"{ident}.yaml", text))
         errors = [d.render("en") for d in problems if d.is_error]
         assert pack is not None, (text, errors)
@@ -1290,7 +1295,7 @@ def packs(
             and lapses is not None
             and all(d.code == "pack/lapse-reads-status" for d in problems if d.is_error)
         ):
-            text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, None)
+            text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, None, exclusive)
             pack, problems = read_pack(Source(f"{ident}.yaml", text))
             assert pack is not None, (text, [d.render("en") for d in problems if d.is_error])
             checked, problems = check_pack(pack, schema)

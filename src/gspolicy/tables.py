@@ -58,6 +58,7 @@ COLUMNS = (
     "rules",
     "rules_undetermined",
     "support",
+    "findings",
     "buffer",
     "buffer_until",
     "packs",

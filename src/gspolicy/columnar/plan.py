@@ -555,4 +555,6 @@ class _Planner:
             if self.item_list:
                 raise NotLowered("`held_on` inside an aggregate")
             return ListValue(self.source(node))
+        if node.func not in ("year", "years_between", "within"):
+            raise NotLowered(f"`{node.func}()` reads a decision's outcome")
         return DateCall(node.func, tuple(self.lower(a) for a in node.args))

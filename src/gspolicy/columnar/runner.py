@@ -25,6 +25,7 @@ from gspolicy.columnar.frames import Columns, Frames, build_frames, columns_of
 from gspolicy.columnar.plan import WORD_BITS, Keys, PackPlan, plan_pack
 from gspolicy.columnar.polars_backend import Result, run_plans
 from gspolicy.engine.compiled import lower
+from gspolicy.engine.invariants import Checks, checks_for, findings_of, view_of_row
 from gspolicy.engine.outcome import (
     Outcome,
     buffer_missing,
@@ -272,7 +273,7 @@ def _one_type(records: Sequence[Record]) -> str:
     return record_type
 
 
-_LISTS = ("failing", "undetermined", "missing", "rules", "rules_undetermined", "support")
+_LISTS = ("failing", "undetermined", "missing", "rules", "rules_undetermined", "support", "findings")
 
 
 def table_schema(pack_keys: Sequence[str]) -> dict[str, pl.DataType]:
@@ -586,6 +587,33 @@ def _with_retained(
     )
 
 
+_SIGNATURE = ("verdict", "failing", "undetermined", "rules", "rules_undetermined", "support", "packs")
+"""What a row's findings depend on (`gspolicy.engine.invariants.view_of_row`)."""
+
+
+def _with_findings(checks: Checks | None, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its `findings` column: the invariants each row violates and the exclusive
+    groups it breaks, worked out once per distinct outcome (rows share them heavily)."""
+    if checks is None:
+        return frame.with_columns(pl.lit([], dtype=pl.List(pl.String())).alias("findings"))
+    key = pl.concat_str(
+        [
+            pl.col("verdict").fill_null("\x00"),
+            *(pl.col(c).list.join(_JOIN).fill_null("\x00") for c in _SIGNATURE[1:-1]),
+            pl.col("packs").struct.json_encode().fill_null("\x00"),
+        ],
+        separator=_SEP,
+    ).alias("__key")
+    keyed = frame.with_columns(key)
+    distinct = keyed.select("__key", *_SIGNATURE).unique(subset="__key", maintain_order=True)
+    found = [
+        list(findings_of(checks, view_of_row(checks, row), row["rules"] or ()))
+        for row in distinct.select(*_SIGNATURE).iter_rows(named=True)
+    ]
+    table = pl.DataFrame([distinct["__key"], _text_lists("findings", found)])
+    return keyed.join(table, on="__key", how="left", maintain_order="left").drop("__key")
+
+
 def decide_frame(
     policy_set: PolicySet,
     records: Sequence[Record],
@@ -714,6 +742,7 @@ def decide_frames(
             frame = _with_retained(
                 policy_set, run, result, frames, buffer_index, frame, granted, basis_column, record_of
             )
+        frame = _with_findings(checks_for(policy_set, run.record_type, as_of), frame)
     else:
         frame = pl.DataFrame(schema=schema)
     replaced: list[int] = [row for row, w in enumerate(whole) if w]

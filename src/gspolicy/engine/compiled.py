@@ -29,6 +29,7 @@ from gspolicy._location import Span
 from gspolicy._memo import Memo
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
+from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.interpret import age_range, years_between
 from gspolicy.lang.typed import (
     TAge,
@@ -696,6 +697,8 @@ class _Builder:
     def call(self, node: TCall) -> Fn:
         if node.func == "held_on":
             return self.held_on(node)
+        if node.func in OUTCOME_FUNCTIONS:  # an invariant reads an outcome, never a record
+            raise ValueError(f"`{node.func}()` reads a decision's outcome: invariants are not lowered")
         args = [self.lower(a) for a in node.args]
         if node.func == "years_between":
             start_fn, end_fn = args

@@ -22,6 +22,7 @@ import attrs
 
 from gspolicy._memo import Memo
 from gspolicy.engine.compiled import lower
+from gspolicy.engine.invariants import checks_for, findings_of, view_of_outcome
 from gspolicy.engine.run import PackValues, parameter_value
 from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
 from gspolicy.pack.check import CheckedPack
@@ -259,20 +260,21 @@ def measure_declared(
     policy_set: PolicySet, measure: str, as_of: dt.date
 ) -> tuple[CheckedPack, Measure] | None:
     """The definition of a measure that speaks for it on `as_of`: the one in force
-    (`measure_in_force`), else the latest version begun by then that declares it (a retained
-    item's form and `lapses_when` outlive the batch pack that granted it)."""
+    (`measure_in_force`), else the latest version begun by then that declares it, else the
+    earliest that does (a retained item's form and `lapses_when` outlive the batch pack that
+    granted it, and an item held before any pack declared its measure is still of its form)."""
     key = (id(policy_set), measure, as_of)
     memo = _DECLARED.get(key)
     if memo is not None and memo[0] is policy_set:
         return memo[1]
     found = measure_in_force(policy_set, measure, as_of)
     if found is None:
-        for pack in policy_set.packs:
-            defined = pack.pack.measures.get(measure)
-            if defined is None or pack.pack.valid_from > as_of:
-                continue
-            if found is None or pack.pack.valid_from > found[0].pack.valid_from:
-                found = (pack, defined)
+        declaring = sorted(
+            ((p, m) for p in policy_set.packs if (m := p.pack.measures.get(measure)) is not None),
+            key=lambda pm: (pm[0].pack.valid_from, pm[0].id),
+        )
+        begun = [pm for pm in declaring if pm[0].pack.valid_from <= as_of]
+        found = begun[-1] if begun else declaring[0] if declaring else None
     return _DECLARED.put(key, (policy_set, found))[1]
 
 
@@ -356,6 +358,8 @@ class Outcome:
     packs: tuple[PackResult, ...]
     buffer: BufferResult | None = None
     problems: tuple[str, ...] = ()  # evaluation problems, as diagnostic codes
+    # the invariants it violates and the exclusive groups it breaks (`gspolicy.engine.invariants`)
+    findings: tuple[str, ...] = ()
 
     def pack(self, pack_id: str) -> PackResult | None:
         for p in self.packs:
@@ -399,6 +403,7 @@ class Outcome:
             "rules": [r for part in parts for r in part.rules],
             "rules_undetermined": [r for part in parts for r in part.rules_undetermined],
             "support": support_texts(self.support),
+            "findings": list(self.findings),
             "buffer": self.buffer.status if self.buffer is not None else None,
             "buffer_until": self.buffer.until.isoformat() if self.buffer and self.buffer.until else None,
             "packs": {p.key: p.verdict for p in self.packs},
@@ -673,7 +678,7 @@ def outcome_of(
     key = spec.key if spec is not None and spec.key is not None else "id"
     exit_values = values.get(exit_pack)
     buffers = [b for _, v in sorted(values.items()) if (b := buffer_result_of(v, policy_set)) is not None]
-    return Outcome(
+    outcome = Outcome(
         record=str(record.get(key, "?")),
         as_of=as_of,
         verdict=pack_verdict_of(exit_values) if exit_values is not None else None,
@@ -682,6 +687,12 @@ def outcome_of(
         buffer=buffers[0] if buffers else None,
         problems=tuple(problems),
     )
+    checks = checks_for(policy_set, record.type_name, as_of)
+    if checks is None:
+        return outcome
+    rules_yes = [f"{p.id}:{r.id}" for p in outcome.packs for r in p.rules if r.holds == "yes"]
+    found = findings_of(checks, view_of_outcome(checks, outcome), rules_yes)
+    return attrs.evolve(outcome, findings=found) if found else outcome
 
 
 def problems_of(values: Mapping[str, PackValues]) -> tuple[str, ...]:

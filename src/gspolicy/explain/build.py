@@ -11,7 +11,15 @@ from typing import Literal
 from gspolicy._i18n import Text
 from gspolicy._location import Span
 from gspolicy._memo import Memo
+from gspolicy.engine.invariants import (
+    Checks,
+    checks_for,
+    exclusive_broken,
+    invariant_results,
+    view_of_outcome,
+)
 from gspolicy.engine.outcome import (
+    Outcome,
     amount_text,
     buffer_choice,
     criterion_verdict,
@@ -35,6 +43,7 @@ from gspolicy.explain.decision import (
     BufferState,
     CriterionVerdict,
     Decision,
+    Finding,
     MeasureGrant,
     Membership,
     PackRef,
@@ -766,15 +775,103 @@ def decide_outcomes(
     values = {k: o.values() for k, o in outcomes.items()}
     codes = sorted({d.code for o in outcomes.values() for d in _problems_of(o)})
     outcome = outcome_of(policy_set, record, as_of, values, exit_pack=exit_pack, problems=codes)
+    checks = checks_for(policy_set, record.type_name, as_of)
+    checking = policy_set.invariants_in_force(as_of, record.type_name) if checks is not None else ()
     return Decision(
         household=household,
         as_of=as_of,
-        packs=tuple(_ref(p) for p in in_force),
+        packs=tuple(_ref(p) for p in (*in_force, *checking)),
         applicability=applicability,
         verdict=verdict,
         criteria=criteria,
         memberships=memberships,
         problems=tuple(problems),
         buffer=buffers[0] if buffers else None,
+        findings=_findings(checks, outcome, in_force) if checks is not None else (),
         result=outcome,
     )
+
+
+def _findings(checks: Checks, outcome: Outcome, in_force: Sequence[CheckedPack]) -> tuple[Finding, ...]:
+    """The invariants the decision violates or cannot be checked against (with what each read
+    of the outcome), then the exclusive groups it breaks."""
+    out: list[Finding] = []
+    for result in invariant_results(checks, view_of_outcome(checks, outcome), trace=True):
+        if result.value is True:
+            continue
+        invariant = next(i for i in result.pack.pack.invariants if i.id == result.id)
+        read = "; ".join(f"{e.name} = {_shown(e.value)}" for e in result.events if e.kind == "call")
+        statement = " ".join(invariant.holds_text.split())
+        cites = tuple(_cite_text(c, result.pack.pack) for c in invariant.cites)
+        if result.value is False:
+            reason = Text(
+                zh=f"不变式不成立：`{statement}` 为假（{read}）",
+                en=f"the invariant does not hold: `{statement}` is false ({read})",
+            )
+            out.append(
+                Finding(
+                    "invariant",
+                    result.pack.key,
+                    result.id,
+                    invariant.title,
+                    "violated",
+                    reason,
+                    (),
+                    cites,
+                    _where(invariant.span),
+                )
+            )
+            continue
+        missing = settle_of(result.value)
+        what = ", ".join(missing) or "?"
+        reason = Text(
+            zh=f"无法检查不变式 `{statement}`：缺少 {what}",
+            en=f"the invariant `{statement}` cannot be checked: missing {what}",
+        )
+        out.append(
+            Finding(
+                "invariant",
+                result.pack.key,
+                result.id,
+                invariant.title,
+                "undetermined",
+                reason,
+                missing,
+                cites,
+                _where(invariant.span),
+            )
+        )
+    rules_yes = [f"{p.id}:{r.id}" for p in outcome.packs for r in p.rules if r.holds == "yes"]
+    for pack_id, group in exclusive_broken(checks, rules_yes):
+        pack = next(p for p in in_force if p.id == pack_id)
+        held = [r for r in group if f"{pack_id}:{r}" in rules_yes]
+        declared = next((x for x in pack.pack.exclusive if x.rules == group), None)
+        title = Text(zh=f"规则 {', '.join(group)} 互斥", en=f"rules {', '.join(group)} are exclusive")
+        reason = Text(
+            zh=f"互斥规则同时成立：{', '.join(held)}",
+            en=f"rules declared exclusive hold together: {', '.join(held)}",
+        )
+        out.append(
+            Finding(
+                "exclusive",
+                pack.key,
+                f"exclusive({', '.join(group)})",
+                title,
+                "violated",
+                reason,
+                (),
+                (),
+                _where(declared.span) if declared is not None else None,
+            )
+        )
+    return tuple(out)
+
+
+def _shown(value: Value) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, Unknown | Interval):
+        return "unknown"
+    return str(value)

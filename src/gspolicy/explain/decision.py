@@ -27,6 +27,7 @@ __all__ = [
     "BufferState",
     "CriterionVerdict",
     "Decision",
+    "Finding",
     "MeasureGrant",
     "Membership",
     "PackRef",
@@ -222,6 +223,22 @@ class BufferState:
 
 
 @attrs.frozen
+class Finding:
+    """A statement the decision violates, or cannot be checked against: an invariant of a pack of
+    `kind: invariants`, or an `exclusive` group of a pack's rules of which more than one holds."""
+
+    kind: Literal["invariant", "exclusive"]
+    pack: str  # the pack that states it, ``id@version``
+    id: str  # the invariant's id, or ``exclusive(rule_a, rule_b)``
+    title: Text
+    status: Literal["violated", "undetermined"]
+    reason: Text
+    missing: tuple[str, ...]  # what would settle an undetermined invariant
+    cites: tuple[Text, ...]
+    location: str | None
+
+
+@attrs.frozen
 class Decision:
     """One household's decision as of a date (frozen; `to_json` gives the stable JSON form)."""
 
@@ -234,6 +251,9 @@ class Decision:
     memberships: tuple[Membership, ...] = ()
     problems: tuple[Text, ...] = ()  # evaluation problems (e.g. no pack in force), in zh and en
     buffer: BufferState | None = None
+    # the invariants it violates or cannot be checked against, the exclusive groups it breaks
+    # (JSON only when there are some)
+    findings: tuple[Finding, ...] = attrs.field(default=(), metadata={"omit_empty": True})
     # what `outcome()` returns (not part of the JSON form: it says the same, without the words)
     result: Outcome | None = attrs.field(default=None, repr=False, metadata={"json": False})
 

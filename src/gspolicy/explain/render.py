@@ -292,6 +292,20 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
             out.append(("      规则位置：" if zh else "      rule: ") + m.location)
     if decision.buffer is not None:
         out.extend(_buffer_lines(decision, lang))
+    for f in decision.findings:
+        status = {"violated": ("不成立", "violated"), "undetermined": ("无法检查", "cannot be checked")}[
+            f.status
+        ]
+        kind = {"invariant": ("不变式", "invariant"), "exclusive": ("互斥规则", "exclusive rules")}[f.kind]
+        if zh:
+            out.append(f"  发现：{kind[0]} {f.id}（{f.pack}）{status[0]} — {f.title.zh}")
+        else:
+            out.append(f"  finding: {kind[1]} {f.id} ({f.pack}) {status[1]} — {f.title.en}")
+        out.append(f"    {f.reason.get(lang)}")
+        for cite in f.cites:
+            out.append(("    依据：" if zh else "    source: ") + cite.get(lang))
+        if f.location:
+            out.append(("    位置：" if zh else "    at: ") + f.location)
     missing = decision.missing
     if missing:
         out.append(

@@ -80,6 +80,21 @@ register(
             "record type `{record}` has no field `{field}`",
             "记录类型 `{record}` 没有字段 `{field}`",
         ),
+        "type/outcome-function": entry(
+            "error",
+            "`{name}()` reads a decision's outcome: only an invariant may call it",
+            "`{name}()` 读取判定结果，只能用于不变式",
+            "state it in a pack of `kind: invariants` (`invariants:`); a rule or criterion reads the record",
+            "请在 `kind: invariants` 的政策包（`invariants:`）中表述；规则与指标读取的是数据记录",
+        ),
+        "type/outcome-name": entry(
+            "error",
+            "`{name}()` takes the name it reads written out, as a text",
+            "`{name}()` 的参数应为写明的名称（文本）",
+            'e.g. `rule("housing.repair")`, `criterion("exit.income")`, `granted("microcredit")`, '
+            '`verdict()` or `verdict("<pack id>")`',
+            '例如 `rule("housing.repair")`、`criterion("exit.income")`、`granted("microcredit")`、`verdict()`',
+        ),
         "type/unknown-function": entry(
             "error",
             "unknown function `{name}`",

@@ -20,6 +20,7 @@ from gspolicy._location import Span
 __all__ = [
     "AGGREGATES",
     "FUNCTIONS",
+    "OUTCOME_FUNCTIONS",
     "Attribute",
     "BinOp",
     "BoolOp",
@@ -41,6 +42,10 @@ AGGREGATES = ("any", "all", "count", "sum", "min", "max")
 
 FUNCTIONS = (*AGGREGATES, "years_between", "year", "within", "present", "held_on")
 """Every function name of the language (``date("…")`` is a literal, not a call)."""
+
+OUTCOME_FUNCTIONS = ("rule", "criterion", "granted", "verdict")
+"""Functions that read a decision's outcome, not a record: only an invariant (a pack of ``kind:
+invariants``) may call them, each with a name written out (``rule("housing.repair")``)."""
 
 CompareOp = Lit["<", "<=", ">", ">=", "==", "!=", "in", "not in"]
 ArithOp = Lit["+", "-", "*", "/"]

@@ -28,6 +28,7 @@ from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import (
     AGGREGATES,
     FUNCTIONS,
+    OUTCOME_FUNCTIONS,
     Attribute,
     BinOp,
     BoolOp,
@@ -102,6 +103,8 @@ class Env:
     root: str = attrs.field(default=attrs.Factory(_root_default, takes_self=True))
     parameters: Mapping[str, Type] = attrs.field(factory=dict)
     facts: Mapping[str, Type] = attrs.field(factory=dict)
+    # an invariant's scope: the functions that read a decision's outcome (`OUTCOME_FUNCTIONS`)
+    outcome: bool = False
 
 
 def check(expr: Expr, env: Env, *, expect: Type | None = None) -> tuple[TypedExpr | None, list[Diagnostic]]:
@@ -545,10 +548,11 @@ class _Checker:
 
     def call(self, e: Call) -> TypedExpr | None:
         func = e.func
+        if func in OUTCOME_FUNCTIONS:
+            return self.outcome_call(e)
         if func not in FUNCTIONS:
-            self.report(
-                "type/unknown-function", e.func_span, {"name": func}, suggest(func, (*FUNCTIONS, "date"))
-            )
+            known = (*FUNCTIONS, "date", *(OUTCOME_FUNCTIONS if self.env.outcome else ()))
+            self.report("type/unknown-function", e.func_span, {"name": func}, suggest(func, known))
             return None
         if func in AGGREGATES:
             return self.aggregate(e)
@@ -593,6 +597,23 @@ class _Checker:
         if not all(self.want(a, first, _q(func)) for a in present[1:]):
             return None
         return TCall(BOOL, e.span, "within", tuple(present))
+
+    def outcome_call(self, e: Call) -> TypedExpr | None:
+        """``rule("id")``, ``criterion("id")``, ``granted("measure")`` (true, false or unknown)
+        and ``verdict()`` / ``verdict("pack")`` (a verdict as text), in an invariant only."""
+        func = e.func
+        if not self.env.outcome:
+            self.report("type/outcome-function", e.func_span, {"name": func})
+            return None
+        if not self.arity(e, 0 if func == "verdict" else 1, 1):
+            return None
+        args = []
+        for arg in e.args:
+            if not (isinstance(arg, Literal) and isinstance(arg.value, str)):
+                self.report("type/outcome-name", arg.span, {"name": func})
+                return None
+            args.append(TConst(STRING, arg.span, arg.value))
+        return TCall(STRING if func == "verdict" else BOOL, e.span, func, tuple(args))  # type: ignore[arg-type]  # one of OUTCOME_FUNCTIONS
 
     def held_on(self, e: Call) -> TypedExpr | None:
         """``held_on(list, d)``: the items of a history list held on date `d`."""

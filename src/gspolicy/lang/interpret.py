@@ -20,6 +20,7 @@ import attrs
 from gspolicy._location import Span, join_path
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
+from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
@@ -108,6 +109,9 @@ class Context:
     # parameters and facts), each with the steps it traced: `fact` replays them, so the trace is
     # the one a fresh evaluation gives, without evaluating the fact again
     shared: dict[str, tuple[Value, list[TraceEvent | TFact]]] | None = attrs.field(default=None, eq=False)
+    # what an invariant's outcome functions read: (function, name) → value, e.g.
+    # ("rule", "housing.repair") → True; a name not there is unknown (never silently false)
+    outcome: Mapping[tuple[str, str], Value] | None = attrs.field(default=None, eq=False)
 
 
 def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
@@ -529,6 +533,14 @@ class _Run:
             return self.held_on(node)
         args = [self.eval(a) for a in node.args]
         result: Value
+        if node.func in OUTCOME_FUNCTIONS:
+            name = str(args[0]) if args else ""
+            known = self.ctx.outcome or {}
+            found = known.get((node.func, name))
+            label = f"{node.func}({name})" if name else f"{node.func}()"
+            result = found if found is not None else Unknown(frozenset({label}))
+            self.emit("call", label, result, node.span)
+            return result
         if node.func == "years_between":
             start, end = args
             if isinstance(start, dt.date) and isinstance(end, dt.date):

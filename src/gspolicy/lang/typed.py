@@ -157,11 +157,12 @@ class TAggregate:
 
 @attrs.frozen
 class TCall:
-    """``years_between(a, b)``, ``year(d)``, ``within(d, start, end)`` or ``held_on(list, d)``."""
+    """``years_between(a, b)``, ``year(d)``, ``within(d, start, end)`` or ``held_on(list, d)``; in
+    an invariant, the outcome functions ``rule``, ``criterion``, ``granted`` and ``verdict``."""
 
     type: Type
     span: Span
-    func: Lit["years_between", "year", "within", "held_on"]
+    func: Lit["years_between", "year", "within", "held_on", "rule", "criterion", "granted", "verdict"]
     args: tuple[TypedExpr, ...]
 
 

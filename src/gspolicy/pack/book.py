@@ -196,6 +196,24 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
             if r.note:
                 lines.append(f"  - note / 说明: {_t(r.note)}")
         lines.append("")
+    if pack.exclusive:
+        lines.append("### Exclusive rules / 互斥规则")
+        lines.append("")
+        lines.append("At most one rule of each group holds for a household / 每组规则至多一条成立:")
+        lines.append("")
+        for group in pack.exclusive:
+            lines.append("- " + ", ".join(f"`{r}`" for r in group.rules))
+        lines.append("")
+    if pack.invariants:
+        lines.append("### Invariants / 不变式")
+        lines.append("")
+        for inv in pack.invariants:
+            lines.append(f"- **`{inv.id}`** {_t(inv.title)}")
+            lines.append(f"  - holds / 成立: `{' '.join(inv.holds_text.split())}`")
+            lines.append(f"  - cites / 依据: {_cites(inv.cites, pack)}")
+            if inv.note:
+                lines.append(f"  - note / 说明: {_t(inv.note)}")
+        lines.append("")
     if pack.buffer is not None:
         lines.append("### Buffer after exit / 脱贫后缓冲期")
         lines.append("")

@@ -30,7 +30,7 @@ from gspolicy.lang import (
     describe_type,
     references,
 )
-from gspolicy.lang.typed import TAggregate, TFact, TField, typed_children
+from gspolicy.lang.typed import TAge, TAggregate, TAsOf, TFact, TField, TPresent, typed_children
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.model import Schema
@@ -67,6 +67,14 @@ register(
             "state what ends the measure about the beneficiary itself (e.g. no member in preschool); "
             "income, exit and status never end a retention — the buffer's bases say how long it lasts",
             "请以受益对象本身的情况表述终止条件（例如家中已无学前儿童）；收入、退出与状态不终止保留，保留期限由缓冲依据决定",
+        ),
+        "pack/invariant-reads-record": entry(
+            "error",
+            "invariant `{invariant}` reads `{what}`: an invariant reads a decision's outcome only",
+            "不变式 `{invariant}` 读取了 `{what}`：不变式只能读取判定结果",
+            'state it with `rule("id")`, `criterion("id")`, `granted("measure")` and `verdict()`; '
+            "a condition on the record belongs in a rule or criterion",
+            '请用 `rule("id")`、`criterion("id")`、`granted("measure")` 与 `verdict()` 表述；对数据记录的条件应写在规则或指标中',
         ),
         "pack/unknown-enum": entry(
             "error",
@@ -109,6 +117,7 @@ class CheckedPack:
     buffer: CheckedBuffer | None = None
     weighs: Mapping[str, TypedExpr] = attrs.field(factory=dict)
     lapses: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # measure id → typed `lapses_when`
+    invariants: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # invariant id → typed `holds`
 
     @property
     def kind(self) -> str:
@@ -263,6 +272,33 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:
             rules[rule.id] = typed
+    invariants: dict[str, TypedExpr] = {}
+    for invariant in pack.invariants if pack.kind == "invariants" else ():
+        ictx = (("invariant", invariant.id), *ctx)
+        outcome_env = Env(schema=schema, root=subject, outcome=True)
+        typed, problems = check(invariant.holds, outcome_env, expect=BOOL)
+        diagnostics.extend(_with_context(problems, ictx))
+        if typed is None:
+            continue
+        read = _record_read(typed)
+        if read is not None:
+            what = (
+                ".".join(read.path)
+                if isinstance(read, TField)
+                else "as_of"
+                if isinstance(read, TAsOf)
+                else "age"
+            )
+            diagnostics.append(
+                Diagnostic(
+                    "pack/invariant-reads-record",
+                    read.span,
+                    {"invariant": invariant.id, "what": what},
+                    context=ictx,
+                )
+            )
+            continue
+        invariants[invariant.id] = typed
     lapses: dict[str, TypedExpr] = {}
     for measure in pack.measures.values():
         if measure.lapses_when is None or blocked(measure.lapses_when):
@@ -328,8 +364,20 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         buffer,
         weighs,
         lapses,
+        invariants,
     )
     return checked, diagnostics
+
+
+def _record_read(node: TypedExpr) -> TField | TAge | TAsOf | TPresent | None:
+    """The first read of the record (or of the as-of date) in `node`: an invariant has none."""
+    if isinstance(node, TField | TAge | TAsOf | TPresent):
+        return node
+    for child in typed_children(node):
+        found = _record_read(child)
+        if found is not None:
+            return found
+    return None
 
 
 def _status_read(

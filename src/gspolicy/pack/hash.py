@@ -32,7 +32,9 @@ _WRITTEN = frozenset(
 )
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
-_LATER = frozenset({"weigh", "imports", "imported_from", "approval", "term", "lapses_when"})
+_LATER = frozenset(
+    {"weigh", "imports", "imported_from", "approval", "term", "lapses_when", "exclusive", "invariants"}
+)
 
 
 def canonical(value: object) -> object:

@@ -34,6 +34,8 @@ from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
+from gspolicy.lang.ast import OUTCOME_FUNCTIONS
+from gspolicy.lang.typed import TCall, TConst, TypedExpr, typed_children
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
@@ -79,6 +81,13 @@ register(
             "政策包 `{id}` 的版本 `{first}` 与 `{second}` 在 {day} 同时有效",
             "end the earlier version with `valid_to` the day before the later one's `valid_from`",
             "请为较早的版本设置 `valid_to`，设为较晚版本 `valid_from` 的前一天",
+        ),
+        "pack/invariant-unknown-name": entry(
+            "error",
+            '`{func}("{name}")`: no pack deciding on `{subject}` has {what} `{name}`',
+            '`{func}("{name}")`：判定 `{subject}` 的政策包中没有{what} `{name}`',
+            "an invariant names the rules, the verdict pack's criteria, the measures and the packs of its subject",
+            "不变式只能引用其判定对象的规则、结论包的指标、措施与政策包",
         ),
         "pack/kind-changed": entry(
             "error",
@@ -204,9 +213,16 @@ class PolicySet:
 
     def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
         """The versions in force on `as_of` of every pack that decides — a pack of `kind:
-        parameters` decides nothing: its values reach decisions through the packs importing them."""
+        parameters` decides nothing (its values reach decisions through the packs importing them),
+        nor does one of `kind: invariants` (it checks decisions: `invariants_in_force`)."""
         found = (self.in_force(pack_id, as_of) for pack_id in self.ids)
-        return tuple(p for p in found if p is not None and p.kind != "parameters")
+        return tuple(p for p in found if p is not None and p.kind not in ("parameters", "invariants"))
+
+    def invariants_in_force(self, as_of: dt.date, subject: str) -> tuple[CheckedPack, ...]:
+        """The packs of `kind: invariants` in force on `as_of` for decisions on `subject`: they
+        decide nothing themselves (not among `all_in_force`), they check every decision."""
+        found = (self.in_force(pack_id, as_of) for pack_id in self.of_kind("invariants", subject))
+        return tuple(p for p in found if p is not None)
 
     def of_kind(self, kind: str, subject: str | None = None) -> tuple[str, ...]:
         """The ids of the packs of role `kind` (``kind:``), deciding on `subject` when it is
@@ -362,6 +378,8 @@ def load_policies(
             checked.append(found)
     diagnostics.extend(_overlaps(checked))
     diagnostics.extend(_roles(checked))
+    if not any(d.is_error for d in diagnostics):  # an invariant's names, once the packs are sound
+        diagnostics.extend(_invariant_names(checked))
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return PolicySet(schema, tuple(checked)), diagnostics
@@ -638,6 +656,59 @@ def _roles(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
                     )
                 )
     return out
+
+
+_WHAT = {
+    "rule": Text(zh="规则", en="a rule"),
+    "criterion": Text(zh="结论包指标", en="a verdict-pack criterion"),
+    "granted": Text(zh="措施", en="a measure"),
+    "verdict": Text(zh="政策包", en="a pack"),
+}
+
+
+def _invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
+    """Every name an invariant reads (``rule("id")`` …) is one the packs of its subject declare,
+    in some version."""
+    out: list[Diagnostic] = []
+    deciding = [p for p in packs if p.kind not in ("invariants", "parameters")]
+    for inv_pack in (p for p in packs if p.kind == "invariants"):
+        mine = [p for p in deciding if p.subject == inv_pack.subject]
+        known = {
+            "rule": {r.id for p in mine for r in p.pack.rules},
+            "criterion": {c.id for p in mine if p.kind == "exit" for c in p.pack.criteria},
+            "granted": {m for p in mine for m in p.pack.measures},
+            "verdict": {p.id for p in mine},
+        }
+        for inv_id, typed in inv_pack.invariants.items():
+            for node in _outcome_calls(typed):
+                if not node.args:
+                    continue
+                arg = node.args[0]
+                name = str(arg.value) if isinstance(arg, TConst) else ""
+                if name in known[node.func]:
+                    continue
+                out.append(
+                    Diagnostic(
+                        "pack/invariant-unknown-name",
+                        arg.span,
+                        {
+                            "func": node.func,
+                            "name": name,
+                            "subject": inv_pack.subject,
+                            "what": _WHAT[node.func],
+                        },
+                        context=(("invariant", inv_id), ("pack", inv_pack.key)),
+                        suggestions=suggest(name, sorted(known[node.func])),
+                    )
+                )
+    return out
+
+
+def _outcome_calls(node: TypedExpr) -> list[TCall]:
+    found = [node] if isinstance(node, TCall) and node.func in OUTCOME_FUNCTIONS else []
+    for child in typed_children(node):
+        found.extend(_outcome_calls(child))
+    return found
 
 
 def load_policy_set(paths: Sequence[Path] | None = None) -> PolicySet:

@@ -28,8 +28,10 @@ __all__ = [
     "Citation",
     "Criterion",
     "DatedValue",
+    "Exclusive",
     "Fact",
     "Import",
+    "Invariant",
     "Measure",
     "MeasureForm",
     "PackKind",
@@ -250,6 +252,28 @@ class Rule:
 
 
 @attrs.frozen
+class Invariant:
+    """A statement every decision on the pack's subject must satisfy (``kind: invariants``),
+    over the decision's outcome (`rule()`, `criterion()`, `granted()`, `verdict()`)."""
+
+    id: str
+    title: Text
+    holds: Expr
+    holds_text: str
+    cites: tuple[Citation, ...]
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Exclusive:
+    """Rules of one pack of which at most one may hold for a subject (``exclusive:``)."""
+
+    rules: tuple[str, ...]
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Basis:
     """A basis that keeps support during the buffer after exit."""
 
@@ -332,6 +356,8 @@ class PackSource:
     id_span: Span | None = attrs.field(default=None, eq=False)
     imports: tuple[Import, ...] = ()
     approval: Approval | None = None
+    exclusive: tuple[Exclusive, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
 
     @property
     def key(self) -> str:

@@ -31,8 +31,10 @@ from gspolicy.pack.model import (
     Citation,
     Criterion,
     DatedValue,
+    Exclusive,
     Fact,
     Import,
+    Invariant,
     Measure,
     MeasureForm,
     PackKind,
@@ -44,6 +46,19 @@ from gspolicy.pack.model import (
 )
 
 __all__ = ["read_pack"]
+
+_NOT_IN_INVARIANTS = (
+    "parameters",
+    "facts",
+    "applies",
+    "criteria",
+    "measures",
+    "rules",
+    "exclusive",
+    "buffer",
+    "import",
+)
+"""What a pack of `kind: invariants` may not hold: it reads decisions, it decides nothing."""
 
 register(
     {
@@ -103,6 +118,41 @@ register(
             "贷款期限的单位应为 `years` 或 `months`，而非 `{unit}`",
             "write `unit: years` or `unit: months`",
             "请写 `unit: years` 或 `unit: months`",
+        ),
+        "pack/invariants-only": entry(
+            "error",
+            "a pack of `kind: invariants` holds invariants and the sources they cite, not `{key}`",
+            "`kind: invariants` 的政策包只包含不变式及其引用的来源，不能包含 `{key}`",
+            "an invariant reads decisions' outcomes; move `{key}` to a pack that decides",
+            "不变式读取判定结果；请将 `{key}` 移到作出判定的政策包中",
+        ),
+        "pack/invariants-elsewhere": entry(
+            "error",
+            "`invariants` belong to a pack of `kind: invariants`",
+            "`invariants` 只能写在 `kind: invariants` 的政策包中",
+            "move them to a pack of `kind: invariants` deciding on the same subject",
+            "请将其移到判定同一对象的 `kind: invariants` 政策包中",
+        ),
+        "pack/no-invariants": entry(
+            "error",
+            "a pack of `kind: invariants` states at least one invariant",
+            "`kind: invariants` 的政策包至少应有一条不变式",
+            "add `invariants:`, or give the pack another kind",
+            "请添加 `invariants:`，或改用其他 `kind`",
+        ),
+        "pack/unknown-rule": entry(
+            "error",
+            "`exclusive` names `{name}`, which is not a rule of this pack",
+            "`exclusive` 中的 `{name}` 不是本政策包的规则",
+            "a group names rules of the pack that declares it",
+            "互斥组只能列出本政策包自己的规则",
+        ),
+        "pack/exclusive-group": entry(
+            "error",
+            "an `exclusive` group names at least two different rules",
+            "`exclusive` 的每一组至少应列出两条不同的规则",
+            "e.g. `exclusive: [[housing.repair, housing.rebuild]]`",
+            "例如 `exclusive: [[housing.repair, housing.rebuild]]`",
         ),
         "pack/approval-dates": entry(
             "error",
@@ -578,7 +628,18 @@ class _PackReader:
         buffer = self.read_buffer(r, top.get("buffer"))
         criteria = self.read_criteria(r, top.get("criteria"))
         rules = self.read_rules(r, top.get("rules"), measures, named)
+        exclusive = self.read_exclusive(r, top.get("exclusive"), {x.id for x in rules})
+        invariants = self.read_invariants(r, top.get("invariants"))
         note = r.text(top.get("note"), "note")
+        keys_of = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
+        if kind == "invariants":
+            for part in _NOT_IN_INVARIANTS:
+                if part in top:
+                    r.report("pack/invariants-only", keys_of.get(part, top[part]), {"key": part})
+            if "invariants" not in top:
+                r.report("pack/no-invariants", tree)
+        elif "invariants" in top:
+            r.report("pack/invariants-elsewhere", keys_of.get("invariants", top["invariants"]))
         if kind == "parameters":
             # a pack of parameters holds parameters, the sources they cite and nothing else
             keys = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
@@ -614,6 +675,8 @@ class _PackReader:
             id_span=top["pack"].span,
             imports=tuple(imports),
             approval=approval,
+            exclusive=exclusive,
+            invariants=invariants,
         )
 
     def read_approval(self, r: Reader, node: YNode | None) -> Approval | None:
@@ -758,6 +821,52 @@ class _PackReader:
             ar.text(explain.get("failed"), "failed"),
             node.span,
         )
+
+    def read_exclusive(self, r: Reader, node: YNode | None, rule_ids: set[str]) -> tuple[Exclusive, ...]:
+        """``exclusive: [[rule_a, rule_b], …]``: groups of this pack's rules, at most one holding."""
+        out: list[Exclusive] = []
+        for group in r.items(node, "exclusive"):
+            names: list[str] = []
+            unknown = False
+            for item in r.items(group, "exclusive"):
+                name = r.string(item, "exclusive", name=True)
+                if name is None:
+                    unknown = True
+                elif name not in rule_ids:
+                    r.report("pack/unknown-rule", item, {"name": name}, suggest(name, sorted(rule_ids)))
+                    unknown = True
+                else:
+                    names.append(name)
+            if unknown:
+                continue
+            if len(set(names)) < 2:
+                r.report("pack/exclusive-group", group)
+                continue
+            out.append(Exclusive(tuple(dict.fromkeys(names)), group.span))
+        return tuple(out)
+
+    def read_invariants(self, r: Reader, node: YNode | None) -> tuple[Invariant, ...]:
+        out: list[Invariant] = []
+        seen: set[str] = set()
+        for item in r.items(node, "invariants"):
+            f = self.obj(r, item, S.INVARIANT, "an invariant")
+            if f is None:
+                continue
+            iid = r.string(f.get("id"), "id", name=True)
+            if iid is None:
+                continue
+            ir = r.within("invariant", iid)
+            if iid in seen:
+                what = Text(zh="不变式", en="invariant")
+                ir.report("pack/duplicate-id", f.get("id"), {"what": what, "name": iid})
+            seen.add(iid)
+            title = ir.text(f.get("title"), "title")
+            expr, text = self.expr(ir, f.get("holds"), "holds")
+            cites = self.cites(ir, f.get("cite"))
+            if title is None or expr is None or text is None:
+                continue
+            out.append(Invariant(iid, title, expr, text, cites, ir.text(f.get("note"), "note"), item.span))
+        return tuple(out)
 
     def read_rules(
         self, r: Reader, node: YNode | None, measures: Mapping[str, Measure], declared: set[str]

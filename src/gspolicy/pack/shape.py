@@ -326,6 +326,20 @@ RULE = _obj(
     note=(TEXT, False, "remarks"),
 )
 
+INVARIANT = _obj(
+    "a statement every decision on the pack's subject must satisfy, over the decision's outcome",
+    id=(NAME, True, "stable id"),
+    title=(TEXT, True, "the statement in both languages"),
+    holds=(
+        EXPR,
+        True,
+        'true for every decision: reads the outcome through `rule("id")`, `criterion("id")`, '
+        '`granted("measure")` and `verdict()` / `verdict("pack")`',
+    ),
+    cite=(CITATIONS, True, "where it comes from"),
+    note=(TEXT, False, "remarks"),
+)
+
 APPLIES = _obj(
     "which subjects the criteria are assessed for; the others are not applicable (criteria still shown)",
     when=(EXPR, True, "the condition for being assessed"),
@@ -401,6 +415,16 @@ PACK = _obj(
     criteria=(_list_of(CRITERION, "criteria"), False, "criteria that must all hold (veto indicators)"),
     measures=(_map_of(MEASURE, "measure id → measure"), False, "measures rules can grant"),
     rules=(_list_of(RULE, "rules"), False, "rules granting measures"),
+    exclusive=(
+        _list_of(_list_of(NAME, "rule ids: at most one of them holds for a subject"), "groups of rules"),
+        False,
+        "groups of this pack's rules of which at most one may hold for a subject (checked on every decision)",
+    ),
+    invariants=(
+        _list_of(INVARIANT, "invariants"),
+        False,
+        "statements every decision must satisfy (`kind: invariants` only)",
+    ),
     buffer=(BUFFER, False, "the buffer after exit"),
     note=(TEXT, False, "remarks"),
 )

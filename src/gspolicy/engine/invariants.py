@@ -1,0 +1,201 @@
+"""Invariants and exclusive rules, checked on every decision from its outcome.
+
+A pack of ``kind: invariants`` states what every decision on its subject must satisfy, over the
+decision's outcome: ``rule("housing.repair")`` (whether a rule holds), ``criterion("exit.income")``
+(whether a criterion of the verdict pack passes), ``granted("microcredit")`` (whether a measure
+is support now) and ``verdict()`` / ``verdict("pack")`` (a verdict as text).  A pack that decides
+may declare ``exclusive:`` groups of its rules, of which at most one may hold.
+
+Both are checked from the outcome alone — whichever engine computed it — so the per-record
+evaluator, the columnar runner and the traced interpreter report the same *findings*: the
+invariants a decision violates (``pack:invariant``) and the exclusive groups it breaks
+(``pack:exclusive(rule_a, rule_b)``).  A rule or criterion that is undetermined is unknown to the
+invariant, never false: an invariant that cannot be told is not a finding (an explained decision
+lists it, with what would settle it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from gspolicy._memo import Memo
+from gspolicy.lang import Context, TraceEvent, Unknown, Value, evaluate
+from gspolicy.lang.typed import TypedExpr
+from gspolicy.lang.values import kleene_or
+from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.load import PolicySet
+from gspolicy.schema.model import Record
+
+__all__ = ["Checks", "InvariantResult", "checks_for", "findings_of", "invariant_results", "view_of_row"]
+
+View = dict[tuple[str, str], Value]
+
+
+@attrs.frozen
+class Checks:
+    """What is checked on a decision on one subject and date: the invariants in force, the
+    exclusive groups of the packs in force, and what those packs declare (so that a rule that
+    is not listed as holding is known not to hold)."""
+
+    invariants: tuple[tuple[CheckedPack, str, TypedExpr], ...]
+    exclusive: tuple[tuple[str, tuple[str, ...]], ...]  # (pack id, rule ids)
+    rules: tuple[tuple[str, tuple[str, ...]], ...]  # (pack id, its rule ids), the packs in force
+    exit_pack: str | None
+    exit_criteria: tuple[str, ...]
+    measures: frozenset[str]  # declared by the packs in force
+    subject: str
+
+
+_CHECKS: Memo[tuple[int, str, dt.date], tuple[PolicySet, Checks | None]] = Memo(512)
+
+
+def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | None:
+    """What is checked on decisions on `subject` as of `as_of` (None: nothing is)."""
+    key = (id(policy_set), subject, as_of)
+    found = _CHECKS.get(key)
+    if found is not None and found[0] is policy_set:
+        return found[1]
+    in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == subject]
+    invariants = tuple(
+        (p, inv_id, typed)
+        for p in policy_set.invariants_in_force(as_of, subject)
+        for inv_id, typed in p.invariants.items()
+    )
+    exclusive = tuple((p.id, group.rules) for p in in_force for group in p.pack.exclusive)
+    checks = None
+    if invariants or exclusive:
+        exit_id = policy_set.exit_pack(subject)
+        exit_pack = next((p for p in in_force if p.id == exit_id), None)
+        checks = Checks(
+            invariants,
+            exclusive,
+            tuple((p.id, tuple(r.id for r in p.pack.rules)) for p in in_force),
+            exit_pack.id if exit_pack is not None else None,
+            tuple(c.id for c in exit_pack.pack.criteria) if exit_pack is not None else (),
+            frozenset(m for p in in_force for m in p.pack.measures),
+            subject,
+        )
+    return _CHECKS.put(key, (policy_set, checks))[1]
+
+
+def _truth(holds: str, settle: Iterable[str], label: str) -> bool | Unknown:
+    if holds in ("yes", "pass"):
+        return True
+    if holds in ("no", "fail"):
+        return False
+    return Unknown(frozenset(settle) or frozenset({label}))
+
+
+def _view(
+    checks: Checks,
+    verdict: str | None,
+    verdicts: Mapping[str, str | None],
+    rules: Mapping[tuple[str, str], tuple[str, Iterable[str]]],
+    criteria: Mapping[str, tuple[str, Iterable[str]]],
+    granted: Iterable[str],
+) -> View:
+    """What the outcome functions read: `rules` by (pack, rule) → (holds, settle), `criteria`
+    of the verdict pack by id → (verdict, settle)."""
+    view: View = {}
+    if verdict is not None:
+        view[("verdict", "")] = verdict
+    for pack_id, found in verdicts.items():
+        if found is not None:
+            view[("verdict", pack_id)] = found
+    found_rules: dict[str, bool | Unknown] = {}
+    for (_pack, rule_id), (holds, settle) in rules.items():
+        value = _truth(holds, settle, f"rule({rule_id})")
+        earlier = found_rules.get(rule_id)
+        # one id in two packs: it holds when it holds in either
+        found_rules[rule_id] = value if earlier is None else kleene_or([earlier, value])
+    for rule_id, value in found_rules.items():
+        view[("rule", rule_id)] = value
+    for criterion_id, (found, settle) in criteria.items():
+        view[("criterion", criterion_id)] = _truth(found, settle, f"criterion({criterion_id})")
+    now = set(granted)
+    for measure in checks.measures | now:
+        view[("granted", measure)] = measure in now
+    return view
+
+
+def view_of_row(checks: Checks, row: Mapping[str, Any]) -> View:
+    """The view of one row of `Outcome.to_row()` (an unknown names nothing more precise than
+    the function call: a row keeps what would settle it only as a whole)."""
+    yes = set(row.get("rules") or ())
+    maybe = set(row.get("rules_undetermined") or ())
+    rules = {
+        (pack_id, r): (
+            "yes" if f"{pack_id}:{r}" in yes else "undetermined" if f"{pack_id}:{r}" in maybe else "no",
+            (),
+        )
+        for pack_id, rule_ids in checks.rules
+        for r in rule_ids
+    }
+    failing = set(row.get("failing") or ())
+    undetermined = set(row.get("undetermined") or ())
+    criteria = {
+        c: ("fail" if c in failing else "undetermined" if c in undetermined else "pass", ())
+        for c in checks.exit_criteria
+    }
+    verdicts = {str(key).rpartition("@")[0]: value for key, value in (row.get("packs") or {}).items()}
+    granted = (str(text).partition("=")[0] for text in row.get("support") or ())
+    return _view(checks, row.get("verdict"), verdicts, rules, criteria, granted)
+
+
+def view_of_outcome(checks: Checks, outcome: Any) -> View:
+    """The view of an `Outcome` (unknowns name what would settle them)."""
+    rules = {(p.id, r.id): (r.holds, r.settle) for p in outcome.packs for r in p.rules}
+    exit_result = outcome.pack(checks.exit_pack) if checks.exit_pack is not None else None
+    criteria = {c.id: (c.verdict, c.settle) for c in exit_result.criteria} if exit_result is not None else {}
+    verdicts = {p.id: p.verdict for p in outcome.packs}
+    granted = (m for m, _a, _w in outcome.support)
+    return _view(checks, outcome.verdict, verdicts, rules, criteria, granted)
+
+
+@attrs.frozen
+class InvariantResult:
+    pack: CheckedPack
+    id: str
+    value: Value  # True, False or unknown
+    events: tuple[TraceEvent, ...] = ()
+
+
+def invariant_results(checks: Checks, view: View, *, trace: bool = False) -> tuple[InvariantResult, ...]:
+    """Every invariant in force evaluated on `view` (with its trace when asked)."""
+    out = []
+    for pack, inv_id, typed in checks.invariants:
+        events: list[TraceEvent] = []
+        ctx = Context(
+            subject=Record(checks.subject, {}),
+            as_of=dt.date.min,
+            outcome=view,
+            trace=events.append if trace else None,
+        )
+        out.append(InvariantResult(pack, inv_id, evaluate(typed, ctx), tuple(events)))
+    return tuple(out)
+
+
+def exclusive_broken(checks: Checks, rules_yes: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The exclusive groups of which more than one rule holds (``pack:rule`` in `rules_yes`)."""
+    holding = set(rules_yes)
+    return tuple(
+        (pack_id, group)
+        for pack_id, group in checks.exclusive
+        if sum(f"{pack_id}:{r}" in holding for r in group) > 1
+    )
+
+
+def findings_of(checks: Checks | None, view: View, rules_yes: Sequence[str]) -> tuple[str, ...]:
+    """The findings of one decision: the invariants it violates (``pack:invariant``), then the
+    exclusive groups it breaks (``pack:exclusive(a, b)``)."""
+    if checks is None:
+        return ()
+    violated = [f"{r.pack.id}:{r.id}" for r in invariant_results(checks, view) if r.value is False]
+    broken = [
+        f"{pack_id}:exclusive({', '.join(group)})" for pack_id, group in exclusive_broken(checks, rules_yes)
+    ]
+    return (*violated, *broken)
