@@ -41,6 +41,12 @@ def _same_outcome(record: Record, day: dt.date) -> None:
     assert fast.verdict == explained.verdict
     assert fast.missing == explained.missing
     assert fast.support == explained.support
+    # the findings are the decision's violated invariants and broken exclusive groups; the
+    # bundled packs keep their own invariants
+    assert fast.findings == tuple(
+        f"{f.pack.partition('@')[0]}:{f.id}" for f in explained.findings if f.status == "violated"
+    )
+    assert fast.findings == ()
     exit_result = fast.pack(fast.exit_pack)
     if exit_result is not None:
         assert [(c.id, c.verdict) for c in exit_result.criteria] == [

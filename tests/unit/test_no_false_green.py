@@ -233,6 +233,7 @@ def _areas(out: str) -> str:
     return out[out.index("villages:") :] if "villages:" in out else ""
 
 
+@pytest.mark.slow  # two diffs with their impact on the example registry: full suite
 def test_3_a_file_versus_file_diff_decides_villages_as_a_root_versus_root_diff_does(
     tmp_path: Path, small_registry: tuple[Path, Path]
 ) -> None:

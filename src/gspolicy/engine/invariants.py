@@ -17,14 +17,14 @@ lists it, with what would settle it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from gspolicy._memo import Memo
 from gspolicy.lang import Context, TraceEvent, Unknown, Value, evaluate
-from gspolicy.lang.typed import TypedExpr
+from gspolicy.lang.typed import TConst, TypedExpr, outcome_calls
 from gspolicy.lang.values import kleene_or
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
@@ -48,6 +48,9 @@ class Checks:
     exit_criteria: tuple[str, ...]
     measures: frozenset[str]  # declared by the packs in force
     subject: str
+    reads: frozenset[tuple[str, str]] = frozenset()  # what the invariants read: (function, name)
+    # the invariants violated, by the values they read (records share them heavily)
+    _violated: dict[tuple[object, ...], tuple[str, ...]] = attrs.field(factory=dict, eq=False, repr=False)
 
 
 _CHECKS: Memo[tuple[int, str, dt.date], tuple[PolicySet, Checks | None]] = Memo(512)
@@ -78,6 +81,11 @@ def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | 
             tuple(c.id for c in exit_pack.pack.criteria) if exit_pack is not None else (),
             frozenset(m for p in in_force for m in p.pack.measures),
             subject,
+            frozenset(
+                (node.func, str(node.args[0].value) if node.args and isinstance(node.args[0], TConst) else "")
+                for _p, _i, typed in invariants
+                for node in outcome_calls(typed)
+            ),
         )
     return _CHECKS.put(key, (policy_set, checks))[1]
 
@@ -96,18 +104,21 @@ def _view(
     verdicts: Mapping[str, str | None],
     rules: Mapping[tuple[str, str], tuple[str, Iterable[str]]],
     criteria: Mapping[str, tuple[str, Iterable[str]]],
-    granted: Iterable[str],
+    granted: Callable[[], Iterable[str]],
 ) -> View:
     """What the outcome functions read: `rules` by (pack, rule) → (holds, settle), `criteria`
     of the verdict pack by id → (verdict, settle)."""
     view: View = {}
+    reads = checks.reads
     if verdict is not None:
         view[("verdict", "")] = verdict
     for pack_id, found in verdicts.items():
-        if found is not None:
+        if found is not None and ("verdict", pack_id) in reads:
             view[("verdict", pack_id)] = found
     found_rules: dict[str, bool | Unknown] = {}
     for (_pack, rule_id), (holds, settle) in rules.items():
+        if ("rule", rule_id) not in reads:
+            continue
         value = _truth(holds, settle, f"rule({rule_id})")
         earlier = found_rules.get(rule_id)
         # one id in two packs: it holds when it holds in either
@@ -115,10 +126,13 @@ def _view(
     for rule_id, value in found_rules.items():
         view[("rule", rule_id)] = value
     for criterion_id, (found, settle) in criteria.items():
-        view[("criterion", criterion_id)] = _truth(found, settle, f"criterion({criterion_id})")
-    now = set(granted)
-    for measure in checks.measures | now:
-        view[("granted", measure)] = measure in now
+        if ("criterion", criterion_id) in reads:
+            view[("criterion", criterion_id)] = _truth(found, settle, f"criterion({criterion_id})")
+    wanted = {name for func, name in reads if func == "granted"}
+    if wanted:
+        now = set(granted())
+        for measure in wanted & (checks.measures | now):
+            view[("granted", measure)] = measure in now
     return view
 
 
@@ -142,7 +156,10 @@ def view_of_row(checks: Checks, row: Mapping[str, Any]) -> View:
         for c in checks.exit_criteria
     }
     verdicts = {str(key).rpartition("@")[0]: value for key, value in (row.get("packs") or {}).items()}
-    granted = (str(text).partition("=")[0] for text in row.get("support") or ())
+
+    def granted() -> Iterable[str]:
+        return (str(text).partition("=")[0] for text in row.get("support") or ())
+
     return _view(checks, row.get("verdict"), verdicts, rules, criteria, granted)
 
 
@@ -152,7 +169,10 @@ def view_of_outcome(checks: Checks, outcome: Any) -> View:
     exit_result = outcome.pack(checks.exit_pack) if checks.exit_pack is not None else None
     criteria = {c.id: (c.verdict, c.settle) for c in exit_result.criteria} if exit_result is not None else {}
     verdicts = {p.id: p.verdict for p in outcome.packs}
-    granted = (m for m, _a, _w in outcome.support)
+
+    def granted() -> Iterable[str]:
+        return (m for m, _a, _w in outcome.support)  # worked out only when an invariant reads it
+
     return _view(checks, outcome.verdict, verdicts, rules, criteria, granted)
 
 
@@ -179,6 +199,11 @@ def invariant_results(checks: Checks, view: View, *, trace: bool = False) -> tup
     return tuple(out)
 
 
+def _settled(value: Value | None) -> object:
+    """A value as far as a violation depends on it: an unknown is unknown, whatever it names."""
+    return "\x00unknown" if isinstance(value, Unknown) else value
+
+
 def exclusive_broken(checks: Checks, rules_yes: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The exclusive groups of which more than one rule holds (``pack:rule`` in `rules_yes`)."""
     holding = set(rules_yes)
@@ -194,7 +219,12 @@ def findings_of(checks: Checks | None, view: View, rules_yes: Sequence[str]) -> 
     exclusive groups it breaks (``pack:exclusive(a, b)``)."""
     if checks is None:
         return ()
-    violated = [f"{r.pack.id}:{r.id}" for r in invariant_results(checks, view) if r.value is False]
+    key = tuple(_settled(view.get(k)) for k in sorted(checks.reads))
+    violated = checks._violated.get(key)
+    if violated is None:
+        violated = tuple(f"{r.pack.id}:{r.id}" for r in invariant_results(checks, view) if r.value is False)
+        if len(checks._violated) < 4096:
+            checks._violated[key] = violated
     broken = [
         f"{pack_id}:exclusive({', '.join(group)})" for pack_id, group in exclusive_broken(checks, rules_yes)
     ]

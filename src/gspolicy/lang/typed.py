@@ -15,7 +15,7 @@ from typing import Literal as Lit
 import attrs
 
 from gspolicy._location import Span
-from gspolicy.lang.ast import ArithOp, CompareOp
+from gspolicy.lang.ast import OUTCOME_FUNCTIONS, ArithOp, CompareOp
 from gspolicy.lang.types import Type
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "TPresent",
     "TSet",
     "TypedExpr",
+    "outcome_calls",
     "typed_children",
 ]
 
@@ -227,3 +228,11 @@ def typed_children(node: TypedExpr) -> Iterator[TypedExpr]:
         yield node.cond
         yield node.then
         yield node.orelse
+
+
+def outcome_calls(node: TypedExpr) -> list[TCall]:
+    """The calls of the outcome functions in `node` (``rule("id")`` …, an invariant's reads)."""
+    found = [node] if isinstance(node, TCall) and node.func in OUTCOME_FUNCTIONS else []
+    for child in typed_children(node):
+        found.extend(outcome_calls(child))
+    return found

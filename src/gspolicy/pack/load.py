@@ -34,8 +34,7 @@ from gspolicy._memo import Memo
 from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
-from gspolicy.lang.ast import OUTCOME_FUNCTIONS
-from gspolicy.lang.typed import TCall, TConst, TypedExpr, typed_children
+from gspolicy.lang.typed import TConst, outcome_calls
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
@@ -680,7 +679,7 @@ def _invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
             "verdict": {p.id for p in mine},
         }
         for inv_id, typed in inv_pack.invariants.items():
-            for node in _outcome_calls(typed):
+            for node in outcome_calls(typed):
                 if not node.args:
                     continue
                 arg = node.args[0]
@@ -702,13 +701,6 @@ def _invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
                     )
                 )
     return out
-
-
-def _outcome_calls(node: TypedExpr) -> list[TCall]:
-    found = [node] if isinstance(node, TCall) and node.func in OUTCOME_FUNCTIONS else []
-    for child in typed_children(node):
-        found.extend(_outcome_calls(child))
-    return found
 
 
 def load_policy_set(paths: Sequence[Path] | None = None) -> PolicySet:

@@ -89,6 +89,7 @@ def test_concurrent_threads_never_break_the_chain(
     assert checkpoint["pending"] is None
 
 
+@pytest.mark.slow  # several processes writing one log: full suite
 def test_concurrent_processes_never_break_the_chain(shared_root: Path, db: Path) -> None:
     children = [_writer(db, shared_root, 12, f"process {n}") for n in range(3)]
     outputs = [child.communicate(timeout=120) for child in children]

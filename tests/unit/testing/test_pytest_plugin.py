@@ -48,6 +48,7 @@ def _cli_counts(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, in
     return int(match.group(1)), int(match.group(2))
 
 
+@pytest.mark.slow  # a pytest run in a subprocess over every case file: full suite
 def test_pytest_policies_runs_the_cases_of_gspolicy_test(
     pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:
