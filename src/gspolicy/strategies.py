@@ -38,6 +38,7 @@ from gspolicy.engine.run import parameter_values
 from gspolicy.errors import suggest
 from gspolicy.lang import BOOL, DATE, NUMBER, STRING, Context, EnumT, Env, Interval, SetT, Type, evaluate
 from gspolicy.lang.ast import (
+    MISSING_DAY_RULES,
     Attribute,
     BinOp,
     BoolOp,
@@ -1076,6 +1077,15 @@ class _Expressions:
                 )
         elif t == DATE:
             options.append(if_exp)
+            if self.env.missing_day is not None:  # the pack declares its rule: dates shift
+                options.append(
+                    st.builds(
+                        lambda f, n, d: _call(f, _lit(n), d),
+                        st.sampled_from(["years_after", "months_after"]),
+                        st.integers(0, 40),
+                        sub(DATE),
+                    )
+                )
             for source, record in sources:
                 inner = _Scope(record)
                 if self.names(DATE, inner):
@@ -1156,6 +1166,7 @@ def _pack_text(
     form: str = "grant",
     lapses: Expr | None = None,
     exclusive: bool = False,
+    missing_day: str | None = None,
 ) -> str:
     lines = [
         "format: 1",
@@ -1163,6 +1174,7 @@ def _pack_text(
         'version: "1"',
         f"kind: {kind}",
         "valid_from: 2016-01-01",
+        *([f"missing_day: {missing_day}"] if missing_day is not None else []),
         *(
             [
                 "approval:",
@@ -1253,7 +1265,8 @@ def packs(
     every role whose packs hold criteria and rules), sometimes with the document that approved it
     (``approval:``); the measure its rules grant has a form drawn from every form (a loan with its
     ceiling and term) and sometimes a ``lapses_when``; two rules or more are sometimes declared
-    ``exclusive``.  The pack is written as YAML and read and
+    ``exclusive``; sometimes it declares a ``missing_day`` rule and its expressions shift dates
+    (``years_after``, ``months_after``).  The pack is written as YAML and read and
     checked like any pack, so its expressions carry real spans."""
     schema = _check_schema(schema)
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", ident):
@@ -1267,11 +1280,19 @@ def packs(
         raise InvalidArgument(
             f"kinds={kinds!r} must be a non-empty list of roles among {list(DECIDING_KINDS)}"
         )
-    env = Env(schema, parameters={"line": NUMBER, "cutoff": DATE})
-    conditions = expressions(env, max_depth=max_depth)
+    plain = expressions(Env(schema, parameters={"line": NUMBER, "cutoff": DATE}), max_depth=max_depth)
+    shifting = {
+        rule: expressions(
+            Env(schema, parameters={"line": NUMBER, "cutoff": DATE}, missing_day=rule), max_depth=max_depth
+        )
+        for rule in MISSING_DAY_RULES
+    }
 
     @st.composite
     def draw_pack(draw: st.DrawFn) -> CheckedPack:
+        # sometimes a pack that shifts dates (`years_after`, `months_after`) under a declared rule
+        missing_day = draw(st.none() | st.sampled_from(MISSING_DAY_RULES))
+        conditions = plain if missing_day is None else shifting[missing_day]
         criteria = draw(st.lists(conditions, min_size=0 if max_rules else 1, max_size=max_criteria))
         rules = draw(st.lists(conditions, min_size=0 if criteria else 1, max_size=max_rules))
         applies = draw(st.none() | conditions)
@@ -1284,7 +1305,9 @@ def packs(
         form = draw(st.sampled_from(list(FORMS)))
         lapses = draw(st.none() | conditions) if rules else None
         exclusive = len(rules) > 1 and draw(st.booleans())  # its rules declared exclusive
-        text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, lapses, exclusive)
+        text = _pack_text(
+            ident, criteria, rules, applies, line, kind, issued, form, lapses, exclusive, missing_day
+        )
         pack, problems = read_pack(Source(f"{ident}.yaml", text))
         errors = [d.render("en") for d in problems if d.is_error]
         assert pack is not None, (text, errors)
@@ -1295,7 +1318,9 @@ def packs(
             and lapses is not None
             and all(d.code == "pack/lapse-reads-status" for d in problems if d.is_error)
         ):
-            text = _pack_text(ident, criteria, rules, applies, line, kind, issued, form, None, exclusive)
+            text = _pack_text(
+                ident, criteria, rules, applies, line, kind, issued, form, None, exclusive, missing_day
+            )
             pack, problems = read_pack(Source(f"{ident}.yaml", text))
             assert pack is not None, (text, [d.render("en") for d in problems if d.is_error])
             checked, problems = check_pack(pack, schema)

@@ -45,7 +45,8 @@ from gspolicy.analysis._where import key_span
 from gspolicy.analysis.fold import Const, constant_parts, fold
 from gspolicy.errors import Diagnostic, Severity
 from gspolicy.lang import print_expr, references
-from gspolicy.lang.typed import TAge, TAggregate, TField, TypedExpr, typed_children
+from gspolicy.lang.interpret import shift_months
+from gspolicy.lang.typed import TAge, TAggregate, TCall, TConst, TField, TParam, TypedExpr, typed_children
 from gspolicy.lang.types import ListT, RecordT
 from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import PolicySet, _display, discover, gaps, load_policies, resolve_imports
@@ -154,6 +155,15 @@ register(
             "end the earlier version the day before the later one starts (`valid_to: {end}`)",
             "请将较早版本的 `valid_to` 设为较晚版本开始的前一天（`valid_to: {end}`）",
         ),
+        "lint/missing-day-matters": entry(
+            "info",
+            "`{call}` gives {first} or {second} for {example}, depending on the pack's `missing_day` rule "
+            "(this pack: {rule}, giving {chosen})",
+            "`{call}` 对 {example} 的结果取决于政策包的 `missing_day` 规则：{first} 或 {second}"
+            "（本包为 {rule}，结果 {chosen}）",
+            "check that the declared rule is the one the source means for such dates",
+            "请确认所声明的规则符合来源文件对此类日期的本意",
+        ),
         "lint/constant-condition": entry(
             "warning",
             "this condition is always {value}, whatever the household",
@@ -203,6 +213,8 @@ def _roots(checked: CheckedPack) -> Iterator[tuple[str, str, TypedExpr]]:
             yield "basis", bid, texpr
         for bid, texpr in checked.buffer.until.items():
             yield "basis", bid, texpr
+    for mid, texpr in checked.lapses.items():
+        yield "measure", mid, texpr
 
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
@@ -512,6 +524,68 @@ def _constants(checked: CheckedPack) -> list[Diagnostic]:
     return out
 
 
+def _shifts(node: TypedExpr) -> Iterator[TCall]:
+    if isinstance(node, TCall) and node.func in ("years_after", "months_after"):
+        yield node
+    for child in typed_children(node):
+        yield from _shifts(child)
+
+
+def _missing_days(checked: CheckedPack) -> list[Diagnostic]:
+    """Date arithmetic whose result depends on the `missing_day` rule for some date in the pack's
+    range: a date parameter's values in force, or any day the arithmetic may be given."""
+    pack = checked.pack
+    out: list[Diagnostic] = []
+    start = pack.valid_from
+    end = pack.valid_to or start + dt.timedelta(days=4 * 366)  # an open end: four years show every case
+    trees = [*((("fact", n), t) for n, t in checked.facts.items())]
+    trees += [((kind, name), t) for kind, name, t in _roots(checked)]
+    seen: set[int] = set()
+    for (kind, name), texpr in trees:
+        for call in _shifts(texpr):
+            if call.span.start in seen:
+                continue
+            seen.add(call.span.start)
+            count, day, rule = call.args
+            assert isinstance(count, TConst)
+            assert isinstance(count.value, int)
+            assert isinstance(rule, TConst)
+            months = count.value * (12 if call.func == "years_after" else 1)
+            if isinstance(day, TConst) and isinstance(day.value, dt.date):
+                candidates: Iterable[dt.date] = [day.value]
+            elif isinstance(day, TParam) and day.name in pack.parameters:
+                candidates = [
+                    v.value
+                    for v in pack.parameters[day.name].values
+                    if isinstance(v.value, dt.date) and (v.effective <= end)
+                ]
+            else:
+                candidates = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+            for example in candidates:
+                first = shift_months(example, months, "last_day_of_month")
+                second = shift_months(example, months, "first_day_of_next_month")
+                if first == second:
+                    continue
+                chosen = first if rule.value == "last_day_of_month" else second
+                out.append(
+                    Diagnostic(
+                        "lint/missing-day-matters",
+                        call.span,
+                        {
+                            "call": " ".join(call.span.text.split()),
+                            "first": str(first),
+                            "second": str(second),
+                            "example": example.isoformat(),
+                            "rule": str(rule.value),
+                            "chosen": str(chosen),
+                        },
+                        context=_ctx(pack, (kind, name)),
+                    )
+                )
+                break
+    return out
+
+
 def _version_gaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     by_id: dict[str, list[PackSource]] = {}
@@ -679,6 +753,7 @@ def lint_packs(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
         out.extend(_identical(checked))
         out.extend(_dates(pack))
         out.extend(_constants(checked))
+        out.extend(_missing_days(checked))
     out.extend(_version_gaps(packs))
     out.extend(_histories(packs))
     for checked in packs:

@@ -56,6 +56,7 @@ __all__ = [
     "Compare",
     "Const",
     "DateCall",
+    "DateShift",
     "FactRef",
     "Field",
     "If",
@@ -285,6 +286,16 @@ class DateCall:
 
 
 @attrs.frozen
+class DateShift:
+    """``years_after(n, d)`` / ``months_after(n, d)``: `day` shifted by whole `months`, a day the
+    month reached lacks given by `missing_day` (`gspolicy.lang.interpret.shift_months`)."""
+
+    months: int
+    missing_day: str
+    day: Node
+
+
+@attrs.frozen
 class FactRef:
     """A derived fact of the pack (about the subject, wherever it is used)."""
 
@@ -310,6 +321,7 @@ Node = (
     | ListValue
     | Age
     | DateCall
+    | DateShift
     | FactRef
 )
 
@@ -555,6 +567,13 @@ class _Planner:
             if self.item_list:
                 raise NotLowered("`held_on` inside an aggregate")
             return ListValue(self.source(node))
+        if node.func in ("years_after", "months_after"):
+            count, day, rule = node.args
+            assert isinstance(count, TConst)
+            assert isinstance(count.value, int)
+            assert isinstance(rule, TConst)
+            months = count.value * (12 if node.func == "years_after" else 1)
+            return DateShift(months, str(rule.value), self.lower(day))
         if node.func not in ("year", "years_between", "within"):
             raise NotLowered(f"`{node.func}()` reads a decision's outcome")
         return DateCall(node.func, tuple(self.lower(a) for a in node.args))

@@ -37,6 +37,7 @@ from gspolicy.columnar.plan import (
     Compare,
     Const,
     DateCall,
+    DateShift,
     FactRef,
     Field,
     If,
@@ -424,6 +425,8 @@ class _Compiler:
             return self.age(node)
         if isinstance(node, DateCall):
             return self.date_call(node)
+        if isinstance(node, DateShift):
+            return self.date_shift(node)
         raise NotLowered(f"a {type(node).__name__} node")
 
     def constant(self, node: Const) -> Col:
@@ -714,6 +717,21 @@ class _Compiler:
         bits = _masked(key, lo.is_null() | (lo != hi))
         problem = _masked(self.subject_bits([Keys.problem("eval/date-out-of-range")]), from_record & ~valid)
         return Col("num", lo=lo, hi=hi, bits=_union(bits, problem), exact=False)
+
+    def date_shift(self, node: DateShift) -> Col:
+        """The day whole months after a date (`shift_months`): Polars clamps a day the month
+        reached lacks to the month's last day; the other rule takes the day after that."""
+        day = self.compile(node.day)
+        assert day.v is not None
+        clamped = day.v.dt.offset_by(f"{node.months}mo")
+        if node.missing_day == "first_day_of_next_month":
+            clamped = (
+                pl.when(clamped.dt.day() != day.v.dt.day())
+                .then(clamped.dt.offset_by("1d"))
+                .otherwise(clamped)
+            )
+        value = self.temp(clamped)
+        return Col("date", v=value, bits=_masked(day.bits, value.is_null()))
 
     def date_call(self, node: DateCall) -> Col:
         args = [self.compile(a) for a in node.args]
@@ -1012,7 +1030,7 @@ class _Compiler:
         return Col(body.kind, v=value, bits=bits)
 
 
-_COMPUTED = (Not, Logic, Compare, Member, InPool, Arith, Neg, If, Age, DateCall)
+_COMPUTED = (Not, Logic, Compare, Member, InPool, Arith, Neg, If, Age, DateCall, DateShift)
 
 # -- the run ---------------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from gspolicy._memo import Memo
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
-from gspolicy.lang.interpret import age_range, years_between
+from gspolicy.lang.interpret import age_range, shift_months, years_between
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
@@ -699,6 +699,21 @@ class _Builder:
             return self.held_on(node)
         if node.func in OUTCOME_FUNCTIONS:  # an invariant reads an outcome, never a record
             raise ValueError(f"`{node.func}()` reads a decision's outcome: invariants are not lowered")
+        if node.func in ("years_after", "months_after"):
+            count, day_node, rule_node = node.args
+            assert isinstance(count, TConst)
+            assert isinstance(count.value, int)
+            assert isinstance(rule_node, TConst)
+            months = count.value * (12 if node.func == "years_after" else 1)
+            rule = str(rule_node.value)
+            shifted_fn = self.lower(day_node)
+
+            def shifted(f: _Frame) -> Value:
+                day = shifted_fn(f)
+                found = shift_months(day, months, rule) if isinstance(day, dt.date) else None
+                return found if found is not None else unknown_of(day)
+
+            return shifted
         args = [self.lower(a) for a in node.args]
         if node.func == "years_between":
             start_fn, end_fn = args

@@ -80,6 +80,22 @@ register(
             "record type `{record}` has no field `{field}`",
             "记录类型 `{record}` 没有字段 `{field}`",
         ),
+        "type/missing-day-rule": entry(
+            "error",
+            "`{name}()` needs the pack's rule for a day the month reached lacks",
+            "`{name}()` 需要政策包声明目标月份缺少该日时的规则",
+            "declare `missing_day: last_day_of_month` (29 February + 1 year is 28 February) or "
+            "`missing_day: first_day_of_next_month` (it is 1 March) at the top of the pack",
+            "请在政策包顶层声明 `missing_day: last_day_of_month`（2 月 29 日加一年为 2 月 28 日）或 "
+            "`missing_day: first_day_of_next_month`（为 3 月 1 日）",
+        ),
+        "type/whole-number": entry(
+            "error",
+            "`{name}()` counts whole {unit} written out: a number such as `3`",
+            "`{name}()` 的第一个参数应为写明的整数{unit}数，例如 `3`",
+            "write the number itself, e.g. `{name}(3, registration.exited_on)`",
+            "请直接写出数字，例如 `{name}(3, registration.exited_on)`",
+        ),
         "type/outcome-function": entry(
             "error",
             "`{name}()` reads a decision's outcome: only an invariant may call it",

@@ -20,6 +20,7 @@ from gspolicy._location import Span
 __all__ = [
     "AGGREGATES",
     "FUNCTIONS",
+    "MISSING_DAY_RULES",
     "OUTCOME_FUNCTIONS",
     "Attribute",
     "BinOp",
@@ -40,10 +41,24 @@ __all__ = [
 AGGREGATES = ("any", "all", "count", "sum", "min", "max")
 """Functions over a list field whose second argument is evaluated once per item."""
 
-FUNCTIONS = (*AGGREGATES, "years_between", "year", "within", "present", "held_on")
+FUNCTIONS = (
+    *AGGREGATES,
+    "years_between",
+    "year",
+    "within",
+    "present",
+    "held_on",
+    "years_after",
+    "months_after",
+)
 """Every function name of the language (``date("…")`` is a literal, not a call)."""
 
 OUTCOME_FUNCTIONS = ("rule", "criterion", "granted", "verdict")
+
+MISSING_DAY_RULES = ("last_day_of_month", "first_day_of_next_month")
+"""What `years_after` and `months_after` give when the day does not exist in the month reached
+(29 February in a common year, the 31st of a month of 30 days): each pack that shifts dates
+declares one (``missing_day:``), used by the interpreter and every runner."""
 """Functions that read a decision's outcome, not a record: only an invariant (a pack of ``kind:
 invariants``) may call them, each with a name written out (``rule("housing.repair")``)."""
 

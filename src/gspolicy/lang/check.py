@@ -105,6 +105,8 @@ class Env:
     facts: Mapping[str, Type] = attrs.field(factory=dict)
     # an invariant's scope: the functions that read a decision's outcome (`OUTCOME_FUNCTIONS`)
     outcome: bool = False
+    # the pack's rule for a day the month reached lacks (`MISSING_DAY_RULES`), when it declares one
+    missing_day: str | None = None
 
 
 def check(expr: Expr, env: Env, *, expect: Type | None = None) -> tuple[TypedExpr | None, list[Diagnostic]]:
@@ -576,6 +578,8 @@ class _Checker:
             return TCall(NUMBER, e.span, "years_between", tuple(good))
         if func == "held_on":
             return self.held_on(e)
+        if func in ("years_after", "months_after"):
+            return self.shift(e)
         if func == "year":
             if not self.arity(e, 1, 1):
                 return None
@@ -597,6 +601,35 @@ class _Checker:
         if not all(self.want(a, first, _q(func)) for a in present[1:]):
             return None
         return TCall(BOOL, e.span, "within", tuple(present))
+
+    def shift(self, e: Call) -> TypedExpr | None:
+        """``years_after(n, d)``, ``months_after(n, d)``: the day `n` whole years or months after
+        date `d`, typed with the pack's `missing_day` rule as a third argument."""
+        func = e.func
+        if not self.arity(e, 2, 2):
+            return None
+        count, day = e.args
+        unit = Text(
+            zh="年" if func == "years_after" else "月", en="years" if func == "years_after" else "months"
+        )
+        if not (
+            isinstance(count, Literal) and isinstance(count.value, int) and not isinstance(count.value, bool)
+        ):
+            self.report("type/whole-number", count.span, {"name": func, "unit": unit})
+            return None
+        typed_day = self.expr(day)
+        if typed_day is None or not self.want(typed_day, DATE, _q(func)):
+            return None
+        rule = self.env.missing_day
+        if rule is None:
+            self.report("type/missing-day-rule", e.func_span, {"name": func})
+            return None
+        return TCall(
+            DATE,
+            e.span,
+            func,  # type: ignore[arg-type]  # years_after or months_after
+            (TConst(NUMBER, count.span, count.value), typed_day, TConst(STRING, e.func_span, rule)),
+        )
 
     def outcome_call(self, e: Call) -> TypedExpr | None:
         """``rule("id")``, ``criterion("id")``, ``granted("measure")`` (true, false or unknown)

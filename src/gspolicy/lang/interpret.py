@@ -9,6 +9,7 @@ every comparison, boolean operator, aggregate and function call; without it noth
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import decimal
 from collections.abc import Callable, Iterator, Mapping
@@ -64,7 +65,16 @@ from gspolicy.lang.values import (
 )
 from gspolicy.schema.model import BIRTH_DATE, RECORDED_AGE, Record
 
-__all__ = ["Context", "TraceEvent", "TraceKind", "age_range", "evaluate", "fact_values", "years_between"]
+__all__ = [
+    "Context",
+    "TraceEvent",
+    "TraceKind",
+    "age_range",
+    "evaluate",
+    "fact_values",
+    "shift_months",
+    "years_between",
+]
 
 TraceKind = Lit[
     "field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "item", "call"
@@ -150,6 +160,25 @@ def years_between(start: dt.date, end: dt.date) -> int:
     if (end.month, end.day) < (start.month, start.day):
         years -= 1
     return years
+
+
+def shift_months(day: dt.date, months: int, missing_day: str) -> dt.date | None:
+    """The day `months` whole months after `day` (before, when negative). A day the month
+    reached lacks (29 February in a common year, the 31st of a month of 30 days) is the last day
+    of that month (``last_day_of_month``) or the first of the next (``first_day_of_next_month``).
+    None beyond the calendar's range."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return None
+    last = calendar.monthrange(year, month)[1]
+    if day.day <= last:
+        return day.replace(year=year, month=month, day=day.day)
+    if missing_day == "first_day_of_next_month":
+        end = dt.date(year, month, last)
+        return end + dt.timedelta(days=1) if end < dt.date.max else None
+    return dt.date(year, month, last)
 
 
 def _shift_years(day: dt.date, years: int) -> dt.date:
@@ -541,7 +570,14 @@ class _Run:
             result = found if found is not None else Unknown(frozenset({label}))
             self.emit("call", label, result, node.span)
             return result
-        if node.func == "years_between":
+        if node.func in ("years_after", "months_after"):
+            count, day, rule = args
+            assert isinstance(count, int)
+            assert isinstance(rule, str)
+            months = count * 12 if node.func == "years_after" else count
+            shifted = shift_months(day, months, rule) if isinstance(day, dt.date) else None
+            result = shifted if shifted is not None else unknown_of(day)
+        elif node.func == "years_between":
             start, end = args
             if isinstance(start, dt.date) and isinstance(end, dt.date):
                 result = years_between(start, end)

@@ -158,12 +158,25 @@ class TAggregate:
 
 @attrs.frozen
 class TCall:
-    """``years_between(a, b)``, ``year(d)``, ``within(d, start, end)`` or ``held_on(list, d)``; in
+    """``years_between(a, b)``, ``year(d)``, ``within(d, start, end)``, ``held_on(list, d)``,
+    ``years_after(n, d)`` or ``months_after(n, d)`` (typed with a third argument, the pack's
+    ``missing_day`` rule, so that every engine applies the one rule); in
     an invariant, the outcome functions ``rule``, ``criterion``, ``granted`` and ``verdict``."""
 
     type: Type
     span: Span
-    func: Lit["years_between", "year", "within", "held_on", "rule", "criterion", "granted", "verdict"]
+    func: Lit[
+        "years_between",
+        "year",
+        "within",
+        "held_on",
+        "years_after",
+        "months_after",
+        "rule",
+        "criterion",
+        "granted",
+        "verdict",
+    ]
     args: tuple[TypedExpr, ...]
 
 

@@ -108,6 +108,8 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
     lines.append(f"- content hash: `{checked.content_hash}`")
     if pack.approval is not None:
         lines.append(f"- approval / 批准文件: {pack.approval.render('zh')} / {pack.approval.render('en')}")
+    if pack.missing_day is not None:
+        lines.append(f"- a day the month reached lacks / 目标月份缺少该日时: `{pack.missing_day}`")
     for imp in pack.imports:
         names = ", ".join(f"`{n}`" for n in imp.names)
         lines.append(f"- imports / 导入参数: {names} from / 来自 `{imp.pack}@{imp.version}`")

@@ -228,7 +228,13 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         if name in cyclic or blocked(pack.facts[name].expr):
             failed.add(name)
             continue
-        env = Env(schema=schema, root=subject, parameters=params, facts=dict(fact_types))
+        env = Env(
+            schema=schema,
+            root=subject,
+            parameters=params,
+            facts=dict(fact_types),
+            missing_day=pack.missing_day,
+        )
         typed, problems = check(pack.facts[name].expr, env)
         diagnostics.extend(_with_context(problems, (("fact", name), *ctx)))
         if typed is not None:
@@ -236,7 +242,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             fact_types[name] = typed.type
         else:
             failed.add(name)
-    env = Env(schema=schema, root=subject, parameters=params, facts=fact_types)
+    env = Env(schema=schema, root=subject, parameters=params, facts=fact_types, missing_day=pack.missing_day)
     criteria: dict[str, TypedExpr] = {}
     givens: dict[str, TypedExpr] = {}
     weighs: dict[str, TypedExpr] = {}

@@ -28,12 +28,31 @@ __all__ = ["canonical", "content_hash"]
 _SKIP = frozenset({"span", "source"})
 # the expressions' text as written: the parsed expressions stand for it, printed canonically
 _WRITTEN = frozenset(
-    {"text", "given_text", "weigh_text", "active_text", "until_text", "retained_text", "lapses_text"}
+    {
+        "text",
+        "given_text",
+        "weigh_text",
+        "active_text",
+        "until_text",
+        "retained_text",
+        "lapses_text",
+        "holds_text",
+    }
 )
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
 _LATER = frozenset(
-    {"weigh", "imports", "imported_from", "approval", "term", "lapses_when", "exclusive", "invariants"}
+    {
+        "weigh",
+        "imports",
+        "imported_from",
+        "approval",
+        "term",
+        "lapses_when",
+        "exclusive",
+        "invariants",
+        "missing_day",
+    }
 )
 
 

@@ -358,6 +358,9 @@ class PackSource:
     approval: Approval | None = None
     exclusive: tuple[Exclusive, ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    # what `years_after` / `months_after` give for a day the month reached lacks
+    # (`gspolicy.lang.ast.MISSING_DAY_RULES`); None when the pack declares no rule
+    missing_day: str | None = None
 
     @property
     def key(self) -> str:

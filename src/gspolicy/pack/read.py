@@ -20,6 +20,7 @@ from gspolicy._shape import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang import Expr, parse_expression
+from gspolicy.lang.ast import MISSING_DAY_RULES
 from gspolicy.pack import shape as S
 from gspolicy.pack.model import (
     Amount,
@@ -629,6 +630,12 @@ class _PackReader:
         criteria = self.read_criteria(r, top.get("criteria"))
         rules = self.read_rules(r, top.get("rules"), measures, named)
         exclusive = self.read_exclusive(r, top.get("exclusive"), {x.id for x in rules})
+        missing_day = None
+        if "missing_day" in top:
+            # a rule not among the two is reported here; the pack is refused, and its arithmetic
+            # is checked as if the first were declared (not reported again as undeclared)
+            chosen = r.choice(top.get("missing_day"), "missing_day", MISSING_DAY_RULES)
+            missing_day = chosen or MISSING_DAY_RULES[0]
         invariants = self.read_invariants(r, top.get("invariants"))
         note = r.text(top.get("note"), "note")
         keys_of = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
@@ -677,6 +684,7 @@ class _PackReader:
             approval=approval,
             exclusive=exclusive,
             invariants=invariants,
+            missing_day=missing_day,
         )
 
     def read_approval(self, r: Reader, node: YNode | None) -> Approval | None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from gspolicy.lang.ast import MISSING_DAY_RULES
+
 __all__ = [
     "FORMS",
     "FORM_WORDS",
@@ -415,6 +417,12 @@ PACK = _obj(
     criteria=(_list_of(CRITERION, "criteria"), False, "criteria that must all hold (veto indicators)"),
     measures=(_map_of(MEASURE, "measure id → measure"), False, "measures rules can grant"),
     rules=(_list_of(RULE, "rules"), False, "rules granting measures"),
+    missing_day=(
+        _leaf({"type": "string", "enum": list(MISSING_DAY_RULES)}),
+        False,
+        "what `years_after` and `months_after` give for a day the month reached lacks (29 February "
+        "in a common year, the 31st of a month of 30 days): its last day, or the first of the next",
+    ),
     exclusive=(
         _list_of(_list_of(NAME, "rule ids: at most one of them holds for a subject"), "groups of rules"),
         False,

@@ -199,6 +199,21 @@ def test_exclusive_groups_and_invariants_are_in_the_content_hash(full_root: Path
     batch = {p.id: p for p in with_group.packs}["demo.batch"]
     assert content_hash(batch.pack) != content_hash({p.id: p for p in without.packs}["demo.batch"].pack)
 
+    def invariants_hash(text: str) -> str:
+        policy_set, problems = _load(full_root, invariants=text)
+        assert policy_set is not None, _errors(problems)
+        return content_hash({p.id: p for p in policy_set.packs}["demo.invariants"].pack)
+
+    # the statement's meaning is hashed, not how it is written
+    same = INVARIANTS.replace(
+        'not (verdict() == "pass" and rule("r.a"))', 'not(verdict()=="pass"  and rule("r.a"))'
+    )
+    assert invariants_hash(same) == invariants_hash(INVARIANTS)
+    other = INVARIANTS.replace(
+        'not (verdict() == "pass" and rule("r.a"))', 'not (verdict() == "fail" and rule("r.a"))'
+    )
+    assert invariants_hash(other) != invariants_hash(INVARIANTS)
+
 
 # -- misuse -----------------------------------------------------------------------------------------
 
