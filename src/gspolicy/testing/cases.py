@@ -28,6 +28,9 @@ A test file::
           retained:                       # exactly the retained measures and the amounts kept
             - {measure: preschool_fee_waiver, amount: 1000}   # omit `amount` when it cannot be known
             - {measure: microcredit, amount: "loan, drawn 50000"}   # a loan: what was drawn
+          findings: []                    # exactly the invariants of this pack the decision
+                                          # violates (or its exclusive groups it breaks,
+                                          # `exclusive(rule_a, rule_b)`)
 
 The case's record is validated against the record type the pack decides on (its ``subject``:
 the schema's root, a household, unless the pack says ``subject: village`` or ``county``).  The
@@ -108,6 +111,7 @@ _EXPECT_KEYS = (
     "basis",
     "until",
     "retained",
+    "findings",
 )
 _VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
 
@@ -397,7 +401,7 @@ def _read_expect(
             else:
                 bad(f"criteria.{k.value}", v, "one of `pass`, `fail`, `undetermined`")
         out["criteria"] = crit
-    for key in ("failing", "missing", "measures"):
+    for key in ("failing", "missing", "measures", "findings"):
         if key in f:
             items = [r.string(i, key) for i in r.items(f[key], key)]
             out[key] = sorted(i for i in items if i is not None)
@@ -513,6 +517,11 @@ def run_case(case: Case, policy_set: PolicySet) -> CaseResult:
             key=lambda x: (x[0], x[1] or ""),
         )
         check("retained", [_pair(x) for x in e["retained"]], [_pair(x) for x in actual])
+    if "findings" in e:
+        stated = sorted(
+            f.id for f in decision.findings if f.status == "violated" and f.pack.split("@")[0] == case.pack
+        )
+        check("findings", e["findings"], stated)
     return CaseResult(case, decision, tuple(mismatches))
 
 

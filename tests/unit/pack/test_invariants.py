@@ -17,6 +17,7 @@ from gspolicy._resources import bundled_policies
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.testing.cases import run_files
 from unit.pack._root import write
 
 DAY = dt.date(2019, 8, 1)
@@ -213,6 +214,33 @@ def test_exclusive_groups_and_invariants_are_in_the_content_hash(full_root: Path
         'not (verdict() == "pass" and rule("r.a"))', 'not (verdict() == "fail" and rule("r.a"))'
     )
     assert invariants_hash(other) != invariants_hash(INVARIANTS)
+
+
+def test_a_pack_case_states_the_findings_it_expects(full_root: Path) -> None:
+    policy_set, problems = _load(full_root)
+    assert policy_set is not None, _errors(problems)
+    cases = write(
+        full_root,
+        "demo/invariants/tests/cases.yaml",
+        "pack: demo.invariants\n"
+        "cases:\n"
+        "  - {name: passes with rule A, as_of: 2019-08-01, household: {id: H-1, income: {per_capita: 4500}},\n"
+        "     expect: {findings: [inv.pass_no_help]}}\n"
+        "  - {name: a wrong expectation, as_of: 2019-08-01, household: {id: H-1, income: {per_capita: 4500}},\n"
+        "     expect: {findings: []}}\n",
+    )
+    write(
+        full_root,
+        "demo/batch/tests/cases.yaml",
+        "pack: demo.batch\n"
+        "cases:\n"
+        "  - {name: both rules, as_of: 2019-08-01, household: {id: H-1, income: {per_capita: 2000}},\n"
+        "     expect: {findings: ['exclusive(r.a, r.b)']}}\n",
+    )
+    results, problems = run_files([cases, full_root / "demo/batch/tests/cases.yaml"], policy_set)
+    assert not [d for d in problems if d.is_error], _errors(problems)
+    assert [r.passed for r in results] == [True, False, True]
+    assert results[1].mismatches == (("findings", "[]", "[inv.pass_no_help]"),)
 
 
 # -- misuse -----------------------------------------------------------------------------------------
