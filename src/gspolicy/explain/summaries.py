@@ -54,6 +54,7 @@ class SummaryCounts:
         self.verdicts: dict[str | None, int] = {}
         self.failing: dict[str, int] = {}
         self.missing: dict[str, int] = {}  # in the order each value first occurs
+        self.findings: dict[str, int] = {}  # violated invariants, broken exclusive groups
         self.counties: dict[str, list[int]] = {}  # households, then yes and undetermined per pack
         self.lines: list[tuple[str, str | None, list[str], list[str]]] = []
 
@@ -72,6 +73,9 @@ class SummaryCounts:
             self.failing[value] = self.failing.get(value, 0) + n
         for value, n in _counted(table.filter(pl.col("verdict") == "undetermined"), "missing", by_first=True):
             self.missing[value] = self.missing.get(value, 0) + n
+        if "findings" in table.columns:
+            for value, n in _counted(table, "findings"):
+                self.findings[value] = self.findings.get(value, 0) + n
         if self.packs:
             for county, counts in _per_county(table, county_of, self.packs):
                 found = self.counties.setdefault(county, [0] * len(counts))
@@ -99,6 +103,13 @@ class SummaryCounts:
             lines.append("待定的原因（缺少的数据或参数）：" if zh else "what undetermined decisions lack:")
             ranked = sorted(self.missing.items(), key=lambda kv: -kv[1])[:10]  # stable: ties as first seen
             lines.extend(f"  {m}: {k}" for m, k in ranked)
+        if self.findings:
+            lines.append(
+                "违反的不变式与互斥规则（户数）："
+                if zh
+                else "invariants violated and exclusive rules broken (households):"
+            )
+            lines.extend(f"  {f}: {k}" for f, k in sorted(self.findings.items()))
         lines.extend(self._shares(lang))
         if not self.listing:
             return "\n".join(lines) + "\n"
