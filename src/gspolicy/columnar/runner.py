@@ -591,7 +591,7 @@ _SIGNATURE = ("verdict", "failing", "undetermined", "rules", "rules_undetermined
 """What a row's findings depend on (`gspolicy.engine.invariants.view_of_row`)."""
 
 
-def _with_findings(checks: Checks | None, frame: pl.DataFrame) -> pl.DataFrame:
+def _with_findings(checks: Checks | None, frame: pl.DataFrame, exit_pack: str) -> pl.DataFrame:
     """`frame` with its `findings` column: the invariants each row violates and the exclusive
     groups it breaks, worked out once per distinct outcome (rows share them heavily)."""
     if checks is None:
@@ -607,7 +607,7 @@ def _with_findings(checks: Checks | None, frame: pl.DataFrame) -> pl.DataFrame:
     keyed = frame.with_columns(key)
     distinct = keyed.select("__key", *_SIGNATURE).unique(subset="__key", maintain_order=True)
     found = [
-        list(findings_of(checks, view_of_row(checks, row), row["rules"] or ()))
+        list(findings_of(checks, view_of_row(checks, row, exit_pack), row["rules"] or ()))
         for row in distinct.select(*_SIGNATURE).iter_rows(named=True)
     ]
     table = pl.DataFrame([distinct["__key"], _text_lists("findings", found)])
@@ -742,7 +742,7 @@ def decide_frames(
             frame = _with_retained(
                 policy_set, run, result, frames, buffer_index, frame, granted, basis_column, record_of
             )
-        frame = _with_findings(checks_for(policy_set, run.record_type, as_of), frame)
+        frame = _with_findings(checks_for(policy_set, run.record_type, as_of), frame, exit_pack)
     else:
         frame = pl.DataFrame(schema=schema)
     replaced: list[int] = [row for row, w in enumerate(whole) if w]

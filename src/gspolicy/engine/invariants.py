@@ -2,7 +2,7 @@
 
 A pack of ``kind: invariants`` states what every decision on its subject must satisfy, over the
 decision's outcome: ``rule("housing.repair")`` (whether a rule holds), ``criterion("exit.income")``
-(whether a criterion of the verdict pack passes), ``granted("microcredit")`` (whether a measure
+(whether a criterion of the decision's verdict pack passes), ``granted("microcredit")`` (whether a measure
 is support now) and ``verdict()`` / ``verdict("pack")`` (a verdict as text).  A pack that decides
 may declare ``exclusive:`` groups of its rules, of which at most one may hold.
 
@@ -30,7 +30,16 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record
 
-__all__ = ["Checks", "InvariantResult", "checks_for", "findings_of", "invariant_results", "view_of_row"]
+__all__ = [
+    "Checks",
+    "InvariantResult",
+    "checks_for",
+    "exclusive_broken",
+    "findings_of",
+    "invariant_results",
+    "view_of_outcome",
+    "view_of_row",
+]
 
 View = dict[tuple[str, str], Value]
 
@@ -44,8 +53,7 @@ class Checks:
     invariants: tuple[tuple[CheckedPack, str, TypedExpr], ...]
     exclusive: tuple[tuple[str, tuple[str, ...]], ...]  # (pack id, rule ids)
     rules: tuple[tuple[str, tuple[str, ...]], ...]  # (pack id, its rule ids), the packs in force
-    exit_pack: str | None
-    exit_criteria: tuple[str, ...]
+    criteria: Mapping[str, tuple[str, ...]]  # pack id → its criteria ids, the packs in force
     measures: frozenset[str]  # declared by the packs in force
     subject: str
     reads: frozenset[tuple[str, str]] = frozenset()  # what the invariants read: (function, name)
@@ -71,14 +79,11 @@ def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | 
     exclusive = tuple((p.id, group.rules) for p in in_force for group in p.pack.exclusive)
     checks = None
     if invariants or exclusive:
-        exit_id = policy_set.exit_pack(subject)
-        exit_pack = next((p for p in in_force if p.id == exit_id), None)
         checks = Checks(
             invariants,
             exclusive,
             tuple((p.id, tuple(r.id for r in p.pack.rules)) for p in in_force),
-            exit_pack.id if exit_pack is not None else None,
-            tuple(c.id for c in exit_pack.pack.criteria) if exit_pack is not None else (),
+            {p.id: tuple(c.id for c in p.pack.criteria) for p in in_force},
             frozenset(m for p in in_force for m in p.pack.measures),
             subject,
             frozenset(
@@ -136,9 +141,10 @@ def _view(
     return view
 
 
-def view_of_row(checks: Checks, row: Mapping[str, Any]) -> View:
-    """The view of one row of `Outcome.to_row()` (an unknown names nothing more precise than
-    the function call: a row keeps what would settle it only as a whole)."""
+def view_of_row(checks: Checks, row: Mapping[str, Any], exit_pack: str) -> View:
+    """The view of one row of `Outcome.to_row()` whose verdict pack is `exit_pack` (its
+    `failing` and `undetermined` are that pack's criteria; an unknown names nothing more precise
+    than the function call: a row keeps what would settle it only as a whole)."""
     yes = set(row.get("rules") or ())
     maybe = set(row.get("rules_undetermined") or ())
     rules = {
@@ -153,7 +159,7 @@ def view_of_row(checks: Checks, row: Mapping[str, Any]) -> View:
     undetermined = set(row.get("undetermined") or ())
     criteria = {
         c: ("fail" if c in failing else "undetermined" if c in undetermined else "pass", ())
-        for c in checks.exit_criteria
+        for c in checks.criteria.get(exit_pack, ())
     }
     verdicts = {str(key).rpartition("@")[0]: value for key, value in (row.get("packs") or {}).items()}
 
@@ -166,7 +172,7 @@ def view_of_row(checks: Checks, row: Mapping[str, Any]) -> View:
 def view_of_outcome(checks: Checks, outcome: Any) -> View:
     """The view of an `Outcome` (unknowns name what would settle them)."""
     rules = {(p.id, r.id): (r.holds, r.settle) for p in outcome.packs for r in p.rules}
-    exit_result = outcome.pack(checks.exit_pack) if checks.exit_pack is not None else None
+    exit_result = outcome.pack(outcome.exit_pack)  # the decision's verdict pack
     criteria = {c.id: (c.verdict, c.settle) for c in exit_result.criteria} if exit_result is not None else {}
     verdicts = {p.id: p.verdict for p in outcome.packs}
 

@@ -169,6 +169,18 @@ def test_each_finding_is_its_own(full_root: Path) -> None:
         assert frame["findings"].to_list() == [list(expected)]
 
 
+def test_criterion_reads_the_decisions_own_verdict_pack_in_every_engine(full_root: Path) -> None:
+    """Decided with another verdict pack (`exit_pack=`), `criterion("demo.income")` is not that
+    pack's: unknown, never false, and the engines agree."""
+    policies = _policies(full_root)
+    for income in (2000, 3500, 6000):
+        household = _household(income)
+        fast = policies.decide(household, DAY, exit_pack="demo.batch")
+        (frame,) = policies.decide_table([household], DAY, exit_pack="demo.batch")
+        assert frame["findings"].to_list() == [list(fast.findings)], income
+        assert all("fail_gets_help" not in f for f in fast.findings)
+
+
 def test_an_invariant_that_cannot_be_told_is_no_finding_and_names_what_would_settle_it(
     full_root: Path,
 ) -> None:
