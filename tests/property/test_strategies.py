@@ -284,11 +284,18 @@ def test_packs_draw_every_measure_form_loans_with_terms_and_lapses() -> None:
     hunt = settings(
         max_examples=1000, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
     )
-    seen: set[str] = set()
-    find(drawn, lambda s: bool(seen.add(s[0])) or len(seen) == 5, settings=hunt)
-    assert find(drawn, lambda s: s[0] == "loan", settings=hunt)[1]  # a loan has its term
-    assert not find(drawn, lambda s: s[0] != "loan", settings=hunt)[1]
-    find(drawn, lambda s: s[2], settings=hunt)
+    seen: set[tuple[str, bool, bool]] = set()
+
+    def everything_seen(s: tuple[str, bool, bool]) -> bool:
+        seen.add(s)
+        return {form for form, _, _ in seen} == {"grant", "subsidy", "waiver", "loan", "service"} and any(
+            lapses for _, _, lapses in seen
+        )
+
+    find(drawn, everything_seen, settings=hunt)  # one search: every form, and a lapse
+    assert all(
+        has_term == (form == "loan") for form, has_term, _ in seen
+    )  # a loan, and only a loan, has a term
 
 
 INVALID: list[tuple[Callable[[], object], str]] = [
