@@ -13,7 +13,7 @@ packs and how many records, and why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -587,31 +587,64 @@ def _with_retained(
     )
 
 
-_SIGNATURE = ("verdict", "failing", "undetermined", "rules", "rules_undetermined", "support", "packs")
-"""What a row's findings depend on (`gspolicy.engine.invariants.view_of_row`)."""
+def _kept(column: str, names: Iterable[str], name_of: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """`column` (a list of texts) holding only the items whose name is among `names`."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return pl.lit([], dtype=pl.List(pl.String())).alias(column)
+    return pl.col(column).list.eval(pl.element().filter(name_of(pl.element()).is_in(wanted))).alias(column)
 
 
 def _with_findings(checks: Checks | None, frame: pl.DataFrame, exit_pack: str) -> pl.DataFrame:
     """`frame` with its `findings` column: the invariants each row violates and the exclusive
-    groups it breaks, worked out once per distinct outcome (rows share them heavily)."""
+    groups it breaks, worked out once per distinct outcome as far as the checks read it (the
+    rules, criteria, measures and verdicts they name — rows share those heavily)."""
     if checks is None:
         return frame.with_columns(pl.lit([], dtype=pl.List(pl.String())).alias("findings"))
+    read = {
+        func: {n for f, n in checks.reads if f == func}
+        for func in ("rule", "criterion", "granted", "verdict")
+    }
+    rules = read["rule"] | {r for _pack, group in checks.exclusive for r in group}
+
+    def rule_of(text: pl.Expr) -> pl.Expr:
+        return text.str.replace(r"^[^:]*:", "")
+
+    def measure_of(text: pl.Expr) -> pl.Expr:
+        return text.str.replace(r"=.*$", "")
+
+    struct = frame.schema.get("packs")
+    keys = [f.name for f in struct.fields] if isinstance(struct, pl.Struct) else []
+    verdicts = [k for k in keys if k.rpartition("@")[0] in read["verdict"]]
+    reduced = frame.select(
+        pl.col("verdict"),
+        _kept("failing", read["criterion"], lambda e: e),
+        _kept("undetermined", read["criterion"], lambda e: e),
+        _kept("rules", rules, rule_of),
+        _kept("rules_undetermined", rules, rule_of),
+        _kept("support", read["granted"], measure_of),
+        (pl.struct([pl.col("packs").struct.field(k) for k in verdicts]) if verdicts else pl.lit(None)).alias(
+            "packs"
+        ),
+    )
+    columns = ("failing", "undetermined", "rules", "rules_undetermined", "support")
     key = pl.concat_str(
         [
             pl.col("verdict").fill_null("\x00"),
-            *(pl.col(c).list.join(_JOIN).fill_null("\x00") for c in _SIGNATURE[1:-1]),
-            pl.col("packs").struct.json_encode().fill_null("\x00"),
+            *(pl.col(c).list.join(_JOIN).fill_null("\x00") for c in columns),
+            pl.col("packs").struct.json_encode().fill_null("\x00") if verdicts else pl.lit(""),
         ],
         separator=_SEP,
     ).alias("__key")
-    keyed = frame.with_columns(key)
-    distinct = keyed.select("__key", *_SIGNATURE).unique(subset="__key", maintain_order=True)
+    keyed = reduced.with_columns(key)
+    distinct = keyed.unique(subset="__key", maintain_order=True)
     found = [
         list(findings_of(checks, view_of_row(checks, row, exit_pack), row["rules"] or ()))
-        for row in distinct.select(*_SIGNATURE).iter_rows(named=True)
+        for row in distinct.drop("__key").iter_rows(named=True)
     ]
     table = pl.DataFrame([distinct["__key"], _text_lists("findings", found)])
-    return keyed.join(table, on="__key", how="left", maintain_order="left").drop("__key")
+    joined = keyed.select("__key").join(table, on="__key", how="left", maintain_order="left")
+    return frame.with_columns(joined["findings"])
 
 
 def decide_frame(
