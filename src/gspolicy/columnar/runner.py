@@ -33,12 +33,14 @@ from gspolicy.engine.outcome import (
     decide_outcome,
     derived_lacks,
     derived_value,
+    lapse_of,
     measure_declared,
     outcome_of,
     pack_result_of,
     problems_of,
     retained_amount,
     row_part,
+    settle_of,
     support_from,
     support_granted,
     support_kept,
@@ -473,6 +475,7 @@ def _with_retained(
             "__granted": granted.gather(rows),
         }
     ).with_columns(_split(pl.col("__granted")).alias("__grant"))
+    lacking: dict[int, set[str]] = {}  # what would settle whether a kept item has lapsed, by row
     if len(path) != 1 or items is None:
         keyed = owners.select("__row", "__granted", pl.lit(None, pl.List(pl.String())).alias("__kept"))
         odd = set(rows.to_list())
@@ -494,16 +497,34 @@ def _with_retained(
             .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
             .collect(engine="in-memory")
         )
-        # a measure that may lapse (`lapses_when`) is settled record by record
-        measures = picked["__measure"].unique().to_list()
-        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
-        odd_items = (
-            (~pl.col("__basis").is_in(list(bases))).fill_null(True)
-            | (pl.col("amount").abs() >= _SHORT_AMOUNT).fill_null(False)
-            | pl.col("__measure").is_in(lapsing)
-        )
+        odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
+            pl.col("amount").abs() >= _SHORT_AMOUNT
+        ).fill_null(False)
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
+        # a measure that may lapse (`lapses_when`): its condition is read on the record, once per
+        # record and measure; a lapsed item ends, an undetermined one stays and says what it lacks
+        measures = picked["__measure"].unique().to_list()
+        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
+        if lapsing:
+            ended: list[tuple[int, str]] = []
+            for row, measure in (
+                picked.filter(pl.col("__measure").is_in(lapsing))
+                .select("__row", "__measure")
+                .unique(maintain_order=True)
+                .iter_rows()
+            ):
+                value = lapse_of(policy_set, measure, record_of(row), run.as_of)
+                if value is True:
+                    ended.append((row, measure))
+                elif value is not None and value is not False:
+                    lacking.setdefault(row, set()).update(settle_of(value))
+            if ended:
+                gone = pl.DataFrame(
+                    {"__row": [r for r, _ in ended], "__measure": [m for _, m in ended]},
+                    schema={"__row": pl.UInt32, "__measure": pl.String()},
+                )
+                picked = picked.join(gone, on=["__row", "__measure"], how="anti")
         # the amount each item is kept at, once per distinct basis, measure and amount
         distinct = picked.select("__basis", "__measure", "amount").unique(maintain_order=True)
         shown = []
@@ -546,7 +567,7 @@ def _with_retained(
         [
             keyed["__row"].alias("__r"),
             _text_lists("__support", supports),
-            _text_lists("__missing", [[] for _ in supports]),
+            _text_lists("__missing", [sorted(lacking.get(r, ())) for r in keyed["__row"].to_list()]),
         ]
     )
     if odd:
