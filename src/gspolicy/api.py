@@ -142,7 +142,7 @@ class Policies:
         """Decide on many households by columns: one Polars frame per `chunk_size` households,
         a row each, in order, with the columns of `Outcome.to_row()` (``id``, ``as_of``,
         ``verdict``, ``failing``, ``undetermined``, ``missing``, ``rules``,
-        ``rules_undetermined``, ``support``, ``buffer``, ``buffer_until`` and ``packs``, a struct
+        ``rules_undetermined``, ``support``, ``findings``, ``buffer``, ``buffer_until`` and ``packs``, a struct
         of each pack's verdict), typed: dates as dates, lists of codes as lists.
 
         Equal to ``decide`` on each household, row for row.  The packs are run as columns by

@@ -57,6 +57,12 @@ class Checks:
     measures: frozenset[str]  # declared by the packs in force
     subject: str
     reads: frozenset[tuple[str, str]] = frozenset()  # what the invariants read: (function, name)
+
+    @property
+    def grouped(self) -> frozenset[str]:
+        """The ids of the packs that declare exclusive groups."""
+        return frozenset(pack_id for pack_id, _group in self.exclusive)
+
     # the invariants violated, by the values they read (records share them heavily)
     _violated: dict[tuple[object, ...], tuple[str, ...]] = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -171,7 +177,8 @@ def view_of_row(checks: Checks, row: Mapping[str, Any], exit_pack: str) -> View:
 
 def view_of_outcome(checks: Checks, outcome: Any) -> View:
     """The view of an `Outcome` (unknowns name what would settle them)."""
-    rules = {(p.id, r.id): (r.holds, r.settle) for p in outcome.packs for r in p.rules}
+    read = {name for func, name in checks.reads if func == "rule"}
+    rules = {(p.id, r.id): (r.holds, r.settle) for p in outcome.packs for r in p.rules if r.id in read}
     exit_result = outcome.pack(outcome.exit_pack)  # the decision's verdict pack
     criteria = {c.id: (c.verdict, c.settle) for c in exit_result.criteria} if exit_result is not None else {}
     verdicts = {p.id: p.verdict for p in outcome.packs}

@@ -690,7 +690,10 @@ def outcome_of(
     checks = checks_for(policy_set, record.type_name, as_of)
     if checks is None:
         return outcome
-    rules_yes = [f"{p.id}:{r.id}" for p in outcome.packs for r in p.rules if r.holds == "yes"]
+    grouped = checks.grouped  # the packs with exclusive groups: their rules that hold
+    rules_yes = [
+        f"{p.id}:{r.id}" for p in outcome.packs if p.id in grouped for r in p.rules if r.holds == "yes"
+    ]
     found = findings_of(checks, view_of_outcome(checks, outcome), rules_yes)
     return attrs.evolve(outcome, findings=found) if found else outcome
 
