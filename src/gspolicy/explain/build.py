@@ -803,38 +803,27 @@ def _findings(checks: Checks, outcome: Outcome, in_force: Sequence[CheckedPack])
         read = "; ".join(f"{e.name} = {_shown(e.value)}" for e in result.events if e.kind == "call")
         statement = " ".join(invariant.holds_text.split())
         cites = tuple(_cite_text(c, result.pack.pack) for c in invariant.cites)
+        missing = settle_of(result.value) if result.value is not False else ()
         if result.value is False:
+            status: Literal["violated", "undetermined"] = "violated"
             reason = Text(
                 zh=f"不变式不成立：`{statement}` 为假（{read}）",
                 en=f"the invariant does not hold: `{statement}` is false ({read})",
             )
-            out.append(
-                Finding(
-                    "invariant",
-                    result.pack.key,
-                    result.id,
-                    invariant.title,
-                    "violated",
-                    reason,
-                    (),
-                    cites,
-                    _where(invariant.span),
-                )
+        else:
+            status = "undetermined"
+            what = ", ".join(missing) or "?"
+            reason = Text(
+                zh=f"无法检查不变式 `{statement}`：缺少 {what}",
+                en=f"the invariant `{statement}` cannot be checked: missing {what}",
             )
-            continue
-        missing = settle_of(result.value)
-        what = ", ".join(missing) or "?"
-        reason = Text(
-            zh=f"无法检查不变式 `{statement}`：缺少 {what}",
-            en=f"the invariant `{statement}` cannot be checked: missing {what}",
-        )
         out.append(
             Finding(
                 "invariant",
                 result.pack.key,
                 result.id,
                 invariant.title,
-                "undetermined",
+                status,
                 reason,
                 missing,
                 cites,

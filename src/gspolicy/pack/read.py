@@ -8,7 +8,7 @@ Types are checked later, against the household schema (`gspolicy.pack.check`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import cast
 
 import attrs
@@ -708,22 +708,31 @@ class _PackReader:
             return None
         return Approval(document, issuer, issued, in_force, node.span)
 
-    def read_criteria(self, r: Reader, node: YNode | None) -> tuple[Criterion, ...]:
-        out: list[Criterion] = []
+    def identified(
+        self, r: Reader, node: YNode | None, key: str, shape: S.Shape, label: str, kind: str, what: Text
+    ) -> Iterator[tuple[YNode, Mapping[str, YNode], str, Reader]]:
+        """The items of the list `key` that have an `id` (criteria, rules, invariants): each with
+        its keys, its id and a reader naming it; an id given twice is reported where it is."""
         seen: set[str] = set()
-        for item in r.items(node, "criteria"):
-            f = self.obj(r, item, S.CRITERION, "a criterion")
+        for item in r.items(node, key):
+            f = self.obj(r, item, shape, label)
             if f is None:
                 continue
-            cid = r.string(f.get("id"), "id", name=True)
-            if cid is None:
+            ident = r.string(f.get("id"), "id", name=True)
+            if ident is None:
                 continue
-            cr = r.within("criterion", cid)
-            if cid in seen:
-                cr.report(
-                    "pack/duplicate-id", f.get("id"), {"what": Text(zh="指标", en="criterion"), "name": cid}
-                )
-            seen.add(cid)
+            sub = r.within(kind, ident)
+            if ident in seen:
+                sub.report("pack/duplicate-id", f.get("id"), {"what": what, "name": ident})
+            seen.add(ident)
+            yield item, f, ident, sub
+
+    def read_criteria(self, r: Reader, node: YNode | None) -> tuple[Criterion, ...]:
+        out: list[Criterion] = []
+        criterion = Text(zh="指标", en="criterion")
+        for item, f, cid, cr in self.identified(
+            r, node, "criteria", S.CRITERION, "a criterion", "criterion", criterion
+        ):
             title = cr.text(f.get("title"), "title")
             not_established = cr.boolean(f.get("not_established"), "not_established") or False
             expr, text = self.expr(cr, f.get("require"), "require")
@@ -855,19 +864,10 @@ class _PackReader:
 
     def read_invariants(self, r: Reader, node: YNode | None) -> tuple[Invariant, ...]:
         out: list[Invariant] = []
-        seen: set[str] = set()
-        for item in r.items(node, "invariants"):
-            f = self.obj(r, item, S.INVARIANT, "an invariant")
-            if f is None:
-                continue
-            iid = r.string(f.get("id"), "id", name=True)
-            if iid is None:
-                continue
-            ir = r.within("invariant", iid)
-            if iid in seen:
-                what = Text(zh="不变式", en="invariant")
-                ir.report("pack/duplicate-id", f.get("id"), {"what": what, "name": iid})
-            seen.add(iid)
+        invariant = Text(zh="不变式", en="invariant")
+        for item, f, iid, ir in self.identified(
+            r, node, "invariants", S.INVARIANT, "an invariant", "invariant", invariant
+        ):
             title = ir.text(f.get("title"), "title")
             expr, text = self.expr(ir, f.get("holds"), "holds")
             cites = self.cites(ir, f.get("cite"))
@@ -880,18 +880,8 @@ class _PackReader:
         self, r: Reader, node: YNode | None, measures: Mapping[str, Measure], declared: set[str]
     ) -> tuple[Rule, ...]:
         out: list[Rule] = []
-        seen: set[str] = set()
-        for item in r.items(node, "rules"):
-            f = self.obj(r, item, S.RULE, "a rule")
-            if f is None:
-                continue
-            rid = r.string(f.get("id"), "id", name=True)
-            if rid is None:
-                continue
-            rr = r.within("rule", rid)
-            if rid in seen:
-                rr.report("pack/duplicate-id", f.get("id"), {"what": Text(zh="规则", en="rule"), "name": rid})
-            seen.add(rid)
+        rule = Text(zh="规则", en="rule")
+        for item, f, rid, rr in self.identified(r, node, "rules", S.RULE, "a rule", "rule", rule):
             title = rr.text(f.get("title"), "title")
             expr, text = self.expr(rr, f.get("when"), "when")
             grants: list[str] = []
