@@ -5,7 +5,6 @@ a lint for arithmetic whose result depends on the rule for some date in the pack
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gspolicy import Policies
-from gspolicy._resources import bundled_policies
 from gspolicy.analysis.lint import lint_packs
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.interpret import shift_months
@@ -87,14 +85,6 @@ criteria:
     require: as_of <= months_after(1, review_day)
     cite: {{source: doc}}
 """
-
-
-@pytest.fixture
-def full_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(bundled_policies() / "schema" / "household.yaml", tmp_path / "policies" / "schema")
-    return Path("policies")
 
 
 def _load(

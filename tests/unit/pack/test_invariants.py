@@ -7,13 +7,9 @@ written."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
-import pytest
-
 from gspolicy import Policies
-from gspolicy._resources import bundled_policies
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.summaries import table_summary
 from gspolicy.pack.hash import content_hash
@@ -90,14 +86,6 @@ invariants:
     cite: {source: doc}
 """
 )
-
-
-@pytest.fixture
-def full_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(bundled_policies() / "schema" / "household.yaml", tmp_path / "policies" / "schema")
-    return Path("policies")
 
 
 def _load(

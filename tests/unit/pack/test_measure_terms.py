@@ -5,12 +5,10 @@ written."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from gspolicy._resources import bundled_policies
 from gspolicy.engine.outcome import measure_text
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.hash import content_hash
@@ -46,16 +44,6 @@ measures:
     title: {zh: 帮扶, en: Help}
     department: office
 """
-
-
-@pytest.fixture
-def full_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A policy root with the bundled household schema (its income and registration records
-    are marked `keeps_retention`)."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies" / "schema").mkdir(parents=True)
-    shutil.copy(bundled_policies() / "schema" / "household.yaml", tmp_path / "policies" / "schema")
-    return Path("policies")
 
 
 def _load(root: Path, measure: str) -> tuple[PolicySet | None, list[Diagnostic]]:
