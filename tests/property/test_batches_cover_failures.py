@@ -10,7 +10,7 @@ For generated households evaluated as of dates in 2018 and 2019 with the bundled
   cannot be told from the record, the weaker three-valued claim is checked (the household is not
   definitely outside both fallback rules);
 * every household with no member able to work (computed here from the record, with the documented
-  definition: labour ordinary or skilled, aged 16–64) is definitely in ``seven_batches.safety_net``.
+  definition: labour ordinary or skilled, aged 16–65) is definitely in ``seven_batches.safety_net``.
 
 A planted bug (the water pack's minimum quantity lowered from 20 to 19 litres in a copy of the
 policies) is shown to break the property, so the property is not vacuous.
