@@ -56,7 +56,7 @@ CAUSES = (
 )
 ABLE_LABOUR = ("ordinary", "skilled")
 NOT_ABLE_LABOUR = ("weak", "lost", "none")
-WORKING_AGE = (16, 64)
+WORKING_AGE = (16, 65)
 """The documented working age of the seven_batches packs (both ends included)."""
 
 _HEALTH = ("healthy", "chronic", "serious", "disabled")
@@ -113,7 +113,7 @@ def any_able(household: dict[str, Any], as_of: dt.date) -> bool | None:
 @st.composite
 def _member_changes(draw: st.DrawFn, member: dict[str, Any], as_of: dt.date) -> None:
     if "birth_date" in member and draw(st.integers(0, 3)) == 0:
-        edge = draw(st.sampled_from((16, 65)))
+        edge = draw(st.sampled_from((16, 66)))  # the first day of age 16, the first day past 65
         member["birth_date"] = _years_before(as_of, edge) + dt.timedelta(days=draw(st.sampled_from((0, 1))))
     if "birth_date" in member:
         labour = draw(st.sampled_from(ABLE_LABOUR + NOT_ABLE_LABOUR + (None,)))
