@@ -57,11 +57,8 @@ class Checks:
     measures: frozenset[str]  # declared by the packs in force
     subject: str
     reads: frozenset[tuple[str, str]] = frozenset()  # what the invariants read: (function, name)
-
-    @property
-    def grouped(self) -> frozenset[str]:
-        """The ids of the packs that declare exclusive groups."""
-        return frozenset(pack_id for pack_id, _group in self.exclusive)
+    ordered: tuple[tuple[str, str], ...] = ()  # `reads`, sorted: the key of `_violated`
+    grouped: frozenset[str] = frozenset()  # the ids of the packs that declare exclusive groups
 
     # the invariants violated, by the values they read (records share them heavily)
     _violated: dict[tuple[object, ...], tuple[str, ...]] = attrs.field(factory=dict, eq=False, repr=False)
@@ -85,6 +82,11 @@ def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | 
     exclusive = tuple((p.id, group.rules) for p in in_force for group in p.pack.exclusive)
     checks = None
     if invariants or exclusive:
+        reads = frozenset(
+            (node.func, str(node.args[0].value) if node.args and isinstance(node.args[0], TConst) else "")
+            for _p, _i, typed in invariants
+            for node in outcome_calls(typed)
+        )
         checks = Checks(
             invariants,
             exclusive,
@@ -92,11 +94,9 @@ def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | 
             {p.id: tuple(c.id for c in p.pack.criteria) for p in in_force},
             frozenset(m for p in in_force for m in p.pack.measures),
             subject,
-            frozenset(
-                (node.func, str(node.args[0].value) if node.args and isinstance(node.args[0], TConst) else "")
-                for _p, _i, typed in invariants
-                for node in outcome_calls(typed)
-            ),
+            reads,
+            tuple(sorted(reads)),
+            frozenset(pack_id for pack_id, _group in exclusive),
         )
     return _CHECKS.put(key, (policy_set, checks))[1]
 
@@ -232,7 +232,7 @@ def findings_of(checks: Checks | None, view: View, rules_yes: Sequence[str]) -> 
     exclusive groups it breaks (``pack:exclusive(a, b)``)."""
     if checks is None:
         return ()
-    key = tuple(_settled(view.get(k)) for k in sorted(checks.reads))
+    key = tuple(_settled(view.get(k)) for k in checks.ordered)
     violated = checks._violated.get(key)
     if violated is None:
         violated = tuple(f"{r.pack.id}:{r.id}" for r in invariant_results(checks, view) if r.value is False)

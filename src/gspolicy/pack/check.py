@@ -291,6 +291,8 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             what = (
                 ".".join(read.path)
                 if isinstance(read, TField)
+                else ".".join(read.field.path)
+                if isinstance(read, TPresent)
                 else "as_of"
                 if isinstance(read, TAsOf)
                 else "age"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from gspolicy import Policies
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.summaries import table_summary
@@ -304,10 +306,9 @@ def test_an_outcome_function_takes_a_name_written_out(full_root: Path) -> None:
     assert "type/outcome-name" in [d.code for d in problems if d.is_error]
 
 
-def test_an_invariant_reads_no_record(full_root: Path) -> None:
-    _, problems = _load(
-        full_root, invariants=INVARIANTS.replace('criterion("demo.income")', "income.per_capita > 3000")
-    )
+@pytest.mark.parametrize("reading", ["income.per_capita > 3000", "present(income.per_capita)"])
+def test_an_invariant_reads_no_record(full_root: Path, reading: str) -> None:
+    _, problems = _load(full_root, invariants=INVARIANTS.replace('criterion("demo.income")', reading))
     d = _only(problems, "pack/invariant-reads-record")
     assert "reads `income.per_capita`" in d.render("en")
 
