@@ -155,11 +155,11 @@ def test_the_range_case_names_the_range_and_its_sources(policies: Policies) -> N
     (line,) = (p for p in income.parameters if p.name == "exit_income_line")
     assert (line.kind, line.value, line.effective, line.confidence) == (
         "range",
-        "[3500, 3815.38]",
+        "[3218, 3815.38]",
         dt.date(2019, 1, 1),
         "L",
     )
-    assert "only known as the range [3500, 3815.38]" in decision.render("en")
+    assert "only known as the range [3218, 3815.38]" in decision.render("en")
 
 
 def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies) -> None:

@@ -2,7 +2,11 @@
 
 For generated households evaluated as of dates in 2018 and 2019 with the bundled policies:
 
-* a household that definitely fails exit criterion k (verdict ``fail`` on the criterion, whatever
+* the batches are for registered poor households (status not_exited, pre_exit, returned or
+  newly_identified): an exited household, or one outside the register (neither a status nor an
+  identification date), is in no batch rule but the preschool fee waiver, which covers every
+  child with Gansu 户籍; the claims below are made for registered poor households;
+* a registered poor household that definitely fails exit criterion k (verdict ``fail`` on the criterion, whatever
   the household's applicability) is definitely (``applies == "yes"``) in a rule of the batch pack
   whose measures address k: housing → ``seven_batches.housing``, water → ``seven_batches.water``,
   education → ``seven_batches.education``, medical → ``seven_batches.medical``, income → any
@@ -54,10 +58,26 @@ def _in_pack(decision: Any, prefix: str) -> bool:
     )
 
 
+REGISTERED_POOR = frozenset({"not_exited", "pre_exit", "returned", "newly_identified"})
+FOR_EVERY_CHILD = frozenset({"education.preschool"})
+
+
 def violations(policies: gspolicy.Policies, household: dict[str, Any], as_of: dt.date) -> list[str]:
     """The ways the household breaks the property (empty when it holds)."""
     decision = policies.evaluate(household, as_of)
     out: list[str] = []
+    registration = household.get("registration") or {}
+    status = registration.get("status")
+    if status not in REGISTERED_POOR:
+        if status is not None or registration.get("identified_on") is None:
+            out.extend(
+                f"{m.rule} applies to a household that is not registered poor ({status})"
+                for m in decision.memberships
+                if _pack_id(m.pack).startswith("seven_batches.")
+                and m.applies != "no"
+                and m.rule not in FOR_EVERY_CHILD
+            )
+        return out
     rules = {m.rule: m.applies for m in decision.memberships}
     able = any_able(household, as_of)
     for criterion in decision.criteria:
@@ -152,4 +172,29 @@ def test_a_planted_working_age_bug_breaks_the_safety_net_claim(tmp_path: Path) -
     }
     with pytest.raises(AssertionError):
         assert violations(buggy, household, dt.date(2018, 12, 31)) == []
+    assert violations(POLICIES, household, dt.date(2018, 12, 31)) == []
+
+
+def test_a_planted_registration_bug_breaks_the_registered_poor_claim(tmp_path: Path) -> None:
+    root = _policy_copy(tmp_path)
+    production = root / "seven_batches" / "production" / "2016.1.yaml"
+    text = production.read_text(encoding="utf-8")
+    # the microcredit rule forgets that the batches are for registered poor households
+    guarded = "when: registered_poor and (cause_lack_of_funds or has_able_member)"
+    assert text.count(guarded) == 1
+    production.write_text(
+        text.replace(guarded, "when: cause_lack_of_funds or has_able_member"), encoding="utf-8"
+    )
+    buggy = gspolicy.load_policies(root)
+    household = {
+        "id": "P-0002",
+        "registration": {"main_cause": "lack_of_funds", "secondary_causes": []},
+        "income": {"per_capita": 20000, "non_counting_transfers": 0},
+        "members": [
+            {"id": "m1", "relation": "head", "birth_date": dt.date(1975, 5, 1), "labour": "ordinary"}
+        ],
+    }
+    found = violations(buggy, household, dt.date(2018, 12, 31))
+    assert found
+    assert all("production.lack_of_funds" in v for v in found)
     assert violations(POLICIES, household, dt.date(2018, 12, 31)) == []

@@ -105,7 +105,8 @@ def test_generated_packs_are_observed_alike(pack: CheckedPack, household: Record
 def test_a_condition_an_or_stops_before_is_not_evaluated() -> None:
     """A golden example: the registry's first household lives in a grade-b house, so the
     housing criterion's `or` is true at its first condition and the others are not evaluated;
-    its grade is not c, so the repair rule's `and` stops at its first condition."""
+    it has exited, so it is not registered poor and the repair rule's `and` stops at its first
+    condition."""
     day = dt.date(2018, 12, 31)
     record = shared_registry()[0]
     assert record.get("id") == "621126-0001"
@@ -116,4 +117,4 @@ def test_a_condition_an_or_stops_before_is_not_evaluated() -> None:
     housing = found["exit_criteria.household@2018.1 criterion exit.housing"]
     assert housing == [Observation("h", "T", ("T", "-", "-", "-", "-"))]
     repair = found["seven_batches.housing@2016.1 rule housing.repair"]
-    assert repair == [Observation("h", "F", ("F", "-"))]
+    assert repair == [Observation("h", "F", ("F", "-", "-"))]

@@ -235,8 +235,8 @@ def test_changing_the_income_line_in_a_pack_changes_decisions(tmp_path: Path, bu
 
 def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Policies) -> None:
     changed = load_policies(_copy_with_income_line(tmp_path, "4000"))
-    # the 2016 version, in force on 2017-06-30, keeps its own 3,500
-    assert _income(changed, 4000, "2017-06-30")[1].threshold == "3500"
-    # in 2019 the range [3500, 3815.38] is in force, not the changed 2018 value
-    assert _income(changed, 4000, "2019-12-31")[1].threshold == "[3500, 3815.38]"
-    assert _income(bundled, 4000, "2019-12-31")[1].threshold == "[3500, 3815.38]"
+    # the 2016 version, in force on 2017-06-30, keeps the 2017 range
+    assert _income(changed, 4000, "2017-06-30")[1].threshold == "[3500, 3815.38]"
+    # in 2019 the range [3218, 3815.38] is in force, not the changed 2018 value
+    assert _income(changed, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"
+    assert _income(bundled, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"

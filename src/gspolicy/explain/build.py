@@ -169,6 +169,7 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
             kind=dated.kind,
             bounds=bounds,
             imported_from=param.imported_from,
+            approximate=dated.approximate,
         )
     return tuple(uses.values())
 

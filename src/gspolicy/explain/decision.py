@@ -107,6 +107,8 @@ class ParameterUse:
     bounds: tuple[BoundUse, ...] = ()  # a range's bounds, each with its own source
     # ``id@version`` of the parameters pack it was imported from (``import:``); in JSON only when set
     imported_from: str | None = attrs.field(default=None, metadata={"omit_none": True})
+    # the sources give the exact value only as "about" it; in JSON only when true
+    approximate: bool = attrs.field(default=False, metadata={"omit_false": True})
 
 
 @attrs.frozen

@@ -82,6 +82,8 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
     zh = lang == "zh"
     unit = f" {p.unit}" if p.unit else ""
     value = p.value if p.kind != "exact" else _num(p.value)
+    if p.approximate:
+        value = f"约 {value}" if zh else f"about {value}"
     if p.kind == "missing":
         return (
             f"参数 `{p.name}`（{p.title.zh}）：当日没有有效取值"
@@ -329,6 +331,7 @@ def _plain(value: object) -> Any:
             if f.metadata.get("json", True)
             and not (f.metadata.get("omit_none") and getattr(value, f.name) is None)
             and not (f.metadata.get("omit_empty") and getattr(value, f.name) in (None, ()))
+            and not (f.metadata.get("omit_false") and getattr(value, f.name) is False)
         }
     return value
 

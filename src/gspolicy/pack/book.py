@@ -47,6 +47,8 @@ def _dated(value: DatedValue, unit: str | None) -> str:
             parts.append(f"≤ {value.high.value}")
         return "range / 区间 " + ", ".join(parts) + u
     shown = ", ".join(str(v) for v in value.value) if isinstance(value.value, tuple) else str(value.value)
+    if value.approximate:
+        shown = f"about / 约 {shown}"
     return shown + u
 
 

@@ -52,8 +52,14 @@ _LATER = frozenset(
         "exclusive",
         "invariants",
         "missing_day",
+        "approximate",
     }
 )
+
+
+def _absent(value: object) -> bool:
+    """A field added later holds its default: left out so older packs keep their hashes."""
+    return value is None or value is False or value == ()
 
 
 def canonical(value: object) -> object:
@@ -82,7 +88,7 @@ def canonical(value: object) -> object:
                 continue
             if field.name in _WRITTEN:
                 continue
-            if field.name in _LATER and getattr(value, field.name) in (None, ()):
+            if field.name in _LATER and _absent(getattr(value, field.name)):
                 continue
             out[field.name] = canonical(getattr(value, field.name))
         return out

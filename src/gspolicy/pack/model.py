@@ -110,6 +110,8 @@ class DatedValue:
     confidence: str | None = None
     note: Text | None = None
     span: Span | None = attrs.field(default=None, eq=False)
+    # an exact value the sources give only as "about N" (shown as "about N" / "约 N")
+    approximate: bool = False
 
     @property
     def cited(self) -> tuple[str, ...]:

@@ -193,6 +193,11 @@ register(
             "a dated value must be exactly one of `value`, a range (`at_least` / `at_most`) or `not_established: true`",
             "每个带日期的取值必须是以下之一：`value`、区间（`at_least` / `at_most`）或 `not_established: true`",
         ),
+        "pack/approximate-not-exact": entry(
+            "error",
+            '`approximate: true` marks an exact `value` the sources give as "about" it; a range or a value not established is not approximate',
+            "`approximate: true` 只用于来源称“约”的确切取值（`value`）；区间或未确定的取值不能标注",
+        ),
         "pack/empty-range": entry(
             "error",
             "the range is empty: `at_least` {low} is above `at_most` {high}",
@@ -412,6 +417,10 @@ class _PackReader:
             if parts is None:
                 continue
             kind, low, high, source = parts
+            approximate = r.boolean(vf.get("approximate"), "approximate") or False
+            if approximate and kind != "exact":
+                r.report("pack/approximate-not-exact", vf.get("approximate"))
+                continue
             value: object = None
             if kind == "exact":
                 value = self.typed_value(r, vf["value"], ptype_text or "number")
@@ -440,6 +449,7 @@ class _PackReader:
                     self.confidence(r, vf.get("confidence")),
                     r.text(vf.get("note"), "note"),
                     vkey.span,
+                    approximate,
                 )
             )
         if title is None or ptype_text is None:

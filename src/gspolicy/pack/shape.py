@@ -187,6 +187,11 @@ DATED_VALUE = _obj(
     at_least=(BOUND, False, "the lower bound of a range (inclusive)"),
     at_most=(BOUND, False, "the upper bound of a range (inclusive)"),
     not_established=(BOOL, False, "`true`: no source fixes the value"),
+    approximate=(
+        BOOL,
+        False,
+        '`true`: an exact value the sources give only as "about" it (shown as "about N")',
+    ),
     source=(NAME, False, "the source of the value"),
     clause=(STRING, False, "the clause"),
     confidence=(CONF, False, "confidence in the value (default: the source's)"),

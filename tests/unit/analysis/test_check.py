@@ -396,16 +396,21 @@ def test_a_parameter_declared_in_two_packs_with_other_values_is_a_warning(
     assert shown[0].startswith("policies/parameters/household/2016.1.yaml:")
     assert (
         "parameter `exit_income_line` is also declared in `demo.second@1`, with another value on "
-        "2016-01-01: 3500 here, 3000 there" in shown[0]
+        "2016-01-01: [2952, 3500] here, 3000 there" in shown[0]
     )
     assert found[0].location is not None
     assert found[0].location.text == "exit_income_line"  # type: ignore[union-attr]
     code, out = _check(root, capsys)
     assert code == 2, out
-    # the same value until 2019, when the shared history turns to a range
-    second.write_text(_SECOND.format(kind="finding", value=3500), encoding="utf-8")
+    # the same history until 2017, when the shared one turns to a range
+    history = (
+        "      2016-01-01: {at_least: 2952, at_most: 3500, source: doc}\n"
+        "      2016-11-10: {value: 3500, source: doc}\n"
+    )
+    same_start = _SECOND.format(kind="finding", value=0).split("      2016-01-01:")[0] + history
+    second.write_text(same_start, encoding="utf-8")
     (left,) = _found(root, "lint/parameter-histories-differ")
-    assert "on 2019-01-01: [3500, 3815.38] here, 3500 there" in left.render("en")
+    assert "on 2017-01-01: [3500, 3815.38] here, 3500 there" in left.render("en")
 
 
 def test_an_imported_parameter_is_not_a_second_declaration(root: Path) -> None:

@@ -180,12 +180,12 @@ def test_the_checks_catch_a_missing_location() -> None:
 
 def test_a_fail_against_a_range_standard_states_the_shortfall_to_its_upper_bound() -> None:
     household = default_household()
-    household["income"].update(per_capita=3700, period_start="2018-10-01", period_end="2019-09-30")
+    household["income"].update(per_capita=3500, period_start="2018-10-01", period_end="2019-09-30")
     decision = POLICIES.evaluate(household, "2019-12-31")
     (income,) = (c for c in decision.criteria if c.id == "exit.income")
-    assert income.verdict == "fail"  # stable income 3,400 is below the lower bound 3,500
-    assert income.shortfall == "415.38"  # 3,815.38 − 3,400: the least raise that passes for sure
-    assert "3,400 is 415.38 below the standard [3500, 3815.38]" in income.reason.en
+    assert income.verdict == "fail"  # stable income 3,200 is not above the lower bound 3,218
+    assert income.shortfall == "615.38"  # 3,815.38 − 3,200: the least raise that passes for sure
+    assert "3,200 is 615.38 below the standard [3218, 3815.38]" in income.reason.en
     for lang in ("zh", "en"):
         assert not _PLACEHOLDER.findall(_MARK.sub("    ", decision.render(lang)))  # type: ignore[arg-type]
 
