@@ -190,3 +190,24 @@ def test_the_same_household_names_the_version_in_force(policies: Policies) -> No
     assert "exit.water" not in {c.id for c in old.criteria}
     assert _criterion(new, "exit.water").verdict == "fail"
     assert old.packs[0].content_hash != new.packs[0].content_hash
+
+
+def test_an_approximate_line_is_said_to_be_about_its_value() -> None:
+    """The 2020 national line is given by its sources only as "about 4,000" (L-M); identification
+    reads it."""
+    from support.bundled import shared_policies  # the whole bundled set
+
+    policies = shared_policies()
+    household = {
+        "id": "A-0001",
+        "registration": {"identification_standard": "national"},
+        "income": {"per_capita": 3000},
+    }
+    decision = policies.evaluate(household, "2020-12-31")
+    uses = [p for c in decision.memberships for p in c.parameters if p.name == "national_line"]
+    assert uses
+    assert all(p.approximate and p.value == "4000" for p in uses)
+    assert "= about 4,000 yuan/person/year" in decision.render("en")
+    assert "= 约 4,000 yuan/person/year" in decision.render("zh")
+    shown = json.dumps(decision.to_json(), ensure_ascii=False)
+    assert shown.count('"approximate": true') == len(uses)

@@ -662,3 +662,29 @@ def test_every_problem_in_a_file_is_reported_at_once() -> None:
         "pack/unknown-department",
         "pack/unknown-source",
     ]
+
+
+def test_an_approximate_value_is_read_and_only_an_exact_one_may_be() -> None:
+    pack = read_ok(
+        """\
+        parameters:
+          line:
+            title: {zh: 标准, en: Line}
+            values:
+              2019-01-01: {value: 3218, source: doc}
+              2020-01-01: {value: 4000, approximate: true, source: doc}
+        """
+    )
+    first, second = pack.parameters["line"].values
+    assert (first.approximate, second.approximate) == (False, True)
+    _, problems = read(
+        """\
+        parameters:
+          line:
+            title: {zh: 标准, en: Line}
+            values:
+              2020-01-01: {at_least: 4000, at_most: 4742.55, approximate: true, source: doc}
+        """
+    )
+    d = only(problems, "pack/approximate-not-exact")
+    assert d.location.header() == "t.yaml:15:67"  # type: ignore[union-attr]
