@@ -176,7 +176,7 @@ def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies)
     ]
     assert _criterion(decision, "exit.income").verdict == "fail"
     text = decision.render("en")
-    assert "criteria are still shown" in text
+    assert "was identified this year, so it is not assessed this year" in text
     assert all(f"{c.id}  " in text for c in decision.criteria)
 
 
@@ -211,3 +211,28 @@ def test_an_approximate_line_is_said_to_be_about_its_value() -> None:
     assert "= 约 4,000 yuan/person/year" in decision.render("zh")
     shown = json.dumps(decision.to_json(), ensure_ascii=False)
     assert shown.count('"approximate": true') == len(uses)
+
+
+@pytest.mark.parametrize(
+    ("registration", "said"),
+    [
+        ({}, "not a registered household"),
+        ({"status": "exited", "identified_on": "2014-06-01"}, "has already exited"),
+        ({"status": "newly_identified", "identified_on": "2018-03-01"}, "was identified this year"),
+        (
+            {"status": "returned", "identified_on": "2014-06-01", "returned_on": "2018-02-01"},
+            "returned to poverty this year",
+        ),
+    ],
+)
+def test_a_household_not_assessed_is_told_why(
+    policies: Policies, registration: dict[str, str], said: str
+) -> None:
+    """The exit pack's `applies.reasons`: the first that holds is the reason, in both languages,
+    with what it read; a household outside the register is not applicable, never undetermined."""
+    decision = policies.evaluate({"id": "R-0001", "registration": registration}, "2018-12-31")
+    assert decision.applicability.status == "not_applicable"
+    assert said in decision.applicability.reason.en
+    assert decision.applicability.reason.zh != decision.applicability.reason.en
+    assert decision.applicability.location.startswith("policies/exit_criteria/household/2018.1.yaml:")
+    assert said in decision.render("en")

@@ -820,7 +820,7 @@ def decide_frames(
             frame = (
                 pl.concat(
                     [
-                        frame.with_row_index("__row").filter(keep),
+                        frame.with_row_index("__row").filter(keep).select(["__row", *schema]),
                         decided.with_columns(pl.Series("__row", replaced, dtype=pl.UInt32)).select(
                             ["__row", *schema]
                         ),

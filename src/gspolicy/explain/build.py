@@ -390,6 +390,14 @@ def _applicability(outcome: PackOutcome) -> Applicability:
         reason = applies.explain_not_applicable or Text(
             zh="不满足：" + applies.title.zh, en="not met: " + applies.title.en
         )
+        checked = outcome.pack
+        for named, typed in zip(applies.reasons, checked.not_applicable_reasons, strict=True):
+            said = run_expr(checked, typed, outcome.record, outcome.as_of)
+            if said.value is True:
+                reason = named.explain
+                readings = _readings(said.events)
+                where = _where(named.span)
+                break
         return Applicability("not_applicable", reason, readings, (), where)
     missing = _missing(result.value)
     reason = Text(

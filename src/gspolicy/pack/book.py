@@ -151,6 +151,12 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
         lines.append(f"{_t(pack.applies.title)}: `{' '.join(pack.applies.text.split())}`")
         lines.append(f"(cites: {_cites(pack.applies.cites, pack)})")
         lines.append("")
+        if pack.applies.reasons:
+            lines.append("Not assessed, the first reason that holds / 不参加验收的原因（取第一条成立的）:")
+            lines.append("")
+            for reason in pack.applies.reasons:
+                lines.append(f"- `{' '.join(reason.text.split())}` — {_t(reason.explain)}")
+            lines.append("")
     if pack.criteria:
         lines.append("### Criteria / 指标 (all must pass)")
         lines.append("")

@@ -118,6 +118,8 @@ class CheckedPack:
     weighs: Mapping[str, TypedExpr] = attrs.field(factory=dict)
     lapses: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # measure id → typed `lapses_when`
     invariants: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # invariant id → typed `holds`
+    # the typed conditions of `applies.reasons`, in order
+    not_applicable_reasons: tuple[TypedExpr, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -267,9 +269,15 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         if typed is not None:
             criteria[criterion.id] = typed
     applies: TypedExpr | None = None
+    reasons: list[TypedExpr] = []
     if pack.applies is not None:
         applies, problems = check(pack.applies.when, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
+        for reason in pack.applies.reasons:
+            typed_reason, problems = check(reason.when, env, expect=BOOL)
+            diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
+            if typed_reason is not None:
+                reasons.append(typed_reason)
     rules: dict[str, TypedExpr] = {}
     for rule in pack.rules:
         if blocked(rule.when):
@@ -373,6 +381,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         weighs,
         lapses,
         invariants,
+        tuple(reasons),
     )
     return checked, diagnostics
 

@@ -53,6 +53,7 @@ _LATER = frozenset(
         "invariants",
         "missing_day",
         "approximate",
+        "reasons",
     }
 )
 

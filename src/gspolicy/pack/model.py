@@ -34,6 +34,7 @@ __all__ = [
     "Invariant",
     "Measure",
     "MeasureForm",
+    "NotApplicableReason",
     "PackKind",
     "PackSource",
     "Parameter",
@@ -190,6 +191,18 @@ class Applicability:
     cites: tuple[Citation, ...]
     explain_assessed: Text | None = None
     explain_not_applicable: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+    # why a subject is not applicable, in order: the first whose condition holds is said
+    reasons: tuple[NotApplicableReason, ...] = ()
+
+
+@attrs.frozen
+class NotApplicableReason:
+    """A named reason a subject is not assessed: said when `when` holds (the first that holds)."""
+
+    when: Expr
+    text: str
+    explain: Text
     span: Span | None = attrs.field(default=None, eq=False)
 
 

@@ -38,6 +38,7 @@ from gspolicy.pack.model import (
     Invariant,
     Measure,
     MeasureForm,
+    NotApplicableReason,
     PackKind,
     PackSource,
     Parameter,
@@ -837,6 +838,15 @@ class _PackReader:
         title = ar.text(f.get("title"), "title")
         cites = self.cites(ar, f.get("cite"))
         explain = (self.obj(ar, f.get("explain"), S.EXPLAIN, "`explain`") if "explain" in f else {}) or {}
+        reasons: list[NotApplicableReason] = []
+        for item in ar.items(f.get("reasons"), "reasons"):
+            rf = self.obj(ar, item, S.APPLIES_REASON, "a reason")
+            if rf is None:
+                continue
+            rexpr, rtext = self.expr(ar, rf.get("when"), "when")
+            rexplain = ar.text(rf.get("explain"), "explain")
+            if rexpr is not None and rtext is not None and rexplain is not None:
+                reasons.append(NotApplicableReason(rexpr, rtext, rexplain, item.span))
         if expr is None or text is None or title is None:
             return None
         return Applicability(
@@ -847,6 +857,7 @@ class _PackReader:
             ar.text(explain.get("passed"), "passed"),
             ar.text(explain.get("failed"), "failed"),
             node.span,
+            tuple(reasons),
         )
 
     def read_exclusive(self, r: Reader, node: YNode | None, rule_ids: set[str]) -> tuple[Exclusive, ...]:

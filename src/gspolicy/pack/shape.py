@@ -347,12 +347,23 @@ INVARIANT = _obj(
     note=(TEXT, False, "remarks"),
 )
 
+APPLIES_REASON = _obj(
+    "a named reason a subject is not assessed",
+    when=(EXPR, True, "when this reason holds"),
+    explain=(TEXT, True, "the reason, in both languages"),
+)
+
 APPLIES = _obj(
     "which subjects the criteria are assessed for; the others are not applicable (criteria still shown)",
     when=(EXPR, True, "the condition for being assessed"),
     title=(TEXT, True, "the condition in both languages"),
     cite=(CITATIONS, True, "where it comes from"),
     explain=(EXPLAIN, False, "texts for assessed (`passed`) and not applicable (`failed`)"),
+    reasons=(
+        _list_of(APPLIES_REASON, "reasons"),
+        False,
+        "why a subject is not applicable, in order: when the pack does not apply, the first reason whose condition holds is said instead of `explain.failed`",
+    ),
 )
 
 BASIS = _obj(
