@@ -39,6 +39,10 @@ What the records hold:
   leaves it out), ``poor_county_type`` and ``city_code`` are its households', ``planned_exit_year``
   2020 for the eight counties that were the last to exit (brief §3.2) and 2019 for 清水县 (an
   assumption: it is not among the last eight); no county has ``exited_on`` (the data are of 2018);
+* a county's ``non_registered_population`` is its rural population less the people of its
+  registered households (every household of the example registry is registered), its
+  ``planned_exit_population`` the people of its households planned to exit (``pre_exit``): the
+  populations the comprehensive incidence extrapolates the survey's rates to (brief §3.2);
 * a county ``survey`` (the third-party assessment's sample, brief §3.2): 300-1,500 households
   surveyed, 92-98 % approving; 600-2,400 exited people sampled with 0-1.5 % wrongly exited; 1,500-
   6,000 non-registered people in the sampled villages with 0-1.5 % omitted poor people found.
@@ -304,8 +308,15 @@ def build(
 
     counties: list[dict[str, Any]] = []
     by_county: dict[str, dict[str, Any]] = {}
+    registered: dict[str, int] = {}  # people of registered (建档立卡) households, by county
+    planned_people: dict[str, int] = {}  # people of households planned to exit this year
     for h in households:
         by_county.setdefault(h["county_code"], h)
+        status = STATUS_LABELS.get(h["registration"]["status"], h["registration"]["status"])
+        people = len(h["members"])
+        registered[h["county_code"]] = registered.get(h["county_code"], 0) + people
+        if status == "pre_exit":
+            planned_people[h["county_code"]] = planned_people.get(h["county_code"], 0) + people
     for code in sorted(by_county):
         first = by_county[code]
         name, planned = COUNTIES[code]
@@ -321,6 +332,7 @@ def build(
         elif what == "wrongly_exited":
             wrong_rate = rate
         poor_county_type = str(first["poor_county_type"])
+        rural = sum(p for v, p in populations.items() if villages[v].county == code)
         county: dict[str, Any] = {
             "code": code,
             "name": name,
@@ -328,7 +340,9 @@ def build(
             "region_class": "west",
             "poor_county_type": POOR_COUNTY_LABELS.get(poor_county_type, poor_county_type),
             "planned_exit_year": planned,
-            "rural_population": sum(p for v, p in populations.items() if villages[v].county == code),
+            "rural_population": rural,
+            "non_registered_population": rural - registered.get(code, 0),
+            "planned_exit_population": planned_people.get(code, 0),
             "survey": {
                 "households_surveyed": surveyed,
                 "households_approving": round(surveyed * approving_rate),
