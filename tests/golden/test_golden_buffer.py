@@ -101,6 +101,7 @@ def test_cases_exist_and_are_named() -> None:
         "retained_campaign_2019",
         "lowered_amount_campaign_2020",
         "lowered_amount_transition_2021",
+        "item_ended_2019",
         "returned_ends_buffer",
         "undetermined_exit_date",
     }
@@ -174,10 +175,10 @@ def test_exited_household_keeps_its_measures_with_amounts_and_end_date(
     retained = _retained(decision)
     assert set(retained) == {"microcredit", "preschool_fee_waiver"}  # not housing_repair: it ended in 2016
     credit = retained["microcredit"]
-    # its own record ended on 2019-02-28, after the exit: still retained until the buffer ends
+    # its own record ends on 2021-02-28, after the buffer: retained until the buffer ends
     assert (credit.amount, credit.held_until, credit.until, credit.path) == (
         "50000",
-        dt.date(2019, 2, 28),
+        dt.date(2021, 2, 28),
         dt.date(2020, 12, 31),
         "support[0]",
     )
@@ -333,3 +334,14 @@ def test_missing_exit_date_leaves_the_buffer_undetermined_and_says_why(
         in en
     )
     assert "缓冲期：待定 — 无法判定是否处于缓冲期：缺少 registration.exited_on" in zh
+
+
+def test_an_item_past_its_own_end_is_listed_as_ended_not_kept(decide: Callable[[str], Decision]) -> None:
+    decision = decide("item_ended_2019")
+    buffer = _buffer(decision)
+    assert [r.measure for r in buffer.retained] == ["preschool_fee_waiver"]
+    (ended,) = buffer.ended
+    assert (ended.measure, ended.held_until, ended.lapsed) == ("microcredit", dt.date(2019, 2, 28), None)
+    assert "ended on its own end date, 2019-02-28" in ended.why.en
+    assert "已于 2019-02-28 结束" in ended.why.zh
+    assert "microcredit" not in {m for m, _, _ in decision.support}

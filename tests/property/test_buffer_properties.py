@@ -4,16 +4,18 @@ planted bug.
 * **The state.**  The buffer is active exactly from the exit date to the end of the transition
   (2025-12-31), on the campaign basis until 2020-12-31 and on the transition basis from
   2021-01-01, and never on or after the date the household returned to poverty.
-* **Nothing held at exit is lost.**  Whenever the buffer is active, every support-history item
-  held on the exit date — worked out here directly from the record, *not* through gspolicy's
-  `held_on` — is among the retained measures with the same measure id and the same period start,
-  retained until a date on or after the as-of date; nothing else is retained.
+* **Nothing held at exit is lost before its own end.**  Whenever the buffer is active, every
+  support-history item held on the exit date and not past its own end date on the as-of date —
+  worked out here directly from the record, *not* through gspolicy's `held_on` — is among the
+  retained measures with the same measure id and the same period start, retained until a date on
+  or after the as-of date; nothing else is retained (the bundled measures of the generated
+  histories declare no `lapses_when`).
 * **Not reduced (campaign).**  Under `buffer.campaign` each retained measure's amount is the amount
   held at exit (compared as numbers, item by item), and `Decision.support` never pays that measure
   less.
 * **Stable within a basis.**  Between two as-of dates inside the same basis period no retained
-  measure disappears (by measure, period start and history item), and under the campaign basis
-  none changes its amount.
+  measure disappears (by measure, period start and history item) but at its own end date, and
+  under the campaign basis none changes its amount.
 
 Each property is a plain function that raises `AssertionError` when it does not hold; the `@given`
 tests run it on generated examples, and the planted-bug tests monkeypatch a bug into
@@ -157,14 +159,15 @@ def _buffer(decision: Decision) -> BufferState:
     return decision.buffer
 
 
-def held_at_exit(household: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def held_at_exit(household: dict[str, Any], as_of: dt.date | None = None) -> list[tuple[int, dict[str, Any]]]:
     """The history items held on the exit date, straight from the record: start ≤ exit and
-    (no end or exit ≤ end)."""
+    (no end or exit ≤ end); with `as_of`, only those not past their own end on that day."""
     exit_on = household["registration"]["exited_on"]
+    last = exit_on if as_of is None else max(exit_on, as_of)
     return [
         (i, item)
         for i, item in enumerate(household["support"])
-        if item["start"] <= exit_on and ("end" not in item or exit_on <= item["end"])
+        if item["start"] <= exit_on and ("end" not in item or last <= item["end"])
     ]
 
 
@@ -186,8 +189,8 @@ def retained_holds(household: dict[str, Any], as_of: dt.date, decision: Decision
     if buffer.status != "active":
         assert buffer.retained == ()
         return
-    held = held_at_exit(household)
-    # every item held at exit, and nothing else, by measure id and period start
+    held = held_at_exit(household, as_of)
+    # every item held at exit and not past its own end, and nothing else, by measure id and start
     assert Counter((r.measure, r.held_from) for r in buffer.retained) == Counter(
         (item["measure"], item["start"]) for _, item in held
     )
@@ -231,10 +234,13 @@ def stable_holds(household: dict[str, Any], first: dt.date, second: dt.date) -> 
     if not (early.status == late.status == "active" and early.basis == late.basis):
         return
     lost = Counter(_kept(r) for r in early.retained) - Counter(_kept(r) for r in late.retained)
-    assert not lost, (first, second, lost)
+    ended = {
+        (r.measure, r.held_from, r.path) for r in early.retained if r.held_until and r.held_until < second
+    }
+    assert not (set(lost) - ended), (first, second, lost)
     if early.basis == "buffer.campaign":
         amounts = {r.path: r.amount for r in late.retained}
-        assert all(amounts[r.path] == r.amount for r in early.retained)
+        assert all(amounts[r.path] == r.amount for r in early.retained if _kept(r) not in ended)
 
 
 def case_holds(household: dict[str, Any], as_of: dt.date) -> None:
@@ -288,51 +294,86 @@ def test_the_properties_see_what_they_check() -> None:
         ],
     }
     assert [i for i, _ in held_at_exit(household)] == [0, 1]
-    decision = POLICIES.evaluate(household, dt.date(2019, 6, 30))
+    decision = POLICIES.evaluate(household, dt.date(2019, 1, 31))
     assert _buffer(decision).basis == "buffer.campaign"
     assert [(r.measure, r.amount) for r in _buffer(decision).retained] == [
         ("microcredit", "loan, drawn 50000"),
         ("preschool_fee_waiver", "1200"),  # the exit amount, not the 1,000 of demo.measures@2018.1
     ]
+    case_holds(household, dt.date(2019, 1, 31))
+    # the loan's own term ended on 2019-02-28: from then on it is listed as ended, not kept
+    decision = POLICIES.evaluate(household, dt.date(2019, 6, 30))
+    assert [r.measure for r in _buffer(decision).retained] == ["preschool_fee_waiver"]
+    assert [r.measure for r in _buffer(decision).ended] == ["microcredit"]
+    assert "2019-02-28" in _buffer(decision).ended[0].why.en
     case_holds(household, dt.date(2019, 6, 30))
     stable_holds(household, dt.date(2018, 11, 30), dt.date(2020, 12, 31))
     # in the transition the amount of the day applies: 800 from demo.measures@2021.1
     later = POLICIES.evaluate(household, dt.date(2021, 6, 30))
-    assert [(r.measure, r.amount) for r in _buffer(later).retained] == [
-        ("microcredit", "loan, ceiling 50000, term 3 years"),
-        ("preschool_fee_waiver", "800"),
-    ]
+    assert [(r.measure, r.amount) for r in _buffer(later).retained] == [("preschool_fee_waiver", "800")]
     case_holds(household, dt.date(2021, 6, 30))
 
 
 # -- planted bugs -----------------------------------------------------------------------------------
 
 
-def _drop_ended_items(original: Callable[..., BufferState | None]) -> Callable[..., BufferState | None]:
-    """Bug (i): the retained list leaves out items whose own `end` is before the as-of date."""
+def _keep_ended_items(original: Callable[..., BufferState | None]) -> Callable[..., BufferState | None]:
+    """Bug (i): the retained list keeps items whose own `end` is before the as-of date."""
 
     def buggy(outcome: Any, policy_set: Any) -> BufferState | None:
         state = original(outcome, policy_set)
         if state is None:
             return None
-        kept = tuple(r for r in state.retained if r.held_until is None or r.held_until >= outcome.as_of)
+        return attrs.evolve(state, retained=state.retained + state.ended, ended=())
+
+    return buggy
+
+
+def _drop_items_early(original: Callable[..., BufferState | None]) -> Callable[..., BufferState | None]:
+    """Bug (i b): an item is dropped a year before its own end date."""
+
+    def buggy(outcome: Any, policy_set: Any) -> BufferState | None:
+        state = original(outcome, policy_set)
+        if state is None:
+            return None
+        soon = outcome.as_of + dt.timedelta(days=365)
+        kept = tuple(r for r in state.retained if r.held_until is None or r.held_until >= soon)
         return attrs.evolve(state, retained=kept)
 
     return buggy
 
 
-def test_planted_bug_dropping_ended_items_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_buffer", _drop_ended_items(build._buffer))
+def _drop_on_odd_days(original: Callable[..., BufferState | None]) -> Callable[..., BufferState | None]:
+    """Bug (i c): items without an end of their own are dropped on odd days (unstable)."""
+
+    def buggy(outcome: Any, policy_set: Any) -> BufferState | None:
+        state = original(outcome, policy_set)
+        if state is None or outcome.as_of.toordinal() % 2 == 0:
+            return state
+        return attrs.evolve(state, retained=tuple(r for r in state.retained if r.held_until is not None))
+
+    return buggy
+
+
+def test_planted_bug_keeping_ended_items_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "_buffer", _keep_ended_items(build._buffer))
     household, as_of = find(cases(), lambda case: _fails(case_holds, *case), settings=HUNT)
     # the counterexample: an item held at exit whose own period ended before the as-of date
     assert any("end" in item and item["end"] < as_of for _, item in held_at_exit(household))
 
 
+def test_planted_bug_dropping_items_early_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "_buffer", _drop_items_early(build._buffer))
+    household, as_of = find(cases(), lambda case: _fails(case_holds, *case), settings=HUNT)
+    # the counterexample: an item held at exit whose own period has not ended on the as-of date
+    assert any("end" in item and as_of <= item["end"] for _, item in held_at_exit(household, as_of))
+
+
 @pytest.mark.slow  # a search with a planted bug: full suite
-def test_planted_bug_dropping_ended_items_breaks_stability(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_buffer", _drop_ended_items(build._buffer))
-    household, first, second = find(pairs(), lambda case: _fails(stable_holds, *case), settings=HUNT)
-    assert any("end" in item and first <= item["end"] < second for _, item in held_at_exit(household))
+def test_planted_unstable_retention_breaks_stability(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "_buffer", _drop_on_odd_days(build._buffer))
+    household, _, second = find(pairs(), lambda case: _fails(stable_holds, *case), settings=HUNT)
+    assert any("end" not in item for _, item in held_at_exit(household, second))
 
 
 def _amount_of_the_day(original: Callable[..., RetainedMeasure]) -> Callable[..., RetainedMeasure]:

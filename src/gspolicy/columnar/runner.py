@@ -492,9 +492,13 @@ def _with_retained(
                 pl.col("amount")
                 if "amount" in items.columns
                 else pl.lit(None, pl.Decimal(38, 2)).alias("amount"),
+                (pl.col("end") if "end" in items.columns else pl.lit(None, pl.Date())).alias("__end"),
             )
             .join(owners.lazy(), on="__row", how="inner")
             .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
+            # an item whose own period has ended before the day is not kept (as `buffer_result_of`)
+            .filter(pl.col("__end").is_null() | (pl.col("__end") >= run.as_of))
+            .drop("__end")
             .collect(engine="in-memory")
         )
         odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (

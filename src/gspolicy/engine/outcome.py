@@ -623,6 +623,9 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
     paths = item_paths(values.record)
     retained = []
     for i, item in enumerate(retained_value):
+        end = item.get("end")
+        if isinstance(end, dt.date) and end < values.as_of:
+            continue  # the item's own period has ended: the buffer keeps policies, not a past benefit
         measure = str(item.get("measure", "?"))
         lapsed = lapse_of(policy_set, measure, values.record, values.as_of)
         if lapsed is True:

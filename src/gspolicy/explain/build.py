@@ -545,8 +545,8 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
         for i, item in enumerate(retained_value)
         if isinstance(item, Record)
     ]
-    retained = tuple(r for r in held if r.lapsed != "yes")
-    ended = tuple(r for r in held if r.lapsed == "yes")
+    retained = tuple(r for r in held if not _ended(r, outcome.as_of))
+    ended = tuple(r for r in held if _ended(r, outcome.as_of))
     until_text = until.isoformat() if until else "?"
     if chosen.amounts == "at_exit":
         reason = Text(
@@ -581,6 +581,12 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
 
 
 _item_paths = item_paths
+
+
+def _ended(item: RetainedMeasure, as_of: dt.date) -> bool:
+    """A retained item ends at its own end date (the history item's `end`) or when its measure
+    lapses (`lapses_when`): the buffer keeps policies unchanged, not a benefit past its end."""
+    return item.lapsed == "yes" or (item.held_until is not None and item.held_until < as_of)
 
 
 def _retained(
@@ -623,7 +629,12 @@ def _retained(
     lapsed: Literal["yes", "no", "undetermined"] | None = None
     missing: tuple[str, ...] = ()
     readings: tuple[Reading, ...] = ()
-    if declared is not None and measure in declared[0].lapses:
+    if isinstance(end, dt.date) and end < outcome.as_of:
+        why = Text(
+            zh=f"退出之日享受该措施（{path}，自 {start} 起），但其本身已于 {end} 结束",
+            en=f"held on the exit date ({path}, from {start}), but it ended on its own end date, {end}",
+        )
+    elif declared is not None and measure in declared[0].lapses:
         pack_of, defined = declared
         result = run_expr(pack_of, pack_of.lapses[measure], outcome.record, outcome.as_of)
         lapses_when = defined.lapses_text

@@ -307,9 +307,10 @@ def assert_buffer_not_reduced(
     households: SearchStrategy[Record] | None = None,
     settings: settings | None = None,
 ) -> None:
-    """While the buffer is active, every support item held on the exit date (worked out here from
-    the record, not by the packs) is retained; under a basis that keeps amounts at exit, at no
-    less than the amount held, and `Decision.support` pays it no less."""
+    """While the buffer is active, every support item held on the exit date and not past its own
+    end date (both worked out here from the record, not by the packs) is retained unless its
+    measure has lapsed (`lapses_when`, listed under `BufferState.ended`); under a basis that keeps
+    amounts at exit, at no less than the amount held, and `Decision.support` pays it no less."""
     policy_set = _policy_set(policies)
 
     def test(household: Record, day: dt.date) -> None:
@@ -327,9 +328,11 @@ def assert_buffer_not_reduced(
             for item in (items if isinstance(items, tuple) else ())
             if isinstance(item.get("start"), dt.date)
             and item["start"] <= exited
-            and (not isinstance(item.get("end"), dt.date) or exited <= item["end"])
+            and (not isinstance(item.get("end"), dt.date) or day <= item["end"])
         ]
         kept = list(buffer.retained)
+        lapsed = {(r.measure, r.held_from) for r in buffer.ended if r.lapsed == "yes"}
+        held = [item for item in held if (item.get("measure"), item["start"]) not in lapsed]
         for item in held:
             match = next(
                 (r for r in kept if r.measure == item.get("measure") and r.held_from == item["start"]), None
