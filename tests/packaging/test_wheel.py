@@ -137,7 +137,7 @@ def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installe
     line = "      2018-01-01:\n        value: 3500\n"
     text = pack.read_text(encoding="utf-8")
     assert text.count(line) == 1
-    pack.write_text(text.replace(line, line.replace("3500", "3800")), encoding="utf-8")
+    pack.write_text(text.replace(line, line.replace("3500", "4000")), encoding="utf-8")
 
     done = installed.gspolicy("validate", cwd=work)
     assert done.returncode == 0, done.stderr
@@ -155,13 +155,13 @@ def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installe
     cases.write_text(
         "pack: exit_criteria.household\n"
         "defaults:\n" + _defaults_block(work) + "cases:\n"
-        "  - name: stable income of 3,800.01 passes the raised standard\n"
+        "  - name: stable income of 4,000.01 passes the raised standard\n"
         "    as_of: 2018-12-31\n"
-        "    household: {income: {per_capita: 4100.01, non_counting_transfers: 300}}\n"
+        "    household: {income: {per_capita: 4300.01, non_counting_transfers: 300}}\n"
         "    expect: {criteria: {exit.income: pass}}\n"
-        "  - name: stable income of 3,800 fails it\n"
+        "  - name: stable income of 4,000 fails it\n"
         "    as_of: 2018-12-31\n"
-        "    household: {income: {per_capita: 4100, non_counting_transfers: 300}}\n"
+        "    household: {income: {per_capita: 4300, non_counting_transfers: 300}}\n"
         "    expect: {criteria: {exit.income: fail}}\n",
         encoding="utf-8",
     )
@@ -175,7 +175,7 @@ def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installe
         "--population", "households.jsonl", cwd=work,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "3500 → 3800" in done.stdout
+    assert "3500 → 4000" in done.stdout
     assert "change exit verdict" in done.stdout
     assert " 0 change exit verdict" not in done.stdout
 

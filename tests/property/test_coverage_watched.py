@@ -115,6 +115,6 @@ def test_a_condition_an_or_stops_before_is_not_evaluated() -> None:
         runs = coverage._runs(pack, record, day)
         found.update((p.key, observe(p, runs, "h")) for p in decision_points(pack))
     housing = found["exit_criteria.household@2018.1 criterion exit.housing"]
-    assert housing == [Observation("h", "T", ("T", "-", "-", "-", "-"))]
+    assert housing == [Observation("h", "T", ("T", "-", "-", "-", "-", "-"))]
     repair = found["seven_batches.housing@2016.1 rule housing.repair"]
     assert repair == [Observation("h", "F", ("F", "-", "-"))]

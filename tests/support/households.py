@@ -54,6 +54,7 @@ REMOVABLE = (
     "registration.status",
     "registration.identified_on",
     "members[0].basic_medical_insurance",
+    "members[0].critical_illness_insurance",
     "members[0].dropped_out",
 )
 """Data paths `exit_households` may remove (each read by an exit criterion or the applicability)."""
@@ -150,6 +151,7 @@ def _member(draw: st.DrawFn, index: int) -> dict[str, Any]:
         if index == 0
         else draw(st.sampled_from(("spouse", "child", "parent", "grandchild"))),
         "basic_medical_insurance": draw(_mostly(True, st.booleans())),
+        "critical_illness_insurance": draw(_mostly(True, st.booleans())),
     }
     born = draw(_dates(dt.date(1935, 1, 1), dt.date(2016, 12, 31)))
     if draw(st.integers(0, 4)) == 0:
@@ -215,10 +217,11 @@ def exit_households(
     )
 
     housing = h["housing"]
-    housing["grade"] = draw(_mostly("b", st.sampled_from(("a", "b", "c", "d"))))
+    housing["grade"] = draw(_mostly("b", st.sampled_from(("a", "b", "safe", "c", "d"))))
     if draw(st.integers(0, 3)) == 0:
         housing["resettlement"] = draw(st.sampled_from(("central", "scattered")))
         housing["relocation"] = draw(st.sampled_from(("planned", "keys_handed_over", "moved_in")))
+        housing["relocation_debt"] = draw(_mostly(0, st.integers(0, 20000) | st.sampled_from((9999, 10000))))
 
     registration = h["registration"]
     status = draw(_mostly("pre_exit", st.sampled_from(_STATUSES)))

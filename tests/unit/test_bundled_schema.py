@@ -88,9 +88,11 @@ def test_chinese_labels_canonicalise_to_codes(schema: Schema) -> None:
     )
 
 
-def test_safe_housing_label_is_not_a_grade(schema: Schema) -> None:
-    """有安全住房 says A or B without saying which, so it names no grade."""
-    assert schema.enums["housing_grade"].canonical("有安全住房") is None
+def test_safe_housing_label_is_its_own_grade(schema: Schema) -> None:
+    """有安全住房 says A or B without saying which: it is its own value `safe`, not A or B."""
+    grades = schema.enums["housing_grade"]
+    assert grades.canonical("有安全住房") == "safe"
+    assert grades.canonical("A级") == "a"
 
 
 def test_age_needs_its_recording_date(schema: Schema) -> None:

@@ -47,6 +47,9 @@ COINCIDENCES = {
     ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
     ("gspolicy/api.py", Decimal(100000)): "households `decide_table` decides at a time by default",
     ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
+    ("gspolicy/_yaml.py", Decimal(10000)): "the most aliases a YAML file may use",
+    ("gspolicy/lang/parse.py", Decimal(10000)): "the longest expression text",
+    ("gspolicy/schema/doc.py", Decimal(10000)): "from which a bound on the schema page is written with digit groups",
 }
 
 
