@@ -49,7 +49,7 @@ COINCIDENCES = {
     ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
     ("gspolicy/_yaml.py", Decimal(10000)): "the most aliases a YAML file may use",
     ("gspolicy/lang/parse.py", Decimal(10000)): "the longest expression text",
-    ("gspolicy/schema/doc.py", Decimal(10000)): "from which a bound on the schema page is written with digit groups",
+    ("gspolicy/schema/doc.py", Decimal(10000)): "digit groups on the schema page",
 }
 
 

@@ -99,10 +99,13 @@ def _passes_other_criteria(row: dict[str, Any]) -> bool:
         for m in members
     )
     medical = all(
-        m.get("basic_medical_insurance") in YES and m.get("critical_illness_insurance") in YES for m in members
+        m.get("basic_medical_insurance") in YES and m.get("critical_illness_insurance") in YES
+        for m in members
     )
     grade, settle, stage = housing.get("grade"), housing.get("resettlement"), housing.get("relocation")
-    relocated = (settle in CENTRAL and stage in KEYS_OR_MOVED_IN) or (settle in SCATTERED and stage in MOVED_IN)
+    relocated = (settle in CENTRAL and stage in KEYS_OR_MOVED_IN) or (
+        settle in SCATTERED and stage in MOVED_IN
+    )
     debt = housing.get("relocation_debt")
     if grade not in SAFE_GRADE and relocated:
         assert debt is not None, f"{row['id']}: relocated without a recorded debt, housing is undetermined"

@@ -94,7 +94,13 @@ def household(ident: str, status: str, size: int = 4, **income: Any) -> Record:
         "housing": {"grade": "b", "relocation": "none"},
         "water": {"litres_per_person_day": 40, "piped": True, "quality_ok": True, "guarantee_rate": 0.95},
         "members": [
-            {"id": "m1", "relation": "head", "birth_date": "1970-03-01", "basic_medical_insurance": True, "critical_illness_insurance": True}
+            {
+                "id": "m1",
+                "relation": "head",
+                "birth_date": "1970-03-01",
+                "basic_medical_insurance": True,
+                "critical_illness_insurance": True,
+            }
         ],
     }
     if income:
