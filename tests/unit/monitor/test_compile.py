@@ -81,7 +81,7 @@ def test_member_aggregates_and_event_values_are_prepared_not_compiled(pack: Chec
     assert kinds["event_shock_after_low_income"] == "condition"
     assert kinds["income.per_capita * size"] == "computed"
     ranged = {t.text for t in compiled.terms if t.ranged}
-    assert ranged == {"watch_line"}  # a range parameter travels as two bounds
+    assert ranged == {"watch_line", "exit_income_line"}  # a range parameter travels as two bounds
 
 
 def test_show_rules_names_the_rules_and_the_prepared_values(pack: CheckedPack) -> None:
@@ -90,7 +90,8 @@ def test_show_rules_names_the_rules_and_the_prepared_values(pack: CheckedPack) -
     assert "prepared into each fact" in text
     assert "p_watch_line_lo, p_watch_line_hi = watch_line" in text
     definitions = json.loads(text[text.index("{") :])
-    assert set(definitions) == {"monitoring_household_0"}
+    # the bundled rules read more values than one fact holds: two rulesets
+    assert set(definitions) == {"monitoring_household_0", "monitoring_household_1"}
 
 
 def test_rules_are_split_into_rulesets_when_a_fact_would_be_too_wide(pack: CheckedPack) -> None:

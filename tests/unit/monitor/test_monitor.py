@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("durable", reason="needs the durable extra (durable-rules has no build for Python 3.13+)")
 
 from gspolicy.cli import main
-from gspolicy.engine.durable import DurableError, DurableSession
+from gspolicy.engine.durable import DurableError, DurableSession, compile_pack
 from gspolicy.engine.monitor import Alert, Monitor, shock_after_low_income
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import Interval, Unknown
@@ -50,17 +50,36 @@ def exited(hh: str = "h1", **record: Any) -> list[str]:
     ]
 
 
+UNSAFE_WATER = {
+    "litres_per_person_day": 15,
+    "piped": False,
+    "round_trip_minutes": 40,
+    "quality_ok": False,
+    "guarantee_rate": 0.8,
+}
+
 PLANTED: dict[str, list[str]] = {
-    "risk.income_below_watch_line": [*exited(), line("2017-09-01", "income_report", per_capita=3100)],
+    # the watch line is in force from 2020 (a post-campaign mechanism)
+    "risk.income_below_watch_line": [*exited(), line("2020-03-01", "income_report", per_capita=3100)],
     "risk.rigid_spending_above_income": [
         *exited(),
         line("2017-06-30", "income_report", per_capita=5800, rigid_spending=26000),
     ],
     "risk.shock_after_low_income": [
         *exited(),
-        line("2017-09-01", "income_report", per_capita=3100),
-        line("2017-10-20", "illness", member="m1"),
+        line("2020-03-01", "income_report", per_capita=3100),
+        line("2020-04-10", "illness", member="m1"),
     ],
+    "exit_failing.income": [*exited(), line("2017-09-01", "income_report", per_capita=3100)],
+    "exit_failing.food_clothing": exited(food=False),
+    "exit_failing.education": [
+        *exited(child_born="2008-09-01"),
+        line("2017-05-01", "dropout", member="m2", reason="work"),
+    ],
+    **{
+        f"exit_failing.water_{part}": [*exited(water=UNSAFE_WATER), line("2018-09-01", "clock", hh=None)]
+        for part in ("quantity", "access", "quality", "guarantee")
+    },
     "exit_failing.housing": [*exited(grade="a"), line("2017-05-01", "disaster", housing_grade="d")],
     "exit_failing.medical": [*exited(), line("2017-05-01", "insurance", member="m2", insured=False)],
     "batch.medical_assistance": [
@@ -101,14 +120,14 @@ def test_each_planted_alert_is_found(policy_set: PolicySet, rule: str) -> None:
 def test_an_alert_fires_once_while_its_condition_holds(policy_set: PolicySet) -> None:
     lines = [
         *PLANTED["risk.income_below_watch_line"],
-        line("2017-10-01", "income_report", per_capita=3000),  # still under: no new alert
-        line("2017-11-01", "income_report", per_capita=6000),  # above the range: false
-        line("2017-12-01", "income_report", per_capita=3000),  # newly under again
+        line("2020-04-01", "income_report", per_capita=3000),  # still under: no new alert
+        line("2020-05-01", "income_report", per_capita=6500),  # above the range: false
+        line("2020-06-01", "income_report", per_capita=3000),  # newly under again
     ]
     _, alerts, _ = run(policy_set, lines)
     assert [a.date for a in alerts if a.rule == "risk.income_below_watch_line"] == [
-        dt.date(2017, 9, 1),
-        dt.date(2017, 12, 1),
+        dt.date(2020, 3, 1),
+        dt.date(2020, 6, 1),
     ]
 
 
@@ -138,7 +157,7 @@ def test_bad_events_are_reported_with_their_line_and_skipped(policy_set: PolicyS
         line("2017-01-06", "member_removed", hh="nobody", member="m1"),
         line("2017-01-07", "income_report", per_capita=-5000000),
         line("2016-01-01", "exit"),
-        line("2017-09-01", "income_report", per_capita=3100),
+        line("2020-03-01", "income_report", per_capita=3100),
     ]
     monitor, alerts, problems = run(policy_set, lines)
     assert [(d.code, d.location.line) for d in problems] == [  # type: ignore[union-attr]
@@ -159,7 +178,8 @@ def test_facts_are_retracted_so_the_host_holds_one_per_household(policy_set: Pol
     lines.sort(key=lambda text: json.loads(text)["date"])  # stable: identification before exit
     monitor, _, _ = run(policy_set, lines)
     assert monitor.stats.asserts > 24
-    assert monitor.facts_held() == 2
+    rulesets = len(compile_pack(monitor.pack).rulesets)  # type: ignore[arg-type]
+    assert monitor.facts_held() == 2 * rulesets  # one fact per household in each ruleset
 
 
 def test_the_conditions_live_in_durable_rules(policy_set: PolicySet, monkeypatch: pytest.MonkeyPatch) -> None:
