@@ -670,7 +670,6 @@ def _fill_gaps(
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    bases = [record for _, record, _ in items]
     sources: dict[str, tuple[Record, dt.date]] = {label: (record, day) for label, record, day in items}
     # outcomes and condition values first: the households found for them are partners for MC/DC
     ordered = sorted(report.gaps, key=lambda g: g.what.startswith("MC/DC"))
@@ -704,7 +703,9 @@ def _fill_gaps(
                     policy_set, pack, point, pool, want, index, [r for r, _ in partners], partners, config
                 )
         if hit is None:
-            hit = _search(policy_set, pack, point, pool, want, index, bases, items, config)
+            # the bases and dates of the pack's own subject: a county pack never starts from a household
+            own = [item for item in items if item[1].type_name == pack.subject]
+            hit = _search(policy_set, pack, point, pool, want, index, [r for _, r, _ in own], own, config)
         if hit is None:
             reason = (
                 f"not reached by a bounded search (up to {max_examples} households per gap, around every "

@@ -215,3 +215,17 @@ def test_a_predicate_written_twice_in_one_decision_is_two_decisions(tmp_path: Pa
     keys = [p.key for p in points]
     assert len(keys) == len(set(keys)) == 2
     assert keys[1].startswith(keys[0] + " at ")
+
+
+def test_the_search_for_a_county_pack_never_starts_from_household_cases() -> None:
+    """With only household cases, the gaps of a county pack are searched from county records (here
+    none: reported as not reached), never from the households (which are no county records)."""
+    root = bundled_policies()
+    policy_set, cases = _load(root, root / "exit_criteria" / "household")
+    assert cases
+    assert all(c.subject in (None, "household") for c in cases)
+    checked, found = fill_gaps(cases, policy_set, packs=("exit_criteria.county",), max_examples=5)
+    assert not found
+    assert checked.infeasible
+    assert all(g.pack.startswith("exit_criteria.county@") for g in checked.infeasible)
+    assert all("not reached" in (g.reason or "") for g in checked.infeasible)
