@@ -116,22 +116,26 @@ def _policy_copy(tmp_path: Path) -> Path:
     return root
 
 
+def _planted(tmp_path: Path, pack: str, old: str, new: str, appended: str = "") -> gspolicy.Policies:
+    """The bundled policies with one planted edit in `pack` (a path under the root): `old`, found
+    exactly once, becomes `new`, and `appended` is added at the end of the file."""
+    path = _policy_copy(tmp_path) / pack
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new) + appended, encoding="utf-8")
+    return gspolicy.load_policies(tmp_path / "policies")
+
+
 @pytest.mark.slow
 def test_the_property_catches_a_planted_bug(tmp_path: Path) -> None:
-    root = _policy_copy(tmp_path)
-    water = root / "seven_batches" / "water" / "2016.1.yaml"
-    text = water.read_text(encoding="utf-8")
     # the water batch alone takes its own water line, 19 litres from 2018, instead of the shared 20
-    shared = "[basic_water_min_litres, "
-    assert text.count(shared) == 1
     own = (
         "parameters:\n  basic_water_min_litres:\n    title: {zh: 人均日供水量下限, en: Minimum water}\n"
         "    unit: L/person/day\n    values:\n"
         "      2016-01-01: {value: 20, source: national_water_2004}\n"
         "      2018-01-01: {value: 19, source: gansu_water_rules}\n"
     )
-    water.write_text(text.replace(shared, "[") + own, encoding="utf-8")
-    buggy = gspolicy.load_policies(root)
+    buggy = _planted(tmp_path, "seven_batches/water/2016.1.yaml", "[basic_water_min_litres, ", "[", own)
 
     # from 2018-08-21, when the 2018 exit criteria (with the water indicator) are in force
     counterexample = find(
@@ -145,18 +149,18 @@ def test_the_property_catches_a_planted_bug(tmp_path: Path) -> None:
 
 
 def test_a_planted_working_age_bug_breaks_the_safety_net_claim(tmp_path: Path) -> None:
-    root = _policy_copy(tmp_path)
-    net = root / "seven_batches" / "safety_net" / "2016.1.yaml"
-    text = net.read_text(encoding="utf-8")
-    # the safety net alone takes its own oldest working age, 70, instead of the shared 64
-    shared = "[working_age_min, working_age_max, exit_income_line]"
-    assert text.count(shared) == 1
+    # the safety net alone takes its own oldest working age, 70, instead of the shared 65
     own = (
         "parameters:\n  working_age_max:\n    title: {zh: 劳动年龄上限, en: Oldest working age}\n"
         "    values:\n      2016-01-01: {value: 70, source: source_document}\n"
     )
-    net.write_text(text.replace(shared, "[working_age_min, exit_income_line]") + own, encoding="utf-8")
-    buggy = gspolicy.load_policies(root)
+    buggy = _planted(
+        tmp_path,
+        "seven_batches/safety_net/2016.1.yaml",
+        "[working_age_min, working_age_max, exit_income_line]",
+        "[working_age_min, exit_income_line]",
+        own,
+    )
     household = {
         "id": "P-0001",
         "registration": {
@@ -176,16 +180,13 @@ def test_a_planted_working_age_bug_breaks_the_safety_net_claim(tmp_path: Path) -
 
 
 def test_a_planted_registration_bug_breaks_the_registered_poor_claim(tmp_path: Path) -> None:
-    root = _policy_copy(tmp_path)
-    production = root / "seven_batches" / "production" / "2016.1.yaml"
-    text = production.read_text(encoding="utf-8")
     # the microcredit rule forgets that the batches are for registered poor households
-    guarded = "when: registered_poor and (cause_lack_of_funds or has_able_member)"
-    assert text.count(guarded) == 1
-    production.write_text(
-        text.replace(guarded, "when: cause_lack_of_funds or has_able_member"), encoding="utf-8"
+    buggy = _planted(
+        tmp_path,
+        "seven_batches/production/2016.1.yaml",
+        "when: registered_poor and (cause_lack_of_funds or has_able_member)",
+        "when: cause_lack_of_funds or has_able_member",
     )
-    buggy = gspolicy.load_policies(root)
     household = {
         "id": "P-0002",
         "registration": {"main_cause": "lack_of_funds", "secondary_causes": []},
