@@ -94,7 +94,7 @@ def render_card(
             f"<td>{_e(item.department_title.zh)}</td>"
             f"<td>{_e(item.content.zh)}<br><small>{_e(item.batch)}</small></td>"
             f"<td class='num'>{_e(_amount(item))}</td>"
-            f"<td class='num'>{_e(item.deadline.isoformat())}</td>"
+            f"<td class='num'>{_e(item.deadline_text('zh'))}</td>"
             f"<td>{_e(status)}</td>"
             f"<td>{_progress(updates.get(item.id, ()))}</td>"
             "</tr>"

@@ -152,7 +152,7 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
         type=_DAYS,
         default=None,
         metavar="DAYS",
-        help="deadline of the other measures: the decision date plus DAYS (default: 91, 13 weeks)",
+        help="deadline of the other measures: the decision date plus DAYS (default: none)",
     )
     plan.set_defaults(run=_guarded(_cmd_plan))
 
@@ -420,7 +420,7 @@ def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
     )
     for item in plan.items:
         amount = f"{item.amount} {item.unit or ''}".strip() if item.amount else "-"
-        _out(f"  {item.measure}  {item.department_title.get(lang)}  {amount}  {item.deadline}\n")
+        _out(f"  {item.measure}  {item.department_title.get(lang)}  {amount}  {item.deadline_text(lang)}\n")
     return EXIT_OK
 
 
@@ -472,9 +472,9 @@ def _cmd_overdue(args: argparse.Namespace, lang: Lang) -> int:
                 "county": i.county,
                 "household": i.household,
                 "measure": i.measure,
-                "deadline": i.deadline.isoformat(),
+                "deadline": i.deadline.isoformat() if i.deadline is not None else None,
                 "status": i.status,
-                "days_overdue": (today - i.deadline).days,
+                "days_overdue": i.days_overdue(today),
             }
             for i in items
         ]
@@ -492,12 +492,13 @@ def _cmd_overdue(args: argparse.Namespace, lang: Lang) -> int:
                 if zh
                 else f"{i.department_title.get(lang)} ({i.department}), county {county}:\n"
             )
-        late = (today - i.deadline).days
+        late = i.days_overdue(today)
         status = STATUS_TEXT[i.status].get(lang)
+        due = i.deadline_text(lang)
         _out(
-            f"  {i.household}  {i.measure}  时限 {i.deadline}  逾期 {late} 天  {status}\n"
+            f"  {i.household}  {i.measure}  时限 {due}  逾期 {late} 天  {status}\n"
             if zh
-            else f"  {i.household}  {i.measure}  due {i.deadline}  {late} days late  {status}\n"
+            else f"  {i.household}  {i.measure}  due {due}  {late} days late  {status}\n"
         )
     return EXIT_OK
 

@@ -106,6 +106,52 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX updates_item ON updates (item_id, id)",
         ),
     ),
+    (
+        # no source fixes a deadline for a household's measures: an item planned without one has
+        # none (NULL).  SQLite cannot drop a NOT NULL constraint in place, so `items` is rebuilt
+        # with the same rows, and `updates` with it (its foreign key names `items`: renaming the old
+        # tables first points it at the copy, which is then dropped).
+        "ledger items without a deadline",
+        (
+            "ALTER TABLE updates RENAME TO updates_v2",
+            "ALTER TABLE items RENAME TO items_v2",
+            """CREATE TABLE items (
+                id INTEGER PRIMARY KEY,
+                plan_id INTEGER NOT NULL REFERENCES plans (id),
+                household TEXT NOT NULL,
+                measure TEXT NOT NULL,
+                title_zh TEXT NOT NULL,
+                title_en TEXT NOT NULL,
+                department TEXT NOT NULL,
+                department_zh TEXT NOT NULL,
+                department_en TEXT NOT NULL,
+                batch TEXT NOT NULL,            -- the rule (or the buffer basis) that grants it
+                content_zh TEXT NOT NULL,
+                content_en TEXT NOT NULL,
+                amount TEXT,
+                unit TEXT,
+                deadline TEXT,                  -- NULL: none was given when planning
+                status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done', 'superseded')),
+                done_on TEXT,
+                UNIQUE (plan_id, measure)
+            ) STRICT""",
+            """CREATE TABLE updates (
+                id INTEGER PRIMARY KEY,
+                item_id INTEGER NOT NULL REFERENCES items (id),
+                status TEXT NOT NULL,
+                on_date TEXT NOT NULL,
+                by TEXT NOT NULL,
+                evidence TEXT,
+                recorded_at TEXT NOT NULL
+            ) STRICT""",
+            "INSERT INTO items SELECT * FROM items_v2",
+            "INSERT INTO updates SELECT * FROM updates_v2",
+            "DROP TABLE updates_v2",
+            "DROP TABLE items_v2",
+            "CREATE INDEX items_household ON items (household, measure)",
+            "CREATE INDEX updates_item ON updates (item_id, id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

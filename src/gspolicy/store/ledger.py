@@ -3,15 +3,18 @@
 A **plan** is made from one entry of the decision log: one **item** per measure the decision
 grants the household — every measure of every rule that applies for sure (``applies == "yes"``),
 plus every measure the buffer retains when the buffer is active (a retained amount replaces a
-granted one only when it is higher: support is not reduced).  Each item fixes the responsible
-department, the content (the batch — the rule or buffer basis — that grants it), the amount and
-the deadline: given when planning, else the decision's as-of date plus `DEFAULT_PERIOD_DAYS`.
+granted one only when it is higher: support is not reduced).
+Each item fixes the responsible department, the content (the batch — the rule or buffer basis —
+that grants it), the amount and the deadline: the one given for the measure when planning, else the
+decision's as-of date plus the period given when planning, else **none**.  No source fixes a
+deadline for a household's measures, so the ledger invents none: an item without a deadline is
+never overdue and is shown as having no deadline.
 
 A household has one current plan.  Planning again from a later entry supersedes it: its items
 not yet done become ``superseded``, done items stay done.  **Progress updates** (status, date,
 who, evidence) are appended, never changed; an item's status is its latest update's.
 
-An item is **overdue** when its deadline is before today and it is not done.  Quarterly counts
+An item is **overdue** when it has a deadline, the deadline is before today and it is not done.  Quarterly counts
 group the items (superseded ones left out) by the quarter of the plan date, batch, measure and
 county.
 
@@ -29,14 +32,14 @@ from typing import Any
 
 import attrs
 
-from gspolicy._i18n import Text
+from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError, suggest
 from gspolicy.pack.load import PolicySet
 from gspolicy.store.db import write
 from gspolicy.store.log import DecisionLog, Entry
 
 __all__ = [
-    "DEFAULT_PERIOD_DAYS",
+    "NO_DEADLINE",
     "STATUSES",
     "CountRow",
     "Item",
@@ -46,9 +49,8 @@ __all__ = [
     "quarter_of",
 ]
 
-DEFAULT_PERIOD_DAYS = dt.timedelta(weeks=13).days
-"""The deadline of an item when the plan gives none: the decision's as-of date plus one quarter
-(13 weeks, 91 days)."""
+NO_DEADLINE = Text(zh="无期限", en="no deadline")
+"""How an item without a deadline is shown (the ledger sets no deadline nobody gave)."""
 
 STATUSES = ("in_progress", "done")
 """The statuses a progress update may set (an item starts ``open``)."""
@@ -92,14 +94,24 @@ class Item:
     content: Text
     amount: str | None
     unit: str | None
-    deadline: dt.date
+    deadline: dt.date | None  # None: none was given when planning
     status: str
     done_on: dt.date | None
     county: str | None
     planned_on: dt.date
 
     def overdue(self, today: dt.date) -> bool:
-        return self.status in ("open", "in_progress") and self.deadline < today
+        return self.status in ("open", "in_progress") and self.deadline is not None and self.deadline < today
+
+    def days_overdue(self, today: dt.date) -> int:
+        """How many days past its deadline the item is on `today` (0 when it is not overdue)."""
+        if self.deadline is None or not self.overdue(today):
+            return 0
+        return (today - self.deadline).days
+
+    def deadline_text(self, lang: Lang = "en") -> str:
+        """The deadline as ``YYYY-MM-DD``, or `NO_DEADLINE` in `lang`."""
+        return self.deadline.isoformat() if self.deadline is not None else NO_DEADLINE.get(lang)
 
 
 @attrs.frozen
@@ -264,7 +276,7 @@ def _item(row: tuple[Any, ...]) -> Item:
         content=Text(czh, cen),
         amount=amount,
         unit=unit,
-        deadline=dt.date.fromisoformat(deadline),
+        deadline=dt.date.fromisoformat(deadline) if deadline is not None else None,
         status=status,
         done_on=dt.date.fromisoformat(done) if done else None,
         county=county,
@@ -287,10 +299,14 @@ class Ledger:
         *,
         actor: str,
         deadlines: Mapping[str, dt.date] | None = None,
-        period_days: int = DEFAULT_PERIOD_DAYS,
+        period_days: int | None = None,
         now: dt.datetime | None = None,
     ) -> Plan:
-        """Make the household's plan from log entry `entry_id` (see the module docstring)."""
+        """Make the household's plan from log entry `entry_id` (see the module docstring).
+
+        `deadlines` gives the deadline of single measures; `period_days`, when given, the deadline
+        of the others as the decision's as-of date plus that many days.  A measure given neither
+        has no deadline."""
         if not actor.strip():
             raise _fail("ledger/missing-actor")
         entry = self.log.entry(entry_id)
@@ -346,7 +362,9 @@ class Ledger:
                 (plan_id, entry.household, entry_id, county, entry.as_of, created, actor),
             )
             for p in planned:
-                deadline = (deadlines or {}).get(p.measure) or planned_on + dt.timedelta(days=period_days)
+                deadline = (deadlines or {}).get(p.measure)
+                if deadline is None and period_days is not None:
+                    deadline = planned_on + dt.timedelta(days=period_days)
                 conn.execute(
                     "INSERT INTO items (plan_id, household, measure, title_zh, title_en, department,"
                     " department_zh, department_en, batch, content_zh, content_en, amount, unit, deadline,"
@@ -365,7 +383,7 @@ class Ledger:
                         p.content.en,
                         p.amount,
                         p.unit,
-                        deadline.isoformat(),
+                        deadline.isoformat() if deadline is not None else None,
                     ),
                 )
         found = self.current_plan(entry.household)
@@ -525,11 +543,12 @@ class Ledger:
         return [Update(s, dt.date.fromisoformat(d), b, e, r) for s, d, b, e, r in rows]
 
     def overdue(self, today: dt.date | None = None) -> list[Item]:
-        """Items not done whose deadline is before `today`, by department, county, deadline."""
+        """Items not done whose deadline is before `today`, by department, county, deadline
+        (an item without a deadline is never overdue)."""
         day = (today or dt.date.today()).isoformat()
         rows = self._conn.execute(
             _ITEM_SELECT + " WHERE plans.superseded_by IS NULL AND status IN ('open', 'in_progress')"
-            " AND deadline < ? ORDER BY department, plans.county, deadline, items.household, measure",
+            " AND deadline IS NOT NULL AND deadline < ? ORDER BY department, plans.county, deadline, items.household, measure",
             (day,),
         )
         return [_item(r) for r in rows]

@@ -82,10 +82,13 @@ def test_verify_names_the_first_bad_entry(capsys: pytest.CaptureFixture[str], re
 def test_ledger_commands(capsys: pytest.CaptureFixture[str], recorded: Path, tmp_path: Path) -> None:
     db = str(recorded)
     code, out, _ = run(
-        capsys, "ledger", "plan", "1", "--db", db, "--actor", "李四", "--deadline", "microcredit=2019-06-30"
-    )
+        capsys, "ledger", "plan", "1", "--db", db, "--actor", "李四", "--deadline", "microcredit=2019-06-30",
+        "--period", "60",
+    )  # fmt: skip
     assert code == 0
     assert "planned household 621126-0001 from entry 1: 4 items" in out
+    assert "2019-06-30" in out
+    assert "2019-03-01" in out  # the decision's date plus the 60 days given
     code, out, _ = run(
         capsys, "ledger", "update", "621126-0001", "microcredit", "--status", "done", "--on", "2019-01-10",
         "--by", "王五", "--evidence", "凭证 2019-001", "--db", db,
@@ -108,7 +111,8 @@ def test_ledger_commands(capsys: pytest.CaptureFixture[str], recorded: Path, tmp
         ("621126-0001", "industry_grant"),
         ("621126-0001", "skills_training"),
     }
-    assert all(i["days_overdue"] == 61 for i in late)  # due 2019-04-01: 2018-12-31 + 13 weeks
+    assert all(i["days_overdue"] == 92 for i in late)  # due 2019-03-01: 2018-12-31 + 60 days
+    assert all(i["deadline"] == "2019-03-01" for i in late)
     code, out, _ = run(capsys, "ledger", "overdue", "--db", db, "--today", "2019-06-01")
     assert "3 overdue items as of 2019-06-01" in out
     assert "Agriculture and Rural Affairs Bureau (agriculture), county 621126:" in out
@@ -117,6 +121,25 @@ def test_ledger_commands(capsys: pytest.CaptureFixture[str], recorded: Path, tmp
     assert code == 0
     assert sum(r["items"] for r in counts) == 4
     assert sum(r["done"] for r in counts) == 1
+
+
+def test_a_plan_without_deadlines_has_none(capsys: pytest.CaptureFixture[str], recorded: Path) -> None:
+    """No deadline is invented: without `--deadline` or `--period` an item has none, is shown so
+    in both languages and is never overdue."""
+    db = str(recorded)
+    code = main(["ledger", "plan", "1", "--db", db, "--actor", "李四", "--lang", "zh"])
+    out = capsys.readouterr().out
+    assert code == 0
+    items = out.splitlines()[1:]
+    assert len(items) == 4
+    assert all(line.endswith("  无期限") for line in items)
+    card = run(capsys, "ledger", "card", "621126-0001", "--db", db, "--today", "2100-01-01")[1]
+    assert card.count("<td class='num'>无期限</td>") == 4
+    assert "逾期" not in card
+    code, out, _ = run(capsys, "ledger", "overdue", "--db", db, "--today", "2100-01-01", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+    code, out, _ = run(capsys, "ledger", "overdue", "--db", db, "--today", "2100-01-01")
+    assert out == "0 overdue items as of 2100-01-01\n"
 
 
 @pytest.mark.parametrize(

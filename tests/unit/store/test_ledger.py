@@ -15,11 +15,13 @@ from gspolicy.explain.build import decide
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.card import render_card
-from gspolicy.store.ledger import DEFAULT_PERIOD_DAYS, Ledger, quarter_of
+from gspolicy.store.db import MIGRATIONS
+from gspolicy.store.ledger import NO_DEADLINE, Ledger, quarter_of
 from gspolicy.store.log import DecisionLog, Receipt
 from unit.store._support import AS_OF, dump
 
 TODAY = dt.date(2019, 6, 1)
+PERIOD = 60  # days: a period the planner chooses (the ledger has no default)
 
 
 def _by_household(receipts: list[Receipt]) -> dict[str, int]:
@@ -54,7 +56,9 @@ def test_a_plan_holds_one_item_per_measure_the_decision_grants(
     assert grant.content.zh == "发展生产脱贫一批"
     kept = by["skills_training"]  # retained by the buffer, defined in the test pack
     assert (kept.batch, kept.department, kept.amount) == ("buffer.campaign", "poverty_office", "1400")
-    assert kept.deadline == AS_OF + dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+    assert kept.deadline is None  # none given: the ledger invents none
+    assert (kept.deadline_text("zh"), kept.deadline_text("en")) == ("无期限", "no deadline")
+    assert not kept.overdue(dt.date(2100, 1, 1))
     higher = by["industry_grant"]  # granted 5000 by the rule, held 7900 at exit: not reduced
     assert (higher.amount, higher.batch, higher.department) == ("7900", "buffer.campaign", "agriculture")
     assert plan.county == "621126"
@@ -208,16 +212,23 @@ def test_a_later_decision_supersedes_the_plan(
     assert err.value.diagnostics[0].code == "ledger/already-planned"
 
 
-def _plan_all(ledger: Ledger, receipts: list[Receipt]) -> None:
-    """Plan every household whose decision grants a measure."""
+def _plan_all(ledger: Ledger, receipts: list[Receipt], period_days: int | None = None) -> list[str]:
+    """Plan every household whose decision grants a measure; return the households planned."""
+    planned = []
     for r in receipts:
         decision = ledger.log.entry(r.entry).decision_data()
         if decision["support"]:
-            ledger.plan(r.entry, actor="planner")
+            ledger.plan(r.entry, actor="planner", period_days=period_days)
+            planned.append(r.household)
+    return planned
 
 
 def test_overdue_items_are_listed_per_department_and_county(ledger: Ledger, receipts: list[Receipt]) -> None:
-    _plan_all(ledger, receipts)
+    granting = [r for r in receipts if ledger.log.entry(r.entry).decision_data()["support"]]
+    _plan_all(ledger, granting[:-1], period_days=PERIOD)
+    last = granting[-1].household  # planned without a period: its items have no deadline
+    assert last not in ("621126-0001", "622926-0001")
+    assert all(i.deadline is None for i in ledger.plan(granting[-1].entry, actor="planner").items)
     ledger.update(
         "621126-0001",
         "microcredit",
@@ -230,13 +241,14 @@ def test_overdue_items_are_listed_per_department_and_county(ledger: Ledger, rece
     ledger.update(
         "622926-0001", "minimum_living", status="in_progress", on=dt.date(2019, 1, 10), by="王五", today=TODAY
     )
-    deadline = AS_OF + dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+    deadline = AS_OF + dt.timedelta(days=PERIOD)
     assert ledger.overdue(deadline) == []  # due that day, not yet overdue
     late = ledger.overdue(TODAY)
     keys = [(i.department, i.county or "", i.deadline, i.household, i.measure) for i in late]
     assert keys == sorted(keys)
     assert ("621126-0001", "microcredit") not in {(i.household, i.measure) for i in late}
     assert ("622926-0001", "minimum_living") in {(i.household, i.measure) for i in late}
+    assert last not in {i.household for i in ledger.overdue(dt.date(2100, 1, 1))}  # never overdue
     conn = ledger.log.connection
     expected = conn.execute(
         "SELECT count(*) FROM items JOIN plans ON plans.id = items.plan_id"
@@ -300,7 +312,11 @@ def test_quarter_of() -> None:
 
 
 def test_the_card_of_an_example_household(ledger: Ledger, log: DecisionLog, receipts: list[Receipt]) -> None:
-    plan = ledger.plan(_by_household(receipts)["621126-0001"], actor="planner <script>")
+    plan = ledger.plan(
+        _by_household(receipts)["621126-0001"],
+        actor="planner <script>",
+        deadlines={"skills_training": dt.date(2019, 3, 31)},
+    )
     ledger.update(
         "621126-0001",
         "microcredit",
@@ -319,7 +335,8 @@ def test_the_card_of_an_example_household(ledger: Ledger, log: DecisionLog, rece
     assert "精准扶贫明白卡" in page
     for item in plan.items:
         assert html.escape(item.title.zh) in page
-        assert item.deadline.isoformat() in page
+        assert item.deadline_text("zh") in page
+    assert page.count(f"<td class='num'>{NO_DEADLINE.zh}</td>") == len(plan.items) - 1
     for text in ("扶贫小额信贷", "扶贫办", "农业农村局", "缺资金", "已完成", "未开始（逾期）"):
         assert text in page
     assert "凭证 &lt;1&gt; &amp; 2" in page  # escaped
@@ -328,3 +345,61 @@ def test_the_card_of_an_example_household(ledger: Ledger, log: DecisionLog, rece
     assert "@media print" in page
     assert "http" not in page.lower().replace('lang="zh-cn"', "")  # no external assets
     assert page.count('<tr class="overdue">') == sum(1 for i in plan.items if i.overdue(TODAY))
+
+
+def _to_format_2(db: Path) -> None:
+    """Rewrite a ledger file as the format before items could lack a deadline (`deadline TEXT NOT
+    NULL`), as a file written by an older gspolicy holds it."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    (old,) = [s for s in MIGRATIONS[1][1] if s.startswith("CREATE TABLE items")]
+    assert "deadline TEXT NOT NULL" in old
+    conn.execute("BEGIN")
+    conn.execute(old.replace("CREATE TABLE items", "CREATE TABLE items_old", 1))
+    conn.execute("INSERT INTO items_old SELECT * FROM items")
+    conn.execute("DROP TABLE items")
+    conn.execute("ALTER TABLE items_old RENAME TO items")
+    conn.execute("CREATE INDEX items_household ON items (household, measure)")
+    conn.execute("DELETE FROM migrations WHERE version > 2")
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_format_2_ledger_opens_with_its_plans_and_progress(
+    db: Path, log: DecisionLog, receipts: list[Receipt]
+) -> None:
+    """A ledger written when every item had a deadline opens as the current format: its rows, plans
+    and progress are kept, and an item planned afterwards may have none."""
+    ledger = Ledger(log)
+    entries = _by_household(receipts)
+    ledger.plan(entries["621126-0001"], actor="planner", period_days=PERIOD)
+    ledger.update(
+        "621126-0001",
+        "microcredit",
+        status="done",
+        on=dt.date(2019, 1, 10),
+        by="王五",
+        evidence="x",
+        today=TODAY,
+    )
+    plan = ledger.require_plan("621126-0001")
+    log.close()
+    _to_format_2(db)
+    with DecisionLog.open(db, create=False) as reopened:
+        conn = reopened.connection
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")} >= {
+            "items",
+            "updates",
+            "items_household",
+            "updates_item",
+        }
+        again = Ledger(reopened)
+        assert again.require_plan("621126-0001") == plan
+        (done,) = [i for i in plan.items if i.measure == "microcredit"]
+        assert [(u.status, u.by) for u in again.updates(done.id)] == [("done", "王五")]
+        fresh = again.plan(entries["622926-0001"], actor="planner")
+        assert {i.deadline for i in fresh.items} == {None}
+        with pytest.raises(sqlite3.IntegrityError):  # the updates still point at their items
+            conn.execute("INSERT INTO updates VALUES (NULL, 999999, 'done', '2019-01-01', 'x', NULL, 'x')")
