@@ -134,9 +134,49 @@ def test_the_fail_case_states_the_shortfall(policies: Policies) -> None:
         "3500",
         "350",
     )
-    assert "income 3,150 is 350 below the standard 3,500" in decision.render("en")
+    assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render("en")
     assert "人均稳定收入 3,150 元，未超过标准 3,500 元（差 350 元）" in decision.render("zh")
     assert [c.id for c in decision.criteria if c.verdict == "fail"] == ["exit.income"]
+
+
+def test_a_shortfall_against_a_range_is_a_range(policies: Policies) -> None:
+    decision = _decide("fail_income_range_shortfall", policies)
+    income = _criterion(decision, "exit.income")
+    assert (income.verdict, income.value, income.threshold, income.shortfall) == (
+        "fail",
+        "3150",
+        "[3218, 3815.38]",
+        "[68, 665.38]",
+    )
+    assert "(short by 68 to 665.38)" in income.reason.en
+    assert "（差 68 至 665.38 元）" in income.reason.zh
+
+
+def test_a_value_at_a_strict_threshold_is_not_above_it(policies: Policies) -> None:
+    decision = _decide("fail_income_at_threshold", policies)
+    income = _criterion(decision, "exit.income")
+    assert (income.verdict, income.value, income.threshold, income.shortfall) == ("fail", "3500", "3500", "0")
+    assert income.reason.en == "stable per-capita income 3,500 is not above the standard 3,500"
+    assert income.reason.zh == "人均稳定收入 3,500 元，未超过标准 3,500 元"
+
+
+def test_a_failing_quantifier_names_its_witness(policies: Policies) -> None:
+    decision = _decide("fail_education_dropout", policies)
+    education = _criterion(decision, "exit.education")
+    assert (education.verdict, education.witnesses) == ("fail", ("members[2]",))
+    for lang in ("en", "zh"):
+        reason = education.reason.get(lang)  # type: ignore[arg-type]
+        assert "`members[2]`" in reason and "6 <= 10 <= 15" in reason
+        assert "48" not in reason  # the head's age, the reason this case was written for
+
+
+def test_a_period_that_does_not_cover_names_what_would_settle_it(policies: Policies) -> None:
+    decision = _decide("undetermined_income_period", policies)
+    income = _criterion(decision, "exit.income")
+    assert income.verdict == "undetermined"
+    assert income.missing == ("income.period_end", "income.period_start")
+    assert decision.missing == ("income.period_end", "income.period_start")
+    assert "would settle it: income.period_end, income.period_start" in decision.render("en")
 
 
 def test_the_missing_field_case_names_the_field(policies: Policies) -> None:

@@ -24,6 +24,7 @@ from gspolicy._memo import Memo
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.invariants import checks_for, findings_of, view_of_outcome
 from gspolicy.engine.run import PackValues, parameter_value
+from gspolicy.lang.typed import fields_read
 from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
@@ -44,6 +45,7 @@ __all__ = [
     "buffer_missing",
     "buffer_result_of",
     "criterion_verdict",
+    "given_reads_of",
     "decide_outcome",
     "lapse_of",
     "loan_drawn_text",
@@ -147,16 +149,26 @@ def loan_drawn_text(amount: str | None) -> str:
     return f"loan, drawn {amount if amount is not None else '?'}"
 
 
+def given_reads_of(checked: CheckedPack, criterion: str) -> tuple[str, ...]:
+    """The data a criterion's precondition (`given`) reads, through its facts, sorted."""
+    given = checked.givens.get(criterion)
+    return tuple(sorted(fields_read(given, checked.facts))) if given is not None else ()
+
+
 def criterion_verdict(
-    criterion: Criterion, given: Value | None, value: Value | None
+    criterion: Criterion, given: Value | None, value: Value | None, given_reads: tuple[str, ...] = ()
 ) -> tuple[CriterionVerdict, tuple[str, ...]]:
     """A criterion's verdict from the values of its data precondition and its requirement, and
-    what would settle it when undetermined."""
+    what would settle it when undetermined: what the values lack, and when the precondition is
+    false (an income period that does not cover the period checked), the data it reads
+    (`given_reads`, from `given_reads_of`) — a record with other values there settles it."""
     if criterion.not_established:
         return "undetermined", (f"criterion:{criterion.id}",)
+    if given is False:
+        return "undetermined", given_reads
     if given is not None and given is not True:
         missing = settle_of(given)
-        if given is not False and value is not None:
+        if value is not None:
             # the data precondition is unknown: the requirement's own gaps settle it too
             missing = tuple(sorted({*missing, *settle_of(value)}))
         return "undetermined", missing
@@ -525,6 +537,7 @@ class _Shape:
     parameters: tuple[tuple[str, str], ...]
     settled_criteria: Mapping[tuple[str, str], CriterionResult]
     settled_rules: Mapping[tuple[str, str], RuleResult]
+    given_reads: Mapping[str, tuple[str, ...]]
 
 
 _SHAPES: Memo[tuple[int, dt.date], _Shape] = Memo(2048)
@@ -544,7 +557,13 @@ def _shape(checked: CheckedPack, as_of: dt.date) -> _Shape:
         (rid, holds): RuleResult(rid, holds, grants) for rid, grants in rules for holds in ("yes", "no")
     }
     shape = _Shape(
-        checked, pack.criteria, rules, _parameters(checked, as_of), settled_criteria, settled_rules
+        checked,
+        pack.criteria,
+        rules,
+        _parameters(checked, as_of),
+        settled_criteria,
+        settled_rules,
+        {cid: given_reads_of(checked, cid) for cid in checked.givens},
     )
     return _SHAPES.put(key, shape)
 
@@ -555,7 +574,9 @@ def pack_result_of(values: PackValues) -> PackResult:
     shape = _shape(checked, values.as_of)
     criteria = []
     for c in shape.criteria:
-        verdict, settle = criterion_verdict(c, values.givens.get(c.id), values.criteria.get(c.id))
+        verdict, settle = criterion_verdict(
+            c, values.givens.get(c.id), values.criteria.get(c.id), shape.given_reads.get(c.id, ())
+        )
         criteria.append(
             shape.settled_criteria[(c.id, verdict)]
             if not settle and verdict != "undetermined"

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
-from gspolicy._i18n import Text
+from gspolicy._i18n import Lang, Text
 from gspolicy._location import Span
 from gspolicy._memo import Memo
 from gspolicy.engine.invariants import (
@@ -23,6 +23,7 @@ from gspolicy.engine.outcome import (
     amount_text,
     buffer_choice,
     criterion_verdict,
+    given_reads_of,
     item_paths,
     loan_drawn_text,
     measure_declared,
@@ -53,7 +54,9 @@ from gspolicy.explain.decision import (
     Verdict,
 )
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
-from gspolicy.lang.typed import TCompare
+from gspolicy.lang.interpret import Context
+from gspolicy.lang.typed import TCompare, TypedExpr
+from gspolicy.lang.why import Part, Reason, why
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Basis, Bound, Citation, Criterion, PackSource
@@ -201,11 +204,58 @@ def _facts(events: Iterable[TraceEvent]) -> tuple[tuple[str, str], ...]:
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
-def _fill(template: Text, slots: Mapping[str, str]) -> Text:
-    def sub(match: re.Match[str]) -> str:
-        return _group(slots.get(match.group(1).strip(), "?"))
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 
-    return Text(zh=_SLOT.sub(sub, template.zh), en=_SLOT.sub(sub, template.en))
+
+def _fill(template: Text, slots: Mapping[str, str], text_slots: Mapping[str, Text] | None = None) -> Text:
+    """A pack's explanation text with its ``{name}`` slots filled: a reading, a parameter, a fact,
+    or a text the engine words per language (`text_slots`: ``{shortfall}``).  A part in ``[[ ]]``
+    is kept only when every slot in it has a value (``[[（差 {shortfall} 元）]]`` says nothing when
+    the value is at a strict threshold: there is no shortfall to state)."""
+    worded = text_slots or {}
+
+    def filled(text: str, lang: Lang) -> str:
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            if name in worded:
+                return worded[name].get(lang)
+            return _group(slots.get(name, "?"))
+
+        def optional(match: re.Match[str]) -> str:
+            names = [n.strip() for n in _SLOT.findall(match.group(1))]
+            if all(n in worded or n in slots for n in names):
+                return _SLOT.sub(sub, match.group(1))
+            return ""
+
+        return _SLOT.sub(sub, _OPTIONAL.sub(optional, text))
+
+    return Text(zh=filled(template.zh, "zh"), en=filled(template.en, "en"))
+
+
+def _gap(op: str, left: Value, right: Value) -> tuple[str, Text | None] | None:
+    """How far a failed ``>``, ``>=``, ``<`` or ``<=`` falls short: as JSON text (a number, or the
+    range ``[low, high]`` when a side is a range — 3,400 against [3,500, 3,815.38] is 100 to
+    415.38 short) and in words (None when it is zero: a value at a strict threshold is "not
+    above" it, never "0 below")."""
+    lows = {"left": _number(left), "right": _number(right)}
+    highs = {"left": _number(left, high=True), "right": _number(right, high=True)}
+    if None in lows.values() or None in highs.values():
+        return None
+    # the least and the most the value would have to move to pass
+    up, down = ("right", "left") if op in (">", ">=") else ("left", "right")
+    least = lows[up] - highs[down]  # type: ignore[operator]
+    most = highs[up] - lows[down]  # type: ignore[operator]
+    least = max(least, Decimal(0))
+    if least == most:
+        shown = show_value(least) or "?"
+        if least == 0:
+            return shown, None
+        return shown, Text(zh=_group(shown), en=_group(shown))
+    low_text, high_text = show_value(least) or "?", show_value(most) or "?"
+    return (
+        f"[{low_text}, {high_text}]",
+        Text(zh=f"{_group(low_text)} 至 {_group(high_text)}", en=f"{_group(low_text)} to {_group(high_text)}"),
+    )
 
 
 def _group(text: str) -> str:
@@ -250,6 +300,7 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     slots: dict[str, str] = {r.path: r.value or "?" for r in readings}
     slots.update({p.name: p.value for p in params})
     slots.update(dict(facts))
+    text_slots: dict[str, Text] = {}
     shortfall = threshold = value_shown = None
     if result is not None:
         root = checked.criteria[c.id]
@@ -258,15 +309,17 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
             left, right = compare.operands
             value_shown, threshold = show_value(left), show_value(right)
             if compare.value is False and compare.name in (">", ">=", "<", "<="):
-                # the distance to the nearest value that would pass: against a range, its bound
-                above = compare.name in (">", ">=")
-                a = _number(left, high=not above)
-                b = _number(right, high=above)
-                if a is not None and b is not None:
-                    shortfall = show_value((b - a) if above else (a - b))
-                    slots["shortfall"] = shortfall or "?"
+                gap = _gap(compare.name, left, right)
+                if gap is not None:
+                    shortfall, words = gap
+                    if words is not None:
+                        text_slots["shortfall"] = words
+    witnesses: tuple[str, ...] = ()
     verdict, missing = criterion_verdict(
-        c, given.value if given is not None else None, result.value if result is not None else None
+        c,
+        given.value if given is not None else None,
+        result.value if result is not None else None,
+        given_reads_of(checked, c.id),
     )
     if c.not_established:
         reason = Text(
@@ -277,7 +330,12 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         reason = c.given_explain or Text(
             zh="判定所需的数据条件不满足", en="the data the criterion needs is not there"
         )
-        if missing:
+        if missing and given.value is False:
+            # the data is there but says the criterion cannot be judged: other values settle it
+            reason = reason + Text(
+                zh=f"（取决于：{'、'.join(missing)}）", en=f" (it turns on: {', '.join(missing)})"
+            )
+        elif missing:
             reason = reason + Text(
                 zh=f"（缺少：{'、'.join(missing)}）", en=f" (missing: {', '.join(missing)})"
             )
@@ -289,10 +347,11 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         )
     elif verdict == "fail":
         assert result is not None
+        why_text, witnesses = _why_false(outcome, checked.criteria[c.id])
         reason = (
-            _fill(c.explain_failed, slots)
+            _fill(c.explain_failed, slots, text_slots)
             if c.explain_failed
-            else _why_false(result.events, checked.criteria[c.id].span)
+            else why_text
         )
     else:
         reason = _why_unknown(missing, params)
@@ -315,26 +374,84 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         shortfall=shortfall,
         threshold=threshold,
         value=value_shown,
+        witnesses=witnesses,
     )
 
 
-def _why_false(events: Sequence[TraceEvent], root: Span) -> Text:
-    """Name the first comparison that came out false (the deepest reason the condition fails)."""
-    for e in events:
-        if e.kind == "compare" and e.value is False and len(e.operands) == 2:
-            left, right = (show_value(v) or "?" for v in e.operands)
-            text = e.span.text.replace("\n", " ")
+def _why_false(outcome: PackOutcome, root: TypedExpr) -> tuple[Text, tuple[str, ...]]:
+    """The parts that make a failing condition false, with the items that witness its
+    quantifiers (a child who dropped out, not the first member compared): see `lang.why`."""
+    checked = outcome.pack
+    ctx = Context(outcome.record, outcome.as_of, outcome.parameters, checked.facts)
+    reason = why(root, ctx, False)
+    return _reason_text(reason), reason.witnesses
+
+
+def _shown_value(value: Value) -> str:
+    return _group(show_value(value) or "?")
+
+
+def _part_text(part: Part) -> Text:
+    true = part.value
+    if part.op and part.count is not None:  # a quantifier as a whole
+        if part.count == 0:
             return Text(
-                zh=f"条件不成立：`{text}`（{_group(left)} {e.name} {_group(right)} 不成立）",
-                en=f"the condition does not hold: `{text}` ({_group(left)} {e.name} {_group(right)} is false)",
+                zh=f"`{part.text}` {'成立' if true else '不成立'}（列表为空）",
+                en=f"`{part.text}` is {'true' if true else 'false'} (the list is empty)",
             )
-    for e in events:
-        if e.kind == "field" and e.value is False:
+        if part.op[0] == "any":
             return Text(
-                zh=f"条件不成立：`{e.name}` 为否", en=f"the condition does not hold: `{e.name}` is false"
+                zh=f"`{part.text}` 不成立（{part.count} 项中没有一项满足）",
+                en=f"`{part.text}` is false (none of its {part.count} items holds)",
             )
-    text = root.text.replace("\n", " ")
-    return Text(zh=f"条件不成立：`{text}`", en=f"the condition does not hold: `{text}`")
+        return Text(
+            zh=f"`{part.text}` 成立（{part.count} 项全部满足）",
+            en=f"`{part.text}` is true (all of its {part.count} items hold)",
+        )
+    if part.op:
+        shown = [_shown_value(part.operands[0])]
+        for op, value in zip(part.op, part.operands[1:], strict=True):
+            shown += [op, _shown_value(value)]
+        chain = " ".join(shown)
+        return Text(
+            zh=f"`{part.text}`（{chain} {'成立' if true else '不成立'}）",
+            en=f"`{part.text}` ({chain} is {'true' if true else 'false'})",
+        )
+    name = part.path or part.text
+    return Text(
+        zh=f"`{name}` 为{'是' if true else '否'}", en=f"`{name}` is {'true' if true else 'false'}"
+    )
+
+
+def _reason_text(reason: Reason) -> Text:
+    """`the condition does not hold: …` naming the deciding parts, grouped by the item they were
+    evaluated for (``because of `members[2]`: …``)."""
+    groups: dict[str, list[Text]] = {}
+    for part in reason.parts:
+        groups.setdefault(part.item, []).append(_part_text(part))
+    zh: list[str] = []
+    en: list[str] = []
+    for item, texts in groups.items():
+        zh_parts = "；".join(t.zh for t in texts)
+        en_parts = "; ".join(t.en for t in texts)
+        zh.append(f"原因在 `{item}`：{zh_parts}" if item else zh_parts)
+        en.append(f"of `{item}`: {en_parts}" if item else en_parts)
+    if reason.more:
+        zh.append(f"另有 {reason.more} 处")
+        en.append(f"and {reason.more} more")
+    lead_zh, lead_en = "条件不成立", "the condition does not hold"
+    if reason.facts:
+        name, value = reason.facts[0]
+        word_zh, word_en = ("是", "true") if value else ("否", "false")
+        lead_zh += f"：`{name}` 为{word_zh}"
+        lead_en += f": `{name}` is {word_en}"
+    if not zh:
+        return Text(zh=lead_zh, en=lead_en)
+    by_item = bool(reason.parts) and bool(reason.parts[0].item)
+    if reason.facts or by_item:
+        zh_text = "；".join(zh) if by_item else "因为" + "；".join(zh)
+        return Text(zh=f"{lead_zh}，{zh_text}", en=f"{lead_en} because {'; '.join(en)}")
+    return Text(zh=f"{lead_zh}：{'；'.join(zh)}", en=f"{lead_en}: {'; '.join(en)}")
 
 
 def _why_unknown(missing: Sequence[str], params: Sequence[ParameterUse]) -> Text:

@@ -131,6 +131,9 @@ class CriterionVerdict:
     shortfall: str | None = None
     threshold: str | None = None
     value: str | None = None
+    # on a fail: the items whose own values make it fail (the witnesses of its quantifiers,
+    # outermost first: ``("members[2]",)``)
+    witnesses: tuple[str, ...] = ()
 
 
 @attrs.frozen

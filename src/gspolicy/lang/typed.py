@@ -8,7 +8,7 @@ item of the ``k``-th enclosing aggregate (``any(members, …)`` opens scope 1 in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Literal as Lit
 
@@ -19,6 +19,7 @@ from gspolicy.lang.ast import OUTCOME_FUNCTIONS, ArithOp, CompareOp
 from gspolicy.lang.types import Type
 
 __all__ = [
+    "fields_read",
     "TAge",
     "TAggregate",
     "TArith",
@@ -249,3 +250,47 @@ def outcome_calls(node: TypedExpr) -> list[TCall]:
     for child in typed_children(node):
         found.extend(outcome_calls(child))
     return found
+
+
+def fields_read(node: TypedExpr, facts: Mapping[str, TypedExpr]) -> tuple[str, ...]:
+    """The data paths a condition reads, through the facts it uses, in order and once each: a
+    field of the subject as its path (``income.period_start``), a field of a list's items with
+    ``[*]`` for the item (``members[*].dropped_out``), an age as the birth date it needs.  What
+    would settle a condition whose data precondition does not hold."""
+    found: dict[str, None] = {}
+    seen_facts: set[str] = set()
+
+    def walk(current: TypedExpr, prefixes: dict[int, str]) -> None:
+        if isinstance(current, TField):
+            found[_joined(prefixes.get(current.scope, ""), current.path)] = None
+            return
+        if isinstance(current, TAge):
+            found[_joined(prefixes.get(current.scope, ""), ("birth_date",))] = None
+            return
+        if isinstance(current, TFact):
+            expr = facts.get(current.name)
+            if expr is not None and current.name not in seen_facts:
+                seen_facts.add(current.name)
+                walk(expr, {0: ""})  # a fact is about the subject
+            return
+        if isinstance(current, TAggregate):
+            walk(current.source, prefixes)
+            if current.body is not None:
+                source = current.source
+                base = (
+                    _joined(prefixes.get(source.scope, ""), source.path)
+                    if isinstance(source, TField)
+                    else "(list)"
+                )
+                walk(current.body, {**prefixes, current.scope: base + "[*]"})
+            return
+        for child in typed_children(current):
+            walk(child, prefixes)
+
+    walk(node, {0: ""})
+    return tuple(found)
+
+
+def _joined(prefix: str, path: tuple[str, ...]) -> str:
+    tail = ".".join(path)
+    return f"{prefix}.{tail}" if prefix and tail else prefix or tail

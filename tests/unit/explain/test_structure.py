@@ -99,11 +99,18 @@ def check_criterion(decision: Decision, c: CriterionVerdict) -> None:
         assert c.threshold is not None
         if c.verdict == "fail":
             assert c.shortfall is not None
-            # against a range, the distance to its upper bound: the least income that passes for sure
+            # against a range, the range of the shortfall: from its lower bound (the least that
+            # might pass) to its upper bound (the least that passes for sure)
             bounds = _range(c.threshold)
-            threshold = bounds[1] if bounds else Decimal(c.threshold)
-            assert Decimal(c.shortfall) == threshold - Decimal(c.value)
-            assert Decimal(c.shortfall) >= 0
+            value = Decimal(c.value)
+            low, high = bounds if bounds else (Decimal(c.threshold),) * 2
+            gap = _range(c.shortfall)
+            if low == high:
+                assert gap is None, f"a point threshold with the shortfall range {c.shortfall}"
+                assert Decimal(c.shortfall) == high - value
+            else:
+                assert gap == (low - value, high - value), (c.shortfall, c.threshold, c.value)
+            assert (gap or (Decimal(c.shortfall),))[0] >= 0
     if c.verdict != "fail":
         assert c.shortfall is None
 
