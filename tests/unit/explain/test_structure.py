@@ -185,14 +185,16 @@ def test_the_checks_catch_a_missing_location() -> None:
         check_decision(broken)
 
 
-def test_a_fail_against_a_range_standard_states_the_shortfall_to_its_upper_bound() -> None:
+def test_a_fail_against_a_range_standard_states_the_range_of_the_shortfall() -> None:
     household = default_household()
     household["income"].update(per_capita=3500, period_start="2018-10-01", period_end="2019-09-30")
     decision = POLICIES.evaluate(household, "2019-12-31")
     (income,) = (c for c in decision.criteria if c.id == "exit.income")
     assert income.verdict == "fail"  # stable income 3,200 is not above the lower bound 3,218
-    assert income.shortfall == "615.38"  # 3,815.38 − 3,200: the least raise that passes for sure
-    assert "3,200 is 615.38 below the standard [3218, 3815.38]" in income.reason.en
+    # from 3,218 − 3,200 (the least raise that might pass) to 3,815.38 − 3,200 (passes for sure)
+    assert income.shortfall == "[18, 615.38]"
+    assert "short by 18 to 615.38" in income.reason.en
+    assert "差 18 至 615.38 元" in income.reason.zh
     for lang in ("zh", "en"):
         assert not _PLACEHOLDER.findall(_MARK.sub("    ", decision.render(lang)))  # type: ignore[arg-type]
 
