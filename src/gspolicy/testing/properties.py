@@ -561,6 +561,24 @@ def _field_at(schema: Schema, path: str) -> tuple[RecordSpec, FieldSpec] | None:
     return None
 
 
+def _value_at(record: Record, path: str) -> object:
+    """The value at a data path (``members[2].age``), None when it or a record on the way is
+    missing."""
+    current: object = record
+    for part in path.split("."):
+        match = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+        name = match.group(1) if match else part
+        if not isinstance(current, Record):
+            return None
+        current = current.get(name)
+        if match:
+            index = int(match.group(2))
+            if not isinstance(current, tuple) or index >= len(current):
+                return None
+            current = current[index]
+    return current
+
+
 def _supply(record: Record, path: str, value: object) -> Record:
     head, _, rest = path.partition(".")
     match = re.fullmatch(r"(\w+)\[(\d+)\]", head)
@@ -601,7 +619,8 @@ def assert_settles(
     settings: settings | None = None,
 ) -> None:
     """An undetermined exit verdict that names what it lacks (data paths and ``param:<name>``)
-    becomes pass, fail or not applicable once every named field and parameter is supplied."""
+    becomes pass, fail or not applicable once every named field and parameter is supplied (the
+    verdicts whose named fields are all missing: a field that is there is not supplied)."""
     policy_set = _policy_set(policies)
     judged = _judged(policy_set, pack)
     verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
@@ -640,6 +659,10 @@ def assert_settles(
             target = re.sub(r"\.age$", ".birth_date", name)
             found = _field_at(schema, target)
             assume(found is not None)
+            # only data that is missing is supplied: a field that is there but does not let the
+            # criterion be judged (an income period that does not cover the period checked) is
+            # named too, and another value of it need not settle anything
+            assume(_value_at(household, target) is None)
             assert found is not None
             owner, field = found
             value = draw(_Households(schema, {}, False, 2).value(owner, field, "", 0))
