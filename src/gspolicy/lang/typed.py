@@ -19,7 +19,6 @@ from gspolicy.lang.ast import OUTCOME_FUNCTIONS, ArithOp, CompareOp
 from gspolicy.lang.types import Type
 
 __all__ = [
-    "fields_read",
     "TAge",
     "TAggregate",
     "TArith",
@@ -37,6 +36,7 @@ __all__ = [
     "TPresent",
     "TSet",
     "TypedExpr",
+    "fields_read",
     "outcome_calls",
     "typed_children",
 ]

@@ -114,7 +114,7 @@ class _Walk:
         elif isinstance(node, TCompare):
             self.compare(node, want, item)
         elif isinstance(node, TField):
-            raw, path = self.run.walk(node)
+            _raw, path = self.run.walk(node)
             self.parts.append(Part(_line(node), want, item, path=path))
         elif isinstance(node, TPresent):
             _, path = self.run.walk(node.field)
