@@ -113,7 +113,11 @@ def _citation(c: Citation, pack: PackSource) -> Text:
     conf = c.confidence or (source.confidence if source is not None else None)
     zh = [f"推断自《{title.zh}》" if c.inferred else f"《{title.zh}》"]
     en = [f"inferred from {title.en}" if c.inferred else title.en]
-    if c.clause:
+    if c.clause and c.paraphrase:
+        # the source's sense in other words, not its text: never quoted as if verbatim
+        zh.append(f"大意：{c.clause}")
+        en.append(f"paraphrased: {c.clause}")
+    elif c.clause:
         zh.append(f"“{c.clause}”")
         en.append(f"“{c.clause}”")
     if conf:

@@ -3,7 +3,8 @@
 ``gspolicy book --out docs/policies`` writes one page per pack (every version) and an index; a
 test fails when the committed pages drift from the packs.  Each page gives the pack's rules and
 criteria in readable form with their citations, the measures and amounts, every parameter with
-its value history, sources and confidence — and calls out every value no source establishes.
+its value history, sources and confidence — and calls out every value no source establishes,
+every range, and every point value that rests on a weak source (confidence L or L-M).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from collections.abc import Iterable
 from gspolicy._i18n import Text
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.pack.model import Amount, Citation, DatedValue, PackSource, Parameter
+from gspolicy.pack.model import LOW_CONFIDENCE, Amount, Citation, DatedValue, PackSource, Parameter
 from gspolicy.pack.shape import FORM_WORDS, ROLE_WORDS
 
 __all__ = ["render_book"]
 
 _NOT_ESTABLISHED = "**not established** / **未确定**"
+_WEAK_HEADING = (
+    "Point values resting on a weak source (confidence L or L-M) / 依据可信度低（L 或 L-M）的确切取值"
+)
 
 
 def _t(text: Text | None) -> str:
@@ -52,16 +56,37 @@ def _dated(value: DatedValue, unit: str | None) -> str:
     return shown + u
 
 
+def _clause(clause: str | None, paraphrase: bool) -> str:
+    """A clause after its source: quoted when it is the source's text, never when it restates it."""
+    if not clause:
+        return ""
+    if paraphrase:
+        return f" paraphrased / 大意: {clause}"
+    return f" “{clause}”"
+
+
 def _sources_of(value: DatedValue) -> str:
     out = []
     if value.source:
-        out.append(f"`{value.source}`")
+        out.append(f"`{value.source}`{_clause(value.clause, value.paraphrase)}")
     for side, bound in (("≥", value.low), ("≤", value.high)):
         if bound is not None and bound.source:
             extra = f" ({bound.derivation})" if bound.derivation else ""
             conf = f", {bound.confidence}" if bound.confidence else ""
-            out.append(f"{side} `{bound.source}`{conf}{extra}")
+            out.append(f"{side} `{bound.source}`{_clause(bound.clause, bound.paraphrase)}{conf}{extra}")
     return "; ".join(out)
+
+
+def _weak(confidence: str | None, source: str | None, pack: PackSource) -> str | None:
+    """The confidence of an exact value when it is weak (L or L-M): its own, else its source's."""
+    found = pack.sources.get(source) if source else None
+    conf = confidence or (found.confidence if found is not None else None)
+    return conf if conf in LOW_CONFIDENCE else None
+
+
+def _weak_line(subject: str, shown: str, conf: str, source: str | None) -> str:
+    src = f", source / 来源 `{source}`" if source else ""
+    return f"{subject}: {shown} (confidence / 可信度 {conf}{src})"
 
 
 def _amount(amount: Amount) -> str:
@@ -82,8 +107,7 @@ def _cites(cites: Iterable[Citation], pack: PackSource) -> str:
         title = source.title.zh if source else c.source
         conf = c.confidence or (source.confidence if source else "")
         head = f"inferred from 《{title}》" if c.inferred else f"《{title}》"
-        clause = f" “{c.clause}”" if c.clause else ""
-        out.append(f"{head}{clause} ({conf})")
+        out.append(f"{head}{_clause(c.clause, c.paraphrase)} ({conf})")
     return "; ".join(out)
 
 
@@ -100,7 +124,7 @@ def _parameter(param: Parameter, lines: list[str]) -> None:
         )
 
 
-def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
+def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list[str]) -> None:
     pack = checked.pack
     until = pack.valid_to.isoformat() if pack.valid_to else "open / 未定"
     lines.append(f"## Version {pack.version} ({pack.valid_from} – {until})")
@@ -138,6 +162,17 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
                     gaps.append(
                         f"`{pack.key}` parameter `{param.name}` from {value.effective}: {_dated(value, param.unit)}"
                     )
+                elif param.imported_from is None:
+                    conf = _weak(value.confidence, value.source, pack)
+                    if conf is not None:
+                        weak.append(
+                            _weak_line(
+                                f"`{pack.key}` parameter `{param.name}` from {value.effective}",
+                                _dated(value, param.unit),
+                                conf,
+                                value.source,
+                            )
+                        )
         lines.append("")
     if pack.facts:
         lines.append("### Facts / 派生事实")
@@ -189,10 +224,20 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str]) -> None:
                 f"| `{m.id}` | {_cell(_t(m.title))} | {zh_form} / {en_form} | {_cell(_t(dept_m))} | "
                 f"{_cell(amount)} | {_cell(_t(m.period))} | {_cell(lapses)} |"
             )
-            if m.amount.kind != "exact":
-                gaps.append(f"`{pack.key}` measure `{m.id}` amount: {_amount(m.amount)}")
-            if m.term is not None and m.term.kind != "exact":
-                gaps.append(f"`{pack.key}` measure `{m.id}` term: {_amount(m.term)}")
+            # a loan's `amount` is its ceiling (the most that may be lent)
+            for part, found in (("amount", m.amount), ("term", m.term)):
+                if found is None:
+                    continue
+                if found.kind != "exact":
+                    gaps.append(f"`{pack.key}` measure `{m.id}` {part}: {_amount(found)}")
+                    continue
+                conf = _weak(found.confidence, found.source, pack)
+                if conf is not None:
+                    weak.append(
+                        _weak_line(
+                            f"`{pack.key}` measure `{m.id}` {part}", _amount(found), conf, found.source
+                        )
+                    )
         lines.append("")
     if pack.rules:
         lines.append("### Rules / 规则")
@@ -250,6 +295,7 @@ def render_book(policy_set: PolicySet) -> dict[str, str]:
         "|---|---|---|",
     ]
     all_gaps: list[str] = []
+    all_weak: list[str] = []
     for pack_id in policy_set.ids:
         versions = policy_set.versions(pack_id)
         latest = versions[-1].pack
@@ -261,14 +307,21 @@ def render_book(policy_set: PolicySet) -> dict[str, str]:
         )
         lines = [f"# `{pack_id}` — {_t(latest.title)}", ""]
         gaps: list[str] = []
+        weak: list[str] = []
         for checked in versions:
-            _version(checked, lines, gaps)
+            _version(checked, lines, gaps, weak)
         if gaps:
             lines.append("## Not established or uncertain / 未确定或不确定的取值")
             lines.append("")
             lines.extend(f"- {g}" for g in gaps)
             lines.append("")
+        if weak:
+            lines.append(f"## {_WEAK_HEADING}")
+            lines.append("")
+            lines.extend(f"- {w}" for w in weak)
+            lines.append("")
         all_gaps.extend(gaps)
+        all_weak.extend(weak)
         pages[name] = "\n".join(lines).rstrip() + "\n"
     index.append("")
     index.append("## Every value not established by a source / 所有未由来源确定的取值")
@@ -278,5 +331,15 @@ def render_book(policy_set: PolicySet) -> dict[str, str]:
     index.append("## Ranges (values known only within bounds) / 区间取值")
     index.append("")
     index.extend(f"- {g}" for g in all_gaps if _NOT_ESTABLISHED not in g)
+    index.append("")
+    index.append(f"## {_WEAK_HEADING}")
+    index.append("")
+    index.append(
+        "Exact values whose own confidence, or their source's, is L or L-M; a shared parameter is listed once, "
+        "under the pack that declares it."
+    )
+    index.append("确切取值本身或其来源的可信度为 L 或 L-M；共用参数只在声明它的政策包下列出一次。")
+    index.append("")
+    index.extend(f"- {w}" for w in all_weak)
     pages["index.md"] = "\n".join(index).rstrip() + "\n"
     return pages

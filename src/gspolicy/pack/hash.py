@@ -54,6 +54,7 @@ _LATER = frozenset(
         "missing_day",
         "approximate",
         "reasons",
+        "paraphrase",
     }
 )
 

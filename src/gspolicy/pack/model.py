@@ -84,6 +84,9 @@ class Citation:
     confidence: str | None = None
     note: Text | None = None
     span: Span | None = attrs.field(default=None, eq=False)
+    # the clause restates the source in other words (e.g. a translation), not its verbatim text:
+    # shown without quotation marks
+    paraphrase: bool = False
 
 
 @attrs.frozen
@@ -95,6 +98,8 @@ class Bound:
     clause: str | None = None
     confidence: str | None = None
     derivation: str | None = None
+    # the clause is not the source's verbatim text (shown without quotation marks)
+    paraphrase: bool = False
 
 
 @attrs.frozen
@@ -113,6 +118,8 @@ class DatedValue:
     span: Span | None = attrs.field(default=None, eq=False)
     # an exact value the sources give only as "about N" (shown as "about N" / "约 N")
     approximate: bool = False
+    # the clause is not the source's verbatim text (shown without quotation marks)
+    paraphrase: bool = False
 
     @property
     def cited(self) -> tuple[str, ...]:

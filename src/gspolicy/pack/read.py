@@ -199,6 +199,13 @@ register(
             '`approximate: true` marks an exact `value` the sources give as "about" it; a range or a value not established is not approximate',
             "`approximate: true` 只用于来源称“约”的确切取值（`value`）；区间或未确定的取值不能标注",
         ),
+        "pack/paraphrase-without-clause": entry(
+            "error",
+            "`paraphrase: true` marks a `clause` written in other words than the source's; there is no `clause` here",
+            "`paraphrase: true` 标注的是转述来源的 `clause`（非原文）；此处没有 `clause`",
+            "add the clause it marks, or remove `paraphrase`",
+            "补上所标注的 `clause`，或删去 `paraphrase`",
+        ),
         "pack/empty-range": entry(
             "error",
             "the range is empty: `at_least` {low} is above `at_most` {high}",
@@ -259,6 +266,13 @@ class _PackReader:
             r.choice(node, "confidence", S.CONFIDENCE)
         return conf
 
+    def paraphrase(self, r: Reader, f: Mapping[str, YNode]) -> bool:
+        """`paraphrase: true` on a citation or value: its clause is not the source's verbatim text."""
+        flag = r.boolean(f.get("paraphrase"), "paraphrase") or False
+        if flag and "clause" not in f:
+            r.report("pack/paraphrase-without-clause", f.get("paraphrase"))
+        return flag
+
     def source_ref(self, r: Reader, node: YNode | None, key: str = "source") -> str | None:
         name = r.string(node, key, name=True)
         if name is not None and name not in self.sources and name not in self.broken_sources:
@@ -312,6 +326,7 @@ class _PackReader:
                     self.confidence(r, f.get("confidence")),
                     r.text(f.get("note"), "note"),
                     item.span,
+                    self.paraphrase(r, f),
                 )
             )
         return tuple(out)
@@ -332,6 +347,7 @@ class _PackReader:
                 r.string(f.get("clause"), "clause"),
                 self.confidence(r, f.get("confidence")),
                 r.string(f.get("derivation"), "derivation"),
+                self.paraphrase(r, f),
             )
         value = r.number(node, key)
         return None if value is None else Bound(value)
@@ -451,6 +467,7 @@ class _PackReader:
                     r.text(vf.get("note"), "note"),
                     vkey.span,
                     approximate,
+                    self.paraphrase(r, vf),
                 )
             )
         if title is None or ptype_text is None:

@@ -158,6 +158,12 @@ CITATION = _obj(
     clause=(STRING, False, "the clause, article or passage"),
     confidence=(CONF, False, "how sure we are: H, M-H, M, L-M or L (default: the source's)"),
     note=(TEXT, False, "why, in both languages"),
+    paraphrase=(
+        BOOL,
+        False,
+        "`true`: the clause restates the source in other words (e.g. translated), not its verbatim text; "
+        "shown without quotation marks",
+    ),
 )
 CITATIONS = _one_of(CITATION, _list_of(CITATION, "several citations"))
 
@@ -178,6 +184,12 @@ BOUND_OBJ = _obj(
     clause=(STRING, False, "the clause"),
     confidence=(CONF, False, "confidence in this bound"),
     derivation=(STRING, False, "how the bound was derived, e.g. `3500 × 3218 ÷ 2952`"),
+    paraphrase=(
+        BOOL,
+        False,
+        "`true`: the clause restates the source in other words (e.g. translated), not its verbatim text; "
+        "shown without quotation marks",
+    ),
 )
 BOUND = _one_of(NUMBER, BOUND_OBJ)
 
@@ -196,6 +208,12 @@ DATED_VALUE = _obj(
     clause=(STRING, False, "the clause"),
     confidence=(CONF, False, "confidence in the value (default: the source's)"),
     note=(TEXT, False, "how the value was found, in both languages"),
+    paraphrase=(
+        BOOL,
+        False,
+        "`true`: the clause restates the source in other words (e.g. translated), not its verbatim text; "
+        "shown without quotation marks",
+    ),
 )
 
 PARAMETER = _obj(
