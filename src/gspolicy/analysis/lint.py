@@ -296,6 +296,7 @@ def _citations(pack: PackSource) -> Iterator[Citation]:
     if pack.buffer is not None:
         for basis in pack.buffer.bases:
             yield from basis.cites
+        yield from pack.buffer.combine.cites
 
 
 def _no_citation(pack: PackSource) -> list[Diagnostic]:
@@ -308,6 +309,8 @@ def _no_citation(pack: PackSource) -> list[Diagnostic]:
         parts.append(("option", "applies", pack.applies.cites, pack.applies.span))
     if pack.buffer is not None:
         parts.extend(("basis", b.id, b.cites, b.span) for b in pack.buffer.bases)
+        combine = pack.buffer.combine
+        parts.append(("option", "combine", combine.cites, combine.span))
     words = {
         "criterion": Text(zh="指标", en="criterion"),
         "rule": Text(zh="规则", en="rule"),

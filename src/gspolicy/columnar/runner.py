@@ -313,7 +313,7 @@ def _parse_granted(text: str) -> tuple[str, str | None, str]:
 
 
 def _support_of(granted: Sequence[str]) -> list[str]:
-    return support_texts(support_from([_parse_granted(g) for g in granted], ()))
+    return support_texts(support_from([_parse_granted(g) for g in granted], (), None))
 
 
 _PART = {
@@ -467,6 +467,7 @@ def _with_retained(
         return frame
     items = frames.items.get(path)
     bases = {b.id: b for b in (plan.pack.pack.buffer.bases if plan.pack.pack.buffer else ())}
+    combine = plan.pack.pack.buffer.combine.amount if plan.pack.pack.buffer else None
     owners = pl.DataFrame(
         {
             "__row": rows.cast(pl.UInt32),
@@ -566,7 +567,7 @@ def _with_retained(
         for text in kept_texts or ():
             measure, amount, basis_id, where_text = text.split(_SEP)
             retained_items.append((measure, amount or None, basis_id, where_text))
-        supports.append(support_texts(support_kept(base, retained_items)))
+        supports.append(support_texts(support_kept(base, retained_items, combine)))
     updates = pl.DataFrame(
         [
             keyed["__row"].alias("__r"),
@@ -584,7 +585,10 @@ def _with_retained(
             )
             retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
             grant = granted[row].split(_JOIN) if granted[row] else []
-            odd_supports.append(support_texts(support_from([_parse_granted(g) for g in grant], retained)))
+            combine_of = buffer.combine if buffer else None
+            odd_supports.append(
+                support_texts(support_from([_parse_granted(g) for g in grant], retained, combine_of))
+            )
             odd_missing.append(list(buffer_missing(buffer)) if buffer else [])
         updates = pl.concat(
             [

@@ -28,7 +28,7 @@ from gspolicy.lang.typed import fields_read
 from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
-from gspolicy.pack.model import Amount, Basis, Criterion, Measure
+from gspolicy.pack.model import Amount, Basis, CombineRule, Criterion, Measure
 from gspolicy.schema.model import Record
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "pack_result_of",
     "pack_verdict_of",
     "problems_of",
+    "retained_replaces",
     "row_part",
     "settle_of",
     "show_value",
@@ -354,6 +355,8 @@ class BufferResult:
     until: dt.date | None
     retained: tuple[Retained, ...]
     settle: tuple[str, ...] = ()
+    # how a measure both granted and retained is counted: the buffer pack's `combine.amount`
+    combine: CombineRule = attrs.field(kw_only=True)
 
 
 @attrs.frozen
@@ -398,7 +401,7 @@ class Outcome:
             if self.buffer is not None and self.buffer.status == "active"
             else []
         )
-        return support_from(granted, retained)
+        return support_from(granted, retained, self.buffer.combine if self.buffer is not None else None)
 
     def to_row(self) -> dict[str, Any]:
         """One row of plain values: the verdicts, what fails and what would settle, the rules
@@ -482,22 +485,31 @@ def _exact(text: str | None) -> Decimal | None:
         return None  # a range or `not established`
 
 
-def _higher(a: str | None, b: str | None) -> bool:
-    """Whether amount `a` should replace `b` so that support is not reduced: a known exact amount
-    replaces an unknown one (a range, not established) and a lower one; an unknown never replaces."""
-    known_a, known_b = _exact(a), _exact(b)
-    if known_a is None:
+def retained_replaces(combine: CombineRule, retained: str | None, granted: str | None) -> bool:
+    """Whether a retained amount replaces the amount a rule grants for the same measure, by the
+    buffer pack's `combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`): ``retained`` always,
+    ``granted`` never, ``higher`` when the retained amount is exact and above the granted one (an
+    exact amount above one that cannot be known: a range, not established; an unknown never)."""
+    if combine == "retained":
+        return True
+    if combine == "granted":
         return False
-    return known_b is None or known_a > known_b
+    known_retained, known_granted = _exact(retained), _exact(granted)
+    if known_retained is None:
+        return False
+    return known_granted is None or known_retained > known_granted
 
 
 def support_from(
-    granted: Iterable[tuple[str, str | None, str]], retained: Iterable[tuple[str, str | None, str, str]]
+    granted: Iterable[tuple[str, str | None, str]],
+    retained: Iterable[tuple[str, str | None, str, str]],
+    combine: CombineRule | None,
 ) -> tuple[tuple[str, str | None, str], ...]:
     """The support a record gets now: every measure a rule grants for sure ``(measure, amount,
-    rule)``, plus every history item the buffer retains ``(measure, amount, basis, path)``; a
-    retained amount replaces a granted one only when it is higher (support is not reduced)."""
-    return support_kept(support_granted(granted), retained)
+    rule)``, plus every history item the buffer retains ``(measure, amount, basis, path)``; for a
+    measure both granted and retained, the buffer pack's `combine` rule (`retained_replaces`) says
+    which amount counts.  `combine` is None only when there is no buffer (nothing is retained)."""
+    return support_kept(support_granted(granted), retained, combine)
 
 
 def support_granted(
@@ -509,14 +521,19 @@ def support_granted(
 
 
 def support_kept(
-    granted: Mapping[str, tuple[str, str | None, str]], retained: Iterable[tuple[str, str | None, str, str]]
+    granted: Mapping[str, tuple[str, str | None, str]],
+    retained: Iterable[tuple[str, str | None, str, str]],
+    combine: CombineRule | None,
 ) -> tuple[tuple[str, str | None, str], ...]:
     """`support_from` of what `support_granted` gave and the `retained` items."""
     out = dict(granted)
     for measure, amount, basis, path in retained:
         current = out.get(measure)
-        if current is not None and current[2] != basis and not _higher(amount, current[1]):
-            continue
+        if current is not None and current[2] != basis:
+            if combine is None:
+                raise ValueError("retained support needs the buffer pack's `combine` rule")
+            if not retained_replaces(combine, amount, current[1]):
+                continue
         key = measure if current is None or current[2] != basis else f"{measure} {path}"
         out[key] = (measure, amount, basis)
     return tuple(out[k] for k in sorted(out))
@@ -634,13 +651,16 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
         return None
     status, basis, settle = buffer_choice(values)
     key = values.pack.key
+    combine = values.pack.pack.buffer.combine.amount
     if status != "active" or basis is None:
-        return BufferResult(key, status, None, None, (), settle)
+        return BufferResult(key, status, None, None, (), settle, combine=combine)
     until_value = values.buffer.until[basis.id]
     until = until_value if isinstance(until_value, dt.date) else None
     retained_value = values.buffer.retained
     if not isinstance(retained_value, tuple):
-        return BufferResult(key, "undetermined", basis.id, until, (), settle_of(retained_value))
+        return BufferResult(
+            key, "undetermined", basis.id, until, (), settle_of(retained_value), combine=combine
+        )
     paths = item_paths(values.record)
     retained = []
     for i, item in enumerate(retained_value):
@@ -661,7 +681,7 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
                 settle_of(lapsed) if lapsed is not None and lapsed is not False else (),
             )
         )
-    return BufferResult(key, "active", basis.id, until, tuple(retained))
+    return BufferResult(key, "active", basis.id, until, tuple(retained), combine=combine)
 
 
 def item_paths(record: Record) -> dict[int, str]:

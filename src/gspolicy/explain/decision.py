@@ -293,8 +293,9 @@ class Decision:
     @property
     def support(self) -> tuple[tuple[str, str | None, str], ...]:
         """The support the household gets now: ``(measure, amount, rule or basis)`` for every
-        measure a rule grants for sure, plus every history item the buffer retains (a retained
-        amount replaces a granted one only when it is higher: support is not reduced)."""
+        measure a rule grants for sure, plus every history item the buffer retains; for a measure
+        both granted and retained, the buffer pack's `combine` rule says which amount counts
+        (`gspolicy.engine.outcome.support_from`)."""
         granted = [
             (g.id, g.amount, m.rule) for m in self.memberships if m.applies == "yes" for g in m.measures
         ]
@@ -303,7 +304,8 @@ class Decision:
             if self.buffer is not None and self.buffer.status == "active"
             else []
         )
-        return support_from(granted, retained)
+        buffer = self.result.buffer if self.result is not None else None
+        return support_from(granted, retained, buffer.combine if buffer is not None else None)
 
     def render(self, lang: Lang = "en") -> str:
         """The decision as text an officer can read, in Chinese (``zh``) or English (``en``)."""

@@ -279,7 +279,27 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
             )
             lines.append(f"  - active when / 适用条件: `{' '.join(b.active_text.split())}`")
             lines.append(f"  - cites / 依据: {_cites(b.cites, pack)}")
+        combine = pack.buffer.combine
+        zh, en = _COMBINE_WORDS[combine.amount]
+        lines.append(
+            f"- **a measure both granted and retained / 同一措施既被授予又被保留** — amount / 金额: "
+            f"`{combine.amount}` ({en} / {zh})"
+        )
+        lines.append(f"  - cites / 依据: {_cites(combine.cites, pack)}")
+        if combine.note:
+            lines.append(f"  - note / 说明: {_t(combine.note)}")
         lines.append("")
+
+
+# `buffer.combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`) in words: (zh, en)
+_COMBINE_WORDS: dict[str, tuple[str, str]] = {
+    "higher": (
+        "取较高的金额：保留的金额只有确定且更高时才取代授予的金额",
+        "the higher amount: a retained one replaces a granted one only when exact and higher",
+    ),
+    "retained": ("按保留的金额", "the retained amount"),
+    "granted": ("按当日授予的金额", "the amount granted now"),
+}
 
 
 def render_book(policy_set: PolicySet) -> dict[str, str]:

@@ -26,6 +26,8 @@ __all__ = [
     "Bound",
     "Buffer",
     "Citation",
+    "Combine",
+    "CombineRule",
     "Criterion",
     "DatedValue",
     "Exclusive",
@@ -311,14 +313,30 @@ class Basis:
     span: Span | None = attrs.field(default=None, eq=False)
 
 
+CombineRule = Literal["higher", "retained", "granted"]
+
+
+@attrs.frozen
+class Combine:
+    """How a measure both granted by a rule now and retained by the buffer is counted: the amount
+    kept (`gspolicy.pack.shape.COMBINE_RULES`), with where that comes from."""
+
+    amount: CombineRule
+    cites: tuple[Citation, ...]
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
 @attrs.frozen
 class Buffer:
-    """The buffer after exit: the retained history items and the bases that keep them."""
+    """The buffer after exit: the retained history items, the bases that keep them, and how a
+    retained measure combines with one granted now."""
 
     title: Text
     retained: Expr
     retained_text: str
     bases: tuple[Basis, ...]
+    combine: Combine
     span: Span | None = attrs.field(default=None, eq=False)
 
 

@@ -30,6 +30,8 @@ from gspolicy.pack.model import (
     Bound,
     Buffer,
     Citation,
+    Combine,
+    CombineRule,
     Criterion,
     DatedValue,
     Exclusive,
@@ -840,9 +842,28 @@ class _PackReader:
                         item.span,
                     )
                 )
-        if title is None or retained is None or retained_text is None:
+        combine = self.read_combine(br, f.get("combine"))
+        if title is None or retained is None or retained_text is None or combine is None:
             return None
-        return Buffer(title, retained, retained_text, tuple(bases), node.span)
+        return Buffer(title, retained, retained_text, tuple(bases), combine, node.span)
+
+    def read_combine(self, r: Reader, node: YNode | None) -> Combine | None:
+        """``buffer.combine``: the amount kept for a measure both granted and retained, cited."""
+        if node is None:
+            return None
+        cr = r.within("option", "combine")
+        f = self.obj(cr, node, S.COMBINE, "`combine`")
+        if f is None:
+            return None
+        amount = cr.choice(f.get("amount"), "amount", S.COMBINE_RULES)
+        cites = self.cites(cr, f.get("cite"))
+        note = cr.text(f.get("note"), "note")
+        if amount not in S.COMBINE_RULES:
+            return None
+        rule: CombineRule = (
+            "higher" if amount == "higher" else "retained" if amount == "retained" else "granted"
+        )
+        return Combine(rule, cites, note, node.span)
 
     def read_applies(self, r: Reader, node: YNode | None) -> Applicability | None:
         if node is None:

@@ -19,6 +19,7 @@ import attrs
 from gspolicy.lang.ast import MISSING_DAY_RULES
 
 __all__ = [
+    "COMBINE_RULES",
     "FORMS",
     "FORM_WORDS",
     "KINDS",
@@ -400,6 +401,26 @@ BASIS = _obj(
     note=(TEXT, False, "remarks"),
 )
 
+COMBINE_RULES: dict[str, str] = {
+    "higher": "the higher of the two: a retained amount replaces a granted one only when it is an exact "
+    "amount above the granted one (support is not reduced)",
+    "retained": "the retained amount, whatever the rules grant now (support unchanged)",
+    "granted": "the amount the rules grant now (the buffer adds only measures no rule grants)",
+}
+"""How the amount of a measure both granted by a rule and retained by the buffer is chosen
+(``buffer.combine.amount``)."""
+
+COMBINE = _obj(
+    "how a measure both granted by a rule now and retained by the buffer is counted",
+    amount=(
+        _leaf({"type": "string", "enum": list(COMBINE_RULES)}),
+        True,
+        "the amount kept: " + "; ".join(f"`{k}` {v}" for k, v in COMBINE_RULES.items()),
+    ),
+    cite=(CITATIONS, True, "where it comes from"),
+    note=(TEXT, False, "remarks"),
+)
+
 BUFFER = _obj(
     "the buffer after exit: which measures are retained and on which bases",
     title=(TEXT, True, "the buffer in both languages"),
@@ -409,6 +430,11 @@ BUFFER = _obj(
         "the history items retained (a list), e.g. `held_on(support, registration.exited_on)`",
     ),
     bases=(_list_of(BASIS, "bases"), True, "the bases, in order; the first that is active applies"),
+    combine=(
+        COMBINE,
+        True,
+        "how a measure both granted by a rule now and retained is counted (support, the ledger)",
+    ),
 )
 
 APPROVAL = _obj(

@@ -2,8 +2,8 @@
 
 A **plan** is made from one entry of the decision log: one **item** per measure the decision
 grants the household — every measure of every rule that applies for sure (``applies == "yes"``),
-plus every measure the buffer retains when the buffer is active (a retained amount replaces a
-granted one only when it is higher: support is not reduced).
+plus every measure the buffer retains when the buffer is active (for a measure both granted and
+retained, the one the decision's support counts: the buffer pack's ``combine`` rule chose it).
 Each item fixes the responsible department, the content (the batch — the rule or buffer basis —
 that grants it), the amount and the deadline: the one given for the measure when planning, else the
 decision's as-of date plus the period given when planning, else **none**.  No source fixes a
@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -144,13 +143,6 @@ def _fail(code: str, **args: object) -> PolicyError:
     return PolicyError([Diagnostic(code, None, args)])
 
 
-def _higher(a: str | None, b: str | None) -> bool:
-    try:
-        return a is not None and (b is None or Decimal(a) > Decimal(b))
-    except InvalidOperation:
-        return False
-
-
 def _text(data: object) -> Text:
     if isinstance(data, Mapping):
         return Text(zh=str(data.get("zh", "")), en=str(data.get("en", "")))
@@ -195,15 +187,19 @@ def _measures(entry: Entry, policy_set: PolicySet) -> list[_Planned]:
                     g.get("unit"),
                 ),
             )
+    # what the decision pays: for a measure both granted and retained, its support names the one
+    # the buffer pack's `combine` rule kept (the rule or the basis)
+    paid = {(str(s.get("measure")), str(s.get("why"))) for s in decision.get("support", [])}
     buffer: dict[str, Any] | None = decision.get("buffer")
     if buffer is not None and buffer.get("status") == "active":
         buffer_pack = packs.get(str(buffer.get("pack")))
         basis_title = _text(buffer.get("basis_title") or buffer.get("basis"))
         for r in buffer.get("retained", []):
             measure = str(r["measure"])
+            basis = str(r.get("basis") or buffer.get("basis"))
             current = out.get(measure)
-            if current is not None and not _higher(r.get("amount"), current.amount):
-                continue
+            if current is not None and (current.batch == basis or (measure, basis) not in paid):
+                continue  # the granted item counts, or the basis retains the measure twice: one item
             kept, kept_title, title = _measure_department(policy_set, measure, as_of)
             if kept is None and buffer_pack is not None:
                 kept = buffer_pack.department
@@ -214,7 +210,7 @@ def _measures(entry: Entry, policy_set: PolicySet) -> list[_Planned]:
                 title or _text(r["title"]),
                 kept or "?",
                 kept_title or Text(kept or "?", kept or "?"),
-                str(r.get("basis") or buffer.get("basis")),
+                basis,
                 Text(
                     zh=f"{basis_title.zh}，保留至 {until}",
                     en=f"{basis_title.en}, kept until {until}",
