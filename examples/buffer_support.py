@@ -1,7 +1,9 @@
 """An exited household's support during the buffer after exit, as of 2019 and as of 2021.
 
 The buffer pack keeps the measures a household held on its exit date: at their exit amounts
-during the campaign (to 2020), at the amounts of the day during the 2021-2025 transition.
+during the campaign (to 2020), at the amounts of the day during the 2021-2025 transition.  The
+amounts held at exit come from the example registry's support history: synthetic (示例数据), not
+policy values (examples/registry/README.md).
 
     python examples/buffer_support.py                       # the first registry household that has some
     python examples/buffer_support.py examples/registry/households.jsonl 621126-0012

@@ -11,7 +11,8 @@ The data is invented, like the households.  Village names are made up from commo
 village names in the region (马家沟村, 红崖湾村, ...); any likeness to a real village of that name is
 chance.  Township and village codes are those the household generator made up below real county
 codes.  County codes, names and city codes are the real GB/T 2260 ones; everything else about a
-county (population, survey results) is invented.
+county (population, survey results) is invented, and so is every amount (a village's collective
+income): synthetic (示例数据), not a policy value.
 
 What the records hold:
 

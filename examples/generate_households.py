@@ -55,10 +55,16 @@ returned and newly identified shares, Dibao amounts (2,000-4,000 yuan a househol
 brief found no Gansu Dibao standard, addendum §2), Wubao amounts (4,500-7,500 a person a year),
 rigid spending, land (1.2-4 mu of farmland a person, 0.3-1 mu when short of land), the location
 flags (about half ecologically fragile; disaster-prone and key ecological areas by county, as an
-illustration, not a zoning map) and which measures a household had.  Support amounts follow the
-brief where it has them: microcredit 50,000 over 3 years (brief §5.1), preschool fee waiver 1,000 a
-year and secondary vocational tuition 2,000 a year (brief §5.5), a ranger post 8,000 a year
-(brief §5.4), the 退耕还林 subsidy of 1,200 yuan a mu over 5 years (addendum §5, national).
+illustration, not a zoning map) and which measures a household had.  Every support amount is
+synthetic (示例数据): made up for the example, not a policy value, even where it echoes a figure
+the brief reports — microcredit 50,000 over 3 years (brief §5.1: a ceiling, and one county's
+loans), preschool fee waiver 1,000 a year and secondary vocational tuition 2,000 a year (brief
+§5.5), a ranger post 8,000 a year (brief §5.4: pay in Yunnan and one deputy's proposal; Gansu's was
+not found, and the ecology pack leaves it not established), a relocation subsidy of 40,000 (one
+Gulang household's, addendum §4), the 退耕还林 subsidy of 1,200 yuan a mu over 5 years (addendum §5,
+national, L-M).  These amounts reach explanations: the buffer after exit keeps the amount held at
+exit, read from the record's support history, so an explanation of an example household shows a
+synthetic amount, not one the packs establish.
 
 The registry, and only the registry, carries planted data-quality defects (see `DEFECTS`: about
 1 % paid both Dibao and Wubao, 0.5 % 因病 with everyone healthy, 0.5 % general households paid
@@ -181,7 +187,8 @@ ZH: dict[str, dict[str, str]] = {
 }
 
 # Support measures: (measure id, lowest and highest amount in yuan).  The ids and amounts are
-# illustrative, not policy parameters.
+# synthetic (示例数据), not policy parameters: 40,000 is one Gulang household's relocation subsidy
+# (addendum §4) and 8,000 a Yunnan ranger's pay (brief §5.4), neither a Gansu rule.
 MEASURES = (
     ("industry_grant", 3000, 10000),
     ("microcredit", 50000, 50000),  # poverty microcredit of up to 50,000 yuan (brief §5.1)
@@ -822,11 +829,13 @@ class Generator:
     ) -> list[dict[str, Any]]:
         """Support held around the exit date, as the buffer after exit reads it.
 
-        Amounts: microcredit up to 50,000 over 3 years (brief §5.1, addendum §6); preschool fee
+        The amounts are synthetic (示例数据), not policy values, though some echo figures the brief
+        reports: microcredit up to 50,000 over 3 years (brief §5.1, addendum §6); preschool fee
         waiver 1,000 a year and secondary vocational tuition 2,000 a year (brief §5.5); a ranger
-        post 8,000 a year on one-year contracts (brief §5.4); the 退耕还林 subsidy of 1,200 yuan a
-        mu over 5 years (addendum §5, a national figure).  Amounts are in each measure's own unit,
-        as the seven_batches packs define it (the farmland subsidy per mu returned).
+        post 8,000 a year on one-year contracts (brief §5.4: not a Gansu figure); the 退耕还林
+        subsidy of 1,200 yuan a mu over 5 years (addendum §5, a national figure).  The buffer shows
+        them as the amount held at exit.  Amounts are in each measure's own unit, as the
+        seven_batches packs define it (the farmland subsidy per mu returned).
         """
         items: list[dict[str, Any]] = []
         years_since = RECORDED_ON.year - exited.year
