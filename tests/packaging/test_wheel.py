@@ -27,11 +27,13 @@ CHECK = textwrap.dedent(
     import gspolicy
     from gspolicy._resources import bundled_policies, bundled_schema_path
     from gspolicy.schema.load import read_schema
+    from gspolicy._glossary import word
     schema, problems = read_schema(bundled_schema_path())
     print(json.dumps({
         "package": str(Path(gspolicy.__file__).resolve().parent),
         "policies": str(bundled_policies().resolve()),
         "schema_loaded": schema is not None,
+        "glossary": word("answer", "no", "zh"),
         "problems": [d.render("en") for d in problems],
         "files": sorted(str(p.relative_to(bundled_policies())) for p in bundled_policies().rglob("*.yaml")),
     }))
@@ -102,6 +104,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_path: Path) -> None:
     assert "gspolicy/policies/schema/household.yaml" in installed.wheel_names
     assert "gspolicy/py.typed" in installed.wheel_names
+    assert "gspolicy/glossary.yaml" in installed.wheel_names  # the engine's words, read at run time
     out = subprocess.run(
         [str(installed.python), "-c", CHECK],
         check=True,
@@ -116,6 +119,7 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     assert result["policies"].startswith(str(site.resolve())), "policies must load from the installed package"
     assert result["schema_loaded"], result["problems"]
     assert result["problems"] == []
+    assert result["glossary"] == "否"
     assert "schema/household.yaml" in result["files"]
 
 

@@ -9,6 +9,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "gspolicy"
 # the layer of each top-level module or subpackage; a module may import only its own layer or lower
 LAYERS = {
     "_i18n": 0,
+    "_glossary": 0,
     "_location": 0,
     "_messages": 0,
     "errors": 0,

@@ -47,3 +47,14 @@ def test_splice_replaces_only_the_block() -> None:
     assert spliced == f"intro\n\n{BEGIN}\n\nnew\n\n{END}\n\nafter\n"
     assert generated_part(spliced) == "new\n"
     assert splice_generated(spliced, "new\n") == spliced
+
+
+def test_the_units_are_listed_with_both_languages() -> None:
+    schema = _schema()
+    text = render_schema_markdown(schema)
+    assert '<a id="units"></a>' in text
+    assert schema.units
+    for unit in schema.units.values():
+        shown = "percentage" if unit.percent else "number and unit"
+        assert f"| `{unit.code}` | {unit.title.zh} | {unit.title.en} | {shown} |" in text
+    assert "| `ratio` | 比率 | ratio | percentage |" in text

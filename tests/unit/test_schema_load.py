@@ -315,3 +315,53 @@ def test_many_problems_are_all_reported_at_once() -> None:
 )
 def test_yaml_and_shape_problems_pass_through(text: str, code: str) -> None:
     assert code in {d.code for d in load_bad(text)}
+
+
+# -- units -------------------------------------------------------------------------------------
+
+UNITS = """\
+units:
+  mu: {zh: 亩, en: mu}
+  yuan: {zh: 元, en: yuan}
+  ratio: {zh: 比率, en: ratio, percent: true}
+"""
+
+
+def test_a_units_table_is_read_with_both_languages() -> None:
+    schema, diagnostics = schema_from_source(
+        Source("units.yaml", edit("root: household\n", "root: household\n" + UNITS))
+    )
+    assert diagnostics == []
+    assert schema is not None
+    assert [(u.code, u.title.zh, u.title.en, u.percent) for u in schema.units.values()] == [
+        ("mu", "亩", "mu", False),
+        ("yuan", "元", "yuan", False),
+        ("ratio", "比率", "ratio", True),
+    ]
+
+
+def test_a_schema_without_a_units_table_names_units_freely() -> None:
+    schema = tiny_schema()
+    assert schema.units == {}
+    assert schema.records["household"].fields["land_area"].unit == "mu"
+
+
+def test_a_field_unit_the_table_lacks_is_an_error_at_the_unit() -> None:
+    text = edit("root: household\n", "root: household\n" + UNITS.replace("  mu: {zh: 亩, en: mu}\n", ""))
+    d = one(load_bad(text), "schema/unknown-unit")
+    assert d.location is not None
+    assert (d.location.line, d.location.text) == (line_of(text, "unit: mu"), "mu")  # type: ignore[union-attr]
+    assert dict(d.args)["unit"] == "mu"
+    assert (
+        d.message()
+        == "in field `land_area` of record type `household` of schema `tiny_records`: unknown unit `mu`: the schema's `units:` table does not declare it"
+    )
+    assert d.message("zh").endswith("未知单位 `mu`：数据结构的 `units:` 表中没有声明该单位")
+
+
+def test_a_unit_code_with_a_space_is_refused() -> None:
+    text = edit(
+        "root: household\n", "root: household\n" + UNITS + "  yuan per year: {zh: 元/年, en: yuan/year}\n"
+    )
+    d = one(load_bad(text), "schema/bad-unit")
+    assert dict(d.args)["unit"] == "yuan per year"

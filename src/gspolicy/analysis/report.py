@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gspolicy._i18n import Lang, Text
+from gspolicy._glossary import Group, group, text
+from gspolicy._i18n import Lang
 from gspolicy._location import Span, display_width
 from gspolicy.analysis.diff import AreaImpact, Change, Impact
 from gspolicy.analysis.lint import CheckReport
@@ -20,27 +21,10 @@ __all__ = [
     "words",
 ]
 
-KINDS = {
-    "added": Text(zh="新增", en="added"),
-    "removed": Text(zh="删除", en="removed"),
-    "changed": Text(zh="修改", en="changed"),
-}
-PARTS = {
-    "version": Text(zh="版本", en="version"),
-    "validity": Text(zh="有效期", en="validity"),
-    "pack": Text(zh="政策包", en="pack"),
-    "department": Text(zh="部门", en="department"),
-    "source": Text(zh="来源", en="source"),
-    "parameter": Text(zh="参数", en="parameter"),
-    "value": Text(zh="参数取值", en="value of"),
-    "fact": Text(zh="派生事实", en="fact"),
-    "applies": Text(zh="适用条件", en="applicability"),
-    "criterion": Text(zh="指标", en="criterion"),
-    "measure": Text(zh="措施", en="measure"),
-    "rule": Text(zh="规则", en="rule"),
-    "buffer": Text(zh="缓冲期", en="buffer"),
-    "basis": Text(zh="缓冲依据", en="basis"),
-}
+KINDS = group("change")
+"""What happened to a part (added, removed, changed), from the glossary."""
+PARTS = group("part")
+"""The parts of a pack a change names, from the glossary."""
 
 
 def where(span: Span | None) -> str:
@@ -93,27 +77,26 @@ def render_changes(changes: Sequence[Change], lang: Lang) -> str:
     return "\n".join(lines) + "\n"
 
 
-_WORDS_ZH = {
-    "pass": "通过",
-    "fail": "不通过",
-    "undetermined": "待定",
-    "not_applicable": "不适用",
-    "assessed": "参加验收",
-    "none": "无",
-    "yes": "是",
-    "no": "否",
-    "absent": "无此项",
-    "granted": "享受",
-    "not granted": "不享受",
+# the words a change key's values may be (a verdict, an applicability, a rule's answer, whether a
+# measure is held) and where the glossary keeps each
+_VALUE_WORDS: dict[str, tuple[Group, str]] = {
+    **{key: ("verdict", key) for key in ("pass", "fail", "undetermined", "not_applicable", "none")},
+    "assessed": ("applicability", "assessed"),
+    "yes": ("answer", "yes"),
+    "no": ("answer", "no"),
+    "absent": ("holding", "absent"),
+    "granted": ("holding", "granted"),
+    "not granted": ("holding", "not_granted"),
 }
 
 
 def words(key: str, lang: Lang) -> str:
-    """A change key (``exit.income: pass → fail``) with its verdict words in the language."""
+    """A change key (``exit.income: pass → fail``) with its values in Chinese, from the glossary
+    (in English the key is shown with its codes, as it is)."""
     if lang != "zh":
         return key
     head, sep, tail = key.rpartition(": ")
-    parts = [_WORDS_ZH.get(p, p) for p in tail.split(" → ")]
+    parts = [text(*_VALUE_WORDS[p]).zh if p in _VALUE_WORDS else p for p in tail.split(" → ")]
     return head + sep + " → ".join(parts)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
 from gspolicy.engine.compiled import lower
@@ -44,7 +45,8 @@ from gspolicy.explain.build import (
     show_value,
 )
 from gspolicy.explain.decision import CriterionVerdict, Decision, Membership, Verdict
-from gspolicy.explain.render import _VERDICT, render_text
+from gspolicy.explain.render import render_text, verdict_word
+from gspolicy.explain.wording import fact_value, grouped
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.interpret import Context, fact_values
 from gspolicy.lang.typed import TAge, TAggregate, TField, TPresent, TypedExpr, typed_children
@@ -759,23 +761,15 @@ def _item_lacks(asm: _Assembler, subject: Record) -> dict[str, tuple[str, ...]]:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-_LEVEL = {
-    "village": Text(zh="贫困村退出验收", en="village exit acceptance"),
-    "county": Text(zh="贫困县摘帽验收", en="county exit acceptance"),
-}
-_LIST = {
-    "households": Text(zh="户", en="households"),
-    "villages": Text(zh="村", en="villages"),
-}
-
 
 def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     """The area decision as text: the decision, then the figures, the other standards and the
     items weighing on each failing or undetermined criterion."""
     zh = lang == "zh"
-    level = _LEVEL.get(area.level, Text(zh=area.level, en=area.level)).get(lang)
+    levels, kinds = group("area_level"), group("area_items")
+    level = levels[area.level].get(lang) if area.level in levels else area.level
     named = f"{area.code} {area.name}" if area.name else area.code
-    counts = ", ".join(f"{n} {_LIST.get(k, Text(zh=k, en=k)).get(lang)}" for k, n in area.items.items())
+    counts = ", ".join(f"{n} {kinds[k].get(lang) if k in kinds else k}" for k, n in area.items.items())
     title = (
         f"{named} {level}（截至 {area.decision.as_of}；汇集 {counts}）"
         if zh
@@ -785,7 +779,11 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     if area.figures:
         out.append("  数据：" if zh else "  figures:")
         for f in area.figures:
-            value = f.value if f.value is not None else ("待定" if zh else "unknown")
+            value = (
+                grouped(fact_value(area.decision.words, f.name, f.value))
+                if f.value is not None
+                else word("truth", "unknown", lang)
+            )
             line = f"    {f.name} = {value}  — {f.title.get(lang)}"
             if f.missing:
                 line += (
@@ -797,7 +795,7 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     if area.others:
         out.append("  其他标准：" if zh else "  other standards:")
         for pid, verdict in area.others:
-            out.append(f"    {pid}: {_VERDICT[verdict].get(lang)}")
+            out.append(f"    {pid}: {verdict_word(verdict, lang)}")
     if area.weights:
         out.append("  影响最大的对象：" if zh else "  what weighs most:")
         for cid, total in area.weighing.items():

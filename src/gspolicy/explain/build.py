@@ -53,6 +53,7 @@ from gspolicy.explain.decision import (
     RetainedMeasure,
     Verdict,
 )
+from gspolicy.explain.wording import slot_values, vocabulary_for
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
 from gspolicy.lang.typed import TCompare, TypedExpr
@@ -301,9 +302,12 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     facts = _facts(events)
     cites = tuple(_cite_text(x, pack) for x in c.cites)
     dept = pack.departments.get(c.department or pack.department)
-    slots: dict[str, str] = {r.path: r.value or "?" for r in readings}
-    slots.update({p.name: p.value for p in params})
-    slots.update(dict(facts))
+    slots: dict[str, str] = slot_values(  # rates as percentages
+        vocabulary_for(checked.schema, checked.subject, ((n, f.unit) for n, f in pack.facts.items())),
+        ((r.path, r.value) for r in readings),
+        ((p.name, p.value, p.unit) for p in params),
+        facts,
+    )
     text_slots: dict[str, Text] = {}
     shortfall = threshold = value_shown = None
     if result is not None:
@@ -930,6 +934,11 @@ def decide_outcomes(
         buffer=buffers[0] if buffers else None,
         findings=_findings(checks, outcome, in_force) if checks is not None else (),
         result=outcome,
+        words=vocabulary_for(
+            policy_set.schema,
+            record.type_name,
+            ((n, f.unit) for p in in_force for n, f in p.pack.facts.items()),
+        ),
     )
 
 

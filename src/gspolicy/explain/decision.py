@@ -18,6 +18,7 @@ import attrs
 
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.outcome import Outcome, support_from
+from gspolicy.explain.wording import Vocabulary
 
 __all__ = [
     "DECISION_FORMAT",
@@ -261,6 +262,9 @@ class Decision:
     findings: tuple[Finding, ...] = attrs.field(default=(), metadata={"omit_empty": True})
     # what `outcome()` returns (not part of the JSON form: it says the same, without the words)
     result: Outcome | None = attrs.field(default=None, repr=False, metadata={"json": False})
+    # where its text looks up units, enum labels and rates (`gspolicy.explain.wording`); not part
+    # of the JSON form nor of equality: the words, not the decision
+    words: Vocabulary | None = attrs.field(default=None, repr=False, eq=False, metadata={"json": False})
 
     def outcome(self) -> Outcome:
         """The decision without its trace and words: equal to what `Policies.decide` gives for

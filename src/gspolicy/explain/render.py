@@ -5,91 +5,87 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 import attrs
 
+from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang, Text
 from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse, Reading
+from gspolicy.explain.wording import Vocabulary, fact_value, grouped, quantity, rate_value, reading
 
-__all__ = ["decision_to_json", "render_text"]
+__all__ = ["decision_to_json", "render_text", "verdict_word"]
 
-_VERDICT = {
-    "pass": Text(zh="通过", en="pass"),
-    "fail": Text(zh="不通过", en="fail"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-    "not_applicable": Text(zh="不适用", en="not applicable"),
-    None: Text(zh="无（没有有效的退出标准）", en="none (no exit criteria in force)"),
-}
 _MARK = {"pass": "✓", "fail": "✗", "undetermined": "?"}
-_APPLIES = {
-    "assessed": Text(zh="参加验收", en="assessed"),
-    "not_applicable": Text(zh="不参加验收", en="not applicable"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-}
-_MEMBERSHIP = {
-    "yes": Text(zh="适用", en="yes"),
-    "no": Text(zh="不适用", en="no"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-}
 
 
-_WORDS = {"true": ("是", "true"), "false": ("否", "false"), "unknown": ("待定", "unknown")}
+def verdict_word(verdict: str | None, lang: Lang) -> str:
+    """A verdict in the reader's language (the glossary's; no verdict: ``none``)."""
+    return word("verdict", verdict or "none", lang)
 
 
-def _word(text: str, lang: Lang) -> str:
+def _truth(text: str, lang: Lang) -> str:
     """true / false / unknown in the reader's language; anything else as it is."""
-    pair = _WORDS.get(text)
-    return text if pair is None else pair[0 if lang == "zh" else 1]
-
-
-def _num(text: str | None) -> str:
-    if text is None:
-        return "—"
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return text
-    return f"{number:,}" if number.is_finite() else text
+    return word("truth", text, lang) if text in ("true", "false", "unknown") else text
 
 
 _LOAN = re.compile(r"loan, (?:ceiling (?P<ceiling>.+), term (?P<term>.+)|drawn (?P<drawn>.+))")
-_TERM_ZH = {"years": "年", "months": "个月"}
+_NOT_ESTABLISHED = "not established"
 
 
-def _amount(text: str | None, lang: Lang, unit: str | None = None) -> str:
-    """An amount for an officer, with its unit: a number grouped (`_num`); a loan said as a loan
-    (its ceiling and term, or what was drawn), never as support of its amount."""
-    found = _LOAN.fullmatch(text) if text is not None else None
-    shown_unit = f" {unit}" if unit else ""
+def _term(term: str, lang: Lang) -> str:
+    """A loan's term (``3 years``, ``[2, 3] years``) in the reader's language."""
+    number, _, unit = term.rpartition(" ")
+    if term == _NOT_ESTABLISHED or unit not in group("term_unit"):
+        return word("amount", "not_established", lang)
+    return f"{number} {word('term_unit', unit, lang)}"
+
+
+def _amount(text: str | None, lang: Lang, unit: str | None = None, words: Vocabulary | None = None) -> str:
+    """An amount for an officer, with its unit in the reader's language: a number grouped, a rate
+    as a percentage, an amount the sources do not give said so (without a unit); a loan said as a
+    loan (its ceiling and term, or what was drawn), never as support of its amount."""
+    if text is None:
+        return "—"
+    if text == _NOT_ESTABLISHED:
+        return word("amount", "not_established", lang)
+    found = _LOAN.fullmatch(text)
     if found is None:
-        return _num(text) + shown_unit
+        return quantity(words, text, unit, lang)
     zh = lang == "zh"
     if found["drawn"] is not None:
-        drawn = _num(found["drawn"]) + shown_unit
+        drawn = _amount(found["drawn"], lang, unit, words)
         return f"贷款，退出时贷款额 {drawn}" if zh else f"loan of {drawn} drawn"
-    ceiling = _num(found["ceiling"]) + shown_unit
-    term = found["term"]
+    ceiling = _amount(found["ceiling"], lang, unit, words)
+    term = _term(found["term"], lang)
     if zh:
-        number, _, term_unit = term.rpartition(" ")
-        term = f"{number} {_TERM_ZH[term_unit]}" if term_unit in _TERM_ZH else "未确定"
         return f"贷款，上限 {ceiling}，期限 {term}"
     return f"loan of up to {ceiling}, term {term}"
 
 
-def _param_line(p: ParameterUse, lang: Lang) -> str:
+def _measure(ident: str, title: Text | None, lang: Lang, amount: str | None = None) -> str:
+    """A measure by its title from the pack, its id in backticks beside it (then an amount):
+    ``农村最低生活保障（低保）（`dibao`，未确定）``; a measure no pack titles, by its id."""
+    named = title.get(lang) if title is not None else ident
+    head, inside = (f"`{ident}`", []) if named == ident else (named, [f"`{ident}`"])
+    if amount is not None:
+        inside.append(amount)
+    if not inside:
+        return head
+    return f"{head}（{'，'.join(inside)}）" if lang == "zh" else f"{head} ({', '.join(inside)})"
+
+
+def _param_line(p: ParameterUse, lang: Lang, words: Vocabulary | None) -> str:
     zh = lang == "zh"
-    unit = f" {p.unit}" if p.unit else ""
-    value = p.value if p.kind != "exact" else _num(p.value)
-    if p.approximate:
-        value = f"约 {value}" if zh else f"about {value}"
     if p.kind == "missing":
         return (
             f"参数 `{p.name}`（{p.title.zh}）：当日没有有效取值"
             if zh
             else f"parameter `{p.name}` ({p.title.en}): no value in force"
         )
+    value = quantity(words, p.value, p.unit, lang)
+    if p.approximate:
+        value = f"约 {value}" if zh else f"about {value}"
     if p.bounds:
         parts = []
         for b in p.bounds:
@@ -104,11 +100,12 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
                 (f"可信度 {b.confidence}" if zh else f"confidence {b.confidence}") if b.confidence else None
             )
             inner = ("，" if zh else ", ").join([title, *extra, *([conf] if conf else [])])
-            parts.append(f"{side} {_num(b.value)}（{inner}）" if zh else f"{side} {_num(b.value)} ({inner})")
+            bound = grouped(rate_value(words, b.value, p.unit))
+            parts.append(f"{side} {bound}（{inner}）" if zh else f"{side} {bound} ({inner})")
         joined = "；".join(parts) if zh else "; ".join(parts)
         if zh:
-            return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}{unit}，自 {p.effective} 起有效：{joined}（{p.location}{_imported(p, lang)}）"
-        return f"parameter `{p.name}` ({p.title.en}) = the range {value}{unit}, in force from {p.effective}: {joined} ({p.location}{_imported(p, lang)})"
+            return f"参数 `{p.name}`（{p.title.zh}）= 区间 {value}，自 {p.effective} 起有效：{joined}（{p.location}{_imported(p, lang)}）"
+        return f"parameter `{p.name}` ({p.title.en}) = the range {value}, in force from {p.effective}: {joined} ({p.location}{_imported(p, lang)})"
     if p.kind == "not_established":
         value = "未确定（没有来源确定其取值）" if zh else "not established (no source fixes it)"
     src = p.source_title.get(lang) if p.source_title else (p.source or ("无" if zh else "none"))
@@ -119,8 +116,8 @@ def _param_line(p: ParameterUse, lang: Lang) -> str:
     )
     clause = (f"：“{p.clause}”" if zh else f': "{p.clause}"') if p.clause else ""
     if zh:
-        return f"参数 `{p.name}`（{p.title.zh}）= {value}{unit}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}{_imported(p, lang)}）"
-    return f"parameter `{p.name}` ({p.title.en}) = {value}{unit}, in force from {p.effective}; source {src}{clause}{conf} ({p.location}{_imported(p, lang)})"
+        return f"参数 `{p.name}`（{p.title.zh}）= {value}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}{_imported(p, lang)}）"
+    return f"parameter `{p.name}` ({p.title.en}) = {value}, in force from {p.effective}; source {src}{clause}{conf} ({p.location}{_imported(p, lang)})"
 
 
 def _imported(p: ParameterUse, lang: Lang) -> str:
@@ -136,33 +133,33 @@ def _evidence(
     parameters: Sequence[ParameterUse],
     indent: str,
     lang: Lang,
+    words: Vocabulary | None,
     *,
-    grouped: bool = True,
+    group: bool = True,
 ) -> list[str]:
-    """The values read, the facts and the parameters behind a verdict (one block for all kinds)."""
+    """The values read, the facts and the parameters behind a verdict (one block for all kinds):
+    values in the reader's language (`gspolicy.explain.wording.reading`), field paths as they are."""
     zh = lang == "zh"
     lines: list[str] = []
     if readings:
-        missing = "缺失" if zh else "missing"
         shown = "; ".join(
-            f"{r.path} = {(_num(r.value) if grouped else r.value) if r.value is not None else missing}"
-            for r in readings
+            f"{r.path} = {reading(words, r.path, r.value, lang, group=group)}" for r in readings
         )
         lines.append(indent + ("读取：" if zh else "read: ") + shown)
     for name, value in facts:
+        shown_value = _truth(grouped(fact_value(words, name, value)), lang)
         lines.append(
-            indent
-            + (f"派生事实 `{name}` = {_word(_num(value), lang)}" if zh else f"fact `{name}` = {_num(value)}")
+            indent + (f"派生事实 `{name}` = {shown_value}" if zh else f"fact `{name}` = {shown_value}")
         )
-    lines.extend(indent + _param_line(p, lang) for p in parameters)
+    lines.extend(indent + _param_line(p, lang, words) for p in parameters)
     return lines
 
 
-def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
+def _criterion_lines(c: CriterionVerdict, lang: Lang, words: Vocabulary | None) -> list[str]:
     zh = lang == "zh"
-    lines = [f"    {_MARK[c.verdict]} {c.id}  {c.title.get(lang)} — {_VERDICT[c.verdict].get(lang)}"]
+    lines = [f"    {_MARK[c.verdict]} {c.id}  {c.title.get(lang)} — {verdict_word(c.verdict, lang)}"]
     lines.append(f"        {c.reason.get(lang)}")
-    lines.extend(_evidence(c.readings, c.facts, c.parameters, "        ", lang))
+    lines.extend(_evidence(c.readings, c.facts, c.parameters, "        ", lang, words))
     if c.missing and c.verdict == "undetermined":
         lines.append(("        需补充：" if zh else "        would settle it: ") + ", ".join(c.missing))
     for cite in c.cites:
@@ -171,58 +168,67 @@ def _criterion_lines(c: CriterionVerdict, lang: Lang) -> list[str]:
     return lines
 
 
-_BUFFER = {
-    "active": Text(zh="处于缓冲期", en="active"),
-    "inactive": Text(zh="不在缓冲期", en="not active"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-}
+def _measure_words(decision: Decision) -> dict[str, tuple[Text, str | None]]:
+    """Each measure the decision names, by id: its title from the pack and its unit."""
+    found: dict[str, tuple[Text, str | None]] = {}
+    if decision.buffer is not None:
+        for r in (*decision.buffer.retained, *decision.buffer.ended):
+            found.setdefault(r.measure, (r.title, r.unit))
+    for m in decision.memberships:
+        for g in m.measures:
+            found[g.id] = (g.title, g.unit)
+    return found
 
 
 def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     zh = lang == "zh"
+    words = decision.words
     b = decision.buffer
     assert b is not None
-    lines = [("  缓冲期：" if zh else "  buffer: ") + f"{_BUFFER[b.status].get(lang)} — {b.reason.get(lang)}"]
-    lines.extend(_evidence(b.readings, b.facts, b.parameters, "    ", lang, grouped=False))
+    lines = [
+        ("  缓冲期：" if zh else "  buffer: ") + f"{word('buffer', b.status, lang)} — {b.reason.get(lang)}"
+    ]
+    lines.extend(_evidence(b.readings, b.facts, b.parameters, "    ", lang, words, group=False))
     for r in b.retained:
         amount = (
-            _amount(r.amount, lang, r.unit) if r.amount is not None else ("无法确定" if zh else "not known")
+            _amount(r.amount, lang, r.unit, words)
+            if r.amount is not None
+            else ("无法确定" if zh else "not known")
         )
-        title = r.title.get(lang)
-        named = (
-            r.measure
-            if title == r.measure
-            else (f"{r.measure}（{title}）" if zh else f"{r.measure} ({title})")
-        )
+        at_exit = _amount(r.amount_at_exit, lang, r.unit, words)
+        named = _measure(r.measure, r.title, lang)
         own_end = ""
         if r.held_until is not None:
             own_end = f"；该记录本身止于 {r.held_until}" if zh else f"; its own record ended {r.held_until}"
         if zh:
             lines.append(
-                f"    保留措施 {named}：金额 {amount}（退出时 {_num(r.amount_at_exit)}；{r.amount_source.zh}），"
+                f"    保留措施 {named}：金额 {amount}（退出时 {at_exit}；{r.amount_source.zh}），"
                 f"依据 {r.basis}，至 {r.until}{own_end}"
             )
         else:
             lines.append(
-                f"    retained {named}: amount {amount} (at exit {_num(r.amount_at_exit)}; "
+                f"    retained {named}: amount {amount} (at exit {at_exit}; "
                 f"{r.amount_source.en}), basis {r.basis}, until {r.until}{own_end}"
             )
         lines.append(f"      {r.why.get(lang)}")
         if r.lapses_when is not None:
-            lines.extend(_evidence(r.readings, (), (), "      ", lang, grouped=False))
+            lines.extend(_evidence(r.readings, (), (), "      ", lang, words, group=False))
     for r in b.ended:
-        lines.append(f"    已终止 {r.measure}：{r.why.zh}" if zh else f"    ended {r.measure}: {r.why.en}")
-        lines.extend(_evidence(r.readings, (), (), "      ", lang, grouped=False))
+        named = _measure(r.measure, r.title, lang)
+        lines.append(f"    已终止 {named}：{r.why.zh}" if zh else f"    ended {named}: {r.why.en}")
+        lines.extend(_evidence(r.readings, (), (), "      ", lang, words, group=False))
     for cite in b.cites:
         lines.append(("    依据：" if zh else "    source: ") + cite.get(lang))
     if b.location:
         lines.append(("    规则位置：" if zh else "    rule: ") + b.location)
     support = decision.support
     if support:
-        lines.append(
-            ("  当前享受的帮扶：" if zh else "  support now: ")
-            + ", ".join(f"{m} ({_amount(a, lang)})" for m, a, _ in support)
-        )
+        known = _measure_words(decision)
+        shown = []
+        for m, a, _ in support:
+            title, unit = known.get(m, (None, None))
+            shown.append(_measure(m, title, lang, _amount(a, lang, unit, words)))
+        lines.append(("  当前享受的帮扶：" if zh else "  support now: ") + ("；" if zh else "; ").join(shown))
     return lines
 
 
@@ -230,6 +236,7 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
     """The decision as text an officer can read, with every reason, in `lang` (`title` replaces
     the household heading, for village and county decisions)."""
     zh = lang == "zh"
+    words = decision.words
     out: list[str] = []
     title = title or (
         f"农户 {decision.household} 退出验收判定（截至 {decision.as_of}）"
@@ -255,14 +262,13 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
         a = decision.applicability
         line = (
             "  适用性：" if zh else "  applicability: "
-        ) + f"{_APPLIES[a.status].get(lang)} — {a.reason.get(lang)}"
+        ) + f"{word('applicability', a.status, lang)} — {a.reason.get(lang)}"
         out.append(line)
-        if a.readings:
-            out.append(
-                ("    读取：" if zh else "    read: ")
-                + "; ".join(f"{r.path} = {r.value or ('缺失' if zh else 'missing')}" for r in a.readings)
-            )
-    out.append(("  结论：" if zh else "  verdict: ") + _VERDICT[decision.verdict].get(lang).upper())
+        out.extend(_evidence(a.readings, (), (), "    ", lang, words, group=False))
+    verdict = verdict_word(decision.verdict, lang)
+    if decision.verdict is None:
+        verdict += "（没有有效的退出标准）" if zh else " (no exit criteria in force)"
+    out.append(("  结论：" if zh else "  verdict: ") + verdict.upper())
     if decision.criteria:
         out.append("  按部门：" if zh else "  by department:")
         for _dept, items in decision.by_department().items():
@@ -273,20 +279,21 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
             )
             out.append(f"  [{head}]")
             for c in items:
-                out.extend(_criterion_lines(c, lang))
+                out.extend(_criterion_lines(c, lang, words))
     if decision.memberships:
         out.append("  规则（帮扶批次与核查发现）：" if zh else "  rules (batches and findings):")
         for m in decision.memberships:
-            measures = ", ".join(
-                f"{g.title.get(lang)} ({_amount(g.amount, lang, g.unit)})" for g in m.measures
+            measures = ("，" if zh else ", ").join(
+                _measure(g.id, g.title, lang, _amount(g.amount, lang, g.unit, words)) for g in m.measures
             )
+            answer = word("answer", m.applies, lang)
             out.append(
-                f"    {m.rule} — {_MEMBERSHIP[m.applies].get(lang)}: {m.title.get(lang)}"
+                f"    {m.rule} — {answer}{'：' if zh else ': '}{m.title.get(lang)}"
                 + (f" → {measures}" if measures and m.applies != "no" else "")
             )
             if m.applies == "no":
-                continue  # a rule that does not apply is listed; its details are in the JSON form
-            out.extend(_evidence(m.readings, m.facts, m.parameters, "      ", lang))
+                continue  # a rule that does not hold is listed; its details are in the JSON form
+            out.extend(_evidence(m.readings, m.facts, m.parameters, "      ", lang, words))
             if m.applies == "undetermined" and m.missing:
                 out.append(("      需补充：" if zh else "      would settle it: ") + ", ".join(m.missing))
             for cite in m.cites:
@@ -295,14 +302,12 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
     if decision.buffer is not None:
         out.extend(_buffer_lines(decision, lang))
     for f in decision.findings:
-        status = {"violated": ("不成立", "violated"), "undetermined": ("无法检查", "cannot be checked")}[
-            f.status
-        ]
-        kind = {"invariant": ("不变式", "invariant"), "exclusive": ("互斥规则", "exclusive rules")}[f.kind]
+        status = word("finding_status", f.status, lang)
+        kind = word("finding_kind", f.kind, lang)
         if zh:
-            out.append(f"  发现：{kind[0]} {f.id}（{f.pack}）{status[0]} — {f.title.zh}")
+            out.append(f"  发现：{kind} {f.id}（{f.pack}）{status} — {f.title.zh}")
         else:
-            out.append(f"  finding: {kind[1]} {f.id} ({f.pack}) {status[1]} — {f.title.en}")
+            out.append(f"  finding: {kind} {f.id} ({f.pack}) {status} — {f.title.en}")
         out.append(f"    {f.reason.get(lang)}")
         for cite in f.cites:
             out.append(("    依据：" if zh else "    source: ") + cite.get(lang))

@@ -9,21 +9,17 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang
 from gspolicy.engine.outcome import CriterionResult, Outcome
-from gspolicy.pack.shape import ROLE_WORDS
 from gspolicy.schema.model import Record
 
 __all__ = ["VERDICT_WORDS", "examples", "household_summary", "share_lines"]
 
 VERDICT_WORDS: dict[str | None, tuple[str, str]] = {
-    "pass": ("通过", "pass"),
-    "fail": ("不通过", "fail"),
-    "undetermined": ("待定", "undetermined"),
-    "not_applicable": ("不适用", "not applicable"),
-    None: ("无", "none"),
+    (None if key == "none" else key): (text.zh, text.en) for key, text in group("verdict").items()
 }
-"""The verdicts in Chinese and English (the one table the command line uses)."""
+"""The verdicts in Chinese and English, from the glossary (no verdict: None)."""
 
 
 def examples(outcomes: Sequence[Outcome], n: int) -> list[Outcome]:
@@ -88,7 +84,8 @@ def share_lines(
         if zh
         else "share of households a rule of each pack holds for, by role, per county:"
     ]
-    order = list(ROLE_WORDS)
+    roles = group("role")
+    order = list(roles)
     for county in sorted(counted):
         n, counts = counted[county]
         lines.append(f"  {county}（{n} 户）" if zh else f"  {county} ({n} households)")
@@ -96,11 +93,11 @@ def share_lines(
         for pack, (yes, unsure) in zip(packs, counts, strict=True):
             share = f"{pack} {100 * yes / n:.1f}%"
             if unsure:
-                share += f" (+{unsure} {'待定' if zh else 'undetermined'})"
+                share += f" (+{unsure} {word('answer', 'undetermined', lang)})"
             by_role.setdefault(kinds.get(pack, ""), []).append(share)
         for role in sorted(by_role, key=lambda r: (order.index(r) if r in order else len(order), r)):
-            word = ROLE_WORDS.get(role, (role or "?", role or "?"))[0 if zh else 1]
-            lines.append(f"    {word}{'：' if zh else ': '}" + ", ".join(by_role[role]))
+            named = roles[role].get(lang) if role in roles else (role or "?")
+            lines.append(f"    {named}{'：' if zh else ': '}" + ", ".join(by_role[role]))
     return lines
 
 

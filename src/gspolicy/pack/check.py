@@ -7,13 +7,14 @@ false, names must resolve, enum literals must be codes or labels of their enum.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 
 import attrs
 
 from gspolicy._location import Span
 from gspolicy._messages import entry, register
-from gspolicy.errors import Diagnostic
+from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang import (
     BOOL,
     DATE,
@@ -33,6 +34,7 @@ from gspolicy.lang import (
 from gspolicy.lang.typed import TAge, TAggregate, TAsOf, TFact, TField, TPresent, typed_children
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
+from gspolicy.schema.load import unit_known
 from gspolicy.schema.model import Schema
 
 __all__ = ["CheckedPack", "check_pack", "parameter_type"]
@@ -80,6 +82,14 @@ register(
             "error",
             "the schema has no enum `{name}`",
             "数据结构中没有枚举 `{name}`",
+        ),
+        "pack/unknown-unit": entry(
+            "error",
+            "unknown unit `{unit}`: the schema's `units:` table does not declare it",
+            "未知单位 `{unit}`：数据结构的 `units:` 表中没有声明该单位",
+            "use a unit the schema declares, or declare this one under `units:` in the schema with its "
+            "Chinese and English text",
+            "请使用数据结构中已声明的单位，或在数据结构的 `units:` 下声明该单位及其中英文写法",
         ),
     }
 )
@@ -189,6 +199,47 @@ def _order_facts(pack: PackSource, diagnostics: list[Diagnostic]) -> list[str]:
     return order
 
 
+def _units_named(pack: PackSource) -> Iterator[tuple[str, str, str, Span | None]]:
+    """Every unit the pack names: (context kind, owner, unit, the owner's span); imported
+    parameters are checked in the pack that declares them."""
+    for param in pack.parameters.values():
+        if param.unit is not None and param.imported_from is None:
+            yield "parameter", param.name, param.unit, param.span
+    for fact in pack.facts.values():
+        if fact.unit is not None:
+            yield "fact", fact.name, fact.unit, fact.span
+    for measure in pack.measures.values():
+        for amount in (measure.amount, measure.term):
+            if amount is not None and amount.unit is not None:
+                yield "measure", measure.id, amount.unit, measure.span
+
+
+def _unit_span(owner: Span | None, unit: str) -> Span | None:
+    """Where `unit: <unit>` is written in the owner's entry (its first occurrence after the
+    owner's key), else the owner's key."""
+    if owner is None:
+        return None
+    found = re.compile(r"\bunit:[ \t]*[\"']?(" + re.escape(unit) + r")[\"']?(?=[\s,}]|$)").search(
+        owner.source.text, owner.start
+    )
+    return Span(owner.source, found.start(1), found.end(1)) if found is not None else owner
+
+
+def _unit_problems(pack: PackSource, schema: Schema) -> list[Diagnostic]:
+    """A unit the schema's `units:` table does not declare, located where it is written."""
+    return [
+        Diagnostic(
+            "pack/unknown-unit",
+            _unit_span(span, unit),
+            {"unit": unit},
+            context=((kind, owner), ("pack", pack.key)),
+            suggestions=suggest(unit, schema.units),
+        )
+        for kind, owner, unit, span in _units_named(pack)
+        if not unit_known(schema.units, unit)
+    ]
+
+
 def _with_context(problems: list[Diagnostic], context: tuple[tuple[str, str], ...]) -> list[Diagnostic]:
     return [attrs.evolve(d, context=(*d.context, *context)) for d in problems]
 
@@ -212,6 +263,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
                     context=(("parameter", param.name), *ctx),
                 )
             )
+    diagnostics.extend(_unit_problems(pack, schema))
     params = {name: parameter_type(p) for name, p in pack.parameters.items()}
     order = _order_facts(pack, diagnostics)
     fact_types: dict[str, Type] = {}

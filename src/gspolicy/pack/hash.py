@@ -90,7 +90,8 @@ def canonical(value: object) -> object:
                 continue
             if field.name in _WRITTEN:
                 continue
-            if field.name in _LATER and _absent(getattr(value, field.name)):
+            later = field.name in _LATER or field.metadata.get("later", False)
+            if later and _absent(getattr(value, field.name)):
                 continue
             out[field.name] = canonical(getattr(value, field.name))
         return out

@@ -166,6 +166,9 @@ class Fact:
     expr: Expr
     cites: tuple[Citation, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False)
+    # the unit of its value (``unit:``, from the schema's units table); in the content hash only
+    # when set, so a pack without it keeps its hash
+    unit: str | None = attrs.field(default=None, metadata={"later": True})
 
 
 @attrs.frozen

@@ -620,8 +620,9 @@ class _PackReader:
             expr, text = self.expr(fr, f.get("expr"), "expr")
             ftitle = fr.text(f.get("title"), "title")
             cites = self.cites(fr, f.get("cite"))
+            unit = fr.string(f.get("unit"), "unit")
             if expr is not None and text is not None and ftitle is not None:
-                facts[name] = Fact(name, ftitle, text, expr, cites, key.span)
+                facts[name] = Fact(name, ftitle, text, expr, cites, key.span, unit)
 
         measures: dict[str, Measure] = {}
         named: set[str] = set()  # every measure named, read or not (its own problems are reported)

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from gspolicy._glossary import group
 from gspolicy.lang.ast import MISSING_DAY_RULES
 
 __all__ = [
@@ -50,19 +51,9 @@ KINDS: dict[str, str] = {
 }
 """A pack's role (``kind:``): the engine and the command line find packs by role, never by id."""
 
-ROLE_WORDS: dict[str, tuple[str, str]] = {
-    "exit": ("退出验收", "exit"),
-    "exit_reference": ("参照标准", "exit reference"),
-    "batch": ("帮扶批次", "batch"),
-    "buffer": ("过渡期", "buffer"),
-    "identification": ("识别", "identification"),
-    "finding": ("数据核查", "finding"),
-    "monitoring": ("监测", "monitoring"),
-    "parameters": ("参数", "parameters"),
-    "statistics": ("统计", "statistics"),
-    "invariants": ("不变式", "invariants"),
-}
-"""The packs' roles (``kind:``) in Chinese and English, in the order summaries group them."""
+ROLE_WORDS: dict[str, tuple[str, str]] = {key: (text.zh, text.en) for key, text in group("role").items()}
+"""The packs' roles (``kind:``) in Chinese and English, from the glossary, in the order summaries
+group them."""
 
 
 @attrs.frozen
@@ -226,7 +217,7 @@ PARAMETER = _obj(
         "default `number`",
     ),
     enum=(NAME, False, "for a list of enum codes: the schema enum"),
-    unit=(STRING, False, "the unit, e.g. `yuan/person/year`"),
+    unit=(STRING, False, "the unit, from the schema's `units:` table, e.g. `yuan/person/year`"),
     values=(
         Shape(
             {
@@ -246,6 +237,11 @@ FACT = _obj(
     title=(TEXT, True, "what it means"),
     expr=(EXPR, True, "its definition"),
     cite=(CITATIONS, False, "where it comes from"),
+    unit=(
+        STRING,
+        False,
+        "the unit of its value, from the schema's `units:` table (`ratio`: a rate, shown as a percentage)",
+    ),
 )
 
 EXPLAIN = _obj(
@@ -284,7 +280,7 @@ AMOUNT = _obj(
     at_least=(BOUND, False, "lower bound"),
     at_most=(BOUND, False, "upper bound"),
     not_established=(BOOL, False, "`true`: no source gives the amount"),
-    unit=(STRING, False, "e.g. `yuan/person/year`"),
+    unit=(STRING, False, "from the schema's `units:` table, e.g. `yuan/person/year`"),
     source=(NAME, False, "the source"),
     clause=(STRING, False, "the clause"),
     confidence=(CONF, False, "confidence"),
@@ -300,14 +296,8 @@ FORMS: dict[str, str] = {
 }
 """A measure's form (``form:``): what the household receives."""
 
-FORM_WORDS: dict[str, tuple[str, str]] = {
-    "grant": ("补助", "grant"),
-    "subsidy": ("补贴", "subsidy"),
-    "waiver": ("减免", "waiver"),
-    "loan": ("贷款", "loan"),
-    "service": ("服务", "service"),
-}
-"""The measures' forms in Chinese and English."""
+FORM_WORDS: dict[str, tuple[str, str]] = {key: (text.zh, text.en) for key, text in group("form").items()}
+"""The measures' forms in Chinese and English, from the glossary."""
 
 TERM_UNITS = ("years", "months")
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 from gspolicy.errors import render_diagnostics
 from gspolicy.schema.load import read_schema
-from gspolicy.schema.model import Derive, EnumSpec, FieldSpec, RecordSpec, Schema
+from gspolicy.schema.model import Derive, EnumSpec, FieldSpec, RecordSpec, Schema, UnitSpec
 
 __all__ = ["BEGIN", "END", "generated_part", "render_schema_markdown", "splice_generated"]
 
@@ -34,7 +34,7 @@ END = "<!-- END GENERATED -->"
 def render_schema_markdown(schema: Schema) -> str:
     """The reference of `schema` (deterministic): for each subject (the root record type, then the
     other record types data files hold, such as villages and counties) one table per record type
-    it uses, then one table per enum."""
+    it uses, then one table per enum, then the units."""
     subjects = _subjects(schema)
     groups, places = _record_places(schema, subjects)
     others = [_link(name) for name in subjects if name != schema.root]
@@ -61,6 +61,8 @@ def render_schema_markdown(schema: Schema) -> str:
     lines.extend(["### 枚举 / Enums", ""])
     for enum in schema.enums.values():
         lines.extend(_enum_section(enum))
+    if schema.units:
+        lines.extend(_units_section(schema.units.values()))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -306,6 +308,29 @@ def _enum_section(enum: EnumSpec) -> Iterator[str]:
     for value in enum.values:
         aliases = ", ".join(_cell(a) for a in value.aliases)
         yield f"| `{value.code}` | {_cell(value.title.zh)} | {_cell(value.title.en)} | {aliases} |"
+    yield ""
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+
+def _units_section(units: Iterable[UnitSpec]) -> Iterator[str]:
+    yield '<a id="units"></a>'
+    yield ""
+    yield "### 单位 / Units"
+    yield ""
+    yield (
+        "Every unit a pack or a field may name (`unit:`), as explanations write it; a pack naming a unit "
+        "not listed is refused (`pack/unknown-unit`). A unit shown as a percentage is a rate: 0.9 is "
+        "shown as 90%, 0.0447761 as 4.48% (two decimals at most, and never rounded onto or across a whole "
+        "tenth of a percent: 0.029999 is 2.9999%)."
+    )
+    yield ""
+    yield "| Code | 中文 | English | Shown as |"
+    yield "|---|---|---|---|"
+    for unit in units:
+        shown = "percentage" if unit.percent else "number and unit"
+        yield f"| `{_cell(unit.code)}` | {_cell(unit.title.zh)} | {_cell(unit.title.en)} | {shown} |"
     yield ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy._memo import Memo
-from gspolicy._messages import noun
+from gspolicy._messages import entry, noun, register
 from gspolicy._shape import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
@@ -28,12 +29,30 @@ from gspolicy.schema.model import (
     Kind,
     RecordSpec,
     Schema,
+    UnitSpec,
 )
 
-__all__ = ["SCHEMA_FORMAT", "read_schema", "schema_from_source"]
+__all__ = ["SCHEMA_FORMAT", "read_schema", "schema_from_source", "unit_known"]
 
 SCHEMA_FORMAT = 1
 """The schema file format this library reads (``format:`` in the file)."""
+
+register(
+    {
+        "schema/unknown-unit": entry(
+            "error",
+            "unknown unit `{unit}`: the schema's `units:` table does not declare it",
+            "未知单位 `{unit}`：数据结构的 `units:` 表中没有声明该单位",
+            "declare it under `units:` with its Chinese and English text, or use a declared unit",
+            "请在 `units:` 下声明该单位及其中英文写法，或改用已声明的单位",
+        ),
+        "schema/bad-unit": entry(
+            "error",
+            "`{unit}` is not a unit code: a unit is written without spaces, e.g. `yuan/person/year`",
+            "`{unit}` 不是有效的单位代码：单位代码不含空格，例如 `yuan/person/year`",
+        ),
+    }
+)
 
 _FIELD_KEYS = (
     "required",
@@ -63,7 +82,7 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
         tree,
         "the schema file",
         required=("schema", "format", "version", "title", "root", "records"),
-        optional=("enums", "description"),
+        optional=("enums", "description", "units"),
     )
     if top is None:
         return None, reader.diagnostics
@@ -84,7 +103,8 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     version = reader.version(top.get("version"), "version") or "?"
     title = reader.text(top.get("title"), "title") or Text("?", "?")
     enums = _read_enums(reader, top.get("enums"))
-    records = _read_records(reader, top.get("records"), enums)
+    units = _read_units(reader, top.get("units"))
+    records = _read_records(reader, top.get("records"), enums, units)
     root = reader.string(top.get("root"), "root", name=True)
     if root is not None and root not in records:
         reader.report("schema/missing-root", top.get("root"), {"name": root}, suggest(root, records))
@@ -93,7 +113,9 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
     if any(d.is_error for d in reader.diagnostics) or root is None:
         return None, reader.diagnostics
     digest = "sha256:" + hashlib.sha256(source.text.encode("utf-8", "surrogatepass")).hexdigest()
-    schema = Schema(schema_id, version, title, root, records, enums, source=source.name, digest=digest)
+    schema = Schema(
+        schema_id, version, title, root, records, enums, source=source.name, digest=digest, units=units
+    )
     return schema, reader.diagnostics
 
 
@@ -185,6 +207,31 @@ def _read_enums(reader: Reader, node: YNode | None) -> dict[str, EnumSpec]:
     return enums
 
 
+def _read_units(reader: Reader, node: YNode | None) -> dict[str, UnitSpec]:
+    """The `units:` table: unit code → its zh and en text, and whether it is shown as a percentage."""
+    units: dict[str, UnitSpec] = {}
+    for key, value in reader.entries_any(node, "units"):
+        code = key.value
+        if not isinstance(code, str) or not code or code != code.strip() or len(code.split()) != 1:
+            reader.report("schema/bad-unit", key, {"unit": key.text})
+            continue
+        fields = reader.mapping(value, f"unit `{code}`", required=("zh", "en"), optional=("percent",))
+        if fields is None:
+            continue
+        zh = reader.string(fields.get("zh"), f"{code}.zh")
+        en = reader.string(fields.get("en"), f"{code}.en")
+        percent = reader.boolean(fields.get("percent"), "percent") or False
+        if zh is not None and en is not None:
+            units[code] = UnitSpec(code, Text(zh=zh, en=en), percent, span=key.span)
+    return units
+
+
+def unit_known(units: Mapping[str, UnitSpec], unit: str) -> bool:
+    """Whether a schema's units table allows `unit` (a schema without a `units:` table constrains
+    no unit: each is shown as written)."""
+    return not units or unit in units
+
+
 def _bound(reader: Reader, node: YNode | None, key: str, kind: Kind) -> Decimal | dt.date | None:
     if node is None:
         return None
@@ -192,7 +239,9 @@ def _bound(reader: Reader, node: YNode | None, key: str, kind: Kind) -> Decimal 
     return value
 
 
-def _read_records(reader: Reader, node: YNode | None, enums: dict[str, EnumSpec]) -> dict[str, RecordSpec]:
+def _read_records(
+    reader: Reader, node: YNode | None, enums: dict[str, EnumSpec], units: dict[str, UnitSpec]
+) -> dict[str, RecordSpec]:
     raw = reader.entries(node, "records")
     names = [str(k.value) for k, _ in raw]
     records: dict[str, RecordSpec] = {}
@@ -212,7 +261,9 @@ def _read_records(reader: Reader, node: YNode | None, enums: dict[str, EnumSpec]
         entries = r.entries(fields_node.get("fields"), "fields")
         sibling_names = [str(k.value) for k, _ in entries]
         for fkey, fnode in entries:
-            spec = _read_field(r.within("field", str(fkey.value)), fkey, fnode, enums, names, sibling_names)
+            spec = _read_field(
+                r.within("field", str(fkey.value)), fkey, fnode, enums, names, sibling_names, units
+            )
             if spec is not None:
                 fields[spec.name] = spec
         record_key = r.string(fields_node.get("key"), "key", name=True)
@@ -241,6 +292,7 @@ def _read_field(
     enums: dict[str, EnumSpec],
     record_names: list[str],
     siblings: list[str],
+    units: Mapping[str, UnitSpec],
 ) -> FieldSpec | None:
     name = str(key.value)
     f = r.mapping(node, f"field `{name}`", required=("type", "title"), optional=_FIELD_KEYS)
@@ -299,6 +351,8 @@ def _read_field(
     description = r.text(f.get("description"), "description")
     required = r.boolean(f.get("required"), "required") or False
     unit = r.string(f.get("unit"), "unit")
+    if unit is not None and not unit_known(units, unit):
+        r.report("schema/unknown-unit", f.get("unit"), {"unit": unit}, suggest(unit, units))
     gather = _read_gather(r, f.get("gather"), kind, record_names)
     derive = _read_derive(r, f.get("derive"), kind)
     return FieldSpec(

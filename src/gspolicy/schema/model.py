@@ -27,6 +27,7 @@ __all__ = [
     "Record",
     "RecordSpec",
     "Schema",
+    "UnitSpec",
 ]
 
 Kind = Literal["bool", "int", "money", "ratio", "decimal", "date", "string", "enum", "set", "record", "list"]
@@ -87,6 +88,17 @@ class EnumSpec:
             if v.code == code:
                 return v
         raise KeyError(code)
+
+
+@attrs.frozen
+class UnitSpec:
+    """A unit packs and fields may name (``unit:``), with its text in both languages; a unit with
+    `percent` is a rate, shown as a percentage (0.9 → 90%)."""
+
+    code: str
+    title: Text
+    percent: bool = False
+    span: Span | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -164,6 +176,8 @@ class Schema:
     enums: Mapping[str, EnumSpec]
     source: str = attrs.field(default="", eq=False)
     digest: str = attrs.field(default="", eq=False)  # sha256 of the schema file's text
+    # the units packs and fields may name (``units:``), by code
+    units: Mapping[str, UnitSpec] = attrs.field(factory=dict)
 
     @property
     def root_record(self) -> RecordSpec:

@@ -74,8 +74,15 @@ def test_the_waiver_ends_when_no_member_is_in_preschool(bundled: Policies) -> No
     ended = decision.buffer.ended[0]
     assert any(r.path == "members[1].schooling" and r.value == "primary" for r in ended.readings)
     en, zh = decision.render("en"), decision.render("zh")
-    assert "ended preschool_fee_waiver: held on the exit date (support[0]), but the measure has lapsed" in en
-    assert "已终止 preschool_fee_waiver：退出之日享受该措施（support[0]），但该措施已终止" in zh
+    # the measure by its title from the pack, its id beside it
+    assert (
+        "ended Preschool fee waiver (`preschool_fee_waiver`): held on the exit date (support[0]), "
+        "but the measure has lapsed" in en
+    )
+    assert (
+        "已终止 学前教育保教费减免（`preschool_fee_waiver`）：退出之日享受该措施（support[0]），但该措施已终止"
+        in zh
+    )
     data = decision.to_json()
     assert [r["measure"] for r in data["buffer"]["ended"]] == ["preschool_fee_waiver"]
     _same_everywhere(bundled, household)

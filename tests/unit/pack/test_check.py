@@ -7,14 +7,17 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import attrs
 import pytest
 
+from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.check import CheckedPack, check_pack
+from gspolicy.pack.hash import canonical
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
-from gspolicy.schema.model import Schema
+from gspolicy.schema.model import Schema, UnitSpec
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
 
@@ -277,3 +280,89 @@ def test_a_checked_pack_has_typed_parts_and_a_content_hash(schema: Schema) -> No
     assert result.applies is not None
     assert result.content_hash.startswith("sha256:")
     assert len(result.content_hash) == 7 + 64
+
+
+def _with_units(schema: Schema) -> Schema:
+    units = {
+        code: UnitSpec(code, Text(zh=zh, en=code), percent=code == "ratio")
+        for code, zh in (("yuan/person/year", "元/人/年"), ("yuan", "元"), ("ratio", "比率"))
+    }
+    return attrs.evolve(schema, units=units)
+
+
+def test_a_unit_the_schema_does_not_declare_is_an_error_at_the_unit(schema: Schema) -> None:
+    result, problems = checked(
+        _with_units(schema),
+        """\
+        parameters:
+          line:
+            title: {zh: 标准, en: Line}
+            unit: yuan/persn/year
+            values:
+              2019-01-01: {value: 3500, source: doc}
+          share:
+            title: {zh: 比例, en: Share}
+            unit: ratio
+            values:
+              2019-01-01: {value: 0.9, source: doc}
+        facts:
+          rate:
+            title: {zh: 比率, en: Rate}
+            unit: rate
+            expr: income.per_capita / 1000
+        measures:
+          cash:
+            title: {zh: 补助, en: Cash}
+            department: office
+            form: grant
+            amount: {value: 500, unit: yuan/household, source: doc}
+        """,
+    )
+    assert result is None
+    assert [d.code for d in problems] == ["pack/unknown-unit"] * 3
+    assert problems[0].render("en") == expect(
+        """
+        t.yaml:14:11: pack/unknown-unit: in parameter `line` of pack `demo.t@1`: unknown unit `yuan/persn/year`: the schema's `units:` table does not declare it
+          14 |     unit: yuan/persn/year
+             |           ^^^^^^^^^^^^^^^
+          help: did you mean `yuan/person/year`? use a unit the schema declares, or declare this one under `units:` in the schema with its Chinese and English text
+        """
+    )
+    assert [(dict(d.context)["pack"], d.context[0]) for d in problems[1:]] == [
+        ("demo.t@1", ("fact", "rate")),
+        ("demo.t@1", ("measure", "cash")),
+    ]
+    assert [d.location.text for d in problems[1:]] == ["rate", "yuan/household"]  # type: ignore[union-attr]
+    assert problems[1].suggestions == ("ratio",)
+
+
+def test_declared_units_pass_and_a_schema_without_a_table_allows_any(schema: Schema) -> None:
+    pack = """\
+        parameters:
+          line:
+            title: {zh: 标准, en: Line}
+            unit: yuan/person/year
+            values:
+              2019-01-01: {value: 3500, source: doc}
+        facts:
+          rate:
+            title: {zh: 比率, en: Rate}
+            unit: ratio
+            expr: income.per_capita / 1000
+        """
+    result, problems = checked(_with_units(schema), pack)
+    assert problems == []
+    assert result is not None
+    assert result.pack.facts["rate"].unit == "ratio"
+    assert checked(schema, pack.replace("unit: ratio", "unit: anything"))[1] == []
+
+
+def test_a_fact_unit_is_in_the_content_hash_only_when_given(schema: Schema) -> None:
+    fact = "facts:\n  rate:\n    title: {zh: 比率, en: Rate}\n    expr: income.per_capita / 1000\n"
+    plain, _ = checked(schema, fact)
+    with_unit, _ = checked(_with_units(schema), fact + "    unit: ratio\n")
+    assert plain is not None
+    assert with_unit is not None
+    assert "unit" not in canonical(plain.pack.facts["rate"])  # type: ignore[operator]
+    assert canonical(with_unit.pack.facts["rate"])["unit"] == "ratio"  # type: ignore[index]
+    assert plain.content_hash != with_unit.content_hash
