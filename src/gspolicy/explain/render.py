@@ -14,7 +14,7 @@ from gspolicy._i18n import Lang, Text
 from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse, Reading
 from gspolicy.explain.wording import Vocabulary, fact_value, grouped, quantity, rate_value, reading
 
-__all__ = ["decision_to_json", "render_text", "verdict_word"]
+__all__ = ["amount_words", "decision_to_json", "measure_words", "render_text", "verdict_word"]
 
 _MARK = {"pass": "✓", "fail": "✗", "undetermined": "?"}
 
@@ -41,7 +41,9 @@ def _term(term: str, lang: Lang) -> str:
     return f"{number} {word('term_unit', unit, lang)}"
 
 
-def _amount(text: str | None, lang: Lang, unit: str | None = None, words: Vocabulary | None = None) -> str:
+def amount_words(
+    text: str | None, lang: Lang, unit: str | None = None, words: Vocabulary | None = None
+) -> str:
     """An amount for an officer, with its unit in the reader's language: a number grouped, a rate
     as a percentage, an amount the sources do not give said so (without a unit); a loan said as a
     loan (its ceiling and term, or what was drawn), never as support of its amount."""
@@ -54,16 +56,19 @@ def _amount(text: str | None, lang: Lang, unit: str | None = None, words: Vocabu
         return quantity(words, text, unit, lang)
     zh = lang == "zh"
     if found["drawn"] is not None:
-        drawn = _amount(found["drawn"], lang, unit, words)
+        drawn = amount_words(found["drawn"], lang, unit, words)
         return f"贷款，退出时贷款额 {drawn}" if zh else f"loan of {drawn} drawn"
-    ceiling = _amount(found["ceiling"], lang, unit, words)
+    ceiling = amount_words(found["ceiling"], lang, unit, words)
     term = _term(found["term"], lang)
     if zh:
         return f"贷款，上限 {ceiling}，期限 {term}"
     return f"loan of up to {ceiling}, term {term}"
 
 
-def _measure(ident: str, title: Text | None, lang: Lang, amount: str | None = None) -> str:
+_amount = amount_words
+
+
+def measure_words(ident: str, title: Text | None, lang: Lang, amount: str | None = None) -> str:
     """A measure by its title from the pack, its id in backticks beside it (then an amount):
     ``农村最低生活保障（低保）（`dibao`，未确定）``; a measure no pack titles, by its id."""
     named = title.get(lang) if title is not None else ident
@@ -168,7 +173,7 @@ def _criterion_lines(c: CriterionVerdict, lang: Lang, words: Vocabulary | None) 
     return lines
 
 
-def _measure_words(decision: Decision) -> dict[str, tuple[Text, str | None]]:
+def _measures_named(decision: Decision) -> dict[str, tuple[Text, str | None]]:
     """Each measure the decision names, by id: its title from the pack and its unit."""
     found: dict[str, tuple[Text, str | None]] = {}
     if decision.buffer is not None:
@@ -196,7 +201,7 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
             else ("无法确定" if zh else "not known")
         )
         at_exit = _amount(r.amount_at_exit, lang, r.unit, words)
-        named = _measure(r.measure, r.title, lang)
+        named = measure_words(r.measure, r.title, lang)
         own_end = ""
         if r.held_until is not None:
             own_end = f"；该记录本身止于 {r.held_until}" if zh else f"; its own record ended {r.held_until}"
@@ -214,7 +219,7 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
         if r.lapses_when is not None:
             lines.extend(_evidence(r.readings, (), (), "      ", lang, words, group=False))
     for r in b.ended:
-        named = _measure(r.measure, r.title, lang)
+        named = measure_words(r.measure, r.title, lang)
         lines.append(f"    已终止 {named}：{r.why.zh}" if zh else f"    ended {named}: {r.why.en}")
         lines.extend(_evidence(r.readings, (), (), "      ", lang, words, group=False))
     for cite in b.cites:
@@ -223,11 +228,11 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
         lines.append(("    规则位置：" if zh else "    rule: ") + b.location)
     support = decision.support
     if support:
-        known = _measure_words(decision)
+        known = _measures_named(decision)
         shown = []
         for m, a, _ in support:
             title, unit = known.get(m, (None, None))
-            shown.append(_measure(m, title, lang, _amount(a, lang, unit, words)))
+            shown.append(measure_words(m, title, lang, _amount(a, lang, unit, words)))
         lines.append(("  当前享受的帮扶：" if zh else "  support now: ") + ("；" if zh else "; ").join(shown))
     return lines
 
@@ -284,7 +289,7 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
         out.append("  规则（帮扶批次与核查发现）：" if zh else "  rules (batches and findings):")
         for m in decision.memberships:
             measures = ("，" if zh else ", ").join(
-                _measure(g.id, g.title, lang, _amount(g.amount, lang, g.unit, words)) for g in m.measures
+                measure_words(g.id, g.title, lang, _amount(g.amount, lang, g.unit, words)) for g in m.measures
             )
             answer = word("answer", m.applies, lang)
             out.append(

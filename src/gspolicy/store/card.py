@@ -11,6 +11,8 @@ import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 
+from gspolicy.explain.render import amount_words
+from gspolicy.explain.wording import Vocabulary
 from gspolicy.store.ledger import STATUS_TEXT, Item, Plan, Update
 
 __all__ = ["render_card"]
@@ -37,10 +39,10 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _amount(item: Item) -> str:
-    if item.amount is None:
-        return "—"
-    return f"{item.amount} {item.unit}" if item.unit else item.amount
+def _amount(item: Item, words: Vocabulary | None) -> str:
+    """The amount in Chinese: its unit from the schema's units table (`words`), a loan as a loan,
+    an amount the sources do not give as 未确定."""
+    return amount_words(item.amount, "zh", item.unit, words)
 
 
 def _progress(updates: Sequence[Update]) -> str:
@@ -60,9 +62,11 @@ def render_card(
     record: Mapping[str, object],
     today: dt.date,
     labels: Mapping[str, str] | None = None,
+    words: Vocabulary | None = None,
 ) -> str:
     """The card of `plan` (``updates``: item id → its updates; ``record``: the household data
-    stored with the decision; ``labels``: the zh labels of enum codes, e.g. the main cause)."""
+    stored with the decision; ``labels``: the zh labels of enum codes, e.g. the main cause;
+    ``words``: where amounts find their units in Chinese)."""
     labels = labels or {}
     registration = record.get("registration")
     reg = registration if isinstance(registration, Mapping) else {}
@@ -93,7 +97,7 @@ def render_card(
             f"<td>{_e(item.title.zh)}</td>"
             f"<td>{_e(item.department_title.zh)}</td>"
             f"<td>{_e(item.content.zh)}<br><small>{_e(item.batch)}</small></td>"
-            f"<td class='num'>{_e(_amount(item))}</td>"
+            f"<td class='num'>{_e(_amount(item, words))}</td>"
             f"<td class='num'>{_e(item.deadline_text('zh'))}</td>"
             f"<td>{_e(status)}</td>"
             f"<td>{_progress(updates.get(item.id, ()))}</td>"

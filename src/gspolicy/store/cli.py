@@ -23,6 +23,8 @@ from gspolicy._cli_support import (
 from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
+from gspolicy.explain.render import amount_words, measure_words, verdict_word
+from gspolicy.explain.wording import vocabulary_for
 from gspolicy.pack.workspace import load_chosen
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.card import render_card
@@ -390,7 +392,7 @@ def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
         entry.prev_hash,
         entry.household,
         entry.as_of,
-        entry.verdict or "-",
+        verdict_word(entry.verdict, lang) if entry.verdict else "-",
         entry.recorded_at,
         entry.actor,
         entry.library_version,
@@ -412,6 +414,8 @@ def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
         ledger = Ledger(log)
         kwargs: dict[str, Any] = {} if args.period is None else {"period_days": args.period}
         plan = ledger.plan(args.entry, actor=args.actor, deadlines=deadlines, **kwargs)
+        schema = log.policy_set_of(log.entry(plan.entry)).schema
+    words = vocabulary_for(schema, schema.root, ())
     zh = lang == "zh"
     _out(
         (f"已为农户 {plan.household} 制定计划（依据条目 {plan.entry}），共 {len(plan.items)} 项：\n")
@@ -419,8 +423,9 @@ def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
         else f"planned household {plan.household} from entry {plan.entry}: {len(plan.items)} items\n"
     )
     for item in plan.items:
-        amount = f"{item.amount} {item.unit or ''}".strip() if item.amount else "-"
-        _out(f"  {item.measure}  {item.department_title.get(lang)}  {amount}  {item.deadline_text(lang)}\n")
+        amount = amount_words(item.amount, lang, item.unit, words) if item.amount else "-"
+        named = measure_words(item.measure, item.title, lang)
+        _out(f"  {named}  {item.department_title.get(lang)}  {amount}  {item.deadline_text(lang)}\n")
     return EXIT_OK
 
 
@@ -430,10 +435,11 @@ def _cmd_update(args: argparse.Namespace, lang: Lang) -> int:
             args.household, args.measure, status=args.status, on=args.on, by=args.by, evidence=args.evidence
         )
     status = STATUS_TEXT[item.status].get(lang)
+    named = measure_words(item.measure, item.title, lang)
     _out(
-        f"农户 {item.household} 的措施 {item.measure}：{status}（{args.on}）\n"
+        f"农户 {item.household} 的措施 {named}：{status}（{args.on}）\n"
         if lang == "zh"
-        else f"household {item.household}, measure {item.measure}: {status} ({args.on})\n"
+        else f"household {item.household}, measure {named}: {status} ({args.on})\n"
     )
     return EXIT_OK
 
@@ -445,9 +451,13 @@ def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
         updates = {item.id: ledger.updates(item.id) for item in plan.items}
         entry = log.entry(plan.entry)
         record = entry.record_data()
-        enum = log.policy_set_of(entry).schema.enums.get("poverty_cause")
+        schema = log.policy_set_of(entry).schema
+        enum = schema.enums.get("poverty_cause")
         labels = {c: enum.value(c).title.zh for c in enum.codes} if enum is not None else {}
-    page = render_card(plan, updates, record=record, today=args.today or dt.date.today(), labels=labels)
+    words = vocabulary_for(schema, schema.root, ())
+    page = render_card(
+        plan, updates, record=record, today=args.today or dt.date.today(), labels=labels, words=words
+    )
     if args.output is None:
         _out(page)
         return EXIT_OK

@@ -87,13 +87,19 @@ def test_ledger_commands(capsys: pytest.CaptureFixture[str], recorded: Path, tmp
     )  # fmt: skip
     assert code == 0
     assert "planned household 621126-0001 from entry 1: 4 items" in out
+    assert "  Poverty-alleviation microcredit (`microcredit`)  " in out  # titled, amounts in words
+    assert "loan of up to 50,000 yuan/household, term 3 years" in out
     assert "2019-06-30" in out
     assert "2019-03-01" in out  # the decision's date plus the 60 days given
     code, out, _ = run(
         capsys, "ledger", "update", "621126-0001", "microcredit", "--status", "done", "--on", "2019-01-10",
         "--by", "王五", "--evidence", "凭证 2019-001", "--db", db,
     )  # fmt: skip
-    assert (code, out) == (0, "household 621126-0001, measure microcredit: done (2019-01-10)\n")
+    # the measure by its title from the pack, its id beside it
+    assert (code, out) == (
+        0,
+        "household 621126-0001, measure Poverty-alleviation microcredit (`microcredit`): done (2019-01-10)\n",
+    )
     card = tmp_path / "card.html"
     code, _, _ = run(
         capsys, "ledger", "card", "621126-0001", "--db", db, "-o", str(card), "--today", "2019-06-01"
