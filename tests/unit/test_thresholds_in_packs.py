@@ -11,6 +11,15 @@ literal matches a pack number when it is an ``int`` or ``float`` constant, or a 
 is exactly a decimal number (the ``Decimal("3500")`` way of hiding one), of equal value
 (``0.9`` matches ``0.90``).
 
+A period is a policy number too, and one no pack need define to slip in (the ledger's default
+deadline of 91 days, ``timedelta(weeks=13)``, had no source): no duration is written in ``src/`` —
+no number other than 0 and 1 (the day before or after) in a ``timedelta(…)``, in a comparison or
+sum with a ``.days``, or as the value or default of a name that speaks of days, weeks, months,
+years, a period, a deadline or a quarter — except those listed with what they are.  The event
+window of the monitor (``shock_window_days``) and the watch line are the monitoring pack's, so
+they are among the pack numbers the first scan looks for.  (How a measure both granted and
+retained is counted is the buffer pack's ``combine``: tests/unit/pack/test_buffer_combine.py.)
+
 Likewise no string constant in ``src/`` (docstrings aside) names a pack of the bundled set, or a
 pack-id namespace such as ``seven_batches.``: the engine finds the verdict pack, the monitoring
 pack and the areas' packs by ``kind:``.
@@ -113,6 +122,7 @@ def test_the_pack_numbers_are_collected_from_the_packs(bundled: Policies) -> Non
     numbers = pack_numbers(bundled.policy_set)
     # what the bundled packs are known to define; the set is read from them, not from this list
     assert {Decimal("3500"), Decimal("3815.38"), Decimal("4742.55"), Decimal("0.9"), Decimal("20")} <= numbers
+    assert {Decimal(90), Decimal(365)} <= numbers  # the monitor's event window (`shock_window_days`)
     assert Decimal(6) not in numbers  # an age bound, but a small integer: ignored by the rule
 
 
@@ -129,6 +139,112 @@ def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
             if (name, value) not in COINCIDENCES:
                 found.append(f"{name}:{line}: {value}")
     assert found == [], "thresholds belong in the packs, not in the code"
+
+
+# -- durations ----------------------------------------------------------------------------------------
+
+DURATION_NAME = re.compile(r"days|weeks|months|years|period|deadline|quarter", re.IGNORECASE)
+# Durations in deciding code that are not policy, each with what it is.
+DURATIONS = {
+    ("gspolicy/analysis/lint.py", Decimal(4)): "lint's search horizon for a pack without an end: four years",
+    ("gspolicy/analysis/lint.py", Decimal(366)): "lint's search horizon: the days of a leap year",
+}
+
+
+def _name_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _number(node: ast.AST | None) -> bool:
+    """A number written out: ``91``, ``-91``."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    )
+
+
+def _numbers_in(node: ast.AST) -> Iterator[tuple[int, Decimal]]:
+    """(line, value) of every number in `node` other than 0 and 1 (the day before or after)."""
+    for sub in ast.walk(node):
+        if _number(sub) and isinstance(sub, ast.Constant):
+            value = Decimal(str(sub.value))
+            if abs(value) > 1:
+                yield sub.lineno, value
+
+
+def _durations(node: ast.AST) -> list[ast.AST]:
+    """The parts of `node` that give a duration: a `timedelta`'s arguments, what a `.days` is
+    compared with or added to, a number named or defaulted as days, a period or a deadline."""
+    if isinstance(node, ast.Call) and _name_of(node.func) == "timedelta":
+        return [*node.args, *(k.value for k in node.keywords)]
+    if isinstance(node, ast.Compare | ast.BinOp):
+        sides = [node.left, *node.comparators] if isinstance(node, ast.Compare) else [node.left, node.right]
+        if any(isinstance(side, ast.Attribute) and side.attr == "days" for side in sides):
+            return [side for side in sides if not (isinstance(side, ast.Attribute) and side.attr == "days")]
+        return []
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if _number(node.value) and any(DURATION_NAME.search(_name_of(t)) for t in targets):
+            return [node.value] if node.value is not None else []
+        return []
+    if isinstance(node, ast.keyword):
+        return [node.value] if node.arg and DURATION_NAME.search(node.arg) and _number(node.value) else []
+    if isinstance(node, ast.arguments):
+        positional = [*node.posonlyargs, *node.args]
+        named = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True))
+        named += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None]
+        return [d for a, d in named if DURATION_NAME.search(a.arg) and _number(d)]
+    return []
+
+
+def duration_literals(source: str) -> list[tuple[int, Decimal]]:
+    """(line, value) of every number written as a duration in Python source (see the module doc)."""
+    found = {
+        hit for node in ast.walk(_parsed(source)) for part in _durations(node) for hit in _numbers_in(part)
+    }
+    return sorted(found)
+
+
+def test_no_duration_is_written_in_src() -> None:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        name = str(path.relative_to(SRC.parent))
+        if name.startswith(NOT_DECIDING):
+            continue
+        for line, value in duration_literals(path.read_text(encoding="utf-8")):
+            if (name, value) not in DURATIONS:
+                found.append(f"{name}:{line}: {value}")
+    assert found == [], "periods, deadlines and windows belong in the packs (or nowhere), not in the code"
+
+
+def test_the_duration_scan_finds_planted_periods() -> None:
+    planted = (
+        "DEFAULT_PERIOD_DAYS = dt.timedelta(weeks=13).days\n"  # the ledger's old default deadline
+        "def plan(entry, period_days: int = 91, *, deadline_days=-30):\n"
+        "    due = planned_on + timedelta(days=period_days)\n"  # a name: no number, fine
+        "    recent = (as_of - shock).days <= 90\n"  # the shock window, in days
+        "    soon = 180 > (shock - report).days\n"
+        "    nxt = shock + dt.timedelta(days=window + 1)\n"  # the day after: fine
+        "    return plan(entry, period_days=91)\n"
+        "QUARTER = 91\n"
+        "months = count * 12\n"  # a calendar fact, not named as a period: fine
+    )
+    assert duration_literals(planted) == [
+        (1, Decimal(13)),
+        (2, Decimal(30)),  # written -30: its size
+        (2, Decimal(91)),
+        (4, Decimal(90)),
+        (5, Decimal(180)),
+        (7, Decimal(91)),
+        (8, Decimal(91)),
+    ]
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

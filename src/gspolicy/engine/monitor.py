@@ -17,6 +17,15 @@ disaster happened within ``shock_window_days`` after an income report under ``wa
 itself recent (within the window of the clock); every step is three-valued, so a window or line
 known only as a range gives unknown, never true, where the range does not settle it.
 
+Why this rule is code and not an expression of the pack: the expression language counts no days.
+Nested aggregates could pair a shock with an earlier report (an inner ``any`` reads the outer
+item's fields), but "at most ``shock_window_days`` days after" needs the days between two dates,
+and the language has only whole years (``years_between``) and ``years_after`` / ``months_after``
+by a number written out — not a parameter, not days.  So the window stays here, and the pack says
+so in the notes of ``event_shock_after_low_income`` and of its rule (shown in the policy book).
+The numbers are not: the window and the watch line are read from the pack in force (their names
+are the pack's parameters), and which events count as a shock is `_is_shock`.
+
 The conditions are decided by durable_rules (`gspolicy.engine.durable`); the reference
 interpreter is used only by the tests and the explanations.
 """
@@ -128,7 +137,11 @@ def shock_after_low_income(
     watch_line: Value,
     window: Value,
 ) -> Truth:
-    """A recent shock within the window after an income report under the watch line (Kleene)."""
+    """A recent shock within the window after an income report under the watch line (Kleene):
+    some shock at most `window` days before `as_of`, on or after a report under `watch_line` and
+    at most `window` days after it.  `window` and `watch_line` come from the monitoring pack (a
+    range decides only where its bounds agree).  The pack cannot state this rule itself: its
+    language has no arithmetic in days (see the module docstring)."""
     found: list[Truth] = []
     report_list = list(reports)
     for shock in shocks:
@@ -142,6 +155,14 @@ def shock_after_low_income(
             soon = compare("<=", (shock - day).days, window)
             found.append(kleene_and([recent, low, soon]))
     return kleene_or(found)
+
+
+def _is_shock(event: Event) -> bool:
+    """A shock of `shock_after_low_income`: a serious illness (an illness event without a severity
+    is serious, as the event format says) or a disaster."""
+    if event.type == "illness":
+        return bool(event.data.get("severity", "serious") == "serious")
+    return event.type == "disaster"
 
 
 def _finite_days(value: Value, *, high: bool) -> int | None:
@@ -406,9 +427,7 @@ class Monitor:
             income = record.get("income")
             value = income.get("per_capita") if isinstance(income, Record) else None
             house.reports.append((event.date, value if value is not None else Unknown()))  # type: ignore[arg-type]
-        elif (event.type == "illness" and event.data.get("severity", "serious") == "serious") or (
-            event.type == "disaster"
-        ):
+        elif _is_shock(event):
             house.shocks.append(event.date)
 
     def _event_values(self, house: _House) -> dict[str, Value]:
