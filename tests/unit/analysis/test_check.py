@@ -22,7 +22,7 @@ from unit.analysis._plant import EXIT_2016, EXIT_2018, copy_policies, line_of, p
 # the first day of the 2018 income period, a parameter the exit pack declares itself
 START = (
     "      2018-01-01: {value: 2017-10-01, source: gansu_2018_verification, "
-    "clause: 收入核算时段为2017年10月1日至2018年9月30日}\n"
+    "clause: 将农户家庭收入计算周期定为2017年10月1日至2018年9月30日}\n"
 )
 
 FOOD = """\
@@ -135,8 +135,8 @@ def test_criterion_without_a_citation(root: Path, capsys: pytest.CaptureFixture[
     path = plant(
         root,
         EXIT_2018,
-        FOOD + "    cite:\n      - {source: gansu_2018_standard, clause: 户退出 6 项否决指标之二：吃穿不愁}\n"
-        "      - {inferred_from: source_document, clause: 行业部门提出认定意见（部门分工为推断）, confidence: L}\n",
+        FOOD + "    cite:\n      - {source: gansu_2018_standard, clause: 吃穿不愁}\n"
+        "      - {inferred_from: source_document, clause: 行业部门提出认定意见（部门分工为推断）, confidence: L, paraphrase: true}\n",
         FOOD + "    cite: []\n",
     )
     code, out = _check(root, capsys)
