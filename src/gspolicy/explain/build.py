@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
+from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import Span
 from gspolicy._memo import Memo
@@ -53,7 +54,7 @@ from gspolicy.explain.decision import (
     RetainedMeasure,
     Verdict,
 )
-from gspolicy.explain.wording import slot_values, vocabulary_for
+from gspolicy.explain.wording import Vocabulary, fact_value, rate_value, reading, slot_values, vocabulary_for
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
 from gspolicy.lang.typed import TCompare, TypedExpr
@@ -159,6 +160,7 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
                 bound.clause or (dated.clause if bound.source is None else None),
                 bound.confidence or dated.confidence or _conf(pack, bound.source or dated.source),
                 bound.derivation,
+                bound.paraphrase if bound.clause else (dated.paraphrase if bound.source is None else False),
             )
             for side, bound in _sides(dated.low, dated.high)
             if bound is not None
@@ -178,6 +180,7 @@ def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple
             bounds=bounds,
             imported_from=param.imported_from,
             approximate=dated.approximate,
+            paraphrase=dated.paraphrase if dated.clause else (dated.low.paraphrase if dated.low else False),
         )
     return tuple(uses.values())
 
@@ -259,12 +262,21 @@ def _gap(op: str, left: Value, right: Value) -> tuple[str, Text | None] | None:
     low_text, high_text = show_value(least) or "?", show_value(most) or "?"
     return (
         f"[{low_text}, {high_text}]",
-        Text(zh=f"{_group(low_text)} 至 {_group(high_text)}", en=f"{_group(low_text)} to {_group(high_text)}"),
+        Text(
+            zh=f"{_group(low_text)} 至 {_group(high_text)}", en=f"{_group(low_text)} to {_group(high_text)}"
+        ),
     )
 
 
+_RANGE = re.compile(r"\[([^\[\],]+), ([^\[\],]+)\]")
+
+
 def _group(text: str) -> str:
-    """Thousands separators for plain decimal numbers (`3150` → `3,150`)."""
+    """Thousands separators for plain decimal numbers (`3150` → `3,150`) and for the bounds of a
+    range (`[3218, 3815.38]` → `[3,218, 3,815.38]`); any other text as it is."""
+    found = _RANGE.fullmatch(text)
+    if found is not None:
+        return f"[{_group(found.group(1))}, {_group(found.group(2))}]"
     try:
         number = Decimal(text)
     except Exception:  # not a number: leave it as it is
@@ -302,8 +314,9 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     facts = _facts(events)
     cites = tuple(_cite_text(x, pack) for x in c.cites)
     dept = pack.departments.get(c.department or pack.department)
+    words = vocabulary_for(checked.schema, checked.subject, ((n, f.unit) for n, f in pack.facts.items()))
     slots: dict[str, str] = slot_values(  # rates as percentages
-        vocabulary_for(checked.schema, checked.subject, ((n, f.unit) for n, f in pack.facts.items())),
+        words,
         ((r.path, r.value) for r in readings),
         ((p.name, p.value, p.unit) for p in params),
         facts,
@@ -319,9 +332,9 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
             if compare.value is False and compare.name in (">", ">=", "<", "<="):
                 gap = _gap(compare.name, left, right)
                 if gap is not None:
-                    shortfall, words = gap
-                    if words is not None:
-                        text_slots["shortfall"] = words
+                    shortfall, gap_words = gap
+                    if gap_words is not None:
+                        text_slots["shortfall"] = gap_words
     witnesses: tuple[str, ...] = ()
     verdict, missing = criterion_verdict(
         c,
@@ -355,12 +368,8 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         )
     elif verdict == "fail":
         assert result is not None
-        why_text, witnesses = _why_false(outcome, checked.criteria[c.id])
-        reason = (
-            _fill(c.explain_failed, slots, text_slots)
-            if c.explain_failed
-            else why_text
-        )
+        why_text, witnesses = _why_false(outcome, checked.criteria[c.id], words)
+        reason = _fill(c.explain_failed, slots, text_slots) if c.explain_failed else why_text
     else:
         reason = _why_unknown(missing, params)
     if verdict != "fail":
@@ -386,20 +395,34 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     )
 
 
-def _why_false(outcome: PackOutcome, root: TypedExpr) -> tuple[Text, tuple[str, ...]]:
+def _why_false(outcome: PackOutcome, root: TypedExpr, words: Vocabulary) -> tuple[Text, tuple[str, ...]]:
     """The parts that make a failing condition false, with the items that witness its
     quantifiers (a child who dropped out, not the first member compared): see `lang.why`."""
     checked = outcome.pack
     ctx = Context(outcome.record, outcome.as_of, outcome.parameters, checked.facts)
     reason = why(root, ctx, False)
-    return _reason_text(reason), reason.witnesses
+    units = {name: p.unit for name, p in checked.pack.parameters.items()}
+    return _reason_text(reason, words, units), reason.witnesses
 
 
-def _shown_value(value: Value) -> str:
-    return _group(show_value(value) or "?")
+def _operand(value: Value, name: str, words: Vocabulary, units: Mapping[str, str | None], lang: Lang) -> str:
+    """An operand of a comparison in a reason, as the reader reads it: a field's value as a
+    reading (an enum code with its label, a rate as a percentage), a rate fact or parameter as a
+    percentage, a number grouped."""
+    shown = show_value(value)
+    if shown is None:
+        return word("reading", "missing", lang)
+    kind, _, ref = name.partition(":")
+    if kind == "field":
+        return reading(words, ref, shown, lang)
+    if kind == "fact":
+        return _group(fact_value(words, ref, shown))
+    if kind == "param":
+        return _group(rate_value(words, shown, units.get(ref)))
+    return _group(shown)
 
 
-def _part_text(part: Part) -> Text:
+def _part_text(part: Part, words: Vocabulary, units: Mapping[str, str | None]) -> Text:
     true = part.value
     if part.op and part.count is not None:  # a quantifier as a whole
         if part.count == 0:
@@ -417,26 +440,29 @@ def _part_text(part: Part) -> Text:
             en=f"`{part.text}` is true (all of its {part.count} items hold)",
         )
     if part.op:
-        shown = [_shown_value(part.operands[0])]
-        for op, value in zip(part.op, part.operands[1:], strict=True):
-            shown += [op, _shown_value(value)]
-        chain = " ".join(shown)
+        names = part.names or ("",) * len(part.operands)
+
+        def chain(lang: Lang) -> str:
+            shown = [_operand(part.operands[0], names[0], words, units, lang)]
+            for op, value, name in zip(part.op, part.operands[1:], names[1:], strict=True):
+                shown += [op, _operand(value, name, words, units, lang)]
+            return " ".join(shown)
+
         return Text(
-            zh=f"`{part.text}`（{chain} {'成立' if true else '不成立'}）",
-            en=f"`{part.text}` ({chain} is {'true' if true else 'false'})",
+            zh=f"`{part.text}`（{chain('zh')} {'成立' if true else '不成立'}）",
+            en=f"`{part.text}` ({chain('en')} is {'true' if true else 'false'})",
         )
     name = part.path or part.text
-    return Text(
-        zh=f"`{name}` 为{'是' if true else '否'}", en=f"`{name}` is {'true' if true else 'false'}"
-    )
+    truth = "true" if true else "false"
+    return Text(zh=f"`{name}` 为{word('truth', truth, 'zh')}", en=f"`{name}` is {word('truth', truth, 'en')}")
 
 
-def _reason_text(reason: Reason) -> Text:
+def _reason_text(reason: Reason, words: Vocabulary, units: Mapping[str, str | None]) -> Text:
     """`the condition does not hold: …` naming the deciding parts, grouped by the item they were
     evaluated for (``because of `members[2]`: …``)."""
     groups: dict[str, list[Text]] = {}
     for part in reason.parts:
-        groups.setdefault(part.item, []).append(_part_text(part))
+        groups.setdefault(part.item, []).append(_part_text(part, words, units))
     zh: list[str] = []
     en: list[str] = []
     for item, texts in groups.items():
@@ -450,9 +476,9 @@ def _reason_text(reason: Reason) -> Text:
     lead_zh, lead_en = "条件不成立", "the condition does not hold"
     if reason.facts:
         name, value = reason.facts[0]
-        word_zh, word_en = ("是", "true") if value else ("否", "false")
-        lead_zh += f"：`{name}` 为{word_zh}"
-        lead_en += f": `{name}` is {word_en}"
+        truth = "true" if value else "false"
+        lead_zh += f"：`{name}` 为{word('truth', truth, 'zh')}"
+        lead_en += f": `{name}` is {word('truth', truth, 'en')}"
     if not zh:
         return Text(zh=lead_zh, en=lead_en)
     by_item = bool(reason.parts) and bool(reason.parts[0].item)

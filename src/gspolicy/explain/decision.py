@@ -88,6 +88,9 @@ class BoundUse:
     clause: str | None
     confidence: str | None
     derivation: str | None
+    # the clause restates its source in other words: shown without quotation marks; in JSON only
+    # when true
+    paraphrase: bool = attrs.field(default=False, metadata={"omit_false": True})
 
 
 @attrs.frozen
@@ -110,6 +113,8 @@ class ParameterUse:
     imported_from: str | None = attrs.field(default=None, metadata={"omit_none": True})
     # the sources give the exact value only as "about" it; in JSON only when true
     approximate: bool = attrs.field(default=False, metadata={"omit_false": True})
+    # the clause restates its source in other words (not quoted); in JSON only when true
+    paraphrase: bool = attrs.field(default=False, metadata={"omit_false": True})
 
 
 @attrs.frozen

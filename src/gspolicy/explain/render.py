@@ -100,7 +100,12 @@ def _param_line(p: ParameterUse, lang: Lang, words: Vocabulary | None) -> str:
                 else ("at least" if b.side == "at_least" else "at most")
             )
             title = b.source_title.get(lang) if b.source_title else (b.source or "?")
-            extra = [x for x in (f"“{b.clause}”" if b.clause else None, b.derivation) if x]
+            quoted = (
+                (f"大意：{b.clause}" if zh else f"paraphrased: {b.clause}")
+                if b.paraphrase
+                else f"“{b.clause}”"
+            )
+            extra = [x for x in (quoted if b.clause else None, b.derivation) if x]
             conf = (
                 (f"可信度 {b.confidence}" if zh else f"confidence {b.confidence}") if b.confidence else None
             )
@@ -119,7 +124,10 @@ def _param_line(p: ParameterUse, lang: Lang, words: Vocabulary | None) -> str:
         if zh and p.confidence
         else (f", confidence {p.confidence}" if p.confidence else "")
     )
-    clause = (f"：“{p.clause}”" if zh else f': "{p.clause}"') if p.clause else ""
+    if p.clause and p.paraphrase:  # the source's sense in other words: never quoted as if verbatim
+        clause = f"，大意：{p.clause}" if zh else f", paraphrased: {p.clause}"
+    else:
+        clause = (f"：“{p.clause}”" if zh else f': "{p.clause}"') if p.clause else ""
     if zh:
         return f"参数 `{p.name}`（{p.title.zh}）= {value}，自 {p.effective} 起有效；来源 {src}{clause}{conf}（{p.location}{_imported(p, lang)}）"
     return f"parameter `{p.name}` ({p.title.en}) = {value}, in force from {p.effective}; source {src}{clause}{conf} ({p.location}{_imported(p, lang)})"

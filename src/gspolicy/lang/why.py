@@ -26,6 +26,7 @@ from gspolicy.lang.typed import (
     TField,
     TIf,
     TNot,
+    TParam,
     TPresent,
     TypedExpr,
 )
@@ -51,6 +52,9 @@ class Part:
     operands: tuple[Value, ...] = ()
     path: str = ""
     count: int | None = None
+    # what each operand is, for showing its value in its unit: ``field:<data path>``,
+    # ``fact:<name>``, ``param:<name>`` or "" (anything else)
+    names: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -169,6 +173,15 @@ class _Walk:
             self.run.scopes = saved
         self.parts.append(Part(_line(node), want, item, op=(node.func,), count=len(records)))
 
+    def name(self, node: TypedExpr) -> str:
+        if isinstance(node, TField):
+            return "field:" + self.run.walk(node)[1]
+        if isinstance(node, TFact):
+            return "fact:" + node.name
+        if isinstance(node, TParam):
+            return "param:" + node.name
+        return ""
+
     def compare(self, node: TCompare, want: bool, item: str) -> None:
         left = self.value(node.operands[0])
         values: list[Value] = [left]
@@ -180,6 +193,8 @@ class _Walk:
                 # a chain is a conjunction: the first link that fails is the reason
                 start = node.operands[len(values) - 2].span
                 text = " ".join(start.cover(right_node.span).text.split())
-                self.parts.append(Part(text, False, item, (op,), (values[-2], right)))
+                names = (self.name(node.operands[len(values) - 2]), self.name(right_node))
+                self.parts.append(Part(text, False, item, (op,), (values[-2], right), names=names))
                 return
-        self.parts.append(Part(_line(node), want, item, tuple(node.ops), tuple(values)))
+        names = tuple(self.name(n) for n in node.operands)
+        self.parts.append(Part(_line(node), want, item, tuple(node.ops), tuple(values), names=names))

@@ -99,6 +99,23 @@ def test_a_dated_value_and_a_bound_may_be_paraphrases(root: Path) -> None:
     assert ranged.high.paraphrase is False
     page = render_book(policy_set)["demo.check.md"]
     assert "(source `doc` paraphrased / 大意: 约 3218 元（转述）)" in page
+    # an explanation's parameter lines: the exact value and the range's low bound unquoted
+    reads_line = text.replace("require: income.per_capita > 0", "require: income.per_capita > line")
+    policy_set = loaded(root, reads_line)
+    record, _ = validate_record({"income": {"per_capita": 5000}}, policy_set.schema)
+    assert record is not None
+    for day, shown in ((DAY, "约 3218 元（转述）"), (dt.date(2020, 6, 1), "约 4000 元（转述）")):
+        decision = decide(policy_set, record, day)
+        zh, en = decision.render("zh"), decision.render("en")
+        assert f"大意：{shown}" in zh
+        assert f"paraphrased: {shown}" in en
+        assert f"“{shown}" not in zh + en
+        data = decision.to_json()
+        jsonschema.validate(data, DECISION_SCHEMA)
+        (use,) = [p for c in data["criteria"] for p in c["parameters"] if p["name"] == "line"]
+        marked = use.get("paraphrase") or any(b.get("paraphrase") for b in use["bounds"])
+        assert marked is True
+    assert "“4742 元”" in decide(policy_set, record, dt.date(2020, 6, 1)).render("zh")
     assert "≥ `doc` paraphrased / 大意: 约 4000 元（转述）; ≤ `doc` “4742 元”" in page
 
 
