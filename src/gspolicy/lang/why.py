@@ -193,7 +193,7 @@ class _Walk:
                 # a chain is a conjunction: the first link that fails is the reason
                 start = node.operands[len(values) - 2].span
                 text = " ".join(start.cover(right_node.span).text.split())
-                names = (self.name(node.operands[len(values) - 2]), self.name(right_node))
+                names: tuple[str, ...] = (self.name(node.operands[len(values) - 2]), self.name(right_node))
                 self.parts.append(Part(text, False, item, (op,), (values[-2], right), names=names))
                 return
         names = tuple(self.name(n) for n in node.operands)
