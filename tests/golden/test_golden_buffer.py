@@ -191,10 +191,10 @@ def test_exited_household_keeps_its_measures_with_amounts_and_end_date(
         "until 2020-12-31; the measures held at exit stay unchanged, at no less than the amount held at exit"
         in en
     )
-    assert "retained microcredit: amount 50,000 (at exit 50,000;" in en
+    assert "retained `microcredit`: amount 50,000 (at exit 50,000;" in en
     assert "至 2020-12-31；退出时享受的措施保持不变，金额不低于退出时" in zh
-    assert "保留措施 preschool_fee_waiver：金额 1,000（退出时 1,000；" in zh
-    assert "support now: microcredit (50,000), preschool_fee_waiver (1,000)" in en
+    assert "保留措施 `preschool_fee_waiver`：金额 1,000（退出时 1,000；" in zh
+    assert "support now: `microcredit` (50,000); `preschool_fee_waiver` (1,000)" in en
 
 
 def test_campaign_keeps_the_exit_amount_and_says_where_it_comes_from(
@@ -213,9 +213,10 @@ def test_campaign_keeps_the_exit_amount_and_says_where_it_comes_from(
     assert waiver.amount_source.zh == "退出时享受的金额（来自帮扶记录）"
     en = decision.render("en")
     assert (
-        "retained preschool_fee_waiver (Preschool fee waiver): amount 1,000 yuan/child/year (at exit 1,000;"
-        in en
+        "retained Preschool fee waiver (`preschool_fee_waiver`): amount 1,000 yuan/child/year"
+        " (at exit 1,000 yuan/child/year;" in en
     )
+    assert "金额 1,000 元/幼儿/年（退出时 1,000 元/幼儿/年；" in decision.render("zh")
 
 
 def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
@@ -228,17 +229,17 @@ def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
     assert (credit.form, credit.amount, credit.amount_at_exit) == ("loan", "loan, drawn 50000", "50000")
     assert {m: a for m, a, _ in campaign.support}["microcredit"] == "loan, drawn 50000"
     en, zh = campaign.render("en"), campaign.render("zh")
-    assert "microcredit (loan of 50,000 drawn)" in en
+    assert "Poverty-alleviation microcredit (`microcredit`, loan of 50,000 yuan/household drawn)" in en
     assert (
-        "retained microcredit (Poverty-alleviation microcredit): amount loan of 50,000 yuan/household drawn"
+        "retained Poverty-alleviation microcredit (`microcredit`): amount loan of 50,000 yuan/household drawn"
         in en
     )
-    assert "microcredit (贷款，退出时贷款额 50,000)" in zh
+    assert "扶贫小额信贷（`microcredit`，贷款，退出时贷款额 50,000 元/户）" in zh
     transition = decide("lowered_amount_transition_2021")
     credit = _retained(transition)["microcredit"]
     assert credit.amount == "loan, ceiling 50000, term 3 years"
     assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render("en")
-    assert "贷款，上限 50,000 yuan/household，期限 3 年" in transition.render("zh")
+    assert "贷款，上限 50,000 元/户，期限 3 年" in transition.render("zh")
     for decision in (campaign, transition):  # a loan's amount is never compared as support
         assert all(
             a is None or not a.replace(".", "").isdigit()
@@ -269,11 +270,11 @@ def test_transition_pays_the_lower_amount_of_the_day_and_says_it_is_weaker(
     assert "at the amounts in force in the packs of the day (weaker than unchanged)" in en
     assert "按当日有效政策包中的金额（弱于“保持不变”）" in zh
     assert (
-        "amount 800 yuan/child/year (at exit 1,000; the amount 800 yuan/child/year in force in pack demo.measures@2021.1)"
-        in en
+        "amount 800 yuan/child/year (at exit 1,000 yuan/child/year; the amount 800 yuan/child/year in force"
+        " in pack demo.measures@2021.1)" in en
     )
     assert (
-        "金额 800 yuan/child/year（退出时 1,000；当日有效的政策包 demo.measures@2021.1 中的金额 800 yuan/child/year）"
+        "金额 800 元/幼儿/年（退出时 1,000 元/幼儿/年；当日有效的政策包 demo.measures@2021.1 中的金额 800 元/幼儿/年）"
         in zh
     )
 

@@ -249,7 +249,7 @@ def test_an_approximate_line_is_said_to_be_about_its_value() -> None:
     assert uses
     assert all(p.approximate and p.value == "4000" for p in uses)
     assert "= about 4,000 yuan/person/year" in decision.render("en")
-    assert "= 约 4,000 yuan/person/year" in decision.render("zh")
+    assert "= 约 4,000 元/人/年" in decision.render("zh")
     shown = json.dumps(decision.to_json(), ensure_ascii=False)
     assert shown.count('"approximate": true') == len(uses)
 

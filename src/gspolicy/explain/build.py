@@ -54,6 +54,7 @@ from gspolicy.explain.decision import (
     RetainedMeasure,
     Verdict,
 )
+from gspolicy.explain.render import amount_words
 from gspolicy.explain.wording import Vocabulary, fact_value, rate_value, reading, slot_values, vocabulary_for
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
@@ -766,10 +767,14 @@ def _retained(
     else:
         pack, defined = found
         amount = measure_text(defined) if defined.amount.kind == "exact" or defined.form == "loan" else None
-        shown = _group(measure_text(defined)) + (f" {defined.amount.unit}" if defined.amount.unit else "")
+        words = vocabulary_for(policy_set.schema, outcome.record.type_name, ())
+        shown = Text(
+            zh=amount_words(measure_text(defined), "zh", defined.amount.unit, words),
+            en=amount_words(measure_text(defined), "en", defined.amount.unit, words),
+        )
         source = Text(
-            zh=f"当日有效的政策包 {pack.key} 中的金额 {shown}",
-            en=f"the amount {shown} in force in pack {pack.key}",
+            zh=f"当日有效的政策包 {pack.key} 中的金额 {shown.zh}",
+            en=f"the amount {shown.en} in force in pack {pack.key}",
         )
     until_text = until.isoformat() if until else "?"
     why = Text(
