@@ -133,6 +133,7 @@ def _named_uses() -> list[tuple[str, tuple[Any, ...], str]]:
     return found
 
 
+@pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_every_word_the_code_names_is_in_the_glossary() -> None:
     uses = _named_uses()
     assert len(uses) > 20  # the scan finds the calls (it would pass vacuously otherwise)

@@ -36,6 +36,8 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import pytest
+
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.decision import CriterionVerdict
@@ -126,6 +128,7 @@ def test_the_pack_numbers_are_collected_from_the_packs(bundled: Policies) -> Non
     assert Decimal(6) not in numbers  # an age bound, but a small integer: ignored by the rule
 
 
+@pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
     numbers = pack_numbers(bundled.policy_set)
     files = sorted(SRC.rglob("*.py"))

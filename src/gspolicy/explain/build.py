@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
+from gspolicy._glossary import text as glossary_text
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import Span
@@ -454,8 +455,8 @@ def _part_text(part: Part, words: Vocabulary, units: Mapping[str, str | None]) -
             en=f"`{part.text}` ({chain('en')} is {'true' if true else 'false'})",
         )
     name = part.path or part.text
-    truth = "true" if true else "false"
-    return Text(zh=f"`{name}` 为{word('truth', truth, 'zh')}", en=f"`{name}` is {word('truth', truth, 'en')}")
+    truth = glossary_text("truth", "true" if true else "false")
+    return Text(zh=f"`{name}` 为{truth.zh}", en=f"`{name}` is {truth.en}")
 
 
 def _reason_text(reason: Reason, words: Vocabulary, units: Mapping[str, str | None]) -> Text:
@@ -477,9 +478,9 @@ def _reason_text(reason: Reason, words: Vocabulary, units: Mapping[str, str | No
     lead_zh, lead_en = "条件不成立", "the condition does not hold"
     if reason.facts:
         name, value = reason.facts[0]
-        truth = "true" if value else "false"
-        lead_zh += f"：`{name}` 为{word('truth', truth, 'zh')}"
-        lead_en += f": `{name}` is {word('truth', truth, 'en')}"
+        truth = glossary_text("truth", "true" if value else "false")
+        lead_zh += f"：`{name}` 为{truth.zh}"
+        lead_en += f": `{name}` is {truth.en}"
     if not zh:
         return Text(zh=lead_zh, en=lead_en)
     by_item = bool(reason.parts) and bool(reason.parts[0].item)
