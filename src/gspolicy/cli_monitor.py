@@ -92,7 +92,7 @@ def _cmd_monitor(args: argparse.Namespace, lang: Lang) -> int:
                     out = {**item.to_json(), "explanation": explanation}
                     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
                 else:
-                    sys.stdout.write(render_alert(item, explanation, lang))
+                    sys.stdout.write(render_alert(item, explanation, lang, policy_set))
             else:
                 bad.append(item)
                 sys.stderr.write(item.render(lang) + "\n")

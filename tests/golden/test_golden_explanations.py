@@ -200,7 +200,7 @@ def test_the_range_case_names_the_range_and_its_sources(policies: Policies) -> N
         dt.date(2019, 1, 1),
         "L",
     )
-    assert "only known as the range [3218, 3815.38]" in decision.render("en")
+    assert "only known as the range [3,218, 3,815.38]" in decision.render("en")
 
 
 def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies) -> None:

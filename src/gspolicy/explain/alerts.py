@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.monitor import Alert
 from gspolicy.engine.run import ExprResult, PackOutcome
 from gspolicy.explain.build import _cite_text, _parameter_uses, _readings, show_value
+from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
 from gspolicy.pack.load import PolicySet
 
@@ -78,15 +80,26 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
     }
 
 
-def render_alert(alert: Alert, explanation: dict[str, Any], lang: Lang) -> str:
-    """A few lines of text for people."""
+def render_alert(
+    alert: Alert, explanation: dict[str, Any], lang: Lang, policy_set: PolicySet | None = None
+) -> str:
+    """A few lines of text for people: with the policy set, values in the reader's words (an enum
+    code with its label, true and false, a rate as a percentage, a parameter with its unit)."""
+    words = vocabulary_for(policy_set.schema, alert.record.type_name, ()) if policy_set is not None else None
     title = explanation["title"][lang]
     lines = [f"{alert.date} {alert.household}: {title} [{alert.rule} → {alert.durable_rule}]"]
     lines.append("  " + explanation["reason"][lang])
     for r in explanation["readings"]:
-        lines.append(f"  {r['path']} = {r['value'] if r['value'] is not None else '?'}")
+        lines.append(f"  {r['path']} = {reading(words, r['path'], r['value'], lang)}")
     for p in explanation["parameters"]:
-        lines.append(f"  {p['name']} = {p['value']} ({p['source']}, {p['confidence']})")
+        if p["value"] in ("true", "false"):
+            value = word("truth", p["value"], lang)
+        elif p["kind"] == "not_established":
+            value = p["value"]
+        else:
+            value = quantity(words, p["value"], p["unit"], lang)
+        lines.append(f"  {p['name']} = {value} ({p['source']}, {p['confidence']})")
     for p in explanation["prepared"]:
-        lines.append(f"  {p['name']} = {p['value']} ({'事件记录' if lang == 'zh' else 'event log'})")
+        shown = word("truth", p["value"], lang) if p["value"] in ("true", "false", "unknown") else p["value"]
+        lines.append(f"  {p['name']} = {shown} ({'事件记录' if lang == 'zh' else 'event log'})")
     return "\n".join(lines) + "\n"

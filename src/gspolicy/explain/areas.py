@@ -788,7 +788,7 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
             if f.missing:
                 line += (
                     ("（需补充：" if zh else " (would settle it: ")
-                    + ", ".join(f.missing)
+                    + ("、" if zh else ", ").join(f.missing)
                     + ("）" if zh else ")")
                 )
             out.append(line)

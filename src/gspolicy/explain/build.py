@@ -500,9 +500,10 @@ def _why_unknown(missing: Sequence[str], params: Sequence[ParameterUse]) -> Text
         en.append("missing data: " + ", ".join(f"`{f}`" for f in fields))
     for p in ranges:
         if p.kind == "range":
-            zh.append(f"参数 `{p.name}` 只知道区间 {p.value}，区间内无法判定")
+            shown = _group(p.value)
+            zh.append(f"参数 `{p.name}` 只知道区间 {shown}，区间内无法判定")
             en.append(
-                f"the parameter `{p.name}` is only known as the range {p.value}, which does not settle it"
+                f"the parameter `{p.name}` is only known as the range {shown}, which does not settle it"
             )
         else:
             zh.append(f"参数 `{p.name}` 没有来源确定的取值")

@@ -87,7 +87,7 @@ class BoundUse:
     source_title: Text | None
     clause: str | None
     confidence: str | None
-    derivation: str | None
+    derivation: Text | None
     # the clause restates its source in other words: shown without quotation marks; in JSON only
     # when true
     paraphrase: bool = attrs.field(default=False, metadata={"omit_false": True})

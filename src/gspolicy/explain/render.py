@@ -105,7 +105,11 @@ def _param_line(p: ParameterUse, lang: Lang, words: Vocabulary | None) -> str:
                 if b.paraphrase
                 else f"“{b.clause}”"
             )
-            extra = [x for x in (quoted if b.clause else None, b.derivation) if x]
+            extra = [
+                x
+                for x in (quoted if b.clause else None, b.derivation.get(lang) if b.derivation else None)
+                if x
+            ]
             conf = (
                 (f"可信度 {b.confidence}" if zh else f"confidence {b.confidence}") if b.confidence else None
             )
@@ -174,7 +178,7 @@ def _criterion_lines(c: CriterionVerdict, lang: Lang, words: Vocabulary | None) 
     lines.append(f"        {c.reason.get(lang)}")
     lines.extend(_evidence(c.readings, c.facts, c.parameters, "        ", lang, words))
     if c.missing and c.verdict == "undetermined":
-        lines.append(("        需补充：" if zh else "        would settle it: ") + ", ".join(c.missing))
+        lines.append(("        需补充：" if zh else "        would settle it: ") + _listed(c.missing, zh))
     for cite in c.cites:
         lines.append(("        依据：" if zh else "        source: ") + cite.get(lang))
     lines.append(("        规则位置：" if zh else "        rule: ") + c.location)
@@ -308,7 +312,7 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
                 continue  # a rule that does not hold is listed; its details are in the JSON form
             out.extend(_evidence(m.readings, m.facts, m.parameters, "      ", lang, words))
             if m.applies == "undetermined" and m.missing:
-                out.append(("      需补充：" if zh else "      would settle it: ") + ", ".join(m.missing))
+                out.append(("      需补充：" if zh else "      would settle it: ") + _listed(m.missing, zh))
             for cite in m.cites:
                 out.append(("      依据：" if zh else "      source: ") + cite.get(lang))
             out.append(("      规则位置：" if zh else "      rule: ") + m.location)
@@ -330,7 +334,7 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
     if missing:
         out.append(
             ("  需补充的数据或参数：" if zh else "  what would settle the undetermined parts: ")
-            + ", ".join(missing)
+            + _listed(missing, zh)
         )
     return "\n".join(out) + "\n"
 
@@ -352,6 +356,11 @@ def _plain(value: object) -> Any:
             and not (f.metadata.get("omit_false") and getattr(value, f.name) is False)
         }
     return value
+
+
+def _listed(items: Sequence[str], zh: bool) -> str:
+    """Data paths and names in a list: 、 between them in Chinese, commas in English."""
+    return ("、" if zh else ", ").join(items)
 
 
 def decision_to_json(decision: Decision) -> dict[str, Any]:

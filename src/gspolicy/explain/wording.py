@@ -27,7 +27,10 @@ __all__ = ["Vocabulary", "grouped", "percent", "quantity", "reading", "vocabular
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_GIVEN = "(given)"  # what a reading says of a field only checked for presence
+_GIVEN = "(given)"
+_RANGE = re.compile(
+    r"\[([^\[\],]+), ([^\[\],]+)\]"
+)  # what a reading says of a field only checked for presence
 
 
 @attrs.frozen
@@ -76,10 +79,13 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def grouped(text: str | None) -> str:
-    """A plain number with thousands separators (``3500`` → ``3,500``); anything else as it is
-    (``—`` for no value)."""
+    """A plain number with thousands separators (``3500`` → ``3,500``), a range's bounds the same
+    way; anything else as it is (``—`` for no value)."""
     if text is None:
         return "—"
+    bounds = _RANGE.fullmatch(text)
+    if bounds is not None:  # a range: each bound grouped (`[3218, 3815.38]` → `[3,218, 3,815.38]`)
+        return f"[{grouped(bounds.group(1))}, {grouped(bounds.group(2))}]"
     number = _decimal(text)
     return text if number is None else f"{number:,}"
 

@@ -71,7 +71,7 @@ def _sources_of(value: DatedValue) -> str:
         out.append(f"`{value.source}`{_clause(value.clause, value.paraphrase)}")
     for side, bound in (("≥", value.low), ("≤", value.high)):
         if bound is not None and bound.source:
-            extra = f" ({bound.derivation})" if bound.derivation else ""
+            extra = f" ({_t(bound.derivation)})" if bound.derivation else ""
             conf = f", {bound.confidence}" if bound.confidence else ""
             out.append(f"{side} `{bound.source}`{_clause(bound.clause, bound.paraphrase)}{conf}{extra}")
     return "; ".join(out)

@@ -99,7 +99,7 @@ class Bound:
     source: str | None = None
     clause: str | None = None
     confidence: str | None = None
-    derivation: str | None = None
+    derivation: Text | None = None  # how the bound was derived, in zh and en
     # the clause is not the source's verbatim text (shown without quotation marks)
     paraphrase: bool = False
 

@@ -348,7 +348,7 @@ class _PackReader:
                 self.source_ref(r, f.get("source")),
                 r.string(f.get("clause"), "clause"),
                 self.confidence(r, f.get("confidence")),
-                r.string(f.get("derivation"), "derivation"),
+                r.text(f.get("derivation"), "derivation"),
                 self.paraphrase(r, f),
             )
         value = r.number(node, key)

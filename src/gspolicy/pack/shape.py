@@ -175,7 +175,12 @@ BOUND_OBJ = _obj(
     source=(NAME, False, "the source of this bound"),
     clause=(STRING, False, "the clause"),
     confidence=(CONF, False, "confidence in this bound"),
-    derivation=(STRING, False, "how the bound was derived, e.g. `3500 × 3218 ÷ 2952`"),
+    derivation=(
+        TEXT,
+        False,
+        "how the bound was derived, in Chinese and English: "
+        "`{zh: 3500 × 3218 ÷ 2952（按国家标准同比例增长）, en: 3500 × 3218 ÷ 2952 (in proportion with the national line)}`",
+    ),
     paraphrase=(
         BOOL,
         False,

@@ -260,6 +260,22 @@ def test_the_command_writes_alerts_as_jsonl_with_explanations(capsys: pytest.Cap
     assert "bad events skipped" in err
 
 
+def test_alerts_as_text_speak_the_readers_language(capsys: pytest.CaptureFixture[str]) -> None:
+    """An alert's readings show an enum code with its label, true/false and a parameter's unit in
+    the reader's language (field paths and ids stay as they are)."""
+    main(["monitor", str(EXAMPLES), "--format", "text", "--lang", "zh"])
+    zh = capsys.readouterr().out
+    assert "registration.status = exited（已脱贫）" in zh
+    assert "watch_line = [4,000, 6,000] 元/人/年" in zh
+    assert "event_shock_after_low_income = 是" in zh
+    assert "= true" not in zh
+    assert "yuan/person/year" not in zh
+    main(["monitor", str(EXAMPLES), "--format", "text", "--lang", "en"])
+    en = capsys.readouterr().out
+    assert "registration.status = exited (Exited)" in en
+    assert "watch_line = [4,000, 6,000] yuan/person/year" in en
+
+
 def test_show_rules_prints_the_compiled_rulesets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["monitor", "--show-rules"]) == 0
     out = capsys.readouterr().out
