@@ -355,6 +355,7 @@ def test_decisions_are_deterministic(cases: list[Case]) -> None:
     check_deterministic(POLICIES, cases)
 
 
+@pytest.mark.slow  # a search: full suite
 def test_planted_bug_order_depending_on_a_counter_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` rotates its result by a global call count (like iterating a set
     whose order depends on history)."""

@@ -92,6 +92,7 @@ def _values_equal(pack: CheckedPack, record: Record, day: dt.date) -> None:
             assert value.missing or value.problems  # an unknown always names what would settle it
 
 
+@pytest.mark.slow  # a search over generated packs: full suite
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(pack=packs(SCHEMA, max_criteria=4, max_rules=2, max_depth=3), household=from_schema(SCHEMA), day=DAYS)
 def test_generated_packs_give_the_same_values_either_way(

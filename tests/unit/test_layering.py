@@ -4,6 +4,8 @@ analysis/strategies/testing/store → cli → facade.  Internal modules never im
 import ast
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "gspolicy"
 
 # the layer of each top-level module or subpackage; a module may import only its own layer or lower
@@ -61,6 +63,7 @@ def _imports(path: Path) -> list[tuple[str, int]]:
     return [(m, line) for m, line in found if m == "gspolicy" or m.startswith("gspolicy.")]
 
 
+@pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_imports_flow_one_way() -> None:
     problems = []
     for path in sorted(SRC.rglob("*.py")):

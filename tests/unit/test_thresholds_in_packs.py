@@ -215,6 +215,7 @@ def duration_literals(source: str) -> list[tuple[int, Decimal]]:
     return sorted(found)
 
 
+@pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_no_duration_is_written_in_src() -> None:
     found = []
     for path in sorted(SRC.rglob("*.py")):
