@@ -151,9 +151,13 @@ def loan_drawn_text(amount: str | None) -> str:
 
 
 def given_reads_of(checked: CheckedPack, criterion: str) -> tuple[str, ...]:
-    """The data a criterion's precondition (`given`) reads, through its facts, sorted."""
+    """The data a criterion's precondition (`given`) reads, through its facts, sorted; a
+    precondition that reads no data (only parameters and the date) is settled by the criterion
+    itself (``criterion:<id>``), so that what would settle it is never empty."""
     given = checked.givens.get(criterion)
-    return tuple(sorted(fields_read(given, checked.facts))) if given is not None else ()
+    if given is None:
+        return ()
+    return tuple(sorted(fields_read(given, checked.facts))) or (f"criterion:{criterion}",)
 
 
 def criterion_verdict(
