@@ -56,7 +56,15 @@ from gspolicy.explain.decision import (
     Verdict,
 )
 from gspolicy.explain.render import amount_words
-from gspolicy.explain.wording import Vocabulary, fact_value, rate_value, reading, slot_values, vocabulary_for
+from gspolicy.explain.wording import (
+    Vocabulary,
+    fact_value,
+    grouped,
+    rate_value,
+    reading,
+    slot_values,
+    vocabulary_for,
+)
 from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
 from gspolicy.lang.typed import TCompare, TypedExpr
@@ -229,7 +237,7 @@ def _fill(template: Text, slots: Mapping[str, str], text_slots: Mapping[str, Tex
             name = match.group(1).strip()
             if name in worded:
                 return worded[name].get(lang)
-            return _group(slots.get(name, "?"))
+            return grouped(slots.get(name, "?"))
 
         def optional(match: re.Match[str]) -> str:
             names = [n.strip() for n in _SLOT.findall(match.group(1))]
@@ -260,32 +268,15 @@ def _gap(op: str, left: Value, right: Value) -> tuple[str, Text | None] | None:
         shown = show_value(least) or "?"
         if least == 0:
             return shown, None
-        return shown, Text(zh=_group(shown), en=_group(shown))
+        return shown, Text(zh=grouped(shown), en=grouped(shown))
     low_text, high_text = show_value(least) or "?", show_value(most) or "?"
     return (
         f"[{low_text}, {high_text}]",
         Text(
-            zh=f"{_group(low_text)} 至 {_group(high_text)}", en=f"{_group(low_text)} to {_group(high_text)}"
+            zh=f"{grouped(low_text)} 至 {grouped(high_text)}",
+            en=f"{grouped(low_text)} to {grouped(high_text)}",
         ),
     )
-
-
-_RANGE = re.compile(r"\[([^\[\],]+), ([^\[\],]+)\]")
-
-
-def _group(text: str) -> str:
-    """Thousands separators for plain decimal numbers (`3150` → `3,150`) and for the bounds of a
-    range (`[3218, 3815.38]` → `[3,218, 3,815.38]`); any other text as it is."""
-    found = _RANGE.fullmatch(text)
-    if found is not None:
-        return f"[{_group(found.group(1))}, {_group(found.group(2))}]"
-    try:
-        number = Decimal(text)
-    except Exception:  # not a number: leave it as it is
-        return text
-    if not number.is_finite():
-        return text
-    return f"{number:,}"
 
 
 def _root_compare(texpr_span: Span, events: Sequence[TraceEvent]) -> TraceEvent | None:
@@ -418,10 +409,10 @@ def _operand(value: Value, name: str, words: Vocabulary, units: Mapping[str, str
     if kind == "field":
         return reading(words, ref, shown, lang)
     if kind == "fact":
-        return _group(fact_value(words, ref, shown))
+        return grouped(fact_value(words, ref, shown))
     if kind == "param":
-        return _group(rate_value(words, shown, units.get(ref)))
-    return _group(shown)
+        return grouped(rate_value(words, shown, units.get(ref)))
+    return grouped(shown)
 
 
 def _part_text(part: Part, words: Vocabulary, units: Mapping[str, str | None]) -> Text:
@@ -500,7 +491,7 @@ def _why_unknown(missing: Sequence[str], params: Sequence[ParameterUse]) -> Text
         en.append("missing data: " + ", ".join(f"`{f}`" for f in fields))
     for p in ranges:
         if p.kind == "range":
-            shown = _group(p.value)
+            shown = grouped(p.value)
             zh.append(f"参数 `{p.name}` 只知道区间 {shown}，区间内无法判定")
             en.append(
                 f"the parameter `{p.name}` is only known as the range {shown}, which does not settle it"
