@@ -250,8 +250,10 @@ def log(tmp_path: Path) -> Path:
     [
         ("DROP TABLE entries", "store/damaged"),
         ("DROP TABLE blobs", "store/damaged"),
-        ("UPDATE entries SET decision = CAST(X'7B22FF22' AS TEXT) WHERE id = 2", "entry 2"),
-        ("UPDATE entries SET packs = 'nope' WHERE id = 2", "entry 2"),
+        ("UPDATE entries SET outcome = X'7B22FF22' WHERE id = 2", "entry 2"),
+        ("UPDATE entries SET record = X'28B52FFD' WHERE id = 2", "entry 2"),
+        ("UPDATE entries SET context = 'nope' WHERE id = 2", "entry 2"),
+        ("UPDATE blobs SET text = 'nope' WHERE kind = 'context'", "context"),
         ("UPDATE entries SET as_of = '2018-13-45' WHERE id = 2", "entry 2"),
     ],
 )
@@ -280,13 +282,13 @@ def test_9_a_rechained_log_with_a_rewritten_checkpoint_is_caught_by_the_receipt_
     conn = sqlite3.connect(log)
     previous = None
     for stored in rows:
-        row = attrs.evolve(stored, actor="mallory") if stored.id == 2 else stored
+        row = attrs.evolve(stored, recorded_at="2019-01-01T00:00:00+00:00") if stored.id == 2 else stored
         if previous is not None:
             row = attrs.evolve(row, prev_hash=previous.hash)
         row = attrs.evolve(row, hash=row.computed_hash())
         conn.execute(
-            "UPDATE entries SET actor = ?, prev_hash = ?, hash = ? WHERE id = ?",
-            (row.actor, row.prev_hash, row.hash, row.id),
+            "UPDATE entries SET recorded_at = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            (row.recorded_at, row.prev_hash, row.hash, row.id),
         )
         previous = row
     conn.commit()

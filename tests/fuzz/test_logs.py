@@ -46,16 +46,20 @@ def built_log() -> Path:
 
 COLUMNS = st.sampled_from(
     [
-        "decision",
+        "outcome",
         "record",
-        "packs",
+        "dictionary",
+        "context",
         "as_of",
         "hash",
         "prev_hash",
-        "schema_hash",
+        "record_hash",
+        "outcome_hash",
         "household",
         "verdict",
-        "actor",
+        "kind",
+        "manifest",
+        "recorded_at",
     ]
 )
 ODD = st.one_of(
@@ -76,7 +80,9 @@ def damages(draw: st.DrawFn) -> list[tuple[str, object]]:
         elif kind == "column":
             out.append(("column", (draw(COLUMNS), draw(st.integers(1, 3)), draw(ODD))))
         elif kind == "drop":
-            out.append(("drop", draw(st.sampled_from(["entries", "blobs", "migrations", "plans"]))))
+            out.append(
+                ("drop", draw(st.sampled_from(["entries", "blobs", "dictionaries", "migrations", "plans"])))
+            )
         elif kind == "delete":
             out.append(("delete", draw(st.integers(1, 3))))
         else:
@@ -120,7 +126,7 @@ def _open_and(db: Path, what: str) -> object:
         if what == "verify":
             return log.verify()
         if what == "show":
-            return log.entry(2).decision_data()
+            return log.entry(2).outcome_data()
         return log.replay(2)
 
 

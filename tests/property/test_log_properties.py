@@ -20,17 +20,17 @@ N = 6
 COLUMNS = (
     "prev_hash",
     "hash",
+    "kind",
     "household",
-    "record_hash",
-    "record",
-    "decision",
     "verdict",
     "as_of",
-    "library_version",
+    "context",
+    "record_hash",
+    "outcome_hash",
+    "manifest",
     "recorded_at",
-    "actor",
-    "packs",
-    "schema_hash",
+    "record",
+    "outcome",
 )
 
 
@@ -58,11 +58,16 @@ def _tamper(db: Path, how: str, k: int, column: str | None) -> tuple[set[str], i
     try:
         if how == "edit":
             assert column is not None
-            conn.execute(
-                f"UPDATE entries SET {column} = CASE WHEN {column} IS NULL OR {column} = 'pass' THEN 'fail'"
-                f" ELSE {column} || 'x' END WHERE id = ?",
-                (k,),
-            )
+            if column in ("record", "outcome"):  # compressed: its last byte changed
+                (data,) = conn.execute(f"SELECT {column} FROM entries WHERE id = ?", (k,)).fetchone()
+                changed = data[:-1] + bytes([data[-1] ^ 0x5A])
+                conn.execute(f"UPDATE entries SET {column} = ? WHERE id = ?", (changed, k))
+            else:
+                conn.execute(
+                    f"UPDATE entries SET {column} = CASE WHEN {column} IS NULL OR {column} = 'pass' THEN 'fail'"
+                    f" ELSE {column} || 'x' END WHERE id = ?",
+                    (k,),
+                )
             return {"edited"}, k
         if how == "delete":
             conn.execute("DELETE FROM entries WHERE id = ?", (k,))

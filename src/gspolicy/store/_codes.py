@@ -96,6 +96,40 @@ register(
             "run `gspolicy log verify` — the stored packs may have been altered",
             "请运行 `gspolicy log verify`——保存的政策包可能已被篡改",
         ),
+        "store/old-format": entry(
+            "error",
+            "`{path}` is a decision log of format 1 holding {count} entries; this gspolicy writes and "
+            "verifies format 2 (compact entries) only",
+            "`{path}` 是第 1 版格式的判定日志，含 {count} 个条目；本版 gspolicy 只能写入和校验第 2 版（紧凑条目）",
+            "keep the file as it is and verify it with the gspolicy that wrote it (0.x before the compact "
+            "log); record the households again into a new log (`gspolicy log record FILE --db NEW.db …`)",
+            "请原样保留该文件，并用写入它的 gspolicy 版本（紧凑日志之前的 0.x）校验；把这些农户重新记录到新日志"
+            "（`gspolicy log record FILE --db NEW.db …`）",
+        ),
+        "store/not-written": entry(
+            "error",
+            "{count} entries were not written to `{path}` (households {households}, from `{first}` to "
+            "`{last}`): {reason}",
+            "有 {count} 个条目未能写入 `{path}`（农户 {households}，自 `{first}` 至 `{last}`）：{reason}",
+            "nothing of that batch is in the log; the entries before it (up to entry {kept}) are, with their "
+            "receipts, and the log verifies; free space or fix the cause, then record these households again",
+            "该批条目均未写入；此前的条目（至条目 {kept}）已写入并有回执，日志可通过校验；请腾出空间或排除原因后"
+            "重新记录这些农户",
+        ),
+        "store/run-not-closed": entry(
+            "error",
+            "the run's manifest entry was not written to `{path}`: {reason}",
+            "运行清单条目未能写入 `{path}`：{reason}",
+            "every decision of the run is in the log with its receipt; the run has no manifest entry",
+            "本次运行的每条判定均已写入日志并有回执，只是缺少运行清单条目",
+        ),
+        "store/not-a-decision": entry(
+            "error",
+            "entry `{id}` is a `{kind}` entry, not a decision",
+            "条目 `{id}` 是 `{kind}` 条目，不是判定",
+            "replay a decision entry (`gspolicy log show ID` says what an entry is)",
+            "请重放判定条目（`gspolicy log show ID` 可查看条目类型）",
+        ),
         # --- the household ledger ----------------------------------------------------------
         "ledger/unknown-household": entry(
             "error",

@@ -23,7 +23,7 @@ from pathlib import Path
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.store import _codes  # noqa: F401  # registers the store's diagnostics
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "damaged", "write"]
+__all__ = ["BUSY_TIMEOUT_MS", "FORMAT_2", "MIGRATIONS", "SCHEMA_VERSION", "connect", "damaged", "write"]
 
 BUSY_TIMEOUT_MS = 60_000
 """How long a writer waits for the lock held by another writer before giving up."""
@@ -152,7 +152,103 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX updates_item ON updates (item_id, id)",
         ),
     ),
+    (
+        # the compact log (format 2): an entry holds the record and its outcome row, compressed,
+        # and names its context (packs, schema, actor, library version) by hash; the explained
+        # decision is derived again on demand.  A log holding entries of format 1 is refused
+        # before this runs (`_refuse_format_1`), so only empty tables are replaced here.
+        "compact decision log",
+        (
+            "DROP TABLE updates",
+            "DROP TABLE items",
+            "DROP TABLE plans",
+            "DROP TABLE entries",
+            "DROP TABLE blobs",
+            """CREATE TABLE blobs (
+                hash TEXT PRIMARY KEY,          -- sha256:<hex> of `text` (UTF-8)
+                kind TEXT NOT NULL CHECK (kind IN ('pack', 'schema', 'context')),
+                name TEXT NOT NULL,             -- the file name as it appears in decisions
+                content_hash TEXT,              -- a pack's meaning hash (pack/hash.py)
+                text TEXT NOT NULL
+            ) STRICT""",
+            """CREATE TABLE dictionaries (
+                id INTEGER PRIMARY KEY,
+                hash TEXT NOT NULL UNIQUE,      -- sha256:<hex> of `data`
+                data BLOB NOT NULL              -- a zstd dictionary trained on a run's first block
+            ) STRICT""",
+            """CREATE TABLE entries (
+                id INTEGER PRIMARY KEY,         -- 1, 2, 3, … : the position in the chain
+                prev_hash TEXT NOT NULL,        -- the hash of entry id-1 (the genesis hash for 1)
+                hash TEXT NOT NULL,             -- sha256 over the canonical JSON of the columns below
+                kind TEXT NOT NULL,             -- `decision` or `run` (a run's manifest)
+                household TEXT,
+                verdict TEXT,
+                as_of TEXT NOT NULL,
+                context TEXT NOT NULL,          -- hash of the context blob: packs, schema, actor, version
+                record_hash TEXT,               -- sha256 of the record's canonical JSON
+                outcome_hash TEXT,              -- sha256 of the outcome row's canonical JSON
+                manifest TEXT,                  -- a run: canonical JSON of its manifest
+                recorded_at TEXT NOT NULL,      -- ISO 8601 with offset
+                -- how the content is stored (outside the hash: verifying decompresses and checks)
+                record BLOB,                    -- zstd frame of the record's canonical JSON
+                outcome BLOB,                   -- zstd frame of the outcome row's canonical JSON
+                dictionary INTEGER REFERENCES dictionaries (id)
+            ) STRICT""",
+            "CREATE INDEX entries_household ON entries (household, id)",
+            """CREATE TABLE plans (
+                id INTEGER PRIMARY KEY,
+                household TEXT NOT NULL,
+                entry_id INTEGER REFERENCES entries (id),  -- planned from a log entry …
+                source TEXT,                    -- … or from an outcome table: `<file> sha256:<hex>`
+                county TEXT,
+                planned_on TEXT NOT NULL,       -- the decision's as-of date
+                created_at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                superseded_by INTEGER REFERENCES plans (id) DEFERRABLE INITIALLY DEFERRED,
+                CHECK ((entry_id IS NULL) != (source IS NULL))
+            ) STRICT""",
+            "CREATE UNIQUE INDEX plans_current ON plans (household) WHERE superseded_by IS NULL",
+            "CREATE INDEX plans_planned_on ON plans (planned_on)",  # one quarter's counts
+            """CREATE TABLE items (
+                id INTEGER PRIMARY KEY,
+                plan_id INTEGER NOT NULL REFERENCES plans (id),
+                household TEXT NOT NULL,
+                measure TEXT NOT NULL,
+                title_zh TEXT NOT NULL,
+                title_en TEXT NOT NULL,
+                department TEXT NOT NULL,
+                department_zh TEXT NOT NULL,
+                department_en TEXT NOT NULL,
+                batch TEXT NOT NULL,            -- the rule (or the buffer basis) that grants it
+                content_zh TEXT NOT NULL,
+                content_en TEXT NOT NULL,
+                amount TEXT,
+                unit TEXT,
+                deadline TEXT,                  -- NULL: none was given when planning
+                status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done', 'superseded')),
+                done_on TEXT,
+                UNIQUE (plan_id, measure)
+            ) STRICT""",
+            "CREATE INDEX items_household ON items (household, measure)",
+            # the items that can be overdue, by deadline (`Ledger.overdue` names this condition)
+            "CREATE INDEX items_open_deadline ON items (deadline)"
+            " WHERE status IN ('open', 'in_progress') AND deadline IS NOT NULL",
+            """CREATE TABLE updates (
+                id INTEGER PRIMARY KEY,
+                item_id INTEGER NOT NULL REFERENCES items (id),
+                status TEXT NOT NULL,
+                on_date TEXT NOT NULL,
+                by TEXT NOT NULL,
+                evidence TEXT,
+                recorded_at TEXT NOT NULL
+            ) STRICT""",
+            "CREATE INDEX updates_item ON updates (item_id, id)",
+        ),
+    ),
 )
+
+FORMAT_2 = 4
+"""The migration that made the compact log: a file below it holding entries is of format 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The number of migrations this code knows: the newest file format it reads and writes."""
@@ -270,6 +366,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise _fail("store/not-a-log", path, reason="it holds other tables")
     with write(conn):
         found = _version(conn)  # another process may have migrated meanwhile
+        if 0 < found < FORMAT_2:
+            _refuse_format_1(conn, path)
         if found == 0:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -284,6 +382,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 (number, name, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
             )
             conn.execute(f"PRAGMA user_version = {number}")
+
+
+def _refuse_format_1(conn: sqlite3.Connection, path: Path) -> None:
+    """A log of format 1 (each entry holding its whole explained decision) that holds entries
+    cannot be turned into the compact format without changing every entry's hash, which would
+    break the receipts handed out: it is refused, saying so, and left as it is."""
+    count = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+    if count:
+        raise _fail("store/old-format", path, count=count)
 
 
 def _file_of(conn: sqlite3.Connection) -> Path:

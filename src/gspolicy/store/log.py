@@ -1,23 +1,36 @@
-"""The decision log: every recorded evaluation, hash-chained, replayable years later.
+"""The decision log: every recorded decision, hash-chained, replayable years later.
 
-An **entry** holds the household record (canonical JSON and its hash), the decision
-(`Decision.to_json()`), the as-of date, the library version, the time, the actor, and the policy
-set it was made with: every pack version and the household schema, each **stored by hash** in
-the log itself (table ``blobs``), so that the entry can be replayed after the files on disk have
-changed or gone.
+**Format 2, compact.**  A *decision entry* holds the household record (its canonical JSON) and its
+**outcome row** — the row `Outcome.to_row()` gives, the columns of an outcome table — each with its
+SHA-256, and stored compressed (zstd, with a dictionary trained on the first block of a run); the
+as-of date, the time, and the hash of its **context**: the pack versions and household schema it
+was decided with (each stored by hash in the log itself, table ``blobs``, so that it can be
+replayed after the files on disk have changed or gone), the exit pack, the actor and the library
+version.  The explained decision is not stored: `DecisionLog.replay` derives it again from the
+stored record and packs and checks that it gives the stored outcome row.  A *run entry* closes a
+batch recorded by `Recorder`: its manifest names the input and output files (size and SHA-256),
+the entries of the run and their count per verdict.
 
 **The chain.**  Entry *n* stores the hash of entry *n − 1* (entry 1 stores `GENESIS`), and its
 own hash is SHA-256 over the canonical JSON (sorted keys, no whitespace, UTF-8) of its id, that
-previous hash and every stored column, taken exactly as stored.  Changing, deleting, inserting
-or reordering entries breaks the chain at the first one touched; `DecisionLog.verify` names it.
+previous hash and every column of its content (`_HASHED`): the record and outcome by their
+hashes, so the hash does not depend on how they are compressed; verifying decompresses each and
+checks it.  Changing, deleting, inserting or reordering entries breaks the chain at the first
+one touched; `DecisionLog.verify` names it.
+
+**Batches.**  `Recorder` appends entries a batch at a time, each batch in one transaction (group
+commit): a crash loses at most the batch in flight, never a committed entry, and a receipt is
+handed out only for a committed entry.  A batch that cannot be written (a full disk, a failing
+write) is rolled back whole and raises ``store/not-written`` naming its households; the log keeps
+the entries before it and still verifies.
 
 **The anchor.**  A chain alone cannot tell a truncated tail from a short log, nor a rewritten
 chain from an honest one.  The head is therefore anchored outside the table: in every
 `Receipt` handed out (entry id and hash), and in the checkpoint file ``<db>.head``, rewritten
 atomically (temporary file, fsync, rename) *inside* each write transaction.  The checkpoint names
-the head before the write and the pending entry; a second short transaction after the commit
-promotes the pending entry to head.  So a crash at any moment leaves a checkpoint that matches
-the log, while a deleted last entry, or an entry appended behind the log's back, does not.
+the head before the write and the last pending entry; a second short transaction after the
+commit promotes it to head.  So a crash at any moment leaves a checkpoint that matches the log,
+while a deleted last entry, or an entry appended behind the log's back, does not.
 
 What the chain does *not* prove: who wrote an entry (there is no secret key), nor anything about
 a log whose file and checkpoint were rewritten together — only receipts kept elsewhere catch that.
@@ -32,14 +45,19 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import attrs
+import orjson
+import zstandard
 
 from gspolicy._i18n import Lang, Text
+from gspolicy.engine.outcome import Outcome, decide_outcome
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
@@ -50,17 +68,23 @@ from gspolicy.schema.records import validate_record
 from gspolicy.store.db import connect, damaged, write
 
 __all__ = [
+    "BATCH",
     "GENESIS",
     "Anchor",
+    "Context",
     "DecisionLog",
     "Entry",
+    "NotWritten",
     "Problem",
     "Receipt",
+    "Recorder",
     "ReplayResult",
     "VerifyResult",
     "canonical_json",
     "checkpoint_path",
     "read_anchor",
+    "record_json",
+    "row_json",
     "sha256",
 ]
 
@@ -69,14 +93,63 @@ GENESIS = "sha256:" + "0" * (2 * hashlib.sha256().digest_size)
 
 CHECKPOINT_FORMAT = 1
 
+BATCH = 4_096
+"""Entries a `Recorder` writes per transaction: a commit (two fsyncs and the checkpoint's) costs
+as much as a few hundred entries, so batches of thousands make it negligible, while a crash loses
+at most one batch that no receipt was handed out for."""
+
+_SAMPLES = 64
+"""The fewest entries a compression dictionary is trained on (fewer: compressed without one)."""
+_DICTIONARY_BYTES = 32_768
+_LEVEL = 3
+
+_SORTED = orjson.OPT_SORT_KEYS
+
 
 def canonical_json(value: object) -> str:
     """JSON with sorted keys, no whitespace, non-ASCII kept: one text for one value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value, option=_SORTED).decode("utf-8")
 
 
 def sha256(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """`Record.to_data`'s plain value of what orjson cannot write itself (a nested record's
+    fields, a decimal, a set); dates and tuples orjson writes as `to_data` does."""
+    if isinstance(value, Record):
+        return value.values_dict()
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, frozenset):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def record_json(record: Record) -> bytes:
+    """The record's canonical JSON (UTF-8): ``canonical_json(record.to_data())``, written in one
+    pass without building the plain data first."""
+    return orjson.dumps(record.values_dict(), default=_plain, option=_SORTED)
+
+
+def _row_value(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def row_json(row: Mapping[str, Any]) -> bytes:
+    """An outcome row's canonical JSON (UTF-8): dates as ISO text, whether the row came from
+    `Outcome.to_row()` (text) or from an outcome table (dates)."""
+    return orjson.dumps(dict(row), default=_row_value, option=_SORTED)
 
 
 def checkpoint_path(db: Path) -> Path:
@@ -97,65 +170,149 @@ def _now() -> dt.datetime:
 
 # --- entries, receipts, anchors ------------------------------------------------------------------
 
+EntryKind = Literal["decision", "run"]
 
-_COLUMNS = (
+_HASHED = (
     "id",
     "prev_hash",
+    "kind",
     "household",
-    "record_hash",
-    "record",
-    "decision",
     "verdict",
     "as_of",
-    "library_version",
+    "context",
+    "record_hash",
+    "outcome_hash",
+    "manifest",
     "recorded_at",
-    "actor",
-    "packs",
-    "schema_hash",
 )
+"""The columns an entry's hash covers (the record and outcome by their hashes)."""
+
+
+def _entry_hash(values: Mapping[str, object]) -> str:
+    return _sha256_bytes(orjson.dumps({k: values[k] for k in _HASHED}, option=_SORTED))
+
+
+@attrs.frozen
+class Context:
+    """What an entry was decided with: stored once per policy set and actor, named by hash."""
+
+    packs: tuple[dict[str, str], ...]  # every pack version: hash, id, version, content_hash[, approval]
+    schema_hash: str
+    exit_pack: str
+    actor: str
+    library_version: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "packs": list(self.packs),
+            "schema": self.schema_hash,
+            "exit_pack": self.exit_pack,
+            "actor": self.actor,
+            "library_version": self.library_version,
+        }
+
+
+def _context_from(text: str) -> Context:
+    """Parse a stored context (raises ValueError when it is not one)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    packs = data.get("packs")
+    keys = {"hash", "id", "version", "content_hash"}
+    if not isinstance(packs, list) or not all(
+        isinstance(p, dict) and keys <= set(p) and all(isinstance(v, str) for v in p.values()) for p in packs
+    ):
+        raise ValueError("not a list of pack references")
+    fields = [data.get(k) for k in ("schema", "exit_pack", "actor", "library_version")]
+    if not all(isinstance(f, str) for f in fields):
+        raise ValueError("a field is missing")
+    return Context(tuple(packs), *(str(f) for f in fields))
 
 
 @attrs.frozen
 class Entry:
-    """One stored entry, as stored (JSON columns still as text)."""
+    """One stored entry: its hashed columns as stored, the record and outcome decompressed
+    (None for a run entry, or when they cannot be read), and its context's stored text."""
 
     id: int
     prev_hash: str
     hash: str
-    household: str
-    record_hash: str
-    record: str
-    decision: str
+    kind: str
+    household: str | None
     verdict: str | None
     as_of: str
-    library_version: str
+    context: str
+    record_hash: str | None
+    outcome_hash: str | None
+    manifest: str | None
     recorded_at: str
-    actor: str
-    packs: str
-    schema_hash: str
+    record: str | None = None
+    outcome: str | None = None
+    context_text: str | None = None
 
     def payload(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in _COLUMNS}
+        return {name: getattr(self, name) for name in _HASHED}
 
     def computed_hash(self) -> str:
         """The hash the entry's stored content gives (equal to `hash` when untouched)."""
-        return sha256(canonical_json(self.payload()))
+        return _entry_hash(self.payload())
 
-    def decision_data(self) -> dict[str, Any]:
-        return self._json("decision", dict)  # type: ignore[no-any-return]
+    def damage(self) -> Text | None:
+        """What is wrong with the entry as stored, found without the rest of the log: its hashed
+        columns that do not give its hash, a record or outcome that is missing, does not
+        decompress or does not give its hash (None: nothing)."""
+        try:
+            if self.computed_hash() != self.hash:
+                return Text(zh="条目内容与其哈希不符", en="the entry's content does not give its hash")
+        except TypeError:
+            return Text(zh="条目的列无法计算哈希", en="a column of the entry cannot be hashed")
+        if self.kind != "decision":
+            return None
+        for name, text, digest in (
+            ("record", self.record, self.record_hash),
+            ("outcome", self.outcome, self.outcome_hash),
+        ):
+            if text is None:
+                return Text(
+                    zh=f"保存的 {name} 缺失或无法解压",
+                    en=f"its stored {name} is missing or does not decompress",
+                )
+            if sha256(text) != digest:
+                return Text(zh=f"保存的 {name} 与其哈希不符", en=f"its stored {name} does not give its hash")
+        return None
 
     def record_data(self) -> dict[str, Any]:
         return self._json("record", dict)  # type: ignore[no-any-return]
 
+    def outcome_data(self) -> dict[str, Any]:
+        """The outcome row (`Outcome.to_row()`: the columns of an outcome table)."""
+        return self._json("outcome", dict)  # type: ignore[no-any-return]
+
+    def manifest_data(self) -> dict[str, Any]:
+        return self._json("manifest", dict)  # type: ignore[no-any-return]
+
+    def context_data(self) -> Context:
+        if self.context_text is None:
+            raise self.damaged("context", Text(zh="找不到保存的上下文", en="its stored context is missing"))
+        try:
+            return _context_from(self.context_text)
+        except ValueError as err:
+            raise self.damaged("context", Text(zh=f"无法读取：{err}", en=f"unreadable: {err}")) from None
+
+    @property
+    def actor(self) -> str:
+        return self.context_data().actor
+
+    @property
+    def library_version(self) -> str:
+        return self.context_data().library_version
+
+    @property
+    def schema_hash(self) -> str:
+        return self.context_data().schema_hash
+
     def pack_list(self) -> list[dict[str, str]]:
-        packs = self._json("packs", list)
-        keys = {"hash", "id", "version", "content_hash"}
-        if not all(
-            isinstance(p, dict) and keys <= set(p) and all(isinstance(v, str) for v in p.values())
-            for p in packs
-        ):
-            raise self.damaged("packs", Text(zh="不是政策包引用的列表", en="not a list of pack references"))
-        return packs  # type: ignore[no-any-return]
+        return list(self.context_data().packs)
 
     def as_of_date(self) -> dt.date:
         try:
@@ -167,17 +324,15 @@ class Entry:
             ) from None
 
     def _json(self, column: str, kind: type) -> Any:
+        text = getattr(self, column)
+        if text is None:
+            raise self.damaged(column, Text(zh="没有内容或无法解压", en="absent, or it does not decompress"))
         try:
-            data = json.loads(getattr(self, column))
+            data = json.loads(text)
         except (ValueError, RecursionError):
             raise self.damaged(column, Text(zh="不是 JSON", en="not JSON")) from None
         if not isinstance(data, kind):
-            what = (
-                Text(zh="不是 JSON 对象", en="not a JSON object")
-                if kind is dict
-                else Text(zh="不是 JSON 列表", en="not a JSON list")
-            )
-            raise self.damaged(column, what)
+            raise self.damaged(column, Text(zh="不是 JSON 对象", en="not a JSON object"))
         return data
 
     def damaged(self, column: str, problem: Text) -> PolicyError:
@@ -187,11 +342,9 @@ class Entry:
         )
 
 
-_SELECT = "SELECT " + ", ".join(("id", "prev_hash", "hash", *_COLUMNS[2:])) + " FROM entries"
-
-
-def _entry(row: Sequence[Any]) -> Entry:
-    return Entry(*row)
+_STORED = ("id", "prev_hash", "hash", *_HASHED[2:], "record", "outcome", "dictionary")
+_SELECT = "SELECT " + ", ".join(_STORED) + " FROM entries"
+_INSERT = f"INSERT INTO entries ({', '.join(_STORED)}) VALUES ({', '.join('?' * len(_STORED))})"
 
 
 @attrs.frozen
@@ -393,76 +546,114 @@ class VerifyResult:
         return f"the log verifies: {self.entries} entries, head {head}; anchors checked: {checked}"
 
 
-def _locate(rows: Sequence[Entry], i: int, prev_hash: str) -> tuple[ProblemKind, int, str]:
-    """Classify the break at rows[i], whose own hash or link to the previous entry is wrong."""
-    row = rows[i]
-    own_ok = row.computed_hash() == row.hash
-    later = {r.hash: k for k, r in enumerate(rows) if k > i}
-    earlier = {r.hash: k for k, r in enumerate(rows) if k < i}
-    if row.prev_hash in later:
-        return (
-            "reordered",
-            row.id,
-            f"it chains to entry {rows[later[row.prev_hash]].id}, which comes after it",
-        )
-    if row.prev_hash in earlier and earlier[row.prev_hash] < i - 1:
-        k = earlier[row.prev_hash]
-        return "inserted", rows[k + 1].id, f"entry {row.id} chains past it to entry {rows[k].id}"
-    if i + 1 < len(rows) and rows[i + 1].prev_hash == prev_hash:
-        return "inserted", row.id, f"entry {rows[i + 1].id} chains past it to the entry before it"
-    if not own_ok and row.prev_hash != prev_hash:
-        for shift in range(1, min(len(rows), 1 << 10) + 1):  # renumbered after a deletion?
-            if attrs.evolve(row, id=row.id + shift).computed_hash() == row.hash:
-                detail = (
-                    f"{shift} entr{'y' if shift == 1 else 'ies'} before it are gone and the rest renumbered"
-                )
-                return "deleted", row.id, detail
-    if not own_ok:
-        return "edited", row.id, "its content does not give its stored hash"
-    if i == 0:
-        return "edited", row.id, "it does not chain to the start of the log"
-    return "edited", rows[i - 1].id, f"entry {row.id} chained to a different version of it"
+def _walk_problem(kind: ProblemKind, entry: int, detail: str) -> Problem:
+    return Problem(kind, entry, detail)
 
 
-def _walk(rows: Sequence[Entry], blobs: Mapping[str, tuple[str, str]]) -> Problem | None:
-    prev_id, prev_hash = 0, GENESIS
-    good_blobs: dict[str, bool] = {}
+class _Reader:
+    """Decompresses stored records and outcomes, one decompressor per dictionary, and reads the
+    stored contexts and pack texts by hash (each checked against its hash once)."""
 
-    def blob_ok(h: str) -> bool:
-        if h not in good_blobs:
-            found = blobs.get(h)
-            good_blobs[h] = found is not None and sha256(found[1]) == h
-        return good_blobs[h]
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._decompressors: dict[int | None, zstandard.ZstdDecompressor | None] = {}
+        self._blobs: dict[str, str | None] = {}
 
-    for i, row in enumerate(rows):
-        expected = prev_id + 1
-        if row.id < expected:
-            return Problem("inserted", row.id, f"entry ids must start at 1 and follow on (found {row.id})")
-        if row.id > expected:
-            detail = f"the log jumps from entry {prev_id} to entry {row.id}"
-            return Problem("deleted", expected, detail)
-        own_ok = row.computed_hash() == row.hash and sha256(row.record) == row.record_hash
-        if not (own_ok and row.prev_hash == prev_hash):
-            kind, where, detail = _locate(rows, i, prev_hash)
-            return Problem(kind, where, detail)
+    def text(self, data: object, dictionary: object) -> str | None:
+        """The stored text of a compressed column, or None when it cannot be read."""
+        if not isinstance(data, bytes):
+            return None
+        key = dictionary if isinstance(dictionary, int) and not isinstance(dictionary, bool) else None
+        if dictionary is not None and key is None:
+            return None
+        if key not in self._decompressors:
+            self._decompressors[key] = self._decompressor(key)
+        found = self._decompressors[key]
+        if found is None:
+            return None
         try:
-            hashes = [p["hash"] for p in row.pack_list()] + [row.schema_hash]
-        except (ValueError, KeyError, TypeError):
-            return Problem("edited", row.id, "its list of packs is not readable")
-        for h in hashes:
-            if not blob_ok(h):
-                return Problem("pack-altered", row.id, f"the stored text `{h}` is missing or changed")
-        prev_id, prev_hash = row.id, row.hash
+            return found.decompress(data).decode("utf-8")
+        except (zstandard.ZstdError, UnicodeDecodeError, ValueError):
+            return None
+
+    def _decompressor(self, key: int | None) -> zstandard.ZstdDecompressor | None:
+        if key is None:
+            return zstandard.ZstdDecompressor()
+        row = self._conn.execute("SELECT hash, data FROM dictionaries WHERE id = ?", (key,)).fetchone()
+        if row is None or not isinstance(row[1], bytes) or _sha256_bytes(row[1]) != row[0]:
+            return None
+        try:
+            return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(row[1]))
+        except zstandard.ZstdError:
+            return None
+
+    def blob(self, h: str) -> str | None:
+        """A stored text by its hash, None when it is missing or does not give its hash."""
+        if h not in self._blobs:
+            row = self._conn.execute("SELECT text FROM blobs WHERE hash = ?", (h,)).fetchone()
+            ok = row is not None and isinstance(row[0], str) and sha256(row[0]) == h
+            self._blobs[h] = str(row[0]) if ok else None
+        return self._blobs[h]
+
+    def entry(self, row: Sequence[Any]) -> Entry:
+        values = dict(zip(_STORED, row, strict=True))
+        dictionary = values.pop("dictionary")
+        record, outcome = values.pop("record"), values.pop("outcome")
+        context = values["context"]
+        return Entry(
+            **values,
+            record=None if record is None else self.text(record, dictionary),
+            outcome=None if outcome is None else self.text(outcome, dictionary),
+            context_text=self.blob(context) if isinstance(context, str) else None,
+        )
+
+
+def _content_problem(entry: Entry, raw_record: object, raw_outcome: object) -> str | None:
+    """What is wrong with an entry's stored record and outcome, or None."""
+    if entry.kind == "decision":
+        for name, text, raw, digest in (
+            ("record", entry.record, raw_record, entry.record_hash),
+            ("outcome", entry.outcome, raw_outcome, entry.outcome_hash),
+        ):
+            if raw is None or text is None:
+                return f"its stored {name} is missing or does not decompress"
+            if sha256(text) != digest:
+                return f"its stored {name} does not give its hash"
+    elif entry.kind == "run":
+        if raw_record is not None or raw_outcome is not None:
+            return "a run entry holds a record"
+    else:
+        return f"its kind `{entry.kind[:20]}` is not one the log writes"
     return None
 
 
-def _check_anchor(rows: Sequence[Entry], anchor: Anchor, what: str) -> Problem | None:
+def _context_problem(reader: _Reader, entry: Entry, checked: dict[str, str | None]) -> str | None:
+    """What is wrong with the context an entry names and the texts it lists, or None."""
+    if entry.context in checked:
+        return checked[entry.context]
+    problem: str | None = None
+    if entry.context_text is None:
+        problem = f"its stored context `{entry.context}` is missing or changed"
+    else:
+        try:
+            context = _context_from(entry.context_text)
+        except ValueError:
+            problem = "its stored context is not readable"
+        else:
+            for h in [p["hash"] for p in context.packs] + [context.schema_hash]:
+                if reader.blob(h) is None:
+                    problem = f"the stored text `{h}` is missing or changed"
+                    break
+    checked[entry.context] = problem
+    return problem
+
+
+def _check_anchor(rows: int, hash_of: Callable[[int], str], anchor: Anchor, what: str) -> Problem | None:
     if anchor.id < 1:
         return None
-    if anchor.id > len(rows):
-        first = len(rows) + 1
-        return Problem("truncated", first, f"{what} names entry {anchor.id}, the log ends at {len(rows)}")
-    if rows[anchor.id - 1].hash != anchor.hash:
+    if anchor.id > rows:
+        return Problem("truncated", rows + 1, f"{what} names entry {anchor.id}, the log ends at {rows}")
+    if hash_of(anchor.id) != anchor.hash:
         return Problem(
             "edited",
             anchor.id,
@@ -472,23 +663,22 @@ def _check_anchor(rows: Sequence[Entry], anchor: Anchor, what: str) -> Problem |
     return None
 
 
-def _check_checkpoint(rows: Sequence[Entry], cp: Checkpoint) -> Problem | None:
+def _check_checkpoint(rows: int, hash_of: Callable[[int], str], cp: Checkpoint) -> Problem | None:
     """The log must end at the checkpoint's head, or at its pending entry (a write in flight)."""
-    n = len(rows)
     head_id = cp.head.id if cp.head else 0
-    if cp.pending is not None and n == cp.pending.id:
-        found = _check_anchor(rows, cp.pending, "the checkpoint (pending entry)")
+    if cp.pending is not None and rows == cp.pending.id:
+        found = _check_anchor(rows, hash_of, cp.pending, "the checkpoint (pending entry)")
         if found is None:
             return None
     if cp.head is not None:
-        found = _check_anchor(rows, cp.head, "the checkpoint")
+        found = _check_anchor(rows, hash_of, cp.head, "the checkpoint")
         if found is not None:
             return found
-    if n > head_id:
+    if rows > head_id:
         return Problem(
             "inserted",
             head_id + 1,
-            f"the checkpoint ends the log at entry {head_id}, but the log goes on to entry {n}",
+            f"the checkpoint ends the log at entry {head_id}, but the log goes on to entry {rows}",
         )
     return None
 
@@ -498,13 +688,15 @@ def _check_checkpoint(rows: Sequence[Entry], cp: Checkpoint) -> Problem | None:
 
 @attrs.frozen
 class ReplayResult:
-    """A stored decision next to the one the stored packs give today."""
+    """A stored outcome row next to the one the stored packs give today, with the decision they
+    give (explained: the entry's decision derived again)."""
 
     entry: int
     identical: bool
     differences: tuple[str, ...]  # JSON paths where they differ (at most `_MAX_DIFFERENCES`)
     stored: dict[str, Any]
     replayed: dict[str, Any]
+    decision: Decision
 
 
 _MAX_DIFFERENCES = 16
@@ -534,7 +726,7 @@ class _Texts:
 
     packs: tuple[tuple[str, str, str, str], ...]  # (hash, name, content_hash, text)
     schema: tuple[str, str, str]  # (hash, name, text)
-    listing: str  # the entry's `packs` column
+    listing: tuple[dict[str, str], ...]
 
 
 def _policy_texts(policy_set: PolicySet) -> _Texts:
@@ -557,7 +749,7 @@ def _policy_texts(policy_set: PolicySet) -> _Texts:
         if p.pack.approval is not None:  # beside the content hash, when the version names one
             item["approval"] = p.pack.approval.document
         listing.append(item)
-    return _Texts(tuple(packs), (sha256(text), schema_name, text), canonical_json(listing))
+    return _Texts(tuple(packs), (sha256(text), schema_name, text), tuple(listing))
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -608,93 +800,77 @@ class DecisionLog:
         """The SQLite connection (for the ledger, which lives in the same file)."""
         return self._conn
 
+    def texts_of(self, policy_set: PolicySet) -> _Texts:
+        if self._texts is None or self._texts[0] is not policy_set:
+            self._texts = (policy_set, _policy_texts(policy_set))
+        return self._texts[1]
+
     # --- writing ----------------------------------------------------------------------------
+
+    def recorder(
+        self,
+        policy_set: PolicySet,
+        *,
+        as_of: dt.date,
+        actor: str,
+        exit_pack: str,
+        batch: int = BATCH,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> Recorder:
+        """A `Recorder` appending decisions made with `policy_set` as of `as_of` in batches."""
+        return Recorder(self, policy_set, as_of=as_of, actor=actor, exit_pack=exit_pack, batch=batch, now=now)
 
     def record(
         self,
         household: Record,
-        decision: Decision,
+        decision: Decision | Outcome,
         policy_set: PolicySet,
         *,
         actor: str,
         now: dt.datetime | None = None,
     ) -> Receipt:
-        """Append one evaluation to the log and return its receipt.
+        """Append one decision to the log (its own batch) and return its receipt.
 
-        The decision must be the one `policy_set` gives for `household` as of its date: it is
-        evaluated again and compared (``store/not-the-decision``), so that the log never holds a
-        decision the packs did not make.  Raises `PolicyError`; on error nothing is written.
+        The decision (an explained `Decision` or its `Outcome`) must be the one `policy_set`
+        gives for `household` as of its date: it is decided again by the per-record evaluator and
+        compared (``store/not-the-decision``), so that the log never holds a decision the packs
+        did not make.  Raises `PolicyError`; on error nothing is written.
         """
-        if not actor.strip():
-            raise PolicyError([Diagnostic("store/missing-actor")])
-        decided = decision.to_json()
-        if decide(policy_set, household, decision.as_of).to_json() != decided:
+        outcome = decision.outcome() if isinstance(decision, Decision) else decision
+        row = outcome.to_row()
+        again = decide_outcome(policy_set, household, outcome.as_of, exit_pack=outcome.exit_pack).to_row()
+        if again != row:
             raise PolicyError(
                 [
                     Diagnostic(
                         "store/not-the-decision",
                         None,
-                        {"household": decision.household, "as_of": decision.as_of.isoformat()},
+                        {"household": outcome.record, "as_of": outcome.as_of.isoformat()},
                     )
                 ]
             )
-        if self._texts is None or self._texts[0] is not policy_set:
-            self._texts = (policy_set, _policy_texts(policy_set))
-        texts = self._texts[1]
-        record_text = canonical_json(household.to_data())
-        when = (now or _now()).isoformat(timespec="microseconds")
-        conn = self._conn
-        with write(conn):
-            for h, name, content_hash, body in texts.packs:
-                conn.execute(
-                    "INSERT OR IGNORE INTO blobs (hash, kind, name, content_hash, text)"
-                    " VALUES (?, 'pack', ?, ?, ?)",
-                    (h, name, content_hash, body),
-                )
-            sh, sname, stext = texts.schema
-            conn.execute(
-                "INSERT OR IGNORE INTO blobs (hash, kind, name, content_hash, text)"
-                " VALUES (?, 'schema', ?, NULL, ?)",
-                (sh, sname, stext),
-            )
-            last = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-            head = Anchor(int(last[0]), str(last[1])) if last else None
-            entry = Entry(
-                id=(head.id if head else 0) + 1,
-                prev_hash=head.hash if head else GENESIS,
-                hash="",
-                household=decision.household,
-                record_hash=sha256(record_text),
-                record=record_text,
-                decision=canonical_json(decided),
-                verdict=decision.verdict,
-                as_of=decision.as_of.isoformat(),
-                library_version=_library_version(),
-                recorded_at=when,
-                actor=actor,
-                packs=texts.listing,
-                schema_hash=sh,
-            )
-            entry = attrs.evolve(entry, hash=entry.computed_hash())
-            conn.execute(
-                f"INSERT INTO entries ({', '.join(('hash', *_COLUMNS))})"
-                f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
-                (entry.hash, *(getattr(entry, c) for c in _COLUMNS)),
-            )
-            # anchor before the commit: a crash from here on leaves a checkpoint that matches
-            _write_checkpoint(self.checkpoint, Checkpoint(head, Anchor(entry.id, entry.hash)))
-        self._promote(Anchor(entry.id, entry.hash))
-        return Receipt(
-            entry.id, entry.hash, entry.household, entry.verdict, entry.as_of, when, str(self.path)
+        recorder = self.recorder(
+            policy_set,
+            as_of=outcome.as_of,
+            actor=actor,
+            exit_pack=outcome.exit_pack,
+            batch=1,
+            now=(lambda: now) if now is not None else None,
         )
+        (receipt,) = recorder.add(household, row)
+        return receipt
 
     def _promote(self, mine: Anchor) -> None:
         """After the commit: make the committed entry the checkpoint's head, unless a later
-        writer has already anchored past it."""
-        with write(self._conn):
-            last = self._conn.execute("SELECT id FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-            if last is not None and int(last[0]) == mine.id:
-                _write_checkpoint(self.checkpoint, Checkpoint(mine, None))
+        writer has already anchored past it.  A failure here loses nothing: the checkpoint
+        already names the entry as pending, which verifies, and the next write anchors it."""
+        try:
+            with write(self._conn):
+                last = self._conn.execute("SELECT max(id) FROM entries").fetchone()
+                if last is not None and last[0] == mine.id:
+                    _write_checkpoint(self.checkpoint, Checkpoint(mine, None))
+        except (OSError, sqlite3.Error, PolicyError):
+            pass
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -716,15 +892,25 @@ class DecisionLog:
             raise PolicyError(
                 [Diagnostic("store/unknown-entry", None, {"id": entry_id, "last": head.id if head else 0})]
             )
-        return _entry(row)
+        return _Reader(self._conn).entry(row)
 
     @_reading
     def entries(self, household: str | None = None) -> list[Entry]:
-        if household is None:
-            rows = self._conn.execute(_SELECT + " ORDER BY id").fetchall()
-        else:
-            rows = self._conn.execute(_SELECT + " WHERE household = ? ORDER BY id", (household,)).fetchall()
-        return [_entry(r) for r in rows]
+        """Every entry (of one household), in order; see `iter_entries` for a whole log."""
+        return list(self.iter_entries(household))
+
+    def iter_entries(self, household: str | None = None) -> Iterator[Entry]:
+        """The entries (of one household) in order, read as they are needed."""
+        reader = _Reader(self._conn)
+        try:
+            if household is None:
+                cursor = self._conn.execute(_SELECT + " ORDER BY id")
+            else:
+                cursor = self._conn.execute(_SELECT + " WHERE household = ? ORDER BY id", (household,))
+            for row in cursor:
+                yield reader.entry(row)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+            raise damaged(self.path, err) from None
 
     # --- verifying --------------------------------------------------------------------------
 
@@ -732,57 +918,91 @@ class DecisionLog:
     def verify(
         self, *, checkpoint: Path | None = None, receipts: Iterable[Receipt | Anchor] = ()
     ) -> VerifyResult:
-        """Check the whole chain, the stored packs, and the anchors: the checkpoint file
-        (`checkpoint`, default ``<db>.head``) and any receipts.  Names the first bad entry."""
+        """Check the whole chain, every stored record, outcome, context and pack, and the
+        anchors: the checkpoint file (`checkpoint`, default ``<db>.head``) and any receipts.
+        Names the first bad entry.  Reads the log as a stream (memory stays flat)."""
         cp_path = checkpoint or self.checkpoint
-        with write(self._conn):  # a consistent view of the file and its checkpoint
+        conn = self._conn
+        with write(conn):  # the checkpoint and the length of the log at one moment
             try:
                 cp: Checkpoint | Receipt | None = read_anchor(cp_path) if cp_path.exists() else None
                 cp_problem = None
             except PolicyError as err:
                 cp, cp_problem = None, err.diagnostics[0].message()
-            rows = [_entry(r) for r in self._conn.execute(_SELECT + " ORDER BY id")]
-            blobs = {
-                str(h): (str(n), str(t))
-                for h, n, t in self._conn.execute("SELECT hash, name, text FROM blobs")
-            }
-        head = Anchor(rows[-1].id, rows[-1].hash) if rows else None
+            found_rows = conn.execute("SELECT count(*), max(id) FROM entries").fetchone()
+        # entries appended after that moment are another writer's: not this verification's
+        rows = int(found_rows[0])
+        problem, head = self._walk(max(rows, int(found_rows[1] or 0)))
+
+        def hash_of(entry_id: int) -> str:
+            row = conn.execute("SELECT hash FROM entries WHERE id = ?", (entry_id,)).fetchone()
+            return str(row[0]) if row else ""
+
         checked: list[str] = []
-        problem = _walk(rows, blobs)
         found: list[Problem] = [problem] if problem else []
         if cp_problem is not None:
-            found.append(Problem("checkpoint-unreadable", len(rows) + 1, cp_problem))
+            found.append(Problem("checkpoint-unreadable", rows + 1, cp_problem))
         elif isinstance(cp, Checkpoint):
             checked.append(str(cp_path))
-            if (p := _check_checkpoint(rows, cp)) is not None:
+            if (p := _check_checkpoint(rows, hash_of, cp)) is not None:
                 found.append(p)
         elif isinstance(cp, Receipt):
             checked.append(str(cp_path))
-            if (p := _check_anchor(rows, cp.anchor, f"the receipt `{cp_path}`")) is not None:
+            if (p := _check_anchor(rows, hash_of, cp.anchor, f"the receipt `{cp_path}`")) is not None:
                 found.append(p)
         elif rows:
             found.append(
                 Problem(
                     "checkpoint-missing",
-                    len(rows) + 1,
+                    rows + 1,
                     f"there is no checkpoint file `{cp_path}`; pass one with `--checkpoint`",
                 )
             )
         for r in receipts:
             anchor = r.anchor if isinstance(r, Receipt) else r
             checked.append(f"receipt {anchor.id}")
-            if (p := _check_anchor(rows, anchor, f"the receipt of entry {anchor.id}")) is not None:
+            if (p := _check_anchor(rows, hash_of, anchor, f"the receipt of entry {anchor.id}")) is not None:
                 found.append(p)
         # the first bad entry; on a tie, a concrete problem before a missing anchor
         first = min(found, key=lambda p: (p.entry, p.kind.startswith("checkpoint"))) if found else None
-        return VerifyResult(len(rows), head, first, tuple(checked))
+        return VerifyResult(rows, head, first, tuple(checked))
+
+    def _walk(self, upto: int) -> tuple[Problem | None, Anchor | None]:
+        """Walk entries 1…`upto`: the first problem, and the head."""
+        conn = self._conn
+        reader = _Reader(conn)
+        contexts: dict[str, str | None] = {}
+        prev_id, prev_hash = 0, GENESIS
+        cursor = conn.execute(_SELECT + " WHERE id <= ? ORDER BY id", (upto,))
+        for row in cursor:
+            entry = reader.entry(row)
+            raw = dict(zip(_STORED, row, strict=True))
+            expected = prev_id + 1
+            if entry.id < expected:
+                return Problem(
+                    "inserted", entry.id, f"entry ids must start at 1 and follow on (found {entry.id})"
+                ), None
+            if entry.id > expected:
+                return Problem(
+                    "deleted", expected, f"the log jumps from entry {prev_id} to entry {entry.id}"
+                ), None
+            own_ok = _hashed_ok(entry) and _content_problem(entry, raw["record"], raw["outcome"]) is None
+            if not (own_ok and entry.prev_hash == prev_hash):
+                kind, where, detail = _locate(conn, entry, own_ok, prev_hash, raw)
+                return Problem(kind, where, detail), None
+            context = _context_problem(reader, entry, contexts)
+            if context is not None:
+                return Problem("pack-altered", entry.id, context), None
+            prev_id, prev_hash = entry.id, entry.hash
+        return None, (Anchor(prev_id, prev_hash) if prev_id else None)
 
     # --- replaying --------------------------------------------------------------------------
 
     @_reading
     def policy_set_of(self, entry: Entry) -> PolicySet:
         """The policy set an entry was decided with, rebuilt from the texts stored in the log."""
-        key = entry.packs + entry.schema_hash
+        context = entry.context_data()
+        key = entry.context
         found = self._rebuilt.get(key)
         if found is not None:
             return found
@@ -796,11 +1016,11 @@ class DecisionLog:
                 raise failed()
             return str(row[0]), str(row[1])
 
-        name, text = blob(entry.schema_hash)
+        name, text = blob(context.schema_hash)
         schema, _ = schema_from_text(name, text)
         if schema is None:
             raise failed()
-        texts = [blob(item.get("hash", "")) for item in entry.pack_list()]
+        texts = [blob(item.get("hash", "")) for item in context.packs]
         checked, _problems = check_texts(texts, schema)  # packs importing parameters resolved too
         if checked is None:
             raise failed()
@@ -810,14 +1030,353 @@ class DecisionLog:
 
     @_reading
     def replay(self, entry_id: int) -> ReplayResult:
-        """Evaluate entry `entry_id` again from its stored record and packs, as of its date,
-        and compare with the stored decision (raises `PolicyError` for an unknown entry)."""
+        """Decide entry `entry_id` again from its stored record and packs, as of its date, with
+        the explanation; compare its outcome row with the stored one (raises `PolicyError` for an
+        unknown entry or one that is not a decision)."""
         entry = self.entry(entry_id)
+        if entry.kind != "decision":
+            raise PolicyError(
+                [Diagnostic("store/not-a-decision", None, {"id": entry_id, "kind": entry.kind})]
+            )
         policy_set = self.policy_set_of(entry)
         record, problems = validate_record(entry.record_data(), policy_set.schema, file=f"entry {entry_id}")
         if record is None:
             raise PolicyError(problems)
-        replayed = decide(policy_set, record, entry.as_of_date()).to_json()
-        stored = entry.decision_data()
+        decision = decide(policy_set, record, entry.as_of_date(), exit_pack=entry.context_data().exit_pack)
+        replayed = json.loads(row_json(decision.outcome().to_row()))
+        stored = entry.outcome_data()
         diffs = tuple(_differences(stored, replayed))
-        return ReplayResult(entry_id, not diffs and stored == replayed, diffs, stored, replayed)
+        return ReplayResult(entry_id, not diffs and stored == replayed, diffs, stored, replayed, decision)
+
+
+def _hashed_ok(entry: Entry) -> bool:
+    try:
+        return entry.computed_hash() == entry.hash
+    except TypeError:  # a column holding what a hash cannot be taken of (bytes)
+        return False
+
+
+def _locate(
+    conn: sqlite3.Connection, entry: Entry, own_ok: bool, prev_hash: str, raw: Mapping[str, Any]
+) -> tuple[ProblemKind, int, str]:
+    """Classify the break at `entry`, whose own hash or link to the previous entry is wrong."""
+
+    def ids_with_hash(h: object) -> list[int]:
+        return [int(r[0]) for r in conn.execute("SELECT id FROM entries WHERE hash = ? ORDER BY id", (h,))]
+
+    holders = ids_with_hash(entry.prev_hash)
+    later = [i for i in holders if i > entry.id]
+    earlier = [i for i in holders if i < entry.id]
+    if later:
+        return "reordered", entry.id, f"it chains to entry {later[0]}, which comes after it"
+    if earlier and earlier[-1] < entry.id - 1:
+        k = earlier[-1]
+        return "inserted", k + 1, f"entry {entry.id} chains past it to entry {k}"
+    following = conn.execute("SELECT prev_hash FROM entries WHERE id = ?", (entry.id + 1,)).fetchone()
+    if following is not None and following[0] == prev_hash:
+        return "inserted", entry.id, f"entry {entry.id + 1} chains past it to the entry before it"
+    content = _content_problem(entry, raw["record"], raw["outcome"]) if _hashed_ok(entry) else None
+    if not own_ok and content is None and entry.prev_hash != prev_hash:
+        for shift in range(1, 1 << 10):  # renumbered after a deletion?
+            try:
+                renumbered = attrs.evolve(entry, id=entry.id + shift).computed_hash()
+            except TypeError:
+                break
+            if renumbered == entry.hash:
+                detail = (
+                    f"{shift} entr{'y' if shift == 1 else 'ies'} before it are gone and the rest renumbered"
+                )
+                return "deleted", entry.id, detail
+    if content is not None:
+        return "edited", entry.id, content
+    if not own_ok:
+        return "edited", entry.id, "its content does not give its stored hash"
+    if entry.id == 1:
+        return "edited", entry.id, "it does not chain to the start of the log"
+    return "edited", entry.id - 1, f"entry {entry.id} chained to a different version of it"
+
+
+# --- recording in batches ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Pending:
+    household: str
+    verdict: str | None
+    record: bytes
+    outcome: bytes
+
+
+class NotWritten(PolicyError):
+    """A batch that could not be written (``store/not-written``): nothing of it is in the log.
+    `written` holds the receipts of the entries the same call wrote before it, which are."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__(list(diagnostics))
+        self.written: list[Receipt] = []
+
+
+class Recorder:
+    """Appends decisions to a log a batch at a time (see the module doc): `add` the record and
+    outcome row of each household; every `batch` entries are written in one transaction and
+    their receipts returned; `finish` writes what is left and the run's manifest entry.
+
+    A batch that cannot be written raises `PolicyError` (``store/not-written``) naming its
+    households; the recorder is then closed: nothing more is written."""
+
+    def __init__(
+        self,
+        log: DecisionLog,
+        policy_set: PolicySet,
+        *,
+        as_of: dt.date,
+        actor: str,
+        exit_pack: str,
+        batch: int = BATCH,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        if not actor.strip():
+            raise PolicyError([Diagnostic("store/missing-actor")])
+        if batch < 1:
+            raise ValueError("a batch holds at least one entry")
+        self.log = log
+        self.as_of = as_of.isoformat()
+        self.batch = batch
+        self._now = now or _now
+        self._texts = log.texts_of(policy_set)
+        context = Context(self._texts.listing, self._texts.schema[0], exit_pack, actor, _library_version())
+        self._context_text = canonical_json(context.to_json())
+        self.context = sha256(self._context_text)
+        self._pending: list[_Pending] = []
+        self._compressor: zstandard.ZstdCompressor | None = None
+        self._samples: list[bytes | bytearray | memoryview] | None = []
+        self._trained: zstandard.ZstdCompressionDict | None = None
+        self._dictionary: bytes | None = None
+        self._dictionary_id: int | None = None
+        self._stored = False  # the texts and the dictionary are in the log
+        self._closed = False
+        self.first: int | None = None
+        self.last: int | None = None
+        self.verdicts: Counter[str] = Counter()
+        self.started_at = self._now().isoformat(timespec="microseconds")
+
+    def add(self, record: Record, row: Mapping[str, Any]) -> list[Receipt]:
+        """Queue one household's decision; returns the receipts of a batch written by it."""
+        self._pending.append(_Pending(str(row["id"]), row.get("verdict"), record_json(record), row_json(row)))
+        if len(self._pending) >= self.batch:
+            return self.flush()
+        return []
+
+    def add_many(self, records: Sequence[Record], rows: Iterable[Mapping[str, Any]]) -> list[Receipt]:
+        """Queue many (a block of records and its outcome rows, in order); the receipts of the
+        batches written meanwhile (on `NotWritten`, those written before the failure are in its
+        `written`)."""
+        receipts: list[Receipt] = []
+        try:
+            for record, row in zip(records, rows, strict=True):
+                receipts.extend(self.add(record, row))
+        except NotWritten as err:
+            err.written[:0] = receipts
+            raise
+        return receipts
+
+    def flush(self) -> list[Receipt]:
+        """Write the queued entries now (one transaction); their receipts."""
+        if self._closed:
+            raise ValueError("the recorder is closed")
+        if not self._pending:
+            return []
+        pending, self._pending = self._pending, []
+        try:
+            return self._write(pending)
+        except (sqlite3.Error, OSError) as err:
+            self._closed = True
+            raise self._not_written(pending, err) from None
+        except PolicyError:
+            self._closed = True
+            raise
+
+    def finish(
+        self,
+        *,
+        command: str,
+        inputs: Sequence[Path] = (),
+        outputs: Sequence[Path] = (),
+    ) -> Receipt:
+        """Write what is queued, then the run's manifest entry: the command, the input and output
+        files (size and SHA-256), the entries of the run and their count per verdict."""
+        self.flush()
+        manifest = {
+            "command": command,
+            "as_of": self.as_of,
+            "inputs": [_file_item(p) for p in inputs],
+            "outputs": [_file_item(p) for p in outputs],
+            "entries": [self.first, self.last] if self.first is not None else None,
+            "decisions": sum(self.verdicts.values()),
+            "verdicts": dict(sorted(self.verdicts.items())),
+            "started_at": self.started_at,
+        }
+        try:
+            (receipt,) = self._write([], manifest=canonical_json(manifest))
+        except (sqlite3.Error, OSError) as err:
+            self._closed = True
+            raise PolicyError(
+                [
+                    Diagnostic(
+                        "store/run-not-closed", None, {"path": str(self.log.path), "reason": _reason(err)}
+                    )
+                ]
+            ) from None
+        self._closed = True
+        return receipt
+
+    def _compress(self, pending: Sequence[_Pending]) -> zstandard.ZstdCompressor:
+        """The compressor of a batch: with a dictionary once one could be trained on the run's
+        first entries (`_SAMPLES` of them at least), plain before."""
+        if self._trained is None and self._samples is not None:
+            self._samples += [p.record for p in pending[:_SAMPLES]]
+            self._samples += [p.outcome for p in pending[:_SAMPLES]]
+            if len(self._samples) >= 2 * _SAMPLES:
+                samples, self._samples = self._samples, None  # one attempt
+                try:
+                    self._trained = zstandard.train_dictionary(_DICTIONARY_BYTES, samples)
+                except zstandard.ZstdError:  # too little to learn from: plain compression
+                    pass
+                else:
+                    self._dictionary = self._trained.as_bytes()
+                    self._compressor = zstandard.ZstdCompressor(level=_LEVEL, dict_data=self._trained)
+        if self._compressor is None:
+            self._compressor = zstandard.ZstdCompressor(level=_LEVEL)
+        return self._compressor
+
+    def _store_texts(self, conn: sqlite3.Connection) -> None:
+        """Store the texts of the context (once) and a newly trained dictionary (inside the
+        batch's transaction: a failed batch closes the recorder, so nothing is stored twice)."""
+        if not self._stored:
+            texts = self._texts
+            conn.executemany(
+                "INSERT OR IGNORE INTO blobs (hash, kind, name, content_hash, text) VALUES (?, 'pack', ?, ?, ?)",
+                texts.packs,
+            )
+            sh, sname, stext = texts.schema
+            conn.execute(
+                "INSERT OR IGNORE INTO blobs (hash, kind, name, content_hash, text)"
+                " VALUES (?, 'schema', ?, NULL, ?)",
+                (sh, sname, stext),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO blobs (hash, kind, name, content_hash, text)"
+                " VALUES (?, 'context', 'context', NULL, ?)",
+                (self.context, self._context_text),
+            )
+            self._stored = True
+        if self._dictionary is not None and self._dictionary_id is None:
+            h = _sha256_bytes(self._dictionary)
+            conn.execute(
+                "INSERT OR IGNORE INTO dictionaries (hash, data) VALUES (?, ?)", (h, self._dictionary)
+            )
+            self._dictionary_id = int(
+                conn.execute("SELECT id FROM dictionaries WHERE hash = ?", (h,)).fetchone()[0]
+            )
+
+    def _write(self, pending: Sequence[_Pending], *, manifest: str | None = None) -> list[Receipt]:
+        log = self.log
+        conn = log.connection
+        compressor = self._compress(pending) if pending else None
+        blobs = (
+            [(compressor.compress(p.record), compressor.compress(p.outcome)) for p in pending]
+            if compressor is not None
+            else []
+        )
+        when = self._now().isoformat(timespec="microseconds")
+        rows: list[tuple[object, ...]] = []
+        receipts: list[Receipt] = []
+        with write(conn):
+            self._store_texts(conn)
+            last = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+            head = Anchor(int(last[0]), str(last[1])) if last else None
+            next_id, prev = (head.id if head else 0) + 1, (head.hash if head else GENESIS)
+            items: list[tuple[_Pending | None, tuple[bytes, bytes] | None]] = (
+                list(zip(pending, blobs, strict=True)) if pending else [(None, None)]
+            )
+            for p, stored in items:
+                values: dict[str, object] = {
+                    "id": next_id,
+                    "prev_hash": prev,
+                    "kind": "decision" if p is not None else "run",
+                    "household": p.household if p is not None else None,
+                    "verdict": p.verdict if p is not None else None,
+                    "as_of": self.as_of,
+                    "context": self.context,
+                    "record_hash": _sha256_bytes(p.record) if p is not None else None,
+                    "outcome_hash": _sha256_bytes(p.outcome) if p is not None else None,
+                    "manifest": manifest if p is None else None,
+                    "recorded_at": when,
+                }
+                digest = _entry_hash(values)
+                rows.append(
+                    (
+                        next_id,
+                        prev,
+                        digest,
+                        *(values[k] for k in _HASHED[2:]),
+                        stored[0] if stored else None,
+                        stored[1] if stored else None,
+                        self._dictionary_id if stored else None,
+                    )
+                )
+                receipts.append(
+                    Receipt(
+                        next_id,
+                        digest,
+                        str(values["household"] or ""),
+                        p.verdict if p else None,
+                        self.as_of,
+                        when,
+                        str(log.path),
+                    )
+                )
+                next_id, prev = next_id + 1, digest
+            conn.executemany(_INSERT, rows)
+            # anchor before the commit: a crash from here on leaves a checkpoint that matches
+            _write_checkpoint(log.checkpoint, Checkpoint(head, receipts[-1].anchor))
+        log._promote(receipts[-1].anchor)
+        if pending:
+            if self.first is None:
+                self.first = receipts[0].entry
+            self.last = receipts[-1].entry
+            self.verdicts.update(p.verdict or "none" for p in pending)
+        return receipts
+
+    def _not_written(self, pending: Sequence[_Pending], err: BaseException) -> NotWritten:
+        households = [p.household for p in pending]
+        shown = ", ".join(households[:3]) + (", …" if len(households) > 3 else "")
+        return NotWritten(
+            [
+                Diagnostic(
+                    "store/not-written",
+                    None,
+                    {
+                        "path": str(self.log.path),
+                        "count": len(households),
+                        "households": shown,
+                        "first": households[0],
+                        "last": households[-1],
+                        "reason": _reason(err),
+                        "kept": self.last or 0,
+                    },
+                )
+            ]
+        )
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err)
+
+
+def _file_item(path: Path) -> dict[str, object]:
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"file": str(path), "bytes": path.stat().st_size, "sha256": f"sha256:{digest}"}

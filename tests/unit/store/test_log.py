@@ -11,14 +11,24 @@ from pathlib import Path
 
 import attrs
 import pytest
+import zstandard
 
 from gspolicy.errors import PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.pack.load import PolicySet, load_policy_set
 from gspolicy.schema.model import Record
 from gspolicy.store.db import MIGRATIONS, SCHEMA_VERSION
-from gspolicy.store.log import GENESIS, Anchor, DecisionLog, Entry, Receipt, canonical_json, sha256
-from unit.store._support import AS_OF, record_some
+from gspolicy.store.log import (
+    GENESIS,
+    Anchor,
+    DecisionLog,
+    Entry,
+    Receipt,
+    canonical_json,
+    row_json,
+    sha256,
+)
+from unit.store._support import AS_OF, dump, record_some
 
 
 def raw(db: Path) -> sqlite3.Connection:
@@ -30,6 +40,38 @@ def stored(db: Path, entry_id: int) -> Entry:
         return log.entry(entry_id)
 
 
+def stored_row(db: Path, entry_id: int) -> dict[str, object]:
+    """Every stored column of an entry, as stored (the record and outcome compressed)."""
+    conn = raw(db)
+    try:
+        cursor = conn.execute("SELECT * FROM entries WHERE id = ?", (entry_id,))
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+    finally:
+        conn.close()
+
+
+def insert_row(db: Path, row: dict[str, object]) -> None:
+    conn = raw(db)
+    try:
+        conn.execute(
+            f"INSERT INTO entries ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+    finally:
+        conn.close()
+
+
+def rehashed(db: Path, entry_id: int, **changes: object) -> dict[str, object]:
+    """Entry `entry_id`'s stored row with `changes` to its hashed columns and its hash recomputed
+    (an attacker who knows the hashing scheme)."""
+    entry = attrs.evolve(stored(db, entry_id), **changes)  # type: ignore[arg-type]
+    row = stored_row(db, entry_id)
+    row.update(changes)
+    row["hash"] = entry.computed_hash()
+    return row
+
+
 # --- recording -----------------------------------------------------------------------------------
 
 
@@ -38,9 +80,16 @@ def test_an_entry_stores_what_the_issue_asks(
 ) -> None:
     entry = log.entry(3)
     assert entry.household == records[2]["id"] == receipts[2].household
+    assert entry.kind == "decision"
+    assert entry.record is not None
+    assert entry.outcome is not None
     assert entry.record_hash == sha256(entry.record)
+    assert entry.outcome_hash == sha256(entry.outcome)
     assert entry.record_data() == json.loads(canonical_json(records[2].to_data()))
-    assert entry.decision_data() == decide(policy_set, records[2], AS_OF).to_json()
+    # the outcome row, from which the explained decision is derived again on demand
+    decision = decide(policy_set, records[2], AS_OF)
+    assert entry.outcome_data() == json.loads(row_json(decision.outcome().to_row()))
+    assert entry.verdict == decision.verdict
     assert entry.as_of == "2018-12-31"
     assert entry.actor == "tester"
     assert entry.library_version
@@ -52,6 +101,12 @@ def test_an_entry_stores_what_the_issue_asks(
     for p in entry.pack_list():
         assert sha256(texts[p["hash"]]) == p["hash"]
     assert "schema:" in texts[entry.schema_hash]
+    # the record and the outcome are stored compressed, outside the hash (their hashes are in it)
+    row = stored_row(log.path, 3)
+    assert isinstance(row["record"], bytes)
+    assert isinstance(row["outcome"], bytes)
+    assert len(row["record"]) < len(entry.record.encode())
+    assert zstandard.ZstdDecompressor().decompress(row["outcome"]).decode() == entry.outcome
 
 
 def test_entries_are_chained_and_receipts_match(log: DecisionLog, receipts: list[Receipt]) -> None:
@@ -79,15 +134,15 @@ def test_a_clean_log_verifies_with_its_checkpoint_and_receipts(
 
 
 def test_packs_are_stored_once(log: DecisionLog, receipts: list[Receipt], policy_set: PolicySet) -> None:
-    blobs = log.connection.execute("SELECT count(*) FROM blobs").fetchone()[0]
-    assert blobs == len(policy_set.packs) + 1  # the schema
+    blobs = log.connection.execute("SELECT kind, count(*) FROM blobs GROUP BY kind").fetchall()
+    assert dict(blobs) == {"pack": len(policy_set.packs), "schema": 1, "context": 1}
 
 
 def test_a_decision_the_packs_did_not_make_is_refused(
     log: DecisionLog, policy_set: PolicySet, records: tuple[Record, ...]
 ) -> None:
     decision = decide(policy_set, records[0], AS_OF)
-    forged = attrs.evolve(decision, verdict="pass")
+    forged = attrs.evolve(decision.outcome(), verdict="pass")
     with pytest.raises(PolicyError) as err:
         log.record(records[0], forged, policy_set, actor="tester")
     assert err.value.diagnostics[0].code == "store/not-the-decision"
@@ -115,13 +170,42 @@ def _problem(db: Path, **kwargs: object) -> tuple[str, int]:
 
 
 def test_an_edited_field_is_detected(db: Path, receipts: list[Receipt]) -> None:
-    raw(db).execute("UPDATE entries SET actor = 'someone else' WHERE id = 3")
+    raw(db).execute("UPDATE entries SET recorded_at = '2019-01-01T00:00:00+00:00' WHERE id = 3")
     assert _problem(db) == ("edited", 3)
 
 
-def test_an_edited_decision_is_detected(db: Path, receipts: list[Receipt]) -> None:
-    raw(db).execute("UPDATE entries SET decision = replace(decision, '\"yes\"', '\"no\"') WHERE id = 5")
+def _compressed(text: str) -> bytes:
+    return zstandard.ZstdCompressor().compress(text.encode())
+
+
+def test_an_edited_outcome_is_detected(db: Path, receipts: list[Receipt]) -> None:
+    """The outcome is outside the entry's hash, its own hash inside: an edit is found on
+    decompressing it."""
+    text = stored(db, 5).outcome
+    assert text is not None
+    changed = text.replace('"verdict":', '"verdict_":')
+    assert changed != text
+    raw(db).execute("UPDATE entries SET outcome = ? WHERE id = 5", (_compressed(changed),))
     assert _problem(db) == ("edited", 5)
+
+
+def test_an_edited_record_is_detected(db: Path, receipts: list[Receipt]) -> None:
+    text = stored(db, 6).record
+    assert text is not None
+    raw(db).execute(
+        "UPDATE entries SET record = ? WHERE id = 6", (_compressed(text.replace("true", "false")),)
+    )
+    assert _problem(db) == ("edited", 6)
+
+
+def test_a_stored_record_that_does_not_decompress_is_detected(db: Path, receipts: list[Receipt]) -> None:
+    raw(db).execute("UPDATE entries SET record = substr(record, 1, 12) WHERE id = 2")
+    assert _problem(db) == ("edited", 2)
+
+
+def test_an_altered_context_is_detected(db: Path, receipts: list[Receipt]) -> None:
+    raw(db).execute("UPDATE blobs SET text = replace(text, 'tester', 'someone') WHERE kind = 'context'")
+    assert _problem(db) == ("pack-altered", 1)
 
 
 def test_an_edit_with_its_hash_recomputed_is_detected(db: Path, receipts: list[Receipt]) -> None:
@@ -130,10 +214,21 @@ def test_an_edit_with_its_hash_recomputed_is_detected(db: Path, receipts: list[R
     assert _problem(db) == ("edited", 4)
 
 
-def test_an_edited_head_is_detected_by_the_checkpoint(db: Path, receipts: list[Receipt]) -> None:
-    entry = attrs.evolve(stored(db, 8), actor="someone else")
+def test_a_swapped_record_with_its_hash_is_detected(db: Path, receipts: list[Receipt]) -> None:
+    """Another entry's record with its hash, the entry's hash recomputed: the chain breaks."""
+    other = stored_row(db, 2)
+    row = rehashed(db, 4, record_hash=other["record_hash"])
     raw(db).execute(
-        "UPDATE entries SET actor = ?, hash = ? WHERE id = 8", (entry.actor, entry.computed_hash())
+        "UPDATE entries SET record = ?, record_hash = ?, hash = ? WHERE id = 4",
+        (other["record"], row["record_hash"], row["hash"]),
+    )
+    assert _problem(db) == ("edited", 4)
+
+
+def test_an_edited_head_is_detected_by_the_checkpoint(db: Path, receipts: list[Receipt]) -> None:
+    row = rehashed(db, 8, recorded_at="2019-01-01T00:00:00+00:00")
+    raw(db).execute(
+        "UPDATE entries SET recorded_at = ?, hash = ? WHERE id = 8", (row["recorded_at"], row["hash"])
     )
     assert _problem(db) == ("edited", 8)
 
@@ -155,17 +250,12 @@ def _insert_forged(db: Path, at: int) -> None:
     """Insert a well-formed entry at position `at`, hashed and chained to the one before it, and
     renumber the entries after it (an attacker who knows the hashing scheme)."""
     before = stored(db, at - 1)
-    copy = stored(db, 1)
-    forged = attrs.evolve(copy, id=at, prev_hash=before.hash, actor="forger", hash="")
-    forged = attrs.evolve(forged, hash=forged.computed_hash())
+    forged = rehashed(db, 1, id=at, prev_hash=before.hash, recorded_at="2019-01-01T00:00:00+00:00")
     conn = raw(db)
     conn.execute("UPDATE entries SET id = -id WHERE id >= ?", (at,))
     conn.execute("UPDATE entries SET id = -id + 1 WHERE id < 0")
-    columns = list(attrs.asdict(forged))
-    conn.execute(
-        f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        tuple(getattr(forged, c) for c in columns),
-    )
+    conn.close()
+    insert_row(db, forged)
 
 
 def test_an_inserted_entry_is_detected(db: Path, receipts: list[Receipt]) -> None:
@@ -181,13 +271,7 @@ def test_an_inserted_entry_with_a_bad_hash_is_detected(db: Path, receipts: list[
 
 def test_an_entry_appended_behind_the_logs_back_is_detected(db: Path, receipts: list[Receipt]) -> None:
     head = stored(db, 8)
-    forged = attrs.evolve(stored(db, 2), id=9, prev_hash=head.hash, hash="")
-    forged = attrs.evolve(forged, hash=forged.computed_hash())
-    columns = list(attrs.asdict(forged))
-    raw(db).execute(
-        f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        tuple(getattr(forged, c) for c in columns),
-    )
+    insert_row(db, rehashed(db, 2, id=9, prev_hash=head.hash))
     assert _problem(db) == ("inserted", 9)
 
 
@@ -285,7 +369,8 @@ def test_replay_is_identical_after_the_pack_file_on_disk_changed(
     # the packs on disk now decide differently …
     changed = load_policy_set([policy_root])
     first = log.entry(1)
-    assert decide(changed, records[0], AS_OF).to_json() != first.decision_data()
+    again = json.loads(row_json(decide(changed, records[0], AS_OF).outcome().to_row()))
+    assert again != first.outcome_data()
     # … but every entry replays identically from the texts stored in the log
     for receipt in receipts:
         result = log.replay(receipt.entry)
@@ -297,17 +382,20 @@ def test_replay_is_identical_after_the_pack_file_on_disk_changed(
 
 
 def test_replay_reports_where_a_decision_differs(db: Path, receipts: list[Receipt]) -> None:
-    entry = stored(db, 1)
-    data = entry.decision_data()
+    data = stored(db, 1).outcome_data()
     data["verdict"] = "pass"
-    changed = attrs.evolve(entry, decision=canonical_json(data))
+    text = canonical_json(data)
+    row = rehashed(db, 1, outcome_hash=sha256(text))
     raw(db).execute(
-        "UPDATE entries SET decision = ?, hash = ? WHERE id = 1", (changed.decision, changed.computed_hash())
+        "UPDATE entries SET outcome = ?, outcome_hash = ?, hash = ? WHERE id = 1",
+        (_compressed(text), row["outcome_hash"], row["hash"]),
     )
     with DecisionLog.open(db, create=False) as log:
         result = log.replay(1)
-    assert not result.identical
-    assert result.differences == ("$.verdict",)
+        assert not result.identical
+        assert result.differences == ("$.verdict",)
+        # the decision derived again is the packs' own, explained
+        assert result.decision.verdict == result.replayed["verdict"] != "pass"
 
 
 def test_replay_of_an_unknown_entry_is_refused(log: DecisionLog, receipts: list[Receipt]) -> None:
@@ -346,6 +434,39 @@ def test_an_older_file_is_migrated_and_keeps_its_entries(
         assert log.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert log.connection.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
         assert log.verify().ok
+
+
+def test_a_log_of_format_1_holding_entries_is_refused_and_left_as_it_is(db: Path) -> None:
+    """Format 1 entries cannot be rewritten without changing their hashes (and so every receipt
+    handed out): opening such a log says so plainly and changes nothing."""
+    conn = raw(db)
+    conn.execute(
+        "CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT"
+    )
+    for number in (1, 2, 3):
+        for statement in MIGRATIONS[number - 1][1]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO migrations VALUES (?, ?, '2019-01-01T00:00:00+00:00')",
+            (number, MIGRATIONS[number - 1][0]),
+        )
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute(
+        "INSERT INTO entries VALUES (1, ?, 'sha256:x', 'h', 'sha256:r', '{}', '{}', 'pass', '2018-12-31', '0.1',"
+        " '2019-01-01T00:00:00+00:00', 'a', '[]', 'sha256:s')",
+        (GENESIS,),
+    )
+    conn.close()
+    before = dump(db)
+    with pytest.raises(PolicyError) as err:
+        DecisionLog.open(db)
+    assert err.value.diagnostics[0].code == "store/old-format"
+    message = err.value.render("en")
+    assert "format 1" in message
+    assert "1 entries" in message
+    assert "record the households again" in message
+    assert "格式" in err.value.render("zh")
+    assert dump(db) == before
 
 
 def test_a_newer_file_is_refused(db: Path) -> None:
