@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import attrs
 import orjson
@@ -119,19 +119,46 @@ def _sha256_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+_NUMBERS: dict[Decimal, int | float] = {}
+"""Decimals already written (by value): a registry repeats few thousand distinct amounts."""
+_NUMBERS_HELD = 65_536
+
+
+def _number(value: Decimal) -> object:
+    """`Record.to_data`'s plain value of a decimal: an integer when whole, else a float when the
+    float prints back as the same decimal, else text.  The first two depend only on the value
+    (equal decimals give the same), so they are kept; the text keeps the decimal's own digits."""
+    found = _NUMBERS.get(value)
+    if found is not None:
+        return found
+    if value == value.to_integral_value():
+        plain: int | float = int(value)
+    else:
+        as_float = float(value)
+        if Decimal(repr(as_float)) != value:
+            return str(value)
+        plain = as_float
+    if len(_NUMBERS) >= _NUMBERS_HELD:
+        _NUMBERS.clear()
+    _NUMBERS[value] = plain
+    return plain
+
+
 def _plain(value: object) -> object:
     """`Record.to_data`'s plain value of what orjson cannot write itself (a nested record's
     fields, a decimal, a set); dates and tuples orjson writes as `to_data` does."""
+    kind = type(value)
+    if kind is Decimal:
+        return _number(value)  # type: ignore[arg-type]
+    if kind is Record:
+        return value.values_dict()  # type: ignore[attr-defined]
+    if isinstance(value, Decimal):
+        return _number(value)
     if isinstance(value, Record):
         return value.values_dict()
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
     if isinstance(value, frozenset):
         return sorted(value)
-    raise TypeError(type(value).__name__)
+    raise TypeError(kind.__name__)
 
 
 def record_json(record: Record) -> bytes:
@@ -1099,8 +1126,7 @@ def _locate(
 # --- recording in batches ------------------------------------------------------------------------
 
 
-@attrs.frozen
-class _Pending:
+class _Pending(NamedTuple):
     household: str
     verdict: str | None
     record: bytes
@@ -1289,6 +1315,7 @@ class Recorder:
             else []
         )
         when = self._now().isoformat(timespec="microseconds")
+        path = str(log.path)
         rows: list[tuple[object, ...]] = []
         receipts: list[Receipt] = []
         with write(conn):
@@ -1300,42 +1327,51 @@ class Recorder:
                 list(zip(pending, blobs, strict=True)) if pending else [(None, None)]
             )
             for p, stored in items:
-                values: dict[str, object] = {
-                    "id": next_id,
-                    "prev_hash": prev,
-                    "kind": "decision" if p is not None else "run",
-                    "household": p.household if p is not None else None,
-                    "verdict": p.verdict if p is not None else None,
-                    "as_of": self.as_of,
-                    "context": self.context,
-                    "record_hash": _sha256_bytes(p.record) if p is not None else None,
-                    "outcome_hash": _sha256_bytes(p.outcome) if p is not None else None,
-                    "manifest": manifest if p is None else None,
-                    "recorded_at": when,
-                }
-                digest = _entry_hash(values)
+                if p is not None:
+                    household, verdict = p.household, p.verdict
+                    record_hash, outcome_hash = _sha256_bytes(p.record), _sha256_bytes(p.outcome)
+                    kind, note = "decision", None
+                else:
+                    household = verdict = record_hash = outcome_hash = None
+                    kind, note = "run", manifest
+                # the hashed columns in sorted order: their canonical JSON without sorting again
+                digest = _sha256_bytes(
+                    orjson.dumps(
+                        {
+                            "as_of": self.as_of,
+                            "context": self.context,
+                            "household": household,
+                            "id": next_id,
+                            "kind": kind,
+                            "manifest": note,
+                            "outcome_hash": outcome_hash,
+                            "prev_hash": prev,
+                            "record_hash": record_hash,
+                            "recorded_at": when,
+                            "verdict": verdict,
+                        }
+                    )
+                )
                 rows.append(
                     (
                         next_id,
                         prev,
                         digest,
-                        *(values[k] for k in _HASHED[2:]),
+                        kind,
+                        household,
+                        verdict,
+                        self.as_of,
+                        self.context,
+                        record_hash,
+                        outcome_hash,
+                        note,
+                        when,
                         stored[0] if stored else None,
                         stored[1] if stored else None,
                         self._dictionary_id if stored else None,
                     )
                 )
-                receipts.append(
-                    Receipt(
-                        next_id,
-                        digest,
-                        str(values["household"] or ""),
-                        p.verdict if p else None,
-                        self.as_of,
-                        when,
-                        str(log.path),
-                    )
-                )
+                receipts.append(Receipt(next_id, digest, household or "", verdict, self.as_of, when, path))
                 next_id, prev = next_id + 1, digest
             conn.executemany(_INSERT, rows)
             # anchor before the commit: a crash from here on leaves a checkpoint that matches
