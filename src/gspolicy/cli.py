@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
@@ -42,7 +43,7 @@ from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
-from gspolicy.errors import Diagnostic, render_grouped, suggest
+from gspolicy.errors import Diagnostic, PolicyError, render_grouped, suggest
 from gspolicy.explain.areas import (
     AreaDecision,
     AreaReads,
@@ -159,6 +160,21 @@ def _build_parser() -> Parser:
         default=None,
         metavar="COLUMNS",
         help="with --output: the columns to write, separated by commas (default: all)",
+    )
+    evaluate.add_argument(
+        "--log",
+        type=path_arg,
+        default=None,
+        metavar="DB",
+        help="also record every household's decision in the decision log DB (SQLite), in batches, "
+        "with the run's manifest entry (the input and --output files) last",
+    )
+    evaluate.add_argument(
+        "--receipts",
+        type=path_arg,
+        default=None,
+        metavar="FILE",
+        help="with --log: write a receipt per entry to FILE (JSON lines)",
     )
     evaluate.add_argument("--list", action="store_true", help="list every household's verdict (table format)")
     evaluate.add_argument(
@@ -348,7 +364,22 @@ def _field_list(value: str) -> list[str]:
 
 
 def _output_problems(args: argparse.Namespace, lang: Lang) -> int | None:
-    """Refuse `--output`/`--fields` given wrongly before any work (exit 2), else None."""
+    """Refuse `--output`/`--fields`/`--log` given wrongly before any work (exit 2), else None."""
+    if args.receipts is not None and args.log is None:
+        sys.stderr.write(
+            "gspolicy evaluate：--receipts 需要与 --log 一起使用\n"
+            if lang == "zh"
+            else "gspolicy evaluate: --receipts goes with --log\n"
+        )
+        return EXIT_USAGE
+    if args.log is not None and (args.level != "household" or args.format != "table"):
+        sys.stderr.write(
+            "gspolicy evaluate：--log 记录农户判定，不能与 --level village/county 或 --format json/jsonl 同用\n"
+            if lang == "zh"
+            else "gspolicy evaluate: --log records the household decisions; it does not go with "
+            "--level village/county or --format json/jsonl\n"
+        )
+        return EXIT_USAGE
     if args.output is None:
         if args.fields is not None:
             sys.stderr.write(
@@ -419,6 +450,9 @@ def _evaluate_streamed(
     reads = areas.reads if areas is not None else None
     derived = [c for pf in reads.derive for c in (derived_column(*pf), lacks_column(*pf))] if reads else []
     kept_parts: list[pl.DataFrame] = []
+    logging = _RunLog.open(args, policy_set, as_of, lang) if args.log is not None else None
+    if isinstance(logging, int):
+        return logging
 
     def frames() -> Iterator[pl.DataFrame]:
         for block in registry_blocks(
@@ -429,6 +463,7 @@ def _evaluate_streamed(
             encoding=args.encoding,
             derive=reads.derive if reads else (),
             keep=reads.paths if reads else (),
+            columns=logging is None,  # the log keeps each record: the validator's, then
         ):
             problems.extend(block.problems)
             refused.extend(block.refused)
@@ -444,6 +479,8 @@ def _evaluate_streamed(
                 kept_parts.append(pl.concat([block.kept(), frame.select(derived)], how="horizontal"))
                 frame = frame.drop(derived)
             counts.add(frame, block.counties())
+            if logging is not None:
+                logging.add([block.record(i) for i in range(block.valid)], frame)
             rows = state["rows"]
             for offset, verdict in enumerate(frame["verdict"].to_list()):
                 # the households `--explain` may pick: the first of each verdict, then the first N
@@ -464,12 +501,23 @@ def _evaluate_streamed(
         with progress:
             if args.output is not None and (areas is None or args.level == "household"):
                 if _write_output(args, lang, policy_set, (), as_of, frames()) != EXIT_OK:
+                    if logging is not None:
+                        logging.close()
                     return EXIT_PROBLEMS
             else:
                 for _frame in frames():
                     pass
+        if logging is not None and not logging.finish(args):
+            return EXIT_PROBLEMS
     except _RunStopped:
+        if logging is not None:
+            logging.close()
         return _refuse_run(problems, refused, state["valid"], state["unreadable"], lang)
+    except PolicyError as err:  # the log could not take a batch (`store/not-written`)
+        if logging is None:
+            raise
+        logging.failed(err)
+        return EXIT_PROBLEMS
     if args.skip_invalid:
         _report_skipped(problems, refused, state["rows"], lang)
     elif problems:
@@ -703,6 +751,127 @@ def _joined_areas(
         {k: tuple(sorted(v)) for k, v in sorted(orphans.items())},
         outcomes,
     )
+
+
+class _RunLog:
+    """`evaluate --log DB`: the run's decisions recorded in the decision log as its blocks are
+    decided (a `Recorder`), receipts to `--receipts`, the run's manifest entry last.  The files
+    are checked first, so that a record with a problem stops the run before anything is recorded
+    (with `--skip-invalid`, the valid households are recorded)."""
+
+    def __init__(
+        self, log: Any, recorder: Any, receipts: TextIO | None, lang: Lang, total: int | None
+    ) -> None:
+        self.log = log
+        self.recorder = recorder
+        self.receipts = receipts
+        self.lang = lang
+        self.recorded = 0
+        self.total = total  # the households the run records (None: not counted beforehand)
+
+    @classmethod
+    def open(
+        cls, args: argparse.Namespace, policy_set: PolicySet, as_of: dt.date, lang: Lang
+    ) -> _RunLog | int:
+        from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
+        from gspolicy.store.log import DecisionLog  # noqa: PLC0415
+
+        total: int | None = None
+        if not args.skip_invalid:
+            problems: list[Diagnostic] = []
+            refused: list[Refused] = []
+            valid = broken = 0
+            for block in registry_blocks(
+                args.files, policy_set, as_of, exit_pack=exit_pack_of(policy_set), encoding=args.encoding
+            ):  # checked by columns where they can be, not decided
+                problems.extend(block.problems)
+                refused.extend(block.refused)
+                valid += block.valid
+                broken += block.broken
+            if broken or refused:
+                return _refuse_run(problems, refused, valid, broken, lang)
+            total = valid
+        receipts: TextIO | None = None
+        try:
+            log = DecisionLog.open(args.log)
+            if args.receipts is not None:
+                try:
+                    receipts = args.receipts.open("w", encoding="utf-8")
+                except OSError as err:
+                    log.close()
+                    raise PolicyError(
+                        [
+                            Diagnostic(
+                                "io/unreadable",
+                                None,
+                                {"path": str(args.receipts), "reason": err.strerror or str(err)},
+                            )
+                        ]
+                    ) from None
+            actor = f"gspolicy evaluate ({getpass.getuser()})"
+            recorder = log.recorder(policy_set, as_of=as_of, actor=actor, exit_pack=exit_pack_of(policy_set))
+        except PolicyError as err:
+            print_problems(err.diagnostics, lang, sys.stderr)
+            return EXIT_PROBLEMS
+        return cls(log, recorder, receipts, lang, total)
+
+    def add(self, records: Sequence[Record], frame: pl.DataFrame) -> None:
+        from gspolicy.tables import COLUMNS  # noqa: PLC0415
+
+        self._hand_out(self.recorder.add_many(records, frame.select(COLUMNS).iter_rows(named=True)))
+
+    def _hand_out(self, receipts: Sequence[Any]) -> None:
+        self.recorded += len(receipts)
+        if self.receipts is not None:
+            for receipt in receipts:
+                self.receipts.write(json.dumps(receipt.to_json(), ensure_ascii=False) + "\n")
+            self.receipts.flush()
+
+    def finish(self, args: argparse.Namespace) -> bool:
+        """The last batch and the run's manifest entry; False (said) when they cannot be written."""
+        try:
+            self._hand_out(self.recorder.flush())
+            outputs = [args.output] if args.output is not None else []
+            run = self.recorder.finish(command="gspolicy evaluate", inputs=args.files, outputs=outputs)
+            self._hand_out([run])
+        except PolicyError as err:
+            self.failed(err)
+            return False
+        self.close()
+        sys.stderr.write(
+            f"已在 {args.log} 中记录 {self.recorded - 1} 条判定（运行清单为条目 {run.entry}）\n"
+            if self.lang == "zh"
+            else f"recorded {self.recorded - 1} decisions in {args.log} (the run's manifest is entry {run.entry})\n"
+        )
+        return True
+
+    def failed(self, err: PolicyError) -> None:
+        from gspolicy.store.log import NotWritten  # noqa: PLC0415
+
+        if isinstance(err, NotWritten):
+            self._hand_out(err.written)
+        self.close()
+        print_problems(err.diagnostics, self.lang, sys.stderr)
+        left = (
+            (
+                f"{self.total - self.recorded} 户"
+                if self.lang == "zh"
+                else f"{self.total - self.recorded} households"
+            )
+            if self.total is not None
+            else ("其余农户" if self.lang == "zh" else "the other households")
+        )
+        sys.stderr.write(
+            f"本次运行的{left}未记录；已记录的 {self.recorded} 户均有回执\n"
+            if self.lang == "zh"
+            else f"{left} of the run were not recorded; the {self.recorded} recorded have receipts\n"
+        )
+
+    def close(self) -> None:
+        if self.receipts is not None:
+            self.receipts.close()
+            self.receipts = None
+        self.log.close()
 
 
 class _RunStopped(Exception):
