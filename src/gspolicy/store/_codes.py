@@ -101,9 +101,9 @@ register(
             "`{path}` is a decision log of format 1 holding {count} entries; this gspolicy writes and "
             "verifies format 2 (compact entries) only",
             "`{path}` 是第 1 版格式的判定日志，含 {count} 个条目；本版 gspolicy 只能写入和校验第 2 版（紧凑条目）",
-            "keep the file as it is and verify it with the gspolicy that wrote it (0.x before the compact "
-            "log); record the households again into a new log (`gspolicy log record FILE --db NEW.db …`)",
-            "请原样保留该文件，并用写入它的 gspolicy 版本（紧凑日志之前的 0.x）校验；把这些农户重新记录到新日志"
+            "keep the file as it is and verify it with the gspolicy version that wrote it; record the "
+            "households again into a new log (`gspolicy log record FILE --db NEW.db …`)",
+            "请原样保留该文件，并用写入它的 gspolicy 版本校验；把这些农户重新记录到新日志"
             "（`gspolicy log record FILE --db NEW.db …`）",
         ),
         "store/not-written": entry(

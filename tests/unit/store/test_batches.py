@@ -91,8 +91,8 @@ def test_a_run_is_written_in_batches_with_one_chain(
     assert used[:48] == [None] * 48
     assert len(set(used[48:])) == 1
     assert used[-1] is not None
-    for n in (1, 17, len(records)):
-        assert log.replay(n).identical
+    for entry in entries[:-1]:  # every entry replays: the traced interpreter gives the same row
+        assert log.replay(entry.id).identical, entry.id
 
 
 def test_entries_are_compact(tmp_path: Path, policy_set: PolicySet, records: tuple[Record, ...]) -> None:

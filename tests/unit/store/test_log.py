@@ -467,6 +467,11 @@ def test_a_log_of_format_1_holding_entries_is_refused_and_left_as_it_is(db: Path
     assert "record the households again" in message
     assert "格式" in err.value.render("zh")
     assert dump(db) == before
+    # and `gspolicy log verify` says it plainly (exit 1, no traceback)
+    from gspolicy.cli import main
+
+    assert main(["log", "verify", "--db", str(db), "--lang", "en"]) == 1
+    assert dump(db) == before
 
 
 def test_a_newer_file_is_refused(db: Path) -> None:
