@@ -1270,7 +1270,9 @@ class Recorder:
                     pass
                 else:
                     self._dictionary = self._trained.as_bytes()
-                    self._compressor = zstandard.ZstdCompressor(level=_LEVEL, dict_data=self._trained)
+                    # digested once, not again for every small frame compressed with it
+                    self._trained.precompute_compress(level=_LEVEL)
+                    self._compressor = zstandard.ZstdCompressor(dict_data=self._trained)
         if self._compressor is None:
             self._compressor = zstandard.ZstdCompressor(level=_LEVEL)
         return self._compressor
