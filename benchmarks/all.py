@@ -12,7 +12,10 @@
    households from Parquet, CSV and JSON Lines with `--output`, and with the villages and
    counties (the streamed summary equal to the per-record evaluator's on 10,000 households).
 
-`--quick` runs both on small inputs (a check that they work, not a measurement).  Each runs in
+3. `log_bench.py`: the decision log — entries recorded per CPU-second, bytes per entry, verify
+   and replay CPU at 100,000 and 1,000,000 entries, and `gspolicy log record` end to end.
+
+`--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
 """
 
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ],
         ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
+        ["log_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)

@@ -818,7 +818,8 @@ class _RunLog:
     def add(self, records: Sequence[Record], frame: pl.DataFrame) -> None:
         from gspolicy.tables import COLUMNS  # noqa: PLC0415
 
-        self._hand_out(self.recorder.add_many(records, frame.select(COLUMNS).iter_rows(named=True)))
+        for record, row in zip(records, frame.select(COLUMNS).iter_rows(named=True), strict=True):
+            self._hand_out(self.recorder.add(record, row))  # a batch's receipts, once committed
 
     def _hand_out(self, receipts: Sequence[Any]) -> None:
         self.recorded += len(receipts)

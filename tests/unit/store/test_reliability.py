@@ -49,9 +49,12 @@ def test_a_writer_killed_mid_stream_loses_no_committed_entry(
         assert line, child.stderr.read() if child.stderr else "the writer stopped"
         printed.append(line)
     os.kill(child.pid, signal.SIGKILL)
-    rest, _ = child.communicate(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-    printed.extend(line for line in rest.splitlines(keepends=True) if line.strip())
+    assert child.wait(timeout=30) == -signal.SIGKILL
+    # what the pipe still holds, through the reader's own buffer (`communicate` would skip it)
+    printed.extend(line for line in child.stdout.read().splitlines(keepends=True) if line.strip())
+    child.stdout.close()
+    if child.stderr is not None:
+        child.stderr.close()
     anchors = _anchors(printed)
     with DecisionLog.open(db, create=False) as log:
         result = log.verify(receipts=anchors)
@@ -109,3 +112,38 @@ def test_concurrent_processes_never_break_the_chain(shared_root: Path, db: Path)
         actors = {e.actor for e in log.entries()}
     assert sorted(a.id for a in anchors) == list(range(1, 37))
     assert actors == {"process 0", "process 1", "process 2"}
+
+
+@pytest.mark.slow  # a whole registry run killed partway: full suite
+def test_a_log_record_run_killed_mid_stream_loses_no_committed_entry(tmp_path: Path) -> None:
+    """`gspolicy log record` on the example registry, killed with SIGKILL once two batches are
+    out: every receipt it printed verifies, and the log holds whole batches only."""
+    registry = Path(__file__).resolve().parents[3] / "examples" / "registry" / "households.jsonl"
+    db = tmp_path / "log.db"
+    argv = [sys.executable, "-m", "gspolicy", "log", "record", str(registry), "--as-of", "2018-12-31"]
+    child = subprocess.Popen(
+        [*argv, "--actor", "run", "--db", str(db), "--batch", "256", "--format", "json", "--lang", "en"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    printed: list[str] = []
+    while len(printed) < 2 * 256:
+        line = child.stdout.readline()
+        assert line, child.stderr.read() if child.stderr else "the run stopped"
+        printed.append(line)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=60)
+    # what the pipe still holds, through the reader's own buffer (`communicate` would skip it)
+    printed.extend(line for line in child.stdout.read().splitlines(keepends=True) if line.strip())
+    child.stdout.close()
+    if child.stderr is not None:
+        child.stderr.close()
+    anchors = _anchors(printed)
+    with DecisionLog.open(db, create=False) as log:
+        result = log.verify(receipts=anchors)
+        count = log.count()
+    assert result.ok, result.message()
+    assert count % 256 == 0  # whole batches (the run's manifest entry never came)
+    assert len(anchors) <= count <= len(anchors) + 256
