@@ -639,7 +639,7 @@ def _with_findings(checks: Checks | None, frame: pl.DataFrame, exit_pack: str) -
     def rule_of(text: pl.Expr) -> pl.Expr:
         return text.str.replace(r"^[^:]*:", "")
 
-    def measure_of(text: pl.Expr) -> pl.Expr:
+    def measure_of(text: pl.Expr) -> pl.Expr:  # `measure=amount (why)`: the measure
         return text.str.replace(r"=.*$", "")
 
     struct = frame.schema.get("packs")

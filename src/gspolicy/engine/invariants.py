@@ -170,6 +170,7 @@ def view_of_row(checks: Checks, row: Mapping[str, Any], exit_pack: str) -> View:
     verdicts = {str(key).rpartition("@")[0]: value for key, value in (row.get("packs") or {}).items()}
 
     def granted() -> Iterable[str]:
+        # the measure of each `measure=amount (why)` (`support_texts`)
         return (str(text).partition("=")[0] for text in row.get("support") or ())
 
     return _view(checks, row.get("verdict"), verdicts, rules, criteria, granted)

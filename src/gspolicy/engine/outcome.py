@@ -61,6 +61,7 @@ __all__ = [
     "settle_of",
     "show_value",
     "support_from",
+    "support_parts",
     "support_texts",
     "term_text",
     "truth3",
@@ -478,8 +479,21 @@ def buffer_missing(buffer: BufferResult) -> tuple[str, ...]:
 
 
 def support_texts(support: Iterable[tuple[str, str | None, str]]) -> list[str]:
-    """The support column: ``measure=amount`` (``?`` for an amount that cannot be known)."""
-    return [f"{m}={a if a is not None else '?'}" for m, a, _ in support]
+    """The support column: ``measure=amount (why)`` — ``?`` for an amount that cannot be known;
+    `why` the rule that grants the measure or the buffer basis that retains it (`support_parts`
+    reads a text back)."""
+    return [f"{m}={a if a is not None else '?'} ({w})" for m, a, w in support]
+
+
+def support_parts(text: str) -> tuple[str, str | None, str]:
+    """A text of the support column (`support_texts`) as ``(measure, amount, why)``: the measure
+    before the first ``=``, `why` in the last parentheses (a rule or basis id has none, an amount
+    no ``" ("``), the amount between (None for ``?``)."""
+    measure, _, rest = text.partition("=")
+    amount, _, why = rest.rpartition(" (")
+    if not why.endswith(")") or not amount:
+        raise ValueError(f"not a text of the support column: {text!r}")
+    return measure, None if amount == "?" else amount, why[:-1]
 
 
 def _exact(text: str | None) -> Decimal | None:

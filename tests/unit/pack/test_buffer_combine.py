@@ -200,7 +200,7 @@ def test_the_packs_rule_decides_the_support(
     assert decision.outcome().support == decision.support
     assert policies.decide(record, AS_OF).support == decision.support
     (row,) = [r for frame in policies.decide_table([record], AS_OF) for r in frame.iter_rows(named=True)]
-    assert f"industry_grant={paid[0]}" in row["support"]
+    assert f"industry_grant={paid[0]} ({paid[1]})" in row["support"]
     with DecisionLog.open(tmp_path / "log.db") as log:
         entry = log.record(record, decision, policies.policy_set, actor="tester").entry
         plan = Ledger(log).plan(entry, actor="planner")
