@@ -185,10 +185,10 @@ register(
         ),
         "ledger/already-planned": entry(
             "error",
-            "household `{household}` already has a plan from entry `{entry}`",
-            "农户 `{household}` 已有来自条目 `{entry}` 的帮扶计划",
-            "plan from a later entry to replace it",
-            "如需替换，请基于更新的条目制定计划",
+            "household `{household}` already has a plan from {origin}",
+            "农户 `{household}` 已有来自{origin}的帮扶计划",
+            "plan from a later decision to replace it",
+            "如需替换，请基于更新的判定制定计划",
         ),
         "ledger/nothing-to-plan": entry(
             "error",
@@ -213,6 +213,95 @@ register(
             "`{text}` 不是有效的季度",
             "write a quarter as `2018Q4`",
             "季度写作 `2018Q4`",
+        ),
+        # --- planning from an outcome row or table ----------------------------------------
+        "ledger/bad-row": entry(
+            "error",
+            "{where}: household `{household}` has no `{column}`",
+            "{where}：农户 `{household}` 缺少 `{column}`",
+        ),
+        "ledger/bad-support": entry(
+            "error",
+            "{where}: `{text}` in the support of household `{household}` is not `measure=amount (why)`",
+            "{where}：农户 `{household}` 的帮扶 `{text}` 不是 `措施=金额 (依据)` 的形式",
+            "decide the households again with this gspolicy (`gspolicy evaluate … --output`)",
+            "请用本版 gspolicy 重新判定（`gspolicy evaluate … --output`）",
+        ),
+        "ledger/unknown-grant": entry(
+            "error",
+            "{where}: the support of household `{household}` holds measure `{measure}` from `{why}`, "
+            "which is neither a rule granting it in the packs that decided it nor a basis of an active buffer",
+            "{where}：农户 `{household}` 的帮扶中措施 `{measure}` 来自 `{why}`，"
+            "但它既不是判定所用政策包中给予该措施的规则，也不是生效中的缓冲期依据",
+            "plan with the policy set that made the decision (`--policies PATH`)",
+            "请使用作出该判定的政策集制定计划（`--policies PATH`）",
+        ),
+        "ledger/table-format": entry(
+            "error",
+            "cannot plan from `{path}`: an outcome table ends in .parquet, .jsonl or .csv, not `{suffix}`",
+            "无法依据 `{path}` 制定计划：结果表应以 .parquet、.jsonl 或 .csv 结尾，而不是 `{suffix}`",
+            "write one with `gspolicy evaluate FILE… --output OUT.parquet`",
+            "请用 `gspolicy evaluate FILE… --output OUT.parquet` 生成结果表",
+        ),
+        "ledger/unreadable-table": entry(
+            "error",
+            "cannot read the outcome table `{path}`: {reason}",
+            "无法读取结果表 `{path}`：{reason}",
+        ),
+        "ledger/not-an-outcome-table": entry(
+            "error",
+            "`{path}` is not an outcome table a plan can be made from: it lacks {missing} (its columns: {columns})",
+            "`{path}` 不是可据以制定计划的结果表：缺少列 {missing}（现有列：{columns}）",
+            "write it with `gspolicy evaluate … --output` without `--fields`, "
+            "or with at least `--fields id,as_of,support,rules,buffer,buffer_until`",
+            "请用 `gspolicy evaluate … --output` 生成（不加 `--fields`，"
+            "或至少包含 `--fields id,as_of,support,rules,buffer,buffer_until`）",
+        ),
+        "ledger/empty-cells": entry(
+            "error",
+            "`{path}`: {count} row(s) have no `{column}`",
+            "`{path}`：有 {count} 行缺少 `{column}`",
+        ),
+        "ledger/no-manifest": entry(
+            "error",
+            "`{path}` has no run manifest (`{manifest}`, or for Parquet the file's own metadata)",
+            "`{path}` 没有运行清单（`{manifest}`，Parquet 文件也可在其元数据中）",
+            "plan only from a table written by `gspolicy evaluate --output`, its manifest beside it",
+            "只能依据 `gspolicy evaluate --output` 生成的结果表制定计划，运行清单须在其旁",
+        ),
+        "ledger/bad-manifest": entry(
+            "error",
+            "the run manifest `{manifest}` of `{path}` cannot be used: {reason}",
+            "`{path}` 的运行清单 `{manifest}` 无法使用：{reason}",
+        ),
+        "ledger/manifest-mismatch": entry(
+            "error",
+            "`{path}` is not the file its manifest `{manifest}` describes (the manifest gives {expected}, "
+            "the file is {found})",
+            "`{path}` 不是其运行清单 `{manifest}` 所描述的文件（清单记载 {expected}，实际为 {found}）",
+            "the table was changed after it was written: decide the households again",
+            "结果表在生成后被修改过，请重新判定",
+        ),
+        "ledger/policy-mismatch": entry(
+            "error",
+            "`{path}` was decided with pack `{pack}` ({hash}); the policy set in use {held}",
+            "`{path}` 是用政策包 `{pack}`（{hash}）判定的；当前使用的政策集{held}",
+            "plan with the policy set that decided the table (`--policies PATH`)",
+            "请使用判定该结果表的政策集制定计划（`--policies PATH`）",
+        ),
+        "ledger/not-planned": entry(
+            "error",
+            "nothing was planned from `{path}`: {reason}",
+            "未能依据 `{path}` 制定任何计划：{reason}",
+        ),
+        "ledger/partly-planned": entry(
+            "error",
+            "planning from `{path}` stopped: {reason}; the first {rows} rows were committed before "
+            "({planned} households planned), nothing after them",
+            "依据 `{path}` 制定计划时中断：{reason}；此前的 {rows} 行已提交（已为 {planned} 户制定计划），"
+            "其后的均未写入",
+            "run the same command again once the cause is fixed: the households already planned are skipped",
+            "排除原因后重新运行同一命令即可：已制定计划的农户会被跳过",
         ),
     }
 )

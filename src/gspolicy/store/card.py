@@ -1,8 +1,9 @@
 """The household's card (明白卡): its plan as one printable HTML page, in Chinese.
 
 Self-contained (inline CSS, no scripts, no external fonts or images), every value escaped with
-`html.escape`, laid out for A4 paper.  The card names the decision-log entry and its hash, so a
-printed card can be checked against the log.
+`html.escape`, laid out for A4 paper.  The card names the decision-log entry and its hash (or the
+outcome table and its SHA-256, for a plan made from one), so a printed card can be checked
+against the log.
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ def render_card(
             "</tr>"
         )
     fact_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
+    basis = (
+        f"判定日志条目 {_e(plan.entry)}，哈希 {_e(plan.entry_hash)}"
+        if plan.entry is not None
+        else f"依据结果表 {_e(plan.source)}"
+    )
     title = f"精准扶贫明白卡 · {plan.household}"
     return (
         "<!DOCTYPE html>\n"
@@ -116,7 +122,7 @@ def render_card(
         f"<tbody>{''.join(rows)}</tbody>\n</table>\n"
         '<div class="sign"><span>帮扶责任人（签字）：</span><span>户主（签字）：</span>'
         "<span>日期：</span></div>\n"
-        f'<p class="foot">判定日志条目 {_e(plan.entry)}，哈希 {_e(plan.entry_hash)}；'
+        f'<p class="foot">{basis}；'
         f"计划由 {_e(plan.actor)} 于 {_e(plan.created_at)} 制定；打印日期 {_e(today.isoformat())}。</p>\n"
         "</body>\n</html>\n"
     )

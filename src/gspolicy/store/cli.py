@@ -7,7 +7,8 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from gspolicy.explain.wording import vocabulary_for
 from gspolicy.pack.workspace import load_chosen
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.card import render_card
-from gspolicy.store.ledger import STATUS_TEXT, Ledger
+from gspolicy.store.ledger import STATUS_TEXT, Ledger, OverdueRow, read_outcome_table
 from gspolicy.store.log import DecisionLog, Entry, Receipt, read_anchor
 
 __all__ = ["register"]
@@ -137,9 +138,26 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="COMMAND", parser_class=Parser)
 
     plan = ledger_sub.add_parser(
-        "plan", parents=[common, db], help="make a household's plan from a log entry"
+        "plan",
+        parents=[common, db],
+        help="make a household's plan from a log entry, or every household's from an outcome table",
+        description="Plan one household from a decision-log entry (ENTRY), or every household of an "
+        "outcome table written by `gspolicy evaluate … --output` (--from OUT.parquet|.jsonl|.csv, its "
+        "run manifest beside it; decided with packs the policy set in use holds).",
     )
-    plan.add_argument("entry", type=_ENTRY, metavar="ENTRY")
+    source = plan.add_mutually_exclusive_group(required=True)
+    source.add_argument("entry", type=_ENTRY, nargs="?", default=None, metavar="ENTRY")
+    source.add_argument(
+        "--from", dest="table", type=path_arg, default=None, metavar="OUTCOMES", help="an outcome table"
+    )
+    plan.add_argument(
+        "--policies",
+        type=path_arg,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="with --from: the policy set that decided the table (default: as every command chooses it)",
+    )
     plan.add_argument("--actor", required=True, help="who makes the plan")
     plan.add_argument(
         "--deadline",
@@ -171,6 +189,14 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     card.add_argument("household", metavar="ID")
     card.add_argument("--output", "-o", type=path_arg, default=None, metavar="FILE", help="default: stdout")
     card.add_argument("--today", type=date_arg, default=None, help="the print date (default: today)")
+    card.add_argument(
+        "--policies",
+        type=path_arg,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="for a plan made from an outcome table: the policy set whose schema words the amounts",
+    )
     card.set_defaults(run=_guarded(_cmd_card))
 
     overdue = ledger_sub.add_parser(
@@ -410,11 +436,13 @@ def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
 
 def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
     deadlines = dict(args.deadline)
+    if args.table is not None:
+        return _plan_table(args, lang, deadlines)
     with DecisionLog.open(args.db, create=False) as log:
         ledger = Ledger(log)
         kwargs: dict[str, Any] = {} if args.period is None else {"period_days": args.period}
         plan = ledger.plan(args.entry, actor=args.actor, deadlines=deadlines, **kwargs)
-        schema = log.policy_set_of(log.entry(plan.entry)).schema
+        schema = log.policy_set_of(log.entry(args.entry)).schema
     words = vocabulary_for(schema, schema.root, ())
     zh = lang == "zh"
     _out(
@@ -426,6 +454,36 @@ def _cmd_plan(args: argparse.Namespace, lang: Lang) -> int:
         amount = amount_words(item.amount, lang, item.unit, words) if item.amount else "-"
         named = measure_words(item.measure, item.title, lang)
         _out(f"  {named}  {item.department_title.get(lang)}  {amount}  {item.deadline_text(lang)}\n")
+    return EXIT_OK
+
+
+def _plan_table(args: argparse.Namespace, lang: Lang, deadlines: dict[str, dt.date]) -> int:
+    """``ledger plan --from OUTCOMES``: every household of an outcome table, and a summary."""
+    if not args.actor.strip():
+        raise PolicyError([Diagnostic("ledger/missing-actor")])
+    policy_set = load_chosen(args.policies, lang, sys.stderr)
+    if policy_set is None:
+        return EXIT_PROBLEMS
+    # the table checked and every plan made before the ledger is opened: bad input writes nothing
+    table = read_outcome_table(args.table, policy_set, deadlines=deadlines, period_days=args.period)
+    with DecisionLog.open(args.db) as log:
+        done = Ledger(log).plan_table(table, actor=args.actor)
+    if lang == "zh":
+        _out(
+            f"已依据结果表 {done.source} 制定计划\n"
+            f"  读取：{done.rows} 户\n"
+            f"  制定计划：{done.planned} 户，共 {done.items} 项（其中 {done.superseded} 户取代了原计划）\n"
+            f"  跳过：{done.skipped} 户（已有依据同一或更新判定的计划）\n"
+            f"  无帮扶措施可计划：{done.nothing} 户\n"
+        )
+    else:
+        _out(
+            f"planned from the outcome table {done.source}\n"
+            f"  households read: {done.rows}\n"
+            f"  planned: {done.planned}, with {done.items} items ({done.superseded} replacing an earlier plan)\n"
+            f"  skipped: {done.skipped} (already planned from the same or a later decision)\n"
+            f"  nothing to plan: {done.nothing}\n"
+        )
     return EXIT_OK
 
 
@@ -449,9 +507,15 @@ def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
         ledger = Ledger(log)
         plan = ledger.require_plan(args.household)
         updates = {item.id: ledger.updates(item.id) for item in plan.items}
-        entry = log.entry(plan.entry)
-        record = entry.record_data()
-        schema = log.policy_set_of(entry).schema
+        if plan.entry is not None:
+            entry = log.entry(plan.entry)
+            record = entry.record_data()
+            schema = log.policy_set_of(entry).schema
+        else:  # planned from an outcome table: no record is kept, the schema is the set's in use
+            policy_set = load_chosen(args.policies, lang, sys.stderr)
+            if policy_set is None:
+                return EXIT_PROBLEMS
+            record, schema = {}, policy_set.schema
         enum = schema.enums.get("poverty_cause")
         labels = {c: enum.value(c).title.zh for c in enum.codes} if enum is not None else {}
     words = vocabulary_for(schema, schema.root, ())
@@ -471,46 +535,77 @@ def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
     return EXIT_OK
 
 
+_OVERDUE_KEYS = ("department", "county", "household", "measure", "deadline", "status", "days_overdue")
+
+
+def _json_value(value: str | int | None) -> str:
+    """`value` as `json.dumps(value, ensure_ascii=False)` writes it (a text, a whole number, null)."""
+    if value is None:
+        return "null"
+    return str(value) if isinstance(value, int) else encode_basestring(value)
+
+
+def _json_list(objects: Iterator[tuple[str | int | None, ...]], keys: tuple[str, ...]) -> Iterator[str]:
+    """The text `json.dumps(list_of_dicts, ensure_ascii=False, indent=2)` gives for flat objects
+    with `keys` (texts, whole numbers, nulls), a piece at a time (an overdue list may hold millions)."""
+    names = [f"    {encode_basestring(k)}: " for k in keys]
+    first = True
+    for values in objects:
+        body = ",\n".join(n + _json_value(v) for n, v in zip(names, values, strict=True))
+        yield ("[\n  {\n" if first else ",\n  {\n") + body + "\n  }"
+        first = False
+    yield "[]" if first else "\n]"
+
+
+def _chunked(pieces: Iterator[str], size: int = 4096) -> None:
+    """Write `pieces` to stdout, `size` of them at a time."""
+    held: list[str] = []
+    for piece in pieces:
+        held.append(piece)
+        if len(held) >= size:
+            _out("".join(held))
+            held.clear()
+    _out("".join(held))
+
+
 def _cmd_overdue(args: argparse.Namespace, lang: Lang) -> int:
     today = args.today or dt.date.today()
     with DecisionLog.open(args.db, create=False) as log:
-        items = Ledger(log).overdue(today)
-    if args.format == "json":
-        data = [
-            {
-                "department": i.department,
-                "county": i.county,
-                "household": i.household,
-                "measure": i.measure,
-                "deadline": i.deadline.isoformat() if i.deadline is not None else None,
-                "status": i.status,
-                "days_overdue": i.days_overdue(today),
-            }
-            for i in items
-        ]
-        _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        return EXIT_OK
-    zh = lang == "zh"
-    _out((f"截至 {today} 逾期 {len(items)} 项\n") if zh else f"{len(items)} overdue items as of {today}\n")
-    group: tuple[str, str | None] | None = None
-    for i in items:
-        if (i.department, i.county) != group:
-            group = (i.department, i.county)
-            county = i.county or "-"
-            _out(
-                f"{i.department_title.get(lang)}（{i.department}），县 {county}：\n"
-                if zh
-                else f"{i.department_title.get(lang)} ({i.department}), county {county}:\n"
+        ledger = Ledger(log)
+        rows = ledger.overdue_rows(today)
+        if args.format == "json":
+            shown = (
+                (r.department, r.county, r.household, r.measure, r.deadline, r.status, r.days_overdue)
+                for r in rows
             )
-        late = i.days_overdue(today)
-        status = STATUS_TEXT[i.status].get(lang)
-        due = i.deadline_text(lang)
-        _out(
-            f"  {i.household}  {i.measure}  时限 {due}  逾期 {late} 天  {status}\n"
-            if zh
-            else f"  {i.household}  {i.measure}  due {due}  {late} days late  {status}\n"
-        )
+            _chunked(_json_list(shown, _OVERDUE_KEYS))
+            _out("\n")
+        else:
+            _chunked(_overdue_lines(rows, ledger.count_overdue(today), today, lang))
     return EXIT_OK
+
+
+def _overdue_lines(rows: Iterator[OverdueRow], count: int, today: dt.date, lang: Lang) -> Iterator[str]:
+    """The overdue list as text: a line per item under a line per department and county."""
+    zh = lang == "zh"
+    yield (f"截至 {today} 逾期 {count} 项\n") if zh else f"{count} overdue items as of {today}\n"
+    group: tuple[str, str | None] | None = None
+    status_words = {k: v.get(lang) for k, v in STATUS_TEXT.items()}
+    for r in rows:
+        if (r.department, r.county) != group:
+            group = (r.department, r.county)
+            county = r.county or "-"
+            yield (
+                f"{r.department_zh}（{r.department}），县 {county}：\n"
+                if zh
+                else f"{r.department_en} ({r.department}), county {county}:\n"
+            )
+        status = status_words[r.status]
+        yield (
+            f"  {r.household}  {r.measure}  时限 {r.deadline}  逾期 {r.days_overdue} 天  {status}\n"
+            if zh
+            else f"  {r.household}  {r.measure}  due {r.deadline}  {r.days_overdue} days late  {status}\n"
+        )
 
 
 def _cmd_counts(args: argparse.Namespace, lang: Lang) -> int:

@@ -15,7 +15,6 @@ from gspolicy.explain.build import decide
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.card import render_card
-from gspolicy.store.db import MIGRATIONS
 from gspolicy.store.ledger import NO_DEADLINE, Ledger, quarter_of
 from gspolicy.store.log import DecisionLog, Receipt
 from unit.store._support import AS_OF, dump
@@ -216,7 +215,7 @@ def _plan_all(ledger: Ledger, receipts: list[Receipt], period_days: int | None =
     """Plan every household whose decision grants a measure; return the households planned."""
     planned = []
     for r in receipts:
-        decision = ledger.log.entry(r.entry).decision_data()
+        decision = ledger.log.entry(r.entry).outcome_data()
         if decision["support"]:
             ledger.plan(r.entry, actor="planner", period_days=period_days)
             planned.append(r.household)
@@ -224,7 +223,7 @@ def _plan_all(ledger: Ledger, receipts: list[Receipt], period_days: int | None =
 
 
 def test_overdue_items_are_listed_per_department_and_county(ledger: Ledger, receipts: list[Receipt]) -> None:
-    granting = [r for r in receipts if ledger.log.entry(r.entry).decision_data()["support"]]
+    granting = [r for r in receipts if ledger.log.entry(r.entry).outcome_data()["support"]]
     _plan_all(ledger, granting[:-1], period_days=PERIOD)
     last = granting[-1].household  # planned without a period: its items have no deadline
     assert last not in ("621126-0001", "622926-0001")
@@ -345,61 +344,3 @@ def test_the_card_of_an_example_household(ledger: Ledger, log: DecisionLog, rece
     assert "@media print" in page
     assert "http" not in page.lower().replace('lang="zh-cn"', "")  # no external assets
     assert page.count('<tr class="overdue">') == sum(1 for i in plan.items if i.overdue(TODAY))
-
-
-def _to_format_2(db: Path) -> None:
-    """Rewrite a ledger file as the format before items could lack a deadline (`deadline TEXT NOT
-    NULL`), as a file written by an older gspolicy holds it."""
-    conn = sqlite3.connect(db, isolation_level=None)
-    (old,) = [s for s in MIGRATIONS[1][1] if s.startswith("CREATE TABLE items")]
-    assert "deadline TEXT NOT NULL" in old
-    conn.execute("BEGIN")
-    conn.execute(old.replace("CREATE TABLE items", "CREATE TABLE items_old", 1))
-    conn.execute("INSERT INTO items_old SELECT * FROM items")
-    conn.execute("DROP TABLE items")
-    conn.execute("ALTER TABLE items_old RENAME TO items")
-    conn.execute("CREATE INDEX items_household ON items (household, measure)")
-    conn.execute("DELETE FROM migrations WHERE version > 2")
-    conn.execute("PRAGMA user_version = 2")
-    conn.execute("COMMIT")
-    conn.close()
-
-
-def test_a_format_2_ledger_opens_with_its_plans_and_progress(
-    db: Path, log: DecisionLog, receipts: list[Receipt]
-) -> None:
-    """A ledger written when every item had a deadline opens as the current format: its rows, plans
-    and progress are kept, and an item planned afterwards may have none."""
-    ledger = Ledger(log)
-    entries = _by_household(receipts)
-    ledger.plan(entries["621126-0001"], actor="planner", period_days=PERIOD)
-    ledger.update(
-        "621126-0001",
-        "microcredit",
-        status="done",
-        on=dt.date(2019, 1, 10),
-        by="王五",
-        evidence="x",
-        today=TODAY,
-    )
-    plan = ledger.require_plan("621126-0001")
-    log.close()
-    _to_format_2(db)
-    with DecisionLog.open(db, create=False) as reopened:
-        conn = reopened.connection
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        assert {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")} >= {
-            "items",
-            "updates",
-            "items_household",
-            "updates_item",
-        }
-        again = Ledger(reopened)
-        assert again.require_plan("621126-0001") == plan
-        (done,) = [i for i in plan.items if i.measure == "microcredit"]
-        assert [(u.status, u.by) for u in again.updates(done.id)] == [("done", "王五")]
-        fresh = again.plan(entries["622926-0001"], actor="planner")
-        assert {i.deadline for i in fresh.items} == {None}
-        with pytest.raises(sqlite3.IntegrityError):  # the updates still point at their items
-            conn.execute("INSERT INTO updates VALUES (NULL, 999999, 'done', '2019-01-01', 'x', NULL, 'x')")
