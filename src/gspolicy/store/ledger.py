@@ -97,7 +97,7 @@ writes, Excel left out)."""
 PLANNED_COLUMNS = ("id", "as_of", "support", "rules", "buffer", "buffer_until")
 """The columns of an outcome row a plan reads (``county``, when the table has it, too)."""
 
-TABLE_BATCH = 5_000
+TABLE_BATCH = 4_096
 """Households planned per transaction from an outcome table."""
 
 _MANIFEST_KEY = "gspolicy.manifest"  # the Parquet metadata key of a run's manifest (gspolicy.tables)
