@@ -4,6 +4,7 @@ docs/how-to/keep-the-ledger.md)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -23,14 +24,14 @@ from gspolicy._cli_support import (
 )
 from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
-from gspolicy.explain.build import decide
+from gspolicy.explain.build import exit_pack_of
 from gspolicy.explain.render import amount_words, measure_words, verdict_word
 from gspolicy.explain.wording import vocabulary_for
 from gspolicy.pack.workspace import load_chosen
-from gspolicy.schema.records import load_records_from
+from gspolicy.schema.records import stream_records
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import STATUS_TEXT, Ledger, OverdueRow, read_outcome_table
-from gspolicy.store.log import DecisionLog, Entry, Receipt, read_anchor
+from gspolicy.store.log import BATCH, DecisionLog, Entry, NotWritten, Receipt, read_anchor
 
 __all__ = ["register"]
 
@@ -59,6 +60,7 @@ def _deadline(value: str) -> tuple[str, dt.date]:
 
 _ENTRY = whole_number(1, 2**63 - 1)  # SQLite's largest row id
 _DAYS = whole_number(1, 36_600)  # a hundred years
+_BATCH = whole_number(1, 1_000_000)
 
 
 def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
@@ -89,6 +91,22 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     record.add_argument("--household", default=None, metavar="ID", help="record only this household")
     record.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
     record.add_argument("--format", choices=("text", "json"), default="text", help="json: one receipt a line")
+    record.add_argument(
+        "--receipts",
+        type=path_arg,
+        default=None,
+        metavar="FILE",
+        help="write the receipts to FILE (JSON lines) instead of printing them",
+    )
+    record.add_argument("--encoding", default="utf-8", help="the encoding of CSV files (e.g. gb18030)")
+    record.add_argument(
+        "--batch",
+        type=_BATCH,
+        default=BATCH,
+        metavar="N",
+        help=f"entries written per transaction (default {BATCH:,}); a crash loses at most one batch, "
+        "for which no receipt was handed out",
+    )
     record.set_defaults(run=_guarded(_cmd_record))
 
     verify = log_sub.add_parser(
@@ -120,6 +138,9 @@ def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
     )
     replay.add_argument("entry", type=_ENTRY, metavar="ID")
     replay.add_argument("--format", choices=("text", "json"), default="text")
+    replay.add_argument(
+        "--explain", action="store_true", help="also print the decision derived again, with every reason"
+    )
     replay.set_defaults(run=_guarded(_cmd_replay))
 
     show = log_sub.add_parser("show", parents=[common, db], help="print one stored entry")
@@ -232,21 +253,43 @@ def _out(text: str) -> None:
 
 
 def _cmd_record(args: argparse.Namespace, lang: Lang) -> int:
+    """Record a whole run: the files checked first (a record with a problem stops the run before
+    anything is written), then read a block at a time, decided by the columnar runner and
+    appended in batches (`Recorder`), the run's manifest entry last."""
+    from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415  # Polars only when used
+    from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415
+    from gspolicy.tables import COLUMNS  # noqa: PLC0415
+
     policy_set = load_chosen(args.policies, lang, sys.stderr)
     if policy_set is None:
         return EXIT_PROBLEMS
-    records, problems = load_records_from(args.files, policy_set.schema)
+    exit_pack = exit_pack_of(policy_set)
+    problems: list[Diagnostic] = []
+    total = 0
+    for block in registry_blocks(
+        args.files, policy_set, args.as_of, exit_pack=exit_pack, encoding=args.encoding
+    ):  # checked by columns where they can be, not decided
+        problems.extend(block.problems)
+        total += block.valid
     print_problems(problems, lang, sys.stderr)
     if any(d.is_error for d in problems):
         return EXIT_PROBLEMS
-    if args.household is not None:
-        records = tuple(r for r in records if r.get("id") == args.household)
-        if not records:
-            raise PolicyError([Diagnostic("store/unknown-household", None, {"household": args.household})])
-    with DecisionLog.open(args.db) as log:
-        for record in records:
-            receipt = log.record(record, decide(policy_set, record, args.as_of), policy_set, actor=args.actor)
-            if args.format == "json":
+    receipts_out = None
+    if args.receipts is not None:
+        try:
+            receipts_out = args.receipts.open("w", encoding="utf-8")
+        except OSError as err:
+            reason = err.strerror or str(err)
+            raise PolicyError(
+                [Diagnostic("io/unreadable", None, {"path": str(args.receipts), "reason": reason})]
+            ) from None
+    recorded = 0
+
+    def hand_out(receipts: list[Receipt]) -> None:
+        for receipt in receipts:
+            if receipts_out is not None:
+                receipts_out.write(json.dumps(receipt.to_json(), ensure_ascii=False) + "\n")
+            elif args.format == "json":
                 _out(json.dumps(receipt.to_json(), ensure_ascii=False) + "\n")
             elif lang == "zh":
                 _out(
@@ -254,8 +297,60 @@ def _cmd_record(args: argparse.Namespace, lang: Lang) -> int:
                 )
             else:
                 _out(
-                    f"entry {receipt.entry}  household {receipt.household}  verdict {receipt.verdict}  {receipt.hash}\n"
+                    f"entry {receipt.entry}  household {receipt.household}  verdict {receipt.verdict}  "
+                    f"{receipt.hash}\n"
                 )
+        if receipts_out is not None:
+            receipts_out.flush()
+
+    try:
+        with DecisionLog.open(args.db) as log:
+            recorder = log.recorder(
+                policy_set, as_of=args.as_of, actor=args.actor, exit_pack=exit_pack, batch=args.batch
+            )
+            try:
+                for valid, _refused, _problems, _broken in stream_records(
+                    args.files, policy_set.schema, encoding=args.encoding
+                ):
+                    records = valid
+                    if args.household is not None:
+                        records = tuple(r for r in valid if r.get("id") == args.household)
+                    if not records:
+                        continue
+                    frame = decide_frame(policy_set, records, args.as_of, exit_pack=exit_pack)[0]
+                    for record, row in zip(records, frame.select(COLUMNS).iter_rows(named=True), strict=True):
+                        receipts = recorder.add(record, row)  # a batch's, handed out once committed
+                        recorded += len(receipts)
+                        hand_out(receipts)
+                receipts = recorder.flush()
+                recorded += len(receipts)
+                hand_out(receipts)
+            except PolicyError as err:
+                if isinstance(err, NotWritten):  # the receipts of what was written before
+                    recorded += len(err.written)
+                    hand_out(err.written)
+                print_problems(err.diagnostics, lang, sys.stderr)
+                left = (1 if args.household is not None else total) - recorded
+                sys.stderr.write(
+                    f"本次运行有 {left} 户未记录；已记录的 {recorded} 户均有回执\n"
+                    if lang == "zh"
+                    else f"{left} households of the run were not recorded; the {recorded} recorded have receipts\n"
+                )
+                return EXIT_PROBLEMS
+            if args.household is not None and not recorded:  # nothing was written
+                raise PolicyError(
+                    [Diagnostic("store/unknown-household", None, {"household": args.household})]
+                )
+            run = recorder.finish(command="gspolicy log record", inputs=args.files)
+            hand_out([run])
+    finally:
+        if receipts_out is not None:
+            receipts_out.close()
+    sys.stderr.write(
+        f"已记录 {recorded} 条判定（运行清单为条目 {run.entry}）于 {args.db}\n"
+        if lang == "zh"
+        else f"recorded {recorded} decisions in {args.db} (the run's manifest is entry {run.entry})\n"
+    )
     return EXIT_OK
 
 
@@ -322,18 +417,14 @@ def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
     with DecisionLog.open(args.db, create=False) as log:
         result = log.replay(args.entry)
     if args.format == "json":
-        _out(
-            json.dumps(
-                {
-                    "entry": result.entry,
-                    "identical": result.identical,
-                    "differences": list(result.differences),
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
+        data: dict[str, object] = {
+            "entry": result.entry,
+            "identical": result.identical,
+            "differences": list(result.differences),
+        }
+        if args.explain:
+            data["decision"] = result.decision.to_json()
+        _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif result.identical:
         _out(
             f"条目 {result.entry}：重放结果与记录完全一致\n"
@@ -347,86 +438,108 @@ def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
             else f"entry {result.entry}: the replayed decision differs from the recorded one at:"
         )
         _out(head + "\n" + "".join(f"  {p}\n" for p in result.differences))
+    if args.explain and args.format != "json":
+        _out("\n" + result.decision.render(lang))
     return EXIT_OK if result.identical else EXIT_PROBLEMS
 
 
 def _cmd_show(args: argparse.Namespace, lang: Lang) -> int:
     with DecisionLog.open(args.db, create=False) as log:
         entry = log.entry(args.entry)
-    if entry.computed_hash() != entry.hash:
-        # shown all the same (an auditor wants to see it), then said to be damaged: exit 1
-        _show(entry, args, lang)
-        raise entry.damaged(
-            "hash", Text(zh="条目内容与其哈希不符", en="the entry's content does not give it")
-        )
+    problem = entry.damage()
+    if problem is not None:
+        # shown as far as it can be (an auditor wants to see it), then said to be damaged: exit 1
+        with contextlib.suppress(PolicyError):
+            _show(entry, args, lang)
+        raise entry.damaged("hash", problem)
     return _show(entry, args, lang)
 
 
 def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
-    packs = entry.pack_list()
+    context = entry.context_data()
+    packs = list(context.packs)
     if args.format == "json":
-        data = {
+        data: dict[str, object] = {
             "entry": entry.id,
+            "kind": entry.kind,
             "hash": entry.hash,
             "prev_hash": entry.prev_hash,
             "household": entry.household,
+            "verdict": entry.verdict,
             "as_of": entry.as_of,
             "recorded_at": entry.recorded_at,
-            "actor": entry.actor,
-            "library_version": entry.library_version,
-            "record_hash": entry.record_hash,
+            "actor": context.actor,
+            "library_version": context.library_version,
+            "exit_pack": context.exit_pack,
             "packs": packs,
-            "schema_hash": entry.schema_hash,
-            "record": entry.record_data(),
-            "decision": entry.decision_data(),
+            "schema_hash": context.schema_hash,
         }
+        if entry.kind == "decision":
+            data |= {
+                "record_hash": entry.record_hash,
+                "outcome_hash": entry.outcome_hash,
+                "record": entry.record_data(),
+                "outcome": entry.outcome_data(),
+            }
+        else:
+            data["manifest"] = entry.manifest_data()
         _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     zh = lang == "zh"
-    labels = (
-        (
-            "条目",
-            "哈希",
-            "前一哈希",
-            "农户",
-            "判定日期",
-            "结论",
-            "记录时间",
-            "操作人",
-            "程序版本",
-            "记录哈希",
-            "政策包",
-        )
-        if zh
-        else (
-            "entry",
-            "hash",
-            "previous",
-            "household",
-            "as of",
-            "verdict",
-            "recorded",
-            "actor",
-            "library",
-            "record",
-            "packs",
-        )
-    )
-    values = (
-        entry.id,
-        entry.hash,
-        entry.prev_hash,
-        entry.household,
-        entry.as_of,
-        verdict_word(entry.verdict, lang) if entry.verdict else "-",
-        entry.recorded_at,
-        entry.actor,
-        entry.library_version,
-        entry.record_hash,
-        "",
-    )
-    lines = [f"{k}: {v}".rstrip() for k, v in zip(labels, values, strict=True)]
+    names = {
+        "entry": "条目",
+        "kind": "类型",
+        "hash": "哈希",
+        "previous": "前一哈希",
+        "household": "农户",
+        "as of": "判定日期",
+        "verdict": "结论",
+        "recorded": "记录时间",
+        "actor": "操作人",
+        "library": "程序版本",
+        "record": "记录哈希",
+        "outcome": "结果哈希",
+        "packs": "政策包",
+    }
+    kind = {"decision": Text(zh="判定", en="decision"), "run": Text(zh="运行清单", en="run manifest")}
+    values: list[tuple[str, object]] = [
+        ("entry", entry.id),
+        ("kind", kind[entry.kind].get(lang) if entry.kind in kind else entry.kind),
+        ("hash", entry.hash),
+        ("previous", entry.prev_hash),
+    ]
+    if entry.kind == "decision":
+        values += [
+            ("household", entry.household),
+            ("as of", entry.as_of),
+            ("verdict", verdict_word(entry.verdict, lang) if entry.verdict else "-"),
+        ]
+    else:
+        values.append(("as of", entry.as_of))
+    values += [
+        ("recorded", entry.recorded_at),
+        ("actor", context.actor),
+        ("library", context.library_version),
+    ]
+    if entry.kind == "decision":
+        values += [("record", entry.record_hash), ("outcome", entry.outcome_hash)]
+    values.append(("packs", ""))
+    lines = [f"{names[k] if zh else k}: {v}".rstrip() for k, v in values]
     lines.extend(f"  {p['id']}@{p['version']}  {p['content_hash']}" for p in packs)
+    if entry.kind == "run":
+        manifest = entry.manifest_data()
+        span = manifest.get("entries")
+        count = manifest.get("decisions", 0)
+        if isinstance(span, list) and len(span) == 2:
+            lines.append(
+                f"本次运行：条目 {span[0]} 至 {span[1]}，共 {count} 条判定"
+                if zh
+                else f"the run: entries {span[0]} to {span[1]}, {count} decisions"
+            )
+        for label, key in (("输入" if zh else "input", "inputs"), ("输出" if zh else "output", "outputs")):
+            for item in manifest.get(key, []) if isinstance(manifest.get(key), list) else []:
+                if isinstance(item, dict):
+                    lines.append(f"{label}: {item.get('file')}  {item.get('bytes')}  {item.get('sha256')}")
     _out("\n".join(lines) + "\n")
     return EXIT_OK
 

@@ -650,7 +650,7 @@ def _content_problem(entry: Entry, raw_record: object, raw_outcome: object) -> s
         if raw_record is not None or raw_outcome is not None:
             return "a run entry holds a record"
     else:
-        return f"its kind `{entry.kind[:20]}` is not one the log writes"
+        return f"its kind `{entry.kind[:40]}` is not one the log writes"
     return None
 
 
@@ -1328,6 +1328,10 @@ class Recorder:
             items: list[tuple[_Pending | None, tuple[bytes, bytes] | None]] = (
                 list(zip(pending, blobs, strict=True)) if pending else [(None, None)]
             )
+            household: str | None
+            verdict: str | None
+            record_hash: str | None
+            outcome_hash: str | None
             for p, stored in items:
                 if p is not None:
                     household, verdict = p.household, p.verdict

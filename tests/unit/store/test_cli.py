@@ -41,10 +41,14 @@ def cli_template(shared_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
             ]
         )  # fmt: skip
     header, rest = split_header(err.getvalue())
-    assert (code, rest) == (0, "")
+    n = len(lines)
+    assert (code, rest) == (0, f"recorded {n} decisions in {db} (the run's manifest is entry {n + 1})\n")
     assert "(given on the command line)" in header
     receipts = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [r["entry"] for r in receipts] == list(range(1, len(lines) + 1))
+    # a receipt per decision, then the run's manifest entry's
+    assert [r["entry"] for r in receipts] == list(range(1, n + 2))
+    assert [r["household"] for r in receipts[:-1]] == [json.loads(line)["id"] for line in lines]
+    assert receipts[-1]["household"] == ""
     (base / "receipts.jsonl").write_text(out.getvalue(), encoding="utf-8")
     return db
 
@@ -62,13 +66,34 @@ def test_record_verify_show_replay(capsys: pytest.CaptureFixture[str], recorded:
     receipts = str(recorded.with_name("receipts.jsonl"))
     code, out, _ = run(capsys, "log", "verify", "--db", db, "--receipt", receipts)
     assert code == 0
-    assert "the log verifies: 10 entries" in out
-    assert "10 receipts" in out
+    assert "the log verifies: 11 entries" in out
+    assert "11 receipts" in out
     code, out, _ = run(capsys, "log", "replay", "3", "--db", db)
     assert (code, out) == (0, "entry 3: the replayed decision is identical to the recorded one\n")
+    code, out, _ = run(capsys, "log", "replay", "3", "--db", db, "--explain")
+    assert code == 0
+    assert out.startswith(
+        "entry 3: the replayed decision is identical to the recorded one\n\nHousehold 621126-0003"
+    )
     code, out, _ = run(capsys, "log", "show", "1", "--db", db, "--format", "json")
     shown = json.loads(out)
-    assert (code, shown["household"], shown["actor"]) == (0, "621126-0001", "张三")
+    assert (code, shown["household"], shown["actor"], shown["kind"]) == (0, "621126-0001", "张三", "decision")
+    assert shown["outcome"]["id"] == shown["record"]["id"] == "621126-0001"
+    # the run's manifest entry ties the entries to the input file
+    code, out, _ = run(capsys, "log", "show", "11", "--db", db, "--format", "json")
+    manifest = json.loads(out)["manifest"]
+    assert manifest["entries"] == [1, 10]
+    assert manifest["decisions"] == sum(manifest["verdicts"].values()) == 10
+    assert manifest["command"] == "gspolicy log record"
+    (given,) = manifest["inputs"]
+    assert given["file"].endswith("households.jsonl")
+    assert given["bytes"] > 0
+    assert given["sha256"].startswith("sha256:")
+    code, out, _ = run(capsys, "log", "show", "11", "--db", db)
+    assert "the run: entries 1 to 10, 10 decisions" in out
+    code, _, err = run(capsys, "log", "replay", "11", "--db", db)
+    assert code == 1
+    assert "entry `11` is a `run` entry, not a decision" in err
 
 
 def test_verify_names_the_first_bad_entry(capsys: pytest.CaptureFixture[str], recorded: Path) -> None:
