@@ -478,7 +478,11 @@ def _evaluate_streamed(
             if reads is not None:
                 kept_parts.append(pl.concat([block.kept(), frame.select(derived)], how="horizontal"))
                 frame = frame.drop(derived)
-            counts.add(frame, block.counties())
+            counties = block.counties()
+            counts.add(frame, counties)
+            frame = frame.with_columns(
+                pl.Series("county", [None if c == "?" else c for c in counties], pl.String())
+            )
             if logging is not None:
                 logging.add([block.record(i) for i in range(block.valid)], frame)
             rows = state["rows"]
@@ -940,7 +944,7 @@ def _write_output(
     try:
         frames: Iterable[pl.DataFrame]
         if table is None:
-            frames = policies.decide_table(records, as_of)
+            frames = _with_counties(policies.decide_table(records, as_of), records)
         elif isinstance(table, Iterator):
             frames = table
         else:
@@ -974,6 +978,18 @@ def _write_output(
         else f"wrote {args.output} ({count} households) and its run manifest {args.output}.manifest.json\n"
     )
     return EXIT_OK
+
+
+def _with_counties(frames: Iterable[pl.DataFrame], records: Sequence[Record]) -> Iterator[pl.DataFrame]:
+    """The frames of `records` (in order) with each household's county beside it."""
+    import polars as pl  # noqa: PLC0415  # Polars only when a table is written
+
+    done = 0
+    for frame in frames:
+        part = records[done : done + frame.height]
+        done += frame.height
+        county = [None if (c := r.get("county_code")) is None else str(c) for r in part]
+        yield frame.with_columns(pl.Series("county", county, pl.String()))
 
 
 def _library_version() -> str:

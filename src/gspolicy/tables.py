@@ -37,6 +37,7 @@ from gspolicy.errors import Diagnostic, suggest
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "TABLE_COLUMNS",
     "XLSX_MAX_ROWS",
     "OutputError",
     "check_output",
@@ -63,7 +64,12 @@ COLUMNS = (
     "buffer_until",
     "packs",
 )
-"""The columns of an outcome table, in order (`--fields` chooses among them)."""
+"""The columns of an outcome row (`Outcome.to_row()`, a `decide_table` frame), in order."""
+
+TABLE_COLUMNS = ("id", "county", *COLUMNS[1:])
+"""The columns of a written outcome table, in order (`--fields` chooses among them): the row's,
+and beside the id the household's county (its `county_code`, null when it has none), which the
+ledger groups by (`gspolicy ledger plan --from`)."""
 
 XLSX_MAX_ROWS = 1_048_575
 """Rows an Excel sheet holds below its header."""
@@ -126,13 +132,13 @@ def check_output(path: Path, fields: Sequence[str] | None) -> list[Diagnostic]:
     if kind == "xlsx" and importlib.util.find_spec("xlsxwriter") is None:
         problems.append(Diagnostic("output/needs-extra", None, {"path": str(path)}))
     for name in fields or ():
-        if name not in COLUMNS:
+        if name not in TABLE_COLUMNS:
             problems.append(
                 Diagnostic(
                     "output/unknown-field",
                     None,
-                    {"name": name, "columns": ", ".join(COLUMNS)},
-                    suggestions=suggest(name, COLUMNS),
+                    {"name": name, "columns": ", ".join(TABLE_COLUMNS)},
+                    suggestions=suggest(name, TABLE_COLUMNS),
                 )
             )
     return problems
@@ -174,7 +180,7 @@ def write_table(
     ``<file>.refused.jsonl`` (each with its file, line, the record as read and its problems),
     counted and hashed in the manifest."""
     kind = FORMATS[path.suffix.lower()]
-    chosen = list(fields) if fields else list(COLUMNS)
+    chosen = list(fields) if fields else list(TABLE_COLUMNS)
     verdicts: Counter[str] = Counter()
     rows = 0
     temp = _temp_beside(path)
@@ -183,12 +189,17 @@ def write_table(
     try:
         whole: list[pl.DataFrame] = []
         with temp.open("wb") as handle:
-            for index, frame in enumerate(frames):
-                rows += frame.height
-                verdicts.update(str(v) for v in frame["verdict"].to_list())
+            header = False  # a CSV file's header, written with its first part
+            for index, given in enumerate(frames):
+                rows += given.height
+                verdicts.update(str(v) for v in given["verdict"].to_list())
+                frame = given
+                if "county" not in frame.columns:  # a frame of `decide_table`: no county known
+                    frame = frame.with_columns(pl.lit(None, pl.String()).alias("county"))
                 part = frame.select(chosen)
                 if kind == "csv":
-                    _flat(part).write_csv(handle, include_header=index == 0)
+                    _flat(part).write_csv(handle, include_header=not header)
+                    header = True
                 elif kind == "jsonl":
                     part.write_ndjson(handle)
                 elif kind == "parquet":  # each block a part, joined at the end in bounded memory
@@ -204,7 +215,7 @@ def write_table(
                             )
                         )
                     whole.append(part)
-            if kind == "csv" and rows == 0:
+            if kind == "csv" and not header:
                 handle.write((",".join(chosen) + "\n").encode())
         base = manifest() if callable(manifest) else manifest  # after the frames: the inputs are read
         body = {**base, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}

@@ -44,7 +44,12 @@ def test_parquet_holds_the_table_and_the_manifest(
     assert code == 0
     assert "households" in stdout  # the summary is still printed
     assert f"wrote {out}" in err
-    assert pl.read_parquet(out).equals(expected)
+    written = pl.read_parquet(out)
+    assert written.columns == list(tables.TABLE_COLUMNS)
+    assert written.drop("county").equals(expected)
+    # beside the id, the household's county (for the ledger and the officer's own grouping)
+    households = load_households(EXAMPLES, policies=bundled)
+    assert written["county"].to_list() == [h["county_code"] for h in households]
     manifest = json.loads((tmp_path / "decided.parquet.manifest.json").read_text(encoding="utf-8"))
     assert manifest["records"] == expected.height == 60
     assert manifest["as_of"] == DAY.isoformat()
@@ -69,6 +74,7 @@ def test_jsonl_rows_are_the_outcome_rows(
     assert run(capsys, "--output", str(out))[0] == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     households = load_households(EXAMPLES, policies=bundled)
+    assert [r.pop("county") for r in rows] == [h["county_code"] for h in households]
     assert rows == [bundled.decide(h, DAY).to_row() for h in households]
 
 
@@ -224,3 +230,17 @@ def test_many_problems_are_shown_fifty_then_counted_by_code(
     assert err.count("record/wrong-type: size") == shown_wrong_types
     assert f"… and {problems - 50} more problems: record/wrong-type × {problems - 50}\n" in err
     assert f"{bad} errors, 0 warnings" in err
+
+
+def test_an_empty_registry_writes_a_table_of_its_header_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "none.jsonl"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "decided.csv"
+    code = main(["evaluate", str(empty), "--as-of", DAY.isoformat(), "--output", str(out), "--lang", "en"])
+    capsys.readouterr()
+    assert code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("id,county,as_of,verdict,")

@@ -206,11 +206,12 @@ def test_plan_every_household_of_an_outcome_table(
     ]
     conn = sqlite3.connect(db)
     assert {r[0] for r in conn.execute("SELECT DISTINCT source FROM plans")} == {f"{table} {digest}"}
-    assert _current(conn) == {  # each household as `plan_items` plans its row
+    county = dict(zip(granting["id"].to_list(), granting["county"].to_list(), strict=True))
+    assert _current(conn) == {  # each household as `plan_items` plans its row, in its county
         household: [
             (
                 "2018-12-31",
-                None,
+                county[household],
                 p.measure,
                 p.title.zh,
                 p.title.en,
