@@ -14,6 +14,8 @@
 
 3. `log_bench.py`: the decision log — entries recorded per CPU-second, bytes per entry, verify
    and replay CPU at 100,000 and 1,000,000 entries, and `gspolicy log record` end to end.
+4. `ledger_bench.py`: the household ledger — `ledger plan --from` an outcome table, `overdue`
+   and `counts` at 100,000 and 1,000,000 households.
 
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
         ["log_bench.py", *(["--quick"] if args.quick else [])],
+        ["ledger_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)
