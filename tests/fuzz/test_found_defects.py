@@ -412,3 +412,18 @@ def test_5_a_path_argument_no_system_can_name_is_a_usage_error(name: str) -> Non
     code, _, err = run("test", name, "policies")
     assert code == 2
     assert "is not a file name this system can use" in err
+
+
+def test_9_a_log_entry_with_a_verdict_the_log_never_writes_is_shown_as_damaged(log: Path) -> None:
+    """Found by the damaged-logs fuzzer: `log show` of an entry whose verdict was overwritten
+    looked the verdict up in the glossary and crashed; it shows the stored text and says the entry
+    is damaged."""
+    conn = sqlite3.connect(log)
+    conn.execute("UPDATE entries SET verdict = 'nope' WHERE id = 2")
+    conn.commit()
+    conn.close()
+    code, out, err = run("log", "show", "--db", str(log), "2")
+    assert code == 1
+    assert "internal error" not in err
+    assert "`nope`" in out
+    assert "entry 2" in err

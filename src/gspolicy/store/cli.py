@@ -455,6 +455,17 @@ def _cmd_show(args: argparse.Namespace, lang: Lang) -> int:
     return _show(entry, args, lang)
 
 
+_VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
+
+
+def _verdict_shown(verdict: str | None, lang: Lang) -> str:
+    """A stored verdict in the reader's words; one the log never writes (a damaged entry) as it
+    is stored, quoted."""
+    if not verdict:
+        return "-"
+    return verdict_word(verdict, lang) if verdict in _VERDICTS else f"`{verdict[:40]}`"
+
+
 def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
     context = entry.context_data()
     packs = list(context.packs)
@@ -512,7 +523,7 @@ def _show(entry: Entry, args: argparse.Namespace, lang: Lang) -> int:
         values += [
             ("household", entry.household),
             ("as of", entry.as_of),
-            ("verdict", verdict_word(entry.verdict, lang) if entry.verdict else "-"),
+            ("verdict", _verdict_shown(entry.verdict, lang)),
         ]
     else:
         values.append(("as of", entry.as_of))
