@@ -4,9 +4,12 @@
     python .ci/budget.py quick REPORT.json    # pytest -m 'not slow'
 
 REPORT is what ``GSPOLICY_CPU_REPORT`` made the test run write (tests/support/timing.py).  The
-budget is the README's ``<!-- cpu-budget: full=SECONDS quick=SECONDS -->`` line.  Prints the
-run's CPU time; above the budget, lists the 15 tests that took the most CPU and exits 1.  Tests
-over 2 CPU-seconds without the ``slow`` marker are listed as a warning.
+budget is the README's ``<!-- cpu-budget: full=SECONDS quick=SECONDS reference=SECONDS -->``
+line: CPU seconds on the machine the budget was set on, where `.ci/calibrate.py`'s workload took
+``reference`` seconds.  The run's CPU time is divided by this machine's slowness (the workload
+measured now over ``reference``, at least 1) before it is compared.  Prints both; above the
+budget, lists the 15 tests that took the most CPU and exits 1.  Tests over 2 CPU-seconds (on the
+reference machine) without the ``slow`` marker are listed as a warning.
 """
 
 from __future__ import annotations
@@ -20,22 +23,33 @@ ROOT = Path(__file__).resolve().parents[1]
 SLOW = 2.0
 
 
-def budget(kind: str) -> float:
+def budget(kind: str) -> tuple[float, float]:
+    """The budget of `kind` and the calibration's reference seconds, from the README."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"<!-- cpu-budget: full=(\d+) quick=(\d+) -->", text)
+    found = re.search(r"<!-- cpu-budget: full=(\d+) quick=(\d+) reference=([\d.]+) -->", text)
     if found is None:
-        sys.exit("README.md states no CPU budget (<!-- cpu-budget: full=N quick=N -->)")
-    return float(found.group(1) if kind == "full" else found.group(2))
+        sys.exit("README.md states no CPU budget (<!-- cpu-budget: full=N quick=N reference=S -->)")
+    return float(found.group(1) if kind == "full" else found.group(2)), float(found.group(3))
 
 
 def main(kind: str, report_path: str) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from calibrate import measure  # noqa: PLC0415  # beside this file
+
     report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-    limit = budget(kind)
+    limit, reference = budget(kind)
+    measured = measure()
+    slower = max(1.0, measured / reference)
     total = float(report["cpu"])
     tests: dict[str, dict[str, object]] = report["tests"]
-    print(f"{kind} suite: {total:.1f} CPU-s for {len(tests)} tests (budget {limit:.0f} CPU-s)")
+    print(
+        f"{kind} suite: {total:.1f} CPU-s for {len(tests)} tests; this machine is {slower:.2f}x the "
+        f"reference one (calibration {measured:.3f} s, reference {reference:.3f} s): "
+        f"{total / slower:.1f} reference CPU-s (budget {limit:.0f})"
+    )
+    total /= slower
     ranked = sorted(tests.items(), key=lambda item: -float(item[1]["cpu"]))  # type: ignore[arg-type]
-    unmarked = [(name, t) for name, t in ranked if float(t["cpu"]) > SLOW and not t["slow"]]  # type: ignore[arg-type]
+    unmarked = [(name, t) for name, t in ranked if float(t["cpu"]) / slower > SLOW and not t["slow"]]  # type: ignore[arg-type]
     if kind == "full" and unmarked:
         print(f"warning: tests over {SLOW:.0f} CPU-s without the `slow` marker:")
         for name, t in unmarked:
