@@ -279,6 +279,7 @@ def pack_id_literals(source: str, ids: set[str]) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_no_pack_id_is_a_literal_in_src(bundled: Policies) -> None:
     """The engine and the command line find packs by role (`kind:`), never by id."""
     ids = set(bundled.policy_set.ids)
