@@ -3,8 +3,9 @@
     python .ci/budget.py full REPORT.json [BEFORE]     # the README's test command
     python .ci/budget.py quick REPORT.json [BEFORE]    # pytest -m 'not slow'
 
-BEFORE: `.ci/calibrate.py`'s seconds measured just before the run; the machine's speed is then the
-mean of that and a measurement now, after it (a shared machine's speed drifts during a run).
+BEFORE: what `.ci/calibrate.py` printed just before the run (its runs' seconds); the machine's
+speed is then the median of those and as many runs now, after it (a shared machine's speed drifts
+during a run, and one run of the workload is noisy).
 
 REPORT is what ``GSPOLICY_CPU_REPORT`` made the test run write (tests/support/timing.py).  The
 budget is the README's ``<!-- cpu-budget: full=SECONDS quick=SECONDS reference=SECONDS -->``
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,13 +38,13 @@ def budget(kind: str) -> tuple[float, float]:
     return float(found.group(1) if kind == "full" else found.group(2)), float(found.group(3))
 
 
-def main(kind: str, report_path: str, before: float | None = None) -> int:
+def main(kind: str, report_path: str, before: Sequence[float] = ()) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from calibrate import measure  # noqa: PLC0415  # beside this file
+    from calibrate import samples  # noqa: PLC0415  # beside this file
 
     report = json.loads(Path(report_path).read_text(encoding="utf-8"))
     limit, reference = budget(kind)
-    measured = measure() if before is None else (before + measure()) / 2
+    measured = statistics.median([*before, *samples()])
     slower = max(1.0, measured / reference)
     total = float(report["cpu"])
     tests: dict[str, dict[str, object]] = report["tests"]
@@ -69,4 +72,6 @@ def main(kind: str, report_path: str, before: float | None = None) -> int:
 if __name__ == "__main__":
     if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("full", "quick"):
         sys.exit(__doc__)
-    sys.exit(main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) == 4 else None))
+    sys.exit(
+        main(sys.argv[1], sys.argv[2], [float(t) for t in sys.argv[3].split()] if len(sys.argv) == 4 else ())
+    )

@@ -1,6 +1,6 @@
 """How fast this machine runs Python today: a fixed workload of the standard library alone.
 
-    python .ci/calibrate.py            # prints the workload's CPU seconds (the median of 5 runs)
+    python .ci/calibrate.py            # prints the workload's CPU seconds, nine runs
 
 The suite's CPU budget (README, Contributing) is stated for the machine it was set on; the same
 commit's suite has taken 208.6 CPU-s on one day and 287.6 on another on machines of the same
@@ -53,14 +53,19 @@ def _workload() -> int:
     return total
 
 
-def measure(runs: int = 5) -> float:
+def samples(runs: int = 9) -> list[float]:
+    """The workload's CPU seconds, `runs` times."""
     times = []
     for _ in range(runs):
         started = _cpu()
         _workload()
         times.append(_cpu() - started)
-    return statistics.median(times)
+    return times
+
+
+def measure(runs: int = 9) -> float:
+    return statistics.median(samples(runs))
 
 
 if __name__ == "__main__":
-    print(f"{measure():.3f}")
+    print(" ".join(f"{t:.4f}" for t in samples()))

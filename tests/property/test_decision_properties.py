@@ -290,6 +290,7 @@ def check_monotone(policies: Policies, case: Case, raise_by: Decimal) -> bool:
 _RAISES = st.integers(1, 300_000).map(lambda n: Decimal(n) / 100)
 
 
+@pytest.mark.slow  # explained decisions before and after: full suite
 @SETTINGS
 @given(case=exit_cases(), raise_by=_RAISES)
 def test_raising_income_never_turns_a_pass_into_a_fail(case: Case, raise_by: Decimal) -> None:

@@ -215,4 +215,5 @@ MonitorMachine.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-test_monitor_equals_the_interpreter = MonitorMachine.TestCase
+# the monitor's state machine, step by step against the interpreter: full suite
+test_monitor_equals_the_interpreter = pytest.mark.slow(MonitorMachine.TestCase)

@@ -60,6 +60,7 @@ def _same_outcome(record: Record, day: dt.date) -> None:
     )
 
 
+@pytest.mark.slow  # sixty explained decisions against the evaluator: full suite
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=exit_cases())
 def test_decide_equals_the_outcome_of_the_explained_decision(case: tuple[dict[str, object], dt.date]) -> None:

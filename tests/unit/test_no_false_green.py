@@ -55,6 +55,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # -- 1. edit what runs ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the cases of an edited workspace copy of the packs, run: full suite
 def test_1_the_local_policy_set_runs_and_says_so(workspace: Path) -> None:
     code, out, err = run("test", "policies/exit_criteria")
     header, _ = split_header(err)
@@ -253,6 +254,7 @@ def test_3_a_file_versus_file_diff_decides_villages_as_a_root_versus_root_diff_d
     assert "is completed with the other packs" in err
 
 
+@pytest.mark.slow  # a diff of two policy sets over a registry and its villages: full suite
 def test_3_a_side_that_cannot_decide_a_level_says_so(
     tmp_path: Path, small_registry: tuple[Path, Path]
 ) -> None:

@@ -137,6 +137,7 @@ def check_decision(decision: Decision) -> None:
         check_rendering(decision, lang)
 
 
+@pytest.mark.slow  # sixty explained decisions checked whole: full suite
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=exit_cases(min_value=FIRST_2018, max_value=LAST_2018))
 def test_every_explanation_under_the_2018_version_is_complete(case: tuple[dict[str, Any], dt.date]) -> None:

@@ -156,6 +156,7 @@ def test_the_bundled_set_from_the_cache_is_the_set_from_its_files(folder: Path, 
     assert pack.pack.id_span.text == pack.id
 
 
+@pytest.mark.slow  # the whole example file decided twice: full suite
 def test_decisions_from_a_cached_set_are_the_decisions_from_its_files(folder: Path, reads: _Reads) -> None:
     load_policies()
     cached = Policies(_from_cache(reads))
@@ -178,6 +179,7 @@ def test_generated_packs_come_back_whole(pack: CheckedPack, tmp_path: Path) -> N
     assert back.packs[0].schema is pack.schema
 
 
+@pytest.mark.slow  # a second Python process: full suite
 def test_a_second_process_reads_the_set_from_the_cache(folder: Path) -> None:
     program = (
         "from gspolicy.pack import load\n"

@@ -66,6 +66,7 @@ def test_pytest_policies_runs_the_cases_of_gspolicy_test(
     assert "bad.yaml" not in out
 
 
+@pytest.mark.slow  # a pytest run inside the test: full suite
 def test_failure_reports_in_chinese(pytester: pytest.Pytester) -> None:
     _project(pytester)
     result = pytester.runpytest("policies", "--gspolicy-lang", "zh", "-p", "no:cacheprovider")
@@ -80,6 +81,7 @@ def test_a_plain_run_of_the_test_suite_collects_no_pack_cases(pytester: pytest.P
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # a pytest run inside the test: full suite
 def test_the_gspolicy_option_adds_the_policy_roots(
     pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:
