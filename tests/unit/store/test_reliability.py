@@ -34,23 +34,18 @@ def _anchors(lines: list[str]) -> list[Anchor]:
     return [Anchor(d["entry"], d["hash"]) for d in map(json.loads, lines) if d]
 
 
-@pytest.mark.parametrize("batch", [1, 64])
-def test_a_writer_killed_mid_stream_loses_no_committed_entry(
-    shared_root: Path, tmp_path: Path, batch: int
-) -> None:
-    """Killed with SIGKILL at whatever moment it is in (mid-batch, mid-commit, mid-checkpoint),
-    the writer leaves a log that verifies with every receipt it printed."""
-    db = tmp_path / "log.db"
-    child = _writer(db, shared_root, 0, "writer", batch)
+def _killed(child: subprocess.Popen[str], lines: int, db: Path) -> tuple[list[Anchor], int]:
+    """Read `lines` receipts from `child`, kill it with SIGKILL, read what the pipe still holds
+    (through the reader's own buffer: `communicate` would skip it), and check that the log
+    verifies with every receipt printed; the receipts and the count of entries."""
     assert child.stdout is not None
     printed: list[str] = []
-    while len(printed) < 3 * batch + 5:
+    while len(printed) < lines:
         line = child.stdout.readline()
         assert line, child.stderr.read() if child.stderr else "the writer stopped"
         printed.append(line)
     os.kill(child.pid, signal.SIGKILL)
-    assert child.wait(timeout=30) == -signal.SIGKILL
-    # what the pipe still holds, through the reader's own buffer (`communicate` would skip it)
+    assert child.wait(timeout=60) == -signal.SIGKILL
     printed.extend(line for line in child.stdout.read().splitlines(keepends=True) if line.strip())
     child.stdout.close()
     if child.stderr is not None:
@@ -60,6 +55,17 @@ def test_a_writer_killed_mid_stream_loses_no_committed_entry(
         result = log.verify(receipts=anchors)
         count = log.count()
     assert result.ok, result.message()
+    return anchors, count
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_a_writer_killed_mid_stream_loses_no_committed_entry(
+    shared_root: Path, tmp_path: Path, batch: int
+) -> None:
+    """Killed with SIGKILL at whatever moment it is in (mid-batch, mid-commit, mid-checkpoint),
+    the writer leaves a log that verifies with every receipt it printed."""
+    db = tmp_path / "log.db"
+    anchors, count = _killed(_writer(db, shared_root, 0, "writer", batch), 3 * batch + 5, db)
     # receipts are printed after their batch's commit: the kill may fall between a commit and
     # its printing (a batch committed, its receipts not printed), never lose a printed one
     assert len(anchors) <= count <= len(anchors) + batch
@@ -127,23 +133,6 @@ def test_a_log_record_run_killed_mid_stream_loses_no_committed_entry(tmp_path: P
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert child.stdout is not None
-    printed: list[str] = []
-    while len(printed) < 2 * 256:
-        line = child.stdout.readline()
-        assert line, child.stderr.read() if child.stderr else "the run stopped"
-        printed.append(line)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=60)
-    # what the pipe still holds, through the reader's own buffer (`communicate` would skip it)
-    printed.extend(line for line in child.stdout.read().splitlines(keepends=True) if line.strip())
-    child.stdout.close()
-    if child.stderr is not None:
-        child.stderr.close()
-    anchors = _anchors(printed)
-    with DecisionLog.open(db, create=False) as log:
-        result = log.verify(receipts=anchors)
-        count = log.count()
-    assert result.ok, result.message()
+    anchors, count = _killed(child, 2 * 256, db)
     assert count % 256 == 0  # whole batches (the run's manifest entry never came)
     assert len(anchors) <= count <= len(anchors) + 256
