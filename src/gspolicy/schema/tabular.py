@@ -56,6 +56,7 @@ __all__ = [
     "open_tables",
     "read_tables",
     "registry_tables",
+    "row_batches",
     "table_blocks",
     "write_registry",
 ]
@@ -263,7 +264,7 @@ class _Items:
         table) and `NUMBER`."""
         if self._order is None and self._batches is None:
             if bool(self.owners.is_sorted()):
-                self._batches = _batches(self.table, BLOCK)
+                self._batches = row_batches(self.table, BLOCK)
                 self._pending = None
             else:
                 rows = pl.int_range(self.owners.len(), eager=True)
@@ -299,7 +300,7 @@ class _Items:
         )
 
 
-def _batches(table: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
+def row_batches(table: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
     """The rows of `table` in order, `size` at a time (the last batch shorter), read as they go."""
     pending: list[pl.DataFrame] = []
     held = 0
@@ -376,7 +377,7 @@ class TableReader:
         step = size or BLOCK
         start = 0
         try:
-            for batch in _batches(self.main, step):
+            for batch in row_batches(self.main, step):
                 stop = start + batch.height
                 ids = _key_texts(batch[self.key_columns[0]]) if self.key_columns else None
                 items = {}

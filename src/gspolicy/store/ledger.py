@@ -1084,7 +1084,9 @@ class OutcomeTable:
         sizes = catalogue.group_by("__key").agg(pl.len().alias("__items"))
         frame = self.scan().with_columns(self._key())
         counts = {"rows": 0, "planned": 0, "items": 0, "superseded": 0, "skipped": 0, "nothing": 0}
-        batches = _batches(frame, batch_size)
+        from gspolicy.schema.tabular import row_batches  # noqa: PLC0415  # Polars only when used
+
+        batches = row_batches(frame, batch_size)
         while True:
             batch = self._read(lambda: next(batches, None))
             if batch is None:
@@ -1110,24 +1112,6 @@ class OutcomeTable:
             for name, value in done.items():
                 counts[name] += value
         return TablePlanned(self.source, **counts)
-
-
-def _batches(frame: pl.LazyFrame, size: int) -> Iterator[pl.DataFrame]:
-    """The rows of `frame` in order, `size` at a time (the last batch shorter), read as they go."""
-    import polars as pl  # noqa: PLC0415
-
-    pending: list[pl.DataFrame] = []
-    held = 0
-    for batch in frame.collect_batches(chunk_size=size, engine="streaming"):
-        pending.append(batch)
-        held += batch.height
-        while held >= size:
-            joined = pl.concat(pending) if len(pending) > 1 else pending[0]
-            yield joined.slice(0, size)
-            rest = joined.slice(size)
-            pending, held = ([rest] if rest.height else []), rest.height
-    if held:
-        yield pl.concat(pending) if len(pending) > 1 else pending[0]
 
 
 def _write_batch(
