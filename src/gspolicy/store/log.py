@@ -573,10 +573,6 @@ class VerifyResult:
         return f"the log verifies: {self.entries} entries, head {head}; anchors checked: {checked}"
 
 
-def _walk_problem(kind: ProblemKind, entry: int, detail: str) -> Problem:
-    return Problem(kind, entry, detail)
-
-
 class _Reader:
     """Decompresses stored records and outcomes, one decompressor per dictionary, and reads the
     stored contexts and pack texts by hash (each checked against its hash once)."""
