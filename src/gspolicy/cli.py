@@ -16,6 +16,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -65,6 +66,8 @@ from gspolicy.testing.cases import Case, find_case_files, run_files
 
 if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars as pl
+
+    from gspolicy.columnar.registry import RegistryBlock
 
 __all__ = ["main"]
 
@@ -430,17 +433,23 @@ def _evaluate_streamed(
 
     from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
     from gspolicy.columnar.runner import decide_frame, derived_column, lacks_column  # noqa: PLC0415
-    from gspolicy.explain.summaries import SummaryCounts  # noqa: PLC0415
+    from gspolicy.engine.outcome import decide_outcome  # noqa: PLC0415
+    from gspolicy.explain.summaries import (  # noqa: PLC0415
+        SummaryCounts,
+        area_overview,
+        county_names,
+        summary_plan,
+    )
 
     as_of = _as_of(args.as_of, policy_set, lang)
     if as_of is None:
         return EXIT_USAGE
-    household_packs = [p for p in policy_set.all_in_force(as_of) if p.subject == "household"]
-    counts = SummaryCounts(
-        sorted({p.id for p in household_packs if p.pack.rules}),
-        listing=args.list,
-        kinds={p.id: p.kind for p in household_packs},
-    )
+    counts = SummaryCounts(summary_plan(policy_set, as_of), listing=args.list)
+    exit_id = exit_pack_of(policy_set)
+
+    def settled(record: Record) -> Outcome:  # an undetermined exit verdict, by the per-record evaluator
+        return decide_outcome(policy_set, record, as_of, exit_pack=exit_id)
+
     kept: dict[int, Record] = {}
     first_row: dict[object, int] = {}  # the row of the first household of each verdict
     problems: list[Diagnostic] = []
@@ -479,7 +488,7 @@ def _evaluate_streamed(
                 kept_parts.append(pl.concat([block.kept(), frame.select(derived)], how="horizontal"))
                 frame = frame.drop(derived)
             counties = block.counties()
-            counts.add(frame, counties)
+            counts.add(frame, counties, partial(_settle_in, settled, block))
             frame = frame.with_columns(
                 pl.Series("county", [None if c == "?" else c for c in counties], pl.String())
             )
@@ -538,16 +547,21 @@ def _evaluate_streamed(
         result, explained = _streamed_areas(args, lang, policy_set, as_of, areas, kept_parts)
         if args.level != "household":
             return _report_areas(result, args, lang, explained)
-    sys.stdout.write(
-        counts.render(lang, as_of=as_of, in_force=[p.key for p in policy_set.all_in_force(as_of)])
-    )
+    sys.stdout.write(counts.render(lang, as_of=as_of, county_names=county_names(result)))
     if result is not None:
-        sys.stdout.write("\n" + _area_summary(result, lang))
+        sys.stdout.write("\n" + area_overview(result, lang))
     picked = [first_row[v] for v in verdict_order if v in first_row]
     rest = [row for row in range(min(args.explain, state["rows"])) if row not in picked]
     for row in (picked + rest)[: args.explain]:
         sys.stdout.write("\n" + decide(policy_set, kept[row], as_of).render(lang))
     return EXIT_OK
+
+
+def _settle_in(decided: Callable[[Record], Outcome], block: RegistryBlock, row: int) -> list[str]:
+    """What would settle the undetermined exit verdict of `row` of `block` (see `SummaryCounts.add`)."""
+    from gspolicy.explain.summaries import exit_settle  # noqa: PLC0415
+
+    return exit_settle(decided(block.record(row)))
 
 
 def _streamed_areas(
@@ -1114,20 +1128,21 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
             + ", ".join(str(f) for f in args.files)
             + "\n"
         )
-    in_force = [p.key for p in policy_set.all_in_force(as_of)]
+    from gspolicy.explain.summaries import area_overview, county_names, summary_plan  # noqa: PLC0415
+
     sys.stdout.write(
         household_summary(
             outcomes,
             lang,
             as_of=as_of,
+            plan=summary_plan(policy_set, as_of),
             listing=args.list,
             records_by_id=by_id,
-            in_force=in_force,
-            kinds={p.id: p.kind for p in policy_set.packs},
+            county_names=county_names(result),
         )
     )
     if result is not None:
-        sys.stdout.write("\n" + _area_summary(result, lang))
+        sys.stdout.write("\n" + area_overview(result, lang))
     for chosen in examples(outcomes, args.explain):
         sys.stdout.write("\n" + decide(policy_set, by_id[chosen.record], as_of).render(lang))
     return EXIT_OK

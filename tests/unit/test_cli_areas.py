@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from gspolicy._location import display_width
 from gspolicy._resources import bundled_policies
 from gspolicy.cli import main
 
@@ -49,15 +50,37 @@ def _args(files: dict[str, Path], *more: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_household_summary_is_followed_by_village_and_county_summaries(
-    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_main_commands_summary_fits_40_lines_of_120_columns(
+    lang: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(_args(files)) == 0
+    """The README's main command: the household summary, then the villages and counties, in at
+    most 40 lines of at most 120 columns before the explanations, in either language."""
+    args = [
+        "--lang",
+        lang,
+        "evaluate",
+        str(REGISTRY / "households.jsonl"),
+        "--villages",
+        str(REGISTRY / "villages.jsonl"),
+        "--counties",
+        str(REGISTRY / "counties.jsonl"),
+        "--as-of",
+        "2018-12-31",
+        "--explain",
+        "1",
+    ]
+    assert main(args) == 0
     out = capsys.readouterr().out
-    villages = len(files["villages"].read_text(encoding="utf-8").splitlines())
-    assert f"{villages} villages decided as of 2018-12-31" in out
-    assert "1 counties decided as of 2018-12-31" in out
-    assert f"{COUNTY} 岷县:" in out  # the county's line with its villages' verdicts
+    head = "农户 " if lang == "zh" else "Household "
+    summary = out[: out.index("\n" + head)].splitlines()
+    assert len(summary) <= 40, "\n".join(summary)
+    assert max(display_width(line) for line in summary) <= 120
+    zh = lang == "zh"
+    assert any(line.startswith("村（144 个" if zh else "Villages (144, ") for line in summary)
+    assert any(line.startswith("县（9 个" if zh else "Counties (9, ") for line in summary)
+    # the counties' names beside their codes, in the batch table and the counties' verdicts
+    assert sum("621126 岷县" in line for line in summary) == 2
 
 
 def test_village_level_explains_a_failing_village_with_what_weighs_most(

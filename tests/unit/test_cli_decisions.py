@@ -49,9 +49,11 @@ def test_evaluate_table_counts_every_household(capsys: pytest.CaptureFixture[str
     code, out, err = run(capsys, "evaluate", str(EXAMPLES), "--as-of", AS_OF, "--lang", "en")
     assert code == 0, err
     n = example_count()
-    assert out.startswith(f"{n} households decided as of {AS_OF}; packs: ")
-    assert "exit_criteria.household@2018.1" in out.splitlines()[0]
-    counts = re.findall(r"^  (pass|fail|undetermined|not applicable): (\d+)$", out, re.MULTILINE)
+    assert out.startswith(f"{n} households decided as of {AS_OF} by ")
+    assert "(exit: exit_criteria.household@2018.1)" in out.splitlines()[0]
+    verdicts = out.splitlines()[1]
+    assert verdicts.startswith("Exit verdicts: ")
+    counts = re.findall(r"(pass|fail|undetermined|not applicable) (\d+)", verdicts)
     assert counts, out
     assert sum(int(c) for _, c in counts) == n
 

@@ -297,6 +297,6 @@ def test_4_an_empty_input_says_it_is_empty_and_keeps_the_date_given(tmp_path: Pa
     empty.write_text("", encoding="utf-8")
     code, out, err = run("evaluate", str(empty), "--as-of", "2018-12-31")
     assert code == 0
-    assert out.startswith("0 households decided as of 2018-12-31; packs: ")
-    assert "exit_criteria.household@2018.1" in out
+    assert out.startswith("0 households decided as of 2018-12-31 by ")
+    assert "(exit: exit_criteria.household@2018.1)" in out
     assert f"the input holds no records: {empty}" in err

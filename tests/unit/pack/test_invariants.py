@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from gspolicy import Policies
+from gspolicy._i18n import Lang
 from gspolicy.errors import Diagnostic
-from gspolicy.explain.summaries import table_summary
+from gspolicy.explain.summaries import exit_settle, summary_plan, table_summary
 from gspolicy.pack.hash import content_hash
 from gspolicy.pack.load import PolicySet, load_policies
 from gspolicy.testing.cases import run_files
@@ -223,13 +224,24 @@ def test_the_summary_counts_the_findings(full_root: Path) -> None:
     policies = _policies(full_root)
     households = [{**_household(i), "id": f"H-{i}"} for i in (2000, 3500, 4500, 6000)]
     (frame,) = policies.decide_table(households, DAY)
-    text = table_summary(frame, "en", as_of=DAY, listing=False, county_of=["-"] * 4, packs_with_rules=[])
-    assert "invariants violated and exclusive rules broken (households):" in text
-    assert "  demo.batch:exclusive(r.a, r.b): 2" in text  # 2000 and 3500
-    assert "  demo.invariants:inv.pass_no_help: 2" in text  # 3500 and 4500
-    assert "违反的不变式与互斥规则（户数）：" in table_summary(
-        frame, "zh", as_of=DAY, listing=False, county_of=["-"] * 4, packs_with_rules=[]
-    )
+    outcomes = [policies.decide(h, DAY) for h in households]
+    plan = summary_plan(policies.policy_set, DAY)
+
+    def summary(lang: Lang) -> str:
+        return table_summary(
+            frame,
+            lang,
+            as_of=DAY,
+            plan=plan,
+            county_of=["-"] * 4,
+            settle_of=lambda row: exit_settle(outcomes[row]),
+        )
+
+    text = summary("en")
+    section = text[text.index("Invariants violated and exclusive rules broken (households): ") :]
+    assert "demo.batch:exclusive(r.a, r.b) 2" in section  # 2000 and 3500
+    assert "demo.invariants:inv.pass_no_help 2" in section  # 3500 and 4500
+    assert "违反的不变式与互斥规则（户数）：" in summary("zh")
 
 
 def test_a_pack_case_states_the_findings_it_expects(full_root: Path) -> None:
