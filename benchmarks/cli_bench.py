@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         times = [cpu_ms(command) for _ in range(runs)]
         median = statistics.median(times)
         shown = " ".join(["gspolicy", *command])
-        print(f"{shown:<28} median {median:6.1f} ms CPU over {runs} runs (min {min(times):.1f}, max {max(times):.1f})")
+        print(
+            f"{shown:<28} median {median:6.1f} ms CPU over {runs} runs (min {min(times):.1f}, max {max(times):.1f})"
+        )
         over = over or (command == ["--help"] and median > TARGET_MS)
     if over:
         print(f"`gspolicy --help` is over its target of {TARGET_MS:.0f} ms CPU")

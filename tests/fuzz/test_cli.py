@@ -75,7 +75,12 @@ def _warm_up() -> None:
     (argparse's messages, a codec) is loaded once, outside the watch."""
     # each command's module is loaded when the command is first asked for: all of them here
     helps = [[name, "--help"] for name in ("evaluate", "explain", "households", "validate", "test", "check")]
-    for argv in (["validate", "--lang", "en"], ["evaluate", "--lang", "zh", "--bogus"], ["--lang", "en"], *helps):
+    for argv in (
+        ["validate", "--lang", "en"],
+        ["evaluate", "--lang", "zh", "--bogus"],
+        ["--lang", "en"],
+        *helps,
+    ):
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
             main(argv)
     # deciding imports the columnar runner and Polars on first use

@@ -70,8 +70,14 @@ PLURALS: dict[str, tuple[str, str]] = {
     # msgid (singular): (Chinese of the singular, Chinese of the plural)
     "Did you mean {possibility}?": ("是否指 {possibility}？", "（是否指以下之一：{possibilities}？）"),
     "Got unexpected extra argument ({args})": ("多余的参数（{args}）", "多余的参数（{args}）"),
-    "Option {name!r} requires an argument.": ("选项 {name!r} 需要一个值。", "选项 {name!r} 需要 {nargs} 个值。"),
-    "Takes {nargs} values but 1 was given.": ("需要 {nargs} 个值，但只给了 1 个。", "需要 {nargs} 个值，但给了 {len} 个。"),
+    "Option {name!r} requires an argument.": (
+        "选项 {name!r} 需要一个值。",
+        "选项 {name!r} 需要 {nargs} 个值。",
+    ),
+    "Takes {nargs} values but 1 was given.": (
+        "需要 {nargs} 个值，但只给了 1 个。",
+        "需要 {nargs} 个值，但给了 {len} 个。",
+    ),
     "{value!r} is not {choice}.": ("{value!r} 不是 {choice}。", "{value!r} 不是 {choices} 之一。"),
     "{value!r} does not match the format {format}.": (
         "{value!r} 不符合格式 {format}。",

@@ -27,6 +27,10 @@ from gspolicy.cli._click_zh import language, translate, translate_plural
 if TYPE_CHECKING:
     from gspolicy.errors import Diagnostic
 
+    _ParamType = click.ParamType[Any]
+else:  # click 8.1 to 8.4: not generic
+    _ParamType = click.ParamType
+
 __all__ = [
     "DATE",
     "EXIT_INTERNAL",
@@ -102,15 +106,17 @@ _HELP_HELP = Text(zh="显示此帮助并退出。", en="Show this message and ex
 ARGUMENTS = Text(zh="参数", en="Arguments")
 
 
-class _Language(click.ParamType):
+class _Language(_ParamType):
     name = "zh|en"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Lang:
         found = parse_lang(str(value))
         if found is None:
             self.fail(
-                Text(zh=f"`{value}` 不是语言：请用 `zh` 或 `en`", en=f"`{value}` is not a language: use `zh` or `en`")
-                .get(language()),
+                Text(
+                    zh=f"`{value}` 不是语言：请用 `zh` 或 `en`",
+                    en=f"`{value}` is not a language: use `zh` or `en`",
+                ).get(language()),
                 param,
                 ctx,
             )
@@ -133,15 +139,21 @@ class _Speaking:
 
     def _localise(self) -> None:
         lang = language()
-        self.help = self.help_text.get(lang) if self.help_text is not None else None  # type: ignore[attr-defined]
-        self.epilog = self.epilog_text.get(lang) if self.epilog_text is not None else None  # type: ignore[attr-defined]
+        self.help = self.help_text.get(lang) if self.help_text is not None else None
+        self.epilog = self.epilog_text.get(lang) if self.epilog_text is not None else None
 
 
 class Command(_Speaking, click.Command):
     """A command whose help and epilog are `Text`s and whose arguments have help."""
 
     def __init__(
-        self, name: str, *, help_text: Text, short_text: Text | None = None, epilog_text: Text | None = None, **attrs: Any
+        self,
+        name: str,
+        *,
+        help_text: Text,
+        short_text: Text | None = None,
+        epilog_text: Text | None = None,
+        **attrs: Any,
     ) -> None:
         super().__init__(name, **attrs)
         self.help_text = help_text
@@ -215,12 +227,12 @@ class Group(Command, click.Group):
 # --- declaring commands ----------------------------------------------------------------------------
 
 
-def option(*decls: str, help: Text, empty: object = None, **attrs: Any) -> Callable[[Any], Any]:  # noqa: A002
+def option(*decls: str, help: Text, empty: object = None, **attrs: Any) -> Callable[[Any], Any]:
     """A click option whose help is a `Text` (zh and en)."""
     return click.option(*decls, cls=Option, help_text=help, empty=empty, **attrs)
 
 
-def argument(*decls: str, help: Text, **attrs: Any) -> Callable[[Any], Any]:  # noqa: A002
+def argument(*decls: str, help: Text, **attrs: Any) -> Callable[[Any], Any]:
     """A click argument with help (a `Text`)."""
     return click.argument(*decls, cls=Argument, help_text=help, **attrs)
 
@@ -244,7 +256,11 @@ def _namespace(ctx: click.Context, values: dict[str, Any]) -> argparse.Namespace
 
 
 def command(
-    name: str, *, help: Text, short: Text | None = None, epilog: Text | None = None  # noqa: A002
+    name: str,
+    *,
+    help: Text,
+    short: Text | None = None,
+    epilog: Text | None = None,
 ) -> Callable[[Run], Command]:
     """Declare `run(args, lang) -> int` as a command (its parameters declared above it with
     `option` and `argument`)."""
@@ -255,7 +271,9 @@ def command(
             return run_guarded(run, _namespace(ctx, values), language())
 
         callback.__click_params__ = getattr(run, "__click_params__", [])  # type: ignore[attr-defined]
-        made = click.command(name, cls=Command, help_text=help, short_text=short, epilog_text=epilog)(callback)
+        made = click.command(name, cls=Command, help_text=help, short_text=short, epilog_text=epilog)(
+            callback
+        )
         assert isinstance(made, Command)
         made.run = run  # type: ignore[attr-defined]  # the function behind it, for tests and the lead
         return made
@@ -263,7 +281,7 @@ def command(
     return decorate
 
 
-def group(name: str, *, help: Text, short: Text | None = None) -> Group:  # noqa: A002
+def group(name: str, *, help: Text, short: Text | None = None) -> Group:
     """A group of sub-commands (``gspolicy log …``)."""
     return Group(name, help_text=help, short_text=short)
 
@@ -296,7 +314,7 @@ def run_guarded(run: Run, args: argparse.Namespace, lang: Lang) -> int:
 # --- argument types --------------------------------------------------------------------------------
 
 
-class _Path(click.ParamType):
+class _Path(_ParamType):
     """A path this system can name (a lone surrogate or a NUL cannot be one)."""
 
     name = "path"
@@ -314,7 +332,8 @@ class _Path(click.ParamType):
             shown = shown.replace("\x00", "\\x00")
             self.fail(
                 Text(
-                    zh=f"`{shown}` 不是本系统可用的文件名", en=f"`{shown}` is not a file name this system can use"
+                    zh=f"`{shown}` 不是本系统可用的文件名",
+                    en=f"`{shown}` is not a file name this system can use",
                 ).get(language()),
                 param,
                 ctx,
@@ -330,7 +349,7 @@ class _Path(click.ParamType):
 PATH = _Path()
 
 
-class _Date(click.ParamType):
+class _Date(_ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
@@ -352,7 +371,7 @@ class _Date(click.ParamType):
 DATE = _Date()
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(_ParamType):
     """A whole number from `low` to `high` (never an overflow further on)."""
 
     name = "N"
@@ -377,7 +396,7 @@ class WholeNumber(click.ParamType):
         )
 
 
-class Parsed(click.ParamType):
+class Parsed(_ParamType):
     """An argument type from a function that returns the value or a `Text` saying what is wrong."""
 
     def __init__(self, name: str, parse: Callable[[str], object]) -> None:

@@ -23,20 +23,18 @@ import click
 from gspolicy._i18n import Lang, Text
 from gspolicy._progress import Progress
 from gspolicy.api import Policies
+from gspolicy.cli._options import AS_OF, FILES, POLICIES
 from gspolicy.cli._run import as_of_date as _as_of
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._run import records as _records
 from gspolicy.cli._run import records_skipping as _records_skipping
-from gspolicy.cli._options import AS_OF, FILES, POLICIES
 from gspolicy.cli._support import (
-    DATE,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
     PATH,
     Parsed,
     WholeNumber,
-    argument,
     command,
     option,
     print_problems,
@@ -63,6 +61,7 @@ if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars as pl
 
 __all__ = ["evaluate"]
+
 
 def _field_list(value: str) -> list[str] | Text:
     names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
@@ -1148,4 +1147,3 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
                 word = VERDICT_WORDS[a.verdict][0 if zh else 1]
                 lines.append(f"    {a.code}  {word}  {fails}  {unsure}")
     return "\n".join(lines) + "\n"
-

@@ -73,4 +73,3 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
     else:
         sys.stdout.write(decision.render(lang))
     return EXIT_OK
-

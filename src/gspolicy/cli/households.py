@@ -133,4 +133,3 @@ def _cmd_households(args: argparse.Namespace, lang: Lang) -> int:
         lines.append(f"  {_label(schema, 'poverty_cause', code, lang)}: {count}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
-

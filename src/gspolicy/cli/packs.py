@@ -48,7 +48,9 @@ from gspolicy.testing.cases import Case, find_case_files, run_files
 
 __all__ = ["book", "check", "diff", "init", "test", "validate"]
 
-_PACK_PATHS = Text(zh="政策包文件或文件夹（默认：所用政策集）", en="pack files or folders (default: the policy set in use)")
+_PACK_PATHS = Text(
+    zh="政策包文件或文件夹（默认：所用政策集）", en="pack files or folders (default: the policy set in use)"
+)
 
 
 @command(
@@ -119,7 +121,9 @@ exit codes:
 @option(
     "--strict",
     is_flag=True,
-    help=Text(zh="把检查提示（未使用的声明）当作警告", en="treat lint notes (unused declarations) as warnings"),
+    help=Text(
+        zh="把检查提示（未使用的声明）当作警告", en="treat lint notes (unused declarations) as warnings"
+    ),
 )
 @option(
     "--unread-fields",
@@ -140,7 +144,9 @@ def check(args: argparse.Namespace, lang: Lang) -> int:
     return _cmd_check(args, lang)
 
 
-_SIDE = Text(zh="政策根目录、政策包文件夹或政策包版本文件", en="a policy root, a pack folder or a pack version file")
+_SIDE = Text(
+    zh="政策根目录、政策包文件夹或政策包版本文件", en="a policy root, a pack folder or a pack version file"
+)
 
 
 @command(
@@ -163,7 +169,9 @@ _SIDE = Text(zh="政策根目录、政策包文件夹或政策包版本文件", 
     "--as-of",
     type=DATE,
     default=None,
-    help=Text(zh="评估影响的判定日期（默认：今天）", en="the assessment date for the impact (default: today)"),
+    help=Text(
+        zh="评估影响的判定日期（默认：今天）", en="the assessment date for the impact (default: today)"
+    ),
 )
 @option(
     "--population",
@@ -223,7 +231,9 @@ def diff(args: argparse.Namespace, lang: Lang) -> int:
     nargs=-1,
     type=PATH,
     metavar="[PATH]...",
-    help=Text(zh="测试文件或文件夹（默认：所用政策集的）", en="test files or folders (default: the policy set's)"),
+    help=Text(
+        zh="测试文件或文件夹（默认：所用政策集的）", en="test files or folders (default: the policy set's)"
+    ),
 )
 @POLICIES
 @option(

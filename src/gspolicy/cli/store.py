@@ -86,7 +86,9 @@ _FORMAT = option(
     default="text",
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
-_ENTRY_ID = argument("entry", type=_ENTRY, metavar="ID", help=Text(zh="日志条目编号", en="the log entry's number"))
+_ENTRY_ID = argument(
+    "entry", type=_ENTRY, metavar="ID", help=Text(zh="日志条目编号", en="the log entry's number")
+)
 
 log = group(
     "log",
@@ -124,7 +126,9 @@ ledger = group(
 )
 @DB
 @option("--as-of", type=DATE, required=True, help=Text(zh="判定日期", en="the assessment date"))
-@option("--actor", required=True, help=Text(zh="记录者（个人或系统）", en="who records (a person or a system)"))
+@option(
+    "--actor", required=True, help=Text(zh="记录者（个人或系统）", en="who records (a person or a system)")
+)
 @option(
     "--household",
     default=None,
@@ -136,7 +140,10 @@ ledger = group(
     "--format",
     type=click.Choice(["text", "json"]),
     default="text",
-    help=Text(zh="输出格式：text（默认）或 json（每行一张回执）", en="output: text (default) or json (one receipt a line)"),
+    help=Text(
+        zh="输出格式：text（默认）或 json（每行一张回执）",
+        en="output: text (default) or json (one receipt a line)",
+    ),
 )
 @option(
     "--receipts",
@@ -213,7 +220,9 @@ def verify(args: argparse.Namespace, lang: Lang) -> int:
 @option(
     "--explain",
     is_flag=True,
-    help=Text(zh="另输出重新得出的判定及全部理由", en="also print the decision derived again, with every reason"),
+    help=Text(
+        zh="另输出重新得出的判定及全部理由", en="also print the decision derived again, with every reason"
+    ),
 )
 def replay(args: argparse.Namespace, lang: Lang) -> int:
     """Replay an entry."""
@@ -310,7 +319,11 @@ def plan(args: argparse.Namespace, lang: Lang) -> int:
 @argument("household", metavar="HOUSEHOLD", help=Text(zh="农户编号", en="the household id"))
 @argument("measure", metavar="MEASURE", help=Text(zh="措施编号", en="the measure id"))
 @DB
-@option("--status", required=True, help=Text(zh="in_progress（进行中）或 done（已完成）", en="in_progress or done"))
+@option(
+    "--status",
+    required=True,
+    help=Text(zh="in_progress（进行中）或 done（已完成）", en="in_progress or done"),
+)
 @option("--on", type=DATE, required=True, help=Text(zh="发生的日期", en="the day it happened"))
 @option("--by", required=True, help=Text(zh="责任人", en="who is responsible"))
 @option(
@@ -334,7 +347,12 @@ def update(args: argparse.Namespace, lang: Lang) -> int:
     metavar="FILE",
     help=Text(zh="写入的文件（默认：标准输出）", en="the file to write (default: stdout)"),
 )
-@option("--today", type=DATE, default=None, help=Text(zh="打印日期（默认：今天）", en="the print date (default: today)"))
+@option(
+    "--today",
+    type=DATE,
+    default=None,
+    help=Text(zh="打印日期（默认：今天）", en="the print date (default: today)"),
+)
 @option(
     "--policies",
     type=PATH,
@@ -352,7 +370,9 @@ def card(args: argparse.Namespace, lang: Lang) -> int:
 
 @command(
     "overdue",
-    help=Text(zh="超过时限的事项，按部门和县列出。", en="Items past their deadline, per department and county."),
+    help=Text(
+        zh="超过时限的事项，按部门和县列出。", en="Items past their deadline, per department and county."
+    ),
 )
 @DB
 @option(
