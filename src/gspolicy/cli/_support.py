@@ -53,6 +53,7 @@ __all__ = [
     "option",
     "print_problems",
     "run_guarded",
+    "write_table",
 ]
 
 EXIT_OK = 0
@@ -131,6 +132,18 @@ def _lang_option() -> Option:
     return Option(["--lang"], type=LANG, expose_value=False, help_text=_LANG_HELP, metavar="zh|en")
 
 
+class _Formatter(click.HelpFormatter):
+    """Click's help formatter, with a full-width colon after a heading in Chinese."""
+
+    def write_heading(self, heading: str) -> None:
+        mark = "：" if language() == "zh" else ":"
+        self.write(f"{'':>{self.current_indent}}{heading}{mark}\n")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
 class _Speaking:
     """What commands and groups share: help in the run's language and a localised help option."""
 
@@ -145,6 +158,8 @@ class _Speaking:
 
 class Command(_Speaking, click.Command):
     """A command whose help and epilog are `Text`s and whose arguments have help."""
+
+    context_class = _Context
 
     def __init__(
         self,
@@ -445,6 +460,23 @@ def print_problems(diagnostics: Sequence[Diagnostic], lang: Lang, out: TextIO) -
     for line in text.split("\n"):
         style = _STYLES.get(heads.get(line, ""), "")
         console.print(RichText(line, style=style))
+
+
+def write_table(out: TextIO, head: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A table: on a terminal drawn by rich (coloured unless NO_COLOR), elsewhere (a pipe, a file)
+    one line per row, the cells separated by tabs, as scripts read it."""
+    isatty = getattr(out, "isatty", None)
+    if not (isatty and isatty()):
+        out.write("\t".join(head) + "\n")
+        out.writelines("\t".join(str(c) for c in row) + "\n" for row in rows)
+        return
+    from rich.console import Console  # noqa: PLC0415  # only when shown on a terminal
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(*head, header_style="" if os.environ.get("NO_COLOR") else "bold")
+    for row in rows:
+        table.add_row(*(str(c) for c in row))
+    Console(file=out, force_terminal=True, no_color=bool(os.environ.get("NO_COLOR"))).print(table)
 
 
 def lang_of(argv: Sequence[str]) -> Lang | None:

@@ -29,6 +29,7 @@ from gspolicy.cli._support import (
     group,
     option,
     print_problems,
+    write_table,
 )
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import exit_pack_of
@@ -919,7 +920,10 @@ def _cmd_counts(args: argparse.Namespace, lang: Lang) -> int:
         if lang == "zh"
         else ("quarter", "batch", "measure", "county", "items", "households", "done")
     )
-    _out("\t".join(head) + "\n")
-    for r in rows:
-        _out(f"{r.quarter}\t{r.batch}\t{r.measure}\t{r.county}\t{r.items}\t{r.households}\t{r.done}\n")
+    write_table(
+        sys.stdout,
+        head,
+        [(r.quarter, r.batch, r.measure, r.county, r.items, r.households, r.done) for r in rows],
+    )
+    sys.stdout.flush()
     return EXIT_OK

@@ -283,3 +283,21 @@ def test_help_and_version_import_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_table_is_drawn_on_a_terminal_and_tab_separated_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gspolicy.cli._support import write_table
+
+    head, rows = ("quarter", "items"), [("2018Q4", 3), ("2019Q1", 12)]
+    pipe = io.StringIO()
+    write_table(pipe, head, rows)
+    assert pipe.getvalue() == "quarter\titems\n2018Q4\t3\n2019Q1\t12\n"
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = _Terminal()
+    write_table(coloured, head, rows)
+    assert ANSI in coloured.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    write_table(plain, head, rows)
+    assert ANSI not in plain.getvalue()
+    assert all(cell in plain.getvalue() for cell in ("quarter", "2019Q1", "12"))
