@@ -18,7 +18,6 @@ LAYERS = {
     "_files": 0,
     "_memo": 0,
     "_cache": 0,
-    "_progress": 0,
     "_gc": 0,
     "_numbers": 0,
     "_yaml": 0,

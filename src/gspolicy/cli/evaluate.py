@@ -21,9 +21,9 @@ import attrs
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy._progress import Progress
 from gspolicy.api import Policies
 from gspolicy.cli._options import AS_OF, FILES, POLICIES
+from gspolicy.cli._progress import Progress
 from gspolicy.cli._run import as_of_date as _as_of
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._run import records as _records
