@@ -209,7 +209,13 @@ class Group(Command, click.Group):
     command, it prints its help (on stderr for a nested group) and exits 2."""
 
     def __init__(self, name: str, **attrs: Any) -> None:
-        super().__init__(name, invoke_without_command=True, no_args_is_help=False, **attrs)
+        super().__init__(
+            name,
+            invoke_without_command=True,
+            no_args_is_help=False,
+            subcommand_metavar="COMMAND [ARGS]...",
+            **attrs,
+        )
 
     def command_names(self, ctx: click.Context) -> list[str]:
         return list(self.list_commands(ctx))

@@ -47,7 +47,9 @@ def test_a_mistyped_option_in_zh_shows_the_commands_usage_in_zh(capsys: pytest.C
     assert code == 2
     assert out == ""
     assert "用法：gspolicy evaluate [OPTIONS] FILE..." in err.replace("用法： ", "用法：")
-    assert "错误：没有选项 '--bogus'" in err
+    # click words it as "no such option: --bogus" (8.1) or "no such option '--bogus'." (later)
+    assert "错误：没有选项" in err
+    assert "--bogus" in err.splitlines()[-1]
     assert "运行 'gspolicy evaluate --help' 查看帮助" in err
     assert "Usage" not in err
     assert "Traceback" not in err
@@ -58,7 +60,11 @@ def test_a_mistyped_option_in_en_suggests_the_option_meant(capsys: pytest.Captur
     assert code == 2
     assert out == ""
     assert err.startswith("Usage: gspolicy evaluate [OPTIONS] FILE...")
-    assert "Error: No such option '--as-o'. Did you mean '--as-of'?" in err
+    last = err.splitlines()[-1]
+    assert last.startswith("Error: No such option")
+    assert "--as-o" in last
+    assert "Did you mean" in last
+    assert "--as-of" in last
 
 
 @pytest.mark.parametrize(
@@ -72,7 +78,7 @@ def test_a_mistyped_command_suggests_the_command_meant(
     assert code == 2
     assert out == ""
     assert all(w in err for w in words), err
-    assert "gspolicy [OPTIONS] [COMMAND] [ARGS]..." in err
+    assert "gspolicy [OPTIONS] COMMAND [ARGS]..." in err
 
 
 def test_a_mistyped_sub_command_is_suggested_too(capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,7 +107,7 @@ def test_a_missing_argument_is_named(capsys: pytest.CaptureFixture[str]) -> None
 def test_no_command_prints_the_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--lang", "en")
     assert code == 2
-    assert out.startswith("Usage: gspolicy [OPTIONS] [COMMAND] [ARGS]...")
+    assert out.startswith("Usage: gspolicy [OPTIONS] COMMAND [ARGS]...")
     assert all(e.name in out for e in COMMANDS)
 
 
