@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -53,6 +53,7 @@ __all__ = [
     "option",
     "print_problems",
     "run_guarded",
+    "wrap_wide",
     "write_table",
 ]
 
@@ -132,12 +133,85 @@ def _lang_option() -> Option:
     return Option(["--lang"], type=LANG, expose_value=False, help_text=_LANG_HELP, metavar="zh|en")
 
 
+_NO_LINE_START = set("，。、；：？！）》」』”’")
+
+
+def wrap_wide(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` terminal columns, a Chinese character counting two:
+    a line breaks between words or beside a Chinese character (never before closing
+    punctuation, which may run one character over)."""
+    from gspolicy._location import display_width  # noqa: PLC0415
+
+    tokens: list[str] = []
+    for char in " ".join(text.split()):
+        wide = display_width(char) == 2
+        if char == " " or wide or not tokens or tokens[-1] == " " or display_width(tokens[-1][-1]) == 2:
+            tokens.append(char)
+        else:
+            tokens[-1] += char
+    lines: list[str] = []
+    line, used = "", 0
+    for token in tokens:
+        size = display_width(token)
+        if line and used + size > width and token != " " and token not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        if not line and token == " ":
+            continue
+        line += token
+        used += size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 class _Formatter(click.HelpFormatter):
-    """Click's help formatter, with a full-width colon after a heading in Chinese."""
+    """Click's help formatter; in Chinese a full-width colon after a heading, and texts wrapped
+    by terminal columns (a Chinese character takes two)."""
 
     def write_heading(self, heading: str) -> None:
         mark = "：" if language() == "zh" else ":"
         self.write(f"{'':>{self.current_indent}}{heading}{mark}\n")
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        if prefix is None and language() == "zh":
+            prefix = "用法："  # click would add a space after the full-width colon
+        super().write_usage(prog, args, prefix)
+
+    def write_text(self, text: str) -> None:
+        if language() != "zh":
+            super().write_text(text)
+            return
+        indent = " " * self.current_indent
+        paragraphs = text.split("\n\n")
+        for index, paragraph in enumerate(paragraphs):
+            if index:
+                self.write("\n")
+            if paragraph.startswith("\b\n"):  # click's mark: the lines as they are
+                lines = paragraph.split("\n")[1:]
+            else:
+                lines = wrap_wide(paragraph, max(self.width - self.current_indent, 20))
+            self.write("".join(f"{indent}{line}\n" for line in lines))
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        if language() != "zh":
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        listed = list(rows)
+        first_col = min(max((len(first) for first, _ in listed), default=0), col_max) + col_spacing
+        for first, second in listed:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if len(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_wide(second, max(self.width - first_col - self.current_indent, 10)) or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
 
 class _Context(click.Context):
