@@ -291,16 +291,13 @@ class Group(Command, click.Group):
             **attrs,
         )
 
-    def command_names(self, ctx: click.Context) -> list[str]:
-        return list(self.list_commands(ctx))
-
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
         if not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
             message = translate("No such command {name!r}.").format(name=name)
-            close = difflib.get_close_matches(name, self.command_names(ctx), n=3, cutoff=0.5)
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
             if close:
                 shown = ", ".join(repr(c) for c in close)
                 hint = translate_plural(
@@ -342,9 +339,11 @@ def _namespace(ctx: click.Context, values: dict[str, Any]) -> argparse.Namespace
         if isinstance(value, tuple) and param is not None and (param.multiple or param.nargs == -1):
             if value:
                 out[key] = list(value)
+            elif isinstance(param, click.Argument):
+                out[key] = []
             else:
-                out[key] = [] if isinstance(param, click.Argument) else getattr(param, "empty", None)
-                out[key] = list(out[key]) if isinstance(out[key], list) else out[key]
+                empty = getattr(param, "empty", None)
+                out[key] = list(empty) if isinstance(empty, list) else empty  # a list of its own
         else:
             out[key] = value
     return argparse.Namespace(**out)
@@ -575,8 +574,3 @@ def lang_of(argv: Sequence[str]) -> Lang | None:
         if value is not None:
             found = parse_lang(value) or found
     return found
-
-
-def close_names(name: str, names: Sequence[str]) -> list[str]:
-    """The names close to a mistyped one."""
-    return difflib.get_close_matches(name, names, n=3, cutoff=0.5)

@@ -127,6 +127,7 @@ def _every_command() -> list[tuple[str, click.Command]]:
         for name in group.list_commands(ctx):
             made = group.get_command(ctx, name)
             assert made is not None, name
+            assert made.name == name, f"{prefix} {name} is declared as {made.name}"
             found.append((f"{prefix} {name}", made))
             if isinstance(made, click.Group):
                 walk(f"{prefix} {name}", made)
