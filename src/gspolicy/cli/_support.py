@@ -124,6 +124,11 @@ class _Language(_ParamType):
             )
         return found
 
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem  # noqa: PLC0415
+
+        return [CompletionItem(lang) for lang in ("zh", "en") if lang.startswith(incomplete)]
+
 
 LANG = _Language()
 

@@ -178,6 +178,7 @@ def test_the_zh_help_of_a_command_is_in_chinese(capsys: pytest.CaptureFixture[st
         ("gspolicy eva", "1", "evaluate"),
         ("gspolicy evaluate --as", "2", "--as-of"),
         ("gspolicy log ver", "2", "verify"),
+        ("gspolicy evaluate --lang z", "3", "zh"),
     ],
 )
 def test_shell_completion(
