@@ -16,6 +16,8 @@
    and replay CPU at 100,000 and 1,000,000 entries, and `gspolicy log record` end to end.
 4. `ledger_bench.py`: the household ledger — `ledger plan --from` an outcome table, `overdue`
    and `counts` at 100,000 and 1,000,000 households.
+5. `cli_bench.py`: the command line's start-up — median CPU of `gspolicy --help`,
+   `gspolicy evaluate --help` and `gspolicy --version` (target: `--help` at most 300 ms).
 
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
         ["log_bench.py", *(["--quick"] if args.quick else [])],
         ["ledger_bench.py", *(["--quick"] if args.quick else [])],
+        ["cli_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)

@@ -90,6 +90,7 @@ def same_areas(jsonl: Path, count: int) -> bool:
     import io  # noqa: PLC0415
 
     from gspolicy import cli  # noqa: PLC0415
+    from gspolicy.cli import evaluate  # noqa: PLC0415
 
     sample = jsonl.with_name(f"sample-{count}.jsonl")
     with jsonl.open(encoding="utf-8") as lines, sample.open("w", encoding="utf-8") as out:
@@ -100,15 +101,15 @@ def same_areas(jsonl: Path, count: int) -> bool:
         "--counties", str(AREAS / "counties.jsonl"), "--as-of", "2018-12-31", "--skip-invalid", "--list",
     ]  # fmt: skip
     outputs = []
-    for reads in (cli.area_reads, lambda policy_set, as_of: None):
-        saved = cli.area_reads
-        cli.area_reads = reads  # type: ignore[assignment]
+    for reads in (evaluate.area_reads, lambda policy_set, as_of: None):
+        saved = evaluate.area_reads
+        evaluate.area_reads = reads  # type: ignore[assignment]
         text = io.StringIO()
         try:
             with contextlib.redirect_stdout(text), contextlib.redirect_stderr(io.StringIO()):
                 cli.main(argv)
         finally:
-            cli.area_reads = saved  # type: ignore[assignment]
+            evaluate.area_reads = saved  # type: ignore[assignment]
         outputs.append(text.getvalue())
     return outputs[0] == outputs[1] and "villages decided" in outputs[0]
 

@@ -13,14 +13,39 @@ implementation.  Everything else is internal and may change between releases.
     >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
 """
 
-from gspolicy.api import Policies, load_households, load_policies, load_records
-from gspolicy.engine.outcome import Outcome
-from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
-from gspolicy.explain.areas import AreaDecision, AreaResult
-from gspolicy.explain.decision import Decision
-from gspolicy.schema.model import Record
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gspolicy.api import Policies, load_households, load_policies, load_records
+    from gspolicy.engine.outcome import Outcome
+    from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
+    from gspolicy.explain.areas import AreaDecision, AreaResult
+    from gspolicy.explain.decision import Decision
+    from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
+
+# each name is imported on first use (PEP 562), so that `import gspolicy.cli` for `gspolicy
+# --help` does not load the engine: the module each name comes from
+_SOURCES = {
+    "AreaDecision": "gspolicy.explain.areas",
+    "AreaResult": "gspolicy.explain.areas",
+    "Decision": "gspolicy.explain.decision",
+    "Diagnostic": "gspolicy.errors",
+    "GspolicyError": "gspolicy.errors",
+    "HouseholdError": "gspolicy.errors",
+    "Outcome": "gspolicy.engine.outcome",
+    "Policies": "gspolicy.api",
+    "PolicyError": "gspolicy.errors",
+    "Record": "gspolicy.schema.model",
+    "Severity": "gspolicy.errors",
+    "load_households": "gspolicy.api",
+    "load_policies": "gspolicy.api",
+    "load_records": "gspolicy.api",
+}
 
 __all__ = [
     "AreaDecision",
@@ -39,3 +64,16 @@ __all__ = [
     "load_policies",
     "load_records",
 ]
+
+
+def __getattr__(name: str) -> object:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module 'gspolicy' has no attribute {name!r}")
+    value = getattr(importlib.import_module(source), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

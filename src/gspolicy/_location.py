@@ -10,12 +10,48 @@ from __future__ import annotations
 
 import array
 import bisect
+import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import attrs
 
-__all__ = ["DataPath", "Location", "RecordLocation", "Source", "Span", "display_width", "join_path"]
+__all__ = [
+    "DataPath",
+    "Location",
+    "RecordLocation",
+    "Source",
+    "Span",
+    "display_width",
+    "join_path",
+    "paths_relative_to",
+    "shown_path",
+]
+
+_SHOWN_FROM: ContextVar[str | None] = ContextVar("gspolicy_shown_from", default=None)
+
+
+@contextmanager
+def paths_relative_to(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Within the block, locations name a file under `folder` relative to it (the command line
+    shows paths relative to the working folder); a file elsewhere keeps the name it was read by."""
+    token = _SHOWN_FROM.set(os.path.abspath(folder))
+    try:
+        yield
+    finally:
+        _SHOWN_FROM.reset(token)
+
+
+def shown_path(name: str) -> str:
+    """`name` as a location shows it (see `paths_relative_to`)."""
+    base = _SHOWN_FROM.get()
+    if base is None or not os.path.isabs(name):
+        return name
+    if name.startswith(base + os.sep):
+        return name[len(base) + 1 :]
+    return name
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -118,7 +154,7 @@ class Span:
 
     def header(self) -> str:
         line, col = self.source.line_col(self.start)
-        return f"{self.source.name}:{line}:{col}"
+        return f"{shown_path(self.source.name)}:{line}:{col}"
 
     def excerpt(self) -> str:
         """Render the first line of the span with a ``^`` underline (CJK-width aware)."""
@@ -184,7 +220,8 @@ class RecordLocation:
     def header(self) -> str:
         if self.span is not None:
             return self.span.header()
-        return self.file if self.line is None else f"{self.file}:{self.line}"
+        file = shown_path(self.file)
+        return file if self.line is None else f"{file}:{self.line}"
 
 
 Location = Span | RecordLocation

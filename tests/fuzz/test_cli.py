@@ -73,7 +73,14 @@ def command_lines(draw: st.DrawFn) -> list[str]:
 def _warm_up() -> None:
     """One run of each command before any is watched: what the command line imports on first use
     (argparse's messages, a codec) is loaded once, outside the watch."""
-    for argv in (["validate", "--lang", "en"], ["evaluate", "--lang", "zh", "--bogus"], ["--lang", "en"]):
+    # each command's module is loaded when the command is first asked for: all of them here
+    helps = [[name, "--help"] for name in ("evaluate", "explain", "households", "validate", "test", "check")]
+    for argv in (
+        ["validate", "--lang", "en"],
+        ["evaluate", "--lang", "zh", "--bogus"],
+        ["--lang", "en"],
+        *helps,
+    ):
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
             main(argv)
     # deciding imports the columnar runner and Polars on first use

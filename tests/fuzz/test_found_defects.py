@@ -18,7 +18,7 @@ import attrs
 import pytest
 
 import gspolicy._yaml as yaml_module
-import gspolicy.analysis.cli as analysis_cli
+import gspolicy.cli.packs as analysis_cli
 import gspolicy.schema.records as records_module
 from gspolicy._location import Source, Span
 from gspolicy._resources import bundled_policies

@@ -197,7 +197,7 @@ def test_streamed_areas_print_what_the_whole_records_give(
     runner and kept as the fields the areas' packs read (the default) print exactly what the
     per-record evaluator on whole records prints (the path taken when `area_reads` finds a read
     it cannot serve), summaries, listings and explanations alike."""
-    from gspolicy import cli
+    from gspolicy.cli import evaluate as cli
 
     argv = [
         "--lang",
@@ -233,7 +233,7 @@ def test_streamed_areas_agree_on_records_that_disagree_about_their_areas(
     its village's, one whose village is not given, and a village of a county not given are
     gathered (and reported) as when every area is decided at once — with both area files and
     with the villages alone."""
-    from gspolicy import cli
+    from gspolicy.cli import evaluate as cli
 
     households = [
         json.loads(line) for line in (REGISTRY / "households.jsonl").read_text("utf-8").splitlines()

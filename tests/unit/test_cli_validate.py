@@ -203,7 +203,7 @@ def test_a_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str], bad: s
     assert out == ""
     assert "Traceback" not in err
     assert err.splitlines()[-1] == (
-        f"gspolicy: error: argument --as-of: `{bad}` is not a date: write YYYY-MM-DD, e.g. 2018-12-31"
+        f"Error: Invalid value for '--as-of': `{bad}` is not a date: write YYYY-MM-DD, e.g. 2018-12-31"
     )
 
 

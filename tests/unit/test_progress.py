@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from gspolicy import _progress
-from gspolicy._progress import Progress
+from gspolicy.cli import _progress
+from gspolicy.cli._progress import Progress
 
 
 class _Terminal(io.StringIO):

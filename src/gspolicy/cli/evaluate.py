@@ -1,9 +1,9 @@
-"""The ``gspolicy`` command line.
+"""``gspolicy evaluate``: the main job — decide every household of record files (and their
+villages and counties) and print the summary, the listing and a few explanations.
 
-Every command reports problems as located diagnostics (``file:line:col: code: message``, the
-line underlined, then help) in Chinese or English and exits 1; it never shows a traceback for
-bad input.  Exit codes: 0 success, 1 problems found in the input, 2 bad command-line usage,
-70 an internal error (a bug: set ``GSPOLICY_DEBUG=1`` to see the traceback).
+The villages and counties of `--level village|county` are summarised by `_area_summary`, those of the
+main job by `gspolicy.explain.summaries.area_overview`; the households' summary comes from
+`gspolicy.explain.summaries` (the streamed run) and `gspolicy.explain.summary`.
 """
 
 from __future__ import annotations
@@ -12,35 +12,35 @@ import argparse
 import datetime as dt
 import getpass
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
+import click
 
-from gspolicy._cli_support import (
-    EXIT_INTERNAL,
+from gspolicy._i18n import Lang, Text
+from gspolicy.api import Policies
+from gspolicy.cli._options import AS_OF, FILES, POLICIES
+from gspolicy.cli._progress import Progress
+from gspolicy.cli._run import as_of_date as _as_of
+from gspolicy.cli._run import policies as _policies
+from gspolicy.cli._run import records as _records
+from gspolicy.cli._run import records_skipping as _records_skipping
+from gspolicy.cli._support import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
-    Parser,
-    date_arg,
-    lang_arg,
-    path_arg,
+    PATH,
+    Parsed,
+    WholeNumber,
+    command,
+    option,
     print_problems,
-    whole_number,
 )
-from gspolicy._i18n import Lang, Text, default_lang
-from gspolicy._progress import Progress
-from gspolicy._resources import bundled_schema_path
-from gspolicy.analysis.cli import register as _register_analysis
-from gspolicy.api import Policies
-from gspolicy.cli_monitor import register as _register_monitor
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
@@ -55,315 +55,184 @@ from gspolicy.explain.areas import (
 )
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
-from gspolicy.pack.book import render_book
-from gspolicy.pack.load import PolicySet, gaps, load_policies
-from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
-from gspolicy.schema.load import read_schema
+from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import Refused, load_records_from, load_records_skipping
-from gspolicy.store.cli import register as _register_store
-from gspolicy.testing.cases import Case, find_case_files, run_files
+from gspolicy.schema.records import Refused
 
 if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars as pl
 
     from gspolicy.columnar.registry import RegistryBlock
 
-__all__ = ["main"]
-
-# commands that live beside their features: each adds its own sub-parser (see _cli_support)
-_FEATURE_COMMANDS: list[Callable[[argparse._SubParsersAction[Parser], Parser], None]] = [
-    _register_store,
-    _register_analysis,
-    _register_monitor,
-]
+__all__ = ["evaluate"]
 
 
-def _build_parser() -> Parser:
-    common = Parser(add_help=False)
-    common.add_argument(
-        "--lang",
-        type=lang_arg,
-        default=argparse.SUPPRESS,
-        help="language of messages: zh or en (default: from the locale)",
-    )
-    parser = Parser(
-        prog="gspolicy", description="Gansu poverty-alleviation policy as explainable code.", parents=[common]
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    households = sub.add_parser(
-        "households",
-        parents=[common],
-        help="validate household record files (JSON, JSONL, YAML) and print a summary",
-        description="Validate household record files against the household schema and print a summary.",
-    )
-    households.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
-    households.add_argument(
-        "--schema", type=path_arg, default=None, help="schema file (default: the bundled one)"
-    )
-    households.add_argument("--format", choices=("text", "json"), default="text")
-    households.set_defaults(run=_cmd_households)
-
-    validate = sub.add_parser(
-        "validate",
-        parents=[common],
-        help="load and check policy packs; report every problem, located",
-        description="Load and check policy packs (default: the bundled ones) and report every problem "
-        "as file:line:col: code: message, underlined, with help. Ranges, values not established and "
-        "low-confidence values in force are listed as acknowledged gaps (notes, not errors).",
-    )
-    validate.add_argument("paths", nargs="*", type=path_arg, metavar="PATH", help="pack files or folders")
-    validate.add_argument(
-        "--as-of", type=date_arg, default=None, help="date for the gaps in force (default: today)"
-    )
-    validate.set_defaults(run=_cmd_validate)
-
-    evaluate = sub.add_parser(
-        "evaluate",
-        parents=[common],
-        help="decide exit acceptance for every household in record files",
-        description="Evaluate household record files against the packs in force on the as-of date.",
-    )
-    evaluate.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
-    evaluate.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
-    evaluate.add_argument(
-        "--policies",
-        type=path_arg,
-        action="append",
-        default=None,
-        metavar="PATH",
-        help="policy root or pack paths (default: the bundled policies)",
-    )
-    evaluate.add_argument("--format", choices=("table", "json", "jsonl"), default="table")
-    evaluate.add_argument(
-        "--output",
-        type=path_arg,
-        default=None,
-        metavar="FILE",
-        help="also write one row per household to FILE (.parquet, .csv, .jsonl or .xlsx), with "
-        "FILE.manifest.json beside it",
-    )
-    evaluate.add_argument(
-        "--encoding",
-        default="utf-8",
-        metavar="NAME",
-        help="the encoding of CSV registry tables (default: UTF-8, with or without a byte-order mark; "
-        "e.g. gb18030)",
-    )
-    evaluate.add_argument(
-        "--skip-invalid",
-        action="store_true",
-        help="decide the valid households and leave out the records with problems (listed; with "
-        "--output written to FILE.refused.jsonl) instead of refusing the files",
-    )
-    evaluate.add_argument(
-        "--fields",
-        type=_field_list,
-        default=None,
-        metavar="COLUMNS",
-        help="with --output: the columns to write, separated by commas (default: all)",
-    )
-    evaluate.add_argument(
-        "--log",
-        type=path_arg,
-        default=None,
-        metavar="DB",
-        help="also record every household's decision in the decision log DB (SQLite), in batches, "
-        "with the run's manifest entry (the input and --output files) last",
-    )
-    evaluate.add_argument(
-        "--receipts",
-        type=path_arg,
-        default=None,
-        metavar="FILE",
-        help="with --log: write a receipt per entry to FILE (JSON lines)",
-    )
-    evaluate.add_argument("--list", action="store_true", help="list every household's verdict (table format)")
-    evaluate.add_argument(
-        "--explain",
-        type=whole_number(0, 1_000_000),
-        default=0,
-        metavar="N",
-        help="also print the explanations of N households (of N villages or counties with --level)",
-    )
-    evaluate.add_argument(
-        "--villages",
-        type=path_arg,
-        action="append",
-        default=None,
-        metavar="FILE",
-        help="village records (survey figures, indicators): villages are decided from their households",
-    )
-    evaluate.add_argument(
-        "--counties",
-        type=path_arg,
-        action="append",
-        default=None,
-        metavar="FILE",
-        help="county records (survey figures): counties are decided from their households and villages",
-    )
-    evaluate.add_argument(
-        "--level",
-        choices=("household", "village", "county"),
-        default="household",
-        help="what to report: households (with village and county summaries when their files are "
-        "given), villages or counties (default: household)",
-    )
-    evaluate.add_argument(
-        "--area",
-        action="append",
-        default=None,
-        metavar="CODE",
-        help="with --level village or county: explain this village or county (repeatable)",
-    )
-    evaluate.add_argument(
-        "--village-pack",
-        default=None,
-        metavar="ID",
-        help="the pack giving village verdicts (default: the village verdict pack, `kind: exit`)",
-    )
-    evaluate.add_argument(
-        "--county-pack",
-        default=None,
-        metavar="ID",
-        help="the pack giving county verdicts (default: the county verdict pack, `kind: exit`)",
-    )
-    evaluate.set_defaults(run=_cmd_evaluate)
-
-    explain = sub.add_parser("explain", parents=[common], help="explain the decision on one household")
-    explain.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
-    explain.add_argument("--household", required=True, metavar="ID", help="the household id")
-    explain.add_argument("--as-of", type=date_arg, default=None, help="the assessment date (default: today)")
-    explain.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
-    explain.add_argument("--format", choices=("text", "json"), default="text")
-    explain.set_defaults(run=_cmd_explain)
-
-    test = sub.add_parser(
-        "test",
-        parents=[common],
-        help="run the YAML test cases next to the packs",
-        description="Run pack test cases (<pack>/tests/*.yaml). Exit 0 when all pass, 1 otherwise.",
-    )
-    test.add_argument(
-        "paths", nargs="*", type=path_arg, metavar="PATH", help="test files or folders (default: bundled)"
-    )
-    test.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
-    test.add_argument(
-        "--coverage",
-        action="store_true",
-        help="report decision, condition and MC/DC coverage of the packs by the cases (needs gspolicy[testing])",
-    )
-    test.add_argument(
-        "--pack",
-        action="append",
-        default=None,
-        metavar="ID",
-        help="with --coverage: only this pack (id or id@version; repeatable)",
-    )
-    test.add_argument(
-        "--write-missing",
-        type=path_arg,
-        default=None,
-        metavar="DIR",
-        help="with --coverage: search for households closing the gaps and write them as YAML cases under "
-        "DIR/<pack path>/tests/coverage.yaml (give the policy root to write next to the packs)",
-    )
-    test.set_defaults(run=_cmd_test)
-    book = sub.add_parser(
-        "book",
-        parents=[common],
-        help="write the policy book (Markdown, zh and en) generated from the packs",
-        description="Write one Markdown page per pack and an index listing every value not established.",
-    )
-    book.add_argument(
-        "--out", type=path_arg, default=Path("docs/policies"), help="folder (default: docs/policies)"
-    )
-    book.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
-    book.set_defaults(run=_cmd_book)
-
-    init = sub.add_parser(
-        "init",
-        parents=[common],
-        help="start a workspace: copy the bundled policy set into DIR/policies",
-        description="Copy the bundled policy set into DIR/policies, so that the commands run in DIR "
-        "use it (and every edit made there) instead of the installed copy. Nothing is overwritten.",
-    )
-    init.add_argument("folder", type=path_arg, metavar="DIR", help="the workspace folder (created if needed)")
-    init.set_defaults(run=_cmd_init)
-    for register in _FEATURE_COMMANDS:
-        register(sub, common)
-    return parser
-
-
-def _policies(paths: list[Path] | None, lang: Lang) -> PolicySet | None:
-    """The policy set the command runs (`--policies`, GSPOLICY_POLICIES, a local `policies/`,
-    else the bundled one), named on the first line of stderr."""
-    return load_chosen(paths, lang, sys.stderr)
-
-
-def _as_of(given: dt.date | None, policy_set: PolicySet, lang: Lang) -> dt.date | None:
-    """The date to decide on: the one given, else today when the household exit pack is in force
-    today.  Otherwise there is nothing to decide on today: say so, with the dates the pack's
-    versions cover, rather than answer with no verdict at all (None: exit 2)."""
-    if given is not None:
-        return given
-    today = dt.date.today()
-    exit_pack = exit_pack_of(policy_set)
-    versions = policy_set.versions(exit_pack)
-    if not versions or policy_set.in_force(exit_pack, today) is not None:
-        return today
-    covered = ", ".join(
-        f"{v.pack.valid_from.isoformat()} – {v.pack.valid_to.isoformat() if v.pack.valid_to else '…'}"
-        for v in versions
-    )
-    last = versions[-1].pack.valid_to or today
-    problem = Diagnostic(
-        "cli/no-pack-today",
-        None,
-        {"pack": exit_pack, "today": today.isoformat(), "covered": covered, "example": last.isoformat()},
-    )
-    print_problems([problem], lang, sys.stderr)
-    return None
-
-
-def _records(
-    files: list[Path], policy_set: PolicySet, lang: Lang, *, kind: str | None = None, encoding: str = "utf-8"
-) -> tuple[Record, ...] | None:
-    records, problems = load_records_from(files, policy_set.schema, record=kind, encoding=encoding)
-    if problems:
-        sys.stderr.write(render_grouped(problems, lang) + "\n")
-    if any(d.is_error for d in problems):
-        return None
-    return records
-
-
-def _records_skipping(
-    files: list[Path], policy_set: PolicySet, lang: Lang, encoding: str
-) -> tuple[tuple[Record, ...], tuple[Refused, ...]] | None:
-    """The valid households of `files` and the refused ones (`--skip-invalid`); None when a
-    file cannot be read at all.  The refused ones' problems are shown grouped past the first 50."""
-    records, refused, problems = load_records_skipping(files, policy_set.schema, encoding=encoding)
-    if problems:
-        sys.stderr.write(render_grouped(problems, lang) + "\n")
-    if any(d.is_error for d in problems):
-        return None
-    if refused:
-        sys.stderr.write(render_grouped([d for r in refused for d in r.problems], lang) + "\n")
-        total = len(records) + len(refused)
-        sys.stderr.write(
-            f"已跳过 {len(refused)} 条有问题的记录（共 {total} 条），判定其余 {len(records)} 户\n"
-            if lang == "zh"
-            else f"skipped {len(refused)} of {total} records with problems; deciding the other {len(records)}\n"
-        )
-    return records, refused
-
-
-def _field_list(value: str) -> list[str]:
+def _field_list(value: str) -> list[str] | Text:
     names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     if not names:
-        raise argparse.ArgumentTypeError(f"`{value[:80]}` names no columns (separate them with commas)")
+        return Text(
+            zh=f"`{value[:80]}` 未列出任何列（列名以逗号分隔）",
+            en=f"`{value[:80]}` names no columns (separate them with commas)",
+        )
     return names
+
+
+@command(
+    "evaluate",
+    help=Text(
+        zh="按判定日期有效的政策包判定农户记录文件中的每一户，输出汇总、名单和解释。",
+        en="Evaluate household record files against the packs in force on the as-of date: the "
+        "summary, the listing and explanations.",
+    ),
+)
+@FILES
+@AS_OF
+@POLICIES
+@option(
+    "--format",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default="table",
+    help=Text(
+        zh="输出格式：table（汇总，默认）、json（全部解释后的判定）或 jsonl（每行一户）",
+        en="output: table (the summary; default), json (every explained decision) or jsonl (one a line)",
+    ),
+)
+@option(
+    "--output",
+    type=PATH,
+    default=None,
+    metavar="FILE",
+    help=Text(
+        zh="另把每户一行写入 FILE（.parquet、.csv、.jsonl 或 .xlsx），旁边附 FILE.manifest.json",
+        en="also write one row per household to FILE (.parquet, .csv, .jsonl or .xlsx), with "
+        "FILE.manifest.json beside it",
+    ),
+)
+@option(
+    "--encoding",
+    default="utf-8",
+    metavar="NAME",
+    help=Text(
+        zh="CSV 登记表的编码（默认 UTF-8，可带字节顺序标记；例如 gb18030）",
+        en="the encoding of CSV registry tables (default: UTF-8, with or without a byte-order mark; "
+        "e.g. gb18030)",
+    ),
+)
+@option(
+    "--skip-invalid",
+    is_flag=True,
+    help=Text(
+        zh="判定有效的农户，列出并略过有问题的记录（与 --output 同用时写入 FILE.refused.jsonl），而不是拒绝整个文件",
+        en="decide the valid households and leave out the records with problems (listed; with "
+        "--output written to FILE.refused.jsonl) instead of refusing the files",
+    ),
+)
+@option(
+    "--fields",
+    type=Parsed("COLUMNS", _field_list),
+    default=None,
+    metavar="COLUMNS",
+    help=Text(
+        zh="与 --output 同用：要写出的列，以逗号分隔（默认：全部）",
+        en="with --output: the columns to write, separated by commas (default: all)",
+    ),
+)
+@option(
+    "--log",
+    type=PATH,
+    default=None,
+    metavar="DB",
+    help=Text(
+        zh="另把每户的判定分批记入判定日志 DB（SQLite），最后记入本次运行的清单（输入及 --output 文件）",
+        en="also record every household's decision in the decision log DB (SQLite), in batches, "
+        "with the run's manifest entry (the input and --output files) last",
+    ),
+)
+@option(
+    "--receipts",
+    type=PATH,
+    default=None,
+    metavar="FILE",
+    help=Text(
+        zh="与 --log 同用：把每个条目的回执写入 FILE（JSON Lines）",
+        en="with --log: write a receipt per entry to FILE (JSON lines)",
+    ),
+)
+@option(
+    "--list",
+    is_flag=True,
+    help=Text(zh="列出每户的结论（table 格式）", en="list every household's verdict (table format)"),
+)
+@option(
+    "--explain",
+    type=WholeNumber(0, 1_000_000),
+    default=0,
+    metavar="N",
+    help=Text(
+        zh="另输出 N 户的解释（与 --level 同用时为 N 个村或县）",
+        en="also print the explanations of N households (of N villages or counties with --level)",
+    ),
+)
+@option(
+    "--villages",
+    type=PATH,
+    multiple=True,
+    metavar="FILE",
+    help=Text(
+        zh="村记录（调查数据、指标）：村由其农户判定（可重复）",
+        en="village records (survey figures, indicators): villages are decided from their households (repeatable)",
+    ),
+)
+@option(
+    "--counties",
+    type=PATH,
+    multiple=True,
+    metavar="FILE",
+    help=Text(
+        zh="县记录（调查数据）：县由其农户和村判定（可重复）",
+        en="county records (survey figures): counties are decided from their households and villages (repeatable)",
+    ),
+)
+@option(
+    "--level",
+    type=click.Choice(["household", "village", "county"]),
+    default="household",
+    help=Text(
+        zh="报告哪一级：household（农户；给出村、县文件时附村县汇总）、village 或 county（默认 household）",
+        en="what to report: households (with village and county summaries when their files are "
+        "given), villages or counties (default: household)",
+    ),
+)
+@option(
+    "--area",
+    multiple=True,
+    metavar="CODE",
+    help=Text(
+        zh="与 --level village 或 county 同用：解释此村或县（可重复）",
+        en="with --level village or county: explain this village or county (repeatable)",
+    ),
+)
+@option(
+    "--village-pack",
+    default=None,
+    metavar="ID",
+    help=Text(
+        zh="给出村结论的政策包（默认：村的结论包，`kind: exit`）",
+        en="the pack giving village verdicts (default: the village verdict pack, `kind: exit`)",
+    ),
+)
+@option(
+    "--county-pack",
+    default=None,
+    metavar="ID",
+    help=Text(
+        zh="给出县结论的政策包（默认：县的结论包，`kind: exit`）",
+        en="the pack giving county verdicts (default: the county verdict pack, `kind: exit`)",
+    ),
+)
+def evaluate(args: argparse.Namespace, lang: Lang) -> int:
+    """Decide the households (and areas) of the record files."""
+    return _cmd_evaluate(args, lang)
 
 
 def _output_problems(args: argparse.Namespace, lang: Lang) -> int | None:
@@ -1294,292 +1163,3 @@ def _area_summary(result: AreaResult, lang: Lang, *, only: str | None = None, li
                 word = VERDICT_WORDS[a.verdict][0 if zh else 1]
                 lines.append(f"    {a.code}  {word}  {fails}  {unsure}")
     return "\n".join(lines) + "\n"
-
-
-def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set = _policies(args.policies, lang)
-    if policy_set is None:
-        return EXIT_PROBLEMS
-    records = _records(args.files, policy_set, lang)
-    if records is None:
-        return EXIT_PROBLEMS
-    found = [r for r in records if r.get("id") == args.household]
-    if not found:
-        ids = [str(r.get("id")) for r in records]
-        shown = args.household
-        problem = Diagnostic(
-            "cli/unknown-household", None, {"id": shown, "count": len(ids)}, suggestions=suggest(shown, ids)
-        )
-        print_problems([problem], lang, sys.stderr)
-        return EXIT_PROBLEMS
-    as_of = _as_of(args.as_of, policy_set, lang)
-    if as_of is None:
-        return EXIT_USAGE
-    decision = decide(policy_set, found[0], as_of)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stdout.write(decision.render(lang))
-    return EXIT_OK
-
-
-def _cmd_init(args: argparse.Namespace, lang: Lang) -> int:
-    try:
-        created = copy_bundled(args.folder)
-    except FileExistsError:
-        target = str(args.folder / "policies")
-        print_problems([Diagnostic("cli/workspace-exists", None, {"path": target})], lang, sys.stderr)
-        return EXIT_PROBLEMS
-    except OSError as err:
-        reason = err.strerror or str(err)
-        print_problems(
-            [Diagnostic("io/unreadable", None, {"path": str(args.folder), "reason": reason})],
-            lang,
-            sys.stderr,
-        )
-        return EXIT_PROBLEMS
-    packs = sum(1 for _ in created.rglob("*.yaml") if "tests" not in _.parts)
-    if lang == "zh":
-        sys.stdout.write(
-            f"已把随软件安装的政策集复制到 {created}（{packs} 个文件）。\n"
-            f"在 {args.folder} 中运行的命令将使用这份政策集：例如 `cd {args.folder} && gspolicy validate`\n"
-        )
-    else:
-        sys.stdout.write(
-            f"copied the bundled policy set to {created} ({packs} files).\n"
-            f"Commands run in {args.folder} now use it: e.g. `cd {args.folder} && gspolicy validate`\n"
-        )
-    return EXIT_OK
-
-
-def _cmd_book(args: argparse.Namespace, lang: Lang) -> int:
-    policy_set = _policies(args.policies, lang)
-    if policy_set is None:
-        return EXIT_PROBLEMS
-    pages = render_book(policy_set)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.md"):
-        if stale.name not in pages:
-            stale.unlink()
-    for name, text in pages.items():
-        (out / name).write_text(text, encoding="utf-8")
-    sys.stdout.write(
-        f"已写入 {len(pages)} 页到 {out}\n" if lang == "zh" else f"wrote {len(pages)} pages to {out}\n"
-    )
-    return EXIT_OK
-
-
-def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
-    # the cases of a draft run against the packs beside them: the policy root the paths lie in
-    given = args.policies
-    origin: Origin = "given"
-    if given is None and args.paths:
-        found = {root_of(p) for p in args.paths}
-        if len(found) == 1 and None not in found:
-            given, origin = [found.pop()], "paths"
-    policy_set = load_chosen(given, lang, sys.stderr, origin=origin)
-    if policy_set is None:
-        return EXIT_PROBLEMS
-    roots = args.paths or given or list(choose(None).roots)
-    files = find_case_files(roots)
-    if not files:
-        shown = ", ".join(str(r) for r in roots)
-        print_problems([Diagnostic("case/none-found", None, {"paths": shown})], lang, sys.stdout)
-        return EXIT_PROBLEMS
-    results, problems = run_files(files, policy_set)
-    print_problems(problems, lang, sys.stdout)
-    failed = [r for r in results if not r.passed]
-    for r in failed:
-        sys.stdout.write(r.report(lang) + "\n")
-    passed = len(results) - len(failed)
-    sys.stdout.write(f"{passed} passed, {len(failed)} failed\n")
-    if args.coverage or args.write_missing is not None:
-        _test_coverage(args, lang, policy_set, [r.case for r in results])
-    return EXIT_PROBLEMS if failed or any(d.is_error for d in problems) or not results else EXIT_OK
-
-
-def _test_coverage(args: argparse.Namespace, lang: Lang, policy_set: PolicySet, cases: list[Case]) -> None:
-    try:  # hypothesis (the `testing` extra) is imported only when coverage is asked for
-        from gspolicy.testing import coverage  # noqa: PLC0415
-    except ImportError as err:
-        sys.stderr.write(
-            f"gspolicy: --coverage needs the testing extra: pip install 'gspolicy[testing]' ({err})\n"
-        )
-        return
-    report, found = coverage.fill_gaps(cases, policy_set, packs=args.pack)
-    sys.stdout.write(report.render(lang))
-    if args.write_missing is None:
-        if found:
-            sys.stdout.write(
-                f"可为 {len(found)} 个缺口生成用例：--write-missing DIR\n"
-                if lang == "zh"
-                else f"cases can be generated for {len(found)} gaps: --write-missing DIR\n"
-            )
-        return
-    parsed = {file: _defaults_of(file) for file in dict.fromkeys(c.file for c in cases)}
-    defaults = {c.pack: parsed[c.file] for c in reversed(cases)}  # each file read once
-    written = coverage.write_cases(found, args.write_missing, policy_set, defaults=defaults)
-    for path in written:
-        sys.stdout.write(("已写入 " if lang == "zh" else "wrote ") + f"{path}\n")
-
-
-def _defaults_of(file: str) -> dict[str, object]:
-    """The `defaults` household of a test file (its cases are written as changes to it)."""
-    import yaml  # noqa: PLC0415
-
-    try:
-        # the case files were read and checked already; libyaml when present
-        data = yaml.load(
-            Path(file).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
-    except (OSError, yaml.YAMLError):
-        return {}
-    found = data.get("defaults") if isinstance(data, dict) else None
-    return found if isinstance(found, dict) else {}
-
-
-def _cmd_validate(args: argparse.Namespace, lang: Lang) -> int:
-    choice = choose(args.paths or None)
-    policy_set, problems = load_policies(list(choice.roots))
-    announce(choice, policy_set, lang, sys.stderr)
-    as_of = args.as_of or dt.date.today()
-    notes = gaps(policy_set, as_of) if policy_set is not None else []
-    print_problems([*problems, *notes], lang, sys.stdout)
-    if policy_set is None:
-        return EXIT_PROBLEMS
-    versions = len(policy_set.packs)
-    packs = len(policy_set.ids)
-    if lang == "zh":
-        sys.stdout.write(
-            f"已检查 {packs} 个政策包（{versions} 个版本），截至 {as_of} 有 {len(notes)} 个已知缺口\n"
-        )
-    else:
-        sys.stdout.write(
-            f"checked {packs} pack{'s' * (packs != 1)} ({versions} version{'s' * (versions != 1)}); "
-            f"{len(notes)} acknowledged gap{'s' * (len(notes) != 1)} in force on {as_of}\n"
-        )
-    return EXIT_OK
-
-
-def _load_schema(path: Path | None, lang: Lang) -> Schema | None:
-    if path is None:
-        root = choose(None).roots[0]
-        path = root / "schema" / "household.yaml" if root.is_dir() else bundled_schema_path()
-        sys.stderr.write((f"数据结构：{path}" if lang == "zh" else f"schema: {path}") + "\n")
-    schema, problems = read_schema(path)
-    if schema is None or any(d.is_error for d in problems):
-        print_problems(problems, lang, sys.stderr)
-        return None
-    return schema
-
-
-def _summary(records: Sequence[Record], schema: Schema) -> dict[str, object]:
-    statuses: Counter[str] = Counter()
-    causes: Counter[str] = Counter()
-    counties: Counter[str] = Counter()
-    members = 0
-    for record in records:
-        registration = record.get("registration")
-        if isinstance(registration, Record):
-            statuses[str(registration.get("status", "(missing)"))] += 1
-            causes[str(registration.get("main_cause", "(missing)"))] += 1
-        else:
-            statuses["(missing)"] += 1
-            causes["(missing)"] += 1
-        counties[str(record.get("county_code", "(missing)"))] += 1
-        people = record.get("members")
-        if isinstance(people, tuple):
-            members += len(people)
-    return {
-        "households": len(records),
-        "members": members,
-        "by_status": dict(sorted(statuses.items())),
-        "by_main_cause": dict(sorted(causes.items())),
-        "by_county": dict(sorted(counties.items())),
-        "schema": f"{schema.id}@{schema.version}",
-    }
-
-
-def _label(schema: Schema, enum_name: str, code: str, lang: Lang) -> str:
-    enum = schema.enums.get(enum_name)
-    if enum is None or code not in enum.codes:
-        return code
-    return enum.value(code).title.get(lang)
-
-
-def _cmd_households(args: argparse.Namespace, lang: Lang) -> int:
-    schema = _load_schema(args.schema, lang)
-    if schema is None:
-        return EXIT_PROBLEMS
-    records, problems = load_records_from(args.files, schema)
-    print_problems(problems, lang, sys.stderr)
-    if any(d.is_error for d in problems):
-        return EXIT_PROBLEMS
-    summary = _summary(records, schema)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        return EXIT_OK
-    zh = lang == "zh"
-    lines = [
-        (f"已校验 {summary['households']} 户、{summary['members']} 人（数据结构 {summary['schema']}）")
-        if zh
-        else f"validated {summary['households']} households, {summary['members']} members "
-        f"(schema {summary['schema']})",
-        "按贫困户状态：" if zh else "by status:",
-    ]
-    by_status = summary["by_status"]
-    assert isinstance(by_status, dict)
-    for code, count in by_status.items():
-        lines.append(f"  {_label(schema, 'poverty_status', code, lang)}: {count}")
-    lines.append("按主要致贫原因：" if zh else "by main cause of poverty:")
-    by_cause = summary["by_main_cause"]
-    assert isinstance(by_cause, dict)
-    for code, count in by_cause.items():
-        lines.append(f"  {_label(schema, 'poverty_cause', code, lang)}: {count}")
-    sys.stdout.write("\n".join(lines) + "\n")
-    return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    for stream in (sys.stdout, sys.stderr):
-        # a text that cannot be encoded (a lone surrogate from a file name or an argument) is
-        # written escaped, never a crash halfway through the output
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
-    parser = _build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    # `--lang` may stand before or after the command; absent, the locale decides
-    lang: Lang = getattr(args, "lang", None) or default_lang()
-    run: Callable[[argparse.Namespace, Lang], int] | None = getattr(args, "run", None)
-    if run is None:
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        return run(args, lang)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as err:
-        if os.environ.get("GSPOLICY_DEBUG"):
-            raise
-        sys.stderr.write(
-            (
-                "gspolicy：内部错误（程序缺陷，请报告）："
-                if lang == "zh"
-                else "gspolicy: internal error (a bug, please report it): "
-            )
-            + f"{type(err).__name__}: {err}\n"
-        )
-        return EXIT_INTERNAL
-
-
-def entry() -> None:
-    """The console-script entry point."""
-    raise SystemExit(main())

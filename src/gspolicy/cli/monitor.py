@@ -13,38 +13,69 @@ import json
 import sys
 from pathlib import Path
 
-from gspolicy._cli_support import EXIT_OK, EXIT_PROBLEMS, Parser, date_arg, path_arg
-from gspolicy._i18n import Lang
+import click
+
+from gspolicy._i18n import Lang, Text
+from gspolicy.cli._options import POLICIES
+from gspolicy.cli._support import DATE, EXIT_OK, EXIT_PROBLEMS, PATH, argument, command, option
 from gspolicy.engine.durable import DURABLE_HINT, DurableUnavailable, compile_pack, durable_available
 from gspolicy.engine.monitor import Alert, Monitor, monitoring_pack
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.alerts import explain_alert, render_alert
 from gspolicy.pack.workspace import load_chosen
 
-__all__ = ["register"]
+__all__ = ["monitor"]
 
 
-def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
-    """Add ``monitor``."""
-    monitor = sub.add_parser(
-        "monitor",
-        parents=[common],
-        help="watch households through events and write alerts as JSONL (needs the durable extra)",
-        description="Read events (one JSON object per line), update each household's state, and write "
+@command(
+    "monitor",
+    help=Text(
+        zh="读取事件（每行一个 JSON 对象），更新每户的状态；监测政策包的某条规则确定成立时，写出一条预警（JSONL）。"
+        "规则由 durable_rules 判定；时间取事件自身的日期。",
+        en="Read events (one JSON object per line), update each household's state, and write "
         "an alert (JSONL) whenever a rule of the monitoring pack becomes definitely true. Rules are "
         "decided by durable_rules; time is the events' own dates.",
-    )
-    monitor.add_argument("events", nargs="?", type=path_arg, metavar="EVENTS.jsonl")
-    monitor.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
-    monitor.add_argument(
-        "--pack", default=None, help="monitoring pack (default: the one of `kind: monitoring`)"
-    )
-    monitor.add_argument(
-        "--show-rules", action="store_true", help="print the compiled durable_rules rulesets and exit"
-    )
-    monitor.add_argument("--as-of", type=date_arg, default=None, help="pack version shown by --show-rules")
-    monitor.add_argument("--format", choices=("jsonl", "text"), default="jsonl")
-    monitor.set_defaults(run=_cmd_monitor)
+    ),
+)
+@argument(
+    "events",
+    required=False,
+    type=PATH,
+    metavar="[EVENTS.jsonl]",
+    help=Text(zh="事件文件（JSON Lines）", en="the events file (JSON lines)"),
+)
+@POLICIES
+@option(
+    "--pack",
+    default=None,
+    help=Text(
+        zh="监测政策包（默认：`kind: monitoring` 的那个）",
+        en="monitoring pack (default: the one of `kind: monitoring`)",
+    ),
+)
+@option(
+    "--show-rules",
+    is_flag=True,
+    help=Text(
+        zh="输出编译后的 durable_rules 规则集并退出",
+        en="print the compiled durable_rules rulesets and exit",
+    ),
+)
+@option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help=Text(zh="--show-rules 显示的政策包版本的日期", en="pack version shown by --show-rules"),
+)
+@option(
+    "--format",
+    type=click.Choice(["jsonl", "text"]),
+    default="jsonl",
+    help=Text(zh="输出格式：jsonl（默认）或 text", en="output: jsonl (default) or text"),
+)
+def monitor(args: argparse.Namespace, lang: Lang) -> int:
+    """Watch households through events."""
+    return _cmd_monitor(args, lang)
 
 
 def _cmd_monitor(args: argparse.Namespace, lang: Lang) -> int:

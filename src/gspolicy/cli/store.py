@@ -13,16 +13,24 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from gspolicy._cli_support import (
+import click
+
+from gspolicy._i18n import Lang, Text
+from gspolicy.cli._options import POLICIES
+from gspolicy.cli._support import (
+    DATE,
     EXIT_OK,
     EXIT_PROBLEMS,
-    Parser,
-    date_arg,
-    path_arg,
+    PATH,
+    Parsed,
+    WholeNumber,
+    argument,
+    command,
+    group,
+    option,
     print_problems,
-    whole_number,
+    write_table,
 )
-from gspolicy._i18n import Lang, Text
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.explain.render import amount_words, measure_words, verdict_word
@@ -33,7 +41,7 @@ from gspolicy.store.card import render_card
 from gspolicy.store.ledger import STATUS_TEXT, Ledger, OverdueRow, read_outcome_table
 from gspolicy.store.log import BATCH, DecisionLog, Entry, NotWritten, Receipt, read_anchor
 
-__all__ = ["register"]
+__all__ = ["ledger", "log"]
 
 Command = Callable[[argparse.Namespace, Lang], int]
 
@@ -51,197 +59,354 @@ def _guarded(run: Command) -> Command:
     return wrapper
 
 
-def _deadline(value: str) -> tuple[str, dt.date]:
+def _deadline(value: str) -> tuple[str, dt.date] | Text:
     measure, sep, day = value.partition("=")
+    wrong = Text(zh=f"`{value}` 不是 措施=YYYY-MM-DD", en=f"`{value}` is not MEASURE=YYYY-MM-DD")
     if not sep or not measure.strip():
-        raise argparse.ArgumentTypeError(f"`{value}` is not MEASURE=YYYY-MM-DD")
-    return measure.strip(), date_arg(day.strip())
+        return wrong
+    try:
+        return measure.strip(), dt.date.fromisoformat(day.strip())
+    except ValueError:
+        return wrong
 
 
-_ENTRY = whole_number(1, 2**63 - 1)  # SQLite's largest row id
-_DAYS = whole_number(1, 36_600)  # a hundred years
-_BATCH = whole_number(1, 1_000_000)
+_ENTRY = WholeNumber(1, 2**63 - 1)  # SQLite's largest row id
+_DAYS = WholeNumber(1, 36_600)  # a hundred years
+_BATCH = WholeNumber(1, 1_000_000)
 
+DB = option(
+    "--db",
+    type=PATH,
+    required=True,
+    metavar="PATH",
+    help=Text(zh="判定日志（SQLite 文件）", en="the decision log (SQLite file)"),
+)
+_FORMAT = option(
+    "--format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
+)
+_ENTRY_ID = argument(
+    "entry", type=_ENTRY, metavar="ID", help=Text(zh="日志条目编号", en="the log entry's number")
+)
 
-def register(sub: argparse._SubParsersAction[Parser], common: Parser) -> None:
-    """Add ``log`` and ``ledger`` with their sub-commands."""
-    db = Parser(add_help=False)
-    db.add_argument(
-        "--db", type=path_arg, required=True, metavar="PATH", help="the decision log (SQLite file)"
-    )
-
-    log = sub.add_parser(
-        "log",
-        parents=[common],
-        help="the tamper-evident decision log: record, verify, replay",
-        description="Record evaluations in a hash-chained SQLite log, verify the chain, replay an entry.",
-    )
-    log_sub = log.add_subparsers(dest="log_command", metavar="COMMAND", parser_class=Parser)
-
-    record = log_sub.add_parser(
-        "record",
-        parents=[common, db],
-        help="evaluate households and record each decision",
-        description="Evaluate every household in the record files as of a date and append each "
-        "decision to the log; print one receipt per entry (keep them: they anchor the chain).",
-    )
-    record.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
-    record.add_argument("--as-of", type=date_arg, required=True, help="the assessment date")
-    record.add_argument("--actor", required=True, help="who records (a person or a system)")
-    record.add_argument("--household", default=None, metavar="ID", help="record only this household")
-    record.add_argument("--policies", type=path_arg, action="append", default=None, metavar="PATH")
-    record.add_argument("--format", choices=("text", "json"), default="text", help="json: one receipt a line")
-    record.add_argument(
-        "--receipts",
-        type=path_arg,
-        default=None,
-        metavar="FILE",
-        help="write the receipts to FILE (JSON lines) instead of printing them",
-    )
-    record.add_argument("--encoding", default="utf-8", help="the encoding of CSV files (e.g. gb18030)")
-    record.add_argument(
-        "--batch",
-        type=_BATCH,
-        default=BATCH,
-        metavar="N",
-        help=f"entries written per transaction (default {BATCH:,}); a crash loses at most one batch, "
-        "for which no receipt was handed out",
-    )
-    record.set_defaults(run=_guarded(_cmd_record))
-
-    verify = log_sub.add_parser(
-        "verify",
-        parents=[common, db],
-        help="check the chain, the stored packs and the anchors; name the first bad entry",
-    )
-    verify.add_argument(
-        "--checkpoint",
-        type=path_arg,
-        default=None,
-        metavar="FILE",
-        help="checkpoint file (default: <db>.head)",
-    )
-    verify.add_argument(
-        "--receipt",
-        type=path_arg,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a receipt file (JSON lines from `log record --format json`); repeatable",
-    )
-    verify.set_defaults(run=_guarded(_cmd_verify))
-
-    replay = log_sub.add_parser(
-        "replay",
-        parents=[common, db],
-        help="evaluate an entry again from its stored record and packs; say whether it is identical",
-    )
-    replay.add_argument("entry", type=_ENTRY, metavar="ID")
-    replay.add_argument("--format", choices=("text", "json"), default="text")
-    replay.add_argument(
-        "--explain", action="store_true", help="also print the decision derived again, with every reason"
-    )
-    replay.set_defaults(run=_guarded(_cmd_replay))
-
-    show = log_sub.add_parser("show", parents=[common, db], help="print one stored entry")
-    show.add_argument("entry", type=_ENTRY, metavar="ID")
-    show.add_argument("--format", choices=("text", "json"), default="text")
-    show.set_defaults(run=_guarded(_cmd_show))
-    log.set_defaults(run=_usage(log))
-
-    ledger = sub.add_parser(
-        "ledger",
-        parents=[common],
-        help="the household work ledger: plans, progress, cards, overdue items, counts",
-        description="One household, one policy: plan each household's measures from a logged "
+log = group(
+    "log",
+    help=Text(
+        zh="把判定记入哈希链式的 SQLite 日志，校验链条，重放条目。",
+        en="Record evaluations in a hash-chained SQLite log, verify the chain, replay an entry.",
+    ),
+)
+ledger = group(
+    "ledger",
+    help=Text(
+        zh="一户一策：依据已记录的判定为每户制定措施计划，记录进度，打印明白卡，列出逾期事项，统计。",
+        en="One household, one policy: plan each household's measures from a logged "
         "decision, record progress, print the household's card, list overdue items, count.",
-    )
-    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="COMMAND", parser_class=Parser)
+    ),
+)
 
-    plan = ledger_sub.add_parser(
-        "plan",
-        parents=[common, db],
-        help="make a household's plan from a log entry, or every household's from an outcome table",
-        description="Plan one household from a decision-log entry (ENTRY), or every household of an "
+
+@command(
+    "record",
+    help=Text(
+        zh="按某一日期判定记录文件中的每一户，并把每个判定追加到日志；每个条目输出一张回执（请保存：回执锚定链条）。",
+        en="Evaluate every household in the record files as of a date and append each "
+        "decision to the log; print one receipt per entry (keep them: they anchor the chain).",
+    ),
+    short=Text(zh="判定农户并记录每个判定", en="evaluate households and record each decision"),
+)
+@argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=PATH,
+    metavar="FILE...",
+    help=Text(zh="农户记录文件或登记表", en="household record files or registry tables"),
+)
+@DB
+@option("--as-of", type=DATE, required=True, help=Text(zh="判定日期", en="the assessment date"))
+@option(
+    "--actor", required=True, help=Text(zh="记录者（个人或系统）", en="who records (a person or a system)")
+)
+@option(
+    "--household",
+    default=None,
+    metavar="ID",
+    help=Text(zh="只记录这一户", en="record only this household"),
+)
+@POLICIES
+@option(
+    "--format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help=Text(
+        zh="输出格式：text（默认）或 json（每行一张回执）",
+        en="output: text (default) or json (one receipt a line)",
+    ),
+)
+@option(
+    "--receipts",
+    type=PATH,
+    default=None,
+    metavar="FILE",
+    help=Text(
+        zh="把回执写入 FILE（JSON Lines），而不是输出",
+        en="write the receipts to FILE (JSON lines) instead of printing them",
+    ),
+)
+@option(
+    "--encoding",
+    default="utf-8",
+    help=Text(zh="CSV 文件的编码（例如 gb18030）", en="the encoding of CSV files (e.g. gb18030)"),
+)
+@option(
+    "--batch",
+    type=_BATCH,
+    default=BATCH,
+    metavar="N",
+    help=Text(
+        zh=f"每个事务写入的条目数（默认 {BATCH:,}）；崩溃最多丢失一批，这一批没有发出回执",
+        en=f"entries written per transaction (default {BATCH:,}); a crash loses at most one batch, "
+        "for which no receipt was handed out",
+    ),
+)
+def record(args: argparse.Namespace, lang: Lang) -> int:
+    """Record decisions."""
+    return _guarded(_cmd_record)(args, lang)
+
+
+@command(
+    "verify",
+    help=Text(
+        zh="校验链条、存储的政策包和锚点；指出第一个有问题的条目。",
+        en="Check the chain, the stored packs and the anchors; name the first bad entry.",
+    ),
+)
+@DB
+@option(
+    "--checkpoint",
+    type=PATH,
+    default=None,
+    metavar="FILE",
+    help=Text(zh="检查点文件（默认：<db>.head）", en="checkpoint file (default: <db>.head)"),
+)
+@option(
+    "--receipt",
+    type=PATH,
+    multiple=True,
+    empty=[],
+    metavar="FILE",
+    help=Text(
+        zh="回执文件（`log record --format json` 输出的 JSON Lines）；可重复",
+        en="a receipt file (JSON lines from `log record --format json`); repeatable",
+    ),
+)
+def verify(args: argparse.Namespace, lang: Lang) -> int:
+    """Verify the log."""
+    return _guarded(_cmd_verify)(args, lang)
+
+
+@command(
+    "replay",
+    help=Text(
+        zh="依据存储的记录和政策包重新判定一个条目，并说明结果是否完全一致。",
+        en="Evaluate an entry again from its stored record and packs; say whether it is identical.",
+    ),
+)
+@_ENTRY_ID
+@DB
+@_FORMAT
+@option(
+    "--explain",
+    is_flag=True,
+    help=Text(
+        zh="另输出重新得出的判定及全部理由", en="also print the decision derived again, with every reason"
+    ),
+)
+def replay(args: argparse.Namespace, lang: Lang) -> int:
+    """Replay an entry."""
+    return _guarded(_cmd_replay)(args, lang)
+
+
+@command("show", help=Text(zh="输出一个存储的条目。", en="Print one stored entry."))
+@_ENTRY_ID
+@DB
+@_FORMAT
+def show(args: argparse.Namespace, lang: Lang) -> int:
+    """Show an entry."""
+    return _guarded(_cmd_show)(args, lang)
+
+
+for _made in (record, verify, replay, show):
+    log.add_command(_made)
+
+
+@command(
+    "plan",
+    help=Text(
+        zh="依据判定日志条目（ENTRY）为一户制定计划，或依据 `gspolicy evaluate … --output` 写出的结果表"
+        "（--from OUT.parquet|.jsonl|.csv，旁附运行清单；须由所用政策集中的政策包判定）为表中每户制定计划。",
+        en="Plan one household from a decision-log entry (ENTRY), or every household of an "
         "outcome table written by `gspolicy evaluate … --output` (--from OUT.parquet|.jsonl|.csv, its "
         "run manifest beside it; decided with packs the policy set in use holds).",
-    )
-    source = plan.add_mutually_exclusive_group(required=True)
-    source.add_argument("entry", type=_ENTRY, nargs="?", default=None, metavar="ENTRY")
-    source.add_argument(
-        "--from", dest="table", type=path_arg, default=None, metavar="OUTCOMES", help="an outcome table"
-    )
-    plan.add_argument(
-        "--policies",
-        type=path_arg,
-        action="append",
-        default=None,
-        metavar="PATH",
-        help="with --from: the policy set that decided the table (default: as every command chooses it)",
-    )
-    plan.add_argument("--actor", required=True, help="who makes the plan")
-    plan.add_argument(
-        "--deadline",
-        type=_deadline,
-        action="append",
-        default=[],
-        metavar="MEASURE=DATE",
-        help="the deadline of one measure (repeatable)",
-    )
-    plan.add_argument(
-        "--period",
-        type=_DAYS,
-        default=None,
-        metavar="DAYS",
-        help="deadline of the other measures: the decision date plus DAYS (default: none)",
-    )
-    plan.set_defaults(run=_guarded(_cmd_plan))
-
-    update = ledger_sub.add_parser("update", parents=[common, db], help="record progress on one measure")
-    update.add_argument("household", metavar="HOUSEHOLD")
-    update.add_argument("measure", metavar="MEASURE")
-    update.add_argument("--status", required=True, help="in_progress or done")
-    update.add_argument("--on", type=date_arg, required=True, help="the day it happened")
-    update.add_argument("--by", required=True, help="who is responsible")
-    update.add_argument("--evidence", default=None, help="what shows it (required for done)")
-    update.set_defaults(run=_guarded(_cmd_update))
-
-    card = ledger_sub.add_parser("card", parents=[common, db], help="the household's card (明白卡), HTML")
-    card.add_argument("household", metavar="ID")
-    card.add_argument("--output", "-o", type=path_arg, default=None, metavar="FILE", help="default: stdout")
-    card.add_argument("--today", type=date_arg, default=None, help="the print date (default: today)")
-    card.add_argument(
-        "--policies",
-        type=path_arg,
-        action="append",
-        default=None,
-        metavar="PATH",
-        help="for a plan made from an outcome table: the policy set whose schema words the amounts",
-    )
-    card.set_defaults(run=_guarded(_cmd_card))
-
-    overdue = ledger_sub.add_parser(
-        "overdue", parents=[common, db], help="items past their deadline, per department and county"
-    )
-    overdue.add_argument("--today", type=date_arg, default=None)
-    overdue.add_argument("--format", choices=("text", "json"), default="text")
-    overdue.set_defaults(run=_guarded(_cmd_overdue))
-
-    counts = ledger_sub.add_parser(
-        "counts", parents=[common, db], help="items per quarter, batch, measure and county"
-    )
-    counts.add_argument("--quarter", default=None, metavar="YYYYQN", help="one quarter, e.g. 2018Q4")
-    counts.add_argument("--format", choices=("text", "json"), default="text")
-    counts.set_defaults(run=_guarded(_cmd_counts))
-    ledger.set_defaults(run=_usage(ledger))
+    ),
+    short=Text(
+        zh="依据日志条目为一户、或依据结果表为每户制定计划",
+        en="make a household's plan from a log entry, or every household's from an outcome table",
+    ),
+)
+@argument(
+    "entry",
+    type=_ENTRY,
+    required=False,
+    default=None,
+    metavar="[ENTRY]",
+    help=Text(zh="判定日志条目编号（或用 --from）", en="the decision-log entry (or --from)"),
+)
+@DB
+@option(
+    "--from",
+    "table",
+    type=PATH,
+    default=None,
+    metavar="OUTCOMES",
+    help=Text(zh="结果表（或给出 ENTRY）", en="an outcome table (or ENTRY)"),
+)
+@option(
+    "--policies",
+    type=PATH,
+    multiple=True,
+    metavar="PATH",
+    help=Text(
+        zh="与 --from 同用：判定该表的政策集（默认：按各命令的方式选定）",
+        en="with --from: the policy set that decided the table (default: as every command chooses it)",
+    ),
+)
+@option("--actor", required=True, help=Text(zh="制定计划的人", en="who makes the plan"))
+@option(
+    "--deadline",
+    type=Parsed("MEASURE=DATE", _deadline),
+    multiple=True,
+    empty=[],
+    metavar="MEASURE=DATE",
+    help=Text(zh="某项措施的时限（可重复）", en="the deadline of one measure (repeatable)"),
+)
+@option(
+    "--period",
+    type=_DAYS,
+    default=None,
+    metavar="DAYS",
+    help=Text(
+        zh="其他措施的时限：判定日期加 DAYS 天（默认：无）",
+        en="deadline of the other measures: the decision date plus DAYS (default: none)",
+    ),
+)
+def plan(args: argparse.Namespace, lang: Lang) -> int:
+    """Plan households."""
+    if (args.entry is None) == (args.table is None):
+        raise click.UsageError(
+            Text(
+                zh="请给出 ENTRY 或 --from OUTCOMES 二者之一",
+                en="give one of ENTRY and --from OUTCOMES",
+            ).get(lang),
+            click.get_current_context(),
+        )
+    return _guarded(_cmd_plan)(args, lang)
 
 
-def _usage(parser: Parser) -> Command:
-    def run(args: argparse.Namespace, lang: Lang) -> int:
-        parser.print_help(sys.stderr)
-        return 2
+@command("update", help=Text(zh="记录一项措施的进度。", en="Record progress on one measure."))
+@argument("household", metavar="HOUSEHOLD", help=Text(zh="农户编号", en="the household id"))
+@argument("measure", metavar="MEASURE", help=Text(zh="措施编号", en="the measure id"))
+@DB
+@option(
+    "--status",
+    required=True,
+    help=Text(zh="in_progress（进行中）或 done（已完成）", en="in_progress or done"),
+)
+@option("--on", type=DATE, required=True, help=Text(zh="发生的日期", en="the day it happened"))
+@option("--by", required=True, help=Text(zh="责任人", en="who is responsible"))
+@option(
+    "--evidence",
+    default=None,
+    help=Text(zh="证明材料（done 时必需）", en="what shows it (required for done)"),
+)
+def update(args: argparse.Namespace, lang: Lang) -> int:
+    """Record progress."""
+    return _guarded(_cmd_update)(args, lang)
 
-    return run
+
+@command("card", help=Text(zh="农户的明白卡（HTML）。", en="The household's card (明白卡), HTML."))
+@argument("household", metavar="ID", help=Text(zh="农户编号", en="the household id"))
+@DB
+@option(
+    "--output",
+    "-o",
+    type=PATH,
+    default=None,
+    metavar="FILE",
+    help=Text(zh="写入的文件（默认：标准输出）", en="the file to write (default: stdout)"),
+)
+@option(
+    "--today",
+    type=DATE,
+    default=None,
+    help=Text(zh="打印日期（默认：今天）", en="the print date (default: today)"),
+)
+@option(
+    "--policies",
+    type=PATH,
+    multiple=True,
+    metavar="PATH",
+    help=Text(
+        zh="依据结果表制定的计划：用其数据结构表述金额的政策集",
+        en="for a plan made from an outcome table: the policy set whose schema words the amounts",
+    ),
+)
+def card(args: argparse.Namespace, lang: Lang) -> int:
+    """Print a household's card."""
+    return _guarded(_cmd_card)(args, lang)
+
+
+@command(
+    "overdue",
+    help=Text(
+        zh="超过时限的事项，按部门和县列出。", en="Items past their deadline, per department and county."
+    ),
+)
+@DB
+@option(
+    "--today",
+    type=DATE,
+    default=None,
+    help=Text(zh="以此日计算逾期（默认：今天）", en="the day overdue is counted on (default: today)"),
+)
+@_FORMAT
+def overdue(args: argparse.Namespace, lang: Lang) -> int:
+    """List overdue items."""
+    return _guarded(_cmd_overdue)(args, lang)
+
+
+@command(
+    "counts",
+    help=Text(zh="按季度、批次、措施和县统计事项。", en="Items per quarter, batch, measure and county."),
+)
+@DB
+@option(
+    "--quarter",
+    default=None,
+    metavar="YYYYQN",
+    help=Text(zh="只统计一个季度，例如 2018Q4", en="one quarter, e.g. 2018Q4"),
+)
+@_FORMAT
+def counts(args: argparse.Namespace, lang: Lang) -> int:
+    """Count items."""
+    return _guarded(_cmd_counts)(args, lang)
+
+
+for _made in (plan, update, card, overdue, counts):
+    ledger.add_command(_made)
 
 
 def _out(text: str) -> None:
@@ -755,7 +920,10 @@ def _cmd_counts(args: argparse.Namespace, lang: Lang) -> int:
         if lang == "zh"
         else ("quarter", "batch", "measure", "county", "items", "households", "done")
     )
-    _out("\t".join(head) + "\n")
-    for r in rows:
-        _out(f"{r.quarter}\t{r.batch}\t{r.measure}\t{r.county}\t{r.items}\t{r.households}\t{r.done}\n")
+    write_table(
+        sys.stdout,
+        head,
+        [(r.quarter, r.batch, r.measure, r.county, r.items, r.households, r.done) for r in rows],
+    )
+    sys.stdout.flush()
     return EXIT_OK
