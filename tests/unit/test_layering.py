@@ -37,6 +37,7 @@ LAYERS = {
     "testing": 7,
     "store": 7,
     "tables": 7,
+    "schemas": 7,
     "api": 7,
     "cli": 8,
     "cli_monitor": 8,
