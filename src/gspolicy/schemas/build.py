@@ -146,9 +146,9 @@ def _field(field: FieldSpec) -> dict[str, Any]:
     if kind == "date" and (field.min is not None or field.max is not None):
         low = field.min.isoformat() if isinstance(field.min, dt.date) else "…"
         high = field.max.isoformat() if isinstance(field.max, dt.date) else "…"
-        notes.append(f"from {low} to {high}")
+        notes.append(f"from {low}" if high == "…" else f"from {low} to {high}")
     if notes:
-        described["description"] = "; ".join(notes)
+        described["description"] = " — ".join(notes)
     if field.required:
         return {**described, **value}
     return {**described, "anyOf": [value, {"type": "null", "description": "missing (an unknown value)"}]}
@@ -223,7 +223,7 @@ def record_schema(schema: Schema, record: str | None = None) -> dict[str, Any]:
     defs.update({f"record.{r}": _record_def(schema.records[r]) for r in records})
     return {
         "$schema": _DRAFT,
-        "$id": f"gspolicy-{schema.id}-{schema.version}-{name}.schema.json",
+        "$id": f"gspolicy-{schema.id}-{schema.version}{'' if name == schema.root else '-' + name}.schema.json",
         "title": f"gspolicy record: {_both(spec.title)}",
         "description": (
             f"one `{name}` record of the schema `{schema.id}` version {schema.version}, as a JSON object "
