@@ -140,7 +140,7 @@ def test_a_settings_file_it_cannot_read_is_left_alone(
     with pytest.raises(PolicyError) as caught:
         write_editor_settings(tmp_path)
     (problem,) = caught.value.diagnostics
-    assert problem.code == "json-schema/bad-settings"
+    assert problem.code == "jsonschema/bad-settings"
     message = problem.message(lang)  # type: ignore[arg-type]
     assert str(path) in message
     assert reasons[lang] in message

@@ -92,7 +92,7 @@ def test_an_unknown_name_is_refused_listing_the_names(lang: str) -> None:
     with pytest.raises(PolicyError) as caught:
         schema_text("outcomes")
     (problem,) = caught.value.diagnostics
-    assert problem.code == "json-schema/unknown-name"
+    assert problem.code == "jsonschema/unknown-name"
     text = problem.message(lang)  # type: ignore[arg-type]
     assert "`outcomes`" in text
     for name in schema_names():

@@ -55,19 +55,19 @@ _YAML_SCHEMAS = "yaml.schemas"
 
 register(
     {
-        "json-schema/unknown-name": entry(
+        "jsonschema/unknown-name": entry(
             "error",
             "no JSON Schema `{name}`; the schemas are {names}",
             "没有名为 `{name}` 的 JSON Schema；可用的有 {names}",
         ),
-        "json-schema/bad-settings": entry(
+        "jsonschema/bad-settings": entry(
             "error",
             "cannot add the schemas to the editor settings `{path}`: {reason}; nothing was written",
             "无法把 JSON Schema 加入编辑器设置 `{path}`：{reason}；未写入任何内容",
             "fix the file (it must be a JSON object without comments), or add `yaml.schemas` to it by hand: {hint}",
             "请修正该文件（须为不含注释的 JSON 对象），或手动加入 `yaml.schemas`：{hint}",
         ),
-        "json-schema/cannot-write": entry(
+        "jsonschema/cannot-write": entry(
             "error",
             "cannot write `{path}`: {reason}",
             "无法写入 `{path}`：{reason}",
@@ -82,14 +82,14 @@ def schema_names() -> tuple[str, ...]:
 
 
 def schema_path(name: str) -> Path:
-    """The shipped file of the schema `name`; `PolicyError` (``json-schema/unknown-name``, with
+    """The shipped file of the schema `name`; `PolicyError` (``jsonschema/unknown-name``, with
     "did you mean") when there is none."""
     names = schema_names()
     if name not in names:
         raise PolicyError(
             [
                 Diagnostic(
-                    "json-schema/unknown-name",
+                    "jsonschema/unknown-name",
                     None,
                     {"name": name, "names": ", ".join(f"`{n}`" for n in names)},
                     suggestions=suggest(name, names),
@@ -114,7 +114,7 @@ def _editor_entries() -> dict[str, list[str]]:
 def _bad_settings(path: Path, reason: Text) -> PolicyError:
     hint = json.dumps({_YAML_SCHEMAS: _editor_entries()}, ensure_ascii=False)
     return PolicyError(
-        [Diagnostic("json-schema/bad-settings", None, {"path": str(path), "reason": reason, "hint": hint})]
+        [Diagnostic("jsonschema/bad-settings", None, {"path": str(path), "reason": reason, "hint": hint})]
     )
 
 
@@ -192,7 +192,7 @@ def write_editor_settings(root: Path) -> list[Path]:
         raise PolicyError(
             [
                 Diagnostic(
-                    "json-schema/cannot-write", None, {"path": str(where), "reason": err.strerror or str(err)}
+                    "jsonschema/cannot-write", None, {"path": str(where), "reason": err.strerror or str(err)}
                 )
             ]
         ) from None
