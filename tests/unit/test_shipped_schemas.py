@@ -221,10 +221,10 @@ def test_outcome_rows_validate(bundled: Any, registry: Any) -> None:
 
 
 def test_the_outcome_schema_follows_the_table_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gspolicy.schemas import build
+    from gspolicy import tables
 
-    assert list(outcome_schema()["properties"]) == list(build.TABLE_COLUMNS)
-    monkeypatch.setattr(build, "TABLE_COLUMNS", (*build.TABLE_COLUMNS, "new_column"))
+    assert list(outcome_schema()["properties"]) == list(tables.TABLE_COLUMNS)
+    monkeypatch.setattr(tables, "TABLE_COLUMNS", (*tables.TABLE_COLUMNS, "new_column"))
     with pytest.raises(ValueError, match="new_column"):
         outcome_schema()
 
