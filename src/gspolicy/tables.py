@@ -5,8 +5,10 @@ A table is the frames `Policies.decide_table` yields (one row per household, the
 ``<file>.manifest.json``: what an auditor needs to quote and replay the run — the input files'
 SHA-256, the packs in force with their content hashes, the gspolicy version, the as-of date, the
 runner and the packs it decided record by record, the count of households per verdict, the
-columns, and the output file's own SHA-256.  Parquet files carry the same manifest in their
-metadata (key ``gspolicy.manifest``; without the file's own hash).
+columns, and the output file's own SHA-256; its ``format`` (`TABLE_FORMAT`) is the version of
+the rows' and the manifest's form (`gspolicy schema outcome`, `gspolicy schema manifest`).
+Parquet files carry the same manifest in their metadata (key ``gspolicy.manifest``; without the
+file's own hash).
 
 Nothing is written partly: the file and its manifest are written to temporary files in the
 target folder and moved into place only when complete.  In CSV and Excel, where a cell holds
@@ -38,6 +40,7 @@ __all__ = [
     "COLUMNS",
     "FORMATS",
     "TABLE_COLUMNS",
+    "TABLE_FORMAT",
     "XLSX_MAX_ROWS",
     "OutputError",
     "check_output",
@@ -70,6 +73,12 @@ TABLE_COLUMNS = ("id", "county", *COLUMNS[1:])
 """The columns of a written outcome table, in order (`--fields` chooses among them): the row's,
 and beside the id the household's county (its `county_code`, null when it has none), which the
 ledger groups by (`gspolicy ledger plan --from`)."""
+
+TABLE_FORMAT = 1
+"""The version of an outcome table's form: its rows (`gspolicy schema outcome`) and its manifest
+(`gspolicy schema manifest`), written as the manifest's ``format``.  It rises with any change of
+that form, a new column or key included (docs/reference/compatibility.md says which changes break
+readers and how they are announced)."""
 
 XLSX_MAX_ROWS = 1_048_575
 """Rows an Excel sheet holds below its header."""
@@ -218,7 +227,13 @@ def write_table(
             if kind == "csv" and not header:
                 handle.write((",".join(chosen) + "\n").encode())
         base = manifest() if callable(manifest) else manifest  # after the frames: the inputs are read
-        body = {**base, "records": rows, "verdicts": dict(sorted(verdicts.items())), "columns": chosen}
+        body = {
+            "format": TABLE_FORMAT,
+            **base,
+            "records": rows,
+            "verdicts": dict(sorted(verdicts.items())),
+            "columns": chosen,
+        }
         refused_path = path.with_name(path.name + ".refused.jsonl")
         refused_temp: Path | None = None
         if refused is not None:

@@ -28,6 +28,7 @@ CHECK = textwrap.dedent(
     from gspolicy._resources import bundled_policies, bundled_schema_path
     from gspolicy.schema.load import read_schema
     from gspolicy._glossary import word
+    from gspolicy.schemas import SCHEMA_FOLDER, schema_names, schema_text, write_editor_settings
     schema, problems = read_schema(bundled_schema_path())
     print(json.dumps({
         "package": str(Path(gspolicy.__file__).resolve().parent),
@@ -36,6 +37,9 @@ CHECK = textwrap.dedent(
         "glossary": word("answer", "no", "zh"),
         "problems": [d.render("en") for d in problems],
         "files": sorted(str(p.relative_to(bundled_policies())) for p in bundled_policies().rglob("*.yaml")),
+        "schema_folder": str(SCHEMA_FOLDER),
+        "schemas": {name: json.loads(schema_text(name))["$schema"] for name in schema_names()},
+        "editor": sorted(str(p.relative_to(Path.cwd())) for p in write_editor_settings(Path.cwd())),
     }))
     """
 )
@@ -105,6 +109,12 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     assert "gspolicy/policies/schema/household.yaml" in installed.wheel_names
     assert "gspolicy/py.typed" in installed.wheel_names
     assert "gspolicy/glossary.yaml" in installed.wheel_names  # the engine's words, read at run time
+    shipped = sorted(p.name for p in (ROOT / "src" / "gspolicy" / "schemas").glob("*.schema.json"))
+    assert {"case.schema.json", "household.schema.json", "outcome.schema.json", "pack.schema.json"} <= set(
+        shipped
+    )
+    for name in shipped:  # the JSON Schemas, for editors and applications
+        assert f"gspolicy/schemas/{name}" in installed.wheel_names
     out = subprocess.run(
         [str(installed.python), "-c", CHECK],
         check=True,
@@ -121,6 +131,12 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     assert result["problems"] == []
     assert result["glossary"] == "否"
     assert "schema/household.yaml" in result["files"]
+    assert result["schema_folder"].startswith(str(site.resolve()))
+    names = [name.removesuffix(".schema.json") for name in shipped]
+    assert result["schemas"] == dict.fromkeys(names, "https://json-schema.org/draft/2020-12/schema")
+    assert result["editor"] == sorted(
+        [*(f".gspolicy/schemas/{name}" for name in shipped), ".vscode/settings.json"]
+    )
 
 
 def test_an_officer_follows_the_how_tos_from_a_wheel_install(installed: Installed, tmp_path: Path) -> None:

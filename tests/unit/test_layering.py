@@ -35,6 +35,7 @@ LAYERS = {
     "testing": 7,
     "store": 7,
     "tables": 7,
+    "schemas": 7,
     "api": 7,
     "cli": 8,
     "_docs": 8,

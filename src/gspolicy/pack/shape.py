@@ -1,9 +1,9 @@
 """The shape of pack files, declared once.
 
-The reader takes its allowed and required keys from these declarations, and the published JSON
-Schema (`docs/reference/pack.schema.json`, used by editors such as VS Code's YAML extension to
-complete and underline pack files) is generated from the same declarations, so the two cannot
-disagree.
+The reader takes its allowed and required keys from these declarations, and the shipped JSON
+Schema (``gspolicy/schemas/pack.schema.json``, printed by ``gspolicy schema pack``, used by editors
+such as VS Code's YAML extension to complete and underline pack files) is generated from the same
+declarations, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -505,11 +505,12 @@ def json_schema() -> dict[str, Any]:
 
 
 def render_json_schema() -> str:
-    """The published JSON Schema text (``docs/reference/pack.schema.json``)."""
+    """The shipped JSON Schema text (``gspolicy/schemas/pack.schema.json``)."""
     return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/reference/pack.schema.json")
+    shipped = Path(__file__).resolve().parents[1] / "schemas" / "pack.schema.json"
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else shipped
     target.write_text(render_json_schema(), encoding="utf-8")
     print(f"wrote {target}")

@@ -1225,6 +1225,16 @@ def _manifest(path: Path, kind: str) -> tuple[dict[str, Any], str]:
         raise _table_fail("ledger/bad-manifest", path, manifest=where, reason=_reason(err)) from None
     if not isinstance(data, dict) or not isinstance(data.get("packs"), list):
         raise _table_fail("ledger/bad-manifest", path, manifest=where, reason="it lists no `packs`")
+    from gspolicy.tables import TABLE_FORMAT  # noqa: PLC0415  # Polars, imported with the table
+
+    found = data.get("format", 1)  # manifests written before the format was recorded are of format 1
+    if not isinstance(found, int) or isinstance(found, bool) or not 1 <= found <= TABLE_FORMAT:
+        reason = Text(
+            zh=f"其格式为 `{found}`，而本版 gspolicy 能读取的格式为 1 至 {TABLE_FORMAT}（请用写出它的 gspolicy 版本）",
+            en=f"it is of format `{found}`, and this gspolicy reads formats 1 up to {TABLE_FORMAT} "
+            "(use the gspolicy version that wrote it)",
+        )
+        raise _table_fail("ledger/bad-manifest", path, manifest=where, reason=reason)
     return data, where
 
 

@@ -381,6 +381,10 @@ def _bad(tables: Path, tmp: Path, case: str) -> tuple[Path, list[str]]:
     elif case == "changed":
         with table.open("a", encoding="utf-8") as handle:
             handle.write("\n")
+    elif case == "newer-format":
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data["format"] += 1
+        manifest.write_text(json.dumps(data), encoding="utf-8")
     elif case == "other-packs":
         data = json.loads(manifest.read_text(encoding="utf-8"))
         data["packs"][0]["content_hash"] = "sha256:" + "0" * 64
@@ -413,6 +417,11 @@ def _bad(tables: Path, tmp: Path, case: str) -> tuple[Path, list[str]]:
         ("not-an-outcome-table", "ledger/not-an-outcome-table", "`as_of`, `support`, `rules`"),
         ("no-manifest", "ledger/no-manifest", "out.csv.manifest.json"),
         ("bad-manifest", "ledger/bad-manifest", "out.csv.manifest.json"),
+        (
+            "newer-format",
+            "ledger/bad-manifest",
+            "it is of format `2`, and this gspolicy reads formats 1 up to 1",
+        ),
         ("changed", "ledger/manifest-mismatch", "out.csv"),
         ("other-packs", "ledger/policy-mismatch", "holds that version with content hash"),
         ("empty-id", "ledger/empty-cells", "1 row(s) have no `id`"),
