@@ -13,6 +13,8 @@ implementation.  Everything else is internal and may change between releases.
     >>> areas = policies.evaluate_areas(households, "2018-12-31", villages=villages)
 """
 
+import logging as _logging
+
 from gspolicy.api import Policies, load_households, load_policies, load_records
 from gspolicy.engine.outcome import Outcome
 from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
@@ -21,6 +23,10 @@ from gspolicy.explain.decision import Decision
 from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
+
+# the library's log, logger `gspolicy` (docs/reference/api.md, "Logging"): silent until the
+# application configures logging; the root logger is never touched
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __all__ = [
     "AreaDecision",
