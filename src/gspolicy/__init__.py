@@ -16,6 +16,7 @@ implementation.  Everything else is internal and may change between releases.
 from __future__ import annotations
 
 import importlib
+import logging as _logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ _SOURCES = {
     "load_policies": "gspolicy.api",
     "load_records": "gspolicy.api",
 }
+
+# the library's log, logger `gspolicy` (docs/reference/api.md, "Logging"): silent until the
+# application configures logging; the root logger is never touched
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __all__ = [
     "AreaDecision",

@@ -19,6 +19,9 @@ as a located diagnostic.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +45,8 @@ if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars
 
 __all__ = ["Policies", "load_households", "load_policies", "load_records"]
+
+_log = logging.getLogger(__name__)
 
 _MAX_CHUNK = 10_000_000
 """The most households `decide_table` decides at a time."""
@@ -149,7 +154,11 @@ class Policies:
         the Polars runner; a pack it cannot lower, and a household whose numbers the columns
         cannot hold exactly, are decided household by household (`columnar_report` says which).
         A household given as plain data is validated first (raises `HouseholdError`)."""
-        from gspolicy.columnar.runner import decide_frame  # noqa: PLC0415  # Polars only when used
+        from gspolicy.columnar.runner import (  # noqa: PLC0415  # Polars only when used
+            counts_text,
+            decide_frame,
+            verdict_counts,
+        )
 
         day = _date(as_of)
         if exit_pack is not None:
@@ -161,18 +170,38 @@ class Policies:
         ):
             shown = str(chunk_size)[:40]
             raise PolicyError([Diagnostic("api/bad-chunk-size", None, {"value": shown, "limit": _MAX_CHUNK})])
+        logged = _log.isEnabledFor(logging.INFO)
+        started = time.perf_counter()
+        verdicts: Counter[str] = Counter()
+        chunks = 0
+
+        def decided(chunk: list[Record]) -> polars.DataFrame:
+            nonlocal chunks
+            frame = decide_frame(
+                self.policy_set, chunk, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
+            )[0]
+            if logged:
+                chunks += 1
+                verdicts.update(verdict_counts(frame))
+            return frame
+
         chunk: list[Record] = []
         for household in households:
             chunk.append(household if isinstance(household, Record) else self.household(household))
             if len(chunk) == chunk_size:
-                yield decide_frame(
-                    self.policy_set, chunk, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
-                )[0]
+                yield decided(chunk)
                 chunk = []
         if chunk:
-            yield decide_frame(
-                self.policy_set, chunk, day, exit_pack=exit_pack or exit_pack_of(self.policy_set)
-            )[0]
+            yield decided(chunk)
+        if logged:
+            _log.info(
+                "decided %d households by columns as of %s in %d chunks: %s; %.3f s",
+                sum(verdicts.values()),
+                day,
+                chunks,
+                counts_text(dict(sorted(verdicts.items()))),
+                time.perf_counter() - started,
+            )
 
     def columnar_report(self, as_of: dt.date | str, kind: str = "household") -> tuple[tuple[str, str], ...]:
         """The packs in force for `kind` on `as_of` that the columnar runner cannot lower, each
@@ -192,7 +221,18 @@ class Policies:
         day = _date(as_of)
         if exit_pack is not None:
             self._known(exit_pack)
-        return [self.evaluate(h, day, exit_pack=exit_pack) for h in households]
+        started = time.perf_counter()
+        decisions = [self.evaluate(h, day, exit_pack=exit_pack) for h in households]
+        if _log.isEnabledFor(logging.INFO):
+            verdicts = Counter(d.verdict or "none" for d in decisions)
+            _log.info(
+                "evaluated %d households one by one as of %s: %s; %.3f s",
+                len(decisions),
+                day,
+                ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())) or "no verdicts",
+                time.perf_counter() - started,
+            )
+        return decisions
 
     def evaluate_areas(
         self,
@@ -229,7 +269,18 @@ class Policies:
             def chosen(_level: str, code: str) -> bool:
                 return code in codes
 
-        return decide_areas(self.policy_set, records, day, packs=packs, explain=chosen)
+        started = time.perf_counter()
+        result = decide_areas(self.policy_set, records, day, packs=packs, explain=chosen)
+        if _log.isEnabledFor(logging.INFO):
+            _log.info(
+                "decided %d villages and %d counties from %d households as of %s; %.3f s",
+                len(records["village"]),
+                len(records["county"]),
+                len(records["household"]),
+                day,
+                time.perf_counter() - started,
+            )
+        return result
 
     def _once_each(self, records: Mapping[str, Sequence[Record]]) -> None:
         """A record given twice would be counted twice: raise `HouseholdError` naming it."""

@@ -16,6 +16,8 @@ located diagnostics.  A household's record is built from its rows only when some
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -27,7 +29,15 @@ import polars as pl
 from gspolicy._location import RecordLocation, Source
 from gspolicy.columnar.ingest import Ingest, kept_dtype
 from gspolicy.columnar.lines import Flattener
-from gspolicy.columnar.runner import ColumnarError, Run, decide_frame, decide_frames, plan_run
+from gspolicy.columnar.runner import (
+    ColumnarError,
+    Run,
+    counts_text,
+    decide_frame,
+    decide_frames,
+    plan_run,
+    verdict_counts,
+)
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record, Schema
@@ -45,6 +55,8 @@ from gspolicy.schema.records import (
 from gspolicy.schema.tabular import RawBlock, TableError, cell_value, open_tables
 
 __all__ = ["COLUMN_BLOCK", "FEW_LINES", "LINE_BLOCK", "RegistryBlock", "records_of_kept", "registry_blocks"]
+
+_log = logging.getLogger(__name__)
 
 _COUNTY = "county_code"
 COLUMN_BLOCK = 16_384
@@ -106,13 +118,91 @@ def registry_blocks(
     """Every block of the household files `paths` (see the module doc; `columns`: whether
     registry tables may be checked by columns).  Each block's outcome table also holds the
     derived fields `derive` asks for (`decide_frames`), and `RegistryBlock.kept` the fields at
-    the paths `keep` (of kinds `KEPT_KINDS`)."""
+    the paths `keep` (of kinds `KEPT_KINDS`).
+
+    With logger ``gspolicy`` at INFO, the run is logged when it ends: files, blocks, households
+    read (valid and refused), decided and their verdicts, and the time spent reading and
+    deciding."""
     schema = policy_set.schema
     spec = schema.records[schema.root]
     ledger = IdLedger(spec)
     run = plan_run(policy_set, schema.root, as_of)
     fast = columns and not run.fallback_packs and bool(run.plans)
     reading = _Reading(policy_set, run, ledger, exit_pack, tuple(derive), tuple(keep))
+    blocks = _blocks(paths, reading, fast, encoding)
+    if _log.isEnabledFor(logging.INFO):
+        blocks = _logged(blocks, len(paths), as_of, by_columns=fast)
+    yield from blocks
+
+
+@attrs.define
+class _Tally:
+    """What a logged registry run read and decided."""
+
+    blocks: int = 0
+    valid: int = 0
+    refused: int = 0
+    decided: int = 0
+    verdicts: Counter[str] = attrs.field(factory=Counter)
+    reading: float = 0.0
+    deciding: float = 0.0
+
+
+def _logged(
+    blocks: Iterator[RegistryBlock], files: int, as_of: dt.date, *, by_columns: bool
+) -> Iterator[RegistryBlock]:
+    """`blocks` as they come, counted and timed; the run logged when it ends (or is closed)."""
+    tally = _Tally()
+    started = time.perf_counter()
+
+    def timed(decide: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
+        done = False
+
+        def run() -> pl.DataFrame:
+            nonlocal done
+            begun = time.perf_counter()
+            frame = decide()
+            tally.deciding += time.perf_counter() - begun
+            if not done:  # a block decided twice is counted once
+                done = True
+                tally.decided += frame.height
+                tally.verdicts.update(verdict_counts(frame))
+            return frame
+
+        return run
+
+    try:
+        while True:
+            begun = time.perf_counter()
+            block = next(blocks, None)
+            tally.reading += time.perf_counter() - begun
+            if block is None:
+                break
+            tally.blocks += 1
+            tally.valid += block.valid
+            tally.refused += len(block.refused)
+            block._decide = timed(block._decide)
+            yield block
+    finally:
+        _log.info(
+            "registry run as of %s (%s): %d households valid and %d refused in %d blocks of %d "
+            "files; decided %d: %s; reading %.3f s, deciding %.3f s, %.3f s in all",
+            as_of,
+            "checked by columns" if by_columns else "read record by record",
+            tally.valid,
+            tally.refused,
+            tally.blocks,
+            files,
+            tally.decided,
+            counts_text(dict(sorted(tally.verdicts.items()))),
+            tally.reading,
+            tally.deciding,
+            time.perf_counter() - started,
+        )
+
+
+def _blocks(paths: Sequence[Path], reading: _Reading, fast: bool, encoding: str) -> Iterator[RegistryBlock]:
+    schema = reading.policy_set.schema
     for path in paths:
         if fast and path.suffix.lower() in TABLE_SUFFIXES:
             yield from _table_blocks(path, reading, encoding)

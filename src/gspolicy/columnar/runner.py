@@ -13,6 +13,8 @@ packs and how many records, and why.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -53,7 +55,18 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record, Schema
 
-__all__ = ["ColumnarError", "Run", "RunReport", "decide_columnar", "decide_frames", "plan_run"]
+__all__ = [
+    "ColumnarError",
+    "Run",
+    "RunReport",
+    "counts_text",
+    "decide_columnar",
+    "decide_frames",
+    "plan_run",
+    "verdict_counts",
+]
+
+_log = logging.getLogger(__name__)
 
 RETAINED_FIELDS = (("measure",), ("amount",))
 """The fields of a history item a buffer's retained support shows (as `buffer_result_of` reads them)."""
@@ -723,6 +736,7 @@ def decide_frames(
     n = frames.height
     if not n:
         return pl.DataFrame(schema=schema), RunReport(0, run.fallback_packs, 0)
+    started = time.perf_counter()
     result = run.table(frames)
     table = result.table
     buffer_index = next(
@@ -840,7 +854,35 @@ def decide_frames(
         else:
             frame = decided
     report = RunReport(n, run.fallback_packs, sum(1 for f in table["__fallback"].to_list() if f))
-    return frame.select(list(schema)), report
+    frame = frame.select(list(schema))
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug(
+            "decided %d %s records by columns as of %s: %s; %d of %d packs lowered, %d records "
+            "decided one by one; %.3f s",
+            n,
+            run.record_type,
+            as_of,
+            counts_text(verdict_counts(frame)),
+            len(run.plans) - len(run.fallback_packs),
+            len(run.plans),
+            len(replaced),
+            time.perf_counter() - started,
+        )
+    return frame, report
+
+
+def verdict_counts(frame: pl.DataFrame) -> dict[str, int]:
+    """How many rows of an outcome table have each verdict (``none``: no exit pack decided),
+    in verdict order."""
+    if "verdict" not in frame.columns or not frame.height:
+        return {}
+    counts = frame.select(pl.col("verdict").fill_null("none").value_counts(sort=False)).unnest("verdict")
+    return dict(sorted(zip(counts["verdict"].to_list(), counts["count"].to_list(), strict=True)))
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """Counts for a log line: ``pass 3, fail 1``."""
+    return ", ".join(f"{verdict} {count}" for verdict, count in counts.items()) or "no verdicts"
 
 
 def derived_column(pack: str, form: str) -> str:

@@ -20,7 +20,10 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -41,6 +44,8 @@ from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "PolicySet",
@@ -318,8 +323,10 @@ def load_policies(
     The household schema is the one found among `paths`, else `schema`, else the bundled one.
     Returns the policy set (None when anything is wrong) and every diagnostic.
     """
+    started = time.perf_counter()
     roots = list(paths) if paths else [bundled_policies()]
     schema_files, pack_files, others, diagnostics, contents = _discover(roots)
+    origins: Counter[str] = Counter()
     names = {path: _display(path, roots) for path in pack_files}
     for path in others:
         diagnostics.append(Diagnostic("pack/not-a-pack", None, {"path": str(path)}))
@@ -339,7 +346,7 @@ def load_policies(
     seen: dict[tuple[str, str], str] = {}
     deferred: list[tuple[str, bytes, PackSource]] = []  # packs importing parameters
     for path in pack_files:
-        compiled = _compile_file(path, names[path], schema, contents.get(path))
+        compiled = _compile_file(path, names[path], schema, contents.get(path), origins)
         diagnostics.extend(compiled.problems)
         pack = compiled.pack
         if pack is None:
@@ -380,8 +387,30 @@ def load_policies(
     if not any(d.is_error for d in diagnostics):  # an invariant's names, once the packs are sound
         diagnostics.extend(_invariant_names(checked))
     if any(d.is_error for d in diagnostics):
+        if _log.isEnabledFor(logging.INFO):
+            _log.info(
+                "policy set not loaded from %s: %d errors (%.3f s)",
+                ", ".join(str(r) for r in roots),
+                sum(1 for d in diagnostics if d.is_error),
+                time.perf_counter() - started,
+            )
         return None, diagnostics
-    return PolicySet(schema, tuple(checked)), diagnostics
+    policy_set = PolicySet(schema, tuple(checked))
+    if _log.isEnabledFor(logging.INFO):  # the set's hash is computed only to be logged
+        _log.info(
+            "policy set loaded from %s: %s, %d packs (%d versions); pack files: %d read and checked, "
+            "%d from the cache, %d already read in this process, %d importing parameters; %.3f s",
+            ", ".join(str(r) for r in roots),
+            policy_set.content_hash,
+            len(policy_set.ids),
+            len(policy_set.packs),
+            origins["checked"],
+            origins["cache"],
+            origins["process"],
+            len(deferred),
+            time.perf_counter() - started,
+        )
+    return policy_set, diagnostics
 
 
 # Each pack file is read and checked once per process (see `gspolicy._memo`): its result depends
@@ -400,10 +429,14 @@ class _Compiled:
 _compiled: Memo[tuple[str, str, int], tuple[Schema, _Compiled]] = Memo(256)
 
 
-def _compile_file(path: Path, name: str, schema: Schema, data: bytes | None = None) -> _Compiled:
+def _compile_file(
+    path: Path, name: str, schema: Schema, data: bytes | None = None, origins: Counter[str] | None = None
+) -> _Compiled:
     """Read and check one pack file (unless its bytes are given), or reuse the result for the same
     bytes, name and schema: from this process, else from the cache of checked packs
-    (`gspolicy.pack.cache`)."""
+    (`gspolicy.pack.cache`).  `origins` counts where the result came from (``process``,
+    ``cache``, ``checked``), for the log."""
+    tally: Counter[str] = Counter() if origins is None else origins
     if data is None:
         data, problems = read_bytes(path, name=name)
         if data is None:
@@ -412,6 +445,7 @@ def _compile_file(path: Path, name: str, schema: Schema, data: bytes | None = No
     found = _compiled.get(key)
     # the schema is kept beside the entry, so its id cannot be taken by another schema meanwhile
     if found is not None and found[0] is schema:
+        tally["process"] += 1
         return found[1]
     folder = cache.cache_folder() if schema.digest else None
     stored_key = ""
@@ -419,7 +453,9 @@ def _compile_file(path: Path, name: str, schema: Schema, data: bytes | None = No
         stored_key = cache.entry_key([("schema", schema.digest.encode("ascii")), (f"pack {name}", data)])
         stored = cache.fetch(folder, stored_key, externals=(schema,))
         if isinstance(stored, _Compiled):
+            tally["cache"] += 1
             return _compiled.put(key, (schema, stored))[1]
+    tally["checked"] += 1
     source, problems = decode_source(data, name)
     compiled = _Compiled(None, tuple(problems), None, ()) if source is None else _compile(source, schema)
     if folder is not None:

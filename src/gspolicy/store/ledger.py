@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -54,6 +56,8 @@ from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import Basis, Rule
 from gspolicy.store.db import BUSY_TIMEOUT_MS, damaged, write
 from gspolicy.store.log import DecisionLog
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -602,7 +606,21 @@ class Ledger:
         if not actor.strip():
             raise _fail("ledger/missing-actor")
         created = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        return table.write(self._conn, actor=actor, created=created, batch_size=batch_size)
+        started = time.perf_counter()
+        done = table.write(self._conn, actor=actor, created=created, batch_size=batch_size)
+        _log.info(
+            "ledger planned from %s: %d households read, %d planned (%d replacing a plan), %d items, "
+            "%d skipped, %d with nothing to plan; %.3f s",
+            done.source,
+            done.rows,
+            done.planned,
+            done.superseded,
+            done.items,
+            done.skipped,
+            done.nothing,
+            time.perf_counter() - started,
+        )
+        return done
 
     # --- progress ---------------------------------------------------------------------------
 

@@ -42,9 +42,11 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -66,6 +68,8 @@ from gspolicy.schema.load import schema_from_text
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.store.db import connect, damaged, write
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "BATCH",
@@ -944,6 +948,7 @@ class DecisionLog:
         """Check the whole chain, every stored record, outcome, context and pack, and the
         anchors: the checkpoint file (`checkpoint`, default ``<db>.head``) and any receipts.
         Names the first bad entry.  Reads the log as a stream (memory stays flat)."""
+        started = time.perf_counter()
         cp_path = checkpoint or self.checkpoint
         conn = self._conn
         with write(conn):  # the checkpoint and the length of the log at one moment
@@ -988,6 +993,13 @@ class DecisionLog:
                 found.append(p)
         # the first bad entry; on a tie, a concrete problem before a missing anchor
         first = min(found, key=lambda p: (p.entry, p.kind.startswith("checkpoint"))) if found else None
+        _log.info(
+            "decision log %s verified: %d entries, %s; %.3f s",
+            self.path,
+            rows,
+            "intact" if first is None else f"first problem `{first.kind}` at entry {first.entry}",
+            time.perf_counter() - started,
+        )
         return VerifyResult(rows, head, first, tuple(checked))
 
     def _walk(self, upto: int) -> tuple[Problem | None, Anchor | None]:
@@ -1209,14 +1221,25 @@ class Recorder:
         if not self._pending:
             return []
         pending, self._pending = self._pending, []
+        started = time.perf_counter()
         try:
-            return self._write(pending)
+            receipts = self._write(pending)
         except (sqlite3.Error, OSError) as err:
             self._closed = True
             raise self._not_written(pending, err) from None
         except PolicyError:
             self._closed = True
             raise
+        if receipts:
+            _log.debug(
+                "decision log %s: batch of %d entries written (%d to %d); %.3f s",
+                self.log.path,
+                len(receipts),
+                receipts[0].entry,
+                receipts[-1].entry,
+                time.perf_counter() - started,
+            )
+        return receipts
 
     def finish(
         self,
@@ -1250,6 +1273,14 @@ class Recorder:
                 ]
             ) from None
         self._closed = True
+        _log.info(
+            "decision log %s: run closed by entry %d: %d decisions (entries %s), %s",
+            self.log.path,
+            receipt.entry,
+            manifest["decisions"],
+            "none" if self.first is None else f"{self.first} to {self.last}",
+            ", ".join(f"{v} {n}" for v, n in sorted(self.verdicts.items())) or "no verdicts",
+        )
         return receipt
 
     def _compress(self, pending: Sequence[_Pending]) -> zstandard.ZstdCompressor:

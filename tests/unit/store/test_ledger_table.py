@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -271,12 +272,22 @@ def test_json_lines_and_csv_tables_plan_as_parquet(
     assert plans[0][0] > 0
 
 
-def test_a_county_column_is_used(tables: Path, policy_set: PolicySet, tmp_path: Path) -> None:
+def test_a_county_column_is_used(
+    tables: Path, policy_set: PolicySet, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     frame = pl.read_parquet(tables / "out.parquet")
     counties = frame.with_columns(pl.col("id").str.slice(0, 6).alias("county"))
     path = _rewritten(counties, tmp_path / "counties.parquet", tables / "out.parquet.manifest.json")
     with DecisionLog.open(tmp_path / "l.db") as log:
-        Ledger(log).plan_table(read_outcome_table(path, policy_set), actor="x")
+        with caplog.at_level(logging.INFO, logger="gspolicy"):
+            done = Ledger(log).plan_table(read_outcome_table(path, policy_set), actor="x")
+        # the library's log says what was planned (docs/reference/api.md, "Logging")
+        (logged,) = [r.getMessage() for r in caplog.records if r.name == "gspolicy.store.ledger"]
+        assert logged.startswith(
+            f"ledger planned from {done.source}: {done.rows} households read, {done.planned} planned "
+            f"({done.superseded} replacing a plan), {done.items} items, {done.skipped} skipped, "
+            f"{done.nothing} with nothing to plan; "
+        )
         plan = Ledger(log).require_plan("622926-0001")
         assert plan.county == "622926"
         assert plan.entry is None
