@@ -38,7 +38,7 @@ from gspolicy.cli._support import (
     option,
     print_problems,
 )
-from gspolicy.errors import Diagnostic, sort_and_cap
+from gspolicy.errors import Diagnostic, PolicyError, sort_and_cap
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, gaps, load_policies
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
@@ -325,16 +325,31 @@ def _cmd_init(args: argparse.Namespace, lang: Lang) -> int:
         )
         return EXIT_PROBLEMS
     packs = sum(1 for _ in created.rglob("*.yaml") if "tests" not in _.parts)
+    from gspolicy.schemas import write_editor_settings  # noqa: PLC0415
+
+    try:
+        editor = write_editor_settings(args.folder)
+    except PolicyError as err:  # the policies are copied; the editor settings are left to the user
+        print_problems(err.diagnostics, lang, sys.stderr)
+        editor = []
     if lang == "zh":
         sys.stdout.write(
             f"已把随软件安装的政策集复制到 {created}（{packs} 个文件）。\n"
             f"在 {args.folder} 中运行的命令将使用这份政策集：例如 `cd {args.folder} && gspolicy validate`\n"
         )
+        if editor:
+            sys.stdout.write(
+                f"已写入编辑器设置（yaml-language-server）：{editor[-1]}，JSON Schema 在 {editor[0].parent}\n"
+            )
     else:
         sys.stdout.write(
             f"copied the bundled policy set to {created} ({packs} files).\n"
             f"Commands run in {args.folder} now use it: e.g. `cd {args.folder} && gspolicy validate`\n"
         )
+        if editor:
+            sys.stdout.write(
+                f"wrote the editor settings (yaml-language-server): {editor[-1]}, the JSON Schemas in {editor[0].parent}\n"
+            )
     return EXIT_OK
 
 
