@@ -71,7 +71,7 @@ def case_area(path: Path, policies: Policies) -> tuple[dict[str, Any], AreaDecis
 def rendering(area: AreaDecision, form: str) -> str:
     if form == "json":
         return json.dumps(area.to_json(), ensure_ascii=False, indent=2) + "\n"
-    return area.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+    return area.render(form.split(".", maxsplit=1)[0], detail="full")  # type: ignore[arg-type]  # "en" or "zh"
 
 
 def test_cases_exist_and_are_named() -> None:
