@@ -17,7 +17,7 @@ from gspolicy.api import Policies, load_households, load_policies, load_records
 from gspolicy.engine.outcome import Outcome
 from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
 from gspolicy.explain.areas import AreaDecision, AreaResult
-from gspolicy.explain.decision import Decision
+from gspolicy.explain.decision import Decision, Detail
 from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
@@ -26,6 +26,7 @@ __all__ = [
     "AreaDecision",
     "AreaResult",
     "Decision",
+    "Detail",
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",

@@ -239,7 +239,9 @@ def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
     transition = decide("lowered_amount_transition_2021")
     credit = _retained(transition)["microcredit"]
     assert credit.amount == "loan, ceiling 50000, term 3 years"
-    assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render("en", detail="full")
+    assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render(
+        "en", detail="full"
+    )
     assert "贷款，上限 50,000 元/户，期限 3 年" in transition.render("zh", detail="full")
     for decision in (campaign, transition):  # a loan's amount is never compared as support
         assert all(

@@ -21,7 +21,7 @@ import yaml
 
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
-from gspolicy.explain.decision import Decision
+from gspolicy.explain.decision import Decision, Detail
 from gspolicy.testing.cases import merge_household
 
 from support.golden import compare_golden
@@ -134,7 +134,9 @@ def test_the_fail_case_states_the_shortfall(policies: Policies) -> None:
         "3500",
         "350",
     )
-    assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render("en", detail="full")
+    assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render(
+        "en", detail="full"
+    )
     assert "人均稳定收入 3,150 元，未超过标准 3,500 元（差 350 元）" in decision.render("zh", detail="full")
     assert [c.id for c in decision.criteria if c.verdict == "fail"] == ["exit.income"]
 
@@ -277,3 +279,63 @@ def test_a_household_not_assessed_is_told_why(
     assert decision.applicability.reason.zh != decision.applicability.reason.en
     assert decision.applicability.location.startswith("policies/exit_criteria/household/2018.1.yaml:")
     assert said in decision.render("en", detail="full")
+
+
+# -- the short detail levels ----------------------------------------------------------------------
+# The `fails` and `brief` explanations of three exit cases (a pass, a shortfall, a range) and of
+# one household of the example registry decided by every bundled pack (rules that apply, a
+# data-quality rule undetermined, the support now): ``expected/detail/<case>.<level>.<form>``.
+# The goldens above are the `full` ones, rendered at ``detail="full"``: today's text.
+
+DETAIL_EXPECTED = HERE / "expected" / "detail"
+DETAIL_CASES = ("pass", "fail_income_shortfall", "undetermined_range_2019")
+REGISTRY_HOUSEHOLD = "621027-0003"
+
+
+def _registry_decision() -> Decision:
+    from support.bundled import shared_policies, shared_registry  # the whole bundled set
+
+    record = next(r for r in shared_registry() if r.get("id") == REGISTRY_HOUSEHOLD)
+    return shared_policies().evaluate(record, "2018-12-31")
+
+
+def _short(decision: Decision, level: Detail, form: str) -> str:
+    if form == "json":
+        return json.dumps(decision.to_json(detail=level), ensure_ascii=False, indent=2) + "\n"
+    return decision.render(form.split(".", maxsplit=1)[0], detail=level)  # type: ignore[arg-type]  # "en" or "zh"
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("level", ["fails", "brief"])
+@pytest.mark.parametrize("case", [*DETAIL_CASES, REGISTRY_HOUSEHOLD])
+def test_golden_short_explanation(
+    case: str, level: Detail, form: str, policies: Policies, request: pytest.FixtureRequest
+) -> None:
+    if case == REGISTRY_HOUSEHOLD:
+        decision = _registry_decision()
+    else:
+        decision = case_decision(CASES / f"{case}.yaml", policies)[1]
+    compare_golden(
+        _short(decision, level, form),
+        DETAIL_EXPECTED / f"{case}.{level}.{form}",
+        update=bool(request.config.getoption("--update-goldens")),
+        what=f"the {level} explanation of {case} ({form})",
+    )
+
+
+def test_the_short_levels_state_the_shortfall_with_numbers(policies: Policies) -> None:
+    decision = _decide("fail_income_shortfall", policies)
+    levels: tuple[Detail, ...] = ("fails", "brief")
+    for level in levels:
+        assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render(
+            "en", detail=level
+        )
+        assert "（差 350 元）" in decision.render("zh", detail=level)
+        data = decision.to_json(detail=level)
+        income = next(c for c in data["criteria"] if c["id"] == "exit.income")
+        assert (income["value"], income["threshold"], income["shortfall"]) == (3150, 3500, 350)
+    # the default text is brief: the passing criteria in a line each, never their sources
+    brief = decision.render("en")
+    assert brief == decision.render("en", detail="brief")
+    assert "    ✓ exit.food_clothing  Food and clothing secured — pass: " in brief
+    assert "policies/exit_criteria/household/2018.1.yaml:193" not in brief

@@ -735,7 +735,8 @@ def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
     sources' clauses are in the full form, found by id and location).  The pack versions by id,
     version and hash; each failing or undetermined criterion with the values, facts and parameters
     (value, source, confidence, where) behind it; with `passing`, each passing criterion by its id,
-    verdict and reason; the rules that apply (with their measures) or are undetermined (with what
+    verdict and reason (a value the criterion lacks is named in its `missing`, not again among
+    its readings); the rules that apply (with their measures) or are undetermined (with what
     would settle them); the buffer and the measures it keeps."""
     out = dict(data)
     verdict_file = data["criteria"][0]["location"].rpartition(":")[0] if data["criteria"] else None
@@ -754,6 +755,10 @@ def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
                 criteria.append(_keep(c, _PASSING_KEYS))
             continue
         short = {k: v for k, v in _keep(c, _CRITERION_KEYS).items() if v or k not in _OPTIONAL}
+        # a value missing is named once, in `missing`
+        short["readings"] = [
+            r for r in c["readings"] if r["value"] is not None or r["path"] not in c["missing"]
+        ]
         if c["parameters"]:
             short["parameters"] = [_parameter(p) for p in c["parameters"]]
         criteria.append(short)
