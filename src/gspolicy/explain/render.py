@@ -416,7 +416,9 @@ def _render_short(decision: Decision, lang: Lang, title: str | None, *, passing:
     out = [_heading(decision, lang, title)]
     exit_pack = _exit_pack(decision)
     others = len(decision.packs) - (1 if exit_pack else 0)
-    if exit_pack is not None:
+    if exit_pack is not None and others == 0:
+        out.append(("  政策包 " if zh else "  pack ") + exit_pack)
+    elif exit_pack is not None:
         out.append(
             f"  政策包 {exit_pack}，另有 {others} 个政策包"
             if zh
