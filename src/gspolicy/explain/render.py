@@ -725,7 +725,7 @@ def _keep(item: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 
 
 def _parameter(p: dict[str, Any]) -> dict[str, Any]:
-    short = _keep(p, _PARAMETER_KEYS)
+    short = {k: v for k, v in _keep(p, _PARAMETER_KEYS).items() if v is not None}
     if p.get("bounds"):
         short["bounds"] = [_keep(b, _BOUND_KEYS) for b in p["bounds"]]
     return short
@@ -734,12 +734,14 @@ def _parameter(p: dict[str, Any]) -> dict[str, Any]:
 def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
     """The ``fails`` form (with `passing`: the ``brief`` one), kept from the full form: values,
     codes, ids and locations, and of the words only the reasons (titles, citations and the
-    sources' clauses are in the full form, found by id and location).  The pack versions by id,
-    version and hash; each failing or undetermined criterion with the values, facts and parameters
-    (value, source, confidence, where) behind it; with `passing`, each passing criterion by its id,
-    verdict and reason (a value the criterion lacks is named in its `missing`, not again among
-    its readings); the rules that apply (with their measures) or are undetermined (with what
-    would settle them); the buffer and the measures it keeps."""
+    sources' clauses are in the full form, found by id and location).
+
+    The pack versions by id and version (the verdict pack also by hash); each failing or
+    undetermined criterion with the values, facts and parameters (value, unit, effective date,
+    source id, confidence, each left out when null) behind it, a value it lacks named in its
+    `missing` and not again among its readings; with `passing`, each passing criterion by its id,
+    verdict and reason; the rules that apply (with their measures) or are undetermined (with what
+    would settle them); the buffer (when active, the measures it keeps) and the support now."""
     out = dict(data)
     verdict_file = data["criteria"][0]["location"].rpartition(":")[0] if data["criteria"] else None
     out["packs"] = [
@@ -770,7 +772,8 @@ def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
         if m["applies"] == "no":
             continue
         rule = _keep(m, _RULE_KEYS)
-        rule["measures"] = [_keep(g, _MEASURE_KEYS) for g in m["measures"]]
+        if m["measures"]:
+            rule["measures"] = [_keep(g, _MEASURE_KEYS) for g in m["measures"]]
         if m["applies"] == "undetermined":
             rule["missing"] = m["missing"]
         rules.append(rule)
@@ -778,7 +781,8 @@ def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
     buffer = data["buffer"]
     if buffer is not None:
         short = _keep(buffer, _BUFFER_KEYS if buffer["status"] != "inactive" else ("status", "reason"))
-        short["retained"] = [_keep(r, _RETAINED_KEYS) for r in buffer["retained"]]
+        if buffer["status"] != "inactive":
+            short["retained"] = [_keep(r, _RETAINED_KEYS) for r in buffer["retained"]]
         if "ended" in buffer:
             short["ended"] = [_keep(r, _RETAINED_KEYS) for r in buffer["ended"]]
         out["buffer"] = short
