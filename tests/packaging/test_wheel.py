@@ -105,6 +105,7 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     assert "gspolicy/policies/schema/household.yaml" in installed.wheel_names
     assert "gspolicy/py.typed" in installed.wheel_names
     assert "gspolicy/glossary.yaml" in installed.wheel_names  # the engine's words, read at run time
+    assert "gspolicy/schemas/decision.schema.json" in installed.wheel_names  # the decision JSON Schema
     out = subprocess.run(
         [str(installed.python), "-c", CHECK],
         check=True,

@@ -18,7 +18,7 @@ import gspolicy
 from gspolicy.explain.decision import Decision
 from gspolicy.explain.render import legend
 
-from support.bundled import shared_policies
+from support.bundled import shared_policies, shared_registry
 from support.households import exit_cases
 
 _SCHEMA = json.loads((Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text("utf-8"))
@@ -139,3 +139,19 @@ def test_the_legend_explains_every_mark_the_texts_use_in_both_languages() -> Non
     assert "confidence" in en
     assert "可信度" in zh
     assert en != zh
+
+
+def test_a_brief_json_decision_of_the_example_registry_fits_in_10_kb() -> None:
+    """The largest brief decisions of the example registry as of 2018-12-31 (measured over all
+    3,000 households: a household failing or undetermined on every criterion, with many rules
+    undetermined), and the one the explanation goldens use, each at most 10,000 bytes of JSON
+    (UTF-8, as `json.dumps` writes it); the full form of the same is over 100 KB."""
+    wanted = {"621226-0333", "622921-0267", "621027-0003"}
+    records = [r for r in shared_registry() if r.get("id") in wanted]
+    assert len(records) == len(wanted)
+    for record in records:
+        decision = _POLICIES.evaluate(record, "2018-12-31")
+        brief = json.dumps(decision.to_json(detail="brief"), ensure_ascii=False).encode()
+        full = json.dumps(decision.to_json(), ensure_ascii=False).encode()
+        assert len(brief) <= 10_000, (decision.household, len(brief))
+        assert len(full) > 100_000
