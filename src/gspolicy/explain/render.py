@@ -470,9 +470,14 @@ def _render_short(decision: Decision, lang: Lang, title: str | None, *, passing:
             out.append(_rule_line(m, lang, words))
             if m.applies == "undetermined" and m.missing:
                 out.append(_settle(m.missing, "      ", zh))
-    if decision.memberships:
-        rest = len(decision.memberships) - len(holding)
-        out.append(f"  另有 {rest} 条规则不适用" if zh else f"  {rest} other rules do not apply")
+    rest = len(decision.memberships) - len(holding)
+    if rest:
+        rules = "rule does" if rest == 1 else "rules do"
+        out.append(
+            (f"  另有 {rest} 条规则不适用" if holding else f"  {rest} 条规则均不适用")
+            if zh
+            else (f"  {rest} other {rules} not apply" if holding else f"  {rest} {rules} not apply")
+        )
     if decision.buffer is not None:
         out.extend(_buffer_short(decision, lang))
     for f in decision.findings:
