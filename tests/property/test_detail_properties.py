@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ def contained(small: Any, big: Any) -> bool:
         rest = iter(big)
         return all(any(contained(item, other) for other in rest) for item in small)
     return bool(small == big and type(small) is type(big))
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
 
 
 def _decide(case: tuple[dict[str, Any], dt.date]) -> Decision:
@@ -133,12 +138,16 @@ def test_an_unknown_detail_level_is_refused_in_both_languages() -> None:
 
 def test_the_legend_explains_every_mark_the_texts_use_in_both_languages() -> None:
     en, zh = legend("en"), legend("zh")
-    for mark in ("[36, 37]", "(4)", "(given)", "（已填写）", "H  M-H  M  L-M  L", "✓", "✗", "param:<name>"):
+    for mark in ("[36, 37]", "(4)", "H  M-H  M  L-M  L", "✓ ✗ ?", "param:<name>", "members[2].age"):
         assert mark in en, mark
         assert mark in zh, mark
-    assert "confidence" in en
-    assert "可信度" in zh
-    assert en != zh
+    # each language's own words for what a reading says, as its explanations write them
+    assert "(given)" in en
+    assert "（已填写）" in zh
+    assert "paraphrased:" in en
+    assert "大意：" in zh
+    for text in (en, zh):
+        assert max(_columns(line) for line in text.splitlines()) <= 110  # a Chinese character: two
 
 
 def test_a_brief_json_decision_of_the_example_registry_fits_in_10_kb() -> None:
