@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from gspolicy.engine.outcome import Outcome
     from gspolicy.errors import Diagnostic, GspolicyError, HouseholdError, PolicyError, Severity
     from gspolicy.explain.areas import AreaDecision, AreaResult
-    from gspolicy.explain.decision import Decision
+    from gspolicy.explain.decision import Decision, Detail
     from gspolicy.schema.model import Record
 
 __version__ = "0.1.0"
@@ -35,6 +35,7 @@ _SOURCES = {
     "AreaDecision": "gspolicy.explain.areas",
     "AreaResult": "gspolicy.explain.areas",
     "Decision": "gspolicy.explain.decision",
+    "Detail": "gspolicy.explain.decision",
     "Diagnostic": "gspolicy.errors",
     "GspolicyError": "gspolicy.errors",
     "HouseholdError": "gspolicy.errors",
@@ -56,6 +57,7 @@ __all__ = [
     "AreaDecision",
     "AreaResult",
     "Decision",
+    "Detail",
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",

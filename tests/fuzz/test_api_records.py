@@ -45,8 +45,10 @@ def test_an_edited_household_is_decided_or_refused(
     with watched():
         decision = check_api(lambda: _decide(household, as_of, exit_pack))
         if decision is not None:
-            text = decision.render("zh") + decision.render("en")
-            payload = json.dumps(decision.to_json(), ensure_ascii=False)
+            text = "".join(
+                decision.render(lang, detail=level) for lang in ("zh", "en") for level in ("brief", "full")
+            )
+            payload = json.dumps([decision.to_json(), decision.to_json(detail="brief")], ensure_ascii=False)
     if decision is not None:
         assert text
         assert payload

@@ -71,7 +71,7 @@ def case_area(path: Path, policies: Policies) -> tuple[dict[str, Any], AreaDecis
 def rendering(area: AreaDecision, form: str) -> str:
     if form == "json":
         return json.dumps(area.to_json(), ensure_ascii=False, indent=2) + "\n"
-    return area.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+    return area.render(form.split(".", maxsplit=1)[0], detail="full")  # type: ignore[arg-type]  # "en" or "zh"
 
 
 def test_cases_exist_and_are_named() -> None:
@@ -118,3 +118,36 @@ def test_golden_areas(case_file: Path, form: str, policies: Policies, request: p
         update=bool(request.config.getoption("--update-goldens")),
         what=f"the explanation of {case_file.stem} ({form})",
     )
+
+
+@pytest.mark.parametrize("form", ["en.txt", "zh.txt", "json"])
+def test_golden_area_brief(form: str, policies: Policies, request: pytest.FixtureRequest) -> None:
+    """An area's `brief` explanation (the text's default): its decision at `brief`, its own
+    figures, other standards and weighing items as at `full`."""
+    _, area = case_area(CASES / "village_fails_incidence.yaml", policies)
+    if form == "json":
+        actual = json.dumps(area.to_json(detail="brief"), ensure_ascii=False, indent=2) + "\n"
+    else:
+        actual = area.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+    compare_golden(
+        actual,
+        HERE / "expected" / "areas_brief" / f"village_fails_incidence.{form}",
+        update=bool(request.config.getoption("--update-goldens")),
+        what=f"the brief explanation of village_fails_incidence ({form})",
+    )
+
+
+def test_an_area_keeps_its_own_reasons_at_every_level(policies: Policies) -> None:
+    _, area = case_area(CASES / "village_fails_incidence.yaml", policies)
+    for lang in ("en", "zh"):
+        full = area.render(lang, detail="full")
+        tail = full[full.index("\n  数据：" if lang == "zh" else "\n  figures:") :]
+        for detail in ("fails", "brief"):
+            text = area.render(lang, detail=detail)
+            assert text.endswith(tail), detail
+            assert len(text) < len(full)
+    data = area.to_json(detail="fails")
+    assert data["decision"]["detail"] == "fails"
+    assert {k: v for k, v in data.items() if k != "decision"} == {
+        k: v for k, v in area.to_json().items() if k != "decision"
+    }

@@ -31,6 +31,7 @@ import jsonschema
 import pytest
 import yaml
 
+import gspolicy
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.decision import BufferState, Decision
@@ -46,7 +47,7 @@ FIXTURE = HERE.parent / "fixtures" / "buffer_measures"
 FORMS = ("en.txt", "zh.txt", "json")
 CASE_FILES = sorted(p for p in CASES.glob("*.yaml") if p.name != "defaults.yaml")
 DECISION_SCHEMA = json.loads(
-    (REPO / "docs" / "reference" / "decision.schema.json").read_text(encoding="utf-8")
+    (Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text(encoding="utf-8")
 )
 
 
@@ -87,7 +88,7 @@ def case_decision(path: Path, policy_sets: dict[str, Policies]) -> tuple[dict[st
 def rendering(decision: Decision, form: str) -> str:
     if form == "json":
         return json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n"
-    return decision.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+    return decision.render(form.split(".", maxsplit=1)[0], detail="full")  # type: ignore[arg-type]  # "en" or "zh"
 
 
 def _buffer(decision: Decision) -> BufferState:
@@ -186,7 +187,7 @@ def test_exited_household_keeps_its_measures_with_amounts_and_end_date(
         ("microcredit", "50000", "buffer.campaign"),
         ("preschool_fee_waiver", "1000", "buffer.campaign"),
     )
-    en, zh = decision.render("en"), decision.render("zh")
+    en, zh = decision.render("en", detail="full"), decision.render("zh", detail="full")
     assert (
         "until 2020-12-31; the measures held at exit stay unchanged, at no less than the amount held at exit"
         in en
@@ -211,12 +212,12 @@ def test_campaign_keeps_the_exit_amount_and_says_where_it_comes_from(
     )
     assert waiver.amount_source.en == "the amount held at exit (from the support history)"
     assert waiver.amount_source.zh == "退出时享受的金额（来自帮扶记录）"
-    en = decision.render("en")
+    en = decision.render("en", detail="full")
     assert (
         "retained Preschool fee waiver (`preschool_fee_waiver`): amount 1,000 yuan/child/year"
         " (at exit 1,000 yuan/child/year;" in en
     )
-    assert "金额 1,000 元/幼儿/年（退出时 1,000 元/幼儿/年；" in decision.render("zh")
+    assert "金额 1,000 元/幼儿/年（退出时 1,000 元/幼儿/年；" in decision.render("zh", detail="full")
 
 
 def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
@@ -228,7 +229,7 @@ def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
     credit = _retained(campaign)["microcredit"]
     assert (credit.form, credit.amount, credit.amount_at_exit) == ("loan", "loan, drawn 50000", "50000")
     assert {m: a for m, a, _ in campaign.support}["microcredit"] == "loan, drawn 50000"
-    en, zh = campaign.render("en"), campaign.render("zh")
+    en, zh = campaign.render("en", detail="full"), campaign.render("zh", detail="full")
     assert "Poverty-alleviation microcredit (`microcredit`, loan of 50,000 yuan/household drawn)" in en
     assert (
         "retained Poverty-alleviation microcredit (`microcredit`): amount loan of 50,000 yuan/household drawn"
@@ -238,8 +239,10 @@ def test_a_retained_loan_is_shown_as_a_loan_never_as_support_of_its_amount(
     transition = decide("lowered_amount_transition_2021")
     credit = _retained(transition)["microcredit"]
     assert credit.amount == "loan, ceiling 50000, term 3 years"
-    assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render("en")
-    assert "贷款，上限 50,000 元/户，期限 3 年" in transition.render("zh")
+    assert "amount loan of up to 50,000 yuan/household, term 3 years" in transition.render(
+        "en", detail="full"
+    )
+    assert "贷款，上限 50,000 元/户，期限 3 年" in transition.render("zh", detail="full")
     for decision in (campaign, transition):  # a loan's amount is never compared as support
         assert all(
             a is None or not a.replace(".", "").isdigit()
@@ -266,7 +269,7 @@ def test_transition_pays_the_lower_amount_of_the_day_and_says_it_is_weaker(
     assert "demo.measures@2021.1" in waiver.amount_source.en
     assert "demo.measures@2021.1" in waiver.amount_source.zh
     assert {m: a for m, a, _ in decision.support}["preschool_fee_waiver"] == "800"
-    en, zh = decision.render("en"), decision.render("zh")
+    en, zh = decision.render("en", detail="full"), decision.render("zh", detail="full")
     assert "at the amounts in force in the packs of the day (weaker than unchanged)" in en
     assert "按当日有效政策包中的金额（弱于“保持不变”）" in zh
     assert (
@@ -308,8 +311,8 @@ def test_the_campaign_end_date_states_its_low_confidence(decide: Callable[[str],
     decision = decide("retained_campaign_2019")
     (end,) = (p for p in _buffer(decision).parameters if p.name == "campaign_buffer_end")
     assert (end.value, end.confidence, end.source) == ("2020-12-31", "L", "henan_campaign_reading")
-    en = [line for line in decision.render("en").splitlines() if "campaign_buffer_end" in line]
-    zh = [line for line in decision.render("zh").splitlines() if "campaign_buffer_end" in line]
+    en = [line for line in decision.render("en", detail="full").splitlines() if "campaign_buffer_end" in line]
+    zh = [line for line in decision.render("zh", detail="full").splitlines() if "campaign_buffer_end" in line]
     assert len(en) == len(zh) == 1
     assert "= 2020-12-31" in en[0]
     assert "confidence L" in en[0]
@@ -329,7 +332,7 @@ def test_missing_exit_date_leaves_the_buffer_undetermined_and_says_why(
     )
     assert "registration.exited_on" in decision.missing
     assert decision.support == ()
-    en, zh = decision.render("en"), decision.render("zh")
+    en, zh = decision.render("en", detail="full"), decision.render("zh", detail="full")
     assert (
         "buffer: undetermined — cannot tell whether the household is in the buffer: missing registration.exited_on"
         in en

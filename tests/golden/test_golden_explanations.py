@@ -21,7 +21,7 @@ import yaml
 
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
-from gspolicy.explain.decision import Decision
+from gspolicy.explain.decision import Decision, Detail
 from gspolicy.testing.cases import merge_household
 
 from support.golden import compare_golden
@@ -63,7 +63,7 @@ def case_decision(path: Path, policies: Policies) -> tuple[dict[str, Any], Decis
 def rendering(decision: Decision, form: str) -> str:
     if form == "json":
         return json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n"
-    return decision.render(form.split(".", maxsplit=1)[0])  # type: ignore[arg-type]  # "en" or "zh"
+    return decision.render(form.split(".", maxsplit=1)[0], detail="full")  # type: ignore[arg-type]  # "en" or "zh"
 
 
 def test_cases_exist_and_are_named() -> None:
@@ -134,8 +134,10 @@ def test_the_fail_case_states_the_shortfall(policies: Policies) -> None:
         "3500",
         "350",
     )
-    assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render("en")
-    assert "人均稳定收入 3,150 元，未超过标准 3,500 元（差 350 元）" in decision.render("zh")
+    assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render(
+        "en", detail="full"
+    )
+    assert "人均稳定收入 3,150 元，未超过标准 3,500 元（差 350 元）" in decision.render("zh", detail="full")
     assert [c.id for c in decision.criteria if c.verdict == "fail"] == ["exit.income"]
 
 
@@ -177,15 +179,15 @@ def test_a_period_that_does_not_cover_names_what_would_settle_it(policies: Polic
     assert income.verdict == "undetermined"
     assert income.missing == ("income.period_end", "income.period_start")
     assert decision.missing == ("income.period_end", "income.period_start")
-    assert "would settle it: income.period_end, income.period_start" in decision.render("en")
+    assert "would settle it: income.period_end, income.period_start" in decision.render("en", detail="full")
 
 
 def test_the_missing_field_case_names_the_field(policies: Policies) -> None:
     decision = _decide("undetermined_missing_field", policies)
     assert _criterion(decision, "exit.income").verdict == "undetermined"
     assert decision.missing == ("income.per_capita",)
-    assert "missing data: `income.per_capita`" in decision.render("en")
-    assert "缺少数据：`income.per_capita`" in decision.render("zh")
+    assert "missing data: `income.per_capita`" in decision.render("en", detail="full")
+    assert "缺少数据：`income.per_capita`" in decision.render("zh", detail="full")
 
 
 def test_the_range_case_names_the_range_and_its_sources(policies: Policies) -> None:
@@ -200,7 +202,7 @@ def test_the_range_case_names_the_range_and_its_sources(policies: Policies) -> N
         dt.date(2019, 1, 1),
         "L",
     )
-    assert "only known as the range [3,218, 3,815.38]" in decision.render("en")
+    assert "only known as the range [3,218, 3,815.38]" in decision.render("en", detail="full")
 
 
 def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies) -> None:
@@ -216,7 +218,7 @@ def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies)
         "exit.housing",
     ]
     assert _criterion(decision, "exit.income").verdict == "fail"
-    text = decision.render("en")
+    text = decision.render("en", detail="full")
     assert "was identified this year, so it is not assessed this year" in text
     assert all(f"{c.id}  " in text for c in decision.criteria)
 
@@ -224,8 +226,8 @@ def test_the_not_applicable_case_still_shows_every_criterion(policies: Policies)
 def test_the_same_household_names_the_version_in_force(policies: Policies) -> None:
     old = _decide("versions_2017_06_30", policies)
     new = _decide("versions_2018_12_31", policies)
-    assert "exit_criteria.household@2016.1" in old.render("en")
-    assert "exit_criteria.household@2018.1" in new.render("en")
+    assert "exit_criteria.household@2016.1" in old.render("en", detail="full")
+    assert "exit_criteria.household@2018.1" in new.render("en", detail="full")
     assert old.packs[0].file.endswith("2016.1.yaml")
     assert new.packs[0].file.endswith("2018.1.yaml")
     assert "exit.water" not in {c.id for c in old.criteria}
@@ -248,8 +250,8 @@ def test_an_approximate_line_is_said_to_be_about_its_value() -> None:
     uses = [p for c in decision.memberships for p in c.parameters if p.name == "national_line"]
     assert uses
     assert all(p.approximate and p.value == "4000" for p in uses)
-    assert "= about 4,000 yuan/person/year" in decision.render("en")
-    assert "= 约 4,000 元/人/年" in decision.render("zh")
+    assert "= about 4,000 yuan/person/year" in decision.render("en", detail="full")
+    assert "= 约 4,000 元/人/年" in decision.render("zh", detail="full")
     shown = json.dumps(decision.to_json(), ensure_ascii=False)
     assert shown.count('"approximate": true') == len(uses)
 
@@ -276,4 +278,64 @@ def test_a_household_not_assessed_is_told_why(
     assert said in decision.applicability.reason.en
     assert decision.applicability.reason.zh != decision.applicability.reason.en
     assert decision.applicability.location.startswith("policies/exit_criteria/household/2018.1.yaml:")
-    assert said in decision.render("en")
+    assert said in decision.render("en", detail="full")
+
+
+# -- the short detail levels ----------------------------------------------------------------------
+# The `fails` and `brief` explanations of three exit cases (a pass, a shortfall, a range) and of
+# one household of the example registry decided by every bundled pack (rules that apply, a
+# data-quality rule undetermined, the support now): ``expected/detail/<case>.<level>.<form>``.
+# The goldens above are the `full` ones, rendered at ``detail="full"``: today's text.
+
+DETAIL_EXPECTED = HERE / "expected" / "detail"
+DETAIL_CASES = ("pass", "fail_income_shortfall", "undetermined_range_2019")
+REGISTRY_HOUSEHOLD = "621027-0003"
+
+
+def _registry_decision() -> Decision:
+    from support.bundled import shared_policies, shared_registry  # the whole bundled set
+
+    record = next(r for r in shared_registry() if r.get("id") == REGISTRY_HOUSEHOLD)
+    return shared_policies().evaluate(record, "2018-12-31")
+
+
+def _short(decision: Decision, level: Detail, form: str) -> str:
+    if form == "json":
+        return json.dumps(decision.to_json(detail=level), ensure_ascii=False, indent=2) + "\n"
+    return decision.render(form.split(".", maxsplit=1)[0], detail=level)  # type: ignore[arg-type]  # "en" or "zh"
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("level", ["fails", "brief"])
+@pytest.mark.parametrize("case", [*DETAIL_CASES, REGISTRY_HOUSEHOLD])
+def test_golden_short_explanation(
+    case: str, level: Detail, form: str, policies: Policies, request: pytest.FixtureRequest
+) -> None:
+    if case == REGISTRY_HOUSEHOLD:
+        decision = _registry_decision()
+    else:
+        decision = case_decision(CASES / f"{case}.yaml", policies)[1]
+    compare_golden(
+        _short(decision, level, form),
+        DETAIL_EXPECTED / f"{case}.{level}.{form}",
+        update=bool(request.config.getoption("--update-goldens")),
+        what=f"the {level} explanation of {case} ({form})",
+    )
+
+
+def test_the_short_levels_state_the_shortfall_with_numbers(policies: Policies) -> None:
+    decision = _decide("fail_income_shortfall", policies)
+    levels: tuple[Detail, ...] = ("fails", "brief")
+    for level in levels:
+        assert "income 3,150 is not above the standard 3,500 (short by 350)" in decision.render(
+            "en", detail=level
+        )
+        assert "（差 350 元）" in decision.render("zh", detail=level)
+        data = decision.to_json(detail=level)
+        income = next(c for c in data["criteria"] if c["id"] == "exit.income")
+        assert (income["value"], income["threshold"], income["shortfall"]) == (3150, 3500, 350)
+    # the default text is brief: the passing criteria in a line each, never their sources
+    brief = decision.render("en")
+    assert brief == decision.render("en", detail="brief")
+    assert "    ✓ exit.food_clothing  Food and clothing secured — pass: " in brief
+    assert "policies/exit_criteria/household/2018.1.yaml:193" not in brief

@@ -110,9 +110,13 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     assert "gspolicy/py.typed" in installed.wheel_names
     assert "gspolicy/glossary.yaml" in installed.wheel_names  # the engine's words, read at run time
     shipped = sorted(p.name for p in (ROOT / "src" / "gspolicy" / "schemas").glob("*.schema.json"))
-    assert {"case.schema.json", "household.schema.json", "outcome.schema.json", "pack.schema.json"} <= set(
-        shipped
-    )
+    assert {
+        "case.schema.json",
+        "decision.schema.json",
+        "household.schema.json",
+        "outcome.schema.json",
+        "pack.schema.json",
+    } <= set(shipped)
     for name in shipped:  # the JSON Schemas, for editors and applications
         assert f"gspolicy/schemas/{name}" in installed.wheel_names
     out = subprocess.run(

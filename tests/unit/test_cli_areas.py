@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import gspolicy
 from gspolicy._location import display_width
 from gspolicy._resources import bundled_policies
 from gspolicy.cli import main
@@ -100,7 +101,9 @@ def test_county_level_json_holds_valid_decisions(
     assert main(_args(files, "--level", "county", "--format", "json")) == 0
     data = json.loads(capsys.readouterr().out)
     assert [a["code"] for a in data] == [COUNTY]
-    schema = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text(encoding="utf-8")
+    )
     jsonschema.validate(data[0]["decision"], schema)
     assert len(data[0]["gathered"]["households"]) == len(files["households"].read_text().splitlines())
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import gspolicy
 from gspolicy._resources import bundled_policies
 from gspolicy.api import load_households
 from gspolicy.cli import main
@@ -27,7 +28,9 @@ from support.bundled import shared_policies
 REPO = bundled_policies().parent
 EXAMPLES = REPO / "examples" / "households.jsonl"
 EXIT_TESTS = bundled_policies() / "exit_criteria" / "household" / "tests"
-SCHEMA = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text(encoding="utf-8")
+)
 AS_OF = "2018-12-31"
 
 

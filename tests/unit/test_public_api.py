@@ -6,6 +6,7 @@ PINNED = [
     "AreaDecision",
     "AreaResult",
     "Decision",
+    "Detail",
     "Diagnostic",
     "GspolicyError",
     "HouseholdError",

@@ -44,8 +44,8 @@ from gspolicy.explain.build import (
     pack_verdict,
     show_value,
 )
-from gspolicy.explain.decision import CriterionVerdict, Decision, Membership, Verdict
-from gspolicy.explain.render import render_text, verdict_word
+from gspolicy.explain.decision import CriterionVerdict, Decision, Detail, Membership, Verdict
+from gspolicy.explain.render import check_detail, json_value, render_text, verdict_word
 from gspolicy.explain.wording import fact_value, grouped
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.interpret import Context, fact_values
@@ -118,11 +118,13 @@ class AreaDecision:
         """What the decision says without its explanation (as `decide_areas` gives every area)."""
         return AreaOutcome(self.level, self.code, self.name, self.gathered, self.decision.outcome())
 
-    def render(self, lang: Lang = "en") -> str:
-        return render_area(self, lang)
+    def render(self, lang: Lang = "en", *, detail: Detail = "brief") -> str:
+        """The area decision as text in `lang` at a detail level (`Detail`; ``brief`` by default)."""
+        return render_area(self, lang, detail=detail)
 
-    def to_json(self) -> dict[str, Any]:
-        return area_to_json(self)
+    def to_json(self, *, detail: Detail = "full") -> dict[str, Any]:
+        """A JSON-ready form, its decision at a detail level (``full`` by default)."""
+        return area_to_json(self, detail=detail)
 
 
 @attrs.frozen
@@ -762,9 +764,10 @@ def _item_lacks(asm: _Assembler, subject: Record) -> dict[str, tuple[str, ...]]:
 # --- rendering ------------------------------------------------------------------------------------
 
 
-def render_area(area: AreaDecision, lang: Lang = "en") -> str:
-    """The area decision as text: the decision, then the figures, the other standards and the
-    items weighing on each failing or undetermined criterion."""
+def render_area(area: AreaDecision, lang: Lang = "en", *, detail: Detail = "brief") -> str:
+    """The area decision as text: the decision at a detail level (`Detail`), then the figures,
+    the other standards and the items weighing on each failing or undetermined criterion (the
+    same at every level: they are the area's own reasons)."""
     zh = lang == "zh"
     levels, kinds = group("area_level"), group("area_items")
     level = levels[area.level].get(lang) if area.level in levels else area.level
@@ -775,7 +778,7 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
         if zh
         else f"{named}: {level} as of {area.decision.as_of} (gathered {counts})"
     )
-    out = [render_text(area.decision, lang, title=title).rstrip("\n")]
+    out = [render_text(area.decision, lang, title=title, detail=detail).rstrip("\n")]
     if area.figures:
         out.append("  数据：" if zh else "  figures:")
         for f in area.figures:
@@ -815,19 +818,21 @@ def render_area(area: AreaDecision, lang: Lang = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-def area_to_json(area: AreaDecision) -> dict[str, Any]:
-    """A JSON-ready form: the decision's stable JSON plus the area parts."""
+def area_to_json(area: AreaDecision, *, detail: Detail = "full") -> dict[str, Any]:
+    """A JSON-ready form: the decision's stable JSON at a detail level plus the area parts
+    (figures and weights with numbers as JSON numbers, a range as ``[low, high]``)."""
+    check_detail(detail)
     return {
         "level": area.level,
         "code": area.code,
         "name": area.name,
         "gathered": {name: list(ids) for name, ids in area.gathered.items()},
-        "decision": area.decision.to_json(),
+        "decision": area.decision.to_json(detail=detail),
         "figures": [
             {
                 "name": f.name,
                 "title": {"zh": f.title.zh, "en": f.title.en},
-                "value": f.value,
+                "value": json_value(f.value),
                 "missing": list(f.missing),
             }
             for f in area.figures
@@ -839,7 +844,7 @@ def area_to_json(area: AreaDecision) -> dict[str, Any]:
                 "criterion": w.criterion,
                 "item": w.item,
                 "label": w.label,
-                "value": w.value,
+                "value": json_value(w.value, truth=False),
                 "missing": list(w.missing),
                 "unsure": w.unsure,
             }

@@ -22,12 +22,14 @@ from gspolicy.explain.wording import Vocabulary
 
 __all__ = [
     "DECISION_FORMAT",
+    "DETAILS",
     "Applicability",
     "ApprovalRef",
     "BoundUse",
     "BufferState",
     "CriterionVerdict",
     "Decision",
+    "Detail",
     "Finding",
     "MeasureGrant",
     "Membership",
@@ -39,8 +41,17 @@ __all__ = [
 ]
 
 
-DECISION_FORMAT = 1
-"""The version of the decision JSON form (`docs/reference/decision.schema.json`)."""
+DECISION_FORMAT = 2
+"""The version of the decision JSON form (``gspolicy/schemas/decision.schema.json``, shipped in the
+package): 2 since numbers are JSON numbers and the form names its detail level."""
+
+Detail = Literal["fails", "brief", "full"]
+"""How much of a decision an explanation shows: ``fails`` the failing and undetermined criteria
+with the values, parameters and sources behind them (and the rules that apply or are
+undetermined, one line each); ``brief`` that plus one line per passing criterion; ``full``
+everything."""
+
+DETAILS: tuple[Detail, ...] = ("fails", "brief", "full")
 
 Verdict = Literal["pass", "fail", "undetermined", "not_applicable"]
 Truth3 = Literal["yes", "no", "undetermined"]
@@ -82,7 +93,7 @@ class BoundUse:
     """One bound of a range parameter, with its own source."""
 
     side: Literal["at_least", "at_most"]
-    value: str
+    value: str = attrs.field(metadata={"number": True})
     source: str | None
     source_title: Text | None
     clause: str | None
@@ -99,7 +110,8 @@ class ParameterUse:
 
     name: str
     title: Text
-    value: str  # rendered: `3500`, `[3500, 3815.38]`, `not established`
+    # rendered: `3500`, `[3500, 3815.38]`, `not established` (in JSON a number, [low, high] or text)
+    value: str = attrs.field(metadata={"number": True})
     unit: str | None
     effective: dt.date | None
     source: str | None
@@ -134,9 +146,10 @@ class CriterionVerdict:
     cites: tuple[Text, ...]  # rendered citations
     location: str  # file:line of the criterion
     expression: str | None
-    shortfall: str | None = None
-    threshold: str | None = None
-    value: str | None = None
+    # in JSON a number, [low, high] or text (`gspolicy.explain.render.json_value`)
+    shortfall: str | None = attrs.field(default=None, metadata={"number": True})
+    threshold: str | None = attrs.field(default=None, metadata={"number": True})
+    value: str | None = attrs.field(default=None, metadata={"number": True})
     # on a fail: the items whose own values make it fail (the witnesses of its quantifiers,
     # outermost first: ``("members[2]",)``)
     witnesses: tuple[str, ...] = ()
@@ -160,7 +173,7 @@ class MeasureGrant:
     id: str
     title: Text
     department: str
-    amount: str
+    amount: str = attrs.field(metadata={"number": True})
     unit: str | None
     form: str = "grant"  # grant, subsidy, waiver, loan, service
 
@@ -188,9 +201,10 @@ class RetainedMeasure:
 
     measure: str
     title: Text
-    amount: str | None  # the amount kept (None when it cannot be known)
+    # the amount kept (None when it cannot be known)
+    amount: str | None = attrs.field(metadata={"number": True})
     unit: str | None
-    amount_at_exit: str | None
+    amount_at_exit: str | None = attrs.field(metadata={"number": True})
     amount_rule: Literal["at_exit", "current"]
     amount_source: Text  # where the amount kept comes from
     held_from: dt.date | None
@@ -316,17 +330,19 @@ class Decision:
         buffer = self.result.buffer if self.result is not None else None
         return support_from(granted, retained, buffer.combine if buffer is not None else None)
 
-    def render(self, lang: Lang = "en") -> str:
-        """The decision as text an officer can read, in Chinese (``zh``) or English (``en``)."""
+    def render(self, lang: Lang = "en", *, detail: Detail = "brief") -> str:
+        """The decision as text an officer can read, in Chinese (``zh``) or English (``en``), at a
+        detail level (`Detail`: ``fails``, ``brief`` — the default — or ``full``, every reason)."""
         from gspolicy.explain.render import render_text  # noqa: PLC0415  # render imports this module
 
-        return render_text(self, lang)
+        return render_text(self, lang, detail=detail)
 
-    def to_json(self) -> dict[str, Any]:
-        """The stable JSON form (`docs/reference/decision.schema.json`)."""
+    def to_json(self, *, detail: Detail = "full") -> dict[str, Any]:
+        """The stable JSON form at a detail level (``full`` by default; the schema is
+        ``gspolicy/schemas/decision.schema.json`` in the package)."""
         from gspolicy.explain.render import decision_to_json  # noqa: PLC0415  # render imports this module
 
-        return decision_to_json(self)
+        return decision_to_json(self, detail=detail)
 
     def by_department(self) -> dict[str, tuple[CriterionVerdict, ...]]:
         """Criterion verdicts grouped by the department that issues the acceptance opinion."""

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 import attrs
 
 from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang, Text
-from gspolicy.explain.decision import DECISION_FORMAT, CriterionVerdict, Decision, ParameterUse, Reading
+from gspolicy.explain.decision import (
+    DECISION_FORMAT,
+    DETAILS,
+    CriterionVerdict,
+    Decision,
+    Detail,
+    Membership,
+    ParameterUse,
+    Reading,
+)
 from gspolicy.explain.wording import Vocabulary, fact_value, grouped, quantity, rate_value, reading
 
-__all__ = ["amount_words", "decision_to_json", "measure_words", "render_text", "verdict_word"]
+__all__ = [
+    "amount_words",
+    "check_detail",
+    "decision_to_json",
+    "json_value",
+    "legend",
+    "measure_words",
+    "render_text",
+    "verdict_word",
+]
 
 _MARK = {"pass": "✓", "fail": "✗", "undetermined": "?"}
 
@@ -249,18 +269,37 @@ def _buffer_lines(decision: Decision, lang: Lang) -> list[str]:
     return lines
 
 
-def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = None) -> str:
-    """The decision as text an officer can read, with every reason, in `lang` (`title` replaces
-    the household heading, for village and county decisions)."""
+def check_detail(detail: object) -> Detail:
+    """`detail` if it is a detail level (`Detail`), else a `ValueError` naming the levels."""
+    if detail not in DETAILS:
+        levels = ", ".join(DETAILS)
+        raise ValueError(
+            f"unknown detail level {detail!r}: expected one of {levels} (未知的详细程度 {detail!r}：应为 {levels} 之一)"
+        )
+    return detail
+
+
+def _heading(decision: Decision, lang: Lang, title: str | None) -> str:
+    return title or (
+        f"农户 {decision.household} 退出验收判定（截至 {decision.as_of}）"
+        if lang == "zh"
+        else f"Household {decision.household}: exit acceptance as of {decision.as_of}"
+    )
+
+
+def render_text(
+    decision: Decision, lang: Lang = "en", *, title: str | None = None, detail: Detail = "brief"
+) -> str:
+    """The decision as text an officer can read in `lang`, at a detail level: ``full`` every
+    reason, ``brief`` the failing and undetermined parts with their reasons and one line per
+    passing criterion, ``fails`` those parts alone (`title` replaces the household heading, for
+    village and county decisions)."""
+    if check_detail(detail) != "full":
+        return _render_short(decision, lang, title, passing=detail == "brief")
     zh = lang == "zh"
     words = decision.words
     out: list[str] = []
-    title = title or (
-        f"农户 {decision.household} 退出验收判定（截至 {decision.as_of}）"
-        if zh
-        else f"Household {decision.household}: exit acceptance as of {decision.as_of}"
-    )
-    out.append(title)
+    out.append(_heading(decision, lang, title))
     for ref in decision.packs:
         out.append(
             ("  政策包 " if zh else "  pack ")
@@ -339,22 +378,364 @@ def render_text(decision: Decision, lang: Lang = "en", *, title: str | None = No
     return "\n".join(out) + "\n"
 
 
-def _plain(value: object) -> Any:
+def _exit_pack(decision: Decision) -> str | None:
+    """``id@version (hash…)`` of the pack whose criteria give the verdict (by the file of its
+    criteria), or None."""
+    if not decision.criteria:
+        return None
+    file = decision.criteria[0].location.rpartition(":")[0]
+    for ref in decision.packs:
+        if ref.file == file:
+            return f"{ref.id}@{ref.version} ({ref.content_hash[:19]}…)"
+    return None
+
+
+def _settle(missing: Sequence[str], indent: str, zh: bool) -> str:
+    return indent + ("需补充：" if zh else "would settle it: ") + _listed(missing, zh)
+
+
+def _rule_line(m: Membership, lang: Lang, words: Vocabulary | None) -> str:
+    """A rule that applies or is undetermined, in one line: its answer, title and measures."""
+    zh = lang == "zh"
+    measures = ("，" if zh else ", ").join(
+        measure_words(g.id, g.title, lang, _amount(g.amount, lang, g.unit, words)) for g in m.measures
+    )
+    answer = word("answer", m.applies, lang)
+    return (
+        f"    {m.rule} — {answer}{'：' if zh else ': '}{m.title.get(lang)}"
+        + (f" → {measures}" if measures else "")
+        + (f"  （{m.location}）" if zh else f"  ({m.location})")
+    )
+
+
+def _render_short(decision: Decision, lang: Lang, title: str | None, *, passing: bool) -> str:
+    """The ``fails`` text (with `passing`: the ``brief`` one): the failing and undetermined
+    criteria with everything behind them, the rules that apply or are undetermined one line
+    each, the buffer, the findings and what would settle the undetermined parts."""
+    zh = lang == "zh"
+    words = decision.words
+    out = [_heading(decision, lang, title)]
+    exit_pack = _exit_pack(decision)
+    others = len(decision.packs) - (1 if exit_pack else 0)
+    if exit_pack is not None and others == 0:
+        out.append(("  政策包 " if zh else "  pack ") + exit_pack)
+    elif exit_pack is not None:
+        out.append(
+            f"  政策包 {exit_pack}，另有 {others} 个政策包"
+            if zh
+            else f"  pack {exit_pack} and {others} other pack{'s' if others != 1 else ''}"
+        )
+    for problem in decision.problems:
+        out.append(("  问题：" if zh else "  problem: ") + problem.get(lang))
+    if decision.applicability is not None:
+        a = decision.applicability
+        out.append(
+            ("  适用性：" if zh else "  applicability: ")
+            + f"{word('applicability', a.status, lang)} — {a.reason.get(lang)}"
+        )
+        if a.status != "assessed":
+            out.extend(_evidence(a.readings, (), (), "    ", lang, words, group=False))
+            if a.missing:
+                out.append(_settle(a.missing, "    ", zh))
+    verdict = verdict_word(decision.verdict, lang)
+    if decision.verdict is None:
+        verdict += "（没有有效的退出标准）" if zh else " (no exit criteria in force)"
+    out.append(("  结论：" if zh else "  verdict: ") + verdict.upper())
+    shown = [c for c in decision.criteria if passing or c.verdict != "pass"]
+    if shown:
+        out.append("  按部门：" if zh else "  by department:")
+        for _dept, items in decision.by_department().items():
+            listed = [c for c in items if c in shown]
+            if not listed:
+                continue
+            head = (
+                items[0].department_title.get(lang)
+                if items[0].department_title
+                else (items[0].department or "?")
+            )
+            out.append(f"  [{head}]")
+            for c in listed:
+                if c.verdict == "pass":
+                    out.append(
+                        f"    {_MARK[c.verdict]} {c.id}  {c.title.get(lang)} — "
+                        f"{verdict_word(c.verdict, lang)}{'：' if zh else ': '}{c.reason.get(lang)}"
+                    )
+                else:
+                    out.extend(_criterion_lines(c, lang, words))
+    elif decision.criteria:
+        out.append("  所有标准均通过" if zh else "  every criterion passes")
+    holding = [m for m in decision.memberships if m.applies != "no"]
+    if holding:
+        out.append("  适用或待定的规则：" if zh else "  rules that apply or are undetermined:")
+        for m in holding:
+            out.append(_rule_line(m, lang, words))
+            if m.applies == "undetermined" and m.missing:
+                out.append(_settle(m.missing, "      ", zh))
+    rest = len(decision.memberships) - len(holding)
+    if rest:
+        rules = "rule does" if rest == 1 else "rules do"
+        out.append(
+            (f"  另有 {rest} 条规则不适用" if holding else f"  {rest} 条规则均不适用")
+            if zh
+            else (f"  {rest} other {rules} not apply" if holding else f"  {rest} {rules} not apply")
+        )
+    if decision.buffer is not None:
+        out.extend(_buffer_short(decision, lang))
+    for f in decision.findings:
+        status = word("finding_status", f.status, lang)
+        kind = word("finding_kind", f.kind, lang)
+        out.append(
+            f"  发现：{kind} {f.id}（{f.pack}）{status} — {f.title.zh}"
+            if zh
+            else f"  finding: {kind} {f.id} ({f.pack}) {status} — {f.title.en}"
+        )
+        out.append(f"    {f.reason.get(lang)}")
+    missing = decision.missing
+    if missing:
+        out.append(
+            ("  需补充的数据或参数：" if zh else "  what would settle the undetermined parts: ")
+            + _listed(missing, zh)
+        )
+    return "\n".join(out) + "\n"
+
+
+def _buffer_short(decision: Decision, lang: Lang) -> list[str]:
+    """The buffer in a line (and a line per measure it keeps), then the support now."""
+    zh = lang == "zh"
+    words = decision.words
+    b = decision.buffer
+    assert b is not None
+    lines = [
+        ("  缓冲期：" if zh else "  buffer: ") + f"{word('buffer', b.status, lang)} — {b.reason.get(lang)}"
+    ]
+    if b.status == "undetermined" and b.missing:
+        lines.append(_settle(b.missing, "    ", zh))
+    for r in b.retained:
+        amount = (
+            _amount(r.amount, lang, r.unit, words)
+            if r.amount is not None
+            else ("无法确定" if zh else "not known")
+        )
+        named = measure_words(r.measure, r.title, lang)
+        lines.append(
+            f"    保留措施 {named}：金额 {amount}，依据 {r.basis}，至 {r.until}"
+            if zh
+            else f"    retained {named}: amount {amount}, basis {r.basis}, until {r.until}"
+        )
+        if r.missing:
+            lines.append(_settle(r.missing, "      ", zh))
+    for r in b.ended:
+        named = measure_words(r.measure, r.title, lang)
+        lines.append(f"    已终止 {named}：{r.why.zh}" if zh else f"    ended {named}: {r.why.en}")
+    support = decision.support
+    if support:
+        known = _measures_named(decision)
+        shown = []
+        for m, a, _ in support:
+            title, unit = known.get(m, (None, None))
+            shown.append(measure_words(m, title, lang, _amount(a, lang, unit, words)))
+        lines.append(("  当前享受的帮扶：" if zh else "  support now: ") + ("；" if zh else "; ").join(shown))
+    return lines
+
+
+_LEGEND: tuple[tuple[Text, Text], ...] = (
+    (
+        Text("✓ ✗ ?", "✓ ✗ ?"),
+        Text("通过、不通过、待定（标准的判定）", "pass, fail, undetermined (a criterion's verdict)"),
+    ),
+    (
+        Text("[36, 37]", "[36, 37]"),
+        Text(
+            "区间：只知道取值在两端之间（来源只给出范围的参数，或含待定对象的合计）；“差 68 至 665.38”同理",
+            "a range: the value is known only to lie between the two bounds (a parameter its sources "
+            "give only as a range, or a total over undetermined items); “short by 68 to 665.38” likewise",
+        ),
+    ),
+    (
+        Text("(4)", "(4)"),
+        Text(
+            "整个列表被读取：列表中的项数（members = (4)：4 名成员）",
+            "a list read as a whole: how many items it holds (members = (4): four members)",
+        ),
+    ),
+    (
+        Text("（已填写）", "(given)"),
+        Text(
+            "只检查了该字段是否已填写，未用到其取值",
+            "the field was only checked for being filled in; its value was not needed",
+        ),
+    ),
+    (Text("缺失", "missing"), Text("记录中没有该字段的值", "the record has no value for the field")),
+    (
+        Text("members[2].age", "members[2].age"),
+        Text(
+            "数据路径：第 3 名成员（从 0 起数）的 age 字段",
+            "a data path: the field age of the third member (counting from 0)",
+        ),
+    ),
+    (
+        Text("param:<name>", "param:<name>"),
+        Text(
+            "一个参数：来源确定其取值后即可判定",
+            "a parameter: once its sources fix its value, the verdict is settled",
+        ),
+    ),
+    (
+        Text("H  M-H  M  L-M  L", "H  M-H  M  L-M  L"),
+        Text(
+            "来源的可信度（可信度 H）：高、中高、中、中低、低",
+            "the confidence of a source (confidence H): high, medium-high, medium, low-medium, low",
+        ),
+    ),
+    (
+        Text("“…”", "“…”"),
+        Text("引号内为来源原文", "a clause quoted from the source, word for word"),
+    ),
+    (
+        Text("大意：", "paraphrased:"),
+        Text("来源的意思，用其他话转述（不是原文）", "the source's sense in other words (not its text)"),
+    ),
+    (
+        Text("推断自", "inferred from"),
+        Text(
+            "政策包据该来源推断，来源没有明说",
+            "the pack infers it from the source; the source does not say it",
+        ),
+    ),
+    (Text("code（标签）", "code (Label)"), Text("枚举代码及其名称", "an enum code with its label")),
+    (
+        Text("file.yaml:123", "file.yaml:123"),
+        Text(
+            "规则或取值在政策包文件中的位置（行号）",
+            "where the rule or value is written in its pack file (line)",
+        ),
+    ),
+    (
+        Text("sha256:2bf1120748bf…", "sha256:2bf1120748bf…"),
+        Text("政策包版本内容的哈希（前 12 位）", "the content hash of a pack version (its first 12 digits)"),
+    ),
+    (Text("→", "→"), Text("规则适用时给予的帮扶措施", "the measures a rule grants when it applies")),
+)
+
+_LEGEND_WIDTH = 110
+"""The columns a line of the legend takes at most."""
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns `text` takes: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns: broken at spaces, or between Chinese
+    characters."""
+    tokens: list[str] = []
+    for word_ in re.findall(r"\S+\s*", text):
+        # a Chinese character stands alone; a run of other characters (a number) stays whole
+        pieces = re.findall(r"[\u2e80-\uffff]|[^\u2e80-\uffff]+", word_)
+        tokens.extend(pieces if _columns(word_) > len(word_) else [word_])
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if line and _columns(line + token.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def legend(lang: Lang = "en") -> str:
+    """The notation explanations use, explained once, in `lang` (printed after explanations),
+    in lines of at most 110 columns."""
+    zh = lang == "zh"
+    marks = [(mark.get(lang), meaning.get(lang)) for mark, meaning in _LEGEND]
+    width = max(_columns(mark) for mark, _ in marks)
+    out = ["说明中的符号：" if zh else "Notation in the explanations:"]
+    for mark, meaning in marks:
+        pad = " " * (width - _columns(mark))
+        parts = _wrapped(meaning, _LEGEND_WIDTH - width - 4)
+        out.append(f"  {mark}{pad}  {parts[0]}")
+        out.extend(" " * (width + 4) + part for part in parts[1:])
+    return "\n".join(out) + "\n"
+
+
+_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+_PAIR = re.compile(r"\[([^\[\],]+), ([^\[\],]+)\]")
+_NUMERIC_KINDS = frozenset({"int", "money", "ratio", "decimal"})
+
+
+def _number(text: str) -> int | float | None:
+    if _DECIMAL.fullmatch(text) is None:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # pragma: no cover  # the pattern admits only decimals
+        return None
+    return int(number) if "." not in text else float(number)
+
+
+def json_value(text: str | None, *, truth: bool = True) -> Any:
+    """A value as the JSON form gives it: a number as a JSON number, a range of numbers
+    (``[3218, 3815.38]``) as ``[low, high]``, ``true``/``false`` as booleans (with `truth`), None
+    as null, anything else (a date, a code, ``not established``, a loan) as its text."""
+    if text is None:
+        return None
+    number = _number(text)
+    if number is not None:
+        return number
+    pair = _PAIR.fullmatch(text)
+    if pair is not None:
+        low, high = _number(pair.group(1)), _number(pair.group(2))
+        if low is not None and high is not None:
+            return [low, high]
+    if truth and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def _reading_json(words: Vocabulary | None, path: str, value: str | None) -> Any:
+    """A value read, by the kind of its field: a number, a boolean, else its text (a list read
+    whole is its count ``(3)``, a field only checked for presence ``(given)``)."""
+    field = words.field(path) if words is not None else None
+    if field is None or value is None:
+        return value
+    if field.kind in _NUMERIC_KINDS:
+        return json_value(value, truth=False)
+    if field.kind == "bool" and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def _plain(value: object, words: Vocabulary | None = None) -> Any:
     if isinstance(value, Text):
         return {"zh": value.zh, "en": value.en}
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [_plain(v, words) for v in value]
+    if isinstance(value, Reading):
+        return {"path": value.path, "value": _reading_json(words, value.path, value.value)}
     if attrs.has(type(value)):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in attrs.fields(cast(Any, type(value)))
-            if f.metadata.get("json", True)
-            and not (f.metadata.get("omit_none") and getattr(value, f.name) is None)
-            and not (f.metadata.get("omit_empty") and getattr(value, f.name) in (None, ()))
-            and not (f.metadata.get("omit_false") and getattr(value, f.name) is False)
-        }
+        out: dict[str, Any] = {}
+        for f in attrs.fields(cast(Any, type(value))):
+            item = getattr(value, f.name)
+            if (
+                not f.metadata.get("json", True)
+                or (f.metadata.get("omit_none") and item is None)
+                or (f.metadata.get("omit_empty") and item in (None, ()))
+                or (f.metadata.get("omit_false") and item is False)
+            ):
+                continue
+            if f.metadata.get("number"):
+                out[f.name] = json_value(item, truth=False)
+            elif f.name == "facts":
+                out[f.name] = [[name, json_value(shown)] for name, shown in item]
+            else:
+                out[f.name] = _plain(item, words)
+        return out
     return value
 
 
@@ -363,10 +744,114 @@ def _listed(items: Sequence[str], zh: bool) -> str:
     return ("、" if zh else ", ").join(items)
 
 
-def decision_to_json(decision: Decision) -> dict[str, Any]:
-    """The stable JSON form (validates against `docs/reference/decision.schema.json`)."""
-    data: dict[str, Any] = {"format": DECISION_FORMAT}
-    data.update(_plain(decision))
+def decision_to_json(decision: Decision, *, detail: Detail = "full") -> dict[str, Any]:
+    """The stable JSON form at a detail level (validates against the package's
+    ``schemas/decision.schema.json``): ``full`` everything; ``brief`` and ``fails`` keep, of the
+    full form, what their text shows (`_shorten`), so each is contained in the full form."""
+    detail = check_detail(detail)
+    data: dict[str, Any] = {"format": DECISION_FORMAT, "detail": detail}
+    data.update(_plain(decision, decision.words))
     data["missing"] = list(decision.missing)
-    data["support"] = [{"measure": m, "amount": a, "why": w} for m, a, w in decision.support]
-    return data
+    data["support"] = [
+        {"measure": m, "amount": json_value(a, truth=False), "why": w} for m, a, w in decision.support
+    ]
+    return data if detail == "full" else _shorten(data, passing=detail == "brief")
+
+
+_PACK_KEYS = ("id", "version")
+_CRITERION_KEYS = (
+    "id",
+    "verdict",
+    "department",
+    "reason",
+    "missing",
+    "readings",
+    "parameters",
+    "facts",
+    "location",
+    "shortfall",
+    "threshold",
+    "value",
+    "witnesses",
+)
+_PASSING_KEYS = ("id", "verdict", "reason")
+_PARAMETER_KEYS = ("name", "value", "unit", "effective", "source", "confidence")
+_BOUND_KEYS = ("side", "value", "source", "confidence")
+_RULE_KEYS = ("rule", "applies")
+_MEASURE_KEYS = ("id",)
+_SUPPORT_KEYS = ("measure", "amount")
+_OPTIONAL = frozenset({"shortfall", "threshold", "value", "witnesses", "missing", "facts", "parameters"})
+_BUFFER_KEYS = ("status", "basis", "until", "amount_rule", "reason", "missing", "pack", "location")
+_RETAINED_KEYS = ("measure", "amount", "unit", "basis", "until", "path", "missing")
+_FINDING_KEYS = ("kind", "pack", "id", "status", "reason", "missing", "location")
+
+
+def _keep(item: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: item[k] for k in keys if k in item}
+
+
+def _parameter(p: dict[str, Any]) -> dict[str, Any]:
+    short = {k: v for k, v in _keep(p, _PARAMETER_KEYS).items() if v is not None}
+    if p.get("bounds"):
+        short["bounds"] = [_keep(b, _BOUND_KEYS) for b in p["bounds"]]
+    return short
+
+
+def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
+    """The ``fails`` form (with `passing`: the ``brief`` one), kept from the full form: values,
+    codes, ids and locations, and of the words only the reasons (titles, citations and the
+    sources' clauses are in the full form, found by id and location).
+
+    The pack versions by id and version (the verdict pack also by hash); each failing or
+    undetermined criterion with the values, facts and parameters (value, unit, effective date,
+    source id, confidence, each left out when null) behind it, a value it lacks named in its
+    `missing` and not again among its readings; with `passing`, each passing criterion by its id,
+    verdict and reason; the rules that apply (with their measures) or are undetermined (with what
+    would settle them); the buffer (when active, the measures it keeps) and the support now."""
+    out = dict(data)
+    verdict_file = data["criteria"][0]["location"].rpartition(":")[0] if data["criteria"] else None
+    out["packs"] = [
+        _keep(p, (*_PACK_KEYS, "content_hash")) if p["file"] == verdict_file else _keep(p, _PACK_KEYS)
+        for p in data["packs"]
+    ]
+    applicability = data["applicability"]
+    if applicability is not None and applicability["status"] == "assessed":
+        out["applicability"] = _keep(applicability, ("status", "reason"))
+    out["support"] = [_keep(s, _SUPPORT_KEYS) for s in data["support"]]
+    criteria = []
+    for c in data["criteria"]:
+        if c["verdict"] == "pass":
+            if passing:
+                criteria.append(_keep(c, _PASSING_KEYS))
+            continue
+        short = {k: v for k, v in _keep(c, _CRITERION_KEYS).items() if v or k not in _OPTIONAL}
+        # a value missing is named once, in `missing`
+        short["readings"] = [
+            r for r in c["readings"] if r["value"] is not None or r["path"] not in c["missing"]
+        ]
+        if c["parameters"]:
+            short["parameters"] = [_parameter(p) for p in c["parameters"]]
+        criteria.append(short)
+    out["criteria"] = criteria
+    rules = []
+    for m in data["memberships"]:
+        if m["applies"] == "no":
+            continue
+        rule = _keep(m, _RULE_KEYS)
+        if m["measures"]:
+            rule["measures"] = [_keep(g, _MEASURE_KEYS) for g in m["measures"]]
+        if m["applies"] == "undetermined":
+            rule["missing"] = m["missing"]
+        rules.append(rule)
+    out["memberships"] = rules
+    buffer = data["buffer"]
+    if buffer is not None:
+        short = _keep(buffer, _BUFFER_KEYS if buffer["status"] != "inactive" else ("status", "reason"))
+        if buffer["status"] != "inactive":
+            short["retained"] = [_keep(r, _RETAINED_KEYS) for r in buffer["retained"]]
+        if "ended" in buffer:
+            short["ended"] = [_keep(r, _RETAINED_KEYS) for r in buffer["ended"]]
+        out["buffer"] = short
+    if "findings" in data:
+        out["findings"] = [_keep(f, _FINDING_KEYS) for f in data["findings"]]
+    return out

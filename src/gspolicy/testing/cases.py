@@ -63,7 +63,7 @@ from gspolicy._shape import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
-from gspolicy.explain.decision import Decision
+from gspolicy.explain.decision import Decision, Detail
 from gspolicy.explain.render import render_text
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Schema
@@ -145,7 +145,9 @@ class CaseResult:
     def passed(self) -> bool:
         return not self.mismatches and not self.problems
 
-    def report(self, lang: Lang = "en") -> str:
+    def report(self, lang: Lang = "en", *, detail: Detail = "brief") -> str:
+        """What failed (expected against actual), then the explanation of the actual decision
+        at a detail level (`Detail`; ``brief`` by default)."""
         zh = lang == "zh"
         lines = [f"{self.case.where}: {'用例' if zh else 'case'} `{self.case.name}`"]
         for d in self.problems:
@@ -164,7 +166,7 @@ class CaseResult:
                     if zh
                     else f"{self.case.subject.capitalize()} {code}: acceptance as of {day}"
                 )
-            text = render_text(self.decision, lang, title=title)
+            text = render_text(self.decision, lang, title=title, detail=detail)
             lines.extend("    " + line for line in text.splitlines())
         return "\n".join(lines)
 

@@ -19,7 +19,8 @@ Which files are collected:
 
 The packs a case runs against are loaded from the policy root holding its file.  Options:
 ``--gspolicy`` (collect the pack cases of every root), ``--gspolicy-lang zh|en`` (or the ini option
-``gspolicy_lang``; default ``en``) for the failure reports.
+``gspolicy_lang``; default ``en``) for the failure reports, ``--gspolicy-detail fails|brief|full`` (or
+the ini option ``gspolicy_detail``; default ``brief``) for how much of the actual decision they explain.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import pytest
 from gspolicy._i18n import Lang
 from gspolicy.api import Policies
 from gspolicy.api import load_policies as load_policy_files
+from gspolicy.explain.decision import DETAILS, Detail
+from gspolicy.explain.render import check_detail
 from gspolicy.pack.load import PolicySet, discover, load_policies
 from gspolicy.pack.workspace import ENVIRONMENT, choose, root_of
 from gspolicy.testing.cases import Case, CaseResult, load_cases, run_case
@@ -56,6 +59,8 @@ class _State:
         self.excluded: list[Path] = [(root / e).resolve() for e in excluded]
         lang = config.getoption("gspolicy_lang") or config.getini("gspolicy_lang") or "en"
         self.lang: Lang = "zh" if str(lang) == "zh" else "en"
+        detail = config.getoption("gspolicy_detail") or config.getini("gspolicy_detail") or "brief"
+        self.detail: Detail = check_detail(str(detail))
         invocation = config.invocation_params.dir
         explicit = config.args_source == pytest.Config.ArgsSource.ARGS
         asked = [(invocation / str(a).split("::")[0]).resolve() for a in config.args] if explicit else []
@@ -146,11 +151,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="language of pack test-case failure reports (default: the ini option gspolicy_lang, or en)",
     )
+    group.addoption(
+        "--gspolicy-detail",
+        dest="gspolicy_detail",
+        choices=DETAILS,
+        default=None,
+        help="how much of the actual decision a failure report explains: fails, brief or full "
+        "(default: the ini option gspolicy_detail, or brief)",
+    )
     parser.addini(
         "gspolicy_roots", "policy roots whose packs' tests/*.yaml are collected", "linelist", ["policies"]
     )
     parser.addini("gspolicy_exclude", "more folders whose YAML files are never collected", "linelist", [])
     parser.addini("gspolicy_lang", "language of pack test-case failure reports: zh or en", "string", "en")
+    parser.addini(
+        "gspolicy_detail", "detail of pack test-case failure reports: fails, brief or full", "string", "brief"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -255,7 +271,8 @@ class CaseItem(pytest.Item):
         style: Any = None,
     ) -> str:
         if isinstance(excinfo.value, CaseFailed):
-            return excinfo.value.result.report(self.config.stash[_STATE].lang)
+            state = self.config.stash[_STATE]
+            return excinfo.value.result.report(state.lang, detail=state.detail)
         return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

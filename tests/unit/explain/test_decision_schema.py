@@ -1,10 +1,10 @@
 """`Decision.to_json()` validates against the published JSON Schema, for every kind of decision.
 
-The schema (`docs/reference/decision.schema.json`) is hand-written: these tests keep it and the
+The schema (`gspolicy/schemas/decision.schema.json`, shipped in the package) is hand-written: these tests keep it and the
 code in step.  Decisions of every verdict (pass, fail, undetermined, not_applicable, none in
 force), every applicability status and every buffer status are checked, plus a hand-built decision
 that fills every optional part (a rule membership with a measure), plus decisions on generated
-households.  The schema is strict (`additionalProperties: false` everywhere), so a new field in the
+households, each at every detail level (`fails`, `brief`, `full`).  The schema is strict (`additionalProperties: false` everywhere), so a new field in the
 JSON without a schema change fails here.
 """
 
@@ -21,14 +21,23 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import gspolicy
 from gspolicy._i18n import Text
 from gspolicy.api import Policies
-from gspolicy.explain.decision import DECISION_FORMAT, Decision, MeasureGrant, Membership, Reading
+from gspolicy.explain.decision import (
+    DECISION_FORMAT,
+    DETAILS,
+    Decision,
+    Detail,
+    MeasureGrant,
+    Membership,
+    Reading,
+)
 
 from support.bundled import shared_policies
 from support.households import default_household, exit_cases
 
-SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "reference" / "decision.schema.json"
+SCHEMA_PATH = Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json"
 
 
 _SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -141,8 +150,11 @@ def test_decisions_of_every_kind_validate(
     household, as_of, expect = KINDS[kind]
     decision = policies.evaluate(_clean(household), as_of)
     _check(decision, expect)
+    for detail in DETAILS:
+        data = decision.to_json(detail=detail)
+        assert data["detail"] == detail
+        assert _errors(validator, data) == [], detail
     data = decision.to_json()
-    assert _errors(validator, data) == []
     # the JSON form is plain JSON: it survives a round trip through text unchanged
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 
@@ -188,7 +200,7 @@ def test_a_decision_with_every_part_filled_validates(
 ) -> None:
     data = _full_decision(policies).to_json()
     assert data["format"] == DECISION_FORMAT
-    assert data["memberships"][0]["measures"][0]["amount"] == "5000"
+    assert data["memberships"][0]["measures"][0]["amount"] == 5000  # a number stays a number
     assert data["missing"] == ["members[0].labour"]
     assert {s["measure"] for s in data["support"]} == {"industry_grant"}
     assert _errors(validator, data) == []
@@ -210,7 +222,9 @@ def test_a_decision_with_every_part_filled_validates(
         ("a text without Chinese", lambda d: d["criteria"][0]["title"].pop("zh")),
         ("a bad content hash", lambda d: d["packs"][0].update(content_hash="md5:0")),
         ("a bad membership", lambda d: d["memberships"][0].update(applies="maybe")),
-        ("a wrong format version", lambda d: d.update(format=2)),
+        ("a wrong format version", lambda d: d.update(format=1)),
+        ("a number as text", lambda d: d["memberships"][0]["measures"][0].update(amount=["5000"])),
+        ("a short form named full", lambda d: d.update(packs=[{"id": "x", "version": "1"}])),
     ],
     ids=lambda x: x if isinstance(x, str) else "",
 )
@@ -229,3 +243,16 @@ def test_decisions_on_generated_households_validate(case: tuple[dict[str, Any], 
     household, as_of = case
     decision = _POLICIES.evaluate(household, as_of)
     assert _errors(_VALIDATOR, decision.to_json()) == []
+
+
+@pytest.mark.parametrize("detail", ["fails", "brief"])
+def test_a_short_level_with_every_part_filled_validates(
+    detail: Detail, policies: Policies, validator: jsonschema.Draft202012Validator
+) -> None:
+    data = _full_decision(policies).to_json(detail=detail)
+    assert [m["rule"] for m in data["memberships"]] == ["support.industry", "support.other"]
+    assert data["memberships"][1]["missing"] == ["members[0].labour"]
+    assert _errors(validator, data) == []
+    data["criteria"].append({"id": "x", "verdict": "pass", "reason": {"zh": "是", "en": "yes"}})
+    # a passing criterion belongs to `brief`, never to `fails`
+    assert bool(_errors(validator, data)) == (detail == "fails")

@@ -116,7 +116,7 @@ def check_criterion(decision: Decision, c: CriterionVerdict) -> None:
 
 
 def check_rendering(decision: Decision, lang: str) -> None:
-    text = decision.render(lang)  # type: ignore[arg-type]  # "zh" or "en"
+    text = decision.render(lang, detail="full")  # type: ignore[arg-type]  # "zh" or "en"
     for c in decision.criteria:
         assert c.id in text, f"{lang}: {c.id} is not shown"
         assert c.reason.get(lang) in text  # type: ignore[arg-type]
@@ -197,7 +197,7 @@ def test_a_fail_against_a_range_standard_states_the_range_of_the_shortfall() -> 
     assert "short by 18 to 615.38" in income.reason.en
     assert "差 18 至 615.38 元" in income.reason.zh
     for lang in ("zh", "en"):
-        assert not _PLACEHOLDER.findall(_MARK.sub("    ", decision.render(lang)))  # type: ignore[arg-type]
+        assert not _PLACEHOLDER.findall(_MARK.sub("    ", decision.render(lang, detail="full")))  # type: ignore[arg-type]
 
 
 def test_an_undetermined_criterion_carries_no_shortfall() -> None:

@@ -104,7 +104,7 @@ def _example(bundled: Policies) -> str:
     """The zh text of the example registry's first household (exited, in the buffer)."""
     with EXAMPLE.open(encoding="utf-8") as lines:
         record = json.loads(next(lines))
-    return bundled.evaluate(record, "2018-12-31").render("zh")
+    return bundled.evaluate(record, "2018-12-31").render("zh", detail="full")
 
 
 def test_a_household_in_chinese_has_no_english_units_codes_or_answers(bundled: Policies) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 
+import gspolicy
 from gspolicy.analysis.lint import check_paths
 from gspolicy.explain.build import decide
 from gspolicy.pack.book import render_book
@@ -19,7 +20,9 @@ from gspolicy.store.log import DecisionLog
 from unit.pack._root import write
 
 REPO = Path(__file__).resolve().parents[3]
-DECISION_SCHEMA = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text("utf-8"))
+DECISION_SCHEMA = json.loads(
+    (Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text("utf-8")
+)
 DAY = dt.date(2019, 8, 1)
 
 APPROVAL = """\
@@ -70,11 +73,11 @@ def test_an_approved_version_shows_its_approval_in_decisions_the_book_and_the_lo
     decision = decide(policy_set, record, DAY)
     assert (
         "approved by 甘政办发〔2019〕1号 (General Office of the Gansu Provincial Government, issued 2019-05-20, "
-        "in force from 2019-06-01)" in decision.render("en")
+        "in force from 2019-06-01)" in decision.render("en", detail="full")
     )
     assert (
         "批准文件：甘政办发〔2019〕1号（甘肃省人民政府办公厅，2019-05-20 印发，2019-06-01 起施行）"
-        in decision.render("zh")
+        in decision.render("zh", detail="full")
     )
     data = decision.to_json()
     jsonschema.validate(data, DECISION_SCHEMA)
@@ -95,7 +98,7 @@ def test_a_version_without_approval_says_nothing_of_it(root: Path) -> None:
     record, _ = validate_record({"income": {"per_capita": 10}}, policy_set.schema)
     assert record is not None
     decision = decide(policy_set, record, DAY)
-    assert "approved by" not in decision.render("en")
+    assert "approved by" not in decision.render("en", detail="full")
     assert "approval" not in decision.to_json()["packs"][0]
     jsonschema.validate(decision.to_json(), DECISION_SCHEMA)
 

@@ -88,8 +88,8 @@ def test_an_imported_parameter_decides_as_if_declared_and_is_shown_with_its_orig
     used = next(p for c in decision.criteria for p in c.parameters if p.name == "income_line")
     assert used.imported_from == "shared.lines@1"
     assert "shared/lines.yaml:" in (used.location or "")  # the value's own line, in the parameters pack
-    assert ", imported from shared.lines@1)" in decision.render("en")
-    assert "，导入自 shared.lines@1）" in decision.render("zh")
+    assert ", imported from shared.lines@1)" in decision.render("en", detail="full")
+    assert "，导入自 shared.lines@1）" in decision.render("zh", detail="full")
     as_json = decision.to_json()
     shown = [p for c in as_json["criteria"] for p in c["parameters"]]
     assert [p["imported_from"] for p in shown if p["name"] == "income_line"] == ["shared.lines@1"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 
+import gspolicy
 from gspolicy.explain.build import decide
 from gspolicy.pack.book import render_book
 from gspolicy.pack.load import PolicySet, load_policies
@@ -17,7 +18,9 @@ from gspolicy.schema.records import validate_record
 from unit.pack._root import write
 
 REPO = Path(__file__).resolve().parents[3]
-DECISION_SCHEMA = json.loads((REPO / "docs" / "reference" / "decision.schema.json").read_text("utf-8"))
+DECISION_SCHEMA = json.loads(
+    (Path(gspolicy.__file__).parent / "schemas" / "decision.schema.json").read_text("utf-8")
+)
 DAY = dt.date(2019, 8, 1)
 
 PACK = """\
@@ -61,7 +64,7 @@ def test_a_paraphrase_is_shown_without_quotation_marks_and_a_verbatim_clause_wit
     record, _ = validate_record({"income": {"per_capita": 10}}, policy_set.schema)
     assert record is not None
     decision = decide(policy_set, record, DAY)
-    zh, en = decision.render("zh"), decision.render("en")
+    zh, en = decision.render("zh", detail="full"), decision.render("en", detail="full")
     assert "“年人均纯收入稳定超过国家扶贫标准”" in zh
     assert "大意：收入须为正数（英文转述）" in zh
     assert "“收入须为正数" not in zh
@@ -106,7 +109,7 @@ def test_a_dated_value_and_a_bound_may_be_paraphrases(root: Path) -> None:
     assert record is not None
     for day, shown in ((DAY, "约 3218 元（转述）"), (dt.date(2020, 6, 1), "约 4000 元（转述）")):
         decision = decide(policy_set, record, day)
-        zh, en = decision.render("zh"), decision.render("en")
+        zh, en = decision.render("zh", detail="full"), decision.render("en", detail="full")
         assert f"大意：{shown}" in zh
         assert f"paraphrased: {shown}" in en
         assert f"“{shown}" not in zh + en
@@ -115,7 +118,7 @@ def test_a_dated_value_and_a_bound_may_be_paraphrases(root: Path) -> None:
         (use,) = [p for c in data["criteria"] for p in c["parameters"] if p["name"] == "line"]
         marked = use.get("paraphrase") or any(b.get("paraphrase") for b in use["bounds"])
         assert marked is True
-    assert "“4742 元”" in decide(policy_set, record, dt.date(2020, 6, 1)).render("zh")
+    assert "“4742 元”" in decide(policy_set, record, dt.date(2020, 6, 1)).render("zh", detail="full")
     assert "≥ `doc` paraphrased / 大意: 约 4000 元（转述）; ≤ `doc` “4742 元”" in page
 
 
