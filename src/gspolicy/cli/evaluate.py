@@ -24,7 +24,7 @@ import click
 
 from gspolicy._i18n import Lang, Text
 from gspolicy.api import Policies
-from gspolicy.cli._options import AS_OF, FILES, POLICIES
+from gspolicy.cli._options import AS_OF, DETAIL, FILES, POLICIES
 from gspolicy.cli._progress import Progress
 from gspolicy.cli._run import as_of_date as _as_of
 from gspolicy.cli._run import policies as _policies
@@ -54,6 +54,8 @@ from gspolicy.explain.areas import (
     gathering_order,
 )
 from gspolicy.explain.build import decide, exit_pack_of
+from gspolicy.explain.decision import Detail
+from gspolicy.explain.render import legend
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record, Schema
@@ -230,6 +232,7 @@ def _field_list(value: str) -> list[str] | Text:
         en="the pack giving county verdicts (default: the county verdict pack, `kind: exit`)",
     ),
 )
+@DETAIL
 def evaluate(args: argparse.Namespace, lang: Lang) -> int:
     """Decide the households (and areas) of the record files."""
     return _cmd_evaluate(args, lang)
@@ -421,8 +424,10 @@ def _evaluate_streamed(
         sys.stdout.write("\n" + area_overview(result, lang))
     picked = [first_row[v] for v in verdict_order if v in first_row]
     rest = [row for row in range(min(args.explain, state["rows"])) if row not in picked]
-    for row in (picked + rest)[: args.explain]:
-        sys.stdout.write("\n" + decide(policy_set, kept[row], as_of).render(lang))
+    shown = (picked + rest)[: args.explain]
+    for row in shown:
+        sys.stdout.write("\n" + decide(policy_set, kept[row], as_of).render(lang, detail=args.detail))
+    _legend(args, lang, bool(shown))
     return EXIT_OK
 
 
@@ -969,7 +974,7 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     # area files, for its village and county; only the households printed are explained
     runners = [lower(p, as_of) for p in policy_set.all_in_force(as_of) if p.subject == "household"]
     if args.format in ("json", "jsonl"):
-        return _stream_decisions(policy_set, records, as_of, args.format)
+        return _stream_decisions(policy_set, records, as_of, args.format, args.detail)
     if args.output is not None and _write_output(args, lang, policy_set, records, as_of) != EXIT_OK:
         return EXIT_PROBLEMS
     outcomes: list[Outcome] = []
@@ -1012,9 +1017,19 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
     )
     if result is not None:
         sys.stdout.write("\n" + area_overview(result, lang))
-    for chosen in examples(outcomes, args.explain):
-        sys.stdout.write("\n" + decide(policy_set, by_id[chosen.record], as_of).render(lang))
+    chosen = examples(outcomes, args.explain)
+    for outcome in chosen:
+        record = by_id[outcome.record]
+        sys.stdout.write("\n" + decide(policy_set, record, as_of).render(lang, detail=args.detail))
+    _legend(args, lang, bool(chosen))
     return EXIT_OK
+
+
+def _legend(args: argparse.Namespace, lang: Lang, explained: bool) -> None:
+    """The notation of the explanations printed, said once after them (`--detail full` prints
+    the explanations alone)."""
+    if explained and args.detail != "full":
+        sys.stdout.write("\n" + legend(lang))
 
 
 def _area_records(
@@ -1032,16 +1047,21 @@ def _area_records(
     return areas
 
 
-def _stream_decisions(policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, fmt: str) -> int:
-    """Every household's explained decision as JSON, written one at a time (never all held)."""
+def _stream_decisions(
+    policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, fmt: str, detail: Detail
+) -> int:
+    """Every household's explained decision as JSON (at `detail`), written one at a time (never
+    all held)."""
     out = sys.stdout
     if fmt == "jsonl":
         for record in records:
-            out.write(json.dumps(decide(policy_set, record, as_of).to_json(), ensure_ascii=False) + "\n")
+            data = decide(policy_set, record, as_of).to_json(detail=detail)
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
         return EXIT_OK
     out.write("[")
     for index, record in enumerate(records):
-        text = json.dumps(decide(policy_set, record, as_of).to_json(), ensure_ascii=False, indent=2)
+        data = decide(policy_set, record, as_of).to_json(detail=detail)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
         out.write(("\n" if index == 0 else ",\n") + "\n".join("  " + line for line in text.splitlines()))
     out.write("\n]\n" if records else "]\n")
     return EXIT_OK
@@ -1060,10 +1080,11 @@ def _report_areas(
     if args.format in ("json", "jsonl"):
         areas = list(result.villages if level == "village" else result.counties)
         if args.format == "json":
-            sys.stdout.write(json.dumps([a.to_json() for a in areas], ensure_ascii=False, indent=2) + "\n")
+            data = [a.to_json(detail=args.detail) for a in areas]
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
             for a in areas:
-                sys.stdout.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(a.to_json(detail=args.detail), ensure_ascii=False) + "\n")
         return EXIT_OK
     outcomes = result.outcomes.get(level, ())
     codes = [a.code for a in outcomes]
@@ -1094,7 +1115,8 @@ def _report_areas(
     if picked:
         decisions = explained(level, picked)
         for code in picked:
-            sys.stdout.write("\n" + decisions[code].render(lang))
+            sys.stdout.write("\n" + decisions[code].render(lang, detail=args.detail))
+    _legend(args, lang, bool(picked))
     return EXIT_OK
 
 

@@ -9,13 +9,14 @@ import sys
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import AS_OF, FILES, POLICIES
+from gspolicy.cli._options import AS_OF, DETAIL, FILES, POLICIES
 from gspolicy.cli._run import as_of_date as _as_of
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._run import records as _records
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, command, option, print_problems
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
+from gspolicy.explain.render import legend
 
 __all__ = ["explain"]
 
@@ -43,6 +44,7 @@ __all__ = ["explain"]
     default="text",
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
+@DETAIL
 def explain(args: argparse.Namespace, lang: Lang) -> int:
     """Explain one household's decision."""
     return _cmd_explain(args, lang)
@@ -69,7 +71,11 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_USAGE
     decision = decide(policy_set, found[0], as_of)
     if args.format == "json":
-        sys.stdout.write(json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(decision.to_json(detail=args.detail), ensure_ascii=False, indent=2) + "\n"
+        )
     else:
-        sys.stdout.write(decision.render(lang))
+        sys.stdout.write(decision.render(lang, detail=args.detail))
+        if args.detail != "full":
+            sys.stdout.write("\n" + legend(lang))
     return EXIT_OK

@@ -25,7 +25,7 @@ from gspolicy.analysis.diff import (
 from gspolicy.analysis.html import render_html
 from gspolicy.analysis.lint import check_paths
 from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
-from gspolicy.cli._options import POLICIES
+from gspolicy.cli._options import DETAIL, POLICIES
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._support import (
     DATE,
@@ -265,6 +265,7 @@ def diff(args: argparse.Namespace, lang: Lang) -> int:
         "DIR/<pack path>/tests/coverage.yaml (give the policy root to write next to the packs)",
     ),
 )
+@DETAIL
 def test(args: argparse.Namespace, lang: Lang) -> int:
     """Run the packs' test cases."""
     return _cmd_test(args, lang)
@@ -392,7 +393,7 @@ def _cmd_test(args: argparse.Namespace, lang: Lang) -> int:
     print_problems(problems, lang, sys.stdout)
     failed = [r for r in results if not r.passed]
     for r in failed:
-        sys.stdout.write(r.report(lang) + "\n")
+        sys.stdout.write(r.report(lang, detail=args.detail) + "\n")
     passed = len(results) - len(failed)
     sys.stdout.write(f"{passed} passed, {len(failed)} failed\n")
     if args.coverage or args.write_missing is not None:

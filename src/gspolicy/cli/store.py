@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import POLICIES
+from gspolicy.cli._options import DETAIL, POLICIES
 from gspolicy.cli._support import (
     DATE,
     EXIT_OK,
@@ -225,6 +225,7 @@ def verify(args: argparse.Namespace, lang: Lang) -> int:
         zh="另输出重新得出的判定及全部理由", en="also print the decision derived again, with every reason"
     ),
 )
+@DETAIL
 def replay(args: argparse.Namespace, lang: Lang) -> int:
     """Replay an entry."""
     return _guarded(_cmd_replay)(args, lang)
@@ -588,7 +589,7 @@ def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
             "differences": list(result.differences),
         }
         if args.explain:
-            data["decision"] = result.decision.to_json()
+            data["decision"] = result.decision.to_json(detail=args.detail)
         _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif result.identical:
         _out(
@@ -604,7 +605,7 @@ def _cmd_replay(args: argparse.Namespace, lang: Lang) -> int:
         )
         _out(head + "\n" + "".join(f"  {p}\n" for p in result.differences))
     if args.explain and args.format != "json":
-        _out("\n" + result.decision.render(lang))
+        _out("\n" + result.decision.render(lang, detail=args.detail))
     return EXIT_OK if result.identical else EXIT_PROBLEMS
 
 
