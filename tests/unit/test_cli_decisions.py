@@ -263,3 +263,20 @@ def test_a_test_file_naming_an_unknown_pack_is_located(
     assert "cases.yaml:1:" in out
     assert "case/unknown-pack" in out
     assert "`exit_criteria.household`" in out
+
+
+def test_a_wrong_cases_explanation_follows_detail(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`gspolicy test --detail`: the failing case's explanation at the level asked (brief by
+    default); the passing criteria are one line each at brief, absent at fails, reasoned at full."""
+    folder = _tests_copy(tmp_path, WRONG_CASE)
+    said = {}
+    for detail in ("fails", "brief", "full"):
+        code, out, _ = run(capsys, "test", str(folder), "--lang", "en", "--detail", detail)
+        assert code == 1
+        said[detail] = out[out.index("explanation of the actual decision:") :]
+        assert "✗ exit.housing" in said[detail]
+    code, out, _ = run(capsys, "test", str(folder), "--lang", "en")
+    assert out[out.index("explanation of the actual decision:") :] == said["brief"]
+    assert "✓ exit.income" not in said["fails"]
+    assert "✓ exit.income" in said["brief"]
+    assert len(said["fails"]) < len(said["brief"]) < len(said["full"])
