@@ -144,10 +144,25 @@ def test_explain_a_household_as_json(capsys: pytest.CaptureFixture[str]) -> None
     data = json.loads(out)
     assert data["household"] == ident
     assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data)) == []
-    # the same decision the API makes
+    # the same decision the API makes, brief unless asked otherwise
     policies = shared_policies()
     (record,) = (r for r in load_households(EXAMPLES, policies=policies) if r.get("id") == ident)
-    assert data == policies.evaluate(record, AS_OF).to_json()
+    decision = policies.evaluate(record, AS_OF)
+    assert data == decision.to_json(detail="brief")
+    code, out, _ = run(
+        capsys,
+        "explain",
+        str(EXAMPLES),
+        "--household",
+        ident,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--detail",
+        "full",
+    )
+    assert json.loads(out) == decision.to_json()
 
 
 @pytest.mark.parametrize(("lang", "words"), [("en", "did you mean"), ("zh", "您是否想写")])
@@ -268,7 +283,13 @@ def test_a_test_file_naming_an_unknown_pack_is_located(
 def test_a_wrong_cases_explanation_follows_detail(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """`gspolicy test --detail`: the failing case's explanation at the level asked (brief by
     default); the passing criteria are one line each at brief, absent at fails, reasoned at full."""
-    folder = _tests_copy(tmp_path, WRONG_CASE)
+    # the case file's defaults and the wrong case alone (the other cases pass: not needed here)
+    text = (EXIT_TESTS / "exit_2018.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "tests"
+    folder.mkdir()
+    (folder / "exit_2018.yaml").write_text(
+        text[: text.index("\ncases:\n")] + "\ncases:\n" + WRONG_CASE, "utf-8"
+    )
     said = {}
     for detail in ("fails", "brief", "full"):
         code, out, _ = run(capsys, "test", str(folder), "--lang", "en", "--detail", detail)
