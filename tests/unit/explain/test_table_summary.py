@@ -70,9 +70,13 @@ def test_what_would_settle_is_the_exit_verdicts_settle_set_alone(bundled: Polici
     """The table's `missing` column joins every pack's gaps; the summary counts, for each
     undetermined exit verdict, that verdict's own settle set (the exit pack's applicability and its
     undetermined criteria), member indices folded — so a gap only a batch rule has is left out."""
-    households = list(shared_registry()[::3])
-    outcomes = [bundled.decide(h, day) for h in households]
+    households = list(shared_registry())
+    # the undetermined households found by columns, then decided one by one
+    table = pl.concat(list(bundled.decide_table(households, day)))
+    wanted = set(table.filter(pl.col("verdict") == "undetermined")["id"].to_list())
+    outcomes = [bundled.decide(h, day) for h in households if h.get("id") in wanted]
     undetermined = [o for o in outcomes if o.verdict == "undetermined"]
+    assert len(undetermined) == len(wanted)
     assert undetermined
     wider = 0
     for outcome in undetermined:
