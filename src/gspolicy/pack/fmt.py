@@ -34,6 +34,7 @@ from pathlib import Path
 import attrs
 
 from gspolicy._files import decode_source, read_bytes
+from gspolicy._i18n import Lang
 from gspolicy._location import Source, Span, display_width
 from gspolicy._messages import entry, register
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
@@ -719,6 +720,25 @@ class FmtResult:
         if any(d.is_error for d in self.diagnostics):
             return 2
         return 1 if self.changed and not self.written else 0
+
+    def summary(self, lang: Lang) -> str:
+        """One line for the end of the command's output, in `lang`."""
+        errors = sum(1 for d in self.diagnostics if d.is_error)
+        changed, same = len(self.changed), len(self.unchanged)
+        if errors:
+            return (
+                f"{errors} 个错误，未写入任何文件"
+                if lang == "zh"
+                else f"{errors} error{'s' if errors != 1 else ''}, nothing written"
+            )
+        if lang == "zh":
+            verb = "已重排" if self.written else "需要重排"
+            return f"{changed} 个文件{verb}，{same} 个文件已符合格式"
+        verb = "reformatted" if self.written else "would be reformatted"
+        return (
+            f"{changed} file{'s' if changed != 1 else ''} {verb}, "
+            f"{same} file{'s' if same != 1 else ''} already formatted"
+        )
 
 
 def find_yaml(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:

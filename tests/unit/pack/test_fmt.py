@@ -174,6 +174,8 @@ def test_check_reports_the_files_to_change_with_a_diff_and_writes_nothing(tmp_pa
     assert f"--- {good}\n+++ {good} (formatted)\n" in result.diff
     assert "+format: 1\n" in result.diff
     assert good.read_text(encoding="utf-8") == MESSY
+    assert result.summary("en") == "1 file would be reformatted, 1 file already formatted"
+    assert result.summary("zh") == "1 个文件需要重排，1 个文件已符合格式"
 
 
 def test_write_rewrites_and_a_second_check_finds_nothing(tmp_path: Path) -> None:
@@ -181,6 +183,7 @@ def test_write_rewrites_and_a_second_check_finds_nothing(tmp_path: Path) -> None
     written = format_paths([tmp_path / "policies"], write=True)
     assert (written.written, written.exit_code) == (True, 0)
     assert good.read_text(encoding="utf-8") == CANONICAL
+    assert written.summary("en") == "1 file reformatted, 1 file already formatted"
     again = format_paths([good], write=False)
     assert again == FmtResult(changed=(), unchanged=(good,), diagnostics=(), diff="", written=False)
 
@@ -194,6 +197,10 @@ def test_bad_input_writes_nothing_and_exits_2(tmp_path: Path) -> None:
     assert not result.written
     assert good.read_text(encoding="utf-8") == MESSY
     assert {d.code for d in result.diagnostics} == {"yaml/syntax", "io/not-utf8", "io/not-found"}
+    assert (result.summary("en"), result.summary("zh")) == (
+        "3 errors, nothing written",
+        "3 个错误，未写入任何文件",
+    )
 
 
 def test_the_documented_order_is_the_order_followed() -> None:
