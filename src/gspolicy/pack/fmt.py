@@ -684,10 +684,10 @@ def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
     writer = _Writer(source, notes)
     lines = [*notes.header]
     lines.extend(writer.block(tree, spec, 0))
-    if notes.footer:
-        lines.extend(notes.footer)
-    while lines and not lines[-1]:
-        lines.pop()
+    footer = list(notes.footer)
+    while footer and not footer[-1]:
+        footer.pop()
+    lines.extend(footer)  # (a `|+` block at the end keeps its blank lines: they are its value)
     return "\n".join(line.rstrip() for line in lines) + "\n", []
 
 
