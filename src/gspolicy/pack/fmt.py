@@ -489,9 +489,19 @@ _FLOW_UNSAFE = re.compile(r"[,\[\]{}]")
 
 
 class _Writer:
-    def __init__(self, source: Source, notes: _Notes) -> None:
+    """Lay a file out again.  The layout is the canonical one; the tests ask for others (`step`
+    spaces of indentation, every collection a block, the known keys in reverse order) to make
+    files in other layouts that must format to the same text (the top level keeps the canonical
+    order: a comment above the first key is the file's header)."""
+
+    def __init__(
+        self, source: Source, notes: _Notes, *, step: int = 2, flow: bool = True, reverse: bool = False
+    ) -> None:
         self.source = source
         self.notes = notes
+        self.step = step
+        self.allow_flow = flow
+        self.reverse = reverse
         self._flowable: dict[int, bool] = {}
 
     # scalars
@@ -569,7 +579,8 @@ class _Writer:
             return _strip_props(node.span.text)
         if isinstance(node, YMap):
             parts = [
-                f"{self.flow(k, _GENERIC)}: {self.flow(v, _child(spec, k))}" for k, v in _ordered(node, spec)
+                f"{self.flow(k, _GENERIC)}: {self.flow(v, _child(spec, k))}"
+                for k, v in _ordered(node, spec, self.reverse)
             ]
             return "{" + ", ".join(parts) + "}"
         assert isinstance(node, YSeq)
@@ -584,28 +595,28 @@ class _Writer:
             lines = self.scalar_lines(node, indent)
             if not lines[0]:
                 return [head + tail, *lines[1:]]
-            if node.style in ("|", ">"):
-                return [f"{head} {lines[0]}" + tail, *lines[1:]]
             return [f"{head} {lines[0]}" + tail, *lines[1:]]
         empty = not (node.items if isinstance(node, YMap | YSeq) else ())
-        if empty or self.is_flowable(node, spec):
+        if empty or (self.allow_flow and self.is_flowable(node, spec)):
             line = f"{head} {self.flow(node, spec)}"
             if empty or display_width(line) <= WIDTH:
                 return [line + tail]
         if head.lstrip() == "-":  # a block collection in a list item: its first line on the dash
-            body = self.block(node, spec, indent + 2)
+            inner = indent + self.step
+            body = self.block(node, spec, inner)
             lead: list[str] = []
             while body and (not body[0].strip() or body[0].lstrip().startswith("#")):
                 line = body.pop(0)
                 lead.append(" " * indent + line.strip() if line.strip() else "")
-            return [*lead, " " * indent + "- " + body[0][indent + 2 :] + tail, *body[1:]]
-        return [head + tail, *self.block(node, spec, indent + 2)]
+            dash = " " * indent + "-" + " " * (self.step - 1)
+            return [*lead, dash + body[0][inner:] + tail, *body[1:]]
+        return [head + tail, *self.block(node, spec, indent + self.step)]
 
     def block(self, node: YNode, spec: _Spec, indent: int) -> list[str]:
         pad = " " * indent
         out: list[str] = []
         if isinstance(node, YMap):
-            for n, (key, value) in enumerate(_ordered(node, spec)):
+            for n, (key, value) in enumerate(_ordered(node, spec, self.reverse and indent > 0)):
                 out.extend(self._lead(id(key), pad, first=n == 0))
                 head = pad + self.flow(key, _GENERIC) + ":"
                 out.extend(
@@ -641,10 +652,11 @@ def _item(spec: _Spec) -> _Spec:
     return spec.each if spec.each is not None else _GENERIC
 
 
-def _ordered(node: YMap, spec: _Spec) -> list[tuple[YScalar, YNode]]:
+def _ordered(node: YMap, spec: _Spec, reverse: bool = False) -> list[tuple[YScalar, YNode]]:
     if not spec.order:
         return list(node.items)
-    rank = {name: i for i, name in enumerate(spec.order)}
+    names = reversed(spec.order) if reverse else spec.order
+    rank = {name: i for i, name in enumerate(names)}
     last = len(rank)
     indexed = [
         (rank.get(k.value, last) if isinstance(k.value, str) else last, i, (k, v))
@@ -673,6 +685,12 @@ def _spec_for(root: YNode, name: str) -> _Spec | None:
 
 def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
     """The canonical text of a pack, case or schema file, or None with the problems found."""
+    return _layout(source, _Writer)
+
+
+def _layout(
+    source: Source, writer: Callable[[Source, _Notes], _Writer]
+) -> tuple[str | None, list[Diagnostic]]:
     tree, problems = load_yaml(source)
     errors = [d for d in problems if d.is_error]
     if tree is None or errors:
@@ -681,9 +699,8 @@ def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
     if spec is None:
         return None, [Diagnostic("fmt/not-policy-yaml", Span(source, tree.span.start, tree.span.start + 1))]
     notes = _notes(source, tree)
-    writer = _Writer(source, notes)
     lines = [*notes.header]
-    lines.extend(writer.block(tree, spec, 0))
+    lines.extend(writer(source, notes).block(tree, spec, 0))
     footer = list(notes.footer)
     while footer and not footer[-1]:
         footer.pop()
