@@ -674,12 +674,14 @@ def _spec_for(root: YNode, name: str) -> _Spec | None:
         return None
     keys = set(root.keys())
     in_tests = "tests" in Path(name).parts[:-1]
-    if "cases" in keys or (in_tests and "pack" in keys):
+    if "cases" in keys:
         return _CASES
     if "schema" in keys:
         return _SCHEMA
     if "pack" in keys and "format" in keys:
         return _PACK
+    if in_tests and "pack" in keys:  # a test-case file still without its cases
+        return _CASES
     return None
 
 

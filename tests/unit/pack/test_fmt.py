@@ -112,6 +112,13 @@ def test_a_comment_inside_a_collection_keeps_it_a_block_and_every_comment_surviv
     assert out.count("#") == text.count("#")
 
 
+def test_a_pack_under_a_tests_folder_is_laid_out_as_a_pack() -> None:
+    text = "pack: demo.x\nformat: 1\n"
+    assert format_text(text, path="tests/fixtures/packs/demo/x.yaml") == "format: 1\npack: demo.x\n"
+    case = "note: n\npack: demo.x\n"  # a case file without its cases yet
+    assert format_text(case, path="policies/demo/tests/x.yaml") == "pack: demo.x\nnote: n\n"
+
+
 def test_unknown_keys_keep_their_order_after_the_known_ones() -> None:
     text = "zeta: 1\nformat: 1\nalpha: 2\npack: demo.x\n"
     assert format_text(text, path=PACK) == "format: 1\npack: demo.x\nzeta: 1\nalpha: 2\n"
