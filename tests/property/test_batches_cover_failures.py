@@ -135,7 +135,7 @@ def test_the_property_catches_a_planted_bug(tmp_path: Path) -> None:
         "      2016-01-01: {value: 20, source: national_water_2004}\n"
         "      2018-01-01: {value: 19, source: gansu_water_rules}\n"
     )
-    buggy = _planted(tmp_path, "seven_batches/water/2016.1.yaml", "[basic_water_min_litres, ", "[", own)
+    buggy = _planted(tmp_path, "seven_batches/water/2016.1.yaml", "    - basic_water_min_litres\n", "", own)
 
     # from 2018-08-21, when the 2018 exit criteria (with the water indicator) are in force
     counterexample = find(

@@ -73,6 +73,7 @@ from gspolicy.lang.typed import (
 )
 from gspolicy.lang.types import BoolT
 from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.fmt import format_text
 from gspolicy.pack.load import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
@@ -929,6 +930,6 @@ def write_cases(
         body = yaml.safe_dump(
             document, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
         )
-        path.write_text(header + body, encoding="utf-8")
+        path.write_text(format_text(header + body, path=path), encoding="utf-8")  # the canonical layout
         written.append(path)
     return written

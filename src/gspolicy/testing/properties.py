@@ -42,6 +42,7 @@ from gspolicy.engine.run import run_pack
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.fmt import format_text
 from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import DatedValue
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
@@ -750,5 +751,5 @@ def write_case(
     text = yaml.dump(
         document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
     )
-    target.write_text(text, encoding="utf-8")
+    target.write_text(format_text(text, path=target), encoding="utf-8")  # the canonical layout
     return target

@@ -21,8 +21,10 @@ from unit.analysis._plant import EXIT_2016, EXIT_2018, copy_policies, line_of, p
 
 # the first day of the 2018 income period, a parameter the exit pack declares itself
 START = (
-    "      2018-01-01: {value: 2017-10-01, source: gansu_2018_verification, "
-    "clause: 将农户家庭收入计算周期定为2017年10月1日至2018年9月30日}\n"
+    "      2018-01-01:\n"
+    "        value: 2017-10-01\n"
+    "        source: gansu_2018_verification\n"
+    "        clause: 将农户家庭收入计算周期定为2017年10月1日至2018年9月30日\n"
 )
 
 FOOD = """\
@@ -136,7 +138,10 @@ def test_criterion_without_a_citation(root: Path, capsys: pytest.CaptureFixture[
         root,
         EXIT_2018,
         FOOD + "    cite:\n      - {source: gansu_2018_standard, clause: 吃穿不愁}\n"
-        "      - {inferred_from: source_document, clause: 行业部门提出认定意见（部门分工为推断）, confidence: L, paraphrase: true}\n",
+        "      - inferred_from: source_document\n"
+        "        clause: 行业部门提出认定意见（部门分工为推断）\n"
+        "        confidence: L\n"
+        "        paraphrase: true\n",
         FOOD + "    cite: []\n",
     )
     code, out = _check(root, capsys)
@@ -222,7 +227,7 @@ def test_duplicate_effective_date_written_once_as_text(
     assert code == 1, out
     line = line_of(path, '"2018-01-01": {value: 2017-11-01')
     _assert_reported(out, path, line, "lint/duplicate-date")
-    assert f"the other at line {line - 1}" in out
+    assert f"the other at line {line_of(path, 'value: 2017-10-01') - 1}" in out
 
 
 def test_duplicate_effective_date_as_a_yaml_key(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,7 +251,7 @@ def test_parameter_with_no_value_from_the_first_day(root: Path, capsys: pytest.C
     )
     code, out = _check(root, capsys)
     assert code == 2, out
-    line = line_of(path, "2018-09-01: {value: 2017-10-01")
+    line = line_of(path, "value: 2017-10-01") - 1  # the line of its date
     _assert_reported(out, path, line, "lint/parameter-starts-late")
     assert "no value in force from 2018-08-21 to 2018-08-31" in out
 

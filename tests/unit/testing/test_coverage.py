@@ -11,6 +11,7 @@ import pytest
 
 from gspolicy._resources import bundled_policies
 from gspolicy.cli import main
+from gspolicy.pack.fmt import format_text
 from gspolicy.pack.load import PolicySet, load_policies
 from gspolicy.testing.cases import Case, find_case_files, load_cases, run_files
 from gspolicy.testing.coverage import coverage, decision_points, fill_gaps, mcdc_pairs, write_cases
@@ -187,6 +188,8 @@ def test_write_missing_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     assert f"wrote {tests / 'coverage.yaml'}" in out
     assert main(["test", "--policies", str(root), str(tests / "coverage.yaml")]) == 0
+    written = (tests / "coverage.yaml").read_text("utf-8")
+    assert format_text(written, path=tests / "coverage.yaml") == written  # in the canonical layout
 
 
 def test_area_pack_cases_count_towards_coverage(bundled: tuple[PolicySet, list[Case]]) -> None:

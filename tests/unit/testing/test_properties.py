@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.cli import main
+from gspolicy.pack.fmt import format_text
 from gspolicy.schema.model import Record
 from gspolicy.strategies import boundary_households
 from gspolicy.testing.properties import (
@@ -157,7 +158,9 @@ def test_write_case_into_a_file_with_defaults_writes_only_the_changes(
         expect={"criteria": {"exit.food_clothing": "undetermined"}},
         name="written",
     )
-    data = yaml.safe_load(target.read_text("utf-8"))
+    text = target.read_text("utf-8")
+    assert format_text(text, path=target) == text  # written in the canonical layout
+    data = yaml.safe_load(text)
     assert data["cases"][-1]["household"] == {"food_and_clothing_secured": None}
     assert main(["test", str(target)]) in (0, 1)  # the file still reads
     with pytest.raises(ValueError, match=r"not `buffer_period\.household`"):
