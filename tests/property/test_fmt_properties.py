@@ -80,6 +80,7 @@ def elsewhere(path: Path) -> str:
     return text
 
 
+@pytest.mark.slow  # every bundled pack checked twice: full suite
 def test_every_bundled_pack_is_the_same_pack_in_any_layout(bundled: Policies) -> None:
     before = {(p.id, str(p.pack.version)): canonical(p.pack) for p in bundled.policy_set.packs}
     assert read_packs([(str(p), elsewhere(p)) for p in PACKS], bundled) == before

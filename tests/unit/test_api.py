@@ -165,6 +165,7 @@ def test_evaluate_names_the_version_in_force(policies: Policies) -> None:
     assert any("exit_criteria.household" in p.en and "exit_criteria.household" in p.zh for p in late.problems)
 
 
+@pytest.mark.slow  # explains a sample twice: full suite
 def test_evaluate_many_equals_evaluate_one_by_one(policies: Policies, households: tuple[Record, ...]) -> None:
     many = policies.evaluate_many(households, "2018-12-31")
     assert many == [policies.evaluate(h, AS_OF) for h in households]

@@ -198,6 +198,7 @@ def test_test_on_the_bundled_policies_passes(capsys: pytest.CaptureFixture[str])
     assert code == 0
 
 
+@pytest.mark.slow  # a whole folder of cases through the command: full suite
 def test_test_on_the_exit_packs_own_cases_passes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "test", str(EXIT_TESTS), "--lang", "en")
     assert code == 0

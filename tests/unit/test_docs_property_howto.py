@@ -51,6 +51,7 @@ PLANTED = """\
 """
 
 
+@pytest.mark.slow  # a search of 50 examples: full suite
 def test_the_sizing_advice_holds_a_planted_cap_is_found_within_50_examples(tmp_path: Path) -> None:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)

@@ -65,7 +65,7 @@ def test_the_table_summary_equals_the_outcome_summary_on_a_sample(bundled: Polic
         ]
 
 
-@pytest.mark.parametrize("day", [DAY, dt.date(2020, 6, 30)])
+@pytest.mark.parametrize("day", [DAY, pytest.param(dt.date(2020, 6, 30), marks=pytest.mark.slow)])
 def test_what_would_settle_is_the_exit_verdicts_settle_set_alone(bundled: Policies, day: dt.date) -> None:
     """The table's `missing` column joins every pack's gaps; the summary counts, for each
     undetermined exit verdict, that verdict's own settle set (the exit pack's applicability and its
@@ -148,7 +148,7 @@ def _summary(bundled: Policies, households: list[Record], lang: str) -> tuple[st
     return text, county_of
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=pytest.mark.slow)])
 def test_the_summary_is_grouped_by_role_and_fits_the_screen(bundled: Policies, lang: str) -> None:
     households = list(shared_registry()[::5])
     text, county_of = _summary(bundled, households, lang)
