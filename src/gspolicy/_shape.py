@@ -17,7 +17,25 @@ from gspolicy._messages import noun
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, describe
 from gspolicy.errors import Diagnostic, suggest
 
-__all__ = ["NAME_RE", "Reader"]
+__all__ = ["CASE_EXPECT_KEYS", "NAME_RE", "Reader"]
+
+CASE_EXPECT_KEYS = (
+    "verdict",
+    "applicability",
+    "version",
+    "criteria",
+    "failing",
+    "missing",
+    "rules",
+    "measures",
+    "buffer",
+    "basis",
+    "until",
+    "retained",
+    "findings",
+)
+"""The keys a pack test case's ``expect`` may hold, in the order `gspolicy fmt` writes them
+(read by `gspolicy.testing.cases`, laid out by `gspolicy.pack.fmt`)."""
 
 NAME_RE = re.compile(r"^[^\W\d][\w]*$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -287,6 +287,21 @@ def _heading(decision: Decision, lang: Lang, title: str | None) -> str:
     )
 
 
+def _verdict_line(decision: Decision, lang: Lang) -> str:
+    """The decision's exit verdict, in capitals (and why there is none)."""
+    zh = lang == "zh"
+    verdict = verdict_word(decision.verdict, lang)
+    if decision.verdict is None:
+        verdict += "（没有有效的退出标准）" if zh else " (no exit criteria in force)"
+    return ("  结论：" if zh else "  verdict: ") + verdict.upper()
+
+
+def _department_head(first: CriterionVerdict, lang: Lang) -> str:
+    """The heading of a department's criteria (`first`: its first criterion)."""
+    head = first.department_title.get(lang) if first.department_title else (first.department or "?")
+    return f"  [{head}]"
+
+
 def render_text(
     decision: Decision, lang: Lang = "en", *, title: str | None = None, detail: Detail = "brief"
 ) -> str:
@@ -321,19 +336,11 @@ def render_text(
         ) + f"{word('applicability', a.status, lang)} — {a.reason.get(lang)}"
         out.append(line)
         out.extend(_evidence(a.readings, (), (), "    ", lang, words, group=False))
-    verdict = verdict_word(decision.verdict, lang)
-    if decision.verdict is None:
-        verdict += "（没有有效的退出标准）" if zh else " (no exit criteria in force)"
-    out.append(("  结论：" if zh else "  verdict: ") + verdict.upper())
+    out.append(_verdict_line(decision, lang))
     if decision.criteria:
         out.append("  按部门：" if zh else "  by department:")
         for _dept, items in decision.by_department().items():
-            head = (
-                items[0].department_title.get(lang)
-                if items[0].department_title
-                else (items[0].department or "?")
-            )
-            out.append(f"  [{head}]")
+            out.append(_department_head(items[0], lang))
             for c in items:
                 out.extend(_criterion_lines(c, lang, words))
     if decision.memberships:
@@ -437,10 +444,7 @@ def _render_short(decision: Decision, lang: Lang, title: str | None, *, passing:
             out.extend(_evidence(a.readings, (), (), "    ", lang, words, group=False))
             if a.missing:
                 out.append(_settle(a.missing, "    ", zh))
-    verdict = verdict_word(decision.verdict, lang)
-    if decision.verdict is None:
-        verdict += "（没有有效的退出标准）" if zh else " (no exit criteria in force)"
-    out.append(("  结论：" if zh else "  verdict: ") + verdict.upper())
+    out.append(_verdict_line(decision, lang))
     shown = [c for c in decision.criteria if passing or c.verdict != "pass"]
     if shown:
         out.append("  按部门：" if zh else "  by department:")
@@ -448,12 +452,7 @@ def _render_short(decision: Decision, lang: Lang, title: str | None, *, passing:
             listed = [c for c in items if c in shown]
             if not listed:
                 continue
-            head = (
-                items[0].department_title.get(lang)
-                if items[0].department_title
-                else (items[0].department or "?")
-            )
-            out.append(f"  [{head}]")
+            out.append(_department_head(items[0], lang))
             for c in listed:
                 if c.verdict == "pass":
                     out.append(

@@ -37,6 +37,7 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Lang
 from gspolicy._location import Source, Span, display_width
 from gspolicy._messages import entry, register
+from gspolicy._shape import CASE_EXPECT_KEYS
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, PolicyError
 
@@ -222,21 +223,7 @@ _PACK = _Spec(
     },
 )
 
-_EXPECT_ORDER = (
-    "verdict",
-    "applicability",
-    "version",
-    "criteria",
-    "failing",
-    "missing",
-    "rules",
-    "measures",
-    "buffer",
-    "basis",
-    "until",
-    "retained",
-    "findings",
-)
+_EXPECT_ORDER = CASE_EXPECT_KEYS
 _CASES = _Spec(
     order=("pack", "note", "defaults", "cases"),
     name="test-case file",

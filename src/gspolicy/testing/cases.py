@@ -59,7 +59,7 @@ from gspolicy._files import read_source
 from gspolicy._i18n import Lang
 from gspolicy._location import RecordLocation, Source, Span
 from gspolicy._messages import entry, register
-from gspolicy._shape import Reader
+from gspolicy._shape import CASE_EXPECT_KEYS, Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
@@ -98,21 +98,7 @@ register(
     }
 )
 
-_EXPECT_KEYS = (
-    "verdict",
-    "applicability",
-    "version",
-    "criteria",
-    "failing",
-    "missing",
-    "rules",
-    "measures",
-    "buffer",
-    "basis",
-    "until",
-    "retained",
-    "findings",
-)
+_EXPECT_KEYS = CASE_EXPECT_KEYS
 _VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
 
 
