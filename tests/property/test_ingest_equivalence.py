@@ -35,9 +35,10 @@ from gspolicy.schema.tabular import open_tables, registry_tables, write_registry
 
 from support.bundled import shared_policies
 
-# each search reads every registry twice: at most 40 examples (the profile's number if fewer;
-# the planted bugs above are found well within that)
-SEARCH = min(40, settings().max_examples)
+# each search reads every registry twice: at most 34 examples (the profile's number if fewer;
+# the CI profile is derandomized, so these are the first 34 of the 40 it ran before the suite's
+# budget needed the room)
+SEARCH = min(34, settings().max_examples)
 POLICIES = shared_policies()
 SCHEMA = POLICIES.schema
 DAY = dt.date(2018, 12, 31)
