@@ -221,7 +221,7 @@ def _tests_copy(tmp_path: Path, extra: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=pytest.mark.slow)])
 def test_a_wrong_case_fails_showing_expected_actual_and_the_explanation(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, lang: str
 ) -> None:

@@ -122,6 +122,7 @@ def test_small_and_odd_counts_validate(
     assert len(records) == count
 
 
+@pytest.mark.slow  # the whole example registry: full suite
 def test_registry_follows_the_brief(generator: ModuleType) -> None:
     built = generator.build(generator.SEED, REGISTRY_COUNT)
     households = built.households

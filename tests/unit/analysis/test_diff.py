@@ -263,6 +263,7 @@ class _Checker(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.slow  # a whole impact page: full suite
 def test_html_page_is_well_formed_and_self_contained_with_a_chart(run: tuple[int, str, str]) -> None:
     code, out, html = run
     assert code == 0

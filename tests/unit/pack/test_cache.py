@@ -167,6 +167,7 @@ def test_decisions_from_a_cached_set_are_the_decisions_from_its_files(folder: Pa
         assert cached.decide(record, day) == reference.decide(record, day)
 
 
+@pytest.mark.slow  # a search over generated packs: full suite
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pack=packs(shared_policies().policy_set.schema, max_depth=3))
 def test_generated_packs_come_back_whole(pack: CheckedPack, tmp_path: Path) -> None:
