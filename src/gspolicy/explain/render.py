@@ -7,23 +7,25 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
 from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang, Text
-from gspolicy.explain.decision import (
+from gspolicy.explain.parts import (
     DECISION_FORMAT,
     DETAILS,
     CriterionVerdict,
-    Decision,
     Detail,
     Membership,
     ParameterUse,
     Reading,
 )
 from gspolicy.explain.wording import Vocabulary, fact_value, grouped, quantity, rate_value, reading
+
+if TYPE_CHECKING:  # the decision calls this module; its type is read for annotations only
+    from gspolicy.explain.decision import Decision
 
 __all__ = [
     "amount_words",
