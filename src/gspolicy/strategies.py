@@ -92,7 +92,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class _HasPolicySet(Protocol):
+class HasPolicySet(Protocol):
     @property
     def policy_set(self) -> PolicySet: ...
 
@@ -117,7 +117,7 @@ def _schema_repr(schema: Schema) -> str:
     return f"<schema {schema.id}@{schema.version}>"
 
 
-def _policy_set(policies: PolicySet | _HasPolicySet, name: str = "policies") -> PolicySet:
+def policy_set_from(policies: PolicySet | HasPolicySet, name: str = "policies") -> PolicySet:
     if isinstance(policies, PolicySet):
         return policies
     found = getattr(policies, "policy_set", None)
@@ -153,7 +153,7 @@ def _check_date(value: object, name: str) -> dt.date:
 # -- field paths ------------------------------------------------------------------------------------
 
 
-def _resolve(schema: Schema, record: str, path: str) -> FieldSpec:
+def field_by_path(schema: Schema, record: str, path: str) -> FieldSpec:
     """The field at a dotted field path below `record` (lists are stepped through by name)."""
     spec = schema.records[record]
     parts = path.split(".")
@@ -232,7 +232,7 @@ def _key_values(spec: RecordSpec, field: FieldSpec) -> SearchStrategy[str]:
     return st.integers(1, 9999).map(lambda n: f"{prefix}{n}")
 
 
-class _Households:
+class HouseholdStrategies:
     """Builds the record strategies of one schema, with overrides by field path."""
 
     def __init__(
@@ -369,13 +369,13 @@ def from_schema(
                 raise InvalidArgument(
                     f"overrides key {path!r} must be a field path such as 'income.per_capita'"
                 )
-            _resolve(schema, name, path)
+            field_by_path(schema, name, path)
             if not isinstance(strategy, SearchStrategy):
                 raise InvalidArgument(f"overrides[{path!r}]={strategy!r} must be a hypothesis strategy")
             checked[path] = strategy
     _check_bool(missing, "missing")
     _check_int(max_items, "max_items", 0, 50)
-    inner = _Households(schema, checked, missing, max_items).record(schema.records[name])
+    inner = HouseholdStrategies(schema, checked, missing, max_items).record(schema.records[name])
     options = [f"record={record!r}"] if record is not None else []
     if checked:
         options.append(f"overrides={checked!r}")
@@ -546,10 +546,10 @@ def _pack_thresholds(pack: CheckedPack, as_of: dt.date) -> tuple[Threshold, ...]
 
 
 def thresholds(
-    policies: PolicySet | _HasPolicySet, *, as_of: dt.date, pack: str | None = None
+    policies: PolicySet | HasPolicySet, *, as_of: dt.date, pack: str | None = None
 ) -> tuple[Threshold, ...]:
     """Every threshold of the packs in force on `as_of` (or of `pack` only) that a household can reach."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
     as_of = _check_date(as_of, "as_of")
     if pack is not None and pack not in policy_set.ids:
         raise InvalidArgument(f"pack={pack!r} is not in the policy set (packs: {', '.join(policy_set.ids)})")
@@ -660,7 +660,7 @@ class _Boundary:
         self.max_items = max_items
 
     def item_strategy(self, list_path: list[str]) -> tuple[RecordSpec, SearchStrategy[Record]]:
-        field = _resolve(self.schema, self.schema.root, ".".join(list_path))
+        field = field_by_path(self.schema, self.schema.root, ".".join(list_path))
         spec = self.schema.records[field.record or ""]
         key = ".".join(list_path)
         if key not in self.items:
@@ -700,7 +700,7 @@ class _Boundary:
     def apply(self, draw: st.DrawFn, record: Record, t: Threshold) -> Record:
         head, item = _split(self.schema, t.path)
         if item is None:
-            field = _resolve(self.schema, self.schema.root, t.path)
+            field = field_by_path(self.schema, self.schema.root, t.path)
             if t.solve is not None:
                 return self.solve(draw, record, t, field, head)
             values = [v for b in t.bounds for v in _near(field, b, self.as_of)]
@@ -755,7 +755,7 @@ class _Boundary:
 
 
 def boundary_households(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date,
     base: SearchStrategy[Record] | None = None,
@@ -773,7 +773,7 @@ def boundary_households(
     `fields` keeps only the thresholds on these field paths (``members.age``, ``income``: a
     prefix keeps every field below it).
     """
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
     as_of = _check_date(as_of, "as_of")
     if base is not None and not isinstance(base, SearchStrategy):
         raise InvalidArgument(f"base={base!r} must be a hypothesis strategy of households")
@@ -784,7 +784,7 @@ def boundary_households(
             raise InvalidArgument(f"fields={fields!r} must be a sequence of field paths")
         for f in fields:
             if not f.endswith(".age"):
-                _resolve(policy_set.schema, policy_set.schema.root, f)
+                field_by_path(policy_set.schema, policy_set.schema.root, f)
         found = tuple(t for t in found if any(t.path == f or t.path.startswith(f + ".") for f in fields))
     if not found:
         raise InvalidArgument(

@@ -223,19 +223,19 @@ _SUFFICIENCY_EXAMPLES = st.tuples(exit_cases(), st.integers(0, 10**6), st.intege
 
 def test_planted_bug_an_uncited_deciding_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` drops plain field reads (only ages are cited)."""
-    original = build._readings
+    original = build.readings_of
 
     def readings_without_fields(events: Iterable[Any]) -> tuple[Reading, ...]:
         return original(e for e in events if e.kind != "field")
 
-    monkeypatch.setattr(build, "_readings", readings_without_fields)
+    monkeypatch.setattr(build, "readings_of", readings_without_fields)
     found = find(_SUFFICIENCY_EXAMPLES, _sufficiency_fails(POLICIES), settings=HUNT)
     assert found is not None
 
 
 def test_planted_bug_a_path_cited_but_never_read_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` cites the stored birth date where the trace read the computed age."""
-    original = build._readings
+    original = build.readings_of
 
     def readings_citing_birth_dates(events: Iterable[Any]) -> tuple[Reading, ...]:
         return tuple(
@@ -243,7 +243,7 @@ def test_planted_bug_a_path_cited_but_never_read_is_caught(monkeypatch: pytest.M
             for r in original(events)
         )
 
-    monkeypatch.setattr(build, "_readings", readings_citing_birth_dates)
+    monkeypatch.setattr(build, "readings_of", readings_citing_birth_dates)
     found = find(_SUFFICIENCY_EXAMPLES, _sufficiency_fails(POLICIES), settings=HUNT)
     assert found is not None
 
@@ -360,7 +360,7 @@ def test_decisions_are_deterministic(cases: list[Case]) -> None:
 def test_planted_bug_order_depending_on_a_counter_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` rotates its result by a global call count (like iterating a set
     whose order depends on history)."""
-    original = build._readings
+    original = build.readings_of
     calls = itertools.count()
 
     def rotating(events: Iterable[Any]) -> tuple[Reading, ...]:
@@ -368,7 +368,7 @@ def test_planted_bug_order_depending_on_a_counter_is_caught(monkeypatch: pytest.
         k = next(calls) % max(1, len(out))
         return out[k:] + out[:k]
 
-    monkeypatch.setattr(build, "_readings", rotating)
+    monkeypatch.setattr(build, "readings_of", rotating)
     found = find(_CASE_LISTS, lambda cases: _fails(check_deterministic, POLICIES, cases), settings=HUNT)
     assert found is not None
 

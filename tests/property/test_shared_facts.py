@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import gspolicy
 from gspolicy._resources import bundled_policies
-from gspolicy.engine.run import _run, parameter_values, run_pack
+from gspolicy.engine.run import parameter_values, run_condition, run_pack
 from gspolicy.explain.areas import decide_areas
 from gspolicy.lang import interpret
 from gspolicy.schema.model import Record
@@ -34,7 +34,7 @@ def households(policies: gspolicy.Policies) -> list[Record]:
 def _alone(pack: object, record: Record, day: dt.date) -> list[object]:
     params = parameter_values(pack, day)  # type: ignore[arg-type]
     exprs = [*pack.givens.values(), *pack.criteria.values(), *pack.rules.values()]  # type: ignore[attr-defined]
-    return [_run(t, record, day, params, pack) for t in exprs]  # type: ignore[arg-type]
+    return [run_condition(t, record, day, params, pack) for t in exprs]  # type: ignore[arg-type]
 
 
 def _shared(pack: object, record: Record, day: dt.date) -> list[object]:
@@ -86,16 +86,16 @@ def test_a_replay_that_drops_a_nested_fact_is_caught(
     policies: gspolicy.Policies, households: list[Record], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The comparison above sees a replay that leaves out the steps of a fact read by a fact."""
-    original = interpret._Run.fact
+    original = interpret.Interpreter.fact
 
-    def forgetful(self: interpret._Run, node: interpret.TFact) -> object:
+    def forgetful(self: interpret.Interpreter, node: interpret.TFact) -> object:
         if self.recording and self.ctx.shared and node.name in self.ctx.shared and node.name not in self.memo:
             value, _steps = self.ctx.shared[node.name]
             self.memo[node.name] = value
             return value
         return original(self, node)
 
-    monkeypatch.setattr(interpret._Run, "fact", forgetful)
+    monkeypatch.setattr(interpret.Interpreter, "fact", forgetful)
     day = dt.date(2018, 12, 31)
     differs = False
     for record in households[:200]:

@@ -5,6 +5,7 @@ uses for it, in both languages; every word the code asks for by name is there; a
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
@@ -28,7 +29,7 @@ GLOSSARY = SRC / "glossary.yaml"
 
 
 def _literal(cls: type, field: str) -> set[str]:
-    return set(get_args(get_type_hints(cls, vars(d))[field]))
+    return set(get_args(get_type_hints(cls, vars(sys.modules[cls.__module__]))[field]))
 
 
 def _diff_parts() -> set[str]:

@@ -77,3 +77,148 @@ def test_imports_flow_one_way() -> None:
             if theirs > mine:
                 problems.append(f"{rel}:{line}: `{module}` is a higher layer than `{own}`")
     assert not problems, "\n".join(problems)
+
+
+# -- cycles and private names ------------------------------------------------------------------------
+# Beyond the layers: no module imports, at run time, one that imports it back — a function-level
+# import counts (it only hides the cycle), an import under `if TYPE_CHECKING:` does not — and no
+# module imports another module's private (`_name`) names: what is shared is named as shared.
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        found[name.removesuffix(".__init__") or "__init__"] = path
+    return found
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        test = getattr(node, "test", None)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in (
+            getattr(test, "id", None),
+            getattr(test, "attr", None),
+        ):
+            skipped.update(id(sub) for part in node.body for sub in ast.walk(part))
+    return skipped
+
+
+def _runtime_imports(root: Path, package: str = "gspolicy") -> tuple[dict[str, set[str]], list[str]]:
+    """Each module's run-time imports of the package's modules, and the private names imported
+    across modules (as `file:line: name from module`)."""
+    modules = _modules(root)
+    graph: dict[str, set[str]] = {}
+    private: list[str] = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_nodes(tree)
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module != package and not node.module.startswith(package + "."):
+                    continue
+                base = node.module.removeprefix(package).lstrip(".") or "__init__"
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    if sub in modules:
+                        found.add(sub)
+                        continue
+                    found.add(base)
+                    if alias.name.startswith("_") and not alias.name.startswith("__") and base != name:
+                        private.append(f"{path.relative_to(root)}:{node.lineno}: {alias.name} from {base}")
+            elif isinstance(node, ast.Import):
+                found.update(
+                    a.name.removeprefix(package + ".") for a in node.names if a.name.startswith(package + ".")
+                )
+        found.discard(name)
+        graph[name] = {m for m in found if m in modules}
+    return graph, private
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+@pytest.mark.slow  # a scan of the whole source tree: full suite
+def test_no_import_cycle_and_no_private_name_crosses_modules() -> None:
+    graph, private = _runtime_imports(SRC)
+    assert _cycles(graph) == []
+    assert private == []
+
+
+def _planted(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "gspolicy"
+    for name, text in {"__init__.py": "", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_planted_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> None:
+    root = _planted(
+        tmp_path,
+        {
+            "pack/__init__.py": "",
+            "pack/decision.py": "def render():\n    from gspolicy.pack.render import text\n    return text()\n",
+            "pack/render.py": "from gspolicy.pack.decision import render\n\ndef text():\n    return ''\n",
+            "pack/typed.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gspolicy.pack.decision import render\n"
+            ),
+        },
+    )
+    graph, _ = _runtime_imports(root)
+    assert _cycles(graph) == [["pack.decision", "pack.render"]]  # the TYPE_CHECKING import is no edge
+
+
+def test_planted_a_private_import_across_modules_is_found(tmp_path: Path) -> None:
+    root = _planted(
+        tmp_path,
+        {
+            "lang.py": "def _helper():\n    return 1\n\ndef __dunder__():\n    return 2\n",
+            "pack.py": "from gspolicy.lang import _helper, __dunder__\n",
+        },
+    )
+    _, private = _runtime_imports(root)
+    assert private == ["pack.py:1: _helper from lang"]

@@ -49,7 +49,7 @@ from gspolicy.lang.interpret import shift_months
 from gspolicy.lang.typed import TAge, TAggregate, TCall, TConst, TField, TParam, TypedExpr, typed_children
 from gspolicy.lang.types import ListT, RecordT
 from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.load import PolicySet, _display, discover, gaps, load_policies, resolve_imports
+from gspolicy.pack.load import PolicySet, discover, display_path, gaps, load_policies, resolve_imports
 from gspolicy.pack.model import Citation, DatedValue, PackSource
 from gspolicy.pack.read import read_pack
 from gspolicy.schema.load import read_schema
@@ -823,7 +823,7 @@ def _each_version(paths: Sequence[Path]) -> tuple[PolicySet | None, list[Checked
     good: list[CheckedPack] = []
     importing: list[PackSource] = []
     for path in pack_files:
-        source, problems = read_source(path, name=_display(path, paths))
+        source, problems = read_source(path, name=display_path(path, paths))
         if source is None:
             continue
         pack, problems = read_pack(source)

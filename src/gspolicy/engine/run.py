@@ -135,7 +135,7 @@ def parameter_values(pack: CheckedPack, as_of: dt.date) -> dict[str, Value]:
     return {name: parameter_value(p, as_of)[0] for name, p in pack.pack.parameters.items()}
 
 
-def _run(
+def run_condition(
     texpr: TypedExpr,
     record: Record,
     as_of: dt.date,
@@ -156,7 +156,7 @@ def _run(
 def run_expr(pack: CheckedPack, texpr: TypedExpr, record: Record, as_of: dt.date) -> ExprResult:
     """One typed expression of `pack` evaluated on `record` as of `as_of`, traced (e.g. a
     measure's `lapses_when`)."""
-    return _run(texpr, record, as_of, parameter_values(pack, as_of), pack)
+    return run_condition(texpr, record, as_of, parameter_values(pack, as_of), pack)
 
 
 def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:
@@ -165,7 +165,7 @@ def run_pack(pack: CheckedPack, record: Record, as_of: dt.date) -> PackOutcome:
     shared: dict[str, Any] = {}  # each fact evaluated once, its trace replayed in later runs
 
     def run(texpr: TypedExpr) -> ExprResult:
-        return _run(texpr, record, as_of, params, pack, shared)
+        return run_condition(texpr, record, as_of, params, pack, shared)
 
     applies = run(pack.applies) if pack.applies is not None else None
     givens = {cid: run(t) for cid, t in pack.givens.items()}

@@ -15,7 +15,7 @@ from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.monitor import Alert
 from gspolicy.engine.run import ExprResult, PackOutcome
-from gspolicy.explain.build import _cite_text, _parameter_uses, _readings, show_value
+from gspolicy.explain.build import cite_text, parameter_uses, readings_of, show_value
 from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
 from gspolicy.pack.load import PolicySet
@@ -40,13 +40,13 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
         {},
         {rule.id: ExprResult(value, tuple(events))},
     )
-    declared = [p for p in _parameter_uses(events, outcome) if not p.name.startswith("event_")]
+    declared = [p for p in parameter_uses(events, outcome) if not p.name.startswith("event_")]
     prepared = {
         name: show_value(v) or "unknown"
         for name, v in alert.parameters.items()
         if name.startswith("event_") and any(e.kind == "parameter" and e.name == name for e in events)
     }
-    cites = [_cite_text(c, pack.pack) for c in rule.cites]
+    cites = [cite_text(c, pack.pack) for c in rule.cites]
     where = f"{rule.span.file}:{rule.span.line}" if rule.span is not None else "?"
     reason = Text(
         zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.text.split())}`",
@@ -59,7 +59,7 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
         "decided_by": alert.durable_rule,
         "interpreter_agrees": value is True,
         "location": where,
-        "readings": [{"path": r.path, "value": r.value} for r in _readings(events)],
+        "readings": [{"path": r.path, "value": r.value} for r in readings_of(events)],
         "parameters": [
             {
                 "name": p.name,

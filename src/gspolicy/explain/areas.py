@@ -33,12 +33,11 @@ from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
 from gspolicy.engine.compiled import lower
-from gspolicy.engine.outcome import CriterionResult, Outcome, outcome_of, problems_of
+from gspolicy.engine.outcome import CriterionResult, Outcome, outcome_of, problems_of, settle_of
 from gspolicy.engine.outcome import derived_lacks as _outcome_missing
 from gspolicy.engine.outcome import derived_value as _bool_of
-from gspolicy.engine.run import PackOutcome, PackValues, _run
+from gspolicy.engine.run import PackOutcome, PackValues, run_condition
 from gspolicy.explain.build import (
-    _missing,
     decide_outcomes,
     outcomes_for,
     pack_verdict,
@@ -695,13 +694,13 @@ def _area_decision(
         )
         for name in checked.facts:
             fact = checked.pack.facts[name]
-            missing = tuple(sorted({_relabel(m, labels) for m in _missing(values[name])}))
+            missing = tuple(sorted({_relabel(m, labels) for m in settle_of(values[name])}))
             figures.append(Figure(name, fact.title, show_value(values[name]), missing))
         verdicts = {c.id: c.verdict for c in decision.criteria}
         for cid, texpr in checked.weighs.items():
             if verdicts.get(cid) not in ("fail", "undetermined"):
                 continue
-            result = _run(texpr, subject, asm.as_of, outcome.parameters, checked)
+            result = run_condition(texpr, subject, asm.as_of, outcome.parameters, checked)
             found: list[Weight] = []
             for e in result.events:
                 if e.kind != "item" or e.span != texpr.span:

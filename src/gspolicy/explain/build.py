@@ -90,10 +90,7 @@ def _where(span: Span | None) -> str:
     return f"{span.file}:{span.line}" if span is not None else "?"
 
 
-_missing = settle_of
-
-
-def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
+def readings_of(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
     seen: dict[str, Reading] = {}
     presence: set[str] = set()
     for e in events:
@@ -110,7 +107,7 @@ def _readings(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:
 _CITES: Memo[tuple[int, int], tuple[PackSource, Citation, Text]] = Memo(8192)
 
 
-def _cite_text(c: Citation, pack: PackSource) -> Text:
+def cite_text(c: Citation, pack: PackSource) -> Text:
     """A citation as text: the same for every decision of a pack version, so built once."""
     key = (id(pack), id(c))
     found = _CITES.get(key)
@@ -138,7 +135,7 @@ def _citation(c: Citation, pack: PackSource) -> Text:
     return Text(zh="，".join(zh), en=", ".join(en))
 
 
-def _parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple[ParameterUse, ...]:
+def parameter_uses(events: Iterable[TraceEvent], outcome: PackOutcome) -> tuple[ParameterUse, ...]:
     pack = outcome.pack.pack
     uses: dict[str, ParameterUse] = {}
     for e in events:
@@ -302,10 +299,10 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     given = outcome.givens.get(c.id)
     result = outcome.criteria.get(c.id)
     events: list[TraceEvent] = [*(given.events if given else ()), *(result.events if result else ())]
-    readings = _readings(events)
-    params = _parameter_uses(events, outcome)
+    readings = readings_of(events)
+    params = parameter_uses(events, outcome)
     facts = _facts(events)
-    cites = tuple(_cite_text(x, pack) for x in c.cites)
+    cites = tuple(cite_text(x, pack) for x in c.cites)
     dept = pack.departments.get(c.department or pack.department)
     words = vocabulary_for(checked.schema, checked.subject, ((n, f.unit) for n, f in pack.facts.items()))
     slots: dict[str, str] = slot_values(  # rates as percentages
@@ -526,7 +523,7 @@ def _applicability(outcome: PackOutcome) -> Applicability:
             None,
         )
     result: ExprResult = outcome.applies
-    readings = _readings(result.events)
+    readings = readings_of(result.events)
     where = _where(applies.span)
     if result.value is True:
         reason = applies.explain_assessed or applies.title
@@ -540,11 +537,11 @@ def _applicability(outcome: PackOutcome) -> Applicability:
             said = run_expr(checked, typed, outcome.record, outcome.as_of)
             if said.value is True:
                 reason = named.explain
-                readings = _readings(said.events)
+                readings = readings_of(said.events)
                 where = _where(named.span)
                 break
         return Applicability("not_applicable", reason, readings, (), where)
-    missing = _missing(result.value)
+    missing = settle_of(result.value)
     reason = Text(
         zh="无法判定是否参加验收：", en="cannot tell whether the household is assessed: "
     ) + _why_unknown(missing, ())
@@ -573,12 +570,12 @@ def _memberships(outcome: PackOutcome) -> tuple[Membership, ...]:
                 rule.title,
                 applies,
                 grants,
-                _missing(result.value),
-                _readings(result.events),
+                settle_of(result.value),
+                readings_of(result.events),
                 _where(rule.span),
-                parameters=_parameter_uses(result.events, outcome),
+                parameters=parameter_uses(result.events, outcome),
                 facts=_facts(result.events),
-                cites=tuple(_cite_text(c, pack) for c in rule.cites),
+                cites=tuple(cite_text(c, pack) for c in rule.cites),
             )
         )
     return tuple(out)
@@ -607,8 +604,8 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
     if chosen is not None:
         # what the chosen basis read, not what the bases tried before it read
         events = [*result.retained.events, *result.active[chosen.id].events, *result.until[chosen.id].events]
-    readings = _readings(events)
-    params = _parameter_uses(events, outcome)
+    readings = readings_of(events)
+    params = parameter_uses(events, outcome)
     facts = _facts(events)
     cites: tuple[Text, ...] = ()
     if status == "undetermined":
@@ -660,10 +657,10 @@ def _buffer(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None:
         )
     until_value = result.until[chosen.id].value
     until = until_value if isinstance(until_value, dt.date) else None
-    cites = tuple(_cite_text(c, pack) for c in chosen.cites)
+    cites = tuple(cite_text(c, pack) for c in chosen.cites)
     retained_value = result.retained.value
     if not isinstance(retained_value, tuple):
-        missing_items = _missing(retained_value)
+        missing_items = settle_of(retained_value)
         reason = Text(
             zh=f"处于缓冲期（{chosen.title.zh}），但无法确定退出时享受的措施：缺少 {', '.join(missing_items)}",
             en=f"in the buffer ({chosen.title.en}), but the measures held at exit cannot be told: missing {', '.join(missing_items)}",
@@ -788,7 +785,7 @@ def _retained(
         result = run_expr(pack_of, pack_of.lapses[measure], outcome.record, outcome.as_of)
         lapses_when = defined.lapses_text
         lapsed = truth3(result.value)
-        readings = _readings(result.events)
+        readings = readings_of(result.events)
         shown_when = (lapses_when or "").strip()
         if lapsed == "yes":
             why = Text(
@@ -976,7 +973,7 @@ def _findings(checks: Checks, outcome: Outcome, in_force: Sequence[CheckedPack])
         invariant = next(i for i in result.pack.pack.invariants if i.id == result.id)
         read = "; ".join(f"{e.name} = {_shown(e.value)}" for e in result.events if e.kind == "call")
         statement = " ".join(invariant.holds_text.split())
-        cites = tuple(_cite_text(c, result.pack.pack) for c in invariant.cites)
+        cites = tuple(cite_text(c, result.pack.pack) for c in invariant.cites)
         missing = settle_of(result.value) if result.value is not False else ()
         if result.value is False:
             status: Literal["violated", "undetermined"] = "violated"

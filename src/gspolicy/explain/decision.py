@@ -34,6 +34,7 @@ from gspolicy.explain.parts import (
     ParameterUse,
     Reading,
     RetainedMeasure,
+    Truth3,
     Verdict,
 )
 from gspolicy.explain.render import decision_to_json, render_text
@@ -56,6 +57,7 @@ __all__ = [
     "ParameterUse",
     "Reading",
     "RetainedMeasure",
+    "Truth3",
     "Verdict",
 ]
 

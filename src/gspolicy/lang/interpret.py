@@ -126,7 +126,7 @@ class Context:
 
 def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
     """Evaluate a checked expression; never raises for a checked expression on a valid record."""
-    run = _Run(ctx)
+    run = Interpreter(ctx)
     try:
         return run.eval(texpr)
     except RecursionError:
@@ -137,7 +137,7 @@ def evaluate(texpr: TypedExpr, ctx: Context) -> Value:
 def fact_values(ctx: Context) -> dict[str, Value]:
     """The value of every fact of `ctx`, each evaluated once (a fact another reads is not
     evaluated again), as evaluating each fact's expression on its own would give them."""
-    run = _Run(ctx)
+    run = Interpreter(ctx)
     out: dict[str, Value] = {}
     for name, expr in ctx.facts.items():
         try:
@@ -203,7 +203,7 @@ def age_range(recorded_age: int, recorded_on: dt.date, as_of: dt.date) -> tuple[
     return min(low, high), max(low, high)
 
 
-class _Run:
+class Interpreter:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.trace = ctx.trace

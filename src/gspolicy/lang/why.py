@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import attrs
 
-from gspolicy.lang.interpret import Context, _Run
+from gspolicy.lang.interpret import Context, Interpreter
 from gspolicy.lang.typed import (
     TAggregate,
     TBool,
@@ -92,7 +92,7 @@ def _line(texpr: TypedExpr) -> str:
 
 class _Walk:
     def __init__(self, ctx: Context) -> None:
-        self.run = _Run(attrs.evolve(ctx, trace=None))
+        self.run = Interpreter(attrs.evolve(ctx, trace=None))
         self.parts: list[Part] = []
         self.witnesses: list[str] = []
         self.facts: list[tuple[str, bool]] = []

@@ -292,7 +292,7 @@ def _discover(
     return schemas, packs, others, problems, contents
 
 
-def _display(path: Path, roots: Sequence[Path]) -> str:
+def display_path(path: Path, roots: Sequence[Path]) -> str:
     """How a file is named in messages and decisions: relative to the working folder when it is
     below it, else relative to the folder holding its policy root (``policies/…``)."""
     resolved = path.resolve()
@@ -327,7 +327,7 @@ def load_policies(
     roots = list(paths) if paths else [bundled_policies()]
     schema_files, pack_files, others, diagnostics, contents = _discover(roots)
     origins: Counter[str] = Counter()
-    names = {path: _display(path, roots) for path in pack_files}
+    names = {path: display_path(path, roots) for path in pack_files}
     for path in others:
         diagnostics.append(Diagnostic("pack/not-a-pack", None, {"path": str(path)}))
     if len(schema_files) > 1:

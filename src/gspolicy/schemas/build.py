@@ -468,13 +468,14 @@ def case_schema() -> dict[str, Any]:
         },
         "findings": {**_STRINGS, "description": "exactly the invariants violated (or groups broken)"},
     }
-    from gspolicy.testing.cases import _EXPECT_KEYS, _VERDICTS  # noqa: PLC0415  # the engine, when a case schema is built
+    from gspolicy._shape import CASE_EXPECT_KEYS  # noqa: PLC0415
+    from gspolicy.testing.cases import CASE_VERDICTS  # noqa: PLC0415  # the engine, when a case schema is built
 
-    if list(_VERDICTS) != _VERDICT_LIST:
-        raise ValueError(f"case verdicts differ from the reader's: {_VERDICTS}")
-    if set(expect) != set(_EXPECT_KEYS):
+    if list(CASE_VERDICTS) != _VERDICT_LIST:
+        raise ValueError(f"case verdicts differ from the reader's: {CASE_VERDICTS}")
+    if set(expect) != set(CASE_EXPECT_KEYS):
         raise ValueError(
-            f"case expectations differ from the reader's: {sorted(set(expect) ^ set(_EXPECT_KEYS))}"
+            f"case expectations differ from the reader's: {sorted(set(expect) ^ set(CASE_EXPECT_KEYS))}"
         )
     case = {
         "type": "object",
@@ -490,7 +491,7 @@ def case_schema() -> dict[str, Any]:
                 "type": "object",
                 "description": "what the pack must decide",
                 "additionalProperties": False,
-                "properties": {k: expect[k] for k in _EXPECT_KEYS},
+                "properties": {k: expect[k] for k in CASE_EXPECT_KEYS},
             },
             "note": text_or_pair,
         },

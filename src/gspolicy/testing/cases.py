@@ -98,8 +98,7 @@ register(
     }
 )
 
-_EXPECT_KEYS = CASE_EXPECT_KEYS
-_VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
+CASE_VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
 
 
 @attrs.frozen
@@ -211,7 +210,7 @@ def merge_household(
     return case
 
 
-def _list_keys(schema: Schema) -> dict[str, str | None]:
+def list_keys(schema: Schema) -> dict[str, str | None]:
     """Field name → the key of the records of a list field (members → id)."""
     out: dict[str, str | None] = {}
     for spec in schema.records.values():
@@ -222,9 +221,9 @@ def _list_keys(schema: Schema) -> dict[str, str | None]:
 
 
 def _case_list_keys(schema: Schema) -> dict[str, str | None]:
-    """`_list_keys`, and for a list of items without a key that hold a keyed record (a gathered
+    """`list_keys`, and for a list of items without a key that hold a keyed record (a gathered
     item's ``derive: record`` field), the dotted path to that key (households → household.id)."""
-    out = _list_keys(schema)
+    out = list_keys(schema)
     records = schema.records
     for spec in records.values():
         for name, field in spec.fields.items():
@@ -347,7 +346,7 @@ def _locate(node: YNode, location: object) -> YNode:
 def _read_expect(
     r: Reader, node: YNode | None, criteria_ids: set[str], pack_id: str
 ) -> dict[str, Any] | None:
-    f = r.mapping(node, "`expect`", optional=_EXPECT_KEYS)
+    f = r.mapping(node, "`expect`", optional=CASE_EXPECT_KEYS)
     if f is None:
         return None
     out: dict[str, Any] = {}
@@ -361,10 +360,10 @@ def _read_expect(
 
     if "verdict" in f:
         v = f["verdict"]
-        if isinstance(v, YScalar) and v.value in _VERDICTS:
+        if isinstance(v, YScalar) and v.value in CASE_VERDICTS:
             out["verdict"] = v.value
         else:
-            bad("verdict", v, "one of " + ", ".join(f"`{x}`" for x in _VERDICTS))
+            bad("verdict", v, "one of " + ", ".join(f"`{x}`" for x in CASE_VERDICTS))
     if "applicability" in f:
         v = f["applicability"]
         if isinstance(v, YScalar) and v.value in ("assessed", "not_applicable", "undetermined"):

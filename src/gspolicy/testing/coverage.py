@@ -796,13 +796,13 @@ def _normal(data: Mapping[str, Any], policy_set: PolicySet, kind: str | None = N
     return record.to_data()
 
 
-def _diff(default: Any, new: Any, keys: Mapping[str, str | None], field: str = "") -> Any:
+def record_changes(default: Any, new: Any, keys: Mapping[str, str | None], field: str = "") -> Any:
     if isinstance(default, dict) and isinstance(new, dict):
         out: dict[str, Any] = {k: None for k in default if k not in new}
         for k, v in new.items():
             if k in default and default[k] == v:
                 continue
-            out[k] = _diff(default[k], v, keys, k) if k in default else v
+            out[k] = record_changes(default[k], v, keys, k) if k in default else v
         return out
     key = keys.get(field)
     if key and isinstance(default, list) and isinstance(new, list):
@@ -814,7 +814,7 @@ def _diff(default: Any, new: Any, keys: Mapping[str, str | None], field: str = "
             if old is None:
                 items.append(item)
             elif old != item:
-                items.append({key: item.get(key), **_diff(old, item, keys, field)})
+                items.append({key: item.get(key), **record_changes(old, item, keys, field)})
         return items
     return new
 
@@ -874,9 +874,9 @@ def write_cases(
     `defaults` (by pack id) is the default household of each file, so each case lists only what
     differs from it; each case expects the current decision (review it before committing).
     """
-    from gspolicy.testing.cases import _list_keys  # noqa: PLC0415  # a private helper of the same package
+    from gspolicy.testing.cases import list_keys  # noqa: PLC0415  # a private helper of the same package
 
-    keys = _list_keys(policy_set.schema)
+    keys = list_keys(policy_set.schema)
     written: list[Path] = []
     by_pack: dict[str, list[Found]] = {}
     for f in found:
@@ -897,7 +897,7 @@ def write_cases(
         for group in grouped.values():
             f = group[0]
             data = f.record.to_data()
-            change = _diff(plain_base, data, keys)
+            change = record_changes(plain_base, data, keys)
             merged = merge_household(plain_base, change, keys)
             if _normal(merged, policy_set, kind) != data:
                 continue  # the change cannot be written against these defaults

@@ -47,7 +47,7 @@ from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import DatedValue
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.schema.records import validate_record
-from gspolicy.strategies import _HasPolicySet, _Households, _policy_set, _resolve, from_schema
+from gspolicy.strategies import HasPolicySet, HouseholdStrategies, field_by_path, from_schema, policy_set_from
 
 __all__ = [
     "Counterexample",
@@ -163,7 +163,7 @@ def _verdicts(decision: Decision) -> dict[str, object]:
 
 
 def assert_deterministic(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
@@ -171,7 +171,7 @@ def assert_deterministic(
     settings: settings | None = None,
 ) -> None:
     """The same household decided twice gives equal decisions, equal JSON and equal explanations."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
     judged = _judged(policy_set, pack)
     verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
 
@@ -210,7 +210,7 @@ def _increments(field: FieldSpec) -> SearchStrategy[Decimal]:
 
 
 def assert_monotone(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     field: str,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
@@ -221,8 +221,8 @@ def assert_monotone(
 ) -> None:
     """Raising the numeric field `field` (lowering it, with ``increasing=False``) never makes the
     exit verdict or any criterion of `pack` worse (fail < undetermined < pass) on an assessed household."""
-    policy_set = _policy_set(policies)
-    spec = _resolve(policy_set.schema, policy_set.schema.root, field)
+    policy_set = policy_set_from(policies)
+    spec = field_by_path(policy_set.schema, policy_set.schema.root, field)
     if spec.kind not in ("int", "money", "ratio", "decimal"):
         raise InvalidArgument(f"field={field!r} must be a numeric field (it is a {spec.kind} field)")
     parts = field.split(".")
@@ -302,7 +302,7 @@ def _put(schema: Schema, record: Record, parts: list[str], value: object) -> Rec
 
 
 def assert_buffer_not_reduced(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
@@ -312,7 +312,7 @@ def assert_buffer_not_reduced(
     end date (both worked out here from the record, not by the packs) is retained unless its
     measure has lapsed (`lapses_when`, listed under `BufferState.ended`); under a basis that keeps
     amounts at exit, at no less than the amount held, and `Decision.support` pays it no less."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
 
     def test(household: Record, day: dt.date) -> None:
         decision = decide(policy_set, household, day)
@@ -437,7 +437,7 @@ def _without(record: Record, path: str) -> Record:
 
 
 def assert_explanations_sufficient(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
@@ -445,7 +445,7 @@ def assert_explanations_sufficient(
 ) -> None:
     """What a decision cites was read by the evaluation, and removing any field it does not cite
     changes none of its verdicts (the explanation names everything the decision depends on)."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
 
     def test(household: Record, day: dt.date) -> None:
         decision = decide(policy_set, household, day)
@@ -511,7 +511,7 @@ def _only_in_force(policy_set: PolicySet, as_of: dt.date) -> PolicySet:
 
 
 def assert_version_isolation(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
@@ -519,7 +519,7 @@ def assert_version_isolation(
 ) -> None:
     """A decision as of a date equals the decision with every pack version and parameter value not
     in force on that date removed: nothing earlier or later leaks in."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
 
     def test(household: Record, day: dt.date) -> None:
         full = decide(policy_set, household, day)
@@ -612,7 +612,7 @@ def _with_parameter(policy_set: PolicySet, name: str, as_of: dt.date, value: obj
 
 
 def assert_settles(
-    policies: PolicySet | _HasPolicySet,
+    policies: PolicySet | HasPolicySet,
     *,
     as_of: dt.date | SearchStrategy[dt.date],
     households: SearchStrategy[Record] | None = None,
@@ -622,7 +622,7 @@ def assert_settles(
     """An undetermined exit verdict that names what it lacks (data paths and ``param:<name>``)
     becomes pass, fail or not applicable once every named field and parameter is supplied (the
     verdicts whose named fields are all missing: a field that is there is not supplied)."""
-    policy_set = _policy_set(policies)
+    policy_set = policy_set_from(policies)
     judged = _judged(policy_set, pack)
     verdict_pack = judged.get("exit_pack") or exit_pack_of(policy_set)
     schema = policy_set.schema
@@ -666,7 +666,7 @@ def assert_settles(
             assume(_value_at(household, target) is None)
             assert found is not None
             owner, field = found
-            value = draw(_Households(schema, {}, False, 2).value(owner, field, "", 0))
+            value = draw(HouseholdStrategies(schema, {}, False, 2).value(owner, field, "", 0))
             supplied = _supply(supplied, target, value)
         assume(validate_record(supplied.to_data(), schema)[0] is not None)
         return household, day, supplied, changed, names
@@ -737,14 +737,14 @@ def write_case(
         defaults = document.get("defaults")
         if isinstance(defaults, dict) and defaults:
             # the case merges onto the file's defaults: write what differs, `~` for what is not there
-            from gspolicy.testing.coverage import _diff  # noqa: PLC0415  # same package, hypothesis already loaded
+            from gspolicy.testing.coverage import record_changes  # noqa: PLC0415  # same package, hypothesis already loaded
 
             keys: dict[str, str | None] = {
                 k: "id"
                 for k, v in defaults.items()
                 if isinstance(v, list) and v and all(isinstance(i, dict) and "id" in i for i in v)
             }
-            data = _diff(defaults, _dates_back(data), keys)
+            data = record_changes(defaults, _dates_back(data), keys)
     case = {"name": name, "as_of": as_of, "household": _dates_back(data), "expect": dict(expect)}
     document.setdefault("cases", []).append(case)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -193,7 +193,7 @@ def test_the_conditions_live_in_durable_rules(policy_set: PolicySet, monkeypatch
     import gspolicy.lang.interpret
 
     monkeypatch.setattr(gspolicy.lang.interpret, "evaluate", refuse)
-    monkeypatch.setattr(gspolicy.lang.interpret, "_Run", refuse)
+    monkeypatch.setattr(gspolicy.lang.interpret, "Interpreter", refuse)
     monkeypatch.setattr(gspolicy.lang, "evaluate", refuse)
     _, alerts, _ = run(policy_set, lines)
     assert [(a.household, a.rule, a.date) for a in alerts] == [
