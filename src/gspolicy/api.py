@@ -35,8 +35,8 @@ from gspolicy.errors import Diagnostic, HouseholdError, PolicyError, suggest
 from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.load import PolicySet
 from gspolicy.pack.load import load_policies as _load
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import load_records_from, validate_record

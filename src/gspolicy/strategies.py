@@ -67,7 +67,7 @@ from gspolicy.lang.typed import (
 )
 from gspolicy.lang.types import field_type
 from gspolicy.pack.check import CheckedPack, check_pack
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
 from gspolicy.pack.shape import FORMS
 from gspolicy.schema.model import (

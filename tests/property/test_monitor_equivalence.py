@@ -29,7 +29,7 @@ from gspolicy.engine.monitor import Alert, Monitor
 from gspolicy.engine.run import parameter_values
 from gspolicy.lang import Context, Unknown, evaluate
 from gspolicy.lang.values import Truth
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 
 from support.bundled import shared_policies
 

@@ -63,9 +63,25 @@ def _imports(path: Path) -> list[tuple[str, int]]:
 
 @pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_imports_flow_one_way() -> None:
+    problems = _upward(SRC)
+    assert not problems, "\n".join(problems)
+
+
+def test_planted_an_upward_import_is_found(tmp_path: Path) -> None:
+    root = tmp_path / "gspolicy"
+    (root / "lang").mkdir(parents=True)
+    (root / "lang" / "why.py").write_text(
+        "def f():\n    from gspolicy.explain.render import legend\n", "utf-8"
+    )
+    (root / "explain").mkdir()
+    (root / "explain" / "render.py").write_text("from gspolicy.lang.why import f\n", "utf-8")
+    assert _upward(root) == ["lang/why:2: `gspolicy.explain.render` is a higher layer than `lang.why`"]
+
+
+def _upward(root: Path) -> list[str]:
     problems = []
-    for path in sorted(SRC.rglob("*.py")):
-        rel = path.relative_to(SRC).with_suffix("")
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
         own = ".".join(rel.parts)
         mine = _layer_of(own)
         for module, line in _imports(path):
@@ -76,7 +92,7 @@ def test_imports_flow_one_way() -> None:
             theirs = _layer_of(module.removeprefix("gspolicy."))
             if theirs > mine:
                 problems.append(f"{rel}:{line}: `{module}` is a higher layer than `{own}`")
-    assert not problems, "\n".join(problems)
+    return problems
 
 
 # -- cycles and private names ------------------------------------------------------------------------

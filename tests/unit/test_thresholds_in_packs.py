@@ -41,7 +41,7 @@ import pytest
 from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.explain.decision import CriterionVerdict
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 
 from support.households import default_household
 

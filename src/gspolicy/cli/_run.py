@@ -12,7 +12,7 @@ from gspolicy._i18n import Lang
 from gspolicy.cli._support import print_problems
 from gspolicy.errors import Diagnostic, render_grouped
 from gspolicy.explain.build import exit_pack_of
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.workspace import load_chosen
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import Refused, load_records_from, load_records_skipping

@@ -57,7 +57,7 @@ from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Detail
 from gspolicy.explain.render import legend
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import Refused
 

@@ -40,7 +40,8 @@ from gspolicy.cli._support import (
 )
 from gspolicy.errors import Diagnostic, PolicyError, sort_and_cap
 from gspolicy.pack.book import render_book
-from gspolicy.pack.load import PolicySet, gaps, load_policies
+from gspolicy.pack.load import gaps, load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.workspace import Origin, announce, choose, copy_bundled, load_chosen, root_of
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from

@@ -39,7 +39,7 @@ from gspolicy.columnar.runner import (
     verdict_counts,
 )
 from gspolicy.errors import Diagnostic
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import (
     RECORD_SUFFIXES,

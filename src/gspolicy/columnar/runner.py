@@ -52,7 +52,7 @@ from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.values import Unknown, Value
 from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema
 
 __all__ = [

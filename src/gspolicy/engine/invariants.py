@@ -27,7 +27,7 @@ from gspolicy.lang import Context, TraceEvent, Unknown, Value, evaluate
 from gspolicy.lang.typed import TConst, TypedExpr, outcome_calls
 from gspolicy.lang.values import kleene_or
 from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 
 __all__ = [

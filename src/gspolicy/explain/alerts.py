@@ -18,7 +18,7 @@ from gspolicy.engine.run import ExprResult, PackOutcome
 from gspolicy.explain.build import cite_text, parameter_uses, readings_of, show_value
 from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 
 __all__ = ["explain_alert", "render_alert"]
 

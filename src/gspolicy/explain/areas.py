@@ -49,7 +49,7 @@ from gspolicy.explain.wording import fact_value, grouped
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.interpret import Context, fact_values
 from gspolicy.lang.typed import TAge, TAggregate, TField, TPresent, TypedExpr, typed_children
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 
 __all__ = [

@@ -31,7 +31,7 @@ from gspolicy._location import display_width
 if TYPE_CHECKING:
     from gspolicy.engine.outcome import Outcome
     from gspolicy.explain.areas import AreaResult
-    from gspolicy.pack.load import PolicySet
+    from gspolicy.pack.policy_set import PolicySet
 
 __all__ = [
     "WIDTH",

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from gspolicy._i18n import Text
 from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import LOW_CONFIDENCE, Amount, Citation, DatedValue, PackSource, Parameter
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.shape import FORM_WORDS, ROLE_WORDS
 
 __all__ = ["render_book"]

@@ -27,7 +27,8 @@ import attrs
 from gspolicy._i18n import Lang, Text
 from gspolicy._resources import bundled_policies
 from gspolicy.errors import render_diagnostics
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 
 __all__ = [
     "ENVIRONMENT",

@@ -63,7 +63,8 @@ from gspolicy.engine.outcome import Outcome, decide_outcome
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.load import PolicySet, check_texts
+from gspolicy.pack.load import check_texts
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.load import schema_from_text
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record

@@ -65,7 +65,7 @@ from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision, Detail
 from gspolicy.explain.render import render_text
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Schema
 from gspolicy.schema.records import validate_record
 

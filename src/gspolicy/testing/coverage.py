@@ -74,7 +74,7 @@ from gspolicy.lang.typed import (
 from gspolicy.lang.types import BoolT
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies import boundary_households

@@ -43,8 +43,8 @@ from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
-from gspolicy.pack.load import PolicySet
 from gspolicy.pack.model import DatedValue
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies import HasPolicySet, HouseholdStrategies, field_by_path, from_schema, policy_set_from

@@ -38,7 +38,8 @@ from gspolicy.api import Policies
 from gspolicy.api import load_policies as load_policy_files
 from gspolicy.explain.decision import DETAILS, Detail
 from gspolicy.explain.render import check_detail
-from gspolicy.pack.load import PolicySet, discover, load_policies
+from gspolicy.pack.load import discover, load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.workspace import ENVIRONMENT, choose, root_of
 from gspolicy.testing.cases import Case, CaseResult, load_cases, run_case
 

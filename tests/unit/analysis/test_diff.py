@@ -17,7 +17,7 @@ import pytest
 
 from gspolicy.analysis.diff import impact, in_context, load_side, structural_diff
 from gspolicy.cli import main
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
 from unit.analysis._plant import EXIT_2018, PARAMETERS, POLICIES, ROOT, copy_policies, line_of, plant

@@ -18,7 +18,8 @@ import pytest
 from gspolicy._location import Source
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.explain.areas import decide_areas, gathering_order
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.load import read_schema, schema_from_source
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record

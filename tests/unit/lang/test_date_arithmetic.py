@@ -15,7 +15,8 @@ from gspolicy import Policies
 from gspolicy.analysis.lint import lint_packs
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.interpret import shift_months
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from unit.pack._root import write
 
 LAST, NEXT = "last_day_of_month", "first_day_of_next_month"

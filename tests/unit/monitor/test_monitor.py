@@ -18,7 +18,7 @@ from gspolicy.engine.durable import DurableError, DurableSession, compile_pack
 from gspolicy.engine.monitor import Alert, Monitor, shock_after_low_income
 from gspolicy.errors import Diagnostic
 from gspolicy.lang import Interval, Unknown
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from unit.monitor._support import EXAMPLE_KINDS, household, line
 
 from support.bundled import shared_policies

@@ -33,7 +33,8 @@ from gspolicy.api import Policies
 from gspolicy.lang.types import BOOL
 from gspolicy.pack import load as load_module
 from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema import load as schema_load
 from gspolicy.strategies import packs
 

@@ -14,7 +14,8 @@ import pytest
 
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import decide
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.records import validate_record
 from unit.pack._root import write
 

@@ -16,7 +16,8 @@ from gspolicy._i18n import Lang
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.summaries import exit_settle, summary_plan, table_summary
 from gspolicy.pack.hash import content_hash
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.testing.cases import run_files
 from unit.pack._root import write
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from gspolicy.errors import Diagnostic, PolicyError
-from gspolicy.pack.load import PolicySet, discover, gaps, load_policies, load_policy_set
+from gspolicy.pack.load import discover, gaps, load_policies, load_policy_set
+from gspolicy.pack.policy_set import PolicySet
 from unit.pack._root import write
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "packs"

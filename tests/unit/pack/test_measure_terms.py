@@ -12,7 +12,8 @@ import pytest
 from gspolicy.engine.outcome import measure_text
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.hash import content_hash
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from unit.pack._root import write
 
 HEAD = """\

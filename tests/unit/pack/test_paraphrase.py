@@ -13,7 +13,8 @@ import jsonschema
 import gspolicy
 from gspolicy.explain.build import decide
 from gspolicy.pack.book import render_book
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.records import validate_record
 from unit.pack._root import write
 

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from gspolicy.explain.build import decide
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.log import DecisionLog, Receipt

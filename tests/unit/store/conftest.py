@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gspolicy.pack.load import PolicySet, load_policy_set
+from gspolicy.pack.load import load_policy_set
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.log import DecisionLog, Receipt
 from unit.store._support import load_examples, make_policy_root, record_some

@@ -17,7 +17,7 @@ import pytest
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.errors import PolicyError
 from gspolicy.explain.build import exit_pack_of
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store import log as log_module
 from gspolicy.store.log import GENESIS, DecisionLog, Receipt, Recorder, canonical_json, record_json

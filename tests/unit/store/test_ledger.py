@@ -12,7 +12,7 @@ import pytest
 
 from gspolicy.errors import PolicyError
 from gspolicy.explain.build import decide
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import NO_DEADLINE, Ledger, quarter_of

@@ -20,7 +20,7 @@ from gspolicy.api import Policies
 from gspolicy.cli import main
 from gspolicy.engine.outcome import support_parts
 from gspolicy.errors import PolicyError
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store import ledger as ledger_module
 from gspolicy.store.ledger import Ledger, PlannedItem, plan_items, read_outcome_table

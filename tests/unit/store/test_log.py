@@ -15,7 +15,8 @@ import zstandard
 
 from gspolicy.errors import PolicyError
 from gspolicy.explain.build import decide
-from gspolicy.pack.load import PolicySet, load_policy_set
+from gspolicy.pack.load import load_policy_set
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.db import MIGRATIONS, SCHEMA_VERSION
 from gspolicy.store.log import (

@@ -12,7 +12,7 @@ import pytest
 
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.explain.build import exit_pack_of
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.log import DecisionLog, Receipt
 from unit.store._support import AS_OF

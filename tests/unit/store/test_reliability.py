@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gspolicy.pack.load import PolicySet
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.store.log import Anchor, DecisionLog, Receipt
 from unit.store._support import EXAMPLES, WRITER, record_some

@@ -12,7 +12,8 @@ import pytest
 from gspolicy._resources import bundled_policies
 from gspolicy.cli import main
 from gspolicy.pack.fmt import format_text
-from gspolicy.pack.load import PolicySet, load_policies
+from gspolicy.pack.load import load_policies
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.testing.cases import Case, find_case_files, load_cases, run_files
 from gspolicy.testing.coverage import coverage, decision_points, fill_gaps, mcdc_pairs, write_cases
 
