@@ -62,6 +62,7 @@ _MODULES = (
     "gspolicy.pack.model",
     "gspolicy.pack.check",
     "gspolicy.pack.load",
+    "gspolicy.pack.policy_set",
 )
 
 
