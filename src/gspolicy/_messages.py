@@ -314,6 +314,39 @@ CATALOGUE: dict[str, Entry] = {
         "record type `{name}` contains itself",
         "记录类型 `{name}` 包含自身",
     ),
+    "schema/unknown-role": _e(
+        "error",
+        "unknown role `{role}`",
+        "未知角色 `{role}`",
+        "the roles are: {roles}",
+        "可用的角色为：{roles}",
+    ),
+    "schema/duplicate-role": _e(
+        "error",
+        "role `{role}` is given to two fields: `{first}` ({at}) and `{second}`",
+        "角色 `{role}` 同时赋给了两个字段：`{first}`（{at}）和 `{second}`",
+        "one field plays each role; remove `role:` from one of them",
+        "每个角色只能由一个字段承担；请删去其中一个字段的 `role:`",
+    ),
+    "schema/bad-role": _e(
+        "error",
+        "field `{field}` cannot play role `{role}`: {problem}",
+        "字段 `{field}` 不能承担角色 `{role}`：{problem}",
+    ),
+    "schema/missing-role": _e(
+        "error",
+        "no field plays role `{role}` ({title}), which {needed_by} needs",
+        "没有字段承担角色 `{role}`（{title}），而{needed_by}需要它",
+        "give the field that holds it `role: {role}`",
+        "请给保存该信息的字段加上 `role: {role}`",
+    ),
+    "schema/bad-changeable": _e(
+        "error",
+        "`changeable` must be `household`, `department` or `no`, not `{value}`",
+        "`changeable` 应为 `household`、`department` 或 `no`，而不是 `{value}`",
+        "`household`: the household can change it; `department`: a department can; `no`: nobody can",
+        "`household`：农户自己可以改变；`department`：部门可以改变；`no`：谁都不能改变",
+    ),
     # --- household records --------------------------------------------------------------------
     "record/json-syntax": _e(
         "error",

@@ -26,15 +26,8 @@ from gspolicy._messages import noun
 from gspolicy._numbers import LIMIT_TEXT, within_limits
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, describe_value, load_yaml
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.schema.model import (
-    AGE_RECORDED_ON,
-    BIRTH_DATE,
-    RECORDED_AGE,
-    FieldSpec,
-    Record,
-    RecordSpec,
-    Schema,
-)
+from gspolicy.schema import roles
+from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 
 __all__ = [
     "RECORD_SUFFIXES",
@@ -317,8 +310,10 @@ class _Checker:
     def implied_birth(self, values: Mapping[str, object], spec: RecordSpec, path: DataPath) -> bool:
         """An age recorded on a date implies a birth date: it may not fall before the earliest
         birth date the schema allows (nor outside the calendar)."""
-        birth = spec.fields.get(BIRTH_DATE)
-        age, on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+        names = spec.roles
+        birth = spec.fields.get(names.get(roles.BIRTH_DATE, ""))
+        age_name = names.get(roles.RECORDED_AGE, "")
+        age, on = values.get(age_name), values.get(names.get(roles.AGE_RECORDED_ON, ""))
         if birth is None or not isinstance(age, int) or not isinstance(on, dt.date):
             return True
         earliest = birth.min if isinstance(birth.min, dt.date) else dt.date(dt.MINYEAR, 1, 1)
@@ -327,7 +322,7 @@ class _Checker:
             return True
         self.report(
             "record/implied-birth",
-            path.child(RECORDED_AGE),
+            path.child(age_name),
             {"age": age, "on": on.isoformat(), "earliest": earliest.isoformat()},
         )
         return False
