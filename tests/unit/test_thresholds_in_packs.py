@@ -365,3 +365,212 @@ def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Po
     # in 2019 the range [3218, 3815.38] is in force, not the changed 2018 value
     assert _income(changed, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"
     assert _income(bundled, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"
+
+
+# -- schema field names ---------------------------------------------------------------------------
+#
+# Code reads a schema field by its role (`gspolicy.schema.roles`; ``role:`` in the schema), never by
+# its name: a schema with its fields renamed decides the same (tests/unit/test_renamed_schema.py).
+# The scan's rule: the names are the bundled schema's own — every field that plays a role, and every
+# field whose name holds an underscore (a name no other vocabulary uses) — collected from the loaded
+# schema, not written out here.  A source string constant (docstrings aside, and the keys of a dict
+# display: those name the keys of an output format or a message's arguments) matches when it is such
+# a name or a dotted path of them (``income.per_capita``, ``members[2].age``).  What matches and is
+# not a schema field is listed with what it is; what is a schema field still read by name is listed
+# per file with the role that replaces it, to be converted (issue 27, item 5: the modules being split
+# when the roles came).  Either list going stale (a listed literal no longer there) fails the test.
+
+NOT_FIELDS: dict[tuple[str, str], str] = {
+    (
+        "gspolicy/schema/roles.py",
+        "*",
+    ): "the role names (a role is named like the bundled field that plays it)",
+    ("gspolicy/_glossary.py", "amount"): "a glossary word",
+    ("gspolicy/_messages.py", "measure"): "the English word of a message context",
+    ("gspolicy/analysis/diff.py", "measure"): "a pack part's kind (a measure of a pack)",
+    ("gspolicy/analysis/diff.py", "support"): "the outcome table's column",
+    ("gspolicy/analysis/lint.py", "measure"): "a pack part's kind",
+    ("gspolicy/cli/households.py", "members"): "a key of the summary it prints",
+    ("gspolicy/cli/store.py", "measure"): "a ledger column and argument",
+    ("gspolicy/cli/store.py", "status"): "a ledger column",
+    ("gspolicy/columnar/runner.py", "support"): "the outcome table's column",
+    ("gspolicy/engine/events.py", "grade"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "non_counting_transfers"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "per_capita"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "resettlement"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "rigid_spending"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "grade"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "non_counting_transfers"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "per_capita"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "relocation"): "a monitoring event type",
+    ("gspolicy/engine/monitor.py", "resettlement"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "rigid_spending"): "a key of the monitoring event format",
+    ("gspolicy/engine/invariants.py", "support"): "the outcome row's column",
+    ("gspolicy/explain/build.py", "age"): "a trace event's kind",
+    ("gspolicy/explain/render.py", "amount"): "a key of the decision's JSON form and a glossary word",
+    ("gspolicy/explain/render.py", "measure"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render.py", "status"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render.py", "support"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render.py", "members[2].age"): "an example data path in the legend",
+    ("gspolicy/lang/interpret.py", "age"): "a trace event's kind",
+    ("gspolicy/lang/typed.py", "age"): "the language's word `age`",
+    ("gspolicy/pack/book.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/check.py", "measure"): "a pack part's kind",
+    ("gspolicy/pack/check.py", "age"): "the language's word `age`",
+    ("gspolicy/pack/fmt.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/fmt.py", "measure"): "a key of the pack format",
+    ("gspolicy/pack/read.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/read.py", "measure"): "a pack part's kind",
+    ("gspolicy/schemas/build.py", "measure"): "a key of the test-case format",
+    ("gspolicy/store/ledger.py", "amount"): "a ledger column",
+    ("gspolicy/store/ledger.py", "measure"): "a ledger column",
+    ("gspolicy/store/ledger.py", "support"): "the outcome table's column",
+    ("gspolicy/tables.py", "support"): "the outcome table's column",
+    ("gspolicy/testing/cases.py", "amount"): "a key of the test-case format",
+    ("gspolicy/testing/cases.py", "measure"): "a key of the test-case format",
+    ("gspolicy/testing/coverage.py", "age"): "the language's word `age`",
+    ("gspolicy/testing/properties.py", "age"): "a trace event's kind",
+}
+
+# Schema fields still read by name, per file, with the role each becomes (to be converted).
+REMAINING: dict[str, dict[str, str]] = {
+    "gspolicy/schema/model.py": {  # BIRTH_DATE & co., for the modules below that import them
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/analysis/diff.py": {"county_code": "county_code"},  # impact
+    "gspolicy/analysis/lint.py": {  # _fields_read.walk: TAge's birth, recorded, recorded_on
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/cli/evaluate.py": {"county_code": "county_code"},  # _with_counties
+    "gspolicy/cli/households.py": {  # _summary
+        "status": "registration_status",
+        "main_cause": "main_cause",
+        "county_code": "county_code",
+        "members": "members",
+    },
+    "gspolicy/columnar/frames.py": {"start": "support_start", "end": "support_end"},  # columns_of
+    "gspolicy/columnar/plan.py": {"start": "support_start"},  # source
+    "gspolicy/columnar/polars_backend.py": {  # age, run_list
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+        "start": "support_start",
+        "end": "support_end",
+    },
+    "gspolicy/columnar/registry.py": {"county_code": "county_code"},  # _COUNTY
+    "gspolicy/columnar/runner.py": {  # RETAINED_FIELDS, _with_retained
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "end": "support_end",
+    },
+    "gspolicy/engine/compiled.py": {"start": "support_start", "end": "support_end"},  # held_on: TCall.fields
+    "gspolicy/engine/outcome.py": {  # buffer_result_of, retained_amount
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "end": "support_end",
+    },
+    "gspolicy/explain/build.py": {  # _retained
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "start": "support_start",
+        "end": "support_end",
+    },
+    "gspolicy/explain/summary.py": {"county_code": "county_code"},  # household_summary
+    "gspolicy/store/card.py": {  # render_card
+        "members": "members",
+        "township_code": "township_code",
+        "village_code": "village_code",
+        "size": "household_size",
+        "main_cause": "main_cause",
+    },
+    "gspolicy/store/ledger.py": {"county_code": "county_code"},  # plan
+    "gspolicy/strategies.py": {  # apply, item_fields, leaves, sources
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "start": "support_start",
+        "end": "support_end",
+    },
+    "gspolicy/testing/properties.py": {  # the buffer property's test
+        "exited_on": "exited_on",
+        "support": "support",
+        "start": "support_start",
+        "end": "support_end",
+        "measure": "support_measure",
+        "amount": "support_amount",
+    },
+}
+
+
+def schema_field_names(policies: Policies) -> tuple[set[str], set[str]]:
+    """The bundled schema's field names the scan looks for (see above), and all its field names
+    (the parts a dotted path may have besides), read from the schema."""
+    fields = {
+        (name, field)
+        for record in policies.policy_set.schema.records.values()
+        for name, field in record.fields.items()
+    }
+    return {n for n, f in fields if f.role is not None or "_" in n}, {n for n, _ in fields}
+
+
+def field_name_literals(source: str, names: tuple[set[str], set[str]]) -> list[tuple[int, str]]:
+    """(line, text) of every string constant (docstrings and dict-display keys aside) that is a
+    name looked for, or a dotted path of field names with one looked for (a part may carry an
+    index: ``members[2]``)."""
+    looked_for, every = names
+    tree = _parsed(source)
+    skipped = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            skipped.update(id(k) for k in node.keys if k is not None)
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in skipped:
+            continue
+        parts = [re.sub(r"\[\d+\]$", "", p) for p in node.value.split(".")]
+        if all(p in every for p in parts) and any(p in looked_for for p in parts):
+            found.append((node.lineno, node.value))
+    return sorted(found)
+
+
+def test_the_field_name_scan_finds_planted_names(bundled: Policies) -> None:
+    names = schema_field_names(bundled)
+    assert {"birth_date", "members", "support", "measure", "start", "end", "county_code"} <= names[0]
+    assert "id" not in names[0]  # a key, playing no role: not looked for
+    planted = (
+        'def f(record):\n    """Reads `birth_date` (a docstring: allowed)."""\n'
+        '    born = record.get("birth_date")\n'
+        '    path = "members[2].age_recorded_on"\n'
+        '    args = {"measure": m}\n'  # a dict display's key: an output or argument name
+        '    return record["support"], "income.per_capita", "birthdate"\n'
+    )
+    assert field_name_literals(planted, names) == [
+        (3, "birth_date"),
+        (4, "members[2].age_recorded_on"),
+        (6, "income.per_capita"),
+        (6, "support"),
+    ]
+
+
+@pytest.mark.slow  # a scan of the whole source tree: full suite
+def test_no_schema_field_name_is_a_literal_in_src(bundled: Policies) -> None:
+    """Code reads schema fields by role: no field name is written in ``src/`` but those listed."""
+    names = schema_field_names(bundled)
+    found, used = [], set()
+    for path in sorted(SRC.rglob("*.py")):
+        name = str(path.relative_to(SRC.parent))
+        if (name, "*") in NOT_FIELDS:
+            used.add((name, "*"))
+            continue
+        for line, text in field_name_literals(path.read_text(encoding="utf-8"), names):
+            if (name, text) in NOT_FIELDS or text in REMAINING.get(name, {}):
+                used.add((name, text))
+            else:
+                found.append(f"{name}:{line}: {text!r}")
+    assert found == [], "read a schema field by its role (gspolicy.schema.roles), not by its name"
+    listed = set(NOT_FIELDS) | {(f, t) for f, texts in REMAINING.items() for t in texts}
+    assert sorted(listed - used) == [], "listed but no longer in the code: take it off the list"
+    assert {r for texts in REMAINING.values() for r in texts.values()} <= set(bundled.policy_set.schema.roles)

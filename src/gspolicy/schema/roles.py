@@ -34,6 +34,7 @@ __all__ = [
     "HOUSING_GRADE",
     "IDENTIFIED_ON",
     "INCOME_PER_CAPITA",
+    "MAIN_CAUSE",
     "MEDICAL_INSURANCE",
     "MEMBERS",
     "NON_COUNTING_TRANSFERS",
@@ -75,6 +76,7 @@ HOUSEHOLD_SIZE: Final = "household_size"
 MEMBERS: Final = "members"
 SUPPORT: Final = "support"
 REGISTRATION_STATUS: Final = "registration_status"
+MAIN_CAUSE: Final = "main_cause"
 IDENTIFIED_ON: Final = "identified_on"
 EXITED_ON: Final = "exited_on"
 RETURNED_ON: Final = "returned_on"
@@ -137,6 +139,7 @@ ROLES: Mapping[str, RoleSpec] = {
             (SUPPORT_MEASURE, SUPPORT_START, SUPPORT_END),
         ),
         _role(REGISTRATION_STATUS, "贫困户状态", "the registration (poverty) status", {"enum"}, "record"),
+        _role(MAIN_CAUSE, "主要致贫原因", "the main cause of poverty", {"enum"}, "record"),
         _role(IDENTIFIED_ON, "识别日期", "the date the household was identified", {"date"}, "record"),
         _role(EXITED_ON, "脱贫日期", "the date the household exited", {"date"}, "record"),
         _role(RETURNED_ON, "返贫日期", "the date the household returned to poverty", {"date"}, "record"),
