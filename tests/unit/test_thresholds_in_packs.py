@@ -58,7 +58,7 @@ COINCIDENCES = {
     ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
     ("gspolicy/cli/_support.py", Decimal(20)): "the narrowest column Chinese help is wrapped to",
     ("gspolicy/api.py", Decimal(100000)): "households `decide_table` decides at a time by default",
-    ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
+    ("gspolicy/schema/validate.py", Decimal(1000)): "the longest text a record field may hold",
     ("gspolicy/_yaml.py", Decimal(10000)): "the most aliases a YAML file may use",
     ("gspolicy/lang/parse.py", Decimal(10000)): "the longest expression text",
     ("gspolicy/schema/doc.py", Decimal(10000)): "digit groups on the schema page",

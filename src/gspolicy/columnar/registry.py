@@ -40,11 +40,11 @@ from gspolicy.columnar.runner import (
 )
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema.id_ledger import IdLedger
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import (
     RECORD_SUFFIXES,
     TABLE_SUFFIXES,
-    IdLedger,
     Loaded,
     Refused,
     file_blocks,
@@ -52,7 +52,8 @@ from gspolicy.schema.records import (
     load_items,
     load_jsonl_source,
 )
-from gspolicy.schema.tabular import RawBlock, TableError, cell_value, open_tables
+from gspolicy.schema.table_files import TableError
+from gspolicy.schema.tabular import RawBlock, cell_value, open_tables
 
 __all__ = ["COLUMN_BLOCK", "FEW_LINES", "LINE_BLOCK", "RegistryBlock", "records_of_kept", "registry_blocks"]
 

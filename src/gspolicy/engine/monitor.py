@@ -53,7 +53,7 @@ from gspolicy.pack.load import load_policy_set
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema import roles
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 
 __all__ = ["Alert", "Monitor", "MonitorStats", "monitoring_pack", "shock_after_low_income"]
 

@@ -132,4 +132,4 @@ def _in_place(
     if place == "record":
         return record.name in reached
     item = items.get(place)
-    return item == _BROKEN or item == record.name
+    return item in (_BROKEN, record.name)

@@ -67,7 +67,7 @@ from gspolicy.pack.load import check_texts
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.load import schema_from_text
 from gspolicy.schema.model import Record
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 from gspolicy.store.db import connect, damaged, write
 
 _log = logging.getLogger(__name__)

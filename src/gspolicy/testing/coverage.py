@@ -76,7 +76,7 @@ from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 from gspolicy.strategies import boundary_households
 from gspolicy.testing.cases import Case, merge_household
 

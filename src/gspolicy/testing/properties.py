@@ -46,7 +46,7 @@ from gspolicy.pack.fmt import format_text
 from gspolicy.pack.model import DatedValue
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 from gspolicy.strategies import HasPolicySet, HouseholdStrategies, field_by_path, from_schema, policy_set_from
 
 __all__ = [
