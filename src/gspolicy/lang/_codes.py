@@ -21,9 +21,10 @@ register(
     {
         "type/not-a-history": entry(
             "error",
-            "`held_on` needs a list of records with `start` and `end` dates, found {found}",
-            "`held_on` 需要带有 `start` 和 `end` 日期的记录列表，实际为{found}",
-            "use it on a support history such as `held_on(support, registration.exited_on)`",
+            "`held_on` needs a list of records with start and end dates (the fields with roles "
+            "`support_start` and `support_end`), found {found}",
+            "`held_on` 需要带有开始和结束日期（角色为 `support_start` 和 `support_end` 的字段）的记录列表，实际为{found}",
+            "use it on the support history, such as `held_on(support, registration.exited_on)`",
             "请用于帮扶记录列表，例如 `held_on(support, registration.exited_on)`",
         ),
         "parse/syntax": entry(
