@@ -77,7 +77,7 @@ from gspolicy.pack.fmt import format_text
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
-from gspolicy.strategies import boundary_households
+from gspolicy.strategies.boundary import boundary_households
 from gspolicy.testing.cases import Case, merge_household
 
 __all__ = [

@@ -47,7 +47,8 @@ from gspolicy.pack.model import DatedValue
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.schema.records import validate_record
-from gspolicy.strategies import HasPolicySet, HouseholdStrategies, field_by_path, from_schema, policy_set_from
+from gspolicy.strategies.arguments import HasPolicySet, field_by_path, policy_set_from
+from gspolicy.strategies.households import HouseholdStrategies, from_schema
 
 __all__ = [
     "Counterexample",
