@@ -738,7 +738,7 @@ def write_case(
         defaults = document.get("defaults")
         if isinstance(defaults, dict) and defaults:
             # the case merges onto the file's defaults: write what differs, `~` for what is not there
-            from gspolicy.testing.coverage import record_changes  # noqa: PLC0415  # same package, hypothesis already loaded
+            from gspolicy.testing.case_yaml import record_changes  # noqa: PLC0415  # same package, hypothesis already loaded
 
             keys: dict[str, str | None] = {
                 k: "id"
