@@ -1,5 +1,6 @@
-"""The strategies' arguments checked when a strategy is built (an `InvalidArgument` naming the
-argument, with "did you mean" for field paths), and a strategy shown as the call that built it.
+"""The strategies' arguments checked when a strategy is built, and a strategy shown as the call that built it.
+
+A bad argument is an `InvalidArgument` naming it (with "did you mean" for field paths).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Well-typed expressions (syntax trees) of the policy language, drawn against a schema or an
-environment (`expressions`), reaching every construct.
+"""Well-typed expressions (syntax trees) of the policy language, reaching every construct (`expressions`).
+
+They are drawn against a schema, or an `Env` with parameters, facts and a missing-day rule.
 """
 
 from __future__ import annotations

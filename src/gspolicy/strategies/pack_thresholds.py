@@ -1,5 +1,6 @@
-"""The thresholds of the packs in force (`thresholds`): each field a condition compares with a bound,
-read from the packs' typed conditions.
+"""The thresholds of the packs in force (`thresholds`): each field a condition compares with a bound.
+
+They are read from the packs' typed conditions, through facts, aggregates and arithmetic.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
-"""Small checked packs (`packs`): generated expressions written as a pack's YAML, then read and
-checked like any pack.
-"""
+"""Small checked packs (`packs`): generated expressions written as a pack's YAML, read and checked."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Writing pack test cases as YAML: a case added to a test file (`write_case`), a household as its changes
-from a file's defaults (`record_changes`, the inverse of `gspolicy.testing.cases.merge_household`).
+"""Writing pack test cases as YAML: a case added to a file, a household as its changes from the defaults.
+
+`write_case` adds a case; `record_changes` is the inverse of `gspolicy.testing.cases.merge_household`.
 """
 
 from __future__ import annotations

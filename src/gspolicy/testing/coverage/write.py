@@ -1,4 +1,7 @@
-"""Writing the households found for coverage gaps as YAML cases next to their packs (expecting today's decision)."""
+"""Writing the households found for coverage gaps as YAML cases next to their packs.
+
+Each case expects the decision the packs give today: review it before committing.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Properties of a decision under a change to the household: a better value in a field never makes it
-worse (`assert_monotone`), supplying what an undetermined verdict lacks settles it (`assert_settles`).
+"""Properties of a decision under a change to the household: monotone in a field, settled by what it lacks.
+
+A better value in a field never makes it worse (`assert_monotone`); supplying what an undetermined
+verdict lacks settles it (`assert_settles`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Properties that a decision depends on nothing it should not: determinism, explanation sufficiency
-(no uncited field), version isolation (no value not in force).
+"""Properties that a decision depends on nothing it should not: not the run, uncited fields, other versions.
+
+`assert_deterministic`, `assert_explanations_sufficient`, `assert_version_isolation`.
 """
 
 from __future__ import annotations
