@@ -55,6 +55,7 @@ from gspolicy.store.ledger_rows import (
     Item,
     OverdueRow,
     Plan,
+    PlannedItem,
     TablePlanned,
     Update,
     ledger_error,
@@ -81,7 +82,7 @@ from gspolicy.store.outcome_table import (
     OutcomeTable,
     read_outcome_table,
 )
-from gspolicy.store.planning import PlannedItem, plan_items
+from gspolicy.store.planning import plan_items
 
 _log = logging.getLogger(__name__)
 

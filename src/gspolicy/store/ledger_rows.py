@@ -1,6 +1,6 @@
-"""The ledger's rows as values — a plan, its items, their progress updates, the quarterly counts,
-an overdue item as a report reads it, what planning from a table did — with the statuses and
-the quarter of a day.  See `gspolicy.store.ledger`."""
+"""The ledger's rows as values — a plan, its items (as planned, then as stored), their progress
+updates, the quarterly counts, an overdue item as a report reads it, what planning from a table
+did — with the statuses and the quarter of a day.  See `gspolicy.store.ledger`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ __all__ = [
     "Item",
     "OverdueRow",
     "Plan",
+    "PlannedItem",
     "TablePlanned",
     "Update",
     "ledger_error",
@@ -57,6 +58,21 @@ class Update:
     by: str
     evidence: str | None
     recorded_at: str
+
+
+@attrs.frozen
+class PlannedItem:
+    """An item as a plan fixes it, before it is stored."""
+
+    measure: str
+    title: Text
+    department: str
+    department_title: Text
+    batch: str  # the rule that grants the measure, or the buffer basis that retains it
+    content: Text
+    amount: str | None
+    unit: str | None
+    deadline: dt.date | None
 
 
 @attrs.frozen

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gspolicy._i18n import Text
-from gspolicy.store.ledger_rows import Item
-from gspolicy.store.planning import PlannedItem
+from gspolicy.store.ledger_rows import Item, PlannedItem
 
 __all__ = [
     "ITEM_COLUMNS",

@@ -8,31 +8,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attrs
-
 from gspolicy._i18n import Text
 from gspolicy.engine.outcome import support_parts
 from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, Rule
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.store.ledger_rows import ledger_error
+from gspolicy.store.ledger_rows import PlannedItem, ledger_error
 
-__all__ = ["PlannedItem", "plan_items"]
-
-
-@attrs.frozen
-class PlannedItem:
-    """An item as a plan fixes it, before it is stored."""
-
-    measure: str
-    title: Text
-    department: str
-    department_title: Text
-    batch: str  # the rule that grants the measure, or the buffer basis that retains it
-    content: Text
-    amount: str | None
-    unit: str | None
-    deadline: dt.date | None
+__all__ = ["plan_items"]
 
 
 def _day(value: object) -> dt.date | None:
