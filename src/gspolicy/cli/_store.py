@@ -1,6 +1,7 @@
-"""What the ``gspolicy log`` and ``gspolicy ledger`` commands share: the ``--db`` and
-``--format`` options, the entry argument, problems reported as diagnostics, and output written
-as it is made."""
+"""What the ``gspolicy log`` and ``gspolicy ledger`` commands share.
+
+The ``--db`` and ``--format`` options, the entry argument, problems reported as diagnostics, and
+output written as it is made."""
 
 from __future__ import annotations
 

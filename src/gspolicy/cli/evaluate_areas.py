@@ -1,6 +1,8 @@
-"""The villages and counties of a streamed ``gspolicy evaluate`` run, decided from what was kept
-of each household (the fields the areas' packs read), a part — a county and its villages — at a
-time, and the parts joined as deciding every area at once gives them."""
+"""The villages and counties of a streamed ``gspolicy evaluate`` run, a county at a time.
+
+They are decided from what was kept of each household (the fields the areas' packs read), a part
+— a county and its villages — at a time, and the parts joined as deciding every area at once
+gives them."""
 
 from __future__ import annotations
 

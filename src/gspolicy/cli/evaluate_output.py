@@ -1,6 +1,7 @@
-"""The writers of a ``gspolicy evaluate`` run beside its report: the household table of
-``--output`` (with its run manifest) and the decision log of ``--log`` (`RunLog`: batches,
-receipts, the run's manifest entry)."""
+"""The writers of a ``gspolicy evaluate`` run: the table of ``--output``, the log of ``--log``.
+
+The household table is written with its run manifest; `RunLog` records the decisions in batches,
+hands out receipts and writes the run's manifest entry."""
 
 from __future__ import annotations
 

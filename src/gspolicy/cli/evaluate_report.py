@@ -1,6 +1,7 @@
-"""What ``gspolicy evaluate`` prints beside the households' summary: the villages' and counties'
-report of ``--level village|county``, the legend said once after explanations, and the records
-refused or skipped."""
+"""What ``gspolicy evaluate`` prints beside the households' summary: areas, legend, refusals.
+
+The villages' and counties' report of ``--level village|county``, the legend said once after
+explanations, and the records refused or skipped."""
 
 from __future__ import annotations
 

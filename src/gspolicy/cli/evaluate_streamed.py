@@ -1,6 +1,7 @@
-"""The main job of ``gspolicy evaluate``, streamed: the households read a block at a time, each
-block decided by the columnar runner into the outcome table that gives the summary, ``--output``
-and ``--log``; only the households printed are explained."""
+"""The main job of ``gspolicy evaluate``, streamed: the households decided a block at a time.
+
+Each block is decided by the columnar runner into the outcome table that gives the summary,
+``--output`` and ``--log``; only the households printed are explained."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The ``gspolicy ledger`` commands: plan households from a log entry or an outcome table, record
-progress, print a household's card, list overdue items, count (see docs/how-to/keep-the-ledger.md)."""
+"""The ``gspolicy ledger`` commands: plan, update, card, overdue, counts.
+
+Plan households from a log entry or an outcome table, record progress, print a household's card,
+list overdue items, count (see docs/how-to/keep-the-ledger.md)."""
 
 from __future__ import annotations
 

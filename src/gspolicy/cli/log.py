@@ -1,5 +1,7 @@
-"""The ``gspolicy log`` commands: record a run's decisions, verify the log, replay or show an entry
-(see docs/how-to/audit-a-decision.md)."""
+"""The ``gspolicy log`` commands: record, verify, replay, show.
+
+Record a run's decisions, verify the log, replay or show an entry (see
+docs/how-to/audit-a-decision.md)."""
 
 from __future__ import annotations
 

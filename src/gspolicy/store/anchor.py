@@ -1,5 +1,6 @@
-"""The anchors of the chain held outside its table: the checkpoint file ``<db>.head`` (written
-atomically) and the receipts handed out for entries, and reading either back."""
+"""The chain's anchors outside its table: the checkpoint file and receipts, written and read back.
+
+The checkpoint ``<db>.head`` is rewritten atomically; a receipt is handed out for each entry."""
 
 from __future__ import annotations
 

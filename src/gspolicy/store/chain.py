@@ -1,6 +1,7 @@
-"""The log's chain: canonical JSON and hashes, an entry's hashed and stored columns, and `Entry`,
-the stored entry as read back (`Reader` decompresses its record and outcome and reads its
-context by hash).  See `gspolicy.store.log` for the format and what the chain proves."""
+"""The log's chain: canonical JSON and hashes, an entry's hashed and stored columns, `Entry`.
+
+`Reader` reads a stored entry back: it decompresses its record and outcome and reads its context
+by hash.  See `gspolicy.store.log` for the format and what the chain proves."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The ledger's rows as values — a plan, its items (as planned, then as stored), their progress
-updates, the quarterly counts, an overdue item as a report reads it, what planning from a table
-did — with the statuses and the quarter of a day.  See `gspolicy.store.ledger`."""
+"""The ledger's rows as values: plans, items, progress updates, counts, overdue rows, statuses.
+
+An item is held as planned (`PlannedItem`) and as stored (`Item`); `TablePlanned` says what
+planning from a table did; `quarter_of` gives the quarter of a day.  See `gspolicy.store.ledger`."""
 
 from __future__ import annotations
 

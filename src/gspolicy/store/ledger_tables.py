@@ -1,6 +1,7 @@
-"""The ledger's tables in SQL: the statements that write plans and items and supersede a plan,
-those that read items (an `Item` from its row) and count them by quarter, and what makes an item
-overdue."""
+"""The ledger's tables in SQL: writing plans and items, reading items, counting, overdue items.
+
+The statements that write plans and items and supersede a plan, those that read items (an `Item`
+from its row) and count them by quarter, and what makes an item overdue."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Planning from an outcome table (``gspolicy evaluate --output``): `read_outcome_table` checks the
-table whole — format, columns, run manifest, the packs it was decided with, every distinct
-row's plan — before anything is written; `OutcomeTable.write` plans its households in batches."""
+"""Planning from an outcome table (``gspolicy evaluate --output``): checked whole, then planned in batches.
+
+`read_outcome_table` checks the table — format, columns, run manifest, the packs it was decided
+with, every distinct row's plan — before anything is written; `OutcomeTable.write` plans its
+households in batches."""
 
 from __future__ import annotations
 

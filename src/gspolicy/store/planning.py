@@ -1,6 +1,8 @@
-"""Planning a household from its outcome row: `plan_items` makes the items of a plan (measure,
-department, batch, content, amount, deadline) from the rules that grant each measure and the
-buffer bases that retain it.  See `gspolicy.store.ledger` for the rules of a plan."""
+"""Planning a household from its outcome row: `plan_items`, the items of its plan.
+
+Each item (measure, department, batch, content, amount, deadline) comes from the rule that grants
+the measure or the buffer basis that retains it.  See `gspolicy.store.ledger` for the rules of a
+plan."""
 
 from __future__ import annotations
 

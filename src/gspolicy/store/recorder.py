@@ -1,6 +1,7 @@
-"""Recording decisions in a log a batch at a time: `Recorder` compresses each batch, chains its
-entries and writes them in one transaction, anchoring them in the checkpoint before the commit
-and promoting them after; the run's manifest entry closes it.  See `gspolicy.store.log`."""
+"""Recording decisions in a log a batch at a time (`Recorder`), the run's manifest entry last.
+
+Each batch is compressed, chained and written in one transaction, anchored in the checkpoint
+before the commit and promoted after.  See `gspolicy.store.log`."""
 
 from __future__ import annotations
 

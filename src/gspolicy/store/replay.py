@@ -1,5 +1,7 @@
-"""Replaying a log entry: the policy set it was decided with rebuilt from the texts stored in the
-log, the entry decided again from its stored record, and the outcome rows compared."""
+"""Replaying a log entry: decided again from its stored record and packs, and compared.
+
+The policy set it was decided with is rebuilt from the texts stored in the log; the outcome row it
+gives is compared with the stored one."""
 
 from __future__ import annotations
 

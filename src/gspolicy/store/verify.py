@@ -1,6 +1,7 @@
-"""Verifying a decision log: the walk along the chain that names the first bad entry (edited,
-deleted, inserted, reordered, a stored pack altered) and the check of its anchors (the
-checkpoint file, receipts).  `DecisionLog.verify` runs it."""
+"""Verifying a decision log: the chain walked to its first bad entry, and its anchors checked.
+
+A bad entry is edited, deleted, inserted, reordered or names an altered pack; the anchors are the
+checkpoint file and receipts.  `DecisionLog.verify` runs it."""
 
 from __future__ import annotations
 
