@@ -279,14 +279,32 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "columnar": [["plan", "lines"], ["frames"], ["polars_backend", "ingest"], ["runner"], ["registry"]],
     "analysis": [["_where", "fold"], ["diff", "lint"], ["report"], ["html"]],
-    "testing": [["cases"], ["coverage", "pytest_plugin"], ["properties"]],
-    "store": [["_codes"], ["db"], ["log"], ["ledger"], ["card"]],
+    "testing": [
+        ["cases", "case_yaml"],  # pack test cases; writing them as YAML
+        ["coverage.measure", "properties.harness", "pytest_plugin"],
+        ["coverage.report", "properties.buffer", "properties.changes", "properties.independence"],
+        ["coverage.search"],  # measure → report → search → write
+        ["coverage.write"],
+        ["coverage", "properties"],  # the packages' surfaces
+    ],
+    "strategies": [
+        ["arguments"],
+        ["households", "pack_thresholds", "expression_trees"],
+        ["boundary", "small_packs"],
+    ],
+    "store": [
+        ["_codes", "chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
+        ["db", "planning", "ledger_tables", "card"],
+        ["recorder", "verify", "replay", "outcome_table"],  # recording apart from the audit tools
+        ["log", "ledger"],  # the two stores' classes
+    ],
     "schemas": [["build"]],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
-        ["_options", "_run"],
-        ["fmt", "households", "schema", "evaluate", "explain", "monitor", "packs", "store"],
+        ["_options", "_run", "_store"],  # what several commands share
+        ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
+        ["evaluate", "explain", "fmt", "households", "ledger", "log", "monitor", "packs", "schema"],
     ],
 }
 
