@@ -50,7 +50,7 @@ SMALL = range(17)  # 0..16: ordinary code constants, ignored
 
 # Code that never decides anything about a household: the generators of test data (their sizes
 # and value ranges are not policy) — a number there that equals a pack number is a coincidence.
-NOT_DECIDING = ("gspolicy/strategies.py", "gspolicy/testing/")
+NOT_DECIDING = ("gspolicy/strategies/", "gspolicy/testing/")
 # Constants elsewhere that equal a pack number by coincidence, each with what it is.
 COINCIDENCES = {
     ("gspolicy/_yaml.py", Decimal(64)): "the YAML nesting limit",
@@ -391,8 +391,8 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/analysis/diff.py", "support"): "the outcome table's column",
     ("gspolicy/analysis/lint.py", "measure"): "a pack part's kind",
     ("gspolicy/cli/households.py", "members"): "a key of the summary it prints",
-    ("gspolicy/cli/store.py", "measure"): "a ledger column and argument",
-    ("gspolicy/cli/store.py", "status"): "a ledger column",
+    ("gspolicy/cli/ledger.py", "measure"): "a ledger column and argument",
+    ("gspolicy/cli/ledger.py", "status"): "a ledger column",
     ("gspolicy/columnar/runner.py", "support"): "the outcome table's column",
     ("gspolicy/engine/events.py", "grade"): "a key of the monitoring event format",
     ("gspolicy/engine/events.py", "non_counting_transfers"): "a key of the monitoring event format",
@@ -422,14 +422,15 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/pack/read.py", "amount"): "a key of the pack format",
     ("gspolicy/pack/read.py", "measure"): "a pack part's kind",
     ("gspolicy/schemas/build.py", "measure"): "a key of the test-case format",
-    ("gspolicy/store/ledger.py", "amount"): "a ledger column",
-    ("gspolicy/store/ledger.py", "measure"): "a ledger column",
-    ("gspolicy/store/ledger.py", "support"): "the outcome table's column",
+    ("gspolicy/store/ledger_tables.py", "amount"): "a ledger column",
+    ("gspolicy/store/ledger_tables.py", "measure"): "a ledger column",
+    ("gspolicy/store/outcome_table.py", "support"): "the outcome table's column",
+    ("gspolicy/store/planning.py", "support"): "the outcome row's column",
     ("gspolicy/tables.py", "support"): "the outcome table's column",
     ("gspolicy/testing/cases.py", "amount"): "a key of the test-case format",
     ("gspolicy/testing/cases.py", "measure"): "a key of the test-case format",
-    ("gspolicy/testing/coverage.py", "age"): "the language's word `age`",
-    ("gspolicy/testing/properties.py", "age"): "a trace event's kind",
+    ("gspolicy/testing/coverage/measure.py", "age"): "the language's word `age`",
+    ("gspolicy/testing/properties/independence.py", "age"): "a trace event's kind",
 }
 
 # Schema fields still read by name, per file, with the role each becomes (to be converted).
@@ -445,7 +446,7 @@ REMAINING: dict[str, dict[str, str]] = {
         "age": "recorded_age",
         "age_recorded_on": "age_recorded_on",
     },
-    "gspolicy/cli/evaluate.py": {"county_code": "county_code"},  # _with_counties
+    "gspolicy/cli/evaluate_output.py": {"county_code": "county_code"},  # _with_counties
     "gspolicy/cli/households.py": {  # _summary
         "status": "registration_status",
         "main_cause": "main_cause",
@@ -488,13 +489,14 @@ REMAINING: dict[str, dict[str, str]] = {
         "main_cause": "main_cause",
     },
     "gspolicy/store/ledger.py": {"county_code": "county_code"},  # plan
-    "gspolicy/strategies.py": {  # apply, item_fields, leaves, sources
+    "gspolicy/strategies/boundary.py": {"birth_date": "birth_date", "age": "recorded_age"},  # apply
+    "gspolicy/strategies/expression_trees.py": {  # item_fields, leaves, sources
         "birth_date": "birth_date",
         "age": "recorded_age",
         "start": "support_start",
         "end": "support_end",
     },
-    "gspolicy/testing/properties.py": {  # the buffer property's test
+    "gspolicy/testing/properties/buffer.py": {  # the buffer property's test
         "exited_on": "exited_on",
         "support": "support",
         "start": "support_start",

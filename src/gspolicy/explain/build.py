@@ -276,11 +276,11 @@ def _gap(op: str, left: Value, right: Value) -> tuple[str, Text | None] | None:
     )
 
 
-def _root_compare(texpr_span: Span, events: Sequence[TraceEvent]) -> TraceEvent | None:
-    for e in events:
-        if e.kind == "compare" and e.span == texpr_span and len(e.operands) == 2:
-            return e
-    return None
+def _root_compare(root: TCompare, events: Sequence[TraceEvent]) -> TraceEvent | None:
+    """The comparison event of a criterion whose root is a single comparison (a chain: none)."""
+    if len(root.ops) != 1:
+        return None
+    return next((e for e in events if e.kind == "compare" and e.node is root), None)
 
 
 def _number(value: Value, *, high: bool = False) -> Decimal | None:
@@ -315,7 +315,7 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     shortfall = threshold = value_shown = None
     if result is not None:
         root = checked.criteria[c.id]
-        compare = _root_compare(root.span, result.events) if isinstance(root, TCompare) else None
+        compare = _root_compare(root, result.events) if isinstance(root, TCompare) else None
         if compare is not None:
             left, right = compare.operands
             value_shown, threshold = show_value(left), show_value(right)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from gspolicy.explain.render import amount_words
 from gspolicy.explain.wording import Vocabulary
-from gspolicy.store.ledger import STATUS_TEXT, Item, Plan, Update
+from gspolicy.store.ledger_rows import STATUS_TEXT, Item, Plan, Update
 
 __all__ = ["render_card"]
 
