@@ -254,7 +254,13 @@ INNER: dict[str, list[list[str]]] = {
         ["_files", "_yaml"],  # reading files; YAML with positions
         ["_shape"],  # reading YAML nodes into typed values
     ],
-    "schema": [["model"], ["load", "tabular"], ["records", "doc"]],
+    "schema": [
+        ["roles", "record_text", "table_files"],  # the roles; record text as plain data; table files
+        ["model"],  # the typed schema
+        ["check_roles", "validate", "id_ledger", "table_write"],  # checks, one record, ids, writing tables
+        ["load", "tabular"],  # reading the schema; reading registry tables
+        ["records", "doc"],  # loading record files; the reference page
+    ],
     "lang": [
         ["_codes", "values", "types", "ast"],
         ["parse", "printer", "typed"],
