@@ -1,6 +1,7 @@
-"""Read and check a schema's ``role:`` and ``changeable:`` declarations against the roles the
-library knows (`gspolicy.schema.roles`): each role known, given to one field, of a kind and in a
-place that can play it, with the roles it needs; ``changeable`` one of its three values."""
+"""Check a schema's ``role:`` and ``changeable:`` declarations against the roles the library knows.
+
+Each role known, given to one field, of a kind and in a place that can play it, with the roles it
+needs (`gspolicy.schema.roles`); ``changeable`` one of its three values."""
 
 from __future__ import annotations
 

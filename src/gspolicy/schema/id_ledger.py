@@ -1,5 +1,6 @@
-"""The ids seen so far across the files and blocks of one load, to refuse a record whose id
-an earlier record holds (kept in a Polars frame, so a registry of millions stays small)."""
+"""The ids admitted so far in one load, to refuse a record whose id an earlier record holds.
+
+Kept as sorted runs of hashes in Polars frames, so a registry of millions stays small."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Read record text as plain data and locate a data path in it: JSON with exact numbers and
-the keys it saw twice remembered, YAML with integers kept as written, and the span of the value
-or key at a data path (scanned in the JSON text only when a problem needs it)."""
+"""Read record text as plain data, and locate a data path in it.
+
+JSON with exact numbers and the keys it saw twice remembered, YAML with integers kept as written,
+and the span of the value or key at a data path (scanned in the JSON text only when a problem needs
+it)."""
 
 from __future__ import annotations
 

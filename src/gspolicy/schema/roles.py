@@ -1,4 +1,4 @@
-"""The roles a schema's fields play, and who may change a field.
+"""The roles a schema's fields play for the library, and who may change a field.
 
 Code never names a schema field: where the library needs a particular field (a member's birth
 date to compute an age, the support list's start and end dates, the registration status an event

@@ -1,6 +1,7 @@
-"""Open a registry's table files: the names and suffixes of the three tables, the companion
-files beside a households table, and each file read into a Polars frame (CSV re-encoded to UTF-8
-in a private folder when needed, Excel sheets, Parquet), every failure a located `TableError`."""
+"""Open a registry's table files into Polars frames, every failure a located `TableError`.
+
+The names and suffixes of the three tables, the companion files beside a households table, CSV
+re-encoded to UTF-8 in a private folder when needed, Excel sheets, Parquet."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Write households as registry tables (the inverse of reading them): nested fields as dotted
-columns, each list in its own table keyed by ``household_id``, in CSV, Parquet or Excel."""
+"""Write households as registry tables: the inverse of reading them.
+
+Nested fields as dotted columns, each list in its own table keyed by ``household_id``, in CSV,
+Parquet or Excel."""
 
 from __future__ import annotations
 

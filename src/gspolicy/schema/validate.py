@@ -1,5 +1,7 @@
-"""Validate one record given as plain data against its record type into a typed, immutable
-`Record`, reporting every problem at its data path (enum labels canonicalised, money exact)."""
+"""Validate one record given as plain data against its record type into a typed `Record`.
+
+Every problem is reported at its data path; enum labels are canonicalised to their codes, money is
+exact."""
 
 from __future__ import annotations
 
