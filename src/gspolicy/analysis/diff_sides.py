@@ -1,5 +1,5 @@
 """One side of a comparison read: a policy root, a pack folder or a pack version file, and the whole
-policy set it decides with (the diff's catalogue of diagnostics is `gspolicy.analysis.diff`'s)."""
+policy set it decides with."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from gspolicy._files import read_source
 from gspolicy._i18n import Text
 from gspolicy._resources import bundled_schema_path
+from gspolicy.analysis import diff_codes  # noqa: F401  # registers the diff's diagnostics
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.pack.check import CheckedPack, check_pack
