@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from gspolicy._location import Source
-from gspolicy.columnar import polars_backend, runner
-from gspolicy.columnar.runner import decide_columnar, values_by_columns
+from gspolicy.columnar import polars_backend
+from gspolicy.columnar import run as columnar_run
+from gspolicy.columnar.run import decide_columnar, values_by_columns
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.engine.run import PackValues, run_pack
@@ -217,7 +218,7 @@ def test_the_registry_gives_the_same_outcomes_by_columns(day: dt.date) -> None:
 
 def test_no_bundled_pack_falls_back() -> None:
     for day in (dt.date(2016, 6, 30), dt.date(2018, 12, 31), dt.date(2021, 6, 30)):
-        run = runner.plan_run(POLICIES.policy_set, "household", day)
+        run = columnar_run.plan_run(POLICIES.policy_set, "household", day)
         assert run.fallback_packs == (), day
 
 
@@ -270,7 +271,7 @@ def _fine_pack() -> CheckedPack:
 
 
 def _caught() -> bool:
-    runner._RUNS.clear()
+    columnar_run._RUNS.clear()
     incomes = [("0.1", "0.2"), ("0.2", "0.1"), ("0.1", "0.21"), ("0.01", "0.29")]
     fine = [
         POLICIES.household({"id": "620000-0009", "income": {"wages": a, "production": b}}) for a, b in incomes
@@ -279,10 +280,10 @@ def _caught() -> bool:
         _same_values(_fine_pack(), fine, dt.date(2018, 12, 31), traced=False)
         for day in (dt.date(2018, 2, 28), dt.date(2018, 3, 1), dt.date(2018, 12, 31), dt.date(2020, 6, 30)):
             _registry_matches(_SAMPLE, day)
-    except (AssertionError, pl.exceptions.PolarsError, runner.ColumnarError):
+    except (AssertionError, pl.exceptions.PolarsError, columnar_run.ColumnarError):
         return True
     finally:
-        runner._RUNS.clear()
+        columnar_run._RUNS.clear()
     return False
 
 

@@ -29,15 +29,8 @@ import polars as pl
 from gspolicy._location import RecordLocation, Source
 from gspolicy.columnar.ingest import Ingest, kept_dtype
 from gspolicy.columnar.lines import Flattener
-from gspolicy.columnar.runner import (
-    ColumnarError,
-    Run,
-    counts_text,
-    decide_frame,
-    decide_frames,
-    plan_run,
-    verdict_counts,
-)
+from gspolicy.columnar.run import ColumnarError, Run, plan_run
+from gspolicy.columnar.runner import counts_text, decide_frame, decide_frames, verdict_counts
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema
