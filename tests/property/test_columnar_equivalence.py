@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from gspolicy._location import Source
-from gspolicy.columnar import polars_backend
+from gspolicy.columnar import polars_columns, polars_lower
 from gspolicy.columnar import run as columnar_run
 from gspolicy.columnar.run import decide_columnar, values_by_columns
 from gspolicy.engine.compiled import lower
@@ -292,15 +292,15 @@ def test_the_sample_passes_without_a_planted_bug() -> None:
 
 
 def test_a_planted_wrong_kleene_and_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = polars_backend._Compiler.logic
+    original = polars_lower.Lowering.logic
 
     def wrong(self, node):  # type: ignore[no-untyped-def]
         col = original(self, node)
-        return polars_backend.Col(
+        return polars_columns.Col(
             "bool", v=col.v.fill_null(node.op == "and"), bits=col.bits
         )  # unknown as true
 
-    monkeypatch.setattr(polars_backend._Compiler, "logic", wrong)
+    monkeypatch.setattr(polars_lower.Lowering, "logic", wrong)
     assert _caught()
 
 
@@ -315,27 +315,27 @@ def test_a_planted_any_that_skips_unknowns_is_caught(monkeypatch: pytest.MonkeyP
 
 
 def test_a_planted_threshold_off_by_one_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = polars_backend._Compiler.comparison
+    original = polars_lower.Lowering.comparison
 
     def shifted(self, op, a, b):  # type: ignore[no-untyped-def]
         return original(self, "<" if op == "<=" else op, a, b)
 
-    monkeypatch.setattr(polars_backend._Compiler, "comparison", shifted)
+    monkeypatch.setattr(polars_lower.Lowering, "comparison", shifted)
     assert _caught()
 
 
 def test_a_planted_float_reading_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Numbers read as binary floats (as inferring a frame's schema from JSON does), then compared."""
-    original = polars_backend._Compiler.field
+    original = polars_lower.Lowering.field
 
     def floating(self, node):  # type: ignore[no-untyped-def]
         col = original(self, node)
         if col.kind != "num":
             return col
         lo, hi = col.lo.cast(pl.Float64), col.hi.cast(pl.Float64)
-        return polars_backend.Col("num", lo=lo, hi=hi, bits=col.bits, scale=col.scale, exact=col.exact)
+        return polars_columns.Col("num", lo=lo, hi=hi, bits=col.bits, scale=col.scale, exact=col.exact)
 
-    monkeypatch.setattr(polars_backend._Compiler, "field", floating)
+    monkeypatch.setattr(polars_lower.Lowering, "field", floating)
     assert _caught()
 
 
@@ -360,5 +360,5 @@ def test_a_planted_age_one_day_off_at_29_february_is_caught(monkeypatch: pytest.
         backward = -(start.dt.year() - end.dt.year() - (start_md < end_md).cast(pl.Int32))
         return pl.when(end >= start).then(forward).otherwise(backward)
 
-    monkeypatch.setattr(polars_backend, "_years_between", off)
+    monkeypatch.setattr(polars_lower, "years_between", off)
     assert _caught()

@@ -38,18 +38,8 @@ from gspolicy.engine.durable_conditions import (
     const_json,
     number_json,
 )
-from gspolicy.lang.typed import (
-    TAge,
-    TCall,
-    TypedExpr,
-    typed_children,
-)
-from gspolicy.lang.values import (
-    Interval,
-    Unknown,
-    Value,
-    is_number,
-)
+from gspolicy.lang.typed import TAge, TCall, TypedExpr, typed_children
+from gspolicy.lang.values import Interval, Unknown, Value, is_number
 from gspolicy.pack.check import CheckedPack
 from gspolicy.schema.model import Record
 

@@ -51,9 +51,7 @@ from gspolicy.lang.typed import (
     TypedExpr,
 )
 from gspolicy.lang.types import DateT, NumberT
-from gspolicy.lang.values import (
-    compare,
-)
+from gspolicy.lang.values import compare
 from gspolicy.pack.check import CheckedPack
 
 __all__ = [
