@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from gspolicy._glossary import Group, group, text
 from gspolicy._i18n import Lang
 from gspolicy._location import Span, display_width
-from gspolicy.analysis.diff import AreaImpact, Change, Impact
+from gspolicy.analysis.diff import Change
+from gspolicy.analysis.impact import AreaImpact, Impact
 from gspolicy.analysis.lint import CheckReport
 
 __all__ = [
