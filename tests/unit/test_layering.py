@@ -269,7 +269,13 @@ INNER: dict[str, list[list[str]]] = {
         ["load", "book"],
         ["workspace"],
     ],
-    "engine": [["events", "run", "invariants"], ["compiled"], ["outcome", "durable"], ["monitor"]],
+    "engine": [
+        ["frame", "events", "run", "invariants", "support", "durable_conditions"],
+        ["lowering", "verdicts"],  # the lowering, one closure per node kind; reading values
+        ["watched", "compiled", "measures"],
+        ["outcome", "durable"],  # one set of rules from values to outcomes; the durable_rules host
+        ["monitor"],
+    ],
     "explain": [
         ["parts", "wording", "summaries"],  # the parts of a decision; words; counting outcomes
         ["render", "summary"],  # rendering reads parts, never the builders
@@ -277,8 +283,21 @@ INNER: dict[str, list[list[str]]] = {
         ["build"],
         ["areas", "alerts"],
     ],
-    "columnar": [["plan", "lines"], ["frames"], ["polars_backend", "ingest"], ["runner"], ["registry"]],
-    "analysis": [["_where", "fold"], ["diff", "lint"], ["report"], ["html"]],
+    "columnar": [
+        ["plan", "lines"],
+        ["frames"],
+        ["ingest", "polars_columns", "polars_lower", "polars_aggregates", "polars_backend"],
+        ["run", "texts", "findings", "retained"],  # one run, decoded
+        ["runner"],
+        ["registry_block", "registry"],  # registries read a block at a time
+    ],
+    "analysis": [
+        ["_where", "fold", "diff_codes", "lint_codes"],
+        ["impact", "diff_sides", "lint_version"],
+        ["diff", "lint_set"],
+        ["lint"],
+        ["report", "html"],
+    ],
     "testing": [
         ["cases", "case_yaml"],  # pack test cases; writing them as YAML
         ["coverage.measure", "properties.harness", "pytest_plugin"],

@@ -16,7 +16,7 @@ from typing import Literal
 
 import attrs
 
-from gspolicy.engine.compiled import NOT_EVALUATED, Evaluation, lower_watched
+from gspolicy.engine.watched import NOT_EVALUATED, Evaluation, lower_watched
 from gspolicy.lang import Value
 from gspolicy.lang.typed import (
     TAge,
