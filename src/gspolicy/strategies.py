@@ -66,10 +66,10 @@ from gspolicy.lang.typed import (
     typed_children,
 )
 from gspolicy.lang.types import field_type
-from gspolicy.pack.check import CheckedPack, check_pack
+from gspolicy.pack.format import FORMS
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
-from gspolicy.pack.shape import FORMS
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.model import (
     AGE_RECORDED_ON,
     BIRTH_DATE,

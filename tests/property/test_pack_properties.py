@@ -26,11 +26,11 @@ import gspolicy.pack.hash as hash_mod
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy.lang import Context, Interval, Unknown, check, evaluate
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import load_policies
 from gspolicy.pack.model import Bound, DatedValue, PackSource, Parameter
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 from support.expressions import ENV, parse_text

@@ -31,12 +31,12 @@ from gspolicy.explain.areas import AreaDecision, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of, show_value
 from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.load import discover, load_policies, reimported, resolve_imports
 from gspolicy.pack.model import DatedValue, PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.pack.workspace import choose, root_of
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema

@@ -48,11 +48,11 @@ from gspolicy.lang import print_expr, references
 from gspolicy.lang.interpret import shift_months
 from gspolicy.lang.typed import TAge, TAggregate, TCall, TConst, TField, TParam, TypedExpr, typed_children
 from gspolicy.lang.types import ListT, RecordT
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import discover, display_path, gaps, load_policies, resolve_imports
 from gspolicy.pack.model import Citation, DatedValue, PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
 

@@ -72,7 +72,7 @@ from gspolicy.lang.values import (
     total,
     unknown_of,
 )
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, Record
 
 __all__ = ["NOT_EVALUATED", "Lowered", "lower", "lower_terms", "lower_watched"]

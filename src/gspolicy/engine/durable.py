@@ -73,7 +73,7 @@ from gspolicy.lang.values import (
     compare,
     is_number,
 )
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

@@ -26,9 +26,9 @@ from gspolicy.engine.invariants import checks_for, findings_of, view_of_outcome
 from gspolicy.engine.run import PackValues, parameter_value
 from gspolicy.lang.typed import fields_read
 from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Amount, Basis, CombineRule, Criterion, Measure
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

@@ -69,9 +69,9 @@ from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
 from gspolicy.lang.typed import TCompare, TypedExpr
 from gspolicy.lang.why import Part, Reason, why
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, Bound, Citation, Criterion, PackSource
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = ["decide", "decide_outcomes", "exit_pack_of", "outcomes_for", "pack_verdict", "show_value"]

@@ -1,6 +1,6 @@
 """The checked form of an expression: names resolved, every node carrying its type and span.
 
-Only `gspolicy.lang.check` builds these nodes; the interpreter evaluates them.  Field reads are
+Only `gspolicy.lang.typecheck` builds these nodes; the interpreter evaluates them.  Field reads are
 resolved to a *scope* and a path: scope 0 is the subject record (the household), scope ``k`` the
 item of the ``k``-th enclosing aggregate (``any(members, …)`` opens scope 1 inside its predicate).
 """

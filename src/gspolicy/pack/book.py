@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gspolicy._i18n import Text
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.format import FORM_WORDS, ROLE_WORDS
 from gspolicy.pack.model import LOW_CONFIDENCE, Amount, Citation, DatedValue, PackSource, Parameter
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.pack.shape import FORM_WORDS, ROLE_WORDS
+from gspolicy.pack.typecheck import CheckedPack
 
 __all__ = ["render_book"]
 
@@ -291,7 +291,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         lines.append("")
 
 
-# `buffer.combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`) in words: (zh, en)
+# `buffer.combine.amount` (`gspolicy.pack.format.COMBINE_RULES`) in words: (zh, en)
 _COMBINE_WORDS: dict[str, tuple[str, str]] = {
     "higher": (
         "取较高的金额：保留的金额只有确定且更高时才取代授予的金额",

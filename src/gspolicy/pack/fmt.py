@@ -37,9 +37,9 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Lang
 from gspolicy._location import Source, Span, display_width
 from gspolicy._messages import entry, register
-from gspolicy._shape import CASE_EXPECT_KEYS
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.pack.format import CASE_EXPECT_KEYS
 
 __all__ = ["WIDTH", "FmtResult", "format_paths", "format_source", "format_text", "layout_orders"]
 

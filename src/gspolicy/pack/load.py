@@ -38,11 +38,11 @@ from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
 from gspolicy.lang.typed import TConst, outcome_calls
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
 

@@ -1,7 +1,7 @@
 """Packs as typed values: sources, citations, dated parameters, facts, criteria, measures, rules.
 
 A `PackSource` is what the reader made of one pack file: every part located, expressions parsed
-but not yet checked.  Only `gspolicy.pack.check` builds a `CheckedPack` (names resolved,
+but not yet checked.  Only `gspolicy.pack.typecheck` builds a `CheckedPack` (names resolved,
 expressions typed against the household schema, content hash computed).
 """
 
@@ -57,7 +57,7 @@ PackKind = Literal[
     "statistics",
     "invariants",
 ]
-"""A pack's role (`gspolicy.pack.shape.KINDS` says what each means)."""
+"""A pack's role (`gspolicy.pack.format.KINDS` says what each means)."""
 ParamType = Literal["number", "date", "bool", "text", "list"]
 LOW_CONFIDENCE = frozenset({"L", "L-M"})
 
@@ -322,7 +322,7 @@ CombineRule = Literal["higher", "retained", "granted"]
 @attrs.frozen
 class Combine:
     """How a measure both granted by a rule now and retained by the buffer is counted: the amount
-    kept (`gspolicy.pack.shape.COMBINE_RULES`), with where that comes from."""
+    kept (`gspolicy.pack.format.COMBINE_RULES`), with where that comes from."""
 
     amount: CombineRule
     cites: tuple[Citation, ...]

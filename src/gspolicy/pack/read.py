@@ -1,9 +1,9 @@
 """Read one pack file into a `PackSource`, reporting every problem in it at once.
 
-Keys are checked against the declared shape (`gspolicy.pack.shape`), references inside the pack
+Keys are checked against the declared shape (`gspolicy.pack.format`), references inside the pack
 (sources, departments, measures) are resolved, dated values and ranges are read exactly
 (`Decimal`), and expressions are parsed — located inside the file, not inside the scalar.
-Types are checked later, against the household schema (`gspolicy.pack.check`).
+Types are checked later, against the household schema (`gspolicy.pack.typecheck`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy._messages import entry, noun, register
-from gspolicy._shape import Reader
+from gspolicy._reader import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang import Expr, parse_expression
 from gspolicy.lang.ast import MISSING_DAY_RULES
-from gspolicy.pack import shape as S
+from gspolicy.pack import format as S
 from gspolicy.pack.model import (
     Amount,
     Applicability,

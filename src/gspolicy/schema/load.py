@@ -15,7 +15,7 @@ from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy._memo import Memo
 from gspolicy._messages import entry, noun, register
-from gspolicy._shape import Reader
+from gspolicy._reader import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.schema.model import (

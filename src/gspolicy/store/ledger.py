@@ -51,9 +51,9 @@ import attrs
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.outcome import support_parts
 from gspolicy.errors import Diagnostic, PolicyError, suggest
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, Rule
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.store.db import BUSY_TIMEOUT_MS, damaged, write
 from gspolicy.store.log import DecisionLog
 

@@ -72,9 +72,9 @@ from gspolicy.lang.typed import (
     typed_children,
 )
 from gspolicy.lang.types import BoolT
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies import boundary_households

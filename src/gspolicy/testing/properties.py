@@ -41,10 +41,10 @@ from hypothesis.strategies import SearchStrategy
 from gspolicy.engine.run import run_pack
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.model import DatedValue
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies import HasPolicySet, HouseholdStrategies, field_by_path, from_schema, policy_set_from

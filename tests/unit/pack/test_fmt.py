@@ -224,7 +224,7 @@ def test_the_documented_order_is_the_order_followed() -> None:
 
 
 def test_the_order_names_every_key_the_pack_format_declares() -> None:
-    from gspolicy.pack import shape
+    from gspolicy.pack import format as shape
 
     orders = layout_orders()
     pairs = {
