@@ -6,12 +6,9 @@ committed page differs from what the catalogue says.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from pathlib import Path
 
-import gspolicy
 from gspolicy._messages import CATALOGUE, SEVERITY_WORDS
 
 __all__ = ["render_catalogue"]
@@ -33,16 +30,7 @@ This page is generated from the catalogue (`python -m gspolicy._docs`); do not e
 """
 
 
-def _load_all_stages() -> None:
-    """Import every module so that each stage registers its codes."""
-    for info in pkgutil.walk_packages(gspolicy.__path__, "gspolicy."):
-        if info.name.endswith(("__main__", "durable")):
-            continue
-        importlib.import_module(info.name)
-
-
 def render_catalogue() -> str:
-    _load_all_stages()
     groups: dict[str, list[str]] = {}
     for code in sorted(CATALOGUE):
         groups.setdefault(code.split("/")[0], []).append(code)

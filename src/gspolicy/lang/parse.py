@@ -21,7 +21,6 @@ from gspolicy._location import Span
 from gspolicy._numbers import LIMIT_TEXT, within_limits
 from gspolicy._patterns import DATE_RE
 from gspolicy.errors import Diagnostic
-from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import (
     Attribute,
     BinOp,

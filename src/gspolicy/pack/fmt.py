@@ -36,7 +36,6 @@ import attrs
 from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Lang
 from gspolicy._location import Source, Span, display_width
-from gspolicy._messages import entry, register
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.pack.format import CASE_EXPECT_KEYS
@@ -45,25 +44,6 @@ __all__ = ["WIDTH", "FmtResult", "format_paths", "format_source", "format_text",
 
 WIDTH = 110
 """The widest line a flow collection may make (display columns: a Chinese character counts two)."""
-
-register(
-    {
-        "fmt/not-policy-yaml": entry(
-            "error",
-            "this file is not a pack, a test-case file or the household schema",
-            "此文件不是政策包、测试用例文件或农户数据结构",
-            "a pack has `format:` and `pack:`, a test-case file (in a `tests/` folder) `pack:` and "
-            "`cases:`, the household schema `schema:`",
-            "政策包含有 `format:` 与 `pack:`，测试用例文件（位于 `tests/` 文件夹）含有 `pack:` 与 "
-            "`cases:`，农户数据结构含有 `schema:`",
-        ),
-        "fmt/no-yaml": entry(
-            "error",
-            "no `.yaml` or `.yml` file under `{path}`",
-            "`{path}` 下没有 `.yaml` 或 `.yml` 文件",
-        ),
-    }
-)
 
 
 # --- the layout: key order and which collections are always blocks ---------------------------

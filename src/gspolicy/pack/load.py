@@ -34,7 +34,6 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source, Span
 from gspolicy._memo import Memo
-from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
 from gspolicy.lang.typed import TConst, outcome_calls
@@ -59,112 +58,6 @@ __all__ = [
     "resolve_imports",
 ]
 
-register(
-    {
-        "pack/id-mismatch": entry(
-            "error",
-            "the pack id `{id}` does not match its path `{path}`",
-            "政策包编号 `{id}` 与其路径 `{path}` 不一致",
-            "a pack `{id}` lives in the folder `{folder}/` (one file per version) or in the file `{folder}.yaml`",
-            "编号为 `{id}` 的政策包应位于文件夹 `{folder}/`（每个版本一个文件）或文件 `{folder}.yaml`",
-        ),
-        "pack/not-a-pack": entry(
-            "error",
-            "`{path}` is neither a pack (`pack:`) nor a schema (`schema:`)",
-            "`{path}` 既不是政策包（`pack:`），也不是数据结构（`schema:`）",
-            "start a pack file with `pack: <id>`; test cases belong in the pack's `tests/` folder",
-            "政策包文件以 `pack: <编号>` 开头；测试用例应放在政策包的 `tests/` 文件夹中",
-        ),
-        "pack/duplicate-version": entry(
-            "error",
-            "version `{version}` of pack `{id}` is defined twice (also in `{other}`)",
-            "政策包 `{id}` 的版本 `{version}` 重复定义（另见 `{other}`）",
-        ),
-        "pack/overlapping-versions": entry(
-            "error",
-            "versions `{first}` and `{second}` of pack `{id}` are both in force on {day}",
-            "政策包 `{id}` 的版本 `{first}` 与 `{second}` 在 {day} 同时有效",
-            "end the earlier version with `valid_to` the day before the later one's `valid_from`",
-            "请为较早的版本设置 `valid_to`，设为较晚版本 `valid_from` 的前一天",
-        ),
-        "pack/invariant-unknown-name": entry(
-            "error",
-            '`{func}("{name}")`: no pack deciding on `{subject}` has {what} `{name}`',
-            '`{func}("{name}")`：判定 `{subject}` 的政策包中没有{what} `{name}`',
-            "an invariant names the rules, the verdict pack's criteria, the measures and the packs of its subject",
-            "不变式只能引用其判定对象的规则、结论包的指标、措施与政策包",
-        ),
-        "pack/kind-changed": entry(
-            "error",
-            "version `{version}` of pack `{id}` is of kind `{kind}`, an earlier one of kind `{other}`",
-            "政策包 `{id}` 的版本 `{version}` 的类型为 `{kind}`，较早的版本为 `{other}`",
-            "a pack keeps its role across versions; a new role is a new pack (its own id and folder)",
-            "政策包的各版本角色相同；新的角色应是新的政策包（有自己的编号和文件夹）",
-        ),
-        "pack/second-exit-pack": entry(
-            "error",
-            "pack `{id}` is a second verdict pack (`kind: exit`) for `{subject}`, beside `{other}`",
-            "政策包 `{id}` 是 `{subject}` 的第二个结论包（`kind: exit`），已有 `{other}`",
-            "a level has one verdict pack; a standard shown beside it is `kind: exit_reference`",
-            "每个层级只有一个结论包；与其并列展示的标准应为 `kind: exit_reference`",
-        ),
-        "pack/import-unknown": entry(
-            "error",
-            "`import:` names `{id}`, which is not a pack of `kind: parameters` in the policy set",
-            "`import:` 引用的 `{id}` 不是政策集中 `kind: parameters` 的政策包",
-            "parameters are imported from a pack whose `kind:` is `parameters`",
-            "参数只能从 `kind: parameters` 的政策包导入",
-        ),
-        "pack/import-not-covered": entry(
-            "error",
-            "no one version of `{id}` is in force over the whole validity of the importing version ({from} – {until})",
-            "`{id}` 没有一个版本的有效期覆盖导入它的版本的整个有效期（{from} – {until}）",
-            "give the parameters pack a version valid over that time, or split the importing pack's versions",
-            "请让参数包有一个覆盖该期间的版本，或拆分导入方的版本",
-        ),
-        "pack/import-unknown-parameter": entry(
-            "error",
-            "`{id}` declares no parameter `{name}`",
-            "`{id}` 中没有参数 `{name}`",
-        ),
-        "pack/import-shadowed": entry(
-            "error",
-            "parameter `{name}` is both imported from `{id}` and declared here",
-            "参数 `{name}` 既从 `{id}` 导入，又在本政策包中声明",
-            "keep one history: remove the declaration here, or stop importing it",
-            "只保留一份取值历史：删除本地声明，或不再导入",
-        ),
-        "pack/import-source-conflict": entry(
-            "error",
-            "parameter `{name}` imported from `{id}` cites source `{source}`, which this pack declares differently",
-            "从 `{id}` 导入的参数 `{name}` 引用的来源 `{source}` 与本政策包中同名来源不同",
-            "rename one of the two sources",
-            "请重命名其中一个来源",
-        ),
-        "pack/several-schemas": entry(
-            "error",
-            "more than one household schema: `{first}` and `{second}`",
-            "存在多个农户数据结构：`{first}` 和 `{second}`",
-        ),
-        "gap/range": entry(
-            "info",
-            "acknowledged gap: `{name}` is only known as a range {range} as of {as_of}",
-            "已知缺口：截至 {as_of}，`{name}` 只知道区间 {range}",
-            "decisions that the range does not settle are undetermined and name this parameter",
-            "区间无法确定的判定结果为“待定”，并会指出该参数",
-        ),
-        "gap/not-established": entry(
-            "info",
-            "acknowledged gap: {what} `{name}` is not established by any source as of {as_of}",
-            "已知缺口：截至 {as_of}，{what} `{name}` 没有来源确定",
-        ),
-        "gap/low-confidence": entry(
-            "info",
-            "acknowledged gap: `{name}` rests on a low-confidence source ({confidence}) as of {as_of}",
-            "已知缺口：截至 {as_of}，`{name}` 的依据可信度低（{confidence}）",
-        ),
-    }
-)
 
 _PACK_RE = re.compile(r"^pack\s*:", re.MULTILINE)
 _SCHEMA_RE = re.compile(r"^schema\s*:", re.MULTILINE)

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from gspolicy._location import Span
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang import (
     BOOL,
@@ -38,61 +37,6 @@ from gspolicy.schema.load import unit_known
 from gspolicy.schema.model import Schema
 
 __all__ = ["CheckedPack", "check_pack", "parameter_type"]
-
-register(
-    {
-        "pack/fact-cycle": entry(
-            "error",
-            "facts refer to each other in a cycle: {cycle}",
-            "派生事实之间循环引用：{cycle}",
-            "a fact may use only facts that do not use it back",
-            "派生事实只能引用不反过来引用它的事实",
-        ),
-        "pack/unknown-subject": entry(
-            "error",
-            "the schema has no record type `{name}` to decide on",
-            "数据结构中没有可供判定的记录类型 `{name}`",
-        ),
-        "pack/bad-weigh": entry(
-            "error",
-            "`weigh` must be a `count` or `sum` over a list",
-            "`weigh` 应为对列表的 `count` 或 `sum`",
-            "e.g. `sum(households, household.size if not exit_met else 0)`; its items are listed, "
-            "heaviest first, when the criterion fails or is undetermined",
-            "例如 `sum(households, household.size if not exit_met else 0)`；指标不通过或未定时按分量从大到小列出各项",
-        ),
-        "pack/lapse-reads-status": entry(
-            "error",
-            "`lapses_when` of measure `{measure}` reads `{path}`: what a {record} record says never ends "
-            "a kept measure",
-            "措施 `{measure}` 的 `lapses_when` 读取了 `{path}`：{record}记录的内容不会终止保留的措施",
-            "state what ends the measure about the beneficiary itself (e.g. no member in preschool); "
-            "income, exit and status never end a retention — the buffer's bases say how long it lasts",
-            "请以受益对象本身的情况表述终止条件（例如家中已无学前儿童）；收入、退出与状态不终止保留，保留期限由缓冲依据决定",
-        ),
-        "pack/invariant-reads-record": entry(
-            "error",
-            "invariant `{invariant}` reads `{what}`: an invariant reads a decision's outcome only",
-            "不变式 `{invariant}` 读取了 `{what}`：不变式只能读取判定结果",
-            'state it with `rule("id")`, `criterion("id")`, `granted("measure")` and `verdict()`; '
-            "a condition on the record belongs in a rule or criterion",
-            '请用 `rule("id")`、`criterion("id")`、`granted("measure")` 与 `verdict()` 表述；对数据记录的条件应写在规则或指标中',
-        ),
-        "pack/unknown-enum": entry(
-            "error",
-            "the schema has no enum `{name}`",
-            "数据结构中没有枚举 `{name}`",
-        ),
-        "pack/unknown-unit": entry(
-            "error",
-            "unknown unit `{unit}`: the schema's `units:` table does not declare it",
-            "未知单位 `{unit}`：数据结构的 `units:` 表中没有声明该单位",
-            "use a unit the schema declares, or declare this one under `units:` in the schema with its "
-            "Chinese and English text",
-            "请使用数据结构中已声明的单位，或在数据结构的 `units:` 下声明该单位及其中英文写法",
-        ),
-    }
-)
 
 
 @attrs.frozen
