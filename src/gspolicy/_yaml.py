@@ -47,6 +47,7 @@ __all__ = [
     "YScalar",
     "YSeq",
     "describe",
+    "dump_yaml",
     "load_yaml",
 ]
 
@@ -653,3 +654,23 @@ def walk(node: YNode) -> Iterator[YNode]:
                 stack.extend((v, k))
         elif isinstance(current, YSeq):
             stack.extend(reversed(current.items))
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """A safe dumper that writes a value shared by two places twice, never as an anchor."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(document: object, *, width: int = 120) -> str:
+    """YAML text of plain data for people to read (cases written by the tools): keys in the given
+    order, Chinese as written, no anchors; `gspolicy.pack.fmt` then gives it the canonical layout."""
+    return yaml.dump(
+        document,
+        Dumper=_PlainDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=width,
+        default_flow_style=None,
+    )

@@ -37,6 +37,7 @@ __all__ = [
     "TSet",
     "TypedExpr",
     "fields_read",
+    "list_path",
     "outcome_calls",
     "typed_children",
 ]
@@ -294,3 +295,13 @@ def fields_read(node: TypedExpr, facts: Mapping[str, TypedExpr]) -> tuple[str, .
 def _joined(prefix: str, path: tuple[str, ...]) -> str:
     tail = ".".join(path)
     return f"{prefix}.{tail}" if prefix and tail else prefix or tail
+
+
+def list_path(node: TypedExpr) -> str | None:
+    """The dotted path of the subject's list an aggregate ranges over (``members``; through
+    ``held_on(support, …)`` its list), or None when it ranges over something else."""
+    if isinstance(node, TField) and node.scope == 0:
+        return ".".join(node.path)
+    if isinstance(node, TCall) and node.func == "held_on":
+        return list_path(node.args[0])
+    return None
