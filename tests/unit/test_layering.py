@@ -23,6 +23,7 @@ LAYERS = {
     "_yaml": 0,
     "_reader": 0,
     "_patterns": 0,
+    "_yaml_syntax": 0,
     "_resources": 0,
     "schema": 1,
     "lang": 2,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gspolicy.errors import PolicyError
-from gspolicy.pack.fmt import WIDTH, FmtResult, format_paths, format_text, layout_orders
+from gspolicy.pack.fmt import WIDTH, format_text, layout_orders
+from gspolicy.pack.fmt_files import FmtResult, format_paths
 
 PACK = "policies/demo/x.yaml"
 
