@@ -516,7 +516,7 @@ def test_the_writer_keeps_the_meaning(seed: int) -> None:
 @given(SEEDS, SEEDS)
 def test_expression_spacing_never_changes_the_hash(one: int, other: int) -> None:
     """`a>b` and `a > b` mean the same (BUG: today the hash keeps each expression's text as
-    written — `Criterion.text`, `Fact.text`, … — so spacing changes it)."""
+    written — `Condition.text` — so spacing changes it)."""
     data = pack_data()
     assert hash_of(data, one, expressions=True) == hash_of(data, other, expressions=True)
 

@@ -378,8 +378,8 @@ def _diff_applies(label: str, a: PackSource, b: PackSource) -> Iterator[Change]:
                 label,
                 old.span,
                 new.span,
-                _expr(old.when) if not _same(old.when, new.when) else None,
-                _expr(new.when) if not _same(old.when, new.when) else None,
+                _expr(old.when.expr) if not _same(old.when, new.when) else None,
+                _expr(new.when.expr) if not _same(old.when, new.when) else None,
                 _aspects(old, new),
             )
         return
@@ -391,8 +391,8 @@ def _diff_applies(label: str, a: PackSource, b: PackSource) -> Iterator[Change]:
         label,
         old.span if old else None,
         new.span if new else None,
-        _expr(old.when) if old else None,
-        _expr(new.when) if new else None,
+        _expr(old.when.expr) if old else None,
+        _expr(new.when.expr) if new else None,
     )
 
 
@@ -486,8 +486,8 @@ def _diff_versions(old: CheckedPack, new: CheckedPack) -> Iterator[Change]:
             label,
             a.buffer.span,
             b.buffer.span,
-            _expr(a.buffer.retained),
-            _expr(b.buffer.retained),
+            _expr(a.buffer.retained.expr),
+            _expr(b.buffer.retained.expr),
         )
     elif (a.buffer is None) != (b.buffer is None):
         added: Kind = "added" if a.buffer is None else "removed"

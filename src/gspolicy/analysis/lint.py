@@ -421,7 +421,7 @@ def _identical(checked: CheckedPack) -> list[Diagnostic]:
         (
             "criterion",
             [
-                (c.id, checked.criteria[c.id], c.require.span, print_expr(c.require))
+                (c.id, checked.criteria[c.id], c.require.expr.span, print_expr(c.require.expr))
                 for c in pack.criteria
                 if c.id in checked.criteria and c.require is not None
             ],
@@ -429,7 +429,7 @@ def _identical(checked: CheckedPack) -> list[Diagnostic]:
         (
             "rule",
             [
-                (r.id, checked.rules[r.id], r.when.span, print_expr(r.when))
+                (r.id, checked.rules[r.id], r.when.expr.span, print_expr(r.when.expr))
                 for r in pack.rules
                 if r.id in checked.rules
             ],

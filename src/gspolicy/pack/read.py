@@ -119,12 +119,12 @@ class _PackReader(ValueReader):
             f = self.obj(fr, value, S.FACT, f"fact `{name}`")
             if f is None:
                 continue
-            expr, text = self.expr(fr, f.get("expr"), "expr")
+            expr = self.expr(fr, f.get("expr"), "expr")
             ftitle = fr.text(f.get("title"), "title")
             cites = self.cites(fr, f.get("cite"))
             unit = fr.string(f.get("unit"), "unit")
-            if expr is not None and text is not None and ftitle is not None:
-                facts[name] = Fact(name, ftitle, text, expr, cites, key.span, unit)
+            if expr is not None and ftitle is not None:
+                facts[name] = Fact(name, ftitle, expr, cites, key.span, unit)
 
         measures: dict[str, Measure] = {}
         named: set[str] = set()  # every measure named, read or not (its own problems are reported)
@@ -139,9 +139,7 @@ class _PackReader(ValueReader):
             mdept = self.department_ref(mr, f.get("department"))
             form = mr.choice(f.get("form"), "form", S.FORMS)
             amount, term = self.measure_terms(mr, f, form, value)
-            lapses, lapses_text = (
-                self.expr(mr, f.get("lapses_when"), "lapses_when") if "lapses_when" in f else (None, None)
-            )
+            lapses = self.expr(mr, f.get("lapses_when"), "lapses_when") if "lapses_when" in f else None
             cites = self.cites(mr, f.get("cite"))
             if mtitle and mdept and amount and form and (lapses is not None or "lapses_when" not in f):
                 measures[name] = Measure(
@@ -155,7 +153,6 @@ class _PackReader(ValueReader):
                     cast("MeasureForm", form),
                     term,
                     lapses,
-                    lapses_text,
                 )
 
         applies = self.read_applies(r, top.get("applies"))
@@ -268,9 +265,9 @@ class _PackReader(ValueReader):
         ):
             title = cr.text(f.get("title"), "title")
             not_established = cr.boolean(f.get("not_established"), "not_established") or False
-            expr, text = self.expr(cr, f.get("require"), "require")
-            given, given_text = self.expr(cr, f.get("given"), "given")
-            weigh, weigh_text = self.expr(cr, f.get("weigh"), "weigh")
+            expr = self.expr(cr, f.get("require"), "require")
+            given = self.expr(cr, f.get("given"), "given")
+            weigh = self.expr(cr, f.get("weigh"), "weigh")
             if expr is None and not not_established and f.get("require") is None:
                 cr.report("pack/require-missing", item)
             department = self.department_ref(cr, f.get("department")) if "department" in f else None
@@ -287,16 +284,13 @@ class _PackReader(ValueReader):
                     cites,
                     department,
                     not_established,
-                    text,
                     cr.text(explain.get("passed"), "passed"),
                     cr.text(explain.get("failed"), "failed"),
                     cr.text(f.get("note"), "note"),
                     item.span,
                     given,
-                    given_text,
                     cr.text(f.get("given_explain"), "given_explain"),
                     weigh,
-                    weigh_text,
                 )
             )
         return tuple(out)
@@ -309,7 +303,7 @@ class _PackReader(ValueReader):
         if f is None:
             return None
         title = br.text(f.get("title"), "title")
-        retained, retained_text = self.expr(br, f.get("retained"), "retained")
+        retained = self.expr(br, f.get("retained"), "retained")
         bases: list[Basis] = []
         seen: set[str] = set()
         for item in br.items(f.get("bases"), "bases"):
@@ -326,19 +320,17 @@ class _PackReader(ValueReader):
                 )
             seen.add(bid)
             btitle = xr.text(bf.get("title"), "title")
-            active, active_text = self.expr(xr, bf.get("active"), "active")
-            until, until_text = self.expr(xr, bf.get("until"), "until")
+            active = self.expr(xr, bf.get("active"), "active")
+            until = self.expr(xr, bf.get("until"), "until")
             amounts = xr.choice(bf.get("amounts"), "amounts", ("at_exit", "current"))
             cites = self.cites(xr, bf.get("cite"))
-            if btitle and active and active_text and until and until_text and amounts:
+            if btitle and active and until and amounts:
                 bases.append(
                     Basis(
                         bid,
                         btitle,
                         active,
-                        active_text,
                         until,
-                        until_text,
                         "at_exit" if amounts == "at_exit" else "current",
                         cites,
                         xr.text(bf.get("note"), "note"),
@@ -346,9 +338,9 @@ class _PackReader(ValueReader):
                     )
                 )
         combine = self.read_combine(br, f.get("combine"))
-        if title is None or retained is None or retained_text is None or combine is None:
+        if title is None or retained is None or combine is None:
             return None
-        return Buffer(title, retained, retained_text, tuple(bases), combine, node.span)
+        return Buffer(title, retained, tuple(bases), combine, node.span)
 
     def read_combine(self, r: Reader, node: YNode | None) -> Combine | None:
         """``buffer.combine``: the amount kept for a measure both granted and retained, cited."""
@@ -375,7 +367,7 @@ class _PackReader(ValueReader):
         f = self.obj(ar, node, S.APPLIES, "`applies`")
         if f is None:
             return None
-        expr, text = self.expr(ar, f.get("when"), "when")
+        expr = self.expr(ar, f.get("when"), "when")
         title = ar.text(f.get("title"), "title")
         cites = self.cites(ar, f.get("cite"))
         explain = (self.obj(ar, f.get("explain"), S.EXPLAIN, "`explain`") if "explain" in f else {}) or {}
@@ -384,15 +376,14 @@ class _PackReader(ValueReader):
             rf = self.obj(ar, item, S.APPLIES_REASON, "a reason")
             if rf is None:
                 continue
-            rexpr, rtext = self.expr(ar, rf.get("when"), "when")
+            rexpr = self.expr(ar, rf.get("when"), "when")
             rexplain = ar.text(rf.get("explain"), "explain")
-            if rexpr is not None and rtext is not None and rexplain is not None:
-                reasons.append(NotApplicableReason(rexpr, rtext, rexplain, item.span))
-        if expr is None or text is None or title is None:
+            if rexpr is not None and rexplain is not None:
+                reasons.append(NotApplicableReason(rexpr, rexplain, item.span))
+        if expr is None or title is None:
             return None
         return Applicability(
             expr,
-            text,
             title,
             cites,
             ar.text(explain.get("passed"), "passed"),
@@ -431,11 +422,11 @@ class _PackReader(ValueReader):
             r, node, "invariants", S.INVARIANT, "an invariant", "invariant", invariant
         ):
             title = ir.text(f.get("title"), "title")
-            expr, text = self.expr(ir, f.get("holds"), "holds")
+            expr = self.expr(ir, f.get("holds"), "holds")
             cites = self.cites(ir, f.get("cite"))
-            if title is None or expr is None or text is None:
+            if title is None or expr is None:
                 continue
-            out.append(Invariant(iid, title, expr, text, cites, ir.text(f.get("note"), "note"), item.span))
+            out.append(Invariant(iid, title, expr, cites, ir.text(f.get("note"), "note"), item.span))
         return tuple(out)
 
     def read_rules(
@@ -445,7 +436,7 @@ class _PackReader(ValueReader):
         rule = Text(zh="规则", en="rule")
         for item, f, rid, rr in self.identified(r, node, "rules", S.RULE, "a rule", "rule", rule):
             title = rr.text(f.get("title"), "title")
-            expr, text = self.expr(rr, f.get("when"), "when")
+            expr = self.expr(rr, f.get("when"), "when")
             grants: list[str] = []
             for g in rr.items(f.get("grant"), "grant"):
                 name = rr.string(g, "grant", name=True)
@@ -454,10 +445,10 @@ class _PackReader(ValueReader):
                 elif name is not None and name in measures:
                     grants.append(name)
             cites = self.cites(rr, f.get("cite"))
-            if title is None or expr is None or text is None:
+            if title is None or expr is None:
                 continue
             out.append(
-                Rule(rid, title, expr, text, tuple(grants), cites, rr.text(f.get("note"), "note"), item.span)
+                Rule(rid, title, expr, tuple(grants), cites, rr.text(f.get("note"), "note"), item.span)
             )
         return tuple(out)
 

@@ -17,12 +17,13 @@ from gspolicy._messages import noun
 from gspolicy._reader import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.lang import Expr, parse_expression
+from gspolicy.lang import parse_expression
 from gspolicy.pack import format as S
 from gspolicy.pack.model import (
     Amount,
     Bound,
     Citation,
+    Condition,
     DatedValue,
     Parameter,
     ParamType,
@@ -80,18 +81,19 @@ class ValueReader:
             return None
         return name
 
-    def expr(self, r: Reader, node: YNode | None, key: str) -> tuple[Expr | None, str | None]:
+    def expr(self, r: Reader, node: YNode | None, key: str) -> Condition | None:
+        """The expression at `node` with its text, None when absent or unreadable (reported)."""
         if node is None:
-            return None, None
+            return None
         if not isinstance(node, YScalar) or not isinstance(node.value, str | bool):
             r.wrong(node, key, "an expression")
-            return None, None
+            return None
         scalar = node
         text = scalar.text
         expr, problems = parse_expression(text, scalar.value_span)
         for d in problems:
             r.diagnostics.append(with_context(d, r.context))
-        return expr, text
+        return None if expr is None else Condition(expr, text)
 
     def cites(self, r: Reader, node: YNode | None) -> tuple[Citation, ...]:
         if node is None:

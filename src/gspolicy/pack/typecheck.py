@@ -108,7 +108,7 @@ def parameter_type(param: Parameter) -> Type:
 
 def _order_facts(pack: PackSource, diagnostics: list[Diagnostic]) -> list[str]:
     """Facts in dependency order; a cycle is reported once, at each fact on it."""
-    deps = {name: references(fact.expr)[0] & set(pack.facts) for name, fact in pack.facts.items()}
+    deps = {name: references(fact.expr.expr)[0] & set(pack.facts) for name, fact in pack.facts.items()}
     order: list[str] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
     reported: set[frozenset[str]] = set()
@@ -223,7 +223,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         return bool(references(expr)[0] & failed)
 
     for name in order:
-        if name in cyclic or blocked(pack.facts[name].expr):
+        if name in cyclic or blocked(pack.facts[name].expr.expr):
             failed.add(name)
             continue
         env = Env(
@@ -233,7 +233,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             facts=dict(fact_types),
             missing_day=pack.missing_day,
         )
-        typed, problems = check(pack.facts[name].expr, env)
+        typed, problems = check(pack.facts[name].expr.expr, env)
         diagnostics.extend(_with_context(problems, (("fact", name), *ctx)))
         if typed is not None:
             facts[name] = typed
@@ -246,39 +246,39 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     weighs: dict[str, TypedExpr] = {}
     for criterion in pack.criteria:
         cctx = (("criterion", criterion.id), *ctx)
-        if criterion.given is not None and not blocked(criterion.given):
-            typed, problems = check(criterion.given, env, expect=BOOL)
+        if criterion.given is not None and not blocked(criterion.given.expr):
+            typed, problems = check(criterion.given.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None:
                 givens[criterion.id] = typed
-        if criterion.weigh is not None and not blocked(criterion.weigh):
-            typed, problems = check(criterion.weigh, env, expect=NUMBER)
+        if criterion.weigh is not None and not blocked(criterion.weigh.expr):
+            typed, problems = check(criterion.weigh.expr, env, expect=NUMBER)
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None and not (isinstance(typed, TAggregate) and typed.func in ("count", "sum")):
-                diagnostics.append(Diagnostic("pack/bad-weigh", criterion.weigh.span, {}, context=cctx))
+                diagnostics.append(Diagnostic("pack/bad-weigh", criterion.weigh.expr.span, {}, context=cctx))
             elif typed is not None:
                 weighs[criterion.id] = typed
-        if criterion.require is None or blocked(criterion.require):
+        if criterion.require is None or blocked(criterion.require.expr):
             continue
-        typed, problems = check(criterion.require, env, expect=BOOL)
+        typed, problems = check(criterion.require.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, cctx))
         if typed is not None:
             criteria[criterion.id] = typed
     applies: TypedExpr | None = None
     reasons: list[TypedExpr] = []
     if pack.applies is not None:
-        applies, problems = check(pack.applies.when, env, expect=BOOL)
+        applies, problems = check(pack.applies.when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
         for reason in pack.applies.reasons:
-            typed_reason, problems = check(reason.when, env, expect=BOOL)
+            typed_reason, problems = check(reason.when.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
             if typed_reason is not None:
                 reasons.append(typed_reason)
     rules: dict[str, TypedExpr] = {}
     for rule in pack.rules:
-        if blocked(rule.when):
+        if blocked(rule.when.expr):
             continue
-        typed, problems = check(rule.when, env, expect=BOOL)
+        typed, problems = check(rule.when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:
             rules[rule.id] = typed
@@ -286,7 +286,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     for invariant in pack.invariants if pack.kind == "invariants" else ():
         ictx = (("invariant", invariant.id), *ctx)
         outcome_env = Env(schema=schema, root=subject, outcome=True)
-        typed, problems = check(invariant.holds, outcome_env, expect=BOOL)
+        typed, problems = check(invariant.holds.expr, outcome_env, expect=BOOL)
         diagnostics.extend(_with_context(problems, ictx))
         if typed is None:
             continue
@@ -313,10 +313,10 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         invariants[invariant.id] = typed
     lapses: dict[str, TypedExpr] = {}
     for measure in pack.measures.values():
-        if measure.lapses_when is None or blocked(measure.lapses_when):
+        if measure.lapses_when is None or blocked(measure.lapses_when.expr):
             continue
         mctx = (("measure", measure.id), *ctx)
-        typed, problems = check(measure.lapses_when, env, expect=BOOL)
+        typed, problems = check(measure.lapses_when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, mctx))
         if typed is not None:
             status = _status_read(typed, facts, schema, subject)
@@ -335,7 +335,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     buffer: CheckedBuffer | None = None
     if pack.buffer is not None:
         bctx = (("option", "buffer"), *ctx)
-        retained, problems = check(pack.buffer.retained, env)
+        retained, problems = check(pack.buffer.retained.expr, env)
         diagnostics.extend(_with_context(problems, bctx))
         if retained is not None and not isinstance(retained.type, ListT):
             diagnostics.append(
@@ -351,9 +351,9 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         untils: dict[str, TypedExpr] = {}
         for basis in pack.buffer.bases:
             xctx = (("basis", basis.id), *bctx)
-            active, problems = check(basis.active, env, expect=BOOL)
+            active, problems = check(basis.active.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, xctx))
-            until, problems = check(basis.until, env, expect=DATE)
+            until, problems = check(basis.until.expr, env, expect=DATE)
             diagnostics.extend(_with_context(problems, xctx))
             if active is not None and until is not None:
                 actives[basis.id] = active
