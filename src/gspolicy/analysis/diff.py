@@ -33,7 +33,7 @@ from gspolicy.explain.decision import Decision
 from gspolicy.lang import Expr, print_expr
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.load import discover, load_policies, reimported, resolve_imports
-from gspolicy.pack.model import DatedValue, PackSource
+from gspolicy.pack.model import Condition, DatedValue, PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
 from gspolicy.pack.typecheck import CheckedPack, check_pack
@@ -329,6 +329,8 @@ def _show(value: object, render: Mapping[str, str], aspects: tuple[str, ...] | N
     if key is None or (aspects is not None and key not in aspects):
         return None
     found = getattr(value, key, None)
+    if isinstance(found, Condition):
+        found = found.expr
     if isinstance(found, Expr):
         return print_expr(found)
     return None if found is None else str(found)
