@@ -9,7 +9,6 @@ from decimal import Decimal
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.bundled import shared_registry
 
 from gspolicy._location import Source, Span, file_line
 from gspolicy._numbers import decimal_json, is_number
@@ -52,20 +51,15 @@ def test_dump_yaml_writes_shared_values_twice_and_reads_back() -> None:
 
 def test_value_at_and_with_value_on_a_nested_record(bundled) -> None:
     schema = bundled.schema
-    household = shared_registry()[0]
-    nested = next(
-        (name, inner)
-        for name, inner in household.items()
-        if isinstance(inner, Record) and any(not isinstance(v, Record | tuple) for v in inner.values())
-    )
-    name, inner = nested
-    leaf = next(k for k, v in inner.items() if not isinstance(v, Record | tuple))
-    assert value_at(household, [name, leaf]) == inner[leaf]
-    changed = with_value(schema, household, [name, leaf], None)
-    assert value_at(changed, [name, leaf]) is None
-    assert value_at(changed, ["no_such_field", leaf]) is None
+    root = schema.root_record
+    name, field = next((n, f) for n, f in root.fields.items() if f.kind == "record" and f.record)
+    leaf = next(iter(schema.records[field.record].fields))
+    household = Record(root.name, {})
+    assert value_at(household, [name, leaf]) is None  # a record on the way is missing
+    changed = with_value(schema, household, [name, leaf], 7)
+    assert value_at(changed, [name, leaf]) == 7
+    assert isinstance(changed[name], Record)
+    assert value_at(with_value(schema, changed, [name, leaf], None), [name, leaf]) is None
     seen: list[str] = []
-    with_value(
-        schema, household, [name, leaf], None, repair=lambda spec, rec, field: seen.append(field) or rec
-    )
+    with_value(schema, household, [name, leaf], 1, repair=lambda spec, rec, field: seen.append(field) or rec)
     assert seen == [leaf]
