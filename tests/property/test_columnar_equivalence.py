@@ -29,8 +29,8 @@ from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.engine.run import PackValues, run_pack
 from gspolicy.lang.values import Unknown, Value
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import from_schema, packs
 

@@ -19,7 +19,7 @@ from gspolicy.engine import compiled, lowering
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.run import run_pack
 from gspolicy.lang.values import Unknown
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import from_schema, packs
 

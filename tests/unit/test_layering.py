@@ -21,7 +21,9 @@ LAYERS = {
     "_gc": 0,
     "_numbers": 0,
     "_yaml": 0,
-    "_shape": 0,
+    "_reader": 0,
+    "_patterns": 0,
+    "_yaml_syntax": 0,
     "_resources": 0,
     "schema": 1,
     "lang": 2,
@@ -248,24 +250,24 @@ def test_planted_a_private_import_across_modules_is_found(tmp_path: Path) -> Non
 
 INNER: dict[str, list[list[str]]] = {
     "foundation": [
-        ["_i18n", "_location", "_memo", "_gc", "_cache", "_resources"],  # no gspolicy imports
+        ["_i18n", "_location", "_memo", "_gc", "_cache", "_resources", "_patterns"],  # no gspolicy imports
         ["_glossary", "_messages", "_numbers"],  # words, the catalogue, exact numbers
         ["errors"],  # diagnostics and the public error
-        ["_files", "_yaml"],  # reading files; YAML with positions
-        ["_shape"],  # reading YAML nodes into typed values
+        ["_files", "_yaml_syntax", "_yaml"],  # reading files; YAML with positions
+        ["_reader"],  # reading YAML nodes into typed values
     ],
-    "schema": [["model"], ["load", "tabular"], ["records", "doc"]],
+    "schema": [["model"], ["paths", "load", "tabular"], ["records", "doc"]],
     "lang": [
-        ["_codes", "values", "types", "ast"],
+        ["values", "types", "ast"],
         ["parse", "printer", "typed"],
-        ["check", "interpret"],
+        ["typecheck", "interpret"],
         ["why"],
     ],
     "pack": [
-        ["model", "shape", "fmt"],  # the pack's form and its declared format; the formatter
-        ["read", "hash"],
-        ["check"],
-        ["policy_set"],
+        ["model", "format", "fmt_notes", "fmt", "fmt_files"],  # the pack's form, its declared format; layout
+        ["read_values", "read", "hash"],
+        ["typecheck"],
+        ["across", "policy_set"],
         ["load", "book"],
         ["workspace"],
     ],

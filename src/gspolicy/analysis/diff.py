@@ -25,10 +25,10 @@ from gspolicy.analysis.impact import AreaChange, AreaImpact, HouseholdChange, Im
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import show_value
 from gspolicy.lang import Expr, print_expr
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.hash import canonical
-from gspolicy.pack.model import DatedValue, PackSource
+from gspolicy.pack.model import Condition, DatedValue, PackSource
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Schema
 
 __all__ = [
@@ -166,6 +166,8 @@ def _show(value: object, render: Mapping[str, str], aspects: tuple[str, ...] | N
     if key is None or (aspects is not None and key not in aspects):
         return None
     found = getattr(value, key, None)
+    if isinstance(found, Condition):
+        found = found.expr
     if isinstance(found, Expr):
         return print_expr(found)
     return None if found is None else str(found)
@@ -215,8 +217,8 @@ def _diff_applies(label: str, a: PackSource, b: PackSource) -> Iterator[Change]:
                 label,
                 old.span,
                 new.span,
-                _expr(old.when) if not _same(old.when, new.when) else None,
-                _expr(new.when) if not _same(old.when, new.when) else None,
+                _expr(old.when.expr) if not _same(old.when, new.when) else None,
+                _expr(new.when.expr) if not _same(old.when, new.when) else None,
                 _aspects(old, new),
             )
         return
@@ -228,8 +230,8 @@ def _diff_applies(label: str, a: PackSource, b: PackSource) -> Iterator[Change]:
         label,
         old.span if old else None,
         new.span if new else None,
-        _expr(old.when) if old else None,
-        _expr(new.when) if new else None,
+        _expr(old.when.expr) if old else None,
+        _expr(new.when.expr) if new else None,
     )
 
 
@@ -323,8 +325,8 @@ def _diff_versions(old: CheckedPack, new: CheckedPack) -> Iterator[Change]:
             label,
             a.buffer.span,
             b.buffer.span,
-            _expr(a.buffer.retained),
-            _expr(b.buffer.retained),
+            _expr(a.buffer.retained.expr),
+            _expr(b.buffer.retained.expr),
         )
     elif (a.buffer is None) != (b.buffer is None):
         added: Kind = "added" if a.buffer is None else "removed"

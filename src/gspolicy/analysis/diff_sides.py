@@ -13,11 +13,11 @@ from gspolicy._resources import bundled_schema_path
 from gspolicy.analysis import diff_codes  # noqa: F401  # registers the diff's diagnostics
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import exit_pack_of
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import discover, load_policies, reimported, resolve_imports
 from gspolicy.pack.model import PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.pack.workspace import choose, root_of
 from gspolicy.schema.load import read_schema
 

@@ -42,11 +42,11 @@ from gspolicy._location import Span
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.analysis.lint_set import lint_packs, unread_fields
 from gspolicy.errors import Diagnostic, Severity
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.load import discover, display_path, gaps, load_policies, resolve_imports
 from gspolicy.pack.model import PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.load import read_schema
 
 __all__ = ["CheckReport", "check_paths", "lint_packs", "unread_fields"]

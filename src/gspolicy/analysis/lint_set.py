@@ -14,8 +14,8 @@ from gspolicy.analysis.lint_version import condition_roots, lint_version, pack_c
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.typed import TAge, TAggregate, TField, TypedExpr, typed_children
 from gspolicy.lang.types import ListT, RecordT
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import DatedValue, PackSource
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Schema
 
 __all__ = ["lint_packs", "unread_fields"]

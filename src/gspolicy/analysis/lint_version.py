@@ -19,8 +19,8 @@ from gspolicy.errors import Diagnostic
 from gspolicy.lang import print_expr, references
 from gspolicy.lang.interpret import shift_months
 from gspolicy.lang.typed import TCall, TConst, TParam, TypedExpr, typed_children
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Citation, PackSource
+from gspolicy.pack.typecheck import CheckedPack
 
 __all__ = ["condition_roots", "lint_version", "pack_context"]
 
@@ -269,7 +269,7 @@ def _identical(checked: CheckedPack) -> list[Diagnostic]:
         (
             "criterion",
             [
-                (c.id, checked.criteria[c.id], c.require.span, print_expr(c.require))
+                (c.id, checked.criteria[c.id], c.require.expr.span, print_expr(c.require.expr))
                 for c in pack.criteria
                 if c.id in checked.criteria and c.require is not None
             ],
@@ -277,7 +277,7 @@ def _identical(checked: CheckedPack) -> list[Diagnostic]:
         (
             "rule",
             [
-                (r.id, checked.rules[r.id], r.when.span, print_expr(r.when))
+                (r.id, checked.rules[r.id], r.when.expr.span, print_expr(r.when.expr))
                 for r in pack.rules
                 if r.id in checked.rules
             ],

@@ -23,8 +23,8 @@ from gspolicy.engine.outcome import Outcome, decide_outcome, outcome_of, problem
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.values import Unknown, Value
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record, Schema
 
 __all__ = [

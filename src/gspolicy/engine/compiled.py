@@ -31,7 +31,7 @@ from gspolicy.engine.run import BufferValues, PackValues
 from gspolicy.engine.watched import NOT_EVALUATED, Evaluation, lower_watched
 from gspolicy.lang.typed import TypedExpr
 from gspolicy.lang.values import Value
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = ["NOT_EVALUATED", "Evaluation", "Lowered", "lower", "lower_terms", "lower_watched"]

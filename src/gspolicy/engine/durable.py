@@ -40,7 +40,7 @@ from gspolicy.engine.durable_conditions import (
 )
 from gspolicy.lang.typed import TAge, TCall, TypedExpr, typed_children
 from gspolicy.lang.values import Interval, Unknown, Value, is_number
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

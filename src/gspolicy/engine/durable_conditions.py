@@ -52,7 +52,7 @@ from gspolicy.lang.typed import (
 )
 from gspolicy.lang.types import DateT, NumberT
 from gspolicy.lang.values import compare
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 
 __all__ = [
     "HOUSEHOLD_FACT",

@@ -58,7 +58,7 @@ from gspolicy.lang.values import (
     total,
     unknown_of,
 )
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, Record
 
 __all__ = ["Builder"]

@@ -9,9 +9,9 @@ from gspolicy._memo import Memo
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.verdicts import show_value
 from gspolicy.lang.values import Value
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Amount, Measure
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

@@ -57,9 +57,9 @@ from gspolicy.engine.verdicts import (
     truth3,
 )
 from gspolicy.lang.values import Unknown
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, CombineRule, Criterion
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

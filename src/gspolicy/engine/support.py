@@ -45,7 +45,7 @@ def _exact(text: str | None) -> Decimal | None:
 
 def retained_replaces(combine: CombineRule, retained: str | None, granted: str | None) -> bool:
     """Whether a retained amount replaces the amount a rule grants for the same measure, by the
-    buffer pack's `combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`): ``retained`` always,
+    buffer pack's `combine.amount` (`gspolicy.pack.format.COMBINE_RULES`): ``retained`` always,
     ``granted`` never, ``higher`` when the retained amount is exact and above the granted one (an
     exact amount above one that cannot be known: a range, not established; an unknown never)."""
     if combine == "retained":

@@ -11,8 +11,8 @@ from typing import Literal
 from gspolicy.engine.run import PackValues
 from gspolicy.lang.typed import fields_read
 from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, Criterion
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

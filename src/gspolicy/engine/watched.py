@@ -8,7 +8,7 @@ from gspolicy.engine.frame import Fn, Frame
 from gspolicy.engine.lowering import Builder
 from gspolicy.lang.typed import TypedExpr
 from gspolicy.lang.values import Unknown, Value
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = ["NOT_EVALUATED", "Evaluation", "lower_watched"]

@@ -49,8 +49,8 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
     cites = [cite_text(c, pack.pack) for c in rule.cites]
     where = f"{rule.span.file}:{rule.span.line}" if rule.span is not None else "?"
     reason = Text(
-        zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.text.split())}`",
-        en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.text.split())}`",
+        zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.when.text.split())}`",
+        en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.when.text.split())}`",
     )
     return {
         "rule": rule.id,

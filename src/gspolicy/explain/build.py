@@ -69,9 +69,9 @@ from gspolicy.lang import Interval, TraceEvent, Unknown, Value
 from gspolicy.lang.interpret import Context
 from gspolicy.lang.typed import TCompare, TypedExpr
 from gspolicy.lang.why import Part, Reason, why
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import Basis, Bound, Citation, Criterion, PackSource
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = ["decide", "decide_outcomes", "exit_pack_of", "outcomes_for", "pack_verdict", "show_value"]
@@ -377,7 +377,7 @@ def _criterion(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
         facts=facts,
         cites=cites,
         location=_where(c.span),
-        expression=c.text,
+        expression=c.require.text if c.require is not None else None,
         shortfall=shortfall,
         threshold=threshold,
         value=value_shown,
@@ -783,7 +783,7 @@ def _retained(
     elif declared is not None and measure in declared[0].lapses:
         pack_of, defined = declared
         result = run_expr(pack_of, pack_of.lapses[measure], outcome.record, outcome.as_of)
-        lapses_when = defined.lapses_text
+        lapses_when = defined.lapses_when.text if defined.lapses_when is not None else None
         lapsed = truth3(result.value)
         readings = readings_of(result.events)
         shown_when = (lapses_when or "").strip()
@@ -972,7 +972,7 @@ def _findings(checks: Checks, outcome: Outcome, in_force: Sequence[CheckedPack])
             continue
         invariant = next(i for i in result.pack.pack.invariants if i.id == result.id)
         read = "; ".join(f"{e.name} = {_shown(e.value)}" for e in result.events if e.kind == "call")
-        statement = " ".join(invariant.holds_text.split())
+        statement = " ".join(invariant.holds.text.split())
         cites = tuple(cite_text(c, result.pack.pack) for c in invariant.cites)
         missing = settle_of(result.value) if result.value is not False else ()
         if result.value is False:

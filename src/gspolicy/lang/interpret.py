@@ -20,7 +20,6 @@ import attrs
 
 from gspolicy._location import Span, join_path
 from gspolicy.errors import Diagnostic
-from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
     TAge,

@@ -16,6 +16,7 @@ import attrs
 
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation, Span
+from gspolicy._numbers import decimal_json
 
 __all__ = [
     "KINDS",
@@ -296,8 +297,5 @@ def _plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
+        return decimal_json(value)
     return value

@@ -24,6 +24,7 @@ from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation, Source, Span
 from gspolicy._messages import noun
 from gspolicy._numbers import LIMIT_TEXT, within_limits
+from gspolicy._patterns import DATE_RE
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, describe_value, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.schema.model import (
@@ -58,7 +59,6 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 MAX_RECORDS = 5_000_000
 """The most records one file may hold."""
 _LONGEST_NUMBER = 60  # characters of a number written as text that are worth reading as a number
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 _TRUE = {"是", "true", "yes", "y"}
@@ -350,7 +350,7 @@ class _Checker:
             value: dt.date | None = None
             if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
                 value = raw
-            elif isinstance(raw, str) and _DATE_RE.match(raw.strip()):
+            elif isinstance(raw, str) and DATE_RE.match(raw.strip()):
                 try:
                     value = dt.date.fromisoformat(raw.strip())
                 except ValueError:

@@ -38,7 +38,6 @@ import attrs
 import polars as pl
 
 from gspolicy._location import DataPath, RecordLocation
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
 from gspolicy.schema.model import RecordSpec, Schema
 
@@ -65,39 +64,6 @@ TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 KEY = "household_id"
 """The column of a list's table naming the household an item belongs to."""
 
-register(
-    {
-        "table/unreadable": entry(
-            "error",
-            "cannot read the table `{path}`: {reason}",
-            "无法读取表格 `{path}`：{reason}",
-        ),
-        "table/needs-extra": entry(
-            "error",
-            "reading `{path}` needs the `excel` extra, which is not installed",
-            "读取 `{path}` 需要安装 `excel` 扩展",
-            "install it with `pip install 'gspolicy[excel]'`, or save the workbook as CSV",
-            "请用 `pip install 'gspolicy[excel]'` 安装，或把工作簿另存为 CSV",
-        ),
-        "table/no-key": entry(
-            "error",
-            "the table `{path}` has no column `{key}` naming each row's household",
-            "表格 `{path}` 没有标明每行所属农户的 `{key}` 列",
-        ),
-        "table/unknown-household": entry(
-            "error",
-            "`{path}` row {row}: no household `{id}` in `{households}`",
-            "`{path}` 第 {row} 行：`{households}` 中没有农户 `{id}`",
-        ),
-        "table/not-text": entry(
-            "error",
-            "`{path}` is not {encoding} text: {reason}",
-            "`{path}` 不是 {encoding} 编码的文本：{reason}",
-            "give the file's encoding with `--encoding`, e.g. `--encoding gb18030`",
-            "请用 `--encoding` 指定文件编码，例如 `--encoding gb18030`",
-        ),
-    }
-)
 
 _Item = tuple[object, int | None, Callable[[DataPath], RecordLocation], Callable[[DataPath], RecordLocation]]
 

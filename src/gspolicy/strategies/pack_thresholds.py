@@ -26,8 +26,8 @@ from gspolicy.lang.typed import (
     TypedExpr,
     typed_children,
 )
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies.arguments import HasPolicySet, check_date, policy_set_from
 

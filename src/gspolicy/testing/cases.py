@@ -59,12 +59,13 @@ from gspolicy._files import read_source
 from gspolicy._i18n import Lang
 from gspolicy._location import RecordLocation, Source, Span
 from gspolicy._messages import entry, register
-from gspolicy._shape import CASE_EXPECT_KEYS, Reader
+from gspolicy._reader import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision, Detail
 from gspolicy.explain.render import render_text
+from gspolicy.pack.format import CASE_EXPECT_KEYS
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Schema
 from gspolicy.schema.records import validate_record

@@ -32,8 +32,8 @@ from gspolicy.lang.typed import (
     typed_children,
 )
 from gspolicy.lang.types import BoolT
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.testing.cases import Case
