@@ -44,7 +44,8 @@ from gspolicy.explain.build import (
     show_value,
 )
 from gspolicy.explain.decision import CriterionVerdict, Decision, Detail, Membership, Verdict
-from gspolicy.explain.render import check_detail, json_value, render_text, verdict_word
+from gspolicy.explain.render import check_detail, render_text, verdict_word
+from gspolicy.explain.render_json import json_value
 from gspolicy.explain.wording import fact_value, grouped
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.interpret import Context, fact_values

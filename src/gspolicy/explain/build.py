@@ -55,9 +55,9 @@ from gspolicy.explain.decision import (
     RetainedMeasure,
     Verdict,
 )
-from gspolicy.explain.render import amount_words
 from gspolicy.explain.wording import (
     Vocabulary,
+    amount_words,
     fact_value,
     grouped,
     rate_value,

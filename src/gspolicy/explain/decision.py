@@ -37,7 +37,8 @@ from gspolicy.explain.parts import (
     Truth3,
     Verdict,
 )
-from gspolicy.explain.render import decision_to_json, render_text
+from gspolicy.explain.render import render_text
+from gspolicy.explain.render_json import decision_to_json
 from gspolicy.explain.wording import Vocabulary
 
 __all__ = [
