@@ -14,8 +14,9 @@ from typing import Any
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.monitor import Alert
+from gspolicy.engine.outcome import show_value
 from gspolicy.engine.run import ExprResult, PackOutcome
-from gspolicy.explain.build import cite_text, parameter_uses, readings_of, show_value
+from gspolicy.explain.evidence import cite_text, parameter_uses, readings_of
 from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
 from gspolicy.pack.policy_set import PolicySet
