@@ -45,16 +45,11 @@ from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
 from gspolicy.errors import Diagnostic, PolicyError, render_grouped, suggest
-from gspolicy.explain.areas import (
-    AreaDecision,
-    AreaReads,
-    AreaResult,
-    area_reads,
-    decide_areas,
-    gathering_order,
-)
+from gspolicy.explain.area_reads import AreaReads, area_reads
+from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Detail
+from gspolicy.explain.gather import gathering_order
 from gspolicy.explain.render import legend
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.policy_set import PolicySet
