@@ -50,7 +50,7 @@ from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Detail
 from gspolicy.explain.gather import gathering_order
-from gspolicy.explain.render import legend
+from gspolicy.explain.legend import legend
 from gspolicy.explain.summary import VERDICT_WORDS, examples, household_summary
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema

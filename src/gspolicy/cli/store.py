@@ -33,8 +33,8 @@ from gspolicy.cli._support import (
 )
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import exit_pack_of
-from gspolicy.explain.render import amount_words, measure_words, verdict_word
-from gspolicy.explain.wording import vocabulary_for
+from gspolicy.explain.render import measure_words, verdict_word
+from gspolicy.explain.wording import amount_words, vocabulary_for
 from gspolicy.pack.workspace import load_chosen
 from gspolicy.schema.records import stream_records
 from gspolicy.store.card import render_card

@@ -41,7 +41,7 @@ from gspolicy.explain.build import (
     pack_verdict,
     show_value,
 )
-from gspolicy.explain.decision import CriterionVerdict, Decision, Detail, Membership, Verdict
+from gspolicy.explain.decision import Decision
 from gspolicy.explain.gather import (
     Assembler,
     Derived,
@@ -54,6 +54,7 @@ from gspolicy.explain.gather import (
     lacks_by_item,
     name_of,
 )
+from gspolicy.explain.parts import CriterionVerdict, Detail, Membership, Verdict
 from gspolicy.explain.render_areas import area_to_json, render_area
 from gspolicy.lang import Interval, Unknown, Value
 from gspolicy.lang.interpret import Context, fact_values

@@ -19,8 +19,9 @@ from gspolicy.engine.outcome import Outcome, outcome_of, pack_verdict_of, settle
 from gspolicy.engine.run import PackOutcome, run_pack
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.buffer import buffer_of
-from gspolicy.explain.decision import ApprovalRef, CriterionVerdict, Decision, Finding, PackRef, Verdict
+from gspolicy.explain.decision import Decision
 from gspolicy.explain.evidence import cite_text, location_of
+from gspolicy.explain.parts import ApprovalRef, CriterionVerdict, Finding, PackRef, Verdict
 from gspolicy.explain.verdicts import applicability_of, criterion_of, memberships_of
 from gspolicy.explain.wording import vocabulary_for
 from gspolicy.lang import Interval, Unknown, Value

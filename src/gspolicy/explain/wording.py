@@ -1,4 +1,4 @@
-"""The words of a decision that come from its schema and packs: units, enum labels, rates.
+"""The words of a decision that come from its schema and packs: units, enum labels, rates, amounts.
 
 A decision's text names values in the reader's language: a unit by its text in the schema's
 `units:` table (``3,500 元/人/年``), an enum code with its label (``pre_exit（预脱贫）``), true and
@@ -9,6 +9,9 @@ form keeps the plain values; only the text changes.
 `Vocabulary` holds what the words are looked up in: the schema, the record type decided on, and
 the units of the packs' facts.  A decision carries one (`Decision.words`, not part of its JSON
 form); a decision built without one shows values as they are.
+
+An amount (`amount_words`) is said with its unit, a loan as a loan (its ceiling and term, or what
+was drawn), an amount the sources do not give as not established.
 """
 
 from __future__ import annotations
