@@ -24,8 +24,8 @@ from gspolicy.lang.typed import TCompare, TConst, TIf, TParam, TypedExpr
 from gspolicy.pack.check import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import boundary_households, from_schema, packs
-from gspolicy.testing import coverage
 from gspolicy.testing.coverage import Observation, decision_points, observe
+from gspolicy.testing.coverage.measure import runs_of
 
 from support.bundled import shared_policies, shared_registry
 from support.traced_coverage import observe_traced, traced_runs
@@ -53,7 +53,7 @@ def _agree(leaf: TypedExpr, watched: str, traced: str) -> bool:
 
 def _same(pack: CheckedPack, record: Record, day: dt.date) -> int:
     """Compare every decision of `pack` on `record`; the number of evaluations compared."""
-    watched = coverage._runs(pack, record, day)
+    watched = runs_of(pack, record, day)
     traced = traced_runs(pack, record, day)
     compared = 0
     for point in decision_points(pack):
@@ -112,7 +112,7 @@ def test_a_condition_an_or_stops_before_is_not_evaluated() -> None:
     assert record.get("id") == "621126-0001"
     found: dict[str, list[Observation]] = {}
     for pack in _in_force(day):
-        runs = coverage._runs(pack, record, day)
+        runs = runs_of(pack, record, day)
         found.update((p.key, observe(p, runs, "h")) for p in decision_points(pack))
     housing = found["exit_criteria.household@2018.1 criterion exit.housing"]
     assert housing == [Observation("h", "T", ("T", "-", "-", "-", "-", "-"))]

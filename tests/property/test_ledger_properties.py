@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gspolicy.cli import main
-from gspolicy.cli.store import _json_list
+from gspolicy.cli.ledger import _json_list
 from gspolicy.engine.outcome import support_parts, support_texts
 from gspolicy.store.ledger import Ledger, quarter_of
 from gspolicy.store.log import DecisionLog

@@ -1,15 +1,16 @@
 """The reference reading of coverage observations: values read from the traced interpreter's
-events (matched by kind and source span), as `gspolicy.testing.coverage` measured them before it
-ran the lowered evaluator with its conditions watched.  The differential tests hold the two equal."""
+events (each event names the typed node it reports on), as `gspolicy.testing.coverage` measured
+them before it ran the lowered evaluator with its conditions watched.  The differential tests hold
+the two equal."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gspolicy._location import Span
+import attrs
+
 from gspolicy.engine.run import run_pack
 from gspolicy.lang import TraceEvent, Value
 from gspolicy.lang.typed import (
@@ -30,6 +31,11 @@ from gspolicy.testing.coverage import DecisionPoint, Observation, Truth
 
 # -- values from trace events ---------------------------------------------------------------
 
+
+def _truth(value: Value) -> Truth:
+    return "T" if value is True else "F" if value is False else "?"
+
+
 _KIND_OF: dict[type, str] = {
     TBool: "bool",
     TField: "field",
@@ -40,8 +46,20 @@ _KIND_OF: dict[type, str] = {
 }
 
 
-def _truth(value: Value) -> Truth:
-    return "T" if value is True else "F" if value is False else "?"
+def _closing_kind(node: TypedExpr) -> str | None:
+    """The kind of the event that gives `node`'s value (None: a node without one, a conditional)."""
+    if isinstance(node, TCompare):
+        return "chain" if len(node.ops) > 1 else "compare"
+    return _KIND_OF.get(type(node))
+
+
+def _subtree(node: TypedExpr) -> Iterator[TypedExpr]:
+    yield node
+    for field in attrs.fields(type(node)):
+        child = getattr(node, field.name)
+        for item in child if isinstance(child, tuple) else (child,):
+            if attrs.has(type(item)) and hasattr(item, "type") and hasattr(item, "span"):
+                yield from _subtree(item)
 
 
 def _value(node: TypedExpr, events: Sequence[TraceEvent]) -> Truth:
@@ -51,60 +69,33 @@ def _value(node: TypedExpr, events: Sequence[TraceEvent]) -> Truth:
         return "F" if inner == "T" else "T" if inner == "F" else inner
     if isinstance(node, TConst):
         return "T" if node.value is True else "F"
-    if isinstance(node, TCompare):
-        if len(node.ops) == 1:
-            found = [e for e in events if e.kind == "compare" and e.span == node.span]
-            return _truth(found[0].value) if found else "-"
-        spans = [a.span.cover(b.span) for a, b in itertools.pairwise(node.operands)]
-        seen = [next((e for e in events if e.kind == "compare" and e.span == s), None) for s in spans]
-        values = [_truth(e.value) for e in seen if e is not None]
-        if not values:
-            return "-"
-        if "F" in values:
-            return "F"
-        return "T" if len(values) == len(spans) and all(v == "T" for v in values) else "?"
-    kind = _KIND_OF.get(type(node))
+    kind = _closing_kind(node)
     if kind is None:  # a conditional: evaluated when anything inside it was
-        inside = [e for e in events if node.span.start <= e.span.start and e.span.end <= node.span.end]
-        return "?" if inside else "-"
-    found_event = next((e for e in events if e.kind == kind and e.span == node.span), None)
-    return _truth(found_event.value) if found_event is not None else "-"
+        inside = {id(n) for n in _subtree(node)}
+        return "?" if any(id(e.node) in inside for e in events) else "-"
+    found = next((e for e in events if e.node is node and e.kind == kind), None)
+    return _truth(found.value) if found is not None else "-"
 
 
-def _terminal(node: TypedExpr) -> tuple[str, Span] | None:
-    """The trace event that ends one evaluation of `node` (kind and span), if it has one."""
-    if isinstance(node, TNot):
-        return _terminal(node.operand)
-    if isinstance(node, TCompare):
-        last = node.operands[-2].span.cover(node.operands[-1].span) if len(node.ops) > 1 else node.span
-        return ("compare", last)
-    kind = _KIND_OF.get(type(node))
-    return (kind, node.span) if kind is not None else None
+def _terminal(node: TypedExpr) -> TypedExpr:
+    """The node whose event ends one evaluation of `node`."""
+    return _terminal(node.operand) if isinstance(node, TNot) else node
 
 
 def _segments(point: DecisionPoint, events: Sequence[TraceEvent]) -> list[list[TraceEvent]]:
     """Split a run's events into the evaluations of `point` (a fact or a predicate)."""
     end = _terminal(point.root)
-    if end is None:
+    kind = _closing_kind(end)
+    if kind is None:
         return []
+    inside = {id(n) for n in _subtree(point.root)}
     out: list[list[TraceEvent]] = []
     current: list[TraceEvent] = []
-    root = point.root.span
     for e in events:
-        if root.start <= e.span.start and e.span.end <= root.end and e.span.source is root.source:
+        if id(e.node) in inside:
             current.append(e)
-        if (e.kind, e.span) == end:
+        if e.node is end and e.kind == kind:
             out.append(current)
-            current = []
-        elif (
-            isinstance(point.root, TCompare)
-            and e.kind == "compare"
-            and e.value is False
-            and current
-            and root.start <= e.span.start
-            and e.span.end <= root.end
-        ):
-            out.append(current)  # a chain stopped early at a false link
             current = []
     return out
 

@@ -238,3 +238,142 @@ def test_planted_a_private_import_across_modules_is_found(tmp_path: Path) -> Non
     )
     _, private = _runtime_imports(root)
     assert private == ["pack.py:1: _helper from lang"]
+
+
+# -- the order inside each package ----------------------------------------------------------------
+# Inside a package, modules come in tiers: a module imports (at run time) only modules of its own
+# package in its own tier or an earlier one.  Every module is placed — a new one must be given its
+# tier here, which is the point: where a module sits is decided, not found.  The foundation (the
+# top-level `_*.py` and `errors`) is one package for this.
+
+INNER: dict[str, list[list[str]]] = {
+    "foundation": [
+        ["_i18n", "_location", "_memo", "_gc", "_cache", "_resources"],  # no gspolicy imports
+        ["_glossary", "_messages", "_numbers"],  # words, the catalogue, exact numbers
+        ["errors"],  # diagnostics and the public error
+        ["_files", "_yaml"],  # reading files; YAML with positions
+        ["_shape"],  # reading YAML nodes into typed values
+    ],
+    "schema": [["model"], ["load", "tabular"], ["records", "doc"]],
+    "lang": [
+        ["_codes", "values", "types", "ast"],
+        ["parse", "printer", "typed"],
+        ["check", "interpret"],
+        ["why"],
+    ],
+    "pack": [
+        ["model", "shape", "fmt"],  # the pack's form and its declared format; the formatter
+        ["read", "hash"],
+        ["check"],
+        ["policy_set"],
+        ["load", "book"],
+        ["workspace"],
+    ],
+    "engine": [["events", "run", "invariants"], ["compiled"], ["outcome", "durable"], ["monitor"]],
+    "explain": [
+        ["parts", "wording", "summaries", "legend"],  # the parts of a decision; words; counting outcomes
+        ["render", "render_json", "render_areas", "summary"],  # rendering reads parts, never the builders
+        ["decision"],
+        ["evidence"],  # what a verdict rests on
+        ["verdicts", "buffer"],  # the parts of a decision read from a pack outcome
+        ["build"],
+        ["gather", "area_reads"],  # the areas' gathered lists; what their packs read of households
+        ["areas", "alerts"],
+    ],
+    "columnar": [["plan", "lines"], ["frames"], ["polars_backend", "ingest"], ["runner"], ["registry"]],
+    "analysis": [["_where", "fold"], ["diff", "lint"], ["report"], ["html"]],
+    "testing": [
+        ["cases", "case_yaml"],  # pack test cases; writing them as YAML
+        ["coverage.measure", "properties.harness", "pytest_plugin"],
+        ["coverage.report", "properties.buffer", "properties.changes", "properties.independence"],
+        ["coverage.search"],  # measure → report → search → write
+        ["coverage.write"],
+        ["coverage", "properties"],  # the packages' surfaces
+    ],
+    "strategies": [
+        ["arguments"],
+        ["households", "pack_thresholds", "expression_trees"],
+        ["boundary", "small_packs"],
+    ],
+    "store": [
+        ["_codes", "chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
+        ["db", "planning", "ledger_tables", "card"],
+        ["recorder", "verify", "replay", "outcome_table"],  # recording apart from the audit tools
+        ["log", "ledger"],  # the two stores' classes
+    ],
+    "schemas": [["build"]],
+    "cli": [
+        ["_click_zh", "_progress"],
+        ["_support"],
+        ["_options", "_run", "_store"],  # what several commands share
+        ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
+        ["evaluate", "explain", "fmt", "households", "ledger", "log", "monitor", "packs", "schema"],
+    ],
+}
+
+_FOUNDATION_EXTRA = {"errors"}
+
+
+def _package_of(module: str) -> tuple[str, str] | None:
+    """(package, module inside it) for the packages `INNER` orders; None for the others."""
+    head, _, rest = module.partition(".")
+    if not rest:
+        private = head.startswith("_") and head not in ("__init__", "__main__", "_docs")
+        if private or head in _FOUNDATION_EXTRA:
+            return "foundation", head
+        return None
+    return head, rest
+
+
+def _inner_order(root: Path, order: dict[str, list[list[str]]]) -> list[str]:
+    graph, _ = _runtime_imports(root)
+    tier_of = {
+        (package, name): index
+        for package, tiers in order.items()
+        for index, tier in enumerate(tiers)
+        for name in tier
+    }
+    problems = []
+    for module in sorted(graph):
+        place = _package_of(module)
+        if place is None or place[0] not in order or place[1] == "__init__":
+            continue
+        if place not in tier_of:
+            problems.append(f"{module}: place it in a tier of `{place[0]}` in INNER ({__file__})")
+            continue
+        for imported in sorted(graph[module]):
+            other = _package_of(imported)
+            if other is None or other[0] != place[0] or other[1] == "__init__" or other not in tier_of:
+                continue
+            if tier_of[other] > tier_of[place]:
+                problems.append(f"{module} imports {imported}, a later tier of `{place[0]}`")
+    named = set(tier_of)
+    present = {p for p in (_package_of(m) for m in graph) if p is not None}
+    problems.extend(
+        f"{package}.{name}: in INNER but not a module" for package, name in sorted(named - present)
+    )
+    return problems
+
+
+@pytest.mark.slow  # a scan of the whole source tree: full suite
+def test_modules_inside_a_package_import_in_order() -> None:
+    problems = _inner_order(SRC, INNER)
+    assert not problems, "\n".join(problems)
+
+
+def test_planted_an_import_against_the_order_inside_a_package_is_found(tmp_path: Path) -> None:
+    root = _planted(
+        tmp_path,
+        {
+            "pack/__init__.py": "",
+            "pack/model.py": "from gspolicy.pack.read import read\n",
+            "pack/read.py": "def read():\n    from gspolicy.pack.model import Pack\n",
+            "pack/extra.py": "",
+        },
+    )
+    order = {"pack": [["model"], ["read"], ["gone"]]}
+    assert _inner_order(root, order) == [
+        "pack.extra: place it in a tier of `pack` in INNER (" + __file__ + ")",
+        "pack.model imports pack.read, a later tier of `pack`",
+        "pack.gone: in INNER but not a module",
+    ]

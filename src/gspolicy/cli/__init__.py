@@ -53,8 +53,8 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("book", "gspolicy.cli.packs:book", Text(zh="由政策包生成政策手册（Markdown，中英文）", en="write the policy book (Markdown, zh and en) generated from the packs")),
     Entry("init", "gspolicy.cli.packs:init", Text(zh="建立工作区：把随软件安装的政策集复制到 DIR/policies", en="start a workspace: copy the bundled policy set into DIR/policies")),
     Entry("monitor", "gspolicy.cli.monitor:monitor", Text(zh="以事件跟踪农户，预警写为 JSONL（需 durable 扩展）", en="watch households through events and write alerts as JSONL (needs the durable extra)")),
-    Entry("log", "gspolicy.cli.store:log", Text(zh="防篡改的判定日志：记录、校验、重放", en="the tamper-evident decision log: record, verify, replay")),
-    Entry("ledger", "gspolicy.cli.store:ledger", Text(zh="农户工作台账：计划、进度、明白卡、逾期、统计", en="the household work ledger: plans, progress, cards, overdue items, counts")),
+    Entry("log", "gspolicy.cli.log:log", Text(zh="防篡改的判定日志：记录、校验、重放", en="the tamper-evident decision log: record, verify, replay")),
+    Entry("ledger", "gspolicy.cli.ledger:ledger", Text(zh="农户工作台账：计划、进度、明白卡、逾期、统计", en="the household work ledger: plans, progress, cards, overdue items, counts")),
     Entry("fmt", "gspolicy.cli.fmt:fmt", Text(zh="把政策包、测试用例和数据结构排成统一格式（--check 检查，--write 写回）", en="lay packs, test cases and the schema out in the canonical layout (--check, --write)")),
     Entry("schema", "gspolicy.cli.schema:schema", Text(zh="打印随软件安装的 JSON Schema（政策包、测试用例、农户记录、判定、结果）", en="print a shipped JSON Schema (pack, case, household, decision, outcome, manifest)")),
 )  # fmt: skip

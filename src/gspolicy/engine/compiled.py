@@ -25,7 +25,6 @@ from decimal import Decimal
 
 import attrs
 
-from gspolicy._location import Span
 from gspolicy._memo import Memo
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
@@ -807,20 +806,20 @@ def lower_watched(
 
 
 class _Watching(_Builder):
-    """A `_Builder` whose lowered nodes of the watched kinds and spans record their values (the
-    state of one record's run: `start` resets it)."""
+    """A `_Builder` whose lowered watched nodes (by identity: the very nodes of the pack's checked
+    tree) record their values (the state of one record's run: `start` resets it)."""
 
     def __init__(
         self, pack: CheckedPack, as_of: dt.date, watched: Sequence[tuple[TypedExpr, Sequence[TypedExpr]]]
     ) -> None:
         super().__init__(pack, as_of)
-        self.roots: dict[tuple[type, Span], list[int]] = {}
-        self.leaves: dict[tuple[type, Span], list[tuple[int, int]]] = {}
+        self.roots: dict[int, list[int]] = {}
+        self.leaves: dict[int, list[tuple[int, int]]] = {}
         self.sizes = [len(leaves) for _root, leaves in watched]
         for index, (root, leaves) in enumerate(watched):
-            self.roots.setdefault((type(root), root.span), []).append(index)
+            self.roots.setdefault(id(root), []).append(index)
             for slot, leaf in enumerate(leaves):
-                self.leaves.setdefault((type(leaf), leaf.span), []).append((index, slot))
+                self.leaves.setdefault(id(leaf), []).append((index, slot))
         self.start()
 
     def start(self) -> None:
@@ -833,7 +832,7 @@ class _Watching(_Builder):
 
     def lower(self, node: TypedExpr) -> Fn:
         fn = super().lower(node)
-        key = (type(node), node.span)
+        key = id(node)
         roots = self.roots.get(key, [])
         leaves = self.leaves.get(key, [])
         if not roots and not leaves:

@@ -1,6 +1,7 @@
-"""Explaining a monitoring alert like any decision: the rule, what it read, the parameters it used
-(value, effective date, source, confidence), the event values the monitor prepared, and the
-citations.
+"""Explaining a monitoring alert like any decision: the rule, what it read, its parameters, its sources.
+
+The parameters with value, effective date, source and confidence; the event values the monitor
+prepared; the citations.
 
 The alert itself was decided by durable_rules; the explanation re-evaluates the same rule with the
 reference interpreter on the same state to collect the trace (as decisions do) and says whether

@@ -1,5 +1,7 @@
-"""What the areas' packs read of each gathered household (`area_reads`): the fields a streamed run
-keeps of each household, or None when a pack reads more than plain fields."""
+"""What the areas' packs read of each gathered household, so a streamed run keeps only those fields.
+
+`area_reads` gives the fields (and the derived fields of the households' items), or None when a
+pack reads more than plain fields of a household."""
 
 from __future__ import annotations
 

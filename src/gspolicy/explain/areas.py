@@ -408,7 +408,7 @@ def _area_decision(
             result = run_condition(texpr, subject, asm.as_of, outcome.parameters, checked)
             found: list[Weight] = []
             for e in result.events:
-                if e.kind != "item" or e.span != texpr.span:
+                if e.kind != "item" or e.node is not texpr:
                     continue
                 high = _weight_high(e.value)
                 if high is None:

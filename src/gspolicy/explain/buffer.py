@@ -1,5 +1,6 @@
-"""The buffer state of a decision: whether the household is in the buffer after exit, on which basis
-and until when, and each measure it held at exit that the buffer retains, lapses or ends."""
+"""The buffer state of a decision: in the buffer after exit or not, on which basis, until when.
+
+With each measure held at exit that the buffer retains, and those that lapsed or ended on their own."""
 
 from __future__ import annotations
 

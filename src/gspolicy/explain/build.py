@@ -1,5 +1,7 @@
-"""Deciding a record: the packs in force run on it, and its decision assembled from their outcomes
-(the exit verdict, the criteria, the rules, the buffer, the invariants' findings, the problems met)."""
+"""Deciding a record: the packs in force run on it, its `Decision` assembled from their outcomes.
+
+The exit verdict, the criteria, the rules, the buffer (`gspolicy.explain.verdicts`,
+`gspolicy.explain.buffer`), the invariants' findings and the problems met on the way."""
 
 from __future__ import annotations
 

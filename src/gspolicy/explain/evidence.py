@@ -1,5 +1,7 @@
-"""What a verdict rests on, read from its trace events: the values read, the parameters used (with
-their sources and bounds), the facts, the citations as text, and where in a pack file a rule is."""
+"""What a verdict rests on, read from its trace events: values read, parameters, facts, citations.
+
+The parameters with their value in force, sources and bounds; the citations as text (built once per
+pack version); where in a pack file a rule or value is written (`location_of`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Assembling the gathered lists of areas: record types in the order they can be decided, and each
-gathered list's items (the gathered record and its derived verdicts, with what an unknown one lacks)."""
+"""Assembling the areas' gathered lists: record types in deciding order, and each list's items.
+
+An item holds the gathered record and its derived verdicts, with what an unknown one lacks
+(`Assembler`, `lacks_by_item`)."""
 
 from __future__ import annotations
 

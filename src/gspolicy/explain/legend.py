@@ -1,5 +1,6 @@
-"""The legend of the notation explanations use (✓ ✗ ?, ranges, data paths, confidences, …),
-in Chinese or English, printed once after explanations."""
+"""The legend of the notation explanations use, in Chinese or English, printed after explanations.
+
+✓ ✗ ?, ranges, lists read whole, data paths, parameters, confidences, quotations, hashes."""
 
 from __future__ import annotations
 

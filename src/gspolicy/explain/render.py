@@ -1,5 +1,7 @@
-"""The text of a decision in Chinese or English at each detail level (`Detail`): the verdict, the
-criteria by department, the rules and their measures, the buffer, what would settle the rest."""
+"""The text of a decision in Chinese or English at each detail level (`Detail`).
+
+The verdict, the criteria by department, the rules and their measures, the buffer, and what would
+settle the rest."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The text and the JSON-ready form of a village or county decision: the decision, then the figures,
-the other standards and the items weighing most on each failing or undetermined criterion."""
+"""The text and the JSON-ready form of a village or county decision (`AreaDecision`).
+
+The decision, then the figures, the other standards and the items weighing most on each failing or
+undetermined criterion."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The stable JSON form of a decision at each detail level (``schemas/decision.schema.json``):
-values as JSON numbers, ranges and booleans, the ``brief`` and ``fails`` forms kept from the full one."""
+"""The stable JSON form of a decision at each detail level (``schemas/decision.schema.json``).
+
+Values as JSON numbers, ranges and booleans; the ``brief`` and ``fails`` forms kept from the full one."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The parts of a decision read from one pack outcome: each criterion's verdict, the applicability and
-the rules that apply, each with its reason in words (a template filled, or the parts that make a
-condition false, or what would settle it)."""
+"""The parts of a decision read from one pack outcome: criterion verdicts, applicability, rules.
+
+Each with its reason in words: a pack's template filled, the parts that make a condition false, or
+what would settle it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from decimal import Decimal
 from gspolicy._glossary import text as glossary_text
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
-from gspolicy._location import Span
 from gspolicy.engine.outcome import (
     criterion_verdict,
     given_reads_of,
@@ -107,11 +107,11 @@ def _gap(op: str, left: Value, right: Value) -> tuple[str, Text | None] | None:
     )
 
 
-def _root_compare(texpr_span: Span, events: Sequence[TraceEvent]) -> TraceEvent | None:
-    for e in events:
-        if e.kind == "compare" and e.span == texpr_span and len(e.operands) == 2:
-            return e
-    return None
+def _root_compare(root: TCompare, events: Sequence[TraceEvent]) -> TraceEvent | None:
+    """The comparison event of a criterion whose root is a single comparison (a chain: none)."""
+    if len(root.ops) != 1:
+        return None
+    return next((e for e in events if e.kind == "compare" and e.node is root), None)
 
 
 def _number(value: Value, *, high: bool = False) -> Decimal | None:
@@ -147,7 +147,7 @@ def criterion_of(c: Criterion, outcome: PackOutcome) -> CriterionVerdict:
     shortfall = threshold = value_shown = None
     if result is not None:
         root = checked.criteria[c.id]
-        compare = _root_compare(root.span, result.events) if isinstance(root, TCompare) else None
+        compare = _root_compare(root, result.events) if isinstance(root, TCompare) else None
         if compare is not None:
             left, right = compare.operands
             value_shown, threshold = show_value(left), show_value(right)

@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 TraceKind = Lit[
-    "field", "age", "present", "parameter", "fact", "compare", "bool", "aggregate", "item", "call"
+    "field", "age", "present", "parameter", "fact", "compare", "chain", "bool", "aggregate", "item", "call"
 ]
 
 
@@ -90,6 +90,15 @@ class TraceEvent:
     for ``aggregate``/``call`` and the item's data path for ``item`` (one per item of an
     aggregate, with the value of the aggregate's second argument for it, at the aggregate's
     span); `operands` holds a comparison's left and right values.
+
+    `node` is the typed expression the event reports on, so a reader takes a node's value from
+    the events whose `node` *is* that node (never by matching source spans): a ``field``,
+    ``present``, ``age``, ``parameter``, ``fact``, ``bool``, ``aggregate`` or ``call`` event
+    carries the node it is the value of; ``item`` events carry their aggregate.  A comparison of
+    one operator gives one ``compare`` event, its value the node's.  A chained comparison
+    (``a < b <= c``) gives one ``compare`` event per link it evaluated (`span` covering the
+    link, `node` the whole chain) and then one ``chain`` event with the chain's value — also
+    when a false link ended it early — so no reader restates the chain's semantics.
     """
 
     kind: TraceKind
@@ -97,6 +106,7 @@ class TraceEvent:
     value: Value
     span: Span
     operands: tuple[Value, ...] = ()
+    node: TypedExpr | None = attrs.field(default=None, eq=False, repr=False)
 
 
 Trace = Callable[[TraceEvent], None]
@@ -219,10 +229,17 @@ class Interpreter:
         self.recording: list[list[TraceEvent | TFact]] = []
 
     def emit(
-        self, kind: TraceKind, name: str, value: Value, span: Span, operands: tuple[Value, ...] = ()
+        self,
+        kind: TraceKind,
+        name: str,
+        value: Value,
+        node: TypedExpr,
+        operands: tuple[Value, ...] = (),
+        span: Span | None = None,
     ) -> None:
         if self.trace is not None or self.recording:
-            self.step(TraceEvent(kind, name, value, span, operands))
+            where = node.span if span is None else span
+            self.step(TraceEvent(kind, name, value, where, operands, node))
 
     def step(self, event: TraceEvent) -> None:
         if self.trace is not None:
@@ -288,13 +305,13 @@ class Interpreter:
     def field(self, node: TField) -> Value:
         raw, path = self.walk(node)
         value: Value = Unknown(frozenset({path})) if raw is None else raw  # type: ignore[assignment]
-        self.emit("field", path, value, node.span)
+        self.emit("field", path, value, node)
         return value
 
     def present(self, node: TPresent) -> Value:
         raw, path = self.walk(node.field)
         result = raw is not None
-        self.emit("present", path, result, node.span)
+        self.emit("present", path, result, node)
         return result
 
     def parameter(self, node: TParam) -> Value:
@@ -305,7 +322,7 @@ class Interpreter:
             value = self.ctx.parameters[node.name]
             if isinstance(value, Interval) and not value.because:
                 value = Interval(value.low, value.high, frozenset({key}))
-        self.emit("parameter", node.name, value, node.span)
+        self.emit("parameter", node.name, value, node)
         return value
 
     def fact(self, node: TFact) -> Value:
@@ -352,7 +369,7 @@ class Interpreter:
                 shared[name] = (value, steps)
         self.memo[name] = value
         if self.trace is not None:
-            self.trace(TraceEvent("fact", name, value, node.span))
+            self.trace(TraceEvent("fact", name, value, node.span, (), node))
         return value
 
     def age(self, node: TAge) -> Value:
@@ -383,7 +400,7 @@ class Interpreter:
                     value = make_interval(ages[0], ages[1], frozenset({birth_path}))
             else:
                 value = Unknown(frozenset({birth_path}))
-        self.emit("age", join_path(base, (RECORDED_AGE,)), value, node.span)
+        self.emit("age", join_path(base, (RECORDED_AGE,)), value, node)
         return value
 
     # --- operators ------------------------------------------------------------------------------
@@ -415,7 +432,7 @@ class Interpreter:
             if value is decisive:
                 break
         result = kleene_and(seen) if node.op == "and" else kleene_or(seen)
-        self.emit("bool", node.op, result, node.span)
+        self.emit("bool", node.op, result, node)
         return result
 
     def compare(self, node: TCompare) -> Value:
@@ -434,11 +451,15 @@ class Interpreter:
             results.append(result)
             if self.trace is not None:
                 start = node.operands[len(results) - 1].span
-                self.emit("compare", op, result, start.cover(right_node.span), (left, right))
+                link = start.cover(right_node.span)
+                self.emit("compare", op, result, node, (left, right), link)
             if result is False:
-                return False  # a chain is a conjunction
+                break  # a chain is a conjunction
             left = right if op not in ("in", "not in") else left
-        return kleene_and(results)
+        value = kleene_and(results)
+        if self.trace is not None and len(node.ops) > 1:
+            self.emit("chain", " ".join(node.ops), value, node)
+        return value
 
     def member(self, left: Value, right_node: TypedExpr) -> Truth:
         if isinstance(right_node, TSet):
@@ -478,7 +499,7 @@ class Interpreter:
         if isinstance(source, TField):
             raw, path = self.walk(source)
             value: Value = Unknown(frozenset({path})) if raw is None else raw  # type: ignore[assignment]
-            self.emit("field", path, value, source.span)
+            self.emit("field", path, value, source)
             if isinstance(value, Unknown):
                 return value, path
             assert isinstance(raw, tuple)
@@ -505,7 +526,7 @@ class Interpreter:
                 value = self.eval(node.body)
             finally:
                 self.scopes.pop()
-            self.emit("item", where, value, node.span)
+            self.emit("item", where, value, node)
             yield value
 
     def aggregate(self, node: TAggregate) -> Value:
@@ -527,7 +548,7 @@ class Interpreter:
             result = minimum(list(self.each(node, records, path)), Unknown(frozenset({path})))
         else:
             result = maximum(list(self.each(node, records, path)), Unknown(frozenset({path})))
-        self.emit("aggregate", node.func, result, node.span)
+        self.emit("aggregate", node.func, result, node)
         return result
 
     def held_on(self, node: TCall) -> Value:
@@ -538,7 +559,7 @@ class Interpreter:
         result: Value
         if isinstance(records, Unknown) or not isinstance(day, dt.date):
             result = unknown_of(records, day)
-            self.emit("call", node.func, result, node.span)
+            self.emit("call", node.func, result, node)
             return result
         held: list[Record] = []
         missing: set[str] = set()
@@ -547,14 +568,14 @@ class Interpreter:
             start, end = record.get("start"), record.get("end")
             for name, raw in (("start", start), ("end", end)):
                 seen: Value = raw if isinstance(raw, dt.date) else Unknown(frozenset({f"{where}.{name}"}))
-                self.emit("field", f"{where}.{name}", seen, node.span)
+                self.emit("field", f"{where}.{name}", seen, node)
             if not isinstance(start, dt.date):
                 missing.add(f"{where}.start")
             elif start <= day and (not isinstance(end, dt.date) or day <= end):
                 self.item_paths[id(record)] = where
                 held.append(record)
         result = Unknown(frozenset(missing)) if missing else tuple(held)
-        self.emit("call", node.func, result, node.span)
+        self.emit("call", node.func, result, node)
         return result
 
     def call(self, node: TCall) -> Value:
@@ -568,7 +589,7 @@ class Interpreter:
             found = known.get((node.func, name))
             label = f"{node.func}({name})" if name else f"{node.func}()"
             result = found if found is not None else Unknown(frozenset({label}))
-            self.emit("call", label, result, node.span)
+            self.emit("call", label, result, node)
             return result
         if node.func in ("years_after", "months_after"):
             count, day, rule = args
@@ -589,7 +610,7 @@ class Interpreter:
         else:
             day, first, last = args
             result = kleene_and([compare("<=", first, day), compare("<=", day, last)])
-        self.emit("call", node.func, result, node.span)
+        self.emit("call", node.func, result, node)
         return result
 
 

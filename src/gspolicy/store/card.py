@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping, Sequence
 
 from gspolicy.explain.wording import Vocabulary, amount_words
-from gspolicy.store.ledger import STATUS_TEXT, Item, Plan, Update
+from gspolicy.store.ledger_rows import STATUS_TEXT, Item, Plan, Update
 
 __all__ = ["render_card"]
 

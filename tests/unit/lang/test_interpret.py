@@ -156,6 +156,44 @@ def test_trace_events() -> None:
     assert compare.span.text == "income.per_capita > line"
 
 
+def _checked_and_events(text: str, subject: Record) -> tuple[object, list[TraceEvent]]:
+    expr, problems = parse_text(text)
+    assert expr is not None, problems
+    root = checked(expr)
+    events: list[TraceEvent] = []
+    evaluate(root, context(subject, events.append))
+    return root, events
+
+
+def test_every_event_carries_the_node_it_reports_on() -> None:
+    subject = household(income=Record("income", {"per_capita": Decimal(4000)}), dibao=True)
+    root, events = _checked_and_events("income.per_capita > line and dibao", subject)
+    compare, dibao = root.operands  # type: ignore[attr-defined]
+    by_kind = {e.kind: e for e in events}
+    assert by_kind["bool"].node is root
+    assert by_kind["compare"].node is compare
+    assert by_kind["parameter"].node is compare.operands[1]
+    assert [e.node for e in events if e.kind == "field"] == [compare.operands[0], dibao]
+    assert all(e.span == e.node.span for e in events if e.node is not None)
+
+
+def test_a_chain_gives_its_links_and_then_its_value() -> None:
+    def chain(per_capita: object) -> list[tuple[str, object, bool]]:
+        fields = {} if per_capita is None else {"per_capita": per_capita}
+        root, events = _checked_and_events(
+            "1 < income.per_capita <= 10", household(income=Record("income", fields))
+        )
+        steps = [e for e in events if e.kind in ("compare", "chain")]
+        return [(e.kind, e.value, e.node is root) for e in steps]
+
+    assert chain(Decimal(5)) == [("compare", True, True), ("compare", True, True), ("chain", True, True)]
+    # a false link ends the chain: the chain's event still comes, with the chain's value
+    assert chain(Decimal(0)) == [("compare", False, True), ("chain", False, True)]
+    assert chain(Decimal(11)) == [("compare", True, True), ("compare", False, True), ("chain", False, True)]
+    unknown = Unknown(frozenset({"income.per_capita"}))
+    assert chain(None) == [("compare", unknown, True), ("compare", unknown, True), ("chain", unknown, True)]
+
+
 def test_facts_are_evaluated_once_and_traced() -> None:
     events: list[TraceEvent] = []
     subject = household(income=Record("income", {"per_capita": Decimal(10), "transfers": Decimal(4)}))

@@ -19,7 +19,7 @@ from gspolicy.errors import PolicyError
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
-from gspolicy.store import log as log_module
+from gspolicy.store import recorder as recorder_module
 from gspolicy.store.log import GENESIS, DecisionLog, Receipt, Recorder, canonical_json, record_json
 from unit.store._support import AS_OF
 
@@ -171,7 +171,9 @@ def test_a_failing_write_loses_the_batch_whole_and_says_which(
     verifies."""
     rows = rows_of(policy_set, records)
     # each batch writes the checkpoint twice (inside the transaction, then the promotion)
-    monkeypatch.setattr(log_module, "_write_checkpoint", _failing_after(4, log_module._write_checkpoint))
+    monkeypatch.setattr(
+        recorder_module, "write_checkpoint", _failing_after(4, recorder_module.write_checkpoint)
+    )
     run = recorder(log, policy_set, batch=10)
     got: list[Receipt] = []
 
@@ -227,7 +229,9 @@ def test_the_command_line_says_what_was_not_recorded(
     from gspolicy.cli import main
     from unit.store._support import EXAMPLES
 
-    monkeypatch.setattr(log_module, "_write_checkpoint", _failing_after(2, log_module._write_checkpoint))
+    monkeypatch.setattr(
+        recorder_module, "write_checkpoint", _failing_after(2, recorder_module.write_checkpoint)
+    )
     db = tmp_path / "log.db"
     argv = [
         "log",

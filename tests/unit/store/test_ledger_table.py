@@ -22,8 +22,9 @@ from gspolicy.engine.outcome import support_parts
 from gspolicy.errors import PolicyError
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
-from gspolicy.store import ledger as ledger_module
+from gspolicy.store import outcome_table as table_module
 from gspolicy.store.ledger import Ledger, PlannedItem, plan_items, read_outcome_table
+from gspolicy.store.ledger_tables import OVERDUE_WHERE
 from gspolicy.store.log import DecisionLog, Receipt
 from gspolicy.tables import file_digest
 from unit.store._support import AS_OF, EXAMPLES, dump
@@ -331,7 +332,7 @@ def test_a_later_table_supersedes_and_an_earlier_one_is_skipped(
 def test_a_failure_part_way_keeps_the_batches_committed(
     tables: Path, policy_set: PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = ledger_module._write_batch
+    real = table_module._write_batch
 
     def failing_at(n: int) -> Any:
         calls: list[int] = []
@@ -345,7 +346,7 @@ def test_a_failure_part_way_keeps_the_batches_committed(
         return write
 
     table = read_outcome_table(tables / "out.parquet", policy_set)
-    monkeypatch.setattr(ledger_module, "_write_batch", failing_at(3))
+    monkeypatch.setattr(table_module, "_write_batch", failing_at(3))
     with DecisionLog.open(tmp_path / "l.db") as log:
         ledger = Ledger(log)
         with pytest.raises(PolicyError) as err:
@@ -357,10 +358,10 @@ def test_a_failure_part_way_keeps_the_batches_committed(
         planned = log.connection.execute("SELECT count(*) FROM plans").fetchone()[0]
         first_20 = pl.read_parquet(tables / "out.parquet").head(20)
         assert planned == first_20.filter(pl.col("support").list.len() > 0).height
-        monkeypatch.setattr(ledger_module, "_write_batch", real)
+        monkeypatch.setattr(table_module, "_write_batch", real)
         again = ledger.plan_table(table, actor="x", batch_size=10)  # the rest; the first are skipped
         assert again.skipped == planned
-    monkeypatch.setattr(ledger_module, "_write_batch", failing_at(1))
+    monkeypatch.setattr(table_module, "_write_batch", failing_at(1))
     with DecisionLog.open(tmp_path / "fresh.db") as other:
         with pytest.raises(PolicyError) as err:
             Ledger(other).plan_table(table, actor="x", batch_size=10)
@@ -498,10 +499,8 @@ def test_reports_read_through_their_indexes(log: DecisionLog) -> None:
     def plan(query: str, args: tuple[str, ...]) -> str:
         return " ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + query, args))
 
-    assert "items_open_deadline" in plan("SELECT count(*) FROM items" + ledger_module._OVERDUE_WHERE, day)
-    overdue = (
-        "SELECT items.id FROM items JOIN plans ON plans.id = items.plan_id" + ledger_module._OVERDUE_WHERE
-    )
+    assert "items_open_deadline" in plan("SELECT count(*) FROM items" + OVERDUE_WHERE, day)
+    overdue = "SELECT items.id FROM items JOIN plans ON plans.id = items.plan_id" + OVERDUE_WHERE
     assert "items_open_deadline" in plan(overdue, day)
     quarter = "SELECT count(*) FROM items JOIN plans ON plans.id = items.plan_id WHERE plans.planned_on >= ? AND plans.planned_on < ?"
     assert "plans_planned_on" in plan(quarter, ("2018-10-01", "2019-01-01"))
