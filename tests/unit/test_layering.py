@@ -279,10 +279,13 @@ INNER: dict[str, list[list[str]]] = {
         ["monitor"],
     ],
     "explain": [
-        ["parts", "wording", "summaries"],  # the parts of a decision; words; counting outcomes
-        ["render", "summary"],  # rendering reads parts, never the builders
+        ["parts", "wording", "summaries", "legend"],  # the parts of a decision; words; counting outcomes
+        ["render", "render_json", "render_areas", "summary"],  # rendering reads parts, never the builders
         ["decision"],
+        ["evidence"],  # what a verdict rests on
+        ["verdicts", "buffer"],  # the parts of a decision read from a pack outcome
         ["build"],
+        ["gather", "area_reads"],  # the areas' gathered lists; what their packs read of households
         ["areas", "alerts"],
     ],
     "columnar": [
