@@ -28,7 +28,6 @@ __all__ = [
     "entry",
     "noun",
     "read_catalogue",
-    "register",
 ]
 
 FILE = "diagnostics.yaml"
@@ -178,12 +177,3 @@ def noun(en: str) -> Text:
     if en.startswith("a text matching "):
         return Text(zh="符合 " + en[len("a text matching ") :] + " 的文本", en=en)
     return Text(zh=en, en=en)
-
-
-def register(entries: Mapping[str, Entry]) -> None:
-    """Check that a stage's own table of codes says what the catalogue says (a `ValueError` names a
-    code missing from ``diagnostics.yaml`` or worded differently there).  Nothing is added: the
-    catalogue is the file.  Kept while stages still carry their former tables."""
-    for code, new in entries.items():
-        if CATALOGUE.get(code) != new:
-            raise ValueError(f"diagnostic code {code!r} differs from {FILE} (or is missing there)")

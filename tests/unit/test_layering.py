@@ -297,7 +297,7 @@ INNER: dict[str, list[list[str]]] = {
         ["registry_block", "registry"],  # registries read a block at a time
     ],
     "analysis": [
-        ["_where", "fold", "diff_codes", "lint_codes"],
+        ["_where", "fold"],
         ["impact", "diff_sides", "lint_version"],
         ["diff", "lint_set"],
         ["lint"],
@@ -317,7 +317,7 @@ INNER: dict[str, list[list[str]]] = {
         ["boundary", "small_packs"],
     ],
     "store": [
-        ["_codes", "chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
+        ["chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
         ["db", "planning", "ledger_tables", "card"],
         ["recorder", "verify", "replay", "outcome_table"],  # recording apart from the audit tools
         ["log", "ledger"],  # the two stores' classes

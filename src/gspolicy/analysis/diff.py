@@ -18,12 +18,11 @@ import attrs
 
 from gspolicy._i18n import Text
 from gspolicy._location import Span
-from gspolicy.analysis import diff_codes  # noqa: F401  # registers the diff's diagnostics
 from gspolicy.analysis._where import key_span
 from gspolicy.analysis.diff_sides import in_context, load_side, undecidable
 from gspolicy.analysis.impact import AreaChange, AreaImpact, HouseholdChange, Impact, area_impact, impact
+from gspolicy.engine.verdicts import show_value
 from gspolicy.errors import Diagnostic
-from gspolicy.explain.build import show_value
 from gspolicy.lang import Expr, print_expr
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.model import Condition, DatedValue, PackSource

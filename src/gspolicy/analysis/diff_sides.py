@@ -10,7 +10,6 @@ from pathlib import Path
 from gspolicy._files import read_source
 from gspolicy._i18n import Text
 from gspolicy._resources import bundled_schema_path
-from gspolicy.analysis import diff_codes  # noqa: F401  # registers the diff's diagnostics
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.pack.load import discover, load_policies, reimported, resolve_imports

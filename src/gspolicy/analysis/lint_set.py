@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 
-from gspolicy.analysis import lint_codes  # noqa: F401  # registers the lint findings
 from gspolicy.analysis._where import key_span
 from gspolicy.analysis.lint_version import condition_roots, lint_version, pack_context
 from gspolicy.errors import Diagnostic

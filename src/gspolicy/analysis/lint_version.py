@@ -12,7 +12,6 @@ import attrs
 
 from gspolicy._i18n import Text
 from gspolicy._location import Span
-from gspolicy.analysis import lint_codes  # noqa: F401  # registers the lint findings
 from gspolicy.analysis._where import key_span
 from gspolicy.analysis.fold import Const, constant_parts, fold
 from gspolicy.errors import Diagnostic

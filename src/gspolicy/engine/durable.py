@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from gspolicy._numbers import is_number
 from gspolicy.engine.compiled import lower_terms
 from gspolicy.engine.durable_conditions import (
     HOUSEHOLD_FACT,
@@ -39,7 +40,7 @@ from gspolicy.engine.durable_conditions import (
     number_json,
 )
 from gspolicy.lang.typed import TAge, TCall, TypedExpr, typed_children
-from gspolicy.lang.values import Interval, Unknown, Value, is_number
+from gspolicy.lang.values import Interval, Unknown, Value
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 

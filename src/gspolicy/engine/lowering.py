@@ -12,6 +12,7 @@ import decimal
 from collections.abc import Callable
 from decimal import Decimal
 
+from gspolicy._numbers import is_number
 from gspolicy.engine.frame import Fn, Frame, joined_path, quantify, scope_path
 from gspolicy.engine.run import parameter_values
 from gspolicy.errors import Diagnostic
@@ -45,7 +46,6 @@ from gspolicy.lang.values import (
     compare,
     count_of,
     divide,
-    is_number,
     kleene_and,
     kleene_not,
     kleene_or,

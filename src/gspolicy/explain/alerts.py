@@ -14,9 +14,10 @@ from typing import Any
 
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
+from gspolicy._location import file_line
 from gspolicy.engine.monitor import Alert
-from gspolicy.engine.outcome import show_value
 from gspolicy.engine.run import ExprResult, PackOutcome
+from gspolicy.engine.verdicts import show_value
 from gspolicy.explain.evidence import cite_text, parameter_uses, readings_of
 from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
@@ -49,7 +50,7 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
         if name.startswith("event_") and any(e.kind == "parameter" and e.name == name for e in events)
     }
     cites = [cite_text(c, pack.pack) for c in rule.cites]
-    where = f"{rule.span.file}:{rule.span.line}" if rule.span is not None else "?"
+    where = file_line(rule.span, "?")
     reason = Text(
         zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.when.text.split())}`",
         en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.when.text.split())}`",

@@ -32,15 +32,11 @@ import attrs
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath
 from gspolicy.engine.compiled import lower
-from gspolicy.engine.outcome import CriterionResult, Outcome, outcome_of, problems_of, settle_of
+from gspolicy.engine.outcome import CriterionResult, Outcome, outcome_of, problems_of
 from gspolicy.engine.run import PackOutcome, PackValues, run_condition
+from gspolicy.engine.verdicts import settle_of, show_value
 from gspolicy.explain.area_reads import AreaReads, area_reads
-from gspolicy.explain.build import (
-    decide_outcomes,
-    outcomes_for,
-    pack_verdict,
-    show_value,
-)
+from gspolicy.explain.build import decide_outcomes, outcomes_for, pack_verdict
 from gspolicy.explain.decision import Decision
 from gspolicy.explain.gather import (
     Assembler,

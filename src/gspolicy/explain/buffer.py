@@ -8,18 +8,10 @@ import datetime as dt
 from typing import Literal
 
 from gspolicy._i18n import Text
-from gspolicy.engine.outcome import (
-    buffer_choice,
-    item_paths,
-    loan_drawn_text,
-    measure_declared,
-    measure_in_force,
-    measure_text,
-    settle_of,
-    show_value,
-    truth3,
-)
+from gspolicy.engine.measures import loan_drawn_text, measure_declared, measure_in_force, measure_text
+from gspolicy.engine.outcome import item_paths
 from gspolicy.engine.run import PackOutcome, run_expr
+from gspolicy.engine.verdicts import buffer_choice, settle_of, show_value, truth3
 from gspolicy.explain.evidence import cite_text, facts_of, location_of, parameter_uses, readings_of
 from gspolicy.explain.parts import (
     BufferState,

@@ -17,8 +17,9 @@ from gspolicy.engine.invariants import (
     invariant_results,
     view_of_outcome,
 )
-from gspolicy.engine.outcome import Outcome, outcome_of, pack_verdict_of, settle_of, show_value
+from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackOutcome, run_pack
+from gspolicy.engine.verdicts import pack_verdict_of, settle_of, show_value
 from gspolicy.errors import Diagnostic
 from gspolicy.explain.buffer import buffer_of
 from gspolicy.explain.decision import Decision

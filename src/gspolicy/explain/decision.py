@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.engine.outcome import Outcome, support_from
+from gspolicy.engine.outcome import Outcome
+from gspolicy.engine.support import support_from
 from gspolicy.explain.parts import (
     DECISION_FORMAT,
     DETAILS,

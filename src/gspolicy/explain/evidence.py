@@ -9,12 +9,10 @@ from collections.abc import Iterable
 from typing import Literal
 
 from gspolicy._i18n import Text
-from gspolicy._location import Span
+from gspolicy._location import Span, file_line
 from gspolicy._memo import Memo
-from gspolicy.engine.outcome import (
-    show_value,
-)
 from gspolicy.engine.run import PackOutcome, parameter_value
+from gspolicy.engine.verdicts import show_value
 from gspolicy.explain.parts import (
     BoundUse,
     ParameterUse,
@@ -28,7 +26,7 @@ __all__ = ["cite_text", "facts_of", "location_of", "parameter_uses", "readings_o
 
 def location_of(span: Span | None) -> str:
     """Where a rule or value is written: ``file:line`` in its pack file (``?`` when unknown)."""
-    return f"{span.file}:{span.line}" if span is not None else "?"
+    return file_line(span, "?")
 
 
 def readings_of(events: Iterable[TraceEvent]) -> tuple[Reading, ...]:

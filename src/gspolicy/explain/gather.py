@@ -11,9 +11,9 @@ from typing import Any
 
 from gspolicy._i18n import Text
 from gspolicy._location import DataPath
-from gspolicy.engine.outcome import derived_lacks as _outcome_missing
-from gspolicy.engine.outcome import derived_value as _bool_of
 from gspolicy.engine.run import PackValues
+from gspolicy.engine.verdicts import derived_lacks as _outcome_missing
+from gspolicy.engine.verdicts import derived_value as _bool_of
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 

@@ -12,15 +12,9 @@ from decimal import Decimal
 from gspolicy._glossary import text as glossary_text
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
-from gspolicy.engine.outcome import (
-    criterion_verdict,
-    given_reads_of,
-    measure_text,
-    settle_of,
-    show_value,
-    truth3,
-)
+from gspolicy.engine.measures import measure_text
 from gspolicy.engine.run import ExprResult, PackOutcome, run_expr
+from gspolicy.engine.verdicts import criterion_verdict, given_reads_of, settle_of, show_value, truth3
 from gspolicy.explain.evidence import cite_text, facts_of, location_of, parameter_uses, readings_of
 from gspolicy.explain.parts import (
     Applicability,

@@ -19,6 +19,7 @@ from typing import Literal as Lit
 import attrs
 
 from gspolicy._location import Span, join_path
+from gspolicy._numbers import is_number
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
@@ -49,7 +50,6 @@ from gspolicy.lang.values import (
     compare,
     count_of,
     divide,
-    is_number,
     kleene_and,
     kleene_not,
     kleene_or,
