@@ -52,7 +52,7 @@ import polars as pl
 
 import gspolicy
 from gspolicy.columnar.frames import Frames
-from gspolicy.columnar.runner import Run, plan_packs, plan_run
+from gspolicy.columnar.run import Run, plan_packs, plan_run
 from gspolicy.engine.compiled import lower
 from gspolicy.schema.model import Record
 

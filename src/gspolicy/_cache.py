@@ -57,10 +57,10 @@ _MODULES = (
     "gspolicy.lang.ast",
     "gspolicy.lang.types",
     "gspolicy.lang.typed",
-    "gspolicy.lang.check",
+    "gspolicy.lang.typecheck",
     "gspolicy.schema.model",
     "gspolicy.pack.model",
-    "gspolicy.pack.check",
+    "gspolicy.pack.typecheck",
     "gspolicy.pack.load",
     "gspolicy.pack.policy_set",
 )

@@ -25,6 +25,7 @@ __all__ = [
     "Source",
     "Span",
     "display_width",
+    "file_line",
     "join_path",
     "paths_relative_to",
     "shown_path",
@@ -168,6 +169,11 @@ class Span:
         gutter = f"{line:>4} | "
         pad = " " * (len(gutter) - 2) + "| "
         return f"{gutter}{text}\n{pad}{' ' * display_width(prefix)}{'^' * max(1, display_width(marked))}"
+
+
+def file_line(span: Span | None, absent: str = "-") -> str:
+    """``file:line`` of a span (its start), or `absent` when there is none."""
+    return f"{span.file}:{span.line}" if span is not None else absent
 
 
 def join_path(base: str, parts: tuple[str, ...]) -> str:

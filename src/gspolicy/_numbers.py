@@ -13,7 +13,15 @@ from decimal import Decimal
 
 from gspolicy._i18n import Text
 
-__all__ = ["LIMIT_TEXT", "MAX_PLACES", "MAX_SIGNIFICANT", "MAX_WHOLE_DIGITS", "within_limits"]
+__all__ = [
+    "LIMIT_TEXT",
+    "MAX_PLACES",
+    "MAX_SIGNIFICANT",
+    "MAX_WHOLE_DIGITS",
+    "decimal_json",
+    "is_number",
+    "within_limits",
+]
 
 MAX_SIGNIFICANT = 34
 MAX_WHOLE_DIGITS = 40
@@ -52,3 +60,17 @@ def within_limits(value: int | Decimal) -> bool:
     # context's precision)
     digits = "".join(map(str, written.digits)).rstrip("0")
     return len(digits) <= MAX_SIGNIFICANT and value.adjusted() < MAX_WHOLE_DIGITS
+
+
+def is_number(value: object) -> bool:
+    """A number as the engine holds one: an int or a Decimal, never a bool."""
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def decimal_json(value: Decimal) -> int | float | str:
+    """A decimal as plain JSON data: an integer when whole, else a float when the float prints
+    back as the same decimal, else its text (which keeps every digit)."""
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    return as_float if Decimal(repr(as_float)) == value else str(value)

@@ -207,7 +207,7 @@ class Policies:
     def columnar_report(self, as_of: dt.date | str, kind: str = "household") -> tuple[tuple[str, str], ...]:
         """The packs in force for `kind` on `as_of` that the columnar runner cannot lower, each
         with the reason (they are decided record by record in `decide_table`)."""
-        from gspolicy.columnar.runner import plan_run  # noqa: PLC0415  # Polars only when used
+        from gspolicy.columnar.run import plan_run  # noqa: PLC0415  # Polars only when used
 
         return plan_run(self.policy_set, kind, _date(as_of)).fallback_packs
 

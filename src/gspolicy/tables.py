@@ -33,7 +33,6 @@ from typing import Any
 
 import polars as pl
 
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic, suggest
 
 __all__ = [
@@ -86,47 +85,6 @@ XLSX_MAX_ROWS = 1_048_575
 _MANIFEST_KEY = "gspolicy.manifest"
 _ROW_GROUP = 4_096
 """Rows per Parquet row group of a written table."""
-
-register(
-    {
-        "output/unknown-format": entry(
-            "error",
-            "cannot write `{path}`: no table format ends in `{suffix}`",
-            "无法写入 `{path}`：没有以 `{suffix}` 结尾的表格格式",
-            "give a file ending in .parquet, .csv, .jsonl or .xlsx",
-            "请给出以 .parquet、.csv、.jsonl 或 .xlsx 结尾的文件名",
-        ),
-        "output/no-folder": entry(
-            "error",
-            "cannot write `{path}`: the folder `{folder}` does not exist",
-            "无法写入 `{path}`：文件夹 `{folder}` 不存在",
-        ),
-        "output/unknown-field": entry(
-            "error",
-            "no output column `{name}`; the columns are {columns}",
-            "没有输出列 `{name}`；可用的列为 {columns}",
-        ),
-        "output/needs-extra": entry(
-            "error",
-            "writing `{path}` needs the `excel` extra, which is not installed",
-            "写入 `{path}` 需要安装 `excel` 扩展",
-            "install it with `pip install 'gspolicy[excel]'`, or write .parquet or .csv",
-            "请用 `pip install 'gspolicy[excel]'` 安装，或改写为 .parquet 或 .csv",
-        ),
-        "output/too-many-rows": entry(
-            "error",
-            "`{path}` would need {rows} rows; an Excel sheet holds at most {limit}; nothing was written",
-            "`{path}` 需要 {rows} 行，而 Excel 工作表最多 {limit} 行；未写入任何内容",
-            "write .parquet or .csv for a table this large",
-            "如此大的表格请写为 .parquet 或 .csv",
-        ),
-        "output/cannot-write": entry(
-            "error",
-            "cannot write `{path}`: {reason}; nothing was written",
-            "无法写入 `{path}`：{reason}；未写入任何内容",
-        ),
-    }
-)
 
 
 def check_output(path: Path, fields: Sequence[str] | None) -> list[Diagnostic]:

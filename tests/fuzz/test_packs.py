@@ -16,8 +16,8 @@ from fuzz.harness import budget, check_diagnostics, count, watched
 from fuzz.mutations import mutated_data, mutated_text
 from gspolicy._location import Source
 from gspolicy._resources import bundled_policies
-from gspolicy.pack.check import check_pack
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import check_pack
 
 from support.bundled import shared_policies
 

@@ -163,15 +163,15 @@ def test_an_undetermined_household_matters_only_when_it_could_change_the_verdict
 def test_the_planted_bug_is_caught(policies: Policies, monkeypatch: pytest.MonkeyPatch) -> None:
     """If an undetermined household counted as exited (a silent default), the straddling case
     would be decided: the property above must see that as a failure."""
-    from gspolicy.explain import areas
+    from gspolicy.explain import gather
 
-    original = areas._bool_of
+    original = gather._bool_of
 
     def defaulting(outcome: Any, form: str) -> bool | None:
         value = original(outcome, form)
         return True if value is None and form == "verdict" else value
 
-    monkeypatch.setattr(areas, "_bool_of", defaulting)
+    monkeypatch.setattr(gather, "_bool_of", defaulting)
     verdict, _ = decide(policies, [("poor", 2), ("unknown", 5)], 100)
     assert verdict == "pass"  # the bug decides it; the property's enumeration gives {pass, fail}
     monkeypatch.undo()

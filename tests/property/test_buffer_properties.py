@@ -19,7 +19,8 @@ planted bug.
 
 Each property is a plain function that raises `AssertionError` when it does not hold; the `@given`
 tests run it on generated examples, and the planted-bug tests monkeypatch a bug into
-`gspolicy.explain.build` and show, with `hypothesis.find`, that the same function then fails.
+`gspolicy.explain.build` or `gspolicy.explain.buffer` and show, with `hypothesis.find`, that the
+same function then fails.
 The households are decided with the bundled buffer pack and the test-only measures pack
 `demo.measures` (tests/fixtures/buffer_measures/), whose version 2021.1 lowers an amount.
 """
@@ -40,6 +41,8 @@ from hypothesis import strategies as st
 
 from gspolicy._resources import bundled_policies
 from gspolicy.api import load_policies
+from gspolicy.engine.outcome import measure_in_force, show_value
+from gspolicy.explain import buffer as buffer_module
 from gspolicy.explain import build
 from gspolicy.explain.decision import BufferState, Decision, RetainedMeasure
 
@@ -356,14 +359,14 @@ def _drop_on_odd_days(original: Callable[..., BufferState | None]) -> Callable[.
 
 
 def test_planted_bug_keeping_ended_items_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_buffer", _keep_ended_items(build._buffer))
+    monkeypatch.setattr(build, "buffer_of", _keep_ended_items(build.buffer_of))
     household, as_of = find(cases(), lambda case: _fails(case_holds, *case), settings=HUNT)
     # the counterexample: an item held at exit whose own period ended before the as-of date
     assert any("end" in item and item["end"] < as_of for _, item in held_at_exit(household))
 
 
 def test_planted_bug_dropping_items_early_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_buffer", _drop_items_early(build._buffer))
+    monkeypatch.setattr(build, "buffer_of", _drop_items_early(build.buffer_of))
     household, as_of = find(cases(), lambda case: _fails(case_holds, *case), settings=HUNT)
     # the counterexample: an item held at exit whose own period has not ended on the as-of date
     assert any("end" in item and as_of <= item["end"] for _, item in held_at_exit(household, as_of))
@@ -371,7 +374,7 @@ def test_planted_bug_dropping_items_early_is_caught(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.slow  # a search with a planted bug: full suite
 def test_planted_unstable_retention_breaks_stability(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_buffer", _drop_on_odd_days(build._buffer))
+    monkeypatch.setattr(build, "buffer_of", _drop_on_odd_days(build.buffer_of))
     household, _, second = find(pairs(), lambda case: _fails(stable_holds, *case), settings=HUNT)
     assert any("end" not in item for _, item in held_at_exit(household, second))
 
@@ -382,9 +385,9 @@ def _amount_of_the_day(original: Callable[..., RetainedMeasure]) -> Callable[...
 
     def buggy(item: Any, path: str, basis: Any, until: Any, outcome: Any, policy_set: Any) -> RetainedMeasure:
         r = original(item, path, basis, until, outcome, policy_set)
-        found = build._measure_in_force(policy_set, r.measure, outcome.as_of)
+        found = measure_in_force(policy_set, r.measure, outcome.as_of)
         if r.amount_rule == "at_exit" and found is not None:
-            return attrs.evolve(r, amount=build.show_value(found[1].amount.value))
+            return attrs.evolve(r, amount=show_value(found[1].amount.value))
         return r
 
     return buggy
@@ -397,7 +400,7 @@ def _ten_percent_less(original: Callable[..., RetainedMeasure]) -> Callable[...,
         r = original(item, path, basis, until, outcome, policy_set)
         exact = _num(r.amount) if r.form != "loan" else None
         if r.amount_rule == "at_exit" and exact is not None:
-            return attrs.evolve(r, amount=build.show_value(exact * Decimal("0.9")))
+            return attrs.evolve(r, amount=show_value(exact * Decimal("0.9")))
         return r
 
     return buggy
@@ -408,7 +411,7 @@ def test_planted_bug_campaign_amount_not_from_history_is_caught(
     bug: Callable[[Callable[..., RetainedMeasure]], Callable[..., RetainedMeasure]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(build, "_retained", bug(build._retained))
+    monkeypatch.setattr(buffer_module, "_retained", bug(buffer_module._retained))
     household, as_of = find(cases(), lambda case: _fails(case_holds, *case), settings=HUNT)
     decision = POLICIES.evaluate(household, as_of)
     assert _buffer(decision).basis == "buffer.campaign"

@@ -22,14 +22,15 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from gspolicy._location import Source
-from gspolicy.columnar import polars_backend, runner
-from gspolicy.columnar.runner import decide_columnar, values_by_columns
+from gspolicy.columnar import polars_columns, polars_lower
+from gspolicy.columnar import run as columnar_run
+from gspolicy.columnar.run import decide_columnar, values_by_columns
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.engine.run import PackValues, run_pack
 from gspolicy.lang.values import Unknown, Value
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import from_schema, packs
 
@@ -217,7 +218,7 @@ def test_the_registry_gives_the_same_outcomes_by_columns(day: dt.date) -> None:
 
 def test_no_bundled_pack_falls_back() -> None:
     for day in (dt.date(2016, 6, 30), dt.date(2018, 12, 31), dt.date(2021, 6, 30)):
-        run = runner.plan_run(POLICIES.policy_set, "household", day)
+        run = columnar_run.plan_run(POLICIES.policy_set, "household", day)
         assert run.fallback_packs == (), day
 
 
@@ -270,7 +271,7 @@ def _fine_pack() -> CheckedPack:
 
 
 def _caught() -> bool:
-    runner._RUNS.clear()
+    columnar_run._RUNS.clear()
     incomes = [("0.1", "0.2"), ("0.2", "0.1"), ("0.1", "0.21"), ("0.01", "0.29")]
     fine = [
         POLICIES.household({"id": "620000-0009", "income": {"wages": a, "production": b}}) for a, b in incomes
@@ -279,10 +280,10 @@ def _caught() -> bool:
         _same_values(_fine_pack(), fine, dt.date(2018, 12, 31), traced=False)
         for day in (dt.date(2018, 2, 28), dt.date(2018, 3, 1), dt.date(2018, 12, 31), dt.date(2020, 6, 30)):
             _registry_matches(_SAMPLE, day)
-    except (AssertionError, pl.exceptions.PolarsError, runner.ColumnarError):
+    except (AssertionError, pl.exceptions.PolarsError, columnar_run.ColumnarError):
         return True
     finally:
-        runner._RUNS.clear()
+        columnar_run._RUNS.clear()
     return False
 
 
@@ -291,15 +292,15 @@ def test_the_sample_passes_without_a_planted_bug() -> None:
 
 
 def test_a_planted_wrong_kleene_and_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = polars_backend._Compiler.logic
+    original = polars_lower.Lowering.logic
 
     def wrong(self, node):  # type: ignore[no-untyped-def]
         col = original(self, node)
-        return polars_backend.Col(
+        return polars_columns.Col(
             "bool", v=col.v.fill_null(node.op == "and"), bits=col.bits
         )  # unknown as true
 
-    monkeypatch.setattr(polars_backend._Compiler, "logic", wrong)
+    monkeypatch.setattr(polars_lower.Lowering, "logic", wrong)
     assert _caught()
 
 
@@ -314,27 +315,27 @@ def test_a_planted_any_that_skips_unknowns_is_caught(monkeypatch: pytest.MonkeyP
 
 
 def test_a_planted_threshold_off_by_one_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = polars_backend._Compiler.comparison
+    original = polars_lower.Lowering.comparison
 
     def shifted(self, op, a, b):  # type: ignore[no-untyped-def]
         return original(self, "<" if op == "<=" else op, a, b)
 
-    monkeypatch.setattr(polars_backend._Compiler, "comparison", shifted)
+    monkeypatch.setattr(polars_lower.Lowering, "comparison", shifted)
     assert _caught()
 
 
 def test_a_planted_float_reading_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Numbers read as binary floats (as inferring a frame's schema from JSON does), then compared."""
-    original = polars_backend._Compiler.field
+    original = polars_lower.Lowering.field
 
     def floating(self, node):  # type: ignore[no-untyped-def]
         col = original(self, node)
         if col.kind != "num":
             return col
         lo, hi = col.lo.cast(pl.Float64), col.hi.cast(pl.Float64)
-        return polars_backend.Col("num", lo=lo, hi=hi, bits=col.bits, scale=col.scale, exact=col.exact)
+        return polars_columns.Col("num", lo=lo, hi=hi, bits=col.bits, scale=col.scale, exact=col.exact)
 
-    monkeypatch.setattr(polars_backend._Compiler, "field", floating)
+    monkeypatch.setattr(polars_lower.Lowering, "field", floating)
     assert _caught()
 
 
@@ -359,5 +360,5 @@ def test_a_planted_age_one_day_off_at_29_february_is_caught(monkeypatch: pytest.
         backward = -(start.dt.year() - end.dt.year() - (start_md < end_md).cast(pl.Int32))
         return pl.when(end >= start).then(forward).otherwise(backward)
 
-    monkeypatch.setattr(polars_backend, "_years_between", off)
+    monkeypatch.setattr(polars_lower, "years_between", off)
     assert _caught()

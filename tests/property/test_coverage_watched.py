@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gspolicy.lang.typed import TCompare, TConst, TIf, TParam, TypedExpr
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import boundary_households, from_schema, packs
 from gspolicy.testing.coverage import Observation, decision_points, observe

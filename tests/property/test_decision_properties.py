@@ -35,7 +35,8 @@ from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies, load_policies
 from gspolicy.engine.run import run_pack
 from gspolicy.errors import HouseholdError
-from gspolicy.explain import build
+from gspolicy.explain import buffer as buffer_module
+from gspolicy.explain import verdicts as verdicts_module
 from gspolicy.explain.decision import Decision, Reading
 from gspolicy.schema.model import FieldSpec, Record, Schema
 
@@ -223,19 +224,20 @@ _SUFFICIENCY_EXAMPLES = st.tuples(exit_cases(), st.integers(0, 10**6), st.intege
 
 def test_planted_bug_an_uncited_deciding_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` drops plain field reads (only ages are cited)."""
-    original = build.readings_of
+    original = verdicts_module.readings_of
 
     def readings_without_fields(events: Iterable[Any]) -> tuple[Reading, ...]:
         return original(e for e in events if e.kind != "field")
 
-    monkeypatch.setattr(build, "readings_of", readings_without_fields)
+    for module in (verdicts_module, buffer_module):  # every part of a decision cites what it read
+        monkeypatch.setattr(module, "readings_of", readings_without_fields)
     found = find(_SUFFICIENCY_EXAMPLES, _sufficiency_fails(POLICIES), settings=HUNT)
     assert found is not None
 
 
 def test_planted_bug_a_path_cited_but_never_read_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` cites the stored birth date where the trace read the computed age."""
-    original = build.readings_of
+    original = verdicts_module.readings_of
 
     def readings_citing_birth_dates(events: Iterable[Any]) -> tuple[Reading, ...]:
         return tuple(
@@ -243,7 +245,8 @@ def test_planted_bug_a_path_cited_but_never_read_is_caught(monkeypatch: pytest.M
             for r in original(events)
         )
 
-    monkeypatch.setattr(build, "readings_of", readings_citing_birth_dates)
+    for module in (verdicts_module, buffer_module):  # every part of a decision cites what it read
+        monkeypatch.setattr(module, "readings_of", readings_citing_birth_dates)
     found = find(_SUFFICIENCY_EXAMPLES, _sufficiency_fails(POLICIES), settings=HUNT)
     assert found is not None
 
@@ -360,7 +363,7 @@ def test_decisions_are_deterministic(cases: list[Case]) -> None:
 def test_planted_bug_order_depending_on_a_counter_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Planted bug: `_readings` rotates its result by a global call count (like iterating a set
     whose order depends on history)."""
-    original = build.readings_of
+    original = verdicts_module.readings_of
     calls = itertools.count()
 
     def rotating(events: Iterable[Any]) -> tuple[Reading, ...]:
@@ -368,7 +371,8 @@ def test_planted_bug_order_depending_on_a_counter_is_caught(monkeypatch: pytest.
         k = next(calls) % max(1, len(out))
         return out[k:] + out[:k]
 
-    monkeypatch.setattr(build, "readings_of", rotating)
+    for module in (verdicts_module, buffer_module):  # every part of a decision cites what it read
+        monkeypatch.setattr(module, "readings_of", rotating)
     found = find(_CASE_LISTS, lambda cases: _fails(check_deterministic, POLICIES, cases), settings=HUNT)
     assert found is not None
 

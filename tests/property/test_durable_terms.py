@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gspolicy.engine.durable import DurableError, compile_pack
 from gspolicy.engine.run import parameter_values
 from gspolicy.lang.interpret import Context, evaluate
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import from_schema, packs
 

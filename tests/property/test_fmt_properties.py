@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gspolicy._location import Source
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.api import Policies
-from gspolicy.pack import fmt
+from gspolicy.pack import fmt, fmt_notes
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.load import check_texts
 from gspolicy.testing.cases import cases_from_source
@@ -126,7 +126,7 @@ def _comments(text: str) -> list[str]:
 
 def _flowable(node: YNode) -> bool:
     if isinstance(node, YScalar):
-        raw = fmt._strip_props(node.span.text)
+        raw = fmt_notes.strip_props(node.span.text)
         return (
             bool(raw) and "\n" not in raw and (node.style is not None or not any(c in raw for c in ",[]{}"))
         )
@@ -149,7 +149,7 @@ class Scrambler:
         self.spec = fmt._spec_for(tree, name)
         self.rnd = rnd
         self.step = rnd.choice([2, 3, 4]) if rnd else 2
-        self.writer = fmt._Writer(self.source, fmt._Notes())
+        self.writer = fmt._Writer(self.source, fmt_notes.Notes())
 
     def text(self) -> str:
         assert self.spec is not None
@@ -170,7 +170,7 @@ class Scrambler:
 
     def flow_text(self, node: YNode, spec: Any) -> str:
         if isinstance(node, YScalar):
-            return fmt._strip_props(node.span.text)
+            return fmt_notes.strip_props(node.span.text)
         if isinstance(node, YMap):
             inner = [
                 f"{self.flow_text(k, fmt._GENERIC)}: {self.flow_text(v, fmt._child(spec, k))}"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from gspolicy.columnar.frames import Columns, build_frames
 from gspolicy.columnar.ingest import Ingest
 from gspolicy.columnar.registry import registry_blocks
-from gspolicy.columnar.runner import plan_run
+from gspolicy.columnar.run import plan_run
 from gspolicy.errors import render_diagnostics
 from gspolicy.schema.model import FieldSpec
 from gspolicy.schema.records import load_items, validate_record

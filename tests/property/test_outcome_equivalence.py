@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gspolicy.engine import compiled
+from gspolicy.engine import compiled, lowering
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.run import run_pack
 from gspolicy.lang.values import Unknown
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import from_schema, packs
 
@@ -143,18 +143,18 @@ def _caught() -> bool:
 
 
 def test_a_planted_any_that_skips_unknowns_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = compiled._quantify
+    original = lowering.quantify
 
     def skipping(f, records, path, body, decisive):  # type: ignore[no-untyped-def]
         value = original(f, records, path, body, decisive)
         return False if decisive and isinstance(value, Unknown) else value
 
-    monkeypatch.setattr(compiled, "_quantify", skipping)
+    monkeypatch.setattr(lowering, "quantify", skipping)
     assert _caught()
 
 
 def test_a_planted_wrong_kleene_and_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = compiled._Builder.boolean
+    original = lowering.Builder.boolean
 
     def wrong(self, node):  # type: ignore[no-untyped-def]
         fn = original(self, node)
@@ -162,12 +162,12 @@ def test_a_planted_wrong_kleene_and_is_caught(monkeypatch: pytest.MonkeyPatch) -
             return fn
         return lambda f: fn(f) is not False  # an unknown taken as true
 
-    monkeypatch.setattr(compiled._Builder, "boolean", wrong)
+    monkeypatch.setattr(lowering.Builder, "boolean", wrong)
     assert _caught()
 
 
 def test_a_planted_misnamed_missing_path_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        compiled, "_join", lambda base, path: ".".join(path) or "(record)"
+        lowering, "joined_path", lambda base, path: ".".join(path) or "(record)"
     )  # drops `members[2]`
     assert _caught()

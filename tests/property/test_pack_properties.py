@@ -26,11 +26,11 @@ import gspolicy.pack.hash as hash_mod
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy.lang import Context, Interval, Unknown, check, evaluate
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import load_policies
 from gspolicy.pack.model import Bound, DatedValue, PackSource, Parameter
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 from support.expressions import ENV, parse_text
@@ -516,7 +516,7 @@ def test_the_writer_keeps_the_meaning(seed: int) -> None:
 @given(SEEDS, SEEDS)
 def test_expression_spacing_never_changes_the_hash(one: int, other: int) -> None:
     """`a>b` and `a > b` mean the same (BUG: today the hash keeps each expression's text as
-    written — `Criterion.text`, `Fact.text`, … — so spacing changes it)."""
+    written — `Condition.text` — so spacing changes it)."""
     data = pack_data()
     assert hash_of(data, one, expressions=True) == hash_of(data, other, expressions=True)
 

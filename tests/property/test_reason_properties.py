@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, example, find, given, settings
 
 from gspolicy.api import Policies
 from gspolicy.engine import outcome as outcome_module
-from gspolicy.explain import build
+from gspolicy.explain import verdicts
 from gspolicy.explain.decision import Decision
 from gspolicy.lang import why as why_module
 
@@ -169,7 +169,7 @@ def test_planted_bug_an_empty_settle_set_is_caught(monkeypatch: pytest.MonkeyPat
     def forgetful(criterion: Any, given: Any, value: Any, given_reads: tuple[str, ...] = ()) -> Any:
         return real(criterion, given, value, ())
 
-    monkeypatch.setattr(build, "criterion_verdict", forgetful)
+    monkeypatch.setattr(verdicts, "criterion_verdict", forgetful)
 
     def fails(case: Case) -> bool:
         try:

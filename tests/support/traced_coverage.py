@@ -25,7 +25,7 @@ from gspolicy.lang.typed import (
     TPresent,
     TypedExpr,
 )
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.testing.coverage import DecisionPoint, Observation, Truth
 

@@ -115,9 +115,9 @@ def test_retained_history_of_every_kind_equals_decide(
     if short is not None:
         from decimal import Decimal
 
-        from gspolicy.columnar import runner
+        from gspolicy.columnar import retained
 
-        monkeypatch.setattr(runner, "_SHORT_AMOUNT", Decimal(short))
+        monkeypatch.setattr(retained, "_SHORT_AMOUNT", Decimal(short))
     households = [h for h in shared_registry() if h.get("support") and h["registration"].get("exited_on")][
         :40
     ]

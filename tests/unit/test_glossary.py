@@ -20,8 +20,8 @@ from gspolicy._yaml import load_yaml
 from gspolicy.analysis.diff import Kind
 from gspolicy.analysis.report import _VALUE_WORDS, words
 from gspolicy.engine.outcome import show_value
-from gspolicy.explain import decision as d
-from gspolicy.pack.shape import FORMS, KINDS, TERM_UNITS
+from gspolicy.explain import parts as d
+from gspolicy.pack.format import FORMS, KINDS, TERM_UNITS
 from gspolicy.schema.load import read_schema
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gspolicy"

@@ -21,7 +21,9 @@ LAYERS = {
     "_gc": 0,
     "_numbers": 0,
     "_yaml": 0,
-    "_shape": 0,
+    "_reader": 0,
+    "_patterns": 0,
+    "_yaml_syntax": 0,
     "_resources": 0,
     "schema": 1,
     "lang": 2,
@@ -248,43 +250,65 @@ def test_planted_a_private_import_across_modules_is_found(tmp_path: Path) -> Non
 
 INNER: dict[str, list[list[str]]] = {
     "foundation": [
-        ["_i18n", "_location", "_memo", "_gc", "_cache", "_resources"],  # no gspolicy imports
+        ["_i18n", "_location", "_memo", "_gc", "_cache", "_resources", "_patterns"],  # no gspolicy imports
         ["_glossary", "_messages", "_numbers"],  # words, the catalogue, exact numbers
         ["errors"],  # diagnostics and the public error
-        ["_files", "_yaml"],  # reading files; YAML with positions
-        ["_shape"],  # reading YAML nodes into typed values
+        ["_files", "_yaml_syntax", "_yaml"],  # reading files; YAML with positions
+        ["_reader"],  # reading YAML nodes into typed values
     ],
     "schema": [
         ["roles", "record_text", "table_files"],  # the roles; record text as plain data; table files
         ["model"],  # the typed schema
         ["check_roles", "validate", "id_ledger", "table_write"],  # checks, one record, ids, writing tables
-        ["load", "tabular"],  # reading the schema; reading registry tables
+        ["paths", "load", "tabular"],  # reading the schema; reading registry tables
         ["records", "doc"],  # loading record files; the reference page
     ],
     "lang": [
-        ["_codes", "values", "types", "ast"],
+        ["values", "types", "ast"],
         ["parse", "printer", "typed"],
-        ["check", "interpret"],
+        ["typecheck", "interpret"],
         ["why"],
     ],
     "pack": [
-        ["model", "shape", "fmt"],  # the pack's form and its declared format; the formatter
-        ["read", "hash"],
-        ["check"],
-        ["policy_set"],
+        ["model", "format", "fmt_notes", "fmt", "fmt_files"],  # the pack's form, its declared format; layout
+        ["read_values", "read", "hash"],
+        ["typecheck"],
+        ["across", "policy_set"],
         ["load", "book"],
         ["workspace"],
     ],
-    "engine": [["events", "run", "invariants"], ["compiled"], ["outcome", "durable"], ["monitor"]],
+    "engine": [
+        ["frame", "events", "run", "invariants", "support", "durable_conditions"],
+        ["lowering", "verdicts"],  # the lowering, one closure per node kind; reading values
+        ["watched", "compiled", "measures"],
+        ["outcome", "durable"],  # one set of rules from values to outcomes; the durable_rules host
+        ["monitor"],
+    ],
     "explain": [
-        ["parts", "wording", "summaries"],  # the parts of a decision; words; counting outcomes
-        ["render", "summary"],  # rendering reads parts, never the builders
+        ["parts", "wording", "summaries", "legend"],  # the parts of a decision; words; counting outcomes
+        ["render", "render_json", "render_areas", "summary"],  # rendering reads parts, never the builders
         ["decision"],
+        ["evidence"],  # what a verdict rests on
+        ["verdicts", "buffer"],  # the parts of a decision read from a pack outcome
         ["build"],
+        ["gather", "area_reads"],  # the areas' gathered lists; what their packs read of households
         ["areas", "alerts"],
     ],
-    "columnar": [["plan", "lines"], ["frames"], ["polars_backend", "ingest"], ["runner"], ["registry"]],
-    "analysis": [["_where", "fold"], ["diff", "lint"], ["report"], ["html"]],
+    "columnar": [
+        ["plan", "lines"],
+        ["frames"],
+        ["ingest", "polars_columns", "polars_lower", "polars_aggregates", "polars_backend"],
+        ["run", "texts", "findings", "retained"],  # one run, decoded
+        ["runner"],
+        ["registry_block", "registry"],  # registries read a block at a time
+    ],
+    "analysis": [
+        ["_where", "fold"],
+        ["impact", "diff_sides", "lint_version"],
+        ["diff", "lint_set"],
+        ["lint"],
+        ["report", "html"],
+    ],
     "testing": [
         ["cases", "case_yaml"],  # pack test cases; writing them as YAML
         ["coverage.measure", "properties.harness", "pytest_plugin"],
@@ -299,7 +323,7 @@ INNER: dict[str, list[list[str]]] = {
         ["boundary", "small_packs"],
     ],
     "store": [
-        ["_codes", "chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
+        ["chain", "anchor", "ledger_rows"],  # the chain and its anchors; the ledger's rows
         ["db", "planning", "ledger_tables", "card"],
         ["recorder", "verify", "replay", "outcome_table"],  # recording apart from the audit tools
         ["log", "ledger"],  # the two stores' classes

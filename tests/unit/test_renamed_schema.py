@@ -268,8 +268,9 @@ def test_a_schema_with_renamed_fields_decides_the_same_but_retained_support(
 @pytest.mark.slow  # three engines on two policy sets: full suite
 @pytest.mark.xfail(
     strict=True,
-    reason="engine/outcome.py (buffer_result_of, retained_amount), explain/build.py, engine/compiled.py "
-    "and columnar/ still read support items and ages by field name: issue 27 converts them next",
+    reason="engine/outcome.py (buffer_result_of, retained_amount), explain/buffer.py, engine/lowering.py, "
+    "schema.model's age constants and columnar/ still read support items and ages by field name: "
+    "issue 27 converts them next",
 )
 @pytest.mark.parametrize("engine", ["evaluate", "decide", "decide_table"])
 def test_a_schema_with_renamed_fields_decides_the_same(
@@ -332,8 +333,9 @@ def test_the_monitor_writes_events_into_the_renamed_fields(
 @pytest.mark.slow  # the example events twice through durable_rules: full suite
 @pytest.mark.xfail(
     strict=True,
-    reason="the monitor's prepared terms (ages in member aggregates) are computed by engine/compiled.py, "
-    "which still reads the age fields by name: issue 27 converts it next",
+    reason="the monitor's prepared terms (ages in member aggregates) are computed by the per-record "
+    "evaluator (engine/lowering.py, schema.model's age constants), which still reads the age fields by "
+    "name: issue 27 converts it next",
 )
 def test_the_monitor_raises_the_same_alerts_on_the_renamed_schema(
     bundled: Policies, renamed_policies: Policies

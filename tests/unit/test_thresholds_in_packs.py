@@ -150,8 +150,11 @@ def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
 DURATION_NAME = re.compile(r"days|weeks|months|years|period|deadline|quarter", re.IGNORECASE)
 # Durations in deciding code that are not policy, each with what it is.
 DURATIONS = {
-    ("gspolicy/analysis/lint.py", Decimal(4)): "lint's search horizon for a pack without an end: four years",
-    ("gspolicy/analysis/lint.py", Decimal(366)): "lint's search horizon: the days of a leap year",
+    (
+        "gspolicy/analysis/lint_version.py",
+        Decimal(4),
+    ): "lint's search horizon for a pack without an end: four years",
+    ("gspolicy/analysis/lint_version.py", Decimal(366)): "lint's search horizon: the days of a leap year",
 }
 
 
@@ -388,8 +391,6 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/_glossary.py", "amount"): "a glossary word",
     ("gspolicy/_messages.py", "measure"): "the English word of a message context",
     ("gspolicy/analysis/diff.py", "measure"): "a pack part's kind (a measure of a pack)",
-    ("gspolicy/analysis/diff.py", "support"): "the outcome table's column",
-    ("gspolicy/analysis/lint.py", "measure"): "a pack part's kind",
     ("gspolicy/cli/households.py", "members"): "a key of the summary it prints",
     ("gspolicy/cli/ledger.py", "measure"): "a ledger column and argument",
     ("gspolicy/cli/ledger.py", "status"): "a ledger column",
@@ -406,17 +407,9 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/engine/monitor.py", "resettlement"): "a key of the monitoring event format",
     ("gspolicy/engine/monitor.py", "rigid_spending"): "a key of the monitoring event format",
     ("gspolicy/engine/invariants.py", "support"): "the outcome row's column",
-    ("gspolicy/explain/build.py", "age"): "a trace event's kind",
-    ("gspolicy/explain/render.py", "amount"): "a key of the decision's JSON form and a glossary word",
-    ("gspolicy/explain/render.py", "measure"): "a key of the decision's JSON form",
-    ("gspolicy/explain/render.py", "status"): "a key of the decision's JSON form",
-    ("gspolicy/explain/render.py", "support"): "a key of the decision's JSON form",
-    ("gspolicy/explain/render.py", "members[2].age"): "an example data path in the legend",
     ("gspolicy/lang/interpret.py", "age"): "a trace event's kind",
     ("gspolicy/lang/typed.py", "age"): "the language's word `age`",
     ("gspolicy/pack/book.py", "amount"): "a key of the pack format",
-    ("gspolicy/pack/check.py", "measure"): "a pack part's kind",
-    ("gspolicy/pack/check.py", "age"): "the language's word `age`",
     ("gspolicy/pack/fmt.py", "amount"): "a key of the pack format",
     ("gspolicy/pack/fmt.py", "measure"): "a key of the pack format",
     ("gspolicy/pack/read.py", "amount"): "a key of the pack format",
@@ -431,17 +424,25 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/testing/cases.py", "measure"): "a key of the test-case format",
     ("gspolicy/testing/coverage/measure.py", "age"): "the language's word `age`",
     ("gspolicy/testing/properties/independence.py", "age"): "a trace event's kind",
+    ("gspolicy/analysis/impact.py", "support"): "the outcome table's column",
+    ("gspolicy/analysis/lint_version.py", "measure"): "a pack part's kind",
+    ("gspolicy/columnar/findings.py", "support"): "the outcome table's column",
+    ("gspolicy/columnar/retained.py", "support"): "the outcome table's column",
+    ("gspolicy/explain/evidence.py", "age"): "a trace event's kind",
+    ("gspolicy/explain/legend.py", "members[2].age"): "an example data path in the legend",
+    ("gspolicy/explain/render_json.py", "amount"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "measure"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "status"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "support"): "a key of the decision's JSON form",
+    ("gspolicy/explain/wording.py", "amount"): "a glossary word",
+    ("gspolicy/pack/read_values.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/typecheck.py", "measure"): "a pack part's kind",
+    ("gspolicy/pack/typecheck.py", "age"): "the language's word `age`",
 }
 
 # Schema fields still read by name, per file, with the role each becomes (to be converted).
 REMAINING: dict[str, dict[str, str]] = {
     "gspolicy/schema/model.py": {  # BIRTH_DATE & co., for the modules below that import them
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "age_recorded_on": "age_recorded_on",
-    },
-    "gspolicy/analysis/diff.py": {"county_code": "county_code"},  # impact
-    "gspolicy/analysis/lint.py": {  # _fields_read.walk: TAge's birth, recorded, recorded_on
         "birth_date": "birth_date",
         "age": "recorded_age",
         "age_recorded_on": "age_recorded_on",
@@ -455,29 +456,9 @@ REMAINING: dict[str, dict[str, str]] = {
     },
     "gspolicy/columnar/frames.py": {"start": "support_start", "end": "support_end"},  # columns_of
     "gspolicy/columnar/plan.py": {"start": "support_start"},  # source
-    "gspolicy/columnar/polars_backend.py": {  # age, run_list
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "age_recorded_on": "age_recorded_on",
-        "start": "support_start",
-        "end": "support_end",
-    },
-    "gspolicy/columnar/registry.py": {"county_code": "county_code"},  # _COUNTY
-    "gspolicy/columnar/runner.py": {  # RETAINED_FIELDS, _with_retained
-        "measure": "support_measure",
-        "amount": "support_amount",
-        "end": "support_end",
-    },
-    "gspolicy/engine/compiled.py": {"start": "support_start", "end": "support_end"},  # held_on: TCall.fields
     "gspolicy/engine/outcome.py": {  # buffer_result_of, retained_amount
         "measure": "support_measure",
         "amount": "support_amount",
-        "end": "support_end",
-    },
-    "gspolicy/explain/build.py": {  # _retained
-        "measure": "support_measure",
-        "amount": "support_amount",
-        "start": "support_start",
         "end": "support_end",
     },
     "gspolicy/explain/summary.py": {"county_code": "county_code"},  # household_summary
@@ -503,6 +484,32 @@ REMAINING: dict[str, dict[str, str]] = {
         "end": "support_end",
         "measure": "support_measure",
         "amount": "support_amount",
+    },
+    "gspolicy/analysis/impact.py": {"county_code": "county_code"},  # impact
+    "gspolicy/analysis/lint_set.py": {  # the fields a condition reads: TAge's birth, recorded, recorded_on
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/columnar/polars_aggregates.py": {"start": "support_start", "end": "support_end"},  # held_on
+    "gspolicy/columnar/polars_lower.py": {  # age
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/columnar/registry_block.py": {"county_code": "county_code"},  # COUNTY
+    "gspolicy/columnar/retained.py": {
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "end": "support_end",
+    },
+    "gspolicy/columnar/run.py": {"measure": "support_measure", "amount": "support_amount"},  # RETAINED_FIELDS
+    "gspolicy/engine/lowering.py": {"start": "support_start", "end": "support_end"},  # held_on: TCall.fields
+    "gspolicy/explain/buffer.py": {  # the retained items
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "start": "support_start",
+        "end": "support_end",
     },
 }
 

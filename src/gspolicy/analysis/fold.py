@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from gspolicy._location import Span
+from gspolicy._numbers import is_number
 from gspolicy.lang.typed import (
     TAggregate,
     TArith,
@@ -54,10 +55,6 @@ _ORDER: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
-
-
 def fold(node: TypedExpr, facts: Mapping[str, Const] | None = None) -> Const | None:
     """The value `node` has for every household and date, or None when it can vary.
 
@@ -78,7 +75,7 @@ def fold(node: TypedExpr, facts: Mapping[str, Const] | None = None) -> Const | N
         return (not value) if isinstance(value, bool) else None
     if isinstance(node, TNeg):
         value = fold(node.operand, known)
-        return -value if _is_number(value) else None  # type: ignore[operator]  # a number, checked
+        return -value if is_number(value) else None  # type: ignore[operator]  # a number, checked
     if isinstance(node, TArith):
         return _arith(node, known)
     if isinstance(node, TBool):
@@ -99,7 +96,7 @@ def fold(node: TypedExpr, facts: Mapping[str, Const] | None = None) -> Const | N
 
 def _arith(node: TArith, known: Mapping[str, Const]) -> Const | None:
     left, right = fold(node.left, known), fold(node.right, known)
-    if not (_is_number(left) and _is_number(right)):
+    if not (is_number(left) and is_number(right)):
         return None
     a, b = Decimal(left), Decimal(right)  # type: ignore[arg-type]  # numbers, checked above
     try:

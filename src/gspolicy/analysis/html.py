@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from html import escape
 
 from gspolicy._i18n import Lang
-from gspolicy.analysis.diff import Change, Impact
+from gspolicy.analysis.diff import Change
+from gspolicy.analysis.impact import Impact
 from gspolicy.analysis.report import change_line, where, words
 
 __all__ = ["bar_chart", "render_html"]

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from gspolicy._glossary import Group, group, text
 from gspolicy._i18n import Lang
-from gspolicy._location import Span, display_width
-from gspolicy.analysis.diff import AreaImpact, Change, Impact
+from gspolicy._location import Span, display_width, file_line
+from gspolicy.analysis.diff import Change
+from gspolicy.analysis.impact import AreaImpact, Impact
 from gspolicy.analysis.lint import CheckReport
 
 __all__ = [
@@ -29,7 +30,7 @@ PARTS = group("part")
 
 def where(span: Span | None) -> str:
     """``file:line`` of a span, or ``-`` on the side where the part does not exist."""
-    return f"{span.file}:{span.line}" if span is not None else "-"
+    return file_line(span)
 
 
 def _pad(text: str, width: int, right: bool) -> str:

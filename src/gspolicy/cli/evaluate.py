@@ -43,7 +43,8 @@ from gspolicy.engine.compiled import lower
 from gspolicy.engine.outcome import Outcome, outcome_of
 from gspolicy.engine.run import PackValues
 from gspolicy.errors import suggest
-from gspolicy.explain.areas import AreaDecision, AreaResult, area_reads, decide_areas
+from gspolicy.explain.area_reads import area_reads
+from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Detail
 from gspolicy.explain.summary import examples, household_summary

@@ -16,7 +16,9 @@ import attrs
 
 from gspolicy._i18n import Lang, Text
 from gspolicy.cli._progress import Progress
-from gspolicy.explain.areas import AreaDecision, AreaReads, AreaResult, decide_areas, gathering_order
+from gspolicy.explain.area_reads import AreaReads
+from gspolicy.explain.areas import AreaDecision, AreaResult, decide_areas
+from gspolicy.explain.gather import gathering_order
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record, Schema
 

@@ -125,7 +125,7 @@ class RunLog:
         return True
 
     def failed(self, err: PolicyError) -> None:
-        from gspolicy.store.log import NotWritten  # noqa: PLC0415
+        from gspolicy.store.recorder import NotWritten  # noqa: PLC0415
 
         if isinstance(err, NotWritten):
             self._hand_out(err.written)

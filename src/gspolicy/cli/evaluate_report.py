@@ -15,7 +15,7 @@ from gspolicy._i18n import Lang, Text
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from gspolicy.errors import Diagnostic, render_grouped, suggest
 from gspolicy.explain.areas import AreaDecision, AreaResult
-from gspolicy.explain.render import legend
+from gspolicy.explain.legend import legend
 from gspolicy.explain.summary import VERDICT_WORDS
 from gspolicy.schema.records import Refused
 

@@ -29,7 +29,7 @@ from gspolicy.schema.records import Refused
 if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars as pl
 
-    from gspolicy.columnar.registry import RegistryBlock
+    from gspolicy.columnar.registry_block import RegistryBlock
 
 __all__ = ["evaluate_streamed"]
 

@@ -16,7 +16,7 @@ from gspolicy.cli._run import records as _records
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, command, option, print_problems
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
-from gspolicy.explain.render import legend
+from gspolicy.explain.legend import legend
 
 __all__ = ["explain"]
 

@@ -46,7 +46,7 @@ __all__ = ["fmt"]
 )
 def fmt(args: argparse.Namespace, lang: Lang) -> int:
     """Check or write the canonical layout."""
-    from gspolicy.pack.fmt import format_paths  # noqa: PLC0415
+    from gspolicy.pack.fmt_files import format_paths  # noqa: PLC0415
 
     result = format_paths(list(args.paths), write=not args.check)
     print_problems(list(result.diagnostics), lang, sys.stderr)

@@ -31,8 +31,8 @@ from gspolicy.cli._support import (
     write_table,
 )
 from gspolicy.errors import Diagnostic, PolicyError
-from gspolicy.explain.render import amount_words, measure_words
-from gspolicy.explain.wording import vocabulary_for
+from gspolicy.explain.render import measure_words
+from gspolicy.explain.wording import amount_words, vocabulary_for
 from gspolicy.pack.workspace import load_chosen
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import Ledger

@@ -12,17 +12,10 @@ from pathlib import Path
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.analysis.diff import (
-    area_impact,
-    impact,
-    in_context,
-    load_side,
-    not_in_force,
-    schema_note,
-    structural_diff,
-    undecidable,
-)
+from gspolicy.analysis.diff import not_in_force, schema_note, structural_diff
+from gspolicy.analysis.diff_sides import in_context, load_side, undecidable
 from gspolicy.analysis.html import render_html
+from gspolicy.analysis.impact import area_impact, impact
 from gspolicy.analysis.lint import check_paths
 from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
 from gspolicy.cli._options import DETAIL, POLICIES

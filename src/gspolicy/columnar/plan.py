@@ -45,7 +45,7 @@ from gspolicy.lang.typed import (
 )
 from gspolicy.lang.types import BOOL, DATE, NUMBER, STRING, EnumT, ListT, SetT, Type
 from gspolicy.lang.values import Interval, Unknown
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import BIRTH_DATE, Schema
 
 __all__ = [

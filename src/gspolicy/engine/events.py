@@ -35,75 +35,9 @@ from typing import Any
 import attrs
 
 from gspolicy._location import DataPath, RecordLocation
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic, suggest
 
 __all__ = ["EVENT_TYPES", "Event", "read_events"]
-
-register(
-    {
-        "monitor/bad-json": entry(
-            "error",
-            "this line is not a JSON object: {problem}",
-            "此行不是 JSON 对象：{problem}",
-            'write one event per line, e.g. {{"date": "2019-03-01", "household": "h1", "type": "exit"}}',
-            '每行写一个事件，例如 {{"date": "2019-03-01", "household": "h1", "type": "exit"}}',
-        ),
-        "monitor/unknown-type": entry(
-            "error",
-            "`{type}` is not an event type",
-            "`{type}` 不是事件类型",
-            "the event types are: {types}",
-            "事件类型有：{types}",
-        ),
-        "monitor/missing-field": entry(
-            "error",
-            "a `{type}` event needs `{field}`",
-            "`{type}` 事件需要 `{field}`",
-        ),
-        "monitor/bad-value": entry(
-            "error",
-            "`{field}` should be {expected}, found `{found}`",
-            "`{field}` 应为{expected}，实际为 `{found}`",
-        ),
-        "monitor/unknown-field": entry(
-            "error",
-            "a `{type}` event has no field `{field}`",
-            "`{type}` 事件没有字段 `{field}`",
-            "the fields of a `{type}` event are: {fields}",
-            "`{type}` 事件的字段有：{fields}",
-        ),
-        "monitor/out-of-order": entry(
-            "error",
-            "the event is dated {date}, before the monitor's clock ({clock})",
-            "事件日期 {date} 早于监测时钟（{clock}）",
-            "events must come in date order; the clock only moves forward",
-            "事件须按日期先后排列，时钟只向前走",
-        ),
-        "monitor/unknown-household": entry(
-            "error",
-            "no household `{household}` is monitored yet",
-            "尚未监测农户 `{household}`",
-            "a household enters the monitor with a `new_identification` event",
-            "农户通过 `new_identification` 事件进入监测",
-        ),
-        "monitor/known-household": entry(
-            "error",
-            "household `{household}` is already monitored",
-            "农户 `{household}` 已在监测中",
-        ),
-        "monitor/unknown-member": entry(
-            "error",
-            "household `{household}` has no member `{member}`",
-            "农户 `{household}` 没有成员 `{member}`",
-        ),
-        "monitor/invalid-record": entry(
-            "error",
-            "after this event the household's record is not valid: {problem}",
-            "应用此事件后，农户记录不合规：{problem}",
-        ),
-    }
-)
 
 
 @attrs.frozen

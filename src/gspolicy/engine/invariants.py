@@ -26,8 +26,8 @@ from gspolicy._memo import Memo
 from gspolicy.lang import Context, TraceEvent, Unknown, Value, evaluate
 from gspolicy.lang.typed import TConst, TypedExpr, outcome_calls
 from gspolicy.lang.values import kleene_or
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

@@ -48,9 +48,9 @@ from gspolicy.engine.events import Event, read_events
 from gspolicy.engine.run import parameter_values
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.values import Interval, Truth, Unknown, Value, compare, kleene_and, kleene_or
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import load_policy_set
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema import roles
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.validate import validate_record

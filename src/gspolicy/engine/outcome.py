@@ -8,14 +8,15 @@ for whatever is undetermined — the data paths and parameters that would settle
 It is computed from the values of the packs' conditions alone (`PackValues`), whichever evaluator
 gave them: the per-record evaluator (`decide_outcome`, for bulk runs) or the traced interpreter
 behind an explained `Decision` (`Decision.outcome()`).  The two are equal by a property test.
-The rules that turn values into verdicts live here once and are used by the decision builder too.
+The rules that turn values into verdicts live once, in `gspolicy.engine.verdicts`; the measures'
+texts and declarations in `gspolicy.engine.measures`; the support a record gets in
+`gspolicy.engine.support` — all re-exported here, and used by the decision builder too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, localcontext
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -23,12 +24,42 @@ import attrs
 from gspolicy._memo import Memo
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.invariants import checks_for, findings_of, view_of_outcome
+from gspolicy.engine.measures import (
+    amount_text,
+    lapse_of,
+    loan_drawn_text,
+    measure_declared,
+    measure_in_force,
+    measure_text,
+    term_text,
+)
 from gspolicy.engine.run import PackValues, parameter_value
-from gspolicy.lang.typed import fields_read
-from gspolicy.lang.values import Interval, Unknown, Value, kleene_or
-from gspolicy.pack.check import CheckedPack
-from gspolicy.pack.model import Amount, Basis, CombineRule, Criterion, Measure
+from gspolicy.engine.support import (
+    retained_replaces,
+    support_from,
+    support_granted,
+    support_kept,
+    support_parts,
+    support_texts,
+)
+from gspolicy.engine.verdicts import (
+    CriterionVerdict,
+    Truth3,
+    Verdict,
+    buffer_choice,
+    criterion_verdict,
+    derived_lacks,
+    derived_value,
+    given_reads_of,
+    pack_verdict_of,
+    settle_of,
+    show_value,
+    truth3,
+)
+from gspolicy.lang.values import Unknown
+from gspolicy.pack.model import Basis, CombineRule, Criterion
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [
@@ -46,7 +77,10 @@ __all__ = [
     "buffer_result_of",
     "criterion_verdict",
     "decide_outcome",
+    "derived_lacks",
+    "derived_value",
     "given_reads_of",
+    "item_paths",
     "lapse_of",
     "loan_drawn_text",
     "measure_declared",
@@ -56,253 +90,19 @@ __all__ = [
     "pack_result_of",
     "pack_verdict_of",
     "problems_of",
+    "retained_amount",
     "retained_replaces",
     "row_part",
     "settle_of",
     "show_value",
     "support_from",
+    "support_granted",
+    "support_kept",
     "support_parts",
     "support_texts",
     "term_text",
     "truth3",
 ]
-
-Verdict = Literal["pass", "fail", "undetermined", "not_applicable"]
-Truth3 = Literal["yes", "no", "undetermined"]
-CriterionVerdict = Literal["pass", "fail", "undetermined"]
-
-_SHOWN_DIGITS = 6
-"""Significant digits a long quotient is shown with (the value used stays exact)."""
-
-
-def show_value(value: object) -> str | None:
-    """A value as plain, language-neutral text (None for a missing value)."""
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, Interval):
-        return f"[{show_value(value.low)}, {show_value(value.high)}]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        if value.is_infinite():
-            return "∞" if value > 0 else "-∞"
-        if len(value.as_tuple().digits) > _SHOWN_DIGITS + 4:
-            # a quotient that does not end (a rate): shown to a readable precision
-            with localcontext() as ctx:
-                ctx.prec = _SHOWN_DIGITS
-                value = +value
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, frozenset):
-        return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
-    if isinstance(value, tuple):
-        return f"({len(value)})"
-    if isinstance(value, Record):
-        return f"({value.type_name})"
-    return str(value)
-
-
-def settle_of(value: Value) -> tuple[str, ...]:
-    """What would settle a value that is not known: the data paths and ``param:`` names it lacks."""
-    if isinstance(value, Unknown):
-        return tuple(sorted(value.missing))
-    if isinstance(value, Interval):
-        return tuple(sorted(value.because))
-    return ()
-
-
-def truth3(value: Value) -> Truth3:
-    return "yes" if value is True else "no" if value is False else "undetermined"
-
-
-def amount_text(amount: Amount) -> str:
-    """A measure's amount as text: a number, a range, or ``not established``."""
-    if amount.kind == "not_established":
-        return "not established"
-    if amount.kind == "range":
-        low = show_value(amount.low.value) if amount.low else None
-        high = show_value(amount.high.value) if amount.high else None
-        if low is None:
-            return f"≤ {high}"
-        if high is None:
-            return f"≥ {low}"
-        return f"[{low}, {high}]"
-    return show_value(amount.value) or "?"
-
-
-def term_text(term: Amount | None) -> str:
-    """A loan's term as text: ``3 years``, ``[2, 3] years``, ``not established``."""
-    if term is None or term.kind == "not_established":
-        return "not established"
-    return f"{amount_text(term)} {term.unit}"
-
-
-def measure_text(measure: Measure) -> str:
-    """A measure's amount as a grant shows it: `amount_text`; for a loan its ceiling and term
-    (``loan, ceiling 50000, term 3 years``) — money lent is never support of its amount."""
-    if measure.form != "loan":
-        return amount_text(measure.amount)
-    return f"loan, ceiling {amount_text(measure.amount)}, term {term_text(measure.term)}"
-
-
-def loan_drawn_text(amount: str | None) -> str:
-    """A retained loan's amount as held at exit: what was drawn, not support of that amount."""
-    return f"loan, drawn {amount if amount is not None else '?'}"
-
-
-def given_reads_of(checked: CheckedPack, criterion: str) -> tuple[str, ...]:
-    """The data a criterion's precondition (`given`) reads, through its facts, sorted; a
-    precondition that reads no data (only parameters and the date) is settled by the criterion
-    itself (``criterion:<id>``), so that what would settle it is never empty."""
-    given = checked.givens.get(criterion)
-    if given is None:
-        return ()
-    return tuple(sorted(fields_read(given, checked.facts))) or (f"criterion:{criterion}",)
-
-
-def criterion_verdict(
-    criterion: Criterion, given: Value | None, value: Value | None, given_reads: tuple[str, ...] = ()
-) -> tuple[CriterionVerdict, tuple[str, ...]]:
-    """A criterion's verdict from the values of its data precondition and its requirement, and
-    what would settle it when undetermined: what the values lack, and when the precondition is
-    false (an income period that does not cover the period checked), the data it reads
-    (`given_reads`, from `given_reads_of`) — a record with other values there settles it."""
-    if criterion.not_established:
-        return "undetermined", (f"criterion:{criterion.id}",)
-    if given is False:
-        return "undetermined", given_reads
-    if given is not None and given is not True:
-        missing = settle_of(given)
-        if value is not None:
-            # the data precondition is unknown: the requirement's own gaps settle it too
-            missing = tuple(sorted({*missing, *settle_of(value)}))
-        return "undetermined", missing
-    if value is True:
-        return "pass", ()
-    if value is False:
-        return "fail", ()
-    return "undetermined", settle_of(value) if value is not None else ()
-
-
-def pack_verdict_of(values: PackValues) -> Verdict:
-    """A pack's verdict: not applicable or undetermined by its applicability, else fail when a
-    criterion fails, pass when every criterion passes (a pack without criteria passes),
-    undetermined otherwise."""
-    if values.applies is not None and values.applies is not True:
-        return "not_applicable" if values.applies is False else "undetermined"
-    verdicts: set[str] = set()
-    for c in values.pack.pack.criteria:
-        given = values.givens.get(c.id)
-        value = values.criteria.get(c.id)
-        if c.not_established or (given is not None and given is not True) or value is None:
-            verdicts.add("undetermined")
-        else:
-            verdicts.add("pass" if value is True else "fail" if value is False else "undetermined")
-    if "fail" in verdicts:
-        return "fail"
-    return "pass" if verdicts <= {"pass"} else "undetermined"
-
-
-def derived_value(values: PackValues | None, form: str) -> bool | None:
-    """The value a pack's results give a derived field of an area's item (``derive: {verdict:
-    P}`` true for pass, false for fail; ``derive: {any_rule: P}`` whether a rule of P applies):
-    None — missing — when undetermined, not applicable, or the pack did not run."""
-    if values is None:
-        return None
-    if form == "verdict":
-        verdict = pack_verdict_of(values)
-        return True if verdict == "pass" else False if verdict == "fail" else None
-    value = kleene_or(values.rules.values())  # type: ignore[arg-type]
-    return value if isinstance(value, bool) else None
-
-
-def derived_lacks(values: PackValues | None, pack: str) -> tuple[str, ...]:
-    """What a pack's values lack to be settled (explaining an item whose derived field is
-    missing): the data paths and parameters, ``criterion:ID`` for a criterion not established,
-    ``pack:ID`` when the pack did not run."""
-    if values is None:
-        return (f"pack:{pack}",)
-    found: set[str] = set()
-    if values.applies is not None and values.applies is not True:
-        if values.applies is not False:
-            found.update(settle_of(values.applies))
-        return tuple(sorted(found))
-    for c in values.pack.pack.criteria:
-        if c.not_established:
-            found.add(f"criterion:{c.id}")
-            continue
-        for value in (values.givens.get(c.id), values.criteria.get(c.id)):
-            if value is not None:
-                found.update(settle_of(value))
-    for value in values.rules.values():
-        found.update(settle_of(value))
-    return tuple(sorted(found))
-
-
-def buffer_choice(
-    values: PackValues,
-) -> tuple[Literal["active", "inactive", "undetermined"], Basis | None, tuple[str, ...]]:
-    """Which basis of the buffer holds, tried in order: the first one true is the basis; a basis
-    that is undetermined before any is true leaves the state undetermined."""
-    buffer = values.pack.pack.buffer
-    result = values.buffer
-    assert buffer is not None
-    assert result is not None
-    for basis in buffer.bases:
-        active = result.active.get(basis.id)
-        if active is None:
-            continue
-        if active is True:
-            return "active", basis, ()
-        if active is not False:
-            return "undetermined", None, settle_of(active)
-    return "inactive", None, ()
-
-
-def measure_in_force(
-    policy_set: PolicySet, measure: str, as_of: dt.date
-) -> tuple[CheckedPack, Measure] | None:
-    """The definition of a measure in the packs in force on `as_of` (first pack by id)."""
-    for pack in policy_set.all_in_force(as_of):
-        found = pack.pack.measures.get(measure)
-        if found is not None:
-            return pack, found
-    return None
-
-
-_DECLARED: Memo[tuple[int, str, dt.date], tuple[PolicySet, tuple[CheckedPack, Measure] | None]] = Memo(4096)
-
-
-def measure_declared(
-    policy_set: PolicySet, measure: str, as_of: dt.date
-) -> tuple[CheckedPack, Measure] | None:
-    """The definition of a measure that speaks for it on `as_of`: the one in force
-    (`measure_in_force`), else the latest version begun by then that declares it, else the
-    earliest that does (a retained item's form and `lapses_when` outlive the batch pack that
-    granted it, and an item held before any pack declared its measure is still of its form)."""
-    key = (id(policy_set), measure, as_of)
-    memo = _DECLARED.get(key)
-    if memo is not None and memo[0] is policy_set:
-        return memo[1]
-    found = measure_in_force(policy_set, measure, as_of)
-    if found is None:
-        declaring = sorted(
-            ((p, m) for p in policy_set.packs if (m := p.pack.measures.get(measure)) is not None),
-            key=lambda pm: (pm[0].pack.valid_from, pm[0].id),
-        )
-        begun = [pm for pm in declaring if pm[0].pack.valid_from <= as_of]
-        found = begun[-1] if begun else declaring[0] if declaring else None
-    return _DECLARED.put(key, (policy_set, found))[1]
-
-
-def lapse_of(policy_set: PolicySet, measure: str, record: Record, as_of: dt.date) -> Value | None:
-    """Whether a retained item of `measure` has lapsed on `as_of` (its `lapses_when`, evaluated
-    on `record` by the declaring pack of `measure_declared`); None when it declares none."""
-    found = measure_declared(policy_set, measure, as_of)
-    if found is None or measure not in found[0].lapses:
-        return None
-    return lower(found[0], as_of).lapse(measure, record)
 
 
 # -- the outcome ------------------------------------------------------------------------------------
@@ -476,85 +276,6 @@ def buffer_missing(buffer: BufferResult) -> tuple[str, ...]:
     if buffer.status == "undetermined":
         return buffer.settle
     return tuple(dict.fromkeys(s for item in buffer.retained for s in item.settle))
-
-
-def support_texts(support: Iterable[tuple[str, str | None, str]]) -> list[str]:
-    """The support column: ``measure=amount (why)`` — ``?`` for an amount that cannot be known;
-    `why` the rule that grants the measure or the buffer basis that retains it (`support_parts`
-    reads a text back)."""
-    return [f"{m}={a if a is not None else '?'} ({w})" for m, a, w in support]
-
-
-def support_parts(text: str) -> tuple[str, str | None, str]:
-    """A text of the support column (`support_texts`) as ``(measure, amount, why)``: the measure
-    before the first ``=``, `why` in the last parentheses (a rule or basis id has none, an amount
-    no ``" ("``), the amount between (None for ``?``)."""
-    measure, _, rest = text.partition("=")
-    amount, _, why = rest.rpartition(" (")
-    if not why.endswith(")") or not amount:
-        raise ValueError(f"not a text of the support column: {text!r}")
-    return measure, None if amount == "?" else amount, why[:-1]
-
-
-def _exact(text: str | None) -> Decimal | None:
-    try:
-        return None if text is None else Decimal(text)
-    except ArithmeticError:
-        return None  # a range or `not established`
-
-
-def retained_replaces(combine: CombineRule, retained: str | None, granted: str | None) -> bool:
-    """Whether a retained amount replaces the amount a rule grants for the same measure, by the
-    buffer pack's `combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`): ``retained`` always,
-    ``granted`` never, ``higher`` when the retained amount is exact and above the granted one (an
-    exact amount above one that cannot be known: a range, not established; an unknown never)."""
-    if combine == "retained":
-        return True
-    if combine == "granted":
-        return False
-    known_retained, known_granted = _exact(retained), _exact(granted)
-    if known_retained is None:
-        return False
-    return known_granted is None or known_retained > known_granted
-
-
-def support_from(
-    granted: Iterable[tuple[str, str | None, str]],
-    retained: Iterable[tuple[str, str | None, str, str]],
-    combine: CombineRule | None,
-) -> tuple[tuple[str, str | None, str], ...]:
-    """The support a record gets now: every measure a rule grants for sure ``(measure, amount,
-    rule)``, plus every history item the buffer retains ``(measure, amount, basis, path)``; for a
-    measure both granted and retained, the buffer pack's `combine` rule (`retained_replaces`) says
-    which amount counts.  `combine` is None only when there is no buffer (nothing is retained)."""
-    return support_kept(support_granted(granted), retained, combine)
-
-
-def support_granted(
-    granted: Iterable[tuple[str, str | None, str]],
-) -> dict[str, tuple[str, str | None, str]]:
-    """What the rules grant, by measure (a later grant of a measure replaces an earlier one): the
-    first step of `support_from`, which a caller may keep for records that share their grants."""
-    return {measure: (measure, amount, rule) for measure, amount, rule in granted}
-
-
-def support_kept(
-    granted: Mapping[str, tuple[str, str | None, str]],
-    retained: Iterable[tuple[str, str | None, str, str]],
-    combine: CombineRule | None,
-) -> tuple[tuple[str, str | None, str], ...]:
-    """`support_from` of what `support_granted` gave and the `retained` items."""
-    out = dict(granted)
-    for measure, amount, basis, path in retained:
-        current = out.get(measure)
-        if current is not None and current[2] != basis:
-            if combine is None:
-                raise ValueError("retained support needs the buffer pack's `combine` rule")
-            if not retained_replaces(combine, amount, current[1]):
-                continue
-        key = measure if current is None or current[2] != basis else f"{measure} {path}"
-        out[key] = (measure, amount, basis)
-    return tuple(out[k] for k in sorted(out))
 
 
 # -- building an outcome from values -------------------------------------------------------------------

@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 
 from gspolicy.lang import Context, Interval, TraceEvent, TypedExpr, Unknown, Value, evaluate
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.model import DatedValue, Parameter
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
 __all__ = [

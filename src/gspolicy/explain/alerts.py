@@ -1,6 +1,7 @@
-"""Explaining a monitoring alert like any decision: the rule, what it read, the parameters it used
-(value, effective date, source, confidence), the event values the monitor prepared, and the
-citations.
+"""Explaining a monitoring alert like any decision: the rule, what it read, its parameters, its sources.
+
+The parameters with value, effective date, source and confidence; the event values the monitor
+prepared; the citations.
 
 The alert itself was decided by durable_rules; the explanation re-evaluates the same rule with the
 reference interpreter on the same state to collect the trace (as decisions do) and says whether
@@ -13,9 +14,11 @@ from typing import Any
 
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
+from gspolicy._location import file_line
 from gspolicy.engine.monitor import Alert
 from gspolicy.engine.run import ExprResult, PackOutcome
-from gspolicy.explain.build import cite_text, parameter_uses, readings_of, show_value
+from gspolicy.engine.verdicts import show_value
+from gspolicy.explain.evidence import cite_text, parameter_uses, readings_of
 from gspolicy.explain.wording import quantity, reading, vocabulary_for
 from gspolicy.lang import Context, TraceEvent, evaluate
 from gspolicy.pack.policy_set import PolicySet
@@ -47,10 +50,10 @@ def explain_alert(alert: Alert, policy_set: PolicySet) -> dict[str, Any]:
         if name.startswith("event_") and any(e.kind == "parameter" and e.name == name for e in events)
     }
     cites = [cite_text(c, pack.pack) for c in rule.cites]
-    where = f"{rule.span.file}:{rule.span.line}" if rule.span is not None else "?"
+    where = file_line(rule.span, "?")
     reason = Text(
-        zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.text.split())}`",
-        en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.text.split())}`",
+        zh=f"条件成立（{alert.date.isoformat()}）：`{' '.join(rule.when.text.split())}`",
+        en=f"the condition holds on {alert.date.isoformat()}: `{' '.join(rule.when.text.split())}`",
     )
     return {
         "rule": rule.id,

@@ -17,13 +17,12 @@ from typing import Any
 import attrs
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.engine.outcome import Outcome, support_from
+from gspolicy.engine.outcome import Outcome
+from gspolicy.engine.support import support_from
 from gspolicy.explain.parts import (
     DECISION_FORMAT,
     DETAILS,
     Applicability,
-    ApprovalRef,
-    BoundUse,
     BufferState,
     CriterionVerdict,
     Detail,
@@ -31,34 +30,27 @@ from gspolicy.explain.parts import (
     MeasureGrant,
     Membership,
     PackRef,
-    ParameterUse,
     Reading,
     RetainedMeasure,
-    Truth3,
     Verdict,
 )
-from gspolicy.explain.render import decision_to_json, render_text
+from gspolicy.explain.render import render_text
+from gspolicy.explain.render_json import decision_to_json
 from gspolicy.explain.wording import Vocabulary
 
+# the parts a decision is made of live in `gspolicy.explain.parts`; those imported from here are
+# named here too
 __all__ = [
     "DECISION_FORMAT",
     "DETAILS",
-    "Applicability",
-    "ApprovalRef",
-    "BoundUse",
     "BufferState",
     "CriterionVerdict",
     "Decision",
     "Detail",
-    "Finding",
     "MeasureGrant",
     "Membership",
-    "PackRef",
-    "ParameterUse",
     "Reading",
     "RetainedMeasure",
-    "Truth3",
-    "Verdict",
 ]
 
 

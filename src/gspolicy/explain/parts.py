@@ -1,6 +1,7 @@
-"""The parts a decision is made of: the packs it used, the readings, parameters and bounds behind
-each criterion's verdict, the rules that apply with their measures, the buffer, the findings —
-frozen values, each with its place in the decision's JSON form (`gspolicy.explain.decision`).
+"""The parts a decision is made of, frozen values each with its place in the decision's JSON form.
+
+The packs it used, the readings, parameters and bounds behind each criterion's verdict, the rules
+that apply with their measures, the buffer, the findings (`gspolicy.explain.decision`).
 
 Kept apart from `Decision` itself so that the renderer (`gspolicy.explain.render`) reads these
 types without importing the decision that calls it.

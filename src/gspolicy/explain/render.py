@@ -1,28 +1,26 @@
-"""Renderings of decisions: text in Chinese or English, and the stable JSON form."""
+"""The text of a decision in Chinese or English at each detail level (`Detail`).
+
+The verdict, the criteria by department, the rules and their measures, the buffer, and what would
+settle the rest."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-import attrs
-
-from gspolicy._glossary import group, word
+from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
-from gspolicy.explain.parts import (
-    DECISION_FORMAT,
-    DETAILS,
-    CriterionVerdict,
-    Detail,
-    Membership,
-    ParameterUse,
-    Reading,
+from gspolicy.explain.legend import legend
+from gspolicy.explain.parts import DETAILS, CriterionVerdict, Detail, Membership, ParameterUse, Reading
+from gspolicy.explain.wording import (
+    Vocabulary,
+    amount_words,
+    fact_value,
+    grouped,
+    quantity,
+    rate_value,
+    reading,
 )
-from gspolicy.explain.wording import Vocabulary, fact_value, grouped, quantity, rate_value, reading
 
 if TYPE_CHECKING:  # the decision calls this module; its type is read for annotations only
     from gspolicy.explain.decision import Decision
@@ -30,8 +28,6 @@ if TYPE_CHECKING:  # the decision calls this module; its type is read for annota
 __all__ = [
     "amount_words",
     "check_detail",
-    "decision_to_json",
-    "json_value",
     "legend",
     "measure_words",
     "render_text",
@@ -49,42 +45,6 @@ def verdict_word(verdict: str | None, lang: Lang) -> str:
 def _truth(text: str, lang: Lang) -> str:
     """true / false / unknown in the reader's language; anything else as it is."""
     return word("truth", text, lang) if text in ("true", "false", "unknown") else text
-
-
-_LOAN = re.compile(r"loan, (?:ceiling (?P<ceiling>.+), term (?P<term>.+)|drawn (?P<drawn>.+))")
-_NOT_ESTABLISHED = "not established"
-
-
-def _term(term: str, lang: Lang) -> str:
-    """A loan's term (``3 years``, ``[2, 3] years``) in the reader's language."""
-    number, _, unit = term.rpartition(" ")
-    if term == _NOT_ESTABLISHED or unit not in group("term_unit"):
-        return word("amount", "not_established", lang)
-    return f"{number} {word('term_unit', unit, lang)}"
-
-
-def amount_words(
-    text: str | None, lang: Lang, unit: str | None = None, words: Vocabulary | None = None
-) -> str:
-    """An amount for an officer, with its unit in the reader's language: a number grouped, a rate
-    as a percentage, an amount the sources do not give said so (without a unit); a loan said as a
-    loan (its ceiling and term, or what was drawn), never as support of its amount."""
-    if text is None:
-        return "—"
-    if text == _NOT_ESTABLISHED:
-        return word("amount", "not_established", lang)
-    found = _LOAN.fullmatch(text)
-    if found is None:
-        return quantity(words, text, unit, lang)
-    zh = lang == "zh"
-    if found["drawn"] is not None:
-        drawn = amount_words(found["drawn"], lang, unit, words)
-        return f"贷款，退出时贷款额 {drawn}" if zh else f"loan of {drawn} drawn"
-    ceiling = amount_words(found["ceiling"], lang, unit, words)
-    term = _term(found["term"], lang)
-    if zh:
-        return f"贷款，上限 {ceiling}，期限 {term}"
-    return f"loan of up to {ceiling}, term {term}"
 
 
 _amount = amount_words
@@ -539,320 +499,6 @@ def _buffer_short(decision: Decision, lang: Lang) -> list[str]:
     return lines
 
 
-_LEGEND: tuple[tuple[Text, Text], ...] = (
-    (
-        Text("✓ ✗ ?", "✓ ✗ ?"),
-        Text("通过、不通过、待定（标准的判定）", "pass, fail, undetermined (a criterion's verdict)"),
-    ),
-    (
-        Text("[36, 37]", "[36, 37]"),
-        Text(
-            "区间：只知道取值在两端之间（来源只给出范围的参数，或含待定对象的合计）；“差 68 至 665.38”同理",
-            "a range: the value is known only to lie between the two bounds (a parameter its sources "
-            "give only as a range, or a total over undetermined items); “short by 68 to 665.38” likewise",
-        ),
-    ),
-    (
-        Text("(4)", "(4)"),
-        Text(
-            "整个列表被读取：列表中的项数（members = (4)：4 名成员）",
-            "a list read as a whole: how many items it holds (members = (4): four members)",
-        ),
-    ),
-    (
-        Text("（已填写）", "(given)"),
-        Text(
-            "只检查了该字段是否已填写，未用到其取值",
-            "the field was only checked for being filled in; its value was not needed",
-        ),
-    ),
-    (Text("缺失", "missing"), Text("记录中没有该字段的值", "the record has no value for the field")),
-    (
-        Text("members[2].age", "members[2].age"),
-        Text(
-            "数据路径：第 3 名成员（从 0 起数）的 age 字段",
-            "a data path: the field age of the third member (counting from 0)",
-        ),
-    ),
-    (
-        Text("param:<name>", "param:<name>"),
-        Text(
-            "一个参数：来源确定其取值后即可判定",
-            "a parameter: once its sources fix its value, the verdict is settled",
-        ),
-    ),
-    (
-        Text("H  M-H  M  L-M  L", "H  M-H  M  L-M  L"),
-        Text(
-            "来源的可信度（可信度 H）：高、中高、中、中低、低",
-            "the confidence of a source (confidence H): high, medium-high, medium, low-medium, low",
-        ),
-    ),
-    (
-        Text("“…”", "“…”"),
-        Text("引号内为来源原文", "a clause quoted from the source, word for word"),
-    ),
-    (
-        Text("大意：", "paraphrased:"),
-        Text("来源的意思，用其他话转述（不是原文）", "the source's sense in other words (not its text)"),
-    ),
-    (
-        Text("推断自", "inferred from"),
-        Text(
-            "政策包据该来源推断，来源没有明说",
-            "the pack infers it from the source; the source does not say it",
-        ),
-    ),
-    (Text("code（标签）", "code (Label)"), Text("枚举代码及其名称", "an enum code with its label")),
-    (
-        Text("file.yaml:123", "file.yaml:123"),
-        Text(
-            "规则或取值在政策包文件中的位置（行号）",
-            "where the rule or value is written in its pack file (line)",
-        ),
-    ),
-    (
-        Text("sha256:2bf1120748bf…", "sha256:2bf1120748bf…"),
-        Text("政策包版本内容的哈希（前 12 位）", "the content hash of a pack version (its first 12 digits)"),
-    ),
-    (Text("→", "→"), Text("规则适用时给予的帮扶措施", "the measures a rule grants when it applies")),
-)
-
-_LEGEND_WIDTH = 110
-"""The columns a line of the legend takes at most."""
-
-
-def _columns(text: str) -> int:
-    """How many terminal columns `text` takes: two for a wide (Chinese) character."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _wrapped(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns: broken at spaces, or between Chinese
-    characters."""
-    tokens: list[str] = []
-    for word_ in re.findall(r"\S+\s*", text):
-        # a Chinese character stands alone; a run of other characters (a number) stays whole
-        pieces = re.findall(r"[\u2e80-\uffff]|[^\u2e80-\uffff]+", word_)
-        tokens.extend(pieces if _columns(word_) > len(word_) else [word_])
-    lines: list[str] = []
-    line = ""
-    for token in tokens:
-        if line and _columns(line + token.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = token
-        else:
-            line += token
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
-
-
-def legend(lang: Lang = "en") -> str:
-    """The notation explanations use, explained once, in `lang` (printed after explanations),
-    in lines of at most 110 columns."""
-    zh = lang == "zh"
-    marks = [(mark.get(lang), meaning.get(lang)) for mark, meaning in _LEGEND]
-    width = max(_columns(mark) for mark, _ in marks)
-    out = ["说明中的符号：" if zh else "Notation in the explanations:"]
-    for mark, meaning in marks:
-        pad = " " * (width - _columns(mark))
-        parts = _wrapped(meaning, _LEGEND_WIDTH - width - 4)
-        out.append(f"  {mark}{pad}  {parts[0]}")
-        out.extend(" " * (width + 4) + part for part in parts[1:])
-    return "\n".join(out) + "\n"
-
-
-_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
-_PAIR = re.compile(r"\[([^\[\],]+), ([^\[\],]+)\]")
-_NUMERIC_KINDS = frozenset({"int", "money", "ratio", "decimal"})
-
-
-def _number(text: str) -> int | float | None:
-    if _DECIMAL.fullmatch(text) is None:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:  # pragma: no cover  # the pattern admits only decimals
-        return None
-    return int(number) if "." not in text else float(number)
-
-
-def json_value(text: str | None, *, truth: bool = True) -> Any:
-    """A value as the JSON form gives it: a number as a JSON number, a range of numbers
-    (``[3218, 3815.38]``) as ``[low, high]``, ``true``/``false`` as booleans (with `truth`), None
-    as null, anything else (a date, a code, ``not established``, a loan) as its text."""
-    if text is None:
-        return None
-    number = _number(text)
-    if number is not None:
-        return number
-    pair = _PAIR.fullmatch(text)
-    if pair is not None:
-        low, high = _number(pair.group(1)), _number(pair.group(2))
-        if low is not None and high is not None:
-            return [low, high]
-    if truth and text in ("true", "false"):
-        return text == "true"
-    return text
-
-
-def _reading_json(words: Vocabulary | None, path: str, value: str | None) -> Any:
-    """A value read, by the kind of its field: a number, a boolean, else its text (a list read
-    whole is its count ``(3)``, a field only checked for presence ``(given)``)."""
-    field = words.field(path) if words is not None else None
-    if field is None or value is None:
-        return value
-    if field.kind in _NUMERIC_KINDS:
-        return json_value(value, truth=False)
-    if field.kind == "bool" and value in ("true", "false"):
-        return value == "true"
-    return value
-
-
-def _plain(value: object, words: Vocabulary | None = None) -> Any:
-    if isinstance(value, Text):
-        return {"zh": value.zh, "en": value.en}
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v, words) for v in value]
-    if isinstance(value, Reading):
-        return {"path": value.path, "value": _reading_json(words, value.path, value.value)}
-    if attrs.has(type(value)):
-        out: dict[str, Any] = {}
-        for f in attrs.fields(cast(Any, type(value))):
-            item = getattr(value, f.name)
-            if (
-                not f.metadata.get("json", True)
-                or (f.metadata.get("omit_none") and item is None)
-                or (f.metadata.get("omit_empty") and item in (None, ()))
-                or (f.metadata.get("omit_false") and item is False)
-            ):
-                continue
-            if f.metadata.get("number"):
-                out[f.name] = json_value(item, truth=False)
-            elif f.name == "facts":
-                out[f.name] = [[name, json_value(shown)] for name, shown in item]
-            else:
-                out[f.name] = _plain(item, words)
-        return out
-    return value
-
-
 def _listed(items: Sequence[str], zh: bool) -> str:
     """Data paths and names in a list: 、 between them in Chinese, commas in English."""
     return ("、" if zh else ", ").join(items)
-
-
-def decision_to_json(decision: Decision, *, detail: Detail = "full") -> dict[str, Any]:
-    """The stable JSON form at a detail level (validates against the package's
-    ``schemas/decision.schema.json``): ``full`` everything; ``brief`` and ``fails`` keep, of the
-    full form, what their text shows (`_shorten`), so each is contained in the full form."""
-    detail = check_detail(detail)
-    data: dict[str, Any] = {"format": DECISION_FORMAT, "detail": detail}
-    data.update(_plain(decision, decision.words))
-    data["missing"] = list(decision.missing)
-    data["support"] = [
-        {"measure": m, "amount": json_value(a, truth=False), "why": w} for m, a, w in decision.support
-    ]
-    return data if detail == "full" else _shorten(data, passing=detail == "brief")
-
-
-_PACK_KEYS = ("id", "version")
-_CRITERION_KEYS = (
-    "id",
-    "verdict",
-    "department",
-    "reason",
-    "missing",
-    "readings",
-    "parameters",
-    "facts",
-    "location",
-    "shortfall",
-    "threshold",
-    "value",
-    "witnesses",
-)
-_PASSING_KEYS = ("id", "verdict", "reason")
-_PARAMETER_KEYS = ("name", "value", "unit", "effective", "source", "confidence")
-_BOUND_KEYS = ("side", "value", "source", "confidence")
-_RULE_KEYS = ("rule", "applies")
-_MEASURE_KEYS = ("id",)
-_SUPPORT_KEYS = ("measure", "amount")
-_OPTIONAL = frozenset({"shortfall", "threshold", "value", "witnesses", "missing", "facts", "parameters"})
-_BUFFER_KEYS = ("status", "basis", "until", "amount_rule", "reason", "missing", "pack", "location")
-_RETAINED_KEYS = ("measure", "amount", "unit", "basis", "until", "path", "missing")
-_FINDING_KEYS = ("kind", "pack", "id", "status", "reason", "missing", "location")
-
-
-def _keep(item: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {k: item[k] for k in keys if k in item}
-
-
-def _parameter(p: dict[str, Any]) -> dict[str, Any]:
-    short = {k: v for k, v in _keep(p, _PARAMETER_KEYS).items() if v is not None}
-    if p.get("bounds"):
-        short["bounds"] = [_keep(b, _BOUND_KEYS) for b in p["bounds"]]
-    return short
-
-
-def _shorten(data: dict[str, Any], *, passing: bool) -> dict[str, Any]:
-    """The ``fails`` form (with `passing`: the ``brief`` one), kept from the full form: values,
-    codes, ids and locations, and of the words only the reasons (titles, citations and the
-    sources' clauses are in the full form, found by id and location).
-
-    The pack versions by id and version (the verdict pack also by hash); each failing or
-    undetermined criterion with the values, facts and parameters (value, unit, effective date,
-    source id, confidence, each left out when null) behind it, a value it lacks named in its
-    `missing` and not again among its readings; with `passing`, each passing criterion by its id,
-    verdict and reason; the rules that apply (with their measures) or are undetermined (with what
-    would settle them); the buffer (when active, the measures it keeps) and the support now."""
-    out = dict(data)
-    verdict_file = data["criteria"][0]["location"].rpartition(":")[0] if data["criteria"] else None
-    out["packs"] = [
-        _keep(p, (*_PACK_KEYS, "content_hash")) if p["file"] == verdict_file else _keep(p, _PACK_KEYS)
-        for p in data["packs"]
-    ]
-    applicability = data["applicability"]
-    if applicability is not None and applicability["status"] == "assessed":
-        out["applicability"] = _keep(applicability, ("status", "reason"))
-    out["support"] = [_keep(s, _SUPPORT_KEYS) for s in data["support"]]
-    criteria = []
-    for c in data["criteria"]:
-        if c["verdict"] == "pass":
-            if passing:
-                criteria.append(_keep(c, _PASSING_KEYS))
-            continue
-        short = {k: v for k, v in _keep(c, _CRITERION_KEYS).items() if v or k not in _OPTIONAL}
-        # a value missing is named once, in `missing`
-        short["readings"] = [
-            r for r in c["readings"] if r["value"] is not None or r["path"] not in c["missing"]
-        ]
-        if c["parameters"]:
-            short["parameters"] = [_parameter(p) for p in c["parameters"]]
-        criteria.append(short)
-    out["criteria"] = criteria
-    rules = []
-    for m in data["memberships"]:
-        if m["applies"] == "no":
-            continue
-        rule = _keep(m, _RULE_KEYS)
-        if m["measures"]:
-            rule["measures"] = [_keep(g, _MEASURE_KEYS) for g in m["measures"]]
-        if m["applies"] == "undetermined":
-            rule["missing"] = m["missing"]
-        rules.append(rule)
-    out["memberships"] = rules
-    buffer = data["buffer"]
-    if buffer is not None:
-        short = _keep(buffer, _BUFFER_KEYS if buffer["status"] != "inactive" else ("status", "reason"))
-        if buffer["status"] != "inactive":
-            short["retained"] = [_keep(r, _RETAINED_KEYS) for r in buffer["retained"]]
-        if "ended" in buffer:
-            short["ended"] = [_keep(r, _RETAINED_KEYS) for r in buffer["ended"]]
-        out["buffer"] = short
-    if "findings" in data:
-        out["findings"] = [_keep(f, _FINDING_KEYS) for f in data["findings"]]
-    return out

@@ -1,5 +1,6 @@
-"""The main job's summary, computed from an outcome table (the frames of `Policies.decide_table`),
-a block at a time, so a run need not hold its table.
+"""The main job's summary, computed from an outcome table a block at a time (never the whole table).
+
+The table is the frames of `Policies.decide_table`; a run need not hold it.
 
 The summary answers an officer's questions in the order they are asked, grouped by the packs'
 roles (``kind:``): how many households pass, fail or are undetermined for exit, and what blocks

@@ -1,6 +1,7 @@
-"""The main job's summary, computed from outcomes (`gspolicy.engine.outcome.Outcome`): verdicts,
-failing criteria, what undetermined decisions lack, the share of households in each batch per
-county, and an optional listing — never from explained decisions, so a run explains only the
+"""The main job's summary, computed from outcomes (`gspolicy.engine.outcome.Outcome`), not decisions.
+
+Verdicts, failing criteria, what undetermined decisions lack, the share of households in each batch
+per county, and an optional listing — never from explained decisions, so a run explains only the
 households it prints."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The words of a decision that come from its schema and packs: units, enum labels, rates.
+"""The words of a decision that come from its schema and packs: units, enum labels, rates, amounts.
 
 A decision's text names values in the reader's language: a unit by its text in the schema's
 `units:` table (``3,500 元/人/年``), an enum code with its label (``pre_exit（预脱贫）``), true and
@@ -9,6 +9,9 @@ form keeps the plain values; only the text changes.
 `Vocabulary` holds what the words are looked up in: the schema, the record type decided on, and
 the units of the packs' facts.  A decision carries one (`Decision.words`, not part of its JSON
 form); a decision built without one shows values as they are.
+
+An amount (`amount_words`) is said with its unit, a loan as a loan (its ceiling and term, or what
+was drawn), an amount the sources do not give as not established.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import attrs
 
-from gspolicy._glossary import word
+from gspolicy._glossary import group, word
 from gspolicy._i18n import Lang
 from gspolicy.schema.model import EnumSpec, FieldSpec, Schema, UnitSpec
 
-__all__ = ["Vocabulary", "grouped", "percent", "quantity", "reading", "vocabulary_for"]
+__all__ = ["Vocabulary", "amount_words", "grouped", "percent", "quantity", "reading", "vocabulary_for"]
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -208,3 +211,39 @@ def slot_values(
     for name, value in facts:
         slots[name] = fact_value(words, name, value)
     return slots
+
+
+_LOAN = re.compile(r"loan, (?:ceiling (?P<ceiling>.+), term (?P<term>.+)|drawn (?P<drawn>.+))")
+_NOT_ESTABLISHED = "not established"
+
+
+def _term(term: str, lang: Lang) -> str:
+    """A loan's term (``3 years``, ``[2, 3] years``) in the reader's language."""
+    number, _, unit = term.rpartition(" ")
+    if term == _NOT_ESTABLISHED or unit not in group("term_unit"):
+        return word("amount", "not_established", lang)
+    return f"{number} {word('term_unit', unit, lang)}"
+
+
+def amount_words(
+    text: str | None, lang: Lang, unit: str | None = None, words: Vocabulary | None = None
+) -> str:
+    """An amount for an officer, with its unit in the reader's language: a number grouped, a rate
+    as a percentage, an amount the sources do not give said so (without a unit); a loan said as a
+    loan (its ceiling and term, or what was drawn), never as support of its amount."""
+    if text is None:
+        return "—"
+    if text == _NOT_ESTABLISHED:
+        return word("amount", "not_established", lang)
+    found = _LOAN.fullmatch(text)
+    if found is None:
+        return quantity(words, text, unit, lang)
+    zh = lang == "zh"
+    if found["drawn"] is not None:
+        drawn = amount_words(found["drawn"], lang, unit, words)
+        return f"贷款，退出时贷款额 {drawn}" if zh else f"loan of {drawn} drawn"
+    ceiling = amount_words(found["ceiling"], lang, unit, words)
+    term = _term(found["term"], lang)
+    if zh:
+        return f"贷款，上限 {ceiling}，期限 {term}"
+    return f"loan of up to {ceiling}, term {term}"

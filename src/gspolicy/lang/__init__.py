@@ -6,10 +6,10 @@ Python.  See ``docs/reference/expressions.md`` for the language itself.
 
 from gspolicy.lang import ast, types
 from gspolicy.lang.ast import Expr, equal_ignoring_spans
-from gspolicy.lang.check import AGE, AS_OF, Env, check, references
 from gspolicy.lang.interpret import Context, TraceEvent, evaluate, years_between
 from gspolicy.lang.parse import MAX_DEPTH, MAX_LENGTH, parse_expression
 from gspolicy.lang.printer import print_expr
+from gspolicy.lang.typecheck import AGE, AS_OF, Env, check, references
 from gspolicy.lang.typed import TypedExpr
 from gspolicy.lang.types import (
     BOOL,

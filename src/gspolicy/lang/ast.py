@@ -1,6 +1,6 @@
 """The syntax tree of the expression language: our own nodes, each with the span it came from.
 
-The nodes only describe what was written; the checker (`gspolicy.lang.check`) resolves names and
+The nodes only describe what was written; the checker (`gspolicy.lang.typecheck`) resolves names and
 types and the interpreter evaluates the checked tree.  Spans take no part in equality or hashing
 (``attrs.field(eq=False)`` on every span), so two trees compare equal when they have the same shape and values
 wherever they were written: ``parse(print(e)) == e`` is the round-trip property.

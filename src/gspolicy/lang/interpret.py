@@ -19,8 +19,8 @@ from typing import Literal as Lit
 import attrs
 
 from gspolicy._location import Span, join_path
+from gspolicy._numbers import is_number
 from gspolicy.errors import Diagnostic
-from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
     AGE,
@@ -51,7 +51,6 @@ from gspolicy.lang.values import (
     compare,
     count_of,
     divide,
-    is_number,
     kleene_and,
     kleene_not,
     kleene_or,

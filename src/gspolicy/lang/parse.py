@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import ast as py
 import datetime as dt
-import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Literal as Lit
 
 from gspolicy._location import Span
 from gspolicy._numbers import LIMIT_TEXT, within_limits
+from gspolicy._patterns import DATE_RE
 from gspolicy.errors import Diagnostic
-from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import (
     Attribute,
     BinOp,
@@ -92,7 +91,6 @@ _CONSTRUCTS: dict[type[py.AST], str] = {
     py.Yield: "`yield`",
     py.YieldFrom: "`yield`",
 }
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class _Stop(Exception):
@@ -265,7 +263,7 @@ class _Translator:
             raise _Stop(Diagnostic("parse/bad-date", span, {"text": span.text}))
         text = arg.value
         try:
-            if not _DATE.fullmatch(text):
+            if not DATE_RE.fullmatch(text):
                 raise ValueError(text)
             value = dt.date.fromisoformat(text)
         except ValueError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from gspolicy._numbers import is_number
 from gspolicy.lang.ast import (
     Attribute,
     BinOp,
@@ -46,13 +47,9 @@ def _prec(expr: Expr) -> int:
         return _CMP
     if isinstance(expr, BinOp):
         return _ADD if expr.op in ("+", "-") else _MUL
-    if isinstance(expr, Literal) and _is_number(expr.value) and expr.value < 0:  # type: ignore[operator]
+    if isinstance(expr, Literal) and is_number(expr.value) and expr.value < 0:  # type: ignore[operator]
         return _NEG
     return _ATOM
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
 def _wrap(expr: Expr, minimum: int) -> str:
@@ -70,7 +67,7 @@ def _print(expr: Expr) -> str:
         return expr.id
     if isinstance(expr, Attribute):
         base = _wrap(expr.value, _ATOM)
-        if isinstance(expr.value, Literal) and _is_number(expr.value.value):
+        if isinstance(expr.value, Literal) and is_number(expr.value.value):
             base = f"({base})"
         return f"{base}.{expr.attr}"
     if isinstance(expr, ListLit):

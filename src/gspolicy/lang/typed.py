@@ -1,6 +1,6 @@
 """The checked form of an expression: names resolved, every node carrying its type and span.
 
-Only `gspolicy.lang.check` builds these nodes; the interpreter evaluates them.  Field reads are
+Only `gspolicy.lang.typecheck` builds these nodes; the interpreter evaluates them.  Field reads are
 resolved to a *scope* and a path: scope 0 is the subject record (the household), scope ``k`` the
 item of the ``k``-th enclosing aggregate (``any(members, …)`` opens scope 1 inside its predicate).
 """
@@ -38,6 +38,7 @@ __all__ = [
     "TSet",
     "TypedExpr",
     "fields_read",
+    "list_path",
     "outcome_calls",
     "typed_children",
 ]
@@ -306,3 +307,13 @@ def fields_read(node: TypedExpr, facts: Mapping[str, TypedExpr]) -> tuple[str, .
 def _joined(prefix: str, path: tuple[str, ...]) -> str:
     tail = ".".join(path)
     return f"{prefix}.{tail}" if prefix and tail else prefix or tail
+
+
+def list_path(node: TypedExpr) -> str | None:
+    """The dotted path of the subject's list an aggregate ranges over (``members``; through
+    ``held_on(support, …)`` its list), or None when it ranges over something else."""
+    if isinstance(node, TField) and node.scope == 0:
+        return ".".join(node.path)
+    if isinstance(node, TCall) and node.func == "held_on":
+        return list_path(node.args[0])
+    return None

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 import attrs
 
+from gspolicy._numbers import is_number
 from gspolicy.errors import Diagnostic
 from gspolicy.schema.model import Record
 
@@ -94,10 +95,6 @@ _CONTEXT = decimal.Context(
     rounding=decimal.ROUND_HALF_EVEN,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
 def unknown_of(*values: Value) -> Unknown:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gspolicy._i18n import Text
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.format import FORM_WORDS, ROLE_WORDS
 from gspolicy.pack.model import LOW_CONFIDENCE, Amount, Citation, DatedValue, PackSource, Parameter
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.pack.shape import FORM_WORDS, ROLE_WORDS
+from gspolicy.pack.typecheck import CheckedPack
 
 __all__ = ["render_book"]
 
@@ -178,19 +178,19 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         lines.append("### Facts / 派生事实")
         lines.append("")
         for fact in pack.facts.values():
-            lines.append(f"- `{fact.name}` — {_t(fact.title)}: `{' '.join(fact.text.split())}`")
+            lines.append(f"- `{fact.name}` — {_t(fact.title)}: `{' '.join(fact.expr.text.split())}`")
         lines.append("")
     if pack.applies is not None:
         lines.append("### Who is assessed / 适用对象")
         lines.append("")
-        lines.append(f"{_t(pack.applies.title)}: `{' '.join(pack.applies.text.split())}`")
+        lines.append(f"{_t(pack.applies.title)}: `{' '.join(pack.applies.when.text.split())}`")
         lines.append(f"(cites: {_cites(pack.applies.cites, pack)})")
         lines.append("")
         if pack.applies.reasons:
             lines.append("Not assessed, the first reason that holds / 不参加验收的原因（取第一条成立的）:")
             lines.append("")
             for reason in pack.applies.reasons:
-                lines.append(f"- `{' '.join(reason.text.split())}` — {_t(reason.explain)}")
+                lines.append(f"- `{' '.join(reason.when.text.split())}` — {_t(reason.explain)}")
             lines.append("")
     if pack.criteria:
         lines.append("### Criteria / 指标 (all must pass)")
@@ -201,10 +201,10 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
             if c.not_established:
                 lines.append(f"  - {_NOT_ESTABLISHED}: the sources do not give this criterion's content")
                 gaps.append(f"`{pack.key}` criterion `{c.id}`: content {_NOT_ESTABLISHED}")
-            if c.given_text:
-                lines.append(f"  - decided only when / 判定前提: `{' '.join(c.given_text.split())}`")
-            if c.text:
-                lines.append(f"  - requires / 条件: `{' '.join(c.text.split())}`")
+            if c.given is not None:
+                lines.append(f"  - decided only when / 判定前提: `{' '.join(c.given.text.split())}`")
+            if c.require is not None:
+                lines.append(f"  - requires / 条件: `{' '.join(c.require.text.split())}`")
             lines.append(f"  - cites / 依据: {_cites(c.cites, pack)}")
         lines.append("")
     if pack.measures:
@@ -219,7 +219,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
             if m.form == "loan":
                 term = _amount(m.term) if m.term is not None else "?"
                 amount = f"ceiling / 上限 {amount}; term / 期限 {term}"
-            lapses = f"`{' '.join(m.lapses_text.split())}`" if m.lapses_text else "—"
+            lapses = f"`{' '.join(m.lapses_when.text.split())}`" if m.lapses_when is not None else "—"
             lines.append(
                 f"| `{m.id}` | {_cell(_t(m.title))} | {zh_form} / {en_form} | {_cell(_t(dept_m))} | "
                 f"{_cell(amount)} | {_cell(_t(m.period))} | {_cell(lapses)} |"
@@ -245,7 +245,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         for r in pack.rules:
             grants = ", ".join(f"`{g}`" for g in r.grant) or "—"
             lines.append(f"- **`{r.id}`** {_t(r.title)}")
-            lines.append(f"  - when / 条件: `{' '.join(r.text.split())}`")
+            lines.append(f"  - when / 条件: `{' '.join(r.when.text.split())}`")
             lines.append(f"  - grants / 措施: {grants}")
             lines.append(f"  - cites / 依据: {_cites(r.cites, pack)}")
             if r.note:
@@ -264,7 +264,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         lines.append("")
         for inv in pack.invariants:
             lines.append(f"- **`{inv.id}`** {_t(inv.title)}")
-            lines.append(f"  - holds / 成立: `{' '.join(inv.holds_text.split())}`")
+            lines.append(f"  - holds / 成立: `{' '.join(inv.holds.text.split())}`")
             lines.append(f"  - cites / 依据: {_cites(inv.cites, pack)}")
             if inv.note:
                 lines.append(f"  - note / 说明: {_t(inv.note)}")
@@ -272,12 +272,12 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
     if pack.buffer is not None:
         lines.append("### Buffer after exit / 脱贫后缓冲期")
         lines.append("")
-        lines.append(f"{_t(pack.buffer.title)}; retained / 保留: `{pack.buffer.retained_text}`")
+        lines.append(f"{_t(pack.buffer.title)}; retained / 保留: `{pack.buffer.retained.text}`")
         for b in pack.buffer.bases:
             lines.append(
-                f"- **`{b.id}`** {_t(b.title)} — amounts / 金额: `{b.amounts}`, until / 截止: `{b.until_text}`"
+                f"- **`{b.id}`** {_t(b.title)} — amounts / 金额: `{b.amounts}`, until / 截止: `{b.until.text}`"
             )
-            lines.append(f"  - active when / 适用条件: `{' '.join(b.active_text.split())}`")
+            lines.append(f"  - active when / 适用条件: `{' '.join(b.active.text.split())}`")
             lines.append(f"  - cites / 依据: {_cites(b.cites, pack)}")
         combine = pack.buffer.combine
         zh, en = _COMBINE_WORDS[combine.amount]
@@ -291,7 +291,7 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         lines.append("")
 
 
-# `buffer.combine.amount` (`gspolicy.pack.shape.COMBINE_RULES`) in words: (zh, en)
+# `buffer.combine.amount` (`gspolicy.pack.format.COMBINE_RULES`) in words: (zh, en)
 _COMBINE_WORDS: dict[str, tuple[str, str]] = {
     "higher": (
         "取较高的金额：保留的金额只有确定且更高时才取代授予的金额",

@@ -23,47 +23,22 @@ parse, is a located diagnostic (never a traceback); nothing is written when any 
 
 from __future__ import annotations
 
-import bisect
-import difflib
-import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
 
-from gspolicy._files import decode_source, read_bytes
-from gspolicy._i18n import Lang
 from gspolicy._location import Source, Span, display_width
-from gspolicy._messages import entry, register
-from gspolicy._shape import CASE_EXPECT_KEYS
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.pack.fmt_notes import Notes, keeps_trailing_lines, notes_of, strip_props
+from gspolicy.pack.format import CASE_EXPECT_KEYS
 
-__all__ = ["WIDTH", "FmtResult", "format_paths", "format_source", "format_text", "layout_orders"]
+__all__ = ["WIDTH", "format_source", "format_text", "layout_orders"]
 
 WIDTH = 110
 """The widest line a flow collection may make (display columns: a Chinese character counts two)."""
-
-register(
-    {
-        "fmt/not-policy-yaml": entry(
-            "error",
-            "this file is not a pack, a test-case file or the household schema",
-            "此文件不是政策包、测试用例文件或农户数据结构",
-            "a pack has `format:` and `pack:`, a test-case file (in a `tests/` folder) `pack:` and "
-            "`cases:`, the household schema `schema:`",
-            "政策包含有 `format:` 与 `pack:`，测试用例文件（位于 `tests/` 文件夹）含有 `pack:` 与 "
-            "`cases:`，农户数据结构含有 `schema:`",
-        ),
-        "fmt/no-yaml": entry(
-            "error",
-            "no `.yaml` or `.yml` file under `{path}`",
-            "`{path}` 下没有 `.yaml` 或 `.yml` 文件",
-        ),
-    }
-)
 
 
 # --- the layout: key order and which collections are always blocks ---------------------------
@@ -271,205 +246,6 @@ def layout_orders() -> dict[str, tuple[str, ...]]:
     return out
 
 
-# --- reading: entries and comments by position ------------------------------------------------
-
-_Key = tuple[int, ...]
-
-
-@attrs.define
-class _Notes:
-    """Comments and blank lines, attached to entries by position."""
-
-    leading: dict[int, list[str]] = attrs.field(factory=dict)  # entry id → lines ('' is blank)
-    trailing: dict[int, str] = attrs.field(factory=dict)  # entry id → the end-of-line comment
-    header: list[str] = attrs.field(factory=list)
-    footer: list[str] = attrs.field(factory=list)
-    busy: set[int] = attrs.field(factory=set)  # collections holding a commented entry: blocks
-
-
-def _is_flow(node: YNode) -> bool:
-    text = _strip_props(node.span.text)
-    return text[:1] in ("{", "[")
-
-
-_PROPS = re.compile(r"^(?:&[^\s,\[\]{}]+\s+)+")
-
-
-def _strip_props(text: str) -> str:
-    """A node's text without its anchor (an alias is written out as the value it names)."""
-    return _PROPS.sub("", text) if text.startswith("&") else text
-
-
-@attrs.frozen
-class _Entry:
-    ident: int  # id() of the key node (mapping) or the item node (sequence) — unique per place
-    start: int
-    depth: int
-    parents: tuple[int, ...]  # id() of the collections around it, innermost last
-    value: YNode
-
-
-def _entries(root: YNode) -> list[_Entry]:
-    out: list[_Entry] = []
-    seen: set[int] = set()
-
-    def walk(node: YNode, depth: int, parents: tuple[int, ...]) -> None:
-        if id(node) in seen:  # an alias: the anchored node is walked once
-            return
-        seen.add(id(node))
-        here = (*parents, id(node))
-        if isinstance(node, YMap):
-            for key, value in node.items:
-                out.append(_Entry(id(key), key.span.start, depth, here, value))
-                walk(value, depth + 1, here)
-        elif isinstance(node, YSeq):
-            for item in node.items:
-                if id(item) in seen:
-                    continue
-                out.append(_Entry(id(item), item.span.start, depth, here, item))
-                walk(item, depth + 1, here)
-
-    walk(root, 0, ())
-    out.sort(key=lambda e: (e.start, e.depth))
-    return out
-
-
-def _scalar_spans(root: YNode) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, YScalar):  # to its last character: a block's trailing blank lines are not
-            # its own, unless it keeps them (`|+`)
-            end = node.span.end if _keeps(node) else node.span.start + len(node.span.text.rstrip())
-            spans.append((node.span.start, end))
-        elif isinstance(node, YMap):
-            for key, value in node.items:
-                spans.append((key.span.start, key.span.end))
-                stack.append(value)
-        elif isinstance(node, YSeq):
-            stack.extend(node.items)
-    spans.sort()
-    return spans
-
-
-def _notes(source: Source, root: YNode) -> _Notes:
-    text = source.text
-    entries = _entries(root)
-    starts = [e.start for e in entries]
-    spans = _scalar_spans(root)
-    span_starts = [s for s, _ in spans]
-
-    def inside_scalar(pos: int) -> bool:
-        i = bisect.bisect_right(span_starts, pos) - 1
-        return i >= 0 and spans[i][0] <= pos < spans[i][1]
-
-    notes = _Notes()
-    root_first = next((e for e in entries if e.depth == 0), None)
-    by_line: dict[int, list[_Entry]] = {}
-    for e in entries:
-        by_line.setdefault(source.line_col(e.start)[0], []).append(e)
-    pending: list[str] = []  # own-line comments and blanks waiting for the next entry
-    pending_at: list[int] = []
-    offset = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        begin = offset
-        offset += len(line) + 1
-        stripped = line.strip()
-        if not stripped:
-            if begin < len(text) and not inside_scalar(begin):
-                pending.append("")
-                pending_at.append(begin)
-            continue
-        hash_at = _comment_start(line, begin, inside_scalar)
-        if hash_at is None:
-            continue
-        comment = line[hash_at - begin :].rstrip()
-        if not line[: hash_at - begin].strip():
-            pending.append(comment)
-            pending_at.append(begin)
-            continue
-        on_line = by_line.get(number)
-        owner = _eol_owner(on_line) if on_line else _before(entries, starts, hash_at)
-        if owner is None:
-            pending.append(comment)
-            pending_at.append(begin)
-            continue
-        notes.trailing[owner.ident] = comment
-        notes.busy.update(owner.parents)
-    # own-line comments and blanks: with the entry after them
-    for line, at in zip(pending, pending_at, strict=True):
-        i = bisect.bisect_left(starts, at)
-        if root_first is None or at < root_first.start:
-            notes.header.append(line)
-        elif i >= len(entries):
-            notes.footer.append(line)
-        else:
-            owner = entries[i]
-            notes.leading.setdefault(owner.ident, []).append(line)
-            if line:
-                notes.busy.update(owner.parents)
-    for key, lines in notes.leading.items():
-        notes.leading[key] = _squeeze(lines)
-    notes.header = _squeeze(notes.header)
-    while notes.header and not notes.header[0]:
-        notes.header.pop(0)
-    notes.footer = _squeeze(notes.footer)
-    return notes
-
-
-def _squeeze(lines: list[str]) -> list[str]:
-    """One blank line at most in a row."""
-    out: list[str] = []
-    for line in lines:
-        if not line and out and not out[-1]:
-            continue
-        out.append(line)
-    return out
-
-
-def _keeps(node: YScalar) -> bool:
-    """A `|+` or `>+` block: its trailing blank lines are part of its value."""
-    if node.style not in ("|", ">"):
-        return False
-    header = _strip_props(node.span.text).split("\n", 1)[0].split("#", 1)[0]
-    return "+" in header
-
-
-def _comment_start(line: str, begin: int, inside_scalar: Callable[[int], bool]) -> int | None:
-    """The file offset of the comment on `line` (a ``#`` at the start or after a space, outside
-    every scalar), or None."""
-    check = inside_scalar
-    start = 0
-    while True:
-        found = line.find("#", start)
-        if found == -1:
-            return None
-        if (found == 0 or line[found - 1] in " \t") and not check(begin + found):
-            return begin + found
-        start = found + 1
-
-
-def _eol_owner(on_line: list[_Entry]) -> _Entry:
-    """The entry an end-of-line comment belongs to: the outermost starting on the line — but for
-    ``- key: value  # …`` the key's entry (the item's keys may be reordered)."""
-    owner = min(on_line, key=lambda e: e.depth)
-    while owner.ident == id(owner.value) and isinstance(owner.value, YMap) and owner.value.items:
-        if _is_flow(owner.value):
-            break
-        first = id(owner.value.items[0][0])
-        inner = next((e for e in on_line if e.ident == first), None)
-        if inner is None:
-            break
-        owner = inner
-    return owner
-
-
-def _before(entries: list[_Entry], starts: list[int], at: int) -> _Entry | None:
-    i = bisect.bisect_right(starts, at) - 1
-    return entries[i] if i >= 0 else None
-
-
 # --- writing -----------------------------------------------------------------------------------
 
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}]")
@@ -482,7 +258,7 @@ class _Writer:
     order: a comment above the first key is the file's header)."""
 
     def __init__(
-        self, source: Source, notes: _Notes, *, step: int = 2, flow: bool = True, reverse: bool = False
+        self, source: Source, notes: Notes, *, step: int = 2, flow: bool = True, reverse: bool = False
     ) -> None:
         self.source = source
         self.notes = notes
@@ -496,7 +272,7 @@ class _Writer:
     def scalar_lines(self, node: YScalar, indent: int) -> list[str]:
         """The scalar as written; a block scalar or a multi-line one re-indented for `indent`
         (the column of its key or dash)."""
-        raw = _strip_props(node.span.text)
+        raw = strip_props(node.span.text)
         if node.style in ("|", ">"):
             return self._block_scalar(node, raw, indent)
         if "\n" not in raw:
@@ -505,7 +281,9 @@ class _Writer:
         return [lines[0], *(" " * (indent + 2) + line.strip() if line.strip() else "" for line in lines[1:])]
 
     def _block_scalar(self, node: YScalar, raw: str, indent: int) -> list[str]:
-        lines = (raw[:-1] if _keeps(node) and raw.endswith("\n") else raw.rstrip("\n")).split("\n")
+        lines = (raw[:-1] if keeps_trailing_lines(node) and raw.endswith("\n") else raw.rstrip("\n")).split(
+            "\n"
+        )
         header, body = lines[0], lines[1:]
         content = [line for line in body if line.strip()]
         if not content:
@@ -543,7 +321,7 @@ class _Writer:
 
     def _flowable_now(self, node: YNode, spec: _Spec) -> bool:
         if isinstance(node, YScalar):
-            raw = _strip_props(node.span.text)
+            raw = strip_props(node.span.text)
             return bool(raw) and "\n" not in raw and (node.style is not None or not _FLOW_UNSAFE.search(raw))
         if spec.block or id(node) in self.notes.busy:
             return False
@@ -563,7 +341,7 @@ class _Writer:
 
     def flow(self, node: YNode, spec: _Spec) -> str:
         if isinstance(node, YScalar):
-            return _strip_props(node.span.text)
+            return strip_props(node.span.text)
         if isinstance(node, YMap):
             parts = [
                 f"{self.flow(k, _GENERIC)}: {self.flow(v, _child(spec, k))}"
@@ -678,7 +456,7 @@ def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _layout(
-    source: Source, writer: Callable[[Source, _Notes], _Writer]
+    source: Source, writer: Callable[[Source, Notes], _Writer]
 ) -> tuple[str | None, list[Diagnostic]]:
     tree, problems = load_yaml(source)
     errors = [d for d in problems if d.is_error]
@@ -687,7 +465,7 @@ def _layout(
     spec = _spec_for(tree, source.name)
     if spec is None:
         return None, [Diagnostic("fmt/not-policy-yaml", Span(source, tree.span.start, tree.span.start + 1))]
-    notes = _notes(source, tree)
+    notes = notes_of(source, tree)
     lines = [*notes.header]
     lines.extend(writer(source, notes).block(tree, spec, 0))
     footer = list(notes.footer)
@@ -704,128 +482,3 @@ def format_text(text: str, *, path: Path | str) -> str:
     if result is None:
         raise PolicyError(problems)
     return result
-
-
-# --- many files -----------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class FmtResult:
-    """What `format_paths` found: the files whose layout differs (rewritten when `written`), the
-    files already canonical, the problems, and a unified diff of the changes."""
-
-    changed: tuple[Path, ...]
-    unchanged: tuple[Path, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    diff: str
-    written: bool
-
-    @property
-    def exit_code(self) -> int:
-        """2 on bad input, 1 when files differ and were not written (``--check``), else 0."""
-        if any(d.is_error for d in self.diagnostics):
-            return 2
-        return 1 if self.changed and not self.written else 0
-
-    def summary(self, lang: Lang) -> str:
-        """One line for the end of the command's output, in `lang`."""
-        errors = sum(1 for d in self.diagnostics if d.is_error)
-        changed, same = len(self.changed), len(self.unchanged)
-        if errors:
-            return (
-                f"{errors} 个错误，未写入任何文件"
-                if lang == "zh"
-                else f"{errors} error{'s' if errors != 1 else ''}, nothing written"
-            )
-        if lang == "zh":
-            verb = "已重排" if self.written else "需要重排"
-            return f"{changed} 个文件{verb}，{same} 个文件已符合格式"
-        verb = "reformatted" if self.written else "would be reformatted"
-        return (
-            f"{changed} file{'s' if changed != 1 else ''} {verb}, "
-            f"{same} file{'s' if same != 1 else ''} already formatted"
-        )
-
-
-def find_yaml(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """The ``*.yaml`` / ``*.yml`` files given or below the folders given (hidden ones skipped),
-    sorted, each once."""
-    found: list[Path] = []
-    problems: list[Diagnostic] = []
-    for root in paths:
-        if root.is_dir():
-            inside = sorted(
-                p
-                for p in root.rglob("*")
-                if p.suffix in (".yaml", ".yml")
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
-            if not inside:
-                problems.append(Diagnostic("fmt/no-yaml", None, {"path": str(root)}))
-            found.extend(inside)
-        elif root.exists():
-            found.append(root)
-        else:
-            problems.append(Diagnostic("io/not-found", None, {"path": str(root)}))
-    unique = list(dict.fromkeys(found))
-    return unique, problems
-
-
-def format_paths(paths: Sequence[Path], *, write: bool) -> FmtResult:
-    """Format every pack, case and schema file given or below the folders given.
-
-    With `write`, the files whose layout differs are rewritten (each atomically) — but only when
-    no file has a problem: bad input writes nothing.  `FmtResult.exit_code` is the command's.
-    """
-    files, problems = find_yaml(paths)
-    changed: list[tuple[Path, str, str]] = []
-    unchanged: list[Path] = []
-    for path in files:
-        data, unreadable = read_bytes(path)
-        if data is None:
-            problems.extend(unreadable)
-            continue
-        source, undecodable = decode_source(data, str(path))
-        if source is None:
-            problems.extend(undecodable)
-            continue
-        text, found = format_source(source)
-        problems.extend(found)
-        if text is None:
-            continue
-        if text.encode("utf-8") == data:
-            unchanged.append(path)
-        else:
-            changed.append((path, source.text, text))
-    bad = any(d.is_error for d in problems)
-    written = write and not bad
-    if written:
-        for path, _, text in changed:
-            _write_atomic(path, text)
-    return FmtResult(
-        changed=tuple(p for p, _, _ in changed),
-        unchanged=tuple(unchanged),
-        diagnostics=tuple(problems),
-        diff="".join(_diff(p, old, new) for p, old, new in changed),
-        written=written,
-    )
-
-
-def _diff(path: Path, old: str, new: str) -> str:
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"{path}", f"{path} (formatted)"
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(temp, path.stat().st_mode & 0o777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

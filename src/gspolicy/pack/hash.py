@@ -21,24 +21,11 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import Source, Span
 from gspolicy.lang import Expr, print_expr
-from gspolicy.pack.model import PackSource
+from gspolicy.pack.model import Condition, PackSource
 
 __all__ = ["canonical", "content_hash"]
 
 _SKIP = frozenset({"span", "source"})
-# the expressions' text as written: the parsed expressions stand for it, printed canonically
-_WRITTEN = frozenset(
-    {
-        "text",
-        "given_text",
-        "weigh_text",
-        "active_text",
-        "until_text",
-        "retained_text",
-        "lapses_text",
-        "holds_text",
-    }
-)
 # optional keys added after format 1 was published: left out while absent, so that a pack that
 # does not use them keeps the hash it always had
 _LATER = frozenset(
@@ -68,6 +55,8 @@ def canonical(value: object) -> object:
     """The canonical, JSON-ready form of a model value."""
     if isinstance(value, Expr):
         return {"expr": print_expr(value)}
+    if isinstance(value, Condition):  # the expression stands for its text
+        return canonical(value.expr)
     if isinstance(value, Text):
         return {"zh": value.zh, "en": value.en}
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
@@ -87,8 +76,6 @@ def canonical(value: object) -> object:
         out: dict[str, object] = {"_": type(value).__name__}
         for field in attrs.fields(cast(Any, type(value))):
             if field.name in _SKIP and not isinstance(getattr(value, field.name), str):
-                continue
-            if field.name in _WRITTEN:
                 continue
             later = field.name in _LATER or field.metadata.get("later", False)
             if later and _absent(getattr(value, field.name)):

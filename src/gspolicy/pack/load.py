@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 import logging
 import re
@@ -34,15 +33,14 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source, Span
 from gspolicy._memo import Memo
-from gspolicy._messages import entry, register
 from gspolicy._resources import bundled_policies, bundled_schema_path
 from gspolicy.errors import Diagnostic, PolicyError, suggest
-from gspolicy.lang.typed import TConst, outcome_calls
-from gspolicy.pack.check import CheckedPack, check_pack
+from gspolicy.pack.across import invariant_names, overlaps, roles
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.model import LOW_CONFIDENCE, DatedValue, Import, PackSource
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema
 
@@ -59,112 +57,6 @@ __all__ = [
     "resolve_imports",
 ]
 
-register(
-    {
-        "pack/id-mismatch": entry(
-            "error",
-            "the pack id `{id}` does not match its path `{path}`",
-            "政策包编号 `{id}` 与其路径 `{path}` 不一致",
-            "a pack `{id}` lives in the folder `{folder}/` (one file per version) or in the file `{folder}.yaml`",
-            "编号为 `{id}` 的政策包应位于文件夹 `{folder}/`（每个版本一个文件）或文件 `{folder}.yaml`",
-        ),
-        "pack/not-a-pack": entry(
-            "error",
-            "`{path}` is neither a pack (`pack:`) nor a schema (`schema:`)",
-            "`{path}` 既不是政策包（`pack:`），也不是数据结构（`schema:`）",
-            "start a pack file with `pack: <id>`; test cases belong in the pack's `tests/` folder",
-            "政策包文件以 `pack: <编号>` 开头；测试用例应放在政策包的 `tests/` 文件夹中",
-        ),
-        "pack/duplicate-version": entry(
-            "error",
-            "version `{version}` of pack `{id}` is defined twice (also in `{other}`)",
-            "政策包 `{id}` 的版本 `{version}` 重复定义（另见 `{other}`）",
-        ),
-        "pack/overlapping-versions": entry(
-            "error",
-            "versions `{first}` and `{second}` of pack `{id}` are both in force on {day}",
-            "政策包 `{id}` 的版本 `{first}` 与 `{second}` 在 {day} 同时有效",
-            "end the earlier version with `valid_to` the day before the later one's `valid_from`",
-            "请为较早的版本设置 `valid_to`，设为较晚版本 `valid_from` 的前一天",
-        ),
-        "pack/invariant-unknown-name": entry(
-            "error",
-            '`{func}("{name}")`: no pack deciding on `{subject}` has {what} `{name}`',
-            '`{func}("{name}")`：判定 `{subject}` 的政策包中没有{what} `{name}`',
-            "an invariant names the rules, the verdict pack's criteria, the measures and the packs of its subject",
-            "不变式只能引用其判定对象的规则、结论包的指标、措施与政策包",
-        ),
-        "pack/kind-changed": entry(
-            "error",
-            "version `{version}` of pack `{id}` is of kind `{kind}`, an earlier one of kind `{other}`",
-            "政策包 `{id}` 的版本 `{version}` 的类型为 `{kind}`，较早的版本为 `{other}`",
-            "a pack keeps its role across versions; a new role is a new pack (its own id and folder)",
-            "政策包的各版本角色相同；新的角色应是新的政策包（有自己的编号和文件夹）",
-        ),
-        "pack/second-exit-pack": entry(
-            "error",
-            "pack `{id}` is a second verdict pack (`kind: exit`) for `{subject}`, beside `{other}`",
-            "政策包 `{id}` 是 `{subject}` 的第二个结论包（`kind: exit`），已有 `{other}`",
-            "a level has one verdict pack; a standard shown beside it is `kind: exit_reference`",
-            "每个层级只有一个结论包；与其并列展示的标准应为 `kind: exit_reference`",
-        ),
-        "pack/import-unknown": entry(
-            "error",
-            "`import:` names `{id}`, which is not a pack of `kind: parameters` in the policy set",
-            "`import:` 引用的 `{id}` 不是政策集中 `kind: parameters` 的政策包",
-            "parameters are imported from a pack whose `kind:` is `parameters`",
-            "参数只能从 `kind: parameters` 的政策包导入",
-        ),
-        "pack/import-not-covered": entry(
-            "error",
-            "no one version of `{id}` is in force over the whole validity of the importing version ({from} – {until})",
-            "`{id}` 没有一个版本的有效期覆盖导入它的版本的整个有效期（{from} – {until}）",
-            "give the parameters pack a version valid over that time, or split the importing pack's versions",
-            "请让参数包有一个覆盖该期间的版本，或拆分导入方的版本",
-        ),
-        "pack/import-unknown-parameter": entry(
-            "error",
-            "`{id}` declares no parameter `{name}`",
-            "`{id}` 中没有参数 `{name}`",
-        ),
-        "pack/import-shadowed": entry(
-            "error",
-            "parameter `{name}` is both imported from `{id}` and declared here",
-            "参数 `{name}` 既从 `{id}` 导入，又在本政策包中声明",
-            "keep one history: remove the declaration here, or stop importing it",
-            "只保留一份取值历史：删除本地声明，或不再导入",
-        ),
-        "pack/import-source-conflict": entry(
-            "error",
-            "parameter `{name}` imported from `{id}` cites source `{source}`, which this pack declares differently",
-            "从 `{id}` 导入的参数 `{name}` 引用的来源 `{source}` 与本政策包中同名来源不同",
-            "rename one of the two sources",
-            "请重命名其中一个来源",
-        ),
-        "pack/several-schemas": entry(
-            "error",
-            "more than one household schema: `{first}` and `{second}`",
-            "存在多个农户数据结构：`{first}` 和 `{second}`",
-        ),
-        "gap/range": entry(
-            "info",
-            "acknowledged gap: `{name}` is only known as a range {range} as of {as_of}",
-            "已知缺口：截至 {as_of}，`{name}` 只知道区间 {range}",
-            "decisions that the range does not settle are undetermined and name this parameter",
-            "区间无法确定的判定结果为“待定”，并会指出该参数",
-        ),
-        "gap/not-established": entry(
-            "info",
-            "acknowledged gap: {what} `{name}` is not established by any source as of {as_of}",
-            "已知缺口：截至 {as_of}，{what} `{name}` 没有来源确定",
-        ),
-        "gap/low-confidence": entry(
-            "info",
-            "acknowledged gap: `{name}` rests on a low-confidence source ({confidence}) as of {as_of}",
-            "已知缺口：截至 {as_of}，`{name}` 的依据可信度低（{confidence}）",
-        ),
-    }
-)
 
 _PACK_RE = re.compile(r"^pack\s*:", re.MULTILINE)
 _SCHEMA_RE = re.compile(r"^schema\s*:", re.MULTILINE)
@@ -308,10 +200,10 @@ def load_policies(
         diagnostics.extend(problems)
         if found is not None:
             checked.append(found)
-    diagnostics.extend(_overlaps(checked))
-    diagnostics.extend(_roles(checked))
+    diagnostics.extend(overlaps(checked))
+    diagnostics.extend(roles(checked))
     if not any(d.is_error for d in diagnostics):  # an invariant's names, once the packs are sound
-        diagnostics.extend(_invariant_names(checked))
+        diagnostics.extend(invariant_names(checked))
     if any(d.is_error for d in diagnostics):
         if _log.isEnabledFor(logging.INFO):
             _log.info(
@@ -564,105 +456,6 @@ def check_texts(
     if any(d.is_error for d in problems) or len(checked) != len(items):
         return None, problems
     return checked, problems
-
-
-def _overlaps(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    by_id: dict[str, list[PackSource]] = {}
-    for p in packs:
-        by_id.setdefault(p.id, []).append(p.pack)
-    for pack_id, versions in by_id.items():
-        versions.sort(key=lambda v: v.valid_from)
-        for earlier, later in itertools.pairwise(versions):
-            if earlier.valid_to is None or earlier.valid_to >= later.valid_from:
-                out.append(
-                    Diagnostic(
-                        "pack/overlapping-versions",
-                        later.id_span,
-                        {
-                            "id": pack_id,
-                            "first": earlier.version,
-                            "second": later.version,
-                            "day": later.valid_from.isoformat(),
-                        },
-                    )
-                )
-    return out
-
-
-def _roles(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
-    """A pack keeps its kind across versions, and each subject has one verdict pack."""
-    out: list[Diagnostic] = []
-    kinds: dict[str, CheckedPack] = {}
-    exits: dict[str, str] = {}  # subject -> the id of its verdict pack
-    for p in sorted(packs, key=lambda p: (p.id, p.pack.valid_from)):
-        first = kinds.setdefault(p.id, p)
-        if first.kind != p.kind:
-            out.append(
-                Diagnostic(
-                    "pack/kind-changed",
-                    p.pack.id_span,
-                    {"id": p.id, "version": p.version, "kind": p.kind, "other": first.kind},
-                )
-            )
-            continue
-        if p.kind == "exit" and first is p:
-            other = exits.setdefault(p.subject, p.id)
-            if other != p.id:
-                out.append(
-                    Diagnostic(
-                        "pack/second-exit-pack",
-                        p.pack.id_span,
-                        {"id": p.id, "subject": p.subject, "other": other},
-                    )
-                )
-    return out
-
-
-_WHAT = {
-    "rule": Text(zh="规则", en="a rule"),
-    "criterion": Text(zh="结论包指标", en="a verdict-pack criterion"),
-    "granted": Text(zh="措施", en="a measure"),
-    "verdict": Text(zh="政策包", en="a pack"),
-}
-
-
-def _invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
-    """Every name an invariant reads (``rule("id")`` …) is one the packs of its subject declare,
-    in some version."""
-    out: list[Diagnostic] = []
-    deciding = [p for p in packs if p.kind not in ("invariants", "parameters")]
-    for inv_pack in (p for p in packs if p.kind == "invariants"):
-        mine = [p for p in deciding if p.subject == inv_pack.subject]
-        known = {
-            "rule": {r.id for p in mine for r in p.pack.rules},
-            "criterion": {c.id for p in mine if p.kind == "exit" for c in p.pack.criteria},
-            "granted": {m for p in mine for m in p.pack.measures},
-            "verdict": {p.id for p in mine},
-        }
-        for inv_id, typed in inv_pack.invariants.items():
-            for node in outcome_calls(typed):
-                if not node.args:
-                    continue
-                arg = node.args[0]
-                name = str(arg.value) if isinstance(arg, TConst) else ""
-                if name in known[node.func]:
-                    continue
-                out.append(
-                    Diagnostic(
-                        "pack/invariant-unknown-name",
-                        arg.span,
-                        {
-                            "func": node.func,
-                            "name": name,
-                            "subject": inv_pack.subject,
-                            "what": _WHAT[node.func],
-                        },
-                        context=(("invariant", inv_id), ("pack", inv_pack.key)),
-                        suggestions=suggest(name, sorted(known[node.func])),
-                    )
-                )
-    return out
 
 
 def load_policy_set(paths: Sequence[Path] | None = None) -> PolicySet:

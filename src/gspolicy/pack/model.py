@@ -1,7 +1,7 @@
 """Packs as typed values: sources, citations, dated parameters, facts, criteria, measures, rules.
 
 A `PackSource` is what the reader made of one pack file: every part located, expressions parsed
-but not yet checked.  Only `gspolicy.pack.check` builds a `CheckedPack` (names resolved,
+but not yet checked.  Only `gspolicy.pack.typecheck` builds a `CheckedPack` (names resolved,
 expressions typed against the household schema, content hash computed).
 """
 
@@ -28,6 +28,7 @@ __all__ = [
     "Citation",
     "Combine",
     "CombineRule",
+    "Condition",
     "Criterion",
     "DatedValue",
     "Exclusive",
@@ -57,7 +58,7 @@ PackKind = Literal[
     "statistics",
     "invariants",
 ]
-"""A pack's role (`gspolicy.pack.shape.KINDS` says what each means)."""
+"""A pack's role (`gspolicy.pack.format.KINDS` says what each means)."""
 ParamType = Literal["number", "date", "bool", "text", "list"]
 LOW_CONFIDENCE = frozenset({"L", "L-M"})
 
@@ -159,11 +160,20 @@ class Parameter:
 
 
 @attrs.frozen
+class Condition:
+    """An expression of a pack with its text as written (``require: income > 3500``): `expr` is
+    located inside the file, `text` is what the pack author wrote.  The content hash reads only
+    the expression, printed canonically."""
+
+    expr: Expr
+    text: str
+
+
+@attrs.frozen
 class Fact:
     name: str
     title: Text
-    text: str
-    expr: Expr
+    expr: Condition
     cites: tuple[Citation, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False)
     # the unit of its value (``unit:``, from the schema's units table); in the content hash only
@@ -177,28 +187,24 @@ class Criterion:
 
     id: str
     title: Text
-    require: Expr | None
+    require: Condition | None
     cites: tuple[Citation, ...]
     department: str | None = None
     not_established: bool = False
-    text: str | None = None
     explain_passed: Text | None = None
     explain_failed: Text | None = None
     note: Text | None = None
     span: Span | None = attrs.field(default=None, eq=False)
-    given: Expr | None = None
-    given_text: str | None = None
+    given: Condition | None = None
     given_explain: Text | None = None
-    weigh: Expr | None = None  # a count or sum over a list: its items are listed, heaviest first
-    weigh_text: str | None = None
+    weigh: Condition | None = None  # a count or sum over a list: its items are listed, heaviest first
 
 
 @attrs.frozen
 class Applicability:
     """Which subjects a pack's criteria are assessed for."""
 
-    when: Expr
-    text: str
+    when: Condition
     title: Text
     cites: tuple[Citation, ...]
     explain_assessed: Text | None = None
@@ -212,8 +218,7 @@ class Applicability:
 class NotApplicableReason:
     """A named reason a subject is not assessed: said when `when` holds (the first that holds)."""
 
-    when: Expr
-    text: str
+    when: Condition
     explain: Text
     span: Span | None = attrs.field(default=None, eq=False)
 
@@ -262,16 +267,14 @@ class Measure:
     span: Span | None = attrs.field(default=None, eq=False)
     form: MeasureForm = "grant"
     term: Amount | None = None
-    lapses_when: Expr | None = None
-    lapses_text: str | None = None
+    lapses_when: Condition | None = None
 
 
 @attrs.frozen
 class Rule:
     id: str
     title: Text
-    when: Expr
-    text: str
+    when: Condition
     grant: tuple[str, ...]
     cites: tuple[Citation, ...]
     note: Text | None = None
@@ -285,8 +288,7 @@ class Invariant:
 
     id: str
     title: Text
-    holds: Expr
-    holds_text: str
+    holds: Condition
     cites: tuple[Citation, ...]
     note: Text | None = None
     span: Span | None = attrs.field(default=None, eq=False)
@@ -306,10 +308,8 @@ class Basis:
 
     id: str
     title: Text
-    active: Expr
-    active_text: str
-    until: Expr
-    until_text: str
+    active: Condition
+    until: Condition
     amounts: Literal["at_exit", "current"]
     cites: tuple[Citation, ...]
     note: Text | None = None
@@ -322,7 +322,7 @@ CombineRule = Literal["higher", "retained", "granted"]
 @attrs.frozen
 class Combine:
     """How a measure both granted by a rule now and retained by the buffer is counted: the amount
-    kept (`gspolicy.pack.shape.COMBINE_RULES`), with where that comes from."""
+    kept (`gspolicy.pack.format.COMBINE_RULES`), with where that comes from."""
 
     amount: CombineRule
     cites: tuple[Citation, ...]
@@ -336,8 +336,7 @@ class Buffer:
     retained measure combines with one granted now."""
 
     title: Text
-    retained: Expr
-    retained_text: str
+    retained: Condition
     bases: tuple[Basis, ...]
     combine: Combine
     span: Span | None = attrs.field(default=None, eq=False)

@@ -8,7 +8,7 @@ import hashlib
 
 import attrs
 
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Schema
 
 __all__ = ["PolicySet"]

@@ -1,9 +1,9 @@
 """Read one pack file into a `PackSource`, reporting every problem in it at once.
 
-Keys are checked against the declared shape (`gspolicy.pack.shape`), references inside the pack
+Keys are checked against the declared shape (`gspolicy.pack.format`), references inside the pack
 (sources, departments, measures) are resolved, dated values and ranges are read exactly
 (`Decimal`), and expressions are parsed — located inside the file, not inside the scalar.
-Types are checked later, against the household schema (`gspolicy.pack.check`).
+Types are checked later, against the household schema (`gspolicy.pack.typecheck`).
 """
 
 from __future__ import annotations
@@ -11,29 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import cast
 
-import attrs
-
 from gspolicy._i18n import Text
 from gspolicy._location import Source
-from gspolicy._messages import entry, noun, register
-from gspolicy._shape import Reader
-from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
+from gspolicy._reader import Reader
+from gspolicy._yaml import YMap, YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.lang import Expr, parse_expression
 from gspolicy.lang.ast import MISSING_DAY_RULES
-from gspolicy.pack import shape as S
+from gspolicy.pack import format as S
 from gspolicy.pack.model import (
-    Amount,
     Applicability,
     Approval,
     Basis,
-    Bound,
     Buffer,
-    Citation,
     Combine,
     CombineRule,
     Criterion,
-    DatedValue,
     Exclusive,
     Fact,
     Import,
@@ -44,10 +36,9 @@ from gspolicy.pack.model import (
     PackKind,
     PackSource,
     Parameter,
-    ParamType,
     Rule,
-    SourceDoc,
 )
+from gspolicy.pack.read_values import ValueReader
 
 __all__ = ["read_pack"]
 
@@ -64,498 +55,9 @@ _NOT_IN_INVARIANTS = (
 )
 """What a pack of `kind: invariants` may not hold: it reads decisions, it decides nothing."""
 
-register(
-    {
-        "pack/format-too-new": entry(
-            "error",
-            "this pack uses pack format {found}, but this gspolicy reads format {supported}",
-            "此政策包使用格式版本 {found}，而当前 gspolicy 只能读取格式版本 {supported}",
-            "upgrade gspolicy to a version that reads pack format {found} (see docs/changelog.md)",
-            "请升级 gspolicy 到能读取格式版本 {found} 的版本（见 docs/changelog.md）",
-        ),
-        "pack/unknown-source": entry(
-            "error",
-            "unknown source `{name}`",
-            "未知来源 `{name}`",
-            "declare it under `sources`",
-            "请在 `sources` 下声明该来源",
-        ),
-        "pack/parameters-only": entry(
-            "error",
-            "a pack of `kind: parameters` holds parameters only, not `{key}`",
-            "`kind: parameters` 的政策包只能包含参数，不能包含 `{key}`",
-            "move `{key}` to a pack that imports these parameters (`import:`)",
-            "请将 `{key}` 移到导入这些参数（`import:`）的政策包中",
-        ),
-        "pack/loan-terms": entry(
-            "error",
-            "a loan declares its `{key}`",
-            "贷款须声明 `{key}`",
-            "give the loan's `ceiling` (the most that may be lent) and its `term` (in years or months); "
-            "a value the sources do not give is `not_established: true`",
-            "请给出贷款的 `ceiling`（最高可贷金额）与 `term`（年或月）；来源未给出的写 `not_established: true`",
-        ),
-        "pack/loan-amount": entry(
-            "error",
-            "a loan declares a `ceiling`, not an `amount`",
-            "贷款应声明 `ceiling`（上限），而非 `amount`",
-            "rename `amount` to `ceiling`: money lent is repaid, so it is never support of its amount",
-            "请将 `amount` 改为 `ceiling`：贷款需偿还，不是等额的帮扶",
-        ),
-        "pack/not-a-loan": entry(
-            "error",
-            "`{key}` belongs to a loan, and this measure's form is `{form}`",
-            "`{key}` 仅适用于贷款，而该措施的形式为 `{form}`",
-            "remove `{key}`, or declare `form: loan`",
-            "请删除 `{key}`，或声明 `form: loan`",
-        ),
-        "pack/measure-amount": entry(
-            "error",
-            "a measure of form `{form}` declares its `amount`",
-            "形式为 `{form}` 的措施须声明 `amount`",
-            "give the amount, a range, or `not_established: true` when no source gives it",
-            "请给出金额、区间，来源未给出时写 `not_established: true`",
-        ),
-        "pack/term-unit": entry(
-            "error",
-            "a loan's term is in `years` or `months`, not `{unit}`",
-            "贷款期限的单位应为 `years` 或 `months`，而非 `{unit}`",
-            "write `unit: years` or `unit: months`",
-            "请写 `unit: years` 或 `unit: months`",
-        ),
-        "pack/invariants-only": entry(
-            "error",
-            "a pack of `kind: invariants` holds invariants and the sources they cite, not `{key}`",
-            "`kind: invariants` 的政策包只包含不变式及其引用的来源，不能包含 `{key}`",
-            "an invariant reads decisions' outcomes; move `{key}` to a pack that decides",
-            "不变式读取判定结果；请将 `{key}` 移到作出判定的政策包中",
-        ),
-        "pack/invariants-elsewhere": entry(
-            "error",
-            "`invariants` belong to a pack of `kind: invariants`",
-            "`invariants` 只能写在 `kind: invariants` 的政策包中",
-            "move them to a pack of `kind: invariants` deciding on the same subject",
-            "请将其移到判定同一对象的 `kind: invariants` 政策包中",
-        ),
-        "pack/no-invariants": entry(
-            "error",
-            "a pack of `kind: invariants` states at least one invariant",
-            "`kind: invariants` 的政策包至少应有一条不变式",
-            "add `invariants:`, or give the pack another kind",
-            "请添加 `invariants:`，或改用其他 `kind`",
-        ),
-        "pack/unknown-rule": entry(
-            "error",
-            "`exclusive` names `{name}`, which is not a rule of this pack",
-            "`exclusive` 中的 `{name}` 不是本政策包的规则",
-            "a group names rules of the pack that declares it",
-            "互斥组只能列出本政策包自己的规则",
-        ),
-        "pack/exclusive-group": entry(
-            "error",
-            "an `exclusive` group names at least two different rules",
-            "`exclusive` 的每一组至少应列出两条不同的规则",
-            "e.g. `exclusive: [[housing.repair, housing.rebuild]]`",
-            "例如 `exclusive: [[housing.repair, housing.rebuild]]`",
-        ),
-        "pack/approval-dates": entry(
-            "error",
-            "the approval takes effect on {in_force}, before it was issued on {issued}",
-            "批准文件的施行日期 {in_force} 早于印发日期 {issued}",
-            "check the two dates against the document",
-            "请对照文件核对这两个日期",
-        ),
-        "pack/unknown-department": entry(
-            "error",
-            "unknown department `{name}`",
-            "未知部门 `{name}`",
-            "declare it under `departments`",
-            "请在 `departments` 下声明该部门",
-        ),
-        "pack/unknown-measure": entry(
-            "error",
-            "unknown measure `{name}`",
-            "未知措施 `{name}`",
-            "declare it under `measures`",
-            "请在 `measures` 下声明该措施",
-        ),
-        "pack/duplicate-id": entry(
-            "error",
-            "duplicate {what} id `{name}`",
-            "重复的{what}编号 `{name}`",
-            "ids must be unique within a pack",
-            "同一政策包内编号必须唯一",
-        ),
-        "pack/bad-validity": entry(
-            "error",
-            "`valid_to` ({valid_to}) is before `valid_from` ({valid_from})",
-            "`valid_to`（{valid_to}）早于 `valid_from`（{valid_from}）",
-        ),
-        "pack/bad-value": entry(
-            "error",
-            "a dated value must be exactly one of `value`, a range (`at_least` / `at_most`) or `not_established: true`",
-            "每个带日期的取值必须是以下之一：`value`、区间（`at_least` / `at_most`）或 `not_established: true`",
-        ),
-        "pack/approximate-not-exact": entry(
-            "error",
-            '`approximate: true` marks an exact `value` the sources give as "about" it; a range or a value not established is not approximate',
-            "`approximate: true` 只用于来源称“约”的确切取值（`value`）；区间或未确定的取值不能标注",
-        ),
-        "pack/paraphrase-without-clause": entry(
-            "error",
-            "`paraphrase: true` marks a `clause` written in other words than the source's; there is no `clause` here",
-            "`paraphrase: true` 标注的是转述来源的 `clause`（非原文）；此处没有 `clause`",
-            "add the clause it marks, or remove `paraphrase`",
-            "补上所标注的 `clause`，或删去 `paraphrase`",
-        ),
-        "pack/empty-range": entry(
-            "error",
-            "the range is empty: `at_least` {low} is above `at_most` {high}",
-            "区间为空：`at_least` {low} 大于 `at_most` {high}",
-        ),
-        "pack/no-source": entry(
-            "error",
-            "the value has no source",
-            "该取值没有来源",
-            "name a `source` (or give each bound of a range its own source)",
-            "请填写 `source`（区间的每个边界也可各自填写来源）",
-        ),
-        "pack/no-citation": entry(
-            "error",
-            "a citation must name exactly one of `source` and `inferred_from`",
-            "引用必须且只能填写 `source` 与 `inferred_from` 之一",
-            "write `source: <id>` for a text that says it, or `inferred_from: <id>` with `confidence: L` for an inference",
-            "有明文依据时写 `source: <编号>`；属于推断时写 `inferred_from: <编号>` 并注明 `confidence: L`",
-        ),
-        "pack/require-missing": entry(
-            "error",
-            "the criterion has no `require` condition",
-            "该指标没有 `require` 条件",
-            "give the condition, or mark the criterion `not_established: true` when the sources do not give it",
-            "请填写条件；若来源未给出该指标内容，请标注 `not_established: true`",
-        ),
-        "pack/wrong-value-type": entry(
-            "error",
-            "expected {expected} for a `{type}` parameter, found {found}",
-            "`{type}` 类型参数应为{expected}，实际为{found}",
-        ),
-    }
-)
 
-_CONF_ALIASES = {"H": "H", "M": "M", "L": "L", "M-H": "M-H", "H-M": "M-H", "L-M": "L-M", "M-L": "L-M"}
-
-
-class _PackReader:
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.r = Reader()
-        self.sources: dict[str, SourceDoc] = {}
-        # sources declared but not readable: their own problems are reported where they stand,
-        # so a reference to one is not reported again as unknown or missing
-        self.broken_sources: set[str] = set()
-        self.departments: dict[str, Text] = {}
-
-    # -- helpers -------------------------------------------------------------------------------
-    def obj(self, r: Reader, node: YNode | None, shape: S.Shape, where: str) -> dict[str, YNode] | None:
-        return r.mapping(node, where, required=shape.required, optional=shape.optional)
-
-    def confidence(self, r: Reader, node: YNode | None) -> str | None:
-        if node is None:
-            return None
-        text = node.text.replace("–", "-").replace("—", "-").strip() if isinstance(node, YScalar) else ""
-        conf = _CONF_ALIASES.get(text.upper())
-        if conf is None:
-            r.choice(node, "confidence", S.CONFIDENCE)
-        return conf
-
-    def paraphrase(self, r: Reader, f: Mapping[str, YNode]) -> bool:
-        """`paraphrase: true` on a citation or value: its clause is not the source's verbatim text."""
-        flag = r.boolean(f.get("paraphrase"), "paraphrase") or False
-        if flag and "clause" not in f:
-            r.report("pack/paraphrase-without-clause", f.get("paraphrase"))
-        return flag
-
-    def source_ref(self, r: Reader, node: YNode | None, key: str = "source") -> str | None:
-        name = r.string(node, key, name=True)
-        if name is not None and name not in self.sources and name not in self.broken_sources:
-            r.report("pack/unknown-source", node, {"name": name}, suggest(name, self.sources))
-            return None
-        return name
-
-    def department_ref(self, r: Reader, node: YNode | None) -> str | None:
-        name = r.string(node, "department", name=True)
-        if name is not None and name not in self.departments:
-            r.report("pack/unknown-department", node, {"name": name}, suggest(name, self.departments))
-            return None
-        return name
-
-    def expr(self, r: Reader, node: YNode | None, key: str) -> tuple[Expr | None, str | None]:
-        if node is None:
-            return None, None
-        if not isinstance(node, YScalar) or not isinstance(node.value, str | bool):
-            r.wrong(node, key, "an expression")
-            return None, None
-        scalar = node
-        text = scalar.text
-        expr, problems = parse_expression(text, scalar.value_span)
-        for d in problems:
-            r.diagnostics.append(attrs_evolve_context(d, r.context))
-        return expr, text
-
-    def cites(self, r: Reader, node: YNode | None) -> tuple[Citation, ...]:
-        if node is None:
-            return ()
-        items = node.items if isinstance(node, YSeq) else (node,)
-        out = []
-        for item in items:
-            f = self.obj(r, item, S.CITATION, "a citation")
-            if f is None:
-                continue
-            inferred = "inferred_from" in f
-            if ("source" in f) == inferred:
-                r.report("pack/no-citation", item)
-                continue
-            ref = self.source_ref(
-                r, f.get("inferred_from" if inferred else "source"), "inferred_from" if inferred else "source"
-            )
-            if ref is None:
-                continue
-            out.append(
-                Citation(
-                    ref,
-                    inferred,
-                    r.string(f.get("clause"), "clause"),
-                    self.confidence(r, f.get("confidence")),
-                    r.text(f.get("note"), "note"),
-                    item.span,
-                    self.paraphrase(r, f),
-                )
-            )
-        return tuple(out)
-
-    def bound(self, r: Reader, node: YNode | None, key: str) -> Bound | None:
-        if node is None:
-            return None
-        if isinstance(node, YMap):
-            f = self.obj(r, node, S.BOUND_OBJ, f"`{key}`")
-            if f is None:
-                return None
-            value = r.number(f.get("value"), "value")
-            if value is None:
-                return None
-            return Bound(
-                value,
-                self.source_ref(r, f.get("source")),
-                r.string(f.get("clause"), "clause"),
-                self.confidence(r, f.get("confidence")),
-                r.text(f.get("derivation"), "derivation"),
-                self.paraphrase(r, f),
-            )
-        value = r.number(node, key)
-        return None if value is None else Bound(value)
-
-    def value_parts(
-        self, r: Reader, node: YNode, f: Mapping[str, YNode]
-    ) -> tuple[str, Bound | None, Bound | None, str | None] | None:
-        """Which form a dated value or an amount takes; checks ranges and sources."""
-        forms = [k for k in ("value", "at_least", "at_most", "not_established") if k in f]
-        ranged = "at_least" in f or "at_most" in f
-        if not forms or ("value" in f and len(forms) > 1) or ("not_established" in f and len(forms) > 1):
-            r.report("pack/bad-value", node)
-            return None
-        source = self.source_ref(r, f.get("source"))
-        if "not_established" in f:
-            flag = r.boolean(f.get("not_established"), "not_established")
-            if flag is not True:
-                r.report("pack/bad-value", f.get("not_established"))
-                return None
-            return "not_established", None, None, source
-        if ranged:
-            low = self.bound(r, f.get("at_least"), "at_least")
-            high = self.bound(r, f.get("at_most"), "at_most")
-            if (f.get("at_least") is not None and low is None) or (
-                f.get("at_most") is not None and high is None
-            ):
-                return None
-            if low is not None and high is not None and low.value > high.value:
-                r.report("pack/empty-range", node, {"low": low.value, "high": high.value})
-                return None
-            if source is None and f.get("source") is None:
-                for bound, key in ((low, "at_least"), (high, "at_most")):
-                    if bound is not None and bound.source is None:
-                        r.report("pack/no-source", f.get(key))
-            return "range", low, high, source
-        if source is None and f.get("source") is None:
-            r.report("pack/no-source", node)
-        return "exact", None, None, source
-
-    # -- parts ---------------------------------------------------------------------------------
-    def read_sources(self, r: Reader, node: YNode | None) -> None:
-        for key, value in r.entries(node, "sources"):
-            name = str(key.value)
-            rr = r.within("source", name)
-            self.broken_sources.add(name)
-            f = self.obj(rr, value, S.SOURCE, f"source `{name}`")
-            if f is None:
-                continue
-            title = rr.text(f.get("title"), "title")
-            conf = self.confidence(rr, f.get("confidence"))
-            if title is None or conf is None:
-                continue
-            self.broken_sources.discard(name)
-            self.sources[name] = SourceDoc(
-                name,
-                title,
-                conf,
-                rr.string(f.get("issuer"), "issuer"),
-                rr.date(f.get("date"), "date"),
-                rr.string(f.get("address"), "address"),
-                rr.text(f.get("note"), "note"),
-                key.span,
-            )
-
-    def read_parameter(self, r: Reader, key: YScalar, node: YNode) -> Parameter | None:
-        name = str(key.value)
-        r = r.within("parameter", name)
-        f = self.obj(r, node, S.PARAMETER, f"parameter `{name}`")
-        if f is None:
-            return None
-        title = r.text(f.get("title"), "title")
-        ptype_text = (
-            r.choice(f.get("type"), "type", ("number", "date", "bool", "text", "list"))
-            if "type" in f
-            else "number"
-        )
-        values: list[DatedValue] = []
-        for vkey, vnode in r.entries_any(f.get("values"), "values"):
-            effective = r.date(vkey, "values")
-            vf = self.obj(r, vnode, S.DATED_VALUE, f"value at `{vkey.text}`")
-            if effective is None or vf is None:
-                continue
-            parts = self.value_parts(r, vnode, vf)
-            if parts is None:
-                continue
-            kind, low, high, source = parts
-            approximate = r.boolean(vf.get("approximate"), "approximate") or False
-            if approximate and kind != "exact":
-                r.report("pack/approximate-not-exact", vf.get("approximate"))
-                continue
-            value: object = None
-            if kind == "exact":
-                value = self.typed_value(r, vf["value"], ptype_text or "number")
-                if value is None:
-                    continue
-            elif kind == "range" and ptype_text not in (None, "number"):
-                r.report(
-                    "pack/wrong-value-type",
-                    vnode,
-                    {
-                        "expected": noun("a number"),
-                        "type": ptype_text,
-                        "found": Text(zh="区间", en="a range"),
-                    },
-                )
-                continue
-            values.append(
-                DatedValue(
-                    effective,
-                    kind,  # type: ignore[arg-type]  # one of the three forms, checked above
-                    value,
-                    low,
-                    high,
-                    source,
-                    r.string(vf.get("clause"), "clause"),
-                    self.confidence(r, vf.get("confidence")),
-                    r.text(vf.get("note"), "note"),
-                    vkey.span,
-                    approximate,
-                    self.paraphrase(r, vf),
-                )
-            )
-        if title is None or ptype_text is None:
-            return None
-        values.sort(key=lambda v: v.effective)
-        ptype: ParamType = ptype_text  # type: ignore[assignment]  # checked by choice()
-        return Parameter(
-            name,
-            title,
-            ptype,
-            tuple(values),
-            r.string(f.get("unit"), "unit"),
-            r.string(f.get("enum"), "enum", name=True),
-            key.span,
-        )
-
-    def typed_value(self, r: Reader, node: YNode, ptype: str) -> object:
-        found = node.value if isinstance(node, YScalar) else None
-        if ptype == "number":
-            return r.number(node, "value")
-        if ptype == "date":
-            return r.date(node, "value")
-        if ptype == "bool":
-            return r.boolean(node, "value")
-        if ptype == "text":
-            return r.string(node, "value")
-        if isinstance(node, YSeq):
-            items = [r.string(item, "value") for item in node.items]
-            if any(i is None for i in items):
-                return None
-            return tuple(i for i in items if i is not None)
-        r.report(
-            "pack/wrong-value-type", node, {"expected": noun("a list"), "type": ptype, "found": repr(found)}
-        )
-        return None
-
-    def amount(self, r: Reader, node: YNode | None, shape: S.Shape = S.AMOUNT) -> Amount | None:
-        f = self.obj(r, node, shape, "`amount`" if shape is S.AMOUNT else "`term`")
-        if f is None or node is None:
-            return None
-        parts = self.value_parts(r, node, f)
-        if parts is None:
-            return None
-        kind, low, high, source = parts
-        value = r.number(f.get("value"), "value") if kind == "exact" else None
-        if kind == "exact" and value is None:
-            return None
-        return Amount(
-            kind,  # type: ignore[arg-type]  # one of the three forms, checked above
-            value,
-            low,
-            high,
-            r.string(f.get("unit"), "unit"),
-            source,
-            r.string(f.get("clause"), "clause"),
-            self.confidence(r, f.get("confidence")),
-            r.text(f.get("note"), "note"),
-        )
-
-    def measure_terms(
-        self, r: Reader, f: Mapping[str, YNode], form: str | None, node: YNode
-    ) -> tuple[Amount | None, Amount | None]:
-        """A measure's amount (a loan's ceiling) and a loan's term, each misuse located."""
-        if form != "loan":
-            for key in ("ceiling", "term"):
-                if key in f and form is not None:
-                    r.report("pack/not-a-loan", f[key], {"key": key, "form": form})
-            if "amount" not in f:
-                if form is not None:
-                    r.report("pack/measure-amount", node, {"form": form})
-                return None, None
-            return self.amount(r, f.get("amount")), None
-        if "amount" in f:
-            r.report("pack/loan-amount", f["amount"])
-        for key in ("ceiling", "term"):
-            if key not in f:
-                r.report("pack/loan-terms", node, {"key": key})
-        ceiling = self.amount(r, f.get("ceiling")) if "ceiling" in f else None
-        term = self.amount(r, f.get("term"), S.TERM) if "term" in f else None
-        if term is not None and term.unit not in S.TERM_UNITS:
-            if term.unit is not None:  # a missing unit is reported as a missing key
-                r.report("pack/term-unit", f["term"], {"unit": term.unit})
-            term = None
-        if "amount" in f or term is None:
-            return None, None
-        return ceiling, term
+class _PackReader(ValueReader):
+    """Reads a pack file's sections into a `PackSource`."""
 
     def read(self) -> PackSource | None:
         tree, problems = load_yaml(self.source)
@@ -617,12 +119,12 @@ class _PackReader:
             f = self.obj(fr, value, S.FACT, f"fact `{name}`")
             if f is None:
                 continue
-            expr, text = self.expr(fr, f.get("expr"), "expr")
+            expr = self.expr(fr, f.get("expr"), "expr")
             ftitle = fr.text(f.get("title"), "title")
             cites = self.cites(fr, f.get("cite"))
             unit = fr.string(f.get("unit"), "unit")
-            if expr is not None and text is not None and ftitle is not None:
-                facts[name] = Fact(name, ftitle, text, expr, cites, key.span, unit)
+            if expr is not None and ftitle is not None:
+                facts[name] = Fact(name, ftitle, expr, cites, key.span, unit)
 
         measures: dict[str, Measure] = {}
         named: set[str] = set()  # every measure named, read or not (its own problems are reported)
@@ -637,9 +139,7 @@ class _PackReader:
             mdept = self.department_ref(mr, f.get("department"))
             form = mr.choice(f.get("form"), "form", S.FORMS)
             amount, term = self.measure_terms(mr, f, form, value)
-            lapses, lapses_text = (
-                self.expr(mr, f.get("lapses_when"), "lapses_when") if "lapses_when" in f else (None, None)
-            )
+            lapses = self.expr(mr, f.get("lapses_when"), "lapses_when") if "lapses_when" in f else None
             cites = self.cites(mr, f.get("cite"))
             if mtitle and mdept and amount and form and (lapses is not None or "lapses_when" not in f):
                 measures[name] = Measure(
@@ -653,7 +153,6 @@ class _PackReader:
                     cast("MeasureForm", form),
                     term,
                     lapses,
-                    lapses_text,
                 )
 
         applies = self.read_applies(r, top.get("applies"))
@@ -766,9 +265,9 @@ class _PackReader:
         ):
             title = cr.text(f.get("title"), "title")
             not_established = cr.boolean(f.get("not_established"), "not_established") or False
-            expr, text = self.expr(cr, f.get("require"), "require")
-            given, given_text = self.expr(cr, f.get("given"), "given")
-            weigh, weigh_text = self.expr(cr, f.get("weigh"), "weigh")
+            expr = self.expr(cr, f.get("require"), "require")
+            given = self.expr(cr, f.get("given"), "given")
+            weigh = self.expr(cr, f.get("weigh"), "weigh")
             if expr is None and not not_established and f.get("require") is None:
                 cr.report("pack/require-missing", item)
             department = self.department_ref(cr, f.get("department")) if "department" in f else None
@@ -785,16 +284,13 @@ class _PackReader:
                     cites,
                     department,
                     not_established,
-                    text,
                     cr.text(explain.get("passed"), "passed"),
                     cr.text(explain.get("failed"), "failed"),
                     cr.text(f.get("note"), "note"),
                     item.span,
                     given,
-                    given_text,
                     cr.text(f.get("given_explain"), "given_explain"),
                     weigh,
-                    weigh_text,
                 )
             )
         return tuple(out)
@@ -807,7 +303,7 @@ class _PackReader:
         if f is None:
             return None
         title = br.text(f.get("title"), "title")
-        retained, retained_text = self.expr(br, f.get("retained"), "retained")
+        retained = self.expr(br, f.get("retained"), "retained")
         bases: list[Basis] = []
         seen: set[str] = set()
         for item in br.items(f.get("bases"), "bases"):
@@ -824,19 +320,17 @@ class _PackReader:
                 )
             seen.add(bid)
             btitle = xr.text(bf.get("title"), "title")
-            active, active_text = self.expr(xr, bf.get("active"), "active")
-            until, until_text = self.expr(xr, bf.get("until"), "until")
+            active = self.expr(xr, bf.get("active"), "active")
+            until = self.expr(xr, bf.get("until"), "until")
             amounts = xr.choice(bf.get("amounts"), "amounts", ("at_exit", "current"))
             cites = self.cites(xr, bf.get("cite"))
-            if btitle and active and active_text and until and until_text and amounts:
+            if btitle and active and until and amounts:
                 bases.append(
                     Basis(
                         bid,
                         btitle,
                         active,
-                        active_text,
                         until,
-                        until_text,
                         "at_exit" if amounts == "at_exit" else "current",
                         cites,
                         xr.text(bf.get("note"), "note"),
@@ -844,9 +338,9 @@ class _PackReader:
                     )
                 )
         combine = self.read_combine(br, f.get("combine"))
-        if title is None or retained is None or retained_text is None or combine is None:
+        if title is None or retained is None or combine is None:
             return None
-        return Buffer(title, retained, retained_text, tuple(bases), combine, node.span)
+        return Buffer(title, retained, tuple(bases), combine, node.span)
 
     def read_combine(self, r: Reader, node: YNode | None) -> Combine | None:
         """``buffer.combine``: the amount kept for a measure both granted and retained, cited."""
@@ -873,7 +367,7 @@ class _PackReader:
         f = self.obj(ar, node, S.APPLIES, "`applies`")
         if f is None:
             return None
-        expr, text = self.expr(ar, f.get("when"), "when")
+        expr = self.expr(ar, f.get("when"), "when")
         title = ar.text(f.get("title"), "title")
         cites = self.cites(ar, f.get("cite"))
         explain = (self.obj(ar, f.get("explain"), S.EXPLAIN, "`explain`") if "explain" in f else {}) or {}
@@ -882,15 +376,14 @@ class _PackReader:
             rf = self.obj(ar, item, S.APPLIES_REASON, "a reason")
             if rf is None:
                 continue
-            rexpr, rtext = self.expr(ar, rf.get("when"), "when")
+            rexpr = self.expr(ar, rf.get("when"), "when")
             rexplain = ar.text(rf.get("explain"), "explain")
-            if rexpr is not None and rtext is not None and rexplain is not None:
-                reasons.append(NotApplicableReason(rexpr, rtext, rexplain, item.span))
-        if expr is None or text is None or title is None:
+            if rexpr is not None and rexplain is not None:
+                reasons.append(NotApplicableReason(rexpr, rexplain, item.span))
+        if expr is None or title is None:
             return None
         return Applicability(
             expr,
-            text,
             title,
             cites,
             ar.text(explain.get("passed"), "passed"),
@@ -929,11 +422,11 @@ class _PackReader:
             r, node, "invariants", S.INVARIANT, "an invariant", "invariant", invariant
         ):
             title = ir.text(f.get("title"), "title")
-            expr, text = self.expr(ir, f.get("holds"), "holds")
+            expr = self.expr(ir, f.get("holds"), "holds")
             cites = self.cites(ir, f.get("cite"))
-            if title is None or expr is None or text is None:
+            if title is None or expr is None:
                 continue
-            out.append(Invariant(iid, title, expr, text, cites, ir.text(f.get("note"), "note"), item.span))
+            out.append(Invariant(iid, title, expr, cites, ir.text(f.get("note"), "note"), item.span))
         return tuple(out)
 
     def read_rules(
@@ -943,7 +436,7 @@ class _PackReader:
         rule = Text(zh="规则", en="rule")
         for item, f, rid, rr in self.identified(r, node, "rules", S.RULE, "a rule", "rule", rule):
             title = rr.text(f.get("title"), "title")
-            expr, text = self.expr(rr, f.get("when"), "when")
+            expr = self.expr(rr, f.get("when"), "when")
             grants: list[str] = []
             for g in rr.items(f.get("grant"), "grant"):
                 name = rr.string(g, "grant", name=True)
@@ -952,17 +445,12 @@ class _PackReader:
                 elif name is not None and name in measures:
                     grants.append(name)
             cites = self.cites(rr, f.get("cite"))
-            if title is None or expr is None or text is None:
+            if title is None or expr is None:
                 continue
             out.append(
-                Rule(rid, title, expr, text, tuple(grants), cites, rr.text(f.get("note"), "note"), item.span)
+                Rule(rid, title, expr, tuple(grants), cites, rr.text(f.get("note"), "note"), item.span)
             )
         return tuple(out)
-
-
-def attrs_evolve_context(d: Diagnostic, context: tuple[tuple[str, str], ...]) -> Diagnostic:
-    """The diagnostic with the reader's context added (the expression parser has none)."""
-    return attrs.evolve(d, context=(*d.context, *context))
 
 
 def read_pack(source: Source) -> tuple[PackSource | None, list[Diagnostic]]:

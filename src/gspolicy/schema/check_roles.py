@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gspolicy._i18n import Text
-from gspolicy._shape import Reader
+from gspolicy._reader import Reader
 from gspolicy._yaml import YNode, YScalar, describe
 from gspolicy.errors import suggest
 from gspolicy.schema.model import FieldSpec, RecordSpec

@@ -14,8 +14,8 @@ from gspolicy._files import decode_source, read_bytes
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy._memo import Memo
-from gspolicy._messages import entry, noun, register
-from gspolicy._shape import Reader
+from gspolicy._messages import noun
+from gspolicy._reader import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.schema.check_roles import check_roles, read_changeable, read_role
@@ -38,22 +38,6 @@ __all__ = ["SCHEMA_FORMAT", "read_schema", "schema_from_source", "unit_known"]
 SCHEMA_FORMAT = 1
 """The schema file format this library reads (``format:`` in the file)."""
 
-register(
-    {
-        "schema/unknown-unit": entry(
-            "error",
-            "unknown unit `{unit}`: the schema's `units:` table does not declare it",
-            "未知单位 `{unit}`：数据结构的 `units:` 表中没有声明该单位",
-            "declare it under `units:` with its Chinese and English text, or use a declared unit",
-            "请在 `units:` 下声明该单位及其中英文写法，或改用已声明的单位",
-        ),
-        "schema/bad-unit": entry(
-            "error",
-            "`{unit}` is not a unit code: a unit is written without spaces, e.g. `yuan/person/year`",
-            "`{unit}` 不是有效的单位代码：单位代码不含空格，例如 `yuan/person/year`",
-        ),
-    }
-)
 
 _FIELD_KEYS = (
     "required",

@@ -16,6 +16,7 @@ import attrs
 
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation, Span
+from gspolicy._numbers import decimal_json
 from gspolicy.schema.roles import ROLES, Changeable
 
 __all__ = [
@@ -263,7 +264,7 @@ class Schema:
 
 
 # The bundled schema's names of the age fields, for the modules that still read them by name
-# (columnar/, engine/compiled.py, strategies.py: issue 27 converts them next); code reads them
+# (columnar/, engine/lowering.py, strategies/: issue 27 converts them next); code reads them
 # by role: `Schema.role_name(roles.BIRTH_DATE)`, `RecordSpec.roles`, or the checked `TAge`.
 BIRTH_DATE = "birth_date"
 RECORDED_AGE = "age"
@@ -353,8 +354,5 @@ def _plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
+        return decimal_json(value)
     return value

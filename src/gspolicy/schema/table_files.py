@@ -13,44 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic
 
 __all__ = ["BLOCK", "KEY", "TABLE_SUFFIXES", "TableError", "Workdir", "read_table_files", "reason_of"]
 
-register(
-    {
-        "table/unreadable": entry(
-            "error",
-            "cannot read the table `{path}`: {reason}",
-            "无法读取表格 `{path}`：{reason}",
-        ),
-        "table/needs-extra": entry(
-            "error",
-            "reading `{path}` needs the `excel` extra, which is not installed",
-            "读取 `{path}` 需要安装 `excel` 扩展",
-            "install it with `pip install 'gspolicy[excel]'`, or save the workbook as CSV",
-            "请用 `pip install 'gspolicy[excel]'` 安装，或把工作簿另存为 CSV",
-        ),
-        "table/no-key": entry(
-            "error",
-            "the table `{path}` has no column `{key}` naming each row's household",
-            "表格 `{path}` 没有标明每行所属农户的 `{key}` 列",
-        ),
-        "table/unknown-household": entry(
-            "error",
-            "`{path}` row {row}: no household `{id}` in `{households}`",
-            "`{path}` 第 {row} 行：`{households}` 中没有农户 `{id}`",
-        ),
-        "table/not-text": entry(
-            "error",
-            "`{path}` is not {encoding} text: {reason}",
-            "`{path}` 不是 {encoding} 编码的文本：{reason}",
-            "give the file's encoding with `--encoding`, e.g. `--encoding gb18030`",
-            "请用 `--encoding` 指定文件编码，例如 `--encoding gb18030`",
-        ),
-    }
-)
 
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 KEY = "household_id"

@@ -17,6 +17,7 @@ from gspolicy._i18n import Text
 from gspolicy._location import DataPath, RecordLocation
 from gspolicy._messages import noun
 from gspolicy._numbers import LIMIT_TEXT, within_limits
+from gspolicy._patterns import DATE_RE
 from gspolicy._yaml import describe_value
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.schema import roles
@@ -26,7 +27,6 @@ from gspolicy.schema.record_text import BadNumber, Locate, YamlInt, short_text
 __all__ = ["MAX_TEXT", "Checker", "validate_record"]
 
 _LONGEST_NUMBER = 60  # characters of a number written as text that are worth reading as a number
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 _TRUE = {"是", "true", "yes", "y"}
@@ -197,7 +197,7 @@ class Checker:
             value: dt.date | None = None
             if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
                 value = raw
-            elif isinstance(raw, str) and _DATE_RE.match(raw.strip()):
+            elif isinstance(raw, str) and DATE_RE.match(raw.strip()):
                 try:
                     value = dt.date.fromisoformat(raw.strip())
                 except ValueError:

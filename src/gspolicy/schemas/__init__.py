@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from gspolicy._i18n import Text
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic, PolicyError, suggest
 
 __all__ = [
@@ -52,28 +51,6 @@ server globs, relative to the workspace root; ``!`` excludes)."""
 
 _SETTINGS = Path(".vscode") / "settings.json"
 _YAML_SCHEMAS = "yaml.schemas"
-
-register(
-    {
-        "jsonschema/unknown-name": entry(
-            "error",
-            "no JSON Schema `{name}`; the schemas are {names}",
-            "没有名为 `{name}` 的 JSON Schema；可用的有 {names}",
-        ),
-        "jsonschema/bad-settings": entry(
-            "error",
-            "cannot add the schemas to the editor settings `{path}`: {reason}; nothing was written",
-            "无法把 JSON Schema 加入编辑器设置 `{path}`：{reason}；未写入任何内容",
-            "fix the file (it must be a JSON object without comments), or add `yaml.schemas` to it by hand: {hint}",
-            "请修正该文件（须为不含注释的 JSON 对象），或手动加入 `yaml.schemas`：{hint}",
-        ),
-        "jsonschema/cannot-write": entry(
-            "error",
-            "cannot write `{path}`: {reason}",
-            "无法写入 `{path}`：{reason}",
-        ),
-    }
-)
 
 
 def schema_names() -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 Each schema is built from the declarations its reader or writer uses, so the two cannot disagree:
 
-- ``pack``: a pack file, from the pack shape (`gspolicy.pack.shape`);
+- ``pack``: a pack file, from the pack shape (`gspolicy.pack.format`);
 - ``case``: a file of pack test cases (``policies/**/tests/*.yaml``), from the keys the case reader
   takes (`gspolicy.testing.cases`);
 - ``household``: a household record as JSON, from the household schema
@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from gspolicy._i18n import Text
+from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy._resources import bundled_schema_path
 from gspolicy.errors import PolicyError
-from gspolicy.pack.shape import DATE_PATTERN, NAME_PATTERN, TEXT, VERSION, json_schema
+from gspolicy.pack.format import TEXT, VERSION, json_schema
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import EnumSpec, FieldSpec, RecordSpec, Schema
 
@@ -64,7 +65,7 @@ def render(schema: Mapping[str, Any]) -> str:
 
 
 def pack_schema() -> dict[str, Any]:
-    """The JSON Schema of a pack file (`gspolicy.pack.shape.json_schema`)."""
+    """The JSON Schema of a pack file (`gspolicy.pack.format.json_schema`)."""
     return json_schema()
 
 
@@ -287,7 +288,7 @@ _COLUMN_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": "each pack in force, `id@version`, with its verdict (null in a table of "
         "several dates for a pack not in force on a row's date)",
-        "propertyNames": {"pattern": r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*@\S+$"},
+        "propertyNames": {"pattern": NAME_PATTERN.removesuffix("$") + r"@\S+$"},
         "additionalProperties": {"enum": [*_VERDICT_LIST, None]},
     },
 }
@@ -472,7 +473,7 @@ def case_schema() -> dict[str, Any]:
         },
         "findings": {**_STRINGS, "description": "exactly the invariants violated (or groups broken)"},
     }
-    from gspolicy._shape import CASE_EXPECT_KEYS  # noqa: PLC0415
+    from gspolicy.pack.format import CASE_EXPECT_KEYS  # noqa: PLC0415
     from gspolicy.testing.cases import CASE_VERDICTS  # noqa: PLC0415  # the engine, when a case schema is built
 
     if list(CASE_VERDICTS) != _VERDICT_LIST:

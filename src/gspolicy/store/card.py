@@ -12,8 +12,7 @@ import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 
-from gspolicy.explain.render import amount_words
-from gspolicy.explain.wording import Vocabulary
+from gspolicy.explain.wording import Vocabulary, amount_words
 from gspolicy.store.ledger_rows import STATUS_TEXT, Item, Plan, Update
 
 __all__ = ["render_card"]

@@ -18,6 +18,7 @@ import orjson
 import zstandard
 
 from gspolicy._i18n import Text
+from gspolicy._numbers import decimal_json
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.schema.model import Record
 
@@ -70,13 +71,9 @@ def _number(value: Decimal) -> object:
     found = _NUMBERS.get(value)
     if found is not None:
         return found
-    if value == value.to_integral_value():
-        plain: int | float = int(value)
-    else:
-        as_float = float(value)
-        if Decimal(repr(as_float)) != value:
-            return str(value)
-        plain = as_float
+    plain = decimal_json(value)
+    if isinstance(plain, str):
+        return plain  # the decimal's own digits: not kept (equal decimals may differ in text)
     if len(_NUMBERS) >= _NUMBERS_HELD:
         _NUMBERS.clear()
     _NUMBERS[value] = plain

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gspolicy.errors import Diagnostic, PolicyError
-from gspolicy.store import _codes  # noqa: F401  # registers the store's diagnostics
 
 __all__ = ["BUSY_TIMEOUT_MS", "FORMAT_2", "MIGRATIONS", "SCHEMA_VERSION", "connect", "damaged", "write"]
 

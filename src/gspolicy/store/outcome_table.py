@@ -17,8 +17,8 @@ import attrs
 
 from gspolicy._i18n import Text
 from gspolicy.errors import Diagnostic, PolicyError, suggest
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.store.db import write
 from gspolicy.store.ledger_rows import TablePlanned
 from gspolicy.store.ledger_tables import (

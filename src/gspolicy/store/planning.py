@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gspolicy._i18n import Text
-from gspolicy.engine.outcome import support_parts
-from gspolicy.pack.check import CheckedPack
+from gspolicy.engine.support import support_parts
 from gspolicy.pack.model import Basis, Rule
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.store.ledger_rows import PlannedItem, ledger_error
 
 __all__ = ["plan_items"]

@@ -14,6 +14,7 @@ from hypothesis.strategies import SearchStrategy
 from gspolicy.lang import evaluate
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
+from gspolicy.schema.paths import value_at, with_value
 from gspolicy.strategies.arguments import (
     HasPolicySet,
     Named,
@@ -81,26 +82,14 @@ def _birth_dates(as_of: dt.date, age: int) -> list[dt.date]:
     return out
 
 
-def _set(schema: Schema, spec: RecordSpec, record: Record, parts: Sequence[str], value: object) -> Record:
-    """`record` with the value at `parts` set (None removes it), creating records on the way."""
-    name = parts[0]
-    if len(parts) == 1:
-        return record.replace(**{name: value})
-    field = spec.fields[name]
-    inner_spec = schema.records[field.record or ""]
-    inner = record.get(name)
-    inner = inner if isinstance(inner, Record) else Record(inner_spec.name, {})
-    changed = _set(schema, inner_spec, inner, parts[1:], value)
-    return record.replace(**{name: repair_record(inner_spec, dict(changed), frozenset({parts[1]}))})
+def _set(schema: Schema, record: Record, parts: Sequence[str], value: object) -> Record:
+    """`record` with the value at `parts` set (None removes it), creating records on the way and
+    mending each inner record's related fields."""
+    return with_value(schema, record, parts, value, repair=_repaired)
 
 
-def _get(record: Record, parts: Sequence[str]) -> object:
-    current: object = record
-    for part in parts:
-        if not isinstance(current, Record):
-            return None
-        current = current.get(part)
-    return current
+def _repaired(spec: RecordSpec, record: Record, name: str) -> Record:
+    return repair_record(spec, dict(record), frozenset({name}))
 
 
 def _split(schema: Schema, path: str) -> tuple[list[str], list[str] | None]:
@@ -144,7 +133,7 @@ class _Boundary:
             return record
 
         def at(x: Decimal) -> object:
-            changed = _set(self.schema, self.schema.root_record, record, parts, x)
+            changed = _set(self.schema, record, parts, x)
             return evaluate(solve, attrs.evolve(context, subject=changed))
 
         f0, f1 = at(Decimal(0)), at(Decimal(1))
@@ -161,7 +150,7 @@ class _Boundary:
         if not candidates:
             return record
         value = draw(st.sampled_from(candidates))
-        return _set(self.schema, self.schema.root_record, record, parts, value)
+        return _set(self.schema, record, parts, value)
 
     def apply(self, draw: st.DrawFn, record: Record, t: Threshold) -> Record:
         head, item = _split(self.schema, t.path)
@@ -174,9 +163,9 @@ class _Boundary:
                 values = list(self.schema.enums[field.enum or ""].codes)
             if not values:
                 return record
-            return _set(self.schema, self.schema.root_record, record, head, draw(st.sampled_from(values)))
+            return _set(self.schema, record, head, draw(st.sampled_from(values)))
         spec, items = self.item_strategy(head)
-        current = _get(record, head)
+        current = value_at(record, head)
         members = list(current) if isinstance(current, tuple) else []
         index = draw(st.integers(0, len(members) if len(members) < self.max_items else len(members) - 1))
         if index == len(members):
@@ -204,7 +193,7 @@ class _Boundary:
             choices: list[object] = []
             for b in t.bounds:
                 if isinstance(b, str) and b.startswith("@"):
-                    anchor = _get(record, b[1:].split("."))
+                    anchor = value_at(record, b[1:].split("."))
                     choices.extend(_near(field, anchor, self.as_of) if isinstance(anchor, dt.date) else [])
                 else:
                     choices.extend(_near(field, b, self.as_of))
@@ -217,7 +206,7 @@ class _Boundary:
                 return record
             target = repair_record(spec, dict(target.replace(**{name: value})), frozenset({name}))
         members[index] = target
-        return _set(self.schema, self.schema.root_record, record, head, tuple(members))
+        return _set(self.schema, record, head, tuple(members))
 
 
 def boundary_households(

@@ -24,10 +24,11 @@ from gspolicy.lang.typed import (
     TPresent,
     TSet,
     TypedExpr,
+    list_path,
     typed_children,
 )
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies.arguments import HasPolicySet, check_date, policy_set_from
 
@@ -67,14 +68,6 @@ def _numeric_fields(node: TypedExpr, facts: Mapping[str, TypedExpr]) -> Iterator
     elif not isinstance(node, TAggregate):
         for child in typed_children(node):
             yield from _numeric_fields(child, facts)
-
-
-def _list_path(node: TypedExpr) -> str | None:
-    if isinstance(node, TField) and node.scope == 0:
-        return ".".join(node.path)
-    if isinstance(node, TCall) and node.func == "held_on":
-        return _list_path(node.args[0])
-    return None
 
 
 class _Collector:
@@ -154,7 +147,7 @@ class _Collector:
             bounds = tuple(b for a in node.args[1:] if not _reads(a, facts) for b in self.bound(a))
             self.subject(node.args[0], scopes, bounds, node)
         elif isinstance(node, TCall) and node.func == "held_on":
-            source = _list_path(node.args[0])
+            source = list_path(node.args[0])
             day = node.args[1]
             if source is not None and isinstance(day, TField) and day.scope == 0:
                 self.add(f"{source}.start", ("@" + ".".join(day.path),), node)
@@ -162,7 +155,7 @@ class _Collector:
         if isinstance(node, TAggregate):
             self.walk(node.source, scopes)
             if node.body is not None:
-                self.walk(node.body, (*scopes, _list_path(node.source)))
+                self.walk(node.body, (*scopes, list_path(node.source)))
             return
         for child in typed_children(node):
             self.walk(child, scopes)

@@ -15,9 +15,9 @@ from gspolicy._location import Source
 from gspolicy.lang import DATE, NUMBER, Env
 from gspolicy.lang.ast import MISSING_DAY_RULES, Expr
 from gspolicy.lang.printer import print_expr
-from gspolicy.pack.check import CheckedPack, check_pack
+from gspolicy.pack.format import FORMS
 from gspolicy.pack.read import read_pack
-from gspolicy.pack.shape import FORMS
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.model import Schema
 from gspolicy.strategies.arguments import Named, check_int, check_schema, schema_repr
 from gspolicy.strategies.expression_trees import expressions

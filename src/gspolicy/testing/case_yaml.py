@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gspolicy._patterns import DATE_RE
+from gspolicy._yaml import dump_yaml
 from gspolicy.pack.fmt import format_text
 from gspolicy.schema.model import Record
 
@@ -42,26 +43,18 @@ def record_changes(default: Any, new: Any, keys: Mapping[str, str | None], field
     return new
 
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def yaml_ready(value: Any) -> Any:
     """Record data with its ISO date texts as dates, so that YAML writes them as dates."""
     if isinstance(value, dict):
         return {k: yaml_ready(v) for k, v in value.items()}
     if isinstance(value, list):
         return [yaml_ready(v) for v in value]
-    if isinstance(value, str) and _ISO.match(value):
+    if isinstance(value, str) and DATE_RE.match(value):
         return dt.date.fromisoformat(value)
     return value
 
 
 # -- one case added to a test file ------------------------------------------------------------------
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
 
 
 def write_case(
@@ -96,8 +89,6 @@ def write_case(
     case = {"name": name, "as_of": as_of, "household": yaml_ready(data), "expect": dict(expect)}
     document.setdefault("cases", []).append(case)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(
-        document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
-    )
+    text = dump_yaml(document)
     target.write_text(format_text(text, path=target), encoding="utf-8")  # the canonical layout
     return target

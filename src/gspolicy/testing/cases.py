@@ -57,46 +57,19 @@ import attrs
 
 from gspolicy._files import read_source
 from gspolicy._i18n import Lang
-from gspolicy._location import RecordLocation, Source, Span
-from gspolicy._messages import entry, register
-from gspolicy._shape import CASE_EXPECT_KEYS, Reader
+from gspolicy._location import RecordLocation, Source, Span, file_line
+from gspolicy._reader import Reader
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, load_yaml
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.decision import Decision, Detail
 from gspolicy.explain.render import render_text
+from gspolicy.pack.format import CASE_EXPECT_KEYS
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Schema
 from gspolicy.schema.validate import validate_record
 
 __all__ = ["Case", "CaseResult", "find_case_files", "load_cases", "merge_household", "run_case"]
-
-register(
-    {
-        "case/unknown-pack": entry(
-            "error",
-            "no pack `{name}` in the policy set",
-            "政策集中没有政策包 `{name}`",
-        ),
-        "case/bad-household": entry(
-            "error",
-            "the case's household is not valid: {problem}",
-            "用例中的农户数据无效：{problem}",
-        ),
-        "case/bad-expectation": entry(
-            "error",
-            "`{value}` is not a valid expectation for `{key}`",
-            "`{value}` 不是 `{key}` 的有效预期",
-            "{hint}",
-            "{hint}",
-        ),
-        "case/unknown-criterion": entry(
-            "error",
-            "pack `{pack}` has no criterion `{name}`",
-            "政策包 `{pack}` 中没有指标 `{name}`",
-        ),
-    }
-)
 
 CASE_VERDICTS = ("pass", "fail", "undetermined", "not_applicable")
 
@@ -116,7 +89,7 @@ class Case:
 
     @property
     def where(self) -> str:
-        return f"{self.span.file}:{self.span.line}" if self.span is not None else self.file
+        return file_line(self.span, self.file)
 
 
 @attrs.frozen

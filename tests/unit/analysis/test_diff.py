@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from gspolicy.analysis.diff import impact, in_context, load_side, structural_diff
+from gspolicy.analysis.diff import structural_diff
+from gspolicy.analysis.diff_sides import in_context, load_side
+from gspolicy.analysis.impact import impact
 from gspolicy.cli import main
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
@@ -326,18 +328,18 @@ def test_unreadable_side_or_population_is_reported_not_raised(
 def test_the_runner_picks_every_household_whose_decision_differs(changed: Path) -> None:
     """`impact` explains only the households whose outcome rows differ between the sides; the
     result is the one explaining every household gives."""
-    from gspolicy.analysis import diff
+    from gspolicy.analysis import impact as impact_module
 
     old, new, records = _sides(changed)
     picked = impact(old, new, records, AS_OF)
-    chosen = diff._candidates(old, new, records, records, AS_OF, "exit_criteria.household")
+    chosen = impact_module._candidates(old, new, records, records, AS_OF, "exit_criteria.household")
     assert 0 < len(chosen) < len(records)
     everyone = list(range(len(records)))
-    original = diff._candidates
+    original = impact_module._candidates
     try:
-        diff._candidates = lambda *args: everyone  # type: ignore[assignment]
+        impact_module._candidates = lambda *args: everyone  # type: ignore[assignment]
         whole = impact(old, new, records, AS_OF)
     finally:
-        diff._candidates = original  # type: ignore[assignment]
+        impact_module._candidates = original  # type: ignore[assignment]
     assert picked == whole
     assert picked.changes

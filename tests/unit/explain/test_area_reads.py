@@ -11,7 +11,7 @@ import pytest
 
 import gspolicy
 from gspolicy._resources import bundled_policies
-from gspolicy.explain.areas import area_reads
+from gspolicy.explain.area_reads import area_reads
 
 DAY = dt.date(2018, 12, 31)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gspolicy.engine.durable import MAX_KEYS, compile_pack
-from gspolicy.pack.check import CheckedPack
+from gspolicy.pack.typecheck import CheckedPack
 
 from support.bundled import shared_policies
 

@@ -19,9 +19,9 @@ from gspolicy.api import load_policies
 from gspolicy.engine.outcome import retained_replaces, support_from
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.book import _COMBINE_WORDS
+from gspolicy.pack.format import COMBINE_RULES
 from gspolicy.pack.model import CombineRule, PackSource
 from gspolicy.pack.read import read_pack
-from gspolicy.pack.shape import COMBINE_RULES
 from gspolicy.schema.records import load_records_from
 from gspolicy.store.ledger import Ledger
 from gspolicy.store.log import DecisionLog

@@ -32,9 +32,9 @@ from gspolicy._resources import bundled_policies
 from gspolicy.api import Policies
 from gspolicy.lang.types import BOOL
 from gspolicy.pack import load as load_module
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.load import load_policies
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema import load as schema_load
 from gspolicy.strategies import packs
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gspolicy.errors import PolicyError
-from gspolicy.pack.fmt import WIDTH, FmtResult, format_paths, format_text, layout_orders
+from gspolicy.pack.fmt import WIDTH, format_text, layout_orders
+from gspolicy.pack.fmt_files import FmtResult, format_paths
 
 PACK = "policies/demo/x.yaml"
 
@@ -224,7 +225,7 @@ def test_the_documented_order_is_the_order_followed() -> None:
 
 
 def test_the_order_names_every_key_the_pack_format_declares() -> None:
-    from gspolicy.pack import shape
+    from gspolicy.pack import format as shape
 
     orders = layout_orders()
     pairs = {

@@ -16,24 +16,25 @@ from typing import Literal
 
 import attrs
 
-from gspolicy.engine.compiled import NOT_EVALUATED, Evaluation, lower_watched
+from gspolicy._location import file_line
+from gspolicy.engine.watched import NOT_EVALUATED, Evaluation, lower_watched
 from gspolicy.lang import Value
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
     TBool,
-    TCall,
     TConst,
     TFact,
     TField,
     TNot,
     TPresent,
     TypedExpr,
+    list_path,
     typed_children,
 )
 from gspolicy.lang.types import BoolT
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.testing.cases import Case
@@ -62,7 +63,7 @@ class DecisionPoint:
 
     @property
     def location(self) -> str:
-        return f"{self.root.span.file}:{self.root.span.line}"
+        return file_line(self.root.span)
 
 
 def _leaves(node: TypedExpr) -> list[TypedExpr]:
@@ -112,17 +113,9 @@ def decision_points(pack: CheckedPack) -> tuple[DecisionPoint, ...]:
                 line, column = agg.span.source.line_col(agg.span.start)
                 label += f" at {line}:{column}"
             labels.add(label)
-            scopes = ("", _list_path(agg.source))
+            scopes = ("", list_path(agg.source))
             out.append(DecisionPoint(pack, "predicate", label, agg.body, tuple(_leaves(agg.body)), scopes))
     return tuple(out)
-
-
-def _list_path(node: TypedExpr) -> str | None:
-    if isinstance(node, TField) and node.scope == 0:
-        return ".".join(node.path)
-    if isinstance(node, TCall) and node.func == "held_on":
-        return _list_path(node.args[0])
-    return None
 
 
 def read_paths(point: DecisionPoint) -> list[str]:
@@ -145,7 +138,7 @@ def read_paths(point: DecisionPoint) -> list[str]:
         if isinstance(node, TAggregate):
             walk(node.source, scopes, seen)
             if node.body is not None:
-                walk(node.body, (*scopes, _list_path(node.source)), seen)
+                walk(node.body, (*scopes, list_path(node.source)), seen)
             return
         for child in typed_children(node):
             walk(child, scopes, seen)

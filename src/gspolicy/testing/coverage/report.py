@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from gspolicy._i18n import Lang
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.testing.cases import Case
 from gspolicy.testing.coverage.measure import (
     Observation,

@@ -22,8 +22,8 @@ from gspolicy.lang.typed import (
     TNot,
     TypedExpr,
 )
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies.boundary import boundary_households

@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 
 from gspolicy.explain.build import decide
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.testing.case_yaml import record_changes, yaml_ready

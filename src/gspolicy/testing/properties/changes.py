@@ -21,6 +21,7 @@ from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.pack.model import DatedValue
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
+from gspolicy.schema.paths import value_at, with_value
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies.arguments import HasPolicySet, field_by_path, policy_set_from
 from gspolicy.strategies.households import HouseholdStrategies
@@ -72,13 +73,15 @@ def assert_monotone(
     @st.composite
     def pairs(draw: st.DrawFn) -> tuple[Record, Record]:
         household = draw(source)
-        value = draw(st.integers(-(10**5), 10**5).map(Decimal)) if _get(household, parts) is None else None
-        low = _get(household, parts) if value is None else value
+        value = (
+            draw(st.integers(-(10**5), 10**5).map(Decimal)) if value_at(household, parts) is None else None
+        )
+        low = value_at(household, parts) if value is None else value
         assert isinstance(low, int | Decimal)
         high = Decimal(low) + draw(steps)
         lo_v, hi_v = (low, high) if increasing else (high, low)
         cast: Callable[[Decimal], object] = int if spec.kind == "int" else (lambda d: d)
-        return _put(policy_set.schema, household, parts, cast(Decimal(lo_v))), _put(
+        return with_value(policy_set.schema, household, parts, cast(Decimal(lo_v))), with_value(
             policy_set.schema, household, parts, cast(Decimal(hi_v))
         )
 
@@ -109,31 +112,12 @@ def assert_monotone(
                         day,
                         verdict_pack,
                         expect,
-                        f"{shown} `{field}` from {_get(worse, parts)} to {_get(better, parts)} "
+                        f"{shown} `{field}` from {value_at(worse, parts)} to {value_at(better, parts)} "
                         f"turned `{key}` from {was} to {new[key]}",
                     )
                 )
 
     run()
-
-
-def _get(record: Record, parts: list[str]) -> object:
-    current: object = record
-    for part in parts:
-        if not isinstance(current, Record):
-            return None
-        current = current.get(part)
-    return current
-
-
-def _put(schema: Schema, record: Record, parts: list[str], value: object) -> Record:
-    spec: RecordSpec = schema.records[record.type_name]
-    if len(parts) == 1:
-        return record.replace(**{parts[0]: value})
-    inner_spec = schema.records[spec.fields[parts[0]].record or ""]
-    inner = record.get(parts[0])
-    inner = inner if isinstance(inner, Record) else Record(inner_spec.name, {})
-    return record.replace(**{parts[0]: _put(schema, inner, parts[1:], value)})
 
 
 # -- undetermined verdicts settle --------------------------------------------------------------------

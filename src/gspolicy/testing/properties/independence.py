@@ -16,8 +16,8 @@ from hypothesis.strategies import SearchStrategy
 from gspolicy.engine.run import run_pack
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
-from gspolicy.pack.check import CheckedPack
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import validate_record
 from gspolicy.strategies.arguments import HasPolicySet, policy_set_from

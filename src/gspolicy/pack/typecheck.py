@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from gspolicy._location import Span
-from gspolicy._messages import entry, register
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang import (
     BOOL,
@@ -38,61 +37,6 @@ from gspolicy.schema.load import unit_known
 from gspolicy.schema.model import Schema
 
 __all__ = ["CheckedPack", "check_pack", "parameter_type"]
-
-register(
-    {
-        "pack/fact-cycle": entry(
-            "error",
-            "facts refer to each other in a cycle: {cycle}",
-            "派生事实之间循环引用：{cycle}",
-            "a fact may use only facts that do not use it back",
-            "派生事实只能引用不反过来引用它的事实",
-        ),
-        "pack/unknown-subject": entry(
-            "error",
-            "the schema has no record type `{name}` to decide on",
-            "数据结构中没有可供判定的记录类型 `{name}`",
-        ),
-        "pack/bad-weigh": entry(
-            "error",
-            "`weigh` must be a `count` or `sum` over a list",
-            "`weigh` 应为对列表的 `count` 或 `sum`",
-            "e.g. `sum(households, household.size if not exit_met else 0)`; its items are listed, "
-            "heaviest first, when the criterion fails or is undetermined",
-            "例如 `sum(households, household.size if not exit_met else 0)`；指标不通过或未定时按分量从大到小列出各项",
-        ),
-        "pack/lapse-reads-status": entry(
-            "error",
-            "`lapses_when` of measure `{measure}` reads `{path}`: what a {record} record says never ends "
-            "a kept measure",
-            "措施 `{measure}` 的 `lapses_when` 读取了 `{path}`：{record}记录的内容不会终止保留的措施",
-            "state what ends the measure about the beneficiary itself (e.g. no member in preschool); "
-            "income, exit and status never end a retention — the buffer's bases say how long it lasts",
-            "请以受益对象本身的情况表述终止条件（例如家中已无学前儿童）；收入、退出与状态不终止保留，保留期限由缓冲依据决定",
-        ),
-        "pack/invariant-reads-record": entry(
-            "error",
-            "invariant `{invariant}` reads `{what}`: an invariant reads a decision's outcome only",
-            "不变式 `{invariant}` 读取了 `{what}`：不变式只能读取判定结果",
-            'state it with `rule("id")`, `criterion("id")`, `granted("measure")` and `verdict()`; '
-            "a condition on the record belongs in a rule or criterion",
-            '请用 `rule("id")`、`criterion("id")`、`granted("measure")` 与 `verdict()` 表述；对数据记录的条件应写在规则或指标中',
-        ),
-        "pack/unknown-enum": entry(
-            "error",
-            "the schema has no enum `{name}`",
-            "数据结构中没有枚举 `{name}`",
-        ),
-        "pack/unknown-unit": entry(
-            "error",
-            "unknown unit `{unit}`: the schema's `units:` table does not declare it",
-            "未知单位 `{unit}`：数据结构的 `units:` 表中没有声明该单位",
-            "use a unit the schema declares, or declare this one under `units:` in the schema with its "
-            "Chinese and English text",
-            "请使用数据结构中已声明的单位，或在数据结构的 `units:` 下声明该单位及其中英文写法",
-        ),
-    }
-)
 
 
 @attrs.frozen
@@ -164,7 +108,7 @@ def parameter_type(param: Parameter) -> Type:
 
 def _order_facts(pack: PackSource, diagnostics: list[Diagnostic]) -> list[str]:
     """Facts in dependency order; a cycle is reported once, at each fact on it."""
-    deps = {name: references(fact.expr)[0] & set(pack.facts) for name, fact in pack.facts.items()}
+    deps = {name: references(fact.expr.expr)[0] & set(pack.facts) for name, fact in pack.facts.items()}
     order: list[str] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
     reported: set[frozenset[str]] = set()
@@ -279,7 +223,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         return bool(references(expr)[0] & failed)
 
     for name in order:
-        if name in cyclic or blocked(pack.facts[name].expr):
+        if name in cyclic or blocked(pack.facts[name].expr.expr):
             failed.add(name)
             continue
         env = Env(
@@ -289,7 +233,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             facts=dict(fact_types),
             missing_day=pack.missing_day,
         )
-        typed, problems = check(pack.facts[name].expr, env)
+        typed, problems = check(pack.facts[name].expr.expr, env)
         diagnostics.extend(_with_context(problems, (("fact", name), *ctx)))
         if typed is not None:
             facts[name] = typed
@@ -302,39 +246,39 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     weighs: dict[str, TypedExpr] = {}
     for criterion in pack.criteria:
         cctx = (("criterion", criterion.id), *ctx)
-        if criterion.given is not None and not blocked(criterion.given):
-            typed, problems = check(criterion.given, env, expect=BOOL)
+        if criterion.given is not None and not blocked(criterion.given.expr):
+            typed, problems = check(criterion.given.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None:
                 givens[criterion.id] = typed
-        if criterion.weigh is not None and not blocked(criterion.weigh):
-            typed, problems = check(criterion.weigh, env, expect=NUMBER)
+        if criterion.weigh is not None and not blocked(criterion.weigh.expr):
+            typed, problems = check(criterion.weigh.expr, env, expect=NUMBER)
             diagnostics.extend(_with_context(problems, cctx))
             if typed is not None and not (isinstance(typed, TAggregate) and typed.func in ("count", "sum")):
-                diagnostics.append(Diagnostic("pack/bad-weigh", criterion.weigh.span, {}, context=cctx))
+                diagnostics.append(Diagnostic("pack/bad-weigh", criterion.weigh.expr.span, {}, context=cctx))
             elif typed is not None:
                 weighs[criterion.id] = typed
-        if criterion.require is None or blocked(criterion.require):
+        if criterion.require is None or blocked(criterion.require.expr):
             continue
-        typed, problems = check(criterion.require, env, expect=BOOL)
+        typed, problems = check(criterion.require.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, cctx))
         if typed is not None:
             criteria[criterion.id] = typed
     applies: TypedExpr | None = None
     reasons: list[TypedExpr] = []
     if pack.applies is not None:
-        applies, problems = check(pack.applies.when, env, expect=BOOL)
+        applies, problems = check(pack.applies.when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
         for reason in pack.applies.reasons:
-            typed_reason, problems = check(reason.when, env, expect=BOOL)
+            typed_reason, problems = check(reason.when.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, (("option", "applies"), *ctx)))
             if typed_reason is not None:
                 reasons.append(typed_reason)
     rules: dict[str, TypedExpr] = {}
     for rule in pack.rules:
-        if blocked(rule.when):
+        if blocked(rule.when.expr):
             continue
-        typed, problems = check(rule.when, env, expect=BOOL)
+        typed, problems = check(rule.when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, (("rule", rule.id), *ctx)))
         if typed is not None:
             rules[rule.id] = typed
@@ -342,7 +286,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     for invariant in pack.invariants if pack.kind == "invariants" else ():
         ictx = (("invariant", invariant.id), *ctx)
         outcome_env = Env(schema=schema, root=subject, outcome=True)
-        typed, problems = check(invariant.holds, outcome_env, expect=BOOL)
+        typed, problems = check(invariant.holds.expr, outcome_env, expect=BOOL)
         diagnostics.extend(_with_context(problems, ictx))
         if typed is None:
             continue
@@ -369,10 +313,10 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         invariants[invariant.id] = typed
     lapses: dict[str, TypedExpr] = {}
     for measure in pack.measures.values():
-        if measure.lapses_when is None or blocked(measure.lapses_when):
+        if measure.lapses_when is None or blocked(measure.lapses_when.expr):
             continue
         mctx = (("measure", measure.id), *ctx)
-        typed, problems = check(measure.lapses_when, env, expect=BOOL)
+        typed, problems = check(measure.lapses_when.expr, env, expect=BOOL)
         diagnostics.extend(_with_context(problems, mctx))
         if typed is not None:
             status = _status_read(typed, facts, schema, subject)
@@ -391,7 +335,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
     buffer: CheckedBuffer | None = None
     if pack.buffer is not None:
         bctx = (("option", "buffer"), *ctx)
-        retained, problems = check(pack.buffer.retained, env)
+        retained, problems = check(pack.buffer.retained.expr, env)
         diagnostics.extend(_with_context(problems, bctx))
         if retained is not None and not isinstance(retained.type, ListT):
             diagnostics.append(
@@ -407,9 +351,9 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         untils: dict[str, TypedExpr] = {}
         for basis in pack.buffer.bases:
             xctx = (("basis", basis.id), *bctx)
-            active, problems = check(basis.active, env, expect=BOOL)
+            active, problems = check(basis.active.expr, env, expect=BOOL)
             diagnostics.extend(_with_context(problems, xctx))
-            until, problems = check(basis.until, env, expect=DATE)
+            until, problems = check(basis.until.expr, env, expect=DATE)
             diagnostics.extend(_with_context(problems, xctx))
             if active is not None and until is not None:
                 actives[basis.id] = active

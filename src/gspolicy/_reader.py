@@ -8,38 +8,16 @@ None after its diagnostic is recorded, so one pass reports every problem in a fi
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 
 from gspolicy._i18n import Text
 from gspolicy._messages import noun
+from gspolicy._patterns import DATE_RE, NAME_RE
 from gspolicy._yaml import YMap, YNode, YScalar, YSeq, describe
 from gspolicy.errors import Diagnostic, suggest
 
-__all__ = ["CASE_EXPECT_KEYS", "NAME_RE", "Reader"]
-
-CASE_EXPECT_KEYS = (
-    "verdict",
-    "applicability",
-    "version",
-    "criteria",
-    "failing",
-    "missing",
-    "rules",
-    "measures",
-    "buffer",
-    "basis",
-    "until",
-    "retained",
-    "findings",
-)
-"""The keys a pack test case's ``expect`` may hold, in the order `gspolicy fmt` writes them
-(read by `gspolicy.testing.cases`, laid out by `gspolicy.pack.fmt`)."""
-
-NAME_RE = re.compile(r"^[^\W\d][\w]*$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DOTTED_RE = re.compile(r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*$")
+__all__ = ["Reader"]
 
 
 class Reader:
@@ -117,7 +95,7 @@ class Reader:
             return []
         out = []
         for k, v in node.items:
-            if not isinstance(k.value, str) or not DOTTED_RE.match(k.value):
+            if not isinstance(k.value, str) or not NAME_RE.match(k.value):
                 self.report("schema/bad-name", k, {"name": k.text})
                 continue
             out.append((k, v))
@@ -152,7 +130,7 @@ class Reader:
         if not isinstance(node, YScalar) or not isinstance(node.value, str) or not node.value:
             self.wrong(node, key, "a name" if name else "a text")
             return None
-        if name and not DOTTED_RE.match(node.value):
+        if name and not NAME_RE.match(node.value):
             self.report("schema/bad-name", node, {"name": node.value})
             return None
         return node.value

@@ -13,9 +13,9 @@ import pytest
 from gspolicy._i18n import Text
 from gspolicy._location import Source
 from gspolicy.errors import Diagnostic
-from gspolicy.pack.check import CheckedPack, check_pack
 from gspolicy.pack.hash import canonical
 from gspolicy.pack.read import read_pack
+from gspolicy.pack.typecheck import CheckedPack, check_pack
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Schema, UnitSpec
 

@@ -17,9 +17,11 @@ from typing import Any
 import attrs
 
 from gspolicy._glossary import group
+from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy.lang.ast import MISSING_DAY_RULES
 
 __all__ = [
+    "CASE_EXPECT_KEYS",
     "COMBINE_RULES",
     "FORMS",
     "FORM_WORDS",
@@ -34,6 +36,24 @@ __all__ = [
 
 PACK_FORMAT = 1
 """The pack format version this library reads and writes (``format:`` in every pack file)."""
+
+CASE_EXPECT_KEYS = (
+    "verdict",
+    "applicability",
+    "version",
+    "criteria",
+    "failing",
+    "missing",
+    "rules",
+    "measures",
+    "buffer",
+    "basis",
+    "until",
+    "retained",
+    "findings",
+)
+"""The keys a pack test case's ``expect`` may hold, in the order `gspolicy fmt` writes them
+(read by `gspolicy.testing.cases`, laid out by `gspolicy.pack.fmt`)."""
 
 CONFIDENCE = ("H", "M-H", "M", "L-M", "L")
 
@@ -120,9 +140,6 @@ def _list_of(item: Shape, description: str) -> Shape:
 def _one_of(*options: Shape) -> Shape:
     return Shape({"anyOf": [o.to_json() for o in options]})
 
-
-NAME_PATTERN = r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 STRING = _leaf({"type": "string", "minLength": 1})
 NAME = _leaf({"type": "string", "pattern": NAME_PATTERN})

@@ -24,7 +24,6 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import Span
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.lang import _codes  # noqa: F401  (registers the codes)
 from gspolicy.lang.ast import (
     AGGREGATES,
     FUNCTIONS,

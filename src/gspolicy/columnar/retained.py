@@ -1,0 +1,212 @@
+"""The support column of the rows whose buffer retains history items, by columns: what the rules
+grant merged with what is retained, each retained amount worked out once per distinct basis,
+measure and amount, and a measure's `lapses_when` read once per record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+import polars as pl
+
+from gspolicy.columnar.frames import Frames
+from gspolicy.columnar.polars_backend import Result
+from gspolicy.columnar.run import Decoder, Run
+from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, split_texts, text_lists
+from gspolicy.engine.measures import lapse_of, measure_declared
+from gspolicy.engine.outcome import buffer_missing, buffer_result_of, retained_amount
+from gspolicy.engine.support import support_from, support_granted, support_kept, support_texts
+from gspolicy.engine.verdicts import settle_of
+from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema.model import Record
+
+__all__ = ["with_retained"]
+
+_SHORT_AMOUNT = Decimal(10) ** 8
+"""Below this, a money amount held with two places shows as the amount as written (`show_value`
+shortens only numbers of more than ten digits)."""
+
+
+def _may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
+    declared = measure_declared(policy_set, measure, as_of)
+    return declared is not None and measure in declared[0].lapses
+
+
+def with_retained(
+    policy_set: PolicySet,
+    run: Run,
+    result: Result,
+    frames: Frames,
+    index: int,
+    frame: pl.DataFrame,
+    granted: pl.Series,
+    basis: pl.Series,
+    record_of: Callable[[int], Record],
+) -> pl.DataFrame:  # granted: each row's grants as one text (`concat_texts`)
+    """`frame` with the support of each row whose buffer is active and retains history items:
+    what the rules grant merged with what is retained (`support_from`), computed once per
+    distinct grant and retained items from the item frame's measure and amount (the amount each
+    item is kept at worked out once per distinct basis, measure and amount).  A row whose items
+    the columns cannot show as a record would (a list inside a nested record, an amount of more
+    than ten digits) is decoded from its record."""
+    table = result.table
+    plan = run.plans[index]
+    assert plan.buffer is not None
+    path = plan.buffer[0].source.path
+    sel = table[f"{index}|br|sel"].fill_null(0)
+    active = (sel != 0) & (frame["buffer"] == "active").fill_null(False)
+    rows = active.arg_true()
+    if rows.len() == 0:
+        return frame
+    items = frames.items.get(path)
+    bases = {b.id: b for b in (plan.pack.pack.buffer.bases if plan.pack.pack.buffer else ())}
+    combine = plan.pack.pack.buffer.combine.amount if plan.pack.pack.buffer else None
+    owners = pl.DataFrame(
+        {
+            "__row": rows.cast(pl.UInt32),
+            "__sel": sel.gather(rows),
+            "__basis": basis.gather(rows),
+            "__granted": granted.gather(rows),
+        }
+    ).with_columns(split_texts(pl.col("__granted")).alias("__grant"))
+    lacking: dict[int, set[str]] = {}  # what would settle whether a kept item has lapsed, by row
+    if len(path) != 1 or items is None:
+        keyed = owners.select("__row", "__granted", pl.lit(None, pl.List(pl.String())).alias("__kept"))
+        odd = set(rows.to_list())
+    else:
+        picked = (
+            items.lazy()
+            .select(
+                "__row",
+                "__idx",
+                "__bit",
+                (pl.col("measure") if "measure" in items.columns else pl.lit(None, pl.String()))
+                .fill_null("?")
+                .alias("__measure"),
+                pl.col("amount")
+                if "amount" in items.columns
+                else pl.lit(None, pl.Decimal(38, 2)).alias("amount"),
+                (pl.col("end") if "end" in items.columns else pl.lit(None, pl.Date())).alias("__end"),
+            )
+            .join(owners.lazy(), on="__row", how="inner")
+            .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
+            # an item whose own period has ended before the day is not kept (as `buffer_result_of`)
+            .filter(pl.col("__end").is_null() | (pl.col("__end") >= run.as_of))
+            .drop("__end")
+            .collect(engine="in-memory")
+        )
+        odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
+            pl.col("amount").abs() >= _SHORT_AMOUNT
+        ).fill_null(False)
+        odd = set(picked.filter(odd_items)["__row"].unique().to_list())
+        picked = picked.filter(~pl.col("__row").is_in(list(odd)))
+        # a measure that may lapse (`lapses_when`): its condition is read on the record, once per
+        # record and measure; a lapsed item ends, an undetermined one stays and says what it lacks
+        measures = picked["__measure"].unique().to_list()
+        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
+        if lapsing:
+            ended: list[tuple[int, str]] = []
+            for row, measure in (
+                picked.filter(pl.col("__measure").is_in(lapsing))
+                .select("__row", "__measure")
+                .unique(maintain_order=True)
+                .iter_rows()
+            ):
+                value = lapse_of(policy_set, measure, record_of(row), run.as_of)
+                if value is True:
+                    ended.append((row, measure))
+                elif value is not None and value is not False:
+                    lacking.setdefault(row, set()).update(settle_of(value))
+            if ended:
+                gone = pl.DataFrame(
+                    {"__row": [r for r, _ in ended], "__measure": [m for _, m in ended]},
+                    schema={"__row": pl.UInt32, "__measure": pl.String()},
+                )
+                picked = picked.join(gone, on=["__row", "__measure"], how="anti")
+        # the amount each item is kept at, once per distinct basis, measure and amount
+        distinct = picked.select("__basis", "__measure", "amount").unique(maintain_order=True)
+        shown = []
+        for basis_id, measure, amount in distinct.iter_rows():
+            item = Record("", {"measure": measure, **({"amount": amount} if amount is not None else {})})
+            shown.append(retained_amount(item, bases[basis_id], run.as_of, policy_set) or "")
+        amounts = distinct.with_columns(pl.Series("__amount", shown, dtype=pl.String()))
+        picked = picked.join(amounts, on=["__basis", "__measure", "amount"], how="left", nulls_equal=True)
+        # an item's path only orders two items of one measure and basis: left out of the key
+        # when no two of a row share a measure and no rule shares the basis's name, so rows
+        # share results
+        rules = pl.col("__grant").list.eval(pl.element().str.split(GRANTED_SEP).list.get(2))
+        plain = (
+            pl.col("__measure").n_unique().over("__row") == pl.len().over("__row")
+        ) & ~rules.list.contains(pl.col("__basis"))
+        where = pl.when(plain).then(pl.lit("")).otherwise(pl.format(f"{path[0]}[{{}}]", pl.col("__idx")))
+        kept = (
+            picked.sort("__row", "__idx")
+            .with_columns(
+                pl.concat_str(["__measure", "__amount", "__basis", where], separator=GRANTED_SEP).alias(
+                    "__text"
+                )
+            )
+            .group_by("__row", maintain_order=True)
+            .agg(pl.col("__text").alias("__kept"))
+        )
+        keyed = owners.select("__row", "__granted").join(kept, on="__row", how="left", maintain_order="left")
+    keyed = keyed.filter(~pl.col("__row").is_in(list(odd)))
+    # rows seldom share their retained items, often their grants: each grant read once
+    supports: list[list[str]] = []
+    grants: dict[str, dict[str, tuple[str, str | None, str]]] = {}
+    for grant, kept_texts in keyed.select("__granted", "__kept").iter_rows():
+        base = grants.get(grant)
+        if base is None:
+            base = grants[grant] = support_granted(parse_granted(g) for g in grant.split(LIST_JOIN) if g)
+        retained_items = []
+        for text in kept_texts or ():
+            measure, amount, basis_id, where_text = text.split(GRANTED_SEP)
+            retained_items.append((measure, amount or None, basis_id, where_text))
+        supports.append(support_texts(support_kept(base, retained_items, combine)))
+    updates = pl.DataFrame(
+        [
+            keyed["__row"].alias("__r"),
+            text_lists("__support", supports),
+            text_lists("__missing", [sorted(lacking.get(r, ())) for r in keyed["__row"].to_list()]),
+        ]
+    )
+    if odd:
+        odd_supports = []
+        odd_missing = []  # what would settle whether a retained item has lapsed
+        for row in sorted(odd):
+            buffer = buffer_result_of(
+                Decoder(run, Result(table[[row]], result.width)).pack_values(index, plan, record_of(row), 0),
+                policy_set,
+            )
+            retained = [(r.measure, r.amount, r.basis, r.path) for r in buffer.retained] if buffer else []
+            grant = granted[row].split(LIST_JOIN) if granted[row] else []
+            combine_of = buffer.combine if buffer else None
+            odd_supports.append(
+                support_texts(support_from([parse_granted(g) for g in grant], retained, combine_of))
+            )
+            odd_missing.append(list(buffer_missing(buffer)) if buffer else [])
+        updates = pl.concat(
+            [
+                updates,
+                pl.DataFrame(
+                    [
+                        pl.Series("__r", sorted(odd), dtype=pl.UInt32),
+                        text_lists("__support", odd_supports),
+                        text_lists("__missing", odd_missing),
+                    ]
+                ),
+            ]
+        )
+    return (
+        frame.with_row_index("__r")
+        .join(updates, on="__r", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("__support", "support").alias("support"),
+            pl.when(pl.col("__missing").list.len() > 0)
+            .then(pl.concat_list("missing", "__missing").list.unique().list.sort())
+            .otherwise(pl.col("missing"))
+            .alias("missing"),
+        )
+        .drop("__r", "__support", "__missing")
+    )

@@ -1,0 +1,282 @@
+"""A columnar run of one record type on one date: the plans of the packs in force (planned once),
+their compact result on a set of frames (checked row for row), and that result decoded back into
+each pack's condition values and each record's `Outcome` — through the same `outcome_of` as the
+per-record evaluator, so verdicts, what would settle, the support and the buffer follow one set
+of rules whichever engine computed the values.  A pack whose plan did not lower, and a record the
+columns cannot hold exactly (``__fallback``), are decided by the per-record evaluator; the
+`RunReport` says which packs and how many records, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from gspolicy._memo import Memo
+from gspolicy.columnar.frames import Columns, Frames, build_frames, columns_of
+from gspolicy.columnar.plan import WORD_BITS, Keys, PackPlan, plan_pack
+from gspolicy.columnar.polars_backend import Result, run_plans
+from gspolicy.engine.compiled import lower
+from gspolicy.engine.outcome import Outcome, decide_outcome, outcome_of, problems_of
+from gspolicy.engine.run import BufferValues, PackValues, parameter_values
+from gspolicy.errors import Diagnostic
+from gspolicy.lang.values import Unknown, Value
+from gspolicy.pack.policy_set import PolicySet
+from gspolicy.pack.typecheck import CheckedPack
+from gspolicy.schema.model import Record, Schema
+
+__all__ = [
+    "RETAINED_FIELDS",
+    "ColumnarError",
+    "Decoder",
+    "Run",
+    "RunReport",
+    "decide_columnar",
+    "one_type",
+    "outcome_of_row",
+    "plan_packs",
+    "plan_run",
+    "values_by_columns",
+]
+
+RETAINED_FIELDS = (("measure",), ("amount",))
+"""The fields of a history item a buffer's retained support shows (as `buffer_result_of` reads them)."""
+
+
+class ColumnarError(RuntimeError):
+    """The columnar run broke its own invariant (a row lost or repeated): a defect, never data's fault."""
+
+
+@attrs.frozen
+class RunReport:
+    """What a columnar run decided record by record instead, and why."""
+
+    records: int
+    fallback_packs: tuple[tuple[str, str], ...]  # (pack key, reason)
+    fallback_records: int  # records the columns could not hold exactly
+
+
+@attrs.frozen
+class Run:
+    """The plans of the packs in force for one record type on one date (built once, reused)."""
+
+    schema: Schema
+    record_type: str
+    as_of: dt.date
+    packs: tuple[CheckedPack, ...]
+    plans: tuple[PackPlan, ...]
+    keys: Keys = attrs.field(eq=False)
+    parameters: Mapping[str, Mapping[str, Value]] = attrs.field(eq=False)
+
+    @property
+    def fallback_packs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((p.pack.key, p.fallback) for p in self.plans if p.fallback is not None)
+
+    @property
+    def columns(self) -> Columns:
+        """Every column the plans read, and the measure and amount of the items a buffer may
+        retain (the support column of a row whose buffer retains them is computed from those)."""
+        found = columns_of(self.plans)
+        lists = {k: set(v) for k, v in found.lists.items()}
+        for plan in self.plans:
+            if plan.fallback is None and plan.buffer is not None:
+                lists.setdefault(plan.buffer[0].source.path, set()).update(RETAINED_FIELDS)
+        return Columns(found.subject, {k: frozenset(v) for k, v in lists.items()})
+
+    def frames(self, records: Sequence[Record]) -> Frames:
+        return build_frames(self.schema, self.record_type, records, self.columns)
+
+    def table(self, frames: Frames) -> Result:
+        """The compact result of every lowered plan on `frames` (see `run_plans`): one row per
+        record, in order (checked, so no join can drop or repeat a record unnoticed)."""
+        result = run_plans(self.plans, self.keys, frames)
+        rows = result.table["__row"]
+        n = frames.height
+        if rows.len() != n or (n and (rows.first() != 0 or rows.last() != n - 1 or rows.n_unique() != n)):
+            raise ColumnarError(f"the columnar run gave {rows.len()} rows for {frames.height} records")
+        return result
+
+
+_RUNS: Memo[tuple[int, str, dt.date], tuple[PolicySet, Run]] = Memo(32)
+
+
+def plan_packs(packs: Sequence[CheckedPack], record_type: str, as_of: dt.date) -> Run:
+    """The run of `packs` (checked against one schema) on records of `record_type` as of `as_of`."""
+    keys = Keys()
+    plans = tuple(plan_pack(p, as_of, keys) for p in packs)
+    schema = packs[0].schema if packs else None
+    assert schema is not None, "a run needs a pack"
+    parameters = {p.key: parameter_values(p, as_of) for p in packs}
+    return Run(schema, record_type, as_of, tuple(packs), plans, keys, parameters)
+
+
+def plan_run(policy_set: PolicySet, record_type: str, as_of: dt.date) -> Run:
+    """The run for `record_type` on `as_of` (planned once per policy set, type and date)."""
+    key = (id(policy_set), record_type, as_of)
+    found = _RUNS.get(key)
+    if found is not None and found[0] is policy_set:
+        return found[1]
+    packs = tuple(p for p in policy_set.all_in_force(as_of) if p.subject == record_type)
+    return _RUNS.put(key, (policy_set, plan_packs(packs, record_type, as_of)))[1]
+
+
+class Decoder:
+    """Turns a row of the compact result back into the values of each pack's conditions."""
+
+    def __init__(self, run: Run, result: Result) -> None:
+        table = result.table
+        self.run = run
+        self.keys = run.keys
+        self.width = result.width
+        self.columns: dict[str, list[Any]] = {name: table[name].to_list() for name in table.columns}
+        self.unknowns: dict[tuple[object, ...], Unknown] = {}
+        self.parts: dict[str, list[tuple[str, list[Any]]]] = {}
+        by_base: dict[str, list[tuple[str, list[Any]]]] = {}
+        for name, values in self.columns.items():
+            head, sep, tail = name.rpartition("|")
+            if sep and (tail.startswith("s") or tail.startswith("i")) and tail[1:].isdigit():
+                by_base.setdefault(head, []).append((tail, values))
+        self.parts = by_base
+
+    def unknown(self, base: str, row: int) -> Unknown:
+        comps = self.parts.get(base, [])
+        signature = tuple(values[row] for _comp, values in comps)
+        found = self.unknowns.get((base, *signature))
+        if found is not None:
+            return found
+        missing: set[str] = set()
+        problems: set[Diagnostic] = set()
+        per = WORD_BITS // self.width
+        for comp, values in comps:
+            word = values[row] or 0
+            index = int(comp[1:])
+            bit = 0
+            while word:
+                if word & 1:
+                    if comp[0] == "s":
+                        name = self.keys.subject[index * WORD_BITS + bit]
+                        if name.startswith("!"):
+                            problems.add(Diagnostic(name[1:], None))
+                        else:
+                            missing.add(name)
+                    else:
+                        field = index * per + bit // self.width
+                        missing.add(self.keys.item_name(field, bit % self.width))
+                word >>= 1
+                bit += 1
+        found = Unknown(frozenset(missing), frozenset(problems))
+        self.unknowns[(base, *signature)] = found
+        return found
+
+    def value(self, base: str, row: int) -> Value:
+        found = self.columns[base][row]
+        return self.unknown(base, row) if found is None else found
+
+    def pack_values(self, index: int, plan: PackPlan, record: Record, row: int) -> PackValues:
+        pack = plan.pack
+        prefix = f"{index}|"
+        applies = self.value(f"{prefix}a", row) if plan.applies is not None else None
+        givens = {k: self.value(f"{prefix}g|{k}", row) for k in plan.givens}
+        criteria = {k: self.value(f"{prefix}c|{k}", row) for k in plan.criteria}
+        rules = {k: self.value(f"{prefix}r|{k}", row) for k in plan.rules}
+        buffer = None
+        if plan.buffer is not None:
+            retained_node, active, until = plan.buffer
+            known = self.columns[f"{prefix}br"][row]
+            retained: Value
+            if known is None:
+                retained = self.unknown(f"{prefix}br", row)
+            else:
+                items = _read_list(record, retained_node.source.path)
+                held = self.columns[f"{prefix}br|sel"][row] or 0
+                retained = tuple(item for i, item in enumerate(items) if held & (1 << i))
+            buffer = BufferValues(
+                retained,
+                {k: self.value(f"{prefix}ba|{k}", row) for k in active},
+                {k: self.value(f"{prefix}bu|{k}", row) for k in until},
+            )
+        return PackValues(
+            pack,
+            record,
+            self.run.as_of,
+            self.run.parameters[pack.key],
+            applies,
+            givens,
+            criteria,
+            rules,
+            buffer,
+        )
+
+
+def _read_list(record: Record, path: Sequence[str]) -> tuple[Record, ...]:
+    current: object = record
+    for part in path:
+        if not isinstance(current, Record):
+            return ()
+        current = current.get(part)
+    return current if isinstance(current, tuple) else ()
+
+
+def outcome_of_row(
+    policy_set: PolicySet, run: Run, decoder: Decoder, record: Record, row: int, *, exit_pack: str
+) -> Outcome:
+    """The outcome of the record decoded from `row` (packs that did not lower run per record)."""
+    values: dict[str, PackValues] = {}
+    for index, plan in enumerate(run.plans):
+        if plan.fallback is not None:
+            values[plan.pack.id] = lower(plan.pack, run.as_of).run(record)
+        else:
+            values[plan.pack.id] = decoder.pack_values(index, plan, record, row)
+    return outcome_of(
+        policy_set, record, run.as_of, values, exit_pack=exit_pack, problems=problems_of(values)
+    )
+
+
+def decide_columnar(
+    policy_set: PolicySet, records: Sequence[Record], as_of: dt.date, *, exit_pack: str
+) -> tuple[list[Outcome], RunReport]:
+    """The outcome of every record (all of one type), as `decide_outcome` gives it, computed by
+    columns; and what was decided record by record instead."""
+    if not records:
+        return [], RunReport(0, (), 0)
+    run = plan_run(policy_set, one_type(records), as_of)
+    decoder = Decoder(run, run.table(run.frames(records)))
+    fallback = decoder.columns["__fallback"]
+    outcomes = [
+        decide_outcome(policy_set, record, as_of, exit_pack=exit_pack)
+        if fallback[row]
+        else outcome_of_row(policy_set, run, decoder, record, row, exit_pack=exit_pack)
+        for row, record in enumerate(records)
+    ]
+    report = RunReport(len(records), run.fallback_packs, sum(1 for f in fallback if f))
+    return outcomes, report
+
+
+def one_type(records: Sequence[Record]) -> str:
+    record_type = records[0].type_name
+    if any(r.type_name != record_type for r in records):
+        raise ValueError("records of one type at a time")
+    return record_type
+
+
+def values_by_columns(
+    pack: CheckedPack, records: Sequence[Record], as_of: dt.date
+) -> tuple[list[PackValues], str | None, int]:
+    """The values of one pack's conditions on each record, by columns; records the columns cannot
+    hold, and every record when the pack does not lower, by the per-record evaluator.  Also the
+    reason the pack did not lower (None when it did) and how many records fell back."""
+    if not records:
+        return [], None, 0
+    run = plan_packs([pack], records[0].type_name, as_of)
+    plan = run.plans[0]
+    if plan.fallback is not None:
+        return [lower(pack, as_of).run(r) for r in records], plan.fallback, len(records)
+    decoder = Decoder(run, run.table(run.frames(records)))
+    fallback = decoder.columns["__fallback"]
+    out = [
+        lower(pack, as_of).run(record) if fallback[row] else decoder.pack_values(0, plan, record, row)
+        for row, record in enumerate(records)
+    ]
+    return out, None, sum(1 for f in fallback if f)
