@@ -278,7 +278,7 @@ INNER: dict[str, list[list[str]]] = {
         ["workspace"],
     ],
     "engine": [
-        ["frame", "events", "run", "invariants", "support", "durable_conditions"],
+        ["frame", "events", "event_fields", "run", "invariants", "support", "durable_conditions"],
         ["lowering", "verdicts"],  # the lowering, one closure per node kind; reading values
         ["watched", "compiled", "measures"],
         ["outcome", "durable"],  # one set of rules from values to outcomes; the durable_rules host

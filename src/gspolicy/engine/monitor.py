@@ -44,6 +44,7 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation
 from gspolicy.engine.durable import DurablePack, DurableSession, compile_pack
+from gspolicy.engine.event_fields import EventFields, MissingRole
 from gspolicy.engine.events import Event, read_events
 from gspolicy.engine.run import parameter_values
 from gspolicy.errors import Diagnostic
@@ -52,7 +53,7 @@ from gspolicy.pack.load import load_policy_set
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema import roles
-from gspolicy.schema.model import Record, Schema
+from gspolicy.schema.model import Record
 from gspolicy.schema.validate import validate_record
 
 __all__ = ["Alert", "Monitor", "MonitorStats", "monitoring_pack", "shock_after_low_income"]
@@ -205,76 +206,6 @@ def _dates(value: object) -> Iterator[dt.date]:
             yield from _dates(item)
 
 
-class _MissingRole(Exception):
-    """An event needs a field the schema gives no field the role of."""
-
-    def __init__(self, role: str) -> None:
-        super().__init__(role)
-        self.role = role
-
-
-class _Fields:
-    """Where an event writes in a household's plain data: the fields by their roles in the
-    schema (`gspolicy.schema.roles`), never by name."""
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-
-    def path(self, role: str) -> list[str]:
-        found = self.schema.role(role)
-        if found is None:
-            raise _MissingRole(role)
-        return found.split(".")
-
-    def member_field(self, role: str) -> str:
-        """The name of a member's field of `role` (a field of the members list's items)."""
-        return self.path(role)[-1]
-
-    def member_key(self) -> str:
-        members = self.schema.field_at(self.schema.root_record, self.path(roles.MEMBERS))
-        item = self.schema.records.get(members.record or "") if members is not None else None
-        if item is None or item.key is None:
-            raise _MissingRole(roles.MEMBERS)
-        return item.key
-
-    def holder(self, data: dict[str, Any], role: str) -> tuple[dict[str, Any] | None, str]:
-        """The mapping that holds the field of `role` (made when absent; None when the data
-        holds something else there, which validation reports) and the field's name."""
-        *parents, last = self.path(role)
-        found: object = data
-        for part in parents:
-            found = found.setdefault(part, {}) if isinstance(found, dict) else None
-        return (found if isinstance(found, dict) else None), last
-
-    def put(self, data: dict[str, Any], role: str, value: object, *, keep: bool = False) -> None:
-        """Set the field of `role` (with `keep`, only when it is not given)."""
-        holder, name = self.holder(data, role)
-        if holder is not None and not (keep and name in holder):
-            holder[name] = value
-
-    def members(self, data: dict[str, Any]) -> list[Any]:
-        holder, name = self.holder(data, roles.MEMBERS)
-        found = None if holder is None else holder.get(name)
-        return found if isinstance(found, list) else []
-
-    def set_members(self, data: dict[str, Any], members: list[Any]) -> None:
-        self.put(data, roles.MEMBERS, members)
-        self.put(data, roles.HOUSEHOLD_SIZE, len(members))
-
-    def find_member(self, data: dict[str, Any], member: str) -> dict[str, Any] | None:
-        key = self.member_key()
-        for item in self.members(data):
-            if isinstance(item, dict) and item.get(key) == member:
-                return item
-        return None
-
-    def read(self, record: Record, role: str) -> object:
-        value: object = record
-        for part in self.path(role):
-            value = value.get(part) if isinstance(value, Record) else None
-        return value
-
-
 class Monitor:
     """Watches households through events; raises alerts decided by durable_rules.
 
@@ -292,7 +223,7 @@ class Monitor:
         start: dt.date | None = None,
     ) -> None:
         self.policy_set = policy_set or load_policy_set()
-        self._fields = _Fields(self.policy_set.schema)
+        self._fields = EventFields(self.policy_set.schema)
         pack = pack or monitoring_pack(self.policy_set)
         self.pack_id = pack
         if not self.policy_set.versions(pack):
@@ -412,7 +343,7 @@ class Monitor:
         that needs a field the schema gives no role to is refused."""
         try:
             return self._write(house, event)
-        except _MissingRole as missing:
+        except MissingRole as missing:
             needed_by = Text(zh=f"监测事件 `{event.type}`", en=f"the monitoring event `{event.type}`")
             args = {"role": missing.role, "title": roles.ROLES[missing.role].title, "needed_by": needed_by}
             return None, [Diagnostic("schema/missing-role", event.where(), args)]
@@ -500,7 +431,7 @@ class Monitor:
         if event.type == "income_report":
             try:
                 value = self._fields.read(record, roles.INCOME_PER_CAPITA)
-            except _MissingRole:
+            except MissingRole:
                 value = None
             house.reports.append((event.date, value if value is not None else Unknown()))  # type: ignore[arg-type]
         elif _is_shock(event):
