@@ -68,7 +68,11 @@ def module_jobs(root: Path) -> dict[str, list[tuple[str, str]]]:
         if parts[-1] == "__init__":
             parts = parts[:-1]
         name = ".".join(("gspolicy", *parts))
-        if len(parts) == 1 and (parts[0].startswith("_") or parts[0] == "errors") and parts[0] != "__main__":
+        if (
+            len(parts) == 1
+            and (parts[0].startswith("_") or parts[0] == "errors")
+            and parts[0] not in ("__main__", "_docs")
+        ):
             group = "foundation"
         elif len(path.relative_to(root).parts) == 1:
             group = "facade"

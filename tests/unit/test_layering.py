@@ -28,7 +28,6 @@ LAYERS = {
     "schema": 1,
     "lang": 2,
     "pack": 3,
-    "compile": 4,
     "engine": 5,
     "explain": 6,
     "columnar": 6,
