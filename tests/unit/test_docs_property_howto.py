@@ -1,6 +1,6 @@
 """The property-tests how-to runs as written: its Python blocks, put together in order, make a test
 module that pytest runs green in a workspace made with `gspolicy init`; and its sizing advice holds
-(a planted non-monotone rule is found within the examples it says)."""
+(a planted non-monotone rule is found within the profile's 200 examples)."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ PLANTED = """\
 """
 
 
-@pytest.mark.slow  # a search of 50 examples: full suite
-def test_the_sizing_advice_holds_a_planted_cap_is_found_within_50_examples(tmp_path: Path) -> None:
+@pytest.mark.slow  # a search of up to 200 examples: full suite
+def test_the_sizing_advice_holds_a_planted_cap_is_found_within_the_profiles_200_examples(tmp_path: Path) -> None:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)
     pack = root / "exit_criteria" / "household" / "2018.1.yaml"
@@ -63,7 +63,7 @@ def test_the_sizing_advice_holds_a_planted_cap_is_found_within_50_examples(tmp_p
     day = dt.date(2018, 12, 31)
     households = boundary_households(policies, as_of=day, base=st.just(passing))
     quick = settings(
-        max_examples=50,
+        max_examples=200,  # the profile's number, which the page says finds it (50 finds it most of the time)
         deadline=None,
         database=None,
         derandomize=True,
