@@ -39,7 +39,8 @@ from gspolicy.pack.load import load_policies as _load
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
-from gspolicy.schema.records import load_records_from, validate_record
+from gspolicy.schema.records import load_records_from
+from gspolicy.schema.validate import validate_record
 
 if TYPE_CHECKING:  # Polars is imported only when a table is decided
     import polars

@@ -103,9 +103,9 @@ def test_3_a_yaml_document_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> No
 def test_3_too_many_records_are_refused_before_any_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records_module, "MAX_RECORDS", 5)
     checked: list[int] = []
-    original = records_module._Checker.record
+    original = records_module.Checker.record
     monkeypatch.setattr(
-        records_module._Checker, "record", lambda *a, **k: checked.append(1) or original(*a, **k)
+        records_module.Checker, "record", lambda *a, **k: checked.append(1) or original(*a, **k)
     )
     text = "".join(f'{{"id":"H{i}"}}\n' for i in range(6))
     loaded, problems = load_records(Source("six.jsonl", text), SCHEMA, fmt="jsonl")

@@ -77,7 +77,7 @@ records:
       relocated: {type: bool, title: {zh: 易地搬迁, en: Relocated}}
       village: {type: string, title: {zh: 所在村, en: Village}}
       income: {type: record, record: income, title: {zh: 收入, en: Income}}
-      members: {type: list, of: member, title: {zh: 家庭成员, en: Members}}
+      members: {type: list, of: member, title: {zh: 家庭成员, en: Members}, role: members}
   income:
     title: {zh: 收入, en: Income}
     fields:
@@ -87,9 +87,9 @@ records:
     title: {zh: 家庭成员, en: Member}
     fields:
       name: {type: string, title: {zh: 姓名, en: Name}}
-      birth_date: {type: date, title: {zh: 出生日期, en: Birth date}}
-      age: {type: int, title: {zh: 登记年龄, en: Recorded age}, min: 0, max: 120}
-      age_recorded_on: {type: date, title: {zh: 年龄登记日期, en: Age recorded on}}
+      birth_date: {type: date, title: {zh: 出生日期, en: Birth date}, role: birth_date}
+      age: {type: int, role: recorded_age, title: {zh: 登记年龄, en: Recorded age}, min: 0, max: 120}
+      age_recorded_on: {type: date, role: age_recorded_on, title: {zh: 年龄登记日期, en: Age recorded on}}
       health: {type: enum, enum: health, title: {zh: 健康状况, en: Health}}
       insured: {type: bool, title: {zh: 参加医保, en: Insured}}
       income: {type: money, title: {zh: 个人收入, en: Personal income}}

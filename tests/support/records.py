@@ -76,7 +76,7 @@ records:
         not_before: [registered_on]
         title: {zh: 脱贫日期, en: Exited on}
       income: {type: record, record: income, title: {zh: 收入, en: Income}}
-      members: {type: list, of: member, title: {zh: 家庭成员, en: Members}}
+      members: {type: list, of: member, title: {zh: 家庭成员, en: Members}, role: members}
   income:
     title: {zh: 收入, en: Income}
     fields:
@@ -88,15 +88,17 @@ records:
     fields:
       id: {type: string, required: true, pattern: "M[0-9]{2}", title: {zh: 成员编号, en: Member id}}
       name: {type: string, title: {zh: 姓名, en: Name}}
-      birth_date: {type: date, title: {zh: 出生日期, en: Birth date}}
+      birth_date: {type: date, title: {zh: 出生日期, en: Birth date}, role: birth_date}
       age:
         type: int
+        role: recorded_age
         min: 0
         max: 120
         requires: [age_recorded_on]
         title: {zh: 登记年龄, en: Recorded age}
       age_recorded_on:
         type: date
+        role: age_recorded_on
         not_before: [birth_date]
         title: {zh: 年龄登记日期, en: Age recorded on}
       health: {type: enum, enum: health, title: {zh: 健康状况, en: Health}}

@@ -256,7 +256,13 @@ INNER: dict[str, list[list[str]]] = {
         ["_files", "_yaml_syntax", "_yaml"],  # reading files; YAML with positions
         ["_reader"],  # reading YAML nodes into typed values
     ],
-    "schema": [["model"], ["paths", "load", "tabular"], ["records", "doc"]],
+    "schema": [
+        ["roles", "record_text", "table_files"],  # the roles; record text as plain data; table files
+        ["model"],  # the typed schema
+        ["check_roles", "validate", "id_ledger", "table_write"],  # checks, one record, ids, writing tables
+        ["paths", "load", "tabular"],  # reading the schema; reading registry tables
+        ["records", "doc"],  # loading record files; the reference page
+    ],
     "lang": [
         ["values", "types", "ast"],
         ["parse", "printer", "typed"],
@@ -272,7 +278,7 @@ INNER: dict[str, list[list[str]]] = {
         ["workspace"],
     ],
     "engine": [
-        ["frame", "events", "run", "invariants", "support", "durable_conditions"],
+        ["frame", "events", "event_fields", "run", "invariants", "support", "durable_conditions"],
         ["lowering", "verdicts"],  # the lowering, one closure per node kind; reading values
         ["watched", "compiled", "measures"],
         ["outcome", "durable"],  # one set of rules from values to outcomes; the durable_rules host

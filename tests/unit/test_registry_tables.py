@@ -15,7 +15,7 @@ from gspolicy import HouseholdError, Policies
 from gspolicy._resources import bundled_policies
 from gspolicy.api import load_households
 from gspolicy.cli import main
-from gspolicy.schema import tabular
+from gspolicy.schema import table_write, tabular
 from gspolicy.schema.model import Record
 from gspolicy.schema.tabular import RegistryWriter, registry_tables, write_registry
 
@@ -191,7 +191,7 @@ def test_a_writer_refuses_a_field_outside_the_schema_and_an_overfull_sheet(
         RegistryWriter(tmp_path / "h.csv", bundled.schema) as writer,
     ):
         writer.write([{**data[0], "income": {**data[0]["income"], "bonus": 3}}])
-    monkeypatch.setattr(tabular, "XLSX_ROWS", 10)
+    monkeypatch.setattr(table_write, "XLSX_ROWS", 10)
     with (
         pytest.raises(ValueError, match=r"(members|support): \d+ rows do not fit an Excel sheet"),
         RegistryWriter(tmp_path / "h.xlsx", bundled.schema) as writer,

@@ -58,7 +58,7 @@ COINCIDENCES = {
     ("gspolicy/analysis/html.py", Decimal(20)): "a chart bar's height in pixels",
     ("gspolicy/cli/_support.py", Decimal(20)): "the narrowest column Chinese help is wrapped to",
     ("gspolicy/api.py", Decimal(100000)): "households `decide_table` decides at a time by default",
-    ("gspolicy/schema/records.py", Decimal(1000)): "the longest text a record field may hold",
+    ("gspolicy/schema/validate.py", Decimal(1000)): "the longest text a record field may hold",
     ("gspolicy/_yaml.py", Decimal(10000)): "the most aliases a YAML file may use",
     ("gspolicy/lang/parse.py", Decimal(10000)): "the longest expression text",
     ("gspolicy/schema/doc.py", Decimal(10000)): "digit groups on the schema page",
@@ -150,8 +150,11 @@ def test_no_pack_number_is_a_literal_in_src(bundled: Policies) -> None:
 DURATION_NAME = re.compile(r"days|weeks|months|years|period|deadline|quarter", re.IGNORECASE)
 # Durations in deciding code that are not policy, each with what it is.
 DURATIONS = {
-    ("gspolicy/analysis/lint.py", Decimal(4)): "lint's search horizon for a pack without an end: four years",
-    ("gspolicy/analysis/lint.py", Decimal(366)): "lint's search horizon: the days of a leap year",
+    (
+        "gspolicy/analysis/lint_version.py",
+        Decimal(4),
+    ): "lint's search horizon for a pack without an end: four years",
+    ("gspolicy/analysis/lint_version.py", Decimal(366)): "lint's search horizon: the days of a leap year",
 }
 
 
@@ -365,3 +368,218 @@ def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Po
     # in 2019 the range [3218, 3815.38] is in force, not the changed 2018 value
     assert _income(changed, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"
     assert _income(bundled, 4000, "2019-12-31")[1].threshold == "[3218, 3815.38]"
+
+
+# -- schema field names ---------------------------------------------------------------------------
+#
+# Code reads a schema field by its role (`gspolicy.schema.roles`; ``role:`` in the schema), never by
+# its name: a schema with its fields renamed decides the same (tests/unit/test_renamed_schema.py).
+# The scan's rule: the names are the bundled schema's own — every field that plays a role, and every
+# field whose name holds an underscore (a name no other vocabulary uses) — collected from the loaded
+# schema, not written out here.  A source string constant (docstrings aside, and the keys of a dict
+# display: those name the keys of an output format or a message's arguments) matches when it is such
+# a name or a dotted path of them (``income.per_capita``, ``members[2].age``).  What matches and is
+# not a schema field is listed with what it is; what is a schema field still read by name is listed
+# per file with the role that replaces it, to be converted (issue 27, item 5: the modules being split
+# when the roles came).  Either list going stale (a listed literal no longer there) fails the test.
+
+NOT_FIELDS: dict[tuple[str, str], str] = {
+    (
+        "gspolicy/schema/roles.py",
+        "*",
+    ): "the role names (a role is named like the bundled field that plays it)",
+    ("gspolicy/_glossary.py", "amount"): "a glossary word",
+    ("gspolicy/_messages.py", "measure"): "the English word of a message context",
+    ("gspolicy/analysis/diff.py", "measure"): "a pack part's kind (a measure of a pack)",
+    ("gspolicy/cli/households.py", "members"): "a key of the summary it prints",
+    ("gspolicy/cli/ledger.py", "measure"): "a ledger column and argument",
+    ("gspolicy/cli/ledger.py", "status"): "a ledger column",
+    ("gspolicy/columnar/runner.py", "support"): "the outcome table's column",
+    ("gspolicy/engine/events.py", "grade"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "non_counting_transfers"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "per_capita"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "resettlement"): "a key of the monitoring event format",
+    ("gspolicy/engine/events.py", "rigid_spending"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "grade"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "non_counting_transfers"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "per_capita"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "relocation"): "a monitoring event type",
+    ("gspolicy/engine/monitor.py", "resettlement"): "a key of the monitoring event format",
+    ("gspolicy/engine/monitor.py", "rigid_spending"): "a key of the monitoring event format",
+    ("gspolicy/engine/invariants.py", "support"): "the outcome row's column",
+    ("gspolicy/lang/interpret.py", "age"): "a trace event's kind",
+    ("gspolicy/lang/typed.py", "age"): "the language's word `age`",
+    ("gspolicy/pack/book.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/fmt.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/fmt.py", "measure"): "a key of the pack format",
+    ("gspolicy/pack/read.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/read.py", "measure"): "a pack part's kind",
+    ("gspolicy/schemas/build.py", "measure"): "a key of the test-case format",
+    ("gspolicy/store/ledger_tables.py", "amount"): "a ledger column",
+    ("gspolicy/store/ledger_tables.py", "measure"): "a ledger column",
+    ("gspolicy/store/outcome_table.py", "support"): "the outcome table's column",
+    ("gspolicy/store/planning.py", "support"): "the outcome row's column",
+    ("gspolicy/tables.py", "support"): "the outcome table's column",
+    ("gspolicy/testing/cases.py", "amount"): "a key of the test-case format",
+    ("gspolicy/testing/cases.py", "measure"): "a key of the test-case format",
+    ("gspolicy/testing/coverage/measure.py", "age"): "the language's word `age`",
+    ("gspolicy/testing/properties/independence.py", "age"): "a trace event's kind",
+    ("gspolicy/analysis/impact.py", "support"): "the outcome table's column",
+    ("gspolicy/analysis/lint_version.py", "measure"): "a pack part's kind",
+    ("gspolicy/columnar/findings.py", "support"): "the outcome table's column",
+    ("gspolicy/columnar/retained.py", "support"): "the outcome table's column",
+    ("gspolicy/explain/evidence.py", "age"): "a trace event's kind",
+    ("gspolicy/explain/legend.py", "members[2].age"): "an example data path in the legend",
+    ("gspolicy/explain/render_json.py", "amount"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "measure"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "status"): "a key of the decision's JSON form",
+    ("gspolicy/explain/render_json.py", "support"): "a key of the decision's JSON form",
+    ("gspolicy/explain/wording.py", "amount"): "a glossary word",
+    ("gspolicy/pack/read_values.py", "amount"): "a key of the pack format",
+    ("gspolicy/pack/typecheck.py", "measure"): "a pack part's kind",
+    ("gspolicy/pack/typecheck.py", "age"): "the language's word `age`",
+}
+
+# Schema fields still read by name, per file, with the role each becomes (to be converted).
+REMAINING: dict[str, dict[str, str]] = {
+    "gspolicy/schema/model.py": {  # BIRTH_DATE & co., for the modules below that import them
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/cli/evaluate_output.py": {"county_code": "county_code"},  # _with_counties
+    "gspolicy/cli/households.py": {  # _summary
+        "status": "registration_status",
+        "main_cause": "main_cause",
+        "county_code": "county_code",
+        "members": "members",
+    },
+    "gspolicy/columnar/frames.py": {"start": "support_start", "end": "support_end"},  # columns_of
+    "gspolicy/columnar/plan.py": {"start": "support_start"},  # source
+    "gspolicy/engine/outcome.py": {  # buffer_result_of, retained_amount
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "end": "support_end",
+    },
+    "gspolicy/explain/summary.py": {"county_code": "county_code"},  # household_summary
+    "gspolicy/store/card.py": {  # render_card
+        "members": "members",
+        "township_code": "township_code",
+        "village_code": "village_code",
+        "size": "household_size",
+        "main_cause": "main_cause",
+    },
+    "gspolicy/store/ledger.py": {"county_code": "county_code"},  # plan
+    "gspolicy/strategies/boundary.py": {"birth_date": "birth_date", "age": "recorded_age"},  # apply
+    "gspolicy/strategies/expression_trees.py": {  # item_fields, leaves, sources
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "start": "support_start",
+        "end": "support_end",
+    },
+    "gspolicy/testing/properties/buffer.py": {  # the buffer property's test
+        "exited_on": "exited_on",
+        "support": "support",
+        "start": "support_start",
+        "end": "support_end",
+        "measure": "support_measure",
+        "amount": "support_amount",
+    },
+    "gspolicy/analysis/impact.py": {"county_code": "county_code"},  # impact
+    "gspolicy/analysis/lint_set.py": {  # the fields a condition reads: TAge's birth, recorded, recorded_on
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/columnar/polars_aggregates.py": {"start": "support_start", "end": "support_end"},  # held_on
+    "gspolicy/columnar/polars_lower.py": {  # age
+        "birth_date": "birth_date",
+        "age": "recorded_age",
+        "age_recorded_on": "age_recorded_on",
+    },
+    "gspolicy/columnar/registry_block.py": {"county_code": "county_code"},  # COUNTY
+    "gspolicy/columnar/retained.py": {
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "end": "support_end",
+    },
+    "gspolicy/columnar/run.py": {"measure": "support_measure", "amount": "support_amount"},  # RETAINED_FIELDS
+    "gspolicy/engine/lowering.py": {"start": "support_start", "end": "support_end"},  # held_on: TCall.fields
+    "gspolicy/explain/buffer.py": {  # the retained items
+        "measure": "support_measure",
+        "amount": "support_amount",
+        "start": "support_start",
+        "end": "support_end",
+    },
+}
+
+
+def schema_field_names(policies: Policies) -> tuple[set[str], set[str]]:
+    """The bundled schema's field names the scan looks for (see above), and all its field names
+    (the parts a dotted path may have besides), read from the schema."""
+    fields = {
+        (name, field)
+        for record in policies.policy_set.schema.records.values()
+        for name, field in record.fields.items()
+    }
+    return {n for n, f in fields if f.role is not None or "_" in n}, {n for n, _ in fields}
+
+
+def field_name_literals(source: str, names: tuple[set[str], set[str]]) -> list[tuple[int, str]]:
+    """(line, text) of every string constant (docstrings and dict-display keys aside) that is a
+    name looked for, or a dotted path of field names with one looked for (a part may carry an
+    index: ``members[2]``)."""
+    looked_for, every = names
+    tree = _parsed(source)
+    skipped = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            skipped.update(id(k) for k in node.keys if k is not None)
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in skipped:
+            continue
+        parts = [re.sub(r"\[\d+\]$", "", p) for p in node.value.split(".")]
+        if all(p in every for p in parts) and any(p in looked_for for p in parts):
+            found.append((node.lineno, node.value))
+    return sorted(found)
+
+
+def test_the_field_name_scan_finds_planted_names(bundled: Policies) -> None:
+    names = schema_field_names(bundled)
+    assert {"birth_date", "members", "support", "measure", "start", "end", "county_code"} <= names[0]
+    assert "id" not in names[0]  # a key, playing no role: not looked for
+    planted = (
+        'def f(record):\n    """Reads `birth_date` (a docstring: allowed)."""\n'
+        '    born = record.get("birth_date")\n'
+        '    path = "members[2].age_recorded_on"\n'
+        '    args = {"measure": m}\n'  # a dict display's key: an output or argument name
+        '    return record["support"], "income.per_capita", "birthdate"\n'
+    )
+    assert field_name_literals(planted, names) == [
+        (3, "birth_date"),
+        (4, "members[2].age_recorded_on"),
+        (6, "income.per_capita"),
+        (6, "support"),
+    ]
+
+
+@pytest.mark.slow  # a scan of the whole source tree: full suite
+def test_no_schema_field_name_is_a_literal_in_src(bundled: Policies) -> None:
+    """Code reads schema fields by role: no field name is written in ``src/`` but those listed."""
+    names = schema_field_names(bundled)
+    found, used = [], set()
+    for path in sorted(SRC.rglob("*.py")):
+        name = str(path.relative_to(SRC.parent))
+        if (name, "*") in NOT_FIELDS:
+            used.add((name, "*"))
+            continue
+        for line, text in field_name_literals(path.read_text(encoding="utf-8"), names):
+            if (name, text) in NOT_FIELDS or text in REMAINING.get(name, {}):
+                used.add((name, text))
+            else:
+                found.append(f"{name}:{line}: {text!r}")
+    assert found == [], "read a schema field by its role (gspolicy.schema.roles), not by its name"
+    listed = set(NOT_FIELDS) | {(f, t) for f, texts in REMAINING.items() for t in texts}
+    assert sorted(listed - used) == [], "listed but no longer in the code: take it off the list"
+    assert {r for texts in REMAINING.values() for r in texts.values()} <= set(bundled.policy_set.schema.roles)

@@ -37,8 +37,8 @@ from gspolicy.schema.model import (
     RecordSpec,
     Schema,
 )
-from gspolicy.schema.records import MAX_TEXT
 from gspolicy.schema.tabular import OWNER
+from gspolicy.schema.validate import MAX_TEXT
 
 __all__ = ["OWNER", "Ingest", "Ingested"]
 

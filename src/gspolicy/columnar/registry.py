@@ -43,17 +43,18 @@ from gspolicy.columnar.registry_block import (
 from gspolicy.columnar.run import plan_run
 from gspolicy.columnar.runner import counts_text, verdict_counts
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema.id_ledger import IdLedger
 from gspolicy.schema.model import Record, Schema
 from gspolicy.schema.records import (
     RECORD_SUFFIXES,
     TABLE_SUFFIXES,
-    IdLedger,
     file_blocks,
     jsonl_sources,
     load_items,
     load_jsonl_source,
 )
-from gspolicy.schema.tabular import RawBlock, TableError, open_tables
+from gspolicy.schema.table_files import TableError
+from gspolicy.schema.tabular import RawBlock, open_tables
 
 __all__ = ["COLUMN_BLOCK", "FEW_LINES", "LINE_BLOCK", "RegistryBlock", "records_of_kept", "registry_blocks"]
 

@@ -44,6 +44,7 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation
 from gspolicy.engine.durable import DurablePack, DurableSession, compile_pack
+from gspolicy.engine.event_fields import EventFields, MissingRole
 from gspolicy.engine.events import Event, read_events
 from gspolicy.engine.run import parameter_values
 from gspolicy.errors import Diagnostic
@@ -51,8 +52,9 @@ from gspolicy.lang.values import Interval, Truth, Unknown, Value, compare, kleen
 from gspolicy.pack.load import load_policy_set
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.typecheck import CheckedPack
+from gspolicy.schema import roles
 from gspolicy.schema.model import Record
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 
 __all__ = ["Alert", "Monitor", "MonitorStats", "monitoring_pack", "shock_after_low_income"]
 
@@ -204,13 +206,6 @@ def _dates(value: object) -> Iterator[dt.date]:
             yield from _dates(item)
 
 
-def _find_member(data: dict[str, Any], member: str) -> dict[str, Any] | None:
-    for item in data.get("members") or []:
-        if isinstance(item, dict) and item.get("id") == member:
-            return item
-    return None
-
-
 class Monitor:
     """Watches households through events; raises alerts decided by durable_rules.
 
@@ -228,6 +223,7 @@ class Monitor:
         start: dt.date | None = None,
     ) -> None:
         self.policy_set = policy_set or load_policy_set()
+        self._fields = EventFields(self.policy_set.schema)
         pack = pack or monitoring_pack(self.policy_set)
         self.pack_id = pack
         if not self.policy_set.versions(pack):
@@ -343,90 +339,100 @@ class Monitor:
 
     # --- events ------------------------------------------------------------------------------
     def _apply(self, house: _House | None, event: Event) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-        """The household's data after the event (plain data, validated by the caller)."""
+        """The household's data after the event (plain data, validated by the caller); an event
+        that needs a field the schema gives no role to is refused."""
+        try:
+            return self._write(house, event)
+        except MissingRole as missing:
+            needed_by = Text(zh=f"监测事件 `{event.type}`", en=f"the monitoring event `{event.type}`")
+            args = {"role": missing.role, "title": roles.ROLES[missing.role].title, "needed_by": needed_by}
+            return None, [Diagnostic("schema/missing-role", event.where(), args)]
+
+    def _write(self, house: _House | None, event: Event) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
         e = event.data
         day = event.date.isoformat()
+        fields = self._fields
         if event.type == "new_identification":
             data: dict[str, Any] = copy.deepcopy(dict(e["record"]))
-            data["id"] = event.household
-            reg = data.setdefault("registration", {})
-            if isinstance(reg, dict):
-                reg["status"] = "newly_identified"
-                reg.setdefault("identified_on", day)
+            key = self.policy_set.schema.root_record.key
+            if key is not None:
+                data[key] = event.household
+            fields.put(data, roles.REGISTRATION_STATUS, "newly_identified")
+            fields.put(data, roles.IDENTIFIED_ON, day, keep=True)
             return data, []
         assert house is not None
         data = copy.deepcopy(house.data)
         member: dict[str, Any] | None = None
         if "member" in e and event.type != "member_added":
-            member = _find_member(data, str(e["member"]))
+            member = fields.find_member(data, str(e["member"]))
             if member is None:
                 args = {"household": str(event.household), "member": str(e["member"])}
                 return None, [Diagnostic("monitor/unknown-member", event.where("member"), args)]
         t = event.type
+        of = fields.member_field
         if t == "income_report":
-            income = data.setdefault("income", {})
-            income["per_capita"] = e["per_capita"]
+            fields.put(data, roles.INCOME_PER_CAPITA, e["per_capita"])
             if "non_counting_transfers" in e:
-                income["non_counting_transfers"] = e["non_counting_transfers"]
+                fields.put(data, roles.NON_COUNTING_TRANSFERS, e["non_counting_transfers"])
             if "rigid_spending" in e:
-                data.setdefault("social", {})["rigid_spending"] = e["rigid_spending"]
+                fields.put(data, roles.RIGID_SPENDING, e["rigid_spending"])
         elif t == "illness":
             assert member is not None
-            member["health"] = e.get("severity", "serious")
+            member[of(roles.HEALTH)] = e.get("severity", "serious")
         elif t == "disability":
             assert member is not None
-            member["health"] = "disabled"
+            member[of(roles.HEALTH)] = "disabled"
             if "grade" in e:
-                member["disability_grade"] = e["grade"]
+                member[of(roles.DISABILITY_GRADE)] = e["grade"]
         elif t == "disaster":
             if "housing_grade" in e:
-                data.setdefault("housing", {})["grade"] = e["housing_grade"]
+                fields.put(data, roles.HOUSING_GRADE, e["housing_grade"])
         elif t == "member_added":
             new = copy.deepcopy(dict(e["member"]))
-            if _find_member(data, str(new["id"])) is not None:
+            key = fields.member_key()
+            if fields.find_member(data, str(new.get(key))) is not None:
                 return None, [
                     Diagnostic(
                         "monitor/bad-value",
                         event.where("member"),
-                        {"field": "member.id", "expected": "a new member id", "found": str(new["id"])},
+                        {"field": f"member.{key}", "expected": "a new member id", "found": str(new.get(key))},
                     )
                 ]
-            data.setdefault("members", []).append(new)
-            data["size"] = len(data["members"])
+            fields.set_members(data, [*fields.members(data), new])
         elif t == "member_removed":
-            data["members"] = [m for m in data.get("members") or [] if m is not member]
-            data["size"] = len(data["members"])
+            fields.set_members(data, [m for m in fields.members(data) if m is not member])
         elif t == "enrolment":
             assert member is not None
-            member.update(enrolled=True, dropped_out=False)
-            member.pop("dropout_reason", None)
+            member.update({of(roles.ENROLLED): True, of(roles.DROPPED_OUT): False})
+            member.pop(of(roles.DROPOUT_REASON), None)
             if "stage" in e:
-                member["schooling"] = e["stage"]
+                member[of(roles.SCHOOLING)] = e["stage"]
         elif t == "dropout":
             assert member is not None
-            member.update(enrolled=False, dropped_out=True)
+            member.update({of(roles.ENROLLED): False, of(roles.DROPPED_OUT): True})
             if "reason" in e:
-                member["dropout_reason"] = e["reason"]
+                member[of(roles.DROPOUT_REASON)] = e["reason"]
         elif t == "relocation":
-            housing = data.setdefault("housing", {})
-            housing["relocation"] = e["stage"]
+            fields.put(data, roles.RELOCATION_STAGE, e["stage"])
             if "resettlement" in e:
-                housing["resettlement"] = e["resettlement"]
+                fields.put(data, roles.RESETTLEMENT_TYPE, e["resettlement"])
         elif t == "insurance":
             assert member is not None
-            member["basic_medical_insurance"] = e["insured"]
+            member[of(roles.MEDICAL_INSURANCE)] = e["insured"]
         elif t == "exit":
-            reg = data.setdefault("registration", {})
-            reg.update(status="exited", exited_on=day)
+            fields.put(data, roles.REGISTRATION_STATUS, "exited")
+            fields.put(data, roles.EXITED_ON, day)
         elif t == "return":
-            reg = data.setdefault("registration", {})
-            reg.update(status="returned", returned_on=day)
+            fields.put(data, roles.REGISTRATION_STATUS, "returned")
+            fields.put(data, roles.RETURNED_ON, day)
         return data, []
 
     def _log(self, house: _House, event: Event, record: Record) -> None:
         if event.type == "income_report":
-            income = record.get("income")
-            value = income.get("per_capita") if isinstance(income, Record) else None
+            try:
+                value = self._fields.read(record, roles.INCOME_PER_CAPITA)
+            except MissingRole:
+                value = None
             house.reports.append((event.date, value if value is not None else Unknown()))  # type: ignore[arg-type]
         elif _is_shock(event):
             house.shocks.append(event.date)

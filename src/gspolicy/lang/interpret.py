@@ -23,6 +23,7 @@ from gspolicy._numbers import is_number
 from gspolicy.errors import Diagnostic
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
+    AGE,
     TAge,
     TAggregate,
     TArith,
@@ -62,7 +63,7 @@ from gspolicy.lang.values import (
     total,
     unknown_of,
 )
-from gspolicy.schema.model import BIRTH_DATE, RECORDED_AGE, Record
+from gspolicy.schema.model import Record
 
 __all__ = [
     "Context",
@@ -373,15 +374,15 @@ class Interpreter:
 
     def age(self, node: TAge) -> Value:
         record, base = self.scopes[node.scope]
-        birth_path = join_path(base, (BIRTH_DATE,))
+        birth_path = join_path(base, (node.birth,))
         as_of = self.ctx.as_of
-        birth = record.get("birth_date")
+        birth = record.get(node.birth)
         value: Value
         if isinstance(birth, dt.date):
             value = years_between(birth, as_of)
         else:
-            recorded_age = record.get("age")
-            recorded_on = record.get("age_recorded_on")
+            recorded_age = record.get(node.recorded or "")
+            recorded_on = record.get(node.recorded_on or "")
             if is_number(recorded_age) and isinstance(recorded_on, dt.date):
                 ages = age_range(int(recorded_age), recorded_on, as_of)  # type: ignore[call-overload]
                 if ages is None:
@@ -389,7 +390,7 @@ class Interpreter:
                         "eval/date-out-of-range",
                         node.span,
                         {
-                            "path": join_path(base, (RECORDED_AGE,)),
+                            "path": join_path(base, (node.recorded or node.birth,)),
                             "age": recorded_age,
                             "on": recorded_on.isoformat(),
                         },
@@ -399,7 +400,7 @@ class Interpreter:
                     value = make_interval(ages[0], ages[1], frozenset({birth_path}))
             else:
                 value = Unknown(frozenset({birth_path}))
-        self.emit("age", join_path(base, (RECORDED_AGE,)), value, node)
+        self.emit("age", join_path(base, (AGE,)), value, node)
         return value
 
     # --- operators ------------------------------------------------------------------------------
@@ -564,12 +565,13 @@ class Interpreter:
         missing: set[str] = set()
         for index, record in enumerate(records):
             where = self.item_path(path, index, record)
-            start, end = record.get("start"), record.get("end")
-            for name, raw in (("start", start), ("end", end)):
+            start_name, end_name = node.fields
+            start, end = record.get(start_name), record.get(end_name)
+            for name, raw in ((start_name, start), (end_name, end)):
                 seen: Value = raw if isinstance(raw, dt.date) else Unknown(frozenset({f"{where}.{name}"}))
                 self.emit("field", f"{where}.{name}", seen, node)
             if not isinstance(start, dt.date):
-                missing.add(f"{where}.start")
+                missing.add(f"{where}.{start_name}")
             elif start <= day and (not isinstance(end, dt.date) or day <= end):
                 self.item_paths[id(record)] = where
                 held.append(record)

@@ -43,6 +43,7 @@ from gspolicy.lang.ast import (
     children,
 )
 from gspolicy.lang.typed import (
+    AGE,
     TAge,
     TAggregate,
     TArith,
@@ -77,17 +78,13 @@ from gspolicy.lang.types import (
     describe_type,
     field_type,
 )
+from gspolicy.schema import roles
 from gspolicy.schema.model import RecordSpec, Schema
 
 __all__ = ["AGE", "AS_OF", "Env", "check", "references"]
 
 AS_OF = "as_of"
 """The name of the as-of date."""
-
-AGE = "age"
-"""Inside an aggregate over records with a ``birth_date``: the item's age at the as-of date."""
-
-_BIRTH = "birth_date"
 
 
 def _root_default(env: Env) -> str:
@@ -262,7 +259,17 @@ class _Checker:
             if spec is None:
                 continue
             if name == AGE and self._has_birth(spec):
-                chosen = chosen or TAge(NUMBER, e.span, scope)
+                names = spec.roles
+                birth = names[roles.BIRTH_DATE]
+                age = TAge(
+                    NUMBER,
+                    e.span,
+                    scope,
+                    birth,
+                    names.get(roles.RECORDED_AGE),
+                    names.get(roles.AGE_RECORDED_ON),
+                )
+                chosen = chosen or age
                 kinds.append("item")
                 break
             field = spec.fields.get(name)
@@ -308,7 +315,7 @@ class _Checker:
 
     @staticmethod
     def _has_birth(spec: RecordSpec) -> bool:
-        birth = spec.fields.get(_BIRTH)
+        birth = spec.fields.get(spec.roles.get(roles.BIRTH_DATE, ""))
         return birth is not None and birth.kind == "date"
 
     def visible_names(self) -> list[str]:
@@ -659,15 +666,20 @@ class _Checker:
         if source is None or day is None:
             return None
         spec = self.env.schema.records.get(source.type.name) if isinstance(source.type, ListT) else None
+        dates = (
+            ()
+            if spec is None
+            else tuple(spec.roles.get(r, "") for r in (roles.SUPPORT_START, roles.SUPPORT_END))
+        )
         dated = spec is not None and all(
-            name in spec.fields and spec.fields[name].kind == "date" for name in ("start", "end")
+            name in spec.fields and spec.fields[name].kind == "date" for name in dates
         )
         if not dated:
             self.report("type/not-a-history", source.span, {"found": describe_type(source.type)})
             return None
         if not self.want(day, DATE, _q("held_on")):
             return None
-        return TCall(source.type, e.span, "held_on", (source, day))
+        return TCall(source.type, e.span, "held_on", (source, day), dates)
 
     def aggregate(self, e: Call) -> TypedExpr | None:
         func: Lit["any", "all", "count", "sum", "min", "max"] = e.func  # type: ignore[assignment]

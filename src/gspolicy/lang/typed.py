@@ -19,6 +19,7 @@ from gspolicy.lang.ast import OUTCOME_FUNCTIONS, ArithOp, CompareOp
 from gspolicy.lang.types import Type
 
 __all__ = [
+    "AGE",
     "TAge",
     "TAggregate",
     "TArith",
@@ -97,6 +98,11 @@ class TAsOf:
     span: Span
 
 
+AGE = "age"
+"""Inside an aggregate over records with a field of role ``birth_date``: the item's age at the
+as-of date (a word of the language, not a field)."""
+
+
 @attrs.frozen
 class TAge:
     """The age in whole years at the as-of date of the item of `scope` (from its birth date, or
@@ -105,6 +111,10 @@ class TAge:
     type: Type
     span: Span
     scope: int
+    # the item's fields that play the roles `birth_date`, `recorded_age`, `age_recorded_on`
+    birth: str
+    recorded: str | None = None
+    recorded_on: str | None = None
 
 
 @attrs.frozen
@@ -180,6 +190,8 @@ class TCall:
         "verdict",
     ]
     args: tuple[TypedExpr, ...]
+    # ``held_on``: the items' fields that play the roles `support_start` and `support_end`
+    fields: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -266,7 +278,7 @@ def fields_read(node: TypedExpr, facts: Mapping[str, TypedExpr]) -> tuple[str, .
             found[_joined(prefixes.get(current.scope, ""), current.path)] = None
             return
         if isinstance(current, TAge):
-            found[_joined(prefixes.get(current.scope, ""), ("birth_date",))] = None
+            found[_joined(prefixes.get(current.scope, ""), (current.birth,))] = None
             return
         if isinstance(current, TFact):
             expr = facts.get(current.name)

@@ -24,6 +24,7 @@ from pathlib import Path
 from gspolicy.errors import render_diagnostics
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Derive, EnumSpec, FieldSpec, RecordSpec, Schema, UnitSpec
+from gspolicy.schema.roles import ROLES
 
 __all__ = ["BEGIN", "END", "generated_part", "render_schema_markdown", "splice_generated"]
 
@@ -58,6 +59,7 @@ def render_schema_markdown(schema: Schema) -> str:
             lines.extend([f"### 记录类型：{_cell(title.zh)} / Record types: {_cell(title.en)}", ""])
         for name in names:
             lines.extend(_record_section(schema, schema.records[name], places[name], subjects))
+    lines.extend(_roles_section(schema))
     lines.extend(["### 枚举 / Enums", ""])
     for enum in schema.enums.values():
         lines.extend(_enum_section(enum))
@@ -178,14 +180,15 @@ def _record_section(
         )
         yield ""
     prefix = places[0][1] if places else ""
-    yield "| Field | Type | 中文 | English | Unit / bounds | Enum / record |"
-    yield "|---|---|---|---|---|---|"
+    yield "| Field | Type | 中文 | English | Unit / bounds | Enum / record | Role | Changeable by |"
+    yield "|---|---|---|---|---|---|---|---|"
     notes: list[str] = []
     for name, field in spec.fields.items():
         path = f"{prefix}{name}"
+        role = f"[`{field.role}`](#roles)" if field.role is not None else ""
         yield (
             f"| `{path}` | {_type(field)} | {_cell(field.title.zh)} | {_cell(field.title.en)} "
-            f"| {_bounds(field)} | {_reference(field)} |"
+            f"| {_bounds(field)} | {_reference(field)} | {role} | {_CHANGEABLE.get(field.changeable or '', '')} |"
         )
         parts = list(_filled_by(schema, spec, field))
         if field.description is not None:
@@ -293,6 +296,37 @@ def _reference(field: FieldSpec) -> str:
     if field.record is not None:
         return f"[`{field.record}`](#record-{field.record})"
     return ""
+
+
+# -- roles -----------------------------------------------------------------------------------------
+
+_CHANGEABLE = {"household": "household 农户", "department": "department 部门", "no": "no one 不可改变"}
+
+
+def _roles_section(schema: Schema) -> Iterator[str]:
+    """Which field plays each role the library reads fields by (`gspolicy.schema.roles`)."""
+    yield '<a id="roles"></a>'
+    yield ""
+    yield "### 角色 / Roles"
+    yield ""
+    yield (
+        "The library never names a field: where it needs one (a member's birth date for `age`, the support "
+        "list's dates for `held_on`, the status a monitoring event sets), it reads the field that plays the "
+        "role (`role:` on the field; `Schema.role(name)` gives its path). A field may play one role and a "
+        "role is played by one field; a role the schema gives no field is a feature the schema does without "
+        "(`schema/missing-role` when something needs it). `changeable:` says who can change a field: the "
+        "household itself, a department, or no one."
+    )
+    yield ""
+    yield "| Role | 中文 | English | Field | Kinds | Needs |"
+    yield "|---|---|---|---|---|---|"
+    for role in ROLES.values():
+        path = schema.roles.get(role.name)
+        field = f"`{path}`" if path is not None else "—"
+        kinds = ", ".join(f"`{k}`" for k in sorted(role.kinds))
+        needs = ", ".join(f"`{n}`" for n in role.needs)
+        yield f"| `{role.name}` | {_cell(role.title.zh)} | {_cell(role.title.en)} | {field} | {kinds} | {needs} |"
+    yield ""
 
 
 # -- enums -----------------------------------------------------------------------------------------

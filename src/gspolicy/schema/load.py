@@ -18,6 +18,7 @@ from gspolicy._messages import noun
 from gspolicy._reader import Reader
 from gspolicy._yaml import YNode, YScalar, load_yaml
 from gspolicy.errors import Diagnostic, suggest
+from gspolicy.schema.check_roles import check_roles, read_changeable, read_role
 from gspolicy.schema.model import (
     DERIVE_FORMS,
     KINDS,
@@ -52,6 +53,8 @@ _FIELD_KEYS = (
     "description",
     "gather",
     "derive",
+    "role",
+    "changeable",
 )
 
 
@@ -94,6 +97,8 @@ def schema_from_source(source: Source) -> tuple[Schema | None, list[Diagnostic]]
         reader.report("schema/missing-root", top.get("root"), {"name": root}, suggest(root, records))
     _check_cycles(reader, records, top.get("records"))
     _check_gathers(reader, records)
+    if root is not None and root in records:
+        check_roles(reader, records, root)
     if any(d.is_error for d in reader.diagnostics) or root is None:
         return None, reader.diagnostics
     digest = "sha256:" + hashlib.sha256(source.text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -339,6 +344,8 @@ def _read_field(
         r.report("schema/unknown-unit", f.get("unit"), {"unit": unit}, suggest(unit, units))
     gather = _read_gather(r, f.get("gather"), kind, record_names)
     derive = _read_derive(r, f.get("derive"), kind)
+    role = read_role(r, f.get("role"))
+    changeable = read_changeable(r, f.get("changeable"))
     return FieldSpec(
         name=name,
         kind=kind,
@@ -356,6 +363,8 @@ def _read_field(
         span=key.span,
         gather=gather,
         derive=derive,
+        role=role,
+        changeable=changeable,
     )
 
 

@@ -17,6 +17,7 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation, Span
 from gspolicy._numbers import decimal_json
+from gspolicy.schema.roles import ROLES, Changeable
 
 __all__ = [
     "KINDS",
@@ -145,6 +146,8 @@ class FieldSpec:
     span: Span | None = attrs.field(default=None, eq=False)
     gather: Gather | None = None  # for kind "list": filled by the evaluator
     derive: Derive | None = None  # in an item of a gathered list: what fills the field
+    role: str | None = None  # the role the field plays (`gspolicy.schema.roles`), if any
+    changeable: Changeable | None = None  # who can change it (None: the schema does not say)
 
     def matches(self, text: str) -> bool:
         return self.pattern is None or re.fullmatch(self.pattern, text) is not None
@@ -162,6 +165,12 @@ class RecordSpec:
     # `keeps_retention: true`: what the record says (income, exit, status) never ends an item
     # the buffer keeps, so no measure's `lapses_when` may read it
     keeps_retention: bool = False
+    # role → the name of the field of this record type that plays it
+    roles: Mapping[str, str] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        found = {f.role: name for name, f in self.fields.items() if f.role is not None}
+        object.__setattr__(self, "roles", found)
 
 
 @attrs.frozen
@@ -179,6 +188,48 @@ class Schema:
     digest: str = attrs.field(default="", eq=False)  # sha256 of the schema file's text
     # the units packs and fields may name (``units:``), by code
     units: Mapping[str, UnitSpec] = attrs.field(factory=dict)
+    # role → the dotted path of the field that plays it, from the root (``members.birth_date``:
+    # through a list by the list's name); roles declared off the root's tree are not listed
+    roles: Mapping[str, str] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        found: dict[str, str] = {}
+        if self.root in self.records:
+            for path, field in self.field_paths(lists=True):
+                if field.role is not None:
+                    found.setdefault(field.role, path)
+        object.__setattr__(self, "roles", found)
+
+    def role(self, name: str) -> str | None:
+        """The dotted path, from the root, of the field that plays role `name` (one of
+        `gspolicy.schema.roles.ROLES`): ``members.birth_date``, ``registration.status``; None
+        when the schema gives no field that role."""
+        if name not in ROLES:
+            raise KeyError(f"unknown role {name!r}")
+        return self.roles.get(name)
+
+    def role_name(self, name: str) -> str | None:
+        """The name of the field that plays role `name` within its own record type (the last
+        part of `role`): what to read from a member or a support item."""
+        path = self.role(name)
+        return None if path is None else path.rpartition(".")[2]
+
+    def changeable(self, path: str) -> Changeable | None:
+        """Who can change the field at `path` (``members[2].health``, ``members.health`` or
+        ``income.per_capita``): ``household``, ``department`` or ``no``; None when the schema
+        has no such field or does not say."""
+        spec: RecordSpec | None = self.root_record
+        found: FieldSpec | None = None
+        for part in path.replace("[", ".[").split("."):
+            if part.startswith("[") or not part:
+                continue
+            if spec is None:
+                return None
+            found = spec.fields.get(part)
+            if found is None:
+                return None
+            spec = self.records.get(found.record or "") if found.kind in ("record", "list") else None
+        return None if found is None else found.changeable
 
     @property
     def root_record(self) -> RecordSpec:
@@ -197,18 +248,24 @@ class Schema:
             record = self.records.get(found.record or "") if found.kind == "record" else None
         return found
 
-    def field_paths(self, record: str | None = None, prefix: str = "") -> Iterator[tuple[str, FieldSpec]]:
-        """Every field path below `record` (default: the root), lists included as ``members``."""
+    def field_paths(
+        self, record: str | None = None, prefix: str = "", *, lists: bool = False
+    ) -> Iterator[tuple[str, FieldSpec]]:
+        """Every field path below `record` (default: the root), lists included as ``members``;
+        with `lists`, the fields of a list's items too, as ``members.birth_date`` (a gathered
+        list's items are left out: they hold other subjects)."""
         spec = self.records[record or self.root]
         for name, field in spec.fields.items():
             path = f"{prefix}{name}"
             yield path, field
-            if field.kind == "record" and field.record is not None:
-                yield from self.field_paths(field.record, path + ".")
+            nested = field.kind == "record" or (lists and field.kind == "list" and field.gather is None)
+            if nested and field.record is not None and field.record in self.records:
+                yield from self.field_paths(field.record, path + ".", lists=lists)
 
 
-# The fields an age is read from (the language's `age` reads the same three): a birth date, or an
-# age recorded on a date.
+# The bundled schema's names of the age fields, for the modules that still read them by name
+# (columnar/, engine/lowering.py, strategies/: issue 27 converts them next); code reads them
+# by role: `Schema.role_name(roles.BIRTH_DATE)`, `RecordSpec.roles`, or the checked `TAge`.
 BIRTH_DATE = "birth_date"
 RECORDED_AGE = "age"
 AGE_RECORDED_ON = "age_recorded_on"

@@ -21,15 +21,10 @@ and the field path.  Polars reads the files; this module is imported only when a
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import datetime as dt
 import importlib.util
 import math
-import shutil
-import stat
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +35,16 @@ import polars as pl
 from gspolicy._location import DataPath, RecordLocation
 from gspolicy.errors import Diagnostic
 from gspolicy.schema.model import RecordSpec, Schema
+from gspolicy.schema.table_files import (
+    BLOCK,
+    KEY,
+    TABLE_SUFFIXES,
+    TableError,
+    Workdir,
+    read_table_files,
+    reason_of,
+)
+from gspolicy.schema.table_write import RegistryWriter, registry_tables, write_registry
 
 __all__ = [
     "BLOCK",
@@ -60,10 +65,6 @@ __all__ = [
     "write_registry",
 ]
 
-TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
-KEY = "household_id"
-"""The column of a list's table naming the household an item belongs to."""
-
 
 _Item = tuple[object, int | None, Callable[[DataPath], RecordLocation], Callable[[DataPath], RecordLocation]]
 
@@ -80,10 +81,6 @@ def read_tables(
         return [item for block in blocks for item in block], problems
     except TableError as err:
         return None, [*problems, err.diagnostic]
-
-
-BLOCK = 4_096
-"""Households nested into records at a time (`table_blocks`)."""
 
 
 def table_blocks(
@@ -126,9 +123,9 @@ def open_tables(
     if kind == "xlsx" and importlib.util.find_spec("fastexcel") is None:
         return None, [Diagnostic("table/needs-extra", None, {"path": shown})]
     lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
-    workdir = _Workdir()  # CSV in another encoding, as UTF-8
+    workdir = Workdir()  # CSV in another encoding, as UTF-8
     try:
-        tables = _read(path, kind, lists, encoding, shown, workdir)
+        tables = read_table_files(path, kind, lists, encoding, shown, workdir)
     except TableError as err:
         workdir.cleanup()
         return None, [err.diagnostic]
@@ -194,7 +191,7 @@ def open_tables(
         del index
     except pl.exceptions.PolarsError as err:  # a damaged or ragged file met while reading its keys
         workdir.cleanup()
-        return None, [Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})]
+        return None, [Diagnostic("table/unreadable", None, {"path": shown, "reason": reason_of(err)})]
     if any(d.is_error for d in problems):
         workdir.cleanup()
         return None, problems
@@ -311,7 +308,7 @@ class TableReader:
         main_name: str,
         prepared: list[_Items],
         first_row: int,
-        workdir: _Workdir,
+        workdir: Workdir,
         key_columns: Sequence[str] = (),
     ) -> None:
         self.schema = schema
@@ -356,7 +353,7 @@ class TableReader:
                 start = stop
         except pl.exceptions.PolarsError as err:  # a damaged or ragged row met while reading
             raise TableError(
-                Diagnostic("table/unreadable", None, {"path": self.main_name, "reason": _reason(err)})
+                Diagnostic("table/unreadable", None, {"path": self.main_name, "reason": reason_of(err)})
             ) from None
         finally:
             self.workdir.cleanup()
@@ -445,348 +442,6 @@ def _key_texts(column: pl.Series) -> pl.Series:
         return pl.Series("key", stripped, dtype=pl.String()).replace("", None)
     texts = [None if (cell := cell_value(raw)) is None else str(cell) for raw in column.to_list()]
     return pl.Series("key", texts, dtype=pl.String())
-
-
-class TableError(Exception):
-    """A table that cannot be read through, with the diagnostic saying why."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.code)
-        self.diagnostic = diagnostic
-
-
-def registry_tables(households: Iterable[Mapping[str, Any]], schema: Schema) -> dict[str, pl.DataFrame]:
-    """Households given as plain data (as the record files hold them) as the three registry
-    tables, every cell as text: nested fields as dotted columns, a set's codes joined by ``;``,
-    each list in its own table keyed by ``household_id`` (the inverse of `read_tables`)."""
-    spec = schema.records[schema.root]
-    lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
-    key = spec.key or "id"
-    rows: dict[str, list[dict[str, str | None]]] = {"households": [], **{name: [] for name in lists}}
-    for household in households:
-        data = dict(household)
-        items = {name: data.pop(name, None) for name in lists}
-        rows["households"].append(_flat(data))
-        for name, listed in items.items():
-            for item in listed or ():
-                rows[name].append({KEY: str(data.get(key)), **_flat(item)})
-    out: dict[str, pl.DataFrame] = {}
-    for name, found in rows.items():
-        columns = sorted({c for row in found for c in row}, key=lambda c: (c != KEY, c != "id", c))
-        if not columns:
-            columns = [key] if name == "households" else [KEY]  # a table with no rows keeps its key
-        out[name] = pl.DataFrame(
-            [[row.get(c) for c in columns] for row in found],
-            schema=dict.fromkeys(columns, pl.String()),
-            orient="row",
-        )
-    return out
-
-
-def write_registry(tables: Mapping[str, pl.DataFrame], path: Path) -> list[Path]:
-    """Write registry tables where `read_tables` finds them: ``NAME.csv`` / ``.parquet`` with
-    ``NAME.<list>.<suffix>`` beside it, or one workbook with a sheet per table; the files written."""
-    kind = TABLE_SUFFIXES[path.suffix.lower()]
-    if kind == "xlsx":
-        xlsxwriter = importlib.import_module("xlsxwriter")  # the excel extra
-
-        with xlsxwriter.Workbook(str(path)) as workbook:
-            for name, table in tables.items():
-                table.write_excel(workbook, worksheet=name)
-        return [path]
-    written = []
-    for name, table in tables.items():
-        target = _target(path, name)
-        if kind == "csv":
-            table.write_csv(target)
-        else:
-            table.write_parquet(target)
-        written.append(target)
-    return written
-
-
-def _target(path: Path, table: str) -> Path:
-    return path if table == "households" else path.with_name(f"{path.stem}.{table}{path.suffix}")
-
-
-XLSX_ROWS = 1_048_576
-"""Rows of an Excel sheet, its header included."""
-
-
-class RegistryWriter:
-    """Registry tables written a block of households at a time, in memory bounded by a block:
-    CSV files appended to, Parquet as a part a block joined at the end by a streaming sink, an
-    Excel workbook written row by row (xlsxwriter's constant-memory mode).  Every table has the
-    columns of every field its record can hold, in the schema's order (a field nobody has is an
-    empty column: missing, as an empty cell always is).
-
-    Used as a context manager: the files are complete when it exits without an error, and
-    removed when it exits with one.  A household with a field outside the schema, or more rows
-    than an Excel sheet holds, raises `ValueError` naming it."""
-
-    def __init__(self, path: Path, schema: Schema) -> None:
-        self.path = path
-        self.kind = TABLE_SUFFIXES[path.suffix.lower()]
-        spec = schema.records[schema.root]
-        self.key = spec.key or "id"
-        self.lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
-        self.columns: dict[str, list[str]] = {"households": _columns(schema, spec, (self.key,))}
-        for name in self.lists:
-            item = schema.records[spec.fields[name].record or ""]
-            self.columns[name] = _columns(schema, item, (KEY,))
-        self.rows = dict.fromkeys(self.columns, 0)
-        self._handles: dict[str, Any] = {}
-        self._parts: dict[str, list[Path]] = {name: [] for name in self.columns}
-        self._workbook: Any = None
-        self._sheets: dict[str, Any] = {}
-        self._temp: Path | None = None
-
-    def __enter__(self) -> RegistryWriter:
-        if self.kind == "csv":
-            for name, columns in self.columns.items():
-                handle = _target(self.path, name).open("wb")
-                self._handles[name] = handle
-                pl.DataFrame(schema=dict.fromkeys(columns, pl.String())).write_csv(handle)
-        elif self.kind == "parquet":
-            self._temp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.parts."))
-        else:
-            xlsxwriter = importlib.import_module("xlsxwriter")  # the excel extra
-            self._workbook = xlsxwriter.Workbook(str(self.path), {"constant_memory": True})
-            for name, columns in self.columns.items():
-                sheet = self._workbook.add_worksheet(name)
-                sheet.write_row(0, 0, columns)
-                self._sheets[name] = sheet
-        return self
-
-    def write(self, households: Iterable[Mapping[str, Any]]) -> None:
-        """Append a block of households (plain data, as the record files hold them)."""
-        rows: dict[str, list[dict[str, str | None]]] = {name: [] for name in self.columns}
-        for household in households:
-            data = dict(household)
-            items = {name: data.pop(name, None) for name in self.lists}
-            rows["households"].append(_flat(data))
-            for name, listed in items.items():
-                for item in listed or ():
-                    rows[name].append({KEY: str(data.get(self.key)), **_flat(item)})
-        for name, found in rows.items():
-            columns = self.columns[name]
-            known = set(columns)
-            for row in found:
-                extra = sorted(set(row) - known)
-                if extra:
-                    raise ValueError(f"{name}: {extra[0]} is not a field of the schema")
-            cells = [[row.get(c) for c in columns] for row in found]
-            start = self.rows[name]
-            self.rows[name] += len(cells)
-            if self.kind == "xlsx":
-                if self.rows[name] >= XLSX_ROWS:
-                    raise ValueError(
-                        f"{name}: {self.rows[name]:,} rows do not fit an Excel sheet "
-                        f"({XLSX_ROWS - 1:,} and the header); write .csv or .parquet"
-                    )
-                sheet = self._sheets[name]
-                for offset, line in enumerate(cells, start=start + 1):
-                    sheet.write_row(offset, 0, line)
-                continue
-            frame = pl.DataFrame(cells, schema=dict.fromkeys(columns, pl.String()), orient="row")
-            if self.kind == "csv":
-                frame.write_csv(self._handles[name], include_header=False)
-            else:
-                assert self._temp is not None
-                part = self._temp / f"{name}.{len(self._parts[name]):08d}.parquet"
-                frame.write_parquet(part)
-                self._parts[name].append(part)
-
-    def __exit__(self, kind: object, error: object, trace: object) -> None:
-        try:
-            for handle in self._handles.values():
-                handle.close()
-            if self._workbook is not None:
-                self._workbook.close()
-            if self._temp is not None and error is None:
-                for name, columns in self.columns.items():
-                    target = _target(self.path, name)
-                    if self._parts[name]:
-                        pl.scan_parquet(self._parts[name]).sink_parquet(target, row_group_size=BLOCK)
-                    else:
-                        pl.DataFrame(schema=dict.fromkeys(columns, pl.String())).write_parquet(target)
-        finally:
-            if self._temp is not None:
-                shutil.rmtree(self._temp, ignore_errors=True)
-            if error is not None:  # nothing half-written is left behind
-                for written in self.files:
-                    written.unlink(missing_ok=True)
-
-    @property
-    def files(self) -> list[Path]:
-        """The files written (one workbook, or a file a table)."""
-        if self.kind == "xlsx":
-            return [self.path]
-        return [_target(self.path, name) for name in self.columns]
-
-
-def _columns(schema: Schema, spec: RecordSpec, first: tuple[str, ...]) -> list[str]:
-    """The dotted path of every field a table of `spec` records can hold (lists aside), `first`
-    leading, the rest in the schema's order."""
-    out: list[str] = list(first)
-
-    def walk(record: RecordSpec, prefix: tuple[str, ...]) -> None:
-        for name, field in record.fields.items():
-            path = (*prefix, name)
-            nested = schema.records.get(field.record or "") if field.kind == "record" else None
-            if nested is not None:
-                walk(nested, path)
-            elif field.kind != "list" and ".".join(path) not in out:
-                out.append(".".join(path))
-
-    walk(spec, ())
-    return out
-
-
-def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            out.update(_flat(value, f"{prefix}{key}."))
-        elif isinstance(value, list | tuple | set | frozenset):
-            # a set of codes; an empty set is `;` (an empty cell is a missing value)
-            out[f"{prefix}{key}"] = ";".join(str(v) for v in value) if value else ";"
-        elif isinstance(value, bool):
-            out[f"{prefix}{key}"] = "true" if value else "false"
-        else:
-            out[f"{prefix}{key}"] = None if value is None else str(value)
-    return out
-
-
-def _read(
-    path: Path, kind: str, lists: list[str], encoding: str, shown: str, workdir: _Workdir
-) -> dict[str, tuple[str, pl.LazyFrame]]:
-    """The households' table (key ``""``) and each list's table found, with the names to show;
-    each checked to be readable through (a ragged row is refused here, before any block)."""
-    out: dict[str, tuple[str, pl.LazyFrame]] = {}
-    if kind == "xlsx":
-        try:
-            sheets = pl.read_excel(path, sheet_id=0, raise_if_empty=False)
-        except Exception as err:  # the reader's own errors: a damaged or foreign file
-            raise TableError(
-                Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
-            ) from None
-        names = list(sheets)
-        first = "households" if "households" in sheets else names[0]
-        out[""] = (f"{shown}[{first}]", sheets[first].lazy())
-        for field in lists:
-            if field in sheets and field != first:
-                out[field] = (f"{shown}[{field}]", sheets[field].lazy())
-        return out
-    out[""] = (shown, _read_one(path, kind, encoding, shown, workdir))
-    for field in lists:
-        for candidate in _companions(path, field):
-            if candidate.is_file():
-                out[field] = (str(candidate), _read_one(candidate, kind, encoding, str(candidate), workdir))
-                break
-    return out
-
-
-def _companions(path: Path, field: str) -> list[Path]:
-    """Where a list's table may be: ``NAME.members.csv``; beside ``households.csv`` also ``members.csv``."""
-    found = [path.with_name(f"{path.stem}.{field}{path.suffix}")]
-    if path.stem == "households":
-        found.append(path.with_name(f"{field}{path.suffix}"))
-    return found
-
-
-_CHUNK = 1024 * 1024  # bytes of a file decoded at a time
-
-
-class _Workdir:
-    """A temporary folder made when a first file is put in it (most reads need none)."""
-
-    def __init__(self) -> None:
-        self.folder: tempfile.TemporaryDirectory[str] | None = None
-        self.count = 0
-
-    def new_file(self, suffix: str) -> Path:
-        if self.folder is None:
-            self.folder = tempfile.TemporaryDirectory(prefix="gspolicy-tables-")
-        self.count += 1
-        return Path(self.folder.name) / f"{self.count}{suffix}"
-
-    def cleanup(self) -> None:
-        if self.folder is not None:
-            self.folder.cleanup()
-            self.folder = None
-
-
-def _read_one(path: Path, kind: str, encoding: str, shown: str, workdir: _Workdir) -> pl.LazyFrame:
-    """One table file, to be read a batch at a time; a file of another encoding than UTF-8 is
-    first written out as UTF-8 (in `workdir`), a chunk at a time."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise TableError(Diagnostic("io/not-found", None, {"path": shown})) from None
-    except OSError as err:
-        raise TableError(
-            Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})
-        ) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise TableError(Diagnostic("io/not-a-file", None, {"path": shown}))
-    if kind == "parquet":
-        table = pl.scan_parquet(path)
-    else:
-        source = _as_utf8(path, encoding, shown, workdir)
-        if source is None:
-            return pl.LazyFrame()  # an empty file: no rows
-        table = pl.scan_csv(source, infer_schema=False)
-    try:
-        # a CSV file's every cell read once: a ragged row is refused before any block (a Parquet
-        # file's own checks run as it is read: its schema now, its pages as blocks come)
-        if kind == "parquet":
-            table.collect_schema()
-        else:
-            table.select(pl.all().null_count()).collect(engine="streaming")
-    except Exception as err:  # the reader's own errors: ragged rows, bad quoting, not Parquet
-        raise TableError(
-            Diagnostic("table/unreadable", None, {"path": shown, "reason": _reason(err)})
-        ) from None
-    return table
-
-
-def _as_utf8(path: Path, encoding: str, shown: str, workdir: _Workdir) -> Path | None:
-    """`path` if it is UTF-8 text (with or without a byte-order mark), else its text written as
-    UTF-8 in `workdir`; None for a file of blanks.  Text that is not in `encoding` is refused."""
-    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-    try:
-        decoder = codecs.getincrementaldecoder("utf-8-sig" if utf8 else encoding)()
-    except LookupError as err:
-        raise TableError(
-            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
-        ) from None
-    target = path if utf8 else workdir.new_file(".csv")
-    blank = True
-    try:
-        with path.open("rb") as handle, contextlib.ExitStack() as stack:
-            out = None if utf8 else stack.enter_context(target.open("w", encoding="utf-8", newline=""))
-            while True:
-                chunk = handle.read(_CHUNK)
-                text = decoder.decode(chunk, final=not chunk)
-                blank = blank and not text.strip()
-                if out is not None:
-                    out.write(text)
-                if not chunk:
-                    break
-    except UnicodeDecodeError as err:
-        raise TableError(
-            Diagnostic("table/not-text", None, {"path": shown, "encoding": encoding, "reason": _reason(err)})
-        ) from None
-    except OSError as err:
-        raise TableError(
-            Diagnostic("io/unreadable", None, {"path": shown, "reason": err.strerror or str(err)})
-        ) from None
-    return None if blank else target
-
-
-def _reason(err: Exception) -> str:
-    return str(err).splitlines()[0][:200] if str(err) else type(err).__name__
 
 
 def _headers(schema: Schema, spec: RecordSpec) -> dict[str, tuple[str, ...]]:

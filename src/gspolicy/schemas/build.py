@@ -142,6 +142,10 @@ def _field(field: FieldSpec) -> dict[str, Any]:
     notes = [_both(field.description)] if field.description else []
     if field.unit:
         notes.append(f"unit: {field.unit}")
+    if field.role is not None:
+        notes.append(f"role: {field.role}")
+    if field.changeable is not None:
+        notes.append(f"changeable by: {field.changeable}")
     if kind == "date" and (field.min is not None or field.max is not None):
         low = field.min.isoformat() if isinstance(field.min, dt.date) else "…"
         high = field.max.isoformat() if isinstance(field.max, dt.date) else "…"

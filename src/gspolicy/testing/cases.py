@@ -67,7 +67,7 @@ from gspolicy.explain.render import render_text
 from gspolicy.pack.format import CASE_EXPECT_KEYS
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Schema
-from gspolicy.schema.records import validate_record
+from gspolicy.schema.validate import validate_record
 
 __all__ = ["Case", "CaseResult", "find_case_files", "load_cases", "merge_household", "run_case"]
 
