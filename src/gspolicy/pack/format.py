@@ -415,7 +415,8 @@ INDICATOR = _obj(
     held=(
         EXPR,
         False,
-        "history items with a `measure` (e.g. `held_on(support, registration.exited_on)`): the built-in "
+        "history items with a measure (a field of role `support_measure`), e.g. "
+        "`held_on(support, registration.exited_on)`: the built-in "
         "keys `measure` and `batch` read their measures, and the batch packs declaring them, "
         "instead of the outcome's",
     ),

@@ -35,6 +35,7 @@ from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.load import unit_known
 from gspolicy.schema.model import Schema
+from gspolicy.schema.roles import SUPPORT_MEASURE
 
 __all__ = ["CheckedIndicator", "CheckedPack", "check_pack", "parameter_type"]
 
@@ -61,6 +62,7 @@ class CheckedIndicator:
     where: TypedExpr | None
     dated_by: TypedExpr | None
     held: TypedExpr | None = None  # history items with a `measure`: what `batch` and `measure` read
+    held_measure: str | None = None  # the items' field that plays the role of their measure
 
 
 @attrs.frozen
@@ -455,13 +457,15 @@ def _check_statistics(
         if indicator.dated_by is not None and dated_by is None:
             continue
         held: TypedExpr | None = None
+        held_measure: str | None = None
         if indicator.held is not None:
             held, problems = check(indicator.held.expr, plain)
             diagnostics.extend(_with_context(problems, ictx))
             if held is None:
                 continue
             spec = schema.records.get(held.type.name) if isinstance(held.type, ListT) else None
-            if spec is None or "measure" not in spec.fields:
+            held_measure = spec.roles.get(SUPPORT_MEASURE) if spec is not None else None
+            if held_measure is None:
                 diagnostics.append(
                     Diagnostic(
                         "pack/held-not-measures",
@@ -471,7 +475,7 @@ def _check_statistics(
                     )
                 )
                 continue
-        indicators[indicator.id] = CheckedIndicator(figure, where, dated_by, held)
+        indicators[indicator.id] = CheckedIndicator(figure, where, dated_by, held, held_measure)
     return keys, indicators
 
 

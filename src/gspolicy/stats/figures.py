@@ -162,9 +162,8 @@ def _memberships(
         items = evaluate(acc.typed.held, ctx)
         if not isinstance(items, tuple):
             return None
-        measures = {
-            str(i["measure"]) for i in items if isinstance(i, Record) and i.get("measure") is not None
-        }
+        field = acc.typed.held_measure or ""  # the items' field of role `support_measure`
+        measures = {str(i[field]) for i in items if isinstance(i, Record) and i.get(field) is not None}
         batches = [p.id for p in subject.batches if measures & set(p.pack.measures)]
         return tuple(batches), tuple(sorted(measures))
     batches = []
