@@ -61,7 +61,8 @@ class Cell:
 class Table:
     """One indicator's figures: group key tuple (in the order of `keys`) → cell.  `total` counts
     each household once (for a count, the households in any cell; for a sum, every cell's value
-    added up); `undetermined` lists the households whose figure could not be told."""
+    added up); `undetermined` lists the households whose figure (or `where`, or the items
+    `held`) could not be told in some cell — the data it needs is missing."""
 
     pack: str  # the statistics pack's ``id@version``
     indicator: Indicator
@@ -115,7 +116,7 @@ class _Acc:
             self.indicator.by,
             cells,
             Cell(total, counted),
-            tuple(sorted(self.undetermined - self.counted)),
+            tuple(sorted(self.undetermined)),
         )
 
 
@@ -189,7 +190,6 @@ def _add_household(acc: _Acc, subject: _Subject, base: Context, outcome: Outcome
     for combo in itertools.product(*choices):
         bound = dict(zip(built_in, combo, strict=True))
         ctx = attrs.evolve(base, parameters={KEY_NAMES[k]: v for k, v in bound.items()})
-        value = evaluate(acc.typed.figure, ctx)
         if acc.typed.where is not None:
             where = evaluate(acc.typed.where, ctx)
             if where is False:
@@ -197,6 +197,7 @@ def _add_household(acc: _Acc, subject: _Subject, base: Context, outcome: Outcome
             if where is not True:
                 acc.undetermined.add(household)
                 continue
+        value = evaluate(acc.typed.figure, ctx)
         fixed_iter = iter(fixed)
         group = tuple(bound[k] if k in bound else next(fixed_iter) for k in acc.indicator.by)
         if acc.indicator.figure == "count":

@@ -7,6 +7,7 @@ import datetime as dt
 import importlib
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from gspolicy.api import Policies
 from gspolicy.engine.outcome import Outcome, decide_outcome
 from gspolicy.errors import PolicyError
+from gspolicy.pack.load import load_policies
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.stats import Figures, Quarter, figures, parse_quarter
@@ -224,3 +226,14 @@ def test_a_bad_quarter_is_a_located_error(text: str) -> None:
     assert found.context == (("option", "--quarter"),)
     assert "--quarter" in found.render("en")
     assert "季度" in found.render("zh")
+
+
+def test_an_indicator_declared_by_two_packs_in_force_is_refused(tmp_path: Path) -> None:
+    policy_set = demo_set(tmp_path)
+    other = (tmp_path / "demo" / "stats.yaml").read_text(encoding="utf-8").replace("demo.stats", "demo.more")
+    (tmp_path / "demo" / "more.yaml").write_text(other, encoding="utf-8")
+    policy_set, problems = load_policies([tmp_path])
+    assert policy_set is not None, problems
+    with pytest.raises(PolicyError) as raised:
+        figures(policy_set, [], QUARTERS[0])
+    assert raised.value.diagnostics[0].code == "stats/duplicate-indicator"
