@@ -121,6 +121,8 @@ CONTEXT_KINDS = {
     "source": Text(zh="来源", en="source"),
     "basis": Text(zh="缓冲依据", en="basis"),
     "invariant": Text(zh="不变式", en="invariant"),
+    "indicator": Text(zh="统计指标", en="indicator"),
+    "key": Text(zh="分组键", en="group-by key"),
 }
 
 _NOUNS = {
@@ -147,6 +149,7 @@ _NOUNS = {
     "the pack manifest": "政策包清单",
     "the test file": "测试文件",
     "a test case": "测试用例",
+    "an indicator": "统计指标",
 }
 _PREFIXES = {
     "field": "字段",
@@ -159,6 +162,7 @@ _PREFIXES = {
     "fact": "派生事实",
     "measure": "措施",
     "invariant": "不变式",
+    "indicator": "统计指标",
     "source": "来源",
     "case": "测试用例",
     "value at": "取值",

@@ -35,6 +35,7 @@ LAYERS = {
     "strategies": 7,
     "testing": 7,
     "store": 7,
+    "stats": 7,
     "tables": 7,
     "schemas": 7,
     "api": 7,
@@ -328,6 +329,7 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
+    "stats": [["quarter"], ["figures"]],  # a quarter's days; the figures counted in it
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],

@@ -55,7 +55,14 @@ EXPRESSION_KEYS = {
     "active",
     "until",
     "holds",
+    "count",
+    "sum",
+    "where",
+    "dated_by",
+    "held",
 }
+# a pack section whose every value is an expression: a statistics pack's group-by keys
+EXPRESSION_SECTIONS = {"keys"}
 # dates that reach the buffer, the batches and the exit standards before and after 2018
 AS_OF = ("2017-06-30", "2018-12-31")
 SAMPLE = 100  # every 100th household of the registry: 30 households
@@ -105,6 +112,8 @@ def _expression_scalars(node: YNode | None) -> Iterator[YScalar]:
         for key, value in node.items:
             if key.value in EXPRESSION_KEYS and isinstance(value, YScalar) and isinstance(value.value, str):
                 yield value
+            elif key.value in EXPRESSION_SECTIONS and isinstance(value, YMap):
+                yield from (v for _k, v in value.items if isinstance(v, YScalar) and isinstance(v.value, str))
             else:
                 yield from _expression_scalars(value)
     elif isinstance(node, YSeq):

@@ -141,6 +141,10 @@ def _citations(pack: PackSource) -> Iterator[Citation]:
         yield from measure.cites
     if pack.applies is not None:
         yield from pack.applies.cites
+    for invariant in pack.invariants:
+        yield from invariant.cites
+    for indicator in pack.indicators:
+        yield from indicator.cites
     if pack.buffer is not None:
         for basis in pack.buffer.bases:
             yield from basis.cites

@@ -34,6 +34,7 @@ __all__ = [
     "Checks",
     "InvariantResult",
     "checks_for",
+    "checks_reading",
     "exclusive_broken",
     "findings_of",
     "invariant_results",
@@ -101,6 +102,27 @@ def checks_for(policy_set: PolicySet, subject: str, as_of: dt.date) -> Checks | 
     return _CHECKS.put(key, (policy_set, checks))[1]
 
 
+def checks_reading(policy_set: PolicySet, subject: str, as_of: dt.date, exprs: Iterable[TypedExpr]) -> Checks:
+    """What `exprs` (a statistics indicator's, say) read of an outcome on `subject` as of `as_of`,
+    in the form `view_of_outcome` takes: no invariant, no exclusive group, their reads only."""
+    in_force = [p for p in policy_set.all_in_force(as_of) if p.subject == subject]
+    reads = frozenset(
+        (node.func, str(node.args[0].value) if node.args and isinstance(node.args[0], TConst) else "")
+        for typed in exprs
+        for node in outcome_calls(typed)
+    )
+    return Checks(
+        (),
+        (),
+        tuple((p.id, tuple(r.id for r in p.pack.rules)) for p in in_force),
+        {p.id: tuple(c.id for c in p.pack.criteria) for p in in_force},
+        frozenset(m for p in in_force for m in p.pack.measures),
+        subject,
+        reads,
+        tuple(sorted(reads)),
+    )
+
+
 def _truth(holds: str, settle: Iterable[str], label: str) -> bool | Unknown:
     if holds in ("yes", "pass"):
         return True
@@ -116,6 +138,7 @@ def _view(
     rules: Mapping[tuple[str, str], tuple[str, Iterable[str]]],
     criteria: Mapping[str, tuple[str, Iterable[str]]],
     granted: Callable[[], Iterable[str]],
+    buffer: str | None = None,
 ) -> View:
     """What the outcome functions read: `rules` by (pack, rule) → (holds, settle), `criteria`
     of the verdict pack by id → (verdict, settle)."""
@@ -123,6 +146,8 @@ def _view(
     reads = checks.reads
     if verdict is not None:
         view[("verdict", "")] = verdict
+    if buffer is not None and ("buffer", "") in reads:
+        view[("buffer", "")] = buffer
     for pack_id, found in verdicts.items():
         if found is not None and ("verdict", pack_id) in reads:
             view[("verdict", pack_id)] = found
@@ -173,7 +198,7 @@ def view_of_row(checks: Checks, row: Mapping[str, Any], exit_pack: str) -> View:
         # the measure of each `measure=amount (why)` (`support_texts`)
         return (str(text).partition("=")[0] for text in row.get("support") or ())
 
-    return _view(checks, row.get("verdict"), verdicts, rules, criteria, granted)
+    return _view(checks, row.get("verdict"), verdicts, rules, criteria, granted, row.get("buffer"))
 
 
 def view_of_outcome(checks: Checks, outcome: Any) -> View:
@@ -187,7 +212,8 @@ def view_of_outcome(checks: Checks, outcome: Any) -> View:
     def granted() -> Iterable[str]:
         return (m for m, _a, _w in outcome.support)  # worked out only when an invariant reads it
 
-    return _view(checks, outcome.verdict, verdicts, rules, criteria, granted)
+    buffer = outcome.buffer.status if outcome.buffer is not None else None
+    return _view(checks, outcome.verdict, verdicts, rules, criteria, granted, buffer)
 
 
 @attrs.frozen

@@ -53,14 +53,15 @@ FUNCTIONS = (
 )
 """Every function name of the language (``date("…")`` is a literal, not a call)."""
 
-OUTCOME_FUNCTIONS = ("rule", "criterion", "granted", "verdict")
+OUTCOME_FUNCTIONS = ("rule", "criterion", "granted", "verdict", "buffer")
 
 MISSING_DAY_RULES = ("last_day_of_month", "first_day_of_next_month")
 """What `years_after` and `months_after` give when the day does not exist in the month reached
 (29 February in a common year, the 31st of a month of 30 days): each pack that shifts dates
 declares one (``missing_day:``), used by the interpreter and every runner."""
 """Functions that read a decision's outcome, not a record: only an invariant (a pack of ``kind:
-invariants``) may call them, each with a name written out (``rule("housing.repair")``)."""
+invariants``) or a statistics indicator may call them, each with a name written out
+(``rule("housing.repair")``); ``verdict()`` and ``buffer()`` may name none."""
 
 CompareOp = Lit["<", "<=", ">", ">=", "==", "!=", "in", "not in"]
 ArithOp = Lit["+", "-", "*", "/"]

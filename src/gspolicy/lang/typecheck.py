@@ -639,12 +639,14 @@ class _Checker:
 
     def outcome_call(self, e: Call) -> TypedExpr | None:
         """``rule("id")``, ``criterion("id")``, ``granted("measure")`` (true, false or unknown)
-        and ``verdict()`` / ``verdict("pack")`` (a verdict as text), in an invariant only."""
+        ``verdict()`` / ``verdict("pack")`` (a verdict as text) and ``buffer()`` (the buffer's
+        state as text), in an invariant or a statistics indicator only."""
         func = e.func
         if not self.env.outcome:
             self.report("type/outcome-function", e.func_span, {"name": func})
             return None
-        if not self.arity(e, 0 if func == "verdict" else 1, 1):
+        low, high = (0, 0) if func == "buffer" else (0 if func == "verdict" else 1, 1)
+        if not self.arity(e, low, high):
             return None
         args = []
         for arg in e.args:
@@ -652,7 +654,8 @@ class _Checker:
                 self.report("type/outcome-name", arg.span, {"name": func})
                 return None
             args.append(TConst(STRING, arg.span, arg.value))
-        return TCall(STRING if func == "verdict" else BOOL, e.span, func, tuple(args))  # type: ignore[arg-type]  # one of OUTCOME_FUNCTIONS
+        text = func in ("verdict", "buffer")
+        return TCall(STRING if text else BOOL, e.span, func, tuple(args))  # type: ignore[arg-type]  # one of OUTCOME_FUNCTIONS
 
     def held_on(self, e: Call) -> TypedExpr | None:
         """``held_on(list, d)``: the items of a history list held on date `d`."""

@@ -83,8 +83,8 @@ def invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
     """Every name an invariant reads (``rule("id")`` …) is one the packs of its subject declare,
     in some version."""
     out: list[Diagnostic] = []
-    deciding = [p for p in packs if p.kind not in ("invariants", "parameters")]
-    for inv_pack in (p for p in packs if p.kind == "invariants"):
+    deciding = [p for p in packs if p.kind not in ("invariants", "parameters", "statistics")]
+    for inv_pack in (p for p in packs if p.kind in ("invariants", "statistics")):
         mine = [p for p in deciding if p.subject == inv_pack.subject]
         known = {
             "rule": {r.id for p in mine for r in p.pack.rules},
@@ -92,7 +92,14 @@ def invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
             "granted": {m for p in mine for m in p.pack.measures},
             "verdict": {p.id for p in mine},
         }
-        for inv_id, typed in inv_pack.invariants.items():
+        reading = [(("invariant", i), typed) for i, typed in inv_pack.invariants.items()]
+        reading += [
+            (("indicator", i), typed)
+            for i, ind in inv_pack.indicators.items()
+            for typed in (ind.figure, ind.where, ind.dated_by)
+            if typed is not None
+        ]
+        for (kind, inv_id), typed in reading:
             for node in outcome_calls(typed):
                 if not node.args:
                     continue
@@ -110,7 +117,7 @@ def invariant_names(packs: Sequence[CheckedPack]) -> list[Diagnostic]:
                             "subject": inv_pack.subject,
                             "what": _WHAT[node.func],
                         },
-                        context=(("invariant", inv_id), ("pack", inv_pack.key)),
+                        context=((kind, inv_id), ("pack", inv_pack.key)),
                         suggestions=suggest(name, sorted(known[node.func])),
                     )
                 )

@@ -269,6 +269,8 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
             if inv.note:
                 lines.append(f"  - note / 说明: {_t(inv.note)}")
         lines.append("")
+    if pack.indicators:
+        _indicators(lines, pack)
     if pack.buffer is not None:
         lines.append("### Buffer after exit / 脱贫后缓冲期")
         lines.append("")
@@ -289,6 +291,39 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         if combine.note:
             lines.append(f"  - note / 说明: {_t(combine.note)}")
         lines.append("")
+
+
+def _indicators(lines: list[str], pack: PackSource) -> None:
+    """A statistics pack's keys and indicators."""
+    if pack.keys:
+        lines.append("### Group-by keys / 分组键")
+        lines.append("")
+        for key in pack.keys:
+            lines.append(f"- **`{key.name}`**: `{key.field.text.strip()}`")
+        lines.append("")
+    lines.append("### Indicators / 统计指标")
+    lines.append("")
+    for ind in pack.indicators:
+        lines.append(f"- **`{ind.id}`** {_t(ind.title)}")
+        verb = "count / 计数" if ind.figure == "count" else "sum / 合计"
+        lines.append(f"  - {verb}: `{' '.join(ind.expr.text.split())}`")
+        if ind.where is not None:
+            lines.append(f"  - where / 范围: `{' '.join(ind.where.text.split())}`")
+        period = "stock / 存量（季末）" if ind.period == "stock" else "flow / 流量（季度内）"
+        if ind.dated_by is not None:
+            period += f", dated by / 日期: `{' '.join(ind.dated_by.text.split())}`"
+        lines.append(f"  - period / 口径: {period}")
+        if ind.held is not None:
+            lines.append(
+                f"  - batches and measures held / 所属批次与措施: `{' '.join(ind.held.text.split())}`"
+            )
+        if ind.by:
+            lines.append("  - by / 分组: " + ", ".join(f"`{b}`" for b in ind.by))
+        lines.append(f"  - tolerance / 容差: {ind.tolerance}")
+        lines.append(f"  - cites / 依据: {_cites(ind.cites, pack)}")
+        if ind.note:
+            lines.append(f"  - note / 说明: {_t(ind.note)}")
+    lines.append("")
 
 
 # `buffer.combine.amount` (`gspolicy.pack.format.COMBINE_RULES`) in words: (zh, en)

@@ -131,6 +131,8 @@ _PACK = _Spec(
         "rules",
         "exclusive",
         "invariants",
+        "keys",
+        "indicators",
         "buffer",
     ),
     name="pack file",
@@ -189,6 +191,26 @@ _PACK = _Spec(
         "rules": _section(_entity("rule", ("id", "title", "when", "grant", "cite", "note"))),
         "exclusive": _section(),
         "invariants": _section(_entity("invariant", ("id", "title", "holds", "cite", "note"))),
+        "keys": _section(),
+        "indicators": _section(
+            _entity(
+                "indicator",
+                (
+                    "id",
+                    "title",
+                    "count",
+                    "sum",
+                    "where",
+                    "by",
+                    "period",
+                    "dated_by",
+                    "held",
+                    "tolerance",
+                    "cite",
+                    "note",
+                ),
+            )
+        ),
         "buffer": _entity(
             "buffer",
             ("title", "retained", "bases", "combine"),

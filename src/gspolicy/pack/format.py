@@ -21,6 +21,7 @@ from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy.lang.ast import MISSING_DAY_RULES
 
 __all__ = [
+    "BUILTIN_KEYS",
     "CASE_EXPECT_KEYS",
     "COMBINE_RULES",
     "FORMS",
@@ -28,6 +29,7 @@ __all__ = [
     "KINDS",
     "PACK",
     "PACK_FORMAT",
+    "PERIODS",
     "ROLE_WORDS",
     "TERM_UNITS",
     "Shape",
@@ -378,6 +380,51 @@ INVARIANT = _obj(
     note=(TEXT, False, "remarks"),
 )
 
+PERIODS: dict[str, str] = {
+    "stock": "as of the quarter's last day",
+    "flow": "events dated within the quarter (the date `dated_by` gives)",
+}
+"""What a statistics indicator counts (``period:``)."""
+
+BUILTIN_KEYS: dict[str, str] = {
+    "batch": "each batch pack the household is a member of (a rule of it holds): a household counts in "
+    "every batch it holds, so the batch rows do not add up to the total",
+    "measure": "each measure granted (support now: granted by a rule, or kept by the buffer)",
+}
+"""The group-by keys every statistics pack has (``by:``), beside those it declares under ``keys:``."""
+
+INDICATOR = _obj(
+    "a figure reported over a population (`kind: statistics`): a count or a sum, grouped",
+    id=(NAME, True, "stable id: the indicator's code"),
+    title=(TEXT, True, "the indicator in both languages"),
+    count=(EXPR, False, "households counted when this condition is true (give `count` or `sum`)"),
+    sum=(EXPR, False, "the number summed over the households (give `count` or `sum`)"),
+    where=(EXPR, False, "with `sum`: the households whose number is summed"),
+    by=(
+        _list_of(NAME, "group-by keys"),
+        False,
+        "the group-by keys: names under `keys:` and the built-in "
+        + "; ".join(f"`{k}` ({v})" for k, v in BUILTIN_KEYS.items()),
+    ),
+    period=(
+        _leaf({"type": "string", "enum": list(PERIODS)}),
+        True,
+        "`stock`: " + PERIODS["stock"] + "; `flow`: " + PERIODS["flow"],
+    ),
+    dated_by=(EXPR, False, "with `period: flow`: the date of the event counted (a date expression)"),
+    held=(
+        EXPR,
+        False,
+        "history items with a measure (a field of role `support_measure`), e.g. "
+        "`held_on(support, registration.exited_on)`: the built-in "
+        "keys `measure` and `batch` read their measures, and the batch packs declaring them, "
+        "instead of the outcome's",
+    ),
+    tolerance=(NUMBER, False, "the difference reconciliation accepts (a number ≥ 0; default 0)"),
+    cite=(CITATIONS, True, "where it comes from"),
+    note=(TEXT, False, "remarks"),
+)
+
 APPLIES_REASON = _obj(
     "a named reason a subject is not assessed",
     when=(EXPR, True, "when this reason holds"),
@@ -504,6 +551,16 @@ PACK = _obj(
         _list_of(INVARIANT, "invariants"),
         False,
         "statements every decision must satisfy (`kind: invariants` only)",
+    ),
+    keys=(
+        _map_of(EXPR, "key name → the field of the subject it reads, e.g. `county: county_code`"),
+        False,
+        "the group-by keys the indicators name (`kind: statistics` only)",
+    ),
+    indicators=(
+        _list_of(INDICATOR, "indicators"),
+        False,
+        "the figures reported over a population (`kind: statistics` only)",
     ),
     buffer=(BUFFER, False, "the buffer after exit"),
     note=(TEXT, False, "remarks"),

@@ -38,6 +38,8 @@ _LATER = frozenset(
         "lapses_when",
         "exclusive",
         "invariants",
+        "keys",
+        "indicators",
         "missing_day",
         "approximate",
         "reasons",

@@ -33,7 +33,9 @@ __all__ = [
     "DatedValue",
     "Exclusive",
     "Fact",
+    "GroupKey",
     "Import",
+    "Indicator",
     "Invariant",
     "Measure",
     "MeasureForm",
@@ -295,6 +297,38 @@ class Invariant:
 
 
 @attrs.frozen
+class GroupKey:
+    """A group-by key of a statistics pack (``keys:``): its name and the field of the subject it
+    reads (an expression that must be a field path)."""
+
+    name: str
+    field: Condition
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Indicator:
+    """A figure a statistics pack reports (``indicators:``): households counted when `expr`
+    holds (``count``), or `expr` summed over the households `where` holds (``sum``), grouped by
+    the keys `by`, as a stock (the quarter's last day) or a flow (`dated_by` within the quarter)."""
+
+    id: str
+    title: Text
+    figure: Literal["count", "sum"]
+    expr: Condition
+    where: Condition | None
+    by: tuple[str, ...]
+    period: Literal["stock", "flow"]
+    dated_by: Condition | None
+    tolerance: Decimal
+    cites: tuple[Citation, ...]
+    note: Text | None = None
+    span: Span | None = attrs.field(default=None, eq=False)
+    # history items whose measures (and the batch packs declaring them) the built-in keys read
+    held: Condition | None = None
+
+
+@attrs.frozen
 class Exclusive:
     """Rules of one pack of which at most one may hold for a subject (``exclusive:``)."""
 
@@ -400,6 +434,8 @@ class PackSource:
     approval: Approval | None = None
     exclusive: tuple[Exclusive, ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    keys: tuple[GroupKey, ...] = ()  # a statistics pack's group-by keys
+    indicators: tuple[Indicator, ...] = ()  # a statistics pack's figures
     # what `years_after` / `months_after` give for a day the month reached lacks
     # (`gspolicy.lang.ast.MISSING_DAY_RULES`); None when the pack declares no rule
     missing_day: str | None = None

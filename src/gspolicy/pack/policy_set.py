@@ -63,9 +63,12 @@ class PolicySet:
     def all_in_force(self, as_of: dt.date) -> tuple[CheckedPack, ...]:
         """The versions in force on `as_of` of every pack that decides — a pack of `kind:
         parameters` decides nothing (its values reach decisions through the packs importing them),
-        nor does one of `kind: invariants` (it checks decisions: `invariants_in_force`)."""
+        nor does one of `kind: invariants` (it checks decisions: `invariants_in_force`) or of
+        `kind: statistics` (it counts decided households: `gspolicy.stats`)."""
         found = (self.in_force(pack_id, as_of) for pack_id in self.ids)
-        return tuple(p for p in found if p is not None and p.kind not in ("parameters", "invariants"))
+        return tuple(
+            p for p in found if p is not None and p.kind not in ("parameters", "invariants", "statistics")
+        )
 
     def invariants_in_force(self, as_of: dt.date, subject: str) -> tuple[CheckedPack, ...]:
         """The packs of `kind: invariants` in force on `as_of` for decisions on `subject`: they

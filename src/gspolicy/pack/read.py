@@ -9,6 +9,7 @@ Types are checked later, against the household schema (`gspolicy.pack.typecheck`
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import cast
 
 from gspolicy._i18n import Text
@@ -28,7 +29,9 @@ from gspolicy.pack.model import (
     Criterion,
     Exclusive,
     Fact,
+    GroupKey,
     Import,
+    Indicator,
     Invariant,
     Measure,
     MeasureForm,
@@ -54,6 +57,9 @@ _NOT_IN_INVARIANTS = (
     "import",
 )
 """What a pack of `kind: invariants` may not hold: it reads decisions, it decides nothing."""
+
+_NOT_IN_STATISTICS = (*_NOT_IN_INVARIANTS, "invariants")
+"""What a pack of `kind: statistics` may not hold: it counts decided households, it decides nothing."""
 
 
 class _PackReader(ValueReader):
@@ -167,8 +173,20 @@ class _PackReader(ValueReader):
             chosen = r.choice(top.get("missing_day"), "missing_day", MISSING_DAY_RULES)
             missing_day = chosen or MISSING_DAY_RULES[0]
         invariants = self.read_invariants(r, top.get("invariants"))
+        group_keys = self.read_keys(r, top.get("keys"))
+        indicators = self.read_indicators(r, top.get("indicators"), {k.name for k in group_keys})
         note = r.text(top.get("note"), "note")
         keys_of = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
+        if kind == "statistics":
+            for part in _NOT_IN_STATISTICS:
+                if part in top:
+                    r.report("pack/statistics-only", keys_of.get(part, top[part]), {"key": part})
+            if "indicators" not in top:
+                r.report("pack/no-indicators", tree)
+        else:
+            for part in ("keys", "indicators"):
+                if part in top:
+                    r.report("pack/indicators-elsewhere", keys_of.get(part, top[part]), {"key": part})
         if kind == "invariants":
             for part in _NOT_IN_INVARIANTS:
                 if part in top:
@@ -215,6 +233,8 @@ class _PackReader(ValueReader):
             exclusive=exclusive,
             invariants=invariants,
             missing_day=missing_day,
+            keys=group_keys,
+            indicators=indicators,
         )
 
     def read_approval(self, r: Reader, node: YNode | None) -> Approval | None:
@@ -427,6 +447,93 @@ class _PackReader(ValueReader):
             if title is None or expr is None:
                 continue
             out.append(Invariant(iid, title, expr, cites, ir.text(f.get("note"), "note"), item.span))
+        return tuple(out)
+
+    def read_keys(self, r: Reader, node: YNode | None) -> tuple[GroupKey, ...]:
+        """``keys:`` — group-by key name → the field of the subject it reads."""
+        out: list[GroupKey] = []
+        for key, value in r.entries(node, "keys"):
+            name = str(key.value)
+            kr = r.within("key", name)
+            if name in S.BUILTIN_KEYS:
+                kr.report("pack/builtin-key", key, {"name": name})
+                continue
+            field = self.expr(kr, value, name)
+            if field is not None:
+                out.append(GroupKey(name, field, key.span))
+        return tuple(out)
+
+    def read_indicators(self, r: Reader, node: YNode | None, keys: set[str]) -> tuple[Indicator, ...]:
+        out: list[Indicator] = []
+        indicator = Text(zh="统计指标", en="indicator")
+        known = sorted({*keys, *S.BUILTIN_KEYS})
+        for item, f, iid, ir in self.identified(
+            r, node, "indicators", S.INDICATOR, "an indicator", "indicator", indicator
+        ):
+            title = ir.text(f.get("title"), "title")
+            cites = self.cites(ir, f.get("cite"))
+            counted = self.expr(ir, f.get("count"), "count")
+            summed = self.expr(ir, f.get("sum"), "sum")
+            where = self.expr(ir, f.get("where"), "where")
+            ok = True
+            if "count" in f and "sum" in f:
+                ir.report("pack/count-and-sum", f["sum"], {"indicator": iid})
+                ok = False
+            elif "count" not in f and "sum" not in f:
+                ir.report("pack/no-figure", item, {"indicator": iid})
+                ok = False
+            elif "where" in f and "count" in f:
+                ir.report("pack/where-with-count", f["where"], {"indicator": iid})
+                ok = False
+            period = ir.choice(f.get("period"), "period", S.PERIODS)
+            dated_by = self.expr(ir, f.get("dated_by"), "dated_by")
+            held = self.expr(ir, f.get("held"), "held")
+            if period == "flow" and "dated_by" not in f:
+                ir.report("pack/flow-without-date", f.get("period"), {"indicator": iid})
+                ok = False
+            if period == "stock" and "dated_by" in f:
+                ir.report("pack/stock-with-date", f["dated_by"], {"indicator": iid})
+                ok = False
+            by: list[str] = []
+            for b in ir.items(f.get("by"), "by"):
+                name = ir.string(b, "by", name=True)
+                if name is None:
+                    ok = False
+                elif name not in keys and name not in S.BUILTIN_KEYS:
+                    ir.report("pack/unknown-group-key", b, {"name": name}, suggest(name, known))
+                    ok = False
+                elif name in by:
+                    ir.report("pack/duplicate-group-key", b, {"name": name})
+                    ok = False
+                else:
+                    by.append(name)
+            if "held" in f and ok and not {"batch", "measure"} & set(by):
+                ir.report("pack/held-without-key", f["held"], {"indicator": iid})
+                ok = False
+            tolerance = ir.number(f.get("tolerance"), "tolerance") if "tolerance" in f else Decimal(0)
+            if tolerance is not None and tolerance < 0:
+                ir.report("pack/bad-tolerance", f.get("tolerance"), {"value": str(tolerance)})
+                ok = False
+            figure = counted if counted is not None else summed
+            if not ok or title is None or figure is None or period is None or tolerance is None:
+                continue
+            out.append(
+                Indicator(
+                    iid,
+                    title,
+                    "count" if counted is not None else "sum",
+                    figure,
+                    where,
+                    tuple(by),
+                    "flow" if period == "flow" else "stock",
+                    dated_by,
+                    tolerance,
+                    cites,
+                    ir.text(f.get("note"), "note"),
+                    item.span,
+                    held,
+                )
+            )
         return tuple(out)
 
     def read_rules(

@@ -35,8 +35,13 @@ from gspolicy.pack.hash import content_hash
 from gspolicy.pack.model import PackSource, Parameter
 from gspolicy.schema.load import unit_known
 from gspolicy.schema.model import Schema
+from gspolicy.schema.roles import SUPPORT_MEASURE
 
-__all__ = ["CheckedPack", "check_pack", "parameter_type"]
+__all__ = ["CheckedIndicator", "CheckedPack", "check_pack", "parameter_type"]
+
+KEY_NAMES = {"batch": "by_batch", "measure": "by_measure"}
+"""The name by which an indicator grouped by a built-in key reads the cell's batch or measure
+(a text): ``sum(held_on(support, as_of), amount if measure == by_measure else 0)``."""
 
 
 @attrs.frozen
@@ -46,6 +51,18 @@ class CheckedBuffer:
     retained: TypedExpr
     active: Mapping[str, TypedExpr]
     until: Mapping[str, TypedExpr]
+
+
+@attrs.frozen
+class CheckedIndicator:
+    """A statistics indicator's typed expressions: the figure (a condition for a count, a number
+    for a sum), the sum's `where`, a flow's date."""
+
+    figure: TypedExpr
+    where: TypedExpr | None
+    dated_by: TypedExpr | None
+    held: TypedExpr | None = None  # history items with a `measure`: what `batch` and `measure` read
+    held_measure: str | None = None  # the items' field that plays the role of their measure
 
 
 @attrs.frozen
@@ -74,6 +91,8 @@ class CheckedPack:
     invariants: Mapping[str, TypedExpr] = attrs.field(factory=dict)  # invariant id → typed `holds`
     # the typed conditions of `applies.reasons`, in order
     not_applicable_reasons: tuple[TypedExpr, ...] = ()
+    keys: Mapping[str, TField] = attrs.field(factory=dict)  # a statistics pack's key → field read
+    indicators: Mapping[str, CheckedIndicator] = attrs.field(factory=dict)  # statistics: id → typed
 
     @property
     def kind(self) -> str:
@@ -311,6 +330,7 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
             )
             continue
         invariants[invariant.id] = typed
+    keys, indicators = _check_statistics(pack, schema, subject, diagnostics)
     lapses: dict[str, TypedExpr] = {}
     for measure in pack.measures.values():
         if measure.lapses_when is None or blocked(measure.lapses_when.expr):
@@ -378,8 +398,85 @@ def check_pack(pack: PackSource, schema: Schema) -> tuple[CheckedPack | None, li
         lapses,
         invariants,
         tuple(reasons),
+        keys,
+        indicators,
     )
     return checked, diagnostics
+
+
+_SCALAR_KINDS = (STRING, NUMBER, DATE, BOOL)
+
+
+def _check_statistics(
+    pack: PackSource, schema: Schema, subject: str, diagnostics: list[Diagnostic]
+) -> tuple[dict[str, TField], dict[str, CheckedIndicator]]:
+    """The keys of a statistics pack (each one field of the subject, a scalar) and its
+    indicators, typed in an invariant's scope: the record and its outcome (``rule("id")`` …)."""
+    ctx = (("pack", pack.key),)
+    keys: dict[str, TField] = {}
+    for key in pack.keys:
+        kctx = (("key", key.name), *ctx)
+        typed, problems = check(key.field.expr, Env(schema=schema, root=subject))
+        diagnostics.extend(_with_context(problems, kctx))
+        if typed is None:
+            continue
+        if not isinstance(typed, TField) or not (
+            typed.type in _SCALAR_KINDS or isinstance(typed.type, EnumT)
+        ):
+            diagnostics.append(
+                Diagnostic(
+                    "pack/group-key-not-a-field",
+                    key.field.expr.span,
+                    {"name": key.name, "found": key.field.text.strip()},
+                    context=kctx,
+                )
+            )
+            continue
+        keys[key.name] = typed
+    indicators: dict[str, CheckedIndicator] = {}
+    for indicator in pack.indicators:
+        ictx = (("indicator", indicator.id), *ctx)
+        names = {KEY_NAMES[b]: STRING for b in indicator.by if b in KEY_NAMES}
+        env = Env(schema=schema, root=subject, parameters=names, outcome=True, missing_day=pack.missing_day)
+        figure, problems = check(
+            indicator.expr.expr, env, expect=BOOL if indicator.figure == "count" else NUMBER
+        )
+        diagnostics.extend(_with_context(problems, ictx))
+        where: TypedExpr | None = None
+        if indicator.where is not None:
+            where, problems = check(indicator.where.expr, env, expect=BOOL)
+            diagnostics.extend(_with_context(problems, ictx))
+        # a flow's date and the items `held` are read once per household, before its cells
+        plain = attrs.evolve(env, parameters={})
+        dated_by: TypedExpr | None = None
+        if indicator.dated_by is not None:
+            dated_by, problems = check(indicator.dated_by.expr, plain, expect=DATE)
+            diagnostics.extend(_with_context(problems, ictx))
+        if figure is None or (indicator.where is not None and where is None):
+            continue
+        if indicator.dated_by is not None and dated_by is None:
+            continue
+        held: TypedExpr | None = None
+        held_measure: str | None = None
+        if indicator.held is not None:
+            held, problems = check(indicator.held.expr, plain)
+            diagnostics.extend(_with_context(problems, ictx))
+            if held is None:
+                continue
+            spec = schema.records.get(held.type.name) if isinstance(held.type, ListT) else None
+            held_measure = spec.roles.get(SUPPORT_MEASURE) if spec is not None else None
+            if held_measure is None:
+                diagnostics.append(
+                    Diagnostic(
+                        "pack/held-not-measures",
+                        held.span,
+                        {"indicator": indicator.id, "found": describe_type(held.type)},
+                        context=ictx,
+                    )
+                )
+                continue
+        indicators[indicator.id] = CheckedIndicator(figure, where, dated_by, held, held_measure)
+    return keys, indicators
 
 
 def _record_read(node: TypedExpr) -> TField | TAge | TAsOf | TPresent | None:

@@ -243,6 +243,7 @@ def test_the_order_names_every_key_the_pack_format_declares() -> None:
         "measure": shape.MEASURE,
         "rule": shape.RULE,
         "invariant": shape.INVARIANT,
+        "indicator": shape.INDICATOR,
         "combine": shape.COMBINE,
         "reason": shape.APPLIES_REASON,
         "amount, ceiling, term": shape.AMOUNT,
