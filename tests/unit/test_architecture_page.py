@@ -4,6 +4,7 @@ listed as an exception with its one job."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -15,6 +16,11 @@ PAGE = ROOT / "docs" / "explanation" / "architecture.md"
 LIMIT = 600
 
 
+@functools.cache
+def _jobs() -> dict[str, list[tuple[str, str]]]:
+    return module_jobs(SRC)
+
+
 def _page() -> str:
     return PAGE.read_text(encoding="utf-8")
 
@@ -22,7 +28,7 @@ def _page() -> str:
 def test_every_module_is_named_with_its_job() -> None:
     page = _page()
     assert page == render_modules(page, SRC), "run `python -m gspolicy._docs` and commit the page"
-    silent = [name for modules in module_jobs(SRC).values() for name, job in modules if not job]
+    silent = [name for modules in _jobs().values() for name, job in modules if not job]
     assert not silent, f"modules without a docstring saying their one job: {silent}"
 
 
@@ -43,7 +49,7 @@ def test_a_planted_module_changes_the_drawing(tmp_path: Path) -> None:
 
 def test_every_package_has_its_page() -> None:
     page = _page()
-    for group in module_jobs(SRC):
+    for group in _jobs():
         assert (PAGE.parent / "packages" / f"{group}.md").is_file(), (
             f"write docs/explanation/packages/{group}.md"
         )

@@ -52,7 +52,9 @@ PLANTED = """\
 
 
 @pytest.mark.slow  # a search of up to 200 examples: full suite
-def test_the_sizing_advice_holds_a_planted_cap_is_found_within_the_profiles_200_examples(tmp_path: Path) -> None:
+def test_the_sizing_advice_holds_a_planted_cap_is_found_within_the_profiles_200_examples(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)
     pack = root / "exit_criteria" / "household" / "2018.1.yaml"

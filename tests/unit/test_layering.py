@@ -2,6 +2,7 @@
 analysis/strategies/testing/store → cli → facade.  Internal modules never import the facade."""
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,12 @@ def _runtime_imports(root: Path, package: str = "gspolicy") -> tuple[dict[str, s
     return graph, private
 
 
+@functools.cache
+def _src_imports() -> tuple[dict[str, set[str]], list[str]]:
+    """The source tree's run-time imports, read once per session (two tests read them)."""
+    return _runtime_imports(SRC)
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan, iteratively)."""
     index: dict[str, int] = {}
@@ -201,7 +208,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 @pytest.mark.slow  # a scan of the whole source tree: full suite
 def test_no_import_cycle_and_no_private_name_crosses_modules() -> None:
-    graph, private = _runtime_imports(SRC)
+    graph, private = _src_imports()
     assert _cycles(graph) == []
     assert private == []
 
@@ -354,7 +361,7 @@ def _package_of(module: str) -> tuple[str, str] | None:
 
 
 def _inner_order(root: Path, order: dict[str, list[list[str]]]) -> list[str]:
-    graph, _ = _runtime_imports(root)
+    graph, _ = _src_imports() if root == SRC else _runtime_imports(root)
     tier_of = {
         (package, name): index
         for package, tiers in order.items()
