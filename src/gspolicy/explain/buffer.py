@@ -25,7 +25,7 @@ from gspolicy.explain.wording import (
 from gspolicy.lang import TraceEvent
 from gspolicy.pack.model import Basis
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.schema.model import Record
+from gspolicy.schema.model import Record, SupportFields
 
 __all__ = ["buffer_of"]
 
@@ -132,8 +132,9 @@ def buffer_of(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None
             facts=facts,
         )
     paths = _item_paths(outcome.record)
+    fields = policy_set.schema.support_fields  # the items' fields by role
     held = [
-        _retained(item, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
+        _retained(item, fields, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
         for i, item in enumerate(retained_value)
         if isinstance(item, Record)
     ]
@@ -182,12 +183,19 @@ def _ended(item: RetainedMeasure, as_of: dt.date) -> bool:
 
 
 def _retained(
-    item: Record, path: str, basis: Basis, until: dt.date | None, outcome: PackOutcome, policy_set: PolicySet
+    item: Record,
+    fields: SupportFields,
+    path: str,
+    basis: Basis,
+    until: dt.date | None,
+    outcome: PackOutcome,
+    policy_set: PolicySet,
 ) -> RetainedMeasure:
-    measure = str(item.get("measure", "?"))
-    at_exit = show_value(item.get("amount")) if item.get("amount") is not None else None
-    start = item.get("start")
-    end = item.get("end")
+    measure = str(item.get(fields.measure, "?"))
+    held = item.get(fields.amount)
+    at_exit = show_value(held) if held is not None else None
+    start = item.get(fields.start)
+    end = item.get(fields.end)
     found = _measure_in_force(policy_set, measure, outcome.as_of)
     declared = measure_declared(policy_set, measure, outcome.as_of)
     title = found[1].title if found else declared[1].title if declared else Text(measure, measure)
