@@ -379,9 +379,10 @@ def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Po
 # schema, not written out here.  A source string constant (docstrings aside, and the keys of a dict
 # display: those name the keys of an output format or a message's arguments) matches when it is such
 # a name or a dotted path of them (``income.per_capita``, ``members[2].age``).  What matches and is
-# not a schema field is listed with what it is; what is a schema field still read by name is listed
-# per file with the role that replaces it, to be converted (issue 27, item 5: the modules being split
-# when the roles came).  Either list going stale (a listed literal no longer there) fails the test.
+# not a schema field is listed with what it is; a schema field that must still be read by name
+# would be listed per file with the role that replaces it, to be converted (none is: issue 27,
+# item 5 converted the last).  Either list going stale (a listed literal no longer there) fails
+# the test.
 
 NOT_FIELDS: dict[tuple[str, str], str] = {
     (
