@@ -25,7 +25,7 @@ from gspolicy.explain.wording import (
 from gspolicy.lang import TraceEvent
 from gspolicy.pack.model import Basis
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.schema.model import Record, SupportFields
+from gspolicy.schema.model import Record
 
 __all__ = ["buffer_of"]
 
@@ -132,9 +132,8 @@ def buffer_of(outcome: PackOutcome, policy_set: PolicySet) -> BufferState | None
             facts=facts,
         )
     paths = _item_paths(outcome.record)
-    fields = policy_set.schema.support_fields  # the items' fields by role
     held = [
-        _retained(item, fields, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
+        _retained(item, paths.get(id(item), f"item {i}"), chosen, until, outcome, policy_set)
         for i, item in enumerate(retained_value)
         if isinstance(item, Record)
     ]
@@ -183,14 +182,9 @@ def _ended(item: RetainedMeasure, as_of: dt.date) -> bool:
 
 
 def _retained(
-    item: Record,
-    fields: SupportFields,
-    path: str,
-    basis: Basis,
-    until: dt.date | None,
-    outcome: PackOutcome,
-    policy_set: PolicySet,
+    item: Record, path: str, basis: Basis, until: dt.date | None, outcome: PackOutcome, policy_set: PolicySet
 ) -> RetainedMeasure:
+    fields = policy_set.schema.support_fields  # the item's fields by role (found when the schema loaded)
     measure = str(item.get(fields.measure, "?"))
     held = item.get(fields.amount)
     at_exit = show_value(held) if held is not None else None
