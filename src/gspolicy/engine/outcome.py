@@ -401,7 +401,7 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
             key, "undetermined", basis.id, until, (), settle_of(retained_value), combine=combine
         )
     paths = item_paths(values.record)
-    fields = policy_set.schema.support_fields  # the items' fields by role, read once per record
+    fields = policy_set.schema.support_fields  # the items' fields by role, found when the schema loaded
     retained = []
     for i, item in enumerate(retained_value):
         end = item.get(fields.end)
