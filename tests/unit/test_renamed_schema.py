@@ -203,22 +203,12 @@ def _back(path: str) -> str:
     return re.sub(r"[a-z_]+", lambda m: old.get(m.group(0), m.group(0)), path)
 
 
-def _row(
-    decision_row: Mapping[str, Any], *, renamed: bool, dropped: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The row to compare: renamed paths mapped back; the support items of measures in
-    `dropped` left out."""
+def _row(decision_row: Mapping[str, Any], *, renamed: bool) -> dict[str, Any]:
+    """The row to compare: renamed paths mapped back."""
     row = dict(decision_row)
     if renamed:
         row["missing"] = sorted(_back(p) for p in row.get("missing") or ())
-    row["support"] = [t for t in row.get("support") or () if t.partition("=")[0] not in dropped]
     return row
-
-
-def _retained(row: Mapping[str, Any]) -> frozenset[str]:
-    """The measures the buffer retains in a row (``measure=amount (buffer.…)``), and ``?``: what
-    a retained item read without its measure shows."""
-    return frozenset({"?", *(t.partition("=")[0] for t in row.get("support") or () if "(buffer." in t)})
 
 
 def _rows(policies: Policies, sample: list[dict[str, Any]], engine: str) -> list[Mapping[str, Any]]:
@@ -241,14 +231,13 @@ def bundled_rows(bundled: Policies, sample: list[dict[str, Any]]) -> list[Mappin
 
 
 def _differences(
-    wanted: list[Mapping[str, Any]], gotten: list[Mapping[str, Any]], *, retained: bool = True
+    wanted: list[Mapping[str, Any]], gotten: list[Mapping[str, Any]]
 ) -> list[tuple[str, dict[str, Any]]]:
     """(household, {column: (bundled, renamed)}) of every row that differs."""
     differ = []
     for want_row, got_row in zip(wanted, gotten, strict=True):
-        dropped = frozenset() if retained else _retained(want_row)
-        want = _row(want_row, renamed=False, dropped=dropped)
-        got = _row(got_row, renamed=True, dropped=dropped)
+        want = _row(want_row, renamed=False)
+        got = _row(got_row, renamed=True)
         if got != want:
             differ.append(
                 (str(want["id"]), {k: (want.get(k), got.get(k)) for k in want if want.get(k) != got.get(k)})
@@ -256,41 +245,34 @@ def _differences(
     return differ
 
 
-def test_a_schema_with_renamed_fields_decides_the_same_but_retained_support(
+def test_a_schema_with_renamed_fields_decides_the_same(
     renamed_policies: Policies, sample: list[dict[str, Any]], bundled_rows: list[Mapping[str, Any]]
 ) -> None:
-    """The explained decisions (the type checker and the interpreter read every field by role:
-    ages, `held_on`'s dates, the status and the exit and return dates) are the same under both
-    schemas in every column, but for the measures the buffer retains, whose items' measure,
-    amount and end engine/outcome.py still reads by name (the test below); a measure both
-    granted and retained is left out with them, since how the two combine depends on the
-    retained item."""
+    """The explained decisions are the same under both schemas in every column: the type
+    checker, the interpreter and the outcome read every field by role (ages, `held_on`'s dates,
+    the status, the exit and return dates, and the measure, amount and end of the support items
+    the buffer retains)."""
     # the comparison reaches what the renamed fields decide: ages, the buffer, both verdicts
     assert any(r["buffer"] == "active" for r in bundled_rows)
     assert any("(buffer." in t for r in bundled_rows for t in r["support"] or ())
     assert {r["verdict"] for r in bundled_rows} >= {"pass", "fail"}
     assert any(m.get("birth_date") for d in sample for m in d.get("members", ()))
     gotten = _rows(renamed_policies, [rename_data(d) for d in sample], "evaluate")
-    assert _differences(bundled_rows, gotten, retained=False) == []
+    assert _differences(bundled_rows, gotten) == []
 
 
-@pytest.mark.slow  # three engines on two policy sets: full suite
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/outcome.py (buffer_result_of, retained_amount), explain/buffer.py, engine/lowering.py, "
-    "schema.model's age constants and columnar/ still read support items and ages by field name: "
-    "issue 27 converts them next",
-)
-@pytest.mark.parametrize("engine", ["evaluate", "decide", "decide_table"])
-def test_a_schema_with_renamed_fields_decides_the_same(
+@pytest.mark.slow  # two engines on two policy sets: full suite
+@pytest.mark.parametrize("engine", ["decide", "decide_table"])
+def test_every_engine_decides_the_same_on_a_schema_with_renamed_fields(
     bundled: Policies,
     renamed_policies: Policies,
     sample: list[dict[str, Any]],
-    bundled_rows: list[Mapping[str, Any]],
     engine: str,
 ) -> None:
-    """Every engine decides the sample the same under both schemas, row for row."""
-    wanted = bundled_rows if engine == "evaluate" else _rows(bundled, sample, engine)
+    """The per-record evaluator and the columnar runner decide the sample the same under both
+    schemas, row for row (each engine against itself: tests/property/ compares the engines)."""
+    wanted = _rows(bundled, sample, engine)
+    assert any(r["buffer"] == "active" for r in wanted)
     gotten = _rows(renamed_policies, [rename_data(d) for d in sample], engine)
     assert _differences(wanted, gotten) == []
 
@@ -340,12 +322,6 @@ def test_the_monitor_writes_events_into_the_renamed_fields(
 
 
 @pytest.mark.slow  # the example events twice through durable_rules: full suite
-@pytest.mark.xfail(
-    strict=True,
-    reason="the monitor's prepared terms (ages in member aggregates) are computed by the per-record "
-    "evaluator (engine/lowering.py, schema.model's age constants), which still reads the age fields by "
-    "name: issue 27 converts it next",
-)
 def test_the_monitor_raises_the_same_alerts_on_the_renamed_schema(
     bundled: Policies, renamed_policies: Policies
 ) -> None:

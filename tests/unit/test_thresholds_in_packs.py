@@ -379,9 +379,10 @@ def test_the_change_reaches_only_the_dates_it_covers(tmp_path: Path, bundled: Po
 # schema, not written out here.  A source string constant (docstrings aside, and the keys of a dict
 # display: those name the keys of an output format or a message's arguments) matches when it is such
 # a name or a dotted path of them (``income.per_capita``, ``members[2].age``).  What matches and is
-# not a schema field is listed with what it is; what is a schema field still read by name is listed
-# per file with the role that replaces it, to be converted (issue 27, item 5: the modules being split
-# when the roles came).  Either list going stale (a listed literal no longer there) fails the test.
+# not a schema field is listed with what it is; a schema field that must still be read by name
+# would be listed per file with the role that replaces it, to be converted (none is: issue 27,
+# item 5 converted the last).  Either list going stale (a listed literal no longer there) fails
+# the test.
 
 NOT_FIELDS: dict[tuple[str, str], str] = {
     (
@@ -440,78 +441,9 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/pack/typecheck.py", "age"): "the language's word `age`",
 }
 
-# Schema fields still read by name, per file, with the role each becomes (to be converted).
-REMAINING: dict[str, dict[str, str]] = {
-    "gspolicy/schema/model.py": {  # BIRTH_DATE & co., for the modules below that import them
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "age_recorded_on": "age_recorded_on",
-    },
-    "gspolicy/cli/evaluate_output.py": {"county_code": "county_code"},  # _with_counties
-    "gspolicy/cli/households.py": {  # _summary
-        "status": "registration_status",
-        "main_cause": "main_cause",
-        "county_code": "county_code",
-        "members": "members",
-    },
-    "gspolicy/columnar/frames.py": {"start": "support_start", "end": "support_end"},  # columns_of
-    "gspolicy/columnar/plan.py": {"start": "support_start"},  # source
-    "gspolicy/engine/outcome.py": {  # buffer_result_of, retained_amount
-        "measure": "support_measure",
-        "amount": "support_amount",
-        "end": "support_end",
-    },
-    "gspolicy/explain/summary.py": {"county_code": "county_code"},  # household_summary
-    "gspolicy/store/card.py": {  # render_card
-        "members": "members",
-        "township_code": "township_code",
-        "village_code": "village_code",
-        "size": "household_size",
-        "main_cause": "main_cause",
-    },
-    "gspolicy/store/ledger.py": {"county_code": "county_code"},  # plan
-    "gspolicy/strategies/boundary.py": {"birth_date": "birth_date", "age": "recorded_age"},  # apply
-    "gspolicy/strategies/expression_trees.py": {  # item_fields, leaves, sources
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "start": "support_start",
-        "end": "support_end",
-    },
-    "gspolicy/testing/properties/buffer.py": {  # the buffer property's test
-        "exited_on": "exited_on",
-        "support": "support",
-        "start": "support_start",
-        "end": "support_end",
-        "measure": "support_measure",
-        "amount": "support_amount",
-    },
-    "gspolicy/analysis/impact.py": {"county_code": "county_code"},  # impact
-    "gspolicy/analysis/lint_set.py": {  # the fields a condition reads: TAge's birth, recorded, recorded_on
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "age_recorded_on": "age_recorded_on",
-    },
-    "gspolicy/columnar/polars_aggregates.py": {"start": "support_start", "end": "support_end"},  # held_on
-    "gspolicy/columnar/polars_lower.py": {  # age
-        "birth_date": "birth_date",
-        "age": "recorded_age",
-        "age_recorded_on": "age_recorded_on",
-    },
-    "gspolicy/columnar/registry_block.py": {"county_code": "county_code"},  # COUNTY
-    "gspolicy/columnar/retained.py": {
-        "measure": "support_measure",
-        "amount": "support_amount",
-        "end": "support_end",
-    },
-    "gspolicy/columnar/run.py": {"measure": "support_measure", "amount": "support_amount"},  # RETAINED_FIELDS
-    "gspolicy/engine/lowering.py": {"start": "support_start", "end": "support_end"},  # held_on: TCall.fields
-    "gspolicy/explain/buffer.py": {  # the retained items
-        "measure": "support_measure",
-        "amount": "support_amount",
-        "start": "support_start",
-        "end": "support_end",
-    },
-}
+# Schema fields still read by name, per file, with the role each becomes (to be converted): none
+# now; a file that must read a field by name before it can be converted is listed here.
+REMAINING: dict[str, dict[str, str]] = {}
 
 
 def schema_field_names(policies: Policies) -> tuple[set[str], set[str]]:

@@ -12,6 +12,7 @@ from gspolicy.explain.areas import AreaDecision, decide_areas
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.decision import Decision
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema import roles
 from gspolicy.schema.model import Record
 
 __all__ = ["AreaChange", "AreaImpact", "HouseholdChange", "Impact", "area_impact", "impact"]
@@ -145,6 +146,7 @@ def impact(
     """
     changes: list[HouseholdChange] = []
     again_records = new_records or records
+    county = old.schema.role(roles.COUNTY_CODE) or ""  # the records read with the old side's schema
     for index in _candidates(old, new, records, again_records, as_of, exit_pack):
         record, again = records[index], again_records[index]
         a = decide(old, record, as_of, exit_pack=exit_pack)
@@ -157,7 +159,7 @@ def impact(
         changes.append(
             HouseholdChange(
                 a.household,
-                str(record.get("county_code", "?")),
+                str(record.get(county, "?")),
                 verdict,
                 _reasons(a, b) if verdict else (),
                 batches,

@@ -67,7 +67,8 @@ def _fields_read(texpr: TypedExpr, subject: str, schema: Schema) -> Iterator[tup
         elif isinstance(node, TAge):
             record = scopes.get(node.scope)
             if record is not None:
-                yield from ((record, f) for f in ("birth_date", "age", "age_recorded_on"))
+                fields = (node.birth, node.recorded, node.recorded_on)  # the age roles' fields
+                yield from ((record, f) for f in fields if f is not None)
         if isinstance(node, TAggregate):
             yield from walk(node.source)
             item = node.source.type

@@ -21,6 +21,7 @@ from gspolicy.cli.evaluate_report import refuse_run
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema import roles
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import Refused
 
@@ -183,7 +184,8 @@ def write_output(
     try:
         frames: Iterable[pl.DataFrame]
         if table is None:
-            frames = _with_counties(policies.decide_table(records, as_of), records)
+            county = policies.policy_set.schema.role(roles.COUNTY_CODE) or ""
+            frames = _with_counties(policies.decide_table(records, as_of), records, county)
         elif isinstance(table, Iterator):
             frames = table
         else:
@@ -219,15 +221,18 @@ def write_output(
     return EXIT_OK
 
 
-def _with_counties(frames: Iterable[pl.DataFrame], records: Sequence[Record]) -> Iterator[pl.DataFrame]:
-    """The frames of `records` (in order) with each household's county beside it."""
+def _with_counties(
+    frames: Iterable[pl.DataFrame], records: Sequence[Record], field: str
+) -> Iterator[pl.DataFrame]:
+    """The frames of `records` (in order) with each household's county beside it: its `field`,
+    the one that plays the role `county_code` (none when empty)."""
     import polars as pl  # noqa: PLC0415  # Polars only when a table is written
 
     done = 0
     for frame in frames:
         part = records[done : done + frame.height]
         done += frame.height
-        county = [None if (c := r.get("county_code")) is None else str(c) for r in part]
+        county = [None if (c := r.get(field)) is None else str(c) for r in part]
         yield frame.with_columns(pl.Series("county", county, pl.String()))
 
 

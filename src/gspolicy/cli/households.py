@@ -16,8 +16,10 @@ from gspolicy._i18n import Lang, Text
 from gspolicy._resources import bundled_schema_path
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, PATH, argument, command, option, print_problems
 from gspolicy.pack.workspace import choose
+from gspolicy.schema import roles
 from gspolicy.schema.load import read_schema
 from gspolicy.schema.model import Record, Schema
+from gspolicy.schema.paths import value_at
 from gspolicy.schema.records import load_records_from
 
 __all__ = ["households"]
@@ -69,22 +71,24 @@ def _load_schema(path: Path | None, lang: Lang) -> Schema | None:
 
 
 def _summary(records: Sequence[Record], schema: Schema) -> dict[str, object]:
+    """Counts of the records by the fields of the roles `registration_status`, `main_cause` and
+    `county_code`, and the members of the `members` list."""
+    paths = [
+        tuple((schema.role(r) or "").split("."))
+        for r in (roles.REGISTRATION_STATUS, roles.MAIN_CAUSE, roles.COUNTY_CODE, roles.MEMBERS)
+    ]
+    status, cause, county, people = paths
     statuses: Counter[str] = Counter()
     causes: Counter[str] = Counter()
     counties: Counter[str] = Counter()
     members = 0
     for record in records:
-        registration = record.get("registration")
-        if isinstance(registration, Record):
-            statuses[str(registration.get("status", "(missing)"))] += 1
-            causes[str(registration.get("main_cause", "(missing)"))] += 1
-        else:
-            statuses["(missing)"] += 1
-            causes["(missing)"] += 1
-        counties[str(record.get("county_code", "(missing)"))] += 1
-        people = record.get("members")
-        if isinstance(people, tuple):
-            members += len(people)
+        statuses[_shown(value_at(record, status))] += 1
+        causes[_shown(value_at(record, cause))] += 1
+        counties[_shown(value_at(record, county))] += 1
+        listed = value_at(record, people)
+        if isinstance(listed, tuple):
+            members += len(listed)
     return {
         "households": len(records),
         "members": members,
@@ -93,6 +97,17 @@ def _summary(records: Sequence[Record], schema: Schema) -> dict[str, object]:
         "by_county": dict(sorted(counties.items())),
         "schema": f"{schema.id}@{schema.version}",
     }
+
+
+def _shown(value: object) -> str:
+    return "(missing)" if value is None else str(value)
+
+
+def _enum_of(schema: Schema, role: str) -> str:
+    """The enum of the field that plays `role` ("" when none does)."""
+    path = schema.role(role)
+    field = schema.field_at(schema.root_record, path.split(".")) if path else None
+    return field.enum or "" if field is not None else ""
 
 
 def _label(schema: Schema, enum_name: str, code: str, lang: Lang) -> str:
@@ -122,14 +137,15 @@ def _cmd_households(args: argparse.Namespace, lang: Lang) -> int:
         f"(schema {summary['schema']})",
         "按贫困户状态：" if zh else "by status:",
     ]
+    status_enum, cause_enum = _enum_of(schema, roles.REGISTRATION_STATUS), _enum_of(schema, roles.MAIN_CAUSE)
     by_status = summary["by_status"]
     assert isinstance(by_status, dict)
     for code, count in by_status.items():
-        lines.append(f"  {_label(schema, 'poverty_status', code, lang)}: {count}")
+        lines.append(f"  {_label(schema, status_enum, code, lang)}: {count}")
     lines.append("按主要致贫原因：" if zh else "by main cause of poverty:")
     by_cause = summary["by_main_cause"]
     assert isinstance(by_cause, dict)
     for code, count in by_cause.items():
-        lines.append(f"  {_label(schema, 'poverty_cause', code, lang)}: {count}")
+        lines.append(f"  {_label(schema, cause_enum, code, lang)}: {count}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

@@ -318,7 +318,13 @@ def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
         labels = {c: enum.value(c).title.zh for c in enum.codes} if enum is not None else {}
     words = vocabulary_for(schema, schema.root, ())
     page = render_card(
-        plan, updates, record=record, today=args.today or dt.date.today(), labels=labels, words=words
+        plan,
+        updates,
+        record=record,
+        schema=schema,
+        today=args.today or dt.date.today(),
+        labels=labels,
+        words=words,
     )
     if args.output is None:
         out(page)

@@ -34,7 +34,7 @@ from gspolicy.columnar.plan import (
     PackPlan,
     Present,
 )
-from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, FieldSpec, Record, Schema
+from gspolicy.schema.model import FieldSpec, Record, Schema
 
 __all__ = ["MAX_ITEMS", "SCALES", "Columns", "Frames", "build_frames", "columns_of"]
 
@@ -87,13 +87,13 @@ def columns_of(plans: Sequence[PackPlan]) -> Columns:
                 subject.add(source.path)
                 items = lists.setdefault(source.path, set())
                 if source.held_on is not None:
-                    items.update({("start",), ("end",)})
+                    items.update((name,) for name in source.held_fields)
                 if isinstance(node, Aggregate) and node.body is not None:
                     current.append((source.path, node.body))
             elif isinstance(node, (Field, Present)) and node.scope == 0:
                 subject.add(node.path)
             elif isinstance(node, Age) and node.scope == 0:
-                subject.update({(BIRTH_DATE,), (RECORDED_AGE,), (AGE_RECORDED_ON,)})
+                subject.update((name,) for name in node.fields)
             if not isinstance(node, FactRef):
                 stack.extend(_children(node))
         while current:
@@ -105,10 +105,7 @@ def columns_of(plans: Sequence[PackPlan]) -> Columns:
                 if isinstance(node, (Field, Present)):
                     (items if node.scope == 1 else subject).add(node.path)
                 elif isinstance(node, Age):
-                    if node.scope == 1:
-                        items.update({(BIRTH_DATE,), (RECORDED_AGE,), (AGE_RECORDED_ON,)})
-                    else:
-                        subject.update({(BIRTH_DATE,), (RECORDED_AGE,), (AGE_RECORDED_ON,)})
+                    (items if node.scope == 1 else subject).update((name,) for name in node.fields)
                 if not isinstance(node, FactRef):
                     inner.extend(_children(node))
     return Columns(frozenset(subject), {k: frozenset(v) for k, v in lists.items()})

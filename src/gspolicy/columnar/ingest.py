@@ -29,14 +29,8 @@ import attrs
 import polars as pl
 
 from gspolicy.columnar.frames import MAX_ITEMS, SCALES, Columns, Frames, dtype_of
-from gspolicy.schema.model import (
-    AGE_RECORDED_ON,
-    BIRTH_DATE,
-    RECORDED_AGE,
-    FieldSpec,
-    RecordSpec,
-    Schema,
-)
+from gspolicy.schema import roles
+from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 from gspolicy.schema.tabular import OWNER
 from gspolicy.schema.validate import MAX_TEXT
 
@@ -187,19 +181,23 @@ class _Table:
             nested = self.schema.records.get(field.record or "") if field.kind == "record" else None
             if nested is not None:
                 out += self._across(nested, path)
-        birth = spec.fields.get(BIRTH_DATE)
-        if birth is not None and RECORDED_AGE in spec.fields and AGE_RECORDED_ON in spec.fields:
-            out.append(self._implied_birth(birth, prefix))
+        names = spec.roles  # the fields of the age roles in this record type
+        birth = spec.fields.get(names.get(roles.BIRTH_DATE, ""))
+        recorded, recorded_on = names.get(roles.RECORDED_AGE), names.get(roles.AGE_RECORDED_ON)
+        if birth is not None and recorded is not None and recorded_on is not None:
+            out.append(self._implied_birth(birth, (*prefix, recorded), (*prefix, recorded_on)))
         return out
 
-    def _implied_birth(self, birth: FieldSpec, prefix: tuple[str, ...]) -> pl.Expr:
+    def _implied_birth(
+        self, birth: FieldSpec, recorded: tuple[str, ...], recorded_on: tuple[str, ...]
+    ) -> pl.Expr:
         """An age recorded on a date may not put the birth before the earliest birth date."""
         earliest = birth.min if isinstance(birth.min, dt.date) else dt.date(dt.MINYEAR, 1, 1)
-        age_field = self.fields.get((*prefix, RECORDED_AGE))
+        age_field = self.fields.get(recorded)
         if age_field is None or age_field.kind != "int":
             return pl.lit(True)
-        age = self.value((*prefix, RECORDED_AGE), pl.Decimal(38, 0)).cast(pl.Int64)
-        on = self.value((*prefix, AGE_RECORDED_ON), pl.Date())
+        age = self.value(recorded, pl.Decimal(38, 0)).cast(pl.Int64)
+        on = self.value(recorded_on, pl.Date())
         year, month, day = on.dt.year().cast(pl.Int64) - age, on.dt.month(), on.dt.day()
         later = (
             (year > earliest.year)

@@ -46,7 +46,7 @@ from gspolicy.lang.typed import (
 from gspolicy.lang.types import BOOL, DATE, NUMBER, STRING, EnumT, ListT, SetT, Type
 from gspolicy.lang.values import Interval, Unknown
 from gspolicy.pack.typecheck import CheckedPack
-from gspolicy.schema.model import BIRTH_DATE, Schema
+from gspolicy.schema.model import Schema
 
 __all__ = [
     "WORD_BITS",
@@ -248,6 +248,8 @@ class ListSource:
     held_on: Node | None = None
     start_key: int | None = None
     name_key: int | None = None  # the subject key of `name` (for min and max over no items)
+    # with `held_on`: the items' fields that play the roles `support_start` and `support_end`
+    held_fields: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -274,7 +276,16 @@ class Age:
 
     scope: int
     as_of: dt.date
-    birth_key: int  # subject key or item field of ``birth_date``
+    birth_key: int  # subject key or item field of the birth date
+    # the fields that play the roles `birth_date`, `recorded_age`, `age_recorded_on` (`TAge`)
+    birth: str
+    recorded: str | None = None
+    recorded_on: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the age is read from."""
+        return tuple(n for n in (self.birth, self.recorded, self.recorded_on) if n is not None)
 
 
 @attrs.frozen
@@ -497,10 +508,10 @@ class _Planner:
     def age(self, node: TAge) -> Node:
         self.check_scope(node.scope)
         if node.scope == 0:
-            key = self.keys.subject_key(BIRTH_DATE)
+            key = self.keys.subject_key(node.birth)
         else:
-            key = self.keys.item_key(self.item_list[node.scope - 1], (BIRTH_DATE,))
-        return Age(node.scope, self.as_of, key)
+            key = self.keys.item_key(self.item_list[node.scope - 1], (node.birth,))
+        return Age(node.scope, self.as_of, key, node.birth, node.recorded, node.recorded_on)
 
     # -- operators ------------------------------------------------------------------------------
     def compare(self, node: TCompare) -> Node:
@@ -540,12 +551,14 @@ class _Planner:
                 raise NotLowered("`held_on` of a list that is not a list of the subject")
             text = ".".join(inner.path)
             day = self.lower(node.args[1])
+            start = node.fields[0]  # the field of `support_start`, as the type checker found it
             return ListSource(
                 inner.path,
                 self.keys.subject_key(text),
                 day,
-                self.keys.item_key(text, ("start",)),
+                self.keys.item_key(text, (start,)),
                 self.keys.subject_key("(list)"),
+                node.fields,
             )
         raise NotLowered("an aggregate over a list that is not a list of the subject")
 

@@ -68,11 +68,11 @@ class Compiler(Lowering):
                 assert day.v is not None
                 for expr in (day.v, *day.bits.values()):
                     broadcast.update(expr.meta.root_names())
-                start, end = pl.col("start"), pl.col("end")
+                start, end = (pl.col(name) for name in source.held_fields)  # `support_start`, `_end`
                 held = ((start <= day.v) & (end.is_null() | (day.v <= end))).fill_null(False)
                 item_exprs.append(held.alias(f"{prefix}|sel"))
                 selected = pl.col(f"{prefix}|sel")
-                nostart = pl.col("__bit") * pl.col("start").is_null().cast(U64)
+                nostart = pl.col("__bit") * start.is_null().cast(U64)
                 item_exprs.append(nostart.alias(f"{prefix}|nostart"))
                 agg_exprs.append(pl.col(f"{prefix}|nostart").sum().alias(f"{prefix}|nostart"))
             body: Col | None = None

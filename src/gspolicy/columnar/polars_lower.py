@@ -419,9 +419,10 @@ class Lowering(ColumnBuilder):
         if node.scope == 0 and self.item_scope is not None:
             return self.subject_level(node)
         as_of = pl.lit(node.as_of, dtype=pl.Date())
-        birth = pl.col("birth_date")
-        recorded = pl.col("age").cast(pl.Int64)
-        recorded_on = pl.col("age_recorded_on")
+        # the columns of the fields of the age roles (`Age.fields`; absent ones never given)
+        birth = pl.col(node.birth)
+        recorded = (pl.col(node.recorded) if node.recorded else pl.lit(None)).cast(pl.Int64)
+        recorded_on = pl.col(node.recorded_on) if node.recorded_on else pl.lit(None, pl.Date())
         exact = years_between(birth, as_of)
         year, month, day = recorded_on.dt.year(), recorded_on.dt.month(), recorded_on.dt.day()
         late_year = year.cast(pl.Int64) - recorded

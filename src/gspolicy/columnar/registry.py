@@ -32,7 +32,6 @@ from gspolicy._location import Source
 from gspolicy.columnar.ingest import Ingest
 from gspolicy.columnar.lines import Flattener
 from gspolicy.columnar.registry_block import (
-    COUNTY,
     Checked,
     Reading,
     RegistryBlock,
@@ -198,7 +197,7 @@ def _table_blocks(path: Path, reading: Reading, encoding: str) -> Iterator[Regis
         reader.main_schema,
         reader.item_schemas,
         reader.headers,
-        fields=(key, COUNTY),
+        fields=(key, reading.county),
         keep=reading.keep,
     )
     blocks = reader.blocks(COLUMN_BLOCK)
@@ -236,7 +235,7 @@ def _line_blocks(path: Path, reading: Reading) -> Iterator[RegistryBlock]:
         dict.fromkeys(flattener.main_columns, pl.String()),
         {name: dict.fromkeys(columns, pl.String()) for name, columns in flattener.item_columns.items()},
         {"": {}, **{name: {} for name in flattener.lists}},
-        fields=(key, COUNTY),
+        fields=(key, reading.county),
         keep=reading.keep,
     )
     for found in jsonl_sources(path, LINE_BLOCK):

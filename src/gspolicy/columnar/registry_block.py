@@ -16,6 +16,7 @@ from gspolicy.columnar.run import ColumnarError, Run
 from gspolicy.columnar.runner import decide_frame, decide_frames
 from gspolicy.errors import Diagnostic
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema import roles
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import (
     IdLedger,
@@ -24,9 +25,7 @@ from gspolicy.schema.records import (
 )
 from gspolicy.schema.tabular import cell_value
 
-__all__ = ["COUNTY", "Checked", "Reading", "RegistryBlock", "checked_block", "loaded_block", "record_block"]
-
-COUNTY = "county_code"
+__all__ = ["Checked", "Reading", "RegistryBlock", "checked_block", "loaded_block", "record_block"]
 
 
 @attrs.define
@@ -73,6 +72,12 @@ class Reading:
     derive: tuple[tuple[str, str], ...] = ()
     keep: tuple[tuple[str, ...], ...] = ()
 
+    @property
+    def county(self) -> str:
+        """The root field that plays the role `county_code` (empty when the schema gives none:
+        every household's county is then ``?``)."""
+        return self.policy_set.schema.role(roles.COUNTY_CODE) or ""
+
     def kept_schema(self) -> dict[str, pl.DataType]:
         schema = self.policy_set.schema
         spec = schema.records[schema.root]
@@ -116,6 +121,7 @@ def record_block(
     reading: Reading, records: list[Record], refused: list[Refused], problems: list[Diagnostic], broken: bool
 ) -> RegistryBlock:
     policy_set, as_of, exit_pack = reading.policy_set, reading.run.as_of, reading.exit_pack
+    county = reading.county
     return RegistryBlock(
         len(records),
         tuple(refused),
@@ -123,7 +129,7 @@ def record_block(
         broken,
         lambda: decide_frame(policy_set, records, as_of, exit_pack=exit_pack, derive=reading.derive)[0],
         records.__getitem__,
-        lambda: [str(r.get(COUNTY, "?")) for r in records],
+        lambda: [str(r.get(county, "?")) for r in records],
         lambda: reading.kept_of(records),
     )
 
@@ -273,6 +279,7 @@ def checked_block(
 
     def counties() -> list[str]:
         fast_counties = checked.values[ingest.fields[1]].to_list()
+        county = reading.county
         out: list[str] = []
         for _line, row, rec in valid:
             if rec is None:
@@ -280,7 +287,7 @@ def checked_block(
                 county = fast_counties[position[row]]
                 out.append("?" if county is None else str(county))
             else:
-                out.append(str(rec.get(COUNTY, "?")))
+                out.append(str(rec.get(county, "?")))
         return out
 
     return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties, kept)

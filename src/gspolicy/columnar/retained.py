@@ -75,19 +75,20 @@ def with_retained(
         keyed = owners.select("__row", "__granted", pl.lit(None, pl.List(pl.String())).alias("__kept"))
         odd = set(rows.to_list())
     else:
+        fields = policy_set.schema.support_fields  # the items' measure, amount and end, by role
+
+        def column(name: str, dtype: pl.DataType) -> pl.Expr:
+            return pl.col(name) if name and name in items.columns else pl.lit(None, dtype)
+
         picked = (
             items.lazy()
             .select(
                 "__row",
                 "__idx",
                 "__bit",
-                (pl.col("measure") if "measure" in items.columns else pl.lit(None, pl.String()))
-                .fill_null("?")
-                .alias("__measure"),
-                pl.col("amount")
-                if "amount" in items.columns
-                else pl.lit(None, pl.Decimal(38, 2)).alias("amount"),
-                (pl.col("end") if "end" in items.columns else pl.lit(None, pl.Date())).alias("__end"),
+                column(fields.measure, pl.String()).fill_null("?").alias("__measure"),
+                column(fields.amount, pl.Decimal(38, 2)).alias("__held"),
+                column(fields.end, pl.Date()).alias("__end"),
             )
             .join(owners.lazy(), on="__row", how="inner")
             .filter((pl.col("__sel").cast(pl.UInt64) & pl.col("__bit")) != 0)
@@ -97,7 +98,7 @@ def with_retained(
             .collect(engine="in-memory")
         )
         odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
-            pl.col("amount").abs() >= _SHORT_AMOUNT
+            pl.col("__held").abs() >= _SHORT_AMOUNT
         ).fill_null(False)
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
@@ -125,13 +126,13 @@ def with_retained(
                 )
                 picked = picked.join(gone, on=["__row", "__measure"], how="anti")
         # the amount each item is kept at, once per distinct basis, measure and amount
-        distinct = picked.select("__basis", "__measure", "amount").unique(maintain_order=True)
-        shown = []
-        for basis_id, measure, amount in distinct.iter_rows():
-            item = Record("", {"measure": measure, **({"amount": amount} if amount is not None else {})})
-            shown.append(retained_amount(item, bases[basis_id], run.as_of, policy_set) or "")
+        distinct = picked.select("__basis", "__measure", "__held").unique(maintain_order=True)
+        shown = [
+            retained_amount(measure, amount, bases[basis_id], run.as_of, policy_set) or ""
+            for basis_id, measure, amount in distinct.iter_rows()
+        ]
         amounts = distinct.with_columns(pl.Series("__amount", shown, dtype=pl.String()))
-        picked = picked.join(amounts, on=["__basis", "__measure", "amount"], how="left", nulls_equal=True)
+        picked = picked.join(amounts, on=["__basis", "__measure", "__held"], how="left", nulls_equal=True)
         # an item's path only orders two items of one measure and basis: left out of the key
         # when no two of a row share a measure and no rule shares the basis's name, so rows
         # share results

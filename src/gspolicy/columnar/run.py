@@ -28,7 +28,6 @@ from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record, Schema
 
 __all__ = [
-    "RETAINED_FIELDS",
     "ColumnarError",
     "Decoder",
     "Run",
@@ -40,9 +39,6 @@ __all__ = [
     "plan_run",
     "values_by_columns",
 ]
-
-RETAINED_FIELDS = (("measure",), ("amount",))
-"""The fields of a history item a buffer's retained support shows (as `buffer_result_of` reads them)."""
 
 
 class ColumnarError(RuntimeError):
@@ -76,13 +72,16 @@ class Run:
 
     @property
     def columns(self) -> Columns:
-        """Every column the plans read, and the measure and amount of the items a buffer may
-        retain (the support column of a row whose buffer retains them is computed from those)."""
+        """Every column the plans read, and the measure, amount and end of the items a buffer
+        may retain (the support column of a row whose buffer retains them is computed from
+        those, as `buffer_result_of` reads them: the fields of their roles)."""
         found = columns_of(self.plans)
         lists = {k: set(v) for k, v in found.lists.items()}
+        fields = self.schema.support_fields
+        retained = {(name,) for name in (fields.measure, fields.amount, fields.end) if name}
         for plan in self.plans:
             if plan.fallback is None and plan.buffer is not None:
-                lists.setdefault(plan.buffer[0].source.path, set()).update(RETAINED_FIELDS)
+                lists.setdefault(plan.buffer[0].source.path, set()).update(retained)
         return Columns(found.subject, {k: frozenset(v) for k, v in lists.items()})
 
     def frames(self, records: Sequence[Record]) -> Frames:

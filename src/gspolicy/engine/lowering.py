@@ -59,7 +59,7 @@ from gspolicy.lang.values import (
     unknown_of,
 )
 from gspolicy.pack.typecheck import CheckedPack
-from gspolicy.schema.model import AGE_RECORDED_ON, BIRTH_DATE, RECORDED_AGE, Record
+from gspolicy.schema.model import Record
 
 __all__ = ["Builder"]
 
@@ -250,22 +250,24 @@ class Builder:
 
     def age(self, node: TAge) -> Fn:
         scope, span, fixed = node.scope, node.span, self.as_of
+        # the fields of the roles, as the type checker found them in the item's record type
+        birth_name, recorded_name, on_name = node.birth, node.recorded or "", node.recorded_on or ""
 
         def age(f: Frame) -> Value:
             as_of = fixed or f.as_of
             assert as_of is not None
             values = f.scopes[scope][0]
-            birth = values.get(BIRTH_DATE)
+            birth = values.get(birth_name)
             if isinstance(birth, dt.date):
                 return years_between(birth, as_of)
             base = scope_path(f.scopes[scope])
-            birth_path = joined_path(base, (BIRTH_DATE,))
-            recorded_age, recorded_on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+            birth_path = joined_path(base, (birth_name,))
+            recorded_age, recorded_on = values.get(recorded_name), values.get(on_name)
             if is_number(recorded_age) and isinstance(recorded_on, dt.date):
                 ages = age_range(int(recorded_age), recorded_on, as_of)  # type: ignore[call-overload]
                 if ages is None:
                     args = {
-                        "path": joined_path(base, (RECORDED_AGE,)),
+                        "path": joined_path(base, (recorded_name or birth_name,)),
                         "age": recorded_age,
                         "on": recorded_on.isoformat(),
                     }
@@ -526,6 +528,7 @@ class Builder:
     def held_on(self, node: TCall) -> Fn:
         items = self.list_value(node.args[0])
         day_fn = self.lower(node.args[1])
+        start_name, end_name = node.fields  # the fields of `support_start` and `support_end`
 
         def held_on(f: Frame) -> Value:
             records, path = items(f)
@@ -537,9 +540,9 @@ class Builder:
             paths = f.item_paths
             for index, record in enumerate(records):
                 where = paths.get(id(record)) or f"{path}[{index}]"
-                start, end = record.get("start"), record.get("end")
+                start, end = record.get(start_name), record.get(end_name)
                 if not isinstance(start, dt.date):
-                    missing.add(f"{where}.start")
+                    missing.add(f"{where}.{start_name}")
                 elif start <= day and (not isinstance(end, dt.date) or day <= end):
                     paths[id(record)] = where
                     held.append(record)

@@ -401,19 +401,20 @@ def buffer_result_of(values: PackValues, policy_set: PolicySet) -> BufferResult 
             key, "undetermined", basis.id, until, (), settle_of(retained_value), combine=combine
         )
     paths = item_paths(values.record)
+    fields = policy_set.schema.support_fields  # the items' fields by role, found when the schema loaded
     retained = []
     for i, item in enumerate(retained_value):
-        end = item.get("end")
+        end = item.get(fields.end)
         if isinstance(end, dt.date) and end < values.as_of:
             continue  # the item's own period has ended: the buffer keeps policies, not a past benefit
-        measure = str(item.get("measure", "?"))
+        measure = str(item.get(fields.measure, "?"))
         lapsed = lapse_of(policy_set, measure, values.record, values.as_of)
         if lapsed is True:
             continue  # the measure has lapsed: the item ends
         retained.append(
             Retained(
                 measure,
-                retained_amount(item, basis, values.as_of, policy_set),
+                retained_amount(measure, item.get(fields.amount), basis, values.as_of, policy_set),
                 paths.get(id(item), f"item {i}"),
                 basis.id,
                 until,
@@ -433,12 +434,14 @@ def item_paths(record: Record) -> dict[int, str]:
     return out
 
 
-def retained_amount(item: Record, basis: Basis, as_of: dt.date, policy_set: PolicySet) -> str | None:
-    """The amount a retained history item is kept at: as held at exit, or the amount in force
-    (a loan's: what was drawn, or its ceiling and term — `measure_text`)."""
-    measure = str(item.get("measure", "?"))
+def retained_amount(
+    measure: str, amount: object, basis: Basis, as_of: dt.date, policy_set: PolicySet
+) -> str | None:
+    """The amount a retained history item of `measure`, held at `amount` (None when the item
+    gives none), is kept at: as held at exit, or the amount in force (a loan's: what was drawn,
+    or its ceiling and term — `measure_text`)."""
     if basis.amounts == "at_exit":
-        held = show_value(item.get("amount")) if item.get("amount") is not None else None
+        held = show_value(amount) if amount is not None else None
         declared = measure_declared(policy_set, measure, as_of)
         return loan_drawn_text(held) if declared is not None and declared[1].form == "loan" else held
     found = measure_in_force(policy_set, measure, as_of)

@@ -184,10 +184,12 @@ def _ended(item: RetainedMeasure, as_of: dt.date) -> bool:
 def _retained(
     item: Record, path: str, basis: Basis, until: dt.date | None, outcome: PackOutcome, policy_set: PolicySet
 ) -> RetainedMeasure:
-    measure = str(item.get("measure", "?"))
-    at_exit = show_value(item.get("amount")) if item.get("amount") is not None else None
-    start = item.get("start")
-    end = item.get("end")
+    fields = policy_set.schema.support_fields  # the item's fields by role (found when the schema loaded)
+    measure = str(item.get(fields.measure, "?"))
+    held = item.get(fields.amount)
+    at_exit = show_value(held) if held is not None else None
+    start = item.get(fields.start)
+    end = item.get(fields.end)
     found = _measure_in_force(policy_set, measure, outcome.as_of)
     declared = measure_declared(policy_set, measure, outcome.as_of)
     title = found[1].title if found else declared[1].title if declared else Text(measure, measure)

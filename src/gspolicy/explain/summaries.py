@@ -28,6 +28,7 @@ import polars as pl
 from gspolicy._glossary import word
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import display_width
+from gspolicy.schema import roles
 
 if TYPE_CHECKING:
     from gspolicy.engine.outcome import Outcome
@@ -94,6 +95,7 @@ class SummaryPlan:
     packs: tuple[PackInfo, ...]
     exit_pack: str = ""  # its id ("" when the set has none)
     criteria: Mapping[str, Text] = attrs.field(factory=dict)  # the exit pack's criteria, in order
+    county: str = ""  # the household field of the role `county_code` ("" when none plays it)
 
     def of_kind(self, *kinds: str) -> list[PackInfo]:
         return [p for p in self.packs if p.kind in kinds and p.has_rules]
@@ -111,9 +113,9 @@ def summary_plan(policy_set: PolicySet, as_of: dt.date) -> SummaryPlan:
     exit_id = policy_set.exit_pack(None) or ""
     packs = tuple(PackInfo(p.id, p.key, p.kind, p.pack.title, bool(p.pack.rules)) for p in in_force)
     exit_pack = next((p for p in in_force if p.id == exit_id), None)
-    if exit_pack is None:
-        return SummaryPlan(packs, exit_id)
-    return SummaryPlan(packs, exit_id, {c.id: c.title for c in exit_pack.pack.criteria})
+    county = policy_set.schema.role(roles.COUNTY_CODE) or ""
+    criteria = {c.id: c.title for c in exit_pack.pack.criteria} if exit_pack is not None else {}
+    return SummaryPlan(packs, exit_id, criteria, county)
 
 
 def exit_settle(outcome: Outcome) -> list[str]:

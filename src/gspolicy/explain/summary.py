@@ -66,9 +66,8 @@ def household_summary(
     }
     table = pl.DataFrame([{k: row[k] for k in schema} for row in rows], schema=schema)
     records = records_by_id or {}
-    county_of = [
-        str(records[o.record].get("county_code", "?")) if o.record in records else "?" for o in outcomes
-    ]
+    county = plan.county  # the field of the role `county_code`
+    county_of = [str(records[o.record].get(county, "?")) if o.record in records else "?" for o in outcomes]
     return table_summary(
         table,
         lang,

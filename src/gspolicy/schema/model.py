@@ -17,7 +17,15 @@ import attrs
 from gspolicy._i18n import Text
 from gspolicy._location import RecordLocation, Span
 from gspolicy._numbers import decimal_json
-from gspolicy.schema.roles import ROLES, Changeable
+from gspolicy.schema.roles import (
+    ROLES,
+    SUPPORT,
+    SUPPORT_AMOUNT,
+    SUPPORT_END,
+    SUPPORT_MEASURE,
+    SUPPORT_START,
+    Changeable,
+)
 
 __all__ = [
     "KINDS",
@@ -29,6 +37,7 @@ __all__ = [
     "Record",
     "RecordSpec",
     "Schema",
+    "SupportFields",
     "UnitSpec",
 ]
 
@@ -174,6 +183,19 @@ class RecordSpec:
 
 
 @attrs.frozen
+class SupportFields:
+    """The support list and its items' fields by their roles (`support`, `support_measure`,
+    `support_amount`, `support_start`, `support_end`): what the buffer reads of each item it
+    retains.  A role no field plays is the empty name (no record holds it: never given)."""
+
+    list_name: str = ""
+    measure: str = ""
+    amount: str = ""
+    start: str = ""
+    end: str = ""
+
+
+@attrs.frozen
 class Schema:
     """The registry schema: record types (the root is the household; villages and counties are
     other subjects packs may decide on) and enums."""
@@ -191,6 +213,12 @@ class Schema:
     # role → the dotted path of the field that plays it, from the root (``members.birth_date``:
     # through a list by the list's name); roles declared off the root's tree are not listed
     roles: Mapping[str, str] = attrs.field(init=False, eq=False)
+    # role → the name of that field within its own record type (the last part of its path):
+    # what to read from a member or a support item; read once where a run, plan or lowering
+    # starts, never per record
+    role_names: Mapping[str, str] = attrs.field(init=False, eq=False)
+    # the support list's fields by role, read where the buffer reads a retained item
+    support_fields: SupportFields = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         found: dict[str, str] = {}
@@ -199,6 +227,15 @@ class Schema:
                 if field.role is not None:
                     found.setdefault(field.role, path)
         object.__setattr__(self, "roles", found)
+        names = {r: p.rpartition(".")[2] for r, p in found.items()}
+        object.__setattr__(self, "role_names", names)
+        support = SupportFields(
+            *(
+                names.get(r, "")
+                for r in (SUPPORT, SUPPORT_MEASURE, SUPPORT_AMOUNT, SUPPORT_START, SUPPORT_END)
+            )
+        )
+        object.__setattr__(self, "support_fields", support)
 
     def role(self, name: str) -> str | None:
         """The dotted path, from the root, of the field that plays role `name` (one of
@@ -211,8 +248,9 @@ class Schema:
     def role_name(self, name: str) -> str | None:
         """The name of the field that plays role `name` within its own record type (the last
         part of `role`): what to read from a member or a support item."""
-        path = self.role(name)
-        return None if path is None else path.rpartition(".")[2]
+        if name not in ROLES:
+            raise KeyError(f"unknown role {name!r}")
+        return self.role_names.get(name)
 
     def changeable(self, path: str) -> Changeable | None:
         """Who can change the field at `path` (``members[2].health``, ``members.health`` or
@@ -261,14 +299,6 @@ class Schema:
             nested = field.kind == "record" or (lists and field.kind == "list" and field.gather is None)
             if nested and field.record is not None and field.record in self.records:
                 yield from self.field_paths(field.record, path + ".", lists=lists)
-
-
-# The bundled schema's names of the age fields, for the modules that still read them by name
-# (columnar/, engine/lowering.py, strategies/: issue 27 converts them next); code reads them
-# by role: `Schema.role_name(roles.BIRTH_DATE)`, `RecordSpec.roles`, or the checked `TAge`.
-BIRTH_DATE = "birth_date"
-RECORDED_AGE = "age"
-AGE_RECORDED_ON = "age_recorded_on"
 
 
 class Record(Mapping[str, object]):

@@ -13,6 +13,8 @@ import html
 from collections.abc import Mapping, Sequence
 
 from gspolicy.explain.wording import Vocabulary, amount_words
+from gspolicy.schema import roles
+from gspolicy.schema.model import Schema
 from gspolicy.store.ledger_rows import STATUS_TEXT, Item, Plan, Update
 
 __all__ = ["render_card"]
@@ -60,30 +62,39 @@ def render_card(
     updates: Mapping[int, Sequence[Update]],
     *,
     record: Mapping[str, object],
+    schema: Schema,
     today: dt.date,
     labels: Mapping[str, str] | None = None,
     words: Vocabulary | None = None,
 ) -> str:
     """The card of `plan` (``updates``: item id → its updates; ``record``: the household data
-    stored with the decision; ``labels``: the zh labels of enum codes, e.g. the main cause;
+    stored with the decision, its fields read by their roles in ``schema``; ``labels``: the zh
+    labels of enum codes, e.g. the main cause;
     ``words``: where amounts find their units in Chinese)."""
     labels = labels or {}
-    registration = record.get("registration")
-    reg = registration if isinstance(registration, Mapping) else {}
+
+    def at(role: str) -> object:
+        """The household data's value of the field of `role` (None when absent)."""
+        found: object = record
+        for part in (schema.role(role) or "").split("."):
+            found = found.get(part) if isinstance(found, Mapping) else None
+        return found
+
     head_name = "—"
-    members = record.get("members")
+    members = at(roles.MEMBERS)
     if isinstance(members, list):
         for m in members:
             if isinstance(m, Mapping) and m.get("relation") == "head":
                 head_name = str(m.get("name") or m.get("id") or "—")
+    cause = at(roles.MAIN_CAUSE)
     facts = [
         ("户编号", plan.household),
         ("户主", head_name),
         ("县（区）代码", plan.county or "—"),
-        ("乡镇代码", record.get("township_code") or "—"),
-        ("村代码", record.get("village_code") or "—"),
-        ("家庭人口", record.get("size") or (len(members) if isinstance(members, list) else "—")),
-        ("主要致贫原因", labels.get(str(reg.get("main_cause")), reg.get("main_cause") or "—")),
+        ("乡镇代码", at(roles.TOWNSHIP_CODE) or "—"),
+        ("村代码", at(roles.VILLAGE_CODE) or "—"),
+        ("家庭人口", at(roles.HOUSEHOLD_SIZE) or (len(members) if isinstance(members, list) else "—")),
+        ("主要致贫原因", labels.get(str(cause), cause or "—")),
         ("计划依据日期", plan.planned_on.isoformat()),
     ]
     rows = []

@@ -45,6 +45,7 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from gspolicy.errors import Diagnostic, PolicyError, suggest
+from gspolicy.schema import roles
 from gspolicy.store.db import BUSY_TIMEOUT_MS, damaged, write
 from gspolicy.store.ledger_rows import (
     NO_DEADLINE,
@@ -139,9 +140,10 @@ class Ledger:
         if household is None:  # a run's manifest: no household decided
             raise ledger_error("store/not-a-decision", id=entry_id, kind=entry.kind)
         row = entry.outcome_data()
+        policy_set = self.log.policy_set_of(entry)
         planned = plan_items(
             row,
-            self.log.policy_set_of(entry),
+            policy_set,
             deadlines=deadlines,
             period_days=period_days,
             where=f"entry {entry_id}",
@@ -174,7 +176,7 @@ class Ledger:
                 )
         if problems:
             raise PolicyError(problems)
-        county = entry.record_data().get("county_code")
+        county = entry.record_data().get(policy_set.schema.role(roles.COUNTY_CODE) or "")
         created = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         conn = self._conn
         with write(conn):

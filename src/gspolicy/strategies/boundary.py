@@ -12,7 +12,9 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from gspolicy.lang import evaluate
+from gspolicy.lang.typed import AGE
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema import roles
 from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.schema.paths import value_at, with_value
 from gspolicy.strategies.arguments import (
@@ -176,16 +178,17 @@ class _Boundary:
             members.append(new)
         target = members[index]
         name = item[0]
-        if (name == "age" and "age" not in spec.fields) or (name == "age" and "birth_date" in spec.fields):
+        # the language's `age` is the item's age when it has a birth date (as the type checker
+        # reads it); its fields are those of the roles
+        birth_name = spec.roles.get(roles.BIRTH_DATE)
+        if name == AGE and (birth_name is not None or AGE not in spec.fields):
             ages = [int(b) for b in t.bounds if isinstance(b, int | Decimal) and not isinstance(b, bool)]
-            if not ages:
+            if not ages or birth_name is None:
                 return record
             birth = draw(st.sampled_from([d for a in ages for d in _birth_dates(self.as_of, a)]))
-            target = repair_record(
-                spec,
-                {**target.replace(age=None, age_recorded_on=None), "birth_date": birth},
-                frozenset({"birth_date"}),
-            )
+            recorded = (spec.roles.get(r) for r in (roles.RECORDED_AGE, roles.AGE_RECORDED_ON))
+            cleared = target.replace(**{n: None for n in recorded if n is not None})
+            target = repair_record(spec, {**cleared, birth_name: birth}, frozenset({birth_name}))
         else:
             if name not in spec.fields:
                 return record

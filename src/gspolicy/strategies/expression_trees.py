@@ -30,7 +30,9 @@ from gspolicy.lang.ast import (
     Name,
     Unary,
 )
+from gspolicy.lang.typed import AGE
 from gspolicy.lang.types import field_type
+from gspolicy.schema import roles
 from gspolicy.schema.model import RecordSpec, Schema
 from gspolicy.strategies.arguments import Named, check_int, schema_repr
 
@@ -110,11 +112,10 @@ class _Expressions:
             for name, f in spec.fields.items()
             if f.kind not in ("record", "list") and field_type(f) == t
         ]
-        birth = spec.fields.get("birth_date")
-        if t == NUMBER and birth is not None and birth.kind == "date" and "age" not in spec.fields:
-            out.append(_n("age"))
-        if t == NUMBER and "age" in spec.fields and birth is not None:
-            out.append(_n("age"))
+        # the language's `age`: the item's age, read from the fields of the age roles
+        birth = spec.fields.get(spec.roles.get(roles.BIRTH_DATE, ""))
+        if t == NUMBER and birth is not None and (birth.kind == "date" or AGE in spec.fields):
+            out.append(_n(AGE))
         return out
 
     def names(self, t: Type, scope: _Scope) -> list[Expr]:
@@ -133,7 +134,7 @@ class _Expressions:
             if scope.item is not None:
                 spec = self.schema.records[scope.item]
                 # `age` inside a member predicate is the derived age, not the field: not a path
-                paths += [_n(n) for n, f in spec.fields.items() if not f.required and n != "age"]
+                paths += [_n(n) for n, f in spec.fields.items() if not f.required and n != AGE]
             options.append(st.sampled_from(paths).map(lambda p: _call("present", p)))
         elif t == NUMBER:
             options.append(_NUMBERS.map(_lit))
@@ -166,7 +167,9 @@ class _Expressions:
             ref = self.subject_ref(path, scope)
             out.append((st.just(ref), record))
             spec = self.schema.records[record]
-            dated = all(n in spec.fields and spec.fields[n].kind == "date" for n in ("start", "end"))
+            # a history: its items' fields of the roles `support_start` and `support_end` are dates
+            dates = [spec.roles.get(r, "") for r in (roles.SUPPORT_START, roles.SUPPORT_END)]
+            dated = all(n in spec.fields and spec.fields[n].kind == "date" for n in dates)
             if dated:
                 out.append((self.draw(DATE, 0, scope).map(lambda d, r=ref: _call("held_on", r, d)), record))  # type: ignore[misc]
         return out

@@ -12,15 +12,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from gspolicy.errors import suggest
-from gspolicy.schema.model import (
-    AGE_RECORDED_ON,
-    BIRTH_DATE,
-    RECORDED_AGE,
-    FieldSpec,
-    Record,
-    RecordSpec,
-    Schema,
-)
+from gspolicy.schema import roles
+from gspolicy.schema.model import FieldSpec, Record, RecordSpec, Schema
 from gspolicy.strategies.arguments import (
     Named,
     check_bool,
@@ -169,8 +162,10 @@ def repair_record(spec: RecordSpec, values: dict[str, Any], touched: frozenset[s
 def _repair_age(spec: RecordSpec, values: dict[str, Any], touched: frozenset[str]) -> None:
     """An age recorded on a date may not imply a birth before the earliest birth date: lower the
     age, or (when the age was chosen, or cannot go low enough) move the recording later."""
-    birth = spec.fields.get(BIRTH_DATE)
-    age, on = values.get(RECORDED_AGE), values.get(AGE_RECORDED_ON)
+    names = spec.roles  # the fields of the age roles in this record type
+    birth = spec.fields.get(names.get(roles.BIRTH_DATE, ""))
+    age_name, on_name = names.get(roles.RECORDED_AGE, ""), names.get(roles.AGE_RECORDED_ON, "")
+    age, on = values.get(age_name), values.get(on_name)
     if birth is None or not isinstance(birth.min, dt.date) or not isinstance(age, int):
         return
     if not isinstance(on, dt.date):
@@ -180,14 +175,14 @@ def _repair_age(spec: RecordSpec, values: dict[str, Any], touched: frozenset[str
     if (on.year - age, on.month, on.day) >= (earliest.year, earliest.month, earliest.day):
         return
     highest = on.year - earliest.year - (1 if late else 0)
-    if RECORDED_AGE not in touched and highest >= 0:
-        values[RECORDED_AGE] = highest
+    if age_name not in touched and highest >= 0:
+        values[age_name] = highest
         return
     year = earliest.year + age + (1 if late else 0)
     try:
-        values[AGE_RECORDED_ON] = on.replace(year=year)
+        values[on_name] = on.replace(year=year)
     except ValueError:  # 29 February
-        values[AGE_RECORDED_ON] = on.replace(year=year, day=28)
+        values[on_name] = on.replace(year=year, day=28)
 
 
 def from_schema(

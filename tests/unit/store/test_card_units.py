@@ -32,7 +32,9 @@ def test_the_card_says_amounts_in_chinese() -> None:
             _item(4, "insurance", "0.9", "ratio"),
         ),
     )  # fmt: skip
-    page = render_card(plan, {}, record={}, today=DAY, words=vocabulary_for(schema, schema.root, ()))
+    page = render_card(
+        plan, {}, record={}, schema=schema, today=DAY, words=vocabulary_for(schema, schema.root, ())
+    )
     for shown in ("3,500 元/人/年", "贷款，上限 50,000 元/户，期限 3 年", "未确定", "90%"):
         assert f"<td class='num'>{shown}</td>" in page, shown
     for english in ("yuan", "loan", "not established", "years", "ratio"):

@@ -327,8 +327,11 @@ def test_the_card_of_an_example_household(ledger: Ledger, log: DecisionLog, rece
     )
     plan = ledger.require_plan("621126-0001")
     updates = {i.id: ledger.updates(i.id) for i in plan.items}
-    record = log.entry(plan.entry).record_data()
-    page = render_card(plan, updates, record=record, today=TODAY, labels={"lack_of_funds": "缺资金"})
+    entry = log.entry(plan.entry)
+    record, schema = entry.record_data(), log.policy_set_of(entry).schema
+    page = render_card(
+        plan, updates, record=record, schema=schema, today=TODAY, labels={"lack_of_funds": "缺资金"}
+    )
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="zh-CN">' in page
     assert "精准扶贫明白卡" in page
