@@ -34,6 +34,7 @@ from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.explain.render import measure_words
 from gspolicy.explain.wording import amount_words, vocabulary_for
 from gspolicy.pack.workspace import load_chosen
+from gspolicy.schema.roles import MAIN_CAUSE
 from gspolicy.store.card import render_card
 from gspolicy.store.ledger import Ledger
 from gspolicy.store.ledger_rows import STATUS_TEXT, OverdueRow
@@ -314,7 +315,9 @@ def _cmd_card(args: argparse.Namespace, lang: Lang) -> int:
             if policy_set is None:
                 return EXIT_PROBLEMS
             record, schema = {}, policy_set.schema
-        enum = schema.enums.get("poverty_cause")
+        cause_path = schema.role(MAIN_CAUSE)
+        cause = schema.field_at(schema.root_record, cause_path.split(".")) if cause_path else None
+        enum = schema.enums.get(cause.enum or "") if cause is not None else None
         labels = {c: enum.value(c).title.zh for c in enum.codes} if enum is not None else {}
     words = vocabulary_for(schema, schema.root, ())
     page = render_card(
