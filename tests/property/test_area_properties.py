@@ -144,6 +144,7 @@ def test_adding_a_poor_household_never_lowers_the_incidence(
     unknown=st.lists(st.integers(1, 8), min_size=1, max_size=4),
     population=st.integers(20, 1500),
 )
+@pytest.mark.slow  # a property deciding areas twice per example: full suite
 def test_an_undetermined_household_matters_only_when_it_could_change_the_verdict(
     policies: Policies, homes: list[tuple[Kind, int]], unknown: list[int], population: int
 ) -> None:

@@ -97,6 +97,7 @@ def test_brief_gives_each_passing_criterion_one_line_and_fails_none(
         assert len(brief) - len(fails) >= sum(c.verdict == "pass" for c in decision.criteria)
 
 
+@pytest.mark.slow  # every level of generated decisions validated: full suite
 @_CHEAP
 @given(case=exit_cases())
 def test_the_json_levels_validate_and_hold_nothing_the_full_form_does_not(

@@ -8,6 +8,8 @@ import functools
 import re
 from pathlib import Path
 
+import pytest
+
 from gspolicy._docs import MODULES_BEGIN, MODULES_END, module_jobs, render_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,7 @@ def _page() -> str:
     return PAGE.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a read of every module's docstring: full suite
 def test_every_module_is_named_with_its_job() -> None:
     page = _page()
     assert page == render_modules(page, SRC), "run `python -m gspolicy._docs` and commit the page"
@@ -49,7 +52,8 @@ def test_a_planted_module_changes_the_drawing(tmp_path: Path) -> None:
 
 def test_every_package_has_its_page() -> None:
     page = _page()
-    for group in _jobs():
+    groups = {"facade", "foundation"} | {p.parent.name for p in SRC.glob("*/__init__.py")}
+    for group in sorted(groups):
         assert (PAGE.parent / "packages" / f"{group}.md").is_file(), (
             f"write docs/explanation/packages/{group}.md"
         )

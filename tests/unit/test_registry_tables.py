@@ -248,6 +248,7 @@ def test_ids_of_one_hash_never_put_an_item_in_the_wrong_household(
         load_households(tmp_path / "reg.parquet", policies=bundled)
 
 
+@pytest.mark.slow  # the main job twice: full suite
 def test_the_main_job_on_tables_prints_what_it_prints_on_json_lines(
     tmp_path: Path, households: tuple[Record, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:

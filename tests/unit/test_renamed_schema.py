@@ -245,6 +245,7 @@ def _differences(
     return differ
 
 
+@pytest.mark.slow  # every column of evaluate's rows on the renamed schema: full suite
 def test_a_schema_with_renamed_fields_decides_the_same(
     renamed_policies: Policies, sample: list[dict[str, Any]], bundled_rows: list[Mapping[str, Any]]
 ) -> None:
@@ -307,6 +308,7 @@ def _monitor_runs(bundled: Policies, renamed: Policies) -> list[tuple[Any, list[
     return runs
 
 
+@pytest.mark.slow  # the example events on two schemas: full suite
 def test_the_monitor_writes_events_into_the_renamed_fields(
     bundled: Policies, renamed_policies: Policies
 ) -> None:

@@ -275,6 +275,7 @@ def _generated_records() -> Any:
     return st.sampled_from(["household", "village", "county"]).flatmap(records)
 
 
+@pytest.mark.slow  # 30 generated records: full suite
 @settings(max_examples=30, deadline=None)
 @given(drawn=_generated_records())
 def test_every_record_the_reader_accepts_validates(drawn: tuple[str, Any]) -> None:

@@ -105,6 +105,7 @@ def test_an_empty_table_says_so(bundled: Policies) -> None:
     assert "Exit verdicts: none 0\n" in text
 
 
+@pytest.mark.slow  # the registry's summary twice: full suite
 def test_counting_block_by_block_gives_the_summary_of_the_whole(bundled: Policies) -> None:
     households = list(shared_registry()[::7])
     table = pl.concat(list(bundled.decide_table(households, DAY)))

@@ -241,6 +241,7 @@ def test_an_edited_schema_reads_every_pack_again(folder: Path, tmp_path: Path, r
     assert all(p.schema is after.schema for p in after.packs)
 
 
+@pytest.mark.slow  # loads the bundled set three times: full suite
 def test_a_damaged_entry_is_ignored_and_written_again(folder: Path, reads: _Reads) -> None:
     load_policies()
     entry = _entries(folder)[3]
@@ -361,6 +362,7 @@ def test_no_cache_when_turned_off(folder: Path, monkeypatch: pytest.MonkeyPatch)
     assert _entries(folder) == []
 
 
+@pytest.mark.slow  # loads the bundled set twice: full suite
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="the system does not say who owns a folder")
 def test_a_folder_others_may_write_to_is_not_used(folder: Path, reads: _Reads) -> None:
     folder.mkdir(mode=0o700)
@@ -385,6 +387,7 @@ def test_an_unwritable_cache_never_fails_a_load(tmp_path: Path, monkeypatch: pyt
     assert not problems
 
 
+@pytest.mark.slow  # loads a set twice: full suite
 def test_a_pack_with_problems_gives_the_same_problems_from_the_cache(
     folder: Path, tmp_path: Path, reads: _Reads
 ) -> None:

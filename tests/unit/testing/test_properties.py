@@ -88,6 +88,7 @@ def test_version_isolation(policies: Policies, households: st.SearchStrategy[Rec
     assert_version_isolation(policies, as_of=DAYS, households=households, settings=FAST)
 
 
+@pytest.mark.slow  # a property over generated households: full suite
 def test_undetermined_settles(policies: Policies, households: st.SearchStrategy[Record]) -> None:
     assert_settles(policies, as_of=DAY, households=households, settings=FAST)
 
