@@ -3,13 +3,12 @@ interpreter's events (`support.traced_coverage`, the way coverage was measured b
 
 Each decision's evaluations — the outcome and every condition's value, "-" where an and/or
 stopped before it — are compared on the bundled packs with households of the example registry
-and boundary households, and on generated packs (every construct of the language).  Where the
-trace has no event of a condition's own kind (a boolean parameter, a conditional) it can only
-say that the condition was evaluated ("?"), and a comparison opening or closing with a parenthesis
-has its event under a span the reading does not look for (it said "not evaluated";
-the watched evaluator fixes that): there the watched value is the interpreter's own and the test
-asks only that an evaluated condition is not reported unevaluated by the watcher.  A root the
-trace cannot split into evaluations (a constant predicate) gives the trace no observation.
+and boundary households, and on generated packs (every construct of the language).  The trace's
+events name the node they report on, so every condition is read by identity; only a conditional
+has no event of its own, and the trace can then only say that it was evaluated ("?"): there the
+watched value is the interpreter's own and the test asks only that an evaluated conditional is not
+reported unevaluated by the watcher.  A root the trace cannot split into evaluations (a constant
+predicate) gives the trace no observation.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gspolicy.lang.typed import TCompare, TConst, TIf, TParam, TypedExpr
+from gspolicy.lang.typed import TConst, TIf, TypedExpr
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.strategies import boundary_households, from_schema, packs
@@ -33,16 +32,12 @@ from support.traced_coverage import observe_traced, traced_runs
 POLICIES = shared_policies()
 SCHEMA = POLICIES.schema
 DAYS = st.sampled_from([dt.date(2017, 6, 30), dt.date(2018, 12, 31), dt.date(2021, 3, 1)])
-UNREAD = (TParam, TIf)  # kinds the trace has no event of their own for
+UNREAD = (TIf,)  # the kind the trace has no event of its own for
 
 
 def _readable(node: TypedExpr) -> bool:
     """Whether the trace reading finds `node`'s value (see the module doc)."""
-    if isinstance(node, UNREAD):
-        return False
-    if isinstance(node, TCompare):
-        return node.span == node.operands[0].span.cover(node.operands[-1].span)
-    return True
+    return not isinstance(node, UNREAD)
 
 
 def _agree(leaf: TypedExpr, watched: str, traced: str) -> bool:

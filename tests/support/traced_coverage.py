@@ -22,6 +22,7 @@ from gspolicy.lang.typed import (
     TFact,
     TField,
     TNot,
+    TParam,
     TPresent,
     TypedExpr,
 )
@@ -37,6 +38,7 @@ def _truth(value: Value) -> Truth:
 
 
 _KIND_OF: dict[type, str] = {
+    TParam: "parameter",
     TBool: "bool",
     TField: "field",
     TFact: "fact",
@@ -51,6 +53,18 @@ def _closing_kind(node: TypedExpr) -> str | None:
     if isinstance(node, TCompare):
         return "chain" if len(node.ops) > 1 else "compare"
     return _KIND_OF.get(type(node))
+
+
+_INSIDE: dict[int, tuple[TypedExpr, frozenset[int]]] = {}
+
+
+def _inside(node: TypedExpr) -> frozenset[int]:
+    """The ids of the nodes of `node`'s tree (kept by the root's id, with the root held alive)."""
+    found = _INSIDE.get(id(node))
+    if found is None or found[0] is not node:
+        found = (node, frozenset(id(n) for n in _subtree(node)))
+        _INSIDE[id(node)] = found
+    return found[1]
 
 
 def _subtree(node: TypedExpr) -> Iterator[TypedExpr]:
@@ -71,7 +85,7 @@ def _value(node: TypedExpr, events: Sequence[TraceEvent]) -> Truth:
         return "T" if node.value is True else "F"
     kind = _closing_kind(node)
     if kind is None:  # a conditional: evaluated when anything inside it was
-        inside = {id(n) for n in _subtree(node)}
+        inside = _inside(node)
         return "?" if any(id(e.node) in inside for e in events) else "-"
     found = next((e for e in events if e.node is node and e.kind == kind), None)
     return _truth(found.value) if found is not None else "-"
@@ -88,7 +102,7 @@ def _segments(point: DecisionPoint, events: Sequence[TraceEvent]) -> list[list[T
     kind = _closing_kind(end)
     if kind is None:
         return []
-    inside = {id(n) for n in _subtree(point.root)}
+    inside = _inside(point.root)
     out: list[list[TraceEvent]] = []
     current: list[TraceEvent] = []
     for e in events:
