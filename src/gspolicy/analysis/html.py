@@ -28,8 +28,15 @@ svg text { font-size: 12px; }
 """
 
 
-def bar_chart(title: str, rows: Sequence[tuple[str, int]], *, colour: str = "#3b6ea5") -> str:
-    """A horizontal bar chart as inline SVG: one labelled bar per row, its count at its end."""
+def bar_chart(
+    title: str,
+    rows: Sequence[tuple[str, int]],
+    *,
+    colour: str = "#3b6ea5",
+    colours: Sequence[str] | None = None,
+) -> str:
+    """A horizontal bar chart as inline SVG: one labelled bar per row, its count at its end;
+    `colours` (one per row) paints rows apart, e.g. a plan beside what was done."""
     bar, gap, label_width, plot_width = 20, 6, 260, 360
     height = 30 + len(rows) * (bar + gap)
     top = max((n for _, n in rows), default=0) or 1
@@ -44,7 +51,8 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int]], *, colour: str = "#3b
         width = round(plot_width * count / top)
         parts.append(
             f'<text x="{label_width - 6}" y="{y + bar - 6}" text-anchor="end">{escape(label)}</text>'
-            f'<rect class="bar" x="{label_width}" y="{y}" width="{width}" height="{bar}" fill="{colour}">'
+            f'<rect class="bar" x="{label_width}" y="{y}" width="{width}" height="{bar}" '
+            f'fill="{colours[i] if colours else colour}">'
             f"<title>{escape(label)}: {count}</title></rect>"
             f'<text x="{label_width + width + 6}" y="{y + bar - 6}">{count}</text>'
         )
