@@ -336,7 +336,12 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
-    "stats": [["quarter"], ["figures"], ["registry"], ["report"]],  # a quarter's days; the figures counted in it
+    "stats": [
+        ["quarter"],  # a quarter's days
+        ["figures"],  # the figures counted in it
+        ["registry"],  # over a registry read a block at a time
+        ["report"],  # the wall chart
+    ],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
