@@ -37,6 +37,7 @@ __all__ = [
     "Import",
     "Indicator",
     "Invariant",
+    "ListColumn",
     "Measure",
     "MeasureForm",
     "NotApplicableReason",
@@ -307,6 +308,16 @@ class GroupKey:
 
 
 @attrs.frozen
+class ListColumn:
+    """A column of a statistics pack's management lists (``lists:``): what it shows
+    (`gspolicy.pack.format.LIST_COLUMNS`) and its header."""
+
+    column: str
+    title: Text
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Indicator:
     """A figure a statistics pack reports (``indicators:``): households counted when `expr`
     holds (``count``), or `expr` summed over the households `where` holds (``sum``), grouped by
@@ -436,6 +447,7 @@ class PackSource:
     invariants: tuple[Invariant, ...] = ()
     keys: tuple[GroupKey, ...] = ()  # a statistics pack's group-by keys
     indicators: tuple[Indicator, ...] = ()  # a statistics pack's figures
+    lists: tuple[ListColumn, ...] = ()  # a statistics pack's management lists: their columns
     # what `years_after` / `months_after` give for a day the month reached lacks
     # (`gspolicy.lang.ast.MISSING_DAY_RULES`); None when the pack declares no rule
     missing_day: str | None = None
