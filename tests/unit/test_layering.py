@@ -336,13 +336,14 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
-    "stats": [["quarter"], ["figures"]],  # a quarter's days; the figures counted in it
+    # a quarter's days; the figures counted in it and the management lists; over a registry's files
+    "stats": [["quarter"], ["figures", "lists"], ["registry"]],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
         ["_options", "_run", "_store"],  # what several commands share
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
-        ["evaluate", "explain", "fmt", "households", "ledger", "log", "monitor", "packs", "schema"],
+        ["evaluate", "explain", "fmt", "households", "ledger", "lists", "log", "monitor", "packs", "schema"],
     ],
 }
 
