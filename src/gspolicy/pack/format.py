@@ -19,6 +19,7 @@ import attrs
 from gspolicy._glossary import group
 from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy.lang.ast import MISSING_DAY_RULES
+from gspolicy.pack.model import LIST_COLUMNS
 
 __all__ = [
     "BUILTIN_KEYS",
@@ -393,31 +394,10 @@ BUILTIN_KEYS: dict[str, str] = {
 }
 """The group-by keys every statistics pack has (``by:``), beside those it declares under ``keys:``."""
 
-LIST_COLUMNS: dict[str, str] = {
-    "household": "the household's id",
-    "county": "the household's county (the field of role `county_code`; in the ledger, the plan's county)",
-    "batch": "the batch pack declaring the measure (its id)",
-    "batch_title": "the batch pack's title",
-    "measure": "the measure's code",
-    "measure_title": "the measure's title",
-    "basis": "the rule that grants the measure, or the buffer basis that retains it",
-    "content": "the granting rule's title, or the buffer basis's title and the day it keeps the measure until",
-    "amount": "the amount as the decision words it: a number, a range, `not established`, or unknown",
-    "unit": "the amount's unit",
-    "deadline": "the item's deadline, or none (no source fixes one)",
-    "department": "the responsible department's code",
-    "department_title": "the responsible department's title",
-    "status": "the item's status in the ledger (not started when planned from the decisions)",
-}
-"""The columns a statistics pack's management lists (``lists:``) may show: one row per measure due."""
-
+_SHOWS = "what it shows: " + "; ".join(f"`{k}` ({v})" for k, v in LIST_COLUMNS.items())
 LIST_COLUMN = _obj(
     "a column of the management lists (`kind: statistics`): what it shows and its header",
-    column=(
-        _leaf({"type": "string", "enum": list(LIST_COLUMNS)}),
-        True,
-        "what the column shows: " + "; ".join(f"`{k}` ({v})" for k, v in LIST_COLUMNS.items()),
-    ),
+    column=(_leaf({"type": "string", "enum": [*LIST_COLUMNS]}), True, _SHOWS),
     title=(TEXT, True, "the column's header in both languages"),
 )
 
@@ -590,12 +570,7 @@ PACK = _obj(
         False,
         "the figures reported over a population (`kind: statistics` only)",
     ),
-    lists=(
-        _list_of(LIST_COLUMN, "columns of the management lists"),
-        False,
-        "the layout of the management lists (`gspolicy lists`): their columns, in order, with zh and en "
-        "headers (`kind: statistics` only)",
-    ),
+    lists=(_list_of(LIST_COLUMN, "list columns"), False, "the management lists' layout (statistics)"),
     buffer=(BUFFER, False, "the buffer after exit"),
     note=(TEXT, False, "remarks"),
 )

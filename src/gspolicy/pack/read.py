@@ -20,6 +20,7 @@ from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang.ast import MISSING_DAY_RULES
 from gspolicy.pack import format as S
 from gspolicy.pack.model import (
+    LIST_COLUMNS,
     Applicability,
     Approval,
     Basis,
@@ -542,26 +543,17 @@ class _PackReader(ValueReader):
     def read_lists(self, r: Reader, node: YNode | None) -> tuple[ListColumn, ...]:
         """``lists:`` — the management lists' columns, in order, each shown once with its header."""
         out: list[ListColumn] = []
-        seen: set[str] = set()
         for item in r.items(node, "lists"):
-            f = self.obj(r, item, S.LIST_COLUMN, "a list column")
-            if f is None:
-                continue
+            f = self.obj(r, item, S.LIST_COLUMN, "a list column") or {}
             name = r.string(f.get("column"), "column", name=True)
-            if name is None:
-                continue
-            cr = r.within("list column", name)
-            if name not in S.LIST_COLUMNS:
+            cr = r.within("list column", name or "?")
+            if name is not None and name not in LIST_COLUMNS:
                 cr.report(
-                    "pack/unknown-list-column", f["column"], {"name": name}, suggest(name, S.LIST_COLUMNS)
+                    "pack/unknown-list-column", f["column"], {"name": name}, suggest(name, LIST_COLUMNS)
                 )
-                continue
-            if name in seen:
+            elif name is not None and name in {c.column for c in out}:
                 cr.report("pack/duplicate-list-column", f["column"], {"name": name})
-                continue
-            seen.add(name)
-            title = cr.text(f.get("title"), "title")
-            if title is not None:
+            elif name is not None and (title := cr.text(f.get("title"), "title")) is not None:
                 out.append(ListColumn(name, title, item.span))
         return tuple(out)
 

@@ -73,7 +73,7 @@ class DueItem:
     status: str  # open, in_progress (`gspolicy.store.ledger.STATUS_TEXT`)
 
     def cell(self, column: str, lang: Lang, batch: tuple[str, Text] | None) -> str:
-        """The text of `column` (`gspolicy.pack.format.LIST_COLUMNS`) for this item in `lang`;
+        """The text of `column` (`LIST_COLUMNS`) for this item in `lang`;
         `batch` is the group's batch pack (id, title) when the lists are by batch."""
         if column in ("batch", "batch_title"):
             if batch is None:

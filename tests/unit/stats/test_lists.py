@@ -20,10 +20,10 @@ from gspolicy._location import Span
 from gspolicy.api import Policies
 from gspolicy.cli import main
 from gspolicy.cli.lists import render_csv, sheet_names
-from gspolicy.pack import format as S
 from gspolicy.pack.book import render_book
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.load import load_policies
+from gspolicy.pack.model import LIST_COLUMNS
 from gspolicy.stats.lists import (
     DueItem,
     ListGroup,
@@ -84,7 +84,7 @@ def test_every_layout_mistake_is_refused_where_it_is_written(
 def test_the_unknown_column_help_names_every_column() -> None:
     spec = yaml.safe_load((ROOT / "src/gspolicy/diagnostics.yaml").read_text(encoding="utf-8"))
     entry = spec["pack/unknown-list-column"]
-    for column in S.LIST_COLUMNS:
+    for column in LIST_COLUMNS:
         assert column in entry["help_en"]
         assert column in entry["help_zh"]
 
