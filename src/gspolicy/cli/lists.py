@@ -31,6 +31,7 @@ from gspolicy.stats.lists import (
 )
 from gspolicy.store.ledger import Ledger
 from gspolicy.store.log import DecisionLog
+from gspolicy.tables import XLSX_MAX_ROWS
 
 __all__ = ["lists", "render_csv", "render_table", "sheet_names", "write_xlsx"]
 
@@ -118,6 +119,11 @@ def _cmd_lists(args: argparse.Namespace, lang: Lang) -> int:
         due = list(due_from_outcomes(policy_set, pairs))
     made = management_lists(policy_set, due, args.as_of, args.by)
     if args.format == "xlsx":
+        rows = max((len(g.items) for g in made.groups), default=0)
+        if rows > XLSX_MAX_ROWS:
+            found = {"path": str(args.output), "rows": f"{rows:,}", "limit": f"{XLSX_MAX_ROWS:,}"}
+            print_problems([Diagnostic("output/too-many-rows", None, found)], lang, sys.stderr)
+            return EXIT_PROBLEMS
         return _written(lambda path: write_xlsx(made, path, lang), args.output, lang)
     text = render_csv(made, lang) if args.format == "csv" else render_table(made, lang)
     if args.output is None:
