@@ -123,6 +123,7 @@ CONTEXT_KINDS = {
     "invariant": Text(zh="不变式", en="invariant"),
     "indicator": Text(zh="统计指标", en="indicator"),
     "key": Text(zh="分组键", en="group-by key"),
+    "list column": Text(zh="名单列", en="list column"),
 }
 
 _NOUNS = {
@@ -150,6 +151,7 @@ _NOUNS = {
     "the test file": "测试文件",
     "a test case": "测试用例",
     "an indicator": "统计指标",
+    "a list column": "名单列",
 }
 _PREFIXES = {
     "field": "字段",

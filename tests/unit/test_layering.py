@@ -338,7 +338,7 @@ INNER: dict[str, list[list[str]]] = {
     "schemas": [["build"]],
     "stats": [
         ["quarter"],  # a quarter's days
-        ["figures"],  # the figures counted in it
+        ["figures", "lists"],  # the figures counted in it; the management lists
         ["registry"],  # over a registry read a block at a time
         ["report"],  # the wall chart
     ],
@@ -347,7 +347,19 @@ INNER: dict[str, list[list[str]]] = {
         ["_support"],
         ["_options", "_run", "_store"],  # what several commands share
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
-        ["evaluate", "explain", "fmt", "households", "ledger", "log", "monitor", "packs", "report", "schema"],
+        [
+            "evaluate",
+            "explain",
+            "fmt",
+            "households",
+            "ledger",
+            "lists",
+            "log",
+            "monitor",
+            "packs",
+            "report",
+            "schema",
+        ],
     ],
 }
 

@@ -271,6 +271,14 @@ def _version(checked: CheckedPack, lines: list[str], gaps: list[str], weak: list
         lines.append("")
     if pack.indicators:
         _indicators(lines, pack)
+    if pack.lists:
+        lines.append("### Management lists / 管理名单")
+        lines.append("")
+        lines.append("Columns, in order / 各列（按顺序）:")
+        lines.append("")
+        for col in pack.lists:
+            lines.append(f"- `{col.column}`: {_t(col.title)}")
+        lines.append("")
     if pack.buffer is not None:
         lines.append("### Buffer after exit / 脱贫后缓冲期")
         lines.append("")

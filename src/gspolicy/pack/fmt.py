@@ -133,6 +133,7 @@ _PACK = _Spec(
         "invariants",
         "keys",
         "indicators",
+        "lists",
         "buffer",
     ),
     name="pack file",
@@ -211,6 +212,7 @@ _PACK = _Spec(
                 ),
             )
         ),
+        "lists": _section(_entity("list column", ("column", "title"))),
         "buffer": _entity(
             "buffer",
             ("title", "retained", "bases", "combine"),

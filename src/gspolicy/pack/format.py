@@ -19,6 +19,7 @@ import attrs
 from gspolicy._glossary import group
 from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy.lang.ast import MISSING_DAY_RULES
+from gspolicy.pack.model import LIST_COLUMNS
 
 __all__ = [
     "BUILTIN_KEYS",
@@ -393,6 +394,13 @@ BUILTIN_KEYS: dict[str, str] = {
 }
 """The group-by keys every statistics pack has (``by:``), beside those it declares under ``keys:``."""
 
+_SHOWS = "what it shows: " + "; ".join(f"`{k}` ({v})" for k, v in LIST_COLUMNS.items())
+LIST_COLUMN = _obj(
+    "a column of the management lists (`kind: statistics`): what it shows and its header",
+    column=(_leaf({"type": "string", "enum": [*LIST_COLUMNS]}), True, _SHOWS),
+    title=(TEXT, True, "the column's header in both languages"),
+)
+
 INDICATOR = _obj(
     "a figure reported over a population (`kind: statistics`): a count or a sum, grouped",
     id=(NAME, True, "stable id: the indicator's code"),
@@ -562,6 +570,7 @@ PACK = _obj(
         False,
         "the figures reported over a population (`kind: statistics` only)",
     ),
+    lists=(_list_of(LIST_COLUMN, "list columns"), False, "the management lists' layout (statistics)"),
     buffer=(BUFFER, False, "the buffer after exit"),
     note=(TEXT, False, "remarks"),
 )

@@ -40,6 +40,7 @@ _LATER = frozenset(
         "invariants",
         "keys",
         "indicators",
+        "lists",
         "missing_day",
         "approximate",
         "reasons",

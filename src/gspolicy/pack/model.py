@@ -19,6 +19,7 @@ from gspolicy._location import Source, Span
 from gspolicy.lang import Expr
 
 __all__ = [
+    "LIST_COLUMNS",
     "Amount",
     "Applicability",
     "Approval",
@@ -37,6 +38,7 @@ __all__ = [
     "Import",
     "Indicator",
     "Invariant",
+    "ListColumn",
     "Measure",
     "MeasureForm",
     "NotApplicableReason",
@@ -306,6 +308,35 @@ class GroupKey:
     span: Span | None = attrs.field(default=None, eq=False)
 
 
+LIST_COLUMNS: dict[str, str] = {
+    "household": "the household's id",
+    "county": "the household's county (the field of role `county_code`; in the ledger, the plan's county)",
+    "batch": "the batch pack declaring the measure (its id)",
+    "batch_title": "the batch pack's title",
+    "measure": "the measure's code",
+    "measure_title": "the measure's title",
+    "basis": "the rule that grants the measure, or the buffer basis that retains it",
+    "content": "the granting rule's title, or the buffer basis's title and the day it keeps the measure until",
+    "amount": "the amount as the decision words it: a number, a range, `not established`, or unknown",
+    "unit": "the amount's unit",
+    "deadline": "the item's deadline, or none (no source fixes one)",
+    "department": "the responsible department's code",
+    "department_title": "the responsible department's title",
+    "status": "the item's status in the ledger (not started when planned from the decisions)",
+}
+"""The columns a statistics pack's management lists (``lists:``) may show: one row per measure due."""
+
+
+@attrs.frozen
+class ListColumn:
+    """A column of a statistics pack's management lists (``lists:``): what it shows
+    (`LIST_COLUMNS`) and its header."""
+
+    column: str
+    title: Text
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
 @attrs.frozen
 class Indicator:
     """A figure a statistics pack reports (``indicators:``): households counted when `expr`
@@ -436,6 +467,7 @@ class PackSource:
     invariants: tuple[Invariant, ...] = ()
     keys: tuple[GroupKey, ...] = ()  # a statistics pack's group-by keys
     indicators: tuple[Indicator, ...] = ()  # a statistics pack's figures
+    lists: tuple[ListColumn, ...] = ()  # a statistics pack's management lists: their columns
     # what `years_after` / `months_after` give for a day the month reached lacks
     # (`gspolicy.lang.ast.MISSING_DAY_RULES`); None when the pack declares no rule
     missing_day: str | None = None

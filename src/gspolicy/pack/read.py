@@ -20,6 +20,7 @@ from gspolicy.errors import Diagnostic, suggest
 from gspolicy.lang.ast import MISSING_DAY_RULES
 from gspolicy.pack import format as S
 from gspolicy.pack.model import (
+    LIST_COLUMNS,
     Applicability,
     Approval,
     Basis,
@@ -33,6 +34,7 @@ from gspolicy.pack.model import (
     Import,
     Indicator,
     Invariant,
+    ListColumn,
     Measure,
     MeasureForm,
     NotApplicableReason,
@@ -175,6 +177,7 @@ class _PackReader(ValueReader):
         invariants = self.read_invariants(r, top.get("invariants"))
         group_keys = self.read_keys(r, top.get("keys"))
         indicators = self.read_indicators(r, top.get("indicators"), {k.name for k in group_keys})
+        lists = self.read_lists(r, top.get("lists"))
         note = r.text(top.get("note"), "note")
         keys_of = {k.value: k for k, _v in tree.items} if isinstance(tree, YMap) else {}
         if kind == "statistics":
@@ -184,7 +187,7 @@ class _PackReader(ValueReader):
             if "indicators" not in top:
                 r.report("pack/no-indicators", tree)
         else:
-            for part in ("keys", "indicators"):
+            for part in ("keys", "indicators", "lists"):
                 if part in top:
                     r.report("pack/indicators-elsewhere", keys_of.get(part, top[part]), {"key": part})
         if kind == "invariants":
@@ -235,6 +238,7 @@ class _PackReader(ValueReader):
             missing_day=missing_day,
             keys=group_keys,
             indicators=indicators,
+            lists=lists,
         )
 
     def read_approval(self, r: Reader, node: YNode | None) -> Approval | None:
@@ -534,6 +538,23 @@ class _PackReader(ValueReader):
                     held,
                 )
             )
+        return tuple(out)
+
+    def read_lists(self, r: Reader, node: YNode | None) -> tuple[ListColumn, ...]:
+        """``lists:`` — the management lists' columns, in order, each shown once with its header."""
+        out: list[ListColumn] = []
+        for item in r.items(node, "lists"):
+            f = self.obj(r, item, S.LIST_COLUMN, "a list column") or {}
+            name = r.string(f.get("column"), "column", name=True)
+            cr = r.within("list column", name or "?")
+            if name is not None and name not in LIST_COLUMNS:
+                cr.report(
+                    "pack/unknown-list-column", f["column"], {"name": name}, suggest(name, LIST_COLUMNS)
+                )
+            elif name is not None and name in {c.column for c in out}:
+                cr.report("pack/duplicate-list-column", f["column"], {"name": name})
+            elif name is not None and (title := cr.text(f.get("title"), "title")) is not None:
+                out.append(ListColumn(name, title, item.span))
         return tuple(out)
 
     def read_rules(
