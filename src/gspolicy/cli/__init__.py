@@ -55,6 +55,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("monitor", "gspolicy.cli.monitor:monitor", Text(zh="以事件跟踪农户，预警写为 JSONL（需 durable 扩展）", en="watch households through events and write alerts as JSONL (needs the durable extra)")),
     Entry("log", "gspolicy.cli.log:log", Text(zh="防篡改的判定日志：记录、校验、重放", en="the tamper-evident decision log: record, verify, replay")),
     Entry("ledger", "gspolicy.cli.ledger:ledger", Text(zh="农户工作台账：计划、进度、明白卡、逾期、统计", en="the household work ledger: plans, progress, cards, overdue items, counts")),
+    Entry("stats", "gspolicy.cli.stats:stats", Text(zh="季度统计：按统计包计算登记文件的数字（表格、CSV、Excel、JSON）", en="a quarter's statistics over registry files (table, CSV, Excel, JSON)")),
     Entry("fmt", "gspolicy.cli.fmt:fmt", Text(zh="把政策包、测试用例和数据结构排成统一格式（--check 检查，--write 写回）", en="lay packs, test cases and the schema out in the canonical layout (--check, --write)")),
     Entry("schema", "gspolicy.cli.schema:schema", Text(zh="打印随软件安装的 JSON Schema（政策包、测试用例、农户记录、判定、结果）", en="print a shipped JSON Schema (pack, case, household, decision, outcome, manifest)")),
 )  # fmt: skip
