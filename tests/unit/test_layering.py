@@ -336,7 +336,7 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
-    "stats": [["quarter"], ["figures"], ["registry", "write"]],  # a quarter's days; the figures; read, written
+    "stats": [["quarter"], ["figures"], ["registry", "write"]],  # days; figures; read and written
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],

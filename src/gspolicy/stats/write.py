@@ -32,6 +32,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import display_width
 from gspolicy._numbers import decimal_json
+from gspolicy._patterns import DATE_PATTERN, NAME_PATTERN
 from gspolicy.stats.figures import Cell, Figures, Number, Table
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "STATS_FORMAT",
     "csv_text",
     "json_data",
+    "json_schema",
     "json_text",
     "rows_add_up",
     "sheet_names",
@@ -57,8 +60,8 @@ __all__ = [
 ]
 
 STATS_FORMAT = 1
-"""The version of the JSON form (`json_data`; ``gspolicy schema stats``): it rises with any change
-that can break a reader; a new key may be added without one."""
+"""The version of the JSON form (`json_data`; ``gspolicy schema stats``), written as its ``format``:
+it rises with any change of that form, a new key included (docs/reference/compatibility.md)."""
 
 HEADERS: dict[str, Text] = {
     "quarter": Text(zh="季度", en="quarter"),
@@ -201,18 +204,18 @@ def csv_text(figures: Figures, lang: Lang) -> str:
     return buffer.getvalue()
 
 
-def sheet_names(figures: Figures) -> dict[str, str]:
+def sheet_names(indicators: Iterable[str]) -> dict[str, str]:
     """Indicator id → its sheet's name: at most 31 characters, none of ``[]:*?/\\``, not starting
     or ending with ``'``, unique whatever the case (a clash gets ``~2``, ``~3``, …)."""
     out: dict[str, str] = {}
     taken: set[str] = set()
-    for indicator in figures.tables:
+    for indicator in indicators:
         base = _SHEET_BAD.sub("_", indicator).strip("'") or "sheet"
-        name, number = base[:_SHEET_MAX], 1
+        name, number = base[:_SHEET_MAX].rstrip("'") or "sheet", 1
         while name.casefold() in taken:
             number += 1
             suffix = f"~{number}"
-            name = base[: _SHEET_MAX - len(suffix)] + suffix
+            name = base[: _SHEET_MAX - len(suffix)].rstrip("'") + suffix
         taken.add(name.casefold())
         out[indicator] = name
     return out
@@ -224,7 +227,7 @@ def xlsx_bytes(figures: Figures, lang: Lang) -> bytes:
     ``excel`` extra (xlsxwriter)."""
     xlsxwriter = importlib.import_module("xlsxwriter")
     buffer = io.BytesIO()
-    names = sheet_names(figures)
+    names = sheet_names(figures.tables)
     with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
         for table in figures.tables.values():
             sheet = workbook.add_worksheet(names[table.id])
@@ -308,3 +311,125 @@ def write_atomic(path: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+
+
+# --- its JSON Schema --------------------------------------------------------------------------------
+
+_STRING_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_DAY: dict[str, Any] = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `json_data` (shipped as ``stats.schema.json``: ``gspolicy schema stats``)."""
+    value = {
+        "type": ["integer", "number", "string"],
+        "description": "a count of households, or a sum: a number, or its decimal text when a "
+        "binary number cannot hold it exactly",
+    }
+    ids = {
+        **_STRING_LIST,
+        "description": "the ids of the households behind the figure, sorted (`--ids` only)",
+    }
+    both = {
+        "type": "object",
+        "required": ["zh", "en"],
+        "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    figure = {
+        "type": "object",
+        "required": ["value"],
+        "properties": {"value": value, "households": ids},
+        "additionalProperties": False,
+    }
+    indicator = {
+        "type": "object",
+        "required": [
+            "id",
+            "pack",
+            "title",
+            "figure",
+            "period",
+            "keys",
+            "rows_add_up",
+            "rows",
+            "total",
+            "undetermined",
+            "note",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": NAME_PATTERN, "description": "the indicator's code"},
+            "pack": {"type": "string", "description": "the statistics pack declaring it, `id@version`"},
+            "title": {**both, "description": "the indicator's title"},
+            "figure": {"enum": ["count", "sum"], "description": "households counted, or a value summed"},
+            "period": {
+                "enum": ["stock", "flow"],
+                "description": "counted as of the quarter's last day, or events dated within the quarter",
+            },
+            "keys": {**_STRING_LIST, "description": "the group keys, in order"},
+            "rows_add_up": {
+                "type": "boolean",
+                "description": "false for a count grouped by `batch` or `measure`: a household counts in "
+                "every batch or measure it holds, so the rows add up to more than the total",
+            },
+            "rows": {
+                "type": "array",
+                "description": "one per group with a figure, sorted by its keys",
+                "items": {
+                    "type": "object",
+                    "required": ["keys", "value"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "keys": {
+                            "type": "object",
+                            "description": 'each group key\'s value (`""` when the record has none)',
+                            "additionalProperties": {"type": "string"},
+                        },
+                        "value": value,
+                        "households": ids,
+                    },
+                },
+            },
+            "total": {
+                **figure,
+                "description": "a count: each household counted once; a sum: the rows added up",
+            },
+            "undetermined": {
+                "type": "object",
+                "description": "households whose figure could not be told (the data it needs is "
+                "missing): not counted",
+                "required": ["count"],
+                "additionalProperties": False,
+                "properties": {"count": {"type": "integer", "minimum": 0}, "households": ids},
+            },
+            "note": {"anyOf": [both, {"type": "null"}], "description": "the indicator's note"},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"gspolicy-stats-format-{STATS_FORMAT}.schema.json",
+        "title": "gspolicy quarterly statistics",
+        "description": (
+            "a quarter's figures over a registry, as the statistics packs in force on its last day "
+            "declare them: `gspolicy stats --format json` (`format` rises with any change of this "
+            "form, a new key included)"
+        ),
+        "type": "object",
+        "required": ["format", "quarter", "first", "last", "packs", "indicators"],
+        "additionalProperties": False,
+        "properties": {
+            "format": {"const": STATS_FORMAT, "description": "the version of this form"},
+            "quarter": {"type": "string", "pattern": r"^[0-9]{4}Q[1-4]$", "description": "e.g. `2020Q4`"},
+            "first": {
+                **_DAY,
+                "description": "the quarter's first day",
+            },
+            "last": {
+                **_DAY,
+                "description": "the quarter's last day (stocks are counted as of it)",
+            },
+            "packs": {**_STRING_LIST, "description": "the statistics packs in force, `id@version`"},
+            "indicators": {"type": "array", "items": indicator, "description": "in the packs' order"},
+        },
+    }
