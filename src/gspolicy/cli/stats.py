@@ -10,6 +10,7 @@ covers, is reported as located diagnostics and exits 1 — with nothing written.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -160,8 +161,6 @@ def _output_problems(output: Path | None, chosen: str) -> list[Diagnostic]:
     """What stops writing `output`, found before any work."""
     if output is None:
         return []
-    import importlib.util  # noqa: PLC0415
-
     problems = []
     folder = output.parent if str(output.parent) else Path()
     if not folder.is_dir():
