@@ -339,7 +339,7 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter"],  # a quarter's days
         ["figures", "lists"],  # the figures counted in it; the management lists
-        ["registry"],  # over a registry read a block at a time
+        ["registry", "write"],  # over a registry read a block at a time; written out
         ["report"],  # the wall chart
     ],
     "cli": [
@@ -359,6 +359,7 @@ INNER: dict[str, list[list[str]]] = {
             "packs",
             "report",
             "schema",
+            "stats",
         ],
     ],
 }

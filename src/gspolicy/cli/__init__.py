@@ -56,6 +56,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("log", "gspolicy.cli.log:log", Text(zh="防篡改的判定日志：记录、校验、重放", en="the tamper-evident decision log: record, verify, replay")),
     Entry("ledger", "gspolicy.cli.ledger:ledger", Text(zh="农户工作台账：计划、进度、明白卡、逾期、统计", en="the household work ledger: plans, progress, cards, overdue items, counts")),
     Entry("lists", "gspolicy.cli.lists:lists", Text(zh="按批次或责任部门列出待落实措施的管理名单", en="the management lists of measures due, per batch or responsible department")),
+    Entry("stats", "gspolicy.cli.stats:stats", Text(zh="季度统计：按统计包计算登记文件的数字（表格、CSV、Excel、JSON）", en="a quarter's statistics over registry files (table, CSV, Excel, JSON)")),
     Entry("fmt", "gspolicy.cli.fmt:fmt", Text(zh="把政策包、测试用例和数据结构排成统一格式（--check 检查，--write 写回）", en="lay packs, test cases and the schema out in the canonical layout (--check, --write)")),
     Entry("report", "gspolicy.cli.report:report", Text(zh="挂图作战：一个季度的进度写成自包含的 HTML", en="the wall chart: a quarter's progress as one self-contained HTML file")),
     Entry("schema", "gspolicy.cli.schema:schema", Text(zh="打印随软件安装的 JSON Schema（政策包、测试用例、农户记录、判定、结果）", en="print a shipped JSON Schema (pack, case, household, decision, outcome, manifest)")),

@@ -25,6 +25,7 @@ _WHAT = {
         zh="结果表的一行（evaluate --output）", en="one row of an outcome table (evaluate --output)"
     ),
     "pack": Text(zh="政策包文件", en="a policy pack file"),
+    "stats": Text(zh="季度统计数字（stats --format json）", en="a quarter's figures (stats --format json)"),
 }
 
 

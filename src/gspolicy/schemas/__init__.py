@@ -2,9 +2,10 @@
 
 The files ``<name>.schema.json`` in this folder are installed with the package: the pack file
 (``pack``), a file of pack test cases (``case``), a household record (``household``), the
-explained decision (``decision``), one outcome row (``outcome``) and a run manifest
-(``manifest``).  All but the decision's are generated (`gspolicy.schemas.build`).  This module
-only reads them: it lists them (`schema_names`), gives their text (`schema_text`) and writes a
+explained decision (``decision``), one outcome row (``outcome``), a run manifest
+(``manifest``) and a quarter's figures (``stats``).  All but the decision's are generated
+(`gspolicy.schemas.build`).  This module only reads them: it lists them (`schema_names`), gives
+their text (`schema_text`) and writes a
 workspace's editor settings so that YAML editors (the yaml-language-server, e.g. in VS Code)
 complete and check pack and case files (`write_editor_settings`).
 

@@ -10,7 +10,9 @@ Each schema is built from the declarations its reader or writer uses, so the two
   e.g. a workspace's own schema, or its villages);
 - ``outcome``: one row of an outcome table (`Outcome.to_row()`, a `decide_table` frame, a line of
   ``gspolicy evaluate --output FILE.jsonl``), from the table's columns (`gspolicy.tables`);
-- ``manifest``: the run manifest written beside an outcome table (``FILE.manifest.json``).
+- ``manifest``: the run manifest written beside an outcome table (``FILE.manifest.json``);
+- ``stats``: a quarter's figures as JSON (``gspolicy stats --format json``), from the writer's
+  form (`gspolicy.stats.write`).
 
 ``python -m gspolicy.schemas.build`` rewrites the files in this folder; a test fails when a file
 differs from what its generator gives.  Dates are strings with ``"format": "date"`` (an editor's
@@ -43,13 +45,14 @@ __all__ = [
     "pack_schema",
     "record_schema",
     "render",
+    "stats_schema",
     "write_generated",
 ]
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _FOLDER = Path(__file__).resolve().parent
 
-GENERATED = ("case", "household", "manifest", "outcome", "pack")
+GENERATED = ("case", "household", "manifest", "outcome", "pack", "stats")
 """The schemas this module generates (the decision schema is written by hand, beside them)."""
 
 _DATE: dict[str, Any] = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
@@ -414,6 +417,17 @@ def manifest_schema() -> dict[str, Any]:
     }
 
 
+# ---- a quarter's figures -----------------------------------------------------------------------
+
+
+def stats_schema() -> dict[str, Any]:
+    """The JSON Schema of a quarter's figures as JSON (``gspolicy stats --format json``), declared
+    beside its writer (`gspolicy.stats.write.json_schema`)."""
+    from gspolicy.stats.write import json_schema  # noqa: PLC0415  # the engine, when built
+
+    return json_schema()
+
+
 # ---- test-case files ---------------------------------------------------------------------------
 
 
@@ -534,6 +548,7 @@ def generated_texts() -> dict[str, str]:
         "manifest": render(manifest_schema()),
         "outcome": render(outcome_schema()),
         "pack": render(pack_schema()),
+        "stats": render(stats_schema()),
     }
 
 
