@@ -56,6 +56,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("log", "gspolicy.cli.log:log", Text(zh="防篡改的判定日志：记录、校验、重放", en="the tamper-evident decision log: record, verify, replay")),
     Entry("ledger", "gspolicy.cli.ledger:ledger", Text(zh="农户工作台账：计划、进度、明白卡、逾期、统计", en="the household work ledger: plans, progress, cards, overdue items, counts")),
     Entry("fmt", "gspolicy.cli.fmt:fmt", Text(zh="把政策包、测试用例和数据结构排成统一格式（--check 检查，--write 写回）", en="lay packs, test cases and the schema out in the canonical layout (--check, --write)")),
+    Entry("reconcile", "gspolicy.cli.reconcile:reconcile_command", Text(zh="核对部门报表与登记数据的统计数字，列出差异及所含农户", en="reconcile a department's reported figures with the registry: every difference, with its households")),
     Entry("schema", "gspolicy.cli.schema:schema", Text(zh="打印随软件安装的 JSON Schema（政策包、测试用例、农户记录、判定、结果）", en="print a shipped JSON Schema (pack, case, household, decision, outcome, manifest)")),
 )  # fmt: skip
 """The commands, in the order the help lists them."""
