@@ -209,7 +209,7 @@ def _table(report: Report, differences: Sequence[Difference], lang: Lang) -> Non
         else ["indicator", "keys", "reported", "computed", "gap"]
     )
     head += (["漏报农户", "多报农户"] if zh else ["missing", "extra"]) if household else []
-    head += ["计算所含农户", "报表位置"] if zh else ["households", "where"]
+    head += ["报表位置", "计算所含农户"] if zh else ["where", "households"]
     rows = []
     for d in differences:
         row: list[object] = [
@@ -221,7 +221,7 @@ def _table(report: Report, differences: Sequence[Difference], lang: Lang) -> Non
         ]
         if household:
             row += [",".join(d.missing) or "-", ",".join(d.extra) or "-"]
-        row += [",".join(d.households) or _NONE.get(lang), d.location.header() if d.location else "-"]
+        row += [d.location.header() if d.location else "-", ",".join(d.households) or _NONE.get(lang)]
         rows.append(row)
     if rows:
         write_table(sys.stdout, head, rows)
