@@ -336,13 +336,28 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
-    "stats": [["quarter"], ["figures"], ["reconcile"]],  # a quarter's days; the figures counted in it; a report checked against them
+    "stats": [
+        ["quarter"],
+        ["figures"],
+        ["reconcile"],
+    ],  # a quarter's days; the figures counted in it; a report checked against them
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
         ["_options", "_run", "_store"],  # what several commands share
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
-        ["evaluate", "explain", "fmt", "households", "ledger", "log", "monitor", "packs", "reconcile", "schema"],
+        [
+            "evaluate",
+            "explain",
+            "fmt",
+            "households",
+            "ledger",
+            "log",
+            "monitor",
+            "packs",
+            "reconcile",
+            "schema",
+        ],
     ],
 }
 

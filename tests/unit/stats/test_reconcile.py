@@ -61,13 +61,20 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Small:
 
 def _rows(found: Figures) -> list[dict[str, str]]:
     return [
-        {"quarter": str(found.quarter), "indicator": t.id, **dict(zip(t.keys, k, strict=True)), "value": str(c.value)}
+        {
+            "quarter": str(found.quarter),
+            "indicator": t.id,
+            **dict(zip(t.keys, k, strict=True)),
+            "value": str(c.value),
+        }
         for t in found.tables.values()
         for k, c in t.cells.items()
     ]
 
 
-def _write(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS, zh: bool = False) -> Path:
+def _write(
+    path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS, zh: bool = False
+) -> Path:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([HEADER_WORDS[c][1] if zh else c for c in columns])
@@ -85,16 +92,21 @@ def _reconciled(small: Small, path: Path, tolerance: Decimal | None = None) -> l
 
 @settings(max_examples=8, deadline=None)
 @given(zh=st.booleans(), order=st.randoms(use_true_random=False))
-def test_a_report_of_the_computed_figures_agrees(small: Small, tmp_path_factory: pytest.TempPathFactory, zh: bool, order) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_of_the_computed_figures_agrees(
+    small: Small, tmp_path_factory: pytest.TempPathFactory, zh: bool, order
+) -> None:  # type: ignore[no-untyped-def]
     rows = _rows(small.figures)
     order.shuffle(rows)
     path = _write(tmp_path_factory.mktemp("agree") / "report.csv", rows, zh=zh)
-    assert rows and _reconciled(small, path) == []
+    assert rows
+    assert _reconciled(small, path) == []
 
 
 @settings(max_examples=12, deadline=None)
 @given(data=st.data())
-def test_a_changed_figure_is_one_difference_with_its_households(small: Small, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_a_changed_figure_is_one_difference_with_its_households(
+    small: Small, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     rows = _rows(small.figures)
     at = data.draw(st.integers(0, len(rows) - 1), label="row")
     delta = data.draw(st.integers(-5, 5).filter(bool), label="delta")
@@ -107,7 +119,8 @@ def test_a_changed_figure_is_one_difference_with_its_households(small: Small, tm
     assert (difference.indicator, difference.keys) == (table.id, tuple(zip(table.keys, keys, strict=True)))
     assert difference.gap == delta
     assert difference.households == table.cells[keys].households
-    assert difference.location is not None and difference.location.line == at + 2
+    assert difference.location is not None
+    assert difference.location.line == at + 2
 
 
 def test_a_figure_left_out_or_not_computed_is_a_difference(small: Small, tmp_path: Path) -> None:
@@ -116,8 +129,18 @@ def test_a_figure_left_out_or_not_computed_is_a_difference(small: Small, tmp_pat
     rows.remove(dropped)
     computed = {k[1] for k in small.figures.tables["stat.exited_by_village"].cells}
     quiet = sorted(small.seen["village"] - computed)[0]  # a village of the registry without exits
-    county = next(k[0] for k in small.figures.tables["stat.exited_by_village"].cells if quiet.startswith(k[0]))
-    rows.append({"quarter": "2017Q4", "indicator": "stat.exited_by_village", "county": county, "village": quiet, "value": "2"})
+    county = next(
+        k[0] for k in small.figures.tables["stat.exited_by_village"].cells if quiet.startswith(k[0])
+    )
+    rows.append(
+        {
+            "quarter": "2017Q4",
+            "indicator": "stat.exited_by_village",
+            "county": county,
+            "village": quiet,
+            "value": "2",
+        }
+    )
     found = {(d.keys, d.reported, d.computed) for d in _reconciled(small, _write(tmp_path / "r.csv", rows))}
     cell = small.figures.tables["stat.exited_by_village"].cells[(dropped["county"], dropped["village"])]
     assert found == {
@@ -143,13 +166,15 @@ def test_the_tolerance_is_the_indicators_unless_given(small: Small, tmp_path: Pa
 
 @settings(max_examples=12, deadline=None)
 @given(data=st.data())
-def test_a_household_level_report_gives_exactly_the_missing_and_extra(small: Small, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_a_household_level_report_gives_exactly_the_missing_and_extra(
+    small: Small, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     table = small.figures.tables["stat.households_in_batch"]
     cells = sorted(table.cells)
     keys = data.draw(st.sampled_from(cells), label="cell")
     behind = table.cells[keys].households
     missing = data.draw(st.sets(st.sampled_from(behind), max_size=3), label="missing")
-    others = sorted(set(table.total.households) - set(behind)) + ["999999-0001"]
+    others = [*sorted(set(table.total.households) - set(behind)), "999999-0001"]
     extra = data.draw(st.sets(st.sampled_from(others), max_size=3), label="extra")
     rows = [
         {"quarter": "2017Q4", "indicator": table.id, "household": h, "county": k[0], "batch": k[1]}
@@ -198,13 +223,18 @@ def test_a_bad_report_is_refused_with_every_problem_located(small: Small, tmp_pa
     }
     unknown = next(d for d in raised.value.diagnostics if d.code == "reconcile/unknown-indicator")
     assert "stat.exited" in unknown.suggestions
-    assert "stat.exitted" in unknown.render("zh") and "stat.exitted" in unknown.render("en")
+    assert "stat.exitted" in unknown.render("zh")
+    assert "stat.exitted" in unknown.render("en")
 
 
-def test_a_household_report_of_a_sum_and_a_header_of_neither_layout_are_refused(small: Small, tmp_path: Path) -> None:
+def test_a_household_report_of_a_sum_and_a_header_of_neither_layout_are_refused(
+    small: Small, tmp_path: Path
+) -> None:
     indicators = indicators_in_force(small.policy_set, QUARTER)
     sums = tmp_path / "sums.csv"
-    sums.write_text("季度,指标,户,县,措施\n2017Q4,stat.support_amount,621126-0001,621126,microcredit\n", "utf-8")
+    sums.write_text(
+        "季度,指标,户,县,措施\n2017Q4,stat.support_amount,621126-0001,621126,microcredit\n", "utf-8"
+    )
     neither = tmp_path / "neither.csv"
     neither.write_text("quarter,indicator,county\n2017Q4,stat.exited,621126\n", "utf-8")
     for path, code in ((sums, "reconcile/household-sum"), (neither, "reconcile/no-layout")):
@@ -214,13 +244,17 @@ def test_a_household_report_of_a_sum_and_a_header_of_neither_layout_are_refused(
 
 
 def test_a_county_not_in_the_registry_is_a_located_error(small: Small, tmp_path: Path) -> None:
-    rows = [*_rows(small.figures), {"quarter": "2017Q4", "indicator": "stat.exited", "county": "621127", "value": "1"}]
+    rows = [
+        *_rows(small.figures),
+        {"quarter": "2017Q4", "indicator": "stat.exited", "county": "621127", "value": "1"},
+    ]
     path = _write(tmp_path / "r.csv", rows)
     indicators = indicators_in_force(small.policy_set, QUARTER)
     report = read_report(path, indicators, QUARTER)
     [problem] = check_keys(report, indicators, known_keys(small.policy_set, small.figures, small.seen))
     assert problem.code == "reconcile/unknown-key"
-    assert problem.location is not None and problem.location.header() == f"{path}:{len(rows) + 1}"
+    assert problem.location is not None
+    assert problem.location.header() == f"{path}:{len(rows) + 1}"
     assert "621126" in problem.suggestions
 
 
@@ -243,7 +277,8 @@ def test_an_excel_report_is_read_with_its_cells_located(small: Small, tmp_path: 
         read_report(path, indicators, QUARTER, sheet="报表")
     [problem] = raised.value.diagnostics
     assert problem.code == "reconcile/bad-number"
-    assert problem.location is not None and problem.location.header() == f"{path}:报表!G{len(rows) + 2}"
+    assert problem.location is not None
+    assert problem.location.header() == f"{path}:报表!G{len(rows) + 2}"
     with pytest.raises(PolicyError) as raised:
         read_report(path, indicators, QUARTER)  # the first sheet: no report there
     assert [d.code for d in raised.value.diagnostics] == ["reconcile/no-layout"]
@@ -263,6 +298,7 @@ def test_the_command_exits_0_when_all_agree_2_when_figures_differ_1_when_unreada
     assert main(["--lang", "zh", "reconcile", str(changed), *args]) == 2
     out = capsys.readouterr().out
     behind = small.figures.tables["stat.exited"].cells[(row["county"],)].households
-    assert out.startswith("指标\t分组\t报送\t计算\t差额") and ",".join(behind) in out
+    assert out.startswith("指标\t分组\t报送\t计算\t差额")
+    assert ",".join(behind) in out
     assert main(["--lang", "en", "reconcile", str(tmp_path / "absent.csv"), *args]) == 1
     assert "absent.csv" in capsys.readouterr().err

@@ -37,7 +37,8 @@ QUARTER = parse_quarter("2017Q4")
 
 def _make_reports() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_reports", REPORTS / "make_reports.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -64,7 +65,9 @@ def example() -> Example:
     policy_set = shared_policies().policy_set
     seen: dict[str, set[str]] = {}
     pairs = decided_pairs(policy_set, [MAKE.REGISTRY], QUARTER)
-    return Example(policy_set, figures(policy_set, tracking_keys(policy_set, pairs, QUARTER, seen), QUARTER), seen)
+    return Example(
+        policy_set, figures(policy_set, tracking_keys(policy_set, pairs, QUARTER, seen), QUARTER), seen
+    )
 
 
 def test_the_reports_are_the_generators_from_the_registrys_figures(example: Example) -> None:
@@ -83,7 +86,8 @@ def test_a_county_over_reporting_exits_is_found_with_its_exited_households(examp
     cell = example.figures.tables["stat.exited"].cells[(MAKE.OVER_REPORTING_COUNTY,)]
     assert (found.indicator, found.keys) == ("stat.exited", (("county", MAKE.OVER_REPORTING_COUNTY),))
     assert (found.reported, found.computed, found.gap) == (cell.value + MAKE.OVER_REPORTED_BY, cell.value, 3)
-    assert found.households == cell.households and len(found.households) == cell.value
+    assert found.households == cell.households
+    assert len(found.households) == cell.value
 
 
 def test_a_missing_village_is_found_with_the_households_that_exited_there(example: Example) -> None:
@@ -91,7 +95,8 @@ def test_a_missing_village_is_found_with_the_households_that_exited_there(exampl
     table = example.figures.tables["stat.exited_by_village"]
     village = min(k for k in table.cells if k[0] == MAKE.MISSING_VILLAGE_COUNTY)
     assert (found.indicator, found.keys) == (table.id, tuple(zip(table.keys, village, strict=True)))
-    assert found.reported is None and found.computed == table.cells[village].value
+    assert found.reported is None
+    assert found.computed == table.cells[village].value
     assert found.households == table.cells[village].households
 
 
@@ -104,8 +109,10 @@ def test_a_quarter_shifted_is_a_located_error_and_nothing_is_compared(example: E
     line = next(n for n, text in enumerate(lines, start=1) if text.startswith("2017Q3,"))
     assert lines[line - 1].startswith(f"2017Q3,stat.exited,{MAKE.SHIFTED_COUNTY},")
     assert problem.code == "reconcile/other-quarter"
-    assert problem.location is not None and problem.location.header().endswith(f"quarter_shifted.csv:{line}")
-    assert "2017Q3" in problem.message("zh") and "2017Q4" in problem.message("en")
+    assert problem.location is not None
+    assert problem.location.header().endswith(f"quarter_shifted.csv:{line}")
+    assert "2017Q3" in problem.message("zh")
+    assert "2017Q4" in problem.message("en")
 
 
 def test_a_batch_total_one_above_is_found_with_the_batchs_households(example: Example) -> None:
@@ -121,7 +128,8 @@ def test_a_household_counted_in_a_batch_it_is_not_in_is_the_one_extra(example: E
     table = example.figures.tables["stat.exited_through"]
     into = (MAKE.HOUSEHOLD_COUNTY, MAKE.HOUSEHOLD_TO)
     [extra] = found.extra
-    assert found.keys == tuple(zip(table.keys, into, strict=True)) and found.missing == ()
+    assert found.keys == tuple(zip(table.keys, into, strict=True))
+    assert found.missing == ()
     assert extra in table.cells[(MAKE.HOUSEHOLD_COUNTY, MAKE.HOUSEHOLD_FROM)].households
     assert extra not in table.cells[into].households
     assert found.households == table.cells[into].households
