@@ -336,11 +336,8 @@ INNER: dict[str, list[list[str]]] = {
         ["log", "ledger"],  # the two stores' classes
     ],
     "schemas": [["build"]],
-    "stats": [
-        ["quarter"],
-        ["figures"],
-        ["reconcile"],
-    ],  # a quarter's days; the figures counted in it; a report checked against them
+    # a quarter's days; the figures counted in it; a registry's figures and a report checked against them
+    "stats": [["quarter"], ["figures"], ["registry", "reconcile"]],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
