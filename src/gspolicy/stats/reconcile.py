@@ -259,6 +259,8 @@ class _Reader:
                     self.report("reconcile/household-sum", at["indicator"], {"id": ident})
                     continue
                 empty += ["household"] if not cell["household"] else []
+            elif not cell["value"]:
+                empty.append("value")
             for k in empty:
                 self.report("reconcile/empty-cell", at[k], {"column": k})
             if empty:

@@ -203,6 +203,7 @@ quarter,indicator,county,batch,value
 2017Q4,stat.in_buffer,621126,,4
 2017Q4,stat.in_buffer,621126,,4
 2017Q4,stat.exited_by_village,621126,,4
+2017Q4,stat.exited,621226,,
 """
 
 
@@ -220,6 +221,7 @@ def test_a_bad_report_is_refused_with_every_problem_located(small: Small, tmp_pa
         ("reconcile/empty-cell", f"{path}:6"),
         ("reconcile/duplicate-row", f"{path}:8"),
         ("reconcile/missing-column", f"{path}:9"),
+        ("reconcile/empty-cell", f"{path}:10"),
     }
     unknown = next(d for d in raised.value.diagnostics if d.code == "reconcile/unknown-indicator")
     assert "stat.exited" in unknown.suggestions
