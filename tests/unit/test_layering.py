@@ -339,7 +339,7 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter"],  # a quarter's days
         ["figures", "lists"],  # the figures counted in it; the management lists
-        ["registry", "write"],  # over a registry read a block at a time; written out
+        ["registry", "write", "reconcile"],  # a registry's figures, written out, a report checked against them
         ["report"],  # the wall chart
     ],
     "cli": [
@@ -353,13 +353,12 @@ INNER: dict[str, list[list[str]]] = {
             "fmt",
             "households",
             "ledger",
-            "lists",
-            "log",
-            "monitor",
-            "packs",
-            "report",
-            "schema",
-            "stats",
+    "stats": [
+        ["quarter"],  # a quarter's days
+        ["figures", "lists"],  # the figures counted in it; the management lists
+        ["registry", "write", "reconcile"],  # a registry's figures, written out, a report checked against them
+        ["report"],  # the wall chart
+    ],
         ],
     ],
 }

@@ -53,6 +53,7 @@ def test_the_bundled_pack_shows_what_its_indicators_are_for(found: Figures) -> N
         "stat.exited_through",
         "stat.in_buffer",
         "stat.support_amount",
+        "stat.exited_by_village",
     ]
     in_batch = found.tables["stat.households_in_batch"]
     assert sum(c.value for c in in_batch.cells.values()) > in_batch.total.value  # several batches each
