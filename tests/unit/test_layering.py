@@ -339,7 +339,11 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter"],  # a quarter's days
         ["figures", "lists"],  # the figures counted in it; the management lists
-        ["registry", "write", "reconcile"],  # a registry's figures, written out, a report checked against them
+        [
+            "registry",
+            "write",
+            "reconcile",
+        ],  # a registry's figures, written out, a report checked against them
         ["report"],  # the wall chart
     ],
     "cli": [
@@ -353,12 +357,14 @@ INNER: dict[str, list[list[str]]] = {
             "fmt",
             "households",
             "ledger",
-    "stats": [
-        ["quarter"],  # a quarter's days
-        ["figures", "lists"],  # the figures counted in it; the management lists
-        ["registry", "write", "reconcile"],  # a registry's figures, written out, a report checked against them
-        ["report"],  # the wall chart
-    ],
+            "lists",
+            "log",
+            "monitor",
+            "packs",
+            "reconcile",
+            "report",
+            "schema",
+            "stats",
         ],
     ],
 }
