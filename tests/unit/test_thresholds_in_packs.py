@@ -439,6 +439,13 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/pack/read_values.py", "amount"): "a key of the pack format",
     ("gspolicy/pack/typecheck.py", "measure"): "a pack part's kind",
     ("gspolicy/pack/typecheck.py", "age"): "the language's word `age`",
+    ("gspolicy/stats/lists.py", "amount"): "a column of the management lists (a pack's `lists:`)",
+    ("gspolicy/stats/lists.py", "status"): "a column of the management lists (a pack's `lists:`)",
+    ("gspolicy/stats/reconcile.py", "measure"): "the statistics packs' built-in group key",
+    ("gspolicy/stats/write.py", "measure"): "the statistics packs' built-in group key",
+    ("gspolicy/stats/report.py", "planned_exit_year"): (
+        "an area record's field (a village's planned exit year): roles name the household's fields"
+    ),
 }
 
 # Schema fields still read by name, per file, with the role each becomes (to be converted): none

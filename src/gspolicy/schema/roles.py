@@ -38,6 +38,7 @@ __all__ = [
     "MEDICAL_INSURANCE",
     "MEMBERS",
     "NON_COUNTING_TRANSFERS",
+    "PLANNED_EXIT_YEAR",
     "RECORDED_AGE",
     "REGISTRATION_STATUS",
     "RELOCATION_STAGE",
@@ -79,6 +80,7 @@ REGISTRATION_STATUS: Final = "registration_status"
 MAIN_CAUSE: Final = "main_cause"
 IDENTIFIED_ON: Final = "identified_on"
 EXITED_ON: Final = "exited_on"
+PLANNED_EXIT_YEAR: Final = "planned_exit_year"
 RETURNED_ON: Final = "returned_on"
 INCOME_PER_CAPITA: Final = "income_per_capita"
 NON_COUNTING_TRANSFERS: Final = "non_counting_transfers"
@@ -142,6 +144,13 @@ ROLES: Mapping[str, RoleSpec] = {
         _role(MAIN_CAUSE, "主要致贫原因", "the main cause of poverty", {"enum"}, "record"),
         _role(IDENTIFIED_ON, "识别日期", "the date the household was identified", {"date"}, "record"),
         _role(EXITED_ON, "脱贫日期", "the date the household exited", {"date"}, "record"),
+        _role(
+            PLANNED_EXIT_YEAR,
+            "计划脱贫年度",
+            "the year the household's exit is planned for",
+            {"int"},
+            "record",
+        ),
         _role(RETURNED_ON, "返贫日期", "the date the household returned to poverty", {"date"}, "record"),
         _role(INCOME_PER_CAPITA, "人均收入", "income per capita", _NUMBERS, "record"),
         _role(

@@ -39,8 +39,6 @@ from gspolicy.stats.registry import decided_pairs
 
 __all__ = ["Progress", "WallChart", "render_report", "wall_chart"]
 
-PLANNED_EXIT_YEAR = ("registration", "planned_exit_year")
-"""Where a household record holds the year its exit is planned for."""
 
 TOP_CRITERIA = 8
 """How many failing criteria a chart shows (the most frequent)."""
@@ -146,7 +144,7 @@ class _Reader:
         schema = policy_set.schema
         self.paths = {
             role: tuple((schema.role(role) or role).split("."))
-            for role in (roles.COUNTY_CODE, roles.VILLAGE_CODE, roles.EXITED_ON)
+            for role in (roles.COUNTY_CODE, roles.VILLAGE_CODE, roles.EXITED_ON, roles.PLANNED_EXIT_YEAR)
         }
         as_of = quarter.last
         in_force = (policy_set.in_force(p, as_of) for p in policy_set.of_kind("batch"))
@@ -154,7 +152,7 @@ class _Reader:
         self.as_of = as_of
 
     def read(self, record: Record, outcome: Outcome) -> _Household:
-        planned = value_at(record, PLANNED_EXIT_YEAR)
+        planned = value_at(record, self.paths[roles.PLANNED_EXIT_YEAR])
         exited_on = value_at(record, self.paths[roles.EXITED_ON])
         held = []
         for pack in self.batches:
@@ -259,13 +257,23 @@ def _decided_areas(
         explain=lambda _level, _code: False,
     )
     decided: dict[tuple[str, str], _AreaFacts] = {}
+    # a village's county: the field the county's gathered list of villages is gathered by (schema)
+    county_of = next(
+        (
+            f.gather.by
+            for spec in policy_set.schema.records.values()
+            for f in spec.fields.values()
+            if f.gather is not None and f.gather.records == "village"
+        ),
+        None,
+    )
     for level, records in areas.items():
         key = policy_set.schema.records[level].key or "code"
         by_code = {_text(r.get(key)): r for r in records}
         for area in result.outcomes.get(level, ()):
             record = by_code[area.code]
             year = record.get("planned_exit_year")
-            county = _text(record.get("county_code")) if level == "village" else area.code
+            county = _text(record.get(county_of)) if level == "village" and county_of else area.code
             if not isinstance(year, int) or isinstance(year, bool):
                 year = None
             decided[(level, area.code)] = _AreaFacts(area.verdict, year, area.name, county)
