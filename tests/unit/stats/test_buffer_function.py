@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from gspolicy._location import Source, Span
 from gspolicy.api import Policies
 from gspolicy.engine.invariants import checks_reading, view_of_outcome, view_of_row
@@ -27,6 +29,7 @@ def _typed(text: str, bundled: Policies) -> tuple[TypedExpr | None, list[Diagnos
     return check(expr, Env(schema=bundled.schema, outcome=True))
 
 
+@pytest.mark.slow  # decides the example registry: full suite
 def test_buffer_reads_the_state_from_an_outcome_and_from_its_row(
     bundled: Policies, registry: tuple[Record, ...]
 ) -> None:

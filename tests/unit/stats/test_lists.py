@@ -251,6 +251,7 @@ def test_sheet_names_are_unique_and_short() -> None:
 # --- the ledger's lists equal those planned on the fly ------------------------------------------------
 
 
+@pytest.mark.slow  # plans a ledger from the registry's outcome table: full suite
 def test_the_ledger_lists_equal_the_lists_planned_from_the_decisions(tmp_path: Path) -> None:
     outcomes, db = tmp_path / "out.parquet", tmp_path / "ledger.db"
     policies = ["--policies", str(POLICIES)]
