@@ -140,7 +140,7 @@ def _varied_packs(draw: st.DrawFn) -> _Shown:
 
 @pytest.mark.slow
 @settings(
-    max_examples=50,
+    max_examples=30,  # each a generated pack run by Polars: about 0.45 CPU-s an example
     deadline=None,
     suppress_health_check=list(HealthCheck),
     # no explain phase: tracing the shrunk example through Polars takes minutes

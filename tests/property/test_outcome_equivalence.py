@@ -78,24 +78,29 @@ def test_decide_equals_the_outcome_on_households_from_the_schema(household: Reco
 def test_decide_equals_the_outcome_on_every_kind_of_household_of_the_example_registry() -> None:
     """The traced interpreter against the per-record evaluator on the registry: every household
     whose outcome row differs from all before it in verdict, failing and undetermined criteria,
-    rules that hold or are undetermined and buffer (1,662 kinds among the 3,000; the traced run is
-    the cost, `decide` finds the kinds)."""
+    undetermined rules and buffer, and every household holding a rule no household before it held
+    (about 400 of the 3,000; the traced run is the cost, `decide` finds the kinds).  Households
+    differing only in the combination of rules that hold are left to the generated households."""
     day = dt.date(2018, 12, 31)
     seen: set[tuple[object, ...]] = set()
+    rules_seen: set[str] = set()
     checked = 0
     for record in shared_registry():
         row = POLICIES.decide(record, day).to_row()
         kind = (
             row["verdict"],
-            *(tuple(sorted(row[k])) for k in ("failing", "undetermined", "rules", "rules_undetermined")),
+            *(tuple(sorted(row[k])) for k in ("failing", "undetermined", "rules_undetermined")),
             row["buffer"],
         )
-        if kind in seen:
+        new_rules = set(row["rules"]) - rules_seen
+        if kind in seen and not new_rules:
             continue
         seen.add(kind)
+        rules_seen |= new_rules
         _same_outcome(record, day)
         checked += 1
-    assert checked == len(seen) > 1000
+    assert checked >= len(seen) > 300
+    assert len(rules_seen) > 20
 
 
 # -- generated packs: every construct, values and settle sets ----------------------------------------
