@@ -172,6 +172,7 @@ def _born(day: dt.date, **member: object) -> Record:
     day=st.sampled_from([(2, 28), (2, 29), (3, 1)]),
     year=st.sampled_from([2016, 2017, 2019, 2020]),
 )
+@pytest.mark.slow  # a property run by Polars: full suite
 def test_29_february_births_give_the_same_ages_by_columns(
     pack: _Shown, leap_year: int, day: tuple[int, int], year: int
 ) -> None:

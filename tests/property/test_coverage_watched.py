@@ -82,6 +82,7 @@ def test_the_example_registry_is_observed_alike_on_every_bundled_pack() -> None:
     assert compared > 1_000
 
 
+@pytest.mark.slow  # 40 boundary households traced: full suite
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data(), day=DAYS)
 def test_boundary_households_are_observed_alike(data: st.DataObject, day: dt.date) -> None:

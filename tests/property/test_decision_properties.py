@@ -385,6 +385,7 @@ def test_the_properties_hold_on_the_pack_cases_defaults() -> None:
     check_deterministic(POLICIES, [case, (default_household(), dt.date(2017, 6, 30))])
 
 
+@pytest.mark.slow  # a property over generated households: full suite
 @SETTINGS
 @given(case=exit_cases())
 def test_every_cited_path_names_a_schema_field(case: Case) -> None:

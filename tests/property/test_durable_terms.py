@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ SCHEMA = shared_policies().schema
 DAYS = st.sampled_from([dt.date(2017, 6, 30), dt.date(2018, 12, 31), dt.date(2020, 2, 29)])
 
 
+@pytest.mark.slow  # a property over generated households: full suite
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(pack=packs(SCHEMA, max_criteria=2, max_rules=3, max_depth=3), household=from_schema(SCHEMA), day=DAYS)
 def test_the_terms_durable_asserts_equal_the_interpreter(

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,7 @@ def _late(plans: list[dict[str, Any]], today: dt.date) -> list[tuple[Any, ...]]:
     return sorted(found, key=lambda r: (r[0], r[1] is not None, r[1] or "", r[2], r[3], r[4]))
 
 
+@pytest.mark.slow  # a property over generated ledgers: full suite
 @settings(max_examples=40)  # each example a whole ledger on disk and a command run: 40 reach far
 @given(ledgers(), st.sampled_from((None, "2018Q1", "2018Q4", "2019Q2", "2019Q4")), days)
 def test_counts_and_overdue_are_a_recount_of_the_rows(

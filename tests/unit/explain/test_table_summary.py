@@ -33,6 +33,7 @@ def _never(row: int) -> list[str]:
     raise AssertionError("an empty table has no undetermined row")
 
 
+@pytest.mark.slow  # decides a sample of the registry twice: full suite
 def test_the_table_summary_equals_the_outcome_summary_on_a_sample(bundled: Policies) -> None:
     households = list(shared_registry()[::15])
     # a household without a county code: both summaries put it under `?`

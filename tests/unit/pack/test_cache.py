@@ -142,6 +142,7 @@ def _from_cache(reads: _Reads) -> PolicySet:
     return policy_set
 
 
+@pytest.mark.slow  # loads the bundled set twice: full suite
 def test_the_bundled_set_from_the_cache_is_the_set_from_its_files(folder: Path, reads: _Reads) -> None:
     first, _ = load_policies()
     assert first is not None
@@ -225,6 +226,7 @@ def test_only_an_edited_pack_is_read_again(folder: Path, tmp_path: Path, reads: 
     assert edited_pack.pack.source.text == edited
 
 
+@pytest.mark.slow  # loads the bundled set twice: full suite
 def test_an_edited_schema_reads_every_pack_again(folder: Path, tmp_path: Path, reads: _Reads) -> None:
     root = tmp_path / "policies"
     shutil.copytree(bundled_policies(), root)
