@@ -23,12 +23,12 @@ from gspolicy.cli._support import DATE, EXIT_OK, EXIT_PROBLEMS, PATH, command, o
 from gspolicy.errors import Diagnostic
 from gspolicy.stats.lists import (
     ManagementLists,
-    decided_on,
     due_from_ledger,
     due_from_outcomes,
     management_lists,
     registry_ids,
 )
+from gspolicy.stats.registry import decided_pairs
 from gspolicy.store.ledger import Ledger
 from gspolicy.store.log import DecisionLog
 from gspolicy.tables import XLSX_MAX_ROWS
@@ -115,7 +115,7 @@ def _cmd_lists(args: argparse.Namespace, lang: Lang) -> int:
         with DecisionLog.open(args.ledger, create=False) as log:
             due = list(due_from_ledger(Ledger(log), args.as_of, ids))
     else:
-        pairs = decided_on(policy_set, args.files, args.as_of, encoding=args.encoding)
+        pairs = decided_pairs(policy_set, args.files, args.as_of, encoding=args.encoding)
         due = list(due_from_outcomes(policy_set, pairs))
     made = management_lists(policy_set, due, args.as_of, args.by)
     if args.format == "xlsx":

@@ -149,7 +149,7 @@ def reconcile_command(args: argparse.Namespace, lang: Lang) -> int:
     try:
         report = read_report(args.report, indicators, quarter, sheet=args.sheet, encoding=args.encoding)
         seen: dict[str, set[str]] = {}
-        pairs = decided_pairs(policy_set, args.files, quarter, encoding=args.encoding)
+        pairs = decided_pairs(policy_set, args.files, quarter.last, encoding=args.encoding)
         computed = compute_figures(policy_set, tracking_keys(policy_set, pairs, quarter, seen), quarter)
     except PolicyError as err:
         print_problems(err.diagnostics, lang, sys.stderr)

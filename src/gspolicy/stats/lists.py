@@ -22,9 +22,8 @@ import attrs
 
 from gspolicy._glossary import text as glossary_text
 from gspolicy._i18n import Lang, Text
-from gspolicy.engine.outcome import Outcome, decide_outcome
+from gspolicy.engine.outcome import Outcome
 from gspolicy.errors import Diagnostic, PolicyError
-from gspolicy.explain.build import exit_pack_of
 from gspolicy.pack.model import ListColumn
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema import roles
@@ -38,7 +37,6 @@ __all__ = [
     "DueItem",
     "ListGroup",
     "ManagementLists",
-    "decided_on",
     "due_from_ledger",
     "due_from_outcomes",
     "list_layout",
@@ -168,24 +166,6 @@ def list_layout(policy_set: PolicySet, as_of: dt.date) -> tuple[str, tuple[ListC
             ]
         )
     return found[0].key, found[0].pack.lists
-
-
-def decided_on(
-    policy_set: PolicySet, paths: Sequence[Path], as_of: dt.date, *, encoding: str = "utf-8"
-) -> Iterator[tuple[Record, Outcome]]:
-    """Every household of the files with its outcome as of `as_of`, a block at a time; a
-    `PolicyError` with every problem of the files once they are read, if there was any (the
-    caller must not use what it was given before)."""
-    exit_pack = exit_pack_of(policy_set)
-    problems: list[Diagnostic] = []
-    for records, _refused, found, _unreadable in stream_records(paths, policy_set.schema, encoding=encoding):
-        problems.extend(d for d in found if d.is_error)
-        if problems:
-            continue  # read on, to report every problem; decide nothing more
-        for record in records:
-            yield record, decide_outcome(policy_set, record, as_of, exit_pack=exit_pack)
-    if problems:
-        raise PolicyError(problems)
 
 
 def registry_ids(policy_set: PolicySet, paths: Sequence[Path], *, encoding: str = "utf-8") -> frozenset[str]:

@@ -9,6 +9,7 @@ figures over part of a registry are never given.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,11 +26,11 @@ __all__ = ["decided_pairs", "registry_figures"]
 
 
 def decided_pairs(
-    policy_set: PolicySet, paths: Sequence[Path], quarter: Quarter, *, encoding: str = "utf-8"
+    policy_set: PolicySet, paths: Sequence[Path], as_of: dt.date, *, encoding: str = "utf-8"
 ) -> Iterator[tuple[Record, Outcome]]:
-    """Every household of the files with its outcome as of `quarter`'s last day, a block at a
-    time; a `PolicyError` with every problem of the files once they are read, if there was any
-    (the caller must not use what it was given before)."""
+    """Every household of the files with its outcome as of `as_of` (for figures, a quarter's last
+    day), a block at a time; a `PolicyError` with every problem of the files once they are read,
+    if there was any (the caller must not use what it was given before)."""
     exit_pack = exit_pack_of(policy_set)
     problems: list[Diagnostic] = []
     for records, _refused, found, _unreadable in stream_records(paths, policy_set.schema, encoding=encoding):
@@ -37,7 +38,7 @@ def decided_pairs(
         if problems:
             continue  # read on, to report every problem; decide nothing more
         for record in records:
-            yield record, decide_outcome(policy_set, record, quarter.last, exit_pack=exit_pack)
+            yield record, decide_outcome(policy_set, record, as_of, exit_pack=exit_pack)
     if problems:
         raise PolicyError(problems)
 
@@ -47,4 +48,4 @@ def registry_figures(
 ) -> Figures:
     """The figures of the statistics packs in force on `quarter`'s last day over every household
     of the record files (JSON, JSON Lines, YAML, CSV, Parquet, Excel)."""
-    return figures(policy_set, decided_pairs(policy_set, paths, quarter, encoding=encoding), quarter)
+    return figures(policy_set, decided_pairs(policy_set, paths, quarter.last, encoding=encoding), quarter)

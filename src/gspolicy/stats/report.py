@@ -197,7 +197,7 @@ def wall_chart(
     kept: list[Record] = []
 
     def tallied() -> Iterator[tuple[Record, Outcome]]:
-        for record, outcome in decided_pairs(policy_set, paths, quarter, encoding=encoding):
+        for record, outcome in decided_pairs(policy_set, paths, quarter.last, encoding=encoding):
             seen = reader.read(record, outcome)
             total.add(seen)
             by_county.setdefault(seen.county, _Tally()).add(seen)

@@ -28,10 +28,10 @@ from gspolicy.stats.lists import (
     DueItem,
     ListGroup,
     ManagementLists,
-    decided_on,
     due_from_outcomes,
     management_lists,
 )
+from gspolicy.stats.registry import decided_pairs
 from gspolicy.store.ledger import Ledger
 from gspolicy.store.log import DecisionLog
 from unit.stats._demo import STATS, demo_root, demo_set
@@ -126,7 +126,7 @@ def test_the_layout_is_hashed_laid_out_and_in_the_book(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def due(bundled: Policies) -> list[DueItem]:
-    return list(due_from_outcomes(bundled.policy_set, decided_on(bundled.policy_set, [EXAMPLES], AS_OF)))
+    return list(due_from_outcomes(bundled.policy_set, decided_pairs(bundled.policy_set, [EXAMPLES], AS_OF)))
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,7 @@ def supports(bundled: Policies) -> dict[str, set[str]]:
     """Each example household's measures as its decision's support gives them."""
     return {
         o.record: {m for m, _a, _w in o.support}
-        for _r, o in decided_on(bundled.policy_set, [EXAMPLES], AS_OF)
+        for _r, o in decided_pairs(bundled.policy_set, [EXAMPLES], AS_OF)
     }
 
 

@@ -54,7 +54,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Small:
     path.write_text("\n".join(lines[:60] + lines[400:430]) + "\n", encoding="utf-8")
     policy_set = shared_policies().policy_set
     seen: dict[str, set[str]] = {}
-    pairs = decided_pairs(policy_set, [path], QUARTER)
+    pairs = decided_pairs(policy_set, [path], QUARTER.last)
     found = figures(policy_set, tracking_keys(policy_set, pairs, QUARTER, seen), QUARTER)
     return Small(policy_set, path, found, seen)
 

@@ -64,7 +64,7 @@ class Example:
 def example() -> Example:
     policy_set = shared_policies().policy_set
     seen: dict[str, set[str]] = {}
-    pairs = decided_pairs(policy_set, [MAKE.REGISTRY], QUARTER)
+    pairs = decided_pairs(policy_set, [MAKE.REGISTRY], QUARTER.last)
     return Example(
         policy_set, figures(policy_set, tracking_keys(policy_set, pairs, QUARTER, seen), QUARTER), seen
     )
