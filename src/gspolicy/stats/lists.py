@@ -24,6 +24,7 @@ from gspolicy._glossary import text as glossary_text
 from gspolicy._i18n import Lang, Text
 from gspolicy.engine.outcome import Outcome
 from gspolicy.errors import Diagnostic, PolicyError
+from gspolicy.explain.wording import Vocabulary, unit_text, vocabulary_for
 from gspolicy.pack.model import ListColumn
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema import roles
@@ -70,9 +71,12 @@ class DueItem:
     deadline: dt.date | None
     status: str  # open, in_progress (`gspolicy.store.ledger.STATUS_TEXT`)
 
-    def cell(self, column: str, lang: Lang, batch: tuple[str, Text] | None) -> str:
+    def cell(
+        self, column: str, lang: Lang, batch: tuple[str, Text] | None, words: Vocabulary | None = None
+    ) -> str:
         """The text of `column` (`LIST_COLUMNS`) for this item in `lang`;
-        `batch` is the group's batch pack (id, title) when the lists are by batch."""
+        `batch` is the group's batch pack (id, title) when the lists are by batch; `words` the
+        schema's vocabulary, where a unit finds its words (its code without it)."""
         if column in ("batch", "batch_title"):
             if batch is None:
                 return ""
@@ -87,6 +91,8 @@ class DueItem:
             return self.deadline.isoformat() if self.deadline is not None else NO_DEADLINE.get(lang)
         if column == "status":
             return STATUS_TEXT[self.status].get(lang)
+        if column == "unit":
+            return unit_text(words, self.unit, lang)
         texts = {
             "measure_title": self.title,
             "department_title": self.department_title,
@@ -99,7 +105,6 @@ class DueItem:
             "county": self.county,
             "measure": self.measure,
             "basis": self.basis,
-            "unit": self.unit,
             "department": self.department,
         }
         return plain[column] or ""
@@ -129,6 +134,7 @@ class ManagementLists:
     pack: str
     columns: tuple[ListColumn, ...]
     groups: tuple[ListGroup, ...]
+    words: Vocabulary | None = None  # the schema's vocabulary: units in the reader's language
 
     def headers(self, lang: Lang) -> list[str]:
         return [c.title.get(lang) for c in self.columns]
@@ -141,7 +147,7 @@ class ManagementLists:
     def rows(self, group: ListGroup, lang: Lang) -> list[list[str]]:
         """`group`'s rows as texts in `lang`, in the layout's columns."""
         batch = (group.key, group.title) if self.by == "batch" and group.key else None
-        return [[item.cell(c.column, lang, batch) for c in self.columns] for item in group.items]
+        return [[item.cell(c.column, lang, batch, self.words) for c in self.columns] for item in group.items]
 
 
 def list_layout(policy_set: PolicySet, as_of: dt.date) -> tuple[str, tuple[ListColumn, ...]]:
@@ -267,4 +273,5 @@ def management_lists(
         ListGroup(key, title, tuple(sorted(items, key=lambda i: (i.household, i.measure))))
         for key, (title, items) in sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
     )
-    return ManagementLists(as_of, by, pack, columns, made)
+    words = vocabulary_for(policy_set.schema, policy_set.schema.root, ())
+    return ManagementLists(as_of, by, pack, columns, made, words)

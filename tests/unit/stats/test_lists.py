@@ -20,6 +20,7 @@ from gspolicy._location import Span
 from gspolicy.api import Policies
 from gspolicy.cli import main
 from gspolicy.cli.lists import render_csv, sheet_names
+from gspolicy.explain.wording import vocabulary_for
 from gspolicy.pack.book import render_book
 from gspolicy.pack.fmt import format_text
 from gspolicy.pack.load import load_policies
@@ -186,6 +187,20 @@ def test_the_layout_is_the_quarterly_packs(bundled: Policies, due: list[DueItem]
             assert row[columns.index("department_title")] == item.department_title.get(lang)
     amounts = {r[columns.index("amount")] for g in made.groups for r in made.rows(g, lang)}
     assert ("未确定" if lang == "zh" else "not established") in amounts
+    # a unit in the reader's language, from the schema's units table (its code only when undeclared)
+    words = vocabulary_for(bundled.policy_set.schema, bundled.policy_set.schema.root, ())
+    pairs = {
+        (item.unit, row[columns.index("unit")])
+        for group in made.groups
+        for item, row in zip(group.items, made.rows(group, lang), strict=True)
+        if item.unit
+    }
+    assert pairs
+    for code, shown in pairs:
+        declared_unit = words.unit(code)
+        assert shown == (declared_unit.title.get(lang) if declared_unit is not None else code)
+    if lang == "zh":
+        assert any(code != shown for code, shown in pairs)  # the Chinese words, not the codes
 
 
 def _run(*argv: str) -> tuple[int, str, str]:
