@@ -16,7 +16,10 @@
    and replay CPU at 100,000 and 1,000,000 entries, and `gspolicy log record` end to end.
 4. `ledger_bench.py`: the household ledger — `ledger plan --from` an outcome table, `overdue`
    and `counts` at 100,000 and 1,000,000 households.
-5. `cli_bench.py`: the command line's start-up — median CPU of `gspolicy --help`,
+5. `stats_bench.py`: quarterly statistics — `gspolicy stats` on generated registries of 30,000 and
+   100,000 households (JSON Lines and Parquet), extrapolated to a million against the issue's
+   target, and `gspolicy reconcile` of the example registry against its clean report.
+6. `cli_bench.py`: the command line's start-up — median CPU of `gspolicy --help`,
    `gspolicy evaluate --help` and `gspolicy --version` (target: `--help` at most 300 ms).
 
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         ["registry_io_bench.py", *(["--sizes", "3000", "12000"] if args.quick else [])],
         ["log_bench.py", *(["--quick"] if args.quick else [])],
         ["ledger_bench.py", *(["--quick"] if args.quick else [])],
+        ["stats_bench.py", *(["--quick"] if args.quick else [])],
         ["cli_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
