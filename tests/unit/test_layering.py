@@ -337,7 +337,7 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "schemas": [["build"]],
     "stats": [
-        ["quarter"],  # a quarter's days
+        ["quarter", "report_words"],  # a quarter's days; the wall chart's words
         ["figures", "lists"],  # the figures counted in it; the management lists
         [
             "registry",

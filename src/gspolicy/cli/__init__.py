@@ -27,7 +27,7 @@ import click
 from gspolicy._i18n import Text, default_lang
 from gspolicy._location import paths_relative_to
 from gspolicy.cli._click_zh import install, language, speaking, translate
-from gspolicy.cli._support import EXIT_INTERRUPTED, EXIT_OK, Group, Option, lang_of
+from gspolicy.cli._support import EXIT_INTERRUPTED, EXIT_OK, Command, Group, Option, lang_of
 
 __all__ = ["COMMANDS", "Entry", "entry", "main", "root"]
 
@@ -143,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             result: Any = root.main(args=args, prog_name="gspolicy", standalone_mode=False)
         except click.ClickException as err:
             err.show()
+            if (
+                isinstance(err, click.UsageError)
+                and err.ctx is not None
+                and isinstance(err.ctx.command, Command)
+            ):
+                return err.ctx.command.usage_exit
             return err.exit_code
         except click.exceptions.Exit as done:  # --help, --version (click 8.1 raises it here)
             return int(done.exit_code)

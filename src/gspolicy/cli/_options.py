@@ -3,12 +3,14 @@ later (``--detail``) is declared here and placed above each command that takes i
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import click
 
 from gspolicy._i18n import Text
-from gspolicy.cli._support import DATE, PATH, argument, option
+from gspolicy.cli._support import DATE, PATH, Parsed, argument, option
 
-__all__ = ["AS_OF", "DETAIL", "FILES", "POLICIES"]
+__all__ = ["AS_OF", "DETAIL", "FILES", "POLICIES", "TOLERANCE"]
 
 POLICIES = option(
     "--policies",
@@ -48,5 +50,27 @@ DETAIL = option(
         en="how much an explanation says: fails (only failing and undetermined criteria, with what "
         "lies behind them), brief (default: also one line per passing criterion) or full (every "
         "reason); for text and JSON alike",
+    ),
+)
+
+
+def _tolerance(text: str) -> Decimal | Text:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        return Text(zh=f"`{text}` 不是不小于 0 的数", en=f"`{text}` is not a number ≥ 0")
+    return value
+
+
+TOLERANCE = option(
+    "--tolerance",
+    type=Parsed("N", _tolerance),
+    default=None,
+    help=Text(
+        zh="对所有指标接受的差额（默认：各指标在统计包中的 tolerance，未写为 0）",
+        en="the difference accepted for every indicator (default: each indicator's tolerance in "
+        "the statistics pack, else 0)",
     ),
 )

@@ -247,12 +247,16 @@ class Command(_Speaking, click.Command):
         help_text: Text,
         short_text: Text | None = None,
         epilog_text: Text | None = None,
+        usage_exit: int = EXIT_USAGE,
         **attrs: Any,
     ) -> None:
         super().__init__(name, **attrs)
         self.help_text = help_text
         self.short_text = short_text
         self.epilog_text = epilog_text
+        # bad usage's exit: a command whose own exit codes give 2 a meaning (`reconcile`: the
+        # figures differ) says "nothing was done" instead
+        self.usage_exit = usage_exit
         self.params.append(_lang_option())
         self._localise()
 
@@ -360,9 +364,11 @@ def command(
     help: Text,
     short: Text | None = None,
     epilog: Text | None = None,
+    usage_exit: int = EXIT_USAGE,
 ) -> Callable[[Run], Command]:
     """Declare `run(args, lang) -> int` as a command (its parameters declared above it with
-    `option` and `argument`)."""
+    `option` and `argument`); bad usage exits `usage_exit` (2 unless the command's own exit
+    codes give 2 another meaning)."""
 
     def decorate(run: Run) -> Command:
         def callback(**values: Any) -> int:
@@ -370,9 +376,9 @@ def command(
             return run_guarded(run, _namespace(ctx, values), language())
 
         callback.__click_params__ = getattr(run, "__click_params__", [])  # type: ignore[attr-defined]
-        made = click.command(name, cls=Command, help_text=help, short_text=short, epilog_text=epilog)(
-            callback
-        )
+        made = click.command(
+            name, cls=Command, help_text=help, short_text=short, epilog_text=epilog, usage_exit=usage_exit
+        )(callback)
         assert isinstance(made, Command)
         made.run = run  # type: ignore[attr-defined]  # the function behind it, for tests and the lead
         return made

@@ -12,13 +12,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import FILES, POLICIES
+from gspolicy.cli._options import FILES, POLICIES, TOLERANCE
 from gspolicy.cli._run import policies
 from gspolicy.cli._support import (
     EXIT_OK,
@@ -63,32 +62,23 @@ def _quarter(text: str) -> Quarter | Text:
         )
 
 
-def _tolerance(text: str) -> Decimal | Text:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal(-1)
-    if not value.is_finite() or value < 0:
-        return Text(zh=f"`{text}` 不是不小于 0 的数", en=f"`{text}` is not a number ≥ 0")
-    return value
-
-
 @command(
     "reconcile",
     help=Text(
         zh="把部门报送的统计数字与登记数据算出的数字逐项核对，列出每处差异及其所含农户。"
         "报表为 CSV 或 Excel：汇总报表（季度、指标、分组键、数值）或户级报表（季度、指标、户、分组键）。"
-        "全部一致退出码 0；报表或数据无法读取 1；数字有差异 2。",
+        "全部一致退出码 0；报表或数据无法读取、或命令用法有误（未作核对）1；数字有差异 2。",
         en="Reconcile a department's reported figures with the figures computed from the registry: "
         "every difference, with the households behind it.  The report is CSV or Excel: aggregate "
         "(quarter, indicator, group keys, value) or household-level (quarter, indicator, household, "
-        "group keys).  Exit 0 when all agree, 1 when the report or the data cannot be read, 2 when "
-        "figures differ.",
+        "group keys).  Exit 0 when all agree, 1 when the report or the data cannot be read or the "
+        "command is misused (nothing compared), 2 when figures differ.",
     ),
     short=Text(
         zh="核对部门报表与登记数据的统计数字（“两张皮”）",
         en='reconcile a department\'s figures with the registry (the "two skins")',
     ),
+    usage_exit=EXIT_PROBLEMS,  # 2 says "figures differ": bad usage compares nothing
 )
 @argument(
     "report",
@@ -103,16 +93,7 @@ def _tolerance(text: str) -> Decimal | Text:
     type=Parsed("YYYYQN", _quarter),
     help=Text(zh="核对的季度，例如 2020Q4", en="the quarter reconciled, e.g. 2020Q4"),
 )
-@option(
-    "--tolerance",
-    type=Parsed("N", _tolerance),
-    default=None,
-    help=Text(
-        zh="对所有指标接受的差额（默认：各指标在统计包中的 tolerance，未写为 0）",
-        en="the difference accepted for every indicator (default: each indicator's tolerance in "
-        "the statistics pack, else 0)",
-    ),
-)
+@TOLERANCE
 @option(
     "--format",
     "fmt",

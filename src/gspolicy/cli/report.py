@@ -10,12 +10,13 @@ import tempfile
 from pathlib import Path
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import FILES, POLICIES
+from gspolicy.cli._options import FILES, POLICIES, TOLERANCE
 from gspolicy.cli._run import policies, records
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, PATH, Parsed, command, option, print_problems
 from gspolicy.errors import PolicyError
 from gspolicy.schema.model import Record
 from gspolicy.stats.quarter import Quarter, parse_quarter
+from gspolicy.stats.reconcile import indicators_in_force, read_report
 from gspolicy.stats.report import render_report, wall_chart
 
 __all__ = ["report"]
@@ -34,11 +35,14 @@ def _quarter(text: str) -> Quarter | Text:
     "report",
     help=Text(
         zh="把登记户在一个季度的进度写成一个自包含的 HTML 文件（挂图作战）：各县、各村按计划脱贫年度的进度、"
-        "各批次户数、未达标指标、缓冲期到期和统计数字；图为内嵌 SVG，可离线打开、邮寄，按 A3 横向每县一页打印。",
+        "各批次户数、未达标指标、缓冲期到期和统计数字；图为内嵌 SVG，可离线打开、邮寄，按 A3 横向每县一页打印。"
+        "给出 --reconcile 时，像 gspolicy reconcile 一样核对部门报表，逐项列出差异及其所含农户。",
         en="Write a registry's progress in one quarter as one self-contained HTML file (the wall chart): "
         "per county and village, progress against the planned exit year, households by batch, failing "
         "criteria, buffer periods ending and the statistics figures; inline SVG charts, opened offline or "
-        "mailed, printed one county per A3 landscape page.",
+        "mailed, printed one county per A3 landscape page.  With --reconcile, a department's report is "
+        "reconciled with the figures as `gspolicy reconcile` does, and every difference is shown with "
+        "the households behind it.",
     ),
     short=Text(
         zh="挂图作战：一个季度的进度写成自包含的 HTML",
@@ -81,6 +85,27 @@ def _quarter(text: str) -> Quarter | Text:
         en="county records: counties are decided too (repeatable)",
     ),
 )
+@option(
+    "--reconcile",
+    "reconcile_report",
+    type=PATH,
+    default=None,
+    metavar="REPORT",
+    help=Text(
+        zh="部门报表（CSV 或 Excel）：与算出的统计数字核对，差异写在挂图上",
+        en="a department's report (CSV or Excel): reconciled with the computed figures, the "
+        "differences shown on the chart",
+    ),
+)
+@option(
+    "--sheet",
+    default=None,
+    metavar="NAME",
+    help=Text(
+        zh="Excel 报表的工作表（默认：第一个）", en="the sheet of an Excel report (default: the first)"
+    ),
+)
+@TOLERANCE
 @POLICIES
 @option(
     "--encoding",
@@ -104,7 +129,21 @@ def report(args: argparse.Namespace, lang: Lang) -> int:
                 return EXIT_PROBLEMS
             areas[kind] = found
     try:
-        chart = wall_chart(policy_set, args.files, args.quarter, areas=areas, encoding=args.encoding)
+        report = None
+        if args.reconcile_report is not None:
+            indicators = indicators_in_force(policy_set, args.quarter)
+            report = read_report(
+                args.reconcile_report, indicators, args.quarter, sheet=args.sheet, encoding=args.encoding
+            )
+        chart = wall_chart(
+            policy_set,
+            args.files,
+            args.quarter,
+            areas=areas,
+            report=report,
+            tolerance=args.tolerance,
+            encoding=args.encoding,
+        )
     except PolicyError as err:
         print_problems(err.diagnostics, lang, sys.stderr)
         return EXIT_PROBLEMS
@@ -117,6 +156,11 @@ def report(args: argparse.Namespace, lang: Lang) -> int:
         )
         + "\n"
     )
+    if chart.reconciled is not None:
+        n = len(chart.differences)
+        sys.stderr.write(
+            (f"对账差异 {n} 处" if lang == "zh" else f"{n} reconciliation difference{'s' * (n != 1)}") + "\n"
+        )
     return EXIT_OK
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "PLANNED_EXIT_YEAR",
     "RECORDED_AGE",
     "REGISTRATION_STATUS",
+    "RELATION",
     "RELOCATION_STAGE",
     "RESETTLEMENT_TYPE",
     "RETURNED_ON",
@@ -92,6 +93,7 @@ BIRTH_DATE: Final = "birth_date"
 RECORDED_AGE: Final = "recorded_age"
 AGE_RECORDED_ON: Final = "age_recorded_on"
 HEALTH: Final = "health"
+RELATION: Final = "relation"
 DISABILITY_GRADE: Final = "disability_grade"
 SCHOOLING: Final = "schooling"
 ENROLLED: Final = "enrolled"
@@ -182,6 +184,13 @@ ROLES: Mapping[str, RoleSpec] = {
             (RECORDED_AGE,),
         ),
         _role(HEALTH, "健康状况", "a member's health", {"enum"}, "member"),
+        _role(
+            RELATION,
+            "与户主关系",
+            "a member's relation to the household head (its code `head` marks the head)",
+            {"enum"},
+            "member",
+        ),
         _role(DISABILITY_GRADE, "残疾等级", "a member's disability grade", {"int"}, "member"),
         _role(SCHOOLING, "在校生状况", "a member's school stage", {"enum"}, "member"),
         _role(ENROLLED, "在校", "whether a member is enrolled at school", {"bool"}, "member"),

@@ -6,7 +6,10 @@ for the whole registry, each county and each village: households exited against
 ``registration.planned_exit_year`` by year, households by batch, the exit criteria households
 fail (most frequent first), active buffers by the quarter they end in, and the statistics packs'
 figures.  Given village (and county) records, the areas are decided as of the same day and their
-exit verdicts counted against the villages' own planned exit years.
+exit verdicts counted against the villages' own planned exit years.  Given a department's report
+(`gspolicy.stats.reconcile.read_report`), its figures are reconciled with the ones computed in the
+same pass, and every difference is shown: on the overview, and on each county's page those of its
+county.
 
 `render_report(chart, lang)` writes the page: an overview, then one section per county; inline
 CSS and inline SVG bar charts (`gspolicy.analysis.html.bar_chart`), no script and no external
@@ -28,14 +31,25 @@ from gspolicy._i18n import Lang, Text
 from gspolicy.analysis.html import bar_chart
 from gspolicy.engine.outcome import Outcome
 from gspolicy.engine.verdicts import Verdict
+from gspolicy.errors import PolicyError
 from gspolicy.explain.areas import decide_areas
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema import roles
 from gspolicy.schema.model import Record
 from gspolicy.schema.paths import value_at
-from gspolicy.stats.figures import Figures, Table, figures
+from gspolicy.stats.figures import Figures, Number, Table, figures
 from gspolicy.stats.quarter import Quarter
+from gspolicy.stats.reconcile import (
+    Difference,
+    Report,
+    check_keys,
+    indicators_in_force,
+    known_keys,
+    reconcile,
+    tracking_keys,
+)
 from gspolicy.stats.registry import decided_pairs
+from gspolicy.stats.report_words import STYLE, WORDS
 
 __all__ = ["Progress", "WallChart", "render_report", "wall_chart"]
 
@@ -77,6 +91,8 @@ class WallChart:
     figures: Figures
     labels: Mapping[str, Text]  # batch pack and exit criterion ids -> their titles
     notes: tuple[Text, ...] = ()  # what the area decisions reported (villages without households …)
+    reconciled: str | None = None  # the report reconciled with the figures (its path), if any
+    differences: tuple[Difference, ...] = ()  # the report's figures that differ from the computed
 
 
 @attrs.define
@@ -184,12 +200,17 @@ def wall_chart(
     quarter: Quarter,
     *,
     areas: Mapping[str, Sequence[Record]] | None = None,
+    report: Report | None = None,
+    tolerance: Decimal | None = None,
     encoding: str = "utf-8",
 ) -> WallChart:
     """The wall chart of the households in the record files `paths` as of `quarter`'s last
     day; `areas` (record type -> records: ``village``, ``county``) are decided too, their exit
-    verdicts shown beside their households.  A file with a problem raises `PolicyError` with
-    every problem (nothing is counted)."""
+    verdicts shown beside their households; `report` (a department's figures, read by
+    `read_report`) is reconciled with the computed figures (`tolerance` for every indicator, else
+    each indicator's own).  A file with a problem, or a report naming a county, village, batch or
+    measure the registry does not have, raises `PolicyError` with every problem (nothing is
+    counted)."""
     reader = _Reader(policy_set, quarter)
     total = _Tally()
     by_county: dict[str, _Tally] = {}
@@ -206,7 +227,16 @@ def wall_chart(
                 kept.append(record)
             yield record, outcome
 
-    counted = figures(policy_set, tallied(), quarter)
+    seen: dict[str, set[str]] = {}
+    counted = figures(policy_set, tracking_keys(policy_set, tallied(), quarter, seen), quarter)
+    differences: tuple[Difference, ...] = ()
+    if report is not None:
+        problems = check_keys(
+            report, indicators_in_force(policy_set, quarter), known_keys(policy_set, counted, seen)
+        )
+        if problems:
+            raise PolicyError(problems)
+        differences = tuple(reconcile(counted, report, tolerance=tolerance))
     decided, notes = _decided_areas(policy_set, kept, areas or {}, quarter) if areas else ({}, ())
     villages_of: dict[str, set[str]] = {}
     for county, village in by_village:
@@ -231,7 +261,16 @@ def wall_chart(
         for county in sorted(by_county)
     )
     everywhere = total.progress("", villages=tuple(v for c in counties for v in c.villages))
-    return WallChart(quarter, everywhere, counties, counted, _labels(policy_set, quarter), notes)
+    return WallChart(
+        quarter,
+        everywhere,
+        counties,
+        counted,
+        _labels(policy_set, quarter),
+        notes,
+        None if report is None else report.path,
+        differences,
+    )
 
 
 @attrs.frozen
@@ -294,72 +333,9 @@ def _labels(policy_set: PolicySet, quarter: Quarter) -> dict[str, Text]:
 
 # --- the page ------------------------------------------------------------------------------------
 
-_STYLE = """
-body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.5em; margin: 0 0 0.3em; } h2 { font-size: 1.3em; margin: 0 0 0.3em; }
-h3 { font-size: 1em; margin: 0.6em 0 0.2em; }
-p.summary { margin: 0.2em 0 0.6em; }
-.charts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6em 1.2em; align-items: start; }
-figure { margin: 0; break-inside: avoid; }
-figure svg { width: 100%; height: auto; }
-svg text { font-size: 12px; }
-table { border-collapse: collapse; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.15em 0.45em; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.legend span { display: inline-block; width: 0.9em; height: 0.9em; margin: 0 0.3em 0 1em; vertical-align: middle; }
-.villages { column-width: 22em; column-gap: 1.5em; font-size: 0.8em; }
-.villages div { break-inside: avoid; border-bottom: 1px solid #eee; padding: 0.1em 0; }
-.pass { color: #2f6b3a; } .fail { color: #a5553b; } .undetermined { color: #8a6d00; }
-section.county { margin-top: 2.5em; }
-@page { size: A3 landscape; margin: 10mm; }
-@media print {
-  body { margin: 0; font-size: 11px; }
-  section.county { break-before: page; margin-top: 0; }
-}
-"""
-
-_WORDS: dict[str, Text] = {
-    "title": Text(zh="挂图作战：脱贫攻坚进度", en="Wall chart: progress against poverty"),
-    "as_of": Text(zh="截至", en="as of"),
-    "overview": Text(zh="全部登记户", en="The whole registry"),
-    "county": Text(zh="县", en="County"),
-    "village": Text(zh="村", en="Village"),
-    "households": Text(zh="户数", en="households"),
-    "exited": Text(zh="已脱贫", en="exited"),
-    "planned": Text(zh="计划", en="planned"),
-    "due": Text(zh="计划本年及以前脱贫", en="planned to exit by this year"),
-    "progress": Text(
-        zh="农户：各年计划脱贫与实际脱贫户数", en="Households: planned and actual exits by year"
-    ),
-    "village_progress": Text(
-        zh="贫困村：各年计划退出村数与已通过退出验收村数",
-        en="Villages: planned exits by year, and villages passing",
-    ),
-    "villages_passed": Text(zh="退出验收通过", en="passing exit"),
-    "batches": Text(zh="各批次户数（一户可属多个批次）", en="Households by batch (one may be in several)"),
-    "failing": Text(
-        zh="未达标指标（户数，最多者在前）", en="Failing criteria (households, most frequent first)"
-    ),
-    "expiries": Text(zh="缓冲期到期（按季度，户数）", en="Buffer periods ending, by quarter (households)"),
-    "figures": Text(zh="统计数字（统计政策包）", en="Statistics figures (the statistics packs)"),
-    "indicator": Text(zh="指标", en="indicator"),
-    "total": Text(zh="合计", en="total"),
-    "verdict": Text(zh="退出结论", en="exit verdict"),
-    "none": Text(zh="无", en="none"),
-    "no_areas": Text(
-        zh="未给出村、县记录（--villages、--counties），故无村、县退出结论。",
-        en="No village or county records were given (--villages, --counties): no area exit verdicts.",
-    ),
-    "notes": Text(zh="说明", en="Notes"),
-    "pass": Text(zh="通过", en="pass"),
-    "fail": Text(zh="未通过", en="fail"),
-    "undetermined": Text(zh="待定", en="undetermined"),
-    "not_applicable": Text(zh="不适用", en="not applicable"),
-}
-
 
 def _w(key: str, lang: Lang) -> str:
-    return _WORDS[key].get(lang)
+    return WORDS[key].get(lang)
 
 
 def _label(chart: WallChart, key: str, lang: Lang) -> str:
@@ -441,6 +417,50 @@ def _figures_table(chart: WallChart, counties: Sequence[Progress], lang: Lang) -
     return f'<table class="figures"><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
+SHOWN_HOUSEHOLDS = 12
+"""How many household ids a difference lists on the page (then how many there are in all)."""
+
+
+def _ids(ids: Sequence[str], lang: Lang) -> str:
+    shown = ", ".join(ids[:SHOWN_HOUSEHOLDS])
+    if len(ids) > SHOWN_HOUSEHOLDS:
+        shown += " " + _w("more", lang).format(n=len(ids))
+    return escape(shown)
+
+
+def _number(value: Number | None, lang: Lang) -> str:
+    return _w("absent", lang) if value is None else _amount(value)
+
+
+def _differences(chart: WallChart, county: str | None, lang: Lang) -> str:
+    """The reconciliation's differences: all of them (`county` None), or those of one county
+    (the indicators grouped by county)."""
+    if chart.reconciled is None:
+        return ""
+    shown = [d for d in chart.differences if county is None or ("county", county) in d.keys]
+    title = f"<h3>{_w('differences', lang)} ({_w('reconciled_with', lang)} {escape(Path(chart.reconciled).name)})</h3>"
+    if not shown:
+        return title + (f"<p>{_w('all_agree', lang)}</p>" if county is None else f"<p>{_w('none', lang)}</p>")
+    head = "".join(
+        f"<th>{_w(k, lang)}</th>" for k in ("indicator", "group", "reported", "computed", "gap", "behind")
+    )
+    rows = []
+    for d in shown:
+        table = chart.figures.tables.get(d.indicator)
+        name = table.indicator.title.get(lang) if table is not None else d.indicator
+        group = ", ".join(f"{k}={v}" for k, v in d.keys) or _w("total", lang)
+        behind = _ids(d.households, lang)
+        for word, ids in (("missing", d.missing), ("extra", d.extra)):
+            if ids:
+                behind += f"<br>{_w(word, lang)}: {_ids(ids, lang)}"
+        rows.append(
+            f'<tr class="difference"><td>{escape(name)}</td><td>{escape(group)}</td>'
+            f'<td class="n">{_number(d.reported, lang)}</td><td class="n">{_number(d.computed, lang)}</td>'
+            f'<td class="n">{_amount(d.gap)}</td><td class="ids">{behind}</td></tr>'
+        )
+    return f'{title}<table class="differences"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
 def _verdict(verdict: Verdict | None, lang: Lang) -> str:
     if verdict is None:
         return ""
@@ -487,7 +507,7 @@ def render_report(chart: WallChart, lang: Lang) -> str:
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
         '<head><meta charset="utf-8">',
         f"<title>{escape(heading)}</title>",
-        f"<style>{_STYLE}</style></head>",
+        f"<style>{STYLE}</style></head>",
         "<body>",
         '<section class="overview">',
         f"<h1>{escape(heading)}</h1>",
@@ -496,6 +516,7 @@ def render_report(chart: WallChart, lang: Lang) -> str:
         _charts(chart, chart.total, lang),
         f"<h3>{_w('figures', lang)}</h3>",
         _figures_table(chart, chart.counties, lang),
+        _differences(chart, None, lang),
     ]
     if not any(c.verdict is not None or any(v.verdict for v in c.villages) for c in chart.counties):
         out.append(f"<p>{_w('no_areas', lang)}</p>")
@@ -513,6 +534,7 @@ def render_report(chart: WallChart, lang: Lang) -> str:
             _charts(chart, county, lang),
             f"<h3>{_w('figures', lang)}</h3>",
             _figures_table(chart, [county], lang),
+            _differences(chart, county.code, lang),
             _villages(county.villages, lang),
             "</section>",
         ]

@@ -80,16 +80,20 @@ def render_card(
             found = found.get(part) if isinstance(found, Mapping) else None
         return found
 
-    head_name = "—"
+    head = "—"  # the head's member id (the schema holds no personal names)
     members = at(roles.MEMBERS)
-    if isinstance(members, list):
+    relation = schema.role_name(roles.RELATION)
+    members_field = schema.field_at(schema.root_record, (schema.role(roles.MEMBERS) or "").split("."))
+    member_type = schema.records.get(members_field.record or "") if members_field is not None else None
+    member_key = member_type.key if member_type is not None else None
+    if isinstance(members, list) and relation is not None and member_key is not None:
         for m in members:
-            if isinstance(m, Mapping) and m.get("relation") == "head":
-                head_name = str(m.get("name") or m.get("id") or "—")
+            if isinstance(m, Mapping) and m.get(relation) == "head":
+                head = str(m.get(member_key) or "—")
     cause = at(roles.MAIN_CAUSE)
     facts = [
         ("户编号", plan.household),
-        ("户主", head_name),
+        ("户主", head),
         ("县（区）代码", plan.county or "—"),
         ("乡镇代码", at(roles.TOWNSHIP_CODE) or "—"),
         ("村代码", at(roles.VILLAGE_CODE) or "—"),

@@ -304,3 +304,22 @@ def test_the_command_exits_0_when_all_agree_2_when_figures_differ_1_when_unreada
     assert ",".join(behind) in out
     assert main(["--lang", "en", "reconcile", str(tmp_path / "absent.csv"), *args]) == 1
     assert "absent.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--quarter", "2017Q5"],  # a bad quarter
+        [],  # --quarter missing
+        ["--quarter", "2017Q4", "--no-such-option"],
+        ["--quarter", "2017Q4", "--tolerance", "-1"],
+    ],
+)
+def test_bad_usage_of_reconcile_exits_1_not_the_2_of_figures_that_differ(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _write(tmp_path / "report.csv", [])
+    assert main(["--lang", "en", "reconcile", str(report), "registry.json", *argv]) == 1
+    assert "Usage:" in capsys.readouterr().err
+    # other commands keep the usage exit of the command line (2)
+    assert main(["--lang", "en", "stats", "registry.json", *argv]) == 2

@@ -248,3 +248,68 @@ def test_a_bad_record_leaves_the_old_page_in_place(
     assert f"{bad.name}:" in capsys.readouterr().err  # located
     assert out.read_text("utf-8") == "the old page"
     assert {p.name for p in tmp_path.iterdir()} == {"households.jsonl", "report.html"}  # no temporary left
+
+
+def _report_of(chart: WallChart, path: Path, change: tuple[str, tuple[str, ...], int] | None = None) -> Path:
+    """The chart's own figures written as a department's aggregate report; `change`: an
+    indicator, a cell's keys and what to add to that cell's figure."""
+    columns = ("quarter", "indicator", "county", "village", "batch", "measure", "value")
+    lines = [",".join(columns)]
+    for table in chart.figures.tables.values():
+        for keys, cell in table.cells.items():
+            row = {
+                "quarter": str(chart.quarter),
+                "indicator": table.id,
+                **dict(zip(table.keys, keys, strict=True)),
+            }
+            value = cell.value
+            if change is not None and change[:2] == (table.id, keys):
+                value += change[2]
+            lines.append(",".join(str(row.get(c, value if c == "value" else "")) for c in columns))
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def test_the_chart_shows_the_reconciliation_differences_with_their_households(
+    made: tuple, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report that over-reports one county's figure by 2: the overview and that county's page
+    show the difference with the households behind the computed figure; the other counties'
+    pages show none; a clean report agrees everywhere."""
+    files, chart, _pages = made
+    (table, keys, cell), *_ = (
+        (t, k, c) for t in chart.figures.tables.values() if "county" in t.keys for k, c in t.cells.items()
+    )
+    county = keys[table.keys.index("county")]
+    assert cell.households
+    argv = [str(files["households"]), "--quarter", "2020Q4", "--output", str(tmp_path / "r.html")]
+    for lang in LANGS:
+        report = _report_of(chart, tmp_path / "over.csv", (table.id, keys, 2))
+        assert main(["--lang", lang, "report", *argv, "--reconcile", str(report)]) == 0
+        assert ("对账差异 1 处" if lang == "zh" else "1 reconciliation difference") in capsys.readouterr().err
+        page = _parsed((tmp_path / "r.html").read_text("utf-8"))
+        for section, text in page.text.items():
+            words = "".join(text)
+            listed = ", ".join(cell.households[:12])
+            shown = section in ("overview", county)
+            assert (listed in words) == shown, section
+            assert (f"county={county}" in words) == shown, section
+            assert (f"{cell.value + 2:,}" in words and f"{cell.value:,}" in words) or not shown
+        clean = _report_of(chart, tmp_path / "clean.csv")
+        assert main(["--lang", lang, "report", *argv, "--reconcile", str(clean)]) == 0
+        words = "".join(_parsed((tmp_path / "r.html").read_text("utf-8")).text["overview"])
+        assert ("全部一致" if lang == "zh" else "Every reported figure agrees") in words
+        capsys.readouterr()
+
+
+def test_a_report_naming_an_unknown_county_writes_no_chart(
+    made: tuple, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, chart, _pages = made
+    report = _report_of(chart, tmp_path / "report.csv")
+    report.write_text(report.read_text("utf-8") + "2020Q4,stat.exited,999999,,,,4\n", "utf-8")
+    out = tmp_path / "r.html"
+    argv = [str(files["households"]), "--quarter", "2020Q4", "--output", str(out), "--reconcile", str(report)]
+    assert main(["--lang", "en", "report", *argv]) == 1
+    assert "999999" in capsys.readouterr().err
+    assert not out.exists()
