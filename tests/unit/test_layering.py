@@ -348,7 +348,10 @@ INNER: dict[str, list[list[str]]] = {
         ["report"],  # the wall chart
     ],
     "serve": [
-        ["state"],  # the policy set held and swapped
+        ["state", "bodies", "checking"],  # the set held and swapped; request bodies; pack checks
+        ["openapi"],  # the document's schemas
+        ["app"],
+        ["run"],  # uvicorn and SIGHUP
     ],
     "cli": [
         ["_click_zh", "_progress"],
@@ -368,6 +371,7 @@ INNER: dict[str, list[list[str]]] = {
             "reconcile",
             "report",
             "schema",
+            "serve",
             "stats",
         ],
     ],
