@@ -370,7 +370,7 @@ def create_app(
     token: str | None = None,
     cors_origins: Sequence[str] = (),
     max_body: int = MAX_BODY,
-    validate_cpu: int = 10,
+    validate_cpu: float = 10,
 ) -> FastAPI:
     """The decision service around `holder`: answers in `lang` unless a request's
     ``Accept-Language`` prefers the other; `token` (when given) required as a bearer token;

@@ -42,36 +42,43 @@ def _policy_set(roots: tuple[str, ...], expected: str) -> PolicySet | None:
     return found
 
 
-def _limit_cpu(seconds: int) -> None:
-    """Let this process spend at most `seconds` more CPU-seconds (then the kernel ends it)."""
+def _limit_cpu(seconds: float) -> None:
+    """Let this process spend at most `seconds` more CPU-seconds: a profiling timer ends it then
+    (SIGPROF, not handled: the process ends), and ``RLIMIT_CPU`` one second later as a backstop
+    the process cannot catch.  `seconds` 0 lifts the timer."""
     try:
         import resource  # noqa: PLC0415  # POSIX only
+        import signal  # noqa: PLC0415
     except ImportError:  # pragma: no cover  # no CPU limit where the platform has none
         return
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    if seconds <= 0:
+        return
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    spent = int(usage.ru_utime + usage.ru_stime) + 1
-    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = spent + seconds
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 2
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def check_in_process(
-    roots: Sequence[str], expected: str, name: str, text: str, cpu_seconds: int
+    roots: Sequence[str], expected: str, name: str, text: str, cpu_seconds: float
 ) -> dict[str, Any]:
     """Check one pack text against the set loaded from `roots` (whose content hash the server
     holds as `expected`): its problems as plain data in both languages (run in the worker)."""
     policy_set = _policy_set(tuple(roots), expected)
-    _limit_cpu(cpu_seconds)
-    if policy_set is None:
-        problems: list[Diagnostic] = []
-        checked = None
-    else:
+    problems: list[Diagnostic] = []
+    checked = None
+    if policy_set is not None:
         providers = [
             (p.pack.source.name, p.pack.source.text) for p in policy_set.packs if p.kind == "parameters"
         ]
-        found, problems = check_texts([*providers, (name, text)], policy_set.schema)
+        _limit_cpu(cpu_seconds)
+        try:
+            found, problems = check_texts([*providers, (name, text)], policy_set.schema)
+        finally:
+            _limit_cpu(0)
         checked = found[-1] if found else None
     kept, omitted = sort_and_cap(problems)
     return {
@@ -96,7 +103,7 @@ def check_in_process(
 class Checking:
     """The worker process that checks pack texts, one at a time, started on first use."""
 
-    def __init__(self, cpu_seconds: int = 10) -> None:
+    def __init__(self, cpu_seconds: float = 10) -> None:
         self.cpu_seconds = cpu_seconds
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()

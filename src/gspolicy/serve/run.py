@@ -74,7 +74,7 @@ def serve(
     token: str | None = None,
     cors_origins: Sequence[str] = (),
     max_body: int = MAX_BODY,
-    validate_cpu: int = 10,
+    validate_cpu: float = 10,
     out: TextIO = sys.stderr,
 ) -> None:
     """Serve `holder`'s set on the listening socket `sock` (`bind`) until interrupted (SIGINT or
