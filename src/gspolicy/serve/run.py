@@ -48,7 +48,7 @@ def reload_logged(holder: Holder, lang: Lang) -> bool:
     if errors:
         roots = ", ".join(str(r) for r in holder.choice.roots)
         kept = Diagnostic("serve/reload-failed", None, {"roots": roots, "kept": before})
-        _log.error("%s", render_diagnostics([*errors, kept], lang))
+        _log.error("%s\n%s", render_diagnostics(errors, lang), kept.render(lang))
         return False
     _log.info(
         "policy set reloaded: %s (was %s), %d pack versions", loaded.set_hash, before, len(loaded.hashes)
