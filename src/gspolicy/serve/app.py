@@ -20,6 +20,7 @@ the library's (`gspolicy.api.Policies`): this module only reads requests and wri
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import importlib.metadata
@@ -61,6 +62,9 @@ MAX_BODY = 8 * 1024 * 1024
 
 HASH_HEADER = "Gspolicy-Policy-Set"
 """The response header naming the content hash of the policy set an answer used."""
+
+_DECIDING = 2
+"""How many requests are decided at once (the rest wait, their bodies unread into objects)."""
 
 _log = logging.getLogger("gspolicy.serve")
 _access = logging.getLogger("gspolicy.serve.access")
@@ -377,6 +381,13 @@ def create_app(
     `cors_origins` the browser origins allowed (none by default); bodies up to `max_body`
     bytes; a pack checked by ``/v1/validate`` stopped after `validate_cpu` CPU-seconds."""
     checking = Checking(validate_cpu)
+    # requests decided at once: the work holds the interpreter's lock, so more at once would only
+    # hold more decoded bodies in memory; the others wait with their bodies still as bytes
+    deciding = asyncio.Semaphore(_DECIDING)
+
+    async def work(run: Callable[..., dict[str, Any]], *args: object) -> dict[str, Any]:
+        async with deciding:
+            return await run_in_threadpool(run, *args)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -450,7 +461,7 @@ def create_app(
         """Decide one household or a batch as of a date: outcomes, or explained decisions with `detail`."""
         raw = await _read(request, max_body)
         loaded = holder.current()
-        return _json(await run_in_threadpool(_decide, raw, loaded), loaded=loaded)
+        return _json(await work(_decide, raw, loaded), loaded=loaded)
 
     @app.post(
         "/v1/explain",
@@ -461,7 +472,7 @@ def create_app(
         """One household's explained decision, and its text in the language asked for."""
         raw = await _read(request, max_body)
         loaded = holder.current()
-        return _json(await run_in_threadpool(_explain, raw, loaded, lang_of(request)), loaded=loaded)
+        return _json(await work(_explain, raw, loaded, lang_of(request)), loaded=loaded)
 
     @app.post(
         "/v1/areas", openapi_extra=body_doc("AreasRequest"), responses=answers("AreasResponse", 400, 413, 422)
@@ -470,7 +481,7 @@ def create_app(
         """Decide villages and counties from their households' decisions and their own figures."""
         raw = await _read(request, max_body)
         loaded = holder.current()
-        return _json(await run_in_threadpool(_areas, raw, loaded, lang_of(request)), loaded=loaded)
+        return _json(await work(_areas, raw, loaded, lang_of(request)), loaded=loaded)
 
     @app.get("/v1/packs", responses=answers("PacksResponse"))
     async def packs() -> Response:
