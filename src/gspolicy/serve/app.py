@@ -543,14 +543,17 @@ def create_app(
     # the playground (issue 29, item 2) mounts here, beside the API and under the same guards:
     # app.include_router(playground_router(holder.current))
 
+    documents: dict[str, dict[str, Any]] = {}  # by the set's hash: a reload may change its schema
+
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        loaded = holder.current()
+        document = documents.get(loaded.set_hash)
+        if document is None:
             document = _fastapi_openapi(app)
-            document.setdefault("components", {})["schemas"] = component_schemas(
-                holder.current().policy_set.schema
-            )
-            app.openapi_schema = document
-        return app.openapi_schema
+            document.setdefault("components", {})["schemas"] = component_schemas(loaded.policy_set.schema)
+            documents.clear()
+            documents[loaded.set_hash] = document
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
 
