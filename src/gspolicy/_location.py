@@ -182,10 +182,11 @@ class Span:
         return f"{gutter}{text}\n{pad}{' ' * display_width(prefix)}{'^' * max(1, display_width(marked))}"
 
 
-LONG_LINE = 240
-"""A source line longer than this is shown in part by `Span.excerpt` (a JSON body or a JSON
-Lines record on one line): the span, at most `AROUND` characters of it, and `AROUND` either side."""
-AROUND = 80
+LONG_LINE = 1000
+"""A source line longer than this is shown in part by `Span.excerpt` (a request body or a batch of
+records on one line, megabytes long): the span, at most `AROUND` characters of it, and `AROUND`
+either side."""
+AROUND = 120
 
 
 def file_line(span: Span | None, absent: str = "-") -> str:

@@ -192,9 +192,9 @@ def test_record_location_equality_ignores_the_span() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    before=st.integers(min_value=0, max_value=600),
-    size=st.integers(min_value=0, max_value=200),
-    after=st.integers(min_value=0, max_value=600),
+    before=st.integers(min_value=0, max_value=1200),
+    size=st.integers(min_value=0, max_value=300),
+    after=st.integers(min_value=0, max_value=1200),
     wide=st.booleans(),
 )
 def test_a_long_line_is_shown_around_its_span(before: int, size: int, after: int, wide: bool) -> None:
