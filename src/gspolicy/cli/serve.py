@@ -67,8 +67,8 @@ def _size(text: str) -> int | Text:
     default=8000,
     show_default=True,
     help=Text(
-        zh="监听端口；0 表示任选空闲端口（首行会写明）",
-        en="the port; 0 picks a free one (named on the first line)",
+        zh="监听端口；0 表示任选空闲端口（启动时写明）",
+        en="the port; 0 picks a free one (named when it starts)",
     ),
 )
 @option(
