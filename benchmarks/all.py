@@ -21,6 +21,9 @@
    target, and `gspolicy reconcile` of the example registry against its clean report.
 6. `cli_bench.py`: the command line's start-up — median CPU of `gspolicy --help`,
    `gspolicy evaluate --help` and `gspolicy --version` (target: `--help` at most 300 ms).
+7. `serve_bench.py`: the decision service under load — 50 concurrent clients on loopback for 30 s,
+   single households then batches of 1,000: latency p50/p99, throughput, errors (none), the
+   server's memory after 5 s against at the end (needs the `serve` extra; left out without it).
 
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         ["ledger_bench.py", *(["--quick"] if args.quick else [])],
         ["stats_bench.py", *(["--quick"] if args.quick else [])],
         ["cli_bench.py", *(["--quick"] if args.quick else [])],
+        ["serve_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)

@@ -19,6 +19,8 @@ from contextvars import ContextVar
 import attrs
 
 __all__ = [
+    "AROUND",
+    "LONG_LINE",
     "DataPath",
     "Location",
     "RecordLocation",
@@ -164,11 +166,27 @@ class Span:
         end_line, end_col = self.source.line_col(max(self.start, self.end))
         stop = end_col - 1 if end_line == line else len(text)
         stop = max(stop, col)  # an empty span still gets one mark
-        prefix = text[: col - 1]
-        marked = text[col - 1 : stop] or " "
+        first = col - 1
+        if len(text) > LONG_LINE:  # a record on one long line: the span with some text either side
+            stop = min(stop, first + AROUND)
+            low, high = max(0, first - AROUND), min(len(text), stop + AROUND)
+            head = "…" if low > 0 else ""
+            prefix = head + text[low:first]
+            text = head + text[low:high] + ("…" if high < len(text) else "")
+            marked = text[len(prefix) : len(prefix) + stop - first] or " "
+        else:
+            prefix = text[:first]
+            marked = text[first:stop] or " "
         gutter = f"{line:>4} | "
         pad = " " * (len(gutter) - 2) + "| "
         return f"{gutter}{text}\n{pad}{' ' * display_width(prefix)}{'^' * max(1, display_width(marked))}"
+
+
+LONG_LINE = 1000
+"""A source line longer than this is shown in part by `Span.excerpt` (a request body or a batch of
+records on one line, megabytes long): the span, at most `AROUND` characters of it, and `AROUND`
+either side."""
+AROUND = 120
 
 
 def file_line(span: Span | None, absent: str = "-") -> str:

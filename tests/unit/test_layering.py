@@ -41,6 +41,7 @@ LAYERS = {
     "schemas": 7,
     "api": 7,
     "cli": 8,
+    "serve": 8,
     "_docs": 8,
     "__main__": 8,
     "__init__": 9,
@@ -346,6 +347,12 @@ INNER: dict[str, list[list[str]]] = {
         ],  # a registry's figures, written out, a report checked against them
         ["report"],  # the wall chart
     ],
+    "serve": [
+        ["state", "bodies", "checking"],  # the set held and swapped; request bodies; pack checks
+        ["openapi"],  # the document's schemas
+        ["app"],
+        ["run"],  # uvicorn and SIGHUP
+    ],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
@@ -364,6 +371,7 @@ INNER: dict[str, list[list[str]]] = {
             "reconcile",
             "report",
             "schema",
+            "serve",
             "stats",
         ],
     ],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gspolicy._location import DataPath, RecordLocation, Source, Span, display_width
+from gspolicy._location import AROUND, LONG_LINE, DataPath, RecordLocation, Source, Span, display_width
 
 TEXT = "first line\n名称: 张三 # 注释\nlast"
 
@@ -186,3 +188,32 @@ def test_record_location_equality_ignores_the_span() -> None:
     assert RecordLocation("h.json", 1, DataPath(["a"]), Span(source, 0, 1)) == RecordLocation(
         "h.json", 1, DataPath(["a"])
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    before=st.integers(min_value=0, max_value=1200),
+    size=st.integers(min_value=0, max_value=300),
+    after=st.integers(min_value=0, max_value=1200),
+    wide=st.booleans(),
+)
+def test_a_long_line_is_shown_around_its_span(before: int, size: int, after: int, wide: bool) -> None:
+    # a request body or a JSON Lines record is one long line: the excerpt shows the span (up to
+    # `AROUND` characters of it) with `AROUND` either side, and the underline still falls under it
+    fill = "字" if wide else "x"
+    text = fill * before + "#" * size + fill * after
+    shown, marks = Span(Source("f", text), before, before + size).excerpt().split("\n")
+    body = shown.split("| ", 1)[1]
+    if len(text) <= LONG_LINE:
+        assert body == text
+    else:
+        assert len(body) <= 3 * AROUND + 2
+    under = marks.split("| ", 1)[1]
+    start = len(under) - len(under.lstrip(" "))
+    columns = [display_width(body[:i]) for i in range(len(body) + 1)]
+    assert start in columns  # the marks begin where a character begins
+    first = columns.index(start)
+    if size:
+        shown_size = size if len(text) <= LONG_LINE else min(size, AROUND)
+        assert body[first : first + shown_size] == "#" * shown_size
+        assert under.strip() == "^" * shown_size

@@ -60,6 +60,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("fmt", "gspolicy.cli.fmt:fmt", Text(zh="把政策包、测试用例和数据结构排成统一格式（--check 检查，--write 写回）", en="lay packs, test cases and the schema out in the canonical layout (--check, --write)")),
     Entry("report", "gspolicy.cli.report:report", Text(zh="挂图作战：一个季度的进度写成自包含的 HTML", en="the wall chart: a quarter's progress as one self-contained HTML file")),
     Entry("reconcile", "gspolicy.cli.reconcile:reconcile_command", Text(zh="核对部门报表与登记数据的统计数字，列出差异及所含农户", en="reconcile a department's reported figures with the registry: every difference, with its households")),
+    Entry("serve", "gspolicy.cli.serve:serve", Text(zh="以 HTTP 提供判定服务（需 serve 扩展）", en="serve decisions over HTTP: decide, explain, areas, pack checks (needs the serve extra)")),
     Entry("schema", "gspolicy.cli.schema:schema", Text(zh="打印随软件安装的 JSON Schema（政策包、测试用例、农户记录、判定、结果）", en="print a shipped JSON Schema (pack, case, household, decision, outcome, manifest)")),
 )  # fmt: skip
 """The commands, in the order the help lists them."""

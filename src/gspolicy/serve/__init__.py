@@ -1,0 +1,7 @@
+"""The decision service (`gspolicy serve`): the library's deciding, explaining and validating over
+HTTP for applications that are not written in Python.
+
+The app is built by `gspolicy.serve.app.create_app`; the policy set it runs is held by
+`gspolicy.serve.state.Holder` and swapped whole on SIGHUP.  FastAPI and uvicorn come with the
+``serve`` extra and are imported only here (docs/how-to/serve.md).
+"""
