@@ -1,0 +1,1 @@
+"""The decision service (`gspolicy serve`) and its playground."""
