@@ -61,6 +61,7 @@ _FILES = {
     "playground.js": "text/javascript; charset=utf-8",
     "playground.css": "text/css; charset=utf-8",
     "editor.min.js": "text/javascript; charset=utf-8",
+    "THIRD_PARTY_LICENSES.txt": "text/plain; charset=utf-8",
 }
 
 _SCHEMAS = ("household", "pack", "case")
@@ -211,6 +212,7 @@ def _pack_summary(checked: CheckedPack) -> dict[str, Any]:
         "id": pack.id,
         "version": pack.version,
         "kind": checked.kind,
+        "subject": checked.subject,
         "valid_from": pack.valid_from.isoformat(),
         "valid_to": pack.valid_to.isoformat() if pack.valid_to else None,
         "title": {"zh": pack.title.zh, "en": pack.title.en},
@@ -437,7 +439,8 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
                 )
             ],
         )
-    files = case_files_of(chosen)
+    # the generated coverage cases (`gspolicy test --coverage --write`) after the written ones
+    files = sorted(case_files_of(chosen), key=lambda p: (p.name == "coverage.yaml", p.name))
     cases: list[dict[str, Any]] = []
     for path in files:
         found, _ = cases_from_source(Source(path.name, path.read_text("utf-8")), loaded.policy_set)
@@ -449,7 +452,6 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
     in_force = [c for c in cases if chosen.pack.in_force(dt.date.fromisoformat(c["as_of"]))]
     return {
         **_pack_summary(chosen),
-        "subject": chosen.subject,
         "text": chosen.pack.source.text,
         "cases": in_force or cases,
         "case_files": [p.name for p in files],
