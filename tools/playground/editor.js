@@ -6,7 +6,7 @@ import {EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLin
 import {defaultKeymap, history, historyKeymap, indentWithTab} from "@codemirror/commands";
 import {yaml} from "@codemirror/lang-yaml";
 import {syntaxHighlighting, defaultHighlightStyle, indentOnInput, bracketMatching, foldGutter} from "@codemirror/language";
-import {linter, lintGutter, forceLinting, diagnosticCount} from "@codemirror/lint";
+import {linter, lintGutter, setDiagnostics, diagnosticCount} from "@codemirror/lint";
 import {autocompletion, completionKeymap} from "@codemirror/autocomplete";
 import {searchKeymap, highlightSelectionMatches} from "@codemirror/search";
 
@@ -36,7 +36,12 @@ export function create(options) {
     view,
     text: () => view.state.doc.toString(),
     setText: text => view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: text}}),
-    relint: () => forceLinting(view),
+    // check the text again now (the language changed): the diagnostics replaced when they come
+    relint: async () => {
+      const text = view.state.doc.toString();
+      const found = await options.lint(text);
+      if (view.state.doc.toString() === text) view.dispatch(setDiagnostics(view.state, found));
+    },
     count: () => diagnosticCount(view.state),
   };
 }
