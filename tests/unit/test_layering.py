@@ -41,6 +41,7 @@ LAYERS = {
     "schemas": 7,
     "api": 7,
     "cli": 8,
+    "serve": 8,
     "_docs": 8,
     "__main__": 8,
     "__init__": 9,
@@ -345,6 +346,9 @@ INNER: dict[str, list[list[str]]] = {
             "reconcile",
         ],  # a registry's figures, written out, a report checked against them
         ["report"],  # the wall chart
+    ],
+    "serve": [
+        ["playground"],  # the playground's page and endpoints (mounted by the app)
     ],
     "cli": [
         ["_click_zh", "_progress"],

@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from decimal import Decimal
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -141,7 +141,9 @@ def draft_set(served: PolicySet, text: str, name: str = _DRAFT_NAME) -> Draft:
         for p in kept:
             found = reimported(p, providers, schema)
             if found is None:
-                problems.append(Diagnostic("playground/import-lost", checked.pack.id_span, {"id": p.pack.key}))
+                problems.append(
+                    Diagnostic("playground/import-lost", checked.pack.id_span, {"id": p.pack.key})
+                )
             else:
                 again.append(found)
         kept = again
@@ -314,7 +316,9 @@ def _decide(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str,
         )
     household = body.get("household")
     if not isinstance(household, dict):
-        raise _bad_body(Text("`household` 须为一户的 JSON 对象", "`household` must be a household as a JSON object"))
+        raise _bad_body(
+            Text("`household` 须为一户的 JSON 对象", "`household` must be a household as a JSON object")
+        )
     policy_set, pack, draft = _checked(loaded, text)
     subject = pack.subject if pack.subject in policy_set.schema.records else None
     record, problems = validate_record(household, policy_set.schema, record=subject, file="household")
@@ -339,7 +343,9 @@ def case_files_of(pack: CheckedPack) -> list[Path]:
     name = Path(pack.pack.source.name)
     for candidate in (name, bundled_policies().parent / name, bundled_policies() / name):
         if candidate.is_file():
-            return find_case_files([candidate.parent / "tests"]) if (candidate.parent / "tests").is_dir() else []
+            return (
+                find_case_files([candidate.parent / "tests"]) if (candidate.parent / "tests").is_dir() else []
+            )
     return []
 
 
@@ -348,7 +354,10 @@ def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, 
     given = body.get("cases")
     if given is not None and not (
         isinstance(given, list)
-        and all(isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("text"), str) for c in given)
+        and all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("text"), str)
+            for c in given
+        )
     ):
         raise _bad_body(
             Text(
@@ -426,7 +435,9 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
     versions = loaded.policy_set.versions(pack_id)
     if not versions:
         suggestions = suggest(pack_id, loaded.policy_set.ids)
-        raise _BadRequest(404, [Diagnostic("api/unknown-pack", None, {"name": pack_id}, suggestions=suggestions)])
+        raise _BadRequest(
+            404, [Diagnostic("api/unknown-pack", None, {"name": pack_id}, suggestions=suggestions)]
+        )
     chosen = next((p for p in versions if p.version == version), None) if version else versions[-1]
     if chosen is None:
         raise _BadRequest(
@@ -435,7 +446,11 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
                 Diagnostic(
                     "playground/unknown-version",
                     None,
-                    {"id": pack_id, "version": version or "", "versions": ", ".join(p.version for p in versions)},
+                    {
+                        "id": pack_id,
+                        "version": version or "",
+                        "versions": ", ".join(p.version for p in versions),
+                    },
                 )
             ],
         )
@@ -487,7 +502,11 @@ def playground_router(current: Callable[[], LoadedSet]) -> APIRouter:
         """A published JSON Schema the page reads: ``household`` (the form), ``pack`` (completions)
         or ``case``."""
         if name not in _SCHEMAS:
-            return _error(404, [Diagnostic("jsonschema/unknown-name", None, {"name": name, "names": ", ".join(_SCHEMAS)})], "en")
+            return _error(
+                404,
+                [Diagnostic("jsonschema/unknown-name", None, {"name": name, "names": ", ".join(_SCHEMAS)})],
+                "en",
+            )
         return Response(schema_text(name), media_type="application/json")
 
     @router.get("/v1/playground/packs", tags=["playground"])
@@ -505,7 +524,9 @@ def playground_router(current: Callable[[], LoadedSet]) -> APIRouter:
         except _BadRequest as bad:
             return _error(bad.status, bad.diagnostics, lang)
 
-    async def serve(request: Request, work: Callable[[LoadedSet, dict[str, Any], Lang], dict[str, Any]]) -> Response:
+    async def serve(
+        request: Request, work: Callable[[LoadedSet, dict[str, Any], Lang], dict[str, Any]]
+    ) -> Response:
         lang = _lang({}, request)
         try:
             body = await _body(request)

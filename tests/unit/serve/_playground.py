@@ -82,7 +82,8 @@ def playground_server() -> Iterator[Server]:
         thread.start()
         deadline = time.monotonic() + 30
         while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            assert thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "the server did not start within 30 s"
             time.sleep(0.01)
         try:
             yield Server(f"http://127.0.0.1:{port}")

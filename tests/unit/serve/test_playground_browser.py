@@ -38,7 +38,7 @@ def _chromium() -> str:
 
 def _sync_playwright() -> Any:
     try:
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415 (the test extra's; skipped without it)
+        from playwright.sync_api import sync_playwright
     except ImportError:
         if _in_ci():
             pytest.fail("CI needs Playwright for Python: it is in the `test` extra")
@@ -61,7 +61,9 @@ def _type_after(page: Any, needle: str, typed: str) -> float:
 
 
 def _wait_verdict(page: Any, verdict: str) -> None:
-    page.wait_for_function(f"document.getElementById('verdict').dataset.verdict === {verdict!r}", timeout=15000)
+    page.wait_for_function(
+        f"document.getElementById('verdict').dataset.verdict === {verdict!r}", timeout=15000
+    )
 
 
 @pytest.mark.slow  # a browser session: Chromium's CPU more than the test's
@@ -88,7 +90,8 @@ def test_an_officer_edits_a_threshold_and_sees_cases_fail_and_the_explanation_ch
             page.select_option("#case-select", label=_case_label(page, "all six indicators passes"))
             _wait_verdict(page, "pass")
             before = page.inner_text("#explanation")
-            assert "exit.income" in before and "is above the standard" in before
+            assert "exit.income" in before
+            assert "is above the standard" in before
             assert page.inner_text("#check-status") == "the pack checks"
             page.screenshot(path=str(tmp_path / "1-en-as-served.png"))
 
@@ -97,19 +100,23 @@ def test_an_officer_edits_a_threshold_and_sees_cases_fail_and_the_explanation_ch
             _wait_verdict(page, "fail")
             after = page.inner_text("#explanation")
             assert after != before
-            assert "is not above the standard" in after and "exit.income" in after
+            assert "is not above the standard" in after
+            assert "exit.income" in after
             assert page.inner_text("#verdict") == "FAIL"
 
             page.click("#run-cases")
             page.wait_for_selector("#cases-table tr.failed", timeout=20000)
             summary = page.inner_text("#cases-summary")
-            assert "failed" in summary and int(page.get_attribute("#cases-summary", "data-failed") or 0) > 0
+            assert "failed" in summary
+            assert int(page.get_attribute("#cases-summary", "data-failed") or 0) > 0
             assert "expected" in page.inner_text("#cases-table tr.failed pre")
             page.screenshot(path=str(tmp_path / "2-en-threshold-raised.png"))
 
             # the same in Chinese
             page.select_option("#lang", "zh")
-            page.wait_for_function("document.getElementById('verdict').textContent === '不通过'", timeout=15000)
+            page.wait_for_function(
+                "document.getElementById('verdict').textContent === '不通过'", timeout=15000
+            )
             page.wait_for_function(
                 "document.getElementById('explanation').textContent.includes('未超过标准')", timeout=15000
             )
@@ -129,9 +136,7 @@ def test_an_officer_edits_a_threshold_and_sees_cases_fail_and_the_explanation_ch
             fresh.goto(f"{server.base}/playground/?lang=en")
             fresh.wait_for_selector("body[data-ready=true]", timeout=20000)
             fresh.set_input_files("#load", str(saved))
-            fresh.wait_for_function(
-                f"window.playground.editor.text().includes({RAISED!r})", timeout=15000
-            )
+            fresh.wait_for_function(f"window.playground.editor.text().includes({RAISED!r})", timeout=15000)
             _wait_verdict(fresh, "fail")
             assert fresh.input_value("#lang") == "zh"  # the saved language
             fresh.close()
@@ -144,13 +149,18 @@ def test_an_officer_edits_a_threshold_and_sees_cases_fail_and_the_explanation_ch
             page.screenshot(path=str(tmp_path / "4-zh-misspelt-key.png"))
 
             assert not errors, errors
-            assert all(url.startswith(server.base) or url.startswith(("data:", "blob:")) for url in requested), requested
+            assert all(
+                url.startswith(server.base) or url.startswith(("data:", "blob:")) for url in requested
+            ), requested
         finally:
             browser.close()
     for shot in tmp_path.glob("*.png"):
-        assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        assert shot.stat().st_size > 20_000
 
 
 def _case_label(page: Any, words: str) -> str:
-    labels: list[str] = page.eval_on_selector_all("#case-select option", "options => options.map(o => o.label)")
+    labels: list[str] = page.eval_on_selector_all(
+        "#case-select option", "options => options.map(o => o.label)"
+    )
     return next(label for label in labels if words in label)
