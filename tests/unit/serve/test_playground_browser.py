@@ -6,9 +6,10 @@ A real server on loopback serves the page.  The test opens the household exit pa
 example household pass, types a raised income threshold into the editor, sees the explanation
 change to a failing income criterion, runs the pack's cases and sees some fail; then switches to
 Chinese and sees the same in Chinese; saves the state to a file and loads it back into a fresh
-page; and types a misspelt key and sees it underlined within a second.  Screenshots are kept in
-the test's folder, whose path the test prints.  Without Chromium or Playwright the test is
-skipped, except under CI (``CI=true``), where it fails."""
+page; types a misspelt key and sees it underlined within a second; and is offered the pack
+format's keys as it types one.  Screenshots are kept in the test's folder, whose path the test
+prints.  Without Chromium or Playwright the test is skipped, except under CI (``CI=true``),
+where it fails."""
 
 from __future__ import annotations
 
@@ -147,6 +148,13 @@ def test_an_officer_edits_a_threshold_and_sees_cases_fail_and_the_explanation_ch
             assert time.monotonic() - pressed < 1.0
             assert "criteriax" in page.inner_text("#diagnostics")
             page.screenshot(path=str(tmp_path / "4-zh-misspelt-key.png"))
+
+            # the keys the pack format allows, completed where the cursor is
+            _type_after(page, "\nformat: 1", "\nvalid_")
+            page.wait_for_selector(".cm-tooltip-autocomplete", timeout=5000)
+            offered = page.inner_text(".cm-tooltip-autocomplete")
+            assert "valid_to" in offered
+            assert "valid_from" in offered
 
             assert not errors, errors
             assert all(
