@@ -36,7 +36,7 @@ from gspolicy.errors import Diagnostic, suggest
 from gspolicy.errors import sort_and_cap as _sort_and_cap
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.render import check_detail
-from gspolicy.pack.across import overlaps, roles
+from gspolicy.pack.across import invariant_names, overlaps, roles
 from gspolicy.pack.load import reimported, resolve_imports
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.read import read_pack
@@ -117,7 +117,7 @@ def draft_set(served: PolicySet, text: str, name: str = _DRAFT_NAME) -> Draft:
     imports resolved against the parameters packs of `served`; then the set `served` with that
     version standing in for the versions of the same pack whose validity overlaps it (the other
     versions stay, as do the other packs; packs importing from an edited parameters pack import
-    from it)."""
+    from it), checked as the loader checks a set (versions apart, roles, invariants' names)."""
     source = Source(name, text)
     pack, problems = read_pack(source)
     if pack is None or any(d.is_error for d in problems):
@@ -150,6 +150,8 @@ def draft_set(served: PolicySet, text: str, name: str = _DRAFT_NAME) -> Draft:
     packs = (*kept, checked)
     problems.extend(overlaps(packs))
     problems.extend(roles(packs))
+    if not any(d.is_error for d in problems):  # an invariant's names, once the packs are sound
+        problems.extend(invariant_names(packs))
     if any(d.is_error for d in problems):
         return Draft(None, checked, tuple(sort_and_cap(problems)))
     return Draft(PolicySet(schema, packs), checked, tuple(sort_and_cap(problems)))

@@ -102,6 +102,23 @@ def test_an_edited_threshold_changes_the_decision_and_its_explanation(
     assert "未超过标准" in zh["text"]
 
 
+def test_an_edited_parameters_pack_reaches_the_packs_importing_from_it(
+    server: Server, opened: dict[str, Any]
+) -> None:
+    case = _passing_case(opened)
+    served = bundled_text("parameters.household")
+    line = "      2018-01-01:\n        value: 3500\n"  # the exit income standard from 2018
+    assert served.count(line) == 1
+    edited = served.replace(line, line.replace("3500", "5500"))
+    body = {"household": case["household"], "as_of": "2018-12-31", "lang": "en"}
+    before = server.post("/v1/playground/decide", {**body, "text": served}).json()
+    after = server.post("/v1/playground/decide", {**body, "text": edited}).json()
+    assert (before["verdict"], after["verdict"]) == ("pass", "fail")
+    assert "above the standard 3,500" in before["text"]
+    assert "not above the standard 5,500" in after["text"]
+    assert after["pack"]["id"] == "parameters.household"
+
+
 def test_the_pack_cases_pass_as_served_and_fail_where_the_edit_bites(server: Server) -> None:
     as_served = server.post("/v1/playground/cases", {"text": bundled_text()}).json()
     assert as_served["failed"] == 0
