@@ -64,9 +64,15 @@
     return parts.length === 2 ? parts[state.lang === "zh" ? 0 : 1] : String(text || "");
   };
 
+  // a server started with a token (`gspolicy serve --token-file`): the token is given after `#`
+  // in the address (`/playground/#token=…`), which the browser never sends nor logs
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+
   async function call(method, path, body) {
+    const headers = {"Content-Type": "application/json", "Accept-Language": state.lang};
+    if (token) headers.Authorization = `Bearer ${token}`;
     const response = await fetch(path, {
-      method, headers: {"Content-Type": "application/json", "Accept-Language": state.lang},
+      method, headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json();
