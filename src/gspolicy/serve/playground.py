@@ -478,6 +478,44 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
 # --- the router -------------------------------------------------------------------------------
 
 
+_TEXT = {"type": "string", "description": "a pack file's text (YAML, at most 512 KiB)"}
+_LANG = {"enum": ["zh", "en"], "description": "the language of messages (default: Accept-Language)"}
+
+
+def _body_doc(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a playground endpoint (read by hand, so that a bad body gets
+    located bilingual diagnostics)."""
+    schema = {"type": "object", "required": required, "properties": {**properties, "lang": _LANG}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_VALIDATE_DOC = _body_doc(["text"], {"text": _TEXT})
+_DECIDE_DOC = _body_doc(
+    ["text", "household", "as_of"],
+    {
+        "text": _TEXT,
+        "household": {"type": "object", "description": "a household record (`gspolicy schema household`)"},
+        "as_of": {"type": "string", "format": "date"},
+        "detail": {"enum": ["fails", "brief", "full"], "default": "brief"},
+    },
+)
+_CASES_DOC = _body_doc(
+    ["text"],
+    {
+        "text": _TEXT,
+        "cases": {
+            "type": "array",
+            "description": "case files to run instead of those beside the served pack",
+            "items": {
+                "type": "object",
+                "required": ["name", "text"],
+                "properties": {"name": {"type": "string"}, "text": {"type": "string"}},
+            },
+        },
+    },
+)
+
+
 def _error(status: int, diagnostics: Sequence[Diagnostic], lang: Lang) -> JSONResponse:
     return JSONResponse({"diagnostics": _diagnostics(sort_and_cap(diagnostics), lang)}, status_code=status)
 
@@ -537,19 +575,19 @@ def playground_router(current: Callable[[], LoadedSet]) -> APIRouter:
         except _BadRequest as bad:
             return _error(bad.status, bad.diagnostics, lang)
 
-    @router.post("/v1/playground/validate", tags=["playground"])
+    @router.post("/v1/playground/validate", tags=["playground"], openapi_extra=_VALIDATE_DOC)
     async def playground_validate(request: Request) -> Response:
         """Check a pack text (``{"text": …, "lang": "zh"}``, up to 512 KiB) as it would stand in the
         served set: ``ok``, the pack's id and version, and the located diagnostics."""
         return await serve(request, lambda loaded, body, lang: _validate(loaded, _text(body), lang))
 
-    @router.post("/v1/playground/decide", tags=["playground"])
+    @router.post("/v1/playground/decide", tags=["playground"], openapi_extra=_DECIDE_DOC)
     async def playground_decide(request: Request) -> Response:
         """Decide a household with an edited pack standing in for the served one (``{"text", "household",
         "as_of", "lang", "detail"}``): the verdict, the explanation as text and as the decision's JSON."""
         return await serve(request, _decide)
 
-    @router.post("/v1/playground/cases", tags=["playground"])
+    @router.post("/v1/playground/cases", tags=["playground"], openapi_extra=_CASES_DOC)
     async def playground_cases(request: Request) -> Response:
         """Run the edited pack's own cases (the served pack's case files, or ``cases``: a list of
         ``{name, text}`` case files): pass or fail per case, with what differs."""
