@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gspolicy._files import read_source
 from gspolicy._i18n import Lang, Text, parse_lang
 from gspolicy._location import RecordLocation, Source, Span
 from gspolicy._resources import bundled_policies
@@ -262,10 +263,15 @@ def _too_large(size: int, limit: int) -> _BadRequest:
     return _BadRequest(413, [Diagnostic("playground/too-large", None, {"size": size, "limit": limit})])
 
 
-def _text(body: Mapping[str, Any], key: str = "text") -> str:
+_PACK_FILE = Text("政策包的 YAML", "the pack's YAML")
+_CASE_FILE = Text("用例文件的 YAML", "a case file's YAML")
+
+
+def _text(body: Mapping[str, Any], key: str = "text", what: Text = _PACK_FILE) -> str:
+    """The text under `key` (at most `MAX_PACK_BYTES`), line breaks as the browser's editor has them."""
     value = body.get(key)
     if not isinstance(value, str):
-        raise _bad_body(Text(f"`{key}` 须为文本（政策包的 YAML）", f"`{key}` must be text (the pack's YAML)"))
+        raise _bad_body(Text(f"`{key}` 须为文本（{what.zh}）", f"`{key}` must be text ({what.en})"))
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > MAX_PACK_BYTES:
         raise _too_large(size, MAX_PACK_BYTES)
@@ -341,14 +347,27 @@ def _decide(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str,
 
 def case_files_of(pack: CheckedPack) -> list[Path]:
     """The case files beside the file a pack of the served set was read from (its folder's
-    ``tests/``): found where its name points, from the working folder or the bundled set."""
+    ``tests/``): found where its name points, from the working folder or the bundled set; the
+    generated coverage cases (``coverage.yaml``) after the written ones."""
     name = Path(pack.pack.source.name)
     for candidate in (name, bundled_policies().parent / name, bundled_policies() / name):
+        tests = candidate.parent / "tests"
         if candidate.is_file():
-            return (
-                find_case_files([candidate.parent / "tests"]) if (candidate.parent / "tests").is_dir() else []
-            )
+            found = find_case_files([tests]) if tests.is_dir() else []
+            return sorted(found, key=lambda p: (p.name == "coverage.yaml", p.name))
     return []
+
+
+def _case_sources(pack: CheckedPack) -> tuple[list[Source], list[Diagnostic]]:
+    """The texts of a served pack's case files, each named by its file name."""
+    sources: list[Source] = []
+    problems: list[Diagnostic] = []
+    for path in case_files_of(pack):
+        source, found = read_source(path, name=path.name)
+        problems.extend(found)
+        if source is not None:
+            sources.append(source)
+    return sources, problems
 
 
 def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
@@ -369,13 +388,13 @@ def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, 
         )
     policy_set, pack, _draft = _checked(loaded, text)
     sources: list[Source] = []
+    problems: list[Diagnostic] = []
     if given is None:
         served = loaded.policy_set.versions(pack.id)
-        for path in case_files_of(served[0]) if served else []:
-            sources.append(Source(str(path.name), path.read_text("utf-8")))
+        if served:
+            sources, problems = _case_sources(served[0])
     else:
-        sources = [Source(str(c["name"]), _text(c, "text")) for c in given]
-    problems: list[Diagnostic] = []
+        sources = [Source(str(c["name"]), _text(c, "text", _CASE_FILE)) for c in given]
     cases: list[Case] = []
     for source in sources:
         found, more = cases_from_source(source, policy_set)
@@ -456,11 +475,10 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
                 )
             ],
         )
-    # the generated coverage cases (`gspolicy test --coverage --write`) after the written ones
-    files = sorted(case_files_of(chosen), key=lambda p: (p.name == "coverage.yaml", p.name))
+    sources, _problems = _case_sources(chosen)  # a problem in them shows when they are run
     cases: list[dict[str, Any]] = []
-    for path in files:
-        found, _ = cases_from_source(Source(path.name, path.read_text("utf-8")), loaded.policy_set)
+    for source in sources:
+        found, _ = cases_from_source(source, loaded.policy_set)
         cases.extend(
             {"name": c.name, "as_of": c.as_of.isoformat(), "household": _plain(c.household)}
             for c in found
@@ -471,7 +489,7 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
         **_pack_summary(chosen),
         "text": chosen.pack.source.text,
         "cases": in_force or cases,
-        "case_files": [p.name for p in files],
+        "case_files": [source.name for source in sources],
     }
 
 
