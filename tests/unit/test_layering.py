@@ -348,6 +348,7 @@ INNER: dict[str, list[list[str]]] = {
         ["report"],  # the wall chart
     ],
     "serve": [
+        ["draft"],  # a pack text standing in for a served pack (no web framework)
         ["playground"],  # the playground's page and endpoints (mounted by the app)
     ],
     "cli": [

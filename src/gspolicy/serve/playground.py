@@ -5,7 +5,7 @@ says of it, how it decides a household, and whether the pack's own cases still p
 nothing is fetched from the network) and the JSON endpoints it calls, each a thin layer over the
 library: a pack text is read and checked as a pack file is (`read_pack`, `resolve_imports`,
 `check_pack`), then stands in for the versions of the same pack it overlaps in the served set
-(`draft_set`); households are decided by `gspolicy.explain.build.decide` and rendered as
+(`gspolicy.serve.draft.draft_set`); households are decided by `gspolicy.explain.build.decide` and rendered as
 `Decision.render` and `Decision.to_json` render them; cases run by `gspolicy.testing.cases`.
 
 Every problem in a request comes back as located diagnostics in the language asked (``lang`` in
@@ -18,35 +18,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-import attrs
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gspolicy._files import read_source
 from gspolicy._i18n import Lang, Text, parse_lang
-from gspolicy._location import RecordLocation, Source, Span
-from gspolicy._resources import bundled_policies
+from gspolicy._location import Source
 from gspolicy.errors import Diagnostic, suggest
-from gspolicy.errors import sort_and_cap as _sort_and_cap
 from gspolicy.explain.build import decide, exit_pack_of
 from gspolicy.explain.render import check_detail
-from gspolicy.pack.across import invariant_names, overlaps, roles
-from gspolicy.pack.load import reimported, resolve_imports
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.pack.read import read_pack
-from gspolicy.pack.typecheck import CheckedPack, check_pack
+from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.validate import validate_record
 from gspolicy.schemas import schema_text
-from gspolicy.testing.cases import Case, cases_from_source, find_case_files, run_case
+from gspolicy.serve.draft import (
+    Draft,
+    case_sources,
+    diagnostics_json,
+    draft_set,
+    pack_summary,
+    plain,
+    sort_and_cap,
+)
+from gspolicy.testing.cases import Case, cases_from_source, run_case
 
-__all__ = ["MAX_PACK_BYTES", "Draft", "draft_set", "playground_router"]
+__all__ = ["MAX_BODY_BYTES", "MAX_PACK_BYTES", "playground_router"]
 
 MAX_PACK_BYTES = 512 * 1024
 """The largest pack text the playground reads."""
@@ -66,9 +66,6 @@ _FILES = {
 }
 
 _SCHEMAS = ("household", "pack", "case")
-
-_DRAFT_NAME = "playground.yaml"
-"""The name a pack text is read under (what diagnostics and decisions show as its file)."""
 
 
 class LoadedSet(Protocol):
@@ -90,139 +87,8 @@ class _BadRequest(Exception):
         self.diagnostics = tuple(diagnostics)
 
 
-def sort_and_cap(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
-    """Sorted by place, duplicates dropped, at most `DIAGNOSTIC_LIMIT` kept."""
-    return _sort_and_cap(diagnostics)[0]
-
-
 def _bad_body(problem: Text) -> _BadRequest:
     return _BadRequest(422, [Diagnostic("playground/bad-body", None, {"problem": problem})])
-
-
-# --- the pack text, read, checked and put in the set ------------------------------------------
-
-
-@attrs.frozen
-class Draft:
-    """A pack text read and checked against a served set: the set with it standing in for the
-    versions of its pack it overlaps (None when it does not check), the checked pack, and every
-    diagnostic (sorted)."""
-
-    policy_set: PolicySet | None
-    pack: CheckedPack | None
-    diagnostics: tuple[Diagnostic, ...]
-
-
-def draft_set(served: PolicySet, text: str, name: str = _DRAFT_NAME) -> Draft:
-    """Read and check `text` as one version of a pack, against the schema of `served` and with its
-    imports resolved against the parameters packs of `served`; then the set `served` with that
-    version standing in for the versions of the same pack whose validity overlaps it (the other
-    versions stay, as do the other packs; packs importing from an edited parameters pack import
-    from it), checked as the loader checks a set (versions apart, roles, invariants' names)."""
-    source = Source(name, text)
-    pack, problems = read_pack(source)
-    if pack is None or any(d.is_error for d in problems):
-        return Draft(None, None, tuple(sort_and_cap(problems)))
-    schema = served.schema
-    if pack.imports:
-        providers = [p.pack for p in served.packs if p.kind == "parameters" and p.id != pack.id]
-        resolved, more = resolve_imports(pack, providers)
-        problems.extend(more)
-        if resolved is None:
-            return Draft(None, None, tuple(sort_and_cap(problems)))
-        pack = resolved
-    checked, more = check_pack(pack, schema)
-    problems.extend(more)
-    if checked is None or any(d.is_error for d in problems):
-        return Draft(None, None, tuple(sort_and_cap(problems)))
-    kept = [p for p in served.packs if p.id != pack.id or not _overlap(p, checked)]
-    if checked.kind == "parameters":
-        providers = [p.pack for p in (*kept, checked) if p.kind == "parameters"]
-        again: list[CheckedPack] = []
-        for p in kept:
-            found = reimported(p, providers, schema)
-            if found is None:
-                problems.append(
-                    Diagnostic("playground/import-lost", checked.pack.id_span, {"id": p.pack.key})
-                )
-            else:
-                again.append(found)
-        kept = again
-    packs = (*kept, checked)
-    problems.extend(overlaps(packs))
-    problems.extend(roles(packs))
-    if not any(d.is_error for d in problems):  # an invariant's names, once the packs are sound
-        problems.extend(invariant_names(packs))
-    if any(d.is_error for d in problems):
-        return Draft(None, checked, tuple(sort_and_cap(problems)))
-    return Draft(PolicySet(schema, packs), checked, tuple(sort_and_cap(problems)))
-
-
-def _overlap(a: CheckedPack, b: CheckedPack) -> bool:
-    """Whether two versions are valid on a common day."""
-    first, second = (a.pack, b.pack) if a.pack.valid_from <= b.pack.valid_from else (b.pack, a.pack)
-    return first.valid_to is None or first.valid_to >= second.valid_from
-
-
-# --- plain data for the page ------------------------------------------------------------------
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _utf16(source: Source, offset: int) -> int:
-    """`offset` (in characters) in UTF-16 units, as a browser counts: a character beyond the
-    basic plane counts two."""
-    if _ASTRAL.search(source.text, 0, offset) is None:
-        return offset
-    return len(source.text[:offset].encode("utf-16-le")) // 2
-
-
-def _position(span: Span) -> dict[str, int]:
-    """Where a span lies: 1-based lines and columns (in characters), and offsets from the start
-    of the text in UTF-16 units (what a browser's editor counts)."""
-    source = span.source
-    end = max(span.start, span.end)
-    line, col = source.line_col(span.start)
-    end_line, end_col = source.line_col(end)
-    return {
-        "line": line,
-        "col": col,
-        "end_line": end_line,
-        "end_col": end_col,
-        "from": _utf16(source, span.start),
-        "to": _utf16(source, end),
-    }
-
-
-def diagnostic_json(diagnostic: Diagnostic, lang: Lang) -> dict[str, Any]:
-    """A diagnostic as the page shows it: code, severity, message and help in `lang`, and where
-    it lies (`_position`) when it lies in a text."""
-    out = dict(diagnostic.to_json(lang))
-    location = diagnostic.location
-    span = location.span if isinstance(location, RecordLocation) else location
-    if isinstance(span, Span):
-        out.update(_position(span))
-    out["text"] = diagnostic.render(lang)
-    return out
-
-
-def _diagnostics(found: Sequence[Diagnostic], lang: Lang) -> list[dict[str, Any]]:
-    return [diagnostic_json(d, lang) for d in found]
-
-
-def _pack_summary(checked: CheckedPack) -> dict[str, Any]:
-    pack = checked.pack
-    return {
-        "id": pack.id,
-        "version": pack.version,
-        "kind": checked.kind,
-        "subject": checked.subject,
-        "valid_from": pack.valid_from.isoformat(),
-        "valid_to": pack.valid_to.isoformat() if pack.valid_to else None,
-        "title": {"zh": pack.title.zh, "en": pack.title.en},
-        "content_hash": checked.content_hash,
-    }
 
 
 # --- the request body -------------------------------------------------------------------------
@@ -296,8 +162,8 @@ def _validate(loaded: LoadedSet, text: str, lang: Lang) -> dict[str, Any]:
     draft = draft_set(loaded.policy_set, text)
     return {
         "ok": draft.policy_set is not None,
-        "pack": _pack_summary(draft.pack) if draft.pack is not None else None,
-        "diagnostics": _diagnostics(draft.diagnostics, lang),
+        "pack": pack_summary(draft.pack) if draft.pack is not None else None,
+        "diagnostics": diagnostics_json(draft.diagnostics, lang),
     }
 
 
@@ -336,38 +202,13 @@ def _decide(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str,
     decision = decide(policy_set, record, as_of, exit_pack=exit_pack)
     return {
         "verdict": decision.verdict,
-        "pack": _pack_summary(pack),
+        "pack": pack_summary(pack),
         "in_force": pack.pack.in_force(as_of),
         "text": decision.render(lang, detail=check_detail(detail)),
         "decision": decision.to_json(detail=check_detail(detail)),
         "hashes": _hashes(loaded, pack),
-        "diagnostics": _diagnostics(draft.diagnostics, lang),
+        "diagnostics": diagnostics_json(draft.diagnostics, lang),
     }
-
-
-def case_files_of(pack: CheckedPack) -> list[Path]:
-    """The case files beside the file a pack of the served set was read from (its folder's
-    ``tests/``): found where its name points, from the working folder or the bundled set; the
-    generated coverage cases (``coverage.yaml``) after the written ones."""
-    name = Path(pack.pack.source.name)
-    for candidate in (name, bundled_policies().parent / name, bundled_policies() / name):
-        tests = candidate.parent / "tests"
-        if candidate.is_file():
-            found = find_case_files([tests]) if tests.is_dir() else []
-            return sorted(found, key=lambda p: (p.name == "coverage.yaml", p.name))
-    return []
-
-
-def _case_sources(pack: CheckedPack) -> tuple[list[Source], list[Diagnostic]]:
-    """The texts of a served pack's case files, each named by its file name."""
-    sources: list[Source] = []
-    problems: list[Diagnostic] = []
-    for path in case_files_of(pack):
-        source, found = read_source(path, name=path.name)
-        problems.extend(found)
-        if source is not None:
-            sources.append(source)
-    return sources, problems
 
 
 def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
@@ -392,7 +233,7 @@ def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, 
     if given is None:
         served = loaded.policy_set.versions(pack.id)
         if served:
-            sources, problems = _case_sources(served[0])
+            sources, problems = case_sources(served[0])
     else:
         sources = [Source(str(c["name"]), _text(c, "text", _CASE_FILE)) for c in given]
     cases: list[Case] = []
@@ -417,37 +258,24 @@ def _cases(loaded: LoadedSet, body: Mapping[str, Any], lang: Lang) -> dict[str, 
                 "version": used,
                 "passed": result.passed,
                 "mismatches": [{"what": w, "expected": e, "actual": a} for w, e, a in result.mismatches],
-                "problems": _diagnostics(result.problems, lang),
+                "problems": diagnostics_json(result.problems, lang),
                 "report": "" if result.passed else result.report(lang),
             }
         )
     return {
-        "pack": _pack_summary(pack),
+        "pack": pack_summary(pack),
         "files": [s.name for s in sources],
         "passed": sum(1 for r in results if r["passed"]),
         "failed": sum(1 for r in results if not r["passed"]),
         "results": results,
-        "diagnostics": _diagnostics(sort_and_cap(problems), lang),
+        "diagnostics": diagnostics_json(sort_and_cap(problems), lang),
         "hashes": _hashes(loaded, pack),
     }
 
 
-def _plain(value: object) -> Any:
-    """A case's household as JSON data: dates read from YAML as ISO text, decimals as numbers."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
 def _packs(loaded: LoadedSet) -> list[dict[str, Any]]:
     return [
-        {"id": pack_id, "versions": [_pack_summary(p) for p in loaded.policy_set.versions(pack_id)]}
+        {"id": pack_id, "versions": [pack_summary(p) for p in loaded.policy_set.versions(pack_id)]}
         for pack_id in loaded.policy_set.ids
     ]
 
@@ -475,18 +303,18 @@ def _pack(loaded: LoadedSet, pack_id: str, version: str | None) -> dict[str, Any
                 )
             ],
         )
-    sources, _problems = _case_sources(chosen)  # a problem in them shows when they are run
+    sources, _problems = case_sources(chosen)  # a problem in them shows when they are run
     cases: list[dict[str, Any]] = []
     for source in sources:
         found, _ = cases_from_source(source, loaded.policy_set)
         cases.extend(
-            {"name": c.name, "as_of": c.as_of.isoformat(), "household": _plain(c.household)}
+            {"name": c.name, "as_of": c.as_of.isoformat(), "household": plain(c.household)}
             for c in found
             if c.pack == pack_id and (c.subject or loaded.policy_set.schema.root) == chosen.subject
         )
     in_force = [c for c in cases if chosen.pack.in_force(dt.date.fromisoformat(c["as_of"]))]
     return {
-        **_pack_summary(chosen),
+        **pack_summary(chosen),
         "text": chosen.pack.source.text,
         "cases": in_force or cases,
         "case_files": [source.name for source in sources],
@@ -535,7 +363,9 @@ _CASES_DOC = _body_doc(
 
 
 def _error(status: int, diagnostics: Sequence[Diagnostic], lang: Lang) -> JSONResponse:
-    return JSONResponse({"diagnostics": _diagnostics(sort_and_cap(diagnostics), lang)}, status_code=status)
+    return JSONResponse(
+        {"diagnostics": diagnostics_json(sort_and_cap(diagnostics), lang)}, status_code=status
+    )
 
 
 def playground_router(current: Callable[[], LoadedSet]) -> APIRouter:

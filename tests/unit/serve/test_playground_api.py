@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gspolicy.serve.playground import MAX_PACK_BYTES, diagnostic_json, draft_set
+from gspolicy.serve.draft import diagnostic_json, draft_set
+from gspolicy.serve.playground import MAX_PACK_BYTES
 from unit.serve._playground import EXIT_PACK, RAISED, THRESHOLD, Server, bundled_text, playground_server
 
 from support.bundled import shared_policies
