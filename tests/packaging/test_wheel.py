@@ -119,6 +119,11 @@ def test_wheel_carries_and_loads_the_bundled_policies(installed: Installed, tmp_
     } <= set(shipped)
     for name in shipped:  # the JSON Schemas, for editors and applications
         assert f"gspolicy/schemas/{name}" in installed.wheel_names
+    # the playground's page, its editor bundle and the licences of what it bundles (`gspolicy serve`)
+    page = sorted(p.name for p in (ROOT / "src" / "gspolicy" / "serve" / "static" / "playground").iterdir())
+    assert {"index.html", "playground.js", "editor.min.js", "THIRD_PARTY_LICENSES.txt"} <= set(page)
+    for name in page:
+        assert f"gspolicy/serve/static/playground/{name}" in installed.wheel_names
     out = subprocess.run(
         [str(installed.python), "-c", CHECK],
         check=True,

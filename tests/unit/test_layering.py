@@ -348,8 +348,13 @@ INNER: dict[str, list[list[str]]] = {
         ["report"],  # the wall chart
     ],
     "serve": [
-        ["state", "bodies", "checking"],  # the set held and swapped; request bodies; pack checks
-        ["openapi"],  # the document's schemas
+        [
+            "state",
+            "bodies",
+            "checking",
+            "draft",
+        ],  # the set held and swapped; request bodies; pack checks; a draft pack
+        ["openapi", "playground", "guards"],  # the document's schemas; the playground; token and log
         ["app"],
         ["run"],  # uvicorn and SIGHUP
     ],

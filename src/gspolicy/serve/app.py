@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import importlib.metadata
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -34,10 +32,9 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from gspolicy._i18n import Lang, Text
 from gspolicy._location import DataPath, RecordLocation
@@ -52,7 +49,9 @@ from gspolicy.errors import (
 )
 from gspolicy.serve.bodies import REQUEST, BadRequest, Body, Member, parse_body
 from gspolicy.serve.checking import PACK_LIMIT, Checking
+from gspolicy.serve.guards import HASH_HEADER, AccessLog, Bearer
 from gspolicy.serve.openapi import component_schemas, ref
+from gspolicy.serve.playground import playground_router
 from gspolicy.serve.state import Holder, Loaded
 
 __all__ = ["HASH_HEADER", "MAX_BODY", "accept_lang", "create_app"]
@@ -60,14 +59,10 @@ __all__ = ["HASH_HEADER", "MAX_BODY", "accept_lang", "create_app"]
 MAX_BODY = 8 * 1024 * 1024
 """The largest request body read by default, in bytes (``--max-body``)."""
 
-HASH_HEADER = "Gspolicy-Policy-Set"
-"""The response header naming the content hash of the policy set an answer used."""
-
 _DECIDING = 2
 """How many requests are decided at once (the rest wait, their bodies unread into objects)."""
 
 _log = logging.getLogger("gspolicy.serve")
-_access = logging.getLogger("gspolicy.serve.access")
 
 _WHAT_HOUSEHOLD = Text(zh="一户的记录", en="one household's record")
 _WHAT_DATE = Text(zh="判定所依据的日期，如 `2018-12-31`", en="the date to decide as of, such as `2018-12-31`")
@@ -302,71 +297,6 @@ async def _read(request: Request, limit: int, code: str = "serve/body-too-large"
     return b"".join(chunks)
 
 
-class _Bearer:
-    """Refuses (401) every request without ``Authorization: Bearer TOKEN`` when a token is set;
-    the token is compared in constant time."""
-
-    def __init__(self, app: ASGIApp, *, token: str, answer: Callable[[Scope], Response]) -> None:
-        self.app = app
-        self.token = token.encode("utf-8")
-        self.answer = answer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, rest = value.partition(b" ")
-                if scheme.lower() == b"bearer":
-                    given = rest.strip()
-        if hmac.compare_digest(given, self.token):
-            await self.app(scope, receive, send)
-            return
-        await self.answer(scope)(scope, receive, send)
-
-
-class _AccessLog:
-    """One log line per request — method, path, status, size, time — and never the query or the
-    body (records are personal data); adds the policy-set header to answers that lack it."""
-
-    def __init__(self, app: ASGIApp, *, current: Callable[[], Loaded]) -> None:
-        self.app = app
-        self.current = current
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-        size = 0
-
-        async def sending(message: Message) -> None:
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                if HASH_HEADER.lower() not in headers:
-                    headers[HASH_HEADER] = self.current().set_hash
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            _access.info(
-                "%s %s %d %d %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                size,
-                (time.perf_counter() - started) * 1000,
-            )
-
-
 def create_app(
     holder: Holder,
     *,
@@ -540,8 +470,8 @@ def create_app(
         }
         return _json(result, loaded=loaded)
 
-    # the playground (issue 29, item 2) mounts here, beside the API and under the same guards:
-    # app.include_router(playground_router(holder.current))
+    # the playground: its page and endpoints, beside the API and under the same guards
+    app.include_router(playground_router(holder.current))
 
     documents: dict[str, dict[str, Any]] = {}  # by the set's hash: a reload may change its schema
 
@@ -550,7 +480,10 @@ def create_app(
         document = documents.get(loaded.set_hash)
         if document is None:
             document = _fastapi_openapi(app)
-            document.setdefault("components", {})["schemas"] = component_schemas(loaded.policy_set.schema)
+            # the framework's own schemas (the playground's path parameters refer to its
+            # validation error) beside the published ones
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(component_schemas(loaded.policy_set.schema))
             documents.clear()
             documents[loaded.set_hash] = document
         return document
@@ -563,7 +496,7 @@ def create_app(
         return _problems(401, [problem], lang_of(request), holder.current())
 
     if token is not None:
-        app.add_middleware(_Bearer, token=token, answer=unauthorised)
+        app.add_middleware(Bearer, token=token, answer=unauthorised)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -572,7 +505,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Accept-Language"],
             expose_headers=[HASH_HEADER],
         )
-    app.add_middleware(_AccessLog, current=holder.current)
+    app.add_middleware(AccessLog, current=holder.current)
     return app
 
 

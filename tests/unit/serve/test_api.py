@@ -245,3 +245,7 @@ def test_a_token_is_required_when_set_and_cors_is_off_by_default(server: Client)
         )
         assert allowed.status == 200
         assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        # the playground's page loads without the token (it carries no data); its endpoints do not
+        assert guarded.get("/playground/").status == 200
+        assert guarded.call("POST", "/v1/playground/validate", {"text": "pack: x"}).status == 401
+        assert guarded.call("POST", "/playground/", b"").status in (401, 405)
