@@ -704,11 +704,30 @@ class Translator:
             return _num(z3.And(source.known, all_known), lo, hi)
         # min / max: unknown for an empty list
         nonempty = z3.Or(*[a for a, _ in bodies]) if bodies else _FALSE
+        if bodies and bodies[0][1].kind == "date":
+            return self.extreme_date(func, bodies, z3.And(source.known, all_known, nonempty))
+        if bodies and bodies[0][1].kind != "num":
+            raise Unsupported(f"{func} over {bodies[0][1].kind} values")
         pick = _min if func == "min" else _max
         big = z3.RealVal(10**30) if func == "min" else z3.RealVal(-(10**30))
         lo = pick([z3.If(a, v.lo, big) for a, v in bodies])
         hi = pick([z3.If(a, v.hi, big) for a, v in bodies])
         return _num(z3.And(source.known, all_known, nonempty), lo, hi)
+
+    def extreme_date(self, func: str, bodies: Sequence[tuple[Any, SV]], known: Any) -> SV:
+        best: Ymd | None = None
+        have: Any = _FALSE
+        for active, v in bodies:
+            day = _parts(v)
+            if best is None:
+                best, have = day, active
+                continue
+            better = _int_of(day) < _int_of(best) if func == "min" else _int_of(day) > _int_of(best)
+            take = z3.And(active, z3.Or(z3.Not(have), better))
+            best = (z3.If(take, day[0], best[0]), z3.If(take, day[1], best[1]), z3.If(take, day[2], best[2]))
+            have = z3.Or(have, active)
+        assert best is not None
+        return _date(known, best)
 
     def age(self, node: TAge, scopes: tuple[tuple[object, ...], ...]) -> SV:
         scope = scopes[node.scope]
