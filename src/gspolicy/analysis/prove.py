@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -35,6 +35,7 @@ from gspolicy.analysis.smt import DEFAULT_BOUND, Translator, Unsupported, int_da
 from gspolicy.engine.run import parameter_values
 from gspolicy.lang.interpret import Context, evaluate
 from gspolicy.lang.typed import TypedExpr
+from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.schema.validate import validate_record
@@ -47,6 +48,7 @@ __all__ = [
     "Witness",
     "case_yaml",
     "prove_pack",
+    "prove_set",
     "search",
     "segments",
 ]
@@ -146,7 +148,7 @@ def search(
         elif result == z3.unknown:
             reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
     if reasons:
-        return Answer("unknown", reason="; ".join(reasons), seconds=time.process_time() - started)
+        return Answer("unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started)
     return Answer("unsat", seconds=time.process_time() - started)
 
 
@@ -310,6 +312,26 @@ def prove_pack(
         bound,
         time.process_time() - started,
     )
+
+
+def prove_set(
+    policy_set: PolicySet,
+    *,
+    bound: int = DEFAULT_BOUND,
+    timeout: float = 10.0,
+    packs: Sequence[str] | None = None,
+) -> list[PackProof]:
+    """`prove_pack` on every version of every pack of the set (or of `packs`) that decides the
+    schema's root record with rules or criteria."""
+    out: list[PackProof] = []
+    for pack_id in policy_set.ids:
+        if packs is not None and pack_id not in packs:
+            continue
+        for pack in policy_set.versions(pack_id):
+            if pack.subject != policy_set.schema.root or not (pack.rules or pack.criteria):
+                continue
+            out.append(prove_pack(pack, bound=bound, timeout=timeout))
+    return out
 
 
 def case_yaml(finding: Finding, name: str) -> str:

@@ -133,6 +133,28 @@ exit codes:
     default="text",
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
+@option(
+    "--prove",
+    is_flag=True,
+    help=Text(
+        zh="另用 SMT 求解器证明：永远不成立或永远成立的规则和标准、可同时成立的互斥规则；每个发现附经解释器确认的农户"
+        "（需要 analysis 扩展）",
+        en="also prove with an SMT solver: rules and criteria that can never be true or never false, exclusive rules "
+        "that can both hold; each finding with a household confirmed by the interpreter (needs the analysis extra)",
+    ),
+)
+@option(
+    "--timeout",
+    type=WholeNumber(1, 3_600_000),
+    default=10_000,
+    help=Text(zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”", en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”"),
+)
+@option(
+    "--bound",
+    type=WholeNumber(1, 64),
+    default=8,
+    help=Text(zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）", en="the most items a list (members, support) holds in a proof (default 8)"),
+)
 def check(args: argparse.Namespace, lang: Lang) -> int:
     """Lint packs."""
     return _cmd_check(args, lang)
@@ -480,7 +502,26 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
     for d in kept:
         sys.stdout.write(d.render(lang) + "\n")
     sys.stdout.write(render_check_summary(report, lang))
+    if args.prove:
+        return max(report.exit_code, _prove(args, lang))
     return report.exit_code
+
+
+def _prove(args: argparse.Namespace, lang: Lang) -> int:
+    """`check --prove`: 2 (review) when a proof finds a defect, 1 when the packs do not load."""
+    try:
+        from gspolicy.analysis.prove import prove_set  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.prove_report import render_proofs  # noqa: PLC0415
+    except ImportError:
+        print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    policy_set, problems = load_policies(list(choose(args.paths or None).roots))
+    if policy_set is None:
+        print_problems([d for d in problems if d.is_error], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    proofs = prove_set(policy_set, bound=args.bound, timeout=args.timeout / 1000)
+    sys.stdout.write(render_proofs(proofs, lang, timeout=args.timeout / 1000))
+    return 2 if any(p.findings for p in proofs) else EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
