@@ -310,9 +310,9 @@ INNER: dict[str, list[list[str]]] = {
         ["registry_block", "registry"],  # registries read a block at a time
     ],
     "analysis": [
-        ["_where", "fold"],
-        ["impact", "diff_sides", "lint_version"],
-        ["diff", "lint_set"],
+        ["_where", "fold", "smt"],
+        ["impact", "diff_sides", "lint_version", "prove"],
+        ["diff", "lint_set", "prove_report"],
         ["lint"],
         ["report", "html"],
     ],

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
-import z3
+import z3  # type: ignore[import-untyped]  # the solver ships no type information
 
 from gspolicy._yaml import dump_yaml
 from gspolicy.analysis.smt import DEFAULT_BOUND, Translator, Unsupported, int_date, is_false, is_true
@@ -82,7 +82,9 @@ Goal = Callable[[Translator], Any]
 Confirm = Callable[[Record, dt.date], bool]
 
 
-def segments(pack: CheckedPack, within: tuple[dt.date, dt.date] | None = None) -> list[tuple[dt.date, dt.date]]:
+def segments(
+    pack: CheckedPack, within: tuple[dt.date, dt.date] | None = None
+) -> list[tuple[dt.date, dt.date]]:
     """The stretches of the pack version's validity (or of `within`) in which no parameter of
     the pack changes value."""
     source = pack.pack
@@ -91,12 +93,7 @@ def segments(pack: CheckedPack, within: tuple[dt.date, dt.date] | None = None) -
     if within is not None:
         start, end = max(start, within[0]), min(end, within[1])
     cuts = sorted(
-        {
-            v.effective
-            for p in source.parameters.values()
-            for v in p.values
-            if start < v.effective <= end
-        }
+        {v.effective for p in source.parameters.values() for v in p.values if start < v.effective <= end}
     )
     edges = [start, *cuts]
     out = []
@@ -133,7 +130,9 @@ def search(
         try:
             formula = goal(tr)
         except Unsupported as e:
-            return Answer("unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started)
+            return Answer(
+                "unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started
+            )
         tr.constrain()
         solver = z3.Solver()
         solver.set(timeout=max(1, int(timeout * 1000)))
@@ -148,7 +147,9 @@ def search(
         elif result == z3.unknown:
             reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
     if reasons:
-        return Answer("unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started)
+        return Answer(
+            "unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started
+        )
     return Answer("unsat", seconds=time.process_time() - started)
 
 
@@ -275,7 +276,9 @@ def prove_pack(
             findings.append(Finding(pack.key, "never-true", (name,), seen, {key: {name: no}} if seen else {}))
         if answers[1].result == "unsat":
             seen = answers[0].witness
-            findings.append(Finding(pack.key, "never-false", (name,), seen, {key: {name: yes}} if seen else {}))
+            findings.append(
+                Finding(pack.key, "never-false", (name,), seen, {key: {name: yes}} if seen else {})
+            )
     proved: list[tuple[str, str]] = []
     open_: list[tuple[str, str]] = []
     for group in pack.pack.exclusive:
@@ -292,7 +295,9 @@ def prove_pack(
             answer = search(pack, goal, confirm, **options)  # type: ignore[arg-type]
             if answer.result == "sat":
                 findings.append(
-                    Finding(pack.key, "exclusive-overlap", (a, b), answer.witness, {"rules": {a: "yes", b: "yes"}})
+                    Finding(
+                        pack.key, "exclusive-overlap", (a, b), answer.witness, {"rules": {a: "yes", b: "yes"}}
+                    )
                 )
             elif answer.result == "unsat":
                 proved.append((a, b))
@@ -360,5 +365,3 @@ def _yaml_ready(value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-

@@ -14,7 +14,9 @@ __all__ = ["render_proofs"]
 
 def _finding_text(f: Finding, bound: int) -> Text:
     names = ", ".join(f.names)
-    within = Text(zh=f"（名单不超过 {bound} 项的农户）", en=f" (households whose lists hold at most {bound} items)")
+    within = Text(
+        zh=f"（名单不超过 {bound} 项的农户）", en=f" (households whose lists hold at most {bound} items)"
+    )
     if f.kind == "never-true":
         return Text(zh=f"{names} 永远不会成立（通过）", en=f"{names} can never be true (pass)") + within
     if f.kind == "never-false":
@@ -24,8 +26,14 @@ def _finding_text(f: Finding, bound: int) -> Text:
 
 def _case_intro(f: Finding) -> Text:
     if f.kind == "exclusive-overlap":
-        return Text(zh="两条规则都成立的农户（经解释器确认，测试用例格式）：", en="a household for which both hold, confirmed by the interpreter (a pack case):")
-    return Text(zh="它实际取值的一个农户（经解释器确认，测试用例格式）：", en="a household showing the value it does take, confirmed by the interpreter (a pack case):")
+        return Text(
+            zh="两条规则都成立的农户（经解释器确认，测试用例格式）：",
+            en="a household for which both hold, confirmed by the interpreter (a pack case):",
+        )
+    return Text(
+        zh="它实际取值的一个农户（经解释器确认，测试用例格式）：",
+        en="a household showing the value it does take, confirmed by the interpreter (a pack case):",
+    )
 
 
 def render_proofs(proofs: Sequence[PackProof], lang: Lang, *, timeout: float) -> str:
@@ -55,7 +63,9 @@ def render_proofs(proofs: Sequence[PackProof], lang: Lang, *, timeout: float) ->
         for a, b in proof.exclusive_proved:
             out.append("  " + Text(zh=f"已证明互斥：{a}、{b}", en=f"proved exclusive: {a}, {b}").get(lang))
         for i, f in enumerate(proof.findings, 1):
-            out.append("  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, proof.bound).get(lang))
+            out.append(
+                "  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, proof.bound).get(lang)
+            )
             case = case_yaml(f, f"{proof.pack} {f.kind} {' '.join(f.names)} ({i})")
             if case:
                 out.append("    " + _case_intro(f).get(lang))

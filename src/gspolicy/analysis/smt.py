@@ -40,7 +40,7 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-import z3
+import z3  # type: ignore[import-untyped]  # the solver ships no type information
 
 from gspolicy.lang.typed import (
     TAge,
@@ -255,7 +255,9 @@ def _max(values: Sequence[Any]) -> Any:
 
 def _real(value: int | Decimal | Fraction) -> z3.ArithRef:
     f = Fraction(value)
-    return z3.RealVal(f.numerator) / z3.RealVal(f.denominator) if f.denominator != 1 else z3.RealVal(f.numerator)
+    return (
+        z3.RealVal(f.numerator) / z3.RealVal(f.denominator) if f.denominator != 1 else z3.RealVal(f.numerator)
+    )
 
 
 @attrs.frozen
@@ -418,7 +420,8 @@ class Translator:
         *outer, list_path, index = scope
         outer_scope = tuple(outer)
         record, holder = self.scope_record(outer_scope)
-        assert isinstance(list_path, tuple) and isinstance(index, int)
+        assert isinstance(list_path, tuple)
+        assert isinstance(index, int)
         lst = self.var(outer_scope, record, list_path, holder)
         spec = lst.spec
         assert spec.record is not None
@@ -540,9 +543,7 @@ class Translator:
             return SV("set", v.present, members=v.members)
         if kind == "list":
             self.bound_used = True
-            items = tuple(
-                (z3.And(v.present, i < v.value), (*scope, node.path, i)) for i in range(self.bound)
-            )
+            items = tuple((z3.And(v.present, i < v.value), (*scope, node.path, i)) for i in range(self.bound))
             return SV("list", v.present, items=items)
         raise Unsupported(f"a field of kind {kind}")
 
@@ -678,7 +679,9 @@ class Translator:
         if source.kind != "list":
             raise Unsupported("an aggregate over something that is not a list")
         if node.body is None:
-            count = sum((z3.If(active, z3.RealVal(1), z3.RealVal(0)) for active, _ in source.items), z3.RealVal(0))
+            count = sum(
+                (z3.If(active, z3.RealVal(1), z3.RealVal(0)) for active, _ in source.items), z3.RealVal(0)
+            )
             return _num(source.known, count)
         inner = scopes + tuple(() for _ in range(node.scope + 1 - len(scopes)))
         bodies: list[tuple[Any, SV]] = []
@@ -689,13 +692,19 @@ class Translator:
         func = node.func
         if func in ("any", "all"):
             parts = [
-                _bool(z3.Or(z3.Not(act), v.known), z3.If(act, v.val, z3.BoolVal(func == "all"))) for act, v in bodies
+                _bool(z3.Or(z3.Not(act), v.known), z3.If(act, v.val, z3.BoolVal(func == "all")))
+                for act, v in bodies
             ]
             result = _k_or(parts) if func == "any" else _k_and(parts)
             return _bool(z3.And(source.known, result.known), result.val)
         if func == "count":
-            sure = sum((z3.If(z3.And(a, is_true(v)), z3.RealVal(1), z3.RealVal(0)) for a, v in bodies), z3.RealVal(0))
-            maybe = sum((z3.If(z3.And(a, z3.Not(v.known)), z3.RealVal(1), z3.RealVal(0)) for a, v in bodies), z3.RealVal(0))
+            sure = sum(
+                (z3.If(z3.And(a, is_true(v)), z3.RealVal(1), z3.RealVal(0)) for a, v in bodies), z3.RealVal(0)
+            )
+            maybe = sum(
+                (z3.If(z3.And(a, z3.Not(v.known)), z3.RealVal(1), z3.RealVal(0)) for a, v in bodies),
+                z3.RealVal(0),
+            )
             return _num(source.known, sure, sure + maybe)
         all_known = z3.And(*[z3.Or(z3.Not(a), v.known) for a, v in bodies])
         if func == "sum":
@@ -841,7 +850,9 @@ class Translator:
             return text if text is not None else _fresh_text(v.spec, number)
         if kind == "set":
             return sorted(
-                t for code, m in v.members if z3.is_true(ev(m, model_completion=True)) and (t := self.text_of(code))
+                t
+                for code, m in v.members
+                if z3.is_true(ev(m, model_completion=True)) and (t := self.text_of(code))
             )
         # a list: its items
         length = ev(v.value, model_completion=True).as_long()
@@ -859,9 +870,10 @@ class Translator:
             if f.required and name not in data:
                 data[name] = _placeholder(self.schema, f, scope)
         for name in list(data):
-            f = spec.fields.get(name)
-            if f is None:
+            given = spec.fields.get(name)
+            if given is None:
                 continue
+            f = given
             for companion in f.requires:
                 if companion not in data:
                     data[companion] = _placeholder(self.schema, spec.fields[companion], scope)
@@ -897,7 +909,9 @@ class Translator:
             elif kind == "list":
                 assert isinstance(raw, tuple)
                 if len(raw) > self.bound:
-                    raise ValueError(f"{'.'.join(path)} has {len(raw)} items, more than the bound {self.bound}")
+                    raise ValueError(
+                        f"{'.'.join(path)} has {len(raw)} items, more than the bound {self.bound}"
+                    )
                 out.append(v.value == len(raw))
         for (scope, path), present in self.records.items():
             raw = _lookup(record, scope, path)
@@ -915,7 +929,8 @@ def _lookup(record: Record, scope: tuple[object, ...], path: tuple[str, ...]) ->
     while parts:
         list_path, index = parts[0], parts[1]
         parts = parts[2:]
-        assert isinstance(list_path, tuple) and isinstance(index, int)
+        assert isinstance(list_path, tuple)
+        assert isinstance(index, int)
         for part in list_path:
             current = current.get(part) if isinstance(current, Record) else None
         if not isinstance(current, tuple) or index >= len(current):
@@ -953,9 +968,7 @@ def _kind_of(t: Type) -> str:
         return "str"
     if isinstance(t, SetT):
         return "set"
-    if isinstance(t, ListT | RecordT):
-        return "list"
-    return "str"
+    return "list"
 
 
 def _name(scope: tuple[object, ...], path: tuple[str, ...]) -> str:

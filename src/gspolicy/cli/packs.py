@@ -147,13 +147,19 @@ exit codes:
     "--timeout",
     type=WholeNumber(1, 3_600_000),
     default=10_000,
-    help=Text(zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”", en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”"),
+    help=Text(
+        zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”",
+        en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”",
+    ),
 )
 @option(
     "--bound",
     type=WholeNumber(1, 64),
     default=8,
-    help=Text(zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）", en="the most items a list (members, support) holds in a proof (default 8)"),
+    help=Text(
+        zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）",
+        en="the most items a list (members, support) holds in a proof (default 8)",
+    ),
 )
 def check(args: argparse.Namespace, lang: Lang) -> int:
     """Lint packs."""

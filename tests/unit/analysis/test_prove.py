@@ -61,11 +61,24 @@ def _params(pack, as_of):  # type: ignore[no-untyped-def]
 def test_planted_dead_rule_and_overlapping_exclusive_rules(tmp_path: Path) -> None:
     root = _with_housing(tmp_path)
     # repair can never hold: a grade both C and D; rebuild now also takes grade C (overlaps repair)
-    plant(root, HOUSING, 'when: registered_poor and housing.grade == "c" and not resettled_safely',
-          'when: registered_poor and housing.grade == "c" and housing.grade == "d" and not resettled_safely')
-    plant(root, HOUSING, 'when: registered_poor and housing.grade == "d" and not resettled_safely',
-          'when: registered_poor and housing.grade in ["c", "d"] and not resettled_safely')
-    plant(root, HOUSING, "  - [housing.repair, housing.rebuild]", "  - [housing.repair, housing.rebuild]\n  - [housing.rebuild, housing.disaster]")
+    plant(
+        root,
+        HOUSING,
+        'when: registered_poor and housing.grade == "c" and not resettled_safely',
+        'when: registered_poor and housing.grade == "c" and housing.grade == "d" and not resettled_safely',
+    )
+    plant(
+        root,
+        HOUSING,
+        'when: registered_poor and housing.grade == "d" and not resettled_safely',
+        'when: registered_poor and housing.grade in ["c", "d"] and not resettled_safely',
+    )
+    plant(
+        root,
+        HOUSING,
+        "  - [housing.repair, housing.rebuild]",
+        "  - [housing.repair, housing.rebuild]\n  - [housing.rebuild, housing.disaster]",
+    )
     policy_set = _load(root)
     proof = prove_pack(policy_set.versions("seven_batches.housing")[-1], timeout=5)
     kinds = {(f.kind, f.names) for f in proof.findings}
@@ -81,8 +94,12 @@ def test_planted_dead_rule_and_overlapping_exclusive_rules(tmp_path: Path) -> No
 
 def test_planted_always_true_criterion(tmp_path: Path) -> None:
     root = copy_policies(tmp_path)
-    plant(root, EXIT_2018, "require: food_and_clothing_secured",
-          "require: food_and_clothing_secured or not food_and_clothing_secured or not present(food_and_clothing_secured)")
+    plant(
+        root,
+        EXIT_2018,
+        "require: food_and_clothing_secured",
+        "require: food_and_clothing_secured or not food_and_clothing_secured or not present(food_and_clothing_secured)",
+    )
     policy_set = _load(root)
     pack = next(p for p in policy_set.versions("exit_criteria.household") if p.version == "2018.1")
     proof = prove_pack(pack, timeout=5)
@@ -104,11 +121,16 @@ def test_a_tiny_timeout_reads_not_proved(bundled) -> None:  # type: ignore[no-un
 @pytest.mark.slow  # proves every pack of the copied root (about 4 CPU-s)
 def test_check_prove_reports_per_pack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _with_housing(tmp_path)
-    plant(root, HOUSING, 'when: registered_poor and housing.grade == "d" and not resettled_safely',
-          'when: registered_poor and housing.grade in ["c", "d"] and not resettled_safely')
+    plant(
+        root,
+        HOUSING,
+        'when: registered_poor and housing.grade == "d" and not resettled_safely',
+        'when: registered_poor and housing.grade in ["c", "d"] and not resettled_safely',
+    )
     code = main(["--lang", "en", "check", str(root), "--prove", "--timeout", "5000"])
     out = capsys.readouterr().out
     assert code == 2
     assert "seven_batches.housing@2016.1: 4 rules and criteria" in out
     assert "the exclusive rules housing.repair, housing.rebuild can both hold" in out
-    assert "household:" in out and "expect:" in out
+    assert "household:" in out
+    assert "expect:" in out

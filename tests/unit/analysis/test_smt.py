@@ -13,11 +13,11 @@ import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gspolicy._location import Source, Span
 from gspolicy.analysis import smt
 from gspolicy.analysis.smt import SV, Translator, date_int
 from gspolicy.lang import BOOL, DATE, NUMBER, EnumT, Env, SetT, check
 from gspolicy.lang.interpret import Context, evaluate
-from gspolicy._location import Source, Span
 from gspolicy.lang.parse import parse_expression
 from gspolicy.lang.typed import TArith, TypedExpr, typed_children
 from gspolicy.lang.values import Interval, Unknown, Value
@@ -127,7 +127,9 @@ def agree(expr: Any, record: Record, as_of: dt.date, params: dict[str, Any]) -> 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions(ENV, type=BOOL, max_depth=3), HOUSEHOLDS, AS_OF, PARAMETERS)
-def test_conditions_agree_with_the_interpreter(expr: Any, record: Record, as_of: dt.date, params: dict[str, Any]) -> None:
+def test_conditions_agree_with_the_interpreter(
+    expr: Any, record: Record, as_of: dt.date, params: dict[str, Any]
+) -> None:
     agree(expr, record, as_of, params)
 
 
@@ -153,8 +155,8 @@ def _household(**fields: Any) -> Record:
 def test_golden_unknowns_ages_and_dates() -> None:
     born = {"id": "m1", "birth_date": "2000-02-29"}
     cases = [
-        ("income.per_capita > 3000 or housing.grade == \"a\"", {"housing": {"grade": "a"}}),
-        ("income.per_capita > 3000 and housing.grade == \"a\"", {"housing": {"grade": "b"}}),
+        ('income.per_capita > 3000 or housing.grade == "a"', {"housing": {"grade": "a"}}),
+        ('income.per_capita > 3000 and housing.grade == "a"', {"housing": {"grade": "b"}}),
         ("any(members, age >= 18)", {"members": [born]}),
         ("count(members, age >= 18) >= 1", {"members": [born, {"id": "m2"}]}),
         ("years_between(income.period_start, as_of)", {"income": {"period_start": "2016-03-01"}}),
