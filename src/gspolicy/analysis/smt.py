@@ -61,7 +61,7 @@ from gspolicy.lang.typed import (
     TSet,
     TypedExpr,
 )
-from gspolicy.lang.types import BoolT, DateT, EnumT, ListT, NumberT, RecordT, SetT, StringT, Type
+from gspolicy.lang.types import BoolT, DateT, EnumT, NumberT, SetT, StringT, Type
 from gspolicy.lang.values import Interval, Unknown, Value
 from gspolicy.schema import roles
 from gspolicy.schema.model import NUMERIC_KINDS, FieldSpec, Record, RecordSpec, Schema
