@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.analysis.prove import Finding, PackProof, case_yaml
+from gspolicy.analysis.prove import Finding, PackProof, SetProof, case_yaml
 
 __all__ = ["render_proofs"]
 
@@ -19,6 +19,10 @@ def _finding_text(f: Finding, bound: int) -> Text:
     )
     if f.kind == "never-true":
         return Text(zh=f"{names} 永远不会成立（通过）", en=f"{names} can never be true (pass)") + within
+    if f.kind == "invariant-violated":
+        return Text(zh=f"不变式 {names} 可被违反", en=f"the invariant {names} can be violated")
+    if f.kind == "no-batch":
+        return Text(zh="有建档立卡贫困户不在任何批次中", en="a registered poor household can be in no batch")
     if f.kind == "never-false":
         return Text(zh=f"{names} 永远不会不成立（不通过）", en=f"{names} can never be false (fail)") + within
     return Text(zh=f"互斥规则 {names} 可同时成立", en=f"the exclusive rules {names} can both hold")
@@ -36,7 +40,9 @@ def _case_intro(f: Finding) -> Text:
     )
 
 
-def render_proofs(proofs: Sequence[PackProof], lang: Lang, *, timeout: float) -> str:
+def render_proofs(
+    proofs: Sequence[PackProof], lang: Lang, *, timeout: float, across: SetProof | None = None
+) -> str:
     """The report of `check --prove`."""
     out: list[str] = []
     bound = proofs[0].bound if proofs else 0
@@ -71,6 +77,19 @@ def render_proofs(proofs: Sequence[PackProof], lang: Lang, *, timeout: float) ->
                 out.append("    " + _case_intro(f).get(lang))
                 out.extend("      " + row for row in case.rstrip("\n").splitlines())
         for what, why in proof.not_proved:
+            out.append("  " + Text(zh=f"未证明 {what}：{why}", en=f"not proved {what}: {why}").get(lang))
+    if across is not None:
+        seconds += across.seconds
+        out.append(Text(zh="跨政策包（不变式、批次）：", en="across packs (invariants, batches):").get(lang))
+        for what in across.proved:
+            out.append("  " + Text(zh=f"已证明：{what}", en=f"proved: {what}").get(lang))
+        for i, f in enumerate(across.findings, 1):
+            out.append("  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, across.bound).get(lang))
+            case = case_yaml(f, f"{f.kind} {' '.join(f.names)} ({i})")
+            if case:
+                out.append("    " + _case_intro(f).get(lang))
+                out.extend("      " + row for row in case.rstrip("\n").splitlines())
+        for what, why in across.not_proved:
             out.append("  " + Text(zh=f"未证明 {what}：{why}", en=f"not proved {what}: {why}").get(lang))
     decided = totals["proved"] + totals["refuted"]
     total = decided + totals["not_proved"]

@@ -69,6 +69,11 @@ from gspolicy.schema.model import NUMERIC_KINDS, FieldSpec, Record, RecordSpec, 
 __all__ = [
     "DEFAULT_BOUND",
     "SV",
+    "UNKNOWN_BOOL",
+    "any_true",
+    "is_false",
+    "is_true",
+    "truth",
     "Translator",
     "Unsupported",
     "date_int",
@@ -239,6 +244,16 @@ def _k_not(v: SV) -> SV:
     return _bool(v.known, z3.Not(v.val))
 
 
+def truth(known: Any, val: Any) -> SV:
+    """A condition's symbolic value: known (true or false) when `known`, then `val`."""
+    return _bool(known, val)
+
+
+def any_true(values: Sequence[SV]) -> SV:
+    """Kleene's ``or`` of conditions."""
+    return _k_or(values)
+
+
 def _min(values: Sequence[Any]) -> Any:
     out = values[0]
     for v in values[1:]:
@@ -316,6 +331,16 @@ class Translator:
             self.as_of = _int_of(self.as_of_ymd)
             low, high = as_of
             self.constraints += [self.as_of >= date_int(low), self.as_of <= date_int(high), valid]
+
+    def sibling(self, facts: Mapping[str, TypedExpr], parameters: Mapping[str, Value]) -> Translator:
+        """A translator over the same household, as-of date and texts, for another pack (its own
+        facts and parameters): what an invariant reads of several packs at once."""
+        other = Translator.__new__(Translator)
+        other.__dict__.update(self.__dict__)
+        other.facts = dict(facts)
+        other.parameters = dict(parameters)
+        other.fact_memo = {}
+        return other
 
     # --- texts -------------------------------------------------------------------------------
     def text(self, value: str) -> int:

@@ -516,7 +516,7 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
 def _prove(args: argparse.Namespace, lang: Lang) -> int:
     """`check --prove`: 2 (review) when a proof finds a defect, 1 when the packs do not load."""
     try:
-        from gspolicy.analysis.prove import prove_set  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.prove import prove_across, prove_set  # noqa: PLC0415  (the optional solver)
         from gspolicy.analysis.prove_report import render_proofs  # noqa: PLC0415
     except ImportError:
         print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
@@ -525,9 +525,11 @@ def _prove(args: argparse.Namespace, lang: Lang) -> int:
     if policy_set is None:
         print_problems([d for d in problems if d.is_error], lang, sys.stderr)
         return EXIT_PROBLEMS
-    proofs = prove_set(policy_set, bound=args.bound, timeout=args.timeout / 1000)
-    sys.stdout.write(render_proofs(proofs, lang, timeout=args.timeout / 1000))
-    return 2 if any(p.findings for p in proofs) else EXIT_OK
+    seconds = args.timeout / 1000
+    proofs = prove_set(policy_set, bound=args.bound, timeout=seconds)
+    across = prove_across(policy_set, bound=args.bound, timeout=seconds)
+    sys.stdout.write(render_proofs(proofs, lang, timeout=seconds, across=across))
+    return 2 if across.findings or any(p.findings for p in proofs) else EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:

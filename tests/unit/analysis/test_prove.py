@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gspolicy.analysis.prove import PackProof, case_yaml, prove_pack
+from gspolicy.analysis.prove import PackProof, case_yaml, prove_across, prove_pack
 from gspolicy.analysis.prove_report import render_proofs
 from gspolicy.cli import main
+from gspolicy.engine.outcome import decide_outcome
 from gspolicy.lang.interpret import Context, evaluate
 from gspolicy.pack.load import load_policies
 from gspolicy.pack.policy_set import PolicySet
@@ -134,3 +135,39 @@ def test_check_prove_reports_per_pack(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "the exclusive rules housing.repair, housing.rebuild can both hold" in out
     assert "household:" in out
     assert "expect:" in out
+
+
+def test_planted_violated_invariant(tmp_path: Path) -> None:
+    root = copy_policies(tmp_path)
+    for name in ("invariants", "seven_batches/housing"):
+        shutil.copytree(POLICIES / name, root / name)
+    # the planted invariant: no household that passes exit has passed the income criterion
+    plant(
+        root,
+        Path("invariants/household/2016.1.yaml"),
+        'rule("housing.repair") or rule("housing.rebuild") or rule("housing.disaster")',
+        'criterion("exit.income")',
+    )
+    policy_set = _load(root)
+    across = prove_across(policy_set, timeout=5)
+    (finding,) = [f for f in across.findings if f.kind == "invariant-violated"]
+    assert finding.names == ("invariant.exit_no_housing_due",)
+    assert finding.witness is not None
+    outcome = decide_outcome(policy_set, finding.witness.record, finding.witness.as_of, exit_pack="exit_criteria.household")
+    assert "invariants.household:invariant.exit_no_housing_due" in outcome.findings
+    assert outcome.verdict == "pass"
+    (case,) = yaml.safe_load(case_yaml(finding, "planted"))
+    assert case["expect"] == {"findings": ["invariants.household:invariant.exit_no_housing_due"]}
+
+
+def test_the_bundled_invariant_and_batches_are_proved(tmp_path: Path) -> None:
+    root = copy_policies(tmp_path)
+    for name in ("invariants", "seven_batches/housing"):
+        shutil.copytree(POLICIES / name, root / name)
+    across = prove_across(_load(root), timeout=5)
+    assert "invariants.household:invariant.exit_no_housing_due" in across.proved
+    # with the housing batch alone, a registered poor household with a safe house is in no batch
+    (finding,) = across.findings
+    assert finding.kind == "no-batch"
+    assert finding.witness is not None
+    assert finding.witness.household["housing"]["grade"] in ("a", "b")
