@@ -312,7 +312,8 @@ INNER: dict[str, list[list[str]]] = {
     "analysis": [
         ["_where", "fold", "smt"],
         ["impact", "diff_sides", "lint_version", "prove"],
-        ["diff", "lint_set", "prove_report"],
+        ["diff", "lint_set", "prove_diff"],
+        ["prove_report"],
         ["lint"],
         ["report", "html"],
     ],

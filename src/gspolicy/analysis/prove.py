@@ -57,14 +57,17 @@ __all__ = [
     "Condition",
     "Finding",
     "PackProof",
+    "SetProof",
     "Witness",
     "case_yaml",
-    "SetProof",
+    "case_yaml_of",
+    "confirmed_witness",
     "prove_across",
     "prove_pack",
     "prove_set",
     "search",
     "segments",
+    "smallest_model",
 ]
 
 Status = Literal["proved", "refuted", "not_proved"]
@@ -154,7 +157,7 @@ def search(
         solver.add(formula)
         result = solver.check()
         if result == z3.sat:
-            witness, why = _witness(tr, solver.model(), confirm)
+            witness, why = confirmed_witness(tr, smallest_model(solver, tr), confirm)
             if witness is not None:
                 return Answer("sat", witness, seconds=time.process_time() - started)
             reasons.append(why)
@@ -167,7 +170,25 @@ def search(
     return Answer("unsat", seconds=time.process_time() - started)
 
 
-def _witness(tr: Translator, model: z3.ModelRef, confirm: Confirm) -> tuple[Witness | None, str]:
+def smallest_model(solver: z3.Solver, tr: Translator) -> z3.ModelRef:
+    """The model of a satisfied `solver`, with lists as short as a quick second try allows (a
+    witness easier to read): at most one item, else three, else as found."""
+    found = solver.model()
+    lengths = [v.value for v in tr.vars.values() if v.spec.kind == "list"]
+    if not lengths:
+        return found
+    for most in (1, 3):
+        solver.push()
+        solver.add(*[n <= most for n in lengths])
+        if solver.check() == z3.sat:
+            found = solver.model()
+            solver.pop()
+            return found
+        solver.pop()
+    return found
+
+
+def confirmed_witness(tr: Translator, model: z3.ModelRef, confirm: Confirm) -> tuple[Witness | None, str]:
     data = tr.household(model)
     as_of = int_date(model.eval(tr.as_of, model_completion=True).as_long())
     record, problems = validate_record(data, tr.schema, record=tr.subject)
@@ -356,7 +377,9 @@ def prove_set(
 # --- what the decisions read across packs: invariants, batches ----------------------------------
 
 
-def _set_segments(policy_set: PolicySet, start: dt.date, end: dt.date, subject: str) -> list[tuple[dt.date, dt.date]]:
+def _set_segments(
+    policy_set: PolicySet, start: dt.date, end: dt.date, subject: str
+) -> list[tuple[dt.date, dt.date]]:
     """Stretches of [start, end] in which the same pack versions are in force for `subject` and
     none of their parameters changes."""
     cuts: set[dt.date] = set()
@@ -370,7 +393,8 @@ def _set_segments(policy_set: PolicySet, start: dt.date, end: dt.date, subject: 
             cuts.update(v.effective for q in p.pack.parameters.values() for v in q.values)
     edges = [start, *sorted(c for c in cuts if start < c <= end)]
     return [
-        (low, (edges[i + 1] - dt.timedelta(days=1)) if i + 1 < len(edges) else end) for i, low in enumerate(edges)
+        (low, (edges[i + 1] - dt.timedelta(days=1)) if i + 1 < len(edges) else end)
+        for i, low in enumerate(edges)
     ]
 
 
@@ -389,7 +413,9 @@ class _Decision:
         found = self.translators.get(pack_id)
         if found is None:
             pack = self.packs[pack_id]
-            found = self.translators[pack_id] = self.base.sibling(pack.facts, parameter_values(pack, self.as_of))
+            found = self.translators[pack_id] = self.base.sibling(
+                pack.facts, parameter_values(pack, self.as_of)
+            )
         return found
 
     def criterion(self, pack_id: str, cid: str) -> tuple[Any, Any]:
@@ -433,7 +459,9 @@ class _Decision:
             return SV("str", z3.BoolVal(False), z3.IntVal(0))
         passes, fails, na, _ = self.verdict(target)
         t = self.base.text
-        code = z3.If(passes, t("pass"), z3.If(fails, t("fail"), z3.If(na, t("not_applicable"), t("undetermined"))))
+        code = z3.If(
+            passes, t("pass"), z3.If(fails, t("fail"), z3.If(na, t("not_applicable"), t("undetermined")))
+        )
         return SV("str", z3.BoolVal(True), code)
 
 
@@ -457,7 +485,9 @@ def _decide_search(
         try:
             formula = goal(decision)
         except Unsupported as e:
-            return Answer("unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started)
+            return Answer(
+                "unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started
+            )
         base.constrain()
         solver = z3.Solver()
         solver.set(timeout=max(1, int(timeout * 1000)))
@@ -465,14 +495,16 @@ def _decide_search(
         solver.add(formula)
         result = solver.check()
         if result == z3.sat:
-            witness, why = _witness(base, solver.model(), confirm)
+            witness, why = confirmed_witness(base, smallest_model(solver, base), confirm)
             if witness is not None:
                 return Answer("sat", witness, seconds=time.process_time() - started)
             reasons.append(why)
         elif result == z3.unknown:
             reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
     if reasons:
-        return Answer("unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started)
+        return Answer(
+            "unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started
+        )
     return Answer("unsat", seconds=time.process_time() - started)
 
 
@@ -514,7 +546,11 @@ def prove_across(policy_set: PolicySet, *, bound: int = DEFAULT_BOUND, timeout: 
 
                 answer = _decide_search(policy_set, window, goal, confirm, bound=bound, timeout=timeout)
                 if answer.result == "sat":
-                    findings.append(Finding(pack.key, "invariant-violated", (inv_id,), answer.witness, {"findings": [label]}))
+                    findings.append(
+                        Finding(
+                            pack.key, "invariant-violated", (inv_id,), answer.witness, {"findings": [label]}
+                        )
+                    )
                 elif answer.result == "unsat":
                     proved.append(label)
                 else:
@@ -523,7 +559,9 @@ def prove_across(policy_set: PolicySet, *, bound: int = DEFAULT_BOUND, timeout: 
     if batches:
         answer = _no_batch(policy_set, batches, exit_pack, bound=bound, timeout=timeout)
         if answer.result == "sat":
-            findings.append(Finding("seven_batches", "no-batch", ("registered_poor",), answer.witness, {"rules": {}}))
+            findings.append(
+                Finding("seven_batches", "no-batch", ("registered_poor",), answer.witness, {"rules": {}})
+            )
         elif answer.result == "unsat":
             proved.append("every registered poor household is in a batch")
         else:
@@ -531,7 +569,9 @@ def prove_across(policy_set: PolicySet, *, bound: int = DEFAULT_BOUND, timeout: 
     return SetProof(tuple(findings), tuple(proved), tuple(open_), bound, time.process_time() - started)
 
 
-def _no_batch(policy_set: PolicySet, batches: Sequence[str], exit_pack: str, *, bound: int, timeout: float) -> Answer:
+def _no_batch(
+    policy_set: PolicySet, batches: Sequence[str], exit_pack: str, *, bound: int, timeout: float
+) -> Answer:
     from gspolicy.engine.outcome import decide_outcome  # noqa: PLC0415
 
     starts = [p.pack.valid_from for b in batches for p in policy_set.versions(b)]
@@ -566,14 +606,18 @@ def _no_batch(policy_set: PolicySet, batches: Sequence[str], exit_pack: str, *, 
 def case_yaml(finding: Finding, name: str) -> str:
     """The finding's household as a pack test case (paste it under ``cases:`` of a test file
     without ``defaults``)."""
-    witness = finding.witness
+    return case_yaml_of(finding.witness, name, finding.expect)
+
+
+def case_yaml_of(witness: Witness | None, name: str, expect: Mapping[str, Any]) -> str:
+    """A witness as a pack test case expecting `expect` ("" without a witness)."""
     if witness is None:
         return ""
     case = {
         "name": name,
         "as_of": witness.as_of,
         "household": _yaml_ready(witness.record.to_data()),
-        "expect": dict(finding.expect),
+        "expect": dict(expect),
     }
     return dump_yaml([case])
 

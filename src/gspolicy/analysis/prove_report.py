@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from gspolicy._i18n import Lang, Text
 from gspolicy.analysis.prove import Finding, PackProof, SetProof, case_yaml
+from gspolicy.analysis.prove_diff import PackComparison, comparison_case
 
-__all__ = ["render_proofs"]
+__all__ = ["render_comparisons", "render_proofs"]
 
 
 def _finding_text(f: Finding, bound: int) -> Text:
@@ -84,7 +85,9 @@ def render_proofs(
         for what in across.proved:
             out.append("  " + Text(zh=f"已证明：{what}", en=f"proved: {what}").get(lang))
         for i, f in enumerate(across.findings, 1):
-            out.append("  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, across.bound).get(lang))
+            out.append(
+                "  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, across.bound).get(lang)
+            )
             case = case_yaml(f, f"{f.kind} {' '.join(f.names)} ({i})")
             if case:
                 out.append("    " + _case_intro(f).get(lang))
@@ -102,4 +105,39 @@ def render_proofs(
             f"{totals['not_proved']} not proved; {seconds:.1f} CPU-s. Not proved never means consistent.",
         ).get(lang)
     )
+    return "\n".join(out) + "\n"
+
+
+def render_comparisons(found: Sequence[PackComparison], lang: Lang) -> str:
+    """The report of `diff --prove`: per pack, each criterion, rule and the verdict."""
+    out: list[str] = []
+    for pc in found:
+        out.append(
+            Text(
+                zh=f"证明：{pc.old} → {pc.new}（名单最多 {pc.bound} 项；{pc.seconds:.1f} CPU 秒）",
+                en=f"proof: {pc.old} → {pc.new} (lists of at most {pc.bound} items; {pc.seconds:.1f} CPU-s)",
+            ).get(lang)
+        )
+        for item in pc.items:
+            what = {
+                "verdict": Text(zh="结论", en="verdict"),
+                "criterion": Text(zh=f"标准 {item.id}", en=f"criterion {item.id}"),
+                "rule": Text(zh=f"规则 {item.id}", en=f"rule {item.id}"),
+            }[item.what].get(lang)
+            if item.result == "equal":
+                said = Text(
+                    zh=f"对名单不超过 {pc.bound} 项的每一户判定相同",
+                    en=f"equal for every household whose lists hold at most {pc.bound} items",
+                )
+            elif item.result == "differs":
+                said = Text(
+                    zh=f"不同：{item.old} → {item.new}，区分的农户（经两侧确认，测试用例格式）：",
+                    en=f"differs: {item.old} → {item.new}, for this household (confirmed by both; a pack case):",
+                )
+            else:
+                said = Text(zh=f"未证明：{item.answer.reason}", en=f"not proved: {item.answer.reason}")
+            out.append(f"  {what}: {said.get(lang)}")
+            if item.result == "differs":
+                case = comparison_case(item, pc.new)
+                out.extend("      " + row for row in case.rstrip("\n").splitlines())
     return "\n".join(out) + "\n"

@@ -70,14 +70,14 @@ __all__ = [
     "DEFAULT_BOUND",
     "SV",
     "UNKNOWN_BOOL",
+    "Translator",
+    "Unsupported",
     "any_true",
+    "date_int",
+    "int_date",
     "is_false",
     "is_true",
     "truth",
-    "Translator",
-    "Unsupported",
-    "date_int",
-    "int_date",
 ]
 
 DEFAULT_BOUND = 8

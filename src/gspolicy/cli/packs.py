@@ -95,6 +95,16 @@ exit codes:
 )
 
 
+_TIMEOUT_HELP = Text(
+    zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”",
+    en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”",
+)
+_BOUND_HELP = Text(
+    zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）",
+    en="the most items a list (members, support) holds in a proof (default 8)",
+)
+
+
 @command("check", help=_CHECK_DESCRIPTION, epilog=_CHECK_EPILOG)
 @argument(
     "paths",
@@ -236,6 +246,18 @@ _SIDE = Text(
     metavar="N",
     help=Text(zh="每项变化举例的农户数（默认 3）", en="example households per change (default: 3)"),
 )
+@option(
+    "--prove",
+    is_flag=True,
+    help=Text(
+        zh="另用 SMT 求解器逐项（标准、规则、结论）证明两侧对所有农户判定相同（在名单上限内），"
+        "或给出经确认的区分农户（需要 analysis 扩展）",
+        en="also prove, per criterion, rule and verdict, that both sides decide every household alike (within "
+        "the list bound), or give a confirmed household that tells them apart (needs the analysis extra)",
+    ),
+)
+@option("--timeout", type=WholeNumber(1, 3_600_000), default=10_000, metavar="MS", help=_TIMEOUT_HELP)
+@option("--bound", type=WholeNumber(1, 64), default=8, metavar="N", help=_BOUND_HELP)
 def diff(args: argparse.Namespace, lang: Lang) -> int:
     """What changes between two versions of packs."""
     return _cmd_diff(args, lang)
@@ -513,6 +535,23 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
     return report.exit_code
 
 
+def _diff_prove(args: argparse.Namespace, old: PolicySet, new: PolicySet, lang: Lang) -> int:
+    """`diff --prove`: each pack both sides hold, compared household by household by the solver."""
+    try:
+        from gspolicy.analysis.prove_diff import compare_sets  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.prove_report import render_comparisons  # noqa: PLC0415
+    except ImportError:
+        print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    ids = [p.id for p in old.packs if p.id in {q.id for q in new.packs}]
+    full_old, _, _ = in_context(old, args.old)
+    full_new, _, _ = in_context(new, args.new)
+    seconds = args.timeout / 1000
+    found = compare_sets(full_old, full_new, list(dict.fromkeys(ids)), bound=args.bound, timeout=seconds)
+    sys.stdout.write(render_comparisons(found, lang))
+    return EXIT_OK
+
+
 def _prove(args: argparse.Namespace, lang: Lang) -> int:
     """`check --prove`: 2 (review) when a proof finds a defect, 1 when the packs do not load."""
     try:
@@ -547,6 +586,11 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_PROBLEMS
     changes = structural_diff(old, new)
     sys.stdout.write(render_changes(changes, lang))
+    proved = EXIT_OK
+    if args.prove:
+        proved = _diff_prove(args, old, new, lang)
+        if proved == EXIT_PROBLEMS:
+            return proved
     result = None
     population = ", ".join(str(p) for p in args.population or [])
     if args.population:

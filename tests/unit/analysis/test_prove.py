@@ -153,7 +153,9 @@ def test_planted_violated_invariant(tmp_path: Path) -> None:
     (finding,) = [f for f in across.findings if f.kind == "invariant-violated"]
     assert finding.names == ("invariant.exit_no_housing_due",)
     assert finding.witness is not None
-    outcome = decide_outcome(policy_set, finding.witness.record, finding.witness.as_of, exit_pack="exit_criteria.household")
+    outcome = decide_outcome(
+        policy_set, finding.witness.record, finding.witness.as_of, exit_pack="exit_criteria.household"
+    )
     assert "invariants.household:invariant.exit_no_housing_due" in outcome.findings
     assert outcome.verdict == "pass"
     (case,) = yaml.safe_load(case_yaml(finding, "planted"))
