@@ -312,7 +312,7 @@ INNER: dict[str, list[list[str]]] = {
     "analysis": [
         ["_where", "fold", "smt"],
         ["impact", "diff_sides", "lint_version", "prove"],
-        ["diff", "lint_set", "prove_diff"],
+        ["diff", "lint_set", "prove_diff", "prove_across"],
         ["prove_report"],
         ["lint"],
         ["report", "html"],

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.analysis.prove import Finding, PackProof, SetProof, case_yaml
+from gspolicy.analysis.prove import Finding, PackProof, case_yaml
+from gspolicy.analysis.prove_across import SetProof
 from gspolicy.analysis.prove_diff import PackComparison, comparison_case
 
 __all__ = ["render_comparisons", "render_proofs"]

@@ -555,7 +555,8 @@ def _diff_prove(args: argparse.Namespace, old: PolicySet, new: PolicySet, lang: 
 def _prove(args: argparse.Namespace, lang: Lang) -> int:
     """`check --prove`: 2 (review) when a proof finds a defect, 1 when the packs do not load."""
     try:
-        from gspolicy.analysis.prove import prove_across, prove_set  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.prove import prove_set  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.prove_across import prove_across  # noqa: PLC0415
         from gspolicy.analysis.prove_report import render_proofs  # noqa: PLC0415
     except ImportError:
         print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)

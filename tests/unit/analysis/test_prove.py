@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gspolicy.analysis.prove import PackProof, case_yaml, prove_across, prove_pack
+from gspolicy.analysis.prove import PackProof, case_yaml, prove_pack
+from gspolicy.analysis.prove_across import prove_across
 from gspolicy.analysis.prove_report import render_proofs
 from gspolicy.cli import main
 from gspolicy.engine.outcome import decide_outcome
