@@ -350,7 +350,7 @@ INNER: dict[str, list[list[str]]] = {
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
-        ["_options", "_run", "_store"],  # what several commands share
+        ["_options", "_run", "_store", "_prove"],  # what several commands share
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
         [
             "evaluate",

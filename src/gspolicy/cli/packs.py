@@ -19,6 +19,7 @@ from gspolicy.analysis.impact import area_impact, impact
 from gspolicy.analysis.lint import check_paths
 from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
 from gspolicy.cli._options import DETAIL, POLICIES
+from gspolicy.cli._prove import proof_options, prove_check, prove_diff
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._support import (
     DATE,
@@ -95,16 +96,6 @@ exit codes:
 )
 
 
-_TIMEOUT_HELP = Text(
-    zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”",
-    en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”",
-)
-_BOUND_HELP = Text(
-    zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）",
-    en="the most items a list (members, support) holds in a proof (default 8)",
-)
-
-
 @command("check", help=_CHECK_DESCRIPTION, epilog=_CHECK_EPILOG)
 @argument(
     "paths",
@@ -143,33 +134,14 @@ _BOUND_HELP = Text(
     default="text",
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
-@option(
-    "--prove",
-    is_flag=True,
-    help=Text(
-        zh="另用 SMT 求解器证明：永远不成立或永远成立的规则和标准、可同时成立的互斥规则；每个发现附经解释器确认的农户"
-        "（需要 analysis 扩展）",
-        en="also prove with an SMT solver: rules and criteria that can never be true or never false, exclusive rules "
-        "that can both hold; each finding with a household confirmed by the interpreter (needs the analysis extra)",
-    ),
-)
-@option(
-    "--timeout",
-    type=WholeNumber(1, 3_600_000),
-    default=10_000,
-    help=Text(
-        zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”",
-        en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”",
-    ),
-)
-@option(
-    "--bound",
-    type=WholeNumber(1, 64),
-    default=8,
-    help=Text(
-        zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）",
-        en="the most items a list (members, support) holds in a proof (default 8)",
-    ),
+@proof_options(
+    Text(
+        zh="另用 SMT 求解器证明：永远不成立或永远成立的规则和标准、可同时成立的互斥规则、可被违反的不变式、"
+        "不在任何批次的贫困户；每个发现附经确认的农户（需要 analysis 扩展）",
+        en="also prove with an SMT solver: rules and criteria that can never be true or never false, exclusive "
+        "rules that can both hold, invariants that can be violated, registered households in no batch; each "
+        "finding with a confirmed household (needs the analysis extra)",
+    )
 )
 def check(args: argparse.Namespace, lang: Lang) -> int:
     """Lint packs."""
@@ -246,18 +218,14 @@ _SIDE = Text(
     metavar="N",
     help=Text(zh="每项变化举例的农户数（默认 3）", en="example households per change (default: 3)"),
 )
-@option(
-    "--prove",
-    is_flag=True,
-    help=Text(
+@proof_options(
+    Text(
         zh="另用 SMT 求解器逐项（标准、规则、结论）证明两侧对所有农户判定相同（在名单上限内），"
         "或给出经确认的区分农户（需要 analysis 扩展）",
         en="also prove, per criterion, rule and verdict, that both sides decide every household alike (within "
         "the list bound), or give a confirmed household that tells them apart (needs the analysis extra)",
-    ),
+    )
 )
-@option("--timeout", type=WholeNumber(1, 3_600_000), default=10_000, metavar="MS", help=_TIMEOUT_HELP)
-@option("--bound", type=WholeNumber(1, 64), default=8, metavar="N", help=_BOUND_HELP)
 def diff(args: argparse.Namespace, lang: Lang) -> int:
     """What changes between two versions of packs."""
     return _cmd_diff(args, lang)
@@ -531,45 +499,8 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
         sys.stdout.write(d.render(lang) + "\n")
     sys.stdout.write(render_check_summary(report, lang))
     if args.prove:
-        return max(report.exit_code, _prove(args, lang))
+        return max(report.exit_code, prove_check(args, lang))
     return report.exit_code
-
-
-def _diff_prove(args: argparse.Namespace, old: PolicySet, new: PolicySet, lang: Lang) -> int:
-    """`diff --prove`: each pack both sides hold, compared household by household by the solver."""
-    try:
-        from gspolicy.analysis.prove_diff import compare_sets  # noqa: PLC0415  (the optional solver)
-        from gspolicy.analysis.prove_report import render_comparisons  # noqa: PLC0415
-    except ImportError:
-        print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
-        return EXIT_PROBLEMS
-    ids = [p.id for p in old.packs if p.id in {q.id for q in new.packs}]
-    full_old, _, _ = in_context(old, args.old)
-    full_new, _, _ = in_context(new, args.new)
-    seconds = args.timeout / 1000
-    found = compare_sets(full_old, full_new, list(dict.fromkeys(ids)), bound=args.bound, timeout=seconds)
-    sys.stdout.write(render_comparisons(found, lang))
-    return EXIT_OK
-
-
-def _prove(args: argparse.Namespace, lang: Lang) -> int:
-    """`check --prove`: 2 (review) when a proof finds a defect, 1 when the packs do not load."""
-    try:
-        from gspolicy.analysis.prove import prove_set  # noqa: PLC0415  (the optional solver)
-        from gspolicy.analysis.prove_across import prove_across  # noqa: PLC0415
-        from gspolicy.analysis.prove_report import render_proofs  # noqa: PLC0415
-    except ImportError:
-        print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
-        return EXIT_PROBLEMS
-    policy_set, problems = load_policies(list(choose(args.paths or None).roots))
-    if policy_set is None:
-        print_problems([d for d in problems if d.is_error], lang, sys.stderr)
-        return EXIT_PROBLEMS
-    seconds = args.timeout / 1000
-    proofs = prove_set(policy_set, bound=args.bound, timeout=seconds)
-    across = prove_across(policy_set, bound=args.bound, timeout=seconds)
-    sys.stdout.write(render_proofs(proofs, lang, timeout=seconds, across=across))
-    return 2 if across.findings or any(p.findings for p in proofs) else EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
@@ -589,7 +520,7 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
     sys.stdout.write(render_changes(changes, lang))
     proved = EXIT_OK
     if args.prove:
-        proved = _diff_prove(args, old, new, lang)
+        proved = prove_diff(args, old, new, lang)
         if proved == EXIT_PROBLEMS:
             return proved
     result = None
