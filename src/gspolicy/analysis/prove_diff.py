@@ -30,7 +30,15 @@ from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
 
-__all__ = ["Comparison", "PackComparison", "compare_packs", "compare_sets", "comparison_case"]
+__all__ = [
+    "Comparison",
+    "PackComparison",
+    "compare_packs",
+    "compare_sets",
+    "comparison_case",
+    "criterion_states",
+    "verdict_states",
+]
 
 What = Literal["criterion", "rule", "verdict"]
 
@@ -80,7 +88,7 @@ def _state(v: SV) -> tuple[Any, Any, Any]:
     return is_true(v), is_false(v), z3.Not(v.known)
 
 
-def _criterion_states(tr: Translator, pack: CheckedPack, cid: str) -> tuple[Any, Any, Any]:
+def criterion_states(tr: Translator, pack: CheckedPack, cid: str) -> tuple[Any, Any, Any]:
     spec = next(c for c in pack.pack.criteria if c.id == cid)
     expr = pack.criteria.get(cid)
     if spec.not_established or expr is None:
@@ -92,12 +100,12 @@ def _criterion_states(tr: Translator, pack: CheckedPack, cid: str) -> tuple[Any,
     return passes, fails, z3.Not(z3.Or(passes, fails))
 
 
-def _verdict_states(tr: Translator, pack: CheckedPack) -> tuple[Any, ...]:
+def verdict_states(tr: Translator, pack: CheckedPack) -> tuple[Any, ...]:
     applies_true, applies_false = z3.BoolVal(True), z3.BoolVal(False)
     if pack.applies is not None:
         applies = tr.tr(pack.applies)
         applies_true, applies_false = is_true(applies), is_false(applies)
-    results = [_criterion_states(tr, pack, c.id) for c in pack.pack.criteria]
+    results = [criterion_states(tr, pack, c.id) for c in pack.pack.criteria]
     any_fail = z3.Or(*[f for _, f, _ in results]) if results else z3.BoolVal(False)
     all_pass = z3.And(*[p for p, _, _ in results]) if results else z3.BoolVal(True)
     passes = z3.And(applies_true, z3.Not(any_fail), all_pass)
@@ -169,9 +177,9 @@ def _search(
         sides = [base.sibling(p.facts, parameter_values(p, low)) for p in (old, new)]
         try:
             if what == "verdict":
-                states = [_verdict_states(tr, p) for tr, p in zip(sides, (old, new), strict=True)]
+                states = [verdict_states(tr, p) for tr, p in zip(sides, (old, new), strict=True)]
             elif what == "criterion":
-                states = [_criterion_states(tr, p, name) for tr, p in zip(sides, (old, new), strict=True)]
+                states = [criterion_states(tr, p, name) for tr, p in zip(sides, (old, new), strict=True)]
             else:
                 states = [_state(tr.tr(p.rules[name])) for tr, p in zip(sides, (old, new), strict=True)]
         except Unsupported as e:

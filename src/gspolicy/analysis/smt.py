@@ -72,6 +72,7 @@ __all__ = [
     "UNKNOWN_BOOL",
     "Translator",
     "Unsupported",
+    "Var",
     "any_true",
     "date_int",
     "int_date",
@@ -908,41 +909,49 @@ class Translator:
     def pin(self, record: Record) -> list[Any]:
         """Constraints fixing every variable made to the values of `record` (a list to at most
         `bound` items; a longer one cannot be pinned: ValueError)."""
-        out: list[Any] = []
+        return [c for constraints in self.pins(record).values() for c in constraints]
+
+    def pins(self, record: Record) -> dict[tuple[tuple[object, ...], tuple[str, ...]], list[Any]]:
+        """`pin`, field by field (the key of `vars`; a nested record's presence under its own
+        path): what fixes each to the value `record` gives it."""
+        out: dict[tuple[tuple[object, ...], tuple[str, ...]], list[Any]] = {}
         for (scope, path), v in self.vars.items():
             raw = _lookup(record, scope, path)
             if raw is _ABSENT_SCOPE:
                 continue
             if raw is None:
-                out.append(z3.Not(v.present))
+                out[(scope, path)] = [z3.Not(v.present)]
                 continue
-            out.append(v.present)
+            here = out[(scope, path)] = [v.present]
             kind = v.spec.kind
             if kind == "bool":
-                out.append(v.value == z3.BoolVal(bool(raw)))
+                here.append(v.value == z3.BoolVal(bool(raw)))
             elif kind in NUMERIC_KINDS:
-                out.append(v.value == _real(raw))  # type: ignore[arg-type]
+                here.append(v.value == _real(raw))  # type: ignore[arg-type]
             elif kind == "date":
                 assert isinstance(raw, dt.date)
-                out.append(v.value == date_int(raw))
+                here.append(v.value == date_int(raw))
             elif kind in ("enum", "string"):
-                out.append(v.value == self.text(str(raw)))
+                here.append(v.value == self.text(str(raw)))
             elif kind == "set":
                 assert isinstance(raw, frozenset)
-                for code, m in v.members:
-                    out.append(m == z3.BoolVal(self.text_of(code) in raw))
+                here.extend(m == z3.BoolVal(self.text_of(code) in raw) for code, m in v.members)
             elif kind == "list":
                 assert isinstance(raw, tuple)
                 if len(raw) > self.bound:
                     raise ValueError(
                         f"{'.'.join(path)} has {len(raw)} items, more than the bound {self.bound}"
                     )
-                out.append(v.value == len(raw))
+                here.append(v.value == len(raw))
         for (scope, path), present in self.records.items():
             raw = _lookup(record, scope, path)
             if raw is not _ABSENT_SCOPE:
-                out.append(present == z3.BoolVal(raw is not None))
+                out.setdefault((scope, path), []).append(present == z3.BoolVal(raw is not None))
         return out
+
+    def value_of(self, model: z3.ModelRef, var: Var) -> Any:
+        """A scalar field's value in `model`, as record data (a list's items are not built here)."""
+        return self._value(model, var, var.scope, var.path)
 
 
 _ABSENT_SCOPE = object()
