@@ -19,8 +19,8 @@ from gspolicy.pack.workspace import choose
 __all__ = ["proof_options", "prove_check", "prove_diff"]
 
 _TIMEOUT_HELP = Text(
-    zh="每个问题的求解时限（毫秒，默认 10000）；超时为“未证明”",
-    en="time allowed per question, in milliseconds (default 10000); a timeout reads “not proved”",
+    zh="每个问题的求解时限（毫秒，默认 2000）；超时为“未证明”",
+    en="time allowed per question, in milliseconds (default 2000); a timeout reads “not proved”",
 )
 _BOUND_HELP = Text(
     zh="证明中名单（家庭成员、帮扶记录）最多几项（默认 8）",
@@ -32,7 +32,7 @@ def proof_options(prove_help: Text) -> Callable[[Any], Any]:
     """The options `--prove`, `--timeout MS` and `--bound N` of a command."""
     options = (
         option("--prove", is_flag=True, help=prove_help),
-        option("--timeout", type=WholeNumber(1, 3_600_000), default=10_000, metavar="MS", help=_TIMEOUT_HELP),
+        option("--timeout", type=WholeNumber(1, 3_600_000), default=2_000, metavar="MS", help=_TIMEOUT_HELP),
         option("--bound", type=WholeNumber(1, 64), default=8, metavar="N", help=_BOUND_HELP),
     )
 
