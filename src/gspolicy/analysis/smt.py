@@ -323,7 +323,6 @@ class Translator:
         self.records: dict[tuple[tuple[object, ...], tuple[str, ...]], Any] = {}  # nested record presence
         self.texts: dict[str, int] = {}
         self.fact_memo: dict[str, SV] = {}
-        self.bound_used = False
         if isinstance(as_of, dt.date):
             self.as_of_ymd: Ymd = _ymd_const(as_of)
             self.as_of: Any = z3.IntVal(date_int(as_of))
@@ -531,11 +530,7 @@ class Translator:
             return self.age(node, scopes)
         if isinstance(node, TCall):
             return self.call(node, scopes)
-        assert isinstance(node, TSet)
-        items = [self.tr(i, scopes) for i in node.items]
-        if any(i.kind not in ("str", "bool", "date", "num") for i in items):
-            raise Unsupported("a list literal of other values")
-        # a list literal is only read by `in` (see `member`); as a value it is a set of constants
+        # a list literal is read by `in` (see `member`), never as a value of its own
         raise Unsupported("a list literal as a value")
 
     def const(self, value: object, t: Type) -> SV:
@@ -568,7 +563,6 @@ class Translator:
         if kind == "set":
             return SV("set", v.present, members=v.members)
         if kind == "list":
-            self.bound_used = True
             items = tuple((z3.And(v.present, i < v.value), (*scope, node.path, i)) for i in range(self.bound))
             return SV("list", v.present, items=items)
         raise Unsupported(f"a field of kind {kind}")
@@ -607,7 +601,7 @@ class Translator:
         safe = z3.Or(b.lo > 0, b.hi < 0)
         div_b_lo = z3.If(safe, b.lo, z3.RealVal(1))
         div_b_hi = z3.If(safe, b.hi, z3.RealVal(1))
-        corners = [x / y for x in _ends(a) for y in _dedupe(div_b_lo, div_b_hi, b)]
+        corners = [x / y for x in _ends(a) for y in (div_b_lo, div_b_hi)]
         return _num(z3.And(known, safe), _min(corners), _max(corners))
 
     def compare(self, node: TCompare, scopes: tuple[tuple[object, ...], ...]) -> SV:
@@ -985,10 +979,6 @@ def _parts(v: SV) -> Ymd:
 
 def _ends(v: SV) -> list[Any]:
     return [v.lo, v.hi]
-
-
-def _dedupe(lo: Any, hi: Any, b: SV) -> list[Any]:
-    return [lo, hi]
 
 
 def _kind_of(t: Type) -> str:
