@@ -4,6 +4,8 @@ each confirmed by the engine; an undetermined verdict's missing fields ranked by
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +14,6 @@ from gspolicy.analysis.what_if_report import render_what_if
 from gspolicy.cli import main
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.schema.validate import validate_record
-
-from support.bundled import REGISTRY
 
 AS_OF = dt.date(2018, 12, 31)
 EXIT = "exit_criteria.household"
@@ -70,13 +70,17 @@ def test_an_undetermined_verdict_names_what_settles_it(bundled, registry) -> Non
     assert new is not None
 
 
-def test_explain_what_if(capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_what_if(tmp_path: Path, capsys: pytest.CaptureFixture[str], registry) -> None:  # type: ignore[no-untyped-def]
+    one = tmp_path / "one.jsonl"
+    one.write_text(
+        json.dumps(_household(registry, "622921-0019").to_data(), ensure_ascii=False) + "\n", "utf-8"
+    )
     code = main(
         [
             "--lang",
             "en",
             "explain",
-            str(REGISTRY / "households.jsonl"),
+            str(one),
             "--household",
             "622921-0019",
             "--as-of",
