@@ -53,6 +53,7 @@ __all__ = [
     "Finding",
     "PackProof",
     "Witness",
+    "ask",
     "case_yaml",
     "case_yaml_of",
     "confirmed_witness",
@@ -60,6 +61,7 @@ __all__ = [
     "prove_set",
     "search",
     "segments",
+    "settled",
     "smallest_model",
 ]
 
@@ -143,24 +145,37 @@ def search(
             return Answer(
                 "unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started
             )
-        tr.constrain()
-        solver = z3.Solver()
-        solver.set(timeout=max(1, int(timeout * 1000)))
-        solver.add(*tr.constraints)
-        solver.add(formula)
-        result = solver.check()
-        if result == z3.sat:
-            witness, why = confirmed_witness(tr, smallest_model(solver, tr), confirm)
-            if witness is not None:
-                return Answer("sat", witness, seconds=time.process_time() - started)
+        witness = ask(tr, formula, confirm, timeout, reasons)
+        if witness is not None:
+            return Answer("sat", witness, seconds=time.process_time() - started)
+    return settled(reasons, started)
+
+
+def ask(tr: Translator, formula: Any, confirm: Confirm, timeout: float, reasons: list[str]) -> Witness | None:
+    """One question to the solver over `tr`'s household: a confirmed witness, or None (why not,
+    added to `reasons`, unless the answer is that no household does it)."""
+    tr.constrain()
+    solver = z3.Solver()
+    solver.set(timeout=max(1, int(timeout * 1000)))
+    solver.add(*tr.constraints)
+    solver.add(formula)
+    result = solver.check()
+    if result == z3.sat:
+        witness, why = confirmed_witness(tr, smallest_model(solver, tr), confirm)
+        if witness is None:
             reasons.append(why)
-        elif result == z3.unknown:
-            reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
+        return witness
+    if result == z3.unknown:
+        reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
+    return None
+
+
+def settled(reasons: Sequence[str], started: float) -> Answer:
+    """The answer after every stretch was asked without a witness: unsat when each said so."""
+    seconds = time.process_time() - started
     if reasons:
-        return Answer(
-            "unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started
-        )
-    return Answer("unsat", seconds=time.process_time() - started)
+        return Answer("unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=seconds)
+    return Answer("unsat", seconds=seconds)
 
 
 def smallest_model(solver: z3.Solver, tr: Translator) -> z3.ModelRef:

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import z3  # type: ignore[import-untyped]  # the solver ships no type information
 
-from gspolicy.analysis.prove import Answer, Finding, confirmed_witness, smallest_model
+from gspolicy.analysis.prove import Answer, Finding, ask, settled
 from gspolicy.analysis.smt import (
     DEFAULT_BOUND,
     SV,
@@ -153,24 +153,10 @@ def _decide_search(
             return Answer(
                 "unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started
             )
-        base.constrain()
-        solver = z3.Solver()
-        solver.set(timeout=max(1, int(timeout * 1000)))
-        solver.add(*base.constraints)
-        solver.add(formula)
-        result = solver.check()
-        if result == z3.sat:
-            witness, why = confirmed_witness(base, smallest_model(solver, base), confirm)
-            if witness is not None:
-                return Answer("sat", witness, seconds=time.process_time() - started)
-            reasons.append(why)
-        elif result == z3.unknown:
-            reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
-    if reasons:
-        return Answer(
-            "unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started
-        )
-    return Answer("unsat", seconds=time.process_time() - started)
+        witness = ask(base, formula, confirm, timeout, reasons)
+        if witness is not None:
+            return Answer("sat", witness, seconds=time.process_time() - started)
+    return settled(reasons, started)
 
 
 @attrs.frozen

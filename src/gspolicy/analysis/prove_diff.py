@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 import z3  # type: ignore[import-untyped]  # the solver ships no type information
 
-from gspolicy.analysis.prove import Answer, case_yaml_of, confirmed_witness, smallest_model
+from gspolicy.analysis.prove import Answer, ask, case_yaml_of, settled
 from gspolicy.analysis.smt import DEFAULT_BOUND, SV, Translator, Unsupported, is_false, is_true
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.run import PackValues, parameter_values
@@ -186,25 +186,10 @@ def _search(
             return Answer(
                 "unknown", reason=f"not translated: {e.reason}", seconds=time.process_time() - started
             )
-        base.constrain()
-        solver = z3.Solver()
-        solver.set(timeout=max(1, int(timeout * 1000)))
-        solver.add(*base.constraints)
-        solver.add(_differ(states[0], states[1]))
-        result = solver.check()
-        if result == z3.sat:
-            confirm = _confirm(old, new, what, name)
-            witness, why = confirmed_witness(base, smallest_model(solver, base), confirm)
-            if witness is not None:
-                return Answer("sat", witness, seconds=time.process_time() - started)
-            reasons.append(why)
-        elif result == z3.unknown:
-            reasons.append(f"the solver gave no answer ({solver.reason_unknown()})")
-    if reasons:
-        return Answer(
-            "unknown", reason="; ".join(dict.fromkeys(reasons)), seconds=time.process_time() - started
-        )
-    return Answer("unsat", seconds=time.process_time() - started)
+        witness = ask(base, _differ(states[0], states[1]), _confirm(old, new, what, name), timeout, reasons)
+        if witness is not None:
+            return Answer("sat", witness, seconds=time.process_time() - started)
+    return settled(reasons, started)
 
 
 def _confirm(old: CheckedPack, new: CheckedPack, what: What, name: str) -> Callable[[Record, dt.date], bool]:
