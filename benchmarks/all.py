@@ -22,6 +22,10 @@
 6. `cli_bench.py`: the command line's start-up — median CPU of `gspolicy --help`,
    `gspolicy evaluate --help` and `gspolicy --version` (target: `--help` at most 300 ms).
 
+7. `prove_bench.py`: proofs about the bundled packs — `gspolicy check --prove` (target: under 60
+   CPU-s, at least 90 % of rules and criteria decided) and `gspolicy diff --prove` between the
+   2016 and 2018 household exit versions (the `analysis` extra).
+
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
 """
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         ["ledger_bench.py", *(["--quick"] if args.quick else [])],
         ["stats_bench.py", *(["--quick"] if args.quick else [])],
         ["cli_bench.py", *(["--quick"] if args.quick else [])],
+        ["prove_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)
