@@ -42,6 +42,7 @@ from gspolicy.analysis.smt import (
 from gspolicy.engine.run import parameter_values
 from gspolicy.lang.interpret import Context, evaluate
 from gspolicy.lang.typed import TypedExpr
+from gspolicy.lang.values import Value
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.pack.typecheck import CheckedPack
 from gspolicy.schema.model import Record
@@ -50,6 +51,7 @@ from gspolicy.schema.validate import validate_record
 __all__ = [
     "Answer",
     "Condition",
+    "Confirm",
     "Finding",
     "PackProof",
     "Witness",
@@ -76,6 +78,7 @@ class Witness:
     household: Mapping[str, Any]
     as_of: dt.date
     record: Record = attrs.field(eq=False, repr=False)
+    parameters: Mapping[str, Value] = attrs.field(factory=dict)  # free parameters' values, if any
 
 
 @attrs.frozen
@@ -91,7 +94,8 @@ class Answer:
 
 
 Goal = Callable[[Translator], Any]
-Confirm = Callable[[Record, dt.date], bool]
+Confirm = Callable[[Record, dt.date, Mapping[str, Value]], bool]
+"""Whether the interpreter confirms a household on a date, with the free parameters' values."""
 
 
 def segments(
@@ -125,6 +129,7 @@ def search(
     bound: int = DEFAULT_BOUND,
     timeout: float = 10.0,
     facts: Mapping[str, TypedExpr] | None = None,
+    free_parameters: bool = False,
 ) -> Answer:
     """Whether some household makes `goal` hold on some as-of date of the pack's validity (or of
     `within`): a confirmed witness, a proof that none does (within `bound`), or why not known."""
@@ -138,6 +143,7 @@ def search(
             as_of=(low, high),
             bound=bound,
             subject=pack.schema.root if pack.subject == pack.schema.root else pack.subject,
+            free_parameters=free_parameters,
         )
         try:
             formula = goal(tr)
@@ -203,9 +209,10 @@ def confirmed_witness(tr: Translator, model: z3.ModelRef, confirm: Confirm) -> t
     if record is None:
         codes = ", ".join(sorted({p.code for p in problems}))
         return None, f"the solver's household is not valid ({codes})"
-    if not confirm(record, as_of):
+    free = tr.free_values(model)
+    if not confirm(record, as_of, free):
         return None, "the interpreter did not confirm the solver's household"
-    return Witness(data, as_of, record), ""
+    return Witness(data, as_of, record, free), ""
 
 
 # --- conditions of one pack ------------------------------------------------------------------
@@ -279,8 +286,8 @@ def _truth_goal(expr: TypedExpr, given: TypedExpr | None, want: bool) -> Goal:
 
 
 def _confirm(pack: CheckedPack, expr: TypedExpr, given: TypedExpr | None, want: bool) -> Confirm:
-    def confirm(record: Record, as_of: dt.date) -> bool:
-        ctx = Context(record, as_of, parameter_values(pack, as_of), pack.facts)
+    def confirm(record: Record, as_of: dt.date, free: Mapping[str, Value]) -> bool:
+        ctx = Context(record, as_of, {**parameter_values(pack, as_of), **free}, pack.facts)
         if given is not None and evaluate(given, ctx) is not True:
             return False
         return evaluate(expr, ctx) is want
@@ -294,13 +301,16 @@ def prove_pack(
     bound: int = DEFAULT_BOUND,
     timeout: float = 10.0,
     within: tuple[dt.date, dt.date] | None = None,
+    free_parameters: bool = False,
 ) -> PackProof:
     """Every rule and established criterion of `pack`: can it be true, can it be false; every
-    pair of an exclusive group: can both hold."""
+    pair of an exclusive group: can both hold.  With `free_parameters`, a parameter not
+    established (or known only within bounds) is any exact value (within its bounds): a witness
+    then names the values it was found with, and the interpreter confirms it with them."""
     started = time.process_time()
     conditions: list[Condition] = []
     findings: list[Finding] = []
-    options = {"bound": bound, "timeout": timeout, "within": within}
+    options = {"bound": bound, "timeout": timeout, "within": within, "free_parameters": free_parameters}
     items: list[tuple[Literal["rule", "criterion"], str, TypedExpr, TypedExpr | None]] = [
         ("rule", rid, expr, None) for rid, expr in pack.rules.items()
     ]
@@ -331,8 +341,14 @@ def prove_pack(
             def goal(tr: Translator, ea: TypedExpr = ea, eb: TypedExpr = eb) -> Any:
                 return z3.And(is_true(tr.tr(ea)), is_true(tr.tr(eb)))
 
-            def confirm(record: Record, as_of: dt.date, ea: TypedExpr = ea, eb: TypedExpr = eb) -> bool:
-                ctx = Context(record, as_of, parameter_values(pack, as_of), pack.facts)
+            def confirm(
+                record: Record,
+                as_of: dt.date,
+                free: Mapping[str, Value],
+                ea: TypedExpr = ea,
+                eb: TypedExpr = eb,
+            ) -> bool:
+                ctx = Context(record, as_of, {**parameter_values(pack, as_of), **free}, pack.facts)
                 return evaluate(ea, ctx) is True and evaluate(eb, ctx) is True
 
             answer = search(pack, goal, confirm, **options)  # type: ignore[arg-type]
@@ -368,6 +384,7 @@ def prove_set(
     bound: int = DEFAULT_BOUND,
     timeout: float = 10.0,
     packs: Sequence[str] | None = None,
+    free_parameters: bool = False,
 ) -> list[PackProof]:
     """`prove_pack` on every version of every pack of the set (or of `packs`) that decides the
     schema's root record with rules or criteria."""
@@ -378,7 +395,7 @@ def prove_set(
         for pack in policy_set.versions(pack_id):
             if pack.subject != policy_set.schema.root or not (pack.rules or pack.criteria):
                 continue
-            out.append(prove_pack(pack, bound=bound, timeout=timeout))
+            out.append(prove_pack(pack, bound=bound, timeout=timeout, free_parameters=free_parameters))
     return out
 
 
@@ -392,6 +409,9 @@ def case_yaml_of(witness: Witness | None, name: str, expect: Mapping[str, Any]) 
     """A witness as a pack test case expecting `expect` ("" without a witness)."""
     if witness is None:
         return ""
+    if witness.parameters:
+        given = ", ".join(f"{k} = {_shown(v)}" for k, v in sorted(witness.parameters.items()))
+        name = f"{name} (with the parameters {given})"
     case = {
         "name": name,
         "as_of": witness.as_of,
@@ -399,6 +419,14 @@ def case_yaml_of(witness: Witness | None, name: str, expect: Mapping[str, Any]) 
         "expect": dict(expect),
     }
     return dump_yaml([case])
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _yaml_ready(value: Any) -> Any:

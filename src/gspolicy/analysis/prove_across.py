@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import z3  # type: ignore[import-untyped]  # the solver ships no type information
 
-from gspolicy.analysis.prove import Answer, Finding, ask, settled
+from gspolicy.analysis.prove import Answer, Confirm, Finding, ask, settled
 from gspolicy.analysis.smt import (
     DEFAULT_BOUND,
     SV,
@@ -36,6 +36,7 @@ from gspolicy.engine.run import parameter_values
 from gspolicy.lang.interpret import Context, evaluate
 from gspolicy.lang.typed import TFact, TypedExpr
 from gspolicy.lang.types import BOOL
+from gspolicy.lang.values import Value
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 
@@ -134,7 +135,7 @@ def _decide_search(
     policy_set: PolicySet,
     window: tuple[dt.date, dt.date],
     goal: Callable[[_Decision], Any],
-    confirm: Callable[[Record, dt.date], bool],
+    confirm: Confirm,
     *,
     bound: int,
     timeout: float,
@@ -192,7 +193,9 @@ def prove_across(policy_set: PolicySet, *, bound: int = DEFAULT_BOUND, timeout: 
                 def goal(d: _Decision, holds: TypedExpr = holds) -> Any:
                     return is_false(d.base.tr(holds))
 
-                def confirm(record: Record, as_of: dt.date, label: str = label) -> bool:
+                def confirm(
+                    record: Record, as_of: dt.date, _free: Mapping[str, Value], label: str = label
+                ) -> bool:
                     return label in decide_outcome(policy_set, record, as_of, exit_pack=exit_pack).findings
 
                 answer = _decide_search(policy_set, window, goal, confirm, bound=bound, timeout=timeout)
@@ -239,7 +242,7 @@ def _no_batch(
         none = [is_false(d.tr(pid).tr(e)) for pid in in_force for e in d.packs[pid].rules.values()]
         return z3.And(registered, *none)
 
-    def confirm(record: Record, as_of: dt.date) -> bool:
+    def confirm(record: Record, as_of: dt.date, _free: Mapping[str, Value]) -> bool:
         outcome = decide_outcome(policy_set, record, as_of, exit_pack=exit_pack)
         holder = next(
             (p for p in policy_set.all_in_force(as_of) if p.id in batches and fact in p.facts), None

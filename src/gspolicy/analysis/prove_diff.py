@@ -192,8 +192,10 @@ def _search(
     return settled(reasons, started)
 
 
-def _confirm(old: CheckedPack, new: CheckedPack, what: What, name: str) -> Callable[[Record, dt.date], bool]:
-    def confirm(record: Record, as_of: dt.date) -> bool:
+def _confirm(
+    old: CheckedPack, new: CheckedPack, what: What, name: str
+) -> Callable[[Record, dt.date, Any], bool]:
+    def confirm(record: Record, as_of: dt.date, _free: object = None) -> bool:
         before = _decided(old, _values(old, record, as_of), what, name)
         after = _decided(new, _values(new, record, as_of), what, name)
         return before != after

@@ -310,6 +310,7 @@ class Translator:
         subject: str | None = None,
         outcome: Callable[[str, str], SV] | None = None,
         prefix: str = "",
+        free_parameters: bool = False,
     ) -> None:
         self.schema = schema
         self.facts = dict(facts or {})
@@ -318,6 +319,8 @@ class Translator:
         self.subject = subject or schema.root
         self.outcome = outcome
         self.prefix = prefix
+        self.free_parameters = free_parameters
+        self.free: dict[str, tuple[str, Any]] = {}  # a free parameter's name → (kind, variable)
         self.constraints: list[Any] = []
         self.vars: dict[tuple[tuple[object, ...], tuple[str, ...]], Var] = {}
         self.records: dict[tuple[tuple[object, ...], tuple[str, ...]], Any] = {}  # nested record presence
@@ -569,6 +572,8 @@ class Translator:
 
     def parameter(self, node: TParam) -> SV:
         value = self.parameters.get(node.name)
+        if self.free_parameters and (value is None or isinstance(value, Unknown | Interval)):
+            return self.free_parameter(node, value)
         if value is None or isinstance(value, Unknown):
             kind = _kind_of(node.type)
             if kind == "date":
@@ -577,6 +582,46 @@ class Translator:
         if isinstance(value, Interval):
             return _num(_TRUE, _real(value.low), _real(value.high))
         return self.const(value, node.type)
+
+    def free_parameter(self, node: TParam, value: Value | None) -> SV:
+        """A parameter not established (or known only within bounds) as a free exact value:
+        within its bounds when it has them, any value of its type when it has none."""
+        kind = _kind_of(node.type)
+        found = self.free.get(node.name)
+        name = f"{self.prefix}param:{node.name}"
+        if found is None:
+            if kind == "bool":
+                var: Any = z3.Bool(name)
+            elif kind == "num":
+                var = z3.Real(name)
+                if isinstance(value, Interval):
+                    self.constraints += [var >= _real(value.low), var <= _real(value.high)]
+            elif kind == "date":
+                day, valid = _date_vars(name)
+                self.constraints.append(valid)
+                var = day
+            else:
+                raise Unsupported(f"a free parameter of kind {kind} ({node.name})")
+            found = self.free[node.name] = (kind, var)
+        kind, var = found
+        if kind == "bool":
+            return _bool(_TRUE, var)
+        if kind == "num":
+            return _num(_TRUE, var)
+        return _date(_TRUE, var)
+
+    def free_values(self, model: z3.ModelRef) -> dict[str, Value]:
+        """The free parameters' values in `model` (what a witness was found with)."""
+        out: dict[str, Value] = {}
+        for name, (kind, var) in self.free.items():
+            if kind == "bool":
+                out[name] = z3.is_true(model.eval(var, model_completion=True))
+            elif kind == "num":
+                number = model.eval(var, model_completion=True)
+                out[name] = _decimal(Fraction(number.numerator_as_long(), number.denominator_as_long()))
+            else:
+                out[name] = int_date(model.eval(_int_of(var), model_completion=True).as_long())
+        return out
 
     def fact(self, node: TFact) -> SV:
         found = self.fact_memo.get(node.name)

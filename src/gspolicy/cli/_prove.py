@@ -27,6 +27,14 @@ _BOUND_HELP = Text(
     en="the most items a list (members, support) holds in a proof (default 8)",
 )
 
+_FREE_HELP = Text(
+    zh="证明中把未确定（或只知范围）的参数当作任意确定值（在范围内）；发现注明所用的参数值"
+    "（默认：按引擎的读法，范围为区间，未确定为未知）",
+    en="in proofs, read a parameter not established (or known only within bounds) as any exact value (within "
+    "them); a finding names the values it used (default: as the engine reads them, a range an interval, "
+    "a value not established unknown)",
+)
+
 
 def proof_options(prove_help: Text) -> Callable[[Any], Any]:
     """The options `--prove`, `--timeout MS` and `--bound N` of a command."""
@@ -34,6 +42,7 @@ def proof_options(prove_help: Text) -> Callable[[Any], Any]:
         option("--prove", is_flag=True, help=prove_help),
         option("--timeout", type=WholeNumber(1, 3_600_000), default=2_000, metavar="MS", help=_TIMEOUT_HELP),
         option("--bound", type=WholeNumber(1, 64), default=8, metavar="N", help=_BOUND_HELP),
+        option("--free-parameters", is_flag=True, help=_FREE_HELP),
     )
 
     def decorate(f: Any) -> Any:
@@ -75,7 +84,8 @@ def prove_check(args: argparse.Namespace, lang: Lang) -> int:
         print_problems([d for d in problems if d.is_error], lang, sys.stderr)
         return EXIT_PROBLEMS
     seconds = args.timeout / 1000
-    proofs = prove_set(policy_set, bound=args.bound, timeout=seconds)
+    free = bool(getattr(args, "free_parameters", False))
+    proofs = prove_set(policy_set, bound=args.bound, timeout=seconds, free_parameters=free)
     across = prove_across(policy_set, bound=args.bound, timeout=seconds)
     sys.stdout.write(render_proofs(proofs, lang, timeout=seconds, across=across))
     return 2 if across.findings or any(p.findings for p in proofs) else EXIT_OK

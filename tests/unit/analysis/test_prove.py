@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gspolicy.analysis.prove import PackProof, case_yaml, prove_pack
+from gspolicy.analysis.prove import PackProof, case_yaml, case_yaml_of, prove_pack, search
 from gspolicy.analysis.prove_across import prove_across
 from gspolicy.analysis.prove_report import render_proofs
+from gspolicy.analysis.smt import is_true
 from gspolicy.cli import main
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.lang.interpret import Context, evaluate
@@ -180,3 +181,26 @@ def test_the_bundled_invariant_and_batches_are_proved(tmp_path: Path) -> None:
     )
     housing = next(p for p in outcome.packs if p.id == "seven_batches.housing")
     assert {r.holds for r in housing.rules} == {"no"}
+
+
+def test_free_parameters_make_a_rule_waiting_on_a_parameter_reachable(bundled) -> None:  # type: ignore[no-untyped-def]
+    """The monitor fills `event_shock_after_low_income` per household (not established in the
+    pack): read as the engine reads it the rule never holds; read as a free value it holds for a
+    household and a value the interpreter confirms together."""
+    pack = bundled.policy_set.versions("monitoring.household")[-1]
+    rule = pack.rules["risk.shock_after_low_income"]
+    window = (dt.date(2018, 1, 1), dt.date(2018, 12, 31))
+
+    def goal(tr):  # type: ignore[no-untyped-def]
+        return is_true(tr.tr(rule))
+
+    def confirm(record, as_of, free):  # type: ignore[no-untyped-def]
+        params = {**_params(pack, as_of), **free}
+        return evaluate(rule, Context(record, as_of, params, pack.facts)) is True
+
+    assert search(pack, goal, confirm, within=window, timeout=5).result == "unsat"
+    found = search(pack, goal, confirm, within=window, timeout=5, free_parameters=True)
+    assert found.result == "sat"
+    assert found.witness is not None
+    assert found.witness.parameters == {"event_shock_after_low_income": True}
+    assert "with the parameters event_shock_after_low_income = true" in case_yaml_of(found.witness, "x", {})
