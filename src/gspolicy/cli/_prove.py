@@ -36,13 +36,14 @@ _FREE_HELP = Text(
 )
 
 
-def proof_options(prove_help: Text) -> Callable[[Any], Any]:
-    """The options `--prove`, `--timeout MS` and `--bound N` of a command."""
+def proof_options(prove_help: Text, *, free: bool = False) -> Callable[[Any], Any]:
+    """The options `--prove`, `--timeout MS` and `--bound N` of a command (and, with `free`,
+    `--free-parameters`)."""
     options = (
         option("--prove", is_flag=True, help=prove_help),
         option("--timeout", type=WholeNumber(1, 3_600_000), default=2_000, metavar="MS", help=_TIMEOUT_HELP),
         option("--bound", type=WholeNumber(1, 64), default=8, metavar="N", help=_BOUND_HELP),
-        option("--free-parameters", is_flag=True, help=_FREE_HELP),
+        *([option("--free-parameters", is_flag=True, help=_FREE_HELP)] if free else []),
     )
 
     def decorate(f: Any) -> Any:
@@ -84,7 +85,7 @@ def prove_check(args: argparse.Namespace, lang: Lang) -> int:
         print_problems([d for d in problems if d.is_error], lang, sys.stderr)
         return EXIT_PROBLEMS
     seconds = args.timeout / 1000
-    free = bool(getattr(args, "free_parameters", False))
+    free = bool(args.free_parameters)
     proofs = prove_set(policy_set, bound=args.bound, timeout=seconds, free_parameters=free)
     across = prove_across(policy_set, bound=args.bound, timeout=seconds)
     sys.stdout.write(render_proofs(proofs, lang, timeout=seconds, across=across))

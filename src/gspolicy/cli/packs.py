@@ -141,7 +141,8 @@ exit codes:
         en="also prove with an SMT solver: rules and criteria that can never be true or never false, exclusive "
         "rules that can both hold, invariants that can be violated, registered households in no batch; each "
         "finding with a confirmed household (needs the analysis extra)",
-    )
+    ),
+    free=True,
 )
 def check(args: argparse.Namespace, lang: Lang) -> int:
     """Lint packs."""
