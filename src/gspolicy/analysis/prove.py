@@ -185,15 +185,21 @@ def settled(reasons: Sequence[str], started: float) -> Answer:
 
 
 def smallest_model(solver: z3.Solver, tr: Translator) -> z3.ModelRef:
-    """The model of a satisfied `solver`, with lists as short as a quick second try allows (a
-    witness easier to read): at most one item, else three, else as found."""
+    """The model of a satisfied `solver`, made easier to read when a quick second try allows:
+    lists of at most one item (else three) and dates from 1900 to 2100, else either, else as
+    found."""
     found = solver.model()
-    lengths = [v.value for v in tr.vars.values() if v.spec.kind == "list"]
-    if not lengths:
-        return found
-    for most in (1, 3):
+    short = [
+        [n <= most for n in (v.value for v in tr.vars.values() if v.spec.kind == "list")] for most in (1, 3)
+    ]
+    years = [y for v in tr.vars.values() if v.ymd is not None for y in (v.ymd[0],)]
+    plausible = [z3.And(y >= 1900, y <= 2100) for y in years]
+    tries = [*([*lists, *plausible] for lists in short), plausible, *short]
+    for extra in tries:
+        if not extra:
+            continue
         solver.push()
-        solver.add(*[n <= most for n in lengths])
+        solver.add(*extra)
         if solver.check() == z3.sat:
             found = solver.model()
             solver.pop()
