@@ -24,6 +24,9 @@
 7. `serve_bench.py`: the decision service under load — 50 concurrent clients on loopback for 30 s,
    single households then batches of 1,000: latency p50/p99, throughput, errors (none), the
    server's memory after 5 s against at the end (needs the `serve` extra; left out without it).
+8. `prove_bench.py`: proofs about the bundled packs — `gspolicy check --prove` (target: under 60
+   CPU-s, at least 90 % of rules and criteria decided) and `gspolicy diff --prove` between the
+   2016 and 2018 household exit versions (the `analysis` extra).
 
 `--quick` runs each on small inputs (a check that they work, not a measurement).  Each runs in
 its own process; nothing here is part of the test suite.
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         ["stats_bench.py", *(["--quick"] if args.quick else [])],
         ["cli_bench.py", *(["--quick"] if args.quick else [])],
         ["serve_bench.py", *(["--quick"] if args.quick else [])],
+        ["prove_bench.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *more in runs:
         print(f"\n# {script} {' '.join(more)}".rstrip(), flush=True)

@@ -311,9 +311,11 @@ INNER: dict[str, list[list[str]]] = {
         ["registry_block", "registry"],  # registries read a block at a time
     ],
     "analysis": [
-        ["_where", "fold"],
-        ["impact", "diff_sides", "lint_version"],
-        ["diff", "lint_set"],
+        ["_where", "fold", "smt"],
+        ["impact", "diff_sides", "lint_version", "prove"],
+        ["diff", "lint_set", "prove_diff", "prove_across"],
+        ["what_if"],
+        ["prove_report", "what_if_report"],
         ["lint"],
         ["report", "html"],
     ],
@@ -361,7 +363,7 @@ INNER: dict[str, list[list[str]]] = {
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
-        ["_options", "_run", "_store"],  # what several commands share
+        ["_options", "_run", "_store", "_prove"],  # what several commands share
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
         [
             "evaluate",

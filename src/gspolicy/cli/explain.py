@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -17,6 +18,8 @@ from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, command, o
 from gspolicy.errors import Diagnostic, suggest
 from gspolicy.explain.build import decide
 from gspolicy.explain.legend import legend
+from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema.model import Record
 
 __all__ = ["explain"]
 
@@ -45,6 +48,17 @@ __all__ = ["explain"]
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
 @DETAIL
+@option(
+    "--what-if",
+    is_flag=True,
+    help=Text(
+        zh="另列出使退出结论变为通过的最小改动（先一个字段，再两个；优先可改变的字段），每项经引擎确认；"
+        "结论未确定时，按能确定它的取值数排列所缺字段（需要 analysis 扩展）",
+        en="also list the smallest changes to the household's own fields that make its exit verdict a pass "
+        "(one field, then pairs; changeable fields first), each confirmed by the engine; for an undetermined "
+        "verdict, the missing fields ranked by how many of their values settle it (needs the analysis extra)",
+    ),
+)
 def explain(args: argparse.Namespace, lang: Lang) -> int:
     """Explain one household's decision."""
     return _cmd_explain(args, lang)
@@ -78,4 +92,17 @@ def _cmd_explain(args: argparse.Namespace, lang: Lang) -> int:
         sys.stdout.write(decision.render(lang, detail=args.detail))
         if args.detail != "full":
             sys.stdout.write("\n" + legend(lang))
+    if args.what_if:
+        return _what_if(policy_set, found[0], as_of, lang)
+    return EXIT_OK
+
+
+def _what_if(policy_set: PolicySet, record: Record, as_of: dt.date, lang: Lang) -> int:
+    try:
+        from gspolicy.analysis.what_if import what_if  # noqa: PLC0415  (the optional solver)
+        from gspolicy.analysis.what_if_report import render_what_if  # noqa: PLC0415
+    except ImportError:
+        print_problems([Diagnostic("check/no-solver", None, {"extra": "analysis"})], lang, sys.stderr)
+        return EXIT_PROBLEMS
+    sys.stdout.write("\n" + render_what_if(what_if(policy_set, record, as_of), lang))
     return EXIT_OK

@@ -19,6 +19,7 @@ from gspolicy.analysis.impact import area_impact, impact
 from gspolicy.analysis.lint import check_paths
 from gspolicy.analysis.report import render_area_impact, render_changes, render_check_summary, render_impact
 from gspolicy.cli._options import DETAIL, POLICIES
+from gspolicy.cli._prove import proof_options, prove_check, prove_diff
 from gspolicy.cli._run import policies as _policies
 from gspolicy.cli._support import (
     DATE,
@@ -133,6 +134,16 @@ exit codes:
     default="text",
     help=Text(zh="输出格式：text（默认）或 json", en="output: text (default) or json"),
 )
+@proof_options(
+    Text(
+        zh="另用 SMT 求解器证明：永远不成立或永远成立的规则和标准、可同时成立的互斥规则、可被违反的不变式、"
+        "不在任何批次的贫困户；每个发现附经确认的农户（需要 analysis 扩展）",
+        en="also prove with an SMT solver: rules and criteria that can never be true or never false, exclusive "
+        "rules that can both hold, invariants that can be violated, registered households in no batch; each "
+        "finding with a confirmed household (needs the analysis extra)",
+    ),
+    free=True,
+)
 def check(args: argparse.Namespace, lang: Lang) -> int:
     """Lint packs."""
     return _cmd_check(args, lang)
@@ -207,6 +218,14 @@ _SIDE = Text(
     default=3,
     metavar="N",
     help=Text(zh="每项变化举例的农户数（默认 3）", en="example households per change (default: 3)"),
+)
+@proof_options(
+    Text(
+        zh="另用 SMT 求解器逐项（标准、规则、结论）证明两侧对所有农户判定相同（在名单上限内），"
+        "或给出经确认的区分农户（需要 analysis 扩展）",
+        en="also prove, per criterion, rule and verdict, that both sides decide every household alike (within "
+        "the list bound), or give a confirmed household that tells them apart (needs the analysis extra)",
+    )
 )
 def diff(args: argparse.Namespace, lang: Lang) -> int:
     """What changes between two versions of packs."""
@@ -480,6 +499,8 @@ def _cmd_check(args: argparse.Namespace, lang: Lang) -> int:
     for d in kept:
         sys.stdout.write(d.render(lang) + "\n")
     sys.stdout.write(render_check_summary(report, lang))
+    if args.prove:
+        return max(report.exit_code, prove_check(args, lang))
     return report.exit_code
 
 
@@ -498,6 +519,11 @@ def _cmd_diff(args: argparse.Namespace, lang: Lang) -> int:
         return EXIT_PROBLEMS
     changes = structural_diff(old, new)
     sys.stdout.write(render_changes(changes, lang))
+    proved = EXIT_OK
+    if args.prove:
+        proved = prove_diff(args, old, new, lang)
+        if proved == EXIT_PROBLEMS:
+            return proved
     result = None
     population = ", ".join(str(p) for p in args.population or [])
     if args.population:
