@@ -51,15 +51,19 @@ def measured(argv: list[str]) -> tuple[int, float, float]:
     return int(code), float(cpu), float(peak)
 
 
-def generated(folder: Path, size: int) -> dict[str, Path]:
-    """A generated registry of `size` households as JSON Lines and as Parquet tables."""
+def generated(folder: Path, size: int, *, keep_jsonl: bool = True) -> dict[str, Path]:
+    """A generated registry of `size` households as JSON Lines and as Parquet tables, in `folder`
+    (files already there are reused: the generator is seeded, so they are the same)."""
     jsonl = folder / f"households-{size}.jsonl"
+    parquet = folder / f"households-{size}.parquet"
+    done = folder / f"households-{size}.done"  # written once the tables are complete
+    if done.exists() and (jsonl.exists() or not keep_jsonl):
+        return {"jsonl": jsonl, "parquet": parquet}
     subprocess.run(
         [sys.executable, str(GENERATOR), "--profile", "registry", "--count", str(size), "-o", str(jsonl)],
         check=True,
         capture_output=True,
     )
-    parquet = folder / f"households-{size}.parquet"
     schema = gspolicy.load_policies().schema
     with jsonl.open(encoding="utf-8") as lines, RegistryWriter(parquet, schema) as writer:
         block: list[dict[str, object]] = []
@@ -69,6 +73,9 @@ def generated(folder: Path, size: int) -> dict[str, Path]:
                 writer.write(block)
                 block = []
         writer.write(block)
+    done.touch()
+    if not keep_jsonl:
+        jsonl.unlink()
     return {"jsonl": jsonl, "parquet": parquet}
 
 

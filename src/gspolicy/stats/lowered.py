@@ -25,6 +25,7 @@ numbers — four bytes a household and cell — and the ids (one text column).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -484,6 +485,16 @@ def block_figures(
     return BlockFigures(contributions, undetermined, set_aside, seen)
 
 
+def _plain(value: Number) -> Number:
+    """A sum as the interpreter writes one over the registry's amounts: without the zeros a
+    column's fixed scale adds (``384200.00`` is ``384200``, ``12.50`` is ``12.5``)."""
+    if not isinstance(value, Decimal):
+        return value
+    if value == value.to_integral_value():
+        return Decimal(int(value))
+    return value.normalize()
+
+
 @attrs.define
 class Tally:
     """The lowered indicators' figures gathered block after block: per indicator the value of
@@ -524,10 +535,11 @@ class Tally:
             groups = part.group_by(by).agg(pl.col("__v").sum())
             cells, values = self.cells[index], self.values[index]
             codes: list[int] = []
+            whole = isinstance(part.schema["__v"], pl.Decimal) and part.schema["__v"].scale == 0
             for *group, value in groups.iter_rows():
                 code = cells.setdefault(tuple(group), len(cells))
                 codes.append(code)
-                values[code] = values.get(code, 0) + value
+                values[code] = values.get(code, 0) + (int(value) if whole else _plain(value))
             coded = groups.select(by).with_columns(pl.Series("__c", codes, dtype=pl.UInt32))
             self.pairs[index].append(
                 part.join(coded, on=by, how="left").select("__c", pl.col("__g").cast(pl.UInt32))
@@ -546,7 +558,11 @@ class Tally:
                 else pl.DataFrame(schema={"__c": pl.UInt32(), "__g": pl.UInt32()})
             )
             ordered = (
-                pairs.with_columns(rank.gather(pairs["__g"]).alias("__rank") if pairs.height else pl.lit(0))
+                pairs.with_columns(
+                    rank.gather(pairs["__g"]).alias("__rank")
+                    if pairs.height
+                    else pl.lit(0, pl.UInt32).alias("__rank")
+                )
                 .sort("__c", "__rank")
                 .group_by("__c", maintain_order=True)
                 .agg(pl.col("__g"))

@@ -30,7 +30,7 @@ from gspolicy.stats.figures import Figures, Table, figures, key_text, statistics
 from gspolicy.stats.lowered import Tally, block_figures, lower_statistics, merged_figures
 from gspolicy.stats.quarter import Quarter
 
-__all__ = ["Computed", "columnar_figures", "decided_pairs", "registry_figures"]
+__all__ = ["Computed", "columnar_figures", "decided_pairs", "per_record_notes", "registry_figures"]
 
 
 def decided_pairs(
@@ -134,6 +134,13 @@ def columnar_figures(
         len(aside),
         {k: frozenset(v) for k, v in keys.items()},
     )
+
+
+def per_record_notes(computed: Computed) -> list[Diagnostic]:
+    """A note for each pack whose figures were computed record by record, saying why."""
+    return [
+        Diagnostic("stats/per-record", None, {"pack": pack, "why": why}) for pack, why in computed.per_record
+    ]
 
 
 def registry_figures(
