@@ -339,6 +339,7 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter"],  # a quarter's days
         ["figures", "lists"],  # the figures counted in it; the management lists
+        ["lowered"],  # the figures by columns, a block at a time
         [
             "registry",
             "write",

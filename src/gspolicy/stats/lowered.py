@@ -1,25 +1,28 @@
 """The statistics packs' indicators lowered into columns: the figures of a block of households
 computed from the runner's frames and outcome table, as `gspolicy.stats.figures` computes them
-record by record (the reference; a differential test holds the two equal, cell for cell).
+record by record (the reference; a differential test holds the two equal, cell for cell and id
+for id).
 
 Every expression of an indicator — its figure, `where`, `dated_by`, `held` — and every declared
 group key is lowered by the columnar planner (`plan_expressions`) into the nodes the runner
 computes, over the subject frame and the items of its lists.  What the outcome functions read
 (``rule("id")``, ``criterion("id")``, ``granted("m")``, ``verdict()``, ``buffer()``) becomes a
 column of the subject frame, worked out once per distinct outcome by the function invariants use
-(`view_of_row`); a built-in key's row value (``by_batch``, ``by_measure``) is a constant: an
-expression that reads one is lowered once per batch pack in force, or per measure the policy set
-and the schema know.  A household's batches and measures come from its outcome (the batch packs
-a rule of which holds, the measures it gets now) or, with ``held``, from the items held.
+(`view_of_row`).  A household's batches and measures (the built-in keys) come from its outcome —
+the batch packs a rule of which holds, the measures it gets now — or, with ``held``, from the
+items held and the batch packs declaring their measures.  A figure or `where` that reads the
+row's ``by_batch`` or ``by_measure`` runs over frames of one row per household and key value
+(`_exploded`: the household's items repeated with each), the value a column.
 
 No silent difference: a pack with something the planner does not lower is named (`Lowered.
-fallback`) and its figures are computed record by record; a household the columns cannot hold
-exactly (``__fallback``), or holding a measure no lowering was made for, goes to the reference
-too (`BlockFigures.aside`).
+fallback`) and its figures are computed record by record by the caller; a household the columns
+cannot hold exactly (the runner's ``__fallback``) goes to the reference too (`BlockFigures.aside`).
 
-A block's figures are partial sums per group and, per cell, the numbers of the households behind
-it (`Tally`): merged block after block, memory stays flat in the households read but for those
-numbers — four bytes a household and cell — and the ids (one text column).
+Memory: a block gives, per indicator, its contributions (group keys, household number, value);
+`Tally` keeps only the value of each group and, per cell, the pairs (cell, household number) —
+eight bytes a household and cell — and the ids as one text column, until `Tally.tables` turns
+the numbers into the sorted ids every `Cell` holds (one Python string per household, shared by
+its cells).
 """
 
 from __future__ import annotations
@@ -218,12 +221,12 @@ def lower_statistics(
         own.extend(mine)
         indicators.extend(found)
         key_columns[pack.key] = {k: (f"{at}|r|k|{k}", kinds[k]) for k in pack.keys}
-    read = columns_of([*plans, *own])
-    lists = {k: set(v) for k, v in read.lists.items()}
+    reads = columns_of([*plans, *own])
+    lists = {k: set(v) for k, v in reads.lists.items()}
     for path, items in extra.items():
         lists.setdefault(path, set()).update(items)
     columns = Columns(
-        frozenset(p for p in read.subject if not p[0].startswith(("__o|", "__k|"))),
+        frozenset(p for p in reads.subject if not p[0].startswith(("__o|", "__k|"))),
         {k: frozenset(v) for k, v in lists.items()},
     )
     return Lowered(
@@ -370,10 +373,9 @@ def _memberships_held(
     return batches, measures
 
 
-def _exploded(frames: Frames, member: pl.DataFrame, keys: Sequence[str]) -> tuple[Frames, pl.Series]:
+def _exploded(frames: Frames, member: pl.DataFrame, keys: Sequence[str]) -> Frames:
     """`frames` with one subject row per row of `member` (a household's row and the values of
-    the built-in `keys`, as columns `_bound_column`), its items repeated with it; and the
-    household row of each new row."""
+    the built-in `keys`, as columns `_bound_column`), its items repeated with it."""
     mapping = member.select(
         pl.col("__row").alias("__hh"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("__new"), *keys
     )
@@ -390,9 +392,12 @@ def _exploded(frames: Frames, member: pl.DataFrame, keys: Sequence[str]) -> tupl
         .select(frame.columns)
         for path, frame in frames.items.items()
     }
-    return Frames(subjects.select(["__row", *[c for c in subjects.columns if c != "__row"]]), items), mapping[
-        "__hh"
-    ]
+    return Frames(subjects.select(["__row", *[c for c in subjects.columns if c != "__row"]]), items)
+
+
+def _in_quarter(day: pl.Expr, quarter: Quarter) -> pl.Expr:
+    """Whether a flow's date falls within the quarter (null when there is none: no event)."""
+    return (day >= quarter.first) & (day <= quarter.last)
 
 
 def block_figures(
@@ -424,7 +429,9 @@ def block_figures(
     for ind in lowered.indicators:
         member: pl.DataFrame | None = None
         if ind.built_in:
-            batches, measures = held[ind.held] if ind.held is not None else (outcome_batches, outcome_measures)
+            batches, measures = (
+                held[ind.held] if ind.held is not None else (outcome_batches, outcome_measures)
+            )
             for key in ind.built_in:
                 one = batches if key == "batch" else measures
                 member = one if member is None else member.join(one, on="__row", how="inner")
@@ -432,12 +439,11 @@ def block_figures(
         if ind.plan is None or member is None:
             own.append(None)
             continue
-        exploded, households = _exploded(frames, member, ind.built_in)
+        exploded = _exploded(frames, member, ind.built_in)
         found = run_plans([ind.plan], lowered.keys, exploded).table
         found = pl.concat([member, found.drop("__row")], how="horizontal")
         aside = pl.concat([aside, found.filter(pl.col("__fallback"))["__row"]])
         own.append(found.drop("__fallback"))
-        del households
     set_aside = sorted(set(aside.to_list()))
     table = table.filter(~pl.col("__row").is_in(set_aside)) if set_aside else table
     seen: dict[str, set[str]] = {}
@@ -450,8 +456,7 @@ def block_figures(
     for ind, member, values in zip(lowered.indicators, members, own, strict=True):
         part = table
         if ind.dated_by is not None:
-            day = pl.col(ind.dated_by)
-            part = part.filter(day.is_not_null() & (day >= quarter.first) & (day <= quarter.last))
+            part = part.filter(_in_quarter(pl.col(ind.dated_by), quarter).fill_null(False))
         lost: list[pl.Series] = []
         if ind.built_in:
             assert member is not None
@@ -479,7 +484,9 @@ def block_figures(
         columns = lowered.key_columns[ind.pack.key]
         fixed = {key: _key_text(*columns[key]) for key in ind.fixed}
         contributions.append(
-            part.select(*(fixed[k].alias(k) if k in fixed else pl.col(k) for k in ind.indicator.by), "__g", "__v")
+            part.select(
+                *(fixed[k].alias(k) if k in fixed else pl.col(k) for k in ind.indicator.by), "__g", "__v"
+            )
         )
         undetermined.append(pl.concat(lost) if lost else pl.Series("__g", [], dtype=pl.Int64()))
     return BlockFigures(contributions, undetermined, set_aside, seen)
@@ -525,8 +532,8 @@ class Tally:
         return pl.int_range(start, self.read, eager=True, dtype=pl.Int64).alias("__g")
 
     def add(self, block: BlockFigures) -> None:
-        for key, values in block.keys.items():
-            self.seen.setdefault(key, set()).update(values)
+        for key, texts in block.keys.items():
+            self.seen.setdefault(key, set()).update(texts)
         for index, (ind, part) in enumerate(zip(self.lowered.indicators, block.contributions, strict=True)):
             self.undetermined[index].append(block.undetermined[index])
             if not part.height:
@@ -577,7 +584,11 @@ class Tally:
             counted_rows = pairs["__g"].unique()
             counted = tuple(sorted(names[g] for g in counted_rows.to_list()))
             total: Number = len(counted) if ind.indicator.figure == "count" else sum(values.values(), 0)
-            lost = pl.concat(self.undetermined[index]) if self.undetermined[index] else pl.Series([], dtype=pl.Int64)
+            lost = (
+                pl.concat(self.undetermined[index])
+                if self.undetermined[index]
+                else pl.Series([], dtype=pl.Int64)
+            )
             undetermined = tuple(sorted(names[g] for g in lost.unique().to_list()))
             out[ind.indicator.id] = Table(
                 ind.pack.key, ind.indicator, ind.indicator.by, table_cells, Cell(total, counted), undetermined
@@ -610,4 +621,3 @@ def merged_figures(quarter: Quarter, order: Sequence[str], parts: Sequence[Mappi
         for key, table in part.items():
             out[key] = merged(out[key], table) if key in out else table
     return Figures(quarter, {key: out[key] for key in order if key in out})
-

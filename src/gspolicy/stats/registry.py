@@ -65,7 +65,10 @@ class Computed:
 
 
 def _key_values(
-    policy_set: PolicySet, pairs: Iterable[tuple[Record, Outcome]], quarter: Quarter, keys: dict[str, set[str]]
+    policy_set: PolicySet,
+    pairs: Iterable[tuple[Record, Outcome]],
+    quarter: Quarter,
+    keys: dict[str, set[str]],
 ) -> Iterator[tuple[Record, Outcome]]:
     """`pairs` passed through, the declared keys' values of their records gathered into `keys`
     (as the figures' cells name them)."""
