@@ -303,6 +303,7 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "columnar": [
         ["plan", "lines"],
+        ["plan_named"],  # named expressions (statistics indicators) as a plan
         ["frames"],
         ["ingest", "polars_columns", "polars_lower", "polars_aggregates", "polars_backend"],
         ["run", "texts", "findings", "retained"],  # one run, decoded
@@ -339,7 +340,7 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter"],  # a quarter's days
         ["figures", "lists"],  # the figures counted in it; the management lists
-        ["lowered"],  # the figures by columns, a block at a time
+        ["lowered", "tally"],  # the figures by columns, a block at a time, and gathered
         [
             "registry",
             "write",

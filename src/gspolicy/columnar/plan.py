@@ -17,14 +17,13 @@ the reason in its report.  Nothing about Polars is here: a second back end reads
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
 import attrs
 
 from gspolicy.engine.run import parameter_values
-from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import (
     TAge,
     TAggregate,
@@ -74,7 +73,6 @@ __all__ = [
     "Present",
     "Range",
     "Unknowable",
-    "plan_expressions",
     "plan_pack",
 ]
 
@@ -396,45 +394,13 @@ def plan_pack(pack: CheckedPack, as_of: dt.date, keys: Keys) -> PackPlan:
     return PackPlan(pack, as_of, None, builder.facts, applies, givens, criteria, rules, buffer)
 
 
-def plan_expressions(
-    pack: CheckedPack,
-    as_of: dt.date,
-    keys: Keys,
-    exprs: Mapping[str, TypedExpr],
-    *,
-    bound: Mapping[str, str] | None = None,
-    outcome: Callable[[str, str], str] | None = None,
-) -> PackPlan:
-    """Expressions of `pack` (a statistics pack's indicators, say) lowered as named values: the
-    plan's `rules` slot holds each of `exprs` by name.  `bound` names the subject column of a
-    text holding a parameter (a built-in group key's row value, ``by_measure``); `outcome` names
-    the subject column holding each outcome function's value (``buffer()``: ``outcome("buffer",
-    "")``).  The caller adds those columns to the subject frame, null where a value is unknown."""
-    builder = _Planner(pack, as_of, keys, bound=bound, outcome=outcome)
-    try:
-        lowered = {name: builder.lower(t) for name, t in exprs.items()}
-    except NotLowered as why:
-        return PackPlan(pack, as_of, str(why))
-    return PackPlan(pack, as_of, None, builder.facts, rules=lowered)
-
-
 class _Planner:
-    def __init__(
-        self,
-        pack: CheckedPack,
-        as_of: dt.date,
-        keys: Keys,
-        *,
-        bound: Mapping[str, str] | None = None,
-        outcome: Callable[[str, str], str] | None = None,
-    ) -> None:
+    def __init__(self, pack: CheckedPack, as_of: dt.date, keys: Keys) -> None:
         self.pack = pack
         self.as_of = as_of
         self.keys = keys
         self.schema: Schema = pack.schema
         self.params = parameter_values(pack, as_of)
-        self.bound = dict(bound or {})
-        self.outcome = outcome
         self.facts: dict[str, Node] = {}
         self.pending: list[str] = []
         self.active: set[str] = set()
@@ -509,9 +475,6 @@ class _Planner:
 
     def parameter(self, node: TParam) -> Node:
         kind = kind_of(node.type)
-        if node.name in self.bound:
-            column = self.bound[node.name]
-            return Field("text", 0, (column,), self.keys.subject_key(column))
         key = f"param:{node.name}"
         value = self.params.get(node.name)
         if value is None or isinstance(value, Unknown):
@@ -624,12 +587,6 @@ class _Planner:
             assert isinstance(rule, TConst)
             months = count.value * (12 if node.func == "years_after" else 1)
             return DateShift(months, str(rule.value), self.lower(day))
-        if node.func in OUTCOME_FUNCTIONS and self.outcome is not None:
-            if node.args and not isinstance(node.args[0], TConst):
-                raise NotLowered(f"`{node.func}()` of a name not written out")
-            name = str(node.args[0].value) if node.args and isinstance(node.args[0], TConst) else ""
-            column = self.outcome(node.func, name)
-            return Field(kind_of(node.type), 0, (column,), self.keys.subject_key(column))
         if node.func not in ("year", "years_between", "within"):
             raise NotLowered(f"`{node.func}()` reads a decision's outcome")
         return DateCall(node.func, tuple(self.lower(a) for a in node.args))

@@ -27,8 +27,9 @@ from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 from gspolicy.schema.records import stream_records
 from gspolicy.stats.figures import Figures, Table, figures, key_text, statistics_in_force
-from gspolicy.stats.lowered import Tally, block_figures, lower_statistics, merged_figures
+from gspolicy.stats.lowered import block_figures, lower_statistics
 from gspolicy.stats.quarter import Quarter
+from gspolicy.stats.tally import Tally, merged_figures
 
 __all__ = ["Computed", "columnar_figures", "decided_pairs", "per_record_notes", "registry_figures"]
 
