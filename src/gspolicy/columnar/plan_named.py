@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from gspolicy.columnar.plan import Field, Keys, Node, NotLowered, PackPlan, _Planner, kind_of
+from gspolicy.columnar.plan import Field, Keys, Node, NotLowered, PackPlan, Planner, kind_of
 from gspolicy.lang.ast import OUTCOME_FUNCTIONS
 from gspolicy.lang.typed import TCall, TConst, TParam, TypedExpr
 from gspolicy.pack.typecheck import CheckedPack
@@ -21,7 +21,7 @@ from gspolicy.pack.typecheck import CheckedPack
 __all__ = ["plan_expressions"]
 
 
-class _NamedPlanner(_Planner):
+class _NamedPlanner(Planner):
     def __init__(
         self,
         pack: CheckedPack,
