@@ -79,6 +79,7 @@ class _Indicator:
     dated_by: str | None
     held: str | None  # the held list's column (value: known; ``|sel``: the items)
     plan: PackPlan | None = None  # the figure and `where` per household and key value
+    reads: Columns | None = None  # the columns `plan` reads
     held_list: tuple[str, ...] = ()  # the list `held` reads, and the items' measure field
     held_measure: str = ""
 
@@ -206,6 +207,7 @@ def lower_statistics(
                         f"{at}|r|d|{tag}" if typed.dated_by is not None else None,
                         held,
                         separate,
+                        columns_of([separate]) if separate is not None else None,
                         held_list,
                         typed.held_measure or "",
                     )
@@ -323,21 +325,23 @@ class BlockFigures:
 
 
 def _memberships_of_outcome(lowered: Lowered, table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(row, batch) for the batch packs of which a rule holds; (row, measure) for the measures
-    a household gets now."""
+    """(row, batch) for the batch packs of which a rule holds (``pack:rule`` in ``rules``);
+    (row, measure) for the measures a household gets now (``measure=amount (why)`` in
+    ``support``).  A row's rules are distinct, and so are its measures but for a measure
+    granted twice."""
     batches = (
         table.select("__row", pl.col("__rules").alias("batch"))
         .explode("batch")
-        .with_columns(pl.col("batch").str.replace(r":.*$", ""))
+        .with_columns(pl.col("batch").str.split_exact(":", 1).struct.field("field_0").alias("batch"))
         .filter(pl.col("batch").is_in(list(lowered.batches)))
-        .unique(maintain_order=True)
+        .unique()
     )
     measures = (
         table.select("__row", pl.col("__support").alias("measure"))
         .explode("measure")
-        .with_columns(pl.col("measure").str.replace(r"=.*$", ""))
+        .with_columns(pl.col("measure").str.split_exact("=", 1).struct.field("field_0").alias("measure"))
         .filter(pl.col("measure").is_not_null())
-        .unique(maintain_order=True)
+        .unique()
     )
     return batches, measures
 
@@ -369,26 +373,25 @@ def _memberships_held(
     return batches, measures
 
 
-def _exploded(frames: Frames, member: pl.DataFrame, keys: Sequence[str]) -> Frames:
+def _exploded(frames: Frames, member: pl.DataFrame, keys: Sequence[str], reads: Columns) -> Frames:
     """`frames` with one subject row per row of `member` (a household's row and the values of
-    the built-in `keys`, as columns `_bound_column`), its items repeated with it."""
-    mapping = member.select(
-        pl.col("__row").alias("__hh"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("__new"), *keys
+    the built-in `keys`, as columns `_bound_column`), its items repeated with it; only the
+    columns `reads` names (and what every frame has)."""
+    subject = [".".join(path) for path in sorted(reads.subject) if not path[0].startswith("__k|")]
+    hh = member["__row"]
+    subjects = frames.subjects.select("__unfit", *subject)[hh].with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"),
+        *(member[k].alias(_bound_column(k)) for k in keys),
     )
-    subjects = (
-        mapping.join(frames.subjects, left_on="__hh", right_on="__row", how="inner", maintain_order="left")
-        .with_columns(pl.col("__new").alias("__row"), *(pl.col(k).alias(_bound_column(k)) for k in keys))
-        .drop("__new", *keys)
-    )
-    items = {
-        path: mapping.select("__hh", "__new")
-        .join(frame, left_on="__hh", right_on="__row", how="inner")
-        .with_columns(pl.col("__new").alias("__row"))
-        .drop("__hh", "__new")
-        .select(frame.columns)
-        for path, frame in frames.items.items()
-    }
-    return Frames(subjects.select(["__row", *[c for c in subjects.columns if c != "__row"]]), items)
+    mapping = pl.DataFrame({"__hh": hh, "__new": pl.int_range(hh.len(), eager=True, dtype=pl.UInt32)})
+    items = {}
+    for path, fields in reads.lists.items():
+        frame = frames.items[path]
+        wanted = ["__idx", "__bit", *(".".join(f) for f in sorted(fields) if ".".join(f) in frame.columns)]
+        items[path] = mapping.join(
+            frame.select("__row", *wanted), left_on="__hh", right_on="__row", how="inner"
+        ).select(pl.col("__new").alias("__row"), *wanted)
+    return Frames(subjects, items)
 
 
 def _in_quarter(day: pl.Expr, quarter: Quarter) -> pl.Expr:
@@ -435,7 +438,8 @@ def block_figures(
         if ind.plan is None or member is None:
             own.append(None)
             continue
-        exploded = _exploded(frames, member, ind.built_in)
+        assert ind.reads is not None
+        exploded = _exploded(frames, member, ind.built_in, ind.reads)
         found = run_plans([ind.plan], lowered.keys, exploded).table
         found = pl.concat([member, found.drop("__row")], how="horizontal")
         aside = pl.concat([aside, found.filter(pl.col("__fallback"))["__row"]])
