@@ -204,3 +204,19 @@ def test_the_bundled_pack_lowers_whole(bundled: Policies, example_slice: Path) -
     assert computed.households_per_record == 0
     assert computed.keys["county"]
     assert all(len(v) == 6 for v in computed.keys["county"])
+
+
+def test_a_file_with_a_problem_gives_no_figures_by_columns_but_every_problem(
+    bundled: Policies, example_slice: Path, tmp_path: Path
+) -> None:
+    lines = example_slice.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "households.jsonl"
+    bad.write_text("\n".join([lines[0], '{"id": "bad-1", "size": "many"}', *lines[1:], lines[0]]) + "\n")
+    quarter = parse_quarter("2017Q4")
+    with pytest.raises(PolicyError) as by_columns:
+        columnar_figures(bundled.policy_set, [bad], quarter)
+    with pytest.raises(PolicyError) as by_records:
+        registry_figures(bundled.policy_set, [bad], quarter)
+    codes = sorted(d.code for d in by_columns.value.diagnostics)
+    assert codes == sorted(d.code for d in by_records.value.diagnostics)
+    assert "record/duplicate-id" in codes
