@@ -258,6 +258,17 @@ def checked_block(
             cache[row] = _one(validate, row)
         return cache[row]
 
+    def of_rows(rows: Sequence[int]) -> None:
+        """The records of `rows` built together (one nesting of the block's rows, not one each)."""
+        wanted = [row for row in rows if row not in cache]
+        if len(wanted) < 2:
+            return
+        at = {line_of(row): row for row in wanted}
+        for rec in validate(wanted, True)[0]:
+            line = rec.origin.line if rec.origin is not None else None
+            if line in at:
+                cache[at[line]] = rec
+
     def record(index: int) -> Record:
         _line, row, rec = valid[index]
         if rec is not None:
@@ -276,6 +287,7 @@ def checked_block(
                 lambda i: of_row(fast_rows[i]),
                 exit_pack=exit_pack,
                 derive=reading.derive,
+                records_of=lambda rows: of_rows([fast_rows[i] for i in rows]),
             )
             places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is None]
             parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
