@@ -1,7 +1,8 @@
 """The figures by columns (`columnar_figures`) are the reference's (`figures` over households
 decided one by one), cell for cell and id for id: on generated households written as registry
 tables (so they take the columnar reader's way), on a slice of the example registry, and with a
-pack whose indicators do not lower (computed record by record, and said so).  Planted twins — a
+pack whose indicators do not lower (computed record by record, and said so), and with households
+the columns cannot hold (counted by the reference, then merged).  Planted twins — a
 wrong lowering of a flow's quarter, of the batches a household is in — are caught."""
 
 from __future__ import annotations
@@ -220,3 +221,19 @@ def test_a_file_with_a_problem_gives_no_figures_by_columns_but_every_problem(
     codes = sorted(d.code for d in by_columns.value.diagnostics)
     assert codes == sorted(d.code for d in by_records.value.diagnostics)
     assert "record/duplicate-id" in codes
+
+
+def test_households_the_columns_cannot_hold_are_counted_by_the_reference_and_merged(
+    bundled: Policies, example_slice: Path, reference: dict[str, Figures], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = lowered_module.run_plans
+
+    def every_third_unfit(*args: Any) -> Any:  # as if their numbers did not fit the columns
+        result = real(*args)
+        third = pl.int_range(pl.len()) % 3 == 0
+        return type(result)(result.table.with_columns(third.alias("__fallback")), result.width)
+
+    monkeypatch.setattr(lowered_module, "run_plans", every_third_unfit)
+    computed = columnar_figures(bundled.policy_set, [example_slice], parse_quarter("2017Q4"))
+    assert computed.households_per_record >= SLICE // 3
+    assert differences(computed.figures, reference["2017Q4"]) == []
