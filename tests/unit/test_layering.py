@@ -304,6 +304,7 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "columnar": [
         ["plan", "lines"],
+        ["plan_named"],  # named expressions (statistics indicators) as a plan
         ["frames"],
         ["ingest", "polars_columns", "polars_lower", "polars_aggregates", "polars_backend"],
         ["run", "texts", "findings", "retained"],  # one run, decoded
@@ -342,6 +343,7 @@ INNER: dict[str, list[list[str]]] = {
     "stats": [
         ["quarter", "report_words"],  # a quarter's days; the wall chart's words
         ["figures", "lists"],  # the figures counted in it; the management lists
+        ["lowered", "tally"],  # the figures by columns, a block at a time, and gathered
         [
             "registry",
             "write",

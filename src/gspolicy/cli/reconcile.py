@@ -32,7 +32,6 @@ from gspolicy.cli._support import (
 )
 from gspolicy.errors import PolicyError
 from gspolicy.stats.figures import Number
-from gspolicy.stats.figures import figures as compute_figures
 from gspolicy.stats.quarter import Quarter, parse_quarter
 from gspolicy.stats.reconcile import (
     Difference,
@@ -42,9 +41,8 @@ from gspolicy.stats.reconcile import (
     known_keys,
     read_report,
     reconcile,
-    tracking_keys,
 )
-from gspolicy.stats.registry import decided_pairs
+from gspolicy.stats.registry import columnar_figures, per_record_notes
 
 __all__ = ["EXIT_DIFFERENT", "reconcile_command"]
 
@@ -129,12 +127,13 @@ def reconcile_command(args: argparse.Namespace, lang: Lang) -> int:
     indicators = indicators_in_force(policy_set, quarter)
     try:
         report = read_report(args.report, indicators, quarter, sheet=args.sheet, encoding=args.encoding)
-        seen: dict[str, set[str]] = {}
-        pairs = decided_pairs(policy_set, args.files, quarter.last, encoding=args.encoding)
-        computed = compute_figures(policy_set, tracking_keys(policy_set, pairs, quarter, seen), quarter)
+        found = columnar_figures(policy_set, args.files, quarter, encoding=args.encoding)
+        computed = found.figures
+        seen = {key: set(values) for key, values in found.keys.items()}
     except PolicyError as err:
         print_problems(err.diagnostics, lang, sys.stderr)
         return EXIT_PROBLEMS
+    print_problems(per_record_notes(found), lang, sys.stderr)
     problems = check_keys(report, indicators, known_keys(policy_set, computed, seen))
     if problems:
         print_problems(problems, lang, sys.stderr)

@@ -174,11 +174,13 @@ def _figures_output(policy_set: PolicySet, args: argparse.Namespace, chosen: str
     """The figures of the registry files in the chosen form; `PolicyError` when a file has a
     problem or no statistics pack is in force on the quarter's last day."""
     from gspolicy.stats import write  # noqa: PLC0415
-    from gspolicy.stats.registry import registry_figures  # noqa: PLC0415
+    from gspolicy.stats.registry import columnar_figures, per_record_notes  # noqa: PLC0415
 
     quarter: Quarter = args.quarter
     _require_pack(policy_set, quarter)
-    found = registry_figures(policy_set, args.files, quarter, encoding=args.encoding)
+    computed = columnar_figures(policy_set, args.files, quarter, encoding=args.encoding)
+    print_problems(per_record_notes(computed), lang, sys.stderr)
+    found = computed.figures
     if chosen == "csv":
         return write.csv_text(found, lang).encode("utf-8")
     if chosen == "xlsx":

@@ -70,6 +70,7 @@ __all__ = [
     "Node",
     "Not",
     "PackPlan",
+    "Planner",
     "Present",
     "Range",
     "Unknowable",
@@ -375,7 +376,7 @@ def kind_of(t: Type) -> Kind:
 
 def plan_pack(pack: CheckedPack, as_of: dt.date, keys: Keys) -> PackPlan:
     """The plan of `pack` as of `as_of`, numbering its keys in `keys`."""
-    builder = _Planner(pack, as_of, keys)
+    builder = Planner(pack, as_of, keys)
     try:
         applies = builder.lower(pack.applies) if pack.applies is not None else None
         givens = {k: builder.lower(t) for k, t in pack.givens.items()}
@@ -394,7 +395,9 @@ def plan_pack(pack: CheckedPack, as_of: dt.date, keys: Keys) -> PackPlan:
     return PackPlan(pack, as_of, None, builder.facts, applies, givens, criteria, rules, buffer)
 
 
-class _Planner:
+class Planner:
+    """Lowers typed expressions of one pack as of one date into plan nodes (`plan_named` extends it)."""
+
     def __init__(self, pack: CheckedPack, as_of: dt.date, keys: Keys) -> None:
         self.pack = pack
         self.as_of = as_of

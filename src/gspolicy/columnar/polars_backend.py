@@ -24,6 +24,7 @@ result); the columns and where they go are `gspolicy.columnar.polars_columns`, t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 import attrs
 import polars as pl
@@ -31,7 +32,7 @@ import polars as pl
 from gspolicy.columnar.frames import Frames
 from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListSource, ListValue, Node, PackPlan
 from gspolicy.columnar.polars_aggregates import Compiler
-from gspolicy.columnar.polars_columns import Col, any_of
+from gspolicy.columnar.polars_columns import Bound, Col, any_of
 
 __all__ = ["Col", "Result", "run_plans"]
 
@@ -98,6 +99,13 @@ class _Levels:
         return found
 
 
+def _bound(bound: Bound | None) -> pl.Expr:
+    """A number's bound as a column: an infinite end (known when planning) is null."""
+    if isinstance(bound, Decimal) or bound is None:
+        return pl.lit(None, dtype=pl.Decimal(38, 0))
+    return bound
+
+
 @attrs.frozen
 class Result:
     """The compact result of a run, and how item bits are laid out in it (`width` bits per item
@@ -143,6 +151,8 @@ def run_plans(plans: Sequence[PackPlan], keys: Keys, frames: Frames) -> Result:
                 assert col.v is not None
                 assert col.sel is not None
                 outputs += [col.v.alias(base), col.sel.alias(f"{base}|sel")]
+            elif col.kind == "num":  # a named value of `plan_expressions`: its bounds (an open end null)
+                outputs += [_bound(col.lo).alias(f"{base}|lo"), _bound(col.hi).alias(f"{base}|hi")]
             else:
                 assert col.v is not None, f"{base} is not a condition"
                 outputs.append(col.v.alias(base))

@@ -29,6 +29,7 @@ import attrs
 import polars as pl
 
 from gspolicy._location import Source
+from gspolicy.columnar.frames import Columns
 from gspolicy.columnar.ingest import Ingest
 from gspolicy.columnar.lines import Flattener
 from gspolicy.columnar.registry_block import (
@@ -82,11 +83,13 @@ def registry_blocks(
     columns: bool = True,
     derive: Sequence[tuple[str, str]] = (),
     keep: Sequence[tuple[str, ...]] = (),
+    read: Columns | None = None,
 ) -> Iterator[RegistryBlock]:
     """Every block of the household files `paths` (see the module doc; `columns`: whether
     registry tables may be checked by columns).  Each block's outcome table also holds the
     derived fields `derive` asks for (`decide_frames`), and `RegistryBlock.kept` the fields at
-    the paths `keep` (of kinds `KEPT_KINDS`).
+    the paths `keep` (of kinds `KEPT_KINDS`), and `RegistryBlock.frames` the columns `read`
+    besides the run's.
 
     With logger ``gspolicy`` at INFO, the run is logged when it ends: files, blocks, households
     read (valid and refused), decided and their verdicts, and the time spent reading and
@@ -96,7 +99,7 @@ def registry_blocks(
     ledger = IdLedger(spec)
     run = plan_run(policy_set, schema.root, as_of)
     fast = columns and not run.fallback_packs and bool(run.plans)
-    reading = Reading(policy_set, run, ledger, exit_pack, tuple(derive), tuple(keep))
+    reading = Reading(policy_set, run, ledger, exit_pack, tuple(derive), tuple(keep), read)
     blocks = _blocks(paths, reading, fast, encoding)
     if _log.isEnabledFor(logging.INFO):
         blocks = _logged(blocks, len(paths), as_of, by_columns=fast)
@@ -183,7 +186,7 @@ def _blocks(paths: Sequence[Path], reading: Reading, fast: bool, encoding: str) 
 
 
 def _table_blocks(path: Path, reading: Reading, encoding: str) -> Iterator[RegistryBlock]:
-    schema, run = reading.policy_set.schema, reading.run
+    schema = reading.policy_set.schema
     shown = str(path)
     reader, problems = open_tables(path, schema, name=shown, encoding=encoding)
     if reader is None:
@@ -193,7 +196,7 @@ def _table_blocks(path: Path, reading: Reading, encoding: str) -> Iterator[Regis
     ingest = Ingest(
         schema,
         schema.root,
-        run.columns,
+        reading.columns,
         reader.main_schema,
         reader.item_schemas,
         reader.headers,
@@ -224,14 +227,14 @@ def _table_blocks(path: Path, reading: Reading, encoding: str) -> Iterator[Regis
 def _line_blocks(path: Path, reading: Reading) -> Iterator[RegistryBlock]:
     """A JSON Lines file a block of lines at a time, the lines a fast parser can flatten checked
     by columns (`Flattener`), the others read by the validator as always."""
-    schema, run = reading.policy_set.schema, reading.run
+    schema = reading.policy_set.schema
     shown = str(path)
     flattener = Flattener(schema)
     key = schema.records[schema.root].key or "id"
     ingest = Ingest(
         schema,
         schema.root,
-        run.columns,
+        reading.columns,
         dict.fromkeys(flattener.main_columns, pl.String()),
         {name: dict.fromkeys(columns, pl.String()) for name, columns in flattener.item_columns.items()},
         {"": {}, **{name: {} for name in flattener.lists}},

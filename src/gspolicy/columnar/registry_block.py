@@ -11,6 +11,7 @@ import attrs
 import polars as pl
 
 from gspolicy._location import RecordLocation
+from gspolicy.columnar.frames import Columns, Frames, build_frames
 from gspolicy.columnar.ingest import Ingest, kept_dtype
 from gspolicy.columnar.run import ColumnarError, Run
 from gspolicy.columnar.runner import decide_frame, decide_frames
@@ -41,6 +42,7 @@ class RegistryBlock:
     _record: Callable[[int], Record]
     _counties: Callable[[], list[str]]
     _kept: Callable[[], pl.DataFrame]
+    _frames: Callable[[], list[tuple[list[int], Frames]]]
 
     def decide(self) -> pl.DataFrame:
         """The outcome table of the valid households, one row each, in order."""
@@ -59,6 +61,13 @@ class RegistryBlock:
         (a column per dotted path, typed as its field; null when absent)."""
         return self._kept()
 
+    def frames(self) -> list[tuple[list[int], Frames]]:
+        """The valid households as the runner's frames, holding the run's columns and those
+        `registry_blocks` was asked to read too (`read`): in parts, each with the places (in
+        the block's order) of its rows — the households checked by columns, and those the
+        validator read."""
+        return self._frames()
+
 
 @attrs.frozen
 class Reading:
@@ -71,6 +80,18 @@ class Reading:
     exit_pack: str
     derive: tuple[tuple[str, str], ...] = ()
     keep: tuple[tuple[str, ...], ...] = ()
+    read: Columns | None = None  # columns the frames hold besides the run's (`RegistryBlock.frames`)
+
+    @property
+    def columns(self) -> Columns:
+        """The columns of the frames: the run's, and those asked for (`read`)."""
+        mine = self.run.columns
+        if self.read is None:
+            return mine
+        lists = {k: set(v) for k, v in mine.lists.items()}
+        for path, items in self.read.lists.items():
+            lists.setdefault(path, set()).update(items)
+        return Columns(mine.subject | self.read.subject, {k: frozenset(v) for k, v in lists.items()})
 
     @property
     def county(self) -> str:
@@ -131,7 +152,12 @@ def record_block(
         records.__getitem__,
         lambda: [str(r.get(county, "?")) for r in records],
         lambda: reading.kept_of(records),
+        lambda: [(list(range(len(records))), _frames_of(reading, records))],
     )
+
+
+def _frames_of(reading: Reading, records: Sequence[Record]) -> Frames:
+    return build_frames(reading.policy_set.schema, reading.run.record_type, records, reading.columns)
 
 
 Checked = tuple[Sequence[Record], Sequence[Refused], list[Diagnostic]]
@@ -232,6 +258,17 @@ def checked_block(
             cache[row] = _one(validate, row)
         return cache[row]
 
+    def of_rows(rows: Sequence[int]) -> None:
+        """The records of `rows` built together (one nesting of the block's rows, not one each)."""
+        wanted = [row for row in rows if row not in cache]
+        if len(wanted) < 2:
+            return
+        at = {line_of(row): row for row in wanted}
+        for rec in validate(wanted, True)[0]:
+            line = rec.origin.line if rec.origin is not None else None
+            if line in at:
+                cache[at[line]] = rec
+
     def record(index: int) -> Record:
         _line, row, rec = valid[index]
         if rec is not None:
@@ -250,6 +287,7 @@ def checked_block(
                 lambda i: of_row(fast_rows[i]),
                 exit_pack=exit_pack,
                 derive=reading.derive,
+                records_of=lambda rows: of_rows([fast_rows[i] for i in rows]),
             )
             places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is None]
             parts.append(frame.with_columns(pl.Series("__at", places, dtype=pl.Int64)))
@@ -290,7 +328,16 @@ def checked_block(
                 out.append(str(rec.get(county, "?")))
         return out
 
-    return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties, kept)
+    def frames() -> list[tuple[list[int], Frames]]:
+        parts: list[tuple[list[int], Frames]] = []
+        if fast_rows:
+            parts.append(([i for i, (_line, _row, rec) in enumerate(valid) if rec is None], checked.frames))
+        if records:
+            places = [i for i, (_line, _row, rec) in enumerate(valid) if rec is not None]
+            parts.append((places, _frames_of(reading, records)))
+        return parts
+
+    return RegistryBlock(len(valid), tuple(refused), problems, False, decide, record, counties, kept, frames)
 
 
 def _shared_ids(ids: pl.Series | None) -> pl.Series | None:

@@ -5,7 +5,7 @@ measure and amount, and a measure's `lapses_when` read once per record."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import polars as pl
@@ -43,6 +43,7 @@ def with_retained(
     granted: pl.Series,
     basis: pl.Series,
     record_of: Callable[[int], Record],
+    records_of: Callable[[Sequence[int]], None] | None = None,
 ) -> pl.DataFrame:  # granted: each row's grants as one text (`concat_texts`)
     """`frame` with the support of each row whose buffer is active and retains history items:
     what the rules grant merged with what is retained (`support_from`), computed once per
@@ -108,12 +109,14 @@ def with_retained(
         lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
         if lapsing:
             ended: list[tuple[int, str]] = []
-            for row, measure in (
+            reads = (
                 picked.filter(pl.col("__measure").is_in(lapsing))
                 .select("__row", "__measure")
                 .unique(maintain_order=True)
-                .iter_rows()
-            ):
+            )
+            if records_of is not None:  # the records read below, built together
+                records_of(sorted(set(reads["__row"].to_list()) | odd))
+            for row, measure in reads.iter_rows():
                 value = lapse_of(policy_set, measure, record_of(row), run.as_of)
                 if value is True:
                     ended.append((row, measure))
@@ -173,6 +176,8 @@ def with_retained(
         ]
     )
     if odd:
+        if records_of is not None:
+            records_of(sorted(odd))
         odd_supports = []
         odd_missing = []  # what would settle whether a retained item has lapsed
         for row in sorted(odd):

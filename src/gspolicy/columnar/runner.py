@@ -208,6 +208,7 @@ def decide_frames(
     *,
     exit_pack: str,
     derive: Sequence[tuple[str, str]] = (),
+    records_of: Callable[[Sequence[int]], None] | None = None,
 ) -> tuple[pl.DataFrame, RunReport]:
     """One row per row of `frames` (their records' `ids`), as `decide_frame` gives it; and for
     each ``(pack, form)`` of `derive` the derived field of an area's item it gives
@@ -217,7 +218,9 @@ def decide_frames(
     values and spread over the rows that have it; the parts are joined by columns as
     `Outcome.to_row` joins them.  A record is read (`record_of` its row) only where a row is
     decided whole, record by record — when the record did not fit the columns, and every row
-    when a pack did not lower — and for the rare retained items the columns cannot show."""
+    when a pack did not lower — and for the rare retained items the columns cannot show;
+    `records_of` (when given) is told the rows whose records will be read, all at once, so that
+    it can build them together."""
     as_of = run.as_of
     schema = {**table_schema([p.key for p in run.packs]), **derived_schema(derive)}
     n = frames.height
@@ -305,7 +308,16 @@ def decide_frames(
         if buffer_index is not None:
             assert basis_column is not None
             frame = with_retained(
-                policy_set, run, result, frames, buffer_index, frame, granted, basis_column, record_of
+                policy_set,
+                run,
+                result,
+                frames,
+                buffer_index,
+                frame,
+                granted,
+                basis_column,
+                record_of,
+                records_of,
             )
         frame = with_findings(checks_for(policy_set, run.record_type, as_of), frame, exit_pack)
     else:

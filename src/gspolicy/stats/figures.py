@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 
 import attrs
@@ -43,7 +43,7 @@ from gspolicy.pack.typecheck import KEY_NAMES, CheckedIndicator, CheckedPack
 from gspolicy.schema.model import Record
 from gspolicy.stats.quarter import Quarter
 
-__all__ = ["Cell", "Figures", "Table", "figures"]
+__all__ = ["Cell", "Figures", "Number", "Table", "figures", "key_text", "statistics_in_force"]
 
 Number = int | Decimal
 
@@ -125,7 +125,7 @@ def _statistics(policy_set: PolicySet, as_of: dt.date) -> list[CheckedPack]:
     return [p for p in found if p is not None]
 
 
-def _key_text(value: Value) -> str:
+def key_text(value: Value) -> str:
     """A group key's value as text: ``""`` when it is missing or unknown."""
     if isinstance(value, Unknown | Interval) or value is None:
         return ""
@@ -178,7 +178,7 @@ def _memberships(
 def _add_household(acc: _Acc, subject: _Subject, base: Context, outcome: Outcome, quarter: Quarter) -> None:
     """Count one household (its record and outcome read through `base`) in `acc`'s cells."""
     household = outcome.record
-    fixed = [_key_text(evaluate(acc.pack.keys[k], base)) for k in acc.indicator.by if k in acc.pack.keys]
+    fixed = [key_text(evaluate(acc.pack.keys[k], base)) for k in acc.indicator.by if k in acc.pack.keys]
     if acc.typed.dated_by is not None and evaluate(acc.typed.dated_by, base) not in quarter:
         return  # no date (the event has not happened), or another quarter's
     built_in = [k for k in acc.indicator.by if k in KEY_NAMES]
@@ -213,13 +213,12 @@ def _add_household(acc: _Acc, subject: _Subject, base: Context, outcome: Outcome
             acc.add(group, household, number)
 
 
-def figures(policy_set: PolicySet, pairs: Iterable[tuple[Record, Outcome]], quarter: Quarter) -> Figures:
-    """The figures of every statistics pack in force on `quarter`'s last day, over `pairs`:
-    each record with its outcome decided as of that day (`stats/outcome-date` otherwise)."""
-    as_of = quarter.last
-    accs: list[_Acc] = []
+def statistics_in_force(policy_set: PolicySet, quarter: Quarter) -> list[CheckedPack]:
+    """The statistics packs in force on `quarter`'s last day, in order; a `PolicyError`
+    (``stats/duplicate-indicator``) when two of their indicators share an id."""
+    packs = _statistics(policy_set, quarter.last)
     seen: dict[str, str] = {}
-    for pack in _statistics(policy_set, as_of):
+    for pack in packs:
         for indicator in pack.pack.indicators:
             if indicator.id in seen:
                 diagnostic = Diagnostic(
@@ -230,6 +229,25 @@ def figures(policy_set: PolicySet, pairs: Iterable[tuple[Record, Outcome]], quar
                 )
                 raise PolicyError([diagnostic])
             seen[indicator.id] = pack.key
+    return packs
+
+
+def figures(
+    policy_set: PolicySet,
+    pairs: Iterable[tuple[Record, Outcome]],
+    quarter: Quarter,
+    *,
+    only: Collection[str] | None = None,
+) -> Figures:
+    """The figures of every statistics pack in force on `quarter`'s last day, over `pairs`:
+    each record with its outcome decided as of that day (`stats/outcome-date` otherwise).
+    `only`: the keys (``id@version``) of the packs whose figures are wanted (default: all)."""
+    as_of = quarter.last
+    accs: list[_Acc] = []
+    for pack in statistics_in_force(policy_set, quarter):
+        if only is not None and pack.key not in only:
+            continue
+        for indicator in pack.pack.indicators:
             accs.append(_Acc(pack, indicator, pack.indicators[indicator.id]))
     subjects: dict[str, _Subject] = {}
     for record, outcome in pairs:
