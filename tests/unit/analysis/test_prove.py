@@ -23,6 +23,8 @@ from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.validate import validate_record
 from unit.analysis._plant import EXIT_2018, POLICIES, copy_policies, plant
 
+pytestmark = pytest.mark.slow  # proofs with the solver over planted packs: full suite
+
 HOUSING = Path("seven_batches/housing/2016.1.yaml")
 
 

@@ -27,6 +27,8 @@ from gspolicy.strategies import expressions, from_schema
 
 from support.bundled import shared_policies
 
+pytestmark = pytest.mark.slow  # formulas against the interpreter on generated households: full suite
+
 SCHEMA = shared_policies().schema
 ENV = Env(
     SCHEMA,

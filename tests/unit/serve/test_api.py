@@ -18,6 +18,8 @@ from unit.serve._server import Client, needs_serve_extra, running
 
 from support.bundled import REGISTRY, shared_policies
 
+pytestmark = pytest.mark.slow  # a real server on loopback: full suite
+
 AS_OF = "2018-12-31"
 DAY = dt.date(2018, 12, 31)
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from gspolicy.schemas import schema_text
 from unit.serve._server import Client
+
+pytestmark = pytest.mark.slow  # the OpenAPI document built and validated: full suite
 
 
 def _refs(value: Any) -> set[str]:

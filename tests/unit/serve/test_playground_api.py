@@ -20,6 +20,8 @@ from unit.serve._playground import EXIT_PACK, RAISED, THRESHOLD, Server, bundled
 
 from support.bundled import shared_policies
 
+pytestmark = pytest.mark.slow  # a real server on loopback deciding and running cases: full suite
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:

@@ -19,6 +19,8 @@ import pytest
 from gspolicy._resources import bundled_policies
 from unit.serve._server import Client, needs_serve_extra
 
+pytestmark = pytest.mark.slow  # a server process reloading its set: full suite
+
 PACK = Path("exit_criteria") / "household" / "2018.1.yaml"
 KEY = "exit_criteria.household@2018.1"
 

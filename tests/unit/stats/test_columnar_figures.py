@@ -29,6 +29,8 @@ from unit.stats._demo import STATS, demo_set
 from support.bundled import REGISTRY
 from support.households import exit_households
 
+pytestmark = pytest.mark.slow  # figures by columns against the reference on registries: full suite
+
 QUARTERS = ("2017Q4", "2018Q3", "2018Q4", "2019Q2")
 SLICE = 300  # households of the example registry: more than a block of lines read by the validator alone
 
