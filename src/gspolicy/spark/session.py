@@ -18,7 +18,7 @@ from gspolicy.errors import Diagnostic, PolicyError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["LOCAL", "java_runtime", "master_of", "needs_spark", "spark_session"]
+__all__ = ["LOCAL", "active_session", "java_runtime", "master_of", "needs_spark", "spark_session"]
 
 LOCAL = "local[*]"
 """The master when none is given: Spark in this process's machine, on every core."""
@@ -52,6 +52,16 @@ def java_runtime() -> str | None:
 def master_of(master: str | None) -> str:
     """The master a run uses: `master`, else ``SPARK_MASTER``, else `LOCAL`."""
     return master or os.environ.get("SPARK_MASTER") or LOCAL
+
+
+def active_session() -> SparkSession | None:
+    """The Spark session already running in this process, if any (pyspark imported only when it
+    is installed)."""
+    try:
+        from pyspark.sql import SparkSession  # noqa: PLC0415
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def spark_session(master: str | None = None, *, app: str = "gspolicy") -> SparkSession:
