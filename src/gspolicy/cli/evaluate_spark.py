@@ -151,7 +151,7 @@ def _run(
     from gspolicy.explain.area_reads import AreaReads  # noqa: PLC0415
     from gspolicy.explain.summaries import area_overview, county_names  # noqa: PLC0415
     from gspolicy.spark.batches import OUTCOME_COLUMNS, PROBLEMS  # noqa: PLC0415
-    from gspolicy.spark.frames import decided, kept_frame, summary  # noqa: PLC0415
+    from gspolicy.spark.frames import decided, in_input_order, kept_frame, summary  # noqa: PLC0415
 
     assert isinstance(as_of, dt.date)
     assert reads is None or isinstance(reads, AreaReads)
@@ -168,6 +168,7 @@ def _run(
             [Diagnostic("spark/no-input", None, {"path": str(files[0]), "reason": f"no column `{key}`"})]
         )
     rows = decided(households, policies, as_of, lang=lang, reads=reads).persist(StorageLevel.MEMORY_AND_DISK)
+    ordered: list[DataFrame] = []
     try:
         good = rows.where(F.size(PROBLEMS) == 0)
         try:
@@ -200,6 +201,11 @@ def _run(
                     "(--skip-invalid decides the valid ones)\n"
                 )
                 return EXIT_PROBLEMS
+        # the rows in the order of the files given and their rows, as one machine decides them
+        good = in_input_order(good, households, key=key, files=[str(f.resolve()) for f in files]).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        ordered.append(good)
         if args.output is not None:
             table = pl.from_arrow(good.select(*OUTCOME_COLUMNS).toArrow())
             assert isinstance(table, pl.DataFrame)
@@ -207,7 +213,7 @@ def _run(
             runner = f"columnar (Polars) on Spark ({spark.sparkContext.master}, mapInArrow)"
             if write_output(args, lang, policy_set, (), as_of, table, runner=runner) != EXIT_OK:
                 return EXIT_PROBLEMS
-        counted = summary(rows, policies, as_of, listing=args.list)
+        counted = summary(good, policies, as_of, listing=args.list)
         if refused_count and args.skip_invalid:
             total = counted.counts.rows + refused_count
             sys.stderr.write(
@@ -218,7 +224,7 @@ def _run(
             )
         result = None
         if reads is not None:
-            kept = kept_frame(rows, policies, as_of)
+            kept = kept_frame(good, policies, as_of)
             result, _explained = streamed_areas(
                 args, lang, policy_set, as_of, StreamedAreas(found_areas, reads), [kept]  # type: ignore[arg-type]
             )
@@ -229,7 +235,8 @@ def _run(
         print_legend(args, lang, bool(explained))
         return EXIT_OK
     finally:
-        rows.unpersist()
+        for frame in (rows, *ordered):
+            frame.unpersist()
 
 
 def _explain(

@@ -7,7 +7,26 @@ villages and counties from what was kept of each household.  `spark_session` sta
 by default; ``SPARK_MASTER`` or a master URL for a cluster) and says plainly when the `spark` extra
 or a Java runtime is missing.  Importing this package imports neither pyspark nor pyarrow."""
 
-from gspolicy.spark.frames import SparkSummary, area_result, decided, evaluate, refused, summary
+from gspolicy.spark.frames import (
+    SparkSummary,
+    area_result,
+    decided,
+    evaluate,
+    in_input_order,
+    kept_frame,
+    refused,
+    summary,
+)
 from gspolicy.spark.session import spark_session
 
-__all__ = ["SparkSummary", "area_result", "decided", "evaluate", "refused", "spark_session", "summary"]
+__all__ = [
+    "SparkSummary",
+    "area_result",
+    "decided",
+    "evaluate",
+    "in_input_order",
+    "kept_frame",
+    "refused",
+    "spark_session",
+    "summary",
+]

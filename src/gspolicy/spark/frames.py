@@ -29,7 +29,17 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
 
-__all__ = ["SparkSummary", "area_result", "decided", "evaluate", "refused", "spark_schema", "summary"]
+__all__ = [
+    "SparkSummary",
+    "area_result",
+    "decided",
+    "evaluate",
+    "in_input_order",
+    "kept_frame",
+    "refused",
+    "spark_schema",
+    "summary",
+]
 
 
 def spark_schema(columns: Mapping[str, pl.DataType]) -> StructType:
@@ -72,6 +82,32 @@ def evaluate(households: DataFrame, policies: Policies, as_of: dt.date) -> DataF
     from pyspark.sql import functions as F  # noqa: N812, PLC0415
 
     return decided(households, policies, as_of).where(F.size(PROBLEMS) == 0).select(*OUTCOME_COLUMNS)
+
+
+def in_input_order(
+    rows: DataFrame, households: DataFrame, *, key: str = "id", files: Sequence[str] = ()
+) -> DataFrame:
+    """`rows` (of `decided`; ids unique) in the order of the households they decide: by the
+    Parquet file each was read from — in the order of `files` (absolute paths), else by path —
+    then by its row in that file (`key`: the households' id column).  Spark reads files in an order of its own (the largest
+    first), so a run that should give the rows one machine gives, row for row, sorts them so."""
+    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+
+    path = F.col("_metadata.file_path")
+    place: object = path
+    if files:
+        chosen = F.lit(len(files))
+        for index, name in reversed(list(enumerate(files))):
+            chosen = F.when(path.endswith(name), F.lit(index)).otherwise(chosen)
+        place = chosen
+    order = households.select(
+        F.col(key).cast("string").alias("__id"), place.alias("__file"), F.col("_metadata.row_index").alias("__row")  # type: ignore[attr-defined]
+    )
+    return (
+        rows.join(order, rows["id"] == order["__id"], "left")
+        .orderBy("__file", "__row")
+        .drop("__id", "__file", "__row")
+    )
 
 
 def refused(rows: DataFrame) -> DataFrame:
