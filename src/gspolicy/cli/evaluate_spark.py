@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 from gspolicy._i18n import Lang
 from gspolicy.cli._run import as_of_date as _as_of
+from gspolicy.cli._run import records as _records
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, print_problems
 from gspolicy.errors import Diagnostic, PolicyError
 from gspolicy.pack.policy_set import PolicySet
+from gspolicy.schema.model import Record
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -61,10 +63,16 @@ def parquet_inputs(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not p.name.startswith((".", "_")))
+            found = sorted(
+                p for p in path.rglob("*.parquet") if p.is_file() and not p.name.startswith((".", "_"))
+            )
             if not found:
                 problems.append(
-                    Diagnostic("spark/no-input", None, {"path": str(path), "reason": "no .parquet file in the folder"})
+                    Diagnostic(
+                        "spark/no-input",
+                        None,
+                        {"path": str(path), "reason": "no .parquet file in the folder"},
+                    )
                 )
             files.extend(found)
         elif not path.exists():
@@ -94,12 +102,15 @@ def evaluate_spark(args: argparse.Namespace, lang: Lang, policy_set: PolicySet) 
     if problems:
         print_problems(problems, lang, sys.stderr)
         return EXIT_PROBLEMS
-    from gspolicy.cli.evaluate import _area_records  # noqa: PLC0415
     from gspolicy.explain.area_reads import area_reads  # noqa: PLC0415
 
-    found_areas = _area_records(args, policy_set, lang)
-    if found_areas is None:
-        return EXIT_PROBLEMS
+    found_areas: dict[str, tuple[Record, ...]] = {}
+    for kind, given in (("village", args.villages), ("county", args.counties)):
+        if given:
+            found = _records(given, policy_set, lang, kind=kind)
+            if found is None:
+                return EXIT_PROBLEMS
+            found_areas[kind] = found
     reads = area_reads(policy_set, as_of) if found_areas else None
     if found_areas and reads is None:
         sys.stderr.write(
@@ -134,7 +145,7 @@ def _run(
     spark: SparkSession,
     files: list[Path],
     as_of: object,
-    found_areas: dict[str, tuple[object, ...]],
+    found_areas: dict[str, tuple[Record, ...]],
     reads: object,
 ) -> int:
     import datetime as dt  # noqa: PLC0415
@@ -142,7 +153,7 @@ def _run(
     import polars as pl  # noqa: PLC0415
     from pyspark import StorageLevel  # noqa: PLC0415
     from pyspark.errors import PySparkException  # noqa: PLC0415
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     from gspolicy.api import Policies  # noqa: PLC0415
     from gspolicy.cli.evaluate_areas import StreamedAreas, streamed_areas  # noqa: PLC0415
@@ -178,9 +189,17 @@ def _run(
             twice = good.groupBy("id").count().where(F.col("count") > 1).orderBy("id").limit(_SHOWN).collect()
         except PySparkException as err:
             raise PolicyError(
-                [Diagnostic("spark/failed", None, {"master": spark.sparkContext.master, "reason": _first_line(err)})]
+                [
+                    Diagnostic(
+                        "spark/failed",
+                        None,
+                        {"master": spark.sparkContext.master, "reason": _first_line(err)},
+                    )
+                ]
             ) from None
-        duplicates = [Diagnostic("spark/duplicate-id", None, {"id": r["id"], "count": r["count"]}) for r in twice]
+        duplicates = [
+            Diagnostic("spark/duplicate-id", None, {"id": r["id"], "count": r["count"]}) for r in twice
+        ]
         if duplicates:
             print_problems(duplicates, lang, sys.stderr)
             return EXIT_PROBLEMS
@@ -191,7 +210,9 @@ def _run(
             if refused_count > len(shown):
                 more = refused_count - len(shown)
                 sys.stderr.write(
-                    f"……另有 {more} 户有问题\n" if lang == "zh" else f"... and {more} more households with problems\n"
+                    f"……另有 {more} 户有问题\n"
+                    if lang == "zh"
+                    else f"... and {more} more households with problems\n"
                 )
             if not args.skip_invalid:
                 sys.stderr.write(
@@ -226,7 +247,12 @@ def _run(
         if reads is not None:
             kept = kept_frame(good, policies, as_of)
             result, _explained = streamed_areas(
-                args, lang, policy_set, as_of, StreamedAreas(found_areas, reads), [kept]  # type: ignore[arg-type]
+                args,
+                lang,
+                policy_set,
+                as_of,
+                StreamedAreas(found_areas, reads),
+                [kept],
             )
         sys.stdout.write(counted.render(lang, county_names=county_names(result)))
         if result is not None:
@@ -240,14 +266,19 @@ def _run(
 
 
 def _explain(
-    args: argparse.Namespace, lang: Lang, policies: Policies, households: DataFrame, good: DataFrame, as_of: object
+    args: argparse.Namespace,
+    lang: Lang,
+    policies: Policies,
+    households: DataFrame,
+    good: DataFrame,
+    as_of: object,
 ) -> int:
     """The explanations of `--explain N` households: the first of each verdict, then the first
     ones, as the streamed run picks them (first: in the order Spark reads the files)."""
     import datetime as dt  # noqa: PLC0415
 
     import polars as pl  # noqa: PLC0415
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     from gspolicy.columnar.registry import registry_blocks  # noqa: PLC0415
     from gspolicy.explain.build import decide, exit_pack_of  # noqa: PLC0415
@@ -274,14 +305,19 @@ def _explain(
             table.write_parquet(where / (f"households.{name}.parquet" if name else "households.parquet"))
         records = {}
         for block in registry_blocks(
-            [where / "households.parquet"], policies.policy_set, as_of, exit_pack=exit_pack_of(policies.policy_set)
+            [where / "households.parquet"],
+            policies.policy_set,
+            as_of,
+            exit_pack=exit_pack_of(policies.policy_set),
         ):
             for index in range(block.valid):
                 record = block.record(index)
                 records[str(record.get(key))] = record
     for ident in ids:
         if ident in records:
-            sys.stdout.write("\n" + decide(policies.policy_set, records[ident], as_of).render(lang, detail=args.detail))
+            sys.stdout.write(
+                "\n" + decide(policies.policy_set, records[ident], as_of).render(lang, detail=args.detail)
+            )
     return len(ids)
 
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
@@ -27,13 +27,12 @@ import polars as pl
 from gspolicy._i18n import Lang
 from gspolicy.api import Policies
 from gspolicy.columnar.registry import COLUMN_BLOCK, registry_blocks
-from gspolicy.columnar.runner import derived_column, derived_schema, lacks_column, table_schema
 from gspolicy.columnar.run import plan_run
+from gspolicy.columnar.runner import derived_column, derived_schema, lacks_column, table_schema
 from gspolicy.engine.outcome import decide_outcome
 from gspolicy.explain.area_reads import AreaReads
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.explain.summaries import exit_settle
-from gspolicy.schema import roles
 from gspolicy.schema.model import Schema
 from gspolicy.schema.tabular import KEY
 from gspolicy.tables import TABLE_COLUMNS
@@ -48,8 +47,8 @@ __all__ = [
     "PROBLEMS",
     "SETTLE",
     "Task",
-    "decide_block",
     "decide_batches",
+    "decide_block",
 ]
 
 BLOCK = COLUMN_BLOCK
@@ -77,7 +76,9 @@ class Task:
 
     @property
     def pack_keys(self) -> list[str]:
-        return [p.key for p in plan_run(self.policies.policy_set, self.policies.schema.root, self.as_of).packs]
+        return [
+            p.key for p in plan_run(self.policies.policy_set, self.policies.schema.root, self.as_of).packs
+        ]
 
     def schema(self) -> dict[str, pl.DataType]:
         """The columns of the rows a task gives, typed."""
@@ -111,7 +112,6 @@ def decide_batches(
     """The rows of the households of `batches` (a Spark task's), `BLOCK` households at a time,
     as Arrow record batches of `Task.schema` (in the Arrow types of `schema` when given: those
     Spark reads back)."""
-    import pyarrow as pa  # noqa: PLC0415
 
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -218,8 +218,12 @@ def decide_block(task: Task, households: pl.DataFrame, folder: Path | None = Non
     if not parts:
         return pl.DataFrame(schema=wanted)
     return pl.concat(
-        [part.select([pl.col(c) if c in part.columns else pl.lit(None, d).alias(c) for c, d in wanted.items()])
-         for part in parts]
+        [
+            part.select(
+                [pl.col(c) if c in part.columns else pl.lit(None, d).alias(c) for c, d in wanted.items()]
+            )
+            for part in parts
+        ]
     ).cast(wanted)  # type: ignore[arg-type]
 
 
@@ -231,7 +235,9 @@ def flat_tables(households: pl.DataFrame, schema: Schema) -> dict[str, pl.DataFr
     spec = schema.records[schema.root]
     key = spec.key or "id"
     lists = [f for f, s in spec.fields.items() if s.kind == "list" and s.gather is None]
-    out = {"": households.select(_flat_columns(households.drop([f for f in lists if f in households.columns])))}
+    out = {
+        "": households.select(_flat_columns(households.drop([f for f in lists if f in households.columns])))
+    }
     for name in lists:
         if name not in households.columns or key not in households.columns:
             continue
@@ -251,7 +257,7 @@ def _flat_columns(frame: pl.DataFrame) -> list[pl.Expr]:
     """Each column of `frame` as cells: a struct's fields as dotted columns, a list as text."""
     out: list[pl.Expr] = []
 
-    def walk(expr: pl.Expr, name: str, dtype: pl.DataType) -> None:
+    def walk(expr: pl.Expr, name: str, dtype: Any) -> None:  # a Polars dtype, an instance or a class
         if isinstance(dtype, pl.Struct):
             for field in dtype.fields:
                 walk(expr.struct.field(field.name), f"{name}.{field.name}", field.dtype)
@@ -270,7 +276,3 @@ def _shown(text: str, path: Path) -> str:
     """A problem as told: the block's file is no file of the user's."""
     return text.replace(str(path), _BATCH_NAME)
 
-
-def county_role(task: Task) -> str:
-    """The root field playing the role `county_code` (empty when none)."""
-    return task.policies.schema.role(roles.COUNTY_CODE) or ""

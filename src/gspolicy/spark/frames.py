@@ -79,7 +79,7 @@ def evaluate(households: DataFrame, policies: Policies, as_of: dt.date) -> DataF
     """One row per valid household of `households` (the nested Parquet layout), the columns of
     ``gspolicy evaluate --output``, as the columnar runner decides it; the refused households
     are those of `refused` (`decided` gives both at once)."""
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     return decided(households, policies, as_of).where(F.size(PROBLEMS) == 0).select(*OUTCOME_COLUMNS)
 
@@ -91,17 +91,19 @@ def in_input_order(
     Parquet file each was read from — in the order of `files` (absolute paths), else by path —
     then by its row in that file (`key`: the households' id column).  Spark reads files in an order of its own (the largest
     first), so a run that should give the rows one machine gives, row for row, sorts them so."""
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     path = F.col("_metadata.file_path")
-    place: object = path
+    place = path
     if files:
         chosen = F.lit(len(files))
         for index, name in reversed(list(enumerate(files))):
             chosen = F.when(path.endswith(name), F.lit(index)).otherwise(chosen)
         place = chosen
     order = households.select(
-        F.col(key).cast("string").alias("__id"), place.alias("__file"), F.col("_metadata.row_index").alias("__row")  # type: ignore[attr-defined]
+        F.col(key).cast("string").alias("__id"),
+        place.alias("__file"),
+        F.col("_metadata.row_index").alias("__row"),
     )
     return (
         rows.join(order, rows["id"] == order["__id"], "left")
@@ -112,7 +114,7 @@ def in_input_order(
 
 def refused(rows: DataFrame) -> DataFrame:
     """The refused households of `decided` rows: their id and problems."""
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     return rows.where(F.size(PROBLEMS) > 0).select("id", PROBLEMS)
 
@@ -135,7 +137,10 @@ class SparkSummary:
         (``PACK.undetermined``) — the figures of the summary's table of batches."""
         packs = self.counts.shared
         rows = sorted(self.counts.counties.items())
-        columns: dict[str, list[object]] = {"county": [c for c, _n in rows], "households": [n[0] for _c, n in rows]}
+        columns: dict[str, list[object]] = {
+            "county": [c for c, _n in rows],
+            "households": [n[0] for _c, n in rows],
+        }
         for index, pack in enumerate(packs):
             columns[f"{pack}.yes"] = [n[1 + 2 * index] for _c, n in rows]
             columns[f"{pack}.undetermined"] = [n[2 + 2 * index] for _c, n in rows]
@@ -149,7 +154,7 @@ def summary(rows: DataFrame, policies: Policies, as_of: dt.date, *, listing: boo
     left out), counted in Spark a partition at a time, the counts joined on the driver."""
     import pyarrow as pa  # noqa: PLC0415
     from pyspark import TaskContext  # noqa: PLC0415
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     plan = summary_plan(policies.policy_set, as_of)
     wanted = [*OUTCOME_COLUMNS, SETTLE]
@@ -173,7 +178,7 @@ def summary(rows: DataFrame, policies: Policies, as_of: dt.date, *, listing: boo
     parts = chosen.mapInArrow(count, "part long, counts binary").collect()
     total = SummaryCounts(plan, listing=listing)
     for part in sorted(parts, key=lambda r: int(r["part"])):
-        total.merge(pickle.loads(part["counts"]))  # noqa: S301  # written by this run's own tasks
+        total.merge(pickle.loads(part["counts"]))  # written by this run's own tasks
     return SparkSummary(total, as_of)
 
 
@@ -215,7 +220,7 @@ def area_result(
 def kept_frame(rows: DataFrame, policies: Policies, as_of: dt.date) -> pl.DataFrame:
     """What the areas' packs read of each decided household of `rows`, collected in order: a
     column per field path, then the derived fields of its items."""
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     reads = area_reads(policies.policy_set, as_of)
     if reads is None:
@@ -225,5 +230,5 @@ def kept_frame(rows: DataFrame, policies: Policies, as_of: dt.date) -> pl.DataFr
     table = rows.where(F.size(PROBLEMS) == 0).select(*[F.col(f"`{n}`") for n in names]).toArrow()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.cast({n: d for n, d in task.schema().items() if n in names})  # type: ignore[dict-item]
+    frame = frame.cast({n: d for n, d in task.schema().items() if n in names})
     return frame.rename({n: n[len(KEPT) :] for n in names if n.startswith(KEPT)})

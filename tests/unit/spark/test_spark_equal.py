@@ -162,7 +162,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path
 
 
 @pytest.fixture(scope="module")
-def reference(registry: tuple[list[Path], Path]) -> tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]:
+def reference(
+    registry: tuple[list[Path], Path],
+) -> tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]:
     """What the streamed ``gspolicy evaluate`` gives on the JSON Lines: the outcome table (with
     the county), the refused ids, the summary's counts and what the areas' packs read."""
     policies = shared_policies()
@@ -269,11 +271,18 @@ def test_the_command_on_spark_writes_what_the_polars_runner_writes(
     spark: object, registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     example = registry[1] / "part-0.parquet"
-    areas = ["--villages", str(EXAMPLE.with_name("villages.jsonl")), "--counties", str(EXAMPLE.with_name("counties.jsonl"))]
+    areas = [
+        "--villages",
+        str(EXAMPLE.with_name("villages.jsonl")),
+        "--counties",
+        str(EXAMPLE.with_name("counties.jsonl")),
+    ]
     common = ["--as-of", DAY.isoformat(), "--lang", "en", *areas]
     assert main(["evaluate", str(EXAMPLE), *common, "--output", str(tmp_path / "polars.parquet")]) == 0
     expected = capsys.readouterr().out
-    code = main(["evaluate", str(example), "--engine", "spark", *common, "--output", str(tmp_path / "spark.parquet")])
+    code = main(
+        ["evaluate", str(example), "--engine", "spark", *common, "--output", str(tmp_path / "spark.parquet")]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out == expected
@@ -297,7 +306,8 @@ def test_refused_households_stop_the_command_unless_skipped(
     err = capsys.readouterr().err
     assert code == 1
     assert "1 户记录有问题，未判定任何农户" in err
-    assert "<spark batch>" in err and "size" in err
+    assert "<spark batch>" in err
+    assert "size" in err
     assert not out.exists()
     assert main([*args, "--lang", "en", "--skip-invalid"]) == 0
     err = capsys.readouterr().err
