@@ -231,6 +231,7 @@ def _run(
             table = pl.from_arrow(good.select(*OUTCOME_COLUMNS).toArrow())
             assert isinstance(table, pl.DataFrame)
             args.refused = ()
+            args.files = files  # the manifest names and hashes each Parquet file read
             runner = f"columnar (Polars) on Spark ({spark.sparkContext.master}, mapInArrow)"
             if write_output(args, lang, policy_set, (), as_of, table, runner=runner) != EXIT_OK:
                 return EXIT_PROBLEMS

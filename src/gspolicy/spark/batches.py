@@ -275,4 +275,3 @@ def _flat_columns(frame: pl.DataFrame) -> list[pl.Expr]:
 def _shown(text: str, path: Path) -> str:
     """A problem as told: the block's file is no file of the user's."""
     return text.replace(str(path), _BATCH_NAME)
-
