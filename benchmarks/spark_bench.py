@@ -208,8 +208,9 @@ def main() -> None:
     )
     table = pl.read_parquet(polars_out)
     for master in args.masters.split(","):
-        out = args.workdir / f"spark-{master.strip('local[]')}.parquet"
-        figures, text = _spark(nested, master, out, args.workdir / f"spark-{master.strip('local[]')}.json")
+        tag = "".join(c for c in master if c.isalnum())
+        out = args.workdir / f"spark-{tag}.parquet"
+        figures, text = _spark(nested, master, out, args.workdir / f"spark-{tag}.json")
         same_text = text == expected
         same_table = pl.read_parquet(out).equals(table)
         print(
