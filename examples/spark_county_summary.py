@@ -16,7 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F  # noqa: N812
+from pyspark.sql import functions as F
 
 import gspolicy
 from gspolicy import spark as on_spark
@@ -28,7 +28,9 @@ def main() -> None:
     parser.add_argument("registry")
     parser.add_argument("output")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2018, 12, 31))
-    parser.add_argument("--policies", type=Path, default=None, help="a policy folder (default: the bundled set)")
+    parser.add_argument(
+        "--policies", type=Path, default=None, help="a policy folder (default: the bundled set)"
+    )
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     args = parser.parse_args()
 
