@@ -230,7 +230,9 @@ def decide_block(task: Task, households: pl.DataFrame, folder: Path | None = Non
 def flat_tables(households: pl.DataFrame, schema: Schema) -> dict[str, pl.DataFrame]:
     """The registry tables of households in the nested layout (key ``""``: the households; each
     list of the root record its own table keyed by `KEY`): nested records as dotted columns, a
-    list of codes as codes joined by ``;`` (an empty one as ``;`` alone), each item a row.  What
+    list of codes as codes joined by ``;`` (an empty one as ``;`` alone), each item a row, every
+    cell as text (a whole number of a float column as ``4100.0``, which the record validator then
+    reads).  What
     the columns cannot prove the record validator reads as it would the nested file."""
     spec = schema.records[schema.root]
     key = spec.key or "id"
@@ -254,7 +256,8 @@ def flat_tables(households: pl.DataFrame, schema: Schema) -> dict[str, pl.DataFr
 
 
 def _flat_columns(frame: pl.DataFrame) -> list[pl.Expr]:
-    """Each column of `frame` as cells: a struct's fields as dotted columns, a list as text."""
+    """Each column of `frame` as cells of text: a struct's fields as dotted columns, a list as
+    its codes joined by ``;``."""
     out: list[pl.Expr] = []
 
     def walk(expr: pl.Expr, name: str, dtype: Any) -> None:  # a Polars dtype, an instance or a class
@@ -264,8 +267,8 @@ def _flat_columns(frame: pl.DataFrame) -> list[pl.Expr]:
         elif isinstance(dtype, pl.List | pl.Array):
             text = expr.cast(pl.List(pl.String())).list.join(";")
             out.append(pl.when(text == "").then(pl.lit(";")).otherwise(text).alias(name))
-        else:
-            out.append(expr.alias(name))
+        else:  # as text, as registry exports write cells: the column checks prove them fastest
+            out.append(expr.cast(pl.String()).alias(name))
 
     for name, dtype in frame.schema.items():
         walk(pl.col(name), name, dtype)
