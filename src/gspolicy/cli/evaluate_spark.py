@@ -9,7 +9,9 @@ default (``local[*]``); ``--master`` or ``SPARK_MASTER`` names a cluster."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,14 +130,23 @@ def evaluate_spark(args: argparse.Namespace, lang: Lang, policy_set: PolicySet) 
     except PolicyError as err:
         print_problems(err.diagnostics, lang, sys.stderr)
         return EXIT_PROBLEMS
+    from py4j.protocol import Py4JError  # noqa: PLC0415
+    from pyspark.errors import PySparkException  # noqa: PLC0415
+
+    master = spark.sparkContext.master
     try:
         return _run(args, lang, policy_set, spark, files, as_of, found_areas, reads)
     except PolicyError as err:
         print_problems(err.diagnostics, lang, sys.stderr)
         return EXIT_PROBLEMS
+    except (PySparkException, Py4JError, ConnectionError) as err:  # a job that failed, a JVM gone
+        failed = Diagnostic("spark/failed", None, {"master": master, "reason": _first_line(err)})
+        print_problems([failed], lang, sys.stderr)
+        return EXIT_PROBLEMS
     finally:
         if running is None:
-            spark.stop()
+            with contextlib.suppress(Py4JError, ConnectionError):  # a JVM gone already (said above)
+                spark.stop()
 
 
 def _run(
@@ -228,13 +239,17 @@ def _run(
         )
         ordered.append(good)
         if args.output is not None:
-            table = pl.from_arrow(good.select(*OUTCOME_COLUMNS).toArrow())
-            assert isinstance(table, pl.DataFrame)
             args.refused = ()
             args.files = files  # the manifest names and hashes each Parquet file read
             runner = f"columnar (Polars) on Spark ({spark.sparkContext.master}, mapInArrow)"
-            if write_output(args, lang, policy_set, (), as_of, table, runner=runner) != EXIT_OK:
-                return EXIT_PROBLEMS
+            with tempfile.TemporaryDirectory(prefix="gspolicy-spark-out-") as folder:
+                # Spark writes the table a partition a file, in order; each is read back and
+                # written on in turn, so the driver never holds the whole table
+                parts = Path(folder) / "rows"
+                good.select(*OUTCOME_COLUMNS).write.parquet(str(parts))
+                frames = (pl.read_parquet(part) for part in sorted(parts.glob("part-*.parquet")))
+                if write_output(args, lang, policy_set, (), as_of, frames, runner=runner) != EXIT_OK:
+                    return EXIT_PROBLEMS
         counted = summary(good, policies, as_of, listing=args.list)
         if refused_count and args.skip_invalid:
             total = counted.counts.rows + refused_count

@@ -45,7 +45,6 @@ EXAMPLE = ROOT / "examples" / "registry" / "households.jsonl"
 GENERATOR = ROOT / "examples" / "generate_households.py"
 DAY = dt.date(2018, 12, 31)
 GENERATED = 10_000
-SKIPPED = 3_000
 SPOILED = (("size", -3), ("region_class", "nowhere"), ("poor_county_type", "nowhere"))
 
 
@@ -129,8 +128,9 @@ def spark() -> Iterator[object]:
 
 
 def _generated(folder: Path) -> Path:
-    """10,000 generated households whose ids the example registry does not hold (the generator
-    numbers households by their place, so the first 3,000 are left out), three of them spoiled."""
+    """10,000 generated households under ids the example registry does not hold (the generator
+    numbers households by their place, so its ids are the registry's: each gets ``~g``), three
+    of them spoiled (`SPOILED`)."""
     spec = importlib.util.spec_from_file_location("generate_households", GENERATOR)
     assert spec is not None
     assert spec.loader is not None
@@ -138,8 +138,10 @@ def _generated(folder: Path) -> Path:
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     made = folder / "made.jsonl"
-    module.main(["--count", str(GENERATED + SKIPPED), "--seed", "31", "-o", str(made)])
-    rows = [json.loads(t) for t in made.read_text(encoding="utf-8").splitlines()[SKIPPED:]]
+    module.main(["--count", str(GENERATED), "--seed", "31", "-o", str(made)])
+    rows = [json.loads(t) for t in made.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["id"] = f"{row['id']}~g"
     for row, (field, value) in zip(rows[::3_000], SPOILED, strict=False):
         row[field] = value
     out = folder / "generated.jsonl"

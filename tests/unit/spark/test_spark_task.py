@@ -110,7 +110,8 @@ def _nested(tmp_path: Path) -> Path:
 def test_without_pyspark_the_command_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, lang: str, said: str
 ) -> None:
-    monkeypatch.setitem(sys.modules, "pyspark", None)  # an import of it fails, as when not installed
+    for name in ["pyspark", *(m for m in sys.modules if m.startswith("pyspark."))]:
+        monkeypatch.setitem(sys.modules, name, None)  # an import of it fails, as when not installed
     code = main(
         ["evaluate", str(_nested(tmp_path)), "--engine", "spark", "--as-of", "2018-12-31", "--lang", lang]
     )
