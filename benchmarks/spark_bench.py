@@ -184,6 +184,7 @@ def _spark(nested: Path, master: str, out: Path, report: Path) -> tuple[dict[str
         env=env,
         check=False,
     )
+    report.with_suffix(".err").write_text(done.stderr)
     figures = json.loads(report.read_text()) if report.exists() else {}
     if done.returncode != 0 or figures.get("code") != 0:
         sys.exit(f"the Spark run failed ({master}):\n{done.stderr[-3000:]}")

@@ -22,6 +22,8 @@ __all__ = ["LOCAL", "active_session", "java_runtime", "master_of", "needs_spark"
 
 LOCAL = "local[*]"
 """The master when none is given: Spark in this process's machine, on every core."""
+LOCAL_MEMORY = "4g"
+"""The heap of a local master's JVM (``GSPOLICY_SPARK_MEMORY`` sets another)."""
 
 
 def needs_spark() -> None:
@@ -80,11 +82,14 @@ def spark_session(master: str | None = None, *, app: str = "gspolicy") -> SparkS
             raise PolicyError([Diagnostic("spark/no-java", None, {"reason": missing})])
         # the workers of a local master run this interpreter, with gspolicy installed
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(chosen).appName(app)
+    if chosen.startswith("local") and "spark.driver.memory" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        # a local master's tasks run in the driver's JVM, whose default heap (1 GiB) a million
+        # households' outcome rows, kept and sorted, outgrow
+        builder = builder.config("spark.driver.memory", os.environ.get("GSPOLICY_SPARK_MEMORY", LOCAL_MEMORY))
     try:
         return (
-            SparkSession.builder.master(chosen)
-            .appName(app)
-            .config("spark.ui.enabled", "false")
+            builder.config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .getOrCreate()
