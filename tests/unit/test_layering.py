@@ -37,6 +37,7 @@ LAYERS = {
     "testing": 7,
     "store": 7,
     "stats": 7,
+    "spark": 7,
     "tables": 7,
     "schemas": 7,
     "api": 7,
@@ -362,6 +363,10 @@ INNER: dict[str, list[list[str]]] = {
         ["app"],
         ["run"],  # uvicorn and SIGHUP
     ],
+    "spark": [
+        ["session", "batches"],  # starting Spark; what one task does, without Spark
+        ["frames"],  # the packs on Spark DataFrames
+    ],
     "cli": [
         ["_click_zh", "_progress"],
         ["_support"],
@@ -369,6 +374,7 @@ INNER: dict[str, list[list[str]]] = {
         ["evaluate_output", "evaluate_report", "evaluate_areas", "evaluate_streamed"],  # the main job's parts
         [
             "evaluate",
+            "evaluate_spark",
             "explain",
             "fmt",
             "households",

@@ -221,6 +221,25 @@ def _field_list(value: str) -> list[str] | Text:
         en="the pack giving county verdicts (default: the county verdict pack, `kind: exit`)",
     ),
 )
+@option(
+    "--engine",
+    type=click.Choice(["polars", "spark"]),
+    default="polars",
+    help=Text(
+        zh="判定引擎：polars（本机，默认）或 spark（Apache Spark，读取 Parquet 文件或文件夹；需要 spark 扩展和 Java）",
+        en="the engine: polars (this machine; default) or spark (Apache Spark, reading Parquet files or "
+        "folders; needs the spark extra and Java)",
+    ),
+)
+@option(
+    "--master",
+    default=None,
+    metavar="URL",
+    help=Text(
+        zh="与 --engine spark 同用：Spark 主节点（默认：环境变量 SPARK_MASTER，否则 local[*]）",
+        en="with --engine spark: the Spark master (default: SPARK_MASTER, else local[*])",
+    ),
+)
 @DETAIL
 def evaluate(args: argparse.Namespace, lang: Lang) -> int:
     """Decide the households (and areas) of the record files."""
@@ -300,6 +319,17 @@ def _cmd_evaluate(args: argparse.Namespace, lang: Lang) -> int:
                 )
             sys.stderr.write(message + "\n")
             return EXIT_USAGE
+    if args.engine == "spark":
+        from gspolicy.cli.evaluate_spark import evaluate_spark  # noqa: PLC0415  # pyspark when asked
+
+        return evaluate_spark(args, lang, policy_set)
+    if args.master is not None:
+        sys.stderr.write(
+            "gspolicy evaluate：--master 需要与 --engine spark 一起使用\n"
+            if zh
+            else "gspolicy evaluate: --master goes with --engine spark\n"
+        )
+        return EXIT_USAGE
     if not (args.villages or args.counties) and args.format == "table":
         return evaluate_streamed(args, lang, policy_set)
     if args.format == "table":

@@ -161,9 +161,11 @@ def write_output(
     records: Sequence[Record],
     as_of: dt.date,
     table: pl.DataFrame | Iterable[pl.DataFrame] | None = None,
+    *,
+    runner: str = "columnar (Polars)",
 ) -> int:
     """The household table of the run by the columnar runner (`table` when already decided),
-    written to `--output`."""
+    written to `--output`; `runner` is how the manifest names what decided it."""
     from gspolicy.tables import OutputError, run_manifest, write_table  # noqa: PLC0415  # Polars when used
 
     policies = Policies(policy_set)
@@ -176,7 +178,7 @@ def write_output(
             as_of=as_of,
             inputs=args.files,
             packs=[(p.key, p.content_hash) for p in in_force],
-            runner="columnar (Polars)",
+            runner=runner,
             fallback=policies.columnar_report(as_of),
             version=_library_version(),
         )

@@ -176,6 +176,24 @@ class SummaryCounts:
         if self.listing:
             self.lines.extend(table.select("id", "verdict", "failing", "undetermined").iter_rows())
 
+    def merge(self, other: SummaryCounts) -> None:
+        """Count `other`'s rows after this one's, as if its blocks had been added here (the
+        counts of the parts of a run, each counted apart, joined in the run's order)."""
+        self.rows += other.rows
+        for mine, theirs in (
+            (self.verdicts, other.verdicts),
+            (self.failing, other.failing),
+            (self.settle, other.settle),
+            (self.findings, other.findings),
+            (self.rules, other.rules),
+            (self.buffer, other.buffer),
+        ):
+            mine.update(theirs)  # type: ignore[arg-type]
+        for county, counts in other.counties.items():
+            found = self.counties.setdefault(county, [0] * len(counts))
+            self.counties[county] = [a + b for a, b in zip(found, counts, strict=True)]
+        self.lines.extend(other.lines)
+
     # -- the text -------------------------------------------------------------------------------
 
     def render(self, lang: Lang, *, as_of: dt.date, county_names: Mapping[str, str] | None = None) -> str:

@@ -1,0 +1,317 @@
+"""The packs on Spark give what the Polars runner gives, row for row.
+
+The example registry (3,000 households) and 10,000 generated ones (another seed, so no id is
+shared; the generator plants defects, so some households are refused) are written in the nested
+Parquet layout — one row a household, its members and support items as lists of structs — and
+decided on Spark (``local[2]``, several partitions) by `gspolicy.spark`; the same JSON Lines
+decided by ``gspolicy evaluate``'s streamed run (`registry_blocks`, the Polars runner) give the
+reference.  Spark starts once for this module — the only one that starts it — and its JVM is shut
+down and waited for at the end, so that its CPU time is counted (`Spark`).
+
+Without a Java runtime or pyspark the module is skipped, except under CI (``CI=true``), where
+it fails: `.ci/run` installs Debian's ``openjdk-17-jre-headless`` when ``java -version`` fails,
+and pyspark is in the ``test`` extra."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from gspolicy._resources import bundled_policies
+from gspolicy.cli import main
+from gspolicy.columnar.registry import registry_blocks
+from gspolicy.columnar.runner import derived_column, lacks_column
+from gspolicy.engine.outcome import decide_outcome
+from gspolicy.explain.area_reads import area_reads
+from gspolicy.explain.build import exit_pack_of
+from gspolicy.explain.summaries import SummaryCounts, exit_settle, summary_plan
+from gspolicy.tables import TABLE_COLUMNS
+
+from support.bundled import shared_policies
+from support.timing import charge
+
+pytestmark = pytest.mark.slow  # a JVM: about half a minute of CPU for the module (see the report)
+
+ROOT = bundled_policies().parent
+EXAMPLE = ROOT / "examples" / "registry" / "households.jsonl"
+GENERATOR = ROOT / "examples" / "generate_households.py"
+DAY = dt.date(2018, 12, 31)
+GENERATED = 10_000
+SPOILED = (("size", -3), ("region_class", "nowhere"), ("poor_county_type", "nowhere"))
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` and every process below it still running (each with the
+    children it waited for), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        here = todo.pop()
+        try:
+            fields = Path(f"/proc/{here}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15]) / tick
+            for task in os.listdir(f"/proc/{here}/task"):
+                todo += [int(c) for c in Path(f"/proc/{here}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[object]:
+    """Spark on ``local[2]``, started once; at the end the JVM is shut down and waited for, and
+    what its Python workers spent — which this process cannot wait for — is charged
+    (`support.timing.charge`): the run counts the larger of the JVM's tree measured just before
+    shutdown and what waiting for the JVM added."""
+    import resource
+
+    from gspolicy.errors import PolicyError
+    from gspolicy.spark.session import java_runtime, needs_spark
+
+    try:
+        needs_spark()
+    except PolicyError as err:
+        if _ci():
+            pytest.fail(f"CI needs pyspark (the test extra): {err}")
+        pytest.skip(f"needs pyspark, pyarrow and pandas (the spark extra): {err}")
+    missing = java_runtime()
+    if missing is not None:
+        if _ci():
+            pytest.fail(f"CI needs Java: .ci/run installs openjdk-17-jre-headless ({missing})")
+        pytest.skip(f"needs a Java runtime (openjdk-17-jre-headless): {missing}")
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("gspolicy-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        # a short run: the JVM's quick compiler alone, one compiler thread
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    gateway = SparkContext._gateway
+    assert gateway is not None
+    jvm = gateway.proc
+    try:
+        yield session
+    finally:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        measured = _tree_cpu(jvm.pid)
+        session.stop()
+        gateway.shutdown()
+        if jvm.stdin is not None:
+            jvm.stdin.close()  # the gateway's JVM ends when its input does
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        jvm.wait(timeout=120)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        waited = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        charge(measured - waited)
+
+
+def _generated(folder: Path) -> Path:
+    """10,000 generated households under ids the example registry does not hold (the generator
+    numbers households by their place, so its ids are the registry's: each gets ``~g``), three
+    of them spoiled (`SPOILED`)."""
+    spec = importlib.util.spec_from_file_location("generate_households", GENERATOR)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    made = folder / "made.jsonl"
+    module.main(["--count", str(GENERATED), "--seed", "31", "-o", str(made)])
+    rows = [json.loads(t) for t in made.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["id"] = f"{row['id']}~g"
+    for row, (field, value) in zip(rows[::3_000], SPOILED, strict=False):
+        row[field] = value
+    out = folder / "generated.jsonl"
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    """The JSON Lines files and a folder of the same households in the nested Parquet layout."""
+    folder = tmp_path_factory.mktemp("spark")
+    lines = [EXAMPLE, _generated(folder)]
+    nested = folder / "nested"
+    nested.mkdir()
+    for index, path in enumerate(lines):
+        rows = [json.loads(t) for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+        frame.write_parquet(nested / f"part-{index}.parquet", row_group_size=2_500)
+    return lines, nested
+
+
+@pytest.fixture(scope="module")
+def reference(
+    registry: tuple[list[Path], Path],
+) -> tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]:
+    """What the streamed ``gspolicy evaluate`` gives on the JSON Lines: the outcome table (with
+    the county), the refused ids, the summary's counts and what the areas' packs read."""
+    policies = shared_policies()
+    policy_set = policies.policy_set
+    exit_pack = exit_pack_of(policy_set)
+    reads = area_reads(policy_set, DAY)
+    assert reads is not None
+    key = policies.schema.records[policies.schema.root].key or "id"
+    counts = SummaryCounts(summary_plan(policy_set, DAY))
+    frames: list[pl.DataFrame] = []
+    kept: list[pl.DataFrame] = []
+    refused: list[str] = []
+    derived = [c for pf in reads.derive for c in (derived_column(*pf), lacks_column(*pf))]
+    for block in registry_blocks(
+        registry[0], policy_set, DAY, exit_pack=exit_pack, derive=reads.derive, keep=reads.paths
+    ):
+        refused += [str(r.data.get(key)) for r in block.refused if isinstance(r.data, dict)]
+        if not block.valid:
+            continue
+        frame = block.decide()
+        kept.append(pl.concat([block.kept(), frame.select(derived)], how="horizontal"))
+        frame = frame.drop(derived)
+        counties = block.counties()
+
+        def settle(row: int, block: object = block) -> list[str]:
+            record = block.record(row)  # type: ignore[attr-defined]
+            return exit_settle(decide_outcome(policy_set, record, DAY, exit_pack=exit_pack))
+
+        counts.add(frame, counties, settle)
+        frames.append(frame.with_columns(pl.Series("county", [None if c == "?" else c for c in counties])))
+    return pl.concat(frames).select(TABLE_COLUMNS), refused, counts, pl.concat(kept)
+
+
+@pytest.fixture(scope="module")
+def decided(spark: object, registry: tuple[list[Path], Path]) -> Iterator[object]:
+    """The households decided on Spark, with what the areas' packs read, kept for the tests."""
+    from gspolicy import spark as on_spark
+
+    policies = shared_policies()
+    households = spark.read.parquet(str(registry[1]))  # type: ignore[attr-defined]
+    assert households.rdd.getNumPartitions() >= 2
+    rows = on_spark.decided(households, policies, DAY, reads=area_reads(policies.policy_set, DAY))
+    ordered = on_spark.in_input_order(rows, households).cache()
+    yield ordered
+    ordered.unpersist()
+
+
+def _first_difference(got: pl.DataFrame, wanted: pl.DataFrame) -> str:
+    """Where two tables of one shape first differ: the column, the row's id and both values."""
+    for name in wanted.columns:
+        for index, (a, b) in enumerate(zip(got[name].to_list(), wanted[name].to_list(), strict=True)):
+            if a != b:
+                return f"{name} of {wanted['id'][index]} (row {index}): {a!r} != {b!r}"
+    return "no value differs"
+
+
+def test_the_outcome_table_on_spark_is_the_polars_runners_row_for_row(
+    decided: object, reference: tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]
+) -> None:
+    from gspolicy.spark.batches import PROBLEMS
+
+    rows = pl.from_arrow(decided.toArrow())  # type: ignore[attr-defined]
+    assert isinstance(rows, pl.DataFrame)
+    expected, refused, _counts, _kept = reference
+    good = rows.filter(pl.col(PROBLEMS).list.len() == 0).select(TABLE_COLUMNS)
+    assert good.height == expected.height == 3_000 + GENERATED - len(SPOILED)
+    assert good.schema == expected.schema
+    assert good.equals(expected), _first_difference(good, expected)
+    gone = rows.filter(pl.col(PROBLEMS).list.len() > 0)
+    assert sorted(gone["id"].to_list()) == sorted(refused)
+    assert refused, "the generator plants defects: some households are refused"
+    assert all(problems for problems in gone[PROBLEMS].to_list())
+
+
+def test_the_summary_on_spark_is_the_streamed_runs(
+    decided: object, reference: tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]
+) -> None:
+    from gspolicy import spark as on_spark
+
+    policies = shared_policies()
+    counted = on_spark.summary(decided, policies, DAY)  # type: ignore[arg-type]
+    expected = reference[2]
+    for lang in ("en", "zh"):
+        assert counted.render(lang) == expected.render(lang, as_of=DAY)
+    table = counted.per_county()
+    assert table["households"].sum() == expected.rows
+    assert dict(zip(table["county"], table["households"], strict=True)) == {
+        c: n[0] for c, n in expected.counties.items()
+    }
+
+
+def test_villages_and_counties_come_from_what_spark_kept(
+    decided: object, reference: tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]
+) -> None:
+    from gspolicy.spark.frames import kept_frame
+
+    policies = shared_policies()
+    kept = kept_frame(decided, policies, DAY)  # type: ignore[arg-type]
+    assert kept.equals(reference[3].select(kept.columns))
+    assert kept.columns == reference[3].columns
+
+
+def test_the_command_on_spark_writes_what_the_polars_runner_writes(
+    spark: object, registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = registry[1] / "part-0.parquet"
+    areas = [
+        "--villages",
+        str(EXAMPLE.with_name("villages.jsonl")),
+        "--counties",
+        str(EXAMPLE.with_name("counties.jsonl")),
+    ]
+    common = ["--as-of", DAY.isoformat(), "--lang", "en", *areas]
+    assert main(["evaluate", str(EXAMPLE), *common, "--output", str(tmp_path / "polars.parquet")]) == 0
+    expected = capsys.readouterr().out
+    code = main(
+        ["evaluate", str(example), "--engine", "spark", *common, "--output", str(tmp_path / "spark.parquet")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out == expected
+    assert pl.read_parquet(tmp_path / "spark.parquet").equals(pl.read_parquet(tmp_path / "polars.parquet"))
+    manifest = json.loads((tmp_path / "spark.parquet.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runner"].startswith("columnar (Polars) on Spark (local[2]")
+    polars_manifest = json.loads((tmp_path / "polars.parquet.manifest.json").read_text("utf-8"))
+    for name in ("records", "verdicts", "packs", "as_of"):
+        assert manifest[name] == polars_manifest[name], name
+
+
+def test_refused_households_stop_the_command_unless_skipped(
+    spark: object, registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    generated = pl.read_parquet(registry[1] / "part-1.parquet")
+    few = tmp_path / "few.parquet"
+    generated.slice(0, 20).write_parquet(few)  # the first household is spoiled (`SPOILED`)
+    out = tmp_path / "out.parquet"
+    args = ["evaluate", str(few), "--engine", "spark", "--as-of", DAY.isoformat(), "--output", str(out)]
+    code = main([*args, "--lang", "zh"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "1 户记录有问题，未判定任何农户" in err
+    assert "<spark batch>" in err
+    assert "size" in err
+    assert not out.exists()
+    assert main([*args, "--lang", "en", "--skip-invalid"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 1 of 20 records with problems; deciding the other 19" in err
+    assert pl.read_parquet(out).height == 19
