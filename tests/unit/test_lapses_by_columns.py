@@ -75,10 +75,8 @@ def _alike(households: Sequence[Record], twin: bool = False) -> tuple[bool, int]
 
 
 def test_every_bundled_lapses_when_lowers() -> None:
-    declared = {
-        m for p in POLICIES.policy_set.packs for m in p.lapses if p.subject == "household"
-    }
-    assert LAPSING == declared
+    declared = {m for p in POLICIES.policy_set.packs for m in p.lapses if p.subject == "household"}
+    assert declared == LAPSING
     assert len(BASE) >= 4
 
 
