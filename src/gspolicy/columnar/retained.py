@@ -1,6 +1,7 @@
 """The support column of the rows whose buffer retains history items, by columns: what the rules
 grant merged with what is retained, each retained amount worked out once per distinct basis,
-measure and amount, and a measure's `lapses_when` read once per record."""
+measure and amount, and a measure's `lapses_when` computed by columns (`lapses_by_columns`) or,
+where it did not lower, read once per record."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import polars as pl
 
 from gspolicy.columnar.frames import Frames
 from gspolicy.columnar.polars_backend import Result
-from gspolicy.columnar.run import Decoder, Run
+from gspolicy.columnar.run import Decoder, Run, lapses_by_columns
 from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, split_texts, text_lists
 from gspolicy.engine.measures import lapse_of, measure_declared
 from gspolicy.engine.outcome import buffer_missing, buffer_result_of, retained_amount
@@ -103,8 +104,9 @@ def with_retained(
         ).fill_null(False)
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
-        # a measure that may lapse (`lapses_when`): its condition is read on the record, once per
-        # record and measure; a lapsed item ends, an undetermined one stays and says what it lacks
+        # a measure that may lapse (`lapses_when`): its condition computed by columns, else read on
+        # the record, once per record and measure; a lapsed item ends, an undetermined one stays
+        # and says what it lacks
         measures = picked["__measure"].unique().to_list()
         lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
         if lapsing:
@@ -114,10 +116,18 @@ def with_retained(
                 .select("__row", "__measure")
                 .unique(maintain_order=True)
             )
-            if records_of is not None:  # the records read below, built together
-                records_of(sorted(set(reads["__row"].to_list()) | odd))
-            for row, measure in reads.iter_rows():
-                value = lapse_of(policy_set, measure, record_of(row), run.as_of)
+            pairs: list[tuple[int, str]] = list(reads.iter_rows())
+            # lowered, by columns; what did not lower or fit, on the record
+            by_columns = lapses_by_columns(run.lapses, frames, pairs) if run.lapses is not None else {}
+            on_record = [pair for pair in pairs if pair not in by_columns]
+            if records_of is not None and on_record:  # the records read below, built together
+                records_of(sorted({row for row, _m in on_record} | odd))
+            for row, measure in pairs:
+                value = (
+                    by_columns[(row, measure)]
+                    if (row, measure) in by_columns
+                    else lapse_of(policy_set, measure, record_of(row), run.as_of)
+                )
                 if value is True:
                     ended.append((row, measure))
                 elif value is not None and value is not False:

@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+import polars as pl
 
 from gspolicy._memo import Memo
 from gspolicy.columnar.frames import Columns, Frames, build_frames, columns_of
-from gspolicy.columnar.plan import WORD_BITS, Keys, PackPlan, plan_pack
+from gspolicy.columnar.plan import WORD_BITS, Keys, NotLowered, PackPlan, Planner, plan_pack
 from gspolicy.columnar.polars_backend import Result, run_plans
 from gspolicy.engine.compiled import lower
+from gspolicy.engine.measures import measure_declared
 from gspolicy.engine.outcome import Outcome, decide_outcome, outcome_of, problems_of
 from gspolicy.engine.run import BufferValues, PackValues, parameter_values
 from gspolicy.errors import Diagnostic
@@ -30,11 +32,14 @@ from gspolicy.schema.model import Record, Schema
 __all__ = [
     "ColumnarError",
     "Decoder",
+    "Lapses",
     "Run",
     "RunReport",
     "decide_columnar",
+    "lapses_by_columns",
     "one_type",
     "outcome_of_row",
+    "plan_lapses",
     "plan_packs",
     "plan_run",
     "values_by_columns",
@@ -65,6 +70,7 @@ class Run:
     plans: tuple[PackPlan, ...]
     keys: Keys = attrs.field(eq=False)
     parameters: Mapping[str, Mapping[str, Value]] = attrs.field(eq=False)
+    lapses: Lapses | None = attrs.field(default=None, eq=False)  # `plan_lapses`, when planned
 
     @property
     def fallback_packs(self) -> tuple[tuple[str, str], ...]:
@@ -74,15 +80,22 @@ class Run:
     def columns(self) -> Columns:
         """Every column the plans read, and the measure, amount and end of the items a buffer
         may retain (the support column of a row whose buffer retains them is computed from
-        those, as `buffer_result_of` reads them: the fields of their roles)."""
+        those, as `buffer_result_of` reads them: the fields of their roles), and the columns the
+        measures' `lapses_when` read (`plan_lapses`)."""
         found = columns_of(self.plans)
         lists = {k: set(v) for k, v in found.lists.items()}
+        subject = set(found.subject)
+        if self.lapses is not None:
+            lapsing = columns_of(self.lapses.run.plans)
+            subject |= lapsing.subject
+            for path, items in lapsing.lists.items():
+                lists.setdefault(path, set()).update(items)
         fields = self.schema.support_fields
         retained = {(name,) for name in (fields.measure, fields.amount, fields.end) if name}
         for plan in self.plans:
             if plan.fallback is None and plan.buffer is not None:
                 lists.setdefault(plan.buffer[0].source.path, set()).update(retained)
-        return Columns(found.subject, {k: frozenset(v) for k, v in lists.items()})
+        return Columns(frozenset(subject), {k: frozenset(v) for k, v in lists.items()})
 
     def frames(self, records: Sequence[Record]) -> Frames:
         return build_frames(self.schema, self.record_type, records, self.columns)
@@ -118,7 +131,86 @@ def plan_run(policy_set: PolicySet, record_type: str, as_of: dt.date) -> Run:
     if found is not None and found[0] is policy_set:
         return found[1]
     packs = tuple(p for p in policy_set.all_in_force(as_of) if p.subject == record_type)
-    return _RUNS.put(key, (policy_set, plan_packs(packs, record_type, as_of)))[1]
+    run = attrs.evolve(
+        plan_packs(packs, record_type, as_of), lapses=plan_lapses(policy_set, record_type, as_of)
+    )
+    return _RUNS.put(key, (policy_set, run))[1]
+
+
+@attrs.frozen
+class Lapses:
+    """The measures' `lapses_when` lowered for one record type and date: a plan per measure (of
+    the pack that declares it, `measure_declared`) whose one criterion, named by the measure, is
+    its `lapses_when`; a measure whose condition does not lower is not here (it is read on the
+    record)."""
+
+    run: Run
+    index: Mapping[str, int]  # measure → its plan in `run`
+
+
+def plan_lapses(policy_set: PolicySet, record_type: str, as_of: dt.date) -> Lapses | None:
+    """The `lapses_when` of every measure declared for `as_of` that has one, lowered for
+    records of `record_type` (None when none lowers)."""
+    measures = sorted({m for p in policy_set.packs for m in p.pack.measures})
+    keys = Keys()
+    plans: list[PackPlan] = []
+    index: dict[str, int] = {}
+    for measure in measures:
+        found = measure_declared(policy_set, measure, as_of)
+        if found is None or measure not in found[0].lapses or found[0].subject != record_type:
+            continue
+        pack = found[0]
+        builder = Planner(pack, as_of, keys)
+        try:
+            node = builder.lower(pack.lapses[measure])
+        except NotLowered:
+            continue
+        index[measure] = len(plans)
+        plans.append(PackPlan(pack, as_of, None, builder.facts, criteria={measure: node}))
+    if not plans:
+        return None
+    packs = tuple(p.pack for p in plans)
+    parameters = {p.key: parameter_values(p, as_of) for p in packs}
+    return Lapses(Run(policy_set.schema, record_type, as_of, packs, tuple(plans), keys, parameters), index)
+
+
+def lapses_by_columns(
+    lapses: Lapses, frames: Frames, reads: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Value]:
+    """Whether a retained item of each ``(row, measure)`` of `reads` has lapsed, as `lapse_of`
+    tells it on the row's record, computed by columns over those rows of `frames`.  A pair is
+    left out — to be read on the record — when its measure did not lower, `frames` lack a
+    column its condition reads, or the row's values do not fit the columns (``__fallback``)."""
+    wanted = sorted({m for _row, m in reads if m in lapses.index})
+    plans = [lapses.run.plans[lapses.index[m]] for m in wanted]
+    needed = columns_of(plans)
+    subjects = frames.subjects
+    held = all(".".join(p) in subjects.columns for p in needed.subject) and all(
+        path in frames.items and all(".".join(f) in frames.items[path].columns for f in fields)
+        for path, fields in needed.lists.items()
+    )
+    if not plans or not held:
+        return {}
+    rows = sorted({row for row, m in reads if m in lapses.index})
+    chosen = pl.Series(rows, dtype=pl.UInt32())
+    part = Frames(
+        subjects.filter(pl.col("__row").is_in(chosen)),
+        {path: frames.items[path].filter(pl.col("__row").is_in(chosen)) for path in needed.lists},
+    )
+    result = run_plans(plans, lapses.run.keys, part)
+    if result.table["__row"].to_list() != rows:
+        raise ColumnarError(f"the lapse conditions gave {result.table.height} rows for {len(rows)} records")
+    decoder = Decoder(lapses.run, result)
+    fallback = decoder.columns["__fallback"]
+    at = {row: i for i, row in enumerate(rows)}
+    column = {m: f"{i}|c|{m}" for i, m in enumerate(wanted)}
+    out: dict[tuple[int, str], Value] = {}
+    for row, measure in reads:
+        i = at.get(row)
+        if i is None or measure not in column or fallback[i]:
+            continue
+        out[(row, measure)] = decoder.value(column[measure], i)
+    return out
 
 
 class Decoder:
