@@ -266,22 +266,3 @@ def test_the_main_job_on_tables_prints_what_it_prints_on_json_lines(
     summary = capsys.readouterr().out
     assert from_tables.startswith(summary)
     assert len(from_tables) > len(summary) + 3 * 500  # three explained decisions follow
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_parquet_file_in_the_nested_layout_is_a_located_error_not_a_crash(
-    tmp_path: Path, lang: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Households written as one Parquet file with lists of members and support items (the layout
-    the Spark engine reads) are refused by the one-machine reader with the columns named, never an
-    internal error."""
-    rows = shared_registry()[:5]
-    path = tmp_path / "nested.parquet"
-    pl.DataFrame([r.to_data() for r in rows], infer_schema_length=None).write_parquet(path)
-    assert main(["--lang", lang, "evaluate", str(path), "--as-of", "2018-12-31"]) == 1
-    err = capsys.readouterr().err
-    assert "table/nested-columns" in err
-    assert "`members`" in err
-    assert "`support`" in err
-    assert "--engine spark" in err
-    assert "Traceback" not in err

@@ -118,16 +118,13 @@ def _read_one(path: Path, kind: str, encoding: str, shown: str, workdir: Workdir
         # a CSV file's every cell read once: a ragged row is refused before any block (a Parquet
         # file's own checks run as it is read: its schema now, its pages as blocks come)
         if kind == "parquet":
-            nested = [name for name, dtype in table.collect_schema().items() if dtype.is_nested()]
+            table.collect_schema()
         else:
             table.select(pl.all().null_count()).collect(engine="streaming")
     except Exception as err:  # the reader's own errors: ragged rows, bad quoting, not Parquet
         raise TableError(
             Diagnostic("table/unreadable", None, {"path": shown, "reason": reason_of(err)})
         ) from None
-    if kind == "parquet" and nested:  # the nested layout (lists of members, of support items)
-        columns = ", ".join(f"`{name}`" for name in nested)
-        raise TableError(Diagnostic("table/nested-columns", None, {"path": shown, "columns": columns}))
     return table
 
 
