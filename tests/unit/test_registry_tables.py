@@ -6,6 +6,7 @@ are located in the table and row they are in."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -266,3 +267,21 @@ def test_the_main_job_on_tables_prints_what_it_prints_on_json_lines(
     summary = capsys.readouterr().out
     assert from_tables.startswith(summary)
     assert len(from_tables) > len(summary) + 3 * 500  # three explained decisions follow
+
+
+def test_the_main_job_reads_a_parquet_file_in_the_nested_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Households as one Parquet file with lists of members and support items (the layout
+    `load_households` and the Spark engine read): `gspolicy evaluate`, which reads registry tables
+    by columns, reads it record by record and prints what it prints for the same JSON Lines —
+    never an internal error."""
+    rows = [r.to_data() for r in shared_registry()[:40]]
+    pl.DataFrame(rows, infer_schema_length=None).write_parquet(tmp_path / "nested.parquet")
+    (tmp_path / "same.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in rows), "utf-8")
+    printed = []
+    for name in ("nested.parquet", "same.jsonl"):
+        assert main(["--lang", "en", "evaluate", str(tmp_path / name), "--as-of", "2018-12-31"]) == 0
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1]
+    assert "households" in printed[0]

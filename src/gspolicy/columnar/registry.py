@@ -175,7 +175,7 @@ def _logged(
 def _blocks(paths: Sequence[Path], reading: Reading, fast: bool, encoding: str) -> Iterator[RegistryBlock]:
     schema = reading.policy_set.schema
     for path in paths:
-        if fast and path.suffix.lower() in TABLE_SUFFIXES:
+        if fast and path.suffix.lower() in TABLE_SUFFIXES and not _nested_parquet(path):
             yield from _table_blocks(path, reading, encoding)
             continue
         if fast and RECORD_SUFFIXES.get(path.suffix.lower()) == "jsonl":
@@ -183,6 +183,19 @@ def _blocks(paths: Sequence[Path], reading: Reading, fast: bool, encoding: str) 
             continue
         for loaded in file_blocks(path, schema, keep_refused=True, encoding=encoding):
             yield loaded_block(reading, loaded, str(path))
+
+
+def _nested_parquet(path: Path) -> bool:
+    """Whether `path` is a Parquet file of households in the nested layout (a column holding lists
+    of members or support items, or records): read record by record, as the record reader reads
+    it, not as a registry table (one value per cell).  A file that cannot be read is left to the
+    table reader, which says why."""
+    if path.suffix.lower() != ".parquet":
+        return False
+    try:
+        return any(dtype.is_nested() for dtype in pl.read_parquet_schema(path).values())
+    except Exception:  # reported, located, by the table reader
+        return False
 
 
 def _table_blocks(path: Path, reading: Reading, encoding: str) -> Iterator[RegistryBlock]:
