@@ -47,7 +47,7 @@ from gspolicy.errors import (
     sort_and_cap,
     suggest,
 )
-from gspolicy.serve.bodies import REQUEST, BadRequest, Body, Member, parse_body
+from gspolicy.serve.bodies import BATCH_LIMIT, REQUEST, BadRequest, Body, Member, parse_body
 from gspolicy.serve.checking import PACK_LIMIT, Checking
 from gspolicy.serve.guards import HASH_HEADER, AccessLog, Bearer
 from gspolicy.serve.openapi import component_schemas, ref
@@ -279,7 +279,7 @@ async def _read(request: Request, limit: int, code: str = "serve/body-too-large"
     before reading, else while reading — never buffered past the limit."""
 
     def refused(size: int | None = None) -> BadRequest:
-        args: dict[str, object] = {"limit": limit, "batch": 5000}
+        args: dict[str, object] = {"limit": limit, "batch": BATCH_LIMIT}
         if code == "serve/pack-too-large":
             args = {"limit": limit, "size": size if size is not None else f"> {limit}"}
         return BadRequest(413, [Diagnostic(code, RecordLocation(REQUEST, None), args)])
