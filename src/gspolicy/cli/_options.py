@@ -10,7 +10,7 @@ import click
 from gspolicy._i18n import Text
 from gspolicy.cli._support import DATE, PATH, Parsed, argument, option
 
-__all__ = ["AS_OF", "DETAIL", "FILES", "POLICIES", "TOLERANCE"]
+__all__ = ["AS_OF", "DETAIL", "FILES", "POLICIES", "REPORT_SHEET", "TOLERANCE"]
 
 POLICIES = option(
     "--policies",
@@ -72,5 +72,13 @@ TOLERANCE = option(
         zh="对所有指标接受的差额（默认：各指标在统计包中的 tolerance，未写为 0）",
         en="the difference accepted for every indicator (default: each indicator's tolerance in "
         "the statistics pack, else 0)",
+    ),
+)
+REPORT_SHEET = option(
+    "--sheet",
+    default=None,
+    metavar="NAME",
+    help=Text(
+        zh="Excel 报表的工作表（默认：第一个）", en="the sheet of an Excel report (default: the first)"
     ),
 )

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import FILES, POLICIES, TOLERANCE
+from gspolicy.cli._options import FILES, POLICIES, REPORT_SHEET, TOLERANCE
 from gspolicy.cli._run import policies
 from gspolicy.cli._support import (
     EXIT_OK,
@@ -99,14 +99,7 @@ def _quarter(text: str) -> Quarter | Text:
     default="table",
     help=Text(zh="输出格式：table（默认）或 json", en="output: table (default) or json"),
 )
-@option(
-    "--sheet",
-    default=None,
-    metavar="NAME",
-    help=Text(
-        zh="Excel 报表的工作表（默认：第一个）", en="the sheet of an Excel report (default: the first)"
-    ),
-)
+@REPORT_SHEET
 @POLICIES
 @option(
     "--encoding",

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from gspolicy._i18n import Lang, Text
-from gspolicy.cli._options import FILES, POLICIES, TOLERANCE
+from gspolicy.cli._options import FILES, POLICIES, REPORT_SHEET, TOLERANCE
 from gspolicy.cli._run import policies, records
 from gspolicy.cli._support import EXIT_OK, EXIT_PROBLEMS, PATH, Parsed, command, option, print_problems
 from gspolicy.errors import PolicyError
@@ -97,14 +97,7 @@ def _quarter(text: str) -> Quarter | Text:
         "differences shown on the chart",
     ),
 )
-@option(
-    "--sheet",
-    default=None,
-    metavar="NAME",
-    help=Text(
-        zh="Excel 报表的工作表（默认：第一个）", en="the sheet of an Excel report (default: the first)"
-    ),
-)
+@REPORT_SHEET
 @TOLERANCE
 @POLICIES
 @option(
