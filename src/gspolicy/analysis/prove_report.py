@@ -14,6 +14,19 @@ from gspolicy.analysis.prove_diff import PackComparison, comparison_case
 __all__ = ["render_comparisons", "render_proofs"]
 
 
+def _findings(findings: Sequence[Finding], bound: int, prefix: str, lang: Lang) -> list[str]:
+    """Each finding's line and, below it, its counterexample as a pack case (named `prefix`, the
+    finding's kind and names, and its number)."""
+    out = []
+    for i, f in enumerate(findings, 1):
+        out.append("  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, bound).get(lang))
+        case = case_yaml(f, f"{prefix}{f.kind} {' '.join(f.names)} ({i})")
+        if case:
+            out.append("    " + _case_intro(f).get(lang))
+            out.extend("      " + row for row in case.rstrip("\n").splitlines())
+    return out
+
+
 def _finding_text(f: Finding, bound: int) -> Text:
     names = ", ".join(f.names)
     within = Text(
@@ -70,14 +83,7 @@ def render_proofs(
         out.append(line.get(lang))
         for a, b in proof.exclusive_proved:
             out.append("  " + Text(zh=f"已证明互斥：{a}、{b}", en=f"proved exclusive: {a}, {b}").get(lang))
-        for i, f in enumerate(proof.findings, 1):
-            out.append(
-                "  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, proof.bound).get(lang)
-            )
-            case = case_yaml(f, f"{proof.pack} {f.kind} {' '.join(f.names)} ({i})")
-            if case:
-                out.append("    " + _case_intro(f).get(lang))
-                out.extend("      " + row for row in case.rstrip("\n").splitlines())
+        out.extend(_findings(proof.findings, proof.bound, f"{proof.pack} ", lang))
         for what, why in proof.not_proved:
             out.append("  " + Text(zh=f"未证明 {what}：{why}", en=f"not proved {what}: {why}").get(lang))
     if across is not None:
@@ -85,14 +91,7 @@ def render_proofs(
         out.append(Text(zh="跨政策包（不变式、批次）：", en="across packs (invariants, batches):").get(lang))
         for what in across.proved:
             out.append("  " + Text(zh=f"已证明：{what}", en=f"proved: {what}").get(lang))
-        for i, f in enumerate(across.findings, 1):
-            out.append(
-                "  " + Text(zh="发现：", en="finding: ").get(lang) + _finding_text(f, across.bound).get(lang)
-            )
-            case = case_yaml(f, f"{f.kind} {' '.join(f.names)} ({i})")
-            if case:
-                out.append("    " + _case_intro(f).get(lang))
-                out.extend("      " + row for row in case.rstrip("\n").splitlines())
+        out.extend(_findings(across.findings, across.bound, "", lang))
         for what, why in across.not_proved:
             out.append("  " + Text(zh=f"未证明 {what}：{why}", en=f"not proved {what}: {why}").get(lang))
     decided = totals["proved"] + totals["refuted"]
