@@ -166,24 +166,37 @@ def with_retained(
         )
         keyed = owners.select("__row", "__granted").join(kept, on="__row", how="left", maintain_order="left")
     keyed = keyed.filter(~pl.col("__row").is_in(list(odd)))
-    # rows seldom share their retained items, often their grants: each grant read once
+    # each distinct grant read once, each distinct grant and retained items merged once (the
+    # retained texts joined into one, so that Polars finds the distinct pairs)
+    keyed = keyed.with_columns(pl.col("__kept").list.join(LIST_JOIN).fill_null("").alias("__k"))
+    pairs = keyed.select("__granted", "__k").unique(maintain_order=True)
     supports: list[list[str]] = []
     grants: dict[str, dict[str, tuple[str, str | None, str]]] = {}
-    for grant, kept_texts in keyed.select("__granted", "__kept").iter_rows():
+    for grant, kept_texts in pairs.iter_rows():
         base = grants.get(grant)
         if base is None:
             base = grants[grant] = support_granted(parse_granted(g) for g in grant.split(LIST_JOIN) if g)
         retained_items = []
-        for text in kept_texts or ():
+        for text in kept_texts.split(LIST_JOIN) if kept_texts else ():
             measure, amount, basis_id, where_text = text.split(GRANTED_SEP)
             retained_items.append((measure, amount or None, basis_id, where_text))
         supports.append(support_texts(support_kept(base, retained_items, combine)))
-    updates = pl.DataFrame(
+    merged = pairs.with_columns(text_lists("__support", supports))
+    missing = pl.DataFrame(
         [
-            keyed["__row"].alias("__r"),
-            text_lists("__support", supports),
-            text_lists("__missing", [sorted(lacking.get(r, ())) for r in keyed["__row"].to_list()]),
+            pl.Series("__row", list(lacking), dtype=pl.UInt32),
+            text_lists("__missing", [sorted(v) for v in lacking.values()]),
         ]
+    )
+    updates = (
+        keyed.select("__row", "__granted", "__k")
+        .join(merged, on=["__granted", "__k"], how="left", maintain_order="left", nulls_equal=True)
+        .join(missing, on="__row", how="left", maintain_order="left")
+        .select(
+            pl.col("__row").alias("__r"),
+            "__support",
+            pl.col("__missing").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+        )
     )
     if odd:
         if records_of is not None:
