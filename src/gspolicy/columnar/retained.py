@@ -169,10 +169,10 @@ def with_retained(
     # each distinct grant read once, each distinct grant and retained items merged once (the
     # retained texts joined into one, so that Polars finds the distinct pairs)
     keyed = keyed.with_columns(pl.col("__kept").list.join(LIST_JOIN).fill_null("").alias("__k"))
-    pairs = keyed.select("__granted", "__k").unique(maintain_order=True)
+    distinct = keyed.select("__granted", "__k").unique(maintain_order=True)
     supports: list[list[str]] = []
     grants: dict[str, dict[str, tuple[str, str | None, str]]] = {}
-    for grant, kept_texts in pairs.iter_rows():
+    for grant, kept_texts in distinct.iter_rows():
         base = grants.get(grant)
         if base is None:
             base = grants[grant] = support_granted(parse_granted(g) for g in grant.split(LIST_JOIN) if g)
@@ -181,7 +181,7 @@ def with_retained(
             measure, amount, basis_id, where_text = text.split(GRANTED_SEP)
             retained_items.append((measure, amount or None, basis_id, where_text))
         supports.append(support_texts(support_kept(base, retained_items, combine)))
-    merged = pairs.with_columns(text_lists("__support", supports))
+    merged = distinct.with_columns(text_lists("__support", supports))
     missing = pl.DataFrame(
         [
             pl.Series("__row", list(lacking), dtype=pl.UInt32),

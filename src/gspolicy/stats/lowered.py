@@ -503,6 +503,6 @@ def block_figures(
     rest = iter(done[len(contributions_lazy) :])
     undetermined: list[pl.Series] = []
     for lost in lost_lazy:
-        found = [next(rest)["__g"] for _ in lost]
-        undetermined.append(pl.concat(found) if found else pl.Series("__g", [], dtype=pl.Int64()))
+        ids = [next(rest)["__g"] for _ in lost]
+        undetermined.append(pl.concat(ids) if ids else pl.Series("__g", [], dtype=pl.Int64()))
     return BlockFigures(contributions, undetermined, set_aside, seen)
