@@ -38,7 +38,8 @@ def support_by_columns(granted: pl.Series) -> pl.Series:
     """The support column (`support_texts` of `support_from`, nothing retained) of each row's
     grants (one text each, `concat_texts` of `granted_text` parts), by columns: a later grant of a measure replaces an earlier one, the measures in
     order, each ``measure=amount (rule)`` with ``?`` for an amount not known."""
-    rows = pl.DataFrame({"__g": granted.fill_null("")}).with_row_index("__i")
+    given = pl.DataFrame({"__g": granted.fill_null("")})
+    rows = given.unique(maintain_order=True).with_row_index("__i")  # rows share their grants
     texts = (
         rows.lazy()
         .select("__i", pl.col("__g").str.split(LIST_JOIN).alias("__t"))
@@ -66,9 +67,10 @@ def support_by_columns(granted: pl.Series) -> pl.Series:
         .group_by("__i", maintain_order=True)
         .agg("__s")
     )
+    by_grant = rows.lazy().join(texts, on="__i", how="left", maintain_order="left")
     return (
-        rows.lazy()
-        .join(texts, on="__i", how="left", maintain_order="left")
+        given.lazy()
+        .join(by_grant, on="__g", how="left", maintain_order="left")
         .select(pl.col("__s").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
         .collect(engine="in-memory")["__s"]
         .alias(granted.name)
