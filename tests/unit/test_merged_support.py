@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gspolicy.columnar.retained import merged_support
 from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, granted_text
 from gspolicy.engine.support import support_granted, support_kept, support_texts
+from gspolicy.pack.model import CombineRule
 
 _MEASURES = st.sampled_from(["subsidy", "loan", "教育资助", "water"])
 _AMOUNTS = st.one_of(st.none(), st.sampled_from(["0", "800", "1200.50", "800-1200", "50000 over 3 years"]))
@@ -40,7 +41,10 @@ def _kept_text(items: list[tuple[str, str | None, str, str]]) -> str:
 @pytest.mark.parametrize("combine", ["retained", "granted", "higher"])
 @settings(max_examples=60, deadline=None)
 @given(pairs=st.lists(_PAIR, min_size=1, max_size=12))
-def test_merged_by_columns_is_support_kept_item_by_item(combine, pairs) -> None:  # type: ignore[no-untyped-def]
+def test_merged_by_columns_is_support_kept_item_by_item(
+    combine: CombineRule,
+    pairs: list[tuple[list[tuple[str, str | None, str]], list[tuple[str, str | None, str, str]]]],
+) -> None:
     granted = pl.Series([LIST_JOIN.join(granted_text(g)) for g, _ in pairs], dtype=pl.String)
     kept = pl.Series([_kept_text(k) for _, k in pairs], dtype=pl.String)
     got = merged_support(granted, kept, combine).to_list()
