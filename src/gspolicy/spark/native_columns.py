@@ -1,0 +1,96 @@
+"""Small pieces the native path builds its Spark frames from: a column by its name (the runner's
+names hold ``|`` and ``.``), a joined list of texts split, a Polars frame sent to Spark as a local
+table, a join on values null-safe, and bit words read back unsigned."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from gspolicy.columnar.texts import LIST_JOIN
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+__all__ = ["bits_unsigned", "col", "joined_split", "local_frame", "null_safe", "polars_schema", "signed_bits"]
+
+_BITS = re.compile(r"\|(?:[si]\d+|p|sel)$")
+"""The names of the compact table's bit words (what would settle a value, its problems, a
+retained list's items): 64-bit sets, held by Spark as signed integers."""
+
+
+def col(name: str) -> Column:
+    """The column `name`, read literally (no field access at a ``.``)."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def joined_split(text: Column) -> Column:
+    """The list of texts `text` holds joined by `LIST_JOIN` (an empty text: no text), as
+    `gspolicy.columnar.texts.split_texts` reads it."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    return F.when(text != "", F.split(text, LIST_JOIN)).otherwise(F.array().cast("array<string>"))
+
+
+def bits_unsigned(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (collected from Spark) with its signed bit words read as the unsigned words the
+    runner's `Decoder` reads."""
+    return frame.with_columns(
+        pl.col(name).reinterpret(signed=False)
+        for name, dtype in frame.schema.items()
+        if _BITS.search(name) and dtype == pl.Int64()
+    )
+
+
+def signed_bits(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its unsigned 64-bit words as the signed ones Spark holds (bit for bit)."""
+    return frame.with_columns(
+        pl.col(name).reinterpret(signed=True) for name, dtype in frame.schema.items() if dtype == pl.UInt64()
+    )
+
+
+def local_frame(
+    spark: SparkSession,
+    data: pl.DataFrame | Mapping[str, Sequence[Any]],
+    schema: Mapping[str, pl.DataType] | None = None,
+) -> DataFrame:
+    """A Polars frame (or columns with their `schema`) as a Spark frame held by the plan itself
+    (a local table: no Python worker reads it)."""
+    from gspolicy.spark.frames import spark_schema  # noqa: PLC0415
+
+    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(dict(data), schema=dict(schema or {}))
+    frame = signed_bits(frame.with_columns(pl.col(pl.UInt32).cast(pl.Int64)))
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    return spark.createDataFrame(arrow, schema=spark_schema(frame.schema))
+
+
+def null_safe(left: DataFrame, right: tuple[DataFrame, Sequence[str]], prefix: str) -> DataFrame:
+    """`left` joined with the small frame `right[0]` (broadcast) where each column of `right[1]`
+    equals, null-safe, the column ``<prefix><n>`` of `right[0]`; those columns dropped."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    small, keys = right
+    condition: Column | None = None
+    for n, name in enumerate(keys):
+        same = col(name).eqNullSafe(col(f"{prefix}{n}"))
+        condition = same if condition is None else condition & same
+    joined = (
+        left.join(F.broadcast(small), condition, "left") if condition is not None else left.crossJoin(small)
+    )
+    return joined.drop(*(f"{prefix}{n}" for n in range(len(keys))))
+
+
+def polars_schema(schema: StructType) -> dict[str, pl.DataType]:
+    """The Polars types of a Spark schema (as Spark's Arrow batches give them)."""
+    import pyarrow as pa  # noqa: PLC0415
+    from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
+
+    empty = pl.from_arrow(pa.Table.from_batches([], schema=to_arrow_schema(schema)))
+    assert isinstance(empty, pl.DataFrame)
+    return dict(empty.schema)
