@@ -9,6 +9,7 @@ Nothing here decides anything itself: every household goes through the runner
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -24,18 +25,24 @@ from gspolicy.explain.summaries import SummaryCounts, summary_plan
 from gspolicy.schema.model import Record
 from gspolicy.spark.batches import KEPT, OUTCOME_COLUMNS, PROBLEMS, SETTLE, Task, decide_batches
 
+NATIVE_ENV = "GSPOLICY_SPARK_NATIVE"
+"""The environment variable that, set to ``0``, runs every household in ``mapInArrow``."""
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
 
 __all__ = [
+    "NATIVE_ENV",
     "SparkSummary",
     "area_result",
     "decided",
+    "decided_arrow",
     "evaluate",
     "in_input_order",
     "kept_frame",
+    "native_wanted",
     "refused",
     "spark_schema",
     "summary",
@@ -61,8 +68,35 @@ def decided(
     """Every household of `households` (the nested Parquet layout: one row a household, its
     lists as arrays of structs) decided as of `as_of`: the outcome columns of ``--output``, then
     ``settle`` and ``problems`` (a refused household: its id and its problems in `lang`, the
-    outcome null) and, with `reads`, what the areas' packs read of it (`area_reads`).  Lazy, as
-    Spark is: nothing runs until the frame is used."""
+    outcome null) and, with `reads`, what the areas' packs read of it (`area_reads`).
+
+    Natively (`gspolicy.spark.native.decided_native`: evaluated in the JVM, what cannot be
+    lowered in ``mapInArrow``) unless ``GSPOLICY_SPARK_NATIVE=0`` asks for the runner inside
+    ``mapInArrow`` throughout (`decided_arrow`).  The reading checks and each pack's distinct
+    values run as Spark jobs now; the rows are lazy."""
+    if not native_wanted():
+        return decided_arrow(households, policies, as_of, lang=lang, reads=reads)
+    from gspolicy.spark.native import decided_native  # noqa: PLC0415
+
+    return decided_native(households, policies, as_of, lang=lang, reads=reads).rows
+
+
+def native_wanted() -> bool:
+    """Whether the packs run natively (``GSPOLICY_SPARK_NATIVE``: ``0`` for ``mapInArrow``)."""
+    return os.environ.get(NATIVE_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def decided_arrow(
+    households: DataFrame,
+    policies: Policies,
+    as_of: dt.date,
+    *,
+    lang: Lang = "en",
+    reads: AreaReads | None = None,
+) -> DataFrame:
+    """The rows of `decided`, every household decided by the columnar runner inside
+    ``mapInArrow`` (a Python worker per task).  Lazy, as Spark is: nothing runs until the frame
+    is used."""
     task = Task(policies, as_of, lang, reads)
     from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
 

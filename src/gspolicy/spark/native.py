@@ -45,13 +45,13 @@ from gspolicy.explain.summaries import exit_settle
 from gspolicy.schema import roles
 from gspolicy.schema.model import Record
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
-from gspolicy.spark.frames import decided, spark_schema
+from gspolicy.spark.frames import decided_arrow, spark_schema
 from gspolicy.spark.native_check import refused_rows
 from gspolicy.spark.native_columns import bits_unsigned, col, joined_split, local_frame, polars_schema
 from gspolicy.spark.native_retained import Retained, retained_support
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 __all__ = ["Compact", "NativeDecided", "compact_tables", "decided_native", "item_width"]
 
@@ -153,7 +153,7 @@ def decided_native(
     run = plan_run(policy_set, schema.root, as_of)
     fallen = native_fallback(run) if compact is None else tuple(run.fallback_packs)
     if fallen or not run.plans:
-        return NativeDecided(decided(households, policies, as_of, lang=lang, reads=reads), fallen)
+        return NativeDecided(decided_arrow(households, policies, as_of, lang=lang, reads=reads), fallen)
     task = Task(policies, as_of, lang, reads)
     key = schema.records[schema.root].key or "id"
     spark = households.sparkSession
@@ -189,7 +189,7 @@ def decided_native(
     rows = rows.select(*(F.col(f"`{n}`").cast(out_schema[n].dataType).alias(n) for n in out_schema.names))
     if odd_ids:
         few = households.where(households[key].cast("string").isin(odd_ids))
-        rows = rows.unionByName(decided(few, policies, as_of, lang=lang, reads=reads))
+        rows = rows.unionByName(decided_arrow(few, policies, as_of, lang=lang, reads=reads))
     if refused:
         gone = local_frame(
             spark,
@@ -233,7 +233,7 @@ def _decoded(table: DataFrame, columns: Sequence[str], texts: Sequence[str]) -> 
 
 
 def _parts(
-    spark: Any,
+    spark: SparkSession,
     policy_set: Any,
     run: Run,
     table: DataFrame,
@@ -274,7 +274,7 @@ def _exit_settle(run: Run, result: Result, index: int) -> pl.Series:
 
 
 def _assembled(
-    spark: Any,
+    spark: SparkSession,
     policy_set: Any,
     run: Run,
     joined: DataFrame,
@@ -361,7 +361,7 @@ def _assembled(
     return frame.drop("__granted", "__basis"), odd
 
 
-def _with_support(spark: Any, frame: DataFrame) -> DataFrame:
+def _with_support(spark: SparkSession, frame: DataFrame) -> DataFrame:
     """`frame` with ``support``: what the rules grant (`support_of`), once per distinct grants."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
@@ -382,7 +382,7 @@ def _with_support(spark: Any, frame: DataFrame) -> DataFrame:
 _FINDINGS_READ = ("verdict", "failing", "undetermined", "rules", "rules_undetermined", "support", "packs")
 
 
-def _with_findings(spark: Any, policy_set: Any, run: Run, frame: DataFrame, exit_pack: str) -> DataFrame:
+def _with_findings(spark: SparkSession, policy_set: Any, run: Run, frame: DataFrame, exit_pack: str) -> DataFrame:
     """`frame` with ``findings`` (`with_findings`), worked out on the driver once per distinct
     set of the columns the checks read."""
     from pyspark.sql import functions as F  # noqa: PLC0415
@@ -400,7 +400,7 @@ def _with_findings(spark: Any, policy_set: Any, run: Run, frame: DataFrame, exit
 
 
 def _with_task_columns(
-    rows: DataFrame, valid: DataFrame, task: Task, key: str, odd: Sequence[str], spark: Any
+    rows: DataFrame, valid: DataFrame, task: Task, key: str, odd: Sequence[str], spark: SparkSession
 ) -> DataFrame:
     """The rows with what `decided` adds: the county, no problems, what the areas' packs read
     (``kept|…``); the rows left to ``mapInArrow`` (`odd`) left out."""

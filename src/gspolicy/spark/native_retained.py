@@ -28,7 +28,7 @@ from gspolicy.pack.policy_set import PolicySet
 from gspolicy.spark.native_columns import bits_unsigned, col, joined_split, local_frame
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
     from gspolicy.spark.native import Compact
 
@@ -48,7 +48,7 @@ class Retained:
     compact: Compact
 
 
-def retained_support(spark: Any, retained: Retained, frame: DataFrame) -> tuple[DataFrame, DataFrame]:
+def retained_support(spark: SparkSession, retained: Retained, frame: DataFrame) -> tuple[DataFrame, DataFrame]:
     """`frame` (``id``, ``buffer``, ``support``, ``missing``, ``__sel``, ``__basis``,
     ``__granted``) with the support and missing of the rows whose buffer retains items; and the
     ids (column ``__odd``) of the rows left to the runner (see the module doc)."""
@@ -164,7 +164,7 @@ def retained_support(spark: Any, retained: Retained, frame: DataFrame) -> tuple[
     return out.drop("__o", "__support", "__missing"), odd
 
 
-def _lapse_values(spark: Any, retained: Retained, lapsing: list[str]) -> DataFrame:
+def _lapse_values(spark: SparkSession, retained: Retained, lapsing: list[str]) -> DataFrame:
     """Per household and lowered lapsing measure: whether its items have lapsed (``__ended``;
     null where the columns cannot tell) and what would settle it (``__lacks``)."""
     from pyspark.sql import functions as F  # noqa: PLC0415
@@ -226,7 +226,7 @@ def _lapse_values(spark: Any, retained: Retained, lapsing: list[str]) -> DataFra
     return out
 
 
-def _amounts(spark: Any, retained: Retained, picked: DataFrame, bases: dict[str, Any]) -> DataFrame:
+def _amounts(spark: SparkSession, retained: Retained, picked: DataFrame, bases: dict[str, Any]) -> DataFrame:
     """The amount each retained item is kept at, once per distinct basis, measure and amount."""
     distinct = pl.from_arrow(picked.select("__basis", "__measure", "__held").distinct().toArrow())
     assert isinstance(distinct, pl.DataFrame)
@@ -239,7 +239,7 @@ def _amounts(spark: Any, retained: Retained, picked: DataFrame, bases: dict[str,
     return local_frame(spark, frame.with_columns(pl.Series("__amount", shown, dtype=pl.String())))
 
 
-def _supports(spark: Any, keyed: DataFrame, combine: Any) -> DataFrame:
+def _supports(spark: SparkSession, keyed: DataFrame, combine: Any) -> DataFrame:
     """The support of each distinct grants and retained items (`support_kept`)."""
     distinct = pl.from_arrow(keyed.select("__granted", "__kept").distinct().toArrow())
     assert isinstance(distinct, pl.DataFrame)

@@ -21,7 +21,9 @@ from gspolicy.columnar.frames import Frames
 from gspolicy.columnar.polars_backend import run_plans
 from gspolicy.columnar.registry import registry_blocks
 from gspolicy.columnar.run import plan_run
+from gspolicy.explain.area_reads import area_reads
 from gspolicy.explain.build import exit_pack_of
+from gspolicy.spark.batches import KEPT
 from gspolicy.tables import TABLE_COLUMNS
 
 from support.bundled import shared_policies
@@ -78,10 +80,22 @@ def polars_side(households: Any) -> tuple[pl.DataFrame, list[str], pl.DataFrame,
     refused: list[str] = []
     frames: list[Frames] = []
     ids: list[pl.Series] = []
-    for block in registry_blocks(households[0], policy_set, DAY, exit_pack=exit_pack_of(policy_set)):
+    reads = area_reads(policy_set, DAY)
+    assert reads is not None
+    for block in registry_blocks(
+        households[0],
+        policy_set,
+        DAY,
+        exit_pack=exit_pack_of(policy_set),
+        derive=reads.derive,
+        keep=reads.paths,
+    ):
         refused += [str(r.data.get("id")) for r in block.refused if isinstance(r.data, dict)]
         decided = block.decide()
-        outcome.append(decided)
+        kept = block.kept()
+        outcome.append(
+            pl.concat([decided, kept.rename({c: KEPT + c for c in kept.columns})], how="horizontal")
+        )
         for places, part in block.frames():
             frames.append(part)
             ids.append(decided["id"].gather(places))
@@ -119,7 +133,9 @@ def native(
     from gspolicy.spark.native import decided_native
 
     frame = spark.read.parquet(str(households[1]))
-    done = decided_native(frame, shared_policies(), DAY, _compact(spark, polars_side))
+    policies = shared_policies()
+    reads = area_reads(policies.policy_set, DAY)
+    done = decided_native(frame, policies, DAY, _compact(spark, polars_side), reads=reads)
     rows = pl.from_arrow(done.rows.toArrow())
     assert isinstance(rows, pl.DataFrame)
     plan = done.rows._jdf.queryExecution().executedPlan().toString()
@@ -145,7 +161,9 @@ def test_the_native_outcome_is_the_polars_runners_row_for_row(
     _done, rows, _plan = native
     expected, refused = polars_side[0], polars_side[1]
     good = rows.filter(pl.col(PROBLEMS).list.len() == 0)
-    columns = [c for c in TABLE_COLUMNS if c != "county"]
+    # the outcome columns, what the areas' packs derive of a household and what they read of it
+    columns = [c for c in expected.columns if c in good.columns]
+    assert len(columns) > len(TABLE_COLUMNS)
     assert good.height == expected.height == 3_000 + FEW - 1
     assert good.select(columns).schema == expected.select(columns).schema
     assert _first_difference(good.select(columns), expected.select(columns)) is None
