@@ -33,6 +33,7 @@ import polars as pl
 from gspolicy._i18n import Lang
 from gspolicy.api import Policies
 from gspolicy.columnar.findings import with_findings
+from gspolicy.columnar.ingest import _labels
 from gspolicy.columnar.polars_backend import Result
 from gspolicy.columnar.run import Decoder, Run, plan_run
 from gspolicy.columnar.runner import _pack_parts, derived_column, lacks_column
@@ -43,7 +44,7 @@ from gspolicy.explain.area_reads import AreaReads
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.explain.summaries import exit_settle
 from gspolicy.schema import roles
-from gspolicy.schema.model import Record
+from gspolicy.schema.model import Record, Schema
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
 from gspolicy.spark.frames import decided_arrow, spark_schema
 from gspolicy.spark.native_check import refused_rows
@@ -382,7 +383,9 @@ def _with_support(spark: SparkSession, frame: DataFrame) -> DataFrame:
 _FINDINGS_READ = ("verdict", "failing", "undetermined", "rules", "rules_undetermined", "support", "packs")
 
 
-def _with_findings(spark: SparkSession, policy_set: Any, run: Run, frame: DataFrame, exit_pack: str) -> DataFrame:
+def _with_findings(
+    spark: SparkSession, policy_set: Any, run: Run, frame: DataFrame, exit_pack: str
+) -> DataFrame:
     """`frame` with ``findings`` (`with_findings`), worked out on the driver once per distinct
     set of the columns the checks read."""
     from pyspark.sql import functions as F  # noqa: PLC0415
@@ -416,7 +419,9 @@ def _with_task_columns(
             col(county).cast("string") if county and county in valid.columns else F.lit(None).cast("string")
         ).alias("county"),
         *(
-            _field(valid, name[len(KEPT) :]).cast(spark_kept[name].dataType).alias(name)
+            _kept(schema, _field(valid, name[len(KEPT) :]), name[len(KEPT) :])
+            .cast(spark_kept[name].dataType)
+            .alias(name)
             for name in kept
             if spark_kept is not None
         ),
@@ -425,6 +430,19 @@ def _with_task_columns(
     if odd:
         out = out.where(~F.col("id").isin(list(odd)))
     return out.withColumn(PROBLEMS, F.array().cast(_EMPTY))
+
+
+def _kept(schema: Schema, value: Column, dotted: str) -> Column:
+    """A kept field's value as a record holds it: an enum's label or alias as its code (as the
+    reading checks certify it, `_labels`)."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    found = schema.field_at(schema.records[schema.root], tuple(dotted.split(".")))
+    if found is None or found.kind != "enum":
+        return value
+    spellings = _labels(schema, found)
+    pairs = [F.lit(x) for spelling, code in sorted(spellings.items()) for x in (spelling, code)]
+    return F.try_element_at(F.create_map(*pairs), value.cast("string"))
 
 
 def _field(frame: DataFrame, dotted: str) -> Column:

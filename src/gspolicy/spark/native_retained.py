@@ -48,7 +48,9 @@ class Retained:
     compact: Compact
 
 
-def retained_support(spark: SparkSession, retained: Retained, frame: DataFrame) -> tuple[DataFrame, DataFrame]:
+def retained_support(
+    spark: SparkSession, retained: Retained, frame: DataFrame
+) -> tuple[DataFrame, DataFrame]:
     """`frame` (``id``, ``buffer``, ``support``, ``missing``, ``__sel``, ``__basis``,
     ``__granted``) with the support and missing of the rows whose buffer retains items; and the
     ids (column ``__odd``) of the rows left to the runner (see the module doc)."""
