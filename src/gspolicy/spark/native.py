@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import json
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -48,7 +46,7 @@ from gspolicy.schema.model import Record, Schema
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
 from gspolicy.spark.frames import decided_arrow, spark_schema
 from gspolicy.spark.native_check import refused_rows
-from gspolicy.spark.native_columns import bits_unsigned, col, joined_split, local_frame, polars_schema
+from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
 from gspolicy.spark.native_retained import Retained, retained_support
 
 if TYPE_CHECKING:
@@ -219,20 +217,6 @@ def _signatures(run: Run, table: DataFrame) -> tuple[DataFrame, list[list[str]]]
     return table.select(*(col(c) for c in kept), *signatures), keys
 
 
-def _decoded(table: DataFrame, columns: Sequence[str], texts: Sequence[str]) -> pl.DataFrame:
-    """The rows whose values `texts` hold as JSON (`_signatures`), typed as `table`'s
-    `columns` (a column a text leaves out: null), bit words unsigned."""
-    schema = polars_schema(table.select(*(col(c) for c in columns)).schema)
-    rows = [json.loads(t, parse_float=Decimal) for t in texts]
-    data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in columns}
-    for name, dtype in schema.items():
-        if dtype == pl.Date():
-            data[name] = [None if v is None else dt.date.fromisoformat(v) for v in data[name]]
-        elif isinstance(dtype, pl.Decimal):
-            data[name] = [None if v is None else Decimal(v) for v in data[name]]
-    return bits_unsigned(pl.DataFrame(data, schema=schema))
-
-
 def _parts(
     spark: SparkSession,
     policy_set: Any,
@@ -248,10 +232,10 @@ def _parts(
     driver), as a small frame keyed by the text (``__s<k>``)."""
     prefix = f"{index}|"
     mine = [c for c in table.columns if c.startswith(prefix)]
-    decoded = _decoded(table, mine, texts).with_columns(
+    rows = decoded(table, mine, texts).with_columns(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.lit(False).alias("__fallback")
     )
-    result = Result(decoded.select("__row", "__fallback", *mine), width)
+    result = Result(rows.select("__row", "__fallback", *mine), width)
     parts = _pack_parts(policy_set, run, result, index, exit_pack, forms)
     if run.plans[index].pack.id == exit_pack:
         parts = parts.with_columns(_exit_settle(run, result, index))

@@ -4,8 +4,11 @@ table, a join on values null-safe, and bit words read back unsigned."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -16,7 +19,16 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-__all__ = ["bits_unsigned", "col", "joined_split", "local_frame", "null_safe", "polars_schema", "signed_bits"]
+__all__ = [
+    "bits_unsigned",
+    "col",
+    "decoded",
+    "joined_split",
+    "local_frame",
+    "null_safe",
+    "polars_schema",
+    "signed_bits",
+]
 
 _BITS = re.compile(r"\|(?:[si]\d+|p|sel)$")
 """The names of the compact table's bit words (what would settle a value, its problems, a
@@ -94,3 +106,17 @@ def polars_schema(schema: StructType) -> dict[str, pl.DataType]:
     empty = pl.from_arrow(pa.Table.from_batches([], schema=to_arrow_schema(schema)))
     assert isinstance(empty, pl.DataFrame)
     return dict(empty.schema)
+
+
+def decoded(table: DataFrame, columns: Sequence[str], texts: Sequence[str]) -> pl.DataFrame:
+    """The rows whose values `texts` hold as JSON (`gspolicy.spark.native._signatures`), typed as `table`'s
+    `columns` (a column a text leaves out: null), bit words unsigned."""
+    schema = polars_schema(table.select(*(col(c) for c in columns)).schema)
+    rows = [json.loads(t, parse_float=Decimal) for t in texts]
+    data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in columns}
+    for name, dtype in schema.items():
+        if dtype == pl.Date():
+            data[name] = [None if v is None else dt.date.fromisoformat(v) for v in data[name]]
+        elif isinstance(dtype, pl.Decimal):
+            data[name] = [None if v is None else Decimal(v) for v in data[name]]
+    return bits_unsigned(pl.DataFrame(data, schema=schema))

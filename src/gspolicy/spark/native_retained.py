@@ -25,7 +25,7 @@ from gspolicy.engine.outcome import retained_amount
 from gspolicy.engine.support import support_granted, support_kept, support_texts
 from gspolicy.engine.verdicts import settle_of
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.spark.native_columns import bits_unsigned, col, joined_split, local_frame
+from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -178,42 +178,49 @@ def _lapse_values(spark: SparkSession, retained: Retained, lapsing: list[str]) -
     if lapses is None or compact.lapses is None:
         return spark.createDataFrame([], schema)
     table = compact.lapses
-    for measure in lapsing:
-        index = lapses.index.get(measure)
-        if index is None:
-            continue
+    lowered = [(m, lapses.index[m]) for m in lapsing if m in lapses.index]
+    columns = {
+        m: [c for c in table.columns if c == f"{i}|c|{m}" or c.startswith(f"{i}|c|{m}|")] for m, i in lowered
+    }
+    signed = table.select(
+        "id",
+        "__fallback",
+        *(
+            F.to_json(F.struct(*(col(c) for c in columns[m]))).alias(f"__lap{n}")
+            for n, (m, _i) in enumerate(lowered)
+        ),
+    )
+    found = (
+        signed.agg(*(F.collect_set(f"__lap{n}") for n in range(len(lowered)))).first() if lowered else None
+    )
+    for n, (measure, index) in enumerate(lowered):
+        assert found is not None
         base = f"{index}|c|{measure}"
-        mine = [c for c in table.columns if c == base or c.startswith(base + "|")]
-        found = pl.from_arrow(table.select(*(col(c) for c in mine)).distinct().toArrow())
-        assert isinstance(found, pl.DataFrame)
-        decoded = bits_unsigned(found).with_columns(
+        texts = list(found[n])
+        rows = decoded(table, columns[measure], texts).with_columns(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.lit(False).alias("__fallback")
         )
         decoder = Decoder(
-            lapses.run, Result(decoded.select("__row", "__fallback", *mine), compact.lapses_width)
+            lapses.run, Result(rows.select("__row", "__fallback", *columns[measure]), compact.lapses_width)
         )
         ended: list[bool] = []
         lacking: list[list[str]] = []
-        for row in range(decoded.height):
+        for row in range(rows.height):
             value = decoder.value(base, row)
             ended.append(value is True)
             lacking.append([] if value is True or value is False else list(settle_of(value)))
-        small = pl.concat(
-            [
-                found.rename({c: f"__l{n}" for n, c in enumerate(mine)}),
-                pl.DataFrame(
-                    [pl.Series("__ended", ended, dtype=pl.Boolean()), text_lists("__lacks", lacking)]
-                ),
-            ],
-            how="horizontal",
+        values = local_frame(
+            spark,
+            pl.DataFrame(
+                [
+                    pl.Series("__lt", texts, dtype=pl.String()),
+                    pl.Series("__ended", ended, dtype=pl.Boolean()),
+                    text_lists("__lacks", lacking),
+                ]
+            ),
         )
-        values = local_frame(spark, small)
-        condition = None
-        for n, name in enumerate(mine):
-            same = col(name).eqNullSafe(col(f"__l{n}"))
-            condition = same if condition is None else condition & same
         frames.append(
-            table.join(F.broadcast(values), condition, "inner").select(
+            signed.join(F.broadcast(values), F.col(f"__lap{n}") == F.col("__lt"), "inner").select(
                 F.col("id").alias("__o"),
                 F.lit(measure).alias("__measure"),
                 F.when(~F.col("__fallback"), F.col("__ended")).alias("__ended"),
