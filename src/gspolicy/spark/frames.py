@@ -1,6 +1,7 @@
-"""The packs on Spark DataFrames: households in the nested Parquet layout decided by the columnar
-runner inside ``mapInArrow`` (`gspolicy.spark.batches`), the summary counted per partition and
-joined in order, the villages and counties decided from what was kept of each household.
+"""The packs on Spark DataFrames: households in the nested Parquet layout decided natively
+(`gspolicy.spark.native`) or by the columnar runner inside ``mapInArrow``
+(`gspolicy.spark.arrow`), the summary counted per partition and joined in order, the villages
+and counties decided from what was kept of each household.
 
 Nothing here decides anything itself: every household goes through the runner
 ``gspolicy evaluate`` runs, every count through `SummaryCounts`, every area through
@@ -23,7 +24,8 @@ from gspolicy.explain.area_reads import AreaReads, area_reads
 from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.summaries import SummaryCounts, summary_plan
 from gspolicy.schema.model import Record
-from gspolicy.spark.batches import KEPT, OUTCOME_COLUMNS, PROBLEMS, SETTLE, Task, decide_batches
+from gspolicy.spark.arrow import decided_arrow, spark_schema
+from gspolicy.spark.batches import KEPT, OUTCOME_COLUMNS, PROBLEMS, SETTLE, Task
 
 NATIVE_ENV = "GSPOLICY_SPARK_NATIVE"
 """The environment variable that, set to ``0``, runs every household in ``mapInArrow``."""
@@ -31,7 +33,6 @@ NATIVE_ENV = "GSPOLICY_SPARK_NATIVE"
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
-    from pyspark.sql.types import StructType
 
 __all__ = [
     "NATIVE_ENV",
@@ -47,14 +48,6 @@ __all__ = [
     "spark_schema",
     "summary",
 ]
-
-
-def spark_schema(columns: Mapping[str, pl.DataType]) -> StructType:
-    """The Spark schema of Polars `columns` (dates as dates, lists as arrays, structs as structs)."""
-    from pyspark.sql.pandas.types import from_arrow_schema  # noqa: PLC0415
-
-    empty = pl.DataFrame(schema=dict(columns)).to_arrow(compat_level=pl.CompatLevel.oldest())
-    return from_arrow_schema(empty.schema)
 
 
 def decided(
@@ -84,29 +77,6 @@ def decided(
 def native_wanted() -> bool:
     """Whether the packs run natively (``GSPOLICY_SPARK_NATIVE``: ``0`` for ``mapInArrow``)."""
     return os.environ.get(NATIVE_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
-
-
-def decided_arrow(
-    households: DataFrame,
-    policies: Policies,
-    as_of: dt.date,
-    *,
-    lang: Lang = "en",
-    reads: AreaReads | None = None,
-) -> DataFrame:
-    """The rows of `decided`, every household decided by the columnar runner inside
-    ``mapInArrow`` (a Python worker per task).  Lazy, as Spark is: nothing runs until the frame
-    is used."""
-    task = Task(policies, as_of, lang, reads)
-    from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
-
-    schema = spark_schema(task.schema())
-    arrow = to_arrow_schema(schema)
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return decide_batches(task, batches, arrow)
-
-    return households.mapInArrow(run, schema)
 
 
 def evaluate(households: DataFrame, policies: Policies, as_of: dt.date) -> DataFrame:

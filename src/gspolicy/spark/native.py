@@ -5,7 +5,7 @@ the JVM, as `gspolicy.columnar.runner.decide_frames` assembles them with Polars.
 What a row's pack gives (`row_part`: its verdict, failing and undetermined criteria, rules,
 grants, buffer) is read from few columns whose distinct values are few: they are found by Spark
 (one ``distinct`` per pack), collected to the driver, decoded there by the runner's own code
-(`_pack_parts` on a `Result` of the distinct rows), sent back as a small frame and joined on the
+(`pack_parts` on a `Result` of the distinct rows), sent back as a small frame and joined on the
 values (null-safe, broadcast).  The support of each distinct set of grants, the retained items'
 amounts and support (`gspolicy.spark.native_retained`) and the findings of each distinct outcome
 go the same way.  So every decision is still made by the code ``gspolicy evaluate`` runs, once per
@@ -31,10 +31,10 @@ import polars as pl
 from gspolicy._i18n import Lang
 from gspolicy.api import Policies
 from gspolicy.columnar.findings import with_findings
-from gspolicy.columnar.ingest import _labels
+from gspolicy.columnar.ingest import enum_spellings
 from gspolicy.columnar.polars_backend import Result
 from gspolicy.columnar.run import Decoder, Run, plan_run
-from gspolicy.columnar.runner import _pack_parts, derived_column, lacks_column
+from gspolicy.columnar.runner import derived_column, lacks_column, pack_parts
 from gspolicy.columnar.texts import LIST_JOIN, support_of, text_lists
 from gspolicy.engine.invariants import checks_for
 from gspolicy.engine.outcome import Outcome, pack_result_of
@@ -43,8 +43,8 @@ from gspolicy.explain.build import exit_pack_of
 from gspolicy.explain.summaries import exit_settle
 from gspolicy.schema import roles
 from gspolicy.schema.model import Record, Schema
+from gspolicy.spark.arrow import decided_arrow, spark_schema
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
-from gspolicy.spark.frames import decided_arrow, spark_schema
 from gspolicy.spark.native_check import refused_rows
 from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
 from gspolicy.spark.native_retained import Retained, retained_support
@@ -201,7 +201,7 @@ def decided_native(
 
 def _signatures(run: Run, table: DataFrame) -> tuple[DataFrame, list[list[str]]]:
     """`table` with each pack's values as one text (``__sig<k>``: its key columns as JSON — the
-    columns its part reads, as `_pack_parts` groups by them), and each pack's key columns."""
+    columns its part reads, as `pack_parts` groups by them), and each pack's key columns."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     keys: list[list[str]] = []
@@ -228,7 +228,7 @@ def _parts(
     exit_pack: str,
     forms: Sequence[str],
 ) -> DataFrame:
-    """Pack `index`'s part of every distinct set of its values `texts` (`_pack_parts` on the
+    """Pack `index`'s part of every distinct set of its values `texts` (`pack_parts` on the
     driver), as a small frame keyed by the text (``__s<k>``)."""
     prefix = f"{index}|"
     mine = [c for c in table.columns if c.startswith(prefix)]
@@ -236,7 +236,7 @@ def _parts(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.lit(False).alias("__fallback")
     )
     result = Result(rows.select("__row", "__fallback", *mine), width)
-    parts = _pack_parts(policy_set, run, result, index, exit_pack, forms)
+    parts = pack_parts(policy_set, run, result, index, exit_pack, forms)
     if run.plans[index].pack.id == exit_pack:
         parts = parts.with_columns(_exit_settle(run, result, index))
     parts = parts.rename({name: f"{name}{index}" for name in parts.columns})
@@ -418,13 +418,13 @@ def _with_task_columns(
 
 def _kept(schema: Schema, value: Column, dotted: str) -> Column:
     """A kept field's value as a record holds it: an enum's label or alias as its code (as the
-    reading checks certify it, `_labels`)."""
+    reading checks certify it, `enum_spellings`)."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     found = schema.field_at(schema.records[schema.root], tuple(dotted.split(".")))
     if found is None or found.kind != "enum":
         return value
-    spellings = _labels(schema, found)
+    spellings = enum_spellings(schema, found)
     pairs = [F.lit(x) for spelling, code in sorted(spellings.items()) for x in (spelling, code)]
     return F.try_element_at(F.create_map(*pairs), value.cast("string"))
 

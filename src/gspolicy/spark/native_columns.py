@@ -74,7 +74,7 @@ def local_frame(
 ) -> DataFrame:
     """A Polars frame (or columns with their `schema`) as a Spark frame held by the plan itself
     (a local table: no Python worker reads it)."""
-    from gspolicy.spark.frames import spark_schema  # noqa: PLC0415
+    from gspolicy.spark.arrow import spark_schema  # noqa: PLC0415
 
     frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(dict(data), schema=dict(schema or {}))
     frame = signed_bits(frame.with_columns(pl.col(pl.UInt32).cast(pl.Int64)))

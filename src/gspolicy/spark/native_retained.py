@@ -18,7 +18,7 @@ import attrs
 import polars as pl
 
 from gspolicy.columnar.polars_backend import Result
-from gspolicy.columnar.retained import _SHORT_AMOUNT, _may_lapse
+from gspolicy.columnar.retained import SHORT_AMOUNT, may_lapse
 from gspolicy.columnar.run import Decoder, Run
 from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, text_lists
 from gspolicy.engine.outcome import retained_amount
@@ -95,12 +95,12 @@ def retained_support(
         .drop("__end")
     )
     odd_item = F.coalesce(~F.col("__basis").isin(list(bases)), F.lit(True)) | F.coalesce(
-        F.abs(F.col("__held")) >= F.lit(_SHORT_AMOUNT), F.lit(False)
+        F.abs(F.col("__held")) >= F.lit(SHORT_AMOUNT), F.lit(False)
     )
     odd = picked.where(odd_item).select(F.col("__o").alias("__odd")).distinct()
     picked = picked.join(odd, picked["__o"] == odd["__odd"], "left_anti")
     lapsing = sorted(
-        {m for p in policy_set.packs for m in p.pack.measures if _may_lapse(policy_set, m, run.as_of)}
+        {m for p in policy_set.packs for m in p.pack.measures if may_lapse(policy_set, m, run.as_of)}
     )
     lacks = None
     if lapsing:
