@@ -201,3 +201,31 @@ def test_the_comparison_catches_a_verdict_taken_from_another_pack(
         found = _first_difference(twin, expected.select(columns))
         assert found is not None, field.name
         assert found.startswith("verdict of "), found
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "1 packs could not run natively on Spark and were decided in mapInArrow:\n  a@1: why not\n"),
+        ("zh", "1 个政策包未能在 Spark 中原生判定，改在 mapInArrow 中判定：\n  a@1：why not\n"),
+    ],
+)
+def test_the_command_names_the_packs_that_fell_back(
+    lang: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gspolicy.cli.evaluate_spark import _say_fallback
+
+    _say_fallback((), lang)  # type: ignore[arg-type]
+    assert capsys.readouterr().err == ""
+    _say_fallback((("a@1", "why not"),), lang)  # type: ignore[arg-type]
+    assert capsys.readouterr().err.endswith(said)
+
+
+def test_without_a_spark_lowering_every_lowered_pack_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gspolicy.spark import native
+
+    run = plan_run(shared_policies().policy_set, "household", DAY)
+    monkeypatch.setattr(native, "_lowering", lambda: None)
+    found = native.native_fallback(run)
+    assert [key for key, _why in found] == [p.pack.key for p in run.plans]
+    assert {why for _key, why in found} == {"no Spark lowering installed"}
