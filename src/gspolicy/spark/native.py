@@ -166,6 +166,7 @@ def decided_native(
     )
     if compact is None:
         compact = compact_tables(run, valid)
+    compact = _keyed(compact, key)
     table = compact.table.persist()
     exit_pack = exit_pack_of(policy_set)
     derive = list(reads.derive) if reads is not None else []
@@ -183,12 +184,15 @@ def decided_native(
     fallback_ids = joined.where(F.col("__fallback")).select(F.col("id").alias("__odd"))
     if odd is not None:
         fallback_ids = fallback_ids.unionByName(odd)
-    odd_ids = sorted({str(r[0]) for r in fallback_ids.distinct().collect()})
+    # households of an id another holds too are read as the runner reads them: the first decided
+    twice = {r[0] for r in refused if r[2] and r[0] is not None}
+    odd_ids = sorted({str(r[0]) for r in fallback_ids.distinct().collect()} | twice)
     rows = _with_task_columns(rows, valid, task, key, odd_ids, spark)
     rows = rows.select(*(F.col(f"`{n}`").cast(out_schema[n].dataType).alias(n) for n in out_schema.names))
     if odd_ids:
         few = households.where(households[key].cast("string").isin(odd_ids))
         rows = rows.unionByName(decided_arrow(few, policies, as_of, lang=lang, reads=reads))
+    refused = [r for r in refused if r[0] not in twice]
     if refused:
         gone = local_frame(
             spark,
@@ -197,6 +201,21 @@ def decided_native(
         )
         rows = rows.unionByName(gone, allowMissingColumns=True)
     return NativeDecided(rows, (), len(odd_ids))
+
+
+def _keyed(compact: Compact, key: str) -> Compact:
+    """`compact` with the households' id (the schema's `key` field) as text in column ``id``."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    def keyed(table: DataFrame) -> DataFrame:
+        if key != "id" and key in table.columns:
+            table = table.withColumnRenamed(key, "id")
+        return table.withColumn("id", F.col("id").cast("string"))
+
+    lapses = compact.lapses
+    return attrs.evolve(
+        compact, table=keyed(compact.table), lapses=keyed(lapses) if lapses is not None else None
+    )
 
 
 def _signatures(run: Run, table: DataFrame) -> tuple[DataFrame, list[list[str]]]:
@@ -410,6 +429,8 @@ def _with_task_columns(
             if spark_kept is not None
         ),
     )
+    # one household a row (an id twice in the input: decided twice, as the runner decides it)
+    households = households.dropDuplicates(["__id"])
     out = rows.join(households, rows["id"] == households["__id"], "inner").drop("__id")
     if odd:
         out = out.where(~F.col("id").isin(list(odd)))

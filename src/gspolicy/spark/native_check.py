@@ -21,21 +21,26 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
 
-__all__ = ["check_block", "refused_rows"]
+__all__ = ["Refusal", "check_block", "refused_rows"]
 
 _BATCH_NAME = "<spark batch>"
 
 
-def check_block(task: Task, households: pl.DataFrame, folder: Path) -> list[tuple[str | None, list[str]]]:
-    """The refused households of `households` (the nested layout): each id (None: a block that
-    could not be read) and its problems rendered in the task's language, as `decide_block` gives
-    them."""
+Refusal = tuple[str | None, list[str], bool]
+"""A refused household: its id (None: a block that could not be read), its problems rendered,
+and whether it was refused for its id alone (another household of the block holds it first)."""
+_DUPLICATE = "record/duplicate-id"
+
+
+def check_block(task: Task, households: pl.DataFrame, folder: Path) -> list[Refusal]:
+    """The refused households of `households` (the nested layout), their problems rendered in
+    the task's language as `decide_block` gives them."""
     policy_set = task.policies.policy_set
     schema = policy_set.schema
     key = schema.records[schema.root].key or "id"
     path = folder / "block.parquet"
     written = [path]
-    refused: list[tuple[str | None, list[str]]] = []
+    refused: list[Refusal] = []
     try:
         for name, table in flat_tables(households, schema).items():
             target = path if not name else folder / f"block.{name}.parquet"
@@ -46,11 +51,11 @@ def check_block(task: Task, households: pl.DataFrame, folder: Path) -> list[tupl
                 data = gone.data
                 ident = data.get(key) if isinstance(data, dict) else None
                 shown = [d.render(task.lang).replace(str(path), _BATCH_NAME) for d in gone.problems]
-                refused.append((None if ident is None else str(ident), shown))
+                twice = any(d.code == _DUPLICATE for d in gone.problems)
+                refused.append((None if ident is None else str(ident), shown, twice))
             if block.broken:
-                refused.append(
-                    (None, [d.render(task.lang).replace(str(path), _BATCH_NAME) for d in block.problems])
-                )
+                shown = [d.render(task.lang).replace(str(path), _BATCH_NAME) for d in block.problems]
+                refused.append((None, shown, False))
     finally:
         for done in written:
             done.unlink(missing_ok=True)
@@ -61,7 +66,7 @@ def _checked(task: Task, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Recor
     import pyarrow as pa  # noqa: PLC0415
 
     folder = Path(tempfile.mkdtemp(prefix="gspolicy-spark-check-"))
-    schema = pa.schema([("id", pa.string()), (PROBLEMS, pa.list_(pa.string()))])
+    schema = pa.schema([("id", pa.string()), (PROBLEMS, pa.list_(pa.string())), ("twice", pa.bool_())])
     try:
         pending: list[pa.RecordBatch] = []
         held = 0
@@ -72,7 +77,12 @@ def _checked(task: Task, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Recor
             found = check_block(task, frame, folder)
             if found:
                 yield pa.RecordBatch.from_pydict(
-                    {"id": [i for i, _p in found], PROBLEMS: [p for _i, p in found]}, schema=schema
+                    {
+                        "id": [i for i, _p, _t in found],
+                        PROBLEMS: [p for _i, p, _t in found],
+                        "twice": [t for _i, _p, t in found],
+                    },
+                    schema=schema,
                 )
 
         for batch in batches:
@@ -88,11 +98,11 @@ def _checked(task: Task, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Recor
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def refused_rows(households: DataFrame, task: Task) -> list[tuple[str | None, list[str]]]:
-    """The refused households of `households`, collected: each id and its problems."""
+def refused_rows(households: DataFrame, task: Task) -> list[Refusal]:
+    """The refused households of `households`, collected (`Refusal`)."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _checked(task, batches)
 
-    found = households.mapInArrow(run, f"id string, {PROBLEMS} array<string>").collect()
-    return [(r["id"], list(r[PROBLEMS])) for r in found]
+    found = households.mapInArrow(run, f"id string, {PROBLEMS} array<string>, twice boolean").collect()
+    return [(r["id"], list(r[PROBLEMS]), bool(r["twice"])) for r in found]

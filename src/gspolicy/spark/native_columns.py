@@ -54,9 +54,9 @@ def bits_unsigned(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` (collected from Spark) with its signed bit words read as the unsigned words the
     runner's `Decoder` reads."""
     return frame.with_columns(
-        pl.col(name).reinterpret(signed=False)
+        (pl.col(name).reinterpret(signed=False) if dtype == pl.Int64() else pl.col(name).cast(pl.UInt64))
         for name, dtype in frame.schema.items()
-        if _BITS.search(name) and dtype == pl.Int64()
+        if _BITS.search(name) and (dtype.is_integer() or isinstance(dtype, pl.Decimal))
     )
 
 
