@@ -105,3 +105,14 @@ def spark_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path]
     folder = tmp_path_factory.mktemp("spark")
     lines = [EXAMPLE, generated(folder)]
     return lines, nested(lines, folder / "nested")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of this folder that need no Spark session run before those that start it (a
+    test of what happens without Java needs no session running), each group in its order."""
+    here = Path(__file__).parent
+    places = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+    mine = [items[i] for i in places]
+    ordered = sorted(mine, key=lambda item: "spark" in getattr(item, "fixturenames", ()))
+    for place, item in zip(places, ordered, strict=True):
+        items[place] = item
