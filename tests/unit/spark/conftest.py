@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,9 +40,29 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+_STOP: list[Callable[[], None]] = []  # shuts the session's JVM down (when one is running)
+_LAST: list[str] = []  # the last test of the run that uses the session
+
+
+@pytest.fixture(autouse=True)
+def _stop_after_the_last_user(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Spark is shut down right after the last test that uses it, so that its JVM's time is
+    counted in a Spark test, not in whichever test the run ends with."""
+    yield
+    if _LAST and request.node.nodeid == _LAST[0]:
+        while _STOP:
+            _STOP.pop()()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    users = [item.nodeid for item in session.items if "spark" in getattr(item, "fixturenames", ())]
+    _LAST[:] = users[-1:]
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
-    """Spark on ``local[2]``, started once; at the end the JVM is shut down and waited for, and
+    """Spark on ``local[2]``, started once; after the last test that uses it (or at the end) the
+    JVM is shut down and waited for, and
     what its Python workers spent — which this process cannot wait for — is charged
     (`support.timing.charge`): the run counts the larger of the JVM's tree measured just before
     shutdown and what waiting for the JVM added."""
@@ -81,9 +101,8 @@ def spark() -> Iterator[object]:
     gateway = SparkContext._gateway
     assert gateway is not None
     jvm = gateway.proc
-    try:
-        yield session
-    finally:
+
+    def stop() -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         measured = _tree_cpu(jvm.pid)
         session.stop()
@@ -96,6 +115,13 @@ def spark() -> Iterator[object]:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         waited = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         charge(measured - waited)
+
+    _STOP.append(stop)
+    try:
+        yield session
+    finally:
+        while _STOP:
+            _STOP.pop()()
 
 
 @pytest.fixture(scope="session")
