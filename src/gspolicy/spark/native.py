@@ -170,7 +170,7 @@ def decided_native(
     table = compact.table.persist()
     exit_pack = exit_pack_of(policy_set)
     derive = list(reads.derive) if reads is not None else []
-    signed, _keys = _signatures(run, table)
+    signed = _signatures(run, table)
     signed = signed.persist()
     found = signed.agg(*(F.collect_set(f"__sig{i}") for i in range(len(run.plans)))).first()
     assert found is not None
@@ -218,22 +218,20 @@ def _keyed(compact: Compact, key: str) -> Compact:
     )
 
 
-def _signatures(run: Run, table: DataFrame) -> tuple[DataFrame, list[list[str]]]:
+def _signatures(run: Run, table: DataFrame) -> DataFrame:
     """`table` with each pack's values as one text (``__sig<k>``: its key columns as JSON — the
-    columns its part reads, as `pack_parts` groups by them), and each pack's key columns."""
+    columns its part reads, as `pack_parts` groups by them) instead of those columns."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
-    keys: list[list[str]] = []
     kept = ["id", "__fallback"]
     signatures = []
     for index in range(len(run.plans)):
         prefix = f"{index}|"
         mine = [c for c in table.columns if c.startswith(prefix)]
         key = [c for c in mine if not c.startswith(f"{prefix}bu|") and not c.endswith("|sel")]
-        keys.append(key)
         kept += [c for c in mine if c not in key]
         signatures.append(F.to_json(F.struct(*(col(c) for c in key))).alias(f"__sig{index}"))
-    return table.select(*(col(c) for c in kept), *signatures), keys
+    return table.select(*(col(c) for c in kept), *signatures)
 
 
 def _parts(

@@ -1,6 +1,6 @@
 """Small pieces the native path builds its Spark frames from: a column by its name (the runner's
 names hold ``|`` and ``.``), a joined list of texts split, a Polars frame sent to Spark as a local
-table, a join on values null-safe, and bit words read back unsigned."""
+table, bit words read back unsigned, and rows read back from their values as JSON."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ __all__ = [
     "decoded",
     "joined_split",
     "local_frame",
-    "null_safe",
     "polars_schema",
     "signed_bits",
 ]
@@ -80,22 +79,6 @@ def local_frame(
     frame = signed_bits(frame.with_columns(pl.col(pl.UInt32).cast(pl.Int64)))
     arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
     return spark.createDataFrame(arrow, schema=spark_schema(frame.schema))
-
-
-def null_safe(left: DataFrame, right: tuple[DataFrame, Sequence[str]], prefix: str) -> DataFrame:
-    """`left` joined with the small frame `right[0]` (broadcast) where each column of `right[1]`
-    equals, null-safe, the column ``<prefix><n>`` of `right[0]`; those columns dropped."""
-    from pyspark.sql import functions as F  # noqa: PLC0415
-
-    small, keys = right
-    condition: Column | None = None
-    for n, name in enumerate(keys):
-        same = col(name).eqNullSafe(col(f"{prefix}{n}"))
-        condition = same if condition is None else condition & same
-    joined = (
-        left.join(F.broadcast(small), condition, "left") if condition is not None else left.crossJoin(small)
-    )
-    return joined.drop(*(f"{prefix}{n}" for n in range(len(keys))))
 
 
 def polars_schema(schema: StructType) -> dict[str, pl.DataType]:
