@@ -190,11 +190,13 @@ def _run(
             [Diagnostic("spark/no-input", None, {"path": str(files[0]), "reason": f"no column `{key}`"})]
         )
     fallen: tuple[tuple[str, str], ...] = ()
+    held: list[DataFrame] = []
     if native_wanted():
         from gspolicy.spark.native import decided_native  # noqa: PLC0415
 
         done = decided_native(households, policies, as_of, lang=lang, reads=reads)
         found, fallen = done.rows, done.fallback_packs
+        held += done.held
         _say_fallback(fallen, lang)
     else:
         found = decided_arrow(households, policies, as_of, lang=lang, reads=reads)
@@ -287,7 +289,7 @@ def _run(
         print_legend(args, lang, bool(explained))
         return EXIT_OK
     finally:
-        for frame in (rows, *ordered):
+        for frame in (rows, *ordered, *held):
             frame.unpersist()
 
 

@@ -80,6 +80,12 @@ class NativeDecided:
     rows: DataFrame
     fallback_packs: tuple[tuple[str, str], ...]
     fallback_households: int = 0
+    held: tuple[DataFrame, ...] = ()  # the frames the rows read cached; `release` once they are used
+
+    def release(self) -> None:
+        """Drop the frames the rows read from Spark's cache (the rows must not be used after)."""
+        for frame in self.held:
+            frame.unpersist()
 
 
 def _lowering() -> Any:
@@ -167,11 +173,13 @@ def decided_native(
     if compact is None:
         compact = compact_tables(run, valid)
     compact = _keyed(compact, key)
+    held: list[DataFrame] = []
     table = compact.table.persist()
     exit_pack = exit_pack_of(policy_set)
     derive = list(reads.derive) if reads is not None else []
     signed = _signatures(run, table)
     signed = signed.persist()
+    held += [table, signed]
     found = signed.agg(*(F.collect_set(f"__sig{i}") for i in range(len(run.plans)))).first()
     assert found is not None
     joined = signed
@@ -180,7 +188,7 @@ def decided_native(
         parts = _parts(spark, policy_set, run, table, compact.width, index, found[index], exit_pack, forms)
         joined = joined.join(F.broadcast(parts), F.col(f"__sig{index}") == F.col(f"__s{index}"), "left")
         joined = joined.drop(f"__sig{index}", f"__s{index}")
-    rows, odd = _assembled(spark, policy_set, run, joined, valid, compact, key, exit_pack, derive)
+    rows, odd = _assembled(spark, policy_set, run, joined, valid, compact, key, exit_pack, derive, held)
     fallback_ids = joined.where(F.col("__fallback")).select(F.col("id").alias("__odd"))
     if odd is not None:
         fallback_ids = fallback_ids.unionByName(odd)
@@ -200,7 +208,7 @@ def decided_native(
             {"id": pl.String(), PROBLEMS: pl.List(pl.String())},
         )
         rows = rows.unionByName(gone, allowMissingColumns=True)
-    return NativeDecided(rows, (), len(odd_ids))
+    return NativeDecided(rows, (), len(odd_ids), tuple(held))
 
 
 def _keyed(compact: Compact, key: str) -> Compact:
@@ -285,6 +293,7 @@ def _assembled(
     key: str,
     exit_pack: str,
     derive: Sequence[tuple[str, str]],
+    held: list[DataFrame],
 ) -> tuple[DataFrame, DataFrame | None]:
     """The outcome columns from the joined parts, as `decide_frames` puts them together; and the
     ids of the rows whose retained items the columns cannot show (None: no buffer)."""
@@ -354,12 +363,15 @@ def _assembled(
         *derived,
     )
     frame = _with_support(spark, frame).persist()
+    held.append(frame)
     odd: DataFrame | None = None
     if buffer_index is not None:
         retained = Retained(policy_set, run, buffer_index, valid, key, compact)
-        frame, odd = retained_support(spark, retained, frame)
+        frame, odd = retained_support(spark, retained, frame, held)
         frame = frame.drop("__sel")
-    frame = _with_findings(spark, policy_set, run, frame.persist(), exit_pack)
+    frame = frame.persist()
+    held.append(frame)
+    frame = _with_findings(spark, policy_set, run, frame, exit_pack)
     return frame.drop("__granted", "__basis"), odd
 
 

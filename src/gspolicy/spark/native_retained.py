@@ -49,11 +49,12 @@ class Retained:
 
 
 def retained_support(
-    spark: SparkSession, retained: Retained, frame: DataFrame
+    spark: SparkSession, retained: Retained, frame: DataFrame, held: list[DataFrame]
 ) -> tuple[DataFrame, DataFrame]:
     """`frame` (``id``, ``buffer``, ``support``, ``missing``, ``__sel``, ``__basis``,
     ``__granted``) with the support and missing of the rows whose buffer retains items; and the
-    ids (column ``__odd``) of the rows left to the runner (see the module doc)."""
+    ids (column ``__odd``) of the rows left to the runner (see the module doc).  The frames it
+    caches are added to `held`."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     policy_set, run = retained.policy_set, retained.run
@@ -114,12 +115,14 @@ def retained_support(
         picked = picked.join(ended.select("__o", "__measure"), ["__o", "__measure"], "left_anti")
         picked = picked.join(odd, picked["__o"] == odd["__odd"], "left_anti")
         odd = odd.persist()
+        held.append(odd)
         lacks = (
             found.where(~F.col("__ended"))
             .groupBy("__o")
             .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list("__lacks")))).alias("__missing"))
         )
     picked = picked.persist()
+    held.append(picked)
     amounts = _amounts(spark, retained, picked, bases)
     picked = picked.join(
         F.broadcast(amounts),

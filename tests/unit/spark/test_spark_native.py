@@ -178,6 +178,8 @@ def test_the_bundled_packs_run_natively_with_no_python_worker(native: tuple[Any,
     assert done.fallback_households == 0
     assert "isFinalPlan=true" in plan
     assert "BroadcastHashJoin" in plan  # the decoded parts joined by value
+    assert done.held
+    assert all(frame.is_cached for frame in done.held)  # until released
     found = [line.strip() for line in plan.splitlines() if any(w in line for w in _WORKER)]
     assert not found, found
 
