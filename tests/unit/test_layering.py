@@ -365,6 +365,10 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "spark": [
         ["session", "batches"],  # starting Spark; what one task does, without Spark
+        ["arrow", "native_check"],  # the runner in mapInArrow; the reading checks there
+        ["native_columns"],  # the native path's small pieces
+        ["native_retained"],  # the retained support, natively
+        ["native"],  # the outcome assembled in the JVM
         ["frames"],  # the packs on Spark DataFrames
     ],
     "cli": [

@@ -12,7 +12,7 @@ from tests.support.bundled import shared_policies, shared_registry
 
 from gspolicy.columnar.polars_backend import Result
 from gspolicy.columnar.run import plan_run
-from gspolicy.columnar.runner import _pack_parts
+from gspolicy.columnar.runner import pack_parts
 from gspolicy.explain.build import exit_pack_of
 from gspolicy.schema.model import Record
 
@@ -44,9 +44,9 @@ def test_a_part_decoded_under_one_layout_is_not_reused_under_another() -> None:
         if plan.fallback is not None:
             continue
         shared = attrs.evolve(fresh, decoded=type(fresh.decoded)(1000))
-        first = _pack_parts(policy_set, shared, result, index, exit_pack)
-        again = _pack_parts(policy_set, shared, wider, index, exit_pack)
-        alone = _pack_parts(
+        first = pack_parts(policy_set, shared, result, index, exit_pack)
+        again = pack_parts(policy_set, shared, wider, index, exit_pack)
+        alone = pack_parts(
             policy_set, attrs.evolve(fresh, decoded=type(fresh.decoded)(1000)), wider, index, exit_pack
         )
         assert again.equals(alone), plan.pack.key

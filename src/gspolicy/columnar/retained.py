@@ -29,9 +29,9 @@ from gspolicy.pack.model import CombineRule
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 
-__all__ = ["merged_support", "with_retained"]
+__all__ = ["SHORT_AMOUNT", "may_lapse", "merged_support", "with_retained"]
 
-_SHORT_AMOUNT = Decimal(10) ** 8
+SHORT_AMOUNT = Decimal(10) ** 8
 """Below this, a money amount held with two places shows as the amount as written (`show_value`
 shortens only numbers of more than ten digits)."""
 
@@ -166,7 +166,7 @@ def merged_support(granted: pl.Series, kept: pl.Series, combine: CombineRule | N
     )
 
 
-def _may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
+def may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
     declared = measure_declared(policy_set, measure, as_of)
     return declared is not None and measure in declared[0].lapses
 
@@ -237,7 +237,7 @@ def with_retained(
             .collect(engine="in-memory")
         )
         odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
-            pl.col("__held").abs() >= _SHORT_AMOUNT
+            pl.col("__held").abs() >= SHORT_AMOUNT
         ).fill_null(False)
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
@@ -245,7 +245,7 @@ def with_retained(
         # the record, once per record and measure; a lapsed item ends, an undetermined one stays
         # and says what it lacks
         measures = picked["__measure"].unique().to_list()
-        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
+        lapsing = [m for m in measures if may_lapse(policy_set, m, run.as_of)]
         if lapsing:
             ended: list[tuple[int, str]] = []
             reads = (

@@ -63,6 +63,7 @@ __all__ = [
     "derived_column",
     "derived_schema",
     "lacks_column",
+    "pack_parts",
     "plan_packs",
     "plan_run",
     "table_schema",
@@ -110,7 +111,7 @@ _PART = {
 }
 
 
-def _pack_parts(
+def pack_parts(
     policy_set: PolicySet, run: Run, result: Result, index: int, exit_pack: str, forms: Sequence[str] = ()
 ) -> pl.DataFrame:
     """What pack `index` adds to every row (`_PART`), decoded once per distinct set of its values:
@@ -271,7 +272,7 @@ def decide_frames(
     own = pl.lit(True) if per_record else pl.col("__fallback")
     whole = table.select(own.alias("own"))["own"].to_list()
     parts = {
-        i: _pack_parts(
+        i: pack_parts(
             policy_set, run, result, i, exit_pack, [form for pack, form in derive if pack == plan.pack.id]
         )
         for i, plan in enumerate(run.plans)
