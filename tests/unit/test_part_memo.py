@@ -8,6 +8,7 @@ import datetime as dt
 
 import attrs
 import polars as pl
+import pytest
 from tests.support.bundled import shared_policies, shared_registry
 
 from gspolicy.columnar.polars_backend import Result
@@ -28,6 +29,7 @@ def _without_member_fields(record: Record) -> Record:
     return Record(record.type_name, {**dict(record.items()), "members": kept})
 
 
+@pytest.mark.slow  # about a second: a guard of the runner's memo, in the full suite
 def test_a_part_decoded_under_one_layout_is_not_reused_under_another() -> None:
     policies = shared_policies()
     policy_set = policies.policy_set
