@@ -163,9 +163,12 @@ def write_output(
     table: pl.DataFrame | Iterable[pl.DataFrame] | None = None,
     *,
     runner: str = "columnar (Polars)",
+    refused_file: bool = True,
 ) -> int:
     """The household table of the run by the columnar runner (`table` when already decided),
-    written to `--output`; `runner` is how the manifest names what decided it."""
+    written to `--output`; `runner` is how the manifest names what decided it; with
+    `--skip-invalid`, the refused households go to ``OUT.refused.jsonl`` unless `refused_file`
+    is false (then the caller has listed them elsewhere)."""
     from gspolicy.tables import OutputError, run_manifest, write_table  # noqa: PLC0415  # Polars when used
 
     policies = Policies(policy_set)
@@ -209,7 +212,7 @@ def write_output(
             args.output,
             fields=args.fields,
             manifest=manifest,
-            refused=refused if args.skip_invalid else None,
+            refused=refused if args.skip_invalid and refused_file else None,
         )
     except OutputError as err:
         print_problems([err.diagnostic], lang, sys.stderr)

@@ -260,8 +260,20 @@ def _run(
                 parts = Path(folder) / "rows"
                 good.select(*OUTCOME_COLUMNS).write.parquet(str(parts))
                 frames = (pl.read_parquet(part) for part in sorted(parts.glob("part-*.parquet")))
-                if write_output(args, lang, policy_set, (), as_of, frames, runner=runner) != EXIT_OK:
+                # the refused households are listed on stderr above, not in OUT.refused.jsonl:
+                # Spark's rows do not carry the file and line the file names
+                written = write_output(
+                    args, lang, policy_set, (), as_of, frames, runner=runner, refused_file=False
+                )
+                if written != EXIT_OK:
                     return EXIT_PROBLEMS
+                if args.skip_invalid and refused_count:
+                    sys.stderr.write(
+                        f"在 Spark 上，被拒绝的 {refused_count} 户只列在上方，不写入 {args.output}.refused.jsonl\n"
+                        if lang == "zh"
+                        else f"on Spark the {refused_count} refused households are listed above only, not written "
+                        f"to {args.output}.refused.jsonl\n"
+                    )
         counted = summary(good, policies, as_of, listing=args.list)
         if refused_count and args.skip_invalid:
             total = counted.counts.rows + refused_count

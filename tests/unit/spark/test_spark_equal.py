@@ -183,3 +183,6 @@ def test_refused_households_stop_the_command_unless_skipped(
     err = capsys.readouterr().err
     assert "skipped 1 of 20 records with problems; deciding the other 19" in err
     assert pl.read_parquet(out).height == 19
+    # no refused file that would say nothing was refused: the households are listed on stderr
+    assert "the 1 refused households are listed above only" in err
+    assert not Path(f"{out}.refused.jsonl").exists()
