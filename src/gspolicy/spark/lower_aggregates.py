@@ -20,7 +20,8 @@ from gspolicy.spark.lower_columns import (
     decimal,
     integer,
     item_bit,
-    let,
+    transform_with,
+    variable,
     long_word,
     masked,
     no_bits,
@@ -62,30 +63,23 @@ class Lowering(NodeLowering):
                 day = self.columns[source.held_on] = self.materialize(self.compile(source.held_on))
         presence = self.field_column(source.path)
         typed = self.typed_list(source.path)
-        array = typed.v
-        element = None
-        holder: dict[str, ItemScope] = {}
-        bodies: list[SCol | None] = []
-
-        def per_item(item: Column, index: Column) -> Column:
-            scope = ItemScope(source.path, item, index, element)
-            saved, self.item = self.item, scope
-            try:
-                fields, body = self.item_fields(node, day)
-            finally:
-                self.item = saved
-            holder["scope"] = scope
-            bodies.append(body)
-            out = f.struct(*(expr.alias(name) for name, expr in fields.items()))
-            for name, value in reversed(scope.lets):
-                out = let(name, value, out)
-            return out
-
-        built = f.transform(array, per_item)
-        scope = holder["scope"]
+        scope = ItemScope(source.path, variable("x"), variable("i"), None)
+        saved, self.item = self.item, scope
+        try:
+            fields, body = self.item_fields(node, day)
+        finally:
+            self.item = saved
+        last = max(scope.pending, default=0) + 1
+        scope.pending[last] = list(fields.items())
+        assert typed.v is not None
+        items: Column = typed.v
         depth = max(scope.depth, presence.depth, typed.depth, day.depth if day is not None else 0)
-        items, depth = self.temp(built, depth)
-        return self.materialize(self.finish(node, items, depth, presence, day, scope, bodies[0]))
+        for level in sorted(scope.pending):  # a stage per level: the item's fields computed so far
+            grown = scope.item
+            for name, expr in scope.pending[level]:
+                grown = grown.withField(name, expr)
+            items, depth = self.temp(transform_with(items, scope.item, scope.index, grown), depth)
+        return self.materialize(self.finish(node, items, depth, presence, day, scope, body))
 
     def item_fields(
         self, node: Aggregate | ListValue, day: SCol | None

@@ -35,7 +35,7 @@ __all__ = [
     "decimal",
     "decimal_type",
     "integer",
-    "let",
+    "transform_with",
     "variable",
     "item_bit",
     "shifted",
@@ -100,21 +100,17 @@ def variable(name: str) -> Column:
     return _unresolved_named_lambda_variable(name)
 
 
-def let(name: Column, value: Column, body: Column) -> Column:
-    """`body` with the variable `name` (made by `variable`) bound to `value`, computed once: ``transform`` over the
-    one-element array of `value`, whose only result is taken."""
+def transform_with(array: Column, item: Column, index: Column, body: Column) -> Column:
+    """``transform(array, (item, index) -> body)`` with the lambda's variables given (made by
+    `variable`), so that expressions built on them before are its body."""
     from pyspark.sql.classic.column import Column as Classic  # noqa: PLC0415
     from pyspark.sql.classic.column import _to_seq  # noqa: PLC0415
     from pyspark.sql.utils import get_active_spark_context  # noqa: PLC0415
 
-    f = _f()
     sc = get_active_spark_context()
-    jvm = sc._jvm
-    assert jvm is not None
-    function = jvm.PythonSQLUtils.lambdaFunction(body._jc, _to_seq(sc, [name._jc]))  # type: ignore[attr-defined]
-    array = f.array(value)
-    bound = Classic(jvm.PythonSQLUtils.fn("transform", _to_seq(sc, [array._jc, function])))  # type: ignore[attr-defined]
-    return f.element_at(bound, 1)
+    utils = sc._jvm.PythonSQLUtils  # type: ignore[union-attr]
+    function = utils.lambdaFunction(body._jc, _to_seq(sc, [item._jc, index._jc]))
+    return Classic(utils.fn("transform", _to_seq(sc, [array._jc, function])))
 
 
 def no_bits() -> Column:

@@ -56,7 +56,6 @@ from gspolicy.spark.lower_columns import (
     decimal_type,
     integer,
     item_bit,
-    variable,
     leap,
     long_word,
     masked,
@@ -87,17 +86,27 @@ def _f() -> Any:
     return functions
 
 
+def _scaled(col: SCol, scale: int) -> SCol:
+    """A number's bounds as decimals of `scale` places (an infinite end as it is)."""
+    if col.scale == scale and col.lo is col.hi:
+        lo = col.lo if isinstance(col.lo, Decimal) or col.lo is None else decimal(col.lo, scale)
+        return attrs.evolve(col, lo=lo, hi=lo)
+    ends = [b if isinstance(b, Decimal) or b is None else decimal(b, scale) for b in (col.lo, col.hi)]
+    return attrs.evolve(col, lo=ends[0], hi=ends[1], scale=scale)
+
+
 @attrs.define(eq=False)
 class ItemScope:
-    """An aggregate's body being lowered: the list, the item (a lambda variable of ``transform``)
-    and its index, the items' Spark type, and what the body reads of the row."""
+    """An aggregate's body being lowered: the list, the item (a lambda variable of the stages'
+    ``transform``: a struct of the item's typed fields and of those computed by earlier stages)
+    and its index, and what the body reads of the row."""
 
     path: tuple[str, ...]
     item: Column
     index: Column
     dtype: Any
     memo: dict[Node, SCol] = attrs.field(factory=dict)
-    lets: list[tuple[Column, Column]] = attrs.field(factory=list)  # values bound once, in order
+    pending: dict[int, list[tuple[str, Column]]] = attrs.field(factory=dict)  # fields by stage
     depth: int = 0  # the deepest row column the body reads
     guards: list[Column] = attrs.field(factory=list)
 
@@ -147,12 +156,15 @@ class NodeLowering:
 
     def put(self, expr: Column, level: int, name: str | None = None) -> Column:
         """`expr` computed into a column of projection `level`; a column that reads it.  In an
-        item scope: bound to a lambda variable around the item's columns (`let`)."""
+        item scope: a field of the items' structs, computed in the ``transform`` of stage
+        `level` (`gspolicy.spark.lower_aggregates`)."""
         if id(expr) in self.refs:
             return expr
         if self.item is not None:
-            ref = variable("t")
-            self.item.lets.append((ref, expr))
+            name = f"t{self.count}"
+            self.count += 1
+            self.item.pending.setdefault(level, []).append((name, expr))
+            ref = self.item.item.getField(name)
             self.refs[id(ref)] = ref
             return ref
         name = name or self.name()
@@ -160,7 +172,7 @@ class NodeLowering:
         return self._ref(name)
 
     def materialize(self, col: SCol) -> SCol:
-        """`col` computed into columns of the row (in an item scope: bound once for the item)."""
+        """`col` computed into columns of the row (in an item scope: fields of the item)."""
         level = col.depth + 1
         name = self.name()
         out: dict[str, Any] = {"kind": col.kind, "scale": col.scale, "exact": col.exact, "depth": level}
@@ -466,6 +478,9 @@ class NodeLowering:
     def comparison(self, op: str, a: SCol, b: SCol) -> SCol:
         f = _f()
         depth = max(a.depth, b.depth)
+        if a.kind == "num":
+            # both sides in one decimal type: Spark's common type of two decimals may round
+            a, b = _scaled(a, max(a.scale, b.scale)), _scaled(b, max(a.scale, b.scale))
         if a.kind != "num" or (a.exact and b.exact):
             left, right = (a.v, b.v) if a.kind != "num" else (a.lo, b.lo)
             assert left is not None

@@ -140,7 +140,7 @@ def _number(raw: Column, dtype: DataType, scale: int, wrong: object) -> Cell:
     from pyspark.sql import functions as f  # noqa: PLC0415
     from pyspark.sql import types as t  # noqa: PLC0415
 
-    limit = f.lit("1" + "0" * WHOLE).cast(decimal_type(0))  # type: ignore[arg-type]
+    limit = f.lit("1" + "0" * WHOLE).cast(decimal_type(scale))  # type: ignore[arg-type]
     if isinstance(dtype, t.ByteType | t.ShortType | t.IntegerType | t.LongType):
         value = decimal(raw, scale)
     elif isinstance(dtype, t.DecimalType):
