@@ -67,7 +67,7 @@ from gspolicy.spark.lower_columns import (
     without_problems,
     years_between,
 )
-from gspolicy.spark.lower_read import Cell, read_cell, spark_type_at
+from gspolicy.spark.lower_read import Cell, read_cell, spark_type_at, target_type
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -298,12 +298,19 @@ class NodeLowering:
         if found is not None:
             return found
         f = _f()
-        element = getattr(spark_type_at(self.input_type, path), "elementType", None)
-        if element is None:
-            raise NotLowered(f"the list `{'.'.join(path)}` is not an array of structs here")
+        given = spark_type_at(self.input_type, path)
+        element = getattr(given, "elementType", None)
         record = self.item_record(path)
         fields = sorted(self.read.lists.get(path, frozenset()))
         names = self.item_names[path] = {p: f"f{i}" for i, p in enumerate(fields)}
+        if given is None:  # no such column: no household gives the list
+            specs = self.schema.records[record]
+            parts = [f"{names[p]}: {target_type(self.schema.field_at(specs, p))}" for p in fields] or ["f: boolean"]
+            none = f.lit(None).cast(f"array<struct<{', '.join(parts)}>>")
+            found = self.lists[path] = SCol("list", v=none, depth=0)
+            return found
+        if element is None:
+            raise NotLowered(f"the list `{'.'.join(path)}` is not an array of structs here")
 
         def typed(item: Column) -> Column:
             parts = [

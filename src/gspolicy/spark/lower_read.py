@@ -22,13 +22,13 @@ from gspolicy.columnar.frames import MAX_ITEMS, SCALES
 from gspolicy.columnar.ingest import _TRUTH
 from gspolicy.columnar.plan import NotLowered
 from gspolicy.schema.model import FieldSpec, Schema
-from gspolicy.spark.lower_columns import decimal, decimal_type
+from gspolicy.spark.lower_columns import DIGITS, decimal, decimal_type
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
     from pyspark.sql.types import DataType
 
-__all__ = ["WHOLE", "Cell", "read_cell", "spark_type_at"]
+__all__ = ["WHOLE", "Cell", "read_cell", "spark_type_at", "target_type"]
 
 WHOLE = 18
 """Whole digits of a number read (`gspolicy.columnar.ingest` certifies as many)."""
@@ -65,7 +65,7 @@ def read_cell(schema: Schema, spec: FieldSpec, raw: Column, dtype: DataType | No
 
     kind = spec.kind
     if dtype is None or isinstance(dtype, t.NullType):
-        return Cell(f.lit(None).cast(_target(spec)), None)
+        return Cell(f.lit(None).cast(target_type(spec)), None)
 
     def wrong() -> NotLowered:
         return NotLowered(f"the field `{where}` ({kind}) held as {dtype.simpleString()}")
@@ -123,12 +123,15 @@ def read_cell(schema: Schema, spec: FieldSpec, raw: Column, dtype: DataType | No
     raise wrong()
 
 
-def _target(spec: FieldSpec) -> object:
+def target_type(spec: FieldSpec | None) -> str:
+    """The Spark type (as SQL text) of a field's typed column."""
+    if spec is None:
+        return "boolean"
     kind = spec.kind
     if kind in ("bool", "list", "record"):
         return "boolean"
     if kind in SCALES:
-        return decimal_type(SCALES[kind])
+        return f"decimal({DIGITS}, {SCALES[kind]})"
     if kind == "date":
         return "date"
     if kind == "set":

@@ -5,8 +5,8 @@ shared; the generator plants defects, so some households are refused) are writte
 Parquet layout — one row a household, its members and support items as lists of structs — and
 decided on Spark (``local[2]``, several partitions) by `gspolicy.spark`; the same JSON Lines
 decided by ``gspolicy evaluate``'s streamed run (`registry_blocks`, the Polars runner) give the
-reference.  Spark starts once for this module — the only one that starts it — and its JVM is shut
-down and waited for at the end, so that its CPU time is counted (`Spark`).
+reference.  Spark starts once for the test session (the `spark` fixture of this folder's
+conftest), and its JVM is shut down and waited for at the end, so that its CPU time is counted.
 
 Without a Java runtime or pyspark the module is skipped, except under CI (``CI=true``), where
 it fails: `.ci/run` installs Debian's ``openjdk-17-jre-headless`` when ``java -version`` fails,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +35,6 @@ from gspolicy.explain.summaries import SummaryCounts, exit_settle, summary_plan
 from gspolicy.tables import TABLE_COLUMNS
 
 from support.bundled import shared_policies
-from support.timing import charge
 
 pytestmark = pytest.mark.slow  # a JVM: about half a minute of CPU for the module (see the report)
 
@@ -46,85 +44,6 @@ GENERATOR = ROOT / "examples" / "generate_households.py"
 DAY = dt.date(2018, 12, 31)
 GENERATED = 10_000
 SPOILED = (("size", -3), ("region_class", "nowhere"), ("poor_county_type", "nowhere"))
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds of process `pid` and every process below it still running (each with the
-    children it waited for), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    while todo:
-        here = todo.pop()
-        try:
-            fields = Path(f"/proc/{here}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(v) for v in fields[11:15]) / tick
-            for task in os.listdir(f"/proc/{here}/task"):
-                todo += [int(c) for c in Path(f"/proc/{here}/task/{task}/children").read_text().split()]
-        except OSError:
-            continue
-    return total
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    """Spark on ``local[2]``, started once; at the end the JVM is shut down and waited for, and
-    what its Python workers spent — which this process cannot wait for — is charged
-    (`support.timing.charge`): the run counts the larger of the JVM's tree measured just before
-    shutdown and what waiting for the JVM added."""
-    import resource
-
-    from gspolicy.errors import PolicyError
-    from gspolicy.spark.session import java_runtime, needs_spark
-
-    try:
-        needs_spark()
-    except PolicyError as err:
-        if _ci():
-            pytest.fail(f"CI needs pyspark (the test extra): {err}")
-        pytest.skip(f"needs pyspark, pyarrow and pandas (the spark extra): {err}")
-    missing = java_runtime()
-    if missing is not None:
-        if _ci():
-            pytest.fail(f"CI needs Java: .ci/run installs openjdk-17-jre-headless ({missing})")
-        pytest.skip(f"needs a Java runtime (openjdk-17-jre-headless): {missing}")
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("gspolicy-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        # a short run: the JVM's quick compiler alone, one compiler thread
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    gateway = SparkContext._gateway
-    assert gateway is not None
-    jvm = gateway.proc
-    try:
-        yield session
-    finally:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        measured = _tree_cpu(jvm.pid)
-        session.stop()
-        gateway.shutdown()
-        if jvm.stdin is not None:
-            jvm.stdin.close()  # the gateway's JVM ends when its input does
-        SparkContext._gateway = None
-        SparkContext._jvm = None
-        jvm.wait(timeout=120)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        waited = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        charge(measured - waited)
 
 
 def _generated(folder: Path) -> Path:
