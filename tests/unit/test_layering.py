@@ -366,6 +366,12 @@ INNER: dict[str, list[list[str]]] = {
     "spark": [
         ["session", "batches"],  # starting Spark; what one task does, without Spark
         ["frames"],  # the packs on Spark DataFrames
+        ["lower_columns"],  # the native lowering: a node's Spark columns and their spellings
+        ["lower_read"],  # the households' cells as typed columns
+        ["lower_nodes"],  # where the columns go: projections by level, item stages
+        ["lower_operators"],  # the nodes but the lists'
+        ["lower_aggregates"],  # lists and aggregates over arrays of structs
+        ["lower"],  # the compact table, what falls back
     ],
     "cli": [
         ["_click_zh", "_progress"],

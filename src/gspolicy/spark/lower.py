@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from gspolicy.columnar.frames import MAX_ITEMS, SCALES, Columns, columns_of
+from gspolicy.columnar.frames import MAX_ITEMS, SCALES
 from gspolicy.columnar.plan import (
     WORD_BITS,
     Aggregate,
@@ -39,7 +39,6 @@ from gspolicy.columnar.plan import (
     Field,
     If,
     ListSource,
-    ListValue,
     Neg,
     Node,
     NotLowered,
@@ -47,7 +46,7 @@ from gspolicy.columnar.plan import (
     Range,
     Unknowable,
 )
-from gspolicy.columnar.polars_backend import _condition_roots
+from gspolicy.columnar.polars_backend import condition_roots
 from gspolicy.columnar.run import Run
 from gspolicy.spark.lower_aggregates import Lowering
 from gspolicy.spark.lower_columns import DIGITS, any_of, decimal_type, scale_of
@@ -145,7 +144,7 @@ class _Check:
         return None
 
     def first(self) -> str | None:
-        roots = [n for _name, n in _condition_roots(self.plan)] + list(self.plan.facts.values())
+        roots = [n for _name, n in condition_roots(self.plan)] + list(self.plan.facts.values())
         seen: set[int] = set()
         stack = list(roots)
         while stack:
@@ -202,7 +201,9 @@ def item_width(run: Run, households: DataFrame) -> int:
             column = column.getField(part)
         size = f.coalesce(f.size(column), f.lit(0))
         sizes.append(f.max(f.when(size <= MAX_ITEMS, size).otherwise(f.lit(0))))
-    longest = households.agg(f.greatest(*sizes, f.lit(1)) if len(sizes) > 1 else f.greatest(sizes[0], f.lit(1)))
+    longest = households.agg(
+        f.greatest(*sizes, f.lit(1)) if len(sizes) > 1 else f.greatest(sizes[0], f.lit(1))
+    )
     found = longest.first()
     most = int(found[0]) if found is not None and found[0] is not None else 1
     width = 1
@@ -251,7 +252,7 @@ def _outputs(lowering: Lowering, index: int, plan: PackPlan) -> list[Column]:
     from pyspark.sql import functions as f  # noqa: PLC0415
 
     out: list[Column] = []
-    for name, root in _condition_roots(plan):
+    for name, root in condition_roots(plan):
         col = lowering.compile(root)
         base = f"{index}|{name}"
         if col.kind == "list":

@@ -1,14 +1,14 @@
 """A columnar plan's lists and aggregates (`any`, `all`, `count`, `sum`, `min`, `max`, a list's
 `held_on` filter) over the households' arrays of structs, with Spark's higher-order functions
 (`Lowering`), as the Polars back end computes them by ``group_by`` (`gspolicy.columnar.
-polars_aggregates`): each item's columns in one ``transform`` (a struct per item: the body's
+polars_aggregates`): each item's columns in ``transform`` stages (a struct per item: the body's
 value, whether it is unknown, its what-would-settle words, whether the filter holds it), then
 ``exists`` (Kleene's ``any``: true when an item is, else unknown when an item is), ``forall``,
 ``filter`` and ``aggregate`` over those structs, then the result as the Polars run finishes it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gspolicy.columnar.plan import Aggregate, ListValue, NotLowered
 from gspolicy.spark.lower_columns import (
@@ -20,17 +20,17 @@ from gspolicy.spark.lower_columns import (
     decimal,
     integer,
     item_bit,
-    transform_with,
-    variable,
     long_word,
     masked,
     no_bits,
     number,
+    transform_with,
     union,
+    variable,
     without_problems,
 )
-from gspolicy.spark.lower_nodes import ItemScope, NodeLowering
-from gspolicy.spark.lower_read import spark_type_at
+from gspolicy.spark.lower_nodes import ItemScope
+from gspolicy.spark.lower_operators import Operators
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -38,23 +38,17 @@ if TYPE_CHECKING:
 __all__ = ["Lowering"]
 
 
-def _f() -> Any:
-    from pyspark.sql import functions  # noqa: PLC0415
-
-    return functions
-
-
 def _or_all(items: Column, field: str) -> Column:
     """The bitwise or of a word field over the items."""
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     return f.aggregate(items, long_word(0), lambda acc, t: acc.bitwiseOR(t.getField(field)))
 
 
-class Lowering(NodeLowering):
-    """`NodeLowering` and the lists: an aggregate or a list value becomes row columns."""
+class Lowering(Operators):
+    """`Operators` and the lists: an aggregate or a list value becomes row columns."""
 
     def list_node(self, node: Aggregate | ListValue) -> SCol:
-        f = _f()
         source = node.source
         day: SCol | None = None
         if source.held_on is not None:
@@ -85,7 +79,8 @@ class Lowering(NodeLowering):
         self, node: Aggregate | ListValue, day: SCol | None
     ) -> tuple[dict[str, Column], SCol | None]:
         """The columns of one item the aggregate reads (`polars_aggregates.Compiler.item_columns`)."""
-        f = _f()
+        from pyspark.sql import functions as f  # noqa: PLC0415
+
         scope = self.item
         assert scope is not None
         source = node.source
@@ -116,7 +111,7 @@ class Lowering(NodeLowering):
                 raise NotLowered("an aggregate over an open range")
             assert lo is not None
             assert hi is not None
-            unknown = lo.isNull()  # type: ignore[union-attr]
+            unknown = lo.isNull()
             scale = body.scale
             lo, hi = decimal(lo, scale), decimal(hi, scale)  # type: ignore[arg-type]
             if sel is not None:
@@ -155,7 +150,8 @@ class Lowering(NodeLowering):
         body: SCol | None,
     ) -> SCol:
         """The aggregate's value from its items' structs (`polars_aggregates.Compiler.finish`)."""
-        f = _f()
+        from pyspark.sql import functions as f  # noqa: PLC0415
+
         source = node.source
         filtered = day is not None
         count = f.size(f.filter(items, lambda t: t.getField("sel"))) if filtered else f.size(items)
@@ -248,7 +244,8 @@ class Lowering(NodeLowering):
 def _sum(values: Column, scale: int) -> Column:
     """The sum of the items' bounds (unknown items count nothing, as Polars' ``sum`` skips them),
     each addition one digit below a decimal's 38, so that no place is lost."""
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     zero = decimal(number(0)[0], scale)
     return f.aggregate(
         values,
@@ -260,7 +257,8 @@ def _sum(values: Column, scale: int) -> Column:
 
 
 def _abs_sum(values: Column) -> Column:
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     return f.aggregate(
         values, f.lit(0.0), lambda acc, x: acc + f.coalesce(f.abs(x).cast("double"), f.lit(0.0))
     )

@@ -23,6 +23,7 @@ from gspolicy.columnar.plan import PROBLEM_MASK, WORD_BITS, NotLowered
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
+    from pyspark.sql.types import DecimalType
 
 __all__ = [
     "DIGITS",
@@ -35,10 +36,7 @@ __all__ = [
     "decimal",
     "decimal_type",
     "integer",
-    "transform_with",
-    "variable",
     "item_bit",
-    "shifted",
     "leap",
     "long_word",
     "masked",
@@ -46,7 +44,10 @@ __all__ = [
     "number",
     "ordering",
     "scale_of",
+    "shifted",
+    "transform_with",
     "union",
+    "variable",
     "without_problems",
     "years_between",
 ]
@@ -58,13 +59,7 @@ Bits = dict[str, "Column"]
 Bound = "Column | Decimal"  # a Decimal bound is an infinite end known when planning
 
 
-def _f():  # type: ignore[no-untyped-def]  # pyspark's functions, imported when Spark is used
-    from pyspark.sql import functions  # noqa: PLC0415
-
-    return functions
-
-
-def decimal_type(scale: int, digits: int = DIGITS) -> object:
+def decimal_type(scale: int, digits: int = DIGITS) -> DecimalType:
     from pyspark.sql.types import DecimalType  # noqa: PLC0415
 
     return DecimalType(digits, scale)
@@ -72,19 +67,22 @@ def decimal_type(scale: int, digits: int = DIGITS) -> object:
 
 def decimal(column: Column, scale: int, digits: int = DIGITS) -> Column:
     """`column` as ``DecimalType(digits, scale)``: null, never an error, when it does not fit."""
-    return column.try_cast(decimal_type(scale, digits))  # type: ignore[arg-type]
+    return column.try_cast(decimal_type(scale, digits))
 
 
 def long_word(word: int) -> Column:
     """A 64-bit word as a ``LongType`` literal (the top bit: a negative number)."""
     word &= (1 << WORD_BITS) - 1
     signed = word - (1 << WORD_BITS) if word >= 1 << (WORD_BITS - 1) else word
-    return _f().lit(signed).cast("long")
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
+    return f.lit(signed).cast("long")
 
 
 def shifted(word: Column, bits: Column | int) -> Column:
     """`word` shifted left by `bits` (a column: an item's index)."""
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     return f.call_function("shiftleft", word, bits if not isinstance(bits, int) else f.lit(bits))
 
 
@@ -136,7 +134,8 @@ def masked(bits: Bits, when: Column) -> Bits:
     """The bits where `when` holds (null: does not), else none."""
     if not bits:
         return {}
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     return {k: f.when(when, e).otherwise(no_bits()) for k, e in bits.items()}
 
 
@@ -168,7 +167,9 @@ class SCol:
         if self.kind == "num":
             lo = self.lo
             if isinstance(lo, Decimal):
-                return _f().lit(False)
+                from pyspark.sql import functions as f  # noqa: PLC0415
+
+                return f.lit(False)
             assert lo is not None
             return lo.isNull()
         assert self.v is not None
@@ -194,12 +195,15 @@ def number(value: Decimal | int) -> tuple[Column, int]:
     if scale > DIGITS or max(digits, scale) > DIGITS:
         raise NotLowered(f"the number {value} (more than {DIGITS} digits)")
     text = format(Decimal(value), "f")
-    return _f().lit(text).cast(decimal_type(scale)), scale  # type: ignore[arg-type]
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
+    return f.lit(text).cast(decimal_type(scale)), scale
 
 
 def ordering(op: str, a: Column | Decimal, b: Column | Decimal) -> Column:
     """``a op b`` for bounds, one of them perhaps an infinite end known when planning."""
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         if isinstance(a, Decimal) and isinstance(b, Decimal):
             return f.lit(_py_order(op, a, b))
@@ -229,13 +233,15 @@ def _py_order(op: str, a: Decimal, b: Decimal) -> bool:
 
 
 def _month_day(day: Column) -> Column:
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     return f.month(day) * 100 + f.dayofmonth(day)
 
 
 def years_between(start: Column, end: Column) -> Column:
     """Whole years from `start` to `end` (`polars_columns.years_between`)."""
-    f = _f()
+    from pyspark.sql import functions as f  # noqa: PLC0415
+
     start_md, end_md = _month_day(start), _month_day(end)
     forward = f.year(end) - f.year(start) - (end_md < start_md).cast("int")
     backward = -(f.year(start) - f.year(end) - (start_md < end_md).cast("int"))
@@ -248,4 +254,4 @@ def leap(year: Column) -> Column:
 
 def integer(column: Column) -> Column:
     """A whole number as the decimal of scale 0 the Polars builder gives it."""
-    return column.cast("long").cast(decimal_type(0))  # type: ignore[arg-type]
+    return column.cast("long").cast(decimal_type(0))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gspolicy.columnar.frames import MAX_ITEMS, SCALES
-from gspolicy.columnar.ingest import _TRUTH
+from gspolicy.columnar.ingest import TRUTH
 from gspolicy.columnar.plan import NotLowered
 from gspolicy.schema.model import FieldSpec, Schema
 from gspolicy.spark.lower_columns import DIGITS, decimal, decimal_type
@@ -74,7 +74,7 @@ def read_cell(schema: Schema, spec: FieldSpec, raw: Column, dtype: DataType | No
         if isinstance(dtype, t.BooleanType):
             return Cell(raw, None)
         if isinstance(dtype, t.StringType):
-            value = f.try_element_at(_map(_TRUTH), raw)
+            value = f.try_element_at(_map(TRUTH), raw)
             return Cell(value, _given(raw) & value.isNull())
         raise wrong()
     if kind in SCALES:
@@ -143,7 +143,7 @@ def _number(raw: Column, dtype: DataType, scale: int, wrong: object) -> Cell:
     from pyspark.sql import functions as f  # noqa: PLC0415
     from pyspark.sql import types as t  # noqa: PLC0415
 
-    limit = f.lit("1" + "0" * WHOLE).cast(decimal_type(scale))  # type: ignore[arg-type]
+    limit = f.lit("1" + "0" * WHOLE).cast(decimal_type(scale))
     if isinstance(dtype, t.ByteType | t.ShortType | t.IntegerType | t.LongType):
         value = decimal(raw, scale)
     elif isinstance(dtype, t.DecimalType):

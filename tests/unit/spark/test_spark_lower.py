@@ -92,7 +92,7 @@ def _differences(run: Run, records: Sequence[Record], table: object) -> tuple[li
         for i, (a, b) in enumerate(zip(got[name].to_list(), want[name].to_list(), strict=True)):
             if flagged[i]:
                 continue
-            same = a == b and type(a) is type(b) or (isinstance(a, Decimal) and a == b)
+            same = (a == b and type(a) is type(b)) or (isinstance(a, Decimal) and a == b)
             if not same:
                 problems.append(f"{name} of {want['id'][i]}: {a!r} != {b!r}")
                 break
@@ -131,7 +131,12 @@ _EXIT = "exit_criteria.household"
 def _water(n: int, litres: object, guarantee: object) -> dict[str, object]:
     return {
         "id": f"620000-{n:04d}",
-        "water": {"litres_per_person_day": litres, "piped": True, "quality_ok": True, "guarantee_rate": guarantee},
+        "water": {
+            "litres_per_person_day": litres,
+            "piped": True,
+            "quality_ok": True,
+            "guarantee_rate": guarantee,
+        },
     }
 
 
@@ -150,15 +155,15 @@ def _threshold_problems(spark: object) -> list[str]:
 
 @pytest.mark.slow  # two Spark plans of one pack
 def test_a_planted_threshold_off_by_one_is_caught(quick: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gspolicy.spark import lower_nodes
+    from gspolicy.spark import lower_operators
 
     assert _threshold_problems(quick) == []
-    original = lower_nodes.NodeLowering.comparison
+    original = lower_operators.Operators.comparison
 
     def shifted(self, op, a, b):  # type: ignore[no-untyped-def]
         return original(self, ">" if op == ">=" else op, a, b)
 
-    monkeypatch.setattr(lower_nodes.NodeLowering, "comparison", shifted)
+    monkeypatch.setattr(lower_operators.Operators, "comparison", shifted)
     assert any("exit.water" in p for p in _threshold_problems(quick))
 
 
