@@ -57,7 +57,7 @@ def quick(spark: object) -> Iterator[object]:
 
 def _frame(spark: object, rows: Sequence[dict[str, object]]) -> object:
     """Households in the nested layout, as a Parquet file written from JSON gives them."""
-    frame = pl.DataFrame(list(rows), infer_schema_length=None)
+    frame = pl.DataFrame(list(rows), infer_schema_length=None, strict=False)
     return spark.createDataFrame(frame.to_arrow())  # type: ignore[attr-defined]
 
 
@@ -119,7 +119,8 @@ def test_the_spark_table_is_the_polars_tables(quick: object, households: list[Re
     table = spark_table(run, _frame(quick, [*rows, *(h.to_data() for h in made)]))
     problems, flagged = _differences(run, records, table)
     assert not problems, problems[:10]
-    assert flagged < len(made), "every generated household was flagged: nothing was compared"
+    # flagged: a generated household with an empty list or an empty nested record (about 2 in 5)
+    assert flagged < len(made) * 3 // 4, f"{flagged} of {len(made)} generated households flagged"
     plan = table._jdf.queryExecution().executedPlan().toString()  # type: ignore[attr-defined]
     for word in ("Python", "Pandas", "InArrow"):
         assert word not in plan, f"the plan runs {word}"
