@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from gspolicy.columnar.frames import Columns
+from gspolicy.columnar.frames import MAX_ITEMS, Columns
 from gspolicy.columnar.plan import (
     WORD_BITS,
     Age,
@@ -226,6 +226,9 @@ class NodeLowering:
             record = self.item_record(path)
 
             if item_type is not None:
+                # more items than a word has bits (an empty list: see `lower_read`)
+                size = f.size(array)
+                out.append(f.coalesce((size > MAX_ITEMS) | (size == 0), f.lit(False)))
                 out.append(
                     f.coalesce(f.exists(array, self._item_unfit(fields, item_type, record)), f.lit(False))
                 )
