@@ -70,13 +70,25 @@ def decimal(column: Column, scale: int, digits: int = DIGITS) -> Column:
     return column.try_cast(decimal_type(scale, digits))
 
 
+_WORDS: dict[tuple[int, int], Column] = {}
+"""Word literals made, by the Spark gateway they belong to (a literal is made once: each costs
+calls into the JVM)."""
+
+
 def long_word(word: int) -> Column:
     """A 64-bit word as a ``LongType`` literal (the top bit: a negative number)."""
-    word &= (1 << WORD_BITS) - 1
-    signed = word - (1 << WORD_BITS) if word >= 1 << (WORD_BITS - 1) else word
+    from pyspark import SparkContext  # noqa: PLC0415
     from pyspark.sql import functions as f  # noqa: PLC0415
 
-    return f.lit(signed).cast("long")
+    word &= (1 << WORD_BITS) - 1
+    key = (id(SparkContext._jvm), word)
+    found = _WORDS.get(key)
+    if found is None:
+        if len(_WORDS) > 4096:
+            _WORDS.clear()
+        signed = word - (1 << WORD_BITS) if word >= 1 << (WORD_BITS - 1) else word
+        found = _WORDS[key] = f.lit(signed).cast("long")
+    return found
 
 
 def shifted(word: Column, bits: Column | int) -> Column:

@@ -97,6 +97,7 @@ class NodeLowering:
         self.guards: list[tuple[Column, int]] = []
         self.item: ItemScope | None = None
         self.inputs: dict[tuple[str, ...], SCol] = {}
+        self.cells: dict[tuple[str, ...], Cell] = {}
         self.lists: dict[tuple[str, ...], SCol] = {}
         self.item_names: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
         self.read = Columns(frozenset(), {})  # the columns the run reads (`bind`)
@@ -205,7 +206,11 @@ class NodeLowering:
         return column
 
     def subject_cell(self, path: tuple[str, ...]) -> Cell:
-        return self.cell(path, self.raw(None, path), spark_type_at(self.input_type, path), self.spec.name)
+        found = self.cells.get(path)
+        if found is None:
+            dtype = spark_type_at(self.input_type, path)
+            found = self.cells[path] = self.cell(path, self.raw(None, path), dtype, self.spec.name)
+        return found
 
     def item_record(self, list_path: tuple[str, ...]) -> str:
         spec = self.schema.field_at(self.spec, list_path)

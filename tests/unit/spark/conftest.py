@@ -18,6 +18,12 @@ import pytest
 from support.timing import charge
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that use the session run last: a test that must start without one (the check
+    that a missing Java runtime is named) would otherwise find it running, and skip."""
+    items.sort(key=lambda item: "spark" in getattr(item, "fixturenames", ()))
+
+
 def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
