@@ -1,6 +1,6 @@
 """The packs on Apache Spark against the Polars runner on one machine, at scale.
 
-    python benchmarks/spark_bench.py [--households 1000000] [--masters local[1],local[2]]
+    python benchmarks/spark_bench.py [--households 1000000] [--masters local[1],local[2]] [--paths native,arrow]
 
 1. A registry of ``--households`` households in the nested Parquet layout (one row a household,
    members and support items as lists of structs), in files of ``--base`` households: the
@@ -10,7 +10,9 @@
    Polars runner.  Both are kept in ``--workdir`` and made once.
 2. ``gspolicy evaluate FILES --output polars.parquet`` (the Polars runner, one process): wall and
    CPU seconds, peak memory.
-3. ``gspolicy evaluate FOLDER --engine spark --master M --output spark.parquet`` for each master:
+3. ``gspolicy evaluate FOLDER --engine spark --master M --output spark.parquet`` for each path
+   (``native``: the packs as Spark columns in the JVM; ``arrow``: the Polars runner inside
+   ``mapInArrow``, ``GSPOLICY_SPARK_NATIVE=0``) and each master:
    wall seconds, households per second, the CPU seconds of the driver, the JVM and the Python
    workers the JVM waited for (a lower bound: a worker the JVM leaves to others is not counted),
    the largest memory of one Python worker (one partition at a time), and the ratio to the Polars
@@ -163,7 +165,7 @@ def _polars(mains: list[Path], out: Path) -> tuple[dict[str, float], str]:
     return {"wall": wall, "cpu": cpu, "mib": after.ru_maxrss / 1024}, done.stdout
 
 
-def _spark(nested: Path, master: str, out: Path, report: Path) -> tuple[dict[str, float], str]:
+def _spark(nested: Path, master: str, path: str, out: Path, report: Path) -> tuple[dict[str, float], str]:
     args = [
         "evaluate",
         str(nested),
@@ -176,7 +178,11 @@ def _spark(nested: Path, master: str, out: Path, report: Path) -> tuple[dict[str
         "--output",
         str(out),
     ]
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "GSPOLICY_SPARK_NATIVE": "1" if path == "native" else "0",
+    }
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, *args, master, str(report)],
         capture_output=True,
@@ -187,7 +193,7 @@ def _spark(nested: Path, master: str, out: Path, report: Path) -> tuple[dict[str
     report.with_suffix(".err").write_text(done.stderr)
     figures = json.loads(report.read_text()) if report.exists() else {}
     if done.returncode != 0 or figures.get("code") != 0:
-        sys.exit(f"the Spark run failed ({master}):\n{done.stderr[-3000:]}")
+        sys.exit(f"the Spark run failed ({master}, {path}):\n{done.stderr[-3000:]}")
     return figures, done.stdout
 
 
@@ -196,6 +202,11 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--base", type=int, default=100_000, help="households a file (default: %(default)s)")
     parser.add_argument("--masters", default="local[1],local[2]")
+    parser.add_argument(
+        "--paths",
+        default="native,arrow",
+        help="native: Spark columns in the JVM; arrow: the Polars runner in mapInArrow (default: %(default)s)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/gspolicy-spark-bench"))
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the Polars run of an earlier run in --workdir"
@@ -216,22 +227,23 @@ def main() -> None:
         f"{polars['cpu']:.1f} CPU-s ({count / polars['cpu']:,.0f}/CPU-s), peak {polars['mib']:.0f} MiB"
     )
     table = pl.read_parquet(polars_out)
-    for master in args.masters.split(","):
-        tag = "".join(c for c in master if c.isalnum())
-        out = args.workdir / f"spark-{tag}.parquet"
-        figures, text = _spark(nested, master, out, args.workdir / f"spark-{tag}.json")
-        same_text = text == expected
-        same_table = pl.read_parquet(out).equals(table)
-        print(
-            f"{count:,} households on Spark {master}: {figures['wall']:.1f} s wall, "
-            f"{count / figures['wall']:,.0f} households/s ({polars['wall'] / figures['wall']:.2f}x the Polars "
-            f"run's wall time), {figures['cpu']:.1f} CPU-s (at least; {polars['cpu'] / figures['cpu']:.2f}x "
-            f"the Polars run's), largest Python worker {figures['worker_mib']:.0f} MiB, JVM "
-            f"{figures['jvm_mib']:.0f} MiB; summary {'equal' if same_text else 'DIFFERS'}, table "
-            f"{'equal' if same_table else 'DIFFERS'}"
-        )
-        if not (same_text and same_table):
-            sys.exit("the Spark run differs from the Polars runner's")
+    for path in args.paths.split(","):
+        for master in args.masters.split(","):
+            tag = "".join(c for c in master if c.isalnum()) + "-" + path
+            out = args.workdir / f"spark-{tag}.parquet"
+            figures, text = _spark(nested, master, path, out, args.workdir / f"spark-{tag}.json")
+            same_text = text == expected
+            same_table = pl.read_parquet(out).equals(table)
+            print(
+                f"{count:,} households on Spark {master}, {path}: {figures['wall']:.1f} s wall, "
+                f"{count / figures['wall']:,.0f} households/s ({polars['wall'] / figures['wall']:.2f}x the "
+                f"Polars run's wall time), {figures['cpu']:.1f} CPU-s (at least; "
+                f"{polars['cpu'] / figures['cpu']:.2f}x the Polars run's), largest Python worker "
+                f"{figures['worker_mib']:.0f} MiB, JVM {figures['jvm_mib']:.0f} MiB; summary "
+                f"{'equal' if same_text else 'DIFFERS'}, table {'equal' if same_table else 'DIFFERS'}"
+            )
+            if not (same_text and same_table):
+                sys.exit("the Spark run differs from the Polars runner's")
 
 
 if __name__ == "__main__":

@@ -375,7 +375,12 @@ def test_planted_bug_dropping_items_early_is_caught(monkeypatch: pytest.MonkeyPa
 @pytest.mark.slow  # a search with a planted bug: full suite
 def test_planted_unstable_retention_breaks_stability(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "buffer_of", _drop_on_odd_days(build.buffer_of))
-    household, _, second = find(pairs(), lambda case: _fails(stable_holds, *case), settings=HUNT)
+    # a longer hunt: Hypothesis mixes constants of the modules loaded into its draws, so what
+    # else the run collected moves the first counterexample (found after 75 examples alone,
+    # not within 400 with the statistics and columnar tests collected)
+    household, _, second = find(
+        pairs(), lambda case: _fails(stable_holds, *case), settings=settings(HUNT, max_examples=1500)
+    )
     assert any("end" not in item for _, item in held_at_exit(household, second))
 
 

@@ -117,7 +117,7 @@ def test_retained_history_of_every_kind_equals_decide(
 
         from gspolicy.columnar import retained
 
-        monkeypatch.setattr(retained, "_SHORT_AMOUNT", Decimal(short))
+        monkeypatch.setattr(retained, "SHORT_AMOUNT", Decimal(short))
     households = [h for h in shared_registry() if h.get("support") and h["registration"].get("exited_on")][
         :40
     ]

@@ -160,6 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else EXIT_OK
 
 
+_ALLOCATOR = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5000")
+"""Polars' allocator keeps the pages one block frees for the next blocks for five seconds
+instead of handing them back within half a second (Polars' own setting, which this one follows
+and overrides), so a registry read block by block faults far fewer pages
+in: a million households' statistics took 3.5 CPU-s of system time instead of 7, for 70 MB more
+peak memory (713 MiB); 30 s saved one more second for 150 MB more.  Set before Polars is
+loaded, and only when the environment does not set it."""
+
+
 def entry() -> None:
     """The console-script entry point."""
+    if "polars" not in sys.modules:
+        os.environ.setdefault(*_ALLOCATOR)
     raise SystemExit(main())

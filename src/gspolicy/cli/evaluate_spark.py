@@ -173,7 +173,7 @@ def _run(
     from gspolicy.explain.area_reads import AreaReads  # noqa: PLC0415
     from gspolicy.explain.summaries import area_overview, county_names  # noqa: PLC0415
     from gspolicy.spark.batches import OUTCOME_COLUMNS, PROBLEMS  # noqa: PLC0415
-    from gspolicy.spark.frames import decided, in_input_order, kept_frame, summary  # noqa: PLC0415
+    from gspolicy.spark.frames import decided_arrow, in_input_order, kept_frame, native_wanted, summary  # noqa: PLC0415
 
     assert isinstance(as_of, dt.date)
     assert reads is None or isinstance(reads, AreaReads)
@@ -189,7 +189,18 @@ def _run(
         raise PolicyError(
             [Diagnostic("spark/no-input", None, {"path": str(files[0]), "reason": f"no column `{key}`"})]
         )
-    rows = decided(households, policies, as_of, lang=lang, reads=reads).persist(StorageLevel.MEMORY_AND_DISK)
+    fallen: tuple[tuple[str, str], ...] = ()
+    held: list[DataFrame] = []
+    if native_wanted():
+        from gspolicy.spark.native import decided_native  # noqa: PLC0415
+
+        done = decided_native(households, policies, as_of, lang=lang, reads=reads)
+        found, fallen = done.rows, done.fallback_packs
+        held += done.held
+        _say_fallback(fallen, lang)
+    else:
+        found = decided_arrow(households, policies, as_of, lang=lang, reads=reads)
+    rows = found.persist(StorageLevel.MEMORY_AND_DISK)
     ordered: list[DataFrame] = []
     try:
         good = rows.where(F.size(PROBLEMS) == 0)
@@ -241,7 +252,8 @@ def _run(
         if args.output is not None:
             args.refused = ()
             args.files = files  # the manifest names and hashes each Parquet file read
-            runner = f"columnar (Polars) on Spark ({spark.sparkContext.master}, mapInArrow)"
+            how = "native" if native_wanted() and not fallen else "mapInArrow"
+            runner = f"columnar (Polars) on Spark ({spark.sparkContext.master}, {how})"
             with tempfile.TemporaryDirectory(prefix="gspolicy-spark-out-") as folder:
                 # Spark writes the table a partition a file, in order; each is read back and
                 # written on in turn, so the driver never holds the whole table
@@ -277,8 +289,22 @@ def _run(
         print_legend(args, lang, bool(explained))
         return EXIT_OK
     finally:
-        for frame in (rows, *ordered):
+        for frame in (rows, *ordered, *held):
             frame.unpersist()
+
+
+def _say_fallback(fallen: tuple[tuple[str, str], ...], lang: Lang) -> None:
+    """Tell on stderr which packs were decided in ``mapInArrow`` instead of natively, and why."""
+    if not fallen:
+        return
+    sys.stderr.write(
+        f"gspolicy evaluate：{len(fallen)} 个政策包未能在 Spark 中原生判定，改在 mapInArrow 中判定：\n"
+        if lang == "zh"
+        else f"gspolicy evaluate: {len(fallen)} packs could not run natively on Spark and were decided "
+        "in mapInArrow:\n"
+    )
+    for key, reason in fallen:
+        sys.stderr.write(f"  {key}{'：' if lang == 'zh' else ': '}{reason}\n")
 
 
 def _explain(

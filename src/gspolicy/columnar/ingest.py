@@ -34,7 +34,7 @@ from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 from gspolicy.schema.tabular import OWNER
 from gspolicy.schema.validate import MAX_TEXT
 
-__all__ = ["OWNER", "TRUTH", "Ingest", "Ingested"]
+__all__ = ["OWNER", "TRUTH", "Ingest", "Ingested", "enum_spellings"]
 
 
 _WHOLE = 18  # whole digits of a number certified (a frame holds 38 digits)
@@ -248,9 +248,9 @@ def _cell(schema: Schema, field: FieldSpec, name: str, path: tuple[str, ...], nu
             proved = proved & _matches(text, field.pattern)
         computed = pl.when(proved).then(text)
     elif kind == "enum":
-        computed = text.replace_strict(_labels(schema, field), default=None, return_dtype=pl.String())
+        computed = text.replace_strict(enum_spellings(schema, field), default=None, return_dtype=pl.String())
     else:  # a set of codes, `;` between them
-        labels = _labels(schema, field)
+        labels = enum_spellings(schema, field)
         codes = (
             text.str.replace_all("；", ";", literal=True)
             .str.split(";")
@@ -292,7 +292,7 @@ def _matches(text: pl.Expr, pattern: str) -> pl.Expr:
     return text.str.contains(anchored)
 
 
-def _labels(schema: Schema, field: FieldSpec) -> dict[str, str]:
+def enum_spellings(schema: Schema, field: FieldSpec) -> dict[str, str]:
     """Each spelling an enum's value is certified in: its code, labels and aliases as written."""
     enum = schema.enums[field.enum or ""]
     return {k: v for k, v in enum.lookup.items() if not k.startswith("\0")}

@@ -17,19 +17,156 @@ from gspolicy.columnar.run import Decoder, Run, lapses_by_columns
 from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, split_texts, text_lists
 from gspolicy.engine.measures import lapse_of, measure_declared
 from gspolicy.engine.outcome import buffer_missing, buffer_result_of, retained_amount
-from gspolicy.engine.support import support_from, support_granted, support_kept, support_texts
+from gspolicy.engine.support import (
+    retained_replaces,
+    support_from,
+    support_granted,
+    support_kept,
+    support_texts,
+)
 from gspolicy.engine.verdicts import settle_of
+from gspolicy.pack.model import CombineRule
 from gspolicy.pack.policy_set import PolicySet
 from gspolicy.schema.model import Record
 
-__all__ = ["with_retained"]
+__all__ = ["SHORT_AMOUNT", "may_lapse", "merged_support", "with_retained"]
 
-_SHORT_AMOUNT = Decimal(10) ** 8
+SHORT_AMOUNT = Decimal(10) ** 8
 """Below this, a money amount held with two places shows as the amount as written (`show_value`
 shortens only numbers of more than ten digits)."""
 
 
-def _may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
+def merged_support(granted: pl.Series, kept: pl.Series, combine: CombineRule | None) -> pl.Series:
+    """The support column (``__support``) of each pair of a row's grants (`granted`: one text,
+    `concat_texts` of `granted_text` parts) and the items its buffer retains (`kept`: one text,
+    each item ``measure, amount, basis, where`` joined by `GRANTED_SEP`, the items by
+    `LIST_JOIN`), as `support_kept` merges them: by columns, whether a retained amount replaces a
+    granted one (`retained_replaces`) asked once per distinct pair of amounts; a pair with a rule
+    named like an item's basis, or with items of one measure on two bases, item by item."""
+    pairs = pl.DataFrame({"__g": granted.fill_null(""), "__k": kept.fill_null("")}).with_row_index("__p")
+    items = (
+        pairs.lazy()
+        .select("__p", pl.col("__k").str.split(LIST_JOIN).alias("__t"))
+        .explode("__t")
+        .filter(pl.col("__t") != "")
+        .select(
+            "__p",
+            pl.col("__t")
+            .str.split_exact(GRANTED_SEP, 3)
+            .struct.rename_fields(["__m", "__ka", "__basis", "__where"])
+            .alias("__t"),
+        )
+        .unnest("__t")
+        .collect(engine="in-memory")
+    )
+    grants = (
+        pairs.lazy()
+        .select("__p", pl.col("__g").str.split(LIST_JOIN).alias("__t"))
+        .explode("__t")
+        .filter(pl.col("__t") != "")
+        .select(
+            "__p",
+            pl.col("__t")
+            .str.split_exact(GRANTED_SEP, 2)
+            .struct.rename_fields(["__m", "__ga", "__rule"])
+            .alias("__t"),
+        )
+        .unnest("__t")
+        .collect(engine="in-memory")
+    )
+    # item by item: a pair with a rule named like an item's basis, or with items of one measure
+    # kept on two bases (and every pair when there is no `combine` rule)
+    odd = pl.concat(
+        [
+            items.join(grants, left_on=["__p", "__basis"], right_on=["__p", "__rule"], how="semi")["__p"],
+            items.group_by("__p", "__m")
+            .agg(pl.col("__basis").n_unique() > 1)
+            .filter(pl.col("__basis"))["__p"],
+            *([pairs["__p"]] if combine is None else []),
+        ]
+    ).unique()
+    grants = grants.filter(~pl.col("__p").is_in(odd.implode())).unique(
+        subset=["__p", "__m"], keep="last", maintain_order=True
+    )  # a later grant of a measure replaces an earlier one
+    # each item against its measure's grant: the first that wins (no grant, or its amount
+    # replaces the granted one) takes the measure, the later items of that measure stand
+    # beside it under their place; before that, the items lose; if none wins, the grant stays
+    candidates = (
+        items.filter(~pl.col("__p").is_in(odd.implode()))
+        .with_columns(pl.int_range(pl.len()).over("__p").alias("__o"))
+        .join(grants, on=["__p", "__m"], how="left")
+    )
+    amounts = candidates.filter(pl.col("__rule").is_not_null()).select("__ka", "__ga").unique()
+    replaces = amounts.with_columns(
+        pl.Series(
+            "__replaces",
+            [retained_replaces(combine, k or None, g or None) for k, g in amounts.iter_rows()]
+            if combine
+            else [],
+            dtype=pl.Boolean(),
+        )
+    )
+    candidates = candidates.join(replaces, on=["__ka", "__ga"], how="left", nulls_equal=True)
+    wins = pl.col("__rule").is_null() | pl.col("__replaces").fill_null(False)
+    first = candidates.filter(wins).group_by("__p", "__m").agg(pl.col("__o").min().alias("__j"))
+    kept_items = (
+        candidates.join(first, on=["__p", "__m"], how="inner")
+        .filter(pl.col("__o") >= pl.col("__j"))
+        .select(
+            "__p",
+            pl.when(pl.col("__o") == pl.col("__j"))
+            .then(pl.col("__m"))
+            .otherwise(pl.format("{} {}", "__m", "__where"))
+            .alias("__key"),
+            "__m",
+            pl.col("__ka").alias("__a"),
+            pl.col("__basis").alias("__why"),
+        )
+    )
+    kept_grants = grants.join(first, on=["__p", "__m"], how="anti").select(
+        "__p",
+        pl.col("__m").alias("__key"),
+        "__m",
+        pl.col("__ga").alias("__a"),
+        pl.col("__rule").alias("__why"),
+    )
+    amount = pl.col("__a")
+    texts = (
+        pl.concat([kept_grants, kept_items])
+        .sort("__p", "__key")
+        .select(
+            "__p",
+            pl.format(
+                "{}={} ({})", "__m", pl.when(amount == "").then(pl.lit("?")).otherwise(amount), "__why"
+            ).alias("__s"),
+        )
+        .group_by("__p", maintain_order=True)
+        .agg("__s")
+    )
+    # the other pairs item by item, each distinct grant read once
+    grant_of: dict[str, dict[str, tuple[str, str | None, str]]] = {}
+    others: list[list[str]] = []
+    rows = pairs.filter(pl.col("__p").is_in(odd.implode()))
+    for grant, kept_texts in rows.select("__g", "__k").iter_rows():
+        base = grant_of.get(grant)
+        if base is None:
+            base = grant_of[grant] = support_granted(parse_granted(g) for g in grant.split(LIST_JOIN) if g)
+        retained_items = []
+        for text in kept_texts.split(LIST_JOIN) if kept_texts else ():
+            measure, held, basis_id, where_text = text.split(GRANTED_SEP)
+            retained_items.append((measure, held or None, basis_id, where_text))
+        others.append(support_texts(support_kept(base, retained_items, combine)))
+    item_by_item = pl.DataFrame([rows["__p"], text_lists("__s", others)])
+    return (
+        pairs.select("__p")
+        .join(pl.concat([texts, item_by_item]), on="__p", how="left")
+        .sort("__p")
+        .select(pl.col("__s").fill_null(pl.lit([], dtype=pl.List(pl.String()))).alias("__support"))
+        .to_series()
+    )
+
+
+def may_lapse(policy_set: PolicySet, measure: str, as_of: dt.date) -> bool:
     declared = measure_declared(policy_set, measure, as_of)
     return declared is not None and measure in declared[0].lapses
 
@@ -100,7 +237,7 @@ def with_retained(
             .collect(engine="in-memory")
         )
         odd_items = (~pl.col("__basis").is_in(list(bases))).fill_null(True) | (
-            pl.col("__held").abs() >= _SHORT_AMOUNT
+            pl.col("__held").abs() >= SHORT_AMOUNT
         ).fill_null(False)
         odd = set(picked.filter(odd_items)["__row"].unique().to_list())
         picked = picked.filter(~pl.col("__row").is_in(list(odd)))
@@ -108,7 +245,7 @@ def with_retained(
         # the record, once per record and measure; a lapsed item ends, an undetermined one stays
         # and says what it lacks
         measures = picked["__measure"].unique().to_list()
-        lapsing = [m for m in measures if _may_lapse(policy_set, m, run.as_of)]
+        lapsing = [m for m in measures if may_lapse(policy_set, m, run.as_of)]
         if lapsing:
             ended: list[tuple[int, str]] = []
             reads = (
@@ -166,24 +303,26 @@ def with_retained(
         )
         keyed = owners.select("__row", "__granted").join(kept, on="__row", how="left", maintain_order="left")
     keyed = keyed.filter(~pl.col("__row").is_in(list(odd)))
-    # rows seldom share their retained items, often their grants: each grant read once
-    supports: list[list[str]] = []
-    grants: dict[str, dict[str, tuple[str, str | None, str]]] = {}
-    for grant, kept_texts in keyed.select("__granted", "__kept").iter_rows():
-        base = grants.get(grant)
-        if base is None:
-            base = grants[grant] = support_granted(parse_granted(g) for g in grant.split(LIST_JOIN) if g)
-        retained_items = []
-        for text in kept_texts or ():
-            measure, amount, basis_id, where_text = text.split(GRANTED_SEP)
-            retained_items.append((measure, amount or None, basis_id, where_text))
-        supports.append(support_texts(support_kept(base, retained_items, combine)))
-    updates = pl.DataFrame(
+    # each distinct grant read once, each distinct grant and retained items merged once (the
+    # retained texts joined into one, so that Polars finds the distinct pairs)
+    keyed = keyed.with_columns(pl.col("__kept").list.join(LIST_JOIN).fill_null("").alias("__k"))
+    distinct = keyed.select("__granted", "__k").unique(maintain_order=True)
+    merged = distinct.with_columns(merged_support(distinct["__granted"], distinct["__k"], combine))
+    missing = pl.DataFrame(
         [
-            keyed["__row"].alias("__r"),
-            text_lists("__support", supports),
-            text_lists("__missing", [sorted(lacking.get(r, ())) for r in keyed["__row"].to_list()]),
+            pl.Series("__row", list(lacking), dtype=pl.UInt32),
+            text_lists("__missing", [sorted(v) for v in lacking.values()]),
         ]
+    )
+    updates = (
+        keyed.select("__row", "__granted", "__k")
+        .join(merged, on=["__granted", "__k"], how="left", maintain_order="left", nulls_equal=True)
+        .join(missing, on="__row", how="left", maintain_order="left")
+        .select(
+            pl.col("__row").alias("__r"),
+            "__support",
+            pl.col("__missing").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+        )
     )
     if odd:
         if records_of is not None:

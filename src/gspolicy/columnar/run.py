@@ -71,6 +71,9 @@ class Run:
     keys: Keys = attrs.field(eq=False)
     parameters: Mapping[str, Mapping[str, Value]] = attrs.field(eq=False)
     lapses: Lapses | None = attrs.field(default=None, eq=False)  # `plan_lapses`, when planned
+    # what the runner decoded once, kept for the next block of the same run: a pack's part by
+    # the signature of its values, a row's support by its grants (`gspolicy.columnar.runner`)
+    decoded: Memo[tuple[Any, ...], Any] = attrs.field(factory=lambda: Memo(_DECODED), eq=False, repr=False)
 
     @property
     def fallback_packs(self) -> tuple[tuple[str, str], ...]:
@@ -109,6 +112,9 @@ class Run:
         if rows.len() != n or (n and (rows.first() != 0 or rows.last() != n - 1 or rows.n_unique() != n)):
             raise ColumnarError(f"the columnar run gave {rows.len()} rows for {frames.height} records")
         return result
+
+
+_DECODED = 200_000  # signatures kept per run; a block's distinct ones are far fewer
 
 
 _RUNS: Memo[tuple[int, str, dt.date], tuple[PolicySet, Run]] = Memo(32)

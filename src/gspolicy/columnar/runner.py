@@ -22,6 +22,7 @@ import polars as pl
 
 from gspolicy.columnar.findings import with_findings
 from gspolicy.columnar.frames import Frames
+from gspolicy.columnar.plan import PackPlan
 from gspolicy.columnar.polars_backend import Result
 from gspolicy.columnar.retained import with_retained
 from gspolicy.columnar.run import (
@@ -37,13 +38,11 @@ from gspolicy.columnar.run import (
     values_by_columns,
 )
 from gspolicy.columnar.texts import (
-    LIST_JOIN,
     concat_texts,
     granted_text,
     joined_texts,
     split_texts,
-    support_of,
-    text_lists,
+    support_by_columns,
 )
 from gspolicy.engine.compiled import lower
 from gspolicy.engine.invariants import checks_for
@@ -64,6 +63,7 @@ __all__ = [
     "derived_column",
     "derived_schema",
     "lacks_column",
+    "pack_parts",
     "plan_packs",
     "plan_run",
     "table_schema",
@@ -111,7 +111,7 @@ _PART = {
 }
 
 
-def _pack_parts(
+def pack_parts(
     policy_set: PolicySet, run: Run, result: Result, index: int, exit_pack: str, forms: Sequence[str] = ()
 ) -> pl.DataFrame:
     """What pack `index` adds to every row (`_PART`), decoded once per distinct set of its values:
@@ -137,23 +137,23 @@ def _pack_parts(
     parts: dict[str, list[Any]] = {name: [] for name in _PART}
     derived: dict[str, list[bool | None]] = {form: [] for form in forms}
     lacks: dict[str, list[tuple[str, ...]]] = {form: [] for form in forms}
+    # a signature decoded in an earlier block of this run is not decoded again
+    signatures = grouped.select(key).rows()
+    # (the bits of an item field depend on the block's longest list: `width` is part of the key)
+    context = ("part", index, plan.pack.id == exit_pack, tuple(forms), result.width, tuple(key))
     for group in range(len(first)):
-        values = decoder.pack_values(index, plan, nothing, group)
-        for form in forms:
-            derived[form].append(derived_value(values, form))
-            lacks[form].append(derived_lacks(values, plan.pack.id) if derived[form][-1] is None else ())
-        pack = pack_result_of(values)
-        part = row_part(pack, exit_pack=plan.pack.id == exit_pack)
-        buffer = buffer_result_of(values, policy_set)
-        parts["verdict"].append(pack.verdict)
-        parts["failing"].append(list(part.failing))
-        parts["undetermined"].append(list(part.undetermined))
-        parts["missing"].append(sorted(part.missing | set(buffer_missing(buffer) if buffer else ())))
-        parts["rules"].append(list(part.rules))
-        parts["rules_undetermined"].append(list(part.rules_undetermined))
-        parts["granted"].append(granted_text(part.granted))
-        parts["buffer"].append(buffer.status if buffer is not None else None)
-        parts["basis"].append(buffer.basis if buffer is not None else None)
+        memo_key = (context, _hashable(signatures[group]))
+        found = run.decoded.get(memo_key)
+        if found is None:
+            found = run.decoded.put(
+                memo_key, _decoded_part(policy_set, plan, decoder, nothing, group, index, exit_pack, forms)
+            )
+        row, row_derived, row_lacks = found
+        for name, value in zip(_PART, row, strict=True):
+            parts[name].append(value)
+        for form, value, lack in zip(forms, row_derived, row_lacks, strict=True):
+            derived[form].append(value)
+            lacks[form].append(lack)
     by_group = _frame_of_parts(parts).with_columns(
         *(pl.Series(f"derived|{form}", derived[form], dtype=pl.Boolean()) for form in forms),
         *(joined_texts(f"lacks|{form}", lacks[form]) for form in forms),
@@ -162,6 +162,42 @@ def _pack_parts(
         grouped.lazy().select("__group", "__row").explode("__row").sort("__row").collect(engine="in-memory")
     )
     return by_group[group_of["__group"]]
+
+
+def _hashable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row of a part's signature as a key (a list value, the items a buffer retains, as a tuple)."""
+    return tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+
+def _decoded_part(
+    policy_set: PolicySet,
+    plan: PackPlan,
+    decoder: Decoder,
+    nothing: Record,
+    group: int,
+    index: int,
+    exit_pack: str,
+    forms: Sequence[str],
+) -> tuple[tuple[Any, ...], tuple[bool | None, ...], tuple[tuple[str, ...], ...]]:
+    """The part (`_PART`, in order) of one signature, its derived fields and what they lack."""
+    values = decoder.pack_values(index, plan, nothing, group)
+    derived = tuple(derived_value(values, form) for form in forms)
+    lacks = tuple(derived_lacks(values, plan.pack.id) if value is None else () for value in derived)
+    pack = pack_result_of(values)
+    part = row_part(pack, exit_pack=plan.pack.id == exit_pack)
+    buffer = buffer_result_of(values, policy_set)
+    row = (
+        pack.verdict,
+        list(part.failing),
+        list(part.undetermined),
+        sorted(part.missing | set(buffer_missing(buffer) if buffer else ())),
+        list(part.rules),
+        list(part.rules_undetermined),
+        granted_text(part.granted),
+        buffer.status if buffer is not None else None,
+        buffer.basis if buffer is not None else None,
+    )
+    return row, derived, lacks
 
 
 def _frame_of_parts(parts: Mapping[str, list[Any]]) -> pl.DataFrame:
@@ -236,7 +272,7 @@ def decide_frames(
     own = pl.lit(True) if per_record else pl.col("__fallback")
     whole = table.select(own.alias("own"))["own"].to_list()
     parts = {
-        i: _pack_parts(
+        i: pack_parts(
             policy_set, run, result, i, exit_pack, [form for pack, form in derive if pack == plan.pack.id]
         )
         for i, plan in enumerate(run.plans)
@@ -291,20 +327,7 @@ def decide_frames(
             *_derived_columns(run, derive),
         )
         granted = frame["support"]
-        distinct = frame.select(pl.col("support").unique(maintain_order=True))["support"]
-        support = pl.DataFrame(
-            [
-                distinct,
-                text_lists(
-                    "__support", [support_of(g.split(LIST_JOIN) if g else []) for g in distinct.to_list()]
-                ),
-            ]
-        )
-        frame = (
-            frame.join(support, on="support", how="left", maintain_order="left", nulls_equal=True)
-            .with_columns(pl.col("__support").alias("support"))
-            .drop("__support")
-        )
+        frame = frame.with_columns(support_by_columns(granted))
         if buffer_index is not None:
             assert basis_column is not None
             frame = with_retained(

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import polars as pl
 
 from gspolicy.columnar.run import ColumnarError
-from gspolicy.engine.support import support_from, support_texts
 
 __all__ = [
     "GRANTED_SEP",
@@ -19,7 +18,7 @@ __all__ = [
     "joined_texts",
     "parse_granted",
     "split_texts",
-    "support_of",
+    "support_by_columns",
     "text_lists",
 ]
 
@@ -35,8 +34,47 @@ def parse_granted(text: str) -> tuple[str, str | None, str]:
     return measure, amount or None, rule
 
 
-def support_of(granted: Sequence[str]) -> list[str]:
-    return support_texts(support_from([parse_granted(g) for g in granted], (), None))
+def support_by_columns(granted: pl.Series) -> pl.Series:
+    """The support column (`support_texts` of `support_from`, nothing retained) of each row's
+    grants (one text each, `concat_texts` of `granted_text` parts), by columns: a later grant of a measure replaces an earlier one, the measures in
+    order, each ``measure=amount (rule)`` with ``?`` for an amount not known."""
+    given = pl.DataFrame({"__g": granted.fill_null("")})
+    rows = given.unique(maintain_order=True).with_row_index("__i")  # rows share their grants
+    texts = (
+        rows.lazy()
+        .select("__i", pl.col("__g").str.split(LIST_JOIN).alias("__t"))
+        .explode("__t")
+        .filter(pl.col("__t") != "")
+        .select(
+            "__i",
+            pl.col("__t")
+            .str.split_exact(GRANTED_SEP, 2)
+            .struct.rename_fields(["__m", "__a", "__r"])
+            .alias("__t"),
+        )
+        .unnest("__t")
+        .unique(subset=["__i", "__m"], keep="last", maintain_order=True)
+        .sort("__i", "__m", maintain_order=True)
+        .select(
+            "__i",
+            pl.format(
+                "{}={} ({})",
+                "__m",
+                pl.when(pl.col("__a") == "").then(pl.lit("?")).otherwise(pl.col("__a")),
+                "__r",
+            ).alias("__s"),
+        )
+        .group_by("__i", maintain_order=True)
+        .agg("__s")
+    )
+    by_grant = rows.lazy().join(texts, on="__i", how="left", maintain_order="left")
+    return (
+        given.lazy()
+        .join(by_grant, on="__g", how="left", maintain_order="left")
+        .select(pl.col("__s").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
+        .collect(engine="in-memory")["__s"]
+        .alias(granted.name)
+    )
 
 
 LIST_JOIN = "\x1e"  # between the texts of a list while a part's lists are built as one text each

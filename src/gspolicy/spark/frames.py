@@ -1,6 +1,7 @@
-"""The packs on Spark DataFrames: households in the nested Parquet layout decided by the columnar
-runner inside ``mapInArrow`` (`gspolicy.spark.batches`), the summary counted per partition and
-joined in order, the villages and counties decided from what was kept of each household.
+"""The packs on Spark DataFrames: households in the nested Parquet layout decided natively
+(`gspolicy.spark.native`) or by the columnar runner inside ``mapInArrow``
+(`gspolicy.spark.arrow`), the summary counted per partition and joined in order, the villages
+and counties decided from what was kept of each household.
 
 Nothing here decides anything itself: every household goes through the runner
 ``gspolicy evaluate`` runs, every count through `SummaryCounts`, every area through
@@ -9,6 +10,7 @@ Nothing here decides anything itself: every household goes through the runner
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -22,32 +24,30 @@ from gspolicy.explain.area_reads import AreaReads, area_reads
 from gspolicy.explain.areas import AreaResult, decide_areas
 from gspolicy.explain.summaries import SummaryCounts, summary_plan
 from gspolicy.schema.model import Record
-from gspolicy.spark.batches import KEPT, OUTCOME_COLUMNS, PROBLEMS, SETTLE, Task, decide_batches
+from gspolicy.spark.arrow import decided_arrow, spark_schema
+from gspolicy.spark.batches import KEPT, OUTCOME_COLUMNS, PROBLEMS, SETTLE, Task
+
+NATIVE_ENV = "GSPOLICY_SPARK_NATIVE"
+"""The environment variable that, set to ``0``, runs every household in ``mapInArrow``."""
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
-    from pyspark.sql.types import StructType
 
 __all__ = [
+    "NATIVE_ENV",
     "SparkSummary",
     "area_result",
     "decided",
+    "decided_arrow",
     "evaluate",
     "in_input_order",
     "kept_frame",
+    "native_wanted",
     "refused",
     "spark_schema",
     "summary",
 ]
-
-
-def spark_schema(columns: Mapping[str, pl.DataType]) -> StructType:
-    """The Spark schema of Polars `columns` (dates as dates, lists as arrays, structs as structs)."""
-    from pyspark.sql.pandas.types import from_arrow_schema  # noqa: PLC0415
-
-    empty = pl.DataFrame(schema=dict(columns)).to_arrow(compat_level=pl.CompatLevel.oldest())
-    return from_arrow_schema(empty.schema)
 
 
 def decided(
@@ -61,18 +61,22 @@ def decided(
     """Every household of `households` (the nested Parquet layout: one row a household, its
     lists as arrays of structs) decided as of `as_of`: the outcome columns of ``--output``, then
     ``settle`` and ``problems`` (a refused household: its id and its problems in `lang`, the
-    outcome null) and, with `reads`, what the areas' packs read of it (`area_reads`).  Lazy, as
-    Spark is: nothing runs until the frame is used."""
-    task = Task(policies, as_of, lang, reads)
-    from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
+    outcome null) and, with `reads`, what the areas' packs read of it (`area_reads`).
 
-    schema = spark_schema(task.schema())
-    arrow = to_arrow_schema(schema)
+    Natively (`gspolicy.spark.native.decided_native`: evaluated in the JVM, what cannot be
+    lowered in ``mapInArrow``) unless ``GSPOLICY_SPARK_NATIVE=0`` asks for the runner inside
+    ``mapInArrow`` throughout (`decided_arrow`).  The reading checks and each pack's distinct
+    values run as Spark jobs now; the rows are lazy."""
+    if not native_wanted():
+        return decided_arrow(households, policies, as_of, lang=lang, reads=reads)
+    from gspolicy.spark.native import decided_native  # noqa: PLC0415
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return decide_batches(task, batches, arrow)
+    return decided_native(households, policies, as_of, lang=lang, reads=reads).rows
 
-    return households.mapInArrow(run, schema)
+
+def native_wanted() -> bool:
+    """Whether the packs run natively (``GSPOLICY_SPARK_NATIVE``: ``0`` for ``mapInArrow``)."""
+    return os.environ.get(NATIVE_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def evaluate(households: DataFrame, policies: Policies, as_of: dt.date) -> DataFrame:

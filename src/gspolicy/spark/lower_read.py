@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gspolicy.columnar.frames import MAX_ITEMS, SCALES
-from gspolicy.columnar.ingest import TRUTH
+from gspolicy.columnar.ingest import TRUTH, enum_spellings
 from gspolicy.columnar.plan import NotLowered
 from gspolicy.schema.model import FieldSpec, Schema
 from gspolicy.spark.lower_columns import DIGITS, decimal, decimal_type
@@ -97,12 +97,12 @@ def read_cell(schema: Schema, spec: FieldSpec, raw: Column, dtype: DataType | No
     if kind == "enum":
         if not isinstance(dtype, t.StringType):
             raise wrong()
-        value = f.try_element_at(_map(_labels(schema, spec)), raw)
+        value = f.try_element_at(_map(enum_spellings(schema, spec)), raw)
         return Cell(value, _given(raw) & value.isNull())
     if kind == "set":
         if not (isinstance(dtype, t.ArrayType) and isinstance(dtype.elementType, t.StringType)):
             raise wrong()
-        labels = _map(_labels(schema, spec))
+        labels = _map(enum_spellings(schema, spec))
         codes = f.transform(raw, lambda code: f.try_element_at(labels, code))
         bad = f.exists(codes, lambda code: code.isNull())
         return Cell(f.array_sort(f.array_distinct(codes)), _given(raw) & bad)
@@ -169,8 +169,3 @@ def _map(pairs: dict[str, str] | dict[str, bool]) -> Column:
     for key, value in pairs.items():
         items += [f.lit(key), f.lit(value)]
     return f.create_map(*items)
-
-
-def _labels(schema: Schema, spec: FieldSpec) -> dict[str, str]:
-    enum = schema.enums[spec.enum or ""]
-    return {k: v for k, v in enum.lookup.items() if not k.startswith("\0")}

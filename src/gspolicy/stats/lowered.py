@@ -445,48 +445,64 @@ def block_figures(
         aside = pl.concat([aside, found.filter(pl.col("__fallback"))["__row"]])
         own.append(found.drop("__fallback"))
     set_aside = sorted(set(aside.to_list()))
-    table = table.filter(~pl.col("__row").is_in(set_aside)) if set_aside else table
+    whole = table.lazy()
+    if set_aside:
+        whole = whole.filter(~pl.col("__row").is_in(set_aside))
     seen: dict[str, set[str]] = {}
-    for pack_key, key_cols in lowered.key_columns.items():
-        for key, (column, kind) in key_cols.items():
-            texts = table.select(_key_text(column, kind).alias("t").unique())["t"]
-            seen.setdefault(f"{pack_key}\x00{key}", set()).update(texts.to_list())
-    contributions: list[pl.DataFrame] = []
-    undetermined: list[pl.Series] = []
+    named = [
+        (f"{pack_key}\x00{key}", whole.select(_key_text(column, kind).alias("t").unique()))
+        for pack_key, key_cols in lowered.key_columns.items()
+        for key, (column, kind) in key_cols.items()
+    ]
+    for (name, _query), texts in zip(
+        named, pl.collect_all([q for _n, q in named], engine="in-memory"), strict=True
+    ):
+        seen.setdefault(name, set()).update(texts["t"].to_list())
+    # each indicator's households as a lazy query over the block's table, all run together:
+    # each reads only the few columns it needs of a wide table
+    contributions_lazy: list[pl.LazyFrame] = []
+    lost_lazy: list[list[pl.LazyFrame]] = []
     for ind, member, values in zip(lowered.indicators, members, own, strict=True):
-        part = table
+        part = whole
         if ind.dated_by is not None:
             part = part.filter(_in_quarter(pl.col(ind.dated_by), quarter).fill_null(False))
-        lost: list[pl.Series] = []
+        lost: list[pl.LazyFrame] = []
         if ind.built_in:
             assert member is not None
             if ind.held is not None:
-                lost.append(part.filter(pl.col(ind.held).is_null())["__g"])
+                lost.append(part.filter(pl.col(ind.held).is_null()).select("__g"))
                 part = part.filter(pl.col(ind.held).is_not_null())
             if values is not None:  # the figure per household and key value: its own run
-                part = values.join(part.drop(ind.built_in, strict=False), on="__row", how="inner")
+                part = values.lazy().join(part.drop(ind.built_in, strict=False), on="__row", how="inner")
             else:
-                part = member.join(part, on="__row", how="inner")
+                part = member.lazy().join(part, on="__row", how="inner")
         suffix = "|lo" if ind.indicator.figure == "sum" else ""
         value = pl.col(ind.figure + suffix)
         if ind.where is not None:
             where = pl.col(ind.where)
-            lost.append(part.filter(where.is_null())["__g"])
+            lost.append(part.filter(where.is_null()).select("__g"))
             part = part.filter(where.fill_null(False))
         if ind.indicator.figure == "count":
-            lost.append(part.filter(value.is_null())["__g"])
+            lost.append(part.filter(value.is_null()).select("__g"))
             part = part.filter(value.fill_null(False)).with_columns(pl.lit(1, pl.Int64).alias("__v"))
         else:
             hi = pl.col(ind.figure + "|hi")
             exact = value.is_not_null() & hi.is_not_null() & (value == hi)
-            lost.append(part.filter(~exact)["__g"])
+            lost.append(part.filter(~exact).select("__g"))
             part = part.filter(exact).with_columns(value.alias("__v"))
         columns = lowered.key_columns[ind.pack.key]
         fixed = {key: _key_text(*columns[key]) for key in ind.fixed}
-        contributions.append(
+        contributions_lazy.append(
             part.select(
                 *(fixed[k].alias(k) if k in fixed else pl.col(k) for k in ind.indicator.by), "__g", "__v"
             )
         )
-        undetermined.append(pl.concat(lost) if lost else pl.Series("__g", [], dtype=pl.Int64()))
+        lost_lazy.append(lost)
+    done = pl.collect_all([*contributions_lazy, *(q for lost in lost_lazy for q in lost)], engine="in-memory")
+    contributions = done[: len(contributions_lazy)]
+    rest = iter(done[len(contributions_lazy) :])
+    undetermined: list[pl.Series] = []
+    for lost in lost_lazy:
+        ids = [next(rest)["__g"] for _ in lost]
+        undetermined.append(pl.concat(ids) if ids else pl.Series("__g", [], dtype=pl.Int64()))
     return BlockFigures(contributions, undetermined, set_aside, seen)

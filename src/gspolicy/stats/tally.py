@@ -87,6 +87,13 @@ class Tally:
         ids = pl.concat(self.ids) if self.ids else pl.Series("id", [], dtype=pl.String)
         names: list[str] = ids.to_list()
         rank = ids.rank("ordinal").cast(pl.UInt32) if ids.len() else pl.Series([], dtype=pl.UInt32)
+        pick = names.__getitem__
+
+        def by_id(rows: pl.Series) -> list[int]:
+            """The distinct household numbers of `rows`, in the order of their ids."""
+            distinct = rows.cast(pl.UInt32).unique()
+            return distinct.gather(rank.gather(distinct).arg_sort()).to_list() if distinct.len() else []
+
         out: dict[str, Table] = {}
         for index, ind in enumerate(self.lowered.indicators):
             pairs = (
@@ -105,21 +112,20 @@ class Tally:
                 .agg(pl.col("__g"))
             )
             behind = {
-                code: tuple(names[g] for g in rows)
+                code: tuple(map(pick, rows))
                 for code, rows in zip(ordered["__c"].to_list(), ordered["__g"].to_list(), strict=True)
             }
             cells = self.cells[index]
             values = self.values[index]
             table_cells = {group: Cell(values[cells[group]], behind[cells[group]]) for group in sorted(cells)}
-            counted_rows = pairs["__g"].unique()
-            counted = tuple(sorted(names[g] for g in counted_rows.to_list()))
+            counted = tuple(map(pick, by_id(pairs["__g"])))
             total: Number = len(counted) if ind.indicator.figure == "count" else sum(values.values(), 0)
             lost = (
                 pl.concat(self.undetermined[index])
                 if self.undetermined[index]
                 else pl.Series([], dtype=pl.Int64)
             )
-            undetermined = tuple(sorted(names[g] for g in lost.unique().to_list()))
+            undetermined = tuple(map(pick, by_id(lost)))
             out[ind.indicator.id] = Table(
                 ind.pack.key, ind.indicator, ind.indicator.by, table_cells, Cell(total, counted), undetermined
             )

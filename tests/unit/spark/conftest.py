@@ -1,27 +1,22 @@
-"""The Spark session the tests of this folder share: started once for the test session on
-``local[2]`` (Spark's start is most of what a Spark test costs), stopped at the end, with the
-CPU time of its JVM counted (`support.timing.charge`).
+"""The Spark tests' shared fixtures: Spark on ``local[2]``, started once per test session and shut
+down (its JVM waited for, its CPU time charged) at the end; and the households they decide, built
+once (`support.spark_registry`).
 
-Without a Java runtime or pyspark the tests that use it are skipped, except under CI
-(``CI=true``), where they fail: `.ci/run` installs Debian's ``openjdk-17-jre-headless`` when
-``java -version`` fails, and pyspark is in the ``test`` extra."""
+Without a Java runtime or pyspark the Spark tests are skipped, except under CI (``CI=true``),
+where they fail: `.ci/run` installs Debian's ``openjdk-17-jre-headless`` when ``java -version``
+fails, and pyspark is in the ``test`` extra."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from support.spark_registry import EXAMPLE, generated, nested
 from support.timing import charge
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that use the session run last: a test that must start without one (the check
-    that a missing Java runtime is named) would otherwise find it running, and skip."""
-    items.sort(key=lambda item: "spark" in getattr(item, "fixturenames", ()))
 
 
 def _ci() -> bool:
@@ -45,9 +40,29 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+_STOP: list[Callable[[], None]] = []  # shuts the session's JVM down (when one is running)
+_LAST: list[str] = []  # the last test of the run that uses the session
+
+
+@pytest.fixture(autouse=True)
+def _stop_after_the_last_user(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Spark is shut down right after the last test that uses it, so that its JVM's time is
+    counted in a Spark test, not in whichever test the run ends with."""
+    yield
+    if _LAST and request.node.nodeid == _LAST[0]:
+        while _STOP:
+            _STOP.pop()()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    users = [item.nodeid for item in session.items if "spark" in getattr(item, "fixturenames", ())]
+    _LAST[:] = users[-1:]
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
-    """Spark on ``local[2]``, started once; at the end the JVM is shut down and waited for, and
+    """Spark on ``local[2]``, started once; after the last test that uses it (or at the end) the
+    JVM is shut down and waited for, and
     what its Python workers spent — which this process cannot wait for — is charged
     (`support.timing.charge`): the run counts the larger of the JVM's tree measured just before
     shutdown and what waiting for the JVM added."""
@@ -86,9 +101,8 @@ def spark() -> Iterator[object]:
     gateway = SparkContext._gateway
     assert gateway is not None
     jvm = gateway.proc
-    try:
-        yield session
-    finally:
+
+    def stop() -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         measured = _tree_cpu(jvm.pid)
         session.stop()
@@ -101,3 +115,30 @@ def spark() -> Iterator[object]:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         waited = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         charge(measured - waited)
+
+    _STOP.append(stop)
+    try:
+        yield session
+    finally:
+        while _STOP:
+            _STOP.pop()()
+
+
+@pytest.fixture(scope="session")
+def spark_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    """The JSON Lines files (the example registry, the generated households) and a folder of the
+    same households in the nested Parquet layout."""
+    folder = tmp_path_factory.mktemp("spark")
+    lines = [EXAMPLE, generated(folder)]
+    return lines, nested(lines, folder / "nested")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of this folder that need no Spark session run before those that start it (a
+    test of what happens without Java needs no session running), each group in its order."""
+    here = Path(__file__).parent
+    places = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+    mine = [items[i] for i in places]
+    ordered = sorted(mine, key=lambda item: "spark" in getattr(item, "fixturenames", ()))
+    for place, item in zip(places, ordered, strict=True):
+        items[place] = item

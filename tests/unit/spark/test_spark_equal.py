@@ -5,26 +5,17 @@ shared; the generator plants defects, so some households are refused) are writte
 Parquet layout — one row a household, its members and support items as lists of structs — and
 decided on Spark (``local[2]``, several partitions) by `gspolicy.spark`; the same JSON Lines
 decided by ``gspolicy evaluate``'s streamed run (`registry_blocks`, the Polars runner) give the
-reference.  Spark starts once for the test session (the `spark` fixture of this folder's
-conftest), and its JVM is shut down and waited for at the end, so that its CPU time is counted.
-
-Without a Java runtime or pyspark the module is skipped, except under CI (``CI=true``), where
-it fails: `.ci/run` installs Debian's ``openjdk-17-jre-headless`` when ``java -version`` fails,
-and pyspark is in the ``test`` extra."""
+reference.  Spark and the households are the session's (`tests/unit/spark/conftest.py`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from gspolicy._resources import bundled_policies
 from gspolicy.cli import main
 from gspolicy.columnar.registry import registry_blocks
 from gspolicy.columnar.runner import derived_column, lacks_column
@@ -35,56 +26,14 @@ from gspolicy.explain.summaries import SummaryCounts, exit_settle, summary_plan
 from gspolicy.tables import TABLE_COLUMNS
 
 from support.bundled import shared_policies
+from support.spark_registry import DAY, EXAMPLE, GENERATED, SPOILED
 
 pytestmark = pytest.mark.slow  # a JVM: about half a minute of CPU for the module (see the report)
-
-ROOT = bundled_policies().parent
-EXAMPLE = ROOT / "examples" / "registry" / "households.jsonl"
-GENERATOR = ROOT / "examples" / "generate_households.py"
-DAY = dt.date(2018, 12, 31)
-GENERATED = 10_000
-SPOILED = (("size", -3), ("region_class", "nowhere"), ("poor_county_type", "nowhere"))
-
-
-def _generated(folder: Path) -> Path:
-    """10,000 generated households under ids the example registry does not hold (the generator
-    numbers households by their place, so its ids are the registry's: each gets ``~g``), three
-    of them spoiled (`SPOILED`)."""
-    spec = importlib.util.spec_from_file_location("generate_households", GENERATOR)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    made = folder / "made.jsonl"
-    module.main(["--count", str(GENERATED), "--seed", "31", "-o", str(made)])
-    rows = [json.loads(t) for t in made.read_text(encoding="utf-8").splitlines()]
-    for row in rows:
-        row["id"] = f"{row['id']}~g"
-    for row, (field, value) in zip(rows[::3_000], SPOILED, strict=False):
-        row[field] = value
-    out = folder / "generated.jsonl"
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return out
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
-    """The JSON Lines files and a folder of the same households in the nested Parquet layout."""
-    folder = tmp_path_factory.mktemp("spark")
-    lines = [EXAMPLE, _generated(folder)]
-    nested = folder / "nested"
-    nested.mkdir()
-    for index, path in enumerate(lines):
-        rows = [json.loads(t) for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
-        frame = pl.DataFrame(rows, infer_schema_length=None)
-        frame.write_parquet(nested / f"part-{index}.parquet", row_group_size=2_500)
-    return lines, nested
 
 
 @pytest.fixture(scope="module")
 def reference(
-    registry: tuple[list[Path], Path],
+    spark_registry: tuple[list[Path], Path],
 ) -> tuple[pl.DataFrame, list[str], SummaryCounts, pl.DataFrame]:
     """What the streamed ``gspolicy evaluate`` gives on the JSON Lines: the outcome table (with
     the county), the refused ids, the summary's counts and what the areas' packs read."""
@@ -100,7 +49,7 @@ def reference(
     refused: list[str] = []
     derived = [c for pf in reads.derive for c in (derived_column(*pf), lacks_column(*pf))]
     for block in registry_blocks(
-        registry[0], policy_set, DAY, exit_pack=exit_pack, derive=reads.derive, keep=reads.paths
+        spark_registry[0], policy_set, DAY, exit_pack=exit_pack, derive=reads.derive, keep=reads.paths
     ):
         refused += [str(r.data.get(key)) for r in block.refused if isinstance(r.data, dict)]
         if not block.valid:
@@ -120,12 +69,12 @@ def reference(
 
 
 @pytest.fixture(scope="module")
-def decided(spark: object, registry: tuple[list[Path], Path]) -> Iterator[object]:
+def decided(spark: object, spark_registry: tuple[list[Path], Path]) -> Iterator[object]:
     """The households decided on Spark, with what the areas' packs read, kept for the tests."""
     from gspolicy import spark as on_spark
 
     policies = shared_policies()
-    households = spark.read.parquet(str(registry[1]))  # type: ignore[attr-defined]
+    households = spark.read.parquet(str(spark_registry[1]))  # type: ignore[attr-defined]
     assert households.rdd.getNumPartitions() >= 2
     rows = on_spark.decided(households, policies, DAY, reads=area_reads(policies.policy_set, DAY))
     ordered = on_spark.in_input_order(rows, households).cache()
@@ -189,9 +138,9 @@ def test_villages_and_counties_come_from_what_spark_kept(
 
 
 def test_the_command_on_spark_writes_what_the_polars_runner_writes(
-    spark: object, registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    spark: object, spark_registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    example = registry[1] / "part-0.parquet"
+    example = spark_registry[1] / "part-0.parquet"
     areas = [
         "--villages",
         str(EXAMPLE.with_name("villages.jsonl")),
@@ -216,9 +165,9 @@ def test_the_command_on_spark_writes_what_the_polars_runner_writes(
 
 
 def test_refused_households_stop_the_command_unless_skipped(
-    spark: object, registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    spark: object, spark_registry: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    generated = pl.read_parquet(registry[1] / "part-1.parquet")
+    generated = pl.read_parquet(spark_registry[1] / "part-1.parquet")
     few = tmp_path / "few.parquet"
     generated.slice(0, 20).write_parquet(few)  # the first household is spoiled (`SPOILED`)
     out = tmp_path / "out.parquet"
