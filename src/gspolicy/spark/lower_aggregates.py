@@ -68,16 +68,10 @@ class Lowering(Operators):
         assert typed.v is not None
         items: Column = typed.v
         depth = max(scope.depth, presence.depth, typed.depth, day.depth if day is not None else 0)
-        from pyspark.sql import functions as f  # noqa: PLC0415
-
-        # a stage per level: a struct of the item's fields so far and those of the level (the
-        # last stage: only what the aggregate folds)
-        held = list(self.item_names[source.path].values()) or ["f"]
-        for level in sorted(scope.pending):
-            new = scope.pending[level]
-            kept = [] if level == last else [scope.item.getField(n).alias(n) for n in held]
-            grown = f.struct(*kept, *(expr.alias(name) for name, expr in new))
-            held += [name for name, _expr in new]
+        for level in sorted(scope.pending):  # a stage per level: the item's fields computed so far
+            grown = scope.item
+            for name, expr in scope.pending[level]:
+                grown = grown.withField(name, expr)
             items, depth = self.temp(transform_with(items, scope.item, scope.index, grown), depth)
         return self.materialize(self.finish(node, items, depth, presence, day, scope, body))
 

@@ -39,10 +39,10 @@ GENERATED = 40
 WORD = (1 << 64) - 1
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def quick(spark: object) -> Iterator[object]:
-    """The session, evaluating expressions without compiling them (a few thousand rows: Spark's
-    code generation would cost more than it saves)."""
+    """The session, evaluating expressions without compiling them (a few hundred rows: Spark's
+    code generation would cost more than it saves), as it was again after the test."""
     conf = spark.conf  # type: ignore[attr-defined]
     saved = {k: conf.get(k, None) for k in ("spark.sql.codegen.wholeStage", "spark.sql.codegen.factoryMode")}
     conf.set("spark.sql.codegen.wholeStage", "false")
