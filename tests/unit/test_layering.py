@@ -365,6 +365,12 @@ INNER: dict[str, list[list[str]]] = {
     ],
     "spark": [
         ["session", "batches"],  # starting Spark; what one task does, without Spark
+        ["lower_columns"],  # the native lowering: a node's Spark columns and their spellings
+        ["lower_read"],  # the households' cells as typed columns
+        ["lower_nodes"],  # where the columns go: projections by level, item stages
+        ["lower_operators"],  # the nodes but the lists'
+        ["lower_aggregates"],  # lists and aggregates over arrays of structs
+        ["lower"],  # the compact table, what falls back
         ["arrow", "native_check"],  # the runner in mapInArrow; the reading checks there
         ["native_columns"],  # the native path's small pieces
         ["native_retained"],  # the retained support, natively

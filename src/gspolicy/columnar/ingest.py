@@ -34,7 +34,7 @@ from gspolicy.schema.model import FieldSpec, RecordSpec, Schema
 from gspolicy.schema.tabular import OWNER
 from gspolicy.schema.validate import MAX_TEXT
 
-__all__ = ["OWNER", "Ingest", "Ingested", "enum_spellings"]
+__all__ = ["OWNER", "TRUTH", "Ingest", "Ingested", "enum_spellings"]
 
 
 _WHOLE = 18  # whole digits of a number certified (a frame holds 38 digits)
@@ -54,7 +54,8 @@ def _truth_map() -> dict[str, bool]:
     return out
 
 
-_TRUTH = _truth_map()
+TRUTH = _truth_map()
+"""The spellings of yes and no the column checks certify (a Spark lowering reads the same)."""
 
 
 KEPT_KINDS = frozenset({"bool", "int", "date", "string", "enum"})
@@ -225,7 +226,7 @@ def _cell(schema: Schema, field: FieldSpec, name: str, path: tuple[str, ...], nu
     computed: pl.Expr
     bounds: pl.Expr = pl.lit(True)
     if kind == "bool":
-        computed = text.replace_strict(_TRUTH, default=None, return_dtype=pl.Boolean())
+        computed = text.replace_strict(TRUTH, default=None, return_dtype=pl.Boolean())
     elif kind in SCALES:
         places = SCALES[kind]
         pattern = (

@@ -34,7 +34,7 @@ from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListSource, ListVal
 from gspolicy.columnar.polars_aggregates import Compiler
 from gspolicy.columnar.polars_columns import Bound, Col, any_of
 
-__all__ = ["Col", "Result", "run_plans"]
+__all__ = ["Col", "Result", "condition_roots", "run_plans"]
 
 
 def _walk(node: Node) -> Iterable[Node]:
@@ -49,7 +49,7 @@ def _walk(node: Node) -> Iterable[Node]:
             yield value
 
 
-def _condition_roots(plan: PackPlan) -> list[tuple[str, Node]]:
+def condition_roots(plan: PackPlan) -> list[tuple[str, Node]]:
     """Every condition of a plan with the name of its output columns."""
     out: list[tuple[str, Node]] = []
     if plan.applies is not None:
@@ -124,7 +124,7 @@ def run_plans(plans: Sequence[PackPlan], keys: Keys, frames: Frames) -> Result:
     levels = _Levels(compiler.facts)
     found: set[Node] = set()
     for plan in compiler.plans:
-        for _name, root in _condition_roots(plan):
+        for _name, root in condition_roots(plan):
             found.update(levels.reached(root, inside=True))
     # aggregates inside facts are reached through the facts
     by_level: dict[int, list[Aggregate | ListValue]] = {}
@@ -144,7 +144,7 @@ def run_plans(plans: Sequence[PackPlan], keys: Keys, frames: Frames) -> Result:
     for index, plan in enumerate(plans):
         if plan.fallback is not None:
             continue
-        for name, root in _condition_roots(plan):
+        for name, root in condition_roots(plan):
             col = compiler.compile(root)
             base = f"{index}|{name}"
             if col.kind == "list":

@@ -21,7 +21,6 @@ outcome frame's plan then reads the refused ids as a small local table."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,7 @@ from gspolicy.schema import roles
 from gspolicy.schema.model import Record, Schema
 from gspolicy.spark.arrow import decided_arrow, spark_schema
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
+from gspolicy.spark.lower import item_width, spark_fallback, spark_table
 from gspolicy.spark.native_check import refused_rows
 from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
 from gspolicy.spark.native_retained import Retained, retained_support
@@ -52,7 +52,7 @@ from gspolicy.spark.native_retained import Retained, retained_support
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-__all__ = ["Compact", "NativeDecided", "compact_tables", "decided_native", "item_width"]
+__all__ = ["Compact", "NativeDecided", "compact_tables", "decided_native"]
 
 _EMPTY = "array<string>"
 
@@ -88,53 +88,24 @@ class NativeDecided:
             frame.unpersist()
 
 
-def _lowering() -> Any:
-    """`gspolicy.spark.lower` (Spark expressions of the shared lowering), None without it."""
-    try:
-        return importlib.import_module("gspolicy.spark.lower")
-    except ImportError:
-        return None
-
-
-def item_width(run: Run, households: DataFrame) -> int:
-    """The bits each item takes in the item words of `run`'s compact table on `households`, as
-    the Polars runner lays them out: the longest list the run reads, rounded up to a power of 2."""
-    from pyspark.sql import functions as F  # noqa: PLC0415
-
-    lists = [p for p in run.columns.lists if len(p) == 1 and p[0] in households.columns]
-    if not lists:
-        return 1
-    found = households.select(F.greatest(*(F.size(col(p[0])) for p in lists), F.lit(1))).agg(F.max("*"))
-    longest = max(int(found.first()[0] or 1), 1)  # type: ignore[index]
-    width = 1
-    while width < longest:
-        width *= 2
-    return width
-
-
 def compact_tables(run: Run, households: DataFrame) -> Compact:
     """The compact tables of `run` (and its lapses) on `households`, by Spark's own expressions
-    (`gspolicy.spark.lower.spark_table`)."""
-    lower = _lowering()
-    assert lower is not None, "gspolicy.spark.lower is needed to compute the compact table"
+    (`spark_table`), each with its layout of item bits worked out once (`item_width`)."""
+    width = item_width(run, households)
     lapses = run.lapses
+    lapses_width = item_width(lapses.run, households) if lapses is not None else 1
     return Compact(
-        lower.spark_table(run, households),
-        item_width(run, households),
-        lower.spark_table(lapses.run, households) if lapses is not None else None,
-        item_width(lapses.run, households) if lapses is not None else 1,
+        spark_table(run, households, width=width),
+        width,
+        spark_table(lapses.run, households, width=lapses_width) if lapses is not None else None,
+        lapses_width,
     )
 
 
 def native_fallback(run: Run) -> tuple[tuple[str, str], ...]:
     """The packs of `run` that cannot be decided natively, each with why: those whose plan did not
     lower, and those the Spark lowering cannot express (`spark_fallback`)."""
-    lower = _lowering()
-    found = list(run.fallback_packs)
-    if lower is None:
-        found += [(p.pack.key, "no Spark lowering installed") for p in run.plans if p.fallback is None]
-    else:
-        found += list(lower.spark_fallback(run))
+    found = [*run.fallback_packs, *spark_fallback(run)]
     return tuple(dict.fromkeys(found))
 
 
