@@ -14,7 +14,7 @@ import polars as pl
 from gspolicy.columnar.frames import Frames
 from gspolicy.columnar.polars_backend import Result
 from gspolicy.columnar.run import Decoder, Run, lapses_by_columns
-from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, split_texts, text_lists
+from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, parse_granted, split_texts, text_items, text_lists
 from gspolicy.engine.measures import lapse_of, measure_declared
 from gspolicy.engine.outcome import buffer_missing, buffer_result_of, retained_amount
 from gspolicy.engine.support import (
@@ -44,36 +44,10 @@ def merged_support(granted: pl.Series, kept: pl.Series, combine: CombineRule | N
     granted one (`retained_replaces`) asked once per distinct pair of amounts; a pair with a rule
     named like an item's basis, or with items of one measure on two bases, item by item."""
     pairs = pl.DataFrame({"__g": granted.fill_null(""), "__k": kept.fill_null("")}).with_row_index("__p")
-    items = (
-        pairs.lazy()
-        .select("__p", pl.col("__k").str.split(LIST_JOIN).alias("__t"))
-        .explode("__t")
-        .filter(pl.col("__t") != "")
-        .select(
-            "__p",
-            pl.col("__t")
-            .str.split_exact(GRANTED_SEP, 3)
-            .struct.rename_fields(["__m", "__ka", "__basis", "__where"])
-            .alias("__t"),
-        )
-        .unnest("__t")
-        .collect(engine="in-memory")
+    items = text_items(pairs.lazy(), "__p", "__k", ["__m", "__ka", "__basis", "__where"]).collect(
+        engine="in-memory"
     )
-    grants = (
-        pairs.lazy()
-        .select("__p", pl.col("__g").str.split(LIST_JOIN).alias("__t"))
-        .explode("__t")
-        .filter(pl.col("__t") != "")
-        .select(
-            "__p",
-            pl.col("__t")
-            .str.split_exact(GRANTED_SEP, 2)
-            .struct.rename_fields(["__m", "__ga", "__rule"])
-            .alias("__t"),
-        )
-        .unnest("__t")
-        .collect(engine="in-memory")
-    )
+    grants = text_items(pairs.lazy(), "__p", "__g", ["__m", "__ga", "__rule"]).collect(engine="in-memory")
     # item by item: a pair with a rule named like an item's basis, or with items of one measure
     # kept on two bases (and every pair when there is no `combine` rule)
     odd = pl.concat(

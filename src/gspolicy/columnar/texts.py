@@ -19,6 +19,7 @@ __all__ = [
     "parse_granted",
     "split_texts",
     "support_by_columns",
+    "text_items",
     "text_lists",
 ]
 
@@ -34,25 +35,32 @@ def parse_granted(text: str) -> tuple[str, str | None, str]:
     return measure, amount or None, rule
 
 
-def support_by_columns(granted: pl.Series) -> pl.Series:
-    """The support column (`support_texts` of `support_from`, nothing retained) of each row's
-    grants (one text each, `concat_texts` of `granted_text` parts), by columns: a later grant of a measure replaces an earlier one, the measures in
-    order, each ``measure=amount (rule)`` with ``?`` for an amount not known."""
-    given = pl.DataFrame({"__g": granted.fill_null("")})
-    rows = given.unique(maintain_order=True).with_row_index("__i")  # rows share their grants
-    texts = (
-        rows.lazy()
-        .select("__i", pl.col("__g").str.split(LIST_JOIN).alias("__t"))
+def text_items(frame: pl.LazyFrame, key: str, column: str, fields: Sequence[str]) -> pl.LazyFrame:
+    """One row per item of each row's `column` (items joined by `LIST_JOIN`, each item's parts by
+    `GRANTED_SEP`), with the row's `key` and the parts as columns named `fields`."""
+    return (
+        frame.select(key, pl.col(column).str.split(LIST_JOIN).alias("__t"))
         .explode("__t")
         .filter(pl.col("__t") != "")
         .select(
-            "__i",
+            key,
             pl.col("__t")
-            .str.split_exact(GRANTED_SEP, 2)
-            .struct.rename_fields(["__m", "__a", "__r"])
+            .str.split_exact(GRANTED_SEP, len(fields) - 1)
+            .struct.rename_fields(list(fields))
             .alias("__t"),
         )
         .unnest("__t")
+    )
+
+
+def support_by_columns(granted: pl.Series) -> pl.Series:
+    """The support column (`support_texts` of `support_from`, nothing retained) of each row's
+    grants (one text each, `concat_texts` of `granted_text` parts), by columns: a later grant of a
+    measure replaces an earlier one, the measures in order, each ``measure=amount (rule)`` with ``?`` for an amount not known."""
+    given = pl.DataFrame({"__g": granted.fill_null("")})
+    rows = given.unique(maintain_order=True).with_row_index("__i")  # rows share their grants
+    texts = (
+        text_items(rows.lazy(), "__i", "__g", ["__m", "__a", "__r"])
         .unique(subset=["__i", "__m"], keep="last", maintain_order=True)
         .sort("__i", "__m", maintain_order=True)
         .select(
