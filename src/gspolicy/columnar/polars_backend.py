@@ -30,23 +30,11 @@ import attrs
 import polars as pl
 
 from gspolicy.columnar.frames import Frames
-from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListSource, ListValue, Node, PackPlan
+from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListValue, Node, PackPlan, children
 from gspolicy.columnar.polars_aggregates import Compiler
 from gspolicy.columnar.polars_columns import Bound, Col, any_of
 
 __all__ = ["Col", "Result", "condition_roots", "run_plans"]
-
-
-def _walk(node: Node) -> Iterable[Node]:
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if attrs.has(type(v)))
-        elif isinstance(value, ListSource):
-            if value.held_on is not None:
-                yield value.held_on
-        elif attrs.has(type(value)):
-            yield value
 
 
 def condition_roots(plan: PackPlan) -> list[tuple[str, Node]]:
@@ -88,7 +76,7 @@ class _Levels:
             if isinstance(current, FactRef):
                 stack.append(self.facts[(current.pack, current.name)])
                 continue
-            stack.extend(_walk(current))
+            stack.extend(children(current))
 
     def of(self, node: Aggregate | ListValue) -> int:
         found = self.level.get(node)

@@ -27,8 +27,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from gspolicy.columnar.frames import MAX_ITEMS, SCALES
 from gspolicy.columnar.plan import (
     WORD_BITS,
@@ -38,13 +36,13 @@ from gspolicy.columnar.plan import (
     FactRef,
     Field,
     If,
-    ListSource,
     Neg,
     Node,
     NotLowered,
     PackPlan,
     Range,
     Unknowable,
+    children,
 )
 from gspolicy.columnar.polars_backend import condition_roots
 from gspolicy.columnar.run import Run
@@ -70,18 +68,6 @@ class SparkNotLowered(Exception):
 
 
 # -- what falls back, without Spark ----------------------------------------------------------------
-
-
-def _children(node: Node) -> Iterable[Node]:
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if attrs.has(type(v)))
-        elif isinstance(value, ListSource):
-            if value.held_on is not None:
-                yield value.held_on
-        elif attrs.has(type(value)):
-            yield value
 
 
 class _Check:
@@ -155,7 +141,7 @@ class _Check:
             why = self.reason(node)
             if why is not None:
                 return why
-            stack.extend(_children(node))
+            stack.extend(children(node))
         return None
 
 
