@@ -431,6 +431,8 @@ NOT_FIELDS: dict[tuple[str, str], str] = {
     ("gspolicy/schemas/build.py", "measure"): "a key of the test-case format",
     ("gspolicy/store/ledger_tables.py", "amount"): "a ledger column",
     ("gspolicy/store/ledger_tables.py", "measure"): "a ledger column",
+    ("gspolicy/spark/native.py", "support"): "the outcome table's column",
+    ("gspolicy/spark/native_retained.py", "support"): "the outcome table's column",
     ("gspolicy/store/outcome_table.py", "support"): "the outcome table's column",
     ("gspolicy/store/planning.py", "support"): "the outcome row's column",
     ("gspolicy/tables.py", "support"): "the outcome table's column",

@@ -36,7 +36,7 @@ from gspolicy.columnar.plan import (
 )
 from gspolicy.schema.model import FieldSpec, Record, Schema
 
-__all__ = ["MAX_ITEMS", "SCALES", "Columns", "Frames", "build_frames", "columns_of"]
+__all__ = ["MAX_ITEMS", "SCALES", "Columns", "Frames", "build_frames", "children", "columns_of"]
 
 SCALES: Mapping[str, int] = {"int": 0, "money": 2, "ratio": 6, "decimal": 6}
 """Decimal places each numeric kind is held with in a frame (money is validated to two)."""
@@ -55,15 +55,17 @@ class Columns:
     lists: Mapping[tuple[str, ...], frozenset[tuple[str, ...]]]
 
 
-def _children(node: Node) -> Iterable[Node]:
+def children(node: Node) -> Iterable[Node]:
+    """The nodes `node` reads directly (a list source's day of `held_on` among them)."""
     for field in attrs.fields(type(node)):
         value = getattr(node, field.name)
         if isinstance(value, tuple):
             yield from (v for v in value if attrs.has(type(v)))
-        elif attrs.has(type(value)) and not isinstance(value, ListSource):
+        elif isinstance(value, ListSource):
+            if value.held_on is not None:
+                yield value.held_on
+        elif attrs.has(type(value)):
             yield value
-    if isinstance(node, (Aggregate, ListValue)) and node.source.held_on is not None:
-        yield node.source.held_on
 
 
 def columns_of(plans: Sequence[PackPlan]) -> Columns:
@@ -95,7 +97,7 @@ def columns_of(plans: Sequence[PackPlan]) -> Columns:
             elif isinstance(node, Age) and node.scope == 0:
                 subject.update((name,) for name in node.fields)
             if not isinstance(node, FactRef):
-                stack.extend(_children(node))
+                stack.extend(children(node))
         while current:
             path, body = current.pop()
             items = lists[path]
@@ -107,7 +109,7 @@ def columns_of(plans: Sequence[PackPlan]) -> Columns:
                 elif isinstance(node, Age):
                     (items if node.scope == 1 else subject).update((name,) for name in node.fields)
                 if not isinstance(node, FactRef):
-                    inner.extend(_children(node))
+                    inner.extend(children(node))
     return Columns(frozenset(subject), {k: frozenset(v) for k, v in lists.items()})
 
 

@@ -17,7 +17,7 @@ the reason in its report.  Nothing about Polars is here: a second back end reads
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
@@ -74,7 +74,6 @@ __all__ = [
     "Present",
     "Range",
     "Unknowable",
-    "children",
     "plan_pack",
 ]
 
@@ -353,19 +352,6 @@ class PackPlan:
     criteria: Mapping[str, Node] = attrs.field(factory=dict)
     rules: Mapping[str, Node] = attrs.field(factory=dict)
     buffer: tuple[ListValue, Mapping[str, Node], Mapping[str, Node]] | None = None
-
-
-def children(node: Node) -> Iterable[Node]:
-    """The nodes `node` reads directly (a list source's day of `held_on` among them)."""
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if attrs.has(type(v)))
-        elif isinstance(value, ListSource):
-            if value.held_on is not None:
-                yield value.held_on
-        elif attrs.has(type(value)):
-            yield value
 
 
 class NotLowered(Exception):

@@ -29,8 +29,8 @@ from decimal import Decimal
 import attrs
 import polars as pl
 
-from gspolicy.columnar.frames import Frames
-from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListValue, Node, PackPlan, children
+from gspolicy.columnar.frames import Frames, children
+from gspolicy.columnar.plan import Aggregate, FactRef, Keys, ListValue, Node, PackPlan
 from gspolicy.columnar.polars_aggregates import Compiler
 from gspolicy.columnar.polars_columns import Bound, Col, any_of
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from gspolicy.columnar.frames import MAX_ITEMS, SCALES
+from gspolicy.columnar.frames import MAX_ITEMS, SCALES, children
 from gspolicy.columnar.plan import (
     WORD_BITS,
     Aggregate,
@@ -42,7 +42,6 @@ from gspolicy.columnar.plan import (
     PackPlan,
     Range,
     Unknowable,
-    children,
 )
 from gspolicy.columnar.polars_backend import condition_roots
 from gspolicy.columnar.run import Run
