@@ -1,3 +1,4 @@
+# pylint: disable=duplicate-code  # a second back end of the shared lowering: it mirrors the Polars one node for node
 """A plan node's value as Spark columns (`SCol`: value, bounds, what would settle it as 64-bit
 words, and the level of the projection it can be computed in), and the Spark spellings the
 lowering shares: bit words, decimal literals and casts that never round, comparisons of bounds,

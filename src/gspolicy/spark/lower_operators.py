@@ -1,3 +1,4 @@
+# pylint: disable=duplicate-code  # a second back end of the shared lowering: it mirrors the Polars one node for node
 """The operators of a columnar plan lowered into Spark columns (`Operators`), node for node as
 the Polars back end lowers them (`gspolicy.columnar.polars_lower`): constants, fields, facts,
 Kleene logic (Spark's ``AND``, ``OR`` and ``NOT`` are Kleene's), comparisons of exact values and
