@@ -6,6 +6,7 @@ named like a basis, amounts exact, ranges, loans' texts and unknown."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

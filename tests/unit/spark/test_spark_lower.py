@@ -168,6 +168,7 @@ def test_a_planted_threshold_off_by_one_is_caught(quick: object, monkeypatch: py
     assert any("exit.water" in p for p in _threshold_problems(quick))
 
 
+@pytest.mark.slow  # four runs planned
 def test_no_bundled_pack_falls_back_on_spark() -> None:
     from gspolicy.spark.lower import spark_fallback
 

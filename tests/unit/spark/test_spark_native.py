@@ -18,6 +18,7 @@ from support.bundled import shared_policies
 from support.spark_registry import DAY
 
 
+@pytest.mark.slow  # a run planned
 def test_no_bundled_pack_falls_back_to_map_in_arrow() -> None:
     policy_set = shared_policies().policy_set
     run = plan_run(policy_set, policy_set.schema.root, DAY)
