@@ -38,6 +38,7 @@ def _kept_text(items: list[tuple[str, str | None, str, str]]) -> str:
     return LIST_JOIN.join(GRANTED_SEP.join((m, a or "", b, w)) for m, a, b, w in items)
 
 
+@pytest.mark.slow  # a property over many pairs: the full suite
 @settings(max_examples=50, deadline=None)
 @given(
     combine=st.sampled_from(["retained", "granted", "higher"]), pairs=st.lists(_PAIR, min_size=1, max_size=12)
