@@ -145,12 +145,12 @@ def decided_native(
         compact = compact_tables(run, valid)
     compact = _keyed(compact, key)
     held: list[DataFrame] = []
-    table = compact.table.persist()
+    table = compact.table
     exit_pack = exit_pack_of(policy_set)
     derive = list(reads.derive) if reads is not None else []
-    signed = _signatures(run, table)
-    signed = signed.persist()
-    held += [table, signed]
+    # computed once, and its plan cut: every later job reads the values, not the plan of some
+    # 700 columns that made them (planning it again per job costs more than the work)
+    signed = _signatures(run, table).localCheckpoint(eager=True)
     found = signed.agg(*(F.collect_set(f"__sig{i}") for i in range(len(run.plans)))).first()
     assert found is not None
     joined = signed

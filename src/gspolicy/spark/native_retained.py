@@ -191,7 +191,7 @@ def _lapse_values(spark: SparkSession, retained: Retained, lapsing: list[str]) -
             F.to_json(F.struct(*(col(c) for c in columns[m]))).alias(f"__lap{n}")
             for n, (m, _i) in enumerate(lowered)
         ),
-    )
+    ).localCheckpoint(eager=True)  # computed once: each measure's frame below reads it
     found = (
         signed.agg(*(F.collect_set(f"__lap{n}") for n in range(len(lowered)))).first() if lowered else None
     )
