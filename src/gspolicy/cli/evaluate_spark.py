@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
+import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -245,7 +248,7 @@ def _run(
                 )
                 return EXIT_PROBLEMS
         # the rows in the order of the files given and their rows, as one machine decides them
-        good = in_input_order(good, households, key=key, files=[str(f.resolve()) for f in files]).persist(
+        good = in_input_order(good, households, key=key, files=spark_paths(households, files)).persist(
             StorageLevel.MEMORY_AND_DISK
         )
         ordered.append(good)
@@ -378,3 +381,26 @@ def _explain(
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def spark_paths(households: DataFrame, files: Sequence[Path]) -> list[str]:
+    """Each of `files` as Spark names it in ``_metadata.file_path`` (the path part of its URI:
+    spaces and other characters percent-encoded, a symbolic link not followed), found among the
+    files Spark reads by the file itself (device and inode), else the absolute path."""
+    named: dict[tuple[int, int], str] = {}
+    for uri in households.inputFiles():
+        parsed = urllib.parse.urlsplit(uri)
+        if parsed.scheme not in ("", "file"):
+            continue
+        with contextlib.suppress(OSError):
+            found = os.stat(urllib.parse.unquote(parsed.path))
+            named.setdefault((found.st_dev, found.st_ino), parsed.path)
+    paths: list[str] = []
+    for file in files:
+        try:
+            found = os.stat(file)
+        except OSError:
+            paths.append(str(file.absolute()))
+            continue
+        paths.append(named.get((found.st_dev, found.st_ino), str(file.absolute())))
+    return paths

@@ -90,6 +90,9 @@ def spark_session(master: str | None = None, *, app: str = "gspolicy") -> SparkS
     try:
         return (
             builder.config("spark.ui.enabled", "false")
+            # no Python call site recorded with every column built: the native path builds
+            # thousands, and recording each costs several calls into the JVM
+            .config("spark.python.sql.dataFrameDebugging.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .getOrCreate()

@@ -94,6 +94,10 @@ def spark() -> Iterator[object]:
         .config("spark.sql.shuffle.partitions", "2")
         # small data: interpreting the plans is cheaper than compiling some 700 columns
         .config("spark.sql.codegen.wholeStage", "false")
+        # nor any expression compiled (the plans are built once and run on few rows)
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+        # no Python call site recorded with every column built (several JVM calls each)
+        .config("spark.python.sql.dataFrameDebugging.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         # a short run: the JVM's quick compiler alone, one compiler thread
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1")
