@@ -235,7 +235,9 @@ def test_the_native_outcome_is_the_polars_runners_and_runs_in_the_jvm(
     good = rows.filter(pl.col(PROBLEMS).list.len() == 0).select(TABLE_COLUMNS).sort("id")
     wanted = expected.filter(pl.col("id").is_in(rows["id"].implode())).sort("id")
     assert good.height == wanted.height
-    assert good.height > (3_000 + GENERATED) // _ONE_IN // 2, f"the slice holds about one household in {_ONE_IN}"
+    assert good.height > (3_000 + GENERATED) // _ONE_IN // 2, (
+        f"the slice holds about one household in {_ONE_IN}"
+    )
     assert good.schema == wanted.schema
     assert good.equals(wanted), _first_difference(good, wanted)
     gone = rows.filter(pl.col(PROBLEMS).list.len() > 0)
