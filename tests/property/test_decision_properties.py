@@ -44,7 +44,7 @@ from support.bundled import shared_policies
 from support.households import default_household, exit_cases, get_path, scalar_paths, set_path
 
 POLICIES = shared_policies()
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # how hard a planted-bug test looks for a counterexample (no shrinking: any example will do)
 HUNT = settings(
     max_examples=300,

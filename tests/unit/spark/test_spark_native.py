@@ -1,11 +1,11 @@
 """The native Spark path's cheap checks: for the bundled packs nothing falls back to ``mapInArrow``
 (`native_fallback`, worked out without starting Spark), and the command names the packs that do.
 
-The native outcome's equality with the Polars runner is checked at scale by
-``benchmarks/spark_bench.py --paths native`` (same summary, same table), not here: assembling it
-plans some 700 Spark columns in many jobs, about 200 CPU-s on the example registry — beyond what
-the suite may spend.  The compact table it is built from is compared with the Polars runner's in
-`test_spark_lower.py`, whose plan holds no Python worker."""
+The native outcome is compared with the Polars runner's, and its plan searched for a Python
+worker, in `test_spark_equal.py` (on a slice of the session's households: its fixed cost — some
+700 Spark columns built and planned, a dozen jobs — is what the suite can pay for); the 100,000
+household comparison runs in ``benchmarks/spark_bench.py --paths native``.  The compact table it
+is built from is compared column for column in `test_spark_lower.py`."""
 
 from __future__ import annotations
 
