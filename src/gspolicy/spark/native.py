@@ -46,7 +46,7 @@ from gspolicy.spark.arrow import decided_arrow, spark_schema
 from gspolicy.spark.batches import KEPT, PROBLEMS, SETTLE, Task
 from gspolicy.spark.lower import item_width, spark_fallback, spark_table
 from gspolicy.spark.native_check import refused_rows
-from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
+from gspolicy.spark.native_columns import col, computed_once, decoded, joined_split, local_frame
 from gspolicy.spark.native_retained import Retained, retained_support
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def decided_native(
     derive = list(reads.derive) if reads is not None else []
     # computed once, and its plan cut: every later job reads the values, not the plan of some
     # 700 columns that made them (planning it again per job costs more than the work)
-    signed = _signatures(run, table).localCheckpoint(eager=True)
+    signed = computed_once(_signatures(run, table))
     found = signed.agg(*(F.collect_set(f"__sig{i}") for i in range(len(run.plans)))).first()
     assert found is not None
     joined = signed

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "bits_unsigned",
     "col",
+    "computed_once",
     "decoded",
     "joined_split",
     "local_frame",
@@ -39,6 +40,16 @@ def col(name: str) -> Column:
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     return F.col("`" + name.replace("`", "``") + "`")
+
+
+def computed_once(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and its plan cut, so that the jobs that read it neither plan nor
+    compute again what made it: checkpointed reliably in the session's checkpoint folder when one
+    is set (``spark.checkpoint.dir``: what a cluster whose executors may be lost wants), else on
+    the executors (`localCheckpoint`: lost with an executor)."""
+    if frame.sparkSession.sparkContext.getCheckpointDir() is not None:
+        return frame.checkpoint(eager=True)
+    return frame.localCheckpoint(eager=True)
 
 
 def joined_split(text: Column) -> Column:

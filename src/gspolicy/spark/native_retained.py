@@ -24,7 +24,7 @@ from gspolicy.columnar.texts import GRANTED_SEP, LIST_JOIN, text_lists
 from gspolicy.engine.outcome import retained_amount
 from gspolicy.engine.verdicts import settle_of
 from gspolicy.pack.policy_set import PolicySet
-from gspolicy.spark.native_columns import col, decoded, joined_split, local_frame
+from gspolicy.spark.native_columns import col, computed_once, decoded, joined_split, local_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -191,7 +191,8 @@ def _lapse_values(spark: SparkSession, retained: Retained, lapsing: list[str]) -
             F.to_json(F.struct(*(col(c) for c in columns[m]))).alias(f"__lap{n}")
             for n, (m, _i) in enumerate(lowered)
         ),
-    ).localCheckpoint(eager=True)  # computed once: each measure's frame below reads it
+    )
+    signed = computed_once(signed)  # each measure's frame below reads it
     found = (
         signed.agg(*(F.collect_set(f"__lap{n}") for n in range(len(lowered)))).first() if lowered else None
     )

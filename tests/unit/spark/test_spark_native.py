@@ -9,6 +9,8 @@ is built from is compared column for column in `test_spark_lower.py`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gspolicy.columnar.run import plan_run
@@ -42,3 +44,26 @@ def test_the_command_names_the_packs_that_fell_back(
     assert capsys.readouterr().err == ""
     _say_fallback((("a@1", "why not"),), lang)  # type: ignore[arg-type]
     assert capsys.readouterr().err.endswith(said)
+
+
+def _plan(frame: object) -> str:
+    return str(frame._jdf.queryExecution().analyzed().toString())  # type: ignore[attr-defined]
+
+
+def test_a_frame_computed_once_keeps_its_values_not_its_plan(spark: object, tmp_path: Path) -> None:
+    from pyspark.sql import functions as F
+
+    from gspolicy.spark.native_columns import computed_once
+
+    frame = spark.range(6).withColumn("twice", F.col("id") * 2)  # type: ignore[attr-defined]
+    assert "Project" in _plan(frame)
+    here = computed_once(frame)  # no checkpoint folder: kept on the executors
+    assert "Project" not in _plan(here)
+    assert "LogicalRDD" in _plan(here)
+    assert sorted(r["twice"] for r in here.collect()) == [0, 2, 4, 6, 8, 10]
+    # with a checkpoint folder (as a cluster sets one), written there: no executor holds it alone
+    spark.sparkContext.setCheckpointDir(str(tmp_path))  # type: ignore[attr-defined]
+    kept = computed_once(frame)
+    assert "Project" not in _plan(kept)
+    assert any(tmp_path.rglob("part-*")), "the frame is written to the checkpoint folder"
+    assert sorted(r["twice"] for r in kept.collect()) == [0, 2, 4, 6, 8, 10]
