@@ -50,6 +50,7 @@ def _plan(frame: object) -> str:
     return str(frame._jdf.queryExecution().analyzed().toString())  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # the session's JVM
 def test_a_frame_computed_once_keeps_its_values_not_its_plan(spark: object, tmp_path: Path) -> None:
     from pyspark.sql import functions as F
 
